@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
+// fields. Each leaf says its unit and why it exists; `earshot config --describe` prints them.
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = () => z.number().int().positive();
+
+export const serverSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Loopback by default so a fresh install is not exposed.'),
+  port: port.default(8787).describe('TCP port (0 = any free port, used by tests).'),
+  max_message_bytes: positiveInt().default(4 * 1024 * 1024).describe(
+    'Largest WebSocket message accepted, in bytes; larger ones close the connection with 1009. 4 MiB holds 87 s of 24 kHz PCM16 as base64.'),
+  heartbeat_interval_ms: positiveInt().default(30_000).describe(
+    'Interval between WebSocket pings, in ms; a peer that has not answered the previous ping is terminated.'),
+  max_pending_audio_ms: positiveInt().default(10_000).describe(
+    'Audio a connection may have received but not yet run through VAD, in ms of audio; beyond it appends are refused with E_AUDIO_BACKLOG.'),
+  max_outbound_buffered_bytes: positiveInt().default(8 * 1024 * 1024).describe(
+    'Bytes queued for a slow client before its connection is closed (1008), so one stalled reader cannot hold memory.'),
+  max_connections: positiveInt().default(1000).describe('Concurrent WebSocket connections; more are refused with HTTP 503.'),
+});
+
+export const vadSchema = z.strictObject({
+  threshold: z.number().min(0).max(1).default(0.5).describe('Silero speech probability at or above which a 32 ms window counts as speech.'),
+  prefix_padding_ms: z.number().int().min(0).max(5000).default(300).describe(
+    'Audio kept before the detected speech onset, in ms, so the first phoneme is not clipped.'),
+  silence_duration_ms: z.number().int().min(32).max(10_000).default(500).describe(
+    'Continuous silence that ends an utterance, in ms. Shorter cuts sooner but splits sentences at pauses.'),
+  min_speech_ms: z.number().int().min(0).max(5000).default(64).describe(
+    'Speech shorter than this, in ms, is discarded as a click or cough rather than an utterance.'),
+  max_utterance_ms: z.number().int().min(2000).max(600_000).default(40_000).describe(
+    'Longest utterance, in ms. The Phi-4 speech encoder covers 40 s; longer speech is split at a pause.'),
+  split_search_ms: z.number().int().min(0).max(60_000).default(10_000).describe(
+    'At the length cap, how far back from the cap to look for a pause to split at, in ms.'),
+  min_split_pause_ms: z.number().int().min(32).max(5000).default(100).describe(
+    'Shortest pause, in ms, that counts as a place to split an over-long utterance.'),
+  batch_max_streams: positiveInt().default(64).describe(
+    'Largest number of streams whose VAD windows run in one batched ONNX call; batching cuts the per-call overhead across connections.'),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (pino).'),
+});
+
+export const modelSchema = z.strictObject({
+  dir: z.string().optional().describe('Phi-4-multimodal ONNX model directory; defaults to the cache directory used by `earshot model pull`.'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  vad: vadSchema.prefault({}),
+  log: logSchema.prefault({}),
+  model: modelSchema.prefault({}),
+});
+
+export type EarshotConfig = z.infer<typeof configSchema>;
+export type VadConfig = z.infer<typeof vadSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+
+export function defaultConfig(): EarshotConfig {
+  return configSchema.parse({});
+}

@@ -1,0 +1,50 @@
+// The one catalogue of Earshot's stable error codes. Wire `error` events, CLI failures and engine
+// failures all use these strings; clients may switch on them, so never rename one.
+export const ERROR_CODES = {
+  // protocol / input
+  E_INVALID_JSON: 'The message is not valid JSON.',
+  E_UNKNOWN_EVENT: 'The event type is unknown.',
+  E_INVALID_EVENT: 'The event does not match its schema.',
+  E_INVALID_BASE64: 'The audio field is not valid base64.',
+  E_ODD_PCM_BYTES: 'PCM16 audio must have an even number of bytes.',
+  E_UNSUPPORTED_FORMAT: 'The audio format is not supported.',
+  E_UNSUPPORTED_FEATURE: 'The requested feature is not supported by Earshot.',
+  E_BUFFER_EMPTY: 'There is no uncommitted audio to commit.',
+  E_AUDIO_BACKLOG: 'Too much audio is waiting to be processed for this connection.',
+  E_MESSAGE_TOO_LARGE: 'The WebSocket message exceeds the size limit.',
+  E_BINARY_NOT_ALLOWED: 'Binary frames are raw PCM16 audio and require an audio/pcm input format.',
+  // configuration and files
+  E_CONFIG_INVALID: 'The configuration is invalid.',
+  E_WAV_INVALID: 'The WAV file cannot be read.',
+  E_WAV_UNSUPPORTED: 'The WAV encoding is not supported.',
+  E_FILE_NOT_FOUND: 'The file does not exist.',
+  // models
+  E_VAD_MODEL: 'The Silero VAD model could not be loaded or run.',
+  E_MODEL_MISSING: 'No usable model directory was found.',
+  E_MODEL_INVALID: 'The model directory does not match the expected layout.',
+  E_MODEL_PULL: 'Downloading the model failed.',
+  E_ENGINE: 'The engine failed.',
+  E_ENGINE_BUSY: 'The engine queue is full.',
+  E_ABORTED: 'The operation was cancelled.',
+  E_INTERNAL: 'An internal error occurred.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class EarshotError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly param?: string;
+
+  constructor(code: ErrorCode, message?: string, options?: { retryable?: boolean; param?: string; cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EarshotError';
+    this.code = code;
+    this.retryable = options?.retryable ?? false;
+    this.param = options?.param;
+  }
+}
+
+export function isEarshotError(value: unknown): value is EarshotError {
+  return value instanceof EarshotError;
+}
