@@ -29,3 +29,37 @@ export function samplesToMs(samples: number): number {
 export function msToSamples(ms: number): number {
   return Math.round((ms * PIPELINE_SAMPLE_RATE_HZ) / 1000);
 }
+
+/** What flows through the pipeline, in arrival order: audio and control share one lane so a commit or a
+ * configuration change takes effect exactly after the audio that preceded it. */
+export type PipelineInput =
+  | { type: 'audio'; samples16k: Float32Array; samples8k?: Float32Array }
+  | { type: 'commit' }
+  | { type: 'clear' }
+  | { type: 'configure'; turnDetection: TurnDetectionSettings | null }
+  | { type: 'end' };
+
+export interface TurnDetectionSettings {
+  threshold: number;
+  prefixPaddingMs: number;
+  silenceDurationMs: number;
+  minSpeechMs: number;
+  maxUtteranceMs: number;
+  splitSearchMs: number;
+  minSplitPauseMs: number;
+}
+
+/** After reframe(): audio keeps its position; complete 512-sample windows are added. */
+export type FramedItem =
+  | { type: 'audio'; startSample: number; samples16k: Float32Array; samples8k?: Float32Array }
+  | { type: 'window'; startSample: number; samples: Float32Array; probability?: number }
+  | { type: 'commit' | 'clear' | 'end'; atSample: number }
+  | { type: 'configure'; turnDetection: TurnDetectionSettings | null; atSample: number };
+
+export type SegmentEvent =
+  | { type: 'speech_started'; itemId: string; audioStartMs: number; speechStartMs: number }
+  | { type: 'speech_stopped'; itemId: string; audioEndMs: number; speechEndMs: number }
+  | { type: 'utterance'; utterance: Utterance }
+  | { type: 'cleared' }
+  | { type: 'processed'; samples16k: number }
+  | { type: 'error'; code: 'E_BUFFER_EMPTY'; message: string };

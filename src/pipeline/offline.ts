@@ -1,0 +1,54 @@
+import { from, lastValueFrom, toArray } from 'rxjs';
+import type { VadConfig } from '../config/schema.ts';
+import { getSharedSileroModel } from '../vad/silero_model.ts';
+import { VadBatcher } from '../vad/vad_batcher.ts';
+import { detectSpeech } from './detect_speech.ts';
+import { reframe } from './reframe.ts';
+import { segmentUtterances } from './segment_utterances.ts';
+import { turnDetectionFromConfig } from './settings.ts';
+import type { PipelineInput, SegmentEvent, Utterance } from './types.ts';
+
+const OFFLINE_CHUNK_SAMPLES = 16_000;
+
+/**
+ * Runs a whole 16 kHz recording through exactly the operators a live connection uses (reframe ->
+ * detectSpeech -> segmentUtterances) and returns every event. `earshot vad`, `earshot transcribe` and the
+ * tests use it, so offline results equal what a WebSocket client sees for the same audio.
+ */
+export async function segmentEventsOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<SegmentEvent[]> {
+  const model = await getSharedSileroModel();
+  const batcher = new VadBatcher(model, { maxBatchStreams: 1 });
+  const stream = batcher.openStream();
+  const inputs: PipelineInput[] = [];
+  for (let i = 0; i < samples16k.length; i += OFFLINE_CHUNK_SAMPLES) {
+    const end = Math.min(samples16k.length, i + OFFLINE_CHUNK_SAMPLES);
+    inputs.push({
+      type: 'audio',
+      samples16k: samples16k.subarray(i, end),
+      ...(samples8k ? { samples8k: samples8k.subarray(i / 2, end / 2) } : {}),
+    });
+  }
+  inputs.push({ type: 'end' });
+  let counter = 0;
+  try {
+    return await lastValueFrom(
+      from(inputs).pipe(
+        reframe(),
+        detectSpeech(stream),
+        segmentUtterances({
+          newItemId: () => `item_offline_${++counter}`,
+          turnDetection: turnDetectionFromConfig(vad),
+          maxUtteranceMs: vad.max_utterance_ms,
+        }),
+        toArray(),
+      ),
+    );
+  } finally {
+    stream.close();
+  }
+}
+
+export async function segmentOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<Utterance[]> {
+  const events = await segmentEventsOffline(samples16k, vad, samples8k);
+  return events.flatMap((e) => (e.type === 'utterance' ? [e.utterance] : []));
+}

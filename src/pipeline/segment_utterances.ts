@@ -1,0 +1,184 @@
+import { concatMap, from, type OperatorFunction } from 'rxjs';
+import { TurnStateMachine, type TurnEvent } from '../vad/turn_state_machine.ts';
+import { SampleStore } from './sample_store.ts';
+import {
+  VAD_WINDOW_SAMPLES,
+  msToSamples,
+  samplesToMs,
+  type FramedItem,
+  type SegmentEvent,
+  type TurnDetectionSettings,
+  type Utterance,
+} from './types.ts';
+
+export interface SegmentOptions {
+  /** Item ids for new utterances; injected so tests are deterministic. */
+  newItemId: () => string;
+  /** Initial turn detection (null = manual commits only). A `configure` item replaces it. */
+  turnDetection: TurnDetectionSettings | null;
+  /** Cap on manually committed utterances (with VAD the turn detection settings carry their own). */
+  maxUtteranceMs: number;
+}
+
+function toTurnParams(s: TurnDetectionSettings) {
+  return {
+    threshold: s.threshold,
+    windowSamples: VAD_WINDOW_SAMPLES,
+    prefixPaddingSamples: msToSamples(s.prefixPaddingMs),
+    silenceSamples: msToSamples(s.silenceDurationMs),
+    minSpeechWindows: Math.ceil(msToSamples(s.minSpeechMs) / VAD_WINDOW_SAMPLES),
+    maxUtteranceSamples: msToSamples(s.maxUtteranceMs),
+    splitSearchSamples: msToSamples(s.splitSearchMs),
+    minSplitPauseSamples: msToSamples(s.minSplitPauseMs),
+  };
+}
+
+const roundMs = (samples: number) => Math.round(samplesToMs(samples));
+
+/**
+ * Turns framed audio with speech probabilities into speech_started / speech_stopped events and
+ * utterances. Utterances are disjoint, in order, never longer than the cap, and together with the gaps
+ * between them cover the input exactly.
+ */
+export function segmentUtterances(options: SegmentOptions): OperatorFunction<FramedItem, SegmentEvent> {
+  return (input$) => {
+    const store = new SampleStore();
+    const store8k = new SampleStore(8_000);
+    let has8k = false;
+    let machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection)) : null;
+    let currentItemId: string | null = null;
+    let current: { audioStart: number; speechStart: number } | null = null;
+    let floorSample = 0; // start of uncommitted audio (manual mode) / end of the last utterance
+    let nextWindowStart = 0;
+
+    const makeUtterance = (
+      start: number,
+      end: number,
+      speechStart: number,
+      speechEnd: number,
+      endReason: Utterance['endReason'],
+      itemId: string,
+    ): Utterance => ({
+      itemId,
+      pcm16k: store.slice(start, end),
+      startSample: start,
+      endSample: end,
+      speechStartMs: samplesToMs(speechStart),
+      speechEndMs: samplesToMs(speechEnd),
+      endReason,
+      ...(has8k ? { pcm8k: store8k.slice(Math.floor(start / 2), Math.floor(end / 2)) } : {}),
+    });
+
+    const applyTurnEvents = (events: TurnEvent[], out: SegmentEvent[]) => {
+      for (const e of events) {
+        if (e.type === 'speech_started') {
+          currentItemId = options.newItemId();
+          current = { audioStart: e.audioStartSample, speechStart: e.speechStartSample };
+          out.push({
+            type: 'speech_started',
+            itemId: currentItemId,
+            audioStartMs: roundMs(e.audioStartSample),
+            speechStartMs: roundMs(e.speechStartSample),
+          });
+        } else if (current && currentItemId) {
+          out.push({
+            type: 'speech_stopped',
+            itemId: currentItemId,
+            audioEndMs: roundMs(e.audioEndSample),
+            speechEndMs: roundMs(e.speechEndSample),
+          });
+          out.push({
+            type: 'utterance',
+            utterance: makeUtterance(current.audioStart, e.audioEndSample, current.speechStart, e.speechEndSample, e.reason, currentItemId),
+          });
+          floorSample = e.audioEndSample;
+          current = null;
+          currentItemId = null;
+        }
+      }
+    };
+
+    const trim = () => {
+      const keepFrom = machine ? Math.min(machine.retainFromSample(nextWindowStart), nextWindowStart) : floorSample;
+      store.discardBefore(keepFrom);
+      if (has8k) store8k.discardBefore(Math.floor(keepFrom / 2));
+    };
+
+    const manualCut = (end: number, reason: Utterance['endReason'], out: SegmentEvent[]) => {
+      const itemId = options.newItemId();
+      out.push({ type: 'utterance', utterance: makeUtterance(floorSample, end, floorSample, end, reason, itemId) });
+      floorSample = end;
+    };
+
+    const handle = (item: FramedItem): SegmentEvent[] => {
+      const out: SegmentEvent[] = [];
+      switch (item.type) {
+        case 'audio': {
+          store.append(item.samples16k);
+          if (item.samples8k) {
+            has8k = true;
+            store8k.append(item.samples8k);
+          }
+          out.push({ type: 'processed', samples16k: item.samples16k.length });
+          if (!machine) {
+            // Manual mode still honours the cap: a buffer that reaches it is committed in pieces.
+            const cap = msToSamples(options.maxUtteranceMs);
+            while (store.endSample - floorSample >= cap) manualCut(floorSample + cap, 'max_duration', out);
+          }
+          break;
+        }
+        case 'window': {
+          nextWindowStart = item.startSample + VAD_WINDOW_SAMPLES;
+          if (machine && item.probability !== undefined) applyTurnEvents(machine.pushWindow(item.startSample, item.probability), out);
+          break;
+        }
+        case 'commit': {
+          if (machine) {
+            if (!machine.speaking) {
+              out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'No speech is in progress; with server_vad, utterances are committed automatically.' });
+              break;
+            }
+            applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
+          } else if (item.atSample > floorSample) {
+            manualCut(item.atSample, 'commit', out);
+          } else {
+            out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'The input audio buffer is empty.' });
+          }
+          break;
+        }
+        case 'clear': {
+          machine?.reset(item.atSample);
+          current = null;
+          currentItemId = null;
+          floorSample = item.atSample;
+          out.push({ type: 'cleared' });
+          break;
+        }
+        case 'end': {
+          if (machine) applyTurnEvents(machine.forceEnd(item.atSample, 'end_of_stream'), out);
+          else if (item.atSample > floorSample) manualCut(item.atSample, 'end_of_stream', out);
+          break;
+        }
+        case 'configure': {
+          const next = item.turnDetection;
+          if (machine && next) {
+            // New VAD parameters apply from the next window; speech in progress carries on.
+            machine.setParams(toTurnParams(next));
+          } else if (machine && !next) {
+            // Switching to manual commits closes speech in progress at this point, so nothing is lost.
+            applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
+            floorSample = Math.max(floorSample, item.atSample);
+            machine = null;
+          } else if (!machine && next) {
+            machine = new TurnStateMachine(toTurnParams(next));
+            machine.reset(floorSample);
+          }
+          break;
+        }
+      }
+      trim();
+      return out;
+    };
+    return input$.pipe(concatMap((item) => from(handle(item))));
+  };
+}

@@ -1,0 +1,206 @@
+// Pure turn detection: a function of per-window speech probabilities and sample positions only (no audio,
+// no streams, no clocks), so it is tested with arrays of numbers. Phases: quiet -> starting -> speaking.
+// Positions are 16 kHz sample indices since the start of the stream.
+
+export interface TurnParams {
+  threshold: number;
+  windowSamples: number;
+  prefixPaddingSamples: number;
+  /** Continuous non-speech that ends an utterance. */
+  silenceSamples: number;
+  /** Consecutive speech windows needed before an onset counts (shorter blips are clicks). */
+  minSpeechWindows: number;
+  maxUtteranceSamples: number;
+  /** At the cap, how far back from the cap a pause may lie to split at. */
+  splitSearchSamples: number;
+  minSplitPauseSamples: number;
+}
+
+export type TurnEvent =
+  | { type: 'speech_started'; audioStartSample: number; speechStartSample: number }
+  | {
+      type: 'speech_stopped';
+      audioEndSample: number;
+      speechEndSample: number;
+      reason: 'silence' | 'max_duration' | 'commit' | 'end_of_stream';
+    };
+
+interface WindowFlag {
+  start: number;
+  speech: boolean;
+}
+
+type Phase =
+  | { kind: 'quiet' }
+  | { kind: 'starting'; candidateStart: number; speechWindows: number }
+  | {
+      kind: 'speaking';
+      audioStart: number;
+      lastSpeechEnd: number;
+      silenceWindows: number;
+      /** Every window since the utterance's audio start: the record the pause search reads. Bounded by the cap. */
+      flags: WindowFlag[];
+    };
+
+export class TurnStateMachine {
+  private phase: Phase = { kind: 'quiet' };
+  /** No utterance may start before this sample: the end of the previous one, or a commit/clear point. */
+  private floorSample = 0;
+
+  constructor(private params: TurnParams) {
+    if (params.windowSamples <= 0) throw new RangeError('windowSamples must be positive');
+  }
+
+  /** Replaces the parameters from the next window on (session.update during a session). */
+  setParams(params: TurnParams): void {
+    if (params.windowSamples !== this.params.windowSamples) throw new RangeError('windowSamples cannot change');
+    this.params = params;
+  }
+
+  get speaking(): boolean {
+    return this.phase.kind === 'speaking';
+  }
+
+  /** Lowest sample the caller must still keep to build future utterances. */
+  retainFromSample(nextWindowStart: number): number {
+    const p = this.phase;
+    if (p.kind === 'speaking') return p.audioStart;
+    const from = p.kind === 'starting' ? p.candidateStart : nextWindowStart;
+    return Math.max(this.floorSample, from - this.params.prefixPaddingSamples);
+  }
+
+  /** Feeds one window [start, start + windowSamples) with its speech probability. */
+  pushWindow(start: number, probability: number): TurnEvent[] {
+    const events: TurnEvent[] = [];
+    const isSpeech = probability >= this.params.threshold;
+    const end = start + this.params.windowSamples;
+    const p = this.phase;
+    if (p.kind === 'speaking' && end > p.audioStart + this.params.maxUtteranceSamples) {
+      this.splitAtCap(p, events);
+    }
+    this.advance(start, end, isSpeech, events);
+    return events;
+  }
+
+  /** Ends the current utterance at `atSample` (manual commit with VAD on, or end of stream). */
+  forceEnd(atSample: number, reason: 'commit' | 'end_of_stream'): TurnEvent[] {
+    const p = this.phase;
+    const events: TurnEvent[] = [];
+    if (p.kind === 'speaking') {
+      events.push({
+        type: 'speech_stopped',
+        audioEndSample: atSample,
+        speechEndSample: Math.min(p.lastSpeechEnd, atSample),
+        reason,
+      });
+    }
+    this.phase = { kind: 'quiet' };
+    this.floorSample = Math.max(this.floorSample, atSample);
+    return events;
+  }
+
+  /** Drops any speech in progress (input_audio_buffer.clear); nothing before `atSample` will be used. */
+  reset(atSample: number): void {
+    this.phase = { kind: 'quiet' };
+    this.floorSample = Math.max(this.floorSample, atSample);
+  }
+
+  private advance(start: number, end: number, isSpeech: boolean, events: TurnEvent[]): void {
+    const p = this.phase;
+    const prm = this.params;
+    if (p.kind === 'quiet') {
+      if (!isSpeech || end <= this.floorSample) return;
+      this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0 };
+      this.advance(start, end, isSpeech, events);
+      return;
+    }
+    if (p.kind === 'starting') {
+      if (!isSpeech) {
+        this.phase = { kind: 'quiet' };
+        return;
+      }
+      p.speechWindows += 1;
+      if (p.speechWindows < Math.max(1, prm.minSpeechWindows)) return;
+      const audioStart = Math.max(this.floorSample, p.candidateStart - prm.prefixPaddingSamples);
+      const flags: WindowFlag[] = [];
+      for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) {
+        flags.push({ start: s, speech: true });
+      }
+      this.phase = { kind: 'speaking', audioStart, lastSpeechEnd: end, silenceWindows: 0, flags };
+      events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: p.candidateStart });
+      return;
+    }
+    p.flags.push({ start, speech: isSpeech });
+    if (isSpeech) {
+      p.lastSpeechEnd = end;
+      p.silenceWindows = 0;
+      return;
+    }
+    p.silenceWindows += 1;
+    if (end - p.lastSpeechEnd >= prm.silenceSamples) {
+      const audioEnd = p.lastSpeechEnd + prm.silenceSamples;
+      events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: p.lastSpeechEnd, reason: 'silence' });
+      this.phase = { kind: 'quiet' };
+      this.floorSample = audioEnd;
+    }
+  }
+
+  /**
+   * The utterance would pass the cap: cut at the middle of the last pause of at least minSplitPauseSamples
+   * that lies within the final splitSearchSamples before the cap, else hard-cut at the cap. The next
+   * utterance starts exactly at the cut, so no sample is lost.
+   */
+  private splitAtCap(p: Extract<Phase, { kind: 'speaking' }>, events: TurnEvent[]): void {
+    const prm = this.params;
+    const cap = p.audioStart + prm.maxUtteranceSamples;
+    const searchFrom = cap - prm.splitSearchSamples;
+    let cut = cap;
+    let runEnd = -1;
+    // Walk back over the recorded windows looking for the latest qualifying non-speech run.
+    for (let i = p.flags.length - 1; i >= 0; i--) {
+      const f = p.flags[i];
+      const fEnd = Math.min(f.start + prm.windowSamples, cap);
+      if (!f.speech) {
+        if (runEnd < 0) runEnd = fEnd;
+        const runStart = f.start;
+        const prevIsSpeech = i === 0 || p.flags[i - 1].speech;
+        if (prevIsSpeech) {
+          const mid = Math.floor((runStart + runEnd) / 2);
+          // Keep the first piece at least one window long so the next piece's cap lies beyond this window.
+          if (runEnd - runStart >= prm.minSplitPauseSamples && mid >= searchFrom && mid >= p.audioStart + prm.windowSamples) {
+            cut = mid;
+            break;
+          }
+          runEnd = -1;
+        }
+      } else {
+        runEnd = -1;
+      }
+      if (fEnd < searchFrom) break;
+    }
+    let speechEndBeforeCut = p.audioStart;
+    for (const f of p.flags) {
+      if (f.speech && f.start < cut) speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
+    }
+    events.push({ type: 'speech_stopped', audioEndSample: cut, speechEndSample: speechEndBeforeCut, reason: 'max_duration' });
+    this.floorSample = cut;
+    // Continue from the cut with the windows already seen after it.
+    const rest = p.flags.filter((f) => f.start + prm.windowSamples > cut);
+    const firstSpeech = rest.find((f) => f.speech);
+    if (!firstSpeech) {
+      this.phase = { kind: 'quiet' };
+      return;
+    }
+    let lastSpeechEnd = cut;
+    let silenceWindows = 0;
+    for (const f of rest) {
+      if (f.speech) {
+        lastSpeechEnd = f.start + prm.windowSamples;
+        silenceWindows = 0;
+      } else silenceWindows += 1;
+    }
+    const speechStart = Math.max(cut, firstSpeech.start);
+    this.phase = { kind: 'speaking', audioStart: cut, lastSpeechEnd, silenceWindows, flags: rest };
+    events.push({ type: 'speech_started', audioStartSample: cut, speechStartSample: speechStart });
+  }
+}
