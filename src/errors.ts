@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   E_ENGINE_BUSY: 'The engine queue is full.',
   E_ABORTED: 'The operation was cancelled.',
   E_INTERNAL: 'An internal error occurred.',
+  E_PROMPT_AUDIO_MISMATCH: 'The number of audio placeholders in the prompt differs from the number of audio clips.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
