@@ -1,0 +1,63 @@
+import { Command, Option } from 'commander';
+import { isEarshotError } from '../../errors.ts';
+import { DEFAULT_MODEL_VARIANT, MODEL_VARIANTS, resolveModelDir, type ModelVariant } from '../../engine/model_location.ts';
+import type { FetchImpl } from '../../engine/phi4mm/pull/net.ts';
+import { formatBytes, createProgressReporter } from '../../engine/phi4mm/pull/progress.ts';
+import { pullModel } from '../../engine/phi4mm/pull/pull.ts';
+import { DEFAULT_REVISION, MODEL_REPO_ID } from '../../engine/phi4mm/pull/variants.ts';
+
+// `earshot model pull`: thin CLI over pullModel(). The integrator creates the `earshot model` parent command.
+
+/** Seams for tests; production passes nothing. */
+export interface ModelPullDeps {
+  env?: Record<string, string | undefined>;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  fetchImpl?: FetchImpl;
+  /** Extra pullModel options (short timeouts and retry delays in tests). */
+  pullOverrides?: { connectTimeoutMs?: number; stallTimeoutMs?: number; retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number } };
+}
+
+interface PullFlags {
+  variant: ModelVariant;
+  dir?: string;
+  revision: string;
+}
+
+export function registerModelPullCommand(model: Command, deps: ModelPullDeps = {}): void {
+  model
+    .command('pull')
+    .description(`Download the Phi-4-multimodal ONNX export (${MODEL_REPO_ID}) from the Hugging Face hub, ` +
+      'resuming partial downloads and verifying sizes and sha256. HF_ENDPOINT and HF_TOKEN are honoured.')
+    .addOption(new Option('--variant <variant>', 'model variant').choices(MODEL_VARIANTS).default(DEFAULT_MODEL_VARIANT))
+    .option('--dir <dir>', 'target directory (default: EARSHOT_MODEL, else ~/.cache/earshot/models/...)')
+    .option('--revision <revision>', 'hub branch, tag or commit', DEFAULT_REVISION)
+    .action(async function (this: Command, flags: PullFlags) {
+      const env = deps.env ?? process.env;
+      const stdout = deps.stdout ?? process.stdout;
+      const stderr = deps.stderr ?? process.stderr;
+      const dir = resolveModelDir({ model: flags.dir, variant: flags.variant, env });
+      const reporter = createProgressReporter({ stream: stderr });
+      // Ctrl-C stops the transfer cleanly; the .part files stay for the next run to resume.
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', onSigint);
+      try {
+        const result = await pullModel({
+          variant: flags.variant, dir, revision: flags.revision, env, signal: controller.signal,
+          fetchImpl: deps.fetchImpl, onProgress: reporter.onProgress, ...deps.pullOverrides,
+        });
+        const fetched = result.files.filter((f) => !f.skipped);
+        const fetchedBytes = fetched.reduce((sum, f) => sum + f.bytes, 0);
+        stdout.write(`Model ${flags.variant} (${result.folder}@${result.revision}) is complete in ${result.dir}: ` +
+          `${fetched.length} file(s) downloaded (${formatBytes(fetchedBytes)}), ${result.files.length - fetched.length} already present.\n`);
+      } catch (err) {
+        reporter.stop();
+        if (!isEarshotError(err)) throw err;
+        // Through commander so the exit code flows back to main() (exitOverride) or to the shell.
+        this.error(`error ${err.code}: ${err.message}`, { exitCode: err.code === 'E_ABORTED' ? 130 : 1, code: err.code });
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}

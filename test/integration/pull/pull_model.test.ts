@@ -1,0 +1,269 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isEarshotError, type EarshotError } from '../../../src/errors.ts';
+import { pullModel, type PullModelOptions } from '../../../src/engine/phi4mm/pull/pull.ts';
+import type { PullProgressEvent } from '../../../src/engine/phi4mm/pull/progress.ts';
+import { GPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
+import { closedPort, startFakeHub, startSilentServer, type FakeHub, type FakeHubFile } from './fake_hub.ts';
+
+const GPU = GPU_VARIANT_FOLDER;
+const CPU = 'cpu/cpu-int4-rtn-block-32-acc-level-4';
+// Fast, bounded test timings (production: 10 s connect, 30 s stall, 1-16 s backoff).
+const FAST = { connectTimeoutMs: 2_000, stallTimeoutMs: 300, retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function variantFiles(folder: string): Record<string, FakeHubFile> {
+  return {
+    [`${folder}/genai_config.json`]: { content: Buffer.from('{"model":{"type":"phi4mm"}}\n') },
+    [`${folder}/phi-4-mm-text.onnx.data`]: { content: randomBytes(300_000), lfs: true },
+    [`${folder}/phi-4-mm-text.onnx`]: { content: randomBytes(40_000), lfs: true },
+    [`${folder}/tokenizer.json`]: { content: Buffer.from('{"version":"1.0"}') },
+    [`${folder}/extra/nested/readme.txt`]: { content: Buffer.from('nested file without lfs\n') },
+    // Files outside the variant folder must never be fetched.
+    ['README.md']: { content: Buffer.from('# card\n') },
+    ['gpu/other-variant/genai_config.json']: { content: Buffer.from('{}') },
+  };
+}
+
+async function listFilesRecursive(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(relative(dir, join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+async function expectPullError(promise: Promise<unknown>): Promise<EarshotError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(isEarshotError(err), `expected an EarshotError, got ${String(err)}`).toBe(true);
+  return err as EarshotError;
+}
+
+describe('pullModel against a local fake hub', () => {
+  let dir: string;
+  let hub: FakeHub | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'earshot-pull-'));
+  });
+  afterEach(async () => {
+    await hub?.close();
+    hub = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const pull = (extra: Partial<PullModelOptions> = {}) =>
+    pullModel({ variant: 'gpu', dir, endpoint: hub?.endpoint, env: {}, ...FAST, ...extra });
+
+  it('downloads every file of the variant folder, nested dirs included, verified and in place', async () => {
+    const files = variantFiles(GPU);
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files, pageSize: 3, redirectToCdn: true });
+    const events: PullProgressEvent[] = [];
+    const result = await pull({ token: 'hf_secret', onProgress: (e) => events.push(e) });
+
+    expect(result.folder).toBe(GPU);
+    expect(await listFilesRecursive(dir)).toEqual([
+      'extra/nested/readme.txt', 'genai_config.json', 'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data', 'tokenizer.json',
+    ]);
+    for (const [path, file] of Object.entries(files)) {
+      if (!path.startsWith(`${GPU}/`)) continue;
+      expect((await readFile(join(dir, path.slice(GPU.length + 1)))).equals(file.content)).toBe(true);
+    }
+    const big = result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data');
+    expect(big).toMatchObject({ bytes: 300_000, skipped: false, sha256: sha256(files[`${GPU}/phi-4-mm-text.onnx.data`].content) });
+    expect(result.files.every((f) => !f.skipped)).toBe(true);
+    // The token goes to the hub; the listing was paginated (3 entries per page).
+    expect(hub.requests.filter((r) => r.url.includes('/api/models/')).length).toBeGreaterThan(1);
+    expect(hub.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    expect(hub.requests.some((r) => r.url.includes('README.md') || r.url.includes('other-variant'))).toBe(false);
+    // Progress: a plan with the total, monotonically reported bytes ending at the total, then done.
+    const plan = events.find((e) => e.type === 'plan');
+    const total = 300_000 + 40_000 + Object.entries(files).filter(([p, f]) => p.startsWith(`${GPU}/`) && f.lfs !== true)
+      .reduce((s, [, f]) => s + f.content.length, 0);
+    expect(plan).toMatchObject({ totalBytes: total, fileCount: 5, skippedCount: 0 });
+    expect(events.at(-1)).toEqual({ type: 'done', doneBytes: total });
+  });
+
+  it('resumes with a Range request after the server cuts the transfer mid-body', async () => {
+    const files = variantFiles(GPU);
+    const path = `${GPU}/phi-4-mm-text.onnx.data`;
+    files[path] = { ...files[path], cutAfterBytes: 100_000, cutTimes: 2 };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    const retries: PullProgressEvent[] = [];
+    const result = await pull({ onProgress: (e) => { if (e.type === 'retry') retries.push(e); } });
+
+    expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[path].content)).toBe(true);
+    expect(result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')?.sha256).toBe(sha256(files[path].content));
+    const ranges = hub.downloadsOf(path).map((r) => r.range);
+    expect(ranges).toHaveLength(3);
+    expect(ranges[0]).toBeUndefined();
+    // Each retry asks for the rest only, from where the previous attempt stopped.
+    const starts = ranges.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
+    expect(starts[0]).toBeGreaterThan(0);
+    expect(starts[1]).toBeGreaterThan(starts[0]);
+    expect(retries).toHaveLength(2);
+  });
+
+  it('resumes a .part left by an earlier run, and restarts from 0 when the server ignores the Range', async () => {
+    const files = variantFiles(GPU);
+    const resumed = `${GPU}/phi-4-mm-text.onnx.data`;
+    const ignored = `${GPU}/phi-4-mm-text.onnx`;
+    files[ignored] = { ...files[ignored], ignoreRange: true };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    await writeFile(join(dir, 'phi-4-mm-text.onnx.data.part'), files[resumed].content.subarray(0, 123_456));
+    // A stale prefix that a Range-ignoring server must overwrite, not be appended to.
+    await writeFile(join(dir, 'phi-4-mm-text.onnx.part'), Buffer.alloc(1000, 7));
+
+    await pull();
+    expect(hub.downloadsOf(resumed).map((r) => r.range)).toEqual(['bytes=123456-']);
+    expect(hub.downloadsOf(ignored).map((r) => r.range)).toEqual(['bytes=1000-']);
+    expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[resumed].content)).toBe(true);
+    expect((await readFile(join(dir, 'phi-4-mm-text.onnx'))).equals(files[ignored].content)).toBe(true);
+    expect((await listFilesRecursive(dir)).some((p) => p.endsWith('.part'))).toBe(false);
+  });
+
+  it('retries a transfer that stalls (no bytes for stallTimeoutMs) and completes it', async () => {
+    const files = variantFiles(GPU);
+    const path = `${GPU}/phi-4-mm-text.onnx.data`;
+    files[path] = { ...files[path], stallAfterBytes: 50_000 };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    await pull();
+    expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[path].content)).toBe(true);
+    expect(hub.downloadsOf(path).map((r) => r.range)).toEqual([undefined, 'bytes=50000-']);
+  });
+
+  it('detects a corrupted LFS file: retries once from zero, then fails naming the file and both hashes', async () => {
+    const files = variantFiles(GPU);
+    const path = `${GPU}/phi-4-mm-text.onnx`;
+    const served = Buffer.from(files[path].content);
+    served[17] ^= 0xff;
+    files[path] = { ...files[path], served };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+
+    const err = await expectPullError(pull());
+    expect(err.code).toBe('E_MODEL_PULL');
+    expect(err.message).toContain('phi-4-mm-text.onnx');
+    expect(err.message).toContain(sha256(files[path].content));
+    expect(err.message).toContain(sha256(served));
+    expect(hub.downloadsOf(path)).toHaveLength(2);
+    const onDisk = await listFilesRecursive(dir);
+    expect(onDisk).not.toContain('phi-4-mm-text.onnx');
+    expect(onDisk).not.toContain('phi-4-mm-text.onnx.part');
+  });
+
+  it('skips files already complete and re-downloads one whose content is wrong', async () => {
+    const files = variantFiles(GPU);
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    await pull();
+    // Same size, different bytes: must be detected by sha256 and fetched again.
+    const damaged = join(dir, 'phi-4-mm-text.onnx');
+    const bytes = await readFile(damaged);
+    bytes[0] ^= 1;
+    await writeFile(damaged, bytes);
+    const before = hub.requests.length;
+
+    const second = await pull();
+    const newRequests = hub.requests.slice(before).filter((r) => r.url.includes('/resolve/'));
+    expect(newRequests.map((r) => decodeURIComponent(r.url).split('/').pop())).toEqual(['phi-4-mm-text.onnx']);
+    expect(second.files.filter((f) => !f.skipped).map((f) => f.path)).toEqual(['phi-4-mm-text.onnx']);
+    expect(second.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')).toMatchObject({ skipped: true });
+    expect((await readFile(damaged)).equals(files[`${GPU}/phi-4-mm-text.onnx`].content)).toBe(true);
+  });
+
+  it('never leaves a partial file at a final name when a transfer keeps failing', async () => {
+    const files = variantFiles(GPU);
+    const path = `${GPU}/phi-4-mm-text.onnx.data`;
+    // Cut every attempt before any byte: no progress, so the bounded retries run out.
+    files[path] = { ...files[path], cutAfterBytes: 0, cutTimes: 100 };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+
+    const err = await expectPullError(pull());
+    expect(err.code).toBe('E_MODEL_PULL');
+    expect(err.message).toContain('phi-4-mm-text.onnx.data');
+    expect(hub.downloadsOf(path)).toHaveLength(FAST.retry.maxRetries + 1);
+    const onDisk = await listFilesRecursive(dir);
+    expect(onDisk).not.toContain('phi-4-mm-text.onnx.data');
+    // Files sorted before it were completed and verified; nothing else sits at a final name.
+    for (const name of onDisk.filter((p) => !p.endsWith('.part'))) {
+      const repoPath = `${GPU}/${name}`;
+      expect((await readFile(join(dir, name))).equals(files[repoPath].content)).toBe(true);
+    }
+  });
+
+  it('resolves the CPU folder by listing cpu/, and explains when it is ambiguous', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles(CPU), 'cpu/cpu-fp32/genai_config.json': { content: Buffer.from('{}') } } });
+    const result = await pull({ variant: 'cpu' });
+    expect(result.folder).toBe(CPU);
+    await hub.close();
+
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
+      ...variantFiles('cpu/cpu-int4-a'), ...variantFiles('cpu/cpu-int4-b'),
+    } });
+    const err = await expectPullError(pull({ variant: 'cpu', dir: join(dir, 'other') }));
+    expect(err.code).toBe('E_MODEL_PULL');
+    expect(err.message).toContain('cpu/cpu-int4-a');
+    expect(err.message).toContain('cpu/cpu-int4-b');
+  });
+
+  it('refuses listing paths that would escape the target directory', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { [`${GPU}/../../evil.txt`]: { content: Buffer.from('x') } } });
+    const err = await expectPullError(pull());
+    expect(err.message).toContain('unexpected path');
+  });
+});
+
+describe('pullModel without network', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'earshot-pull-offline-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function expectManualInstructions(err: EarshotError, endpoint: string): void {
+    expect(err.code).toBe('E_MODEL_PULL');
+    expect(err.message).toContain(`Cannot reach the Hugging Face hub at ${endpoint}`);
+    expect(err.message).toContain(`${endpoint}/${MODEL_REPO_ID}/tree/main/${GPU}`);
+    expect(err.message).toContain('phi-4-mm-text.onnx.data');
+    expect(err.message).toContain('genai_config.json');
+    expect(err.message).toContain(dir);
+  }
+
+  it('fails at once with the manual-install message when the port is closed (HF_ENDPOINT)', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, ...FAST }));
+    expectManualInstructions(err, endpoint);
+    expect(err.message).toContain('ECONNREFUSED');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails with the same message when the host name does not resolve', async () => {
+    const endpoint = 'http://earshot-no-such-host.invalid';
+    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, ...FAST }));
+    expectManualInstructions(err, endpoint);
+  });
+
+  it('gives up after the connect timeout when the host accepts but never answers', async () => {
+    const silent = await startSilentServer();
+    try {
+      const err = await expectPullError(pullModel({ variant: 'gpu', dir, endpoint: silent.endpoint, env: {}, ...FAST, connectTimeoutMs: 200 }));
+      expectManualInstructions(err, silent.endpoint);
+      expect(err.message).toContain('within 200 ms');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('tells CPU users the folder is unconfirmed', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const err = await expectPullError(pullModel({ variant: 'cpu', dir, endpoint, env: {}, ...FAST }));
+    expect(err.message).toContain('cpu/cpu-int4-rtn-block-32-acc-level-4');
+    expect(err.message).toContain('unconfirmed');
+  });
+});
