@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readWav } from '../../../src/audio/wav.ts';
+import { benchFeatures } from '../../../src/engine/phi4mm/features_bench.ts';
 import {
   LogMelExtractor,
   audioTokenCount,
@@ -25,28 +27,11 @@ function readFloat32(path: string): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-// Minimal PCM16 mono WAV reader for the golden clips (int16 / 32768, as the reference's soundfile read).
-function readPcm16Wav(path: string): { sampleRateHz: number; samples: Float32Array } {
-  const bytes = readFileSync(path);
-  expect(bytes.toString('ascii', 0, 4)).toBe('RIFF');
-  let offset = 12;
-  let sampleRateHz = 0;
-  while (offset + 8 <= bytes.length) {
-    const id = bytes.toString('ascii', offset, offset + 4);
-    const size = bytes.readUInt32LE(offset + 4);
-    if (id === 'fmt ') {
-      expect(bytes.readUInt16LE(offset + 8)).toBe(1); // PCM
-      expect(bytes.readUInt16LE(offset + 10)).toBe(1); // mono
-      expect(bytes.readUInt16LE(offset + 22)).toBe(16);
-      sampleRateHz = bytes.readUInt32LE(offset + 12);
-    } else if (id === 'data') {
-      const samples = new Float32Array(size / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(offset + 8 + 2 * i) / 32768;
-      return { sampleRateHz, samples };
-    }
-    offset += 8 + size + (size & 1);
-  }
-  throw new Error(`no data chunk in ${path}`);
+function readGoldenWav(path: string): { sampleRateHz: number; samples: Float32Array } {
+  const wav = readWav(new Uint8Array(readFileSync(path)));
+  expect(wav.encoding).toBe('pcm16'); // int16 / 32768, as the reference's soundfile read
+  expect(wav.channels.length).toBe(1);
+  return { sampleRateHz: wav.sampleRateHz, samples: wav.channels[0] };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -88,7 +73,7 @@ describe.each([
 ])('golden features $name', ({ name, rateHz }) => {
   const sidecar = JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), 'utf8')) as GoldenSidecar;
   const golden = readFloat32(join(GOLDEN_DIR, `${name}.features.f32le.bin`));
-  const { sampleRateHz, samples } = readPcm16Wav(join(GOLDEN_DIR, `${name}.wav`));
+  const { sampleRateHz, samples } = readGoldenWav(join(GOLDEN_DIR, `${name}.wav`));
 
   it('reads the clip the sidecar describes', () => {
     expect(sampleRateHz).toBe(rateHz);
@@ -180,5 +165,15 @@ describe('8 kHz path', () => {
 
   it('rejects other rates in the LogMelExtractor constructor', () => {
     expect(() => new LogMelExtractor(44100 as 16000)).toThrow(/16000 or 8000/);
+  });
+});
+
+describe('benchFeatures', () => {
+  it('reports the documented fields (smoke test; speed is not asserted)', () => {
+    const result = benchFeatures({ runs: 2, warmupRuns: 0, audioSeconds: 1 });
+    expect(Object.keys(result).sort()).toEqual(['audio_seconds', 'ms_min', 'ms_p50', 'x_realtime']);
+    expect(result.audio_seconds).toBe(1);
+    expect(result.ms_min).toBeLessThanOrEqual(result.ms_p50);
+    expect(result.x_realtime).toBeGreaterThan(0);
   });
 });
