@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import type { EarshotConfig } from '../config/schema.ts';
+import { isEarshotError } from '../errors.ts';
+
+/** Parses a CLI number flag; commander passes strings. Non-numbers are left for zod to report. */
+export function numberFlag(value: string): number | string {
+  const n = Number(value);
+  return value.trim() !== '' && Number.isFinite(n) ? n : value;
+}
+
+export function withConfigOption(cmd: Command): Command {
+  return cmd.option('--config <file>', 'JSON config file (see README: Configuration)');
+}
+
+/** Loads config from file/env/flags, or prints every problem and exits 2 before anything starts. */
+export function loadCliConfig(configFile: string | undefined, overrides: Record<string, Record<string, unknown>>): EarshotConfig | null {
+  const cleaned: Record<string, Record<string, unknown>> = {};
+  for (const [section, values] of Object.entries(overrides)) {
+    const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    if (Object.keys(defined).length > 0) cleaned[section] = defined;
+  }
+  try {
+    return loadConfig({ file: configFile, env: process.env, overrides: cleaned });
+  } catch (err) {
+    if (!isEarshotError(err)) throw err;
+    process.stderr.write(`earshot: ${err.message}\n`);
+    process.exitCode = 2;
+    return null;
+  }
+}
+
+/** Reports an EarshotError as one line with its code and sets a failing exit code; rethrows anything else. */
+export function reportCliError(err: unknown): void {
+  if (!isEarshotError(err)) throw err;
+  process.stderr.write(`earshot: ${err.code}: ${err.message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,74 @@
+import { decodeALaw, decodeMuLaw } from '../audio/g711.ts';
+import { pcm16BytesToFloat32 } from '../audio/pcm.ts';
+import { StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../audio/resample.ts';
+import { EarshotError } from '../errors.ts';
+
+/** The session's input audio format, as resolved from session.update. */
+export type InputAudioFormat =
+  | { type: 'audio/pcm'; rateHz: number }
+  | { type: 'audio/pcmu' }
+  | { type: 'audio/pcma' };
+
+export const DEFAULT_INPUT_FORMAT: InputAudioFormat = { type: 'audio/pcm', rateHz: 24_000 };
+const G711_RATE_HZ = 8_000;
+
+export function formatRateHz(format: InputAudioFormat): number {
+  return format.type === 'audio/pcm' ? format.rateHz : G711_RATE_HZ;
+}
+
+export function validatePcmRate(rateHz: number): void {
+  if (!SUPPORTED_INPUT_RATES_HZ.includes(rateHz)) {
+    throw new EarshotError(
+      'E_UNSUPPORTED_FORMAT',
+      `audio/pcm at ${rateHz} Hz is not supported; use one of ${SUPPORTED_INPUT_RATES_HZ.join(', ')} Hz`,
+      { param: 'session.audio.input.format.rate' },
+    );
+  }
+}
+
+/**
+ * Decodes one connection's input audio bytes and brings them to the 16 kHz pipeline rate. The resampler
+ * is streaming and chunk-invariant, so the sample clock (and every timestamp) is independent of how the
+ * client chunks its audio. 8 kHz telephony audio is also passed on unresampled for the model's 8 kHz path.
+ */
+export class InputAudioDecoder {
+  private readonly resampler: StreamingResampler;
+  readonly format: InputAudioFormat;
+  readonly sourceRateHz: number;
+
+  constructor(format: InputAudioFormat) {
+    if (format.type === 'audio/pcm') validatePcmRate(format.rateHz);
+    this.format = format;
+    this.sourceRateHz = formatRateHz(format);
+    this.resampler = new StreamingResampler(this.sourceRateHz, 16_000);
+  }
+
+  /** Source-rate float samples for the bytes; throws E_ODD_PCM_BYTES for a broken PCM16 payload. */
+  decode(bytes: Uint8Array): Float32Array {
+    switch (this.format.type) {
+      case 'audio/pcm':
+        return pcm16BytesToFloat32(bytes);
+      case 'audio/pcmu':
+        return decodeMuLaw(bytes);
+      case 'audio/pcma':
+        return decodeALaw(bytes);
+    }
+  }
+
+  /** Samples at 16 kHz that are final after this input (and the 8 kHz source for telephony formats). */
+  push(source: Float32Array): { samples16k: Float32Array; samples8k?: Float32Array } {
+    const samples16k = this.resampler.push(source);
+    return this.sourceRateHz === G711_RATE_HZ ? { samples16k, samples8k: source } : { samples16k };
+  }
+
+  /** The resampler's tail at a format change or end of stream. */
+  flush(): Float32Array {
+    return this.resampler.flush();
+  }
+}
+
+/** Milliseconds of source audio in `byteLength` bytes of this format (for backlog accounting). */
+export function bytesToMs(format: InputAudioFormat, byteLength: number): number {
+  const bytesPerSample = format.type === 'audio/pcm' ? 2 : 1;
+  return (byteLength / bytesPerSample / formatRateHz(format)) * 1000;
+}

@@ -1,0 +1,241 @@
+import { Subject, type Subscription } from 'rxjs';
+import type { EarshotConfig } from '../config/schema.ts';
+import { EarshotError, isEarshotError, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { detectSpeech, type SpeechProbabilitySource } from '../pipeline/detect_speech.ts';
+import { reframe } from '../pipeline/reframe.ts';
+import { segmentUtterances } from '../pipeline/segment_utterances.ts';
+import type { PipelineInput, SegmentEvent, Utterance } from '../pipeline/types.ts';
+import { decodeBase64Audio } from '../protocol/base64.ts';
+import type { ClientEvent } from '../protocol/client_events.ts';
+import { decodeClientEvent } from '../protocol/codec.ts';
+import { newItemId } from '../protocol/ids.ts';
+import type { MessageItem } from '../protocol/server_items.ts';
+import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
+import { bytesToMs, InputAudioDecoder } from './input_audio.ts';
+import { SessionState, type SessionType } from './session_state.ts';
+
+/** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
+export interface ConnectionTransport {
+  send(event: ServerEvent): void;
+  /** Stop reading input (TCP backpressure) while the pipeline catches up. */
+  pauseInput(): void;
+  resumeInput(): void;
+}
+
+export interface VadStreamHandle extends SpeechProbabilitySource {
+  close(): void;
+}
+
+export interface ConnectionOptions {
+  config: EarshotConfig;
+  transport: ConnectionTransport;
+  openVadStream: () => VadStreamHandle;
+  log: Logger;
+  sessionType?: SessionType;
+  /** Called for each committed utterance (the turn runner hooks in here). */
+  onUtterance?: (utterance: Utterance) => void;
+}
+
+/**
+ * One Realtime connection: validates client events, runs its audio through the pipeline and reports
+ * turn events. Every failure of input becomes an `error` event; only `dispose()` tears anything down.
+ */
+export class RealtimeConnection {
+  readonly state: SessionState;
+  private readonly pipelineInput = new Subject<PipelineInput>();
+  private readonly subscription: Subscription;
+  private readonly vadStream: VadStreamHandle;
+  private decoder: InputAudioDecoder;
+  private pendingSamples16k = 0;
+  private inputPaused = false;
+  private lastItemId: string | null = null;
+  private onlyTelephonySoFar: boolean;
+  private disposed = false;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.state = new SessionState(opts.config, opts.sessionType ?? 'realtime');
+    this.decoder = new InputAudioDecoder(this.state.inputFormat);
+    this.onlyTelephonySoFar = this.decoder.sourceRateHz === 8000;
+    this.vadStream = opts.openVadStream();
+    this.subscription = this.pipelineInput
+      .pipe(
+        reframe(),
+        detectSpeech(this.vadStream),
+        segmentUtterances({
+          newItemId,
+          turnDetection: this.state.pipelineTurnDetection(),
+          maxUtteranceMs: opts.config.vad.max_utterance_ms,
+        }),
+      )
+      .subscribe({
+        next: (event) => this.onSegmentEvent(event),
+        error: (err: unknown) => this.onPipelineError(err),
+      });
+  }
+
+  start(): void {
+    this.send({ type: 'session.created', session: this.state.toSessionObject() });
+  }
+
+  handleText(text: string): void {
+    if (this.disposed) return;
+    const decoded = decodeClientEvent(text);
+    if (!decoded.ok) {
+      this.sendError(decoded.code, decoded.message, decoded.param, decoded.clientEventId);
+      return;
+    }
+    try {
+      this.handleEvent(decoded.event);
+    } catch (err) {
+      const clientEventId = decoded.event.event_id;
+      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param, clientEventId);
+      else {
+        this.opts.log.error({ err }, 'unexpected error handling a client event');
+        this.sendError('E_INTERNAL', 'Internal error while handling the event.', undefined, clientEventId);
+      }
+    }
+  }
+
+  /** Earshot extension: a binary frame is raw little-endian PCM16 in the session's audio/pcm format. */
+  handleBinary(bytes: Uint8Array): void {
+    if (this.disposed) return;
+    if (this.state.inputFormat.type !== 'audio/pcm') {
+      this.sendError('E_BINARY_NOT_ALLOWED', `Binary frames carry PCM16; the session's input format is ${this.state.inputFormat.type}.`);
+      return;
+    }
+    try {
+      this.appendAudio(bytes);
+    } catch (err) {
+      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param);
+      else throw err;
+    }
+  }
+
+  /** The single teardown path: ends the pipeline, frees the VAD stream. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.subscription.unsubscribe();
+    this.pipelineInput.complete();
+    this.vadStream.close();
+  }
+
+  private handleEvent(event: ClientEvent): void {
+    switch (event.type) {
+      case 'session.update':
+      case 'transcription_session.update': {
+        const changed = this.state.apply(event.session);
+        if (changed.formatChanged) this.switchFormat();
+        if (changed.turnDetectionChanged) {
+          this.pipelineInput.next({ type: 'configure', turnDetection: this.state.pipelineTurnDetection() });
+        }
+        this.send({ type: 'session.updated', session: this.state.toSessionObject() });
+        return;
+      }
+      case 'input_audio_buffer.append': {
+        const decoded = decodeBase64Audio(event.audio);
+        if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message, { param: 'audio' });
+        this.appendAudio(decoded.bytes);
+        return;
+      }
+      case 'input_audio_buffer.commit':
+        this.pipelineInput.next({ type: 'commit' });
+        return;
+      case 'input_audio_buffer.clear':
+        this.pipelineInput.next({ type: 'clear' });
+        return;
+      default:
+        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${event.type} needs the model engine, which this server does not run yet.`);
+    }
+  }
+
+  private appendAudio(bytes: Uint8Array): void {
+    const incomingMs = bytesToMs(this.state.inputFormat, bytes.length);
+    const pendingMs = this.pendingSamples16k / 16 + incomingMs;
+    const limitMs = this.opts.config.server.max_pending_audio_ms;
+    if (pendingMs > limitMs) {
+      throw new EarshotError('E_AUDIO_BACKLOG', `Audio not accepted: ${Math.round(pendingMs)} ms would be waiting for processing (limit ${limitMs} ms). Send audio no faster than it can be processed.`);
+    }
+    const source = this.decoder.decode(bytes);
+    const { samples16k, samples8k } = this.decoder.push(source);
+    this.pushAudio(samples16k, samples8k);
+  }
+
+  private pushAudio(samples16k: Float32Array, samples8k?: Float32Array): void {
+    if (samples16k.length === 0) return;
+    this.pendingSamples16k += samples16k.length;
+    // Past half the backlog bound, stop reading the socket so TCP slows the sender down instead of
+    // refusing audio; reading resumes once the pipeline has caught up to a quarter.
+    if (!this.inputPaused && this.pendingSamples16k / 16 > this.opts.config.server.max_pending_audio_ms / 2) {
+      this.inputPaused = true;
+      this.opts.transport.pauseInput();
+    }
+    this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k && this.onlyTelephonySoFar ? { samples8k } : {}) });
+  }
+
+  private switchFormat(): void {
+    // The old format's resampler tail belongs to audio already received: flush it before switching.
+    this.pushAudio(this.decoder.flush());
+    this.decoder = new InputAudioDecoder(this.state.inputFormat);
+    if (this.decoder.sourceRateHz !== 8000) this.onlyTelephonySoFar = false;
+  }
+
+  private onSegmentEvent(event: SegmentEvent): void {
+    switch (event.type) {
+      case 'processed':
+        this.pendingSamples16k -= event.samples16k;
+        if (this.inputPaused && this.pendingSamples16k / 16 < this.opts.config.server.max_pending_audio_ms / 4) {
+          this.inputPaused = false;
+          this.opts.transport.resumeInput();
+        }
+        return;
+      case 'speech_started':
+        this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
+        return;
+      case 'speech_stopped':
+        this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: event.audioEndMs, item_id: event.itemId });
+        return;
+      case 'utterance': {
+        const { itemId } = event.utterance;
+        const previous = this.lastItemId;
+        this.lastItemId = itemId;
+        this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
+        const item: MessageItem = {
+          id: itemId,
+          object: 'realtime.item',
+          type: 'message',
+          status: 'completed',
+          role: 'user',
+          content: [{ type: 'input_audio', transcript: null }],
+        };
+        this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
+        this.opts.onUtterance?.(event.utterance);
+        return;
+      }
+      case 'cleared':
+        this.send({ type: 'input_audio_buffer.cleared' });
+        return;
+      case 'error':
+        this.sendError(event.code, event.message);
+        return;
+    }
+  }
+
+  private onPipelineError(err: unknown): void {
+    if (this.disposed) return;
+    const code: ErrorCode = isEarshotError(err) ? err.code : 'E_INTERNAL';
+    this.opts.log.error({ err }, 'audio pipeline failed');
+    this.sendError(code, 'The audio pipeline failed for this connection; reconnect to continue.');
+  }
+
+  private send(payload: Parameters<typeof serverEvent>[0]): void {
+    if (this.disposed) return;
+    this.opts.transport.send(serverEvent(payload));
+  }
+
+  private sendError(code: ErrorCode, message: string, param?: string, clientEventId?: string): void {
+    if (this.disposed) return;
+    this.opts.transport.send(errorEvent(code, message, { param, clientEventId }));
+  }
+}

@@ -1,0 +1,166 @@
+import type { EarshotConfig } from '../config/schema.ts';
+import { EarshotError } from '../errors.ts';
+import type { TurnDetectionSettings } from '../pipeline/types.ts';
+import type { SessionObject, TurnDetectionConfig, TranscriptionConfig, AudioFormat } from '../protocol/server_session.ts';
+import type { WireSessionConfig, WireTurnDetection } from '../protocol/session_schema.ts';
+import { newSessionId } from '../protocol/ids.ts';
+import { DEFAULT_INPUT_FORMAT, validatePcmRate, type InputAudioFormat } from './input_audio.ts';
+
+export type SessionType = 'realtime' | 'transcription';
+
+/** semantic_vad is served by the same Silero detector; eagerness maps to how long a pause ends a turn. */
+const SEMANTIC_SILENCE_MS = { low: 1000, medium: 500, auto: 500, high: 250 } as const;
+const SESSION_LIFETIME_S = 60 * 60;
+export const DEFAULT_TRANSCRIPTION_MODEL = 'phi-4-multimodal-instruct';
+
+/** What one connection has resolved from its defaults and every session.update so far. */
+export class SessionState {
+  readonly id = newSessionId();
+  readonly createdAtS = Math.floor(Date.now() / 1000);
+  type: SessionType;
+  model = 'phi-4-multimodal-instruct';
+  instructions = '';
+  inputFormat: InputAudioFormat = DEFAULT_INPUT_FORMAT;
+  turnDetection: TurnDetectionConfig | null;
+  transcription: TranscriptionConfig | null = { model: DEFAULT_TRANSCRIPTION_MODEL };
+  wire: Record<string, unknown> = {};
+
+  constructor(
+    private readonly config: EarshotConfig,
+    type: SessionType,
+  ) {
+    this.type = type;
+    this.turnDetection = {
+      type: 'server_vad',
+      threshold: config.vad.threshold,
+      prefix_padding_ms: config.vad.prefix_padding_ms,
+      silence_duration_ms: config.vad.silence_duration_ms,
+      create_response: type === 'realtime',
+      interrupt_response: type === 'realtime',
+      idle_timeout_ms: null,
+    };
+  }
+
+  /** Pipeline settings for the current turn detection (null = manual commits). */
+  pipelineTurnDetection(): TurnDetectionSettings | null {
+    const td = this.turnDetection;
+    if (!td) return null;
+    const vad = this.config.vad;
+    return {
+      threshold: td.type === 'server_vad' ? td.threshold : vad.threshold,
+      prefixPaddingMs: td.type === 'server_vad' ? td.prefix_padding_ms : vad.prefix_padding_ms,
+      silenceDurationMs: td.type === 'server_vad' ? td.silence_duration_ms : SEMANTIC_SILENCE_MS[td.eagerness],
+      minSpeechMs: vad.min_speech_ms,
+      maxUtteranceMs: vad.max_utterance_ms,
+      splitSearchMs: vad.split_search_ms,
+      minSplitPauseMs: vad.min_split_pause_ms,
+    };
+  }
+
+  /**
+   * Validates a whole update before changing anything (an update is applied entirely or not at all).
+   * Returns what changed for the pipeline.
+   */
+  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean } {
+    if (update.type && update.type !== this.type) {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', `The session type is ${this.type} and cannot change to ${update.type}; open a new connection.`, {
+        param: 'session.type',
+      });
+    }
+    const modalities = update.output_modalities ?? update.modalities;
+    if (modalities && modalities.includes('audio')) {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot produces text only; set output_modalities to ["text"].', {
+        param: 'session.output_modalities',
+      });
+    }
+    const input = update.audio?.input;
+    const format = input?.format ? this.resolveFormat(input.format) : undefined;
+    const tdWire = input && 'turn_detection' in input ? input.turn_detection : 'turn_detection' in update ? update.turn_detection : undefined;
+    const turnDetection = tdWire === undefined ? undefined : this.resolveTurnDetection(tdWire);
+    const transcription = input && 'transcription' in input ? input.transcription : undefined;
+
+    const formatChanged = format !== undefined && JSON.stringify(format) !== JSON.stringify(this.inputFormat);
+    const turnDetectionChanged = turnDetection !== undefined && JSON.stringify(turnDetection) !== JSON.stringify(this.turnDetection);
+    if (format) this.inputFormat = format;
+    if (turnDetection !== undefined) this.turnDetection = turnDetection;
+    if (transcription !== undefined) {
+      this.transcription = transcription === null ? null : { model: transcription.model ?? DEFAULT_TRANSCRIPTION_MODEL, ...pick(transcription) };
+    }
+    if (update.instructions !== undefined) this.instructions = update.instructions;
+    if (update.model !== undefined) this.model = update.model;
+    this.wire = { ...this.wire, ...update };
+    return { formatChanged, turnDetectionChanged };
+  }
+
+  private resolveFormat(format: NonNullable<NonNullable<WireSessionConfig['audio']>['input']>['format']): InputAudioFormat {
+    if (!format) return this.inputFormat;
+    if (format.type === 'audio/pcm') {
+      const rateHz = format.rate ?? 24_000;
+      validatePcmRate(rateHz);
+      return { type: 'audio/pcm', rateHz };
+    }
+    return { type: format.type };
+  }
+
+  private resolveTurnDetection(td: WireTurnDetection): TurnDetectionConfig | null {
+    if (td === null) return null;
+    const isRealtime = this.type === 'realtime';
+    if (td.type === 'semantic_vad') {
+      return {
+        type: 'semantic_vad',
+        eagerness: td.eagerness ?? 'auto',
+        create_response: td.create_response ?? isRealtime,
+        interrupt_response: td.interrupt_response ?? isRealtime,
+      };
+    }
+    const silence = td.silence_duration_ms ?? this.config.vad.silence_duration_ms;
+    if (silence < 32) {
+      throw new EarshotError('E_INVALID_EVENT', 'silence_duration_ms must be at least 32 (one VAD window)', {
+        param: 'session.audio.input.turn_detection.silence_duration_ms',
+      });
+    }
+    return {
+      type: 'server_vad',
+      threshold: td.threshold ?? this.config.vad.threshold,
+      prefix_padding_ms: td.prefix_padding_ms ?? this.config.vad.prefix_padding_ms,
+      silence_duration_ms: silence,
+      create_response: td.create_response ?? isRealtime,
+      interrupt_response: td.interrupt_response ?? isRealtime,
+      idle_timeout_ms: td.idle_timeout_ms ?? null,
+    };
+  }
+
+  toSessionObject(): SessionObject {
+    const wireFormat: AudioFormat =
+      this.inputFormat.type === 'audio/pcm' ? { type: 'audio/pcm', rate: this.inputFormat.rateHz } : { type: this.inputFormat.type };
+    const input = { format: wireFormat, transcription: this.transcription, noise_reduction: null, turn_detection: this.turnDetection };
+    const expiresAt = this.createdAtS + SESSION_LIFETIME_S;
+    if (this.type === 'transcription') {
+      return { id: this.id, object: 'realtime.transcription_session', type: 'transcription', audio: { input }, include: null, expires_at: expiresAt };
+    }
+    return {
+      id: this.id,
+      object: 'realtime.session',
+      type: 'realtime',
+      model: this.model,
+      output_modalities: ['text'],
+      instructions: this.instructions,
+      audio: { input },
+      tools: [],
+      tool_choice: 'auto',
+      max_output_tokens: 'inf',
+      tracing: null,
+      prompt: null,
+      include: null,
+      expires_at: expiresAt,
+    };
+  }
+}
+
+function pick(t: NonNullable<WireSessionConfig['input_audio_transcription']>): Omit<TranscriptionConfig, 'model'> {
+  const out: Omit<TranscriptionConfig, 'model'> = {};
+  if (t.language !== undefined) out.language = t.language;
+  if (t.prompt !== undefined) out.prompt = t.prompt;
+  if (t.translate_to !== undefined) out.translate_to = t.translate_to;
+  return out;
+}

@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ServerConfig } from '../config/schema.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
+export interface SocketHandler {
+  handleText(text: string): void;
+  handleBinary(bytes: Uint8Array): void;
+  dispose(): void;
+}
+
+export interface SocketPeer {
+  sendText(text: string): void;
+  pauseInput(): void;
+  resumeInput(): void;
+  close(code: number, reason: string): void;
+}
+
+export interface UpgradeInfo {
+  url: URL;
+  headers: IncomingMessage['headers'];
+  protocols: string[];
+}
+
+export interface HttpRoute {
+  (req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
+}
+
+export interface RealtimeServerOptions {
+  config: ServerConfig;
+  log: Logger;
+  openSocket: (peer: SocketPeer, info: UpgradeInfo) => SocketHandler;
+  routes?: HttpRoute[];
+}
+
+export const REALTIME_PATH = '/v1/realtime';
+/** Close codes (RFC 6455): 1008 policy violation (slow reader), 1009 too big, 1001 going away, 1011 error. */
+export const CLOSE_POLICY = 1008;
+export const CLOSE_GOING_AWAY = 1001;
+
+/**
+ * HTTP + WebSocket server for the Realtime endpoint. I/O only: limits on message size, connection count,
+ * outbound buffering and dead peers live here; everything about events lives in the session layer.
+ */
+export class RealtimeServer {
+  readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(private readonly opts: RealtimeServerOptions) {
+    this.http = createServer((req, res) => void this.onRequest(req, res));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.config.max_message_bytes,
+      perMessageDeflate: false,
+      // Browsers authenticate with subprotocols; the server must select `realtime` when offered.
+      handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
+    });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.opts.config.port, this.opts.config.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.startHeartbeat();
+    return this.http.address() as AddressInfo;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async close(code = CLOSE_GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const ws of this.sockets) ws.close(code, reason);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const ws of this.sockets) ws.terminate();
+        resolve();
+      }, 2000);
+      const check = () => (this.sockets.size === 0 ? (clearTimeout(timer), resolve()) : setTimeout(check, 20));
+      check();
+    });
+    this.wss.close();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/healthz') {
+        sendJson(res, 200, { status: 'ok', connections: this.sockets.size });
+        return;
+      }
+      for (const route of this.opts.routes ?? []) if (await route(req, res, url)) return;
+      sendJson(res, 404, { error: { code: 'E_NOT_FOUND', message: `No route for ${req.method} ${url.pathname}` } });
+    } catch (err) {
+      this.opts.log.error({ err }, 'http request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'E_INTERNAL', message: 'Internal error' } });
+      else res.destroy();
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== REALTIME_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (this.sockets.size >= this.opts.config.max_connections) return rejectUpgrade(socket, 503, 'Too many connections');
+    const protocols = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, { url, headers: req.headers, protocols }));
+  }
+
+  private onSocket(ws: WebSocket, info: UpgradeInfo): void {
+    this.sockets.add(ws);
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const maxBuffered = this.opts.config.max_outbound_buffered_bytes;
+    const peer: SocketPeer = {
+      sendText: (text) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > maxBuffered) {
+          ws.close(CLOSE_POLICY, 'client is not reading its events');
+          return;
+        }
+        ws.send(text);
+      },
+      pauseInput: () => ws.pause(),
+      resumeInput: () => ws.resume(),
+      close: (code, reason) => ws.close(code, reason),
+    };
+    let handler: SocketHandler | null = null;
+    try {
+      handler = this.opts.openSocket(peer, info);
+    } catch (err) {
+      this.opts.log.error({ err }, 'failed to open a session');
+      ws.close(1011, 'session could not be created');
+    }
+    ws.on('message', (data, isBinary) => {
+      if (!handler) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      try {
+        if (isBinary) handler.handleBinary(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+        else handler.handleText(buf.toString('utf8'));
+      } catch (err) {
+        // A handler bug must never take the process (or other connections) down.
+        this.opts.log.error({ err }, 'connection handler failed');
+        ws.close(1011, 'internal error');
+      }
+    });
+    ws.on('error', (err) => this.opts.log.debug({ err }, 'websocket error'));
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      handler?.dispose();
+      handler = null;
+    });
+    this.pingers.set(ws, () => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    });
+  }
+
+  private readonly pingers = new WeakMap<WebSocket, () => void>();
+
+  private startHeartbeat(): void {
+    this.heartbeat = setInterval(() => {
+      for (const ws of this.sockets) this.pingers.get(ws)?.();
+    }, this.opts.config.heartbeat_interval_ms);
+    this.heartbeat.unref();
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.write(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
