@@ -1,0 +1,157 @@
+// Phi-4-mm tokenizer: the variant's own tokenizer.json through @huggingface/tokenizers for encoding,
+// plus a byte view of every token so that decoding (whole or streamed) never depends on where a
+// multi-byte UTF-8 character was split between tokens.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { EarshotError } from '../../errors.ts';
+import { byteLevelStringToBytes } from './tokenizer_bytes.ts';
+import { PHI4MM_ADDED_TOKENS, PHI4MM_LAST_REAL_TOKEN_ID } from './tokenizer_ids.ts';
+
+export interface DecodeOptions {
+  /** Drop tokens marked special (`<|end|>`, `<|user|>`...). Tool tokens are non-special and stay. Default true. */
+  skipSpecialTokens?: boolean;
+}
+
+export interface Phi4Tokenizer {
+  /** Encode text; added-token strings in it (`<|end|>`, `<|endoftext11|>`...) become their ids. */
+  encode(text: string): number[];
+  /** Encode untrusted text: added-token strings are tokenised as ordinary characters (no injection). */
+  encodeLiteral(text: string): number[];
+  decode(ids: readonly number[], options?: DecodeOptions): string;
+  /** UTF-8 bytes the token contributes to decoded text (empty for unknown ids). */
+  tokenBytes(id: number): Uint8Array;
+  isSpecial(id: number): boolean;
+  idOf(token: string): number | undefined;
+  /** Highest id of a real token; logit columns above it are padding and must be masked. */
+  readonly maxRealTokenId: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const PLACEHOLDER_NAME = /dummy|reserved|placeholder|unused/i;
+
+interface AddedTokenLike {
+  id: number;
+  content: string;
+  special?: boolean;
+}
+
+/** Build a tokenizer from parsed tokenizer.json / tokenizer_config.json objects. */
+export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unknown): Phi4Tokenizer {
+  const json = tokenizerJson as { added_tokens?: AddedTokenLike[]; model?: { vocab?: Record<string, number> } };
+  if (typeof json !== 'object' || json === null || typeof json.model?.vocab !== 'object') {
+    throw new EarshotError('E_MODEL_INVALID', 'tokenizer.json has no model.vocab: not a Hugging Face BPE tokenizer file.');
+  }
+  let hf: Tokenizer;
+  try {
+    hf = new Tokenizer(tokenizerJson as object, (tokenizerConfigJson ?? {}) as object);
+  } catch (cause) {
+    throw new EarshotError('E_MODEL_INVALID', `tokenizer.json could not be loaded: ${String(cause)}`, { cause });
+  }
+
+  const added = new Map<number, AddedTokenLike>();
+  for (const t of json.added_tokens ?? []) added.set(t.id, t);
+
+  // Every control token must be an added token (so text containing it is split out) with its real id.
+  const addedIdByContent = new Map([...added.values()].map((t) => [t.content, t.id]));
+  const mismatches: string[] = [];
+  for (const expected of PHI4MM_ADDED_TOKENS) {
+    const actual = addedIdByContent.get(expected.content);
+    if (actual !== expected.id) mismatches.push(`${expected.content} is ${actual ?? 'not an added token'}, expected ${expected.id}`);
+  }
+  if (mismatches.length > 0) {
+    throw new EarshotError('E_MODEL_INVALID', `tokenizer.json does not carry Phi-4-mm's token ids: ${mismatches.join('; ')}`);
+  }
+
+  let maxId = 0;
+  for (const id of Object.values(json.model!.vocab!)) if (id > maxId) maxId = id;
+  for (const t of added.values()) if (!PLACEHOLDER_NAME.test(t.content) && t.id > maxId) maxId = t.id;
+  // Fine-tuning placeholders up to the 200064-row embedding may be listed as tokens, but the model
+  // never learned them: anything above <|tag|> is padding (phi4mm.md section 5).
+  const maxRealTokenId = Math.min(maxId, PHI4MM_LAST_REAL_TOKEN_ID);
+
+  const utf8 = new TextEncoder();
+  const bytesCache = new Map<number, Uint8Array>();
+  const tokenBytes = (id: number): Uint8Array => {
+    let bytes = bytesCache.get(id);
+    if (bytes !== undefined) return bytes;
+    const addedToken = added.get(id);
+    if (addedToken !== undefined) {
+      bytes = utf8.encode(addedToken.content);
+    } else {
+      const token = hf.id_to_token(id);
+      bytes = token === undefined ? EMPTY : (byteLevelStringToBytes(token) ?? utf8.encode(token));
+    }
+    bytesCache.set(id, bytes);
+    return bytes;
+  };
+  const isSpecial = (id: number): boolean => added.get(id)?.special === true;
+
+  const model = hf.model!;
+  const preTokenizer = hf.pre_tokenizer;
+  const toIds = (tokens: string[]): number[] =>
+    tokens.map((t) => {
+      const id = model.tokens_to_ids.get(t);
+      if (id === undefined) throw new EarshotError('E_INTERNAL', `BPE produced a token outside the vocabulary: ${JSON.stringify(t)}`);
+      return id;
+    });
+
+  return {
+    maxRealTokenId,
+    encode(text: string): number[] {
+      if (text.length === 0) return [];
+      return hf.encode(text, { add_special_tokens: false }).ids;
+    },
+    encodeLiteral(text: string): number[] {
+      if (text.length === 0) return [];
+      const pieces = preTokenizer === null ? [text] : preTokenizer(text, { section_index: 0 });
+      return toIds(model(pieces));
+    },
+    decode(ids: readonly number[], options?: DecodeOptions): string {
+      const skip = options?.skipSpecialTokens ?? true;
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for (const id of ids) {
+        if (skip && isSpecial(id)) continue;
+        const b = tokenBytes(id);
+        parts.push(b);
+        total += b.length;
+      }
+      const all = new Uint8Array(total);
+      let offset = 0;
+      for (const p of parts) {
+        all.set(p, offset);
+        offset += p.length;
+      }
+      return new TextDecoder('utf-8').decode(all);
+    },
+    tokenBytes,
+    isSpecial,
+    idOf: (token: string) => hf.token_to_id(token),
+  };
+}
+
+async function readJson(path: string, required: boolean): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (!required) return {};
+    throw new EarshotError('E_MODEL_INVALID', `Cannot read ${path}: the model directory needs its tokenizer files.`, { cause });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new EarshotError('E_MODEL_INVALID', `${path} is not valid JSON.`, { cause });
+  }
+}
+
+/** Load `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a model variant directory. */
+export async function loadTokenizer(dir: string): Promise<Phi4Tokenizer> {
+  const [tokenizerJson, configJson] = await Promise.all([
+    readJson(join(dir, 'tokenizer.json'), true),
+    readJson(join(dir, 'tokenizer_config.json'), false),
+  ]);
+  return createTokenizer(tokenizerJson, configJson);
+}
