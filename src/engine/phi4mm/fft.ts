@@ -11,7 +11,8 @@ export class RealFft {
   private readonly half: number;
   private readonly bitReversed: Int32Array; // bitReversed[n] = position of packed sample n before the butterflies
   private readonly leadingRadix2: boolean;
-  // Per radix-4 pass (span s = 1 or 2, then x4) and k < s: re/im of w^2k, w^k, w^3k with w = e^{-2 pi i / 4s},
+  // Per table-driven radix-4 pass (span s = 2 after a leading radix-2 pass, else 4 after the unit-twiddle
+  // span-1 pass; then x4) and k < s: re/im of w^2k, w^k, w^3k with w = e^{-2 pi i / 4s},
   // stored in the order the passes read them.
   private readonly stageTwiddles: Float64Array;
   private readonly splitCos: Float64Array; // cos(2 pi k / size), k <= half
@@ -39,7 +40,8 @@ export class RealFft {
     // (b, d) pair by w^(k+s) = -i w^k, which is the -i in the butterfly.
     this.leadingRadix2 = bits % 2 === 1;
     const twiddles: number[] = [];
-    for (let span = this.leadingRadix2 ? 2 : 1; span < half; span <<= 2) {
+    // The span-1 pass of an even stage count has unit twiddles and is written out without a table.
+    for (let span = this.leadingRadix2 ? 2 : 4; span < half; span <<= 2) {
       for (let k = 0; k < span; k++) {
         for (const multiple of [2, 1, 3]) {
           const angle = (-2 * Math.PI * multiple * k) / (4 * span);
@@ -105,6 +107,23 @@ export class RealFft {
         im[i + 1] = ai - bi;
       }
       span = 2;
+    } else {
+      // First radix-4 pass (span 1): all twiddles are 1.
+      for (let a = 0; a < half; a += 4) {
+        const ar = re[a], ai = im[a], br = re[a + 1], bi = im[a + 1];
+        const cr = re[a + 2], ci = im[a + 2], dr = re[a + 3], di = im[a + 3];
+        const sumABr = ar + br, sumABi = ai + bi, difABr = ar - br, difABi = ai - bi;
+        const sumCDr = cr + dr, sumCDi = ci + di, difCDr = cr - dr, difCDi = ci - di;
+        re[a] = sumABr + sumCDr;
+        im[a] = sumABi + sumCDi;
+        re[a + 2] = sumABr - sumCDr;
+        im[a + 2] = sumABi - sumCDi;
+        re[a + 1] = difABr + difCDi;
+        im[a + 1] = difABi - difCDr;
+        re[a + 3] = difABr - difCDi;
+        im[a + 3] = difABi + difCDr;
+      }
+      span = 4;
     }
     let offset = 0;
     for (; span < half; span <<= 2) {
