@@ -1,0 +1,180 @@
+// Streaming anti-aliased resampler (windowed-sinc polyphase, rational ratio).
+//
+// Definition (what the tests pin down): with input x[j] at time j / inputRate, zero outside [0, N), output
+// sample k sits at time k / outputRate, i.e. at input position t_k = k * in / out, and equals
+// sum_j x[j] * g(t_k - j) for a symmetric (zero-phase) kernel g. The filter delay is therefore compensated:
+// a click at input time t peaks at output index round(t * out). A stream of N input samples yields exactly
+// resampledLength(N) = Math.round(N * out / in) output samples in total (push outputs + flush).
+//
+// push() emits output k as soon as every input it depends on has arrived (halfTaps input samples of
+// look-ahead), and computes it with the same arithmetic in the same order as a one-shot call, so any
+// chunking gives bit-identical output.
+import { EarshotError } from '../errors.ts';
+import { getPolyphaseFilter, type PolyphaseFilter } from './polyphase_filter.ts';
+
+export const SUPPORTED_INPUT_RATES_HZ: readonly number[] = Object.freeze([8000, 16000, 22050, 24000, 32000, 44100, 48000]);
+
+const DEFAULT_OUTPUT_RATE_HZ = 16_000;
+const INITIAL_BUFFER_SAMPLES = 4096;
+
+function assertSupportedRate(rateHz: number, role: 'input' | 'output'): void {
+  if (!SUPPORTED_INPUT_RATES_HZ.includes(rateHz)) {
+    throw new EarshotError(
+      'E_UNSUPPORTED_FORMAT',
+      `Unsupported ${role} sample rate ${rateHz} Hz; supported rates are ${SUPPORTED_INPUT_RATES_HZ.join(', ')} Hz.`,
+    );
+  }
+}
+
+/** Total output samples for inputSamples input samples: Math.round(inputSamples * out / in), halves up. */
+export function resampledLength(inputSamples: number, inputRateHz: number, outputRateHz = DEFAULT_OUTPUT_RATE_HZ): number {
+  // Integer arithmetic: floor((2*N*out + in) / (2*in)) equals round-half-up of N * out / in.
+  return Math.floor((2 * inputSamples * outputRateHz + inputRateHz) / (2 * inputRateHz));
+}
+
+export class StreamingResampler {
+  readonly inputRateHz: number;
+  readonly outputRateHz: number;
+  private readonly filter: PolyphaseFilter | null; // null: same rate, output is a copy of the input
+  private readonly baseStep: number; // whole input samples advanced per output sample
+  private readonly phaseStep: number; // fractional advance per output sample, in 1 / upFactor units
+  // Input samples still needed, buffer[0] being absolute input index bufferStartIndex (negative at first:
+  // the zeros that precede the stream).
+  private buffer = new Float32Array(0);
+  private bufferLength = 0;
+  private bufferStartIndex = 0;
+  private receivedSamples = 0;
+  private emittedSamples = 0;
+  // Position of the next output sample: input index floor(t_k) and phase (t_k - floor(t_k)) * upFactor.
+  private nextBase = 0;
+  private nextPhase = 0;
+
+  constructor(inputRateHz: number, outputRateHz: number = DEFAULT_OUTPUT_RATE_HZ) {
+    assertSupportedRate(inputRateHz, 'input');
+    assertSupportedRate(outputRateHz, 'output');
+    this.inputRateHz = inputRateHz;
+    this.outputRateHz = outputRateHz;
+    this.filter = inputRateHz === outputRateHz ? null : getPolyphaseFilter(inputRateHz, outputRateHz);
+    this.baseStep = this.filter ? Math.floor(this.filter.downFactor / this.filter.upFactor) : 1;
+    this.phaseStep = this.filter ? this.filter.downFactor % this.filter.upFactor : 0;
+    this.reset();
+  }
+
+  /** Input samples of look-ahead: output for input time t is final once input up to t + this has arrived. */
+  get latencyInputSamples(): number {
+    return this.filter ? this.filter.halfTaps : 0;
+  }
+
+  get inputSamplesReceived(): number {
+    return this.receivedSamples;
+  }
+
+  get outputSamplesEmitted(): number {
+    return this.emittedSamples;
+  }
+
+  /** Appends input and returns the output samples that are now final (a fresh array, possibly empty). */
+  push(input: Float32Array): Float32Array {
+    this.receivedSamples += input.length;
+    if (this.filter === null) {
+      this.emittedSamples += input.length;
+      return input.slice();
+    }
+    this.append(input, 0);
+    const { upFactor, downFactor, halfTaps } = this.filter;
+    const readyTotal = Math.ceil(((this.receivedSamples - halfTaps) * upFactor) / downFactor);
+    return this.produce(Math.max(0, readyTotal - this.emittedSamples));
+  }
+
+  /** Ends the stream: returns the remaining output (input treated as zeros past its end), then resets the
+   * resampler so it can start a new stream. */
+  flush(): Float32Array {
+    if (this.filter === null) {
+      this.reset();
+      return new Float32Array(0);
+    }
+    const total = resampledLength(this.receivedSamples, this.inputRateHz, this.outputRateHz);
+    // The last output's base is at most receivedSamples - 1, so halfTaps zeros cover its look-ahead.
+    this.append(null, this.filter.halfTaps);
+    const out = this.produce(Math.max(0, total - this.emittedSamples));
+    this.reset();
+    return out;
+  }
+
+  private reset(): void {
+    const halfTaps = this.filter ? this.filter.halfTaps : 0;
+    if (this.buffer.length < INITIAL_BUFFER_SAMPLES && this.filter) this.buffer = new Float32Array(INITIAL_BUFFER_SAMPLES);
+    // Output 0 reads inputs -(halfTaps - 1) .. halfTaps: start with those leading zeros in the buffer.
+    this.buffer.fill(0, 0, Math.max(0, halfTaps - 1));
+    this.bufferLength = Math.max(0, halfTaps - 1);
+    this.bufferStartIndex = -this.bufferLength;
+    this.receivedSamples = 0;
+    this.emittedSamples = 0;
+    this.nextBase = 0;
+    this.nextPhase = 0;
+  }
+
+  /** Appends `source`, or `zeroCount` zeros when source is null, growing the buffer if needed. */
+  private append(source: Float32Array | null, zeroCount: number): void {
+    const needed = this.bufferLength + (source === null ? zeroCount : source.length);
+    if (needed > this.buffer.length) {
+      const grown = new Float32Array(Math.max(needed, this.buffer.length * 2));
+      grown.set(this.buffer.subarray(0, this.bufferLength));
+      this.buffer = grown;
+    }
+    if (source === null) this.buffer.fill(0, this.bufferLength, needed);
+    else this.buffer.set(source, this.bufferLength);
+    this.bufferLength = needed;
+  }
+
+  /** Computes the next `count` output samples; the inputs they need must be buffered. */
+  private produce(count: number): Float32Array {
+    const filter = this.filter as PolyphaseFilter;
+    const out = new Float32Array(count);
+    const coefficients = filter.coefficients;
+    const buffer = this.buffer;
+    const taps = filter.tapsPerPhase;
+    const upFactor = filter.upFactor;
+    const baseStep = this.baseStep;
+    const phaseStep = this.phaseStep;
+    // Buffer index of the first tap of the next output: base - (halfTaps - 1), relative to the buffer.
+    let start = this.nextBase - filter.halfTaps + 1 - this.bufferStartIndex;
+    let phase = this.nextPhase;
+    for (let k = 0; k < count; k++) {
+      const coefficientStart = phase * taps;
+      let acc = 0;
+      for (let i = 0; i < taps; i++) acc += coefficients[coefficientStart + i] * buffer[start + i];
+      out[k] = acc;
+      phase += phaseStep;
+      start += baseStep;
+      if (phase >= upFactor) {
+        phase -= upFactor;
+        start += 1;
+      }
+    }
+    const firstNeeded = start; // buffer index of the first input the next output will read
+    this.nextBase = start + this.bufferStartIndex + filter.halfTaps - 1;
+    this.nextPhase = phase;
+    this.emittedSamples += count;
+    // Drop inputs no future output reads, keeping the buffer a few hundred samples long.
+    const drop = Math.min(firstNeeded, this.bufferLength);
+    if (drop > 0) {
+      buffer.copyWithin(0, drop, this.bufferLength);
+      this.bufferLength -= drop;
+      this.bufferStartIndex += drop;
+    }
+    return out;
+  }
+}
+
+/** One-shot resampling: identical to push(input) followed by flush() on a fresh StreamingResampler. */
+export function resample(input: Float32Array, inputRateHz: number, outputRateHz: number = DEFAULT_OUTPUT_RATE_HZ): Float32Array {
+  const resampler = new StreamingResampler(inputRateHz, outputRateHz);
+  const head = resampler.push(input);
+  const tail = resampler.flush();
+  if (tail.length === 0) return head;
+  const out = new Float32Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}

@@ -1,0 +1,242 @@
+// WAV (RIFF/WAVE) reading and writing for PCM16 and IEEE float32, the two encodings Earshot accepts from
+// files. Everything else is rejected with a message that says what was found and how to convert it.
+import { readFile } from 'node:fs/promises';
+import { EarshotError } from '../errors.ts';
+import { floatSampleToInt16 } from './pcm.ts';
+
+export interface WavAudio {
+  sampleRateHz: number;
+  /** One array per channel, samples in [-1, 1) (PCM16 is scaled by 1 / 32768). */
+  channels: Float32Array[];
+  encoding: 'pcm16' | 'float32';
+}
+
+const FORMAT_PCM = 0x0001;
+const FORMAT_IEEE_FLOAT = 0x0003;
+const FORMAT_EXTENSIBLE = 0xfffe;
+const RIFF_HEADER_BYTES = 12;
+const CHUNK_HEADER_BYTES = 8;
+const FMT_BASE_BYTES = 16;
+const FMT_EXTENSIBLE_BYTES = 40;
+// KSDATAFORMAT_SUBTYPE_* GUIDs are {format code}-0000-0010-8000-00AA00389B71; bytes 2..15 as stored.
+const SUBFORMAT_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
+
+const FORMAT_NAMES: Record<number, string> = {
+  0x0002: 'Microsoft ADPCM',
+  0x0006: 'A-law (G.711)',
+  0x0007: 'mu-law (G.711)',
+  0x0011: 'IMA ADPCM',
+  0x0031: 'GSM 6.10',
+  0x0055: 'MPEG Layer 3',
+};
+
+const CONVERT_HINT = 'convert to 16-bit PCM or float32 (e.g. `sox in.wav -e signed-integer -b 16 out.wav`)';
+
+function fourCc(bytes: Uint8Array, offset: number): string {
+  return String.fromCharCode(bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]);
+}
+
+/** Printable form of a 4-byte tag for error messages. */
+function describeTag(bytes: Uint8Array, offset: number): string {
+  const available = bytes.subarray(offset, offset + 4);
+  return JSON.stringify(String.fromCharCode(...available));
+}
+
+interface FmtChunk {
+  formatCode: number; // after resolving WAVE_FORMAT_EXTENSIBLE to its subformat
+  channelCount: number;
+  sampleRateHz: number;
+  bitsPerSample: number;
+}
+
+function parseFmt(view: DataView, offset: number, size: number): FmtChunk {
+  if (size < FMT_BASE_BYTES) {
+    throw new EarshotError('E_WAV_INVALID', `WAV fmt chunk is ${size} bytes; at least ${FMT_BASE_BYTES} are required.`);
+  }
+  let formatCode = view.getUint16(offset, true);
+  const channelCount = view.getUint16(offset + 2, true);
+  const sampleRateHz = view.getUint32(offset + 4, true);
+  const bitsPerSample = view.getUint16(offset + 14, true);
+  if (formatCode === FORMAT_EXTENSIBLE) {
+    if (size < FMT_EXTENSIBLE_BYTES) {
+      throw new EarshotError('E_WAV_INVALID', `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${size} bytes; ${FMT_EXTENSIBLE_BYTES} are required.`);
+    }
+    const guidOffset = offset + 24;
+    formatCode = view.getUint16(guidOffset, true);
+    for (let i = 0; i < SUBFORMAT_GUID_TAIL.length; i++) {
+      if (view.getUint8(guidOffset + 2 + i) !== SUBFORMAT_GUID_TAIL[i]) {
+        throw new EarshotError('E_WAV_UNSUPPORTED', `WAVE_FORMAT_EXTENSIBLE with a non-standard subformat GUID is not supported; ${CONVERT_HINT}.`);
+      }
+    }
+  }
+  return { formatCode, channelCount, sampleRateHz, bitsPerSample };
+}
+
+function checkEncoding(fmt: FmtChunk): 'pcm16' | 'float32' {
+  if (fmt.formatCode === FORMAT_PCM) {
+    if (fmt.bitsPerSample === 16) return 'pcm16';
+    throw new EarshotError('E_WAV_UNSUPPORTED', `${fmt.bitsPerSample}-bit PCM is not supported; ${CONVERT_HINT}.`);
+  }
+  if (fmt.formatCode === FORMAT_IEEE_FLOAT) {
+    if (fmt.bitsPerSample === 32) return 'float32';
+    throw new EarshotError('E_WAV_UNSUPPORTED', `${fmt.bitsPerSample}-bit float is not supported; ${CONVERT_HINT}.`);
+  }
+  const hex = `0x${fmt.formatCode.toString(16).padStart(4, '0')}`;
+  const name = FORMAT_NAMES[fmt.formatCode];
+  const found = name === undefined ? `WAV format ${hex}` : `${name} WAV (format ${hex})`;
+  throw new EarshotError('E_WAV_UNSUPPORTED', `${found} is not supported; ${CONVERT_HINT}.`);
+}
+
+export function readWav(bytes: Uint8Array): WavAudio {
+  if (bytes.length < RIFF_HEADER_BYTES) {
+    throw new EarshotError('E_WAV_INVALID', `Not a WAV file: only ${bytes.length} bytes, a RIFF/WAVE header needs ${RIFF_HEADER_BYTES}.`);
+  }
+  const riff = fourCc(bytes, 0);
+  if (riff === 'RIFX' || riff === 'RF64') {
+    const what = riff === 'RIFX' ? 'Big-endian (RIFX) WAV' : 'RF64 WAV';
+    throw new EarshotError('E_WAV_UNSUPPORTED', `${what} is not supported; ${CONVERT_HINT}.`);
+  }
+  if (riff !== 'RIFF' || fourCc(bytes, 8) !== 'WAVE') {
+    throw new EarshotError(
+      'E_WAV_INVALID',
+      `Not a WAV file: expected "RIFF....WAVE", found ${describeTag(bytes, 0)}...${describeTag(bytes, 8)}.`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let fmt: FmtChunk | undefined;
+  let offset = RIFF_HEADER_BYTES;
+  // Chunks: 4-byte id, little-endian uint32 size, payload padded to an even length. Unknown chunks
+  // (LIST, fact, cue, bext, ...) are skipped.
+  while (offset + CHUNK_HEADER_BYTES <= bytes.length) {
+    const id = fourCc(bytes, offset);
+    const declaredSize = view.getUint32(offset + 4, true);
+    const payloadOffset = offset + CHUNK_HEADER_BYTES;
+    const availableSize = bytes.length - payloadOffset;
+    if (id === 'fmt ') {
+      if (declaredSize > availableSize) {
+        throw new EarshotError('E_WAV_INVALID', `WAV file is truncated inside its fmt chunk (${declaredSize} bytes declared, ${availableSize} present).`);
+      }
+      fmt = parseFmt(view, payloadOffset, declaredSize);
+    } else if (id === 'data') {
+      if (fmt === undefined) throw new EarshotError('E_WAV_INVALID', 'WAV data chunk comes before any fmt chunk.');
+      // WAVs streamed to a pipe declare a huge size (0xFFFFFFFF, 0x7FFFF000): use the bytes present.
+      const dataSize = Math.min(declaredSize, availableSize);
+      return decodeData(fmt, bytes.subarray(payloadOffset, payloadOffset + dataSize));
+    }
+    offset = payloadOffset + declaredSize + (declaredSize & 1);
+  }
+  if (fmt === undefined) throw new EarshotError('E_WAV_INVALID', 'WAV file has no fmt chunk (truncated header?).');
+  throw new EarshotError('E_WAV_INVALID', 'WAV file has no data chunk.');
+}
+
+function decodeData(fmt: FmtChunk, data: Uint8Array): WavAudio {
+  const encoding = checkEncoding(fmt);
+  if (fmt.channelCount === 0) throw new EarshotError('E_WAV_INVALID', 'WAV fmt chunk declares 0 channels.');
+  if (fmt.sampleRateHz === 0) throw new EarshotError('E_WAV_INVALID', 'WAV fmt chunk declares a sample rate of 0 Hz.');
+  const bytesPerSample = encoding === 'pcm16' ? 2 : 4;
+  const frameBytes = bytesPerSample * fmt.channelCount;
+  const frameCount = Math.floor(data.length / frameBytes); // a partial last frame is dropped
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const channels: Float32Array[] = [];
+  for (let c = 0; c < fmt.channelCount; c++) {
+    const channel = new Float32Array(frameCount);
+    let position = c * bytesPerSample;
+    if (encoding === 'pcm16') {
+      for (let i = 0; i < frameCount; i++, position += frameBytes) channel[i] = view.getInt16(position, true) / 32768;
+    } else {
+      for (let i = 0; i < frameCount; i++, position += frameBytes) channel[i] = view.getFloat32(position, true);
+    }
+    channels.push(channel);
+  }
+  return { sampleRateHz: fmt.sampleRateHz, channels, encoding };
+}
+
+/** Writes a canonical WAV: PCM16 (16-byte fmt) or IEEE float32 (18-byte fmt plus a fact chunk). */
+export function writeWav(audio: WavAudio): Uint8Array {
+  const channelCount = audio.channels.length;
+  if (channelCount === 0) throw new EarshotError('E_WAV_INVALID', 'Cannot write a WAV file with no channels.');
+  const frameCount = audio.channels[0].length;
+  if (audio.channels.some((channel) => channel.length !== frameCount)) {
+    throw new EarshotError('E_WAV_INVALID', 'Cannot write a WAV file whose channels have different lengths.');
+  }
+  const isFloat = audio.encoding === 'float32';
+  const bytesPerSample = isFloat ? 4 : 2;
+  const frameBytes = bytesPerSample * channelCount;
+  const dataBytes = frameBytes * frameCount;
+  const fmtBytes = isFloat ? 18 : 16;
+  const factBytes = isFloat ? CHUNK_HEADER_BYTES + 4 : 0;
+  const headerBytes = RIFF_HEADER_BYTES + CHUNK_HEADER_BYTES + fmtBytes + factBytes + CHUNK_HEADER_BYTES;
+  const out = new Uint8Array(headerBytes + dataBytes + (dataBytes & 1));
+  const view = new DataView(out.buffer);
+  const writeTag = (offset: number, tag: string): void => {
+    for (let i = 0; i < 4; i++) out[offset + i] = tag.charCodeAt(i);
+  };
+  writeTag(0, 'RIFF');
+  view.setUint32(4, out.length - 8, true);
+  writeTag(8, 'WAVE');
+  let offset = RIFF_HEADER_BYTES;
+  writeTag(offset, 'fmt ');
+  view.setUint32(offset + 4, fmtBytes, true);
+  view.setUint16(offset + 8, isFloat ? FORMAT_IEEE_FLOAT : FORMAT_PCM, true);
+  view.setUint16(offset + 10, channelCount, true);
+  view.setUint32(offset + 12, audio.sampleRateHz, true);
+  view.setUint32(offset + 16, audio.sampleRateHz * frameBytes, true);
+  view.setUint16(offset + 20, frameBytes, true);
+  view.setUint16(offset + 22, bytesPerSample * 8, true);
+  if (isFloat) view.setUint16(offset + 24, 0, true); // cbSize: no extension
+  offset += CHUNK_HEADER_BYTES + fmtBytes;
+  if (isFloat) {
+    // Non-PCM formats carry a fact chunk with the frame count (WAVE spec, 1991 revision).
+    writeTag(offset, 'fact');
+    view.setUint32(offset + 4, 4, true);
+    view.setUint32(offset + 8, frameCount, true);
+    offset += factBytes;
+  }
+  writeTag(offset, 'data');
+  view.setUint32(offset + 4, dataBytes, true);
+  offset += CHUNK_HEADER_BYTES;
+  for (let i = 0; i < frameCount; i++) {
+    for (let c = 0; c < channelCount; c++, offset += bytesPerSample) {
+      if (isFloat) view.setFloat32(offset, audio.channels[c][i], true);
+      else view.setInt16(offset, floatSampleToInt16(audio.channels[c][i]), true);
+    }
+  }
+  return out;
+}
+
+/** Average of the channels (a fresh array even for mono input). */
+export function mixToMono(channels: Float32Array[]): Float32Array {
+  if (channels.length === 0) return new Float32Array(0);
+  const length = channels[0].length;
+  if (channels.some((channel) => channel.length !== length)) {
+    throw new EarshotError('E_INTERNAL', 'mixToMono: channels have different lengths.');
+  }
+  if (channels.length === 1) return channels[0].slice();
+  const out = new Float32Array(length);
+  const scale = 1 / channels.length;
+  for (let i = 0; i < length; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels.length; c++) sum += channels[c][i];
+    out[i] = sum * scale;
+  }
+  return out;
+}
+
+export async function readWavFile(path: string): Promise<WavAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new EarshotError('E_FILE_NOT_FOUND', `WAV file not found: ${path}`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    return readWav(bytes);
+  } catch (error) {
+    // Name the file: the CLI prints this message as is.
+    if (error instanceof EarshotError) throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
