@@ -28,11 +28,11 @@ export function offlineMessage(m: OfflineMessageInput): string {
     : `${EXPECTED_VARIANT_FILES.join(', ')} and any other file listed there`;
   return [
     `Cannot reach the Hugging Face hub at ${m.endpoint} (${m.reason}).`,
-    `To install the model by hand, download every file of`,
-    `  ${folderWebUrl(m.endpoint, m.repo, m.revision, m.folder ?? folder)}${unconfirmed}`,
-    `(${files})`,
-    `and place them directly in ${m.dir} (keep the file names; no extra sub-folder), for example on a machine with`,
-    `access: huggingface-cli download ${m.repo} --include "${folder}/*" --local-dir hf && cp -r hf/${folder}/. "${m.dir}"`,
-    `Earshot loads the model from there. Or set HF_ENDPOINT to a reachable hub mirror and run the command again.`,
+    `To install the model by hand, put every file of`,
+    `  ${folderWebUrl(m.endpoint, m.repo, m.revision, folder)}${unconfirmed}`,
+    `directly into ${m.dir} (same names, no extra sub-folder). Files: ${files}.`,
+    `From a machine with access, for example:`,
+    `  huggingface-cli download ${m.repo} --include "${folder}/*" --local-dir hf && cp -r hf/${folder}/. "${m.dir}"`,
+    `Or set HF_ENDPOINT to a reachable hub mirror and run the command again.`,
   ].join('\n');
 }

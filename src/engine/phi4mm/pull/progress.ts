@@ -76,6 +76,11 @@ export function formatDuration(seconds: number | undefined): string {
   return `${rest}s`;
 }
 
+/** A retry wait: sub-second waits in ms, longer ones as a duration. */
+export function formatDelay(delayMs: number): string {
+  return delayMs < 1000 ? `${Math.round(delayMs)} ms` : formatDuration(delayMs / 1000);
+}
+
 export interface ProgressSnapshot {
   doneBytes: number;
   totalBytes: number;
@@ -113,9 +118,11 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
   let totalBytes = 0;
   let doneBytes = 0;
   let file: string | undefined;
+  let retryNote: string | undefined;
   let lastPlainMs = Number.NEGATIVE_INFINITY;
 
-  const snapshot = (): ProgressSnapshot => ({ doneBytes, totalBytes, bytesPerSecond: rate.bytesPerSecond(), file });
+  const label = (): string | undefined => (file === undefined || retryNote === undefined ? file : `${file} (${retryNote})`);
+  const snapshot = (): ProgressSnapshot => ({ doneBytes, totalBytes, bytesPerSecond: rate.bytesPerSecond(), file: label() });
   const writeLine = (line: string): void => {
     opts.stream.write(`${line}\n`);
   };
@@ -160,21 +167,25 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
           break;
         case 'file-start':
           file = event.path;
+          retryNote = undefined;
           redraw(false);
           break;
         case 'bytes':
           if (event.doneBytes < doneBytes) rate.reset();
+          if (event.deltaBytes > 0) retryNote = undefined; // bytes flow again: the retry worked
           doneBytes = event.doneBytes;
           rate.sample(nowMs(), doneBytes);
           redraw(false);
           break;
         case 'retry':
-          file = `${event.path} (retry in ${formatDuration(event.delayMs / 1000)}: ${event.reason})`;
-          if (!tty) writeLine(`retrying ${event.path} in ${formatDuration(event.delayMs / 1000)}: ${event.reason}`);
+          retryNote = `retry in ${formatDelay(event.delayMs)}: ${event.reason}`;
+          if (!tty) writeLine(`retrying ${event.path} in ${formatDelay(event.delayMs)}: ${event.reason}`);
           else redraw(false);
           break;
         case 'file-done':
-          redraw(false);
+          retryNote = undefined;
+          if (!tty) writeLine(`done ${event.path}`);
+          else redraw(false);
           break;
         case 'done':
           doneBytes = event.doneBytes;

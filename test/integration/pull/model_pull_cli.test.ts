@@ -1,0 +1,105 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerModelPullCommand, type ModelPullDeps } from '../../../src/cli/commands/model_pull.ts';
+import { GPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
+import { closedPort, startFakeHub, type FakeHub } from './fake_hub.ts';
+
+interface CliRun {
+  exitCode: number;
+  code?: string;
+  stdout: string;
+  stderr: string;
+}
+
+function sink(): { stream: PassThrough & { isTTY?: boolean }; text: () => string } {
+  const stream: PassThrough & { isTTY?: boolean } = new PassThrough();
+  stream.isTTY = false;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+// The same shape main.ts builds: a program with exitOverride, an `earshot model` parent, our subcommand.
+async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const stdout = sink();
+  const stderr = sink();
+  let commanderErr = '';
+  const program = new Command('earshot').exitOverride().configureOutput({
+    writeOut: (s) => stdout.stream.write(s),
+    writeErr: (s) => { commanderErr += s; },
+  });
+  const model = program.command('model').description('manage the model');
+  const deps: ModelPullDeps = {
+    env, stdout: stdout.stream, stderr: stderr.stream,
+    pullOverrides: { connectTimeoutMs: 2_000, stallTimeoutMs: 500, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 } },
+  };
+  registerModelPullCommand(model, deps);
+  try {
+    await program.parseAsync(['node', 'earshot', 'model', 'pull', ...args]);
+    return { exitCode: 0, stdout: stdout.text(), stderr: stderr.text() + commanderErr };
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    return { exitCode: err.exitCode, code: err.code, stdout: stdout.text(), stderr: stderr.text() + commanderErr };
+  }
+}
+
+describe('earshot model pull (commander)', () => {
+  let dir: string;
+  let hub: FakeHub | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'earshot-pull-cli-'));
+  });
+  afterEach(async () => {
+    await hub?.close();
+    hub = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('downloads the variant into --dir, honouring HF_ENDPOINT, and exits 0', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
+      [`${GPU_VARIANT_FOLDER}/genai_config.json`]: { content: Buffer.from('{}') },
+      [`${GPU_VARIANT_FOLDER}/phi-4-mm-text.onnx.data`]: { content: Buffer.alloc(70_000, 3), lfs: true },
+    } });
+    const run = await runCli(['--variant', 'gpu', '--dir', dir], { HF_ENDPOINT: hub.endpoint });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`is complete in ${dir}`);
+    expect(run.stdout).toContain('2 file(s) downloaded');
+    expect(run.stderr).toContain(`Pulling 2 files of ${GPU_VARIANT_FOLDER} into ${dir}`);
+    expect(run.stderr).toMatch(/^100% /m);
+    expect((await readdir(dir)).sort()).toEqual(['genai_config.json', 'phi-4-mm-text.onnx.data']);
+
+    const again = await runCli(['--variant', 'gpu', '--dir', dir], { HF_ENDPOINT: hub.endpoint });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('0 file(s) downloaded (0 B), 2 already present');
+  });
+
+  it('defaults the target to EARSHOT_MODEL', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { [`${GPU_VARIANT_FOLDER}/tokenizer.json`]: { content: Buffer.from('{}') } } });
+    const run = await runCli(['--variant', 'gpu'], { HF_ENDPOINT: hub.endpoint, EARSHOT_MODEL: dir });
+    expect(run.exitCode).toBe(0);
+    expect(await readdir(dir)).toEqual(['tokenizer.json']);
+  });
+
+  it('exits 1 with one E_MODEL_PULL message explaining the manual install when offline', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const run = await runCli(['--variant', 'gpu', '--dir', dir], { HF_ENDPOINT: endpoint });
+    expect(run.exitCode).toBe(1);
+    expect(run.code).toBe('E_MODEL_PULL');
+    expect(run.stderr).toContain('error E_MODEL_PULL: Cannot reach the Hugging Face hub');
+    expect(run.stderr).toContain(`${endpoint}/${MODEL_REPO_ID}/tree/main/${GPU_VARIANT_FOLDER}`);
+    expect(run.stderr).toContain(`directly into ${dir}`);
+    expect(run.stderr.match(/Cannot reach/g)).toHaveLength(1);
+    expect(run.stdout).toBe('');
+  });
+
+  it('rejects an unknown variant through commander', async () => {
+    const run = await runCli(['--variant', 'tpu', '--dir', dir], {});
+    expect(run.exitCode).toBe(1);
+    expect(run.code).toBe('commander.invalidArgument');
+    expect(run.stderr).toContain('cpu, gpu');
+  });
+});
