@@ -12,6 +12,12 @@ export type DecodeResult = { ok: true; event: ClientEvent } | DecodeFailure;
 const MAX_LISTED_ISSUES = 8;
 /** Client-controlled text quoted in messages (an unknown type, a JSON error) is cut to this length. */
 const MAX_QUOTED_CHARS = 80;
+/**
+ * Deepest array/object nesting accepted. JSON.parse copes with 50,000 levels, but loose schemas pass
+ * unknown fields through, and a later JSON.stringify or logger walking them recursively would overflow
+ * the stack. Real events nest about 8 levels; tool parameter schemas rarely exceed 20.
+ */
+export const MAX_EVENT_DEPTH = 64;
 
 interface IssueLike {
   path: readonly PropertyKey[];
@@ -57,6 +63,9 @@ function decodeUnchecked(text: string): DecodeResult {
     ...(clientEventId === undefined ? {} : { clientEventId }),
   });
 
+  if (exceedsDepth(record, MAX_EVENT_DEPTH)) {
+    return failure('E_INVALID_EVENT', `The event nests arrays or objects deeper than ${MAX_EVENT_DEPTH} levels.`);
+  }
   const type = Object.hasOwn(record, 'type') ? record.type : undefined;
   if (typeof type !== 'string') {
     return failure('E_INVALID_EVENT', `A client event needs a string 'type', got ${describe(type)}.`, 'type');
@@ -68,9 +77,24 @@ function decodeUnchecked(text: string): DecodeResult {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues;
-    return failure('E_INVALID_EVENT', `Invalid '${type}' event: ${formatIssues(issues)}`, formatPath(issues[0]?.path ?? []));
+    const firstPath = formatPath(issues[0]?.path ?? []);
+    return failure('E_INVALID_EVENT', `Invalid '${type}' event: ${formatIssues(issues)}`, firstPath || undefined);
   }
   return { ok: true, event: parsed.data };
+}
+
+/** Iterative (an explicit stack), so measuring a hostile depth cannot itself overflow the call stack. */
+function exceedsDepth(root: object, maxDepth: number): boolean {
+  const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
 }
 
 /** 'session.tools[0].name' from ['session', 'tools', 0, 'name']; '' for the event itself. */
