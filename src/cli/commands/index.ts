@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerBenchCommand } from './bench.ts';
+import { registerFeaturesCommand } from './features.ts';
+import { registerModelPullCommand } from './model_pull.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerVadCommand } from './vad.ts';
 
@@ -6,4 +9,15 @@ import { registerVadCommand } from './vad.ts';
 // module never has side effects.
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerServeCommand, registerVadCommand];
+function registerModelCommands(program: Command): void {
+  const model = program.command('model').description('Phi-4-multimodal ONNX model: pull, check, fixture');
+  registerModelPullCommand(model);
+}
+
+export const COMMANDS: RegisterCommand[] = [
+  registerServeCommand,
+  registerVadCommand,
+  registerFeaturesCommand,
+  registerModelCommands,
+  registerBenchCommand,
+];

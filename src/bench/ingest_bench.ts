@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { configSchema, type EarshotConfig } from '../config/schema.ts';
+import { startServer } from '../main.ts';
+import { createLogger } from '../observability/logger.ts';
+import type { IngestClientsResult } from './ingest_clients.ts';
+import { percentile, round } from './stats.ts';
+
+export interface IngestBenchResult {
+  clients: number;
+  lag_ms_p50: number;
+  lag_ms_p99: number;
+  errors: number;
+  server_cpu_pct: number;
+  utterances: number;
+  seconds: number;
+  server_rss_mb: number;
+}
+
+const EARSHOT_BIN = fileURLToPath(new URL('../cli/earshot.mjs', import.meta.url));
+
+/**
+ * Starts the server in this process (so its CPU time is measured alone) and the clients in a child
+ * process, which streams at real-time pace and reports its measurements as JSON on stdout.
+ */
+export async function benchIngest(opts: { clients: number; seconds: number; audio?: string; config?: EarshotConfig }): Promise<IngestBenchResult> {
+  const config = opts.config ?? configSchema.parse({ server: { port: 0, max_connections: opts.clients + 10 }, log: { level: 'silent' } });
+  const running = await startServer({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } }, createLogger(config.log.level));
+  try {
+    const args = [EARSHOT_BIN, 'bench', 'ingest-clients', '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
+    if (opts.audio) args.push('--audio', opts.audio);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // Measure the server over the streaming period only (the child needs a moment to start and connect).
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let peakRss = process.memoryUsage().rss;
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+    clearInterval(rssTimer);
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - t0;
+    if (code !== 0) throw new Error(`bench clients exited with ${code}`);
+    const r = JSON.parse(stdout) as IngestClientsResult;
+    return {
+      clients: opts.clients,
+      lag_ms_p50: round(percentile(r.lags_ms, 50), 1),
+      lag_ms_p99: round(percentile(r.lags_ms, 99), 1),
+      errors: r.errors + (r.connected < opts.clients ? opts.clients - r.connected : 0),
+      server_cpu_pct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 1),
+      utterances: r.utterances,
+      seconds: opts.seconds,
+      server_rss_mb: round(peakRss / 2 ** 20, 1),
+    };
+  } finally {
+    await running.close();
+  }
+}

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { loadBenchSpeech16k } from '../../bench/bench_audio.ts';
+import { benchIngest } from '../../bench/ingest_bench.ts';
+import { runIngestClients } from '../../bench/ingest_clients.ts';
+import { benchVad } from '../../bench/vad_bench.ts';
+import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
+import { numberFlag, reportCliError } from '../cli_config.ts';
+
+function print(result: object, json: boolean | undefined, title: string): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  process.stdout.write(`${title}\n`);
+  for (const [k, v] of Object.entries(result)) process.stdout.write(`  ${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+}
+
+function positiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+export function registerBenchCommand(program: Command): void {
+  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, features');
+
+  bench
+    .command('vad')
+    .description('In-process cost of Silero VAD + segmentation per 32 ms window on real speech')
+    .option('--json', 'print JSON {"window_ms_p50","window_ms_p99","rtf",...}')
+    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
+    .action(async (opts: { json?: boolean; audio?: string }) => {
+      try {
+        print(await benchVad(await loadBenchSpeech16k(opts.audio)), opts.json, 'VAD + segmentation cost per window');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+
+  bench
+    .command('ingest')
+    .description('N WebSocket clients (separate process) stream real speech at real-time pace; speech_stopped lag and server CPU')
+    .option('--json', 'print JSON {"clients","lag_ms_p50","lag_ms_p99","errors","server_cpu_pct",...}')
+    .option('--clients <n>', 'concurrent clients', numberFlag, 10)
+    .option('--seconds <s>', 'streaming time per client', numberFlag, 30)
+    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
+    .action(async (opts: { json?: boolean; clients: number; seconds: number; audio?: string }) => {
+      try {
+        const result = await benchIngest({ clients: positiveInt('clients', opts.clients), seconds: positiveInt('seconds', opts.seconds), audio: opts.audio });
+        print(result, opts.json, 'Ingest: speech_stopped lag (ms) and server cost');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+
+  // Internal: the client side of `bench ingest`, run in its own process.
+  bench
+    .command('ingest-clients', { hidden: true })
+    .requiredOption('--url <url>')
+    .option('--clients <n>', '', numberFlag, 10)
+    .option('--seconds <s>', '', numberFlag, 30)
+    .option('--audio <file>')
+    .action(async (opts: { url: string; clients: number; seconds: number; audio?: string }) => {
+      const speech16k = await loadBenchSpeech16k(opts.audio);
+      const result = await runIngestClients({ url: opts.url, clients: opts.clients, seconds: opts.seconds, speech16k });
+      process.stdout.write(JSON.stringify(result));
+    });
+
+  bench
+    .command('features')
+    .description('Phi-4 log-mel feature extraction time for 40 s of 16 kHz audio')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      print(await benchFeatures(), opts.json, 'Phi-4 audio features (40 s of audio)');
+    });
+}
