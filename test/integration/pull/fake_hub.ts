@@ -28,6 +28,8 @@ export interface FakeHubOptions {
   /** Entries per tree page; the rest follows a `Link: rel="next"` header. */
   pageSize?: number;
   redirectToCdn?: boolean;
+  /** Answer the first this-many tree requests with HTTP 503. */
+  treeFailures?: number;
 }
 
 export interface RecordedRequest {
@@ -74,6 +76,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const cutsDone = new Map<string, number>();
   const stalled = new Set<string>();
   const sockets = new Set<Socket>();
+  let treeFailuresLeft = opts.treeFailures ?? 0;
 
   const serveFile = (path: string, req: IncomingMessage, res: ServerResponse): void => {
     const file = opts.files[path];
@@ -116,6 +119,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const treePrefix = `/api/models/${opts.repo}/tree/${revision}`;
     const resolvePrefix = `/${opts.repo}/resolve/${revision}/`;
     if (url.pathname === treePrefix || url.pathname.startsWith(`${treePrefix}/`)) {
+      if (treeFailuresLeft > 0) {
+        treeFailuresLeft -= 1;
+        res.writeHead(503).end('busy');
+        return;
+      }
       const folder = decodeURIComponent(url.pathname.slice(treePrefix.length + 1));
       const all = treeEntries(opts.files, folder, url.searchParams.get('recursive') === 'true');
       if (all.length === 0) {

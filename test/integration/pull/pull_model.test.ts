@@ -93,13 +93,14 @@ describe('pullModel against a local fake hub', () => {
     const files = variantFiles(GPU);
     const path = `${GPU}/phi-4-mm-text.onnx.data`;
     files[path] = { ...files[path], cutAfterBytes: 100_000, cutTimes: 2 };
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    // Through the CDN redirect, as the real hub serves LFS files: the Range must survive the 302.
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files, redirectToCdn: true });
     const retries: PullProgressEvent[] = [];
     const result = await pull({ onProgress: (e) => { if (e.type === 'retry') retries.push(e); } });
 
     expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[path].content)).toBe(true);
     expect(result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')?.sha256).toBe(sha256(files[path].content));
-    const ranges = hub.downloadsOf(path).map((r) => r.range);
+    const ranges = hub.downloadsOf(path).filter((r) => r.url.startsWith('/cdn/')).map((r) => r.range);
     expect(ranges).toHaveLength(3);
     expect(ranges[0]).toBeUndefined();
     // Each retry asks for the rest only, from where the previous attempt stopped.
@@ -118,10 +119,14 @@ describe('pullModel against a local fake hub', () => {
     await writeFile(join(dir, 'phi-4-mm-text.onnx.data.part'), files[resumed].content.subarray(0, 123_456));
     // A stale prefix that a Range-ignoring server must overwrite, not be appended to.
     await writeFile(join(dir, 'phi-4-mm-text.onnx.part'), Buffer.alloc(1000, 7));
+    // Without a hub sha256 an old .part cannot be trusted as a prefix: downloaded again from zero.
+    await writeFile(join(dir, 'tokenizer.json.part'), Buffer.from('{"ver'));
 
     await pull();
     expect(hub.downloadsOf(resumed).map((r) => r.range)).toEqual(['bytes=123456-']);
     expect(hub.downloadsOf(ignored).map((r) => r.range)).toEqual(['bytes=1000-']);
+    expect(hub.downloadsOf(`${GPU}/tokenizer.json`).map((r) => r.range)).toEqual([undefined]);
+    expect((await readFile(join(dir, 'tokenizer.json'))).equals(files[`${GPU}/tokenizer.json`].content)).toBe(true);
     expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[resumed].content)).toBe(true);
     expect((await readFile(join(dir, 'phi-4-mm-text.onnx'))).equals(files[ignored].content)).toBe(true);
     expect((await listFilesRecursive(dir)).some((p) => p.endsWith('.part'))).toBe(false);
@@ -208,6 +213,34 @@ describe('pullModel against a local fake hub', () => {
     expect(err.code).toBe('E_MODEL_PULL');
     expect(err.message).toContain('cpu/cpu-int4-a');
     expect(err.message).toContain('cpu/cpu-int4-b');
+  });
+
+  it('retries the listing on HTTP 503 and gives up with the status after the bounded retries', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: variantFiles(GPU), treeFailures: 2 });
+    await pull();
+    expect(await listFilesRecursive(dir)).toContain('genai_config.json');
+    await hub.close();
+
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: variantFiles(GPU), treeFailures: 100 });
+    const err = await expectPullError(pull({ dir: join(dir, 'other') }));
+    expect(err.message).toContain('HTTP 503');
+    expect(hub.requests).toHaveLength(FAST.retry.maxRetries + 1);
+  });
+
+  it('stops on abort with E_ABORTED and keeps the .part for the next run', async () => {
+    const files = variantFiles(GPU);
+    const path = `${GPU}/phi-4-mm-text.onnx.data`;
+    files[path] = { ...files[path], stallAfterBytes: 60_000 };
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    const controller = new AbortController();
+    const err = await expectPullError(pull({
+      signal: controller.signal, stallTimeoutMs: 60_000,
+      onProgress: (e) => { if (e.type === 'bytes' && e.path === 'phi-4-mm-text.onnx.data' && e.doneBytes > 0) controller.abort(); },
+    }));
+    expect(err.code).toBe('E_ABORTED');
+    const onDisk = await listFilesRecursive(dir);
+    expect(onDisk).toContain('phi-4-mm-text.onnx.data.part');
+    expect(onDisk).not.toContain('phi-4-mm-text.onnx.data');
   });
 
   it('refuses listing paths that would escape the target directory', async () => {

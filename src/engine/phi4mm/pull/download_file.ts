@@ -153,8 +153,11 @@ export async function downloadFile(o: DownloadFileOptions): Promise<DownloadFile
   const partPath = o.destPath + PART_SUFFIX;
   await mkdir(dirname(partPath), { recursive: true });
   let haveBytes = (await fileSizeBytes(partPath)) ?? 0;
-  if (haveBytes > o.expectedBytes) {
-    await truncate(partPath, 0); // longer than the real file: not a prefix of it
+  // A .part longer than the file is not a prefix of it. Without a sha256 a .part left by an earlier run
+  // (maybe another revision) could be spliced with new bytes undetected; such files are small git files, so
+  // they restart from zero. Cuts within this run still resume: same revision, same listing.
+  if (haveBytes > o.expectedBytes || (haveBytes > 0 && o.expectedSha256 === undefined)) {
+    await truncate(partPath, 0);
     haveBytes = 0;
   }
   const resumedFromBytes = haveBytes;

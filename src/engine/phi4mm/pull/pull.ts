@@ -7,7 +7,7 @@ import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, listTree, normalizeEndpoint, 
 import { offlineMessage } from './manual_instructions.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STALL_TIMEOUT_MS, describeNetworkError, isUnreachableError, type FetchImpl } from './net.ts';
 import type { PullProgressEvent } from './progress.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, waitBeforeRetry, type RetryPolicy } from './retry.ts';
 import { chooseCpuFolder, CPU_PARENT_FOLDER, DEFAULT_REVISION, GPU_VARIANT_FOLDER, MODEL_REPO_ID } from './variants.ts';
 
 // `earshot model pull` without the CLI: list the variant folder on the hub, skip what is already complete,
@@ -87,9 +87,23 @@ async function isComplete(file: PlannedFile, signal?: AbortSignal): Promise<{ co
   return { complete: sha256 === file.hub.sha256, sha256 };
 }
 
-async function findVariantFolder(hub: HubSettings, variant: ModelVariant, repo: string, revision: string, signal?: AbortSignal): Promise<string> {
+/** Retries a listing call on transient hub answers (5xx, 429); unreachable hosts still fail at once. */
+async function withRetries<T>(call: () => Promise<T>, retry: RetryPolicy, signal?: AbortSignal): Promise<T> {
+  for (let failures = 1; ; failures += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isEarshotError(err) || !err.retryable || failures > retry.maxRetries || (signal?.aborted ?? false)) throw err;
+      await waitBeforeRetry(backoffDelayMs(failures, retry), signal);
+    }
+  }
+}
+
+async function findVariantFolder(
+  hub: HubSettings, variant: ModelVariant, repo: string, revision: string, retry: RetryPolicy, signal?: AbortSignal,
+): Promise<string> {
   if (variant === 'gpu') return GPU_VARIANT_FOLDER;
-  const listing = await listTree(hub, { repo, revision, folder: CPU_PARENT_FOLDER, recursive: false, signal });
+  const listing = await withRetries(() => listTree(hub, { repo, revision, folder: CPU_PARENT_FOLDER, recursive: false, signal }), retry, signal);
   const choice = chooseCpuFolder(listing.directories);
   if (!choice.ok) throw new EarshotError('E_MODEL_PULL', `Cannot choose the CPU variant folder: ${choice.reason}.`);
   return choice.folder;
@@ -122,9 +136,9 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   let folder: string | undefined;
   let planned: PlannedFile[];
   try {
-    folder = await findVariantFolder(hub, opts.variant, repo, revision, signal);
-    const tree = await listTree(hub, { repo, revision, folder, recursive: true, signal });
+    folder = await findVariantFolder(hub, opts.variant, repo, revision, retry, signal);
     const variantFolder = folder;
+    const tree = await withRetries(() => listTree(hub, { repo, revision, folder: variantFolder, recursive: true, signal }), retry, signal);
     planned = tree.files
       .map((hubFile) => {
         const relPath = safeRelativePath(hubFile.path, variantFolder);
