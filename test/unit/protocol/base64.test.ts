@@ -1,22 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Audio } from '../../../src/protocol/index.ts';
+import { decodeBase64Audio, decodeBase64Portable, type Base64DecodeResult } from '../../../src/protocol/index.ts';
+
+// Both decoders (Node's Buffer-backed one and the all-JS fallback for browsers) obey the same rules.
+const decoders: Array<[string, (text: string) => Base64DecodeResult]> = [
+  ['decodeBase64Audio', decodeBase64Audio],
+  ['decodeBase64Portable', decodeBase64Portable],
+];
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-function decodeOkBytes(text: string): Uint8Array {
-  const result = decodeBase64Audio(text);
-  if (!result.ok) throw new Error(`expected ok for ${JSON.stringify(text.slice(0, 40))}: ${result.message}`);
-  return result.bytes;
+function describeDecoder(name: string, decode: (text: string) => Base64DecodeResult): void {
+  function decodeOkBytes(text: string): Uint8Array {
+    const result = decode(text);
+    if (!result.ok) throw new Error(`expected ok for ${JSON.stringify(text.slice(0, 40))}: ${result.message}`);
+    return result.bytes;
 }
 
 function expectInvalid(text: string): void {
-  const result = decodeBase64Audio(text);
+  const result = decode(text);
   expect(result.ok, JSON.stringify(text)).toBe(false);
   if (!result.ok) expect(result.code).toBe('E_INVALID_BASE64');
 }
 
-describe('decodeBase64Audio', () => {
+describe(name, () => {
   it('decodes known vectors (RFC 4648 §10)', () => {
     const vectors: Array<[string, string]> = [
       ['', ''],
@@ -88,9 +95,9 @@ describe('decodeBase64Audio', () => {
   });
 
   it('says where the bad character is', () => {
-    const result = decodeBase64Audio('Zm9v!mFy');
+    const result = decode('Zm9v!mFy');
     expect(result).toMatchObject({ ok: false, message: expect.stringContaining('offset 4') });
-    expect(decodeBase64Audio('Zm==Zm9v')).toMatchObject({ ok: false, message: expect.stringContaining("'='") });
+    expect(decode('Zm==Zm9v')).toMatchObject({ ok: false, message: expect.stringContaining("'='") });
   });
 
   it('decodes 4 MiB of base64 correctly', () => {
@@ -100,4 +107,14 @@ describe('decodeBase64Audio', () => {
     expect(text.length).toBe(4 * 1024 * 1024);
     expect(Buffer.from(decodeOkBytes(text)).equals(Buffer.from(bytes))).toBe(true);
   });
+
+  it('returns a fresh buffer at offset 0 (safe to view as Int16Array)', () => {
+    const bytes = decodeOkBytes('AAECAw==');
+    expect(bytes.byteOffset).toBe(0);
+    expect(bytes.buffer.byteLength).toBe(4);
+    expect(Array.from(bytes)).toEqual([0, 1, 2, 3]);
+  });
 });
+}
+
+for (const [name, decode] of decoders) describeDecoder(name, decode);
