@@ -54,7 +54,9 @@ export function registerModelPullCommand(model: Command, deps: ModelPullDeps = {
       } catch (err) {
         reporter.stop();
         if (!isEarshotError(err)) throw err;
-        // Through commander so the exit code flows back to main() (exitOverride) or to the shell.
+        // Through commander so the exit code flows back to main() (exitOverride) or to the shell. A failed
+        // download is not a usage error: no help text after the message.
+        this.showHelpAfterError(false);
         this.error(`error ${err.code}: ${err.message}`, { exitCode: err.code === 'E_ABORTED' ? 130 : 1, code: err.code });
       } finally {
         process.removeListener('SIGINT', onSigint);

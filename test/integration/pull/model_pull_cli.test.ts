@@ -28,7 +28,7 @@ async function runCli(args: string[], env: Record<string, string>): Promise<CliR
   const stdout = sink();
   const stderr = sink();
   let commanderErr = '';
-  const program = new Command('earshot').exitOverride().configureOutput({
+  const program = new Command('earshot').exitOverride().showHelpAfterError().configureOutput({
     writeOut: (s) => stdout.stream.write(s),
     writeErr: (s) => { commanderErr += s; },
   });
@@ -94,6 +94,7 @@ describe('earshot model pull (commander)', () => {
     expect(run.stderr).toContain(`directly into ${dir}`);
     expect(run.stderr.match(/Cannot reach/g)).toHaveLength(1);
     expect(run.stdout).toBe('');
+    expect(run.stderr).not.toContain('Usage:');
   });
 
   it('rejects an unknown variant through commander', async () => {
@@ -101,5 +102,6 @@ describe('earshot model pull (commander)', () => {
     expect(run.exitCode).toBe(1);
     expect(run.code).toBe('commander.invalidArgument');
     expect(run.stderr).toContain('cpu, gpu');
+    expect(run.stderr).toContain('Usage: earshot model pull');
   });
 });
