@@ -206,8 +206,9 @@ export const ESPEAK_SENTENCES = [
 /**
  * At least `seconds` (>= 90) of continuous speech with natural short pauses: LibriVox excerpts, card and
  * digit recordings and espeak sentences, each cut to its speech extent, joined by pauses of 150-400 ms and
- * every fifth pause a short 30-60 ms one, over faint room noise (peak 0.002). No pause reaches 500 ms, so a
- * VAD with the default silence_duration_ms never ends a turn: only the length cap cuts it.
+ * every fifth pause a short 30-60 ms one, over faint room noise (peak 0.002). No inserted pause reaches
+ * 500 ms, so with the default silence_duration_ms mostly the length cap cuts it (a few clips end in quiet
+ * speech Silero calls silence, which can add up to one turn end).
  */
 export function continuousSpeech(options: { seconds: number; seed?: number }): ContinuousFixture {
   if (options.seconds < 90) throw new Error('continuousSpeech: seconds must be >= 90');
