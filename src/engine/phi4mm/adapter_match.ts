@@ -14,8 +14,8 @@ export interface GraphInputInfo {
   name: string;
   /** onnxruntime tensor type ('float32', 'float16', 'uint8'...) or ONNX form ('tensor(float16)'). */
   type: string;
-  /** Numbers are fixed; strings (symbolic) and negative numbers match any size. */
-  dims: readonly (number | string)[];
+  /** Numbers are fixed; strings (symbolic), null (unspecified) and negative numbers match any size. */
+  dims: readonly (number | string | null)[];
 }
 
 export type AdapterMatch = { feeds: Record<string, ort.Tensor> } | { mismatches: string[] };
@@ -65,11 +65,11 @@ function dataTypeName(dataType: number): string {
   return DTYPES[dataType]?.ort ?? `TensorDataType ${dataType}`;
 }
 
-function formatDims(dims: readonly (number | string)[]): string {
-  return `[${dims.join(', ')}]`;
+function formatDims(dims: readonly (number | string | null)[]): string {
+  return `[${dims.map((d) => d ?? '?').join(', ')}]`;
 }
 
-function shapeMatches(actual: readonly number[], expected: readonly (number | string)[]): boolean {
+function shapeMatches(actual: readonly number[], expected: readonly (number | string | null)[]): boolean {
   if (actual.length !== expected.length) return false;
   return expected.every((d, i) => typeof d !== 'number' || d < 0 || d === actual[i]);
 }
