@@ -15,9 +15,10 @@ export interface PolyphaseFilter {
   downFactor: number;
   /** Taps on each side of the output position: phase p uses input j in [base - halfTaps + 1, base + halfTaps]. */
   halfTaps: number;
+  /** 2 * halfTaps, always a multiple of 4. */
   tapsPerPhase: number;
   /** upFactor phases of tapsPerPhase coefficients, phase-major. Phase p is the fractional offset p / upFactor. */
-  coefficients: Float32Array;
+  coefficients: Float64Array;
 }
 
 function greatestCommonDivisor(a: number, b: number): number {
@@ -55,12 +56,13 @@ export function designPolyphaseFilter(inputRateHz: number, outputRateHz: number)
   const transitionCyclesPerSample = (STOPBAND_EDGE_FRACTION - PASSBAND_EDGE_FRACTION) * (lowerRateHz / inputRateHz);
   // Kaiser's length estimate: taps = (A - 8) / (2.285 * transition width in rad/sample).
   const kernelLength = (STOPBAND_ATTENUATION_DB - 8) / (2.285 * 2 * Math.PI * transitionCyclesPerSample);
-  const halfTaps = Math.ceil(kernelLength / 2);
+  // halfTaps even -> tapsPerPhase a multiple of 4, which the resampler's 4-way unrolled loop relies on.
+  const halfTaps = 2 * Math.ceil(kernelLength / 4);
   const tapsPerPhase = 2 * halfTaps;
   const beta = kaiserBeta(STOPBAND_ATTENUATION_DB);
   const windowNorm = besselI0(beta);
 
-  const coefficients = new Float32Array(upFactor * tapsPerPhase);
+  const coefficients = new Float64Array(upFactor * tapsPerPhase);
   const phaseTaps = new Float64Array(tapsPerPhase);
   for (let phase = 0; phase < upFactor; phase++) {
     const fraction = phase / upFactor;

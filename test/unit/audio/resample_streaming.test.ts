@@ -63,6 +63,20 @@ describe('StreamingResampler streaming exactness', () => {
     }
   });
 
+  it('a push larger than the internal block size matches small pushes, with a bounded working buffer', () => {
+    const input = noise(100_000, 7);
+    const resampler = new StreamingResampler(44100);
+    const whole = concat([resampler.push(input), resampler.flush()]);
+    const chunked = new StreamingResampler(44100);
+    const parts: Float32Array[] = [];
+    for (let offset = 0; offset < input.length; offset += 6999) parts.push(chunked.push(input.subarray(offset, offset + 6999)));
+    parts.push(chunked.flush());
+    expect(bytesOf(whole).equals(bytesOf(concat(parts)))).toBe(true);
+    expect(whole.length).toBe(Math.round((100_000 * 16000) / 44100));
+    // White-box: the look-ahead buffer must not grow with the size of one push.
+    expect((resampler as unknown as { buffer: Float64Array }).buffer.length).toBeLessThanOrEqual(65_536);
+  });
+
   it('flush resets: the next stream starts from a clean state', () => {
     const input = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 0.01));
     const resampler = new StreamingResampler(44100);
