@@ -12,7 +12,7 @@ export const FIXTURE_CACHE_DIR = join(tmpdir(), 'earshot-fixtures');
 
 /** Cache file name for a builder and its parameters: same params, same file (idempotent builders). */
 export function fixturePath(builder: string, params: unknown, ext: string): string {
-  const key = createHash('sha256').update(`${builder}:v1:${JSON.stringify(params)}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(`${builder}:v2:${JSON.stringify(params)}`).digest('hex').slice(0, 16);
   return join(FIXTURE_CACHE_DIR, `${builder}-${key}.${ext}`);
 }
 
@@ -27,7 +27,9 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 /** Decodes an audio file with sox to 16 kHz mono float in [-1, 1). `.raw` files are read as s16le 16 kHz mono. */
 export function decodeWithSox(path: string): Float32Array {
   const inputType = path.endsWith('.raw') ? ['-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L'] : [];
-  const pcm = execFileSync('sox', [...inputType, path, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'], {
+  // -D: no dither. sox dithers by default after rate conversion, with random noise, which would make two
+  // builds of the same fixture differ.
+  const pcm = execFileSync('sox', ['-D', ...inputType, path, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'], {
     maxBuffer: 256 * 1024 * 1024,
   });
   return pcm16ToFloat(pcm);
