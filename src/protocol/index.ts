@@ -10,3 +10,4 @@ export * from './server_events.ts';
 export * from './ids.ts';
 export * from './base64.ts';
 export * from './codec.ts';
+export * from './beta_dialect.ts';
