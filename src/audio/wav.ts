@@ -42,6 +42,13 @@ function describeTag(bytes: Uint8Array, offset: number): string {
   return JSON.stringify(String.fromCharCode(...available));
 }
 
+/** Chunk ids are four printable ASCII characters. */
+function isChunkId(bytes: Uint8Array, offset: number): boolean {
+  if (offset + 4 > bytes.length) return false;
+  for (let i = offset; i < offset + 4; i++) if (bytes[i] < 0x20 || bytes[i] > 0x7e) return false;
+  return true;
+}
+
 interface FmtChunk {
   formatCode: number; // after resolving WAVE_FORMAT_EXTENSIBLE to its subformat
   channelCount: number;
@@ -123,7 +130,10 @@ export function readWav(bytes: Uint8Array): WavAudio {
       const dataSize = Math.min(declaredSize, availableSize);
       return decodeData(fmt, bytes.subarray(payloadOffset, payloadOffset + dataSize));
     }
-    offset = payloadOffset + declaredSize + (declaredSize & 1);
+    offset = payloadOffset + declaredSize;
+    // RIFF pads odd-sized chunks to even length; some writers forget the pad byte, so only skip it when
+    // the next chunk id does not start right away.
+    if (declaredSize & 1 && !(isChunkId(bytes, offset) && !isChunkId(bytes, offset + 1))) offset += 1;
   }
   if (fmt === undefined) throw new EarshotError('E_WAV_INVALID', 'WAV file has no fmt chunk (truncated header?).');
   throw new EarshotError('E_WAV_INVALID', 'WAV file has no data chunk.');

@@ -90,6 +90,14 @@ describe('readWav layouts', () => {
     expect(audio.channels[0]).toEqual(new Float32Array([7, -7, 3].map((v) => v / 32768)));
   });
 
+  it('tolerates a writer that forgot the pad byte after an odd-sized chunk', () => {
+    const padded = buildWav([fmtChunk(PCM16_MONO_8K), chunk('LIST', [0x41, 0x42, 0x43]), chunk('data', int16Payload([9, -9]))]);
+    const listPadIndex = 12 + 24 + 8 + 3;
+    expect(padded[listPadIndex]).toBe(0);
+    const unpadded = new Uint8Array([...padded.subarray(0, listPadIndex), ...padded.subarray(listPadIndex + 1)]);
+    for (const bytes of [padded, unpadded]) expect(readWav(bytes).channels[0]).toEqual(new Float32Array([9 / 32768, -9 / 32768]));
+  });
+
   it('ignores chunks after data and a pad byte after odd-length data', () => {
     const audio = readWav(buildWav([fmtChunk(PCM16_MONO_8K), chunk('data', [1, 0, 2]), chunk('LIST', [0, 0, 0, 0])]));
     expect(audio.channels[0]).toEqual(new Float32Array([1 / 32768])); // the partial frame is dropped
