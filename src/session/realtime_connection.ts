@@ -154,7 +154,10 @@ export class RealtimeConnection {
     const incomingMs = bytesToMs(this.state.inputFormat, bytes.length);
     const pendingMs = this.pendingSamples16k / 16 + incomingMs;
     const limitMs = this.opts.config.server.max_pending_audio_ms;
-    if (pendingMs > limitMs) {
+    // While reading is paused, messages still arriving were already read from the socket in one chunk
+    // (at most a socket read, about 64 KiB: 8 s of G.711), so they are accepted up to twice the bound;
+    // otherwise a message that would pass the bound is refused.
+    if (pendingMs > (this.inputPaused ? 2 * limitMs : limitMs)) {
       throw new EarshotError('E_AUDIO_BACKLOG', `Audio not accepted: ${Math.round(pendingMs)} ms would be waiting for processing (limit ${limitMs} ms). Send audio no faster than it can be processed.`);
     }
     const source = this.decoder.decode(bytes);

@@ -156,14 +156,17 @@ export class VadBatcher {
           : new EarshotError('E_VAD_MODEL', `Silero VAD batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       for (const item of items) settleReject(item, error);
     } finally {
-      this.running = false;
+      // `running` stays true while streams are re-marked so markReady() does not schedule a flush.
       for (const stream of streams) {
         const done = stream.inFlight;
         stream.inFlight = undefined;
         if (done?.resetAfter) zeroState(stream.state);
         if (!stream.closed && stream.queue.length > 0) this.markReady(stream);
       }
-      this.scheduleFlush();
+      // Streams with more queued windows (a connection catching up) run again at once rather than one
+      // window per event-loop turn, which under load would let their backlog grow without end.
+      this.running = false;
+      if (this.ready.length > 0 && !this.flushScheduled) void this.flush();
     }
   }
 }
