@@ -97,12 +97,20 @@ function exceedsDepth(root: object, maxDepth: number): boolean {
   return false;
 }
 
+/** Path segments come from client JSON keys (e.g. in `metadata`), so each is cut to this length. */
+const MAX_PATH_KEY_CHARS = 64;
+
 /** 'session.tools[0].name' from ['session', 'tools', 0, 'name']; '' for the event itself. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
+    if (typeof key === 'number') {
+      out += `[${key}]`;
+      continue;
+    }
+    const name = String(key);
+    const cut = name.length > MAX_PATH_KEY_CHARS ? `${name.slice(0, MAX_PATH_KEY_CHARS)}…` : name;
+    out += out === '' ? cut : `.${cut}`;
   }
   return out;
 }

@@ -110,6 +110,13 @@ describe('formatPath', () => {
     expect(formatPath([])).toBe('');
     expect(formatPath(['session', 'tools', 0, 'name'])).toBe('session.tools[0].name');
     expect(formatPath(['item', 'content', 12])).toBe('item.content[12]');
+    expect(formatPath(['response', 'metadata', 'k'.repeat(1000)])).toBe(`response.metadata.${'k'.repeat(64)}…`);
+  });
+
+  it('bounds a param built from a huge client key', () => {
+    const failure = decodeFail({ type: 'response.create', response: { metadata: { ['k'.repeat(100_000)]: 1 } } });
+    expect(failure.param?.length).toBeLessThan(100);
+    expect(failure.message.length).toBeLessThan(400);
   });
 });
 
