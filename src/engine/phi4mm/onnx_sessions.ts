@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { GenaiConfig } from './genai_config.ts';
@@ -21,10 +24,25 @@ export interface Phi4Model {
   dispose(): Promise<void>;
 }
 
+/** A tensor that replaces an initializer's value at load time (same layout as an adapter parameter). */
+export interface InitializerOverride {
+  name: string;
+  dims: number[];
+  /** ONNX TensorProto data type. */
+  dataType: number;
+  rawData: Uint8Array;
+}
+
 export interface LoadPhi4Options {
   /** Load phi-4-mm-vision.onnx when present (default false: Earshot v1 is speech and text). */
   loadVision?: boolean;
   sessionOptions?: ort.InferenceSession.SessionOptions;
+  /**
+   * Values baked into initializer-backed inputs (LoRA weights) when the graph is loaded. This is the
+   * only way to apply an adapter with onnxruntime-node 1.30: its run() silently drops feeds whose
+   * names are not in session.inputNames, and initializer-backed inputs are not listed there.
+   */
+  initializerOverrides?: { speech?: InitializerOverride[]; text?: InitializerOverride[] };
 }
 
 /**
@@ -36,10 +54,48 @@ const DEFAULT_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   logSeverityLevel: 3,
 };
 
-async function createSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+/**
+ * Rewrites a graph's protobuf with the overrides stored inline. The weights stay in the external
+ * .data file; the session config key below tells onnxruntime where to find it when the model comes
+ * from a buffer.
+ */
+function graphBytesWithOverrides(path: string, overrides: InitializerOverride[]): Uint8Array {
+  const model = onnxProto.onnx.ModelProto.decode(readFileSync(path));
+  const initializers = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const problems: string[] = [];
+  for (const override of overrides) {
+    const tensor = initializers.get(override.name);
+    if (!tensor) {
+      problems.push(`"${override.name}" is not an initializer of ${basename(path)}`);
+      continue;
+    }
+    const dims = (tensor.dims ?? []).map(Number);
+    if (tensor.dataType !== override.dataType || dims.join(',') !== override.dims.join(',')) {
+      problems.push(`"${override.name}": graph has type ${tensor.dataType} [${dims.join(', ')}], override has type ${override.dataType} [${override.dims.join(', ')}]`);
+      continue;
+    }
+    tensor.dataLocation = onnxProto.onnx.TensorProto.DataLocation.DEFAULT;
+    tensor.externalData = [];
+    tensor.rawData = override.rawData;
+  }
+  if (problems.length > 0) {
+    throw new EarshotError('E_MODEL_INVALID', `Cannot apply initializer overrides to ${path}:\n  ${problems.join('\n  ')}`);
+  }
+  return onnxProto.onnx.ModelProto.encode(model).finish();
+}
+
+async function createSession(
+  path: string,
+  options: ort.InferenceSession.SessionOptions,
+  overrides: InitializerOverride[] = [],
+): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, options);
+    if (overrides.length === 0) return await ort.InferenceSession.create(path, options);
+    const bytes = graphBytesWithOverrides(path, overrides);
+    const extra = { ...(options.extra ?? {}), session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dirname(path) } };
+    return await ort.InferenceSession.create(bytes, { ...options, extra });
   } catch (err) {
+    if (err instanceof EarshotError) throw err;
     throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -52,16 +108,16 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
   }
   const sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...opts.sessionOptions };
   const created: ort.InferenceSession[] = [];
-  const track = async (path: string) => {
-    const session = await createSession(path, sessionOptions);
+  const track = async (path: string, overrides?: InitializerOverride[]) => {
+    const session = await createSession(path, sessionOptions, overrides);
     created.push(session);
     return session;
   };
   try {
     // Sequential on purpose: loading the large graphs in parallel doubles peak memory for no gain on 2 cores.
-    const speech = await track(files.speech);
+    const speech = await track(files.speech, opts.initializerOverrides?.speech);
     const embedding = await track(files.embedding);
-    const text = await track(files.text);
+    const text = await track(files.text, opts.initializerOverrides?.text);
     const vision = opts.loadVision && files.vision ? await track(files.vision) : undefined;
     let disposed = false;
     return {
