@@ -25,7 +25,10 @@ describe('checkModelDir', () => {
     if (!result.ok) return;
     expect(result.summary).toMatchObject({ floatType: 'float32', numLayers: 2, hiddenSize: 64, vocabSize: 200064, vision: false });
     expect(result.summary.loraInputs).toEqual({ speech: 2, text: 4 });
-    expect(result.summary.notes).toEqual(['phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).']);
+    expect(result.summary.notes).toEqual([
+      'phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).',
+      'phi-4-mm-speech.onnx_adapter: all 4 tensors match text-graph LoRA inputs',
+    ]);
   });
 
   it('accepts the float16 (GPU layout) fixture', async () => {
@@ -104,5 +107,20 @@ describe('checkModelDir', () => {
     const noConfig = await checkModelDir(dir);
     expect(noConfig.ok).toBe(false);
     if (!noConfig.ok) expect(noConfig.differences[0]).toContain(`${join(dir, 'genai_config.json')} is missing`);
+  });
+});
+
+describe('checkModelDir adapter note', () => {
+  it('notes, without failing, an adapter that does not fit the text graph', async () => {
+    const { encodeAdapter } = await import('../../../src/engine/phi4mm/adapter_format.ts');
+    const { writeFileSync } = await import('node:fs');
+    const dir = copy();
+    writeFileSync(
+      join(dir, FIXTURE_FILES.speechAdapter),
+      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight', dims: [64, 10], dataType: 1, rawData: new Uint8Array(2560) }]),
+    );
+    const result = await checkModelDir(dir);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.summary.notes[1]).toMatch(/^phi-4-mm-speech\.onnx_adapter does not fit the text graph .*shape \[64, 10\]/);
   });
 });
