@@ -48,7 +48,7 @@ describe('loadPhi4Model', () => {
       expect(model.io.names.text.pastKeys).toEqual(['past_key_values.0.key', 'past_key_values.1.key']);
       expect(model.io.names.text.presentValues).toEqual(['present.0.value', 'present.1.value']);
       expect(model.io.names.speech.attentionMask).toBe('audio_attention_mask');
-      expect(model.io.loraInputs.text).toHaveLength(4);
+      expect(model.io.loraInputs.text).toHaveLength(8);
       expect(model.io.loraInputs.speech).toEqual(['speech.encoder.out.lora_A.MatMul.weight', 'speech.encoder.out.lora_B.MatMul.weight']);
       expect(model.vision).toBeUndefined();
       expect([...model.text.inputNames].sort()).toEqual(
@@ -92,14 +92,14 @@ describe('loadPhi4Model', () => {
         initializerOverrides: {
           text: [
             { name: 'no.such.tensor', dims: [1], dataType: 1, rawData: new Uint8Array(4) },
-            { name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight', dims: [64, 4], dataType: 1, rawData: new Uint8Array(1024) },
+            { name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) },
           ],
         },
       }),
     );
     expect(err.code).toBe('E_MODEL_INVALID');
     expect(err.message).toContain('"no.such.tensor" is not an initializer of phi-4-mm-text.onnx');
-    expect(err.message).toContain('graph has type 1 [64, 8], override has type 1 [64, 4]');
+    expect(err.message).toContain('graph has type 2 [8, 2, 16], override has type 2 [8, 1, 16]');
   });
 
   it('fails with E_MODEL_MISSING naming the path and the fix', async () => {

@@ -24,10 +24,10 @@ describe('checkModelDir', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.summary).toMatchObject({ floatType: 'float32', numLayers: 2, hiddenSize: 64, vocabSize: 200064, vision: false });
-    expect(result.summary.loraInputs).toEqual({ speech: 2, text: 4 });
+    expect(result.summary.loraInputs).toEqual({ speech: 2, text: 8 });
     expect(result.summary.notes).toEqual([
       'phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).',
-      'phi-4-mm-speech.onnx_adapter: all 4 tensors match text-graph LoRA inputs',
+      'phi-4-mm-speech.onnx_adapter: all 8 tensors match text-graph LoRA inputs',
     ]);
   });
 
@@ -117,10 +117,10 @@ describe('checkModelDir adapter note', () => {
     const dir = copy();
     writeFileSync(
       join(dir, FIXTURE_FILES.speechAdapter),
-      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight', dims: [64, 10], dataType: 1, rawData: new Uint8Array(2560) }]),
+      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) }]),
     );
     const result = await checkModelDir(dir);
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.summary.notes[1]).toMatch(/^phi-4-mm-speech\.onnx_adapter does not fit the text graph .*shape \[64, 10\]/);
+    if (result.ok) expect(result.summary.notes[1]).toMatch(/^phi-4-mm-speech\.onnx_adapter does not fit the text graph .*shape \[8, 1, 16\]/);
   });
 });
