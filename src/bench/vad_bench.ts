@@ -24,6 +24,8 @@ export async function benchVad(speech16k: Float32Array, batchSizes = [8, 64, 100
   const settings = turnDetectionFromConfig(defaultConfig().vad);
   const machine = new TurnStateMachine({
     threshold: settings.threshold,
+    offsetThreshold: settings.offsetThreshold,
+    onsetMargin: settings.onsetMargin,
     windowSamples: VAD_WINDOW_SAMPLES,
     prefixPaddingSamples: 4800,
     silenceSamples: 8000,

@@ -23,6 +23,8 @@ export interface SegmentOptions {
 function toTurnParams(s: TurnDetectionSettings) {
   return {
     threshold: s.threshold,
+    offsetThreshold: s.offsetThreshold,
+    onsetMargin: s.onsetMargin,
     windowSamples: VAD_WINDOW_SAMPLES,
     prefixPaddingSamples: msToSamples(s.prefixPaddingMs),
     silenceSamples: msToSamples(s.silenceDurationMs),

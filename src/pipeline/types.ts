@@ -41,6 +41,8 @@ export type PipelineInput =
 
 export interface TurnDetectionSettings {
   threshold: number;
+  offsetThreshold: number;
+  onsetMargin: number;
   prefixPaddingMs: number;
   silenceDurationMs: number;
   minSpeechMs: number;

@@ -145,6 +145,9 @@ export class RealtimeConnection {
       case 'input_audio_buffer.clear':
         this.pipelineInput.next({ type: 'clear' });
         return;
+      case 'output_audio_buffer.clear':
+        // agents-realtime's WebRTC transport sends this on every interruption; Earshot has no audio output.
+        return;
       default:
         throw new EarshotError('E_UNSUPPORTED_FEATURE', `${event.type} needs the model engine, which this server does not run yet.`);
     }

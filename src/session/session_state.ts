@@ -46,8 +46,11 @@ export class SessionState {
     const td = this.turnDetection;
     if (!td) return null;
     const vad = this.config.vad;
+    const threshold = td.type === 'server_vad' ? td.threshold : vad.threshold;
     return {
-      threshold: td.type === 'server_vad' ? td.threshold : vad.threshold,
+      threshold,
+      offsetThreshold: Math.max(threshold, vad.offset_threshold),
+      onsetMargin: vad.onset_margin,
       prefixPaddingMs: td.type === 'server_vad' ? td.prefix_padding_ms : vad.prefix_padding_ms,
       silenceDurationMs: td.type === 'server_vad' ? td.silence_duration_ms : SEMANTIC_SILENCE_MS[td.eagerness],
       minSpeechMs: vad.min_speech_ms,

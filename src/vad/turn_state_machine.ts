@@ -4,6 +4,18 @@
 
 export interface TurnParams {
   threshold: number;
+  /**
+   * The reported speech offset is the end of the last window at or above this probability (when the
+   * utterance has one). In noise, Silero's probability decays over ~300 ms after speech ends, so the
+   * plain threshold reports offsets late; audio ranges still run to where silence was confirmed.
+   */
+  offsetThreshold: number;
+  /**
+   * Onset refinement: once speech is confirmed, the onset moves back over the preceding windows whose
+   * probability is at least this much above the background (the median of the windows before them), up
+   * to the prefix padding. Fricative onsets ("s", "f") score low in Silero but clearly above noise.
+   */
+  onsetMargin: number;
   windowSamples: number;
   prefixPaddingSamples: number;
   /** Continuous non-speech that ends an utterance. */
@@ -28,15 +40,30 @@ export type TurnEvent =
 interface WindowFlag {
   start: number;
   speech: boolean;
+  strong: boolean;
+}
+
+const ONSET_HISTORY_WINDOWS = 32;
+const BACKGROUND_WINDOWS = 16;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function reportedOffset(p: { lastSpeechEnd: number; lastStrongEnd: number }): number {
+  return p.lastStrongEnd > 0 ? p.lastStrongEnd : p.lastSpeechEnd;
 }
 
 type Phase =
   | { kind: 'quiet' }
-  | { kind: 'starting'; candidateStart: number; speechWindows: number }
+  | { kind: 'starting'; candidateStart: number; speechWindows: number; strongEnd: number }
   | {
       kind: 'speaking';
       audioStart: number;
       lastSpeechEnd: number;
+      /** End of the last window at or above offsetThreshold (-1: none yet). */
+      lastStrongEnd: number;
       silenceWindows: number;
       /** Every window since the utterance's audio start: the record the pause search reads. Bounded by the cap. */
       flags: WindowFlag[];
@@ -44,6 +71,8 @@ type Phase =
 
 export class TurnStateMachine {
   private phase: Phase = { kind: 'quiet' };
+  /** The last ONSET_HISTORY_WINDOWS probabilities, for onset refinement. */
+  private readonly recent: { start: number; probability: number }[] = [];
   /** No utterance may start before this sample: the end of the previous one, or a commit/clear point. */
   private floorSample = 0;
 
@@ -66,7 +95,8 @@ export class TurnStateMachine {
     const p = this.phase;
     if (p.kind === 'speaking') return p.audioStart;
     const from = p.kind === 'starting' ? p.candidateStart : nextWindowStart;
-    return Math.max(this.floorSample, from - this.params.prefixPaddingSamples);
+    // Onset refinement may move the onset back by up to the prefix padding, which then precedes it.
+    return Math.max(this.floorSample, from - 2 * this.params.prefixPaddingSamples);
   }
 
   /** Feeds one window [start, start + windowSamples) with its speech probability. */
@@ -74,11 +104,13 @@ export class TurnStateMachine {
     const events: TurnEvent[] = [];
     const isSpeech = probability >= this.params.threshold;
     const end = start + this.params.windowSamples;
+    this.recent.push({ start, probability });
+    if (this.recent.length > ONSET_HISTORY_WINDOWS) this.recent.shift();
     const p = this.phase;
     if (p.kind === 'speaking' && end > p.audioStart + this.params.maxUtteranceSamples) {
       this.splitAtCap(p, events);
     }
-    this.advance(start, end, isSpeech, events);
+    this.advance(start, end, probability, events);
     return events;
   }
 
@@ -90,7 +122,7 @@ export class TurnStateMachine {
       events.push({
         type: 'speech_stopped',
         audioEndSample: atSample,
-        speechEndSample: Math.min(p.lastSpeechEnd, atSample),
+        speechEndSample: Math.min(reportedOffset(p), atSample),
         reason,
       });
     }
@@ -105,13 +137,15 @@ export class TurnStateMachine {
     this.floorSample = Math.max(this.floorSample, atSample);
   }
 
-  private advance(start: number, end: number, isSpeech: boolean, events: TurnEvent[]): void {
+  private advance(start: number, end: number, probability: number, events: TurnEvent[]): void {
     const p = this.phase;
     const prm = this.params;
+    const isSpeech = probability >= prm.threshold;
+    const isStrong = isSpeech && probability >= prm.offsetThreshold;
     if (p.kind === 'quiet') {
       if (!isSpeech || end <= this.floorSample) return;
-      this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0 };
-      this.advance(start, end, isSpeech, events);
+      this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0, strongEnd: -1 };
+      this.advance(start, end, probability, events);
       return;
     }
     if (p.kind === 'starting') {
@@ -120,29 +154,47 @@ export class TurnStateMachine {
         return;
       }
       p.speechWindows += 1;
+      if (isStrong) p.strongEnd = end;
       if (p.speechWindows < Math.max(1, prm.minSpeechWindows)) return;
-      const audioStart = Math.max(this.floorSample, p.candidateStart - prm.prefixPaddingSamples);
+      const onset = this.refineOnset(p.candidateStart);
+      const audioStart = Math.max(this.floorSample, onset - prm.prefixPaddingSamples);
       const flags: WindowFlag[] = [];
       for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) {
-        flags.push({ start: s, speech: true });
+        flags.push({ start: s, speech: true, strong: false });
       }
-      this.phase = { kind: 'speaking', audioStart, lastSpeechEnd: end, silenceWindows: 0, flags };
-      events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: p.candidateStart });
+      this.phase = { kind: 'speaking', audioStart, lastSpeechEnd: end, lastStrongEnd: p.strongEnd, silenceWindows: 0, flags };
+      events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: onset });
       return;
     }
-    p.flags.push({ start, speech: isSpeech });
+    p.flags.push({ start, speech: isSpeech, strong: isStrong });
     if (isSpeech) {
       p.lastSpeechEnd = end;
+      if (isStrong) p.lastStrongEnd = end;
       p.silenceWindows = 0;
       return;
     }
     p.silenceWindows += 1;
     if (end - p.lastSpeechEnd >= prm.silenceSamples) {
       const audioEnd = p.lastSpeechEnd + prm.silenceSamples;
-      events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: p.lastSpeechEnd, reason: 'silence' });
+      events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: reportedOffset(p), reason: 'silence' });
       this.phase = { kind: 'quiet' };
       this.floorSample = audioEnd;
     }
+  }
+
+  private refineOnset(candidateStart: number): number {
+    const prm = this.params;
+    const at = this.recent.findIndex((w) => w.start === candidateStart);
+    if (at <= 0 || prm.onsetMargin >= 1) return candidateStart;
+    const background = median(this.recent.slice(Math.max(0, at - BACKGROUND_WINDOWS), at).map((w) => w.probability));
+    const lowest = Math.max(this.floorSample, candidateStart - prm.prefixPaddingSamples);
+    let onset = candidateStart;
+    for (let i = at - 1; i >= 0; i--) {
+      const w = this.recent[i];
+      if (w.start < lowest || w.probability < background + prm.onsetMargin) break;
+      onset = w.start;
+    }
+    return onset;
   }
 
   /**
@@ -179,9 +231,13 @@ export class TurnStateMachine {
       if (fEnd < searchFrom) break;
     }
     let speechEndBeforeCut = p.audioStart;
+    let strongEndBeforeCut = -1;
     for (const f of p.flags) {
-      if (f.speech && f.start < cut) speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
+      if (!f.speech || f.start >= cut) continue;
+      speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
+      if (f.strong) strongEndBeforeCut = speechEndBeforeCut;
     }
+    if (strongEndBeforeCut > 0) speechEndBeforeCut = strongEndBeforeCut;
     events.push({ type: 'speech_stopped', audioEndSample: cut, speechEndSample: speechEndBeforeCut, reason: 'max_duration' });
     this.floorSample = cut;
     // Continue from the cut with the windows already seen after it.
@@ -192,15 +248,17 @@ export class TurnStateMachine {
       return;
     }
     let lastSpeechEnd = cut;
+    let lastStrongEnd = -1;
     let silenceWindows = 0;
     for (const f of rest) {
       if (f.speech) {
         lastSpeechEnd = f.start + prm.windowSamples;
+        if (f.strong) lastStrongEnd = lastSpeechEnd;
         silenceWindows = 0;
       } else silenceWindows += 1;
     }
     const speechStart = Math.max(cut, firstSpeech.start);
-    this.phase = { kind: 'speaking', audioStart: cut, lastSpeechEnd, silenceWindows, flags: rest };
+    this.phase = { kind: 'speaking', audioStart: cut, lastSpeechEnd, lastStrongEnd, silenceWindows, flags: rest };
     events.push({ type: 'speech_started', audioStartSample: cut, speechStartSample: speechStart });
   }
 }
