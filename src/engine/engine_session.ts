@@ -1,0 +1,98 @@
+// The runtime-neutral engine interface: what the agent runtime and the session layer use, whatever runs
+// the model (the Phi-4 engine in a worker thread, or the scripted engine of agent-logic tests).
+// Nothing here depends on RxJS, transports or the wire protocol.
+
+/** Speech encoded once per utterance, reusable by several branches (ASR, translation, the answer). */
+export interface AudioHandle {
+  readonly id: string;
+  readonly audioTokens: number;
+  readonly durationMs: number;
+}
+
+/** A tool as the model sees it: JSON-schema parameters (converted to Phi's tool format by the engine). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type UserPart = { type: 'text'; text: string } | { type: 'audio'; audio: AudioHandle };
+
+export interface SamplingOptions {
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed: number;
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Greedy when absent. */
+  sampling?: SamplingOptions;
+  /** Defaults to the model's end-of-turn ids. */
+  stopIds?: number[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'aborted';
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type GenerationEvent =
+  | { type: 'delta'; text: string; tokenIds: number[] }
+  | { type: 'done'; text: string; finishReason: FinishReason; usage: TokenUsage };
+
+export interface Checkpoint {
+  /** Session length (tokens) when the checkpoint was taken. */
+  readonly length: number;
+  /** Turns in the session's log at that point. */
+  readonly turns: number;
+}
+
+/** Identifies an appended user turn, e.g. to attach its transcript for later context compaction. */
+export interface TurnRef {
+  readonly index: number;
+}
+
+export interface EngineStats {
+  /** Tokens in the KV cache. */
+  tokens: number;
+  kvBytes: number;
+  contextBudgetTokens: number;
+  /** Times the context was rebuilt (old audio replaced by transcripts, oldest turns dropped). */
+  rebuilds: number;
+}
+
+/**
+ * One persistent KV-cache conversation. Appends prefill only their own tokens; `checkpoint` + `rewind`
+ * make side passes (ASR captions, translation) branches that leave no trace: a rewound session is
+ * indistinguishable from one that never saw the rewound tokens.
+ */
+export interface EngineSession {
+  readonly length: number;
+  appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void>;
+  appendUser(parts: UserPart[]): Promise<TurnRef>;
+  /** Text the assistant said (when not produced by generate(), e.g. a client-provided item). */
+  appendAssistant(text: string): Promise<void>;
+  /** A tool's result (JSON text), fed back as <|tool_response|>. */
+  appendToolResponse(resultJson: string): Promise<void>;
+  /** Records a user turn's transcript so that a context rebuild can replace its audio with text. */
+  setTranscript(turn: TurnRef, transcript: string): void;
+  /** Generates an assistant turn after `<|assistant|>`; the generated text stays in the session. */
+  generate(options: GenerateOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent>;
+  checkpoint(): Checkpoint;
+  rewind(checkpoint: Checkpoint): Promise<void>;
+  stats(): EngineStats;
+  dispose(): Promise<void>;
+}
+
+/** One loaded model serving many sessions. */
+export interface SpeechEngine {
+  /** Speech encoder once per utterance. 8 kHz audio uses the model's telephony path (never upsampled). */
+  encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle>;
+  releaseAudio(handle: AudioHandle): void;
+  createSession(options?: { contextBudgetTokens?: number }): Promise<EngineSession>;
+  close(): Promise<void>;
+}
