@@ -112,6 +112,20 @@ export class RealtimeConnection {
     }
   }
 
+  /**
+   * Audio that arrives already decoded at 16 kHz (WebRTC: Opus decoded straight to 16 kHz), bypassing the
+   * session's wire format. Subject to the same backlog bound.
+   */
+  handlePcm16k(samples16k: Float32Array): void {
+    if (this.disposed) return;
+    const pendingMs = (this.pendingSamples16k + samples16k.length) / 16;
+    if (pendingMs > 2 * this.opts.config.server.max_pending_audio_ms) {
+      this.sendError('E_AUDIO_BACKLOG', `Audio dropped: ${Math.round(pendingMs)} ms waiting for processing.`);
+      return;
+    }
+    this.pushAudio(samples16k);
+  }
+
   /** The single teardown path: ends the pipeline, frees the VAD stream. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;

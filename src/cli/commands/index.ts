@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.ts';
 import { registerFeaturesCommand } from './features.ts';
+import { registerModelCheckCommand } from './model_check.ts';
+import { registerModelFixtureCommand } from './model_fixture.ts';
 import { registerModelPullCommand } from './model_pull.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerVadCommand } from './vad.ts';
@@ -12,6 +14,8 @@ export type RegisterCommand = (program: Command) => void;
 function registerModelCommands(program: Command): void {
   const model = program.command('model').description('Phi-4-multimodal ONNX model: pull, check, fixture');
   registerModelPullCommand(model);
+  registerModelCheckCommand(model);
+  registerModelFixtureCommand(model);
 }
 
 export const COMMANDS: RegisterCommand[] = [
