@@ -39,7 +39,7 @@ export async function startServer(config: EarshotConfig, log: Logger): Promise<R
     },
   });
   const address = await server.listen();
-  const url = `ws://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/v1/realtime`;
+  const url = `${server.scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/v1/realtime`;
   log.info({ url }, 'earshot listening');
   return { address, url, server, close: () => server.close() };
 }

@@ -18,6 +18,11 @@ export const serverSchema = z.strictObject({
   max_outbound_buffered_bytes: positiveInt().default(8 * 1024 * 1024).describe(
     'Bytes queued for a slow client before its connection is closed (1008), so one stalled reader cannot hold memory.'),
   max_connections: positiveInt().default(1000).describe('Concurrent WebSocket connections; more are refused with HTTP 503.'),
+  tls_cert_file: z.string().optional().describe('PEM certificate file: serve https/wss (with tls_key_file).'),
+  tls_key_file: z.string().optional().describe('PEM private key file for tls_cert_file.'),
+  tls_self_signed: z.boolean().default(false).describe(
+    'Serve https/wss with a self-signed certificate for localhost (kept under tls_self_signed_dir and reused): the openai package connects only over wss.'),
+  tls_self_signed_dir: z.string().optional().describe('Where the self-signed certificate is kept (default $XDG_DATA_HOME/earshot/tls).'),
 });
 
 export const vadSchema = z.strictObject({

@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
+import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls.ts';
 
 /** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
 export interface SocketHandler {
@@ -46,13 +48,14 @@ export const CLOSE_GOING_AWAY = 1001;
  * outbound buffering and dead peers live here; everything about events lives in the session layer.
  */
 export class RealtimeServer {
-  readonly http: Server;
+  private server: Server | null = null;
   private readonly wss: WebSocketServer;
+  /** Set when serving TLS: the certificate's path, for NODE_EXTRA_CA_CERTS. */
+  tls: TlsMaterial | null = null;
   private readonly sockets = new Set<WebSocket>();
   private heartbeat?: NodeJS.Timeout;
 
   constructor(private readonly opts: RealtimeServerOptions) {
-    this.http = createServer((req, res) => void this.onRequest(req, res));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: opts.config.max_message_bytes,
@@ -60,20 +63,40 @@ export class RealtimeServer {
       // Browsers authenticate with subprotocols; the server must select `realtime` when offered.
       handleProtocols: (protocols) => (protocols.has('realtime') ? 'realtime' : false),
     });
-    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /** The HTTP(S) server; exists once listen() has been called. */
+  get http(): Server {
+    if (!this.server) throw new Error('RealtimeServer.listen() has not been called');
+    return this.server;
+  }
+
+  get scheme(): 'ws' | 'wss' {
+    return this.tls ? 'wss' : 'ws';
   }
 
   async listen(): Promise<AddressInfo> {
+    const cfg = this.opts.config;
+    if (cfg.tls_cert_file || cfg.tls_key_file) {
+      if (!cfg.tls_cert_file || !cfg.tls_key_file) throw new Error('tls_cert_file and tls_key_file must be given together');
+      this.tls = loadTlsFiles(cfg.tls_cert_file, cfg.tls_key_file);
+    } else if (cfg.tls_self_signed) {
+      this.tls = await loadOrCreateSelfSigned(cfg.tls_self_signed_dir);
+    }
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
+    const server: Server = this.tls ? createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, onRequest) : createServer(onRequest);
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.opts.config.port, this.opts.config.host, () => {
-        this.http.off('error', reject);
+      server.once('error', reject);
+      server.listen(cfg.port, cfg.host, () => {
+        server.off('error', reject);
         resolve();
       });
     });
     this.startHeartbeat();
-    return this.http.address() as AddressInfo;
+    return server.address() as AddressInfo;
   }
 
   get connectionCount(): number {
@@ -92,7 +115,7 @@ export class RealtimeServer {
       check();
     });
     this.wss.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
