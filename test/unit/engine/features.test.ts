@@ -1,3 +1,4 @@
+import { GOLDEN_PHI4MM_AUDIO_DIR } from '../../helpers/golden.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import {
 } from '../../../src/engine/phi4mm/features.ts';
 import { MEL_SPECTRUM_BINS, melFilterMatrix, melFilterbank } from '../../../src/engine/phi4mm/mel.ts';
 
-const GOLDEN_DIR = '/work/shared/golden/phi4mm-audio';
+const GOLDEN_DIR = GOLDEN_PHI4MM_AUDIO_DIR;
 const TOLERANCE = 1e-3;
 
 interface GoldenSidecar {

@@ -1,3 +1,4 @@
+import { GOLDEN_PHI4MM_AUDIO_DIR } from '../../helpers/golden.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { registerFeaturesCommand } from '../../../src/cli/commands/features.ts';
 import { extractFeatures } from '../../../src/engine/phi4mm/features.ts';
 import { resample } from '../../../src/audio/resample.ts';
 
-const GOLDEN_DIR = '/work/shared/golden/phi4mm-audio';
+const GOLDEN_DIR = GOLDEN_PHI4MM_AUDIO_DIR;
 const workDir = mkdtempSync(join(tmpdir(), 'earshot-features-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
