@@ -28,6 +28,18 @@ export const ERROR_CODES = {
   E_ABORTED: 'The operation was cancelled.',
   E_INTERNAL: 'An internal error occurred.',
   E_PROMPT_AUDIO_MISMATCH: 'The number of audio placeholders in the prompt differs from the number of audio clips.',
+  // hardening: auth, admission, store, HTTP API
+  E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
+  E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
+  E_CAPACITY: 'The server is at its session limit; retry later.',
+  E_KEY_CAPACITY: 'This API key is at its session limit; retry later.',
+  E_DRAINING: 'The server is shutting down and admits no new sessions.',
+  E_SESSION_EXPIRED: 'The session reached its maximum duration.',
+  E_IDLE_TIMEOUT: 'The session was closed after receiving nothing for too long.',
+  E_STORE: 'The transcript store failed.',
+  E_NOT_FOUND: 'The resource does not exist.',
+  E_INVALID_REQUEST: 'The HTTP request is invalid.',
+  E_PAYLOAD_TOO_LARGE: 'The HTTP request body is too large.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+// Options of production hardening (issue 8): authentication, admission limits and the transcript store.
+// Kept in its own file so it can be merged into configSchema as three sections: auth, limits, store.
+
+const positiveInt = () => z.number().int().positive();
+
+/** Configured keys must be long enough not to be guessed, and must not look like ephemeral keys. */
+export const apiKeySchema = z
+  .string()
+  .min(16, 'API keys must be at least 16 characters')
+  .max(512)
+  .refine((key) => !key.startsWith('ek_'), "API keys must not start with 'ek_' (reserved for ephemeral keys)")
+  .refine((key) => /^[\x21-\x7e]+$/.test(key), 'API keys must be printable ASCII without spaces (they travel in headers)');
+
+export const authSchema = z.strictObject({
+  api_keys: z.array(apiKeySchema).default([]).describe(
+    'API keys that may use the server (Bearer header, `openai-insecure-api-key.` subprotocol, or to mint ephemeral keys). Merged with EARSHOT_API_KEYS (comma-separated). Kept only as SHA-256 hashes in memory. Empty = no authentication, allowed only on a loopback host.'),
+  allowed_origins: z.array(z.string().min(1)).default([]).describe(
+    "Browser origins (scheme://host[:port]) allowed to connect; requests without an Origin header (non-browser clients) and same-origin requests are always allowed; '*' allows any origin. Stops other web pages from using a local server through the visitor's browser."),
+  allow_unauthenticated_non_loopback: z.boolean().default(false).describe(
+    'Serve without API keys on a non-loopback address. Off by default so a server reachable from the network is never open by accident.'),
+  ephemeral_key_ttl_s: z.number().int().min(10).max(7200).default(600).describe(
+    "Lifetime of an ephemeral key (`ek_...`) from POST /v1/realtime/client_secrets when the request gives none, in seconds. Same default and range as OpenAI's (10 min; 10 s to 2 h): long enough for a browser to connect, short enough that a leaked key soon dies."),
+  max_ephemeral_keys: positiveInt().default(10_000).describe(
+    'Unexpired ephemeral keys held at once; more are refused with 429 so key minting cannot exhaust memory (each costs ~1 KiB with its session config).'),
+});
+
+export const limitsSchema = z.strictObject({
+  max_sessions: positiveInt().default(256).describe(
+    'Concurrent Realtime sessions on this server; more are refused (HTTP 503 / close 1013) so admitted sessions keep their latency. 256 leaves headroom over the 200-session load target on the tiny model.'),
+  max_sessions_per_key: positiveInt().default(64).describe(
+    'Concurrent sessions per API key (ephemeral keys count against the key that minted them); more are refused with HTTP 429 / close 1013 so one tenant cannot take the whole server.'),
+  max_session_duration_ms: positiveInt().default(60 * 60 * 1000).describe(
+    "Longest a session may stay open, in ms (default 60 min, OpenAI's limit); at the limit it gets an error event and is closed, so no session holds a slot and KV memory forever."),
+  idle_timeout_ms: positiveInt().default(10 * 60 * 1000).describe(
+    'Time without any client message (events or audio) after which a session is closed, in ms (default 10 min): frees the slot of clients that vanished without closing their socket.'),
+});
+
+export const storeSchema = z.strictObject({
+  path: z.string().min(1).optional().describe(
+    "SQLite file for sessions and transcripts (also --store / EARSHOT_STORE); default $XDG_DATA_HOME/earshot/earshot.sqlite. ':memory:' keeps nothing after exit."),
+  retention_days: z.number().min(0).max(36_500).default(0).describe(
+    'Delete sessions (and their transcripts, responses and tool calls) older than this many days, at start-up and every hour; 0 keeps everything. Off by default so no transcript is deleted without being asked.'),
+});
+
+export type AuthConfig = z.infer<typeof authSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+
+/** The three sections as they would sit in configSchema (merge with `.prefault({})` like the others). */
+export const hardeningSections = {
+  auth: authSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
+  store: storeSchema.prefault({}),
+};
