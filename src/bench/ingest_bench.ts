@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { configSchema, type EarshotConfig } from '../config/schema.ts';
+import { loadConfig } from '../config/load.ts';
+import type { EarshotConfig } from '../config/schema.ts';
 import { startServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { IngestClientsResult } from './ingest_clients.ts';
@@ -15,6 +17,8 @@ export interface IngestBenchResult {
   utterances: number;
   seconds: number;
   server_rss_mb: number;
+  /** The server's own event-loop delay: separates server stalls from client-side delays. */
+  server_loop_delay_ms_p99: number;
 }
 
 const EARSHOT_BIN = fileURLToPath(new URL('../cli/earshot.mjs', import.meta.url));
@@ -24,7 +28,9 @@ const EARSHOT_BIN = fileURLToPath(new URL('../cli/earshot.mjs', import.meta.url)
  * process, which streams at real-time pace and reports its measurements as JSON on stdout.
  */
 export async function benchIngest(opts: { clients: number; seconds: number; audio?: string; config?: EarshotConfig }): Promise<IngestBenchResult> {
-  const config = opts.config ?? configSchema.parse({ server: { port: 0, max_connections: opts.clients + 10 }, log: { level: 'silent' } });
+  // EARSHOT_* variables apply (e.g. EARSHOT_VAD_BATCH_MAX_STREAMS), as for `earshot serve`.
+  const base = opts.config ?? loadConfig({ env: process.env, overrides: { log: { level: 'silent' } } });
+  const config = { ...base, server: { ...base.server, max_connections: Math.max(base.server.max_connections, opts.clients + 10) } };
   const running = await startServer({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } }, createLogger(config.log.level));
   try {
     const args = [EARSHOT_BIN, 'bench', 'ingest-clients', '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
@@ -33,12 +39,15 @@ export async function benchIngest(opts: { clients: number; seconds: number; audi
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     // Measure the server over the streaming period only (the child needs a moment to start and connect).
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
     clearInterval(rssTimer);
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - t0;
     if (code !== 0) throw new Error(`bench clients exited with ${code}`);
@@ -52,6 +61,7 @@ export async function benchIngest(opts: { clients: number; seconds: number; audi
       utterances: r.utterances,
       seconds: opts.seconds,
       server_rss_mb: round(peakRss / 2 ** 20, 1),
+      server_loop_delay_ms_p99: round(loopDelay.percentile(99) / 1e6, 1),
     };
   } finally {
     await running.close();

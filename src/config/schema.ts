@@ -43,7 +43,7 @@ export const vadSchema = z.strictObject({
     'At the length cap, how far back from the cap to look for a pause to split at, in ms.'),
   min_split_pause_ms: z.number().int().min(32).max(5000).default(100).describe(
     'Shortest pause, in ms, that counts as a place to split an over-long utterance.'),
-  batch_max_streams: positiveInt().default(64).describe(
+  batch_max_streams: positiveInt().default(128).describe(
     'Largest number of streams whose VAD windows run in one batched ONNX call; batching cuts the per-call overhead across connections.'),
 });
 
