@@ -1,0 +1,94 @@
+// The session's final captions as WebVTT, SRT or JSON. Cue times are the session audio clock. A caption
+// without a known onset starts where the previous one ended; one without a known offset lasts
+// FALLBACK_CUE_MS or until the next cue, so every cue has end > start as both formats require.
+import type { Caption } from './caption_track.ts';
+
+/** Display time for a cue whose speech offset is unknown (manual commits, failed speech_stopped). */
+export const FALLBACK_CUE_MS = 2000;
+
+export interface TimedCaption {
+  index: number;
+  itemId: string;
+  startMs: number;
+  endMs: number;
+  text: string;
+}
+
+export function timeCaptions(captions: readonly Caption[]): TimedCaption[] {
+  const out: TimedCaption[] = [];
+  let previousEndMs = 0;
+  captions.forEach((c, i) => {
+    const startMs = Math.max(0, Math.round(c.startMs ?? previousEndMs));
+    const nextStart = captions[i + 1]?.startMs;
+    let endMs = Math.round(c.endMs ?? Math.min(startMs + FALLBACK_CUE_MS, nextStart ?? Infinity));
+    if (endMs <= startMs) endMs = startMs + 1;
+    out.push({ index: i + 1, itemId: c.itemId, startMs, endMs, text: c.text });
+    previousEndMs = endMs;
+  });
+  return out;
+}
+
+/** 'hh:mm:ss.mmm' (separator '.') for WebVTT, 'hh:mm:ss,mmm' for SRT. */
+export function formatTimestamp(ms: number, separator: '.' | ','): string {
+  const total = Math.max(0, Math.round(ms));
+  const hours = Math.floor(total / 3_600_000);
+  const minutes = Math.floor((total % 3_600_000) / 60_000);
+  const seconds = Math.floor((total % 60_000) / 1000);
+  const millis = total % 1000;
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  return `${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}${separator}${pad(millis, 3)}`;
+}
+
+/** A cue's text may not contain a blank line (it would end the cue) nor, in WebVTT, the '-->' arrow. */
+function cueText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join('\n')
+    .replace(/-->/g, '->');
+}
+
+export function toWebVtt(captions: readonly Caption[]): string {
+  const cues = timeCaptions(captions).map(
+    (c) => `${c.index}\n${formatTimestamp(c.startMs, '.')} --> ${formatTimestamp(c.endMs, '.')}\n${escapeVtt(cueText(c.text))}\n`,
+  );
+  return ['WEBVTT\n', ...cues].join('\n');
+}
+
+export function toSrt(captions: readonly Caption[]): string {
+  return timeCaptions(captions)
+    .map((c) => `${c.index}\n${formatTimestamp(c.startMs, ',')} --> ${formatTimestamp(c.endMs, ',')}\n${cueText(c.text)}\n`)
+    .join('\n');
+}
+
+export interface TranscriptJson {
+  captions: { index: number; item_id: string; start_ms: number; end_ms: number; text: string }[];
+}
+
+export function toTranscriptJson(captions: readonly Caption[]): string {
+  const body: TranscriptJson = {
+    captions: timeCaptions(captions).map((c) => ({ index: c.index, item_id: c.itemId, start_ms: c.startMs, end_ms: c.endMs, text: c.text })),
+  };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** WebVTT cue text is HTML-like: '&' and '<' must be escaped or a player drops or misparses the cue. */
+function escapeVtt(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export type ExportFormat = 'vtt' | 'srt' | 'json';
+
+export const EXPORT_MIME: Record<ExportFormat, string> = {
+  vtt: 'text/vtt',
+  srt: 'application/x-subrip',
+  json: 'application/json',
+};
+
+export function exportCaptions(captions: readonly Caption[], format: ExportFormat): string {
+  if (format === 'vtt') return toWebVtt(captions);
+  if (format === 'srt') return toSrt(captions);
+  return toTranscriptJson(captions);
+}
