@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   E_ABORTED: 'The operation was cancelled.',
   E_INTERNAL: 'An internal error occurred.',
   E_PROMPT_AUDIO_MISMATCH: 'The number of audio placeholders in the prompt differs from the number of audio clips.',
+  E_ENGINE_WORKER_EXITED: 'The engine worker stopped; sessions on it are lost.',
+  E_CONTEXT_OVERFLOW: 'The conversation does not fit the context budget even after compaction.',
   // hardening: auth, admission, store, HTTP API
   E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
   E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
@@ -40,6 +42,8 @@ export const ERROR_CODES = {
   E_NOT_FOUND: 'The resource does not exist.',
   E_INVALID_REQUEST: 'The HTTP request is invalid.',
   E_PAYLOAD_TOO_LARGE: 'The HTTP request body is too large.',
+  E_CONNECT_FAILED: 'The client could not connect to the Realtime server.',
+  E_CLIENT_BUILD: 'The browser client could not be built.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
