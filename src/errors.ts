@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   E_PAYLOAD_TOO_LARGE: 'The HTTP request body is too large.',
   E_CONNECT_FAILED: 'The client could not connect to the Realtime server.',
   E_CLIENT_BUILD: 'The browser client could not be built.',
+  // WebRTC calls
+  E_SDP_INVALID: 'The SDP offer is invalid or cannot be negotiated.',
+  E_UNSUPPORTED_MEDIA_TYPE: 'The request body has an unsupported content type.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
