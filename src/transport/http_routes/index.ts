@@ -1,0 +1,34 @@
+import type { EarshotMetrics } from '../../observability/metrics.ts';
+import type { TranscriptStore } from '../../store/transcript_store.ts';
+import type { Authenticator } from '../auth.ts';
+import type { HttpRoute } from '../ws_server.ts';
+import { createClientSecretsRoute, type RequestedSession } from './client_secrets_route.ts';
+import { createMetricsRoute } from './metrics_route.ts';
+import { createReadyzRoute } from './readyz_route.ts';
+import { createSessionRoutes } from './session_routes.ts';
+
+export { createClientSecretsRoute, CLIENT_SECRETS_PATH, type RequestedSession } from './client_secrets_route.ts';
+export { createMetricsRoute } from './metrics_route.ts';
+export { createReadyzRoute } from './readyz_route.ts';
+export { createSessionRoutes, transcriptCues, TRANSCRIPT_FORMATS, type TranscriptFormat } from './session_routes.ts';
+
+export interface HardeningRoutesOptions {
+  auth: Authenticator;
+  metrics: EarshotMetrics;
+  isReady: () => boolean;
+  /** Without a store the /v1/sessions routes are not mounted (404). */
+  store?: TranscriptStore;
+  describeSession?: (requested: RequestedSession) => unknown;
+  publicMetrics?: boolean;
+}
+
+/** Every route of issue 8 in one list, for RealtimeServerOptions.routes. */
+export function createHardeningRoutes(opts: HardeningRoutesOptions): HttpRoute[] {
+  const routes: HttpRoute[] = [
+    createReadyzRoute(opts.isReady),
+    createMetricsRoute({ metrics: opts.metrics, auth: opts.auth, public: opts.publicMetrics }),
+    createClientSecretsRoute({ auth: opts.auth, describeSession: opts.describeSession }),
+  ];
+  if (opts.store) routes.push(createSessionRoutes({ store: opts.store, auth: opts.auth }));
+  return routes;
+}
