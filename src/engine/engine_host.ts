@@ -1,0 +1,249 @@
+// EngineHost: the engine as the server sees it (design decision 5). A worker_threads worker owns the
+// ONNX sessions (onnxruntime's run() blocks the thread that calls it); this main-thread object
+// implements SpeechEngine, and its sessions implement EngineSession, over messages. If the worker dies,
+// every session on it fails with E_ENGINE_WORKER_EXITED, a new worker is started, and new sessions work.
+// Model load errors (E_MODEL_MISSING / E_MODEL_INVALID) are kept in `loadError` and fail every request.
+
+import { Worker } from 'node:worker_threads';
+import { EarshotError } from '../errors.ts';
+import type { AudioHandle, EngineSession, SpeechEngine } from './engine_session.ts';
+import { silentLogger, type EngineLogger } from './engine_logger.ts';
+import { HostSession, type SessionTransport } from './engine_host_session.ts';
+import type { EngineInfo } from './phi4_engine.ts';
+import {
+  deserializeError, type HostRequest, type SessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
+} from './worker_protocol.ts';
+
+export interface EngineHostOptions {
+  /** Exported Phi-4-multimodal model directory (or a generated fixture). */
+  modelDir: string;
+  /** Default context budget of sessions in tokens (default 4096, the LongRoPE switch). */
+  contextBudgetTokens?: number;
+  /** Requests queued or running in the worker before new ones fail with E_ENGINE_BUSY (default 64). */
+  maxPendingRequests?: number;
+  /** Tokens per prefill run (default 64). */
+  prefillChunkTokens?: number;
+  /** onnxruntime intra-op threads of the worker's sessions (default: onnxruntime's, one per core). */
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  /** Bake the speech LoRA in when it fits (default true). */
+  applySpeechAdapter?: boolean;
+  log?: EngineLogger;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  onDelta?: (text: string, tokenIds: number[]) => void;
+  onState?: (state: SessionState) => void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One worker and what lives on it. */
+class WorkerGeneration implements SessionTransport {
+  readonly pending = new Map<number, Pending>();
+  readonly sessions = new Set<HostSession>();
+  readonly ready: Promise<EngineInfo>;
+  info: EngineInfo | undefined;
+  loadError: EarshotError | undefined;
+  exited = false;
+  private nextId = 0;
+  private settleReady!: { resolve: (info: EngineInfo) => void; reject: (error: EarshotError) => void };
+
+  constructor(readonly worker: Worker, private readonly log: EngineLogger) {
+    this.ready = new Promise<EngineInfo>((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ready.catch(() => undefined);
+  }
+
+  request<T>(
+    message: DistributiveOmit<HostRequest, 'id'>,
+    onDelta?: (text: string, tokenIds: number[]) => void,
+    onState?: (state: SessionState) => void,
+  ): Promise<T> {
+    if (this.exited) return Promise.reject(new EarshotError('E_ENGINE_WORKER_EXITED', 'The engine worker has stopped.', { retryable: true }));
+    const id = ++this.nextId;
+    return new Promise<T>((resolve, reject) => {
+      // Referenced only while replies are awaited, so an idle engine never keeps the process alive.
+      this.worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onDelta, onState });
+      const full = { ...message, id } as HostRequest;
+      // Audio is moved, not copied: the caller hands the samples over.
+      const transfer = full.op === 'encodeAudio' ? [full.pcm.buffer as ArrayBuffer] : [];
+      this.worker.postMessage(full, transfer);
+    });
+  }
+
+  post(message: HostRequest): void {
+    if (!this.exited) this.worker.postMessage(message);
+  }
+
+  onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.info = message.info;
+        this.settleReady.resolve(message.info);
+        // Referenced while loading (someone may await `ready`); afterwards only while replies are awaited.
+        if (this.pending.size === 0) this.worker.unref();
+        return;
+      case 'loadError':
+        this.loadError = deserializeError(message.error);
+        this.settleReady.reject(this.loadError);
+        return;
+      case 'log':
+        this.log[message.level](message.data, message.message);
+        return;
+      case 'delta':
+        this.pending.get(message.id)?.onDelta?.(message.text, message.tokenIds);
+        return;
+      case 'result':
+      case 'error': {
+        const p = this.pending.get(message.id);
+        if (p === undefined) return;
+        this.pending.delete(message.id);
+        if (this.pending.size === 0 && this.info !== undefined) this.worker.unref();
+        if (message.session !== undefined) p.onState?.(message.session);
+        if (message.type === 'result') p.resolve(message.value);
+        else p.reject(deserializeError(message.error));
+      }
+    }
+  }
+
+  /** The worker is gone: fail everything that was on it. */
+  fail(error: EarshotError): void {
+    this.exited = true;
+    this.settleReady.reject(error);
+    for (const s of this.sessions) s.fail(error);
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
+
+export class EngineHost implements SpeechEngine {
+  private current: WorkerGeneration;
+  private closed = false;
+  private fatal: EarshotError | undefined;
+  /** Workers started after a crash. */
+  restarts = 0;
+  private readonly log: EngineLogger;
+
+  constructor(private readonly options: EngineHostOptions) {
+    this.log = options.log ?? silentLogger;
+    this.current = this.start();
+  }
+
+  /** Resolves when the current worker has loaded the model; rejects with the load error. */
+  get ready(): Promise<EngineInfo> {
+    return this.fatal !== undefined ? Promise.reject(this.fatal) : this.current.ready;
+  }
+
+  get isReady(): boolean {
+    return this.fatal === undefined && !this.closed && this.current.info !== undefined && !this.current.exited;
+  }
+
+  /** The model could not be loaded (E_MODEL_MISSING, E_MODEL_INVALID...): the engine serves nothing. */
+  get loadError(): EarshotError | undefined {
+    return this.fatal;
+  }
+
+  get info(): EngineInfo | undefined {
+    return this.current.info;
+  }
+
+  async encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
+    // Copy unless the array owns its whole buffer: the buffer is transferred to the worker.
+    const owned = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer ? new Float32Array(pcm) : pcm.slice();
+    return this.transport().request<AudioHandle>({ op: 'encodeAudio', pcm: owned, sampleRateHz });
+  }
+
+  releaseAudio(handle: AudioHandle): void {
+    if (!this.closed && this.fatal === undefined) this.current.post({ op: 'releaseAudio', audioId: handle.id });
+  }
+
+  async createSession(options: { contextBudgetTokens?: number } = {}): Promise<EngineSession> {
+    const generation = this.transport();
+    const reply = await generation.request<{ sessionId: string; state: SessionState }>({
+      op: 'createSession',
+      contextBudgetTokens: options.contextBudgetTokens,
+    });
+    const session = new HostSession(reply.sessionId, reply.state, generation, (x) => generation.sessions.delete(x));
+    generation.sessions.add(session);
+    return session;
+  }
+
+  /** Totals of the current worker (live sessions, accounted KV bytes, audio handles, pending requests). */
+  totals(): Promise<TotalsResult> {
+    return this.transport().request<TotalsResult>({ op: 'totals' });
+  }
+
+  /** Kills the worker as a crash would (tests, operators); sessions on it fail, a new worker starts. */
+  async terminateWorker(): Promise<void> {
+    await this.current.worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const generation = this.current;
+    generation.fail(new EarshotError('E_ENGINE', 'The engine was closed.'));
+    await generation.worker.terminate();
+  }
+
+  private transport(): WorkerGeneration {
+    if (this.closed) throw new EarshotError('E_ENGINE', 'The engine was closed.');
+    if (this.fatal !== undefined) throw this.fatal;
+    return this.current;
+  }
+
+  private start(): WorkerGeneration {
+    const o = this.options;
+    const init: WorkerInit = {
+      modelDir: o.modelDir,
+      contextBudgetTokens: o.contextBudgetTokens,
+      maxPendingRequests: o.maxPendingRequests,
+      prefillChunkTokens: o.prefillChunkTokens,
+      intraOpNumThreads: o.intraOpNumThreads,
+      interOpNumThreads: o.interOpNumThreads,
+      applySpeechAdapter: o.applySpeechAdapter,
+    };
+    const worker = new Worker(new URL('./engine_worker_bootstrap.mjs', import.meta.url), { workerData: init });
+    const generation = new WorkerGeneration(worker, this.log);
+    generation.ready.then(
+      () => undefined,
+      (error: EarshotError) => {
+        if (this.current !== generation || this.closed || generation.info !== undefined) return;
+        // Failed before it was ever ready: a load error is permanent, so no restart loop.
+        this.fatal = error;
+        this.log.error({ code: error.code, modelDir: o.modelDir, error: error.message }, 'engine model could not be loaded');
+      },
+    );
+    worker.on('message', (m: WorkerMessage) => generation.onMessage(m));
+    worker.on('error', (error) => this.log.error({ error: error.message, stack: error.stack }, 'engine worker error'));
+    worker.on('exit', (code) => this.onExit(generation, code));
+    return generation;
+  }
+
+  private onExit(generation: WorkerGeneration, code: number): void {
+    if (generation.exited) return;
+    const wasReady = generation.info !== undefined;
+    const error = generation.loadError ?? new EarshotError(
+      'E_ENGINE_WORKER_EXITED',
+      wasReady ? `The engine worker exited (code ${code}); its sessions are lost.` : `The engine worker exited (code ${code}) while loading the model.`,
+      { retryable: wasReady },
+    );
+    generation.fail(error);
+    if (this.closed || this.current !== generation) return;
+    if (!wasReady) {
+      this.fatal ??= error;
+      return;
+    }
+    this.log.error({ code, sessions: generation.sessions.size, restarts: this.restarts + 1 }, 'engine worker exited; starting a new one');
+    this.restarts++;
+    this.current = this.start();
+  }
+}
+
+/** The engine for the server: a worker-hosted Phi-4 engine. Check `ready` / `loadError` before serving. */
+export function createEngineHost(options: EngineHostOptions): EngineHost {
+  return new EngineHost(options);
+}

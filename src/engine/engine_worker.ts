@@ -1,0 +1,143 @@
+// The engine worker thread: owns the ONNX sessions (one Phi4Engine per process) and serves EngineHost's
+// requests. Requests are handed to the engine synchronously in arrival order, so the operations of one
+// session keep their order on its scheduler lane; results and generation deltas go back as messages.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { EarshotError } from '../errors.ts';
+import type { EngineLogger } from './engine_logger.ts';
+import type { UserPart } from './engine_session.ts';
+import { Phi4Engine } from './phi4_engine.ts';
+import type { Phi4Session } from './phi4_session.ts';
+import {
+  CANCEL_FLAG, CANCEL_STEPS, serializeError, type AppendRequest, type HostRequest, type SessionState, type WorkerInit, type WorkerMessage,
+} from './worker_protocol.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('engine_worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+
+const post = (message: WorkerMessage): void => port.postMessage(message);
+const log: EngineLogger = {
+  info: (data, message) => post({ type: 'log', level: 'info', data, message }),
+  warn: (data, message) => post({ type: 'log', level: 'warn', data, message }),
+  error: (data, message) => post({ type: 'log', level: 'error', data, message }),
+};
+
+const sessions = new Map<string, Phi4Session>();
+
+function stateOf(session: Phi4Session): SessionState {
+  const cp = session.checkpoint();
+  return { length: session.length, turns: cp.turns, epoch: cp.epoch, stats: session.stats() };
+}
+
+function sessionOf(id: string): Phi4Session {
+  const session = sessions.get(id);
+  if (session === undefined) throw new EarshotError('E_INTERNAL', `Unknown engine session ${id}.`);
+  return session;
+}
+
+function append(session: Phi4Session, request: AppendRequest): Promise<unknown> {
+  switch (request.kind) {
+    case 'system':
+      return session.appendSystem({ instructions: request.instructions, tools: request.tools });
+    case 'user': {
+      const parts: UserPart[] = request.parts.map((p) =>
+        p.type === 'text' ? p : { type: 'audio', audio: { id: p.audioId, audioTokens: 0, durationMs: 0 } },
+      );
+      return session.appendUser(parts);
+    }
+    case 'assistant':
+      return session.appendAssistant(request.text);
+    case 'tool':
+      return session.appendToolResponse(request.resultJson);
+  }
+}
+
+/** Starts the request's work synchronously (keeps per-session order) and returns its outcome. */
+function handle(engine: Phi4Engine, request: HostRequest & { id: number }): { work: Promise<unknown>; session?: Phi4Session } {
+  switch (request.op) {
+    case 'encodeAudio':
+      return { work: engine.encodeAudio(request.pcm, request.sampleRateHz) };
+    case 'createSession': {
+      const work = engine.createSession({ contextBudgetTokens: request.contextBudgetTokens }).then((s) => {
+        sessions.set(s.id, s);
+        return { sessionId: s.id, state: stateOf(s) };
+      });
+      return { work };
+    }
+    case 'append': {
+      const session = sessionOf(request.sessionId);
+      return { work: append(session, request.append), session };
+    }
+    case 'generate': {
+      const session = sessionOf(request.sessionId);
+      const flags = new Int32Array(request.cancel);
+      const work = session.runGeneration(request.options, {
+        isCancelled: () => Atomics.load(flags, CANCEL_FLAG) !== 0,
+        onDecodeStep: () => void Atomics.add(flags, CANCEL_STEPS, 1),
+        onDelta: (e) => post({ type: 'delta', id: request.id, text: e.text, tokenIds: e.tokenIds }),
+      });
+      return { work, session };
+    }
+    case 'rewind': {
+      const session = sessionOf(request.sessionId);
+      return { work: session.rewind(request.checkpoint), session };
+    }
+    case 'dispose': {
+      const session = sessionOf(request.sessionId);
+      sessions.delete(request.sessionId);
+      return { work: session.dispose(), session };
+    }
+    case 'totals':
+      return { work: Promise.resolve({ ...engine.totals(), workerRssBytes: process.memoryUsage().rss }) };
+    default:
+      throw new EarshotError('E_INTERNAL', `Unknown engine request ${(request as { op: string }).op}.`);
+  }
+}
+
+const enginePromise = Phi4Engine.load({
+  modelDir: init.modelDir,
+  contextBudgetTokens: init.contextBudgetTokens,
+  maxPendingRequests: init.maxPendingRequests,
+  prefillChunkTokens: init.prefillChunkTokens,
+  applySpeechAdapter: init.applySpeechAdapter,
+  sessionOptions: {
+    ...(init.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: init.intraOpNumThreads }),
+    ...(init.interOpNumThreads === undefined ? {} : { interOpNumThreads: init.interOpNumThreads }),
+  },
+  log,
+});
+
+enginePromise.then(
+  (engine) => post({ type: 'ready', info: engine.info }),
+  (error: unknown) => {
+    post({ type: 'loadError', error: serializeError(error) });
+    // Nothing can be served without a model; the host keeps the error and does not restart.
+    port.close();
+  },
+);
+
+port.on('message', (request: HostRequest) => {
+  void enginePromise.then((engine) => {
+    if (request.op === 'releaseAudio') {
+      engine.releaseAudio({ id: request.audioId, audioTokens: 0, durationMs: 0 });
+      return;
+    }
+    if (request.op === 'setTranscript') {
+      sessions.get(request.sessionId)?.setTranscript({ index: request.turnIndex }, request.transcript);
+      return;
+    }
+    let started: { work: Promise<unknown>; session?: Phi4Session };
+    try {
+      started = handle(engine, request);
+    } catch (error) {
+      post({ type: 'error', id: request.id, error: serializeError(error) });
+      return;
+    }
+    const { work, session } = started;
+    work.then(
+      (value) => post({ type: 'result', id: request.id, value, session: session === undefined ? undefined : stateOf(session) }),
+      (error: unknown) => post({ type: 'error', id: request.id, error: serializeError(error), session: session === undefined ? undefined : stateOf(session) }),
+    );
+  }, () => undefined);
+});

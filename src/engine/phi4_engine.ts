@@ -1,0 +1,190 @@
+// The Phi-4 engine in process: one loaded model, a step scheduler shared by every session, encoded audio
+// kept by handle. It runs inside the engine worker (engine_worker.ts); onnxruntime's run() must never
+// block the server's event loop, so the server uses EngineHost, not this class directly.
+
+import { randomUUID } from 'node:crypto';
+import type * as ort from 'onnxruntime-node';
+import { EarshotError } from '../errors.ts';
+import type { AudioHandle, SpeechEngine } from './engine_session.ts';
+import { silentLogger, type EngineLogger } from './engine_logger.ts';
+import { Phi4Session, type Phi4SessionOptions } from './phi4_session.ts';
+import { loadAdapterFile } from './phi4mm/adapter_match.ts';
+import { resolveAdapter } from './phi4mm/adapter_load.ts';
+import { extractFeatures } from './phi4mm/features.ts';
+import { encodeAudio, type AudioEmbedding } from './phi4mm/generate_audio.ts';
+import { inspectModelFiles } from './phi4mm/model_check.ts';
+import { findModelFiles } from './phi4mm/model_dir.ts';
+import { loadPhi4Model, type InitializerOverride, type Phi4Model } from './phi4mm/onnx_sessions.ts';
+import { loadTokenizer, type Phi4Tokenizer } from './phi4mm/tokenizer.ts';
+import { DEFAULT_MAX_PENDING_REQUESTS, StepScheduler } from './scheduler.ts';
+import { DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
+
+export interface Phi4EngineOptions {
+  modelDir: string;
+  /** Default context budget of new sessions (default 4096). */
+  contextBudgetTokens?: number;
+  /** Requests queued or running before new ones fail with E_ENGINE_BUSY (default 64). */
+  maxPendingRequests?: number;
+  /** Tokens per prefill run (default 64). */
+  prefillChunkTokens?: number;
+  /** onnxruntime session options (e.g. intraOpNumThreads); merged over the loader's defaults. */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** Bake the variant's speech LoRA into the graphs when it fits (default true). */
+  applySpeechAdapter?: boolean;
+  log?: EngineLogger;
+}
+
+export type AdapterStatus = { status: 'applied'; tensorCount: number } | { status: 'refused'; mismatches: string[] } | { status: 'absent' };
+
+export interface EngineInfo {
+  modelDir: string;
+  floatType: 'float32' | 'float16';
+  numLayers: number;
+  hiddenSize: number;
+  contextLength: number;
+  contextBudgetTokens: number;
+  adapter: AdapterStatus;
+}
+
+export interface EngineTotals {
+  sessions: number;
+  /** KV bytes held by all live sessions. */
+  kvBytes: number;
+  audioHandles: number;
+  pendingRequests: number;
+  steps: number;
+}
+
+/** Decide which adapter tensors to bake in at load time (onnxruntime-node cannot feed them at run time). */
+async function adapterOverrides(modelDir: string, log: EngineLogger): Promise<{ status: AdapterStatus; overrides?: { text: InitializerOverride[]; speech: InitializerOverride[] } }> {
+  const files = findModelFiles(modelDir);
+  if (files.speechAdapter === undefined) return { status: { status: 'absent' } };
+  const inspection = inspectModelFiles(files);
+  if (inspection.io === undefined) return { status: { status: 'absent' } }; // the loader reports the layout problem
+  const adapter = await loadAdapterFile(files.speechAdapter);
+  const resolution = resolveAdapter(adapter, inspection.io);
+  if (resolution.status === 'refused') {
+    log.warn(
+      { adapter: files.speechAdapter, mismatches: resolution.mismatches },
+      'speech LoRA adapter does not fit the graphs\' LoRA inputs; using the base model (use an export with the speech LoRA merged into the weights)',
+    );
+    return { status: { status: 'refused', mismatches: resolution.mismatches } };
+  }
+  if (resolution.status === 'absent') return { status: { status: 'absent' } };
+  const toOverride = (names: Set<string>): InitializerOverride[] =>
+    adapter.parameters.filter((p) => names.has(p.name)).map((p) => ({ name: p.name, dims: p.dims, dataType: p.dataType, rawData: p.rawData }));
+  return {
+    status: { status: 'applied', tensorCount: resolution.tensorCount },
+    overrides: { text: toOverride(new Set(Object.keys(resolution.textFeeds))), speech: toOverride(new Set(Object.keys(resolution.speechFeeds))) },
+  };
+}
+
+export class Phi4Engine implements SpeechEngine {
+  readonly scheduler: StepScheduler;
+  private readonly audio = new Map<string, AudioEmbedding>();
+  private readonly sessions = new Set<Phi4Session>();
+  private nextSession = 0;
+  private closed = false;
+
+  private constructor(
+    readonly model: Phi4Model,
+    readonly tokenizer: Phi4Tokenizer,
+    readonly info: EngineInfo,
+    private readonly options: Phi4EngineOptions,
+    private readonly log: EngineLogger,
+  ) {
+    this.scheduler = new StepScheduler(options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS);
+  }
+
+  /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
+  static async load(options: Phi4EngineOptions): Promise<Phi4Engine> {
+    const log = options.log ?? silentLogger;
+    const adapter = options.applySpeechAdapter === false ? { status: { status: 'absent' } as AdapterStatus } : await adapterOverrides(options.modelDir, log);
+    const model = await loadPhi4Model(options.modelDir, { sessionOptions: options.sessionOptions, initializerOverrides: adapter.overrides });
+    let tokenizer: Phi4Tokenizer;
+    try {
+      tokenizer = await loadTokenizer(model.dir);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+    const io = model.io;
+    const info: EngineInfo = {
+      modelDir: model.dir,
+      floatType: io.floatType,
+      numLayers: io.numLayers,
+      hiddenSize: io.hiddenSize,
+      contextLength: io.contextLength,
+      contextBudgetTokens: Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, io.contextLength),
+      adapter: adapter.status,
+    };
+    log.info({ ...info, adapter: adapter.status.status }, 'engine model loaded');
+    return new Phi4Engine(model, tokenizer, info, options, log);
+  }
+
+  totals(): EngineTotals {
+    let kvBytes = 0;
+    for (const s of this.sessions) kvBytes += s.kvBytes;
+    const { pending, steps } = this.scheduler.stats();
+    return { sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps };
+  }
+
+  encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
+    if (sampleRateHz !== 16000 && sampleRateHz !== 8000) {
+      return Promise.reject(new EarshotError('E_UNSUPPORTED_FORMAT', `encodeAudio takes 16000 or 8000 Hz audio, not ${String(sampleRateHz)}.`));
+    }
+    const id = `audio-${randomUUID()}`;
+    const engine = this;
+    return this.scheduler.submit(id, async function* (): AsyncGenerator<void, AudioHandle, void> {
+      const features = extractFeatures(pcm, sampleRateHz);
+      if (features.frames < 1) throw new EarshotError('E_UNSUPPORTED_FORMAT', `The audio is too short to encode (${pcm.length} samples at ${sampleRateHz} Hz).`);
+      yield;
+      const embedding = await encodeAudio(engine.model, features);
+      if (engine.closed) throw new EarshotError('E_ENGINE', 'The engine is closed.');
+      engine.audio.set(id, embedding);
+      return { id, audioTokens: embedding.rows, durationMs: (pcm.length / sampleRateHz) * 1000 };
+    });
+  }
+
+  releaseAudio(handle: AudioHandle): void {
+    // Sessions that used the clip keep their own reference (for rebuilds); the engine forgets it.
+    this.audio.delete(handle.id);
+  }
+
+  resolveAudio(id: string): AudioEmbedding {
+    const embedding = this.audio.get(id);
+    if (embedding === undefined) throw new EarshotError('E_INTERNAL', `Unknown or released audio handle ${id}.`);
+    return embedding;
+  }
+
+  async createSession(options: Phi4SessionOptions = {}): Promise<Phi4Session> {
+    if (this.closed) throw new EarshotError('E_ENGINE', 'The engine is closed.');
+    const session = new Phi4Session(
+      `s${++this.nextSession}`,
+      {
+        model: this.model,
+        tokenizer: this.tokenizer,
+        scheduler: this.scheduler,
+        resolveAudio: (id) => this.resolveAudio(id),
+        log: this.log,
+        onDispose: (s) => this.sessions.delete(s),
+      },
+      {
+        contextBudgetTokens: options.contextBudgetTokens ?? this.info.contextBudgetTokens,
+        prefillChunkTokens: options.prefillChunkTokens ?? this.options.prefillChunkTokens,
+        generationReserveTokens: options.generationReserveTokens,
+      },
+    );
+    this.sessions.add(session);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.scheduler.close();
+    for (const s of [...this.sessions]) s.disposeNow();
+    this.audio.clear();
+    await this.model.dispose();
+  }
+}

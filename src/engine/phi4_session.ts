@@ -1,0 +1,362 @@
+// One persistent Phi-4 conversation over one KV cache (design decision 6). Every operation is a job of
+// the engine's step scheduler on this session's lane, cut into steps (prefill chunks, decode steps) so
+// that sessions interleave. Appends prefill only their own tokens; checkpoint + rewind make side passes
+// leave no trace; past the context budget the conversation is rebuilt (context_budget.ts).
+
+import { EarshotError } from '../errors.ts';
+import { planRebuild, DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
+import type {
+  Checkpoint, EngineSession, EngineStats, FinishReason, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
+} from './engine_session.ts';
+import type { EngineLogger } from './engine_logger.ts';
+import { GenerationSession, type TextModel } from './phi4mm/generate.ts';
+import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
+import { SeededRandom, selectToken } from './phi4mm/sampling.ts';
+import { StreamingDetokenizer } from './phi4mm/detokenizer.ts';
+import { concatRows, sliceRows } from './phi4mm/tensors.ts';
+import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
+import { DEFAULT_STOP_IDS, TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
+import {
+  assistantIds, isOpen, systemIds, toolResponseIds, turnCosts, turnTokens, userIds, type Turn, type TurnPart,
+} from './phi4_session_turns.ts';
+import type { StepJob, StepScheduler } from './scheduler.ts';
+import { eventChannel } from './event_channel.ts';
+
+/** Checkpoint with the rebuild epoch: positions taken before a rebuild are mapped through the turn log. */
+export interface Phi4Checkpoint extends Checkpoint {
+  readonly epoch: number;
+}
+
+export interface SessionEnvironment {
+  model: TextModel;
+  tokenizer: Phi4Tokenizer;
+  scheduler: StepScheduler;
+  resolveAudio(id: string): AudioEmbedding;
+  log: EngineLogger;
+  /** Called once when the session is disposed. */
+  onDispose(session: Phi4Session): void;
+}
+
+export interface Phi4SessionOptions {
+  contextBudgetTokens?: number;
+  /** Tokens per prefill run (default 64). */
+  prefillChunkTokens?: number;
+  /** Room kept for an answer when deciding whether a generation needs a rebuild (default min(512, budget / 8)). */
+  generationReserveTokens?: number;
+}
+
+/** How a generation is watched and cancelled (an AbortSignal in process, a shared flag in the worker). */
+export interface GenerationControl {
+  isCancelled(): boolean;
+  onDelta(event: Extract<GenerationEvent, { type: 'delta' }>): void;
+  /** Called right before each decode step's graph run. */
+  onDecodeStep?(): void;
+}
+
+export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
+
+export class Phi4Session implements EngineSession {
+  readonly gen: GenerationSession;
+  readonly budgetTokens: number;
+  /** Logits of the last position fed (for tests: equal whether fed turn by turn or at once). */
+  lastLogits: Float32Array | undefined;
+  private readonly chunkTokens: number;
+  private readonly reserveTokens: number;
+  private turns: Turn[] = [];
+  /** Ids in the conversation but not in the cache yet (a sampled token, an `<|end|>` closing a turn). */
+  private pending: number[] = [];
+  private nextTurnIndex = 0;
+  private epoch = 0;
+  private rebuilds = 0;
+  private disposed = false;
+  /** Ids fed by the last append (pending ones included): a generation's prompt tokens. */
+  private lastFedTokens = 0;
+
+  constructor(readonly id: string, private readonly env: SessionEnvironment, options: Phi4SessionOptions = {}) {
+    this.budgetTokens = Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, env.model.io.contextLength);
+    if (!(this.budgetTokens >= 16)) throw new EarshotError('E_INTERNAL', `contextBudgetTokens must be at least 16, got ${options.contextBudgetTokens}`);
+    this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
+    this.reserveTokens = Math.max(1, options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)));
+    // Chunking is done here (so chunks are scheduler steps); the generation session feeds what it is given.
+    this.gen = new GenerationSession(env.model, env.tokenizer, { prefillChunkTokens: Number.MAX_SAFE_INTEGER });
+  }
+
+  get length(): number {
+    return this.gen.length + this.pending.length;
+  }
+
+  get kvBytes(): number {
+    return this.disposed ? 0 : this.gen.kvBytes;
+  }
+
+  /** The conversation's ids (cached and pending), for tests and logs. */
+  tokenIds(): number[] {
+    return this.turns.flatMap((t) => t.ids);
+  }
+
+  /** Audio clips of the conversation in order (for tests comparing with a one-shot prefill). */
+  audioClips(): AudioEmbedding[] {
+    return this.turns.flatMap((t) => t.audio);
+  }
+
+  stats(): EngineStats {
+    return { tokens: this.length, kvBytes: this.kvBytes, contextBudgetTokens: this.budgetTokens, rebuilds: this.rebuilds };
+  }
+
+  checkpoint(): Phi4Checkpoint {
+    return { length: this.length, turns: this.nextTurnIndex, epoch: this.epoch };
+  }
+
+  setTranscript(turn: TurnRef, transcript: string): void {
+    const t = this.turns.find((x) => x.index === turn.index);
+    if (t !== undefined && t.kind === 'user') t.transcript = transcript;
+  }
+
+  appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void> {
+    return this.submit(async function* (this: Phi4Session) {
+      yield* this.appendTurn({ kind: 'system', ids: systemIds(this.env.tokenizer, content.instructions, content.tools), audio: [] });
+    });
+  }
+
+  appendUser(parts: UserPart[]): Promise<TurnRef> {
+    return this.submit(async function* (this: Phi4Session) {
+      const turnParts: TurnPart[] = parts.map((p) =>
+        p.type === 'text' ? p : { type: 'audio', audio: this.env.resolveAudio(p.audio.id), audioId: p.audio.id },
+      );
+      const { ids, audio } = userIds(this.env.tokenizer, turnParts);
+      const index = yield* this.appendTurn({ kind: 'user', ids, audio, parts: turnParts });
+      return { index };
+    });
+  }
+
+  appendAssistant(text: string): Promise<void> {
+    return this.submit(async function* (this: Phi4Session) {
+      yield* this.appendTurn({ kind: 'assistant', ids: assistantIds(this.env.tokenizer, text), audio: [] });
+    });
+  }
+
+  appendToolResponse(resultJson: string): Promise<void> {
+    return this.submit(async function* (this: Phi4Session) {
+      yield* this.appendTurn({ kind: 'tool', ids: toolResponseIds(this.env.tokenizer, resultJson), audio: [] });
+    });
+  }
+
+  rewind(checkpoint: Checkpoint): Promise<void> {
+    return this.submit(async function* (this: Phi4Session) {
+      this.rewindNow(checkpoint as Phi4Checkpoint);
+    });
+  }
+
+  generate(options: GenerateOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
+    let consumerStopped = false;
+    const channel = eventChannel<GenerationEvent>(() => (consumerStopped = true));
+    const isCancelled = (): boolean => consumerStopped || signal?.aborted === true;
+    this.runGeneration(options, { isCancelled, onDelta: (e) => channel.push(e) }).then(
+      (done) => channel.end(done),
+      (error: unknown) => channel.fail(error),
+    );
+    return channel.iterable;
+  }
+
+  /** generate() with an explicit control; resolves with the done event. */
+  runGeneration(options: GenerateOptions, control: GenerationControl): Promise<DoneEvent> {
+    return this.submit(async function* (this: Phi4Session) {
+      return yield* this.generateSteps(options, control);
+    });
+  }
+
+  dispose(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return this.env.scheduler.submit(this.id, async function* (this: Phi4Session): AsyncGenerator<void, void, void> {
+      this.disposeNow();
+    }.bind(this), { exempt: true });
+  }
+
+  /** Frees the KV cache at once (the engine closing, or a dispose job). */
+  disposeNow(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.gen.dispose();
+    this.turns = [];
+    this.pending = [];
+    this.lastLogits = undefined;
+    this.env.onDispose(this);
+  }
+
+  private submit<T>(body: (this: Phi4Session) => AsyncGenerator<void, T, void>): Promise<T> {
+    if (this.disposed) return Promise.reject(new EarshotError('E_INTERNAL', `Session ${this.id} was disposed.`));
+    const job: StepJob<T> = () => {
+      if (this.disposed) throw new EarshotError('E_INTERNAL', `Session ${this.id} was disposed.`);
+      return body.call(this);
+    };
+    return this.env.scheduler.submit(this.id, job);
+  }
+
+  /** Closes an open assistant turn with `<|end|>` before anything else is added. */
+  private closeOpenTurn(): void {
+    const last = this.turns.at(-1);
+    if (isOpen(last)) {
+      last!.ids.push(TOKEN_ID.end);
+      this.pending.push(TOKEN_ID.end);
+    }
+  }
+
+  private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0): AsyncGenerator<void, number, void> {
+    this.closeOpenTurn();
+    yield* this.ensureBudget(turn.ids.length + extraNeeded);
+    const index = this.nextTurnIndex++;
+    this.turns.push({ ...turn, index });
+    this.lastFedTokens = yield* this.feed(turn.ids, turn.audio);
+    return index;
+  }
+
+  /** Prefill the pending ids and `ids` in chunks (one scheduler step each). */
+  private async *feed(ids: readonly number[], audio: readonly AudioEmbedding[]): AsyncGenerator<void, number, void> {
+    const all = [...this.pending, ...ids];
+    this.pending = [];
+    const { hiddenSize, floatType } = this.env.model.io;
+    const merged = audio.length === 0 ? undefined : audio.length === 1 ? audio[0].tensor : concatRows(floatType, audio.map((a) => a.tensor), hiddenSize);
+    let row = 0;
+    for (let start = 0; start < all.length; start += this.chunkTokens) {
+      if (start > 0) yield;
+      const chunk = all.slice(start, start + this.chunkTokens);
+      const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
+      const clip = rows === 0 || merged === undefined ? [] : [{ rows, tensor: sliceRows(merged, hiddenSize, row, rows, [rows, hiddenSize]) }];
+      row += rows;
+      this.lastLogits = await this.gen.append(chunk, clip);
+    }
+    return all.length;
+  }
+
+  /** Rebuild the conversation when `neededTokens` more would cross the budget. */
+  private async *ensureBudget(neededTokens: number): AsyncGenerator<void, void, void> {
+    if (this.length + neededTokens <= this.budgetTokens) return;
+    const before = this.length;
+    const plan = planRebuild(turnCosts(this.env.tokenizer, this.turns), {
+      budgetTokens: this.budgetTokens,
+      neededTokens,
+      slackTokens: Math.floor(this.budgetTokens / 4),
+    });
+    const kept: Turn[] = [];
+    let compacted = 0;
+    let dropped = 0;
+    this.turns.forEach((t, i) => {
+      const action = plan.actions[i];
+      if (action === 'drop') {
+        dropped++;
+        return;
+      }
+      if (action === 'text') {
+        compacted++;
+        const { ids } = userIds(this.env.tokenizer, t.parts!, { transcript: t.transcript });
+        kept.push({ ...t, ids, audio: [], compacted: true });
+        return;
+      }
+      kept.push({ ...t, ids: isOpen(t) ? [...t.ids, TOKEN_ID.end] : [...t.ids] });
+    });
+    this.gen.truncate(0);
+    this.pending = [];
+    this.lastLogits = undefined;
+    this.turns = kept;
+    this.epoch++;
+    this.rebuilds++;
+    const ids = kept.flatMap((t) => t.ids);
+    if (ids.length > 0) {
+      yield;
+      yield* this.feed(ids, kept.flatMap((t) => t.audio));
+    }
+    this.env.log.info(
+      { sessionId: this.id, tokensBefore: before, tokensAfter: this.length, neededTokens, compactedTurns: compacted, droppedTurns: dropped, rebuilds: this.rebuilds, budgetTokens: this.budgetTokens },
+      'engine session context rebuilt',
+    );
+  }
+
+  private rewindNow(cp: Phi4Checkpoint): void {
+    if (cp.turns > this.nextTurnIndex) throw new EarshotError('E_INTERNAL', `Checkpoint at turn ${cp.turns} is ahead of the session (turn ${this.nextTurnIndex}).`);
+    const kept = this.turns.filter((t) => t.index < cp.turns);
+    let target = turnTokens(kept);
+    if (cp.epoch === this.epoch) {
+      if (cp.length > this.length) throw new EarshotError('E_INTERNAL', `Checkpoint at ${cp.length} tokens is ahead of the session (${this.length} tokens).`);
+      // Trim back to the exact length (e.g. an <|end|> that closed an open turn after the checkpoint).
+      let excess = target - cp.length;
+      while (excess > 0 && kept.length > 0) {
+        const last = kept[kept.length - 1];
+        const cut = Math.min(excess, last.ids.length);
+        kept[kept.length - 1] = { ...last, ids: last.ids.slice(0, last.ids.length - cut) };
+        if (kept[kept.length - 1].ids.length === 0) kept.pop();
+        excess -= cut;
+      }
+      target = cp.length;
+    }
+    if (target >= this.gen.length) {
+      this.pending = this.pending.slice(0, target - this.gen.length);
+    } else {
+      this.pending = [];
+      this.gen.truncate(target);
+      this.lastLogits = undefined;
+    }
+    this.turns = kept;
+    this.nextTurnIndex = cp.turns;
+  }
+
+  private async *generateSteps(options: GenerateOptions, control: GenerationControl): AsyncGenerator<void, DoneEvent, void> {
+    const maxNewTokens = Math.max(0, Math.floor(options.maxNewTokens));
+    const stopIds = new Set(options.stopIds ?? DEFAULT_STOP_IDS);
+    const rng = new SeededRandom(options.sampling?.seed ?? 0);
+    const detok = new StreamingDetokenizer(this.env.tokenizer);
+    const reserve = Math.min(maxNewTokens, this.reserveTokens);
+    yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant], audio: [] }, reserve);
+    const turn = this.turns.at(-1)!;
+    const promptTokens = this.lastFedTokens;
+    let logits = this.lastLogits!;
+    const tokenIds: number[] = [];
+    let text = '';
+    let stopTokenId: number | undefined;
+    let finishReason: FinishReason = 'length';
+    const emit = (delta: string, ids: number[]): void => {
+      text += delta;
+      control.onDelta({ type: 'delta', text: delta, tokenIds: ids });
+    };
+    for (;;) {
+      if (control.isCancelled()) {
+        finishReason = 'aborted';
+        break;
+      }
+      if (tokenIds.length >= maxNewTokens || this.length >= this.budgetTokens) {
+        finishReason = 'length';
+        break;
+      }
+      const tokenId = selectToken(logits, this.gen.maxTokenId, options.sampling, rng);
+      turn.ids.push(tokenId);
+      this.pending.push(tokenId);
+      if (stopIds.has(tokenId)) {
+        stopTokenId = tokenId;
+        finishReason = 'stop';
+        break;
+      }
+      tokenIds.push(tokenId);
+      emit(detok.push(tokenId), [tokenId]);
+      if (tokenIds.length >= maxNewTokens || this.length >= this.budgetTokens) {
+        finishReason = 'length';
+        break;
+      }
+      yield;
+      // Checked after the scheduler ran other sessions' steps, right before this session's next step.
+      if (control.isCancelled()) {
+        finishReason = 'aborted';
+        break;
+      }
+      control.onDecodeStep?.();
+      yield* this.feed([], []);
+      logits = this.lastLogits!;
+    }
+    const tail = detok.flush();
+    if (tail.length > 0) emit(tail, []);
+    return {
+      type: 'done',
+      text,
+      finishReason,
+      usage: { promptTokens, completionTokens: tokenIds.length + (stopTokenId === undefined ? 0 : 1) },
+    };
+  }
+}

@@ -1,0 +1,80 @@
+// Messages between EngineHost (main thread) and the engine worker. Everything here is structured-clone
+// data; cancellation is not a message but a SharedArrayBuffer per generation (CANCEL_*), read by the
+// worker between decode steps, so it never waits behind queued messages.
+
+import { EarshotError, ERROR_CODES, type ErrorCode } from '../errors.ts';
+import type { EngineStats, GenerateOptions, ToolSpec } from './engine_session.ts';
+import type { EngineInfo, EngineTotals } from './phi4_engine.ts';
+
+export interface WorkerInit {
+  modelDir: string;
+  contextBudgetTokens?: number;
+  maxPendingRequests?: number;
+  prefillChunkTokens?: number;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  applySpeechAdapter?: boolean;
+}
+
+/** Int32 slots of a generation's shared cancel buffer. */
+export const CANCEL_FLAG = 0;
+/** Decode steps started by the worker (incremented right before each step's graph run). */
+export const CANCEL_STEPS = 1;
+export const CANCEL_SLOTS = 2;
+
+export interface SessionState {
+  length: number;
+  /** Turn counter (Checkpoint.turns). */
+  turns: number;
+  epoch: number;
+  stats: EngineStats;
+}
+
+export interface WireCheckpoint {
+  length: number;
+  turns: number;
+  epoch: number;
+}
+
+export type AppendRequest =
+  | { kind: 'system'; instructions: string; tools?: ToolSpec[] }
+  | { kind: 'user'; parts: ({ type: 'text'; text: string } | { type: 'audio'; audioId: string })[] }
+  | { kind: 'assistant'; text: string }
+  | { kind: 'tool'; resultJson: string };
+
+export type HostRequest =
+  | { op: 'encodeAudio'; id: number; pcm: Float32Array; sampleRateHz: 16000 | 8000 }
+  | { op: 'releaseAudio'; audioId: string }
+  | { op: 'createSession'; id: number; contextBudgetTokens?: number }
+  | { op: 'append'; id: number; sessionId: string; append: AppendRequest }
+  | { op: 'setTranscript'; sessionId: string; turnIndex: number; transcript: string }
+  | { op: 'generate'; id: number; sessionId: string; options: GenerateOptions; cancel: SharedArrayBuffer }
+  | { op: 'rewind'; id: number; sessionId: string; checkpoint: WireCheckpoint }
+  | { op: 'dispose'; id: number; sessionId: string }
+  | { op: 'totals'; id: number };
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'loadError'; error: SerializedError }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; data: object; message: string }
+  | { type: 'result'; id: number; value?: unknown; session?: SessionState }
+  | { type: 'error'; id: number; error: SerializedError; session?: SessionState }
+  | { type: 'delta'; id: number; text: string; tokenIds: number[] };
+
+export type TotalsResult = EngineTotals & { workerRssBytes?: number };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof EarshotError) return { code: error.code, message: error.message, retryable: error.retryable };
+  return { code: 'E_ENGINE', message: error instanceof Error ? error.message : String(error), retryable: false };
+}
+
+export function deserializeError(error: SerializedError): EarshotError {
+  const code: ErrorCode = error.code in ERROR_CODES ? error.code : 'E_ENGINE';
+  return new EarshotError(code, error.message, { retryable: error.retryable });
+}
