@@ -55,16 +55,32 @@ export const modelSchema = z.strictObject({
   dir: z.string().optional().describe('Phi-4-multimodal ONNX model directory; defaults to the cache directory used by `earshot model pull`.'),
 });
 
+export const agentSchema = z.strictObject({
+  default: z.string().min(1).default('assistant').describe('Agent for connections that name none (?agent=NAME or session.agent); see `earshot agents`.'),
+  max_tool_steps: z.number().int().min(0).max(16).default(4).describe('Tool-call rounds per response; past it the model is told to answer with what it has.'),
+  tool_timeout_ms: positiveInt().default(10_000).describe('Time a server tool may take per call, in ms, unless the tool sets its own; then it is aborted and the model gets a timeout error.'),
+  interrupt_min_speech_ms: z.number().int().min(0).max(5000).default(300).describe(
+    'Speech must last this long, in ms of audio, before it interrupts a response (barge-in), so a cough or "mhm" does not cut an answer off.'),
+  caption_max_tokens: positiveInt().default(256).describe('Longest caption (ASR or translation) of one utterance, in tokens; 40 s of speech is about 150 tokens.'),
+  max_output_tokens: positiveInt().default(512).describe('Answer length limit in tokens when neither the session nor the agent sets one (phi4mm.md: 256-1000).'),
+  context_budget_tokens: positiveInt().default(4096).describe('Tokens of conversation kept in one engine session before compaction (the LongRoPE switch is at 4096).'),
+  data_dir: z.string().optional().describe('Directory of the agents\' SQLite data (itineraries, call center); default $XDG_DATA_HOME/earshot/agents.'),
+  remote_services: z.record(z.string(), z.strictObject({ url: z.string().optional(), api_key: z.string().optional() })).default({}).describe(
+    'Remote services used by tools, by name (e.g. {"weather": {"url": ..., "api_key": ...}}); a tool whose service is missing fails with a clear message.'),
+});
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   vad: vadSchema.prefault({}),
   log: logSchema.prefault({}),
   model: modelSchema.prefault({}),
+  agent: agentSchema.prefault({}),
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;
 export type VadConfig = z.infer<typeof vadSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
 
 export function defaultConfig(): EarshotConfig {
   return configSchema.parse({});
