@@ -47,6 +47,9 @@ export const ERROR_CODES = {
   // WebRTC calls
   E_SDP_INVALID: 'The SDP offer is invalid or cannot be negotiated.',
   E_UNSUPPORTED_MEDIA_TYPE: 'The request body has an unsupported content type.',
+  // voice agent runtime
+  E_AGENT_UNKNOWN: 'No agent of that name exists (see `earshot agents`).',
+  E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
