@@ -287,3 +287,15 @@ export function assertSafeToServe(opts: { host: string; authEnabled: boolean; al
       'or set auth.allow_unauthenticated_non_loopback=true to serve unauthenticated anyway.',
   );
 }
+
+/**
+ * The raw HTTP response that refuses a WebSocket upgrade (written to the socket before destroying it).
+ * The JSON body carries the error code so clients that expose it (ws's 'unexpected-response') can show why.
+ */
+export function upgradeRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const body = JSON.stringify({ error: { type: 'invalid_request_error', code, message } });
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="earshot"\r\n' : '';
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n${auth}${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
