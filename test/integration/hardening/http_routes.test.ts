@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverSchema } from '../../../src/config/schema.ts';
@@ -78,7 +79,7 @@ describe('hardening HTTP routes on a real server', () => {
     expect((await get('/v1/sessions/sess_b1', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1/transcript', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1', KEY_B)).status).toBe(200);
-    const detail = await (await get('/v1/sessions/sess_a1', KEY_A)).json();
+    const detail = (await (await get('/v1/sessions/sess_a1', KEY_A)).json()) as { utterances: { item_id: string }[] };
     expect(detail.utterances.map((u: { item_id: string }) => u.item_id)).toEqual(['item_1', 'item_2', 'item_3']);
     expect(detail).toMatchObject({ responses: [], tool_calls: [] });
   });
@@ -167,8 +168,37 @@ describe('hardening HTTP routes on a real server', () => {
     expect((await post(JSON.stringify({ session: { instructions: 'x'.repeat(300 * 1024) } }))).status).toBe(413);
     const ok = await post('');
     expect(ok.status).toBe(200);
-    const body = await ok.json();
+    const body = (await ok.json()) as { expires_at: number };
     expect(body.expires_at).toBe(Math.floor(nowMs / 1000) + 600);
     expect((await fetch(base + '/v1/realtime/client_secrets', { headers: { authorization: `Bearer ${KEY_B}` } })).status).toBe(405);
   });
+
+  it('fuzzed paths, queries and auth headers never produce a 5xx', async () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9_%.\-~]{0,40}$/);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/v1/sessions', '/v1/sessions/sess_a1', '/v1/sessions/sess_a1/transcript', '/metrics', '/readyz', '/v1/realtime/client_secrets'),
+        segment,
+        fc.string({ maxLength: 60 }),
+        fc.constantFrom(KEY_A, undefined, 'ek_x', ''),
+        async (path, extra, query, key) => {
+          const res = await fetch(`${base}${path}${extra ? '/' + extra : ''}?${encodeURIComponent(query).replace(/%3D/g, '=').replace(/%26/g, '&')}`, {
+            headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+          });
+          await res.arrayBuffer();
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a failing store answers 503 with E_STORE; the server keeps serving', async () => {
+    store.close();
+    const res = await get('/v1/sessions/sess_a1', KEY_A);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: 'E_STORE' } });
+    expect((await get('/readyz')).status).toBe(200);
+  });
 });
+

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 // Count calls to crypto.timingSafeEqual while keeping the real implementation.
@@ -165,3 +166,23 @@ describe('serving without keys', () => {
     }
   });
 });
+
+describe('malformed credentials', () => {
+  it('never throw and never authorize', () => {
+    const auth = new Authenticator({ apiKeys: [KEY_A], allowedOrigins: ['https://a.example'] });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), fc.string({ maxLength: 300 }), fc.string({ maxLength: 100 }), fc.string({ maxLength: 40 }), (authorization, protocols, origin, host) => {
+        const headers = { authorization, 'sec-websocket-protocol': protocols, origin, host };
+        const upgrade = auth.authorizeUpgrade({ headers });
+        const request = auth.authorizeRequest({ headers });
+        const presentsKey = authorization.includes(KEY_A) || protocols.includes(KEY_A);
+        if (!presentsKey) {
+          expect(upgrade.ok).toBe(false);
+          expect(request.ok).toBe(false);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
