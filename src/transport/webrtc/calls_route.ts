@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { sendJson, type HttpRoute } from '../ws_server.ts';
+import type { WebRtcConfig } from './config.ts';
+import { checkOffer } from './sdp_offer.ts';
+import { WebRtcCall, type OpenCallSession } from './webrtc_call.ts';
+
+export const CALLS_PATH = '/v1/realtime/calls';
+
+export interface WebRtcCallsRouteOptions {
+  config: WebRtcConfig;
+  log: Logger;
+  /** Same decision as for the WebSocket upgrade; false answers 401. */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  openSession: OpenCallSession;
+}
+
+export interface WebRtcCallsRoute extends HttpRoute {
+  /** Hangs up every call and waits for their sockets to close. */
+  close(): Promise<void>;
+  activeCalls(): number;
+  /** The live call, for tests and diagnostics. */
+  getCall(callId: string): WebRtcCall | undefined;
+}
+
+/**
+ * `POST /v1/realtime/calls` (SDP offer in, SDP answer out, as OpenAI's Realtime API), plus hang-up by
+ * `DELETE /v1/realtime/calls/{id}` or `POST /v1/realtime/calls/{id}/hangup`. Returns false for any other
+ * path so the server's remaining routes get their turn.
+ */
+export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCallsRoute {
+  const { config, log } = opts;
+  const calls = new Map<string, WebRtcCall>();
+  /** Calls whose offer is being negotiated count against max_calls too. */
+  let negotiating = 0;
+  let closing = false;
+
+  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (mediaType !== 'application/sdp') {
+      const got = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
+      return sendError(res, 415, 'E_UNSUPPORTED_MEDIA_TYPE', `The offer must be sent as Content-Type: application/sdp (got ${got}).`);
+    }
+    if (closing || calls.size + negotiating >= config.max_calls) {
+      return sendError(res, 503, 'E_CAPACITY', `The server is at its limit of ${config.max_calls} WebRTC calls; retry later.`, { 'retry-after': '5' });
+    }
+    negotiating++;
+    let call: WebRtcCall | null = null;
+    try {
+      const body = await readBody(req, config.max_offer_bytes);
+      if (body === null) {
+        return sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, { connection: 'close' });
+      }
+      const check = checkOffer(body);
+      if (!check.ok) return sendError(res, 400, 'E_SDP_INVALID', check.message);
+      const callId = newCallId();
+      call = new WebRtcCall({
+        info: { url, headers: req.headers, callId },
+        config,
+        log,
+        openSession: opts.openSession,
+        onEnded: (id) => calls.delete(id),
+      });
+      let answer: string;
+      try {
+        answer = await call.answer(body);
+      } catch (err) {
+        log.info({ err, callId }, 'webrtc offer could not be negotiated');
+        call.hangUp('negotiation failed');
+        return sendError(res, 400, 'E_SDP_INVALID', `The SDP offer could not be negotiated: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (closing) {
+        call.hangUp('server shutting down');
+        return sendError(res, 503, 'E_CAPACITY', 'The server is shutting down.');
+      }
+      calls.set(callId, call);
+      res.writeHead(201, {
+        'content-type': 'application/sdp',
+        'content-length': Buffer.byteLength(answer),
+        location: `${CALLS_PATH}/${callId}`,
+        'cache-control': 'no-store',
+      });
+      res.end(answer);
+    } catch (err) {
+      call?.hangUp('internal error');
+      throw err;
+    } finally {
+      negotiating--;
+    }
+  }
+
+  function hangUpCall(res: ServerResponse, callId: string): void {
+    const call = calls.get(callId);
+    if (!call) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
+    call.hangUp('hung up by the client');
+    sendJson(res, 200, { id: callId, object: 'realtime.call', status: 'ended' });
+  }
+
+  const route = (async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (!config.enabled) return false;
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path !== CALLS_PATH && !path.startsWith(`${CALLS_PATH}/`)) return false;
+    if (opts.authorize && !(await opts.authorize(req))) {
+      sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="earshot"' });
+      return true;
+    }
+    const method = req.method ?? 'GET';
+    if (path === CALLS_PATH) {
+      if (method === 'POST') await createCall(req, res, url);
+      else sendError(res, 405, 'E_INVALID_REQUEST', 'Method not allowed; use POST with an SDP offer.', { allow: 'POST' });
+      return true;
+    }
+    const [callId, action, ...rest] = path.slice(CALLS_PATH.length + 1).split('/');
+    if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(res, callId);
+    else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(res, callId);
+    else sendError(res, 404, 'E_NOT_FOUND', `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`);
+    return true;
+  }) as WebRtcCallsRoute;
+
+  route.activeCalls = () => calls.size;
+  route.getCall = (callId) => calls.get(callId);
+  route.close = async () => {
+    closing = true;
+    const live = [...calls.values()];
+    for (const call of live) call.hangUp('server shutting down');
+    await Promise.all(live.map((call) => call.closed()));
+  };
+  return route;
+}
+
+/** Same shape as OpenAI's call ids (`rtc_` + hex), unguessable since it addresses a live call. */
+function newCallId(): string {
+  return `rtc_${randomBytes(16).toString('hex')}`;
+}
+
+/** The body as UTF-8 text, or null once it exceeds maxBytes (checked while reading, never buffered whole). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+      req.resume(); // discard it; the 413 is answered right away
+      resolve(null);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      resolve(null);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
+}
+
+/** OpenAI-style error body (`error.type/code/message/param`), as the rest of the HTTP API answers. */
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, status, { error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message, param: null } });
+}
