@@ -13,6 +13,11 @@ import { newItemId } from '../protocol/ids.ts';
 import type { MessageItem } from '../protocol/server_items.ts';
 import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
 import { bytesToMs, InputAudioDecoder } from './input_audio.ts';
+import { AgentRuntime, type AgentRuntimeSettings } from '../agent/agent_runtime.ts';
+import type { AgentCatalogue, AgentDefinition } from '../agent/agent.ts';
+import { ItemChain } from '../agent/item_chain.ts';
+import type { AgentServices } from '../agent/services.ts';
+import type { SpeechEngine } from '../engine/engine_session.ts';
 import { SessionState, type SessionType } from './session_state.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
@@ -33,8 +38,21 @@ export interface ConnectionOptions {
   openVadStream: () => VadStreamHandle;
   log: Logger;
   sessionType?: SessionType;
-  /** Called for each committed utterance (the turn runner hooks in here). */
+  /** Called for each committed utterance (besides the agent's turn runner). */
   onUtterance?: (utterance: Utterance) => void;
+  /** The voice agent runtime; without it the connection only detects and commits turns. */
+  agent?: AgentConnectionOptions;
+}
+
+export interface AgentConnectionOptions {
+  engine: SpeechEngine | null;
+  /** Why there is no engine, with the fix (E_MODEL_MISSING: `earshot model pull` / --model DIR). */
+  engineUnavailable?: EarshotError;
+  catalogue: AgentCatalogue;
+  /** ?agent=NAME; the catalogue's default when absent. */
+  agentName?: string | null;
+  settings: AgentRuntimeSettings;
+  services: AgentServices;
 }
 
 /**
@@ -49,12 +67,43 @@ export class RealtimeConnection {
   private decoder: InputAudioDecoder;
   private pendingSamples16k = 0;
   private inputPaused = false;
-  private lastItemId: string | null = null;
+  private readonly items = new ItemChain();
+  private readonly runtime: AgentRuntime | null = null;
+  /** Audio time of the stream so far (16 kHz samples through the segmenter): the barge-in clock. */
+  private clockSamples16k = 0;
+  private unknownAgent: string | null = null;
   private onlyTelephonySoFar: boolean;
   private disposed = false;
 
   constructor(private readonly opts: ConnectionOptions) {
-    this.state = new SessionState(opts.config, opts.sessionType ?? 'realtime');
+    const agentOpts = opts.agent;
+    let agent: AgentDefinition | undefined;
+    if (agentOpts) {
+      const requested = agentOpts.agentName ?? null;
+      agent = requested ? agentOpts.catalogue.get(requested) : agentOpts.catalogue.default;
+      if (!agent) {
+        this.unknownAgent = requested;
+        agent = agentOpts.catalogue.default;
+      }
+    }
+    // ?intent=transcription wins; otherwise a captioning agent makes a transcription session.
+    const sessionType = opts.sessionType === 'transcription' || (requestedAgentIsExplicit(opts) && agent?.sessionType === 'transcription') ? 'transcription' : (opts.sessionType ?? 'realtime');
+    this.state = new SessionState(opts.config, sessionType);
+    if (agentOpts && agent) {
+      this.state.agentName = agent.name;
+      this.runtime = new AgentRuntime({
+        engine: agentOpts.engine,
+        engineUnavailable: agentOpts.engineUnavailable,
+        state: this.state,
+        agent,
+        settings: agentOpts.settings,
+        services: agentOpts.services,
+        items: this.items,
+        emit: (payload) => this.send(payload),
+        emitError: (code, message, clientEventId) => this.sendError(code, message, undefined, clientEventId),
+        log: opts.log,
+      });
+    }
     this.decoder = new InputAudioDecoder(this.state.inputFormat);
     this.onlyTelephonySoFar = this.decoder.sourceRateHz === 8000;
     this.vadStream = opts.openVadStream();
@@ -76,6 +125,14 @@ export class RealtimeConnection {
 
   start(): void {
     this.send({ type: 'session.created', session: this.state.toSessionObject() });
+    if (this.unknownAgent !== null) {
+      this.sendError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${this.opts.agent?.catalogue.list().map((a) => a.name).join(', ')}.`, 'agent');
+    }
+  }
+
+  /** The agent runtime (tests wait on it; null without the agent options). */
+  get agentRuntime(): AgentRuntime | null {
+    return this.runtime;
   }
 
   handleText(text: string): void {
@@ -133,13 +190,17 @@ export class RealtimeConnection {
     this.subscription.unsubscribe();
     this.pipelineInput.complete();
     this.vadStream.close();
+    this.runtime?.dispose().catch((err: unknown) => this.opts.log.warn({ err }, 'agent runtime teardown failed'));
   }
 
   private handleEvent(event: ClientEvent): void {
     switch (event.type) {
       case 'session.update':
       case 'transcription_session.update': {
+        const nextAgent = this.resolveAgentUpdate(event.session as Record<string, unknown>);
         const changed = this.state.apply(event.session);
+        if (nextAgent) this.runtime?.setAgent(nextAgent);
+        else if (changed.promptChanged) this.runtime?.promptChanged();
         if (changed.formatChanged) this.switchFormat();
         if (changed.turnDetectionChanged) {
           this.pipelineInput.next({ type: 'configure', turnDetection: this.state.pipelineTurnDetection() });
@@ -162,9 +223,38 @@ export class RealtimeConnection {
       case 'output_audio_buffer.clear':
         // agents-realtime's WebRTC transport sends this on every interruption; Earshot has no audio output.
         return;
+      case 'conversation.item.create':
+        this.requireRuntime(event.type).createItem(event.item, event.event_id);
+        return;
+      case 'response.create':
+        this.requireRuntime(event.type).createResponse(event.response, event.event_id);
+        return;
+      case 'response.cancel':
+        // Nothing running is not an error: agents-realtime cancels on every interruption.
+        this.runtime?.cancelResponse('client_cancelled');
+        return;
       default:
-        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${event.type} needs the model engine, which this server does not run yet.`);
+        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${event.type} is not supported by Earshot.`);
     }
+  }
+
+  private requireRuntime(what: string): AgentRuntime {
+    if (!this.runtime) throw new EarshotError('E_UNSUPPORTED_FEATURE', `${what} needs the agent runtime, which this server does not run.`);
+    return this.runtime;
+  }
+
+  /** The agent named by session.update's `agent` field (Earshot extension), checked before anything applies. */
+  private resolveAgentUpdate(session: Record<string, unknown>): AgentDefinition | null {
+    const name = session.agent;
+    if (typeof name !== 'string' || !this.opts.agent || name === this.state.agentName) return null;
+    const agent = this.opts.agent.catalogue.get(name);
+    if (!agent) {
+      throw new EarshotError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(name)}; known agents: ${this.opts.agent.catalogue.list().map((a) => a.name).join(', ')}.`, { param: 'session.agent' });
+    }
+    if (agent.sessionType !== this.state.type) {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', `Agent ${name} serves ${agent.sessionType} sessions and this is a ${this.state.type} session; open a new connection with ?agent=${name}.`, { param: 'session.agent' });
+    }
+    return agent;
   }
 
   private appendAudio(bytes: Uint8Array): void {
@@ -205,6 +295,8 @@ export class RealtimeConnection {
     switch (event.type) {
       case 'processed':
         this.pendingSamples16k -= event.samples16k;
+        this.clockSamples16k += event.samples16k;
+        this.runtime?.audioClock(this.clockSamples16k / 16);
         if (this.inputPaused && this.pendingSamples16k / 16 < this.opts.config.server.max_pending_audio_ms / 4) {
           this.inputPaused = false;
           this.opts.transport.resumeInput();
@@ -212,14 +304,15 @@ export class RealtimeConnection {
         return;
       case 'speech_started':
         this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
+        this.runtime?.speechStarted(event.speechStartMs, this.clockSamples16k / 16);
         return;
       case 'speech_stopped':
         this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: event.audioEndMs, item_id: event.itemId });
+        this.runtime?.speechStopped(event.speechEndMs);
         return;
       case 'utterance': {
         const { itemId } = event.utterance;
-        const previous = this.lastItemId;
-        this.lastItemId = itemId;
+        const previous = this.items.append(itemId);
         this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
         const item: MessageItem = {
           id: itemId,
@@ -231,6 +324,7 @@ export class RealtimeConnection {
         };
         this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
         this.opts.onUtterance?.(event.utterance);
+        this.runtime?.enqueueUtterance(event.utterance);
         return;
       }
       case 'cleared':
@@ -258,4 +352,8 @@ export class RealtimeConnection {
     if (this.disposed) return;
     this.opts.transport.send(errorEvent(code, message, { param, clientEventId }));
   }
+}
+
+function requestedAgentIsExplicit(opts: ConnectionOptions): boolean {
+  return typeof opts.agent?.agentName === 'string' && opts.agent.agentName !== '';
 }

@@ -1,7 +1,7 @@
 import type { EarshotConfig } from '../config/schema.ts';
 import { EarshotError } from '../errors.ts';
 import type { TurnDetectionSettings } from '../pipeline/types.ts';
-import type { SessionObject, TurnDetectionConfig, TranscriptionConfig, AudioFormat } from '../protocol/server_session.ts';
+import type { SessionObject, TurnDetectionConfig, TranscriptionConfig, AudioFormat, FunctionToolDefinition, ToolChoice, MaxOutputTokens } from '../protocol/server_session.ts';
 import type { WireSessionConfig, WireTurnDetection } from '../protocol/session_schema.ts';
 import { newSessionId } from '../protocol/ids.ts';
 import { DEFAULT_INPUT_FORMAT, validatePcmRate, type InputAudioFormat } from './input_audio.ts';
@@ -24,6 +24,12 @@ export class SessionState {
   turnDetection: TurnDetectionConfig | null;
   transcription: TranscriptionConfig | null = { model: DEFAULT_TRANSCRIPTION_MODEL };
   wire: Record<string, unknown> = {};
+  /** Client-side function tools (session.update `tools`): returned to the client as function calls. */
+  tools: FunctionToolDefinition[] = [];
+  toolChoice: ToolChoice = 'auto';
+  maxOutputTokens: MaxOutputTokens = 'inf';
+  /** Earshot extension `session.agent`: the agent serving this connection (null = as connected). */
+  agentName: string | null = null;
 
   constructor(
     private readonly config: EarshotConfig,
@@ -64,7 +70,7 @@ export class SessionState {
    * Validates a whole update before changing anything (an update is applied entirely or not at all).
    * Returns what changed for the pipeline.
    */
-  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean } {
+  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean; promptChanged: boolean } {
     if (update.type && update.type !== this.type) {
       throw new EarshotError('E_UNSUPPORTED_FEATURE', `The session type is ${this.type} and cannot change to ${update.type}; open a new connection.`, {
         param: 'session.type',
@@ -82,6 +88,11 @@ export class SessionState {
     const turnDetection = tdWire === undefined ? undefined : this.resolveTurnDetection(tdWire);
     const transcription = input && 'transcription' in input ? input.transcription : undefined;
 
+    const agentField = (update as Record<string, unknown>).agent;
+    if (agentField !== undefined && (typeof agentField !== 'string' || agentField === '')) {
+      throw new EarshotError('E_INVALID_EVENT', 'session.agent must be an agent name (see `earshot agents`)', { param: 'session.agent' });
+    }
+    const tools = update.tools?.filter((t): t is Extract<typeof t, { type: 'function' }> => t.type === 'function');
     const formatChanged = format !== undefined && JSON.stringify(format) !== JSON.stringify(this.inputFormat);
     const turnDetectionChanged = turnDetection !== undefined && JSON.stringify(turnDetection) !== JSON.stringify(this.turnDetection);
     if (format) this.inputFormat = format;
@@ -89,10 +100,27 @@ export class SessionState {
     if (transcription !== undefined) {
       this.transcription = transcription === null ? null : { model: transcription.model ?? DEFAULT_TRANSCRIPTION_MODEL, ...pick(transcription) };
     }
+    const promptChanged =
+      (update.instructions !== undefined && update.instructions !== this.instructions) ||
+      (tools !== undefined && JSON.stringify(tools) !== JSON.stringify(this.tools)) ||
+      (update.tool_choice !== undefined && JSON.stringify(update.tool_choice) !== JSON.stringify(this.toolChoice)) ||
+      (typeof agentField === 'string' && agentField !== this.agentName);
     if (update.instructions !== undefined) this.instructions = update.instructions;
+    if (tools !== undefined) {
+      this.tools = tools.map((t) => ({
+        type: 'function',
+        name: t.name,
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        ...(t.parameters !== undefined ? { parameters: t.parameters } : {}),
+      }));
+    }
+    if (update.tool_choice !== undefined) this.toolChoice = update.tool_choice as ToolChoice;
+    const maxTokens = update.max_output_tokens ?? update.max_response_output_tokens;
+    if (maxTokens !== undefined) this.maxOutputTokens = maxTokens;
+    if (typeof agentField === 'string') this.agentName = agentField;
     if (update.model !== undefined) this.model = update.model;
     this.wire = { ...this.wire, ...update };
-    return { formatChanged, turnDetectionChanged };
+    return { formatChanged, turnDetectionChanged, promptChanged };
   }
 
   private resolveFormat(format: NonNullable<NonNullable<WireSessionConfig['audio']>['input']>['format']): InputAudioFormat {
@@ -149,9 +177,9 @@ export class SessionState {
       output_modalities: ['text'],
       instructions: this.instructions,
       audio: { input },
-      tools: [],
-      tool_choice: 'auto',
-      max_output_tokens: 'inf',
+      tools: this.tools,
+      tool_choice: this.toolChoice,
+      max_output_tokens: this.maxOutputTokens,
       tracing: null,
       prompt: null,
       include: null,

@@ -1,0 +1,69 @@
+// Items a client adds with conversation.item.create (or response.create `input`): user text, assistant
+// text, a function call's output (the answer to a client tool call), a replayed function call.
+import { EarshotError } from '../errors.ts';
+import { newItemId } from '../protocol/ids.ts';
+import type { WireConversationItem } from '../protocol/item_schema.ts';
+import type { ConversationItem, MessageContent } from '../protocol/server_items.ts';
+import type { ServerEventPayload } from '../protocol/server_events.ts';
+import type { ConversationContext } from './conversation_context.ts';
+import type { ItemChain } from './item_chain.ts';
+
+/** Refuses what the model cannot take, before the item is queued. */
+export function validateClientItem(item: WireConversationItem): void {
+  if (item.type !== 'message') return;
+  const param = 'item.content';
+  if (item.role === 'system') {
+    throw new EarshotError('E_UNSUPPORTED_FEATURE', 'System messages are not supported as items; set session.instructions instead.', { param: 'item.role' });
+  }
+  for (const part of item.content) {
+    if (item.role === 'user' && part.type !== 'input_text') {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', `User items carry input_text; ${part.type} is not supported (stream audio with input_audio_buffer.append).`, { param });
+    }
+    if (item.role === 'assistant' && part.type !== 'output_text' && part.type !== 'text') {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', `Assistant items carry output_text; ${part.type} is not supported.`, { param });
+    }
+  }
+}
+
+function textOf(item: Extract<WireConversationItem, { type: 'message' }>): string {
+  return item.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
+export async function applyClientItem(
+  context: ConversationContext,
+  item: WireConversationItem,
+  out: { items: ItemChain; emit(payload: ServerEventPayload): void; silent?: boolean },
+): Promise<void> {
+  const id = item.id ?? newItemId();
+  let serverItem: ConversationItem;
+  switch (item.type) {
+    case 'message': {
+      const text = textOf(item);
+      if (item.role === 'user') await context.appendUserText(text);
+      else await context.appendAssistant(text);
+      const content: MessageContent[] = item.role === 'user' ? [{ type: 'input_text', text }] : [{ type: 'output_text', text }];
+      serverItem = { id, object: 'realtime.item', type: 'message', status: 'completed', role: item.role === 'user' ? 'user' : 'assistant', content };
+      break;
+    }
+    case 'function_call_output':
+      await context.appendToolResponse(item.output);
+      serverItem = { id, object: 'realtime.item', type: 'function_call_output', status: 'completed', call_id: item.call_id, output: item.output };
+      break;
+    case 'function_call': {
+      const callId = item.call_id ?? `call_${id}`;
+      let args: unknown = {};
+      try {
+        args = JSON.parse(item.arguments);
+      } catch {
+        args = item.arguments;
+      }
+      await context.appendAssistant(`<|tool_call|>${JSON.stringify([{ name: item.name, arguments: args }])}<|/tool_call|>`);
+      serverItem = { id, object: 'realtime.item', type: 'function_call', status: 'completed', name: item.name, call_id: callId, arguments: item.arguments };
+      break;
+    }
+  }
+  if (out.silent) return;
+  const previous = out.items.append(id);
+  out.emit({ type: 'conversation.item.added', previous_item_id: previous, item: serverItem });
+  out.emit({ type: 'conversation.item.done', previous_item_id: previous, item: serverItem });
+}

@@ -1,0 +1,138 @@
+// One connection's conversation as the model sees it: the persistent EngineSession plus a text history
+// of everything appended, so that the session can be rebuilt when the system prompt or tools change
+// (session.update after the first turn). Tracks the audio tokens in context for usage reporting.
+import type { AudioHandle, Checkpoint, EngineSession, GenerateOptions, GenerationEvent, SpeechEngine, ToolSpec, TurnRef, UserPart } from '../engine/engine_session.ts';
+
+export type HistoryEntry =
+  | { role: 'user'; text: string | null; audioTokens: number; turn?: TurnRef }
+  | { role: 'assistant'; text: string }
+  | { role: 'tool'; json: string };
+
+export interface SystemPrompt {
+  instructions: string;
+  tools: ToolSpec[];
+}
+
+interface ContextCheckpoint {
+  engine: Checkpoint;
+  historyLength: number;
+  audioTokens: number;
+}
+
+export class ConversationContext {
+  private session: EngineSession | null = null;
+  private systemDirty = false;
+  readonly history: HistoryEntry[] = [];
+  /** Audio tokens currently in the KV context (ASR branches are rewound, so they do not count). */
+  audioTokens = 0;
+
+  constructor(
+    private readonly engine: SpeechEngine,
+    private readonly systemPrompt: () => SystemPrompt,
+    private readonly contextBudgetTokens: number,
+  ) {}
+
+  get length(): number {
+    return this.session?.length ?? 0;
+  }
+
+  /** The next use rebuilds the session with the new system prompt and replays the history as text. */
+  markSystemDirty(): void {
+    if (this.session) this.systemDirty = true;
+  }
+
+  /** The session; created on first use. A pending rebuild waits for `refresh()` (at a job's start). */
+  async ready(): Promise<EngineSession> {
+    if (this.session) return this.session;
+    return this.refresh();
+  }
+
+  /** Applies a pending system-prompt change: called between jobs, never inside a branch. */
+  async refresh(): Promise<EngineSession> {
+    if (this.session && !this.systemDirty) return this.session;
+    const old = this.session;
+    this.session = null;
+    this.systemDirty = false;
+    if (old) await old.dispose();
+    const session = await this.engine.createSession({ contextBudgetTokens: this.contextBudgetTokens });
+    try {
+      const system = this.systemPrompt();
+      await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
+      this.audioTokens = 0;
+      for (const entry of this.history) {
+        if (entry.role === 'user') {
+          // Audio from before the rebuild is replayed as its transcript (design.md decision 6).
+          entry.audioTokens = 0;
+          entry.turn = await session.appendUser([{ type: 'text', text: entry.text ?? '' }]);
+        } else if (entry.role === 'assistant') await session.appendAssistant(entry.text);
+        else await session.appendToolResponse(entry.json);
+      }
+    } catch (err) {
+      await session.dispose();
+      throw err;
+    }
+    this.session = session;
+    return session;
+  }
+
+  async appendUserAudio(audio: AudioHandle, transcript: string | null): Promise<void> {
+    const session = await this.ready();
+    const turn = await session.appendUser([{ type: 'audio', audio }]);
+    if (transcript !== null) session.setTranscript(turn, transcript);
+    this.audioTokens += audio.audioTokens;
+    this.history.push({ role: 'user', text: transcript, audioTokens: audio.audioTokens, turn });
+  }
+
+  /** A user turn of several parts (an ASR branch's audio + task prompt); rewound by its caller. */
+  async appendUserParts(parts: UserPart[]): Promise<void> {
+    const session = await this.ready();
+    await session.appendUser(parts);
+    this.history.push({ role: 'user', text: null, audioTokens: 0 });
+  }
+
+  async appendUserText(text: string): Promise<void> {
+    const session = await this.ready();
+    const turn = await session.appendUser([{ type: 'text', text }]);
+    this.history.push({ role: 'user', text, audioTokens: 0, turn });
+  }
+
+  async appendAssistant(text: string): Promise<void> {
+    const session = await this.ready();
+    await session.appendAssistant(text);
+    this.history.push({ role: 'assistant', text });
+  }
+
+  async appendToolResponse(json: string): Promise<void> {
+    const session = await this.ready();
+    await session.appendToolResponse(json);
+    this.history.push({ role: 'tool', json });
+  }
+
+  /** Generation whose text stays in the session; `recordGenerated` adds it to the history afterwards. */
+  async generate(options: GenerateOptions, signal?: AbortSignal): Promise<AsyncIterable<GenerationEvent>> {
+    const session = await this.ready();
+    return session.generate(options, signal);
+  }
+
+  recordGenerated(text: string): void {
+    this.history.push({ role: 'assistant', text });
+  }
+
+  async checkpoint(): Promise<ContextCheckpoint> {
+    const session = await this.ready();
+    return { engine: session.checkpoint(), historyLength: this.history.length, audioTokens: this.audioTokens };
+  }
+
+  async rewind(cp: ContextCheckpoint): Promise<void> {
+    if (!this.session) return;
+    await this.session.rewind(cp.engine);
+    this.history.length = cp.historyLength;
+    this.audioTokens = cp.audioTokens;
+  }
+
+  async dispose(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (session) await session.dispose();
+  }
+}

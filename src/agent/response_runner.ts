@@ -1,0 +1,216 @@
+// One response: generate, stream the text, run tool calls, feed results back, until the model answers
+// without a call, the step limit, the token budget, or a cancellation. Cancellation keeps exactly the
+// text the client was sent: the session is rewound to before the generation and the said text appended.
+import type { Logger } from '../observability/logger.ts';
+import { newCallId, newItemId } from '../protocol/ids.ts';
+import type { ConversationItem, ResponseStatus, ResponseStatusDetails } from '../protocol/server_items.ts';
+import type { ServerEventPayload } from '../protocol/server_events.ts';
+import type { SamplingOptions } from '../engine/engine_session.ts';
+import type { ConversationContext } from './conversation_context.ts';
+import type { ItemChain } from './item_chain.ts';
+import { assistantMessage, emptyUsage, functionCallItem, functionCallOutputItem, responseObject } from './response_events.ts';
+import type { AgentServices } from './services.ts';
+import type { ServerTool } from './tool.ts';
+import { parseToolCalls, ToolCallTextFilter, type ParsedToolCall } from './tool_call_parser.ts';
+import { outcomeToJson, runToolCall } from './tool_runner.ts';
+
+export type CancelReason = 'turn_detected' | 'client_cancelled';
+
+export interface ResponseEnvironment {
+  context: ConversationContext;
+  emit(payload: ServerEventPayload): void;
+  items: ItemChain;
+  serverTools: ReadonlyMap<string, ServerTool>;
+  clientToolNames: ReadonlySet<string>;
+  maxToolSteps: number;
+  toolTimeoutMs: number;
+  services: AgentServices;
+  sessionId: string;
+  conversationId: string;
+  log: Logger;
+}
+
+export interface ResponseRequest {
+  responseId: string;
+  /** Aborted with a CancelReason as its reason. */
+  signal: AbortSignal;
+  /** Context length before this response's new input (what the KV cache already held). */
+  cachedTokens: number;
+  maxOutputTokens: number;
+  wireMaxOutputTokens: number | 'inf';
+  sampling?: SamplingOptions;
+  metadata?: Record<string, string> | null;
+  outOfBand?: boolean;
+}
+
+export interface ResponseResult {
+  status: ResponseStatus;
+  /** call_ids of client tools the client must answer. */
+  clientCallIds: string[];
+}
+
+export async function runResponse(env: ResponseEnvironment, req: ResponseRequest): Promise<ResponseResult> {
+  const context = env.context;
+  const signal = req.signal;
+  const previousIds = new Map<string, string | null>();
+  const output: ConversationItem[] = [];
+  const usage = emptyUsage();
+  const clientCallIds: string[] = [];
+  let status: ResponseStatus = 'completed';
+  let details: ResponseStatusDetails | null = null;
+  const base = { id: req.responseId, conversationId: env.conversationId, maxOutputTokens: req.wireMaxOutputTokens, metadata: req.metadata, outOfBand: req.outOfBand };
+  env.emit({ type: 'response.created', response: responseObject({ ...base, status: 'in_progress' }) });
+
+  const addItem = (item: ConversationItem) => {
+    const outputIndex = output.length;
+    output.push(item);
+    env.emit({ type: 'response.output_item.added', response_id: req.responseId, output_index: outputIndex, item });
+    if (!req.outOfBand) {
+      const previous = env.items.append(item.id);
+      previousIds.set(item.id, previous);
+      env.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+    }
+    return outputIndex;
+  };
+  const finishItem = (outputIndex: number, item: ConversationItem) => {
+    output[outputIndex] = item;
+    env.emit({ type: 'response.output_item.done', response_id: req.responseId, output_index: outputIndex, item });
+    if (!req.outOfBand) env.emit({ type: 'conversation.item.done', previous_item_id: previousIds.get(item.id) ?? null, item });
+  };
+  const cancel = () => {
+    status = 'cancelled';
+    details = { type: 'cancelled', reason: (signal.reason as CancelReason | undefined) ?? 'client_cancelled' };
+  };
+
+  let budget = req.maxOutputTokens;
+  let cached = req.cachedTokens;
+  try {
+    for (let round = 0; ; round++) {
+      if (signal.aborted) {
+        cancel();
+        break;
+      }
+      const checkpoint = await context.checkpoint();
+      usage.inputTokens += context.length;
+      usage.cachedTokens += Math.min(cached, context.length);
+      usage.audioTokens += context.audioTokens;
+      const stream = await context.generate({ maxNewTokens: budget, ...(req.sampling ? { sampling: req.sampling } : {}) }, signal);
+
+      const filter = new ToolCallTextFilter();
+      let full = '';
+      let said = '';
+      let text: { itemId: string; outputIndex: number } | null = null;
+      let finish: 'stop' | 'length' | 'aborted' = 'aborted';
+      let completionTokens = 0;
+      const say = (delta: string) => {
+        if (delta === '') return;
+        if (!text) {
+          const itemId = newItemId();
+          text = { itemId, outputIndex: addItem(assistantMessage(itemId, null, 'in_progress')) };
+          env.emit({ type: 'response.content_part.added', response_id: req.responseId, item_id: itemId, output_index: text.outputIndex, content_index: 0, part: { type: 'text', text: '' } });
+        }
+        said += delta;
+        env.emit({ type: 'response.output_text.delta', response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0, delta });
+      };
+      const closeText = (itemStatus: 'completed' | 'incomplete') => {
+        if (!text) return;
+        const ref = { response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0 };
+        env.emit({ type: 'response.output_text.done', ...ref, text: said });
+        env.emit({ type: 'response.content_part.done', ...ref, part: { type: 'text', text: said } });
+        finishItem(text.outputIndex, assistantMessage(text.itemId, said, itemStatus));
+      };
+
+      for await (const event of stream) {
+        // Barge-in: not one more delta after the abort, whatever the engine still yields.
+        if (signal.aborted) break;
+        if (event.type === 'delta') {
+          full += event.text;
+          say(filter.push(event.text));
+        } else {
+          finish = event.finishReason;
+          completionTokens = event.usage.completionTokens;
+        }
+      }
+      usage.outputTokens += completionTokens;
+      if (signal.aborted || finish === 'aborted') {
+        // Keep what the user was told and nothing after it (the engine may have run one more step).
+        await context.rewind(checkpoint);
+        if (said !== '') await context.appendAssistant(said);
+        closeText('incomplete');
+        cancel();
+        break;
+      }
+      context.recordGenerated(full);
+      budget -= completionTokens;
+      const parsed = parseToolCalls(full);
+      say(filter.finish(parsed));
+      closeText(finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
+      if (parsed.calls.length === 0) {
+        if (finish === 'length') {
+          status = 'incomplete';
+          details = { type: 'incomplete', reason: 'max_output_tokens' };
+        }
+        break;
+      }
+      cached = context.length;
+      const overLimit = round >= env.maxToolSteps;
+      let pendingClient = false;
+      for (const call of parsed.calls) {
+        const isClient = call.ok && !env.serverTools.has(call.name) && env.clientToolNames.has(call.name);
+        const callId = newCallId();
+        reportCall(env, req, addItem, finishItem, call, callId);
+        if (isClient && !overLimit) {
+          clientCallIds.push(callId);
+          pendingClient = true;
+          continue;
+        }
+        const outcome = overLimit
+          ? { status: 'error' as const, code: 'tool_error' as const, error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.` }
+          : await runToolCall(call, { tools: env.serverTools, defaultTimeoutMs: env.toolTimeoutMs, signal, log: env.log, services: env.services, sessionId: env.sessionId });
+        const json = outcomeToJson(outcome);
+        await context.appendToolResponse(json);
+        const outItemId = newItemId();
+        const outIndex = addItem(functionCallOutputItem(outItemId, callId, json));
+        finishItem(outIndex, functionCallOutputItem(outItemId, callId, json));
+      }
+      if (overLimit) {
+        env.log.info({ responseId: req.responseId, maxToolSteps: env.maxToolSteps }, 'tool step limit reached');
+        break;
+      }
+      if (pendingClient) break;
+      if (budget <= 0) {
+        status = 'incomplete';
+        details = { type: 'incomplete', reason: 'max_output_tokens' };
+        break;
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) cancel();
+    else {
+      env.log.error({ err }, 'response failed');
+      status = 'failed';
+      const code = (err as { code?: string }).code ?? 'E_ENGINE';
+      details = { type: 'failed', error: { type: 'server_error', code, message: err instanceof Error ? err.message : String(err) } };
+    }
+  }
+  env.emit({ type: 'response.done', response: responseObject({ ...base, status, statusDetails: details, output, usage }) });
+  return { status, clientCallIds };
+}
+
+function reportCall(
+  env: ResponseEnvironment,
+  req: ResponseRequest,
+  addItem: (item: ConversationItem) => number,
+  finishItem: (index: number, item: ConversationItem) => void,
+  call: ParsedToolCall,
+  callId: string,
+): void {
+  const itemId = newItemId();
+  const name = call.name ?? 'unknown';
+  const args = call.ok ? JSON.stringify(call.arguments) : call.raw;
+  const outputIndex = addItem(functionCallItem(itemId, callId, name, '', 'in_progress'));
+  const ref = { response_id: req.responseId, item_id: itemId, output_index: outputIndex, call_id: callId };
+  env.emit({ type: 'response.function_call_arguments.delta', ...ref, delta: args });
+  env.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
+  finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
+}
