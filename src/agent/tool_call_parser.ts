@@ -157,7 +157,8 @@ function repairJson(text: string): string | null {
   }
   if (inString) out += '"';
   // A dangling `"key"` or `"key":` or trailing comma cannot be closed into valid JSON: drop it.
-  out = out.replace(/,\s*$/, '').replace(/,?\s*"[^"]*"\s*:?\s*$/, (m) => (stack.at(-1) === '}' ? '' : m));
+  out = out.replace(/,\s*$/, '');
+  if (stack.at(-1) === '}') out = out.replace(/([{,])\s*"[^"]*"\s*:?\s*$/, '$1');
   out = out.replace(/,\s*$/, '');
   return out + stack.reverse().join('');
 }
@@ -178,11 +179,13 @@ export class ToolCallTextFilter {
     const start = findCallStart(this.buffer);
     if (start >= 0) {
       this.callStarted = true;
-      return this.take(start);
+      return this.take(this.buffer.slice(0, start).trimEnd().length);
     }
     // An answer that so far is only whitespace and an opening bracket may be a bare JSON call.
     if (/^\s*[[{]/.test(this.buffer) || /^\s*$/.test(this.buffer)) return '';
-    return this.take(this.buffer.length - heldSuffixLength(this.buffer));
+    // Trailing whitespace waits for what follows: before a call it is dropped, so `text.done` has none.
+    const trimmed = this.buffer.trimEnd();
+    return this.take(trimmed.slice(0, trimmed.length - heldSuffixLength(trimmed)).trimEnd().length);
   }
 
   /** The rest of the text once the answer is complete, given its final parse. */

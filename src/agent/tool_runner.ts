@@ -38,12 +38,12 @@ export async function runToolCall(call: ParsedToolCall, opts: RunToolOptions): P
   try {
     const timeout = new Promise<ToolOutcome>((resolve) => {
       timer = setTimeout(() => {
-        controller.abort(new Error('timeout'));
         resolve({ status: 'error', code: 'timeout', error: `${tool.name} did not answer within ${timeoutMs} ms.` });
+        controller.abort(new Error('timeout'));
       }, timeoutMs);
     });
     const aborted = new Promise<ToolOutcome>((resolve) => {
-      controller.signal.addEventListener('abort', () => resolve({ status: 'error', code: 'aborted', error: 'The tool call was cancelled.' }), { once: true });
+      opts.signal.addEventListener('abort', () => resolve({ status: 'error', code: 'aborted', error: 'The tool call was cancelled.' }), { once: true });
     });
     const run = (async (): Promise<ToolOutcome> => {
       const result = await tool.execute(parsed.data, { signal: controller.signal, log, services: opts.services, sessionId: opts.sessionId });
