@@ -151,7 +151,17 @@ export class WebRtcTestClient {
     }
   }
 
+  /** Hangs up like a browser tab: closes the events channel (an SCTP stream reset the server sees), then the connection. */
   async close(): Promise<void> {
+    if (this.channel.readyState === 'open') {
+      this.channel.close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await this.pc.close();
+  }
+
+  /** Disappears without a word (a crashed tab or a dropped network): nothing more reaches the server. */
+  async vanish(): Promise<void> {
     await this.pc.close();
   }
 }

@@ -1,11 +1,20 @@
-import { OPUS_RTP_CLOCK_HZ, OUTPUT_RATE_HZ, opusPacketDurationTicks, type OpusPacketDecoder } from './opus_packet_decoder.ts';
+import { OPUS_RTP_CLOCK_HZ, OUTPUT_RATE_HZ, opusPacketDurationTicks } from './opus_packet_decoder.ts';
 import { ReorderBuffer, type OrderedPacket, type RtpAudioPacket } from './reorder_buffer.ts';
 
 const TICKS_PER_SAMPLE = OPUS_RTP_CLOCK_HZ / OUTPUT_RATE_HZ;
 const DEFAULT_PACKET_TICKS = (OPUS_RTP_CLOCK_HZ * 20) / 1000;
 
+/** What the input needs from a decoder (OpusPacketDecoder; tests substitute a fake). */
+export interface PacketDecoder {
+  /** 16 kHz samples, or null when the packet cannot be decoded. */
+  decode(payload: Uint8Array): Float32Array | null;
+  /** Exactly `samples16k` samples of concealment. */
+  conceal(samples16k: number): Float32Array;
+  free(): void;
+}
+
 export interface RtpOpusInputOptions {
-  decoder: OpusPacketDecoder;
+  decoder: PacketDecoder;
   /** Packets held for reordering (see ReorderBuffer). */
   depthPackets: number;
   /** Longest wait for a missing packet when nothing else arrives, in ms. */

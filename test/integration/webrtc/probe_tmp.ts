@@ -1,0 +1,15 @@
+import { WebRtcTestClient } from '../../helpers/webrtc_client.ts';
+import { startWebRtcTestServer } from '../../helpers/webrtc_server.ts';
+const server = await startWebRtcTestServer({ config: { log: { level: 'debug' } } });
+const c = await WebRtcTestClient.connect(server.baseUrl);
+const call = server.route.getCall(c.callId)!;
+const pc = (call as any).pc;
+pc.connectionStateChange.subscribe((s: string) => console.log(Date.now() % 100000, 'server conn', s));
+pc.iceConnectionStateChange.subscribe((s: string) => console.log(Date.now() % 100000, 'server ice', s));
+(call as any).channel.stateChanged.subscribe((s: string) => console.log(Date.now() % 100000, 'server dc', s));
+console.log(Date.now() % 100000, 'closing client');
+await c.close();
+console.log(Date.now() % 100000, 'closed client');
+await new Promise((r) => setTimeout(r, 12000));
+console.log('disposed?', server.sessions.get(c.callId)!.disposed);
+await server.close();
