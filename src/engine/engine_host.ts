@@ -151,8 +151,8 @@ export class EngineHost implements SpeechEngine {
   }
 
   async encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
-    // Copy unless the array owns its whole buffer: the buffer is transferred to the worker.
-    const owned = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength && pcm.buffer instanceof ArrayBuffer ? new Float32Array(pcm) : pcm.slice();
+    // A copy is transferred (not cloned again) to the worker; the caller's array stays usable.
+    const owned = pcm.slice();
     return this.transport().request<AudioHandle>({ op: 'encodeAudio', pcm: owned, sampleRateHz });
   }
 
