@@ -1,5 +1,15 @@
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { createAgentCatalogue } from '../agents/index.ts';
+import type { AgentCatalogue } from './agent/agent.ts';
+import type { AgentRuntimeSettings } from './agent/agent_runtime.ts';
+import { createAgentServices } from './agent/create_services.ts';
+import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
+import { createEngineHost } from './engine/engine_host.ts';
+import type { SpeechEngine } from './engine/engine_session.ts';
+import { resolveModelDir } from './engine/model_location.ts';
+import { EarshotError, isEarshotError } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
 import { encodeServerEvent } from './protocol/codec.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
@@ -11,13 +21,68 @@ export interface RunningServer {
   address: AddressInfo;
   url: string;
   server: RealtimeServer;
+  /** The engine serving the agents, or null when the model is missing (see engineUnavailable). */
+  engine: SpeechEngine | null;
+  engineUnavailable?: EarshotError;
   close(): Promise<void>;
 }
 
-/** Composition root of `earshot serve`: one Silero model and VAD batcher shared by every connection. */
-export async function startServer(config: EarshotConfig, log: Logger): Promise<RunningServer> {
+export interface StartServerOptions {
+  /** An engine to use instead of loading the model (tests: a scripted engine; null: no model). */
+  engine?: SpeechEngine | null;
+  services?: AgentServices;
+  catalogue?: AgentCatalogue;
+}
+
+export interface EngineAvailability {
+  engine: SpeechEngine | null;
+  unavailable?: EarshotError;
+}
+
+const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
+
+/** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (design.md 9). */
+export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
+  const modelDir = resolveModelDir({ configDir: config.model.dir });
+  if (!existsSync(modelDir)) {
+    return { engine: null, unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`) };
+  }
+  const host = createEngineHost({ modelDir, contextBudgetTokens: config.agent.context_budget_tokens, log });
+  try {
+    await host.ready;
+    return { engine: host };
+  } catch (err) {
+    await host.close().catch(() => {});
+    const code = isEarshotError(err) ? err.code : 'E_MODEL_INVALID';
+    const message = err instanceof Error ? err.message : String(err);
+    return { engine: null, unavailable: new EarshotError(code, `The model at ${modelDir} could not be loaded (${message}); check it with \`earshot model check\`, or ${MODEL_FIX}.`) };
+  }
+}
+
+export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSettings {
+  const a = config.agent;
+  return {
+    maxToolSteps: a.max_tool_steps,
+    toolTimeoutMs: a.tool_timeout_ms,
+    interruptMinSpeechMs: a.interrupt_min_speech_ms,
+    captionMaxTokens: a.caption_max_tokens,
+    contextBudgetTokens: a.context_budget_tokens,
+    defaultMaxOutputTokens: a.max_output_tokens,
+  };
+}
+
+/** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
+export async function startServer(config: EarshotConfig, log: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
+  const catalogue = options.catalogue ?? createAgentCatalogue(config.agent.default);
   const model = await getSharedSileroModel();
   const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams });
+  const availability: EngineAvailability = options.engine !== undefined
+    ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
+    : await openEngine(config, log);
+  if (availability.unavailable) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
+  const ownsEngine = options.engine === undefined;
+  const services = options.services ?? createAgentServices(config.agent);
+  const settings = agentRuntimeSettings(config);
   const server = new RealtimeServer({
     config: config.server,
     log,
@@ -33,6 +98,14 @@ export async function startServer(config: EarshotConfig, log: Logger): Promise<R
           pauseInput: () => peer.pauseInput(),
           resumeInput: () => peer.resumeInput(),
         },
+        agent: {
+          engine: availability.engine,
+          engineUnavailable: availability.unavailable,
+          catalogue,
+          agentName: info.url.searchParams.get('agent'),
+          settings,
+          services,
+        },
       });
       connection.start();
       return connection;
@@ -41,6 +114,16 @@ export async function startServer(config: EarshotConfig, log: Logger): Promise<R
   const address = await server.listen();
   const url = `${server.scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/v1/realtime`;
   log.info({ url }, 'earshot listening');
-  return { address, url, server, close: () => server.close() };
+  return {
+    address,
+    url,
+    server,
+    engine: availability.engine,
+    engineUnavailable: availability.unavailable,
+    close: async () => {
+      await server.close();
+      if (ownsEngine) await availability.engine?.close();
+      if (!options.services) services.close();
+    },
+  };
 }
-
