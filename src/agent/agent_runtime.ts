@@ -155,7 +155,8 @@ export class AgentRuntime {
     this.disposed = true;
     this.cancelResponse('client_cancelled');
     const context = this.context;
-    if (this.agent.summarizeOnEnd && context && this.turnsTaken > 0 && this.queued <= 1) {
+    // Queued turns still run (captions, context) but answer nobody; then the call is summarised.
+    if (this.agent.summarizeOnEnd && context && this.turnsTaken > 0) {
       await this.whenIdle().catch(() => {});
       await this.summarizeCall(context).catch((err: unknown) => this.opts.log.warn({ err }, 'call summary failed'));
     }
@@ -166,6 +167,7 @@ export class AgentRuntime {
 
   /** Summary of the call from its transcripts, as an out-of-band branch; kept by the call-center store. */
   async summarizeCall(context: ConversationContext): Promise<string> {
+    const transcript = context.history.filter((h) => h.role === 'user' && h.text).map((h) => (h as { text: string }).text);
     const checkpoint = await context.checkpoint();
     try {
       await context.appendUserText(SUMMARY_PROMPT);
@@ -173,7 +175,6 @@ export class AgentRuntime {
       for await (const event of await context.generate({ maxNewTokens: this.agent.generation.maxOutputTokens })) {
         if (event.type === 'delta') summary += event.text;
       }
-      const transcript = context.history.filter((h) => h.role === 'user' && h.text).map((h) => (h as { text: string }).text);
       this.opts.services.callCenter().saveCallSummary(this.opts.state.id, summary.trim(), transcript);
       return summary.trim();
     } finally {
@@ -223,7 +224,7 @@ export class AgentRuntime {
     try {
       if (job.type === 'utterance') await this.runUtterance(job.utterance, job.respond, signal);
       else if (job.type === 'item') await this.runItem(job, signal);
-      else await this.runManualResponse(job.params, signal);
+      else if (!this.disposed) await this.runManualResponse(job.params, signal);
     } catch (err) {
       if (signal.aborted) return;
       this.opts.log.error({ err }, 'turn failed');
@@ -277,7 +278,7 @@ export class AgentRuntime {
       if (signal.aborted || state.type !== 'realtime') return;
       await context.appendUserAudio(audio, transcript);
       this.turnsTaken++;
-      if (respond) await this.respond(context, { cachedTokens: lengthBefore }, signal);
+      if (respond && !this.disposed) await this.respond(context, { cachedTokens: lengthBefore }, signal);
     } finally {
       engine.releaseAudio(audio);
     }

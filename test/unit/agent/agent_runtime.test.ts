@@ -133,3 +133,26 @@ describe('agent runtime: session kinds and a missing model', () => {
     expect(() => h.runtime.createItem({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] })).toThrow(/earshot model pull/);
   });
 });
+
+describe('call summary at the end of a call', () => {
+  it('the call-center agent summarises the call from its transcripts when the connection ends', async () => {
+    const { callCenter } = await import('../../../agents/call_center.ts');
+    const { tempServices } = await import('../tools/tool_harness.ts');
+    const services = tempServices();
+    const engine = new ScriptedEngine({
+      transcribe: (pcm) => (pcm[0] === 0 ? 'my internet is down' : 'my id is C-1003'),
+      answer: (ctx) => (ctx.lastUser?.text.startsWith('Summarize this call') ? 'Caller C-1003 reported an outage.' : 'I see.'),
+    });
+    const h = makeHarness({ engine, agent: callCenter });
+    (h.runtime as unknown as { opts: { services: unknown } }).opts.services = services;
+    h.runtime.enqueueUtterance(utterance(800, 0));
+    h.runtime.enqueueUtterance(utterance(800, 0.5));
+    await h.runtime.whenIdle();
+    await h.runtime.dispose();
+    expect(services.callCenter().getCallSummary(h.state.id)).toMatchObject({
+      summary: 'Caller C-1003 reported an outage.',
+      transcript: ['my internet is down', 'my id is C-1003'],
+    });
+    expect(engine.sessions[0].disposed).toBe(true);
+  });
+});
