@@ -6,9 +6,9 @@ import type { AgentRuntimeSettings } from './agent/agent_runtime.ts';
 import { createAgentServices } from './agent/create_services.ts';
 import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
-import { createEngineHost } from './engine/engine_host.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/model_location.ts';
+import { createConfiguredEngine } from './engine/open_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
 import { encodeServerEvent } from './protocol/codec.ts';
@@ -47,7 +47,7 @@ export async function openEngine(config: EarshotConfig, log: Logger): Promise<En
   if (!existsSync(modelDir)) {
     return { engine: null, unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`) };
   }
-  const host = createEngineHost({ modelDir, contextBudgetTokens: config.agent.context_budget_tokens, log });
+  const host = createConfiguredEngine(config, { modelDir, log });
   try {
     await host.ready;
     return { engine: host };
@@ -66,7 +66,7 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
     toolTimeoutMs: a.tool_timeout_ms,
     interruptMinSpeechMs: a.interrupt_min_speech_ms,
     captionMaxTokens: a.caption_max_tokens,
-    contextBudgetTokens: a.context_budget_tokens,
+    contextBudgetTokens: config.engine.context_budget_tokens,
     defaultMaxOutputTokens: a.max_output_tokens,
   };
 }

@@ -55,6 +55,16 @@ export const modelSchema = z.strictObject({
   dir: z.string().optional().describe('Phi-4-multimodal ONNX model directory; defaults to the cache directory used by `earshot model pull`.'),
 });
 
+export const engineSchema = z.strictObject({
+  context_budget_tokens: z.number().int().min(256).max(131_072).default(4096).describe(
+    'Tokens a session may hold before it is rebuilt (old audio replaced by transcripts). 4096 is where Phi-4 switches LongRoPE factors; KV entries computed under one regime are not recomputed.'),
+  max_pending_requests: positiveInt().default(64).describe('Engine work waiting in the worker; beyond it requests fail at once with E_ENGINE_BUSY instead of queueing without end.'),
+  prefill_chunk_tokens: z.number().int().min(1).max(4096).default(64).describe(
+    'Tokens per prefill run: the text graph returns logits for every position (800 KB per token in float32), so long prompts are fed in chunks.'),
+  intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
+  apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+});
+
 export const agentSchema = z.strictObject({
   default: z.string().min(1).default('assistant').describe('Agent for connections that name none (?agent=NAME or session.agent); see `earshot agents`.'),
   max_tool_steps: z.number().int().min(0).max(16).default(4).describe('Tool-call rounds per response; past it the model is told to answer with what it has.'),
@@ -63,7 +73,6 @@ export const agentSchema = z.strictObject({
     'Speech must last this long, in ms of audio, before it interrupts a response (barge-in), so a cough or "mhm" does not cut an answer off.'),
   caption_max_tokens: positiveInt().default(256).describe('Longest caption (ASR or translation) of one utterance, in tokens; 40 s of speech is about 150 tokens.'),
   max_output_tokens: positiveInt().default(512).describe('Answer length limit in tokens when neither the session nor the agent sets one (phi4mm.md: 256-1000).'),
-  context_budget_tokens: positiveInt().default(4096).describe('Tokens of conversation kept in one engine session before compaction (the LongRoPE switch is at 4096).'),
   data_dir: z.string().optional().describe('Directory of the agents\' SQLite data (itineraries, call center); default $XDG_DATA_HOME/earshot/agents.'),
   remote_services: z.record(z.string(), z.strictObject({ url: z.string().optional(), api_key: z.string().optional() })).default({}).describe(
     'Remote services used by tools, by name (e.g. {"weather": {"url": ..., "api_key": ...}}); a tool whose service is missing fails with a clear message.'),
@@ -75,12 +84,14 @@ export const configSchema = z.strictObject({
   log: logSchema.prefault({}),
   model: modelSchema.prefault({}),
   agent: agentSchema.prefault({}),
+  engine: engineSchema.prefault({}),
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;
 export type VadConfig = z.infer<typeof vadSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
+export type EngineConfig = z.infer<typeof engineSchema>;
 
 export function defaultConfig(): EarshotConfig {
   return configSchema.parse({});

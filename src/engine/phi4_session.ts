@@ -11,7 +11,7 @@ import type {
 import type { EngineLogger } from './engine_logger.ts';
 import { GenerationSession, type TextModel } from './phi4mm/generate.ts';
 import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
-import { SeededRandom, selectToken } from './phi4mm/sampling.ts';
+import { SeededRandom } from './phi4mm/sampling.ts';
 import { StreamingDetokenizer } from './phi4mm/detokenizer.ts';
 import { concatRows, sliceRows } from './phi4mm/tensors.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
@@ -326,7 +326,7 @@ export class Phi4Session implements EngineSession {
         finishReason = 'length';
         break;
       }
-      const tokenId = selectToken(logits, this.gen.maxTokenId, options.sampling, rng);
+      const tokenId = this.gen.pickToken(logits, options.sampling, rng);
       turn.ids.push(tokenId);
       this.pending.push(tokenId);
       if (stopIds.has(tokenId)) {

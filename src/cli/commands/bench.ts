@@ -5,6 +5,7 @@ import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
 import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
 import { numberFlag, reportCliError } from '../cli_config.ts';
+import { registerBenchEngineCommand } from './bench_engine.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -64,6 +65,8 @@ export function registerBenchCommand(program: Command): void {
       const result = await runIngestClients({ url: opts.url, clients: opts.clients, seconds: opts.seconds, speech16k });
       process.stdout.write(JSON.stringify(result));
     });
+
+  registerBenchEngineCommand(bench);
 
   bench
     .command('features')

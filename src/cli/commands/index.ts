@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { registerAgentsCommand } from './agents.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerFeaturesCommand } from './features.ts';
 import { registerModelCheckCommand } from './model_check.ts';
 import { registerModelFixtureCommand } from './model_fixture.ts';
 import { registerModelPullCommand } from './model_pull.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerToolsCommand } from './tools.ts';
+import { registerTranscribeCommand } from './transcribe.ts';
 import { registerVadCommand } from './vad.ts';
 
 // Every CLI command registers itself through one of these functions; the list is explicit so importing a
@@ -22,6 +25,9 @@ export const COMMANDS: RegisterCommand[] = [
   registerServeCommand,
   registerVadCommand,
   registerFeaturesCommand,
+  registerTranscribeCommand,
   registerModelCommands,
+  registerAgentsCommand,
+  registerToolsCommand,
   registerBenchCommand,
 ];

@@ -10,11 +10,13 @@ export function registerServeCommand(program: Command): void {
       .description('Run the Realtime server (WebSocket at /v1/realtime, health at /healthz)')
       .option('--host <address>', 'address to listen on (default 127.0.0.1)')
       .option('--port <port>', 'TCP port (default 8787, 0 = any free port)', numberFlag)
+      .option('--model <dir>', 'Phi-4-multimodal ONNX model directory (default: EARSHOT_MODEL, config model.dir, or the pull cache)')
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
       .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
     const config = loadCliConfig(opts.config, {
+      model: { dir: opts.model },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
     });
     if (!config) return;

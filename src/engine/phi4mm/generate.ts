@@ -96,6 +96,15 @@ export class GenerationSession {
     return this.cache.bytes;
   }
 
+  /**
+   * The next token from the last position's logits: padding columns above maxTokenId and ids without a
+   * token are masked (the logits are modified in place), then greedy or seeded sampling.
+   */
+  pickToken(logits: Float32Array, sampling: SamplingOptions | undefined, rng: SeededRandom): number {
+    for (const [start, end] of this.tokenizer.unusedIdRanges) logits.fill(Number.NEGATIVE_INFINITY, start, end);
+    return selectToken(logits, this.maxTokenId, sampling, rng);
+  }
+
   /** Highest token id that may be generated: padding columns above it are masked. */
   get maxTokenId(): number {
     return Math.min(this.tokenizer.maxRealTokenId, this.model.io.vocabSize - 1);
@@ -233,7 +242,7 @@ export class GenerationSession {
           finishReason = 'aborted';
           break;
         }
-        const tokenId = selectToken(logits, this.maxTokenId, request.sampling, rng);
+        const tokenId = this.pickToken(logits, request.sampling, rng);
         if (stopIds.has(tokenId)) {
           stopTokenId = tokenId;
           this.pending = [tokenId];

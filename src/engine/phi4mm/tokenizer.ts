@@ -26,6 +26,11 @@ export interface Phi4Tokenizer {
   idOf(token: string): number | undefined;
   /** Highest id of a real token; logit columns above it are padding and must be masked. */
   readonly maxRealTokenId: number;
+  /**
+   * [start, end) ranges of ids at or below maxRealTokenId that no token has: they can never be decoded, so
+   * they are masked too. Empty for the real vocabulary (contiguous); the fixture's has one large hole.
+   */
+  readonly unusedIdRanges: readonly (readonly [number, number])[];
 }
 
 const EMPTY = new Uint8Array(0);
@@ -70,6 +75,16 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
   // Fine-tuning placeholders up to the 200064-row embedding may be listed as tokens, but the model
   // never learned them: anything above <|tag|> is padding (phi4mm.md section 5).
   const maxRealTokenId = Math.min(maxId, PHI4MM_LAST_REAL_TOKEN_ID);
+  const usedIds = new Uint8Array(maxRealTokenId + 1);
+  for (const id of Object.values(json.model!.vocab!)) if (id <= maxRealTokenId) usedIds[id] = 1;
+  for (const t of added.values()) if (t.id <= maxRealTokenId) usedIds[t.id] = 1;
+  const unusedIdRanges: [number, number][] = [];
+  for (let id = 0; id <= maxRealTokenId; id++) {
+    if (usedIds[id]) continue;
+    const start = id;
+    while (id <= maxRealTokenId && !usedIds[id]) id++;
+    unusedIdRanges.push([start, id]);
+  }
 
   const utf8 = new TextEncoder();
   const bytesCache = new Map<number, Uint8Array>();
@@ -129,6 +144,7 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
     tokenBytes,
     isSpecial,
     idOf: (token: string) => hf.token_to_id(token),
+    unusedIdRanges,
   };
 }
 

@@ -40,6 +40,8 @@ export async function collect(events: AsyncIterable<GenerationEvent>, onDelta?: 
   let deltas = 0;
   for await (const e of events) {
     if (e.type === 'delta') {
+      // A final delta may only complete a partial UTF-8 character (no token): count token deltas.
+      if (e.tokenIds.length === 0) continue;
       tokenIds.push(...e.tokenIds);
       deltas++;
       onDelta?.(deltas);

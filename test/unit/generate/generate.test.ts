@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChatPrompt } from '../../../src/engine/phi4mm/chat_template.ts';
 import { GenerationSession, type GenerationDelta } from '../../../src/engine/phi4mm/generate.ts';
-import { argmax } from '../../../src/engine/phi4mm/sampling.ts';
+import { SeededRandom } from '../../../src/engine/phi4mm/sampling.ts';
 import { loadTinyFixture, type LoadedFixture } from './fixture_model.ts';
 
 let fx: LoadedFixture;
@@ -93,7 +93,7 @@ describe('generation on the tiny fixture model', () => {
     let logits = (await cached.append(prompt))!;
     const generated: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const t = argmax(logits, cached.maxTokenId);
+      const t = cached.pickToken(logits, undefined, new SeededRandom(0));
       generated.push(t);
       logits = (await cached.append([t]))!;
     }

@@ -1,0 +1,23 @@
+import type { EarshotConfig } from '../config/schema.ts';
+import { createEngineHost, type EngineHost } from './engine_host.ts';
+import type { EngineLogger } from './engine_logger.ts';
+import { resolveModelDir } from './model_location.ts';
+
+/**
+ * The engine as configured: the Phi-4 model directory (flag > EARSHOT_MODEL > config model.dir > cache
+ * default) loaded in a worker thread. Loading is asynchronous; `ready` / `loadError` report the outcome,
+ * so a server starts even without a usable model.
+ */
+export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?: string; log?: EngineLogger } = {}): EngineHost {
+  const modelDir = resolveModelDir({ model: opts.modelDir, configDir: config.model.dir });
+  const e = config.engine;
+  return createEngineHost({
+    modelDir,
+    contextBudgetTokens: e.context_budget_tokens,
+    maxPendingRequests: e.max_pending_requests,
+    prefillChunkTokens: e.prefill_chunk_tokens,
+    ...(e.intra_op_threads > 0 ? { intraOpNumThreads: e.intra_op_threads } : {}),
+    applySpeechAdapter: e.apply_speech_adapter,
+    log: opts.log,
+  });
+}
