@@ -40,6 +40,8 @@ export interface EngineBenchResult {
   ttft_persistent_ms: number;
   ttft_reprefill_ms: number;
   history_tokens: number;
+  /** Prefill speed: the re-prefilled history divided by its time to first token. */
+  prefill_tokens_per_s: number;
   concurrent_sessions: number;
 }
 
@@ -189,6 +191,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     ttft_persistent_ms: round(persistentMs, 1),
     ttft_reprefill_ms: round(reprefillMs, 1),
     history_tokens: historyTokens,
+    prefill_tokens_per_s: round(historyTokens / (reprefillMs / 1000), 1),
     concurrent_sessions: concurrent,
   };
 }
