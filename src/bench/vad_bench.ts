@@ -1,5 +1,6 @@
 import { defaultConfig } from '../config/schema.ts';
 import { turnDetectionFromConfig } from '../pipeline/settings.ts';
+import { toTurnParams } from '../pipeline/segment_utterances.ts';
 import { VAD_WINDOW_SAMPLES } from '../pipeline/types.ts';
 import { getSharedSileroModel } from '../vad/silero_model.ts';
 import { TurnStateMachine } from '../vad/turn_state_machine.ts';
@@ -22,18 +23,7 @@ export interface VadBenchResult {
 export async function benchVad(speech16k: Float32Array, batchSizes = [8, 64, 100]): Promise<VadBenchResult> {
   const model = await getSharedSileroModel();
   const settings = turnDetectionFromConfig(defaultConfig().vad);
-  const machine = new TurnStateMachine({
-    threshold: settings.threshold,
-    offsetThreshold: settings.offsetThreshold,
-    onsetMargin: settings.onsetMargin,
-    windowSamples: VAD_WINDOW_SAMPLES,
-    prefixPaddingSamples: 4800,
-    silenceSamples: 8000,
-    minSpeechWindows: 2,
-    maxUtteranceSamples: 640_000,
-    splitSearchSamples: 160_000,
-    minSplitPauseSamples: 1600,
-  });
+  const machine = new TurnStateMachine(toTurnParams(settings));
   const state = model.createState();
   const windows = Math.floor(speech16k.length / VAD_WINDOW_SAMPLES);
   const times: number[] = [];

@@ -1,5 +1,5 @@
 import { concatMap, from, type OperatorFunction } from 'rxjs';
-import { TurnStateMachine, type TurnEvent } from '../vad/turn_state_machine.ts';
+import { TurnStateMachine, type TurnEvent, type TurnParams } from '../vad/turn_state_machine.ts';
 import { SampleStore } from './sample_store.ts';
 import {
   VAD_WINDOW_SAMPLES,
@@ -20,7 +20,8 @@ export interface SegmentOptions {
   maxUtteranceMs: number;
 }
 
-function toTurnParams(s: TurnDetectionSettings) {
+/** Pipeline settings (ms) as the turn state machine's parameters (samples, windows). */
+export function toTurnParams(s: TurnDetectionSettings): TurnParams {
   return {
     threshold: s.threshold,
     offsetThreshold: s.offsetThreshold,
