@@ -1,0 +1,194 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// Entry point of the browser client: reads the controls (and ?agent= ?mode= ?transport= ?lang= ?to=
+// ?key= from the page URL), connects, feeds server events to the SessionModel and renders them.
+import type { ServerEvent } from '../../src/protocol/server_events.ts';
+import { SessionModel } from '../core/session_model.ts';
+import { DEFAULT_AGENTS, isClientMode, type ClientMode, type ClientTransport, type SessionSetup } from '../core/session_setup.ts';
+import { EXPORT_MIME, exportCaptions, type ExportFormat } from '../core/transcript_export.ts';
+import { connectWebRtc, connectWebSocket, type LiveConnection } from './connections.ts';
+import { byId, SessionView } from './view.ts';
+
+/** Events kept for inspection (tests, the console): the most recent ones only. */
+const MAX_DEBUG_EVENTS = 2000;
+
+const view = new SessionView();
+let model = new SessionModel(() => performance.now());
+let connection: LiveConnection | null = null;
+let connecting = false;
+const debugEvents: ServerEvent[] = [];
+(window as unknown as { earshot: unknown }).earshot = { events: debugEvents, get model() { return model; } };
+
+const transportSelect = byId<HTMLSelectElement>('transport');
+const agentSelect = byId<HTMLSelectElement>('agent');
+const modeSelect = byId<HTMLSelectElement>('mode');
+const languageInput = byId<HTMLInputElement>('language');
+const translateInput = byId<HTMLInputElement>('translate-to');
+const connectButton = byId<HTMLButtonElement>('connect');
+const disconnectButton = byId<HTMLButtonElement>('disconnect');
+const params = new URLSearchParams(location.search);
+
+function applyUrlParams(): void {
+  const transport = params.get('transport');
+  if (transport === 'webrtc' || transport === 'websocket') transportSelect.value = transport;
+  const mode = params.get('mode');
+  if (mode && isClientMode(mode)) modeSelect.value = mode;
+  languageInput.value = params.get('lang') ?? '';
+  if (params.get('to')) translateInput.value = params.get('to')!;
+  syncModeControls();
+}
+
+function syncModeControls(): void {
+  byId('translate-label').hidden = modeSelect.value !== 'translate';
+}
+
+/** The server's agent catalogue when it has one (`GET /v1/agents`), else the built-in list. */
+async function loadAgents(): Promise<void> {
+  let names: string[] = [...DEFAULT_AGENTS];
+  try {
+    const response = await fetch('/v1/agents', { headers: { Accept: 'application/json' } });
+    if (response.ok) names = parseAgentList(await response.json()) ?? names;
+  } catch {
+    // No catalogue endpoint: keep the defaults.
+  }
+  const wanted = params.get('agent');
+  if (wanted && !names.includes(wanted)) names.unshift(wanted);
+  agentSelect.replaceChildren(...names.map((name) => new Option(name, name)));
+  if (wanted) agentSelect.value = wanted;
+}
+
+function parseAgentList(body: unknown): string[] | null {
+  const list = Array.isArray(body) ? body : (body as { agents?: unknown; data?: unknown })?.agents ?? (body as { data?: unknown })?.data;
+  if (!Array.isArray(list)) return null;
+  const names = list
+    .map((a: unknown) => (typeof a === 'string' ? a : ((a as { name?: unknown; id?: unknown })?.name ?? (a as { id?: unknown })?.id)))
+    .filter((n): n is string => typeof n === 'string' && n !== '');
+  return names.length > 0 ? names : null;
+}
+
+function currentSetup(): SessionSetup {
+  return {
+    agent: agentSelect.value,
+    mode: modeSelect.value as ClientMode,
+    language: languageInput.value.trim() || undefined,
+    translateTo: translateInput.value.trim() || undefined,
+    transport: transportSelect.value as ClientTransport,
+  };
+}
+
+function setConnectedControls(live: boolean): void {
+  connectButton.disabled = live || connecting;
+  disconnectButton.disabled = !live && !connecting;
+  for (const control of [transportSelect, agentSelect, modeSelect, languageInput, translateInput]) control.disabled = live || connecting;
+}
+
+function onEvent(event: ServerEvent): void {
+  debugEvents.push(event);
+  if (debugEvents.length > MAX_DEBUG_EVENTS) debugEvents.splice(0, debugEvents.length - MAX_DEBUG_EVENTS);
+  const change = model.apply(event);
+  if (change.speech) view.renderSpeech(model, change.caption);
+  if (change.caption) view.renderCaption(change.caption, model);
+  if (change.entry) view.renderEntry(change.entry);
+  if (change.latency) view.renderLatency(model);
+  if (change.error && model.lastError) view.setError(`${model.lastError.code}: ${model.lastError.message}`);
+}
+
+async function connect(): Promise<void> {
+  if (connection || connecting) return;
+  const setup = currentSetup();
+  if (setup.mode === 'translate' && !setup.translateTo) {
+    view.setError('Choose a language to translate to.');
+    translateInput.focus();
+    return;
+  }
+  model = new SessionModel(() => performance.now());
+  debugEvents.length = 0;
+  view.reset();
+  connecting = true;
+  setConnectedControls(false);
+  view.setStatus('connecting', setup.transport === 'webrtc' ? 'WebRTC' : 'WebSocket');
+  const open = setup.transport === 'webrtc' ? connectWebRtc : connectWebSocket;
+  try {
+    connection = await open({
+      setup,
+      baseUrl: location.href,
+      apiKey: params.get('key') ?? undefined,
+      callbacks: {
+        onEvent,
+        onClose: (reason) => {
+          const wasLive = connection !== null;
+          connection = null;
+          setConnectedControls(false);
+          if (wasLive) view.setStatus(reason === 'disconnected' ? 'closed' : 'error', reason === 'disconnected' ? '' : reason);
+        },
+      },
+    });
+    view.setStatus('connected', connection.transport === 'webrtc' ? 'WebRTC' : 'WebSocket');
+  } catch (err) {
+    connection = null;
+    view.setStatus('error', (err as Error).message);
+  } finally {
+    connecting = false;
+    setConnectedControls(connection !== null);
+    (connection ? disconnectButton : connectButton).focus();
+  }
+}
+
+function disconnect(): void {
+  connection?.close();
+  connection = null;
+  setConnectedControls(false);
+  connectButton.focus();
+}
+
+function download(format: ExportFormat): void {
+  const blob = new Blob([exportCaptions(model.captions.finals(), format)], { type: EXPORT_MIME[format] });
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = `earshot-captions-${new Date().toISOString().replace(/[:.]/g, '-')}.${format}`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+function setLarge(on: boolean): void {
+  document.body.classList.toggle('large', on);
+  byId('large').setAttribute('aria-pressed', String(on));
+  if (on) byId('captions').focus();
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
+}
+
+function wireControls(): void {
+  byId<HTMLFormElement>('controls').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void connect();
+  });
+  disconnectButton.addEventListener('click', disconnect);
+  modeSelect.addEventListener('change', syncModeControls);
+  byId('download-vtt').addEventListener('click', () => download('vtt'));
+  byId('download-srt').addEventListener('click', () => download('srt'));
+  byId('download-json').addEventListener('click', () => download('json'));
+  byId('large').addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && e.key.toLowerCase() === 'c') {
+      e.preventDefault();
+      if (connection || connecting) disconnect();
+      else void connect();
+    } else if (e.key === 'Escape' && document.body.classList.contains('large')) {
+      setLarge(false);
+      byId('large').focus();
+    } else if (!e.altKey && !e.ctrlKey && !e.metaKey && e.key.toLowerCase() === 'l' && !isTyping(e.target)) {
+      setLarge(!document.body.classList.contains('large'));
+    }
+  });
+  window.addEventListener('pagehide', () => connection?.close());
+}
+
+applyUrlParams();
+wireControls();
+setConnectedControls(false);
+void loadAgents();
