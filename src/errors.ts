@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   // voice agent runtime
   E_AGENT_UNKNOWN: 'No agent of that name exists (see `earshot agents`).',
   E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
+  // OpenAI Realtime conformance
+  E_ITEM_NOT_FOUND: 'No conversation item has that id.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
