@@ -47,8 +47,13 @@ export class ConversationLog {
   private readonly userByItem = new Map<string, UserEntry>();
   interruptions = 0;
 
-  /** Applies one event; returns the entry it added or changed, or null. */
-  apply(event: ServerEvent): ConversationEntry | null {
+  /** Applies one event; returns the entries it added or changed (a response.done can end several). */
+  apply(event: ServerEvent): ConversationEntry[] {
+    const changed = this.applyOne(event);
+    return changed === null ? [] : Array.isArray(changed) ? changed : [changed];
+  }
+
+  private applyOne(event: ServerEvent): ConversationEntry | ConversationEntry[] | null {
     switch (event.type) {
       case 'conversation.item.added':
       case 'conversation.item.created':
@@ -136,20 +141,22 @@ export class ConversationLog {
     return null;
   }
 
-  private onResponseDone(responseId: string, status: string, reason: string | undefined): ConversationEntry | null {
+  private onResponseDone(responseId: string, status: string, reason: string | undefined): ConversationEntry[] {
     let partialText = '';
+    const changed: ConversationEntry[] = [];
     for (const entry of this.assistantByItem.values()) {
       if (entry.responseId !== responseId || entry.state !== 'streaming') continue;
       entry.state = status === 'completed' ? 'done' : status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'done';
       partialText += entry.text;
+      changed.push(entry);
     }
     if (status === 'cancelled' && reason === 'turn_detected') {
       this.interruptions++;
       const mark: InterruptionEntry = { kind: 'interruption', responseId, partialText };
       this.entries.push(mark);
-      return mark;
+      changed.push(mark);
     }
-    return null;
+    return changed;
   }
 
   private assistant(itemId: string, responseId: string | null): AssistantEntry {

@@ -9,7 +9,7 @@ import { LatencyMeter, type LatencySample } from './latency_meter.ts';
 
 export interface ModelChange {
   caption: Caption | null;
-  entry: ConversationEntry | null;
+  entries: ConversationEntry[];
   latency: LatencySample | null;
   session: boolean;
   error: boolean;
@@ -35,7 +35,7 @@ export class SessionModel {
 
   apply(event: ServerEvent): ModelChange {
     this.eventCount++;
-    const change: ModelChange = { caption: null, entry: null, latency: null, session: false, error: false, speech: false };
+    const change: ModelChange = { caption: null, entries: [], latency: null, session: false, error: false, speech: false };
     switch (event.type) {
       case 'session.created':
       case 'session.updated':
@@ -68,7 +68,7 @@ export class SessionModel {
         break;
     }
     change.caption = this.captions.apply(event);
-    change.entry = this.conversation.apply(event);
+    change.entries = this.conversation.apply(event);
     change.latency = this.latency.apply(event);
     return change;
   }

@@ -88,7 +88,7 @@ function onEvent(event: ServerEvent): void {
   const change = model.apply(event);
   if (change.speech) view.renderSpeech(model, change.caption);
   if (change.caption) view.renderCaption(change.caption, model);
-  if (change.entry) view.renderEntry(change.entry);
+  for (const entry of change.entries) view.renderEntry(entry);
   if (change.latency) view.renderLatency(model);
   if (change.error && model.lastError) view.setError(`${model.lastError.code}: ${model.lastError.message}`);
 }

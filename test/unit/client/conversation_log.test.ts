@@ -21,7 +21,7 @@ describe('ConversationLog', () => {
     log.apply(textDelta('r1', 'a1', 'It is '));
     expect(log.assistantMessages()[0]).toMatchObject({ text: 'It is ', state: 'streaming' });
     log.apply(textDelta('r1', 'a1', 'noon.'));
-    log.apply(responseDone('r1', 'completed'));
+    expect(log.apply(responseDone('r1', 'completed'))).toEqual([log.assistantMessages()[0]]);
     expect(log.entries.map((e) => e.kind)).toEqual(['user', 'assistant']);
     expect(log.entries[0]).toMatchObject({ text: 'what time is it' });
     expect(log.assistantMessages()[0]).toMatchObject({ text: 'It is noon.', state: 'done', responseId: 'r1' });
@@ -43,7 +43,8 @@ describe('ConversationLog', () => {
   it('marks a barge-in: the answer is cancelled and an interruption entry keeps what was said', () => {
     const log = new ConversationLog();
     log.apply(textDelta('r1', 'a1', 'The train leaves'));
-    log.apply(responseDone('r1', 'cancelled', 'turn_detected'));
+    const changed = log.apply(responseDone('r1', 'cancelled', 'turn_detected'));
+    expect(changed.map((e) => e.kind)).toEqual(['assistant', 'interruption']);
     expect(log.interruptions).toBe(1);
     expect(log.assistantMessages()[0].state).toBe('cancelled');
     expect(log.entries[1]).toEqual({ kind: 'interruption', responseId: 'r1', partialText: 'The train leaves' });
