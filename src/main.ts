@@ -10,26 +10,55 @@ import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/model_location.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
+import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
-import { encodeServerEvent } from './protocol/codec.ts';
+import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
+import { instrumentVadModel } from './observability/session_metrics.ts';
+import type { WireSessionConfig } from './protocol/session_schema.ts';
+import { startRetention } from './store/retention.ts';
+import { TranscriptStore } from './store/transcript_store.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
-import { RealtimeServer } from './transport/ws_server.ts';
+import { SessionState } from './session/session_state.ts';
+import { AdmissionController } from './transport/admission.ts';
+import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
+import { createHardeningRoutes } from './transport/http_routes/index.ts';
+import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
+import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
+import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
 import { getSharedSileroModel } from './vad/silero_model.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 
 export interface RunningServer {
   address: AddressInfo;
   url: string;
+  /** http(s)://host:port, for the HTTP API (/v1/sessions, /metrics, /readyz...). */
+  httpUrl: string;
   server: RealtimeServer;
   /** The engine serving the agents, or null when the model is missing (see engineUnavailable). */
   engine: SpeechEngine | null;
   engineUnavailable?: EarshotError;
+  auth: Authenticator;
+  admission: AdmissionController;
+  metrics: EarshotMetrics;
+  /** The transcript store (':memory:' unless store.path is set). */
+  store: TranscriptStore;
+  sessions: LiveSessions;
+  /** True once the model is loaded and while the server admits sessions (GET /readyz). */
+  isReady(): boolean;
+  /**
+   * Graceful stop (SIGTERM): refuse new sessions, let running responses finish for up to graceMs
+   * (server.shutdown_grace_ms), cancel what is left, close every connection with 1001, flush the store.
+   */
+  shutdown(opts?: { graceMs?: number }): Promise<void>;
+  /** Immediate stop: shutdown with no grace. */
   close(): Promise<void>;
 }
 
 export interface StartServerOptions {
   /** An engine to use instead of loading the model (tests: a scripted engine; null: no model). */
   engine?: SpeechEngine | null;
+  /** Environment for EARSHOT_API_KEYS (default process.env). */
+  env?: NodeJS.ProcessEnv;
   services?: AgentServices;
   catalogue?: AgentCatalogue;
 }
@@ -71,59 +100,166 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
   };
 }
 
+/** What the connection is built from, per socket (one place for the WebSocket and, later, WebRTC). */
+interface ConnectionSetup {
+  intent: string | null;
+  agentName: string | null;
+  identity: AuthIdentity;
+  peerPause(): void;
+  peerResume(): void;
+}
+
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
 export async function startServer(config: EarshotConfig, log: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
+  const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
+  // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
+  assertSafeToServe({ host: config.server.host, authEnabled: auth.enabled, allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback });
+  const metrics = createMetrics();
+  // Programmatic servers (tests, benchmarks) keep nothing unless given a path; `earshot serve` resolves
+  // --store / EARSHOT_STORE / the default data directory into store.path.
+  const store = TranscriptStore.open({
+    path: config.store.path ?? ':memory:',
+    log,
+    onWriteError: (err, sqliteCode) => metrics.storeWriteErrors.inc({ code: sqliteCode === 'UNKNOWN' ? err.code : sqliteCode }),
+  });
+  const dangling = store.closeDanglingSessions();
+  if (dangling > 0) log.warn({ sessions: dangling }, 'sessions cut off by the previous run were marked interrupted');
+  const retention = startRetention(store, { retentionDays: config.store.retention_days, log });
+
   const catalogue = options.catalogue ?? createAgentCatalogue(config.agent.default);
-  const model = await getSharedSileroModel();
+  const model = instrumentVadModel(await getSharedSileroModel(), metrics);
   const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams });
   const availability: EngineAvailability = options.engine !== undefined
     ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
     : await openEngine(config, log);
   if (availability.unavailable) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
+  const engineStats = new EngineStatsPoller(availability.engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
+  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated });
+  const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
+
+  const buildConnection = (setup: ConnectionSetup, hooks: ConnectionHooks): RealtimeConnection => {
+    const preset = setup.identity.ephemeral?.session as WireSessionConfig | null | undefined;
+    const transcription = setup.intent === 'transcription' || preset?.type === 'transcription';
+    let applyingPreset = false;
+    const connection = new RealtimeConnection({
+      config,
+      log,
+      sessionType: transcription ? 'transcription' : 'realtime',
+      openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
+      onUtterance: hooks.onUtterance,
+      transport: {
+        // The preset's session.updated is not sent: session.created already shows the configuration.
+        send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),
+        pauseInput: () => setup.peerPause(),
+        resumeInput: () => setup.peerResume(),
+      },
+      agent: {
+        engine: availability.engine,
+        engineUnavailable: availability.unavailable,
+        catalogue,
+        agentName: setup.agentName,
+        settings,
+        services,
+      },
+    });
+    if (preset && Object.keys(preset).length > 0) {
+      // An ephemeral key minted with a session configuration starts the session configured.
+      applyingPreset = true;
+      try {
+        connection.handleText(JSON.stringify({ type: 'session.update', session: preset }));
+      } finally {
+        applyingPreset = false;
+      }
+    }
+    return connection;
+  };
+
+  const isReady = () => !admission.isDraining && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
+  const routes: HttpRoute[] = [
+    ...createHardeningRoutes({
+      auth,
+      metrics,
+      store,
+      isReady,
+      publicMetrics: config.server.metrics_public,
+      describeSession: (requested) => {
+        const state = new SessionState(config, requested.type === 'transcription' ? 'transcription' : 'realtime');
+        state.apply(requested as WireSessionConfig);
+        return state.toSessionObject();
+      },
+    }),
+  ];
   const server = new RealtimeServer({
     config: config.server,
     log,
+    routes,
+    gateUpgrade: createUpgradeGate(auth, admission, metrics),
+    onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
     openSocket: (peer, info) => {
-      const intent = info.url.searchParams.get('intent');
-      const connection = new RealtimeConnection({
-        config,
-        log,
-        sessionType: intent === 'transcription' ? 'transcription' : 'realtime',
-        openVadStream: () => batcher.openStream(),
-        transport: {
-          send: (event) => peer.sendText(encodeServerEvent(event)),
-          pauseInput: () => peer.pauseInput(),
-          resumeInput: () => peer.resumeInput(),
-        },
-        agent: {
-          engine: availability.engine,
-          engineUnavailable: availability.unavailable,
-          catalogue,
-          agentName: info.url.searchParams.get('agent'),
-          settings,
-          services,
-        },
-      });
-      connection.start();
-      return connection;
+      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const setup: ConnectionSetup = {
+        intent: info.url.searchParams.get('intent'),
+        agentName: info.url.searchParams.get('agent'),
+        identity,
+        peerPause: () => peer.pauseInput(),
+        peerResume: () => peer.resumeInput(),
+      };
+      return sessions.open(peer, identity, (hooks) => buildConnection(setup, hooks));
     },
   });
   const address = await server.listen();
-  const url = `${server.scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/v1/realtime`;
-  log.info({ url }, 'earshot listening');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
+  const httpUrl = `${server.scheme === 'wss' ? 'https' : 'http'}://${host}:${address.port}`;
+  log.info({ url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path }, 'earshot listening');
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = (graceMs: number): Promise<void> => {
+    stopping ??= (async () => {
+      admission.drain();
+      log.info({ graceMs, sessions: sessions.size, responses: sessions.inFlightResponses }, 'draining: no new sessions');
+      await waitUntil(() => sessions.inFlightResponses === 0, graceMs);
+      if (sessions.inFlightResponses > 0) {
+        log.warn({ responses: sessions.inFlightResponses }, 'shutdown deadline: cancelling running responses');
+        sessions.cancelResponses();
+        // A cancelled response ends at its next token; give it a moment to send response.done.
+        if (graceMs > 0) await waitUntil(() => sessions.inFlightResponses === 0, 1000);
+      }
+      sessions.markShutdown();
+      await server.close(1001, 'server shutting down');
+      engineStats.stop();
+      retention.stop();
+      if (ownsEngine) await availability.engine?.close();
+      if (!options.services) services.close();
+      store.close();
+    })();
+    return stopping;
+  };
   return {
     address,
     url,
+    httpUrl,
     server,
     engine: availability.engine,
     engineUnavailable: availability.unavailable,
-    close: async () => {
-      await server.close();
-      if (ownsEngine) await availability.engine?.close();
-      if (!options.services) services.close();
-    },
+    auth,
+    admission,
+    metrics,
+    store,
+    sessions,
+    isReady,
+    shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
+    close: () => shutdown(0),
   };
+}
+
+function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const check = () => (done() || performance.now() >= deadline ? resolve() : setTimeout(check, 20));
+    check();
+  });
 }

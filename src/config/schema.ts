@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hardeningSections } from './hardening_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
 // fields. Each leaf says its unit and why it exists; `earshot config --describe` prints them.
@@ -23,6 +24,10 @@ export const serverSchema = z.strictObject({
   tls_self_signed: z.boolean().default(false).describe(
     'Serve https/wss with a self-signed certificate for localhost (kept under tls_self_signed_dir and reused): the openai package connects only over wss.'),
   tls_self_signed_dir: z.string().optional().describe('Where the self-signed certificate is kept (default $XDG_DATA_HOME/earshot/tls).'),
+  shutdown_grace_ms: z.number().int().min(0).max(600_000).default(10_000).describe(
+    'On SIGTERM: how long in-flight responses may run to completion, in ms, before they are cancelled and connections close with 1001. New sessions are refused from the signal on.'),
+  metrics_public: z.boolean().default(false).describe(
+    'Serve /metrics without an API key (for a scraper on a private network); otherwise it needs a key whenever keys are configured.'),
 });
 
 export const vadSchema = z.strictObject({
@@ -85,6 +90,7 @@ export const configSchema = z.strictObject({
   model: modelSchema.prefault({}),
   agent: agentSchema.prefault({}),
   engine: engineSchema.prefault({}),
+  ...hardeningSections,
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;
@@ -92,6 +98,7 @@ export type VadConfig = z.infer<typeof vadSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
 export type EngineConfig = z.infer<typeof engineSchema>;
+export type { AuthConfig, LimitsConfig, StoreConfig } from './hardening_schema.ts';
 
 export function defaultConfig(): EarshotConfig {
   return configSchema.parse({});

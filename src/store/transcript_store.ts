@@ -177,6 +177,13 @@ export class TranscriptStore {
     });
   }
 
+  /** A tool call's result (server tool or client function_call_output); only a call of that session is updated. */
+  recordToolCallOutput(callId: string, sessionId: string, outputJson: string, endedAtMs?: number): boolean {
+    return this.write('recordToolCallOutput', () => {
+      this.stmt.recordToolCallOutput.run({ call_id: callId, session_id: sessionId, output_json: outputJson, ended_at_ms: endedAtMs ?? this.nowMs() });
+    });
+  }
+
   /**
    * Sessions still open in the file were cut off by a crash or SIGKILL: mark them ended (at their last
    * recorded activity) so listings are truthful. Call once at start-up, before admitting sessions.
@@ -305,6 +312,9 @@ function prepareStatements(db: Database): Record<string, Statement> {
        VALUES (@call_id, @session_id, @response_id, @name, @arguments_json, @output_json, @status, @started_at_ms, @ended_at_ms)
        ON CONFLICT (call_id) DO UPDATE SET output_json = COALESCE(excluded.output_json, output_json), status = excluded.status,
          ended_at_ms = COALESCE(excluded.ended_at_ms, ended_at_ms)`),
+    recordToolCallOutput: db.prepare(
+      `UPDATE tool_calls SET output_json = @output_json, status = 'completed', ended_at_ms = @ended_at_ms
+       WHERE call_id = @call_id AND session_id = @session_id`),
     closeDangling: db.prepare(
       `UPDATE sessions SET end_reason = @end_reason, ended_at_ms = MAX(created_at_ms,
          COALESCE((SELECT MAX(committed_at_ms) FROM utterances u WHERE u.session_id = sessions.id), created_at_ms),

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
+import { upgradeRefusal } from './auth.ts';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls.ts';
 
 /** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
@@ -25,7 +26,17 @@ export interface UpgradeInfo {
   url: URL;
   headers: IncomingMessage['headers'];
   protocols: string[];
+  /** What gateUpgrade decided for this request (e.g. the caller's identity); undefined without a gate. */
+  context?: unknown;
 }
+
+/**
+ * Decision taken before the WebSocket handshake (auth, origin, admission): a refusal is answered as a
+ * plain HTTP response (401/403/429/503) and the socket is never upgraded.
+ */
+export type UpgradeGateResult =
+  | { ok: true; context?: unknown }
+  | { ok: false; status: number; code: string; message: string; headers?: Record<string, string> };
 
 export interface HttpRoute {
   (req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
@@ -36,6 +47,10 @@ export interface RealtimeServerOptions {
   log: Logger;
   openSocket: (peer: SocketPeer, info: UpgradeInfo) => SocketHandler;
   routes?: HttpRoute[];
+  /** Checked on every upgrade to /v1/realtime before the handshake; refusals never reach openSocket. */
+  gateUpgrade?: (req: IncomingMessage, url: URL) => UpgradeGateResult;
+  /** Called when an upgrade is refused by the connection cap (the gate counts its own refusals). */
+  onUpgradeRefused?: (status: number, code: string) => void;
 }
 
 export const REALTIME_PATH = '/v1/realtime';
@@ -103,18 +118,24 @@ export class RealtimeServer {
     return this.sockets.size;
   }
 
-  async close(code = CLOSE_GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+  /**
+   * Closes every WebSocket with `code` (1001 by default), terminates those that have not completed the
+   * closing handshake after `terminateAfterMs`, then stops the HTTP server.
+   */
+  async close(code = CLOSE_GOING_AWAY, reason = 'server shutting down', terminateAfterMs = 2000): Promise<void> {
     clearInterval(this.heartbeat);
     for (const ws of this.sockets) ws.close(code, reason);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const ws of this.sockets) ws.terminate();
         resolve();
-      }, 2000);
+      }, terminateAfterMs);
       const check = () => (this.sockets.size === 0 ? (clearTimeout(timer), resolve()) : setTimeout(check, 20));
       check();
     });
     this.wss.close();
+    // Keep-alive HTTP connections would hold close() open until they time out.
+    this.server?.closeIdleConnections();
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
@@ -135,14 +156,28 @@ export class RealtimeServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node removes its own error listener from upgraded sockets: a peer reset must not crash the process.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== REALTIME_PATH) return rejectUpgrade(socket, 404, 'Not Found');
-    if (this.sockets.size >= this.opts.config.max_connections) return rejectUpgrade(socket, 503, 'Too many connections');
+    if (this.sockets.size >= this.opts.config.max_connections) {
+      this.opts.onUpgradeRefused?.(503, 'E_CAPACITY');
+      return refuse(socket, upgradeRefusal(503, 'E_CAPACITY', `The server is at its limit of ${this.opts.config.max_connections} connections; retry later.`, { 'Retry-After': '5' }));
+    }
+    let context: unknown;
+    if (this.opts.gateUpgrade) {
+      const decision = this.opts.gateUpgrade(req, url);
+      if (!decision.ok) {
+        return refuse(socket, upgradeRefusal(decision.status, decision.code, decision.message, decision.headers));
+      }
+      context = decision.context;
+    }
     const protocols = (req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, { url, headers: req.headers, protocols }));
+    // handleUpgrade calls back synchronously, so nothing can be admitted between the gate and openSocket.
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, { url, headers: req.headers, protocols, context }));
   }
 
   private onSocket(ws: WebSocket, info: UpgradeInfo): void {
@@ -209,6 +244,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Writes a refusal and closes; a peer that never closes its side is cut off after a second. */
+function refuse(socket: Duplex, response: string): void {
+  socket.end(response);
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {

@@ -1,0 +1,73 @@
+import type { SpeechEngine } from '../engine/engine_session.ts';
+import type { Logger } from './logger.ts';
+import type { EarshotMetrics } from './metrics.ts';
+
+/** What EngineHost.totals() reports (the worker's live sessions, KV bytes and queue). */
+export interface EngineTotalsLike {
+  sessions: number;
+  kvBytes: number;
+  pendingRequests: number;
+}
+
+interface WithTotals {
+  totals(): Promise<EngineTotalsLike>;
+}
+
+function hasTotals(engine: unknown): engine is WithTotals {
+  return typeof (engine as Partial<WithTotals> | null)?.totals === 'function';
+}
+
+/**
+ * Polls the engine's totals (one small worker message a second) into the queue-depth and KV-bytes gauges,
+ * and keeps the last answer for admission: a full engine queue refuses new sessions instead of slowing
+ * the admitted ones. Engines without totals() (scripted test engines) are never saturated.
+ */
+export class EngineStatsPoller {
+  private last: EngineTotalsLike | null = null;
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+
+  constructor(
+    private readonly engine: SpeechEngine | null,
+    private readonly metrics: EarshotMetrics,
+    private readonly opts: { maxPendingRequests: number; intervalMs?: number; log?: Logger },
+  ) {}
+
+  start(): this {
+    if (!hasTotals(this.engine)) return this;
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), this.opts.intervalMs ?? 1000);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get totals(): EngineTotalsLike | null {
+    return this.last;
+  }
+
+  /** The engine queue is at its bound (E_ENGINE_BUSY territory). */
+  get saturated(): boolean {
+    return this.last !== null && this.last.pendingRequests >= this.opts.maxPendingRequests;
+  }
+
+  async poll(): Promise<EngineTotalsLike | null> {
+    if (!hasTotals(this.engine) || this.polling) return this.last;
+    this.polling = true;
+    try {
+      const t = await this.engine.totals();
+      this.last = t;
+      this.metrics.engineQueueDepth.set(t.pendingRequests);
+      this.metrics.kvCacheBytes.set(t.kvBytes);
+    } catch (err) {
+      // A restarting worker or a closed engine: keep the last figures, say why at debug level.
+      this.opts.log?.debug({ err: (err as Error).message }, 'engine totals unavailable');
+    } finally {
+      this.polling = false;
+    }
+    return this.last;
+  }
+}
