@@ -75,7 +75,14 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
         call.hangUp('server shutting down');
         return sendError(res, 503, 'E_CAPACITY', 'The server is shutting down.');
       }
-      calls.set(callId, call);
+      try {
+        call.start();
+      } catch (err) {
+        log.error({ err, callId }, 'failed to open a session for a webrtc call');
+        call.hangUp('session could not be created');
+        return sendError(res, 500, 'E_INTERNAL', 'The session could not be created.');
+      }
+      if (!call.isEnded) calls.set(callId, call); // the session may have closed the call while opening
       res.writeHead(201, {
         'content-type': 'application/sdp',
         'content-length': Buffer.byteLength(answer),

@@ -79,9 +79,9 @@ export class WebRtcCall {
   }
 
   /**
-   * Negotiates and returns the answer SDP (with all candidates: the answer is not trickled). Opens the
-   * session only once negotiation succeeded, so a bad offer leaves nothing behind. Throws if werift
-   * rejects the offer; the caller then hangs up.
+   * Negotiates and returns the answer SDP (with all candidates: the answer is not trickled). Opens no
+   * session, so a bad offer leaves nothing behind. Throws if werift rejects the offer; the caller then
+   * hangs up.
    */
   async answer(offerSdp: string): Promise<string> {
     const { config, log } = this.opts;
@@ -106,11 +106,18 @@ export class WebRtcCall {
     if (!sdp) throw new Error('werift produced no local description');
     if (this.ended) throw new Error('call ended during negotiation');
     this.timings.answerMs = performance.now() - this.startedAt;
-    this.session = this.opts.openSession(this.peer, this.opts.info);
-    this.connectTimer = setTimeout(() => this.hangUp('connect timeout: the events channel did not open'), config.connect_timeout_ms);
-    this.connectTimer.unref();
     log.debug({ callId: this.id, answerMs: Math.round(this.timings.answerMs) }, 'webrtc call answered');
     return sdp;
+  }
+
+  /**
+   * Opens the session (its first events queue until the channel opens) and starts the connect timeout.
+   * Called after answer() and before the answer is sent, so no channel message can precede the session.
+   */
+  start(): void {
+    this.session = this.opts.openSession(this.peer, this.opts.info);
+    this.connectTimer = setTimeout(() => this.hangUp('connect timeout: the events channel did not open'), this.opts.config.connect_timeout_ms);
+    this.connectTimer.unref();
   }
 
   /** Ends the call: disposes the session, frees the decoder, closes the peer connection. Idempotent. */
