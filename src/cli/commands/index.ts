@@ -6,6 +6,7 @@ import { registerModelCheckCommand } from './model_check.ts';
 import { registerModelFixtureCommand } from './model_fixture.ts';
 import { registerModelPullCommand } from './model_pull.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerStreamCommand } from './stream.ts';
 import { registerToolsCommand } from './tools.ts';
 import { registerTranscribeCommand } from './transcribe.ts';
 import { registerVadCommand } from './vad.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerVadCommand,
   registerFeaturesCommand,
   registerTranscribeCommand,
+  (program) => registerStreamCommand(program),
   registerModelCommands,
   registerAgentsCommand,
   registerToolsCommand,
