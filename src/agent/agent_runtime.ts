@@ -3,14 +3,15 @@
 // queued behind turns (style.md 4). Per utterance: encode the audio once, caption it as a rewound
 // branch, then in a realtime session append the user's audio turn and answer it.
 import { Subject, type Subscription } from 'rxjs';
-import type { SpeechEngine } from '../engine/engine_session.ts';
+import type { AudioHandle, SpeechEngine, UserPart } from '../engine/engine_session.ts';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { runTurns } from '../pipeline/run_turns.ts';
 import type { Utterance } from '../pipeline/types.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
-import { newConversationId, newResponseId } from '../protocol/ids.ts';
+import { newConversationId, newItemId, newResponseId } from '../protocol/ids.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
+import type { MessageItem } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { SessionState } from '../session/session_state.ts';
 import type { AgentDefinition } from './agent.ts';
@@ -21,6 +22,7 @@ import { applyClientItem, validateClientItem } from './client_items.ts';
 import type { ItemChain } from './item_chain.ts';
 import { SUMMARY_PROMPT } from './prompts.ts';
 import { runResponse, type CancelReason, type ResponseEnvironment } from './response_runner.ts';
+import { checkResponseParams, referencedItem } from './response_params.ts';
 import type { AgentServices } from './services.ts';
 import { toToolSpec, type ServerTool } from './tool.ts';
 
@@ -47,10 +49,20 @@ export interface AgentRuntimeOptions {
   log: Logger;
 }
 
+/** Decoded audio of one input_audio part of a conversation.item.create message. */
+export interface ItemAudioClip {
+  contentIndex: number;
+  samples16k: Float32Array;
+  /** Telephony (G.711) input, kept at 8 kHz for the model's 8 kHz path. */
+  samples8k?: Float32Array;
+}
+
 type Job =
   | { type: 'utterance'; utterance: Utterance; respond: boolean }
-  | { type: 'item'; item: WireConversationItem; itemId: string; clientEventId?: string }
-  | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string };
+  | { type: 'item'; item: WireConversationItem; itemId: string; clientEventId?: string; audio?: ItemAudioClip[] }
+  | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }
+  | { type: 'delete'; itemId: string; clientEventId?: string }
+  | { type: 'retrieve'; itemId: string; clientEventId?: string };
 
 export class AgentRuntime {
   private readonly jobs = new Subject<Job>();
@@ -58,7 +70,7 @@ export class AgentRuntime {
   private context: ConversationContext | null = null;
   private active: { id: string; controller: AbortController } | null = null;
   private readonly bargeIn: BargeInDetector;
-  private readonly conversationId = newConversationId();
+  readonly conversationId = newConversationId();
   private queued = 0;
   private drained: (() => void) | null = null;
   private agent: AgentDefinition;
@@ -75,6 +87,15 @@ export class AgentRuntime {
       },
       error: (err: unknown) => opts.log.error({ err }, 'turn runner stopped'),
     });
+  }
+
+  /** Tokens in this connection's model context, and its budget (for rate_limits.updated). */
+  get contextTokens(): number {
+    return this.context?.length ?? 0;
+  }
+
+  get contextBudgetTokens(): number {
+    return this.opts.settings.contextBudgetTokens;
   }
 
   get agentName(): string {
@@ -98,11 +119,26 @@ export class AgentRuntime {
     this.enqueue({ type: 'utterance', utterance, respond });
   }
 
-  /** conversation.item.create; the item is checked now, applied in turn order. Returns its id. */
-  createItem(item: WireConversationItem, clientEventId?: string): void {
+  /** conversation.item.create; the item is checked now, applied in turn order. */
+  createItem(item: WireConversationItem, clientEventId?: string, audio?: ItemAudioClip[]): void {
     this.requireEngine('conversation.item.create');
-    validateClientItem(item);
-    this.enqueue({ type: 'item', item, itemId: item.id ?? '', clientEventId });
+    validateClientItem(item, { allowAudio: true });
+    if (item.id !== undefined && this.opts.items.has(item.id)) {
+      throw new EarshotError('E_INVALID_EVENT', `An item with id ${JSON.stringify(item.id)} already exists.`, { param: 'item.id' });
+    }
+    this.enqueue({ type: 'item', item, itemId: item.id ?? newItemId(), clientEventId, ...(audio && audio.length > 0 ? { audio } : {}) });
+  }
+
+  /** conversation.item.retrieve: answered at once for a known item, else after the queued turns (which may create it). */
+  retrieveItem(itemId: string, clientEventId?: string): void {
+    const item = this.opts.items.get(itemId);
+    if (item) this.opts.emit({ type: 'conversation.item.retrieved', item });
+    else this.enqueue({ type: 'retrieve', itemId, clientEventId });
+  }
+
+  /** conversation.item.delete: in turn order, since it changes the model's context. */
+  deleteItem(itemId: string, clientEventId?: string): void {
+    this.enqueue({ type: 'delete', itemId, clientEventId });
   }
 
   createResponse(params: WireResponseCreateParams | undefined, clientEventId?: string): void {
@@ -110,9 +146,11 @@ export class AgentRuntime {
       throw new EarshotError('E_UNSUPPORTED_FEATURE', 'This is a transcription session: it emits transcripts and never responses.');
     }
     this.requireEngine('response.create');
-    const modalities = params?.output_modalities ?? params?.modalities;
-    if (modalities?.includes('audio')) {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot produces text only; set output_modalities to ["text"].', { param: 'response.output_modalities' });
+    checkResponseParams(params);
+    for (const [i, item] of (params?.input ?? []).entries()) {
+      if (item.type === 'item_reference') {
+        if (!this.opts.items.get(item.id)) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(item.id)} in the conversation.`, { param: `response.input[${i}].id` });
+      } else validateClientItem(item);
     }
     this.enqueue({ type: 'response', params, clientEventId });
   }
@@ -223,7 +261,8 @@ export class AgentRuntime {
   private async run(job: Job, signal: AbortSignal): Promise<void> {
     try {
       if (job.type === 'utterance') await this.runUtterance(job.utterance, job.respond, signal);
-      else if (job.type === 'item') await this.runItem(job, signal);
+      else if (job.type === 'item') await (job.audio ? this.runAudioItem(job, job.audio, signal) : this.runItem(job, signal));
+      else if (job.type === 'retrieve' || job.type === 'delete') this.runItemEdit(job);
       else if (!this.disposed) await this.runManualResponse(job.params, signal);
     } catch (err) {
       if (signal.aborted) return;
@@ -287,26 +326,108 @@ export class AgentRuntime {
   private async runItem(job: Extract<Job, { type: 'item' }>, _signal: AbortSignal): Promise<void> {
     const context = this.getContext(this.requireEngine('conversation.item.create'));
     await context.refresh();
-    await applyClientItem(context, job.item, { items: this.opts.items, emit: this.opts.emit });
+    await applyClientItem(context, { ...job.item, id: job.itemId }, { items: this.opts.items, emit: this.opts.emit });
     this.turnsTaken++;
   }
 
-  private async runManualResponse(params: WireResponseCreateParams | undefined, signal: AbortSignal): Promise<void> {
-    const context = this.getContext(this.requireEngine('response.create'));
-    await context.refresh();
-    const outOfBand = params?.conversation === 'none';
-    const checkpoint = outOfBand ? await context.checkpoint() : null;
-    const lengthBefore = context.length;
+  /** A user message with audio: reported, captioned like committed speech, then appended as one user turn. */
+  private async runAudioItem(job: Extract<Job, { type: 'item' }>, clips: ItemAudioClip[], signal: AbortSignal): Promise<void> {
+    const engine = this.requireEngine('conversation.item.create');
+    const wire = job.item as Extract<WireConversationItem, { type: 'message' }>;
+    const item: MessageItem = {
+      id: job.itemId,
+      object: 'realtime.item',
+      type: 'message',
+      status: 'completed',
+      role: 'user',
+      content: wire.content.map((p) =>
+        p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' },
+      ),
+    };
+    const previous = this.opts.items.append(item.id, item);
+    this.opts.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+    const handles = new Map<number, AudioHandle>();
     try {
-      for (const item of params?.input ?? []) {
-        if (item.type === 'item_reference') continue; // referenced items are already in context
-        validateClientItem(item);
-        await applyClientItem(context, item, { items: this.opts.items, emit: this.opts.emit, silent: true });
+      for (const clip of clips) handles.set(clip.contentIndex, clip.samples8k ? await engine.encodeAudio(clip.samples8k, 8000) : await engine.encodeAudio(clip.samples16k, 16000));
+      const context = this.getContext(engine);
+      await context.refresh();
+      const first = clips[0];
+      let transcript: string | null = null;
+      if (this.opts.state.transcription) {
+        transcript = await runCaption({ context, audio: handles.get(first.contentIndex)!, itemId: item.id, contentIndex: first.contentIndex, settings: this.opts.state.transcription, maxTokens: this.opts.settings.captionMaxTokens, signal, emit: this.opts.emit });
       }
-      await this.respond(context, { cachedTokens: lengthBefore, params, outOfBand }, signal);
+      if (signal.aborted || this.opts.state.type !== 'realtime') return;
+      const parts: UserPart[] = wire.content.flatMap((p, i): UserPart[] => {
+        const audio = handles.get(i);
+        if (audio) return [{ type: 'audio', audio }];
+        const text = 'text' in p && typeof p.text === 'string' ? p.text : p.type === 'input_audio' ? (p.transcript ?? '') : '';
+        return text === '' ? [] : [{ type: 'text', text }];
+      });
+      await context.appendUserMixed(parts, transcript, [item.id]);
+      this.turnsTaken++;
+    } finally {
+      for (const handle of handles.values()) engine.releaseAudio(handle);
+    }
+  }
+
+  private runItemEdit(job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>): void {
+    const item = this.opts.items.get(job.itemId);
+    if (!item) {
+      this.opts.emitError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`, job.clientEventId);
+      return;
+    }
+    if (job.type === 'retrieve') {
+      this.opts.emit({ type: 'conversation.item.retrieved', item });
+      return;
+    }
+    this.opts.items.remove(job.itemId);
+    this.context?.forgetItem(job.itemId);
+    this.opts.emit({ type: 'conversation.item.deleted', item_id: job.itemId });
+  }
+
+  /**
+   * response.create. `input` gives the response its own context (OpenAI: "a new context for this
+   * Response instead of the default conversation"): a separate engine session with the system prompt and
+   * those items; in-band, what it produced is then appended to the conversation. `instructions` / `tools`
+   * are a system turn for this response only: removed afterwards, the response's output kept.
+   */
+  private async runManualResponse(params: WireResponseCreateParams | undefined, signal: AbortSignal): Promise<void> {
+    const engine = this.requireEngine('response.create');
+    const main = this.getContext(engine);
+    await main.refresh();
+    const outOfBand = params?.conversation === 'none';
+    const own = params?.input !== undefined ? new ConversationContext(engine, () => this.systemPrompt(), this.opts.settings.contextBudgetTokens) : null;
+    const context = own ?? main;
+    const checkpoint = outOfBand && !own ? await context.checkpoint() : null;
+    try {
+      for (const input of params?.input ?? []) {
+        const item = input.type === 'item_reference' ? referencedItem(this.opts.items.get(input.id)) : input;
+        if (item) await applyClientItem(context, item, { items: this.opts.items, emit: this.opts.emit, silent: true });
+      }
+      const historyBefore = context.history.length;
+      const lengthBefore = context.length;
+      const transient = params?.instructions !== undefined || params?.tools !== undefined ? await context.appendTransientSystem(this.responseSystem(params)) : null;
+      try {
+        await this.respond(context, { cachedTokens: lengthBefore, params, outOfBand }, signal);
+      } finally {
+        if (transient && !checkpoint) await context.keepAfterTransient(transient);
+      }
+      if (own && !outOfBand) {
+        for (const entry of context.history.slice(historyBefore)) {
+          if (entry.role === 'assistant') await main.appendAssistant(entry.text, entry.itemIds);
+          else if (entry.role === 'tool') await main.appendToolResponse(entry.json, entry.itemIds);
+        }
+      }
     } finally {
       if (checkpoint) await context.rewind(checkpoint);
+      await own?.dispose();
     }
+  }
+
+  /** The per-response system turn: the response's instructions and its function tools. */
+  private responseSystem(params: WireResponseCreateParams): SystemPrompt {
+    const tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
+    return { instructions: params.instructions ?? '', tools: params.tool_choice === 'none' ? [] : tools };
   }
 
   private async respond(
@@ -323,12 +444,14 @@ export class AgentRuntime {
     const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
     const maxOutputTokens = wireMax === 'inf' ? this.agent.generation.maxOutputTokens || settings.defaultMaxOutputTokens : wireMax;
     const gen = this.agent.generation;
+    const toolChoice = opts.params?.tool_choice ?? state.toolChoice;
+    const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
     const env: ResponseEnvironment = {
       context,
       emit: this.opts.emit,
       items: this.opts.items,
-      serverTools: state.toolChoice === 'none' ? new Map() : this.serverTools(),
-      clientToolNames: new Set(state.toolChoice === 'none' ? [] : state.tools.map((t) => t.name)),
+      serverTools: toolChoice === 'none' ? new Map() : this.serverTools(),
+      clientToolNames: new Set(toolChoice === 'none' ? [] : clientTools),
       maxToolSteps: settings.maxToolSteps,
       toolTimeoutMs: settings.toolTimeoutMs,
       services: this.opts.services,

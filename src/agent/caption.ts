@@ -10,6 +10,8 @@ export interface CaptionRequest {
   context: ConversationContext;
   audio: AudioHandle;
   itemId: string;
+  /** The input_audio part of the item being captioned (0 for committed speech). */
+  contentIndex?: number;
   settings: TranscriptionConfig | null;
   maxTokens: number;
   signal: AbortSignal;
@@ -41,7 +43,7 @@ export async function runCaption(req: CaptionRequest): Promise<string | null> {
         // Leading whitespace of the first token is not part of the caption.
         const delta = text === '' ? event.text.trimStart() : event.text;
         text += delta;
-        if (delta !== '') req.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: req.itemId, content_index: 0, delta });
+        if (delta !== '') req.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: req.itemId, content_index: req.contentIndex ?? 0, delta });
       } else {
         completionTokens = event.usage.completionTokens;
         if (event.finishReason === 'aborted') aborted = true;
@@ -52,7 +54,7 @@ export async function runCaption(req: CaptionRequest): Promise<string | null> {
     req.emit({
       type: 'conversation.item.input_audio_transcription.completed',
       item_id: req.itemId,
-      content_index: 0,
+      content_index: req.contentIndex ?? 0,
       transcript,
       usage: {
         type: 'tokens',

@@ -8,16 +8,29 @@ import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
 
-/** Refuses what the model cannot take, before the item is queued. */
-export function validateClientItem(item: WireConversationItem): void {
+/**
+ * Refuses what the model cannot take, before the item is queued. `input_audio` parts carrying audio are
+ * only accepted where the caller decodes them (conversation.item.create); a part with only a transcript
+ * (agents-realtime replaying history) counts as that text.
+ */
+export function validateClientItem(item: WireConversationItem, opts: { allowAudio?: boolean } = {}): void {
   if (item.type !== 'message') return;
   const param = 'item.content';
   if (item.role === 'system') {
     throw new EarshotError('E_UNSUPPORTED_FEATURE', 'System messages are not supported as items; set session.instructions instead.', { param: 'item.role' });
   }
   for (const part of item.content) {
-    if (item.role === 'user' && part.type !== 'input_text') {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', `User items carry input_text; ${part.type} is not supported (stream audio with input_audio_buffer.append).`, { param });
+    if (item.role === 'user' && part.type !== 'input_text' && part.type !== 'input_audio') {
+      throw new EarshotError('E_UNSUPPORTED_FEATURE', `User items carry input_text or input_audio; ${part.type} is not supported.`, { param });
+    }
+    if (part.type === 'input_audio') {
+      const hasAudio = typeof part.audio === 'string' && part.audio !== '';
+      if (hasAudio && !opts.allowAudio) {
+        throw new EarshotError('E_UNSUPPORTED_FEATURE', 'input_audio with audio is accepted in conversation.item.create only; add the item first, then reference it.', { param });
+      }
+      if (!hasAudio && typeof part.transcript !== 'string') {
+        throw new EarshotError('E_INVALID_EVENT', "An input_audio part needs 'audio' (base64 in the session's input format) or a 'transcript'.", { param });
+      }
     }
     if (item.role === 'assistant' && part.type !== 'output_text' && part.type !== 'text') {
       throw new EarshotError('E_UNSUPPORTED_FEATURE', `Assistant items carry output_text; ${part.type} is not supported.`, { param });
@@ -26,7 +39,9 @@ export function validateClientItem(item: WireConversationItem): void {
 }
 
 function textOf(item: Extract<WireConversationItem, { type: 'message' }>): string {
-  return item.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+  return item.content
+    .map((p) => ('text' in p && typeof p.text === 'string' ? p.text : p.type === 'input_audio' && typeof p.transcript === 'string' ? p.transcript : ''))
+    .join('');
 }
 
 export async function applyClientItem(
@@ -39,14 +54,17 @@ export async function applyClientItem(
   switch (item.type) {
     case 'message': {
       const text = textOf(item);
-      if (item.role === 'user') await context.appendUserText(text);
-      else await context.appendAssistant(text);
-      const content: MessageContent[] = item.role === 'user' ? [{ type: 'input_text', text }] : [{ type: 'output_text', text }];
+      if (item.role === 'user') await context.appendUserText(text, [id]);
+      else await context.appendAssistant(text, [id]);
+      const content: MessageContent[] =
+        item.role === 'user'
+          ? item.content.map((p) => (p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' }))
+          : [{ type: 'output_text', text }];
       serverItem = { id, object: 'realtime.item', type: 'message', status: 'completed', role: item.role === 'user' ? 'user' : 'assistant', content };
       break;
     }
     case 'function_call_output':
-      await context.appendToolResponse(item.output);
+      await context.appendToolResponse(item.output, [id]);
       serverItem = { id, object: 'realtime.item', type: 'function_call_output', status: 'completed', call_id: item.call_id, output: item.output };
       break;
     case 'function_call': {
@@ -57,13 +75,13 @@ export async function applyClientItem(
       } catch {
         args = item.arguments;
       }
-      await context.appendAssistant(`<|tool_call|>${JSON.stringify([{ name: item.name, arguments: args }])}<|/tool_call|>`);
+      await context.appendAssistant(`<|tool_call|>${JSON.stringify([{ name: item.name, arguments: args }])}<|/tool_call|>`, [id]);
       serverItem = { id, object: 'realtime.item', type: 'function_call', status: 'completed', name: item.name, call_id: callId, arguments: item.arguments };
       break;
     }
   }
   if (out.silent) return;
-  const previous = out.items.append(id);
+  const previous = out.items.append(id, serverItem);
   out.emit({ type: 'conversation.item.added', previous_item_id: previous, item: serverItem });
   out.emit({ type: 'conversation.item.done', previous_item_id: previous, item: serverItem });
 }

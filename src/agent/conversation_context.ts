@@ -3,10 +3,14 @@
 // (session.update after the first turn). Tracks the audio tokens in context for usage reporting.
 import type { AudioHandle, Checkpoint, EngineSession, GenerateOptions, GenerationEvent, SpeechEngine, ToolSpec, TurnRef, UserPart } from '../engine/engine_session.ts';
 
-export type HistoryEntry =
+/** `itemIds`: the conversation items this turn holds (conversation.item.delete removes them). */
+export type HistoryEntry = { itemIds: string[] } & (
   | { role: 'user'; text: string | null; audioTokens: number; turn?: TurnRef }
   | { role: 'assistant'; text: string }
-  | { role: 'tool'; json: string };
+  | { role: 'tool'; json: string }
+  /** A per-response system turn (response.create instructions/tools), removed when the response ends. */
+  | { role: 'system'; system: SystemPrompt }
+);
 
 export interface SystemPrompt {
   instructions: string;
@@ -65,7 +69,8 @@ export class ConversationContext {
           entry.audioTokens = 0;
           entry.turn = await session.appendUser([{ type: 'text', text: entry.text ?? '' }]);
         } else if (entry.role === 'assistant') await session.appendAssistant(entry.text);
-        else await session.appendToolResponse(entry.json);
+        else if (entry.role === 'tool') await session.appendToolResponse(entry.json);
+        else await session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) });
       }
     } catch (err) {
       await session.dispose();
@@ -75,37 +80,84 @@ export class ConversationContext {
     return session;
   }
 
-  async appendUserAudio(audio: AudioHandle, transcript: string | null): Promise<void> {
+  async appendUserAudio(audio: AudioHandle, transcript: string | null, itemIds: string[] = []): Promise<void> {
+    await this.appendUserMixed([{ type: 'audio', audio }], transcript, itemIds);
+  }
+
+  /** A user turn of text and audio parts (a conversation.item.create message with input_audio). */
+  async appendUserMixed(parts: UserPart[], transcript: string | null, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
-    const turn = await session.appendUser([{ type: 'audio', audio }]);
+    const turn = await session.appendUser(parts);
     if (transcript !== null) session.setTranscript(turn, transcript);
-    this.audioTokens += audio.audioTokens;
-    this.history.push({ role: 'user', text: transcript, audioTokens: audio.audioTokens, turn });
+    const audioTokens = parts.reduce((n, p) => n + (p.type === 'audio' ? p.audio.audioTokens : 0), 0);
+    this.audioTokens += audioTokens;
+    this.history.push({ role: 'user', text: transcript, audioTokens, turn, itemIds });
   }
 
   /** A user turn of several parts (an ASR branch's audio + task prompt); rewound by its caller. */
   async appendUserParts(parts: UserPart[]): Promise<void> {
     const session = await this.ready();
     await session.appendUser(parts);
-    this.history.push({ role: 'user', text: null, audioTokens: 0 });
+    this.history.push({ role: 'user', text: null, audioTokens: 0, itemIds: [] });
   }
 
-  async appendUserText(text: string): Promise<void> {
+  async appendUserText(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     const turn = await session.appendUser([{ type: 'text', text }]);
-    this.history.push({ role: 'user', text, audioTokens: 0, turn });
+    this.history.push({ role: 'user', text, audioTokens: 0, turn, itemIds });
   }
 
-  async appendAssistant(text: string): Promise<void> {
+  async appendAssistant(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     await session.appendAssistant(text);
-    this.history.push({ role: 'assistant', text });
+    this.history.push({ role: 'assistant', text, itemIds });
   }
 
-  async appendToolResponse(json: string): Promise<void> {
+  async appendToolResponse(json: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     await session.appendToolResponse(json);
-    this.history.push({ role: 'tool', json });
+    this.history.push({ role: 'tool', json, itemIds });
+  }
+
+  /**
+   * A system turn for one response (response.create `instructions` / `tools`): the caller rewinds to the
+   * returned checkpoint afterwards and keeps what followed with `keepAfterTransient`.
+   */
+  async appendTransientSystem(system: SystemPrompt): Promise<ContextCheckpoint> {
+    const cp = await this.checkpoint();
+    const session = await this.ready();
+    await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
+    this.history.push({ role: 'system', system, itemIds: [] });
+    return cp;
+  }
+
+  /** Removes the transient system turn taken at `cp`, re-appending (as text) every turn after it. */
+  async keepAfterTransient(cp: ContextCheckpoint): Promise<void> {
+    const after = this.history.slice(cp.historyLength + 1);
+    await this.rewind(cp);
+    for (const entry of after) {
+      if (entry.role === 'user') await this.appendUserText(entry.text ?? '', entry.itemIds);
+      else if (entry.role === 'assistant') await this.appendAssistant(entry.text, entry.itemIds);
+      else if (entry.role === 'tool') await this.appendToolResponse(entry.json, entry.itemIds);
+    }
+  }
+
+  /**
+   * conversation.item.delete: drops the item from the turns that hold it (a turn left with no item goes)
+   * and rebuilds the session at the next refresh (earlier audio is then replayed as its transcript).
+   */
+  forgetItem(itemId: string): boolean {
+    let found = false;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const entry = this.history[i];
+      const at = entry.itemIds.indexOf(itemId);
+      if (at < 0) continue;
+      found = true;
+      entry.itemIds.splice(at, 1);
+      if (entry.itemIds.length === 0) this.history.splice(i, 1);
+    }
+    if (found && this.session) this.systemDirty = true;
+    return found;
   }
 
   /** Generation whose text stays in the session; `recordGenerated` adds it to the history afterwards. */
@@ -114,8 +166,10 @@ export class ConversationContext {
     return session.generate(options, signal);
   }
 
-  recordGenerated(text: string): void {
-    this.history.push({ role: 'assistant', text });
+  recordGenerated(text: string): HistoryEntry {
+    const entry: HistoryEntry = { role: 'assistant', text, itemIds: [] };
+    this.history.push(entry);
+    return entry;
   }
 
   async checkpoint(): Promise<ContextCheckpoint> {

@@ -66,7 +66,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
     output.push(item);
     env.emit({ type: 'response.output_item.added', response_id: req.responseId, output_index: outputIndex, item });
     if (!req.outOfBand) {
-      const previous = env.items.append(item.id);
+      const previous = env.items.append(item.id, item);
       previousIds.set(item.id, previous);
       env.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
     }
@@ -74,6 +74,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
   };
   const finishItem = (outputIndex: number, item: ConversationItem) => {
     output[outputIndex] = item;
+    if (!req.outOfBand) env.items.put(item);
     env.emit({ type: 'response.output_item.done', response_id: req.responseId, output_index: outputIndex, item });
     if (!req.outOfBand) env.emit({ type: 'conversation.item.done', previous_item_id: previousIds.get(item.id) ?? null, item });
   };
@@ -135,15 +136,16 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       if (signal.aborted || finish === 'aborted') {
         // Keep what the user was told and nothing after it (the engine may have run one more step).
         await context.rewind(checkpoint);
-        if (said !== '') await context.appendAssistant(said);
+        if (said !== '') await context.appendAssistant(said, text ? [(text as { itemId: string }).itemId] : []);
         closeText('incomplete');
         cancel();
         break;
       }
-      context.recordGenerated(full);
+      const generated = context.recordGenerated(full);
       budget -= completionTokens;
       const parsed = parseToolCalls(full);
       say(filter.finish(parsed));
+      if (text) generated.itemIds.push((text as { itemId: string }).itemId);
       closeText(finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
       if (parsed.calls.length === 0) {
         if (finish === 'length') {
@@ -158,7 +160,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       for (const call of parsed.calls) {
         const isClient = call.ok && !env.serverTools.has(call.name) && env.clientToolNames.has(call.name);
         const callId = newCallId();
-        reportCall(env, req, addItem, finishItem, call, callId);
+        generated.itemIds.push(reportCall(env, req, addItem, finishItem, call, callId));
         if (isClient && !overLimit) {
           clientCallIds.push(callId);
           pendingClient = true;
@@ -168,8 +170,8 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
           ? { status: 'error' as const, code: 'tool_error' as const, error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.` }
           : await runToolCall(call, { tools: env.serverTools, defaultTimeoutMs: env.toolTimeoutMs, signal, log: env.log, services: env.services, sessionId: env.sessionId });
         const json = outcomeToJson(outcome);
-        await context.appendToolResponse(json);
         const outItemId = newItemId();
+        await context.appendToolResponse(json, [outItemId]);
         const outIndex = addItem(functionCallOutputItem(outItemId, callId, json));
         finishItem(outIndex, functionCallOutputItem(outItemId, callId, json));
       }
@@ -204,7 +206,7 @@ function reportCall(
   finishItem: (index: number, item: ConversationItem) => void,
   call: ParsedToolCall,
   callId: string,
-): void {
+): string {
   const itemId = newItemId();
   const name = call.name ?? 'unknown';
   const args = call.ok ? JSON.stringify(call.arguments) : call.raw;
@@ -213,4 +215,5 @@ function reportCall(
   env.emit({ type: 'response.function_call_arguments.delta', ...ref, delta: args });
   env.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
   finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
+  return itemId;
 }

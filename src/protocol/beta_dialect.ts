@@ -8,6 +8,7 @@
 import type { ServerEvent } from './server_events.ts';
 import type { ConversationItem, MessageContent, RealtimeResponseObject } from './server_items.ts';
 import type { AudioFormat, SessionAudioInput, SessionObject } from './server_session.ts';
+import type { WireAudioFormat, WireBetaAudioFormat, WireSessionConfig } from './session_schema.ts';
 
 export type BetaServerEvent = { type: string; event_id: string; [field: string]: unknown };
 
@@ -108,4 +109,60 @@ export function toBetaServerEvent(event: ServerEvent): BetaServerEvent | null {
     default:
       return event as BetaServerEvent;
   }
+}
+
+/** Beta string format -> GA format object ('pcm16' is 24 kHz PCM16 in the beta API). */
+export function fromBetaAudioFormat(format: WireBetaAudioFormat): WireAudioFormat {
+  if (format === 'g711_ulaw') return { type: 'audio/pcmu' };
+  if (format === 'g711_alaw') return { type: 'audio/pcma' };
+  return { type: 'audio/pcm', rate: 24_000 };
+}
+
+/** Beta (flat) session fields that have a GA home under `audio`, `output_modalities` or `max_output_tokens`. */
+export const BETA_FLAT_SESSION_FIELDS = [
+  'modalities',
+  'input_audio_format',
+  'output_audio_format',
+  'turn_detection',
+  'input_audio_transcription',
+  'input_audio_noise_reduction',
+  'max_response_output_tokens',
+  'voice',
+] as const;
+
+/**
+ * A beta `session.update` / `transcription_session.update` session rewritten in the GA shape, so the
+ * session layer validates and applies one shape. Fields the client set in both spellings keep the GA one.
+ */
+export function fromBetaSessionConfig(session: WireSessionConfig): WireSessionConfig {
+  const {
+    modalities,
+    input_audio_format,
+    output_audio_format,
+    turn_detection,
+    input_audio_transcription,
+    input_audio_noise_reduction,
+    max_response_output_tokens,
+    voice,
+    ...rest
+  } = session;
+  const input: Record<string, unknown> = {};
+  if (input_audio_format !== undefined) input.format = fromBetaAudioFormat(input_audio_format);
+  if (turn_detection !== undefined) input.turn_detection = turn_detection;
+  if (input_audio_transcription !== undefined) input.transcription = input_audio_transcription;
+  if (input_audio_noise_reduction !== undefined) input.noise_reduction = input_audio_noise_reduction;
+  const output: Record<string, unknown> = {};
+  if (output_audio_format !== undefined) output.format = fromBetaAudioFormat(output_audio_format);
+  if (voice !== undefined) output.voice = voice;
+  const audio = {
+    ...rest.audio,
+    ...(Object.keys(input).length > 0 || rest.audio?.input ? { input: { ...input, ...rest.audio?.input } } : {}),
+    ...(Object.keys(output).length > 0 || rest.audio?.output ? { output: { ...output, ...rest.audio?.output } } : {}),
+  };
+  return {
+    ...rest,
+    ...(Object.keys(audio).length > 0 ? { audio: audio as WireSessionConfig['audio'] } : {}),
+    ...(modalities !== undefined && rest.output_modalities === undefined ? { output_modalities: modalities } : {}),
+    ...(max_response_output_tokens !== undefined && rest.max_output_tokens === undefined ? { max_output_tokens: max_response_output_tokens } : {}),
+  };
 }

@@ -2,6 +2,9 @@ import { decodeALaw, decodeMuLaw } from '../audio/g711.ts';
 import { pcm16BytesToFloat32 } from '../audio/pcm.ts';
 import { StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../audio/resample.ts';
 import { EarshotError } from '../errors.ts';
+import type { ItemAudioClip } from '../agent/agent_runtime.ts';
+import { decodeBase64Audio } from '../protocol/base64.ts';
+import type { WireConversationItem } from '../protocol/item_schema.ts';
 
 /** The session's input audio format, as resolved from session.update. */
 export type InputAudioFormat =
@@ -71,4 +74,35 @@ export class InputAudioDecoder {
 export function bytesToMs(format: InputAudioFormat, byteLength: number): number {
   const bytesPerSample = format.type === 'audio/pcm' ? 2 : 1;
   return (byteLength / bytesPerSample / formatRateHz(format)) * 1000;
+}
+
+/**
+ * The audio of a conversation.item.create message's input_audio parts (base64 in the session's input
+ * format), decoded to 16 kHz (and kept at 8 kHz for G.711). Throws E_INVALID_BASE64 / E_ODD_PCM_BYTES
+ * with the part's param.
+ */
+export function decodeItemAudio(item: WireConversationItem, format: InputAudioFormat): ItemAudioClip[] {
+  if (item.type !== 'message') return [];
+  const clips: ItemAudioClip[] = [];
+  item.content.forEach((part, contentIndex) => {
+    if (part.type !== 'input_audio' || typeof part.audio !== 'string' || part.audio === '') return;
+    const param = `item.content[${contentIndex}].audio`;
+    const decoded = decodeBase64Audio(part.audio);
+    if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message, { param });
+    const decoder = new InputAudioDecoder(format);
+    let source: Float32Array;
+    try {
+      source = decoder.decode(decoded.bytes);
+    } catch (err) {
+      if (err instanceof EarshotError) throw new EarshotError(err.code, err.message, { param });
+      throw err;
+    }
+    const { samples16k } = decoder.push(source);
+    const tail = decoder.flush();
+    const all = new Float32Array(samples16k.length + tail.length);
+    all.set(samples16k);
+    all.set(tail, samples16k.length);
+    clips.push({ contentIndex, samples16k: all, ...(decoder.sourceRateHz === G711_RATE_HZ ? { samples8k: source } : {}) });
+  });
+  return clips;
 }

@@ -11,8 +11,10 @@ import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
 import { newItemId } from '../protocol/ids.ts';
 import type { MessageItem } from '../protocol/server_items.ts';
-import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
-import { bytesToMs, InputAudioDecoder } from './input_audio.ts';
+import { errorEvent, serverEvent, type ServerEvent, type ServerEventPayload } from '../protocol/server_events.ts';
+import { fromBetaSessionConfig, toBetaServerEvent } from '../protocol/beta_dialect.ts';
+import { bytesToMs, decodeItemAudio, InputAudioDecoder } from './input_audio.ts';
+import { checkSessionSupport, type Dialect } from './session_support.ts';
 import { AgentRuntime, type AgentRuntimeSettings } from '../agent/agent_runtime.ts';
 import type { AgentCatalogue, AgentDefinition } from '../agent/agent.ts';
 import { ItemChain } from '../agent/item_chain.ts';
@@ -42,6 +44,13 @@ export interface ConnectionOptions {
   onUtterance?: (utterance: Utterance) => void;
   /** The voice agent runtime; without it the connection only detects and commits turns. */
   agent?: AgentConnectionOptions;
+  /**
+   * 'beta' when the client asked for the beta API (subprotocol `openai-beta.realtime-v1` or header
+   * `OpenAI-Beta: realtime=v1`, see dialectOf): flat session fields in, beta event names out.
+   */
+  dialect?: Dialect;
+  /** `?model=`: echoed in the session object (Earshot serves its one model whatever the name). */
+  model?: string | null;
 }
 
 export interface AgentConnectionOptions {
@@ -72,6 +81,8 @@ export class RealtimeConnection {
   /** Audio time of the stream so far (16 kHz samples through the segmenter): the barge-in clock. */
   private clockSamples16k = 0;
   private unknownAgent: string | null = null;
+  /** User audio items whose transcript is pending (their `conversation.item.done` waits for it). */
+  private readonly awaitingTranscript = new Map<string, string | null>();
   private onlyTelephonySoFar: boolean;
   private disposed = false;
 
@@ -89,6 +100,7 @@ export class RealtimeConnection {
     // ?intent=transcription wins; otherwise a captioning agent makes a transcription session.
     const sessionType = opts.sessionType === 'transcription' || (requestedAgentIsExplicit(opts) && agent?.sessionType === 'transcription') ? 'transcription' : (opts.sessionType ?? 'realtime');
     this.state = new SessionState(opts.config, sessionType);
+    if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
       this.state.agentName = agent.name;
       this.runtime = new AgentRuntime({
@@ -128,6 +140,11 @@ export class RealtimeConnection {
     if (this.unknownAgent !== null) {
       this.sendError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${this.opts.agent?.catalogue.list().map((a) => a.name).join(', ')}.`, 'agent');
     }
+  }
+
+  /** Tokens in the model context of this connection (for rate_limits.updated: more exact than usage totals). */
+  get contextTokens(): number {
+    return this.runtime?.contextTokens ?? 0;
   }
 
   /** The agent runtime (tests wait on it; null without the agent options). */
@@ -197,8 +214,14 @@ export class RealtimeConnection {
     switch (event.type) {
       case 'session.update':
       case 'transcription_session.update': {
-        const nextAgent = this.resolveAgentUpdate(event.session as Record<string, unknown>);
-        const changed = this.state.apply(event.session);
+        if (event.type === 'transcription_session.update' && this.state.type !== 'transcription') {
+          throw new EarshotError('E_UNSUPPORTED_FEATURE', 'transcription_session.update configures a transcription session; this is a realtime session (connect with ?intent=transcription).', { param: 'type' });
+        }
+        const raw = event.session;
+        const update = this.dialect === 'beta' ? fromBetaSessionConfig(raw) : raw;
+        checkSessionSupport(update, { dialect: this.dialect, rawFields: Object.keys(raw) });
+        const nextAgent = this.resolveAgentUpdate(update as Record<string, unknown>);
+        const changed = this.state.apply(update);
         if (nextAgent) this.runtime?.setAgent(nextAgent);
         else if (changed.promptChanged) this.runtime?.promptChanged();
         if (changed.formatChanged) this.switchFormat();
@@ -223,8 +246,23 @@ export class RealtimeConnection {
       case 'output_audio_buffer.clear':
         // agents-realtime's WebRTC transport sends this on every interruption; Earshot has no audio output.
         return;
-      case 'conversation.item.create':
-        this.requireRuntime(event.type).createItem(event.item, event.event_id);
+      case 'conversation.item.create': {
+        const runtime = this.requireRuntime(event.type);
+        const previous = event.previous_item_id;
+        if (previous != null && previous !== this.items.last && !(previous === 'root' && this.items.size === 0)) {
+          throw new EarshotError('E_UNSUPPORTED_FEATURE', "Earshot appends items at the end of the conversation (the model's context only grows): omit previous_item_id or give the last item's id.", { param: 'previous_item_id' });
+        }
+        runtime.createItem(event.item, event.event_id, decodeItemAudio(event.item, this.state.inputFormat));
+        return;
+      }
+      case 'conversation.item.retrieve':
+        this.requireRuntime(event.type).retrieveItem(event.item_id, event.event_id);
+        return;
+      case 'conversation.item.delete':
+        this.requireRuntime(event.type).deleteItem(event.item_id, event.event_id);
+        return;
+      case 'conversation.item.truncate':
+        this.truncate(event.item_id, event.content_index, event.audio_end_ms);
         return;
       case 'response.create':
         this.requireRuntime(event.type).createResponse(event.response, event.event_id);
@@ -233,9 +271,27 @@ export class RealtimeConnection {
         // Nothing running is not an error: agents-realtime cancels on every interruption.
         this.runtime?.cancelResponse('client_cancelled');
         return;
-      default:
-        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${event.type} is not supported by Earshot.`);
+      default: {
+        const unhandled: never = event;
+        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${(unhandled as { type: string }).type} is not supported by Earshot.`);
+      }
     }
+  }
+
+  /**
+   * Truncation cuts an assistant's audio at what was played. Earshot's assistant items are text with no
+   * audio, so there is nothing to cut: a valid request is confirmed and the text kept (what the user saw).
+   */
+  private truncate(itemId: string, contentIndex: number, audioEndMs: number): void {
+    const item = this.items.get(itemId);
+    if (!item) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(itemId.slice(0, 64))} in the conversation.`, { param: 'item_id' });
+    if (item.type !== 'message' || item.role !== 'assistant') {
+      throw new EarshotError('E_INVALID_EVENT', 'Only assistant message items can be truncated.', { param: 'item_id' });
+    }
+    if (contentIndex >= Math.max(1, item.content.length)) {
+      throw new EarshotError('E_INVALID_EVENT', `Item ${itemId} has no content part ${contentIndex}.`, { param: 'content_index' });
+    }
+    this.send({ type: 'conversation.item.truncated', item_id: itemId, content_index: contentIndex, audio_end_ms: Math.floor(audioEndMs) });
   }
 
   private requireRuntime(what: string): AgentRuntime {
@@ -312,8 +368,6 @@ export class RealtimeConnection {
         return;
       case 'utterance': {
         const { itemId } = event.utterance;
-        const previous = this.items.append(itemId);
-        this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
         const item: MessageItem = {
           id: itemId,
           object: 'realtime.item',
@@ -322,6 +376,8 @@ export class RealtimeConnection {
           role: 'user',
           content: [{ type: 'input_audio', transcript: null }],
         };
+        const previous = this.items.append(itemId, item);
+        this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
         this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
         this.opts.onUtterance?.(event.utterance);
         this.runtime?.enqueueUtterance(event.utterance);
@@ -343,14 +399,49 @@ export class RealtimeConnection {
     this.sendError(code, 'The audio pipeline failed for this connection; reconnect to continue.');
   }
 
-  private send(payload: Parameters<typeof serverEvent>[0]): void {
+  private get dialect(): Dialect {
+    return this.opts.dialect ?? 'ga';
+  }
+
+  private send(payload: ServerEventPayload): void {
     if (this.disposed) return;
-    this.opts.transport.send(serverEvent(payload));
+    this.emit(serverEvent(payload));
+    this.trackUserItem(payload);
   }
 
   private sendError(code: ErrorCode, message: string, param?: string, clientEventId?: string): void {
     if (this.disposed) return;
-    this.opts.transport.send(errorEvent(code, message, { param, clientEventId }));
+    this.emit(errorEvent(code, message, { param, clientEventId }));
+  }
+
+  private emit(event: ServerEvent): void {
+    if (this.dialect === 'beta') {
+      const beta = toBetaServerEvent(event);
+      if (beta) this.opts.transport.send(beta as unknown as ServerEvent);
+    } else this.opts.transport.send(event);
+  }
+
+  /**
+   * A user item with audio is `done` once its transcript is known (transcription completed or failed),
+   * at once when the session does not transcribe. The item store gets the transcript first, so a
+   * conversation.item.retrieve sent on `.completed` (agents-realtime does) sees it.
+   */
+  private trackUserItem(payload: ServerEventPayload): void {
+    if (payload.type === 'conversation.item.added') {
+      const { item } = payload;
+      if (item.type !== 'message' || item.role !== 'user') return;
+      const audioIndex = item.content.findIndex((p) => p.type === 'input_audio' && p.transcript === null);
+      if (audioIndex < 0) return;
+      if (this.state.transcription && this.runtime) this.awaitingTranscript.set(item.id, payload.previous_item_id);
+      else this.send({ type: 'conversation.item.done', previous_item_id: payload.previous_item_id, item });
+      return;
+    }
+    if (payload.type !== 'conversation.item.input_audio_transcription.completed' && payload.type !== 'conversation.item.input_audio_transcription.failed') return;
+    if (!this.awaitingTranscript.has(payload.item_id)) return;
+    const previous = this.awaitingTranscript.get(payload.item_id) ?? null;
+    this.awaitingTranscript.delete(payload.item_id);
+    const item = payload.type === 'conversation.item.input_audio_transcription.completed' ? this.items.setTranscript(payload.item_id, payload.content_index, payload.transcript) : this.items.get(payload.item_id);
+    if (item) this.send({ type: 'conversation.item.done', previous_item_id: previous, item });
   }
 }
 

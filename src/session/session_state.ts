@@ -55,8 +55,8 @@ export class SessionState {
     const threshold = td.type === 'server_vad' ? td.threshold : vad.threshold;
     return {
       threshold,
-      offsetThreshold: Math.max(threshold, vad.offset_threshold),
-      onsetMargin: vad.onset_margin,
+      refineMarginDb: vad.refine_margin_db,
+      refineSearchMs: vad.refine_search_ms,
       prefixPaddingMs: td.type === 'server_vad' ? td.prefix_padding_ms : vad.prefix_padding_ms,
       silenceDurationMs: td.type === 'server_vad' ? td.silence_duration_ms : SEMANTIC_SILENCE_MS[td.eagerness],
       minSpeechMs: vad.min_speech_ms,
