@@ -32,10 +32,10 @@ export const serverSchema = z.strictObject({
 
 export const vadSchema = z.strictObject({
   threshold: z.number().min(0).max(1).default(0.5).describe('Silero speech probability at or above which a 32 ms window counts as speech.'),
-  offset_threshold: z.number().min(0).max(1).default(0.85).describe(
-    'The reported speech offset (speech_stopped, captions) is the end of the last window at or above this probability. In noise Silero decays over ~300 ms after speech ends, so the plain threshold reports offsets late. Audio ranges are unaffected.'),
-  onset_margin: z.number().min(0).max(1).default(0.1).describe(
-    'Onset refinement: the onset moves back (at most prefix_padding_ms) over windows whose probability is this much above the background median. Fricative onsets score low in Silero but clearly above noise; 1 disables it.'),
+  refine_margin_db: z.number().min(1).max(40).default(9).describe(
+    'Exact onsets and offsets are placed where 10 ms frames rise this many dB above the local noise floor, near where Silero decided: its 32 ms windows move boundaries by up to ~100 ms with the window grid alone.'),
+  refine_search_ms: z.number().int().min(0).max(1000).default(480).describe(
+    'How far from Silero\'s window edge the exact onset or offset may lie, in ms (0 disables refinement). Silero lags ~300 ms behind the end of speech in noise.'),
   prefix_padding_ms: z.number().int().min(0).max(5000).default(300).describe(
     'Audio kept before the detected speech onset, in ms, so the first phoneme is not clipped.'),
   silence_duration_ms: z.number().int().min(32).max(10_000).default(500).describe(

@@ -1,5 +1,6 @@
 import { concatMap, from, type OperatorFunction } from 'rxjs';
-import { TurnStateMachine, type TurnEvent, type TurnParams } from '../vad/turn_state_machine.ts';
+import { ONSET_FLOOR_WINDOW_SAMPLES, refineOffset, refineOnset, type EndpointRefinerParams } from '../vad/endpoint_refiner.ts';
+import { TurnStateMachine, type EndpointHooks, type TurnEvent, type TurnParams } from '../vad/turn_state_machine.ts';
 import { SampleStore } from './sample_store.ts';
 import {
   VAD_WINDOW_SAMPLES,
@@ -24,8 +25,7 @@ export interface SegmentOptions {
 export function toTurnParams(s: TurnDetectionSettings): TurnParams {
   return {
     threshold: s.threshold,
-    offsetThreshold: s.offsetThreshold,
-    onsetMargin: s.onsetMargin,
+    refineLookbackSamples: msToSamples(s.refineSearchMs) + ONSET_FLOOR_WINDOW_SAMPLES,
     windowSamples: VAD_WINDOW_SAMPLES,
     prefixPaddingSamples: msToSamples(s.prefixPaddingMs),
     silenceSamples: msToSamples(s.silenceDurationMs),
@@ -34,6 +34,10 @@ export function toTurnParams(s: TurnDetectionSettings): TurnParams {
     splitSearchSamples: msToSamples(s.splitSearchMs),
     minSplitPauseSamples: msToSamples(s.minSplitPauseMs),
   };
+}
+
+function refinerParams(s: TurnDetectionSettings | null): EndpointRefinerParams {
+  return { marginDb: s?.refineMarginDb ?? 9, searchSamples: s ? msToSamples(s.refineSearchMs) : 0 };
 }
 
 const roundMs = (samples: number) => Math.round(samplesToMs(samples));
@@ -48,7 +52,13 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
     const store = new SampleStore();
     const store8k = new SampleStore(8_000);
     let has8k = false;
-    let machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection)) : null;
+    let refine = refinerParams(options.turnDetection);
+    // Exact endpoints from the stored audio once Silero has decided (see endpoint_refiner.ts).
+    const endpoints: EndpointHooks = {
+      onset: (approx, lowest) => (refine.searchSamples > 0 ? refineOnset(store, approx, lowest, refine) : approx),
+      offset: (approx, silenceEnd, lowest) => (refine.searchSamples > 0 ? refineOffset(store, approx, silenceEnd, lowest, refine) : approx),
+    };
+    let machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection), endpoints) : null;
     let currentItemId: string | null = null;
     let current: { audioStart: number; speechStart: number } | null = null;
     let floorSample = 0; // start of uncommitted audio (manual mode) / end of the last utterance
@@ -167,13 +177,15 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
           if (machine && next) {
             // New VAD parameters apply from the next window; speech in progress carries on.
             machine.setParams(toTurnParams(next));
+            refine = refinerParams(next);
           } else if (machine && !next) {
             // Switching to manual commits closes speech in progress at this point, so nothing is lost.
             applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
             floorSample = Math.max(floorSample, item.atSample);
             machine = null;
           } else if (!machine && next) {
-            machine = new TurnStateMachine(toTurnParams(next));
+            machine = new TurnStateMachine(toTurnParams(next), endpoints);
+            refine = refinerParams(next);
             machine.reset(floorSample);
           }
           break;

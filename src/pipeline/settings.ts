@@ -5,8 +5,8 @@ import type { TurnDetectionSettings } from './types.ts';
 export function turnDetectionFromConfig(vad: VadConfig): TurnDetectionSettings {
   return {
     threshold: vad.threshold,
-    offsetThreshold: Math.max(vad.threshold, vad.offset_threshold),
-    onsetMargin: vad.onset_margin,
+    refineMarginDb: vad.refine_margin_db,
+    refineSearchMs: vad.refine_search_ms,
     prefixPaddingMs: vad.prefix_padding_ms,
     silenceDurationMs: vad.silence_duration_ms,
     minSpeechMs: vad.min_speech_ms,

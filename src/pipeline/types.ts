@@ -41,8 +41,8 @@ export type PipelineInput =
 
 export interface TurnDetectionSettings {
   threshold: number;
-  offsetThreshold: number;
-  onsetMargin: number;
+  refineMarginDb: number;
+  refineSearchMs: number;
   prefixPaddingMs: number;
   silenceDurationMs: number;
   minSpeechMs: number;

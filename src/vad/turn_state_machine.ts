@@ -1,21 +1,10 @@
-// Pure turn detection: a function of per-window speech probabilities and sample positions only (no audio,
-// no streams, no clocks), so it is tested with arrays of numbers. Phases: quiet -> starting -> speaking.
-// Positions are 16 kHz sample indices since the start of the stream.
+// Pure turn detection: a function of per-window speech probabilities and sample positions (no streams, no
+// clocks), so it is tested with arrays of numbers. Phases: quiet -> starting -> speaking. Positions are
+// 16 kHz sample indices since the start of the stream. An optional refiner places the exact onset and
+// offset once Silero has decided (src/vad/endpoint_refiner.ts); without one, window edges are used.
 
 export interface TurnParams {
   threshold: number;
-  /**
-   * The reported speech offset is the end of the last window at or above this probability (when the
-   * utterance has one). In noise, Silero's probability decays over ~300 ms after speech ends, so the
-   * plain threshold reports offsets late; audio ranges still run to where silence was confirmed.
-   */
-  offsetThreshold: number;
-  /**
-   * Onset refinement: once speech is confirmed, the onset moves back over the preceding windows whose
-   * probability is at least this much above the background (the median of the windows before them), up
-   * to the prefix padding. Fricative onsets ("s", "f") score low in Silero but clearly above noise.
-   */
-  onsetMargin: number;
   windowSamples: number;
   prefixPaddingSamples: number;
   /** Continuous non-speech that ends an utterance. */
@@ -26,6 +15,17 @@ export interface TurnParams {
   /** At the cap, how far back from the cap a pause may lie to split at. */
   splitSearchSamples: number;
   minSplitPauseSamples: number;
+  /** Audio the refiner reads before an onset candidate (search range + noise floor), kept in memory. */
+  refineLookbackSamples: number;
+}
+
+/** Places exact endpoints near Silero's window edges; both results stay within the given bounds. */
+export interface EndpointHooks {
+  /** Exact onset near `approx`, never before `lowest`. */
+  onset(approx: number, lowest: number): number;
+  /** Exact offset at or before `approx` (end of the last speech window), never before `lowest`;
+   * the confirmed silence reaches `silenceEnd`. */
+  offset(approx: number, silenceEnd: number, lowest: number): number;
 }
 
 export type TurnEvent =
@@ -40,43 +40,28 @@ export type TurnEvent =
 interface WindowFlag {
   start: number;
   speech: boolean;
-  strong: boolean;
 }
 
-const ONSET_HISTORY_WINDOWS = 32;
-const BACKGROUND_WINDOWS = 16;
+type Speaking = {
+  kind: 'speaking';
+  audioStart: number;
+  speechStart: number;
+  lastSpeechEnd: number;
+  /** Every window since the utterance's audio start: the record the pause search reads. Bounded by the cap. */
+  flags: WindowFlag[];
+};
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function reportedOffset(p: { lastSpeechEnd: number; lastStrongEnd: number }): number {
-  return p.lastStrongEnd > 0 ? p.lastStrongEnd : p.lastSpeechEnd;
-}
-
-type Phase =
-  | { kind: 'quiet' }
-  | { kind: 'starting'; candidateStart: number; speechWindows: number; strongEnd: number }
-  | {
-      kind: 'speaking';
-      audioStart: number;
-      lastSpeechEnd: number;
-      /** End of the last window at or above offsetThreshold (-1: none yet). */
-      lastStrongEnd: number;
-      silenceWindows: number;
-      /** Every window since the utterance's audio start: the record the pause search reads. Bounded by the cap. */
-      flags: WindowFlag[];
-    };
+type Phase = { kind: 'quiet' } | { kind: 'starting'; candidateStart: number; speechWindows: number } | Speaking;
 
 export class TurnStateMachine {
   private phase: Phase = { kind: 'quiet' };
-  /** The last ONSET_HISTORY_WINDOWS probabilities, for onset refinement. */
-  private readonly recent: { start: number; probability: number }[] = [];
   /** No utterance may start before this sample: the end of the previous one, or a commit/clear point. */
   private floorSample = 0;
 
-  constructor(private params: TurnParams) {
+  constructor(
+    private params: TurnParams,
+    private readonly endpoints?: EndpointHooks,
+  ) {
     if (params.windowSamples <= 0) throw new RangeError('windowSamples must be positive');
   }
 
@@ -95,22 +80,16 @@ export class TurnStateMachine {
     const p = this.phase;
     if (p.kind === 'speaking') return p.audioStart;
     const from = p.kind === 'starting' ? p.candidateStart : nextWindowStart;
-    // Onset refinement may move the onset back by up to the prefix padding, which then precedes it.
-    return Math.max(this.floorSample, from - 2 * this.params.prefixPaddingSamples);
+    return Math.max(this.floorSample, from - this.params.prefixPaddingSamples - this.params.refineLookbackSamples);
   }
 
   /** Feeds one window [start, start + windowSamples) with its speech probability. */
   pushWindow(start: number, probability: number): TurnEvent[] {
     const events: TurnEvent[] = [];
-    const isSpeech = probability >= this.params.threshold;
     const end = start + this.params.windowSamples;
-    this.recent.push({ start, probability });
-    if (this.recent.length > ONSET_HISTORY_WINDOWS) this.recent.shift();
     const p = this.phase;
-    if (p.kind === 'speaking' && end > p.audioStart + this.params.maxUtteranceSamples) {
-      this.splitAtCap(p, events);
-    }
-    this.advance(start, end, probability, events);
+    if (p.kind === 'speaking' && end > p.audioStart + this.params.maxUtteranceSamples) this.splitAtCap(p, events);
+    this.advance(start, end, probability >= this.params.threshold, events);
     return events;
   }
 
@@ -119,12 +98,7 @@ export class TurnStateMachine {
     const p = this.phase;
     const events: TurnEvent[] = [];
     if (p.kind === 'speaking') {
-      events.push({
-        type: 'speech_stopped',
-        audioEndSample: atSample,
-        speechEndSample: Math.min(reportedOffset(p), atSample),
-        reason,
-      });
+      events.push({ type: 'speech_stopped', audioEndSample: atSample, speechEndSample: Math.min(p.lastSpeechEnd, atSample), reason });
     }
     this.phase = { kind: 'quiet' };
     this.floorSample = Math.max(this.floorSample, atSample);
@@ -137,15 +111,13 @@ export class TurnStateMachine {
     this.floorSample = Math.max(this.floorSample, atSample);
   }
 
-  private advance(start: number, end: number, probability: number, events: TurnEvent[]): void {
+  private advance(start: number, end: number, isSpeech: boolean, events: TurnEvent[]): void {
     const p = this.phase;
     const prm = this.params;
-    const isSpeech = probability >= prm.threshold;
-    const isStrong = isSpeech && probability >= prm.offsetThreshold;
     if (p.kind === 'quiet') {
       if (!isSpeech || end <= this.floorSample) return;
-      this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0, strongEnd: -1 };
-      this.advance(start, end, probability, events);
+      this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0 };
+      this.advance(start, end, isSpeech, events);
       return;
     }
     if (p.kind === 'starting') {
@@ -154,47 +126,28 @@ export class TurnStateMachine {
         return;
       }
       p.speechWindows += 1;
-      if (isStrong) p.strongEnd = end;
       if (p.speechWindows < Math.max(1, prm.minSpeechWindows)) return;
-      const onset = this.refineOnset(p.candidateStart);
+      const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample) : p.candidateStart;
       const audioStart = Math.max(this.floorSample, onset - prm.prefixPaddingSamples);
       const flags: WindowFlag[] = [];
-      for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) {
-        flags.push({ start: s, speech: true, strong: false });
-      }
-      this.phase = { kind: 'speaking', audioStart, lastSpeechEnd: end, lastStrongEnd: p.strongEnd, silenceWindows: 0, flags };
+      for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) flags.push({ start: s, speech: true });
+      this.phase = { kind: 'speaking', audioStart, speechStart: onset, lastSpeechEnd: end, flags };
       events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: onset });
       return;
     }
-    p.flags.push({ start, speech: isSpeech, strong: isStrong });
+    p.flags.push({ start, speech: isSpeech });
     if (isSpeech) {
       p.lastSpeechEnd = end;
-      if (isStrong) p.lastStrongEnd = end;
-      p.silenceWindows = 0;
       return;
     }
-    p.silenceWindows += 1;
     if (end - p.lastSpeechEnd >= prm.silenceSamples) {
-      const audioEnd = p.lastSpeechEnd + prm.silenceSamples;
-      events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: reportedOffset(p), reason: 'silence' });
+      const offset = this.endpoints ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart) : p.lastSpeechEnd;
+      // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for.
+      const audioEnd = Math.max(offset + prm.silenceSamples, p.audioStart + 1);
+      events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: offset, reason: 'silence' });
       this.phase = { kind: 'quiet' };
       this.floorSample = audioEnd;
     }
-  }
-
-  private refineOnset(candidateStart: number): number {
-    const prm = this.params;
-    const at = this.recent.findIndex((w) => w.start === candidateStart);
-    if (at <= 0 || prm.onsetMargin >= 1) return candidateStart;
-    const background = median(this.recent.slice(Math.max(0, at - BACKGROUND_WINDOWS), at).map((w) => w.probability));
-    const lowest = Math.max(this.floorSample, candidateStart - prm.prefixPaddingSamples);
-    let onset = candidateStart;
-    for (let i = at - 1; i >= 0; i--) {
-      const w = this.recent[i];
-      if (w.start < lowest || w.probability < background + prm.onsetMargin) break;
-      onset = w.start;
-    }
-    return onset;
   }
 
   /**
@@ -202,7 +155,7 @@ export class TurnStateMachine {
    * that lies within the final splitSearchSamples before the cap, else hard-cut at the cap. The next
    * utterance starts exactly at the cut, so no sample is lost.
    */
-  private splitAtCap(p: Extract<Phase, { kind: 'speaking' }>, events: TurnEvent[]): void {
+  private splitAtCap(p: Speaking, events: TurnEvent[]): void {
     const prm = this.params;
     const cap = p.audioStart + prm.maxUtteranceSamples;
     const searchFrom = cap - prm.splitSearchSamples;
@@ -214,12 +167,11 @@ export class TurnStateMachine {
       const fEnd = Math.min(f.start + prm.windowSamples, cap);
       if (!f.speech) {
         if (runEnd < 0) runEnd = fEnd;
-        const runStart = f.start;
         const prevIsSpeech = i === 0 || p.flags[i - 1].speech;
         if (prevIsSpeech) {
-          const mid = Math.floor((runStart + runEnd) / 2);
+          const mid = Math.floor((f.start + runEnd) / 2);
           // Keep the first piece at least one window long so the next piece's cap lies beyond this window.
-          if (runEnd - runStart >= prm.minSplitPauseSamples && mid >= searchFrom && mid >= p.audioStart + prm.windowSamples) {
+          if (runEnd - f.start >= prm.minSplitPauseSamples && mid >= searchFrom && mid >= p.audioStart + prm.windowSamples) {
             cut = mid;
             break;
           }
@@ -230,14 +182,8 @@ export class TurnStateMachine {
       }
       if (fEnd < searchFrom) break;
     }
-    let speechEndBeforeCut = p.audioStart;
-    let strongEndBeforeCut = -1;
-    for (const f of p.flags) {
-      if (!f.speech || f.start >= cut) continue;
-      speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
-      if (f.strong) strongEndBeforeCut = speechEndBeforeCut;
-    }
-    if (strongEndBeforeCut > 0) speechEndBeforeCut = strongEndBeforeCut;
+    let speechEndBeforeCut = p.speechStart;
+    for (const f of p.flags) if (f.speech && f.start < cut) speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
     events.push({ type: 'speech_stopped', audioEndSample: cut, speechEndSample: speechEndBeforeCut, reason: 'max_duration' });
     this.floorSample = cut;
     // Continue from the cut with the windows already seen after it.
@@ -248,17 +194,9 @@ export class TurnStateMachine {
       return;
     }
     let lastSpeechEnd = cut;
-    let lastStrongEnd = -1;
-    let silenceWindows = 0;
-    for (const f of rest) {
-      if (f.speech) {
-        lastSpeechEnd = f.start + prm.windowSamples;
-        if (f.strong) lastStrongEnd = lastSpeechEnd;
-        silenceWindows = 0;
-      } else silenceWindows += 1;
-    }
+    for (const f of rest) if (f.speech) lastSpeechEnd = f.start + prm.windowSamples;
     const speechStart = Math.max(cut, firstSpeech.start);
-    this.phase = { kind: 'speaking', audioStart: cut, lastSpeechEnd, lastStrongEnd, silenceWindows, flags: rest };
+    this.phase = { kind: 'speaking', audioStart: cut, speechStart, lastSpeechEnd, flags: rest };
     events.push({ type: 'speech_started', audioStartSample: cut, speechStartSample: speechStart });
   }
 }

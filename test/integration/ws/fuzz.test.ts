@@ -47,6 +47,7 @@ const ALLOWED = new Set([
   'conversation.item.added',
   'conversation.item.done',
   'conversation.item.input_audio_transcription.failed',
+  'rate_limits.updated',
 ]);
 
 describe('wire fuzzing', () => {

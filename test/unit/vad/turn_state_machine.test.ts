@@ -4,8 +4,7 @@ import { TurnStateMachine, type TurnEvent, type TurnParams } from '../../../src/
 const W = 512;
 const params = (over: Partial<TurnParams> = {}): TurnParams => ({
   threshold: 0.5,
-  offsetThreshold: 0.5,
-  onsetMargin: 1,
+  refineLookbackSamples: 0,
   windowSamples: W,
   prefixPaddingSamples: 4800,
   silenceSamples: 8000,
@@ -117,30 +116,17 @@ describe('TurnStateMachine', () => {
   });
 });
 
-describe('offset threshold', () => {
-  it('reports the offset at the last strong window, while the audio runs to the confirmed silence', () => {
-    // Speech at 0.95, then a slow decay above the threshold (Silero's tail in noise), then silence.
-    const probs = seq([0, 5], [0.95, 20], [0.7, 6], [0.1, 20]);
-    const events = run(probs, params({ offsetThreshold: 0.85 }));
-    expect(events[1]).toEqual({ type: 'speech_stopped', audioEndSample: 31 * W + 8000, speechEndSample: 25 * W, reason: 'silence' });
-  });
-
-  it('falls back to the last speech window when no window is strong', () => {
-    const events = run(seq([0, 5], [0.7, 20], [0.1, 20]), params({ offsetThreshold: 0.85 }));
-    expect(events[1]).toMatchObject({ speechEndSample: 25 * W });
-  });
-});
-
-describe('onset refinement', () => {
-  it('moves the onset back over windows clearly above the background, within the prefix padding', () => {
-    const probs = seq([0.05, 20], [0.3, 3], [0.9, 10], [0.05, 20]);
-    const events = run(probs, params({ onsetMargin: 0.1 }));
-    expect(events[0]).toEqual({ type: 'speech_started', audioStartSample: 20 * W - 4800, speechStartSample: 20 * W });
-  });
-
-  it('does not move into a uniformly elevated background', () => {
-    const probs = seq([0.3, 20], [0.9, 10], [0.05, 20]);
-    const events = run(probs, params({ onsetMargin: 0.1 }));
-    expect(events[0]).toMatchObject({ speechStartSample: 20 * W });
+describe('endpoint hooks', () => {
+  it('use the refined onset and offset, with audio ranges built from them', () => {
+    const m = new TurnStateMachine(params(), {
+      onset: (approx, lowest) => Math.max(lowest, approx - 100),
+      offset: (approx) => approx - 700,
+    });
+    const events: TurnEvent[] = [];
+    seq([0, 20], [0.9, 30], [0.1, 20]).forEach((p, i) => events.push(...m.pushWindow(i * W, p)));
+    expect(events).toEqual([
+      { type: 'speech_started', audioStartSample: 20 * W - 100 - 4800, speechStartSample: 20 * W - 100 },
+      { type: 'speech_stopped', audioEndSample: 50 * W - 700 + 8000, speechEndSample: 50 * W - 700, reason: 'silence' },
+    ]);
   });
 });
