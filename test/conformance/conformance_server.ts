@@ -54,7 +54,7 @@ export function wavAt24k(samples16k: Float32Array): { path: string; pcm24k: Uint
   const in16 = join(dir, 'speech16k.wav');
   const out24 = join(dir, 'speech24k.wav');
   writeFileSync(in16, encodeWav16kMono(samples16k));
-  execFileSync('sox', [in16, '-r', '24000', '-b', '16', out24]);
+  execFileSync('sox', ['-D', in16, '-r', '24000', '-b', '16', out24, 'vol', '0.9']);
   const wav = readWav(readFileSync(out24));
   if (wav.sampleRateHz !== 24_000) throw new Error(`sox wrote ${wav.sampleRateHz} Hz`);
   const pcm24k = float32ToPcm16Bytes(wav.channels[0]);
