@@ -2,6 +2,7 @@ import type { LimitsConfig } from '../config/hardening_schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { EarshotMetrics } from '../observability/metrics.ts';
 import type { RateLimit } from '../protocol/server_items.ts';
+import { ANONYMOUS_KEY_ID } from './auth.ts';
 
 /** Close codes (RFC 6455 / IANA registry). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -113,7 +114,8 @@ export class AdmissionController {
     if (this.active >= this.limits.maxSessions) {
       return this.reject('max_sessions', 'E_CAPACITY', 503, CLOSE_TRY_AGAIN_LATER, `The server is at its limit of ${this.limits.maxSessions} concurrent sessions; retry later.`);
     }
-    if (this.activeFor(keyId) >= this.limits.maxSessionsPerKey) {
+    // Without API keys every session is 'anonymous': one tenant, bounded by max_sessions alone.
+    if (keyId !== ANONYMOUS_KEY_ID && this.activeFor(keyId) >= this.limits.maxSessionsPerKey) {
       return this.reject('max_sessions_per_key', 'E_KEY_CAPACITY', 429, CLOSE_TRY_AGAIN_LATER, `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`);
     }
     if (this.opts.isEngineSaturated?.()) {
@@ -150,12 +152,13 @@ export class AdmissionController {
    * use (the tighter of its own and the server's), `tokens` the session's context budget when given.
    */
   rateLimitsEvent(keyId: string, context?: { limitTokens: number; usedTokens: number }): { type: 'rate_limits.updated'; rate_limits: RateLimit[] } {
-    const keyRemaining = this.limits.maxSessionsPerKey - this.activeFor(keyId);
+    const perKey = keyId === ANONYMOUS_KEY_ID ? this.limits.maxSessions : this.limits.maxSessionsPerKey;
+    const keyRemaining = perKey - this.activeFor(keyId);
     const globalRemaining = this.limits.maxSessions - this.active;
     const rateLimits: RateLimit[] = [
       {
         name: 'requests',
-        limit: Math.min(this.limits.maxSessionsPerKey, this.limits.maxSessions),
+        limit: Math.min(perKey, this.limits.maxSessions),
         remaining: this.draining ? 0 : Math.max(0, Math.min(keyRemaining, globalRemaining)),
         reset_seconds: 0,
       },

@@ -15,6 +15,13 @@ describe('AdmissionController', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => vi.useRealTimers());
 
+  it('without API keys (anonymous) only the global limit applies', () => {
+    const ctl = new AdmissionController(limits);
+    expect([1, 2, 3].map(() => ctl.admit('anonymous', () => {}).ok)).toEqual([true, true, true]);
+    expect(ctl.admit('anonymous', () => {})).toMatchObject({ ok: false, reason: 'max_sessions' });
+    expect(ctl.rateLimitsEvent('anonymous').rate_limits[0]).toMatchObject({ limit: 3, remaining: 0 });
+  });
+
   it('defaults: 60 min duration', () => {
     const ctl = AdmissionController.fromConfig(limitsSchema.parse({}));
     expect(ctl.limits.maxSessionDurationMs).toBe(3_600_000);
