@@ -62,6 +62,7 @@ const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class ScriptedEngine implements SpeechEngine {
   readonly sessions: ScriptedSession[] = [];
   readonly audio = new Map<string, { pcm: Float32Array; handle: AudioHandle; sampleRateHz: number }>();
+  private readonly heardById = new Map<string, string>();
   released = 0;
   encodes = 0;
   closed = false;
@@ -73,6 +74,8 @@ export class ScriptedEngine implements SpeechEngine {
     const durationMs = (pcm.length / sampleRateHz) * 1000;
     const handle: AudioHandle = { id: `audio_${this.encodes}`, audioTokens: Math.max(1, Math.round(durationMs / 80)), durationMs };
     this.audio.set(handle.id, { pcm, handle, sampleRateHz });
+    // What the clip "says" outlives the handle: the engine prefilled it, a later answer may refer to it.
+    this.heardById.set(handle.id, this.options.transcribe ? this.options.transcribe(pcm, handle) : `utterance ${this.encodes}`);
     await macrotask();
     return handle;
   }
@@ -82,9 +85,7 @@ export class ScriptedEngine implements SpeechEngine {
   }
 
   heard(handle: AudioHandle): string {
-    const clip = this.audio.get(handle.id);
-    if (this.options.transcribe && clip) return this.options.transcribe(clip.pcm, handle);
-    return `utterance ${handle.id.slice('audio_'.length)}`;
+    return this.heardById.get(handle.id) ?? `utterance ${handle.id.slice('audio_'.length)}`;
   }
 
   async createSession(): Promise<EngineSession> {

@@ -67,8 +67,11 @@ describe('over the WebSocket with a scripted engine', () => {
   it('spoken turns: per utterance speech events, commit, caption, then the answer; barge-in cancels', async () => {
     const c = await TestClient.connect(server.url);
     await use16kBinary(c);
-    const speech = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [600, 1500, 1200] });
-    streamPcm16k(c, speech.samples16k);
+    // The second utterance is sent once the first is answered: audio streams faster than real time, so
+    // sending both at once would make the second one barge in on the first answer (tested below).
+    streamPcm16k(c, placeWithGaps({ clips: [LIBRIVOX_CLIPS[0]], gapsMs: [600, 1500] }).samples16k);
+    await c.waitFor((e) => e.type === 'response.done', 30_000);
+    streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[1]], gapsMs: [300, 1200] }).samples16k);
     await c.waitFor((e) => e.type === 'response.done' && c.ofType('response.done').length === 2, 30_000);
     const items = c.ofType('input_audio_buffer.committed').map((e) => e.item_id as string);
     expect(items).toHaveLength(2);
