@@ -35,35 +35,59 @@ export async function benchIngest(opts: { clients: number; seconds: number; audi
   try {
     const args = [EARSHOT_BIN, 'bench', 'ingest-clients', '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
     if (opts.audio) args.push('--audio', opts.audio);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // Measure the server over the streaming period only (the child needs a moment to start and connect).
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    let peakRss = process.memoryUsage().rss;
-    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-    clearInterval(rssTimer);
-    loopDelay.disable();
-    const cpu = process.cpuUsage(cpu0);
-    const wallMs = performance.now() - t0;
-    if (code !== 0) throw new Error(`bench clients exited with ${code}`);
-    const r = JSON.parse(stdout) as IngestClientsResult;
+    const { clients: r, server } = await measureServerDuringClients(args);
     return {
       clients: opts.clients,
       lag_ms_p50: round(percentile(r.lags_ms, 50), 1),
       lag_ms_p99: round(percentile(r.lags_ms, 99), 1),
       errors: r.errors + (r.connected < opts.clients ? opts.clients - r.connected : 0),
-      server_cpu_pct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 1),
+      server_cpu_pct: server.cpuPct,
       utterances: r.utterances,
       seconds: opts.seconds,
-      server_rss_mb: round(peakRss / 2 ** 20, 1),
-      server_loop_delay_ms_p99: round(loopDelay.percentile(99) / 1e6, 1),
+      server_rss_mb: server.peakRssMb,
+      server_loop_delay_ms_p99: server.loopDelayMsP99,
     };
   } finally {
     await running.close();
   }
+}
+
+export interface ServerMeasurement {
+  /** Process CPU (main thread, engine worker and ONNX threads) over the clients' run, % of one core. */
+  cpuPct: number;
+  peakRssMb: number;
+  loopDelayMsP99: number;
+}
+
+/**
+ * Runs the clients as `node <nodeArgs>` in a child process (so the clients' CPU is not the server's) and
+ * measures this process, which hosts the server, while it runs. The child prints its result as JSON.
+ */
+export async function measureServerDuringClients(nodeArgs: string[], opts: { onSample?: () => void } = {}): Promise<{ clients: IngestClientsResult; server: ServerMeasurement }> {
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    opts.onSample?.();
+  }, 500);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearInterval(rssTimer);
+  loopDelay.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - t0;
+  if (code !== 0) throw new Error(`bench clients exited with ${code}`);
+  return {
+    clients: JSON.parse(stdout) as IngestClientsResult,
+    server: {
+      cpuPct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 1),
+      peakRssMb: round(peakRss / 2 ** 20, 1),
+      loopDelayMsP99: round(loopDelay.percentile(99) / 1e6, 1),
+    },
+  };
 }

@@ -9,6 +9,14 @@ export interface IngestClientsOptions {
   speech16k: Float32Array;
   /** 20 ms chunks of 24 kHz PCM16, as the issue specifies. */
   chunkMs?: number;
+  /** Query string added to the URL (e.g. `intent=transcription`). */
+  query?: string;
+  /** Extra connection headers (e.g. authorization). */
+  headers?: Record<string, string>;
+  /** After streaming, how long to wait for the last events before closing (default 1.5 s). */
+  drainMs?: number;
+  /** Stop waiting early once every committed utterance has its transcript (bench server). */
+  waitForTranscripts?: boolean;
 }
 
 export interface IngestClientsResult {
@@ -18,6 +26,14 @@ export interface IngestClientsResult {
   utterances: number;
   connected: number;
   chunks_sent: number;
+  /** input_audio_buffer.committed events, and transcripts (completed or failed) of them. */
+  committed: number;
+  transcribed: number;
+  transcription_failed: number;
+  /** From each commit to its transcript's completed event, in ms. */
+  asr_ms: number[];
+  /** Connections that closed before the end, by close code. */
+  closed_early: Record<string, number>;
 }
 
 const RATE_HZ = 24_000;
@@ -33,19 +49,36 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
   const chunkBytes = (RATE_HZ * chunkMs * 2) / 1000;
   const totalChunks = Math.floor((opts.seconds * 1000) / chunkMs);
   const audioChunks = Math.floor(audio.length / chunkBytes);
-  const result: IngestClientsResult = { lags_ms: [], errors: 0, error_codes: {}, utterances: 0, connected: 0, chunks_sent: 0 };
+  const result: IngestClientsResult = {
+    lags_ms: [], errors: 0, error_codes: {}, utterances: 0, connected: 0, chunks_sent: 0,
+    committed: 0, transcribed: 0, transcription_failed: 0, asr_ms: [], closed_early: {},
+  };
+  const url = opts.query ? `${opts.url}${opts.url.includes('?') ? '&' : '?'}${opts.query}` : opts.url;
+  let finished = false;
 
   const clients = await Promise.all(
     Array.from({ length: opts.clients }, async (_, index) => {
-      const ws = new WebSocket(opts.url);
+      const ws = new WebSocket(url, { headers: opts.headers });
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
         ws.once('error', reject);
       });
       result.connected++;
       const sentAt: number[] = [];
+      const committedAt = new Map<string, number>();
       ws.on('message', (data) => {
-        const event = JSON.parse(data.toString()) as { type: string; audio_end_ms?: number; error?: { code: string } };
+        const event = JSON.parse(data.toString()) as { type: string; audio_end_ms?: number; item_id?: string; error?: { code: string } };
+        if (event.type === 'input_audio_buffer.committed' && event.item_id) {
+          result.committed++;
+          committedAt.set(event.item_id, performance.now());
+        } else if (event.type === 'conversation.item.input_audio_transcription.completed' && event.item_id) {
+          result.transcribed++;
+          const t = committedAt.get(event.item_id);
+          if (t !== undefined) result.asr_ms.push(performance.now() - t);
+          committedAt.delete(event.item_id);
+        } else if (event.type === 'conversation.item.input_audio_transcription.failed') {
+          result.transcription_failed++;
+        }
         if (event.type === 'input_audio_buffer.speech_stopped' && event.audio_end_ms !== undefined) {
           const chunk = Math.floor(event.audio_end_ms / chunkMs);
           const sent = sentAt[Math.min(chunk, sentAt.length - 1)];
@@ -58,6 +91,9 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
         }
       });
       ws.on('error', () => result.errors++);
+      ws.on('close', (code) => {
+        if (!finished) result.closed_early[code] = (result.closed_early[code] ?? 0) + 1;
+      });
       // Each client starts at a different place in the speech so turns do not all end together.
       const offsetChunks = Math.floor((index * audioChunks) / Math.max(1, opts.clients));
       return { ws, sentAt, offsetChunks };
@@ -84,7 +120,14 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
     }, 5);
   });
   // Let the last events arrive, then close.
-  await new Promise((r) => setTimeout(r, 1500));
+  const drainStart = performance.now();
+  const drainMs = opts.drainMs ?? 1500;
+  for (let waited = 0; waited < drainMs; waited = performance.now() - drainStart) {
+    // At least 1.5 s for the last turn to end (silence_duration_ms), then only until every commit has its transcript.
+    if (opts.waitForTranscripts && waited >= 1500 && result.transcribed + result.transcription_failed >= result.committed) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  finished = true;
   for (const c of clients) c.ws.close();
   return result;
 }

@@ -1,0 +1,133 @@
+// `earshot bench server`: the whole server (auth off on loopback, admission, transcript store, metrics,
+// VAD, the engine worker with the generated tiny Phi-4-mm model) under N real-time speech clients run in
+// a separate process. Figures, not a test: nothing here asserts a speed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configSchema } from '../config/schema.ts';
+import { ensureFixtureModel } from '../engine/phi4mm/fixture/index.ts';
+import { startServer } from '../main.ts';
+import { createLogger } from '../observability/logger.ts';
+import { measureServerDuringClients } from './ingest_bench.ts';
+import { percentile, round } from './stats.ts';
+
+/** The clients' process: a script of its own, so the benchmark does not depend on CLI wiring. */
+const SERVER_CLIENTS_MAIN = fileURLToPath(new URL('./server_clients_main.ts', import.meta.url));
+
+export interface ServerBenchOptions {
+  clients: number;
+  seconds: number;
+  audio?: string;
+  /** Realtime sessions (every utterance answered) instead of transcription sessions (captions only). */
+  realtime?: boolean;
+  /** Caption (and answer) length cap in tokens: the tiny model's text is noise that never stops by itself. */
+  maxTokens?: number;
+  progress?: (message: string) => void;
+}
+
+export interface ServerBenchResult {
+  clients: number;
+  lag_ms_p50: number;
+  lag_ms_p99: number;
+  errors: number;
+  server_cpu_pct: number;
+  server_rss_mb: number;
+  seconds: number;
+  session_type: 'transcription' | 'realtime';
+  utterances_committed: number;
+  utterances_transcribed: number;
+  asr_ms_p50: number;
+  asr_ms_p99: number;
+  error_codes: Record<string, number>;
+  closed_early: Record<string, number>;
+  server_rss_mb_start: number;
+  server_heap_mb_peak: number;
+  server_loop_delay_ms_p99: number;
+  kv_mb_peak: number;
+  engine_queue_peak: number;
+  sessions_stored: number;
+  utterances_stored: number;
+}
+
+export async function benchServer(opts: ServerBenchOptions): Promise<ServerBenchResult> {
+  const log = (m: string) => opts.progress?.(m);
+  log('preparing the tiny fixture model');
+  const modelDir = await ensureFixtureModel('tiny');
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-server-'));
+  const maxTokens = opts.maxTokens ?? 8;
+  const config = configSchema.parse({
+    server: { host: '127.0.0.1', port: 0, max_connections: opts.clients + 10 },
+    log: { level: 'silent' },
+    model: { dir: modelDir },
+    // One ONNX thread for the engine leaves the other core to the event loop (VAD, sockets, store).
+    engine: { intra_op_threads: 1, max_pending_requests: Math.max(64, 4 * opts.clients) },
+    agent: { caption_max_tokens: maxTokens, max_output_tokens: maxTokens, data_dir: ':memory:' },
+    limits: { max_sessions: opts.clients + 10 },
+    store: { path: join(dir, 'bench.sqlite') },
+  });
+  const rssStart = process.memoryUsage().rss;
+  log('starting the server');
+  const running = await startServer(config, createLogger('silent'), { env: {} });
+  if (running.engineUnavailable) throw running.engineUnavailable;
+  let kvPeak = 0;
+  let queuePeak = 0;
+  let heapPeak = 0;
+  const sample = () => {
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    const totals = (running.engine as { totals?: () => Promise<{ kvBytes: number; pendingRequests: number }> } | null)?.totals;
+    void totals?.call(running.engine).then(
+      (t) => {
+        kvPeak = Math.max(kvPeak, t.kvBytes);
+        queuePeak = Math.max(queuePeak, t.pendingRequests);
+      },
+      () => undefined,
+    );
+  };
+  try {
+    const args = ['--import', 'tsx', SERVER_CLIENTS_MAIN, '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
+    if (!opts.realtime) args.push('--query', 'intent=transcription');
+    if (opts.audio) args.push('--audio', opts.audio);
+    log(`streaming: ${opts.clients} clients x ${opts.seconds} s of speech at real-time pace`);
+    const { clients: r, server } = await measureServerDuringClients(args, { onSample: sample });
+    // Sessions end when the clients close: let the server record that before counting.
+    for (let i = 0; i < 200 && running.sessions.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    let utterancesStored = 0;
+    const page = running.store.listSessions({ limit: 100 });
+    let sessions = page.sessions;
+    let after = sessions.at(-1)?.id;
+    while (after && sessions.length < opts.clients + 10) {
+      const next = running.store.listSessions({ limit: 100, after });
+      if (next.sessions.length === 0) break;
+      sessions = sessions.concat(next.sessions);
+      after = next.sessions.at(-1)?.id;
+    }
+    for (const s of sessions) utterancesStored += running.store.getUtterances(s.id).length;
+    return {
+      clients: opts.clients,
+      lag_ms_p50: round(percentile(r.lags_ms, 50), 1),
+      lag_ms_p99: round(percentile(r.lags_ms, 99), 1),
+      errors: r.errors + Math.max(0, opts.clients - r.connected) + Object.values(r.closed_early).reduce((a, b) => a + b, 0),
+      server_cpu_pct: server.cpuPct,
+      server_rss_mb: server.peakRssMb,
+      seconds: opts.seconds,
+      session_type: opts.realtime ? 'realtime' : 'transcription',
+      utterances_committed: r.committed,
+      utterances_transcribed: r.transcribed,
+      asr_ms_p50: round(percentile(r.asr_ms, 50), 1),
+      asr_ms_p99: round(percentile(r.asr_ms, 99), 1),
+      error_codes: r.error_codes,
+      closed_early: r.closed_early,
+      server_rss_mb_start: round(rssStart / 2 ** 20, 1),
+      server_heap_mb_peak: round(heapPeak / 2 ** 20, 1),
+      server_loop_delay_ms_p99: server.loopDelayMsP99,
+      kv_mb_peak: round(kvPeak / 2 ** 20, 1),
+      engine_queue_peak: queuePeak,
+      sessions_stored: sessions.length,
+      utterances_stored: utterancesStored,
+    };
+  } finally {
+    await running.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

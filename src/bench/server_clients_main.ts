@@ -1,0 +1,28 @@
+// Client side of `earshot bench server`, run as its own process: `node --import tsx server_clients_main.ts
+// --url URL --clients N --seconds S [--query Q] [--audio FILE]`. Prints the IngestClientsResult as JSON.
+import { parseArgs } from 'node:util';
+import { loadBenchSpeech16k } from './bench_audio.ts';
+import { runIngestClients } from './ingest_clients.ts';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    clients: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '30' },
+    query: { type: 'string' },
+    audio: { type: 'string' },
+  },
+});
+if (!values.url) throw new Error('--url is required');
+const speech16k = await loadBenchSpeech16k(values.audio);
+const result = await runIngestClients({
+  url: values.url,
+  clients: Number(values.clients),
+  seconds: Number(values.seconds),
+  speech16k,
+  query: values.query,
+  // Up to 30 s for the last captions, leaving as soon as every commit has its transcript.
+  drainMs: 30_000,
+  waitForTranscripts: true,
+});
+process.stdout.write(JSON.stringify(result));

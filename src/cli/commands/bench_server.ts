@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { benchServer } from '../../bench/server_bench.ts';
+import { numberFlag, reportCliError } from '../cli_config.ts';
+
+/** The JSON the issue asks for first, then the rest of the figures. */
+const HEADLINE = ['clients', 'lag_ms_p50', 'lag_ms_p99', 'errors', 'server_cpu_pct', 'server_rss_mb'] as const;
+
+function positiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+/** `earshot bench server`, registered on the `earshot bench` parent command. */
+export function registerBenchServerCommand(bench: Command): void {
+  bench
+    .command('server')
+    .description('The whole server with the tiny model under N real-time speech clients (separate process): errors, event lag, server CPU and memory')
+    .option('--json', 'print one JSON object {"clients","lag_ms_p50","lag_ms_p99","errors","server_cpu_pct","server_rss_mb",...}')
+    .option('--clients <n>', 'concurrent WebSocket sessions', numberFlag, 10)
+    .option('--seconds <s>', 'streaming time per client', numberFlag, 30)
+    .option('--realtime', 'realtime sessions (every utterance answered) instead of transcription sessions')
+    .option('--max-tokens <n>', 'caption/answer token cap (the tiny model never stops by itself)', numberFlag, 8)
+    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
+    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; audio?: string }) => {
+      try {
+        const result = await benchServer({
+          clients: positiveInt('clients', opts.clients),
+          seconds: positiveInt('seconds', opts.seconds),
+          realtime: opts.realtime,
+          maxTokens: positiveInt('max-tokens', opts.maxTokens),
+          audio: opts.audio,
+          progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
+        });
+        const ordered = { ...Object.fromEntries(HEADLINE.map((k) => [k, result[k]])), ...result };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(ordered)}\n`);
+          return;
+        }
+        process.stdout.write('Server benchmark (speech_stopped lag in ms; server = this process incl. engine worker)\n');
+        for (const [k, v] of Object.entries(ordered)) process.stdout.write(`  ${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+}
