@@ -1,7 +1,6 @@
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool, type RealtimeItem } from '@openai/agents-realtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The SDK's own parser, to count the events it could only treat as generic (unknown or failing its schema).
-import { parseRealtimeEvent } from '../../node_modules/@openai/agents-realtime/dist/openaiRealtimeEvents.mjs';
+import { sdkCannotParse } from './sdk_parser.ts';
 import { ScriptedEngine } from '../helpers/scripted_engine.ts';
 import { CARD_CLIPS, LIBRIVOX_CLIPS, placeWithGaps } from '../helpers/speech_fixtures.ts';
 import { startConformanceServer, wavAt24k, type ConformanceServer } from './conformance_server.ts';
@@ -71,7 +70,7 @@ async function open(): Promise<Harness> {
     const e = event as unknown as LoggedEvent;
     if (typeof e.type !== 'string' || e.type === 'connection_change' || e.type === 'audio' || e.type === 'turn_started' || e.type === 'turn_done') return;
     raw.push(e);
-    if (parseRealtimeEvent({ data: JSON.stringify(e) } as MessageEvent).isGeneric) generic.push(e);
+    if (sdkCannotParse(e)) generic.push(e);
   });
   session.on('error', (err) => errors.push(err));
   await session.connect({ apiKey: 'sk-earshot-test' });
