@@ -3,7 +3,7 @@
 // queued behind turns (style.md 4). Per utterance: encode the audio once, caption it as a rewound
 // branch, then in a realtime session append the user's audio turn and answer it.
 import { Subject, type Subscription } from 'rxjs';
-import type { AudioHandle, SpeechEngine, UserPart } from '../engine/engine_session.ts';
+import type { SpeechEngine } from '../engine/engine_session.ts';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { runTurns } from '../pipeline/run_turns.ts';
@@ -11,7 +11,6 @@ import type { Utterance } from '../pipeline/types.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
 import { newConversationId, newItemId, newResponseId } from '../protocol/ids.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
-import type { MessageItem } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { SessionState } from '../session/session_state.ts';
 import type { AgentDefinition } from './agent.ts';
@@ -23,6 +22,7 @@ import type { ItemChain } from './item_chain.ts';
 import { SUMMARY_PROMPT } from './prompts.ts';
 import { runResponse, type CancelReason, type ResponseEnvironment } from './response_runner.ts';
 import { checkResponseParams, referencedItem } from './response_params.ts';
+import { addAudioItem } from './audio_item.ts';
 import type { AgentServices } from './services.ts';
 import { toToolSpec, type ServerTool } from './tool.ts';
 
@@ -333,41 +333,11 @@ export class AgentRuntime {
   /** A user message with audio: reported, captioned like committed speech, then appended as one user turn. */
   private async runAudioItem(job: Extract<Job, { type: 'item' }>, clips: ItemAudioClip[], signal: AbortSignal): Promise<void> {
     const engine = this.requireEngine('conversation.item.create');
-    const wire = job.item as Extract<WireConversationItem, { type: 'message' }>;
-    const item: MessageItem = {
-      id: job.itemId,
-      object: 'realtime.item',
-      type: 'message',
-      status: 'completed',
-      role: 'user',
-      content: wire.content.map((p) =>
-        p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' },
-      ),
-    };
-    const previous = this.opts.items.append(item.id, item);
-    this.opts.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
-    const handles = new Map<number, AudioHandle>();
-    try {
-      for (const clip of clips) handles.set(clip.contentIndex, clip.samples8k ? await engine.encodeAudio(clip.samples8k, 8000) : await engine.encodeAudio(clip.samples16k, 16000));
-      const context = this.getContext(engine);
-      await context.refresh();
-      const first = clips[0];
-      let transcript: string | null = null;
-      if (this.opts.state.transcription) {
-        transcript = await runCaption({ context, audio: handles.get(first.contentIndex)!, itemId: item.id, contentIndex: first.contentIndex, settings: this.opts.state.transcription, maxTokens: this.opts.settings.captionMaxTokens, signal, emit: this.opts.emit });
-      }
-      if (signal.aborted || this.opts.state.type !== 'realtime') return;
-      const parts: UserPart[] = wire.content.flatMap((p, i): UserPart[] => {
-        const audio = handles.get(i);
-        if (audio) return [{ type: 'audio', audio }];
-        const text = 'text' in p && typeof p.text === 'string' ? p.text : p.type === 'input_audio' ? (p.transcript ?? '') : '';
-        return text === '' ? [] : [{ type: 'text', text }];
-      });
-      await context.appendUserMixed(parts, transcript, [item.id]);
-      this.turnsTaken++;
-    } finally {
-      for (const handle of handles.values()) engine.releaseAudio(handle);
-    }
+    const context = this.getContext(engine);
+    await context.refresh();
+    const { state, settings, items, emit } = this.opts;
+    const appended = await addAudioItem({ engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal }, job.itemId, job.item, clips);
+    if (appended) this.turnsTaken++;
   }
 
   private runItemEdit(job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>): void {

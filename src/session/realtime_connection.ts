@@ -15,6 +15,7 @@ import { errorEvent, serverEvent, type ServerEvent, type ServerEventPayload } fr
 import { fromBetaSessionConfig, toBetaServerEvent } from '../protocol/beta_dialect.ts';
 import { bytesToMs, decodeItemAudio, InputAudioDecoder } from './input_audio.ts';
 import { checkSessionSupport, type Dialect } from './session_support.ts';
+import { ItemEvents } from './item_events.ts';
 import { AgentRuntime, type AgentRuntimeSettings } from '../agent/agent_runtime.ts';
 import type { AgentCatalogue, AgentDefinition } from '../agent/agent.ts';
 import { ItemChain } from '../agent/item_chain.ts';
@@ -81,8 +82,8 @@ export class RealtimeConnection {
   /** Audio time of the stream so far (16 kHz samples through the segmenter): the barge-in clock. */
   private clockSamples16k = 0;
   private unknownAgent: string | null = null;
-  /** User audio items whose transcript is pending (their `conversation.item.done` waits for it). */
-  private readonly awaitingTranscript = new Map<string, string | null>();
+  private readonly sidebands = new Set<{ transport: Pick<ConnectionTransport, 'send'>; dialect: Dialect }>();
+  private readonly itemEvents = new ItemEvents(this.items, (payload) => this.send(payload), () => this.state.transcription !== null && this.runtime !== null);
   private onlyTelephonySoFar: boolean;
   private disposed = false;
 
@@ -200,6 +201,21 @@ export class RealtimeConnection {
     this.pushAudio(samples16k);
   }
 
+  /**
+   * `?call_id=`: a second control connection to this session (OpenAI's sideband WebSocket beside a
+   * WebRTC call). It receives every server event from now on and may send client events; audio stays on
+   * the call. `dispose()` of the returned handler detaches it and leaves the session running.
+   */
+  attachSideband(transport: Pick<ConnectionTransport, 'send'>, dialect: Dialect = 'ga'): { handleText(text: string): void; handleBinary(bytes: Uint8Array): void; dispose(): void } {
+    const sideband = { transport, dialect };
+    this.sidebands.add(sideband);
+    return {
+      handleText: (text) => this.handleText(text),
+      handleBinary: () => emitIn(dialect, transport, errorEvent('E_BINARY_NOT_ALLOWED', 'A sideband connection carries events only; the call carries the audio.')),
+      dispose: () => this.sidebands.delete(sideband),
+    };
+  }
+
   /** The single teardown path: ends the pipeline, frees the VAD stream. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
@@ -262,7 +278,7 @@ export class RealtimeConnection {
         this.requireRuntime(event.type).deleteItem(event.item_id, event.event_id);
         return;
       case 'conversation.item.truncate':
-        this.truncate(event.item_id, event.content_index, event.audio_end_ms);
+        this.send(this.itemEvents.truncate(event.item_id, event.content_index, event.audio_end_ms));
         return;
       case 'response.create':
         this.requireRuntime(event.type).createResponse(event.response, event.event_id);
@@ -276,22 +292,6 @@ export class RealtimeConnection {
         throw new EarshotError('E_UNSUPPORTED_FEATURE', `${(unhandled as { type: string }).type} is not supported by Earshot.`);
       }
     }
-  }
-
-  /**
-   * Truncation cuts an assistant's audio at what was played. Earshot's assistant items are text with no
-   * audio, so there is nothing to cut: a valid request is confirmed and the text kept (what the user saw).
-   */
-  private truncate(itemId: string, contentIndex: number, audioEndMs: number): void {
-    const item = this.items.get(itemId);
-    if (!item) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(itemId.slice(0, 64))} in the conversation.`, { param: 'item_id' });
-    if (item.type !== 'message' || item.role !== 'assistant') {
-      throw new EarshotError('E_INVALID_EVENT', 'Only assistant message items can be truncated.', { param: 'item_id' });
-    }
-    if (contentIndex >= Math.max(1, item.content.length)) {
-      throw new EarshotError('E_INVALID_EVENT', `Item ${itemId} has no content part ${contentIndex}.`, { param: 'content_index' });
-    }
-    this.send({ type: 'conversation.item.truncated', item_id: itemId, content_index: contentIndex, audio_end_ms: Math.floor(audioEndMs) });
   }
 
   private requireRuntime(what: string): AgentRuntime {
@@ -406,7 +406,7 @@ export class RealtimeConnection {
   private send(payload: ServerEventPayload): void {
     if (this.disposed) return;
     this.emit(serverEvent(payload));
-    this.trackUserItem(payload);
+    this.itemEvents.observe(payload);
   }
 
   private sendError(code: ErrorCode, message: string, param?: string, clientEventId?: string): void {
@@ -415,34 +415,16 @@ export class RealtimeConnection {
   }
 
   private emit(event: ServerEvent): void {
-    if (this.dialect === 'beta') {
-      const beta = toBetaServerEvent(event);
-      if (beta) this.opts.transport.send(beta as unknown as ServerEvent);
-    } else this.opts.transport.send(event);
+    emitIn(this.dialect, this.opts.transport, event);
+    for (const sideband of this.sidebands) emitIn(sideband.dialect, sideband.transport, event);
   }
+}
 
-  /**
-   * A user item with audio is `done` once its transcript is known (transcription completed or failed),
-   * at once when the session does not transcribe. The item store gets the transcript first, so a
-   * conversation.item.retrieve sent on `.completed` (agents-realtime does) sees it.
-   */
-  private trackUserItem(payload: ServerEventPayload): void {
-    if (payload.type === 'conversation.item.added') {
-      const { item } = payload;
-      if (item.type !== 'message' || item.role !== 'user') return;
-      const audioIndex = item.content.findIndex((p) => p.type === 'input_audio' && p.transcript === null);
-      if (audioIndex < 0) return;
-      if (this.state.transcription && this.runtime) this.awaitingTranscript.set(item.id, payload.previous_item_id);
-      else this.send({ type: 'conversation.item.done', previous_item_id: payload.previous_item_id, item });
-      return;
-    }
-    if (payload.type !== 'conversation.item.input_audio_transcription.completed' && payload.type !== 'conversation.item.input_audio_transcription.failed') return;
-    if (!this.awaitingTranscript.has(payload.item_id)) return;
-    const previous = this.awaitingTranscript.get(payload.item_id) ?? null;
-    this.awaitingTranscript.delete(payload.item_id);
-    const item = payload.type === 'conversation.item.input_audio_transcription.completed' ? this.items.setTranscript(payload.item_id, payload.content_index, payload.transcript) : this.items.get(payload.item_id);
-    if (item) this.send({ type: 'conversation.item.done', previous_item_id: previous, item });
-  }
+/** Sends a GA event in the transport's dialect (beta renames, or drops events the beta API lacks). */
+function emitIn(dialect: Dialect, transport: Pick<ConnectionTransport, 'send'>, event: ServerEvent): void {
+  if (dialect === 'ga') return transport.send(event);
+  const beta = toBetaServerEvent(event);
+  if (beta) transport.send(beta as unknown as ServerEvent);
 }
 
 function requestedAgentIsExplicit(opts: ConnectionOptions): boolean {
