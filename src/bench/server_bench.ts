@@ -90,6 +90,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     if (opts.audio) args.push('--audio', opts.audio);
     log(`streaming: ${opts.clients} clients x ${opts.seconds} s of speech at real-time pace`);
     const { clients: r, server } = await measureServerDuringClients(args, { onSample: sample });
+    log('clients finished; reading the store');
     // Sessions end when the clients close: let the server record that before counting.
     for (let i = 0; i < 200 && running.sessions.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     let utterancesStored = 0;
@@ -127,6 +128,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       utterances_stored: utterancesStored,
     };
   } finally {
+    log('stopping the server');
     await running.close();
     rmSync(dir, { recursive: true, force: true });
   }
