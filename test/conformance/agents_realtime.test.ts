@@ -144,6 +144,21 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
   });
 });
 
+
+describe('@openai/agents-realtime with its default (audio output) configuration', () => {
+  it('gets one precise error naming output_modalities and the SDK option that fixes it', async () => {
+    const transport = new OpenAIRealtimeWebSocket({ url: `ws://127.0.0.1:${server.port}/v1/realtime?model=gpt-realtime` });
+    const session = new RealtimeSession(new RealtimeAgent({ name: 'Default', instructions: 'Hi.' }), { transport, tracingDisabled: true });
+    const errors: { error?: { error?: { code?: string; param?: string; message?: string } } }[] = [];
+    session.on('error', (err) => errors.push(err as (typeof errors)[number]));
+    await session.connect({ apiKey: 'sk-earshot-test' });
+    await waitUntil(() => errors.length > 0);
+    expect(errors[0].error?.error).toMatchObject({ code: 'E_UNSUPPORTED_FEATURE', param: 'session.output_modalities' });
+    expect(errors[0].error?.error?.message).toContain("outputModalities: ['text']");
+    session.close();
+  });
+});
+
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
   while (!condition()) {
