@@ -232,9 +232,10 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       await server.close(1001, 'server shutting down');
       engineStats.stop();
       retention.stop();
-      if (ownsEngine) await availability.engine?.close();
-      if (!options.services) services.close();
+      // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();
+      if (!options.services) services.close();
+      if (ownsEngine) await availability.engine?.close();
     })();
     return stopping;
   };

@@ -104,7 +104,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       after = next.sessions.at(-1)?.id;
     }
     for (const s of sessions) utterancesStored += running.store.getUtterances(s.id).length;
-    return {
+    const result: ServerBenchResult = {
       clients: opts.clients,
       lag_ms_p50: round(percentile(r.lags_ms, 50), 1),
       lag_ms_p99: round(percentile(r.lags_ms, 99), 1),
@@ -127,6 +127,16 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       sessions_stored: sessions.length,
       utterances_stored: utterancesStored,
     };
+    log(`result: ${JSON.stringify(result)}`);
+    // Terminating the engine worker while onnxruntime runs aborts the process (onnxruntime-node), so
+    // captions still queued for the departed clients are let finish first (bounded).
+    log('waiting for the engine to go idle');
+    for (let i = 0; i < 600; i++) {
+      const totals = await (running.engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)?.totals?.().catch(() => null);
+      if (!totals || totals.pendingRequests === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return result;
   } finally {
     log('stopping the server');
     await running.close();
