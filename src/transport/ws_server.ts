@@ -141,7 +141,11 @@ export class RealtimeServer {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parseRequestUrl(req.url);
+      if (!url) {
+        sendJson(res, 400, { error: { code: 'E_INVALID_REQUEST', message: 'The request target is not a valid path.' } });
+        return;
+      }
       if (req.method === 'GET' && url.pathname === '/healthz') {
         sendJson(res, 200, { status: 'ok', connections: this.sockets.size });
         return;
@@ -158,7 +162,8 @@ export class RealtimeServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node removes its own error listener from upgraded sockets: a peer reset must not crash the process.
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseRequestUrl(req.url);
+    if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
     if (url.pathname !== REALTIME_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (this.sockets.size >= this.opts.config.max_connections) {
       this.opts.onUpgradeRefused?.(503, 'E_CAPACITY');
@@ -244,6 +249,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * The request target as a URL, or null. An origin-form target is appended to a fixed origin rather than
+ * resolved against it: `//` or `//host/x` would otherwise parse as a protocol-relative URL (or throw).
+ */
+export function parseRequestUrl(target: string | undefined): URL | null {
+  const raw = target ?? '/';
+  try {
+    return raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
+  } catch {
+    return null;
+  }
 }
 
 /** Writes a refusal and closes; a peer that never closes its side is cut off after a second. */

@@ -92,6 +92,8 @@ describe('engine worker killed mid-answer', () => {
       await a.close();
       await b.close();
     } finally {
+      // Terminating a worker while onnxruntime runs aborts the process: let queued work finish first.
+      for (let i = 0; i < 300 && (await host.totals().catch(() => ({ pendingRequests: 0 }))).pendingRequests > 0; i++) await new Promise((r) => setTimeout(r, 100));
       await server.close();
     }
   }, 120_000);
