@@ -22,6 +22,11 @@ import { SessionState } from './session/session_state.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
 import { createHardeningRoutes } from './transport/http_routes/index.ts';
+import { createStaticRoute } from './transport/static_route.ts';
+import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
+import { dialectOf } from './session/session_support.ts';
+import { encodeServerEvent } from './protocol/codec.ts';
+import { errorEvent } from './protocol/server_events.ts';
 import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
@@ -104,6 +109,8 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
 interface ConnectionSetup {
   intent: string | null;
   agentName: string | null;
+  model: string | null;
+  dialect: ReturnType<typeof dialectOf>;
   identity: AuthIdentity;
   peerPause(): void;
   peerResume(): void;
@@ -148,6 +155,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       config,
       log,
       sessionType: transcription ? 'transcription' : 'realtime',
+      dialect: setup.dialect,
+      model: setup.model,
       openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
       onUtterance: hooks.onUtterance,
       transport: {
@@ -177,6 +186,41 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     return connection;
   };
 
+  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband.
+  const callConnections = new Map<string, RealtimeConnection>();
+  const webrtc = createWebRtcCallsRoute({
+    config: config.webrtc,
+    log,
+    authorize: (req) => auth.authorizeRequest(req, { allowEphemeral: true }).ok,
+    openSession: (peer, info) => {
+      const decision = auth.authorizeRequest({ headers: info.headers }, { allowEphemeral: true });
+      const identity: AuthIdentity = decision.ok ? decision.identity : { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const setup: ConnectionSetup = {
+        intent: info.url.searchParams.get('intent'),
+        agentName: info.url.searchParams.get('agent'),
+        model: info.url.searchParams.get('model'),
+        dialect: 'ga',
+        identity,
+        peerPause: () => {},
+        peerResume: () => {},
+      };
+      let connection: RealtimeConnection | null = null;
+      const handler = sessions.open({ ...peer, pauseInput() {}, resumeInput() {} }, identity, (hooks) => {
+        connection = buildConnection(setup, hooks);
+        return connection;
+      });
+      if (connection) callConnections.set(info.callId, connection);
+      return {
+        handleText: (text) => handler.handleText(text),
+        handlePcm16k: (samples) => handler.handlePcm16k(samples),
+        dispose: () => {
+          callConnections.delete(info.callId);
+          handler.dispose();
+        },
+      };
+    },
+  });
+
   const isReady = () => !admission.isDraining && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
@@ -191,6 +235,9 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         return state.toSessionObject();
       },
     }),
+    webrtc,
+    // The browser client at `/` (built on first request when missing).
+    createStaticRoute({ log }),
   ];
   const server = new RealtimeServer({
     config: config.server,
@@ -200,9 +247,22 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
     openSocket: (peer, info) => {
       const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const callId = info.url.searchParams.get('call_id');
+      if (callId !== null) {
+        // A sideband on a WebRTC call: events only, the call's own session (it holds the admission slot).
+        const call = callConnections.get(callId);
+        if (!call) {
+          peer.sendText(encodeServerEvent(errorEvent('E_NOT_FOUND', `No active WebRTC call ${callId.slice(0, 64)}.`, { param: 'call_id' })));
+          peer.close(1008, 'unknown call_id');
+          return { handleText() {}, handleBinary() {}, dispose() {} };
+        }
+        return call.attachSideband({ send: (event) => peer.sendText(encodeServerEvent(event)) }, dialectOf(info));
+      }
       const setup: ConnectionSetup = {
         intent: info.url.searchParams.get('intent'),
         agentName: info.url.searchParams.get('agent'),
+        model: info.url.searchParams.get('model'),
+        dialect: dialectOf(info),
         identity,
         peerPause: () => peer.pauseInput(),
         peerResume: () => peer.resumeInput(),
@@ -229,6 +289,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         if (graceMs > 0) await waitUntil(() => sessions.inFlightResponses === 0, 1000);
       }
       sessions.markShutdown();
+      await webrtc.close();
       await server.close(1001, 'server shutting down');
       engineStats.stop();
       retention.stop();

@@ -13,9 +13,11 @@ const ENV_ALIASES: Record<string, [string, string]> = {
   EARSHOT_PORT: ['server', 'port'],
   EARSHOT_LOG_LEVEL: ['log', 'level'],
   EARSHOT_MODEL: ['model', 'dir'],
+  EARSHOT_STORE: ['store', 'path'],
 };
 /** EARSHOT_* variables that are read elsewhere and are not config options. */
-const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE']);
+// EARSHOT_API_KEYS (comma-separated keys) is read by the Authenticator, which hashes the keys at once.
+const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS']);
 
 /** `EARSHOT_<SECTION>_<KEY>` for every leaf of the schema, e.g. EARSHOT_VAD_SILENCE_DURATION_MS. */
 export function envNames(): Map<string, [string, string]> {
@@ -84,7 +86,7 @@ export function loadConfig(sources: ConfigSources = {}): EarshotConfig {
       continue;
     }
     const [section, key] = target;
-    fromEnv[section] = { ...(fromEnv[section] ?? {}), [key]: key === 'dir' || key === 'host' ? raw : parseEnvValue(raw) };
+    fromEnv[section] = { ...(fromEnv[section] ?? {}), [key]: key === 'dir' || key === 'host' || key === 'path' ? raw : parseEnvValue(raw) };
   }
   const result = configSchema.safeParse(merge(fromFile, fromEnv, sources.overrides ?? {}));
   if (!result.success) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
@@ -90,6 +91,7 @@ export const configSchema = z.strictObject({
   model: modelSchema.prefault({}),
   agent: agentSchema.prefault({}),
   engine: engineSchema.prefault({}),
+  webrtc: webrtcConfigSchema.prefault({}),
   ...hardeningSections,
 });
 

@@ -19,6 +19,13 @@ import type { SocketHandler, SocketPeer } from './ws_server.ts';
 /** The part of RealtimeConnection the hardening layer drives. */
 export interface ManagedConnection extends SocketHandler {
   start(): void;
+  /** Audio already decoded to 16 kHz (WebRTC). */
+  handlePcm16k(samples16k: Float32Array): void;
+}
+
+/** What a transport drives: events, binary audio frames, or decoded audio. */
+export interface LiveSessionHandler extends SocketHandler {
+  handlePcm16k(samples16k: Float32Array): void;
 }
 
 /** What a connection is built with: its transport and the hooks that observe it. */
@@ -42,7 +49,7 @@ const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BU
 
 const CANCEL_EVENT = JSON.stringify({ type: 'response.cancel' });
 
-class LiveSession implements SocketHandler {
+class LiveSession implements LiveSessionHandler {
   connection: ManagedConnection | null = null;
   readonly metrics: SessionMetrics;
   readonly recorder: TranscriptRecorder | null;
@@ -117,6 +124,11 @@ class LiveSession implements SocketHandler {
     this.connection?.handleBinary(bytes);
   }
 
+  handlePcm16k(samples16k: Float32Array): void {
+    this.ticket.touch();
+    this.connection?.handlePcm16k(samples16k);
+  }
+
   /** Asks the connection to cancel its running response, as a client's response.cancel would. */
   cancelResponse(): void {
     if (this.metrics.inFlightResponses > 0) this.connection?.handleText(CANCEL_EVENT);
@@ -156,7 +168,7 @@ export class LiveSessions {
    * Admits the connection (the gate checked capacity before the upgrade; admit() takes the slot), builds
    * it with observed hooks and starts it: session.created, then rate_limits.updated.
    */
-  open(peer: SocketPeer, identity: AuthIdentity, build: (hooks: ConnectionHooks) => ManagedConnection): SocketHandler {
+  open(peer: SocketPeer, identity: AuthIdentity, build: (hooks: ConnectionHooks) => ManagedConnection): LiveSessionHandler {
     let session: LiveSession | null = null;
     const admitted = this.opts.admission.admit(identity.keyId, (expiry) => session?.expire(expiry));
     if (!admitted.ok) {
@@ -164,7 +176,7 @@ export class LiveSessions {
       peer.sendText(encodeServerEvent(errorEvent(admitted.code, admitted.message)));
       peer.sendText(encodeServerEvent(serverEvent(this.opts.admission.rateLimitsEvent(identity.keyId))));
       peer.close(admitted.closeCode, admitted.message.slice(0, 120));
-      return { handleText() {}, handleBinary() {}, dispose() {} };
+      return { handleText() {}, handleBinary() {}, handlePcm16k() {}, dispose() {} };
     }
     session = new LiveSession(this, peer, identity, admitted.ticket);
     this.sessions.add(session);

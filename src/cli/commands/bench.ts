@@ -6,6 +6,7 @@ import { benchVad } from '../../bench/vad_bench.ts';
 import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
 import { numberFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
+import { registerBenchServerCommand } from './bench_server.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -22,7 +23,7 @@ function positiveInt(name: string, value: unknown): number {
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, features');
+  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, features');
 
   bench
     .command('vad')
@@ -67,6 +68,7 @@ export function registerBenchCommand(program: Command): void {
     });
 
   registerBenchEngineCommand(bench);
+  registerBenchServerCommand(bench);
 
   bench
     .command('features')

@@ -4,12 +4,6 @@ import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
 
-/**
- * EARSHOT_API_KEYS and EARSHOT_STORE are read here (and by the Authenticator), not by the config loader,
- * which would report them as unknown EARSHOT_ variables: they are removed from the environment it sees.
- */
-const NON_CONFIG_ENV = ['EARSHOT_API_KEYS', 'EARSHOT_STORE'];
-
 export function registerServeCommand(program: Command): void {
   withConfigOption(
     program
@@ -23,17 +17,10 @@ export function registerServeCommand(program: Command): void {
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
       .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost'),
   ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
-    const saved = Object.fromEntries(NON_CONFIG_ENV.map((name) => [name, process.env[name]]));
-    for (const name of NON_CONFIG_ENV) delete process.env[name];
-    let config;
-    try {
-      config = loadCliConfig(opts.config, {
-        model: { dir: opts.model },
-        server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
-      });
-    } finally {
-      for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
-    }
+    let config = loadCliConfig(opts.config, {
+      model: { dir: opts.model },
+      server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
+    });
     if (!config) return;
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     const log = createLogger(config.log.level);

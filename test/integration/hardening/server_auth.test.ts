@@ -92,7 +92,7 @@ describe('authentication on the real server', () => {
     expect(session.instructions).toBe('Be terse.');
     const c = await TestClient.connect(server.url, { protocols: ['realtime', `openai-insecure-api-key.${value}`] });
     open.push(c);
-    const created = c.events.find((e) => e.type === 'session.created') as { session: { instructions: string } };
+    const created = c.events.find((e) => e.type === 'session.created') as unknown as { session: { instructions: string } };
     expect(created.session.instructions).toBe('Be terse.');
     expect(c.ofType('session.updated')).toEqual([]);
     // Counted against the key that minted it.
