@@ -8,6 +8,7 @@ import { loadWavAs16k } from './vad.ts';
 
 const TASKS: TranscribeTask[] = ['asr', 'translate', 'asr+translate', 'summarize'];
 const FORMATS = ['text', 'json', 'vtt', 'srt'] as const;
+const EMPTY_CUE_TEXT = '[inaudible]';
 type Format = (typeof FORMATS)[number];
 
 function clock(ms: number): string {
@@ -19,7 +20,12 @@ function clock(ms: number): string {
 }
 
 export function formatTranscript(utterances: TranscribedUtterance[], format: Format): string {
-  const cues = utterances.map((u) => ({ startMs: u.startMs, endMs: u.endMs, text: u.translation ? `${u.text}\n${u.translation}` : u.text }));
+  // Every utterance keeps its cue, so cue times always match the VAD's utterances; an empty result is marked.
+  const cues = utterances.map((u) => ({
+    startMs: u.startMs,
+    endMs: u.endMs,
+    text: (u.translation ? `${u.text}\n${u.translation}` : u.text).trim() || EMPTY_CUE_TEXT,
+  }));
   switch (format) {
     case 'vtt':
       return toWebVtt(cues);
