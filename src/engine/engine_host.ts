@@ -3,7 +3,14 @@
 // implements SpeechEngine, and its sessions implement EngineSession, over messages. If the worker dies,
 // every session on it fails with E_ENGINE_WORKER_EXITED, a new worker is started, and new sessions work.
 // Model load errors (E_MODEL_MISSING / E_MODEL_INVALID) are kept in `loadError` and fail every request.
+//
+// Stopping a worker never uses worker.terminate() while it may be inside onnxruntime: terminating a
+// thread during a native run() aborts the WHOLE process ("terminate called after throwing an instance
+// of 'Napi::Error'", reproduced on the tiny fixture on the first try). The worker is asked to stop by
+// message instead (handled between runs by construction) and exits by itself; terminate() is only the
+// last resort after WORKER_EXIT_TIMEOUT_MS.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EarshotError } from '../errors.ts';
 import type { AudioHandle, EngineSession, SpeechEngine } from './engine_session.ts';
@@ -23,7 +30,7 @@ export interface EngineHostOptions {
   maxPendingRequests?: number;
   /** Tokens per prefill run (default 64). */
   prefillChunkTokens?: number;
-  /** onnxruntime intra-op threads of the worker's sessions (default: onnxruntime's, one per core). */
+  /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
   /** Bake the speech LoRA in when it fits (default true). */
@@ -40,6 +47,17 @@ interface Pending {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** How long close() / terminateWorker() wait for the worker to exit by itself before terminate(). */
+export const WORKER_EXIT_TIMEOUT_MS = 10_000;
+
+/**
+ * Intra-op threads when the caller gives none: every core but one, so the engine never takes every
+ * core from the server's event loop (VAD, sockets). onnxruntime's own default is one per core.
+ */
+export function defaultIntraOpThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 /** One worker and what lives on it. */
 class WorkerGeneration implements SessionTransport {
   readonly pending = new Map<number, Pending>();
@@ -47,13 +65,44 @@ class WorkerGeneration implements SessionTransport {
   readonly ready: Promise<EngineInfo>;
   info: EngineInfo | undefined;
   loadError: EarshotError | undefined;
+  /** No longer serves requests (failed, closing or gone). */
   exited = false;
+  /** The thread has really exited; `exit` resolves with its exit code. */
+  threadExited = false;
+  readonly exit: Promise<number>;
   private nextId = 0;
   private settleReady!: { resolve: (info: EngineInfo) => void; reject: (error: EarshotError) => void };
+  private settleExit!: (code: number) => void;
 
   constructor(readonly worker: Worker, private readonly log: EngineLogger) {
     this.ready = new Promise<EngineInfo>((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => undefined);
+    this.exit = new Promise<number>((resolve) => (this.settleExit = resolve));
+  }
+
+  markThreadExited(code: number): void {
+    this.threadExited = true;
+    this.settleExit(code);
+  }
+
+  /**
+   * Asks the thread to stop ('shutdown': cleanly, 'crash': exit code 1 at once) and waits for its exit,
+   * for at most `timeoutMs`; only then is it terminated. Resolves with how it ended.
+   */
+  async stop(op: 'shutdown' | 'crash', timeoutMs: number): Promise<'exited' | 'terminated'> {
+    if (this.threadExited) return 'exited';
+    // Keep the process alive until the thread is gone: a process exiting with a worker mid-run
+    // tears it down like terminate() would.
+    this.worker.ref();
+    this.worker.postMessage({ op } satisfies HostRequest);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([this.exit.then(() => 'exited' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'exited') return 'exited';
+    this.log.error({ op, timeoutMs }, 'engine worker did not exit in time; terminating it');
+    await this.worker.terminate();
+    return 'terminated';
   }
 
   request<T>(
@@ -122,6 +171,9 @@ class WorkerGeneration implements SessionTransport {
 export class EngineHost implements SpeechEngine {
   private current: WorkerGeneration;
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** How long to wait for a worker to exit by itself (tests may shorten it). */
+  workerExitTimeoutMs = WORKER_EXIT_TIMEOUT_MS;
   private fatal: EarshotError | undefined;
   /** Workers started after a crash. */
   restarts = 0;
@@ -176,17 +228,33 @@ export class EngineHost implements SpeechEngine {
     return this.transport().request<TotalsResult>({ op: 'totals' });
   }
 
-  /** Kills the worker as a crash would (tests, operators); sessions on it fail, a new worker starts. */
+  /**
+   * Kills the worker as a crash would (tests, operators): it exits with code 1, its sessions fail with
+   * E_ENGINE_WORKER_EXITED and a new worker starts. The exit happens between graph runs (see `stop`),
+   * never inside one. Resolves once the old worker is gone and the new one is starting.
+   */
   async terminateWorker(): Promise<void> {
-    await this.current.worker.terminate();
+    if (this.closed) return;
+    await this.current.stop('crash', this.workerExitTimeoutMs);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops accepting work, cancels running generations and fails every session and queued request with
+   * E_ENGINE ('The engine was closed.'), then lets the worker dispose its sessions and ORT sessions and
+   * exit by itself; resolves when it has. Safe while a graph runs (a server stopping under load).
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     const generation = this.current;
+    // Raises the cancel flag of every running generation (read by the worker before each step) and
+    // rejects everything awaited; the replies the worker still sends are ignored.
     generation.fail(new EarshotError('E_ENGINE', 'The engine was closed.'));
-    await generation.worker.terminate();
+    await generation.stop('shutdown', this.workerExitTimeoutMs);
   }
 
   private transport(): WorkerGeneration {
@@ -202,7 +270,7 @@ export class EngineHost implements SpeechEngine {
       contextBudgetTokens: o.contextBudgetTokens,
       maxPendingRequests: o.maxPendingRequests,
       prefillChunkTokens: o.prefillChunkTokens,
-      intraOpNumThreads: o.intraOpNumThreads,
+      intraOpNumThreads: o.intraOpNumThreads ?? defaultIntraOpThreads(),
       interOpNumThreads: o.interOpNumThreads,
       applySpeechAdapter: o.applySpeechAdapter,
     };
@@ -219,7 +287,10 @@ export class EngineHost implements SpeechEngine {
     );
     worker.on('message', (m: WorkerMessage) => generation.onMessage(m));
     worker.on('error', (error) => this.log.error({ error: error.message, stack: error.stack }, 'engine worker error'));
-    worker.on('exit', (code) => this.onExit(generation, code));
+    worker.on('exit', (code) => {
+      this.onExit(generation, code);
+      generation.markThreadExited(code);
+    });
     return generation;
   }
 

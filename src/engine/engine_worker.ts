@@ -117,7 +117,39 @@ enginePromise.then(
   },
 );
 
+/** Set once a shutdown was asked for: requests arriving later are refused, not started. */
+let stopping = false;
+
+/**
+ * Graceful stop. The engine's close() refuses queued work and waits for the step that is running
+ * (the host has raised every generation's cancel flag, so a generation ends at its next step), then
+ * disposes the sessions and releases the ORT sessions. Only then does the thread exit, by itself:
+ * worker.terminate() during a native run aborts the whole process ("terminate called after throwing
+ * an instance of 'Napi::Error'"), so the host uses it only as a last resort.
+ */
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  try {
+    const engine = await enginePromise; // a shutdown during the load waits for the load to settle
+    sessions.clear();
+    await engine.close();
+  } catch (error) {
+    // A load error was reported already; a failure to release changes nothing about exiting.
+    if (!(error instanceof EarshotError && (error.code === 'E_MODEL_MISSING' || error.code === 'E_MODEL_INVALID'))) {
+      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'engine worker: error while closing the engine');
+    }
+  }
+  process.exit(0);
+}
+
 port.on('message', (request: HostRequest) => {
+  // Handled at once, outside the engine promise: this handler runs between graph runs by construction.
+  if (request.op === 'crash') process.exit(1);
+  if (request.op === 'shutdown') {
+    void shutdown();
+    return;
+  }
   void enginePromise.then((engine) => {
     if (request.op === 'releaseAudio') {
       engine.releaseAudio({ id: request.audioId, audioTokens: 0, durationMs: 0 });
@@ -125,6 +157,10 @@ port.on('message', (request: HostRequest) => {
     }
     if (request.op === 'setTranscript') {
       sessions.get(request.sessionId)?.setTranscript({ index: request.turnIndex }, request.transcript);
+      return;
+    }
+    if (stopping) {
+      post({ type: 'error', id: request.id, error: serializeError(new EarshotError('E_ENGINE', 'The engine is closing.')) });
       return;
     }
     let started: { work: Promise<unknown>; session?: Phi4Session };

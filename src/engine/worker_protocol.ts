@@ -51,7 +51,14 @@ export type HostRequest =
   | { op: 'generate'; id: number; sessionId: string; options: GenerateOptions; cancel: SharedArrayBuffer }
   | { op: 'rewind'; id: number; sessionId: string; checkpoint: WireCheckpoint }
   | { op: 'dispose'; id: number; sessionId: string }
-  | { op: 'totals'; id: number };
+  | { op: 'totals'; id: number }
+  // Graceful stop: the worker finishes or abandons its current step (never interrupted inside an
+  // onnxruntime run), disposes its sessions and ORT sessions, and exits by itself with code 0.
+  | { op: 'shutdown' }
+  // Crash simulation (tests, operators): the worker exits with code 1 at once. A message is handled
+  // between graph runs by construction (run() is synchronous on the worker thread), so unlike
+  // worker.terminate() this can never land inside a native run.
+  | { op: 'crash' };
 
 export interface SerializedError {
   code: ErrorCode;

@@ -1,12 +1,13 @@
 // EngineHost with a real worker thread on the tiny fixture: streaming, cancellation by shared flag
 // (counted in decode steps), worker death and restart, load errors, KV accounting over 200 sessions,
-// interleaving and the pending bound across the message boundary.
+// interleaving and the pending bound across the message boundary; shutdown under load (engine_host_shutdown.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
 import type { HostSession } from '../../../src/engine/engine_host_session.ts';
 import type { EngineSession } from '../../../src/engine/engine_session.ts';
 import { EarshotError } from '../../../src/errors.ts';
 import { collect, SINGLE_THREAD, testPcm, tinyModelDir } from './engine_fixture.ts';
+import { describeShutdownUnderLoad } from './engine_host_shutdown.ts';
 
 let host: EngineHost;
 let modelDir: string;
@@ -161,3 +162,6 @@ describe('EngineHost (worker thread, tiny model)', () => {
     await missing.close();
   });
 });
+
+// Shutdown while the worker runs graphs; last, so its model loads never overlap the RSS measurement.
+describeShutdownUnderLoad();
