@@ -33,6 +33,11 @@ export interface EngineHostOptions {
   /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
+  /**
+   * How long close() / terminateWorker() wait for the worker to exit by itself (it does so between
+   * graph runs) before the last resort, worker.terminate() (default WORKER_EXIT_TIMEOUT_MS).
+   */
+  workerExitTimeoutMs?: number;
   /** Bake the speech LoRA in when it fits (default true). */
   applySpeechAdapter?: boolean;
   log?: EngineLogger;
@@ -172,8 +177,7 @@ export class EngineHost implements SpeechEngine {
   private current: WorkerGeneration;
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** How long to wait for a worker to exit by itself (tests may shorten it). */
-  workerExitTimeoutMs = WORKER_EXIT_TIMEOUT_MS;
+  private readonly workerExitTimeoutMs: number;
   private fatal: EarshotError | undefined;
   /** Workers started after a crash. */
   restarts = 0;
@@ -181,6 +185,7 @@ export class EngineHost implements SpeechEngine {
 
   constructor(private readonly options: EngineHostOptions) {
     this.log = options.log ?? silentLogger;
+    this.workerExitTimeoutMs = options.workerExitTimeoutMs ?? WORKER_EXIT_TIMEOUT_MS;
     this.current = this.start();
   }
 

@@ -108,8 +108,14 @@ const enginePromise = Phi4Engine.load({
   log,
 });
 
+/** Set once the model is loaded (until then there is nothing to close). */
+let loaded: Phi4Engine | undefined;
+
 enginePromise.then(
-  (engine) => post({ type: 'ready', info: engine.info }),
+  (engine) => {
+    loaded = engine;
+    post({ type: 'ready', info: engine.info });
+  },
   (error: unknown) => {
     post({ type: 'loadError', error: serializeError(error) });
     // Nothing can be served without a model; the host keeps the error and does not restart.
@@ -130,15 +136,16 @@ let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // Still loading (or the load failed): exit now rather than wait for a large model to finish loading
+  // (the host would terminate() us mid-load after its timeout). This handler runs between the
+  // loader's native calls, and the ORT sessions created so far are freed by their finalizers.
+  if (loaded === undefined) process.exit(0);
   try {
-    const engine = await enginePromise; // a shutdown during the load waits for the load to settle
     sessions.clear();
-    await engine.close();
+    await loaded.close();
   } catch (error) {
-    // A load error was reported already; a failure to release changes nothing about exiting.
-    if (!(error instanceof EarshotError && (error.code === 'E_MODEL_MISSING' || error.code === 'E_MODEL_INVALID'))) {
-      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'engine worker: error while closing the engine');
-    }
+    // A failure to release changes nothing about exiting.
+    log.warn({ error: error instanceof Error ? error.message : String(error) }, 'engine worker: error while closing the engine');
   }
   process.exit(0);
 }
