@@ -1,29 +1,42 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { segmentEventsOffline } from '../../src/pipeline/offline.ts';
 import { CARD_CLIPS, LIBRIVOX_CLIPS, placeWithGaps, pocketsphinxAvailable } from '../helpers/speech_fixtures.ts';
-import { startClientTestServer, type ClientTestServer } from './client_test_server.ts';
+import { earshotVad, startE2eServer, type E2eServer, type VadCliSegment } from './e2e_server.ts';
 
-// The browser client in real headless Chromium (Debian's, driven by playwright-core) with a fake
-// microphone playing a speech WAV, against a real server: the page connects over each transport, the
-// server's turn events show up in the UI, and the utterances it reports match `earshot vad` on the WAV.
-// Caption / answer / latency / VTT assertions switch on by themselves once the server transcribes.
+// Issue 6's "Must show" in real headless Chromium (Debian's, driven by playwright-core) with a fake
+// microphone playing a speech WAV, against `earshot serve`'s own composition (startServer) with the tiny
+// Phi-4-mm model loaded by its EngineHost, for both transports: the page connects, one final caption per
+// utterance, an answer streams in (agent mode), the latency readout shows a number, the VTT download has
+// one cue per utterance, a screenshot is kept; and the utterances the server found in the audio that came
+// through the browser (Opus over WebRTC, or the AudioWorklet's PCM16) are `earshot vad`'s on the WAV.
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '.ci', 'out', 'e2e');
-/** Issue 6's target for onsets and offsets after the transport versus the offline VAD on the file. */
-const ISSUE_TARGET_MS = 50;
 /**
- * What is asserted. Measured on this machine (10 runs over both transports, the file aligned to the
- * server's clock by cross-correlation): 0-192 ms, always whole 32 ms VAD windows, mostly at the soft onset
- * of the second clip, and on the WebSocket path too where the received audio correlates 0.999-1.000 with
- * the file. So the spread is the VAD's sensitivity to resampling-level differences near a boundary, not
- * lost or shifted audio (the alignment lag is the same at the first and the last utterance, no RTP loss).
+ * Onsets and offsets of the utterances after the transport, mapped onto the WAV's clock, versus
+ * `earshot vad` on the WAV: issue 6's target, asserted. Measured at NOISE_LEVEL (errors are whole 10 ms
+ * refiner frames plus the sub-frame alignment lag): 9 real runs over WebRTC -7..+23 ms, 8 over the
+ * WebSocket -9..+20 ms; replaying the audio with the VAD's window grid shifted 0-63 ms, at most 23 ms for
+ * the WAV itself and 30 ms for Opus audio received from Chromium. Each run appends its errors to
+ * .ci/out/e2e/boundary_errors.jsonl.
  */
-const BOUNDARY_TOLERANCE_MS = 200;
+const BOUNDARY_TOLERANCE_MS = 50;
+/**
+ * The fixture's white-noise floor: uniform, peak 0.002 (about -59 dBFS RMS, a quiet room; the helpers'
+ * default is 0.01). Chosen from a sweep of worst errors over VAD grid shifts of 0-31 ms, on the WAV /
+ * on audio received through WebRTC: 0.001 27 / 33 ms; 0.002 23 / 30; 0.003 28 / 79; 0.005 92 / 43;
+ * 0.01 19 / 107. Chromium's Opus codes quiet, noise-like stretches 4-10 dB lower (the noise floor itself
+ * ~3.5 dB lower), so a soft onset or word tail less than ~10 dB above a louder floor moves the energy edge
+ * by 50-110 ms (0.003: both onsets 53-79 ms late; 0.01: clip 1's offset 105 ms early at 3 of 10 phases);
+ * at 0.005 the VAD on the WAV alone flips clip 2's soft onset by ~90 ms with the grid phase. Not digital
+ * silence either: the refiner estimates a noise floor. E2E_NOISE_LEVEL overrides it for measurements
+ * (with E2E_DUMP_AUDIO=1 the received audio is kept next to the screenshots).
+ */
+const NOISE_LEVEL = Number(process.env.E2E_NOISE_LEVEL ?? 0.002);
 const runnable = existsSync(CHROMIUM) && pocketsphinxAvailable();
 
 interface Segment {
@@ -31,24 +44,33 @@ interface Segment {
   endMs: number;
 }
 
-let server: ClientTestServer;
+type EventLike = {
+  type: string;
+  audio_start_ms?: number;
+  audio_end_ms?: number;
+  item_id?: string;
+  transcript?: string;
+  delta?: string;
+  response?: { id: string; status: string };
+  error?: { code: string; message: string };
+};
+
+let server: E2eServer;
 let wavPath: string;
 let wavMs: number;
-let expected: Segment[];
 let fixtureSamples: Float32Array;
+/** `earshot vad --json` on the WAV. */
+let cliSegments: VadCliSegment[];
 
 beforeAll(async () => {
   if (!runnable) return;
-  // Long lead-in and tail: the fake microphone starts playing when the page opens it, and the tail lets
-  // the VAD close the last utterance before the file ends.
-  const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [1500, 1200, 2000] });
+  // Long lead-in and tail: the fake microphone starts playing when the page opens it (the server's clock
+  // starts later), and the tail lets the VAD close the last utterance before the file ends.
+  const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [1500, 1200, 2000], noiseLevel: NOISE_LEVEL });
   wavPath = fixture.wavPath;
   wavMs = (fixture.samples16k.length * 1000) / 16_000;
   fixtureSamples = fixture.samples16k;
-  // The offline pipeline's own speech_started / speech_stopped times (`earshot vad`'s audio_start_ms /
-  // audio_end_ms), which is what the server reports in those events.
-  expected = await offlineSegments(fixture.samples16k);
-  server = await startClientTestServer({ webrtc: true });
+  [cliSegments, server] = await Promise.all([earshotVad(wavPath), startE2eServer()]);
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 120_000);
 
@@ -69,8 +91,6 @@ async function launch(): Promise<Browser> {
   });
 }
 
-type EventLike = { type: string; audio_start_ms?: number; audio_end_ms?: number; item_id?: string };
-
 /** Speech segments in an event log (speech_started / speech_stopped pairs, by item). */
 function segmentsOf(events: EventLike[]): Segment[] {
   const starts = new Map<string, number>();
@@ -82,8 +102,8 @@ function segmentsOf(events: EventLike[]): Segment[] {
   return out;
 }
 
+/** The live pipeline's segments of audio a server received, followed by the silence a live stream continues with. */
 async function offlineSegments(samples16k: Float32Array): Promise<Segment[]> {
-  // Followed by the silence a live stream would continue with, so the last utterance closes.
   const padded = new Float32Array(samples16k.length + 16_000);
   padded.set(samples16k);
   const events = await segmentEventsOffline(padded, defaultConfig().vad);
@@ -116,10 +136,22 @@ function alignmentSamples(received: Float32Array, wav: Float32Array, coarseSampl
   return best;
 }
 
+function parseVttTimes(vtt: string): Segment[] {
+  const toMs = (t: string) => {
+    const [h, m, s] = t.split(':');
+    return Math.round((Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1000);
+  };
+  return [...vtt.matchAll(/(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})/g)].map((m) => ({ startMs: toMs(m[1]), endMs: toMs(m[2]) }));
+}
+
+const pageEvents = (page: Page) => page.evaluate(() => (window as unknown as { earshot: { events: EventLike[] } }).earshot.events);
+
 for (const transport of ['websocket', 'webrtc'] as const) {
-  describe.skipIf(!runnable)(`browser client over ${transport}`, () => {
-    it('connects, reflects the speech events, and reports the WAV\'s utterances', async () => {
-      expect(expected).toHaveLength(2);
+  describe.skipIf(!runnable)(`browser client over ${transport} against earshot serve with the tiny model`, () => {
+    it('captions each utterance, streams an answer, shows latency, exports VTT, and finds `earshot vad`\'s utterances', async () => {
+      expect(cliSegments).toHaveLength(2);
+      const utterances = cliSegments.length;
+      const connectionsBefore = server.connectionCount();
       const browser = await launch();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -128,60 +160,82 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         await page.goto(`${server.baseUrl}/?transport=${transport}&mode=agent&agent=assistant`);
         await expect.poll(() => page.getByTestId('agent-select').locator('option').count()).toBeGreaterThan(0);
         expect(await page.getByTestId('transport-select').inputValue()).toBe(transport);
+        expect(await page.getByTestId('mode-select').inputValue()).toBe('agent');
         await page.getByTestId('connect').click();
         await page.getByTestId('status').filter({ hasText: /^connected/ }).waitFor({ timeout: 15_000 });
         expect(await page.getByTestId('disconnect').isEnabled()).toBe(true);
 
         // Speech shows up while it is spoken: the interim caption line appears.
         await page.getByTestId('caption-interim').waitFor({ state: 'visible', timeout: 10_000 });
-        // Every utterance of the WAV is committed and counted (the file plays in real time).
+        // Every utterance of the WAV is captioned (the file plays in real time), once.
         await expect
-          .poll(() => page.getByTestId('utterance-count').textContent(), { timeout: wavMs + 10_000, interval: 250 })
-          .toBe(String(expected.length));
-        const key = [...server.sessions.keys()].at(-1)!;
-        const got = segmentsOf(server.sessions.get(key)!);
-        // The page saw the same speech events the server sent.
-        const pageEvents = await page.evaluate(() => (window as unknown as { earshot: { events: EventLike[] } }).earshot.events);
-        expect(segmentsOf(pageEvents)).toEqual(got);
-        expect(got).toHaveLength(expected.length);
+          .poll(() => page.getByTestId('caption-final').count(), { timeout: wavMs + 20_000, interval: 250 })
+          .toBe(utterances);
+        const captions = await page.getByTestId('caption-final').allTextContents();
+        // The tiny model's words are noise, but every caption has some.
+        for (const caption of captions) expect(caption.trim()).not.toBe('');
+        // The agent answers: wait until every response it started is done, then the text is on the page.
+        await expect
+          .poll(async () => {
+            const events = await pageEvents(page);
+            const created = events.filter((e) => e.type === 'response.created').length;
+            return created > 0 && events.filter((e) => e.type === 'response.done').length === created;
+          }, { timeout: 45_000, interval: 250 })
+          .toBe(true);
+        const events = await pageEvents(page);
+        expect(events.filter((e) => e.type === 'error').map((e) => e.error)).toEqual([]);
+        expect(events.some((e) => e.type === 'response.output_text.delta' && (e.delta ?? '') !== '')).toBe(true);
+        const answers = await page.getByTestId('assistant-message').allTextContents();
+        expect(answers.length).toBeGreaterThan(0);
+        expect(answers.some((a) => a.trim() !== '')).toBe(true);
+        await expect.poll(() => page.getByTestId('latency').textContent()).toMatch(/^\d+ ms$/);
+        // Still one final caption per utterance once everything is answered (none doubled or added).
+        expect(await page.getByTestId('caption-final').count()).toBe(utterances);
+        expect(await page.getByTestId('utterance-count').textContent()).toBe(String(utterances));
 
-        // Same utterances as the offline VAD on the file, once both count from the same sample.
-        const received = server.audioOf(key);
-        const coarse = Math.round(((expected[0].startMs - got[0].startMs) * 16_000) / 1000);
-        const { lag, correlation } = alignmentSamples(received, fixtureSamples, coarse, Math.round(((got[0].startMs + 600) * 16_000) / 1000));
-        const aligned = lag >= 0 ? fixtureSamples.subarray(lag) : new Float32Array([...new Float32Array(-lag), ...fixtureSamples]);
-        const want = await offlineSegments(aligned);
-        const errorsMs = got.flatMap((g, i) => [Math.abs(g.startMs - want[i]?.startMs), Math.abs(g.endMs - want[i]?.endMs)]);
-        const rtp = server.webrtc?.getCall(key)?.inputStats;
-        // The server segments the browser's audio exactly as `earshot vad` segments that same audio.
-        expect(got).toEqual(await offlineSegments(received));
-        const later = alignmentSamples(received, fixtureSamples, lag, Math.round(((got.at(-1)!.startMs + 600) * 16_000) / 1000));
-        // No audio lost or inserted on the way: the file lines up with the same lag at the end.
-        expect(Math.abs(later.lag - lag)).toBeLessThanOrEqual(16);
-        console.log(
-          `${transport}: server clock starts ${(lag / 16).toFixed(1)} ms into the WAV (correlation ${correlation.toFixed(3)}); ` +
-            `boundary errors ${errorsMs.join(', ')} ms (issue target ${ISSUE_TARGET_MS} ms: ${Math.max(...errorsMs) <= ISSUE_TARGET_MS ? 'met' : 'missed'})` +
-            `${rtp ? `; RTP packets ${rtp.packets}, lost ${rtp.lost}` : ''}`,
-        );
-        expect(correlation).toBeGreaterThan(0.8);
-        expect(want).toHaveLength(got.length);
-        expect(Math.max(...errorsMs)).toBeLessThanOrEqual(BOUNDARY_TOLERANCE_MS);
-
-        // Once the server transcribes: one final caption per utterance, a latency number, one VTT cue each.
-        const sessionEvents = [...server.sessions.values()].at(-1)!;
-        if (sessionEvents.some((e) => e.type === 'conversation.item.input_audio_transcription.completed')) {
-          await expect.poll(() => page.getByTestId('caption-final').count(), { timeout: 30_000 }).toBe(expected.length);
-          await expect.poll(() => page.getByTestId('latency').textContent()).toMatch(/^\d+ ms$/);
-          const download = page.waitForEvent('download');
-          await page.getByTestId('download-vtt').click();
-          const vtt = readFileSync((await (await download).path())!, 'utf8');
-          expect(vtt.startsWith('WEBVTT')).toBe(true);
-          expect(vtt.match(/-->/g)).toHaveLength(expected.length);
-        }
-        if (sessionEvents.some((e) => e.type === 'response.output_text.delta')) {
-          await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-        }
+        // One VTT cue per utterance, at the times the server reported for it.
+        const got = segmentsOf(events);
+        expect(got).toHaveLength(utterances);
+        const download = page.waitForEvent('download');
+        await page.getByTestId('download-vtt').click();
+        const vtt = readFileSync((await (await download).path())!, 'utf8');
+        expect(vtt.startsWith('WEBVTT')).toBe(true);
+        const cues = parseVttTimes(vtt);
+        expect(cues).toHaveLength(utterances);
+        cues.forEach((cue, i) => {
+          expect(Math.abs(cue.startMs - got[i].startMs)).toBeLessThanOrEqual(1);
+          expect(Math.abs(cue.endMs - got[i].endMs)).toBeLessThanOrEqual(1);
+        });
         await page.screenshot({ path: join(ARTIFACTS, `browser_client_${transport}.png`), fullPage: true });
+
+        // The audio that came through the browser, as the server's pipeline received it.
+        expect(server.connectionCount()).toBe(connectionsBefore + 1);
+        const received = server.latestAudio();
+        // The server segments it exactly as the offline pipeline (`earshot vad`) segments that same audio.
+        expect(got).toEqual(await offlineSegments(received));
+        // Onto the WAV's clock: the lag found by cross-correlation, the same at the first and last utterance
+        // (no audio lost or inserted on the way).
+        const coarse = Math.round(((cliSegments[0].audio_start_ms - got[0].startMs) * 16_000) / 1000);
+        const { lag, correlation } = alignmentSamples(received, fixtureSamples, coarse, Math.round(((got[0].startMs + 600) * 16_000) / 1000));
+        const later = alignmentSamples(received, fixtureSamples, lag, Math.round(((got.at(-1)!.startMs + 600) * 16_000) / 1000));
+        expect(correlation).toBeGreaterThan(0.8);
+        expect(Math.abs(later.lag - lag)).toBeLessThanOrEqual(16);
+        const lagMs = lag / 16;
+        const onsetErrorsMs = got.map((g, i) => Math.round(g.startMs + lagMs - cliSegments[i].audio_start_ms));
+        const offsetErrorsMs = got.map((g, i) => Math.round(g.endMs + lagMs - cliSegments[i].audio_end_ms));
+        const shiftedWav = new Float32Array(fixtureSamples.length - lag);
+        shiftedWav.set(lag >= 0 ? fixtureSamples.subarray(lag) : fixtureSamples, Math.max(0, -lag));
+        const shifted = await offlineSegments(shiftedWav);
+        const shiftedErrorsMs = got.flatMap((g, i) => [g.startMs - shifted[i]?.startMs, g.endMs - shifted[i]?.endMs]);
+        // Also versus the offline VAD on the WAV shifted by the lag: what the VAD's grid alone accounts for.
+        const record = { transport, noiseLevel: NOISE_LEVEL, lagMs, correlation: Number(correlation.toFixed(3)), onsetErrorsMs, offsetErrorsMs, shiftedErrorsMs, at: new Date().toISOString() };
+        appendFileSync(join(ARTIFACTS, 'boundary_errors.jsonl'), `${JSON.stringify(record)}\n`);
+        if (process.env.E2E_DUMP_AUDIO) writeFileSync(join(ARTIFACTS, `received_${transport}_${lag}.f32`), Buffer.from(received.buffer, received.byteOffset, received.byteLength));
+        console.log(
+          `${transport}: server clock starts ${lagMs.toFixed(1)} ms into the WAV (correlation ${correlation.toFixed(3)}); ` +
+            `onset errors ${onsetErrorsMs.join(', ')} ms, offset errors ${offsetErrorsMs.join(', ')} ms vs earshot vad on the WAV (noise ${NOISE_LEVEL})`,
+        );
+        for (const error of [...onsetErrorsMs, ...offsetErrorsMs]) expect(Math.abs(error)).toBeLessThanOrEqual(BOUNDARY_TOLERANCE_MS);
 
         await page.getByTestId('disconnect').click();
         await page.getByTestId('status').filter({ hasText: /^closed/ }).waitFor({ timeout: 5000 });
