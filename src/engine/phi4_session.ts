@@ -223,7 +223,10 @@ export class Phi4Session implements EngineSession {
       const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
       const clip = rows === 0 || merged === undefined ? [] : [{ rows, tensor: sliceRows(merged, hiddenSize, row, rows, [rows, hiddenSize]) }];
       row += rows;
-      this.lastLogits = await this.gen.append(chunk, clip);
+      // Logits only after the turn's last chunk: the lm_head is most of a prefill run's cost.
+      const last = start + this.chunkTokens >= all.length;
+      const logits = await this.gen.append(chunk, clip, undefined, { logits: last });
+      if (last) this.lastLogits = logits;
     }
     return all.length;
   }

@@ -6,7 +6,7 @@
 //   features_40s_ms        log-mel front end on 40 s of audio (median)
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createEngineHost, type EngineHost } from '../engine_host.ts';
+import { createEngineHost, defaultIntraOpThreads, type EngineHost } from '../engine_host.ts';
 import type { EngineSession, GenerationEvent } from '../engine_session.ts';
 import { benchFeatures } from '../phi4mm/features_bench.ts';
 import { ensureFixtureModel, type FixturePreset } from '../phi4mm/fixture/index.ts';
@@ -123,8 +123,11 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   const userText = textOfTokens(tokenizer, 40, 0);
 
   progress('loading the engine worker and, in this thread, the same graphs for the bare loop');
-  const host = createEngineHost({ modelDir });
-  const model = await loadPhi4Model(modelDir);
+  // Both sides with the same onnxruntime thread count (the engine's default: all cores but one), so the
+  // ratio measures Earshot's overhead, not a different thread budget.
+  const threads = defaultIntraOpThreads();
+  const host = createEngineHost({ modelDir, intraOpNumThreads: threads });
+  const model = await loadPhi4Model(modelDir, { sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
   const promptIds = [...systemIds(tokenizer, SYSTEM), ...userIds(tokenizer, [{ type: 'text', text: userText }]).ids, TOKEN_ID.assistant];
   const maxTokenId = Math.min(tokenizer.maxRealTokenId, model.io.vocabSize - 1);
   const earshotRuns: number[] = [];

@@ -130,7 +130,20 @@ export class GenerationSession {
    * of the last position, or undefined when aborted between chunks (the cache then holds a prefix of the
    * ids and the rest is dropped: rewind with `truncate`).
    */
-  async append(inputIds: readonly number[], audio: readonly AudioEmbedding[] = [], signal?: AbortSignal): Promise<Float32Array | undefined> {
+  /**
+   * Feeds ids (and the audio rows for their placeholders) into the cache and returns the logits of the last
+   * position, or undefined when aborted or when `options.logits` is false. The text graph computes logits
+   * for every position of a run, and the lm_head (hidden x 200064) dominates its cost; onnxruntime skips it
+   * when `logits` is not fetched. So every run but the last fetches only the KV outputs, and the last run is
+   * the single final token: one row of logits instead of a chunk's worth.
+   */
+  async append(
+    inputIds: readonly number[],
+    audio: readonly AudioEmbedding[] = [],
+    signal?: AbortSignal,
+    options: { logits?: boolean } = {},
+  ): Promise<Float32Array | undefined> {
+    const wantLogits = options.logits ?? true;
     const ids = [...this.pending, ...inputIds];
     if (ids.length === 0) throw new EarshotError('E_INTERNAL', 'Nothing to prefill.');
     const audioPositions = ids.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
@@ -149,17 +162,21 @@ export class GenerationSession {
     const allAudio = audio.length === 0 ? undefined : audio.length === 1 ? audio[0].tensor : concatRows(floatType, audio.map((a) => a.tensor), hiddenSize);
     let audioRow = 0;
     let logits: Float32Array | undefined;
-    for (let start = 0; start < ids.length; start += this.chunkTokens) {
+    const ranges: [number, number][] = [];
+    const bulkEnd = wantLogits ? ids.length - 1 : ids.length;
+    for (let start = 0; start < bulkEnd; start += this.chunkTokens) ranges.push([start, Math.min(bulkEnd, start + this.chunkTokens)]);
+    if (wantLogits) ranges.push([ids.length - 1, ids.length]);
+    for (const [start, end] of ranges) {
       if (signal?.aborted) {
         // The cache keeps the prefix fed so far; the caller rewinds to its checkpoint.
         return undefined;
       }
-      const chunk = ids.slice(start, start + this.chunkTokens);
+      const chunk = ids.slice(start, end);
       const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
       const features = rows === 0 || allAudio === undefined ? undefined : sliceRows(allAudio, hiddenSize, audioRow, rows, [rows, hiddenSize]);
       audioRow += rows;
       const embeds = await this.embed(chunk, features);
-      logits = await this.runText(embeds, chunk.length);
+      logits = await this.runText(embeds, chunk.length, wantLogits && end === ids.length);
     }
     return logits;
   }
@@ -180,7 +197,7 @@ export class GenerationSession {
     return embeds;
   }
 
-  private async runText(embeds: ort.Tensor, seqLength: number): Promise<Float32Array> {
+  private async runText(embeds: ort.Tensor, seqLength: number, wantLogits = true): Promise<Float32Array | undefined> {
     const { names, vocabSize } = this.model.io;
     const n = names.text;
     const feeds = {
@@ -189,8 +206,12 @@ export class GenerationSession {
       [n.inputsEmbeds]: embeds,
       [n.attentionMask]: onesMask(this.cache.length + seqLength),
     };
-    const outputs = await this.runGraph(this.model.text, feeds, 'text');
+    const outputs = await this.runGraph(this.model.text, feeds, 'text', wantLogits ? undefined : this.presentNames());
     embeds.dispose();
+    if (!wantLogits) {
+      this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
+      return undefined;
+    }
     const logits = outputs[n.logits] as ort.Tensor | undefined;
     if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
       throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, ${seqLength}, ${vocabSize}].`);
@@ -202,9 +223,19 @@ export class GenerationSession {
     return last;
   }
 
-  private async runGraph(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+  /** The text graph's KV outputs: fetching only these skips the lm_head. */
+  private presentNames(): string[] {
+    return this.model.text.outputNames.filter((name) => name !== this.model.io.names.text.logits);
+  }
+
+  private async runGraph(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    label: string,
+    fetches?: string[],
+  ): Promise<ort.InferenceSession.OnnxValueMapType> {
     try {
-      return await session.run(feeds);
+      return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
     } catch (cause) {
       throw new EarshotError('E_ENGINE', `The ${label} graph failed: ${(cause as Error).message}`, { cause });
     }
