@@ -20,7 +20,10 @@ import { ConversationContext, type SystemPrompt } from './conversation_context.t
 import { applyClientItem, validateClientItem } from './client_items.ts';
 import type { ItemChain } from './item_chain.ts';
 import { SUMMARY_PROMPT } from './prompts.ts';
-import { runResponse, type CancelReason, type ResponseEnvironment } from './response_runner.ts';
+import { runResponse, toolChoicePrefix, type CancelReason, type ResponseEnvironment } from './response_runner.ts';
+import type { ToolChoice } from '../protocol/server_session.ts';
+import type { ToolSpec } from '../engine/engine_session.ts';
+import { idlePrompt, NO_TOOLS_INSTRUCTION } from './prompts.ts';
 import { checkResponseParams, referencedItem } from './response_params.ts';
 import { addAudioItem } from './audio_item.ts';
 import type { AgentServices } from './services.ts';
@@ -57,8 +60,18 @@ export interface ItemAudioClip {
   samples8k?: Float32Array;
 }
 
+/** The silent stretch an idle timeout committed (16 kHz, the most recent part when it was long). */
+export interface IdleAudio {
+  itemId: string;
+  pcm16k: Float32Array;
+  startSample: number;
+  endSample: number;
+  silenceMs: number;
+}
+
 type Job =
   | { type: 'utterance'; utterance: Utterance; respond: boolean }
+  | { type: 'idle'; idle: IdleAudio; respond: boolean }
   | { type: 'item'; item: WireConversationItem; itemId: string; clientEventId?: string; audio?: ItemAudioClip[] }
   | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }
   | { type: 'delete'; itemId: string; clientEventId?: string }
@@ -113,10 +126,19 @@ export class AgentRuntime {
   }
 
   enqueueUtterance(utterance: Utterance): void {
+    this.enqueue({ type: 'utterance', utterance, respond: this.respondsToUtterances() });
+  }
+
+  /** Whether a committed utterance (or idle timeout) is answered: realtime, turn detection with create_response, a model. */
+  respondsToUtterances(): boolean {
     const td = this.opts.state.turnDetection;
     // With manual turns (turn_detection null) the client asks for responses itself, as with OpenAI.
-    const respond = this.opts.state.type === 'realtime' && td !== null && td.create_response;
-    this.enqueue({ type: 'utterance', utterance, respond });
+    return this.opts.state.type === 'realtime' && td !== null && td.create_response && this.opts.engine !== null;
+  }
+
+  /** turn_detection.idle_timeout_ms fired: the silent stretch becomes a user turn, answered with create_response. */
+  enqueueIdleTimeout(idle: IdleAudio): void {
+    this.enqueue({ type: 'idle', idle, respond: this.respondsToUtterances() });
   }
 
   /** conversation.item.create; the item is checked now, applied in turn order. */
@@ -250,17 +272,23 @@ export class AgentRuntime {
     const state = this.opts.state;
     const instructions = [this.agent.instructions, state.instructions].filter((s) => s.trim() !== '').join('\n\n');
     if (state.toolChoice === 'none') return { instructions, tools: [] };
+    return { instructions, tools: this.sessionToolSpecs() };
+  }
+
+  /** The agent's server tools and the session's client tools (a server tool wins a shared name). */
+  private sessionToolSpecs(): ToolSpec[] {
     const server = this.agent.tools.map(toToolSpec);
     const serverNames = new Set(server.map((t) => t.name));
-    const client = state.tools
+    const client = this.opts.state.tools
       .filter((t) => !serverNames.has(t.name))
       .map((t) => ({ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }));
-    return { instructions, tools: [...server, ...client] };
+    return [...server, ...client];
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<void> {
     try {
       if (job.type === 'utterance') await this.runUtterance(job.utterance, job.respond, signal);
+      else if (job.type === 'idle') await this.runIdle(job.idle, job.respond, signal);
       else if (job.type === 'item') await (job.audio ? this.runAudioItem(job, job.audio, signal) : this.runItem(job, signal));
       else if (job.type === 'retrieve' || job.type === 'delete') this.runItemEdit(job);
       else if (!this.disposed) await this.runManualResponse(job.params, signal);
@@ -323,6 +351,27 @@ export class AgentRuntime {
     }
   }
 
+  /**
+   * An idle timeout: the silence (not captioned: there is nothing to transcribe) with a prompt to follow
+   * up, as one user turn; answered like an utterance.
+   */
+  private async runIdle(idle: IdleAudio, respond: boolean, signal: AbortSignal): Promise<void> {
+    const engine = this.opts.engine;
+    if (!engine || this.opts.state.type !== 'realtime') return;
+    const audio = await engine.encodeAudio(idle.pcm16k, 16000);
+    try {
+      const context = this.getContext(engine);
+      await context.refresh();
+      const lengthBefore = context.length;
+      if (signal.aborted) return;
+      await context.appendUserMixed([{ type: 'audio', audio }, { type: 'text', text: idlePrompt(idle.silenceMs) }], null, [idle.itemId]);
+      this.turnsTaken++;
+      if (respond && !this.disposed) await this.respond(context, { cachedTokens: lengthBefore }, signal);
+    } finally {
+      engine.releaseAudio(audio);
+    }
+  }
+
   private async runItem(job: Extract<Job, { type: 'item' }>, _signal: AbortSignal): Promise<void> {
     const context = this.getContext(this.requireEngine('conversation.item.create'));
     await context.refresh();
@@ -376,7 +425,7 @@ export class AgentRuntime {
       }
       const historyBefore = context.history.length;
       const lengthBefore = context.length;
-      const transient = params?.instructions !== undefined || params?.tools !== undefined ? await context.appendTransientSystem(this.responseSystem(params)) : null;
+      const transient = params && needsResponseSystem(params, this.opts.state.toolChoice) ? await context.appendTransientSystem(this.responseSystem(params)) : null;
       try {
         await this.respond(context, { cachedTokens: lengthBefore, params, outOfBand }, signal);
       } finally {
@@ -396,8 +445,16 @@ export class AgentRuntime {
 
   /** The per-response system turn: the response's instructions and its function tools. */
   private responseSystem(params: WireResponseCreateParams): SystemPrompt {
-    const tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
-    return { instructions: params.instructions ?? '', tools: params.tool_choice === 'none' ? [] : tools };
+    const state = this.opts.state;
+    const none = params.tool_choice === 'none';
+    let tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
+    // The session prompt offers no tools under session tool_choice 'none': a response that may call
+    // them offers them here.
+    if (params.tools === undefined && !none && state.toolChoice === 'none') tools = this.sessionToolSpecs();
+    // The session prompt's tools stay in the context: a response with tool_choice 'none' says so instead.
+    const noTools = none && state.toolChoice !== 'none' ? NO_TOOLS_INSTRUCTION : '';
+    const instructions = [params.instructions ?? '', noTools].filter((t) => t !== '').join('\n\n');
+    return { instructions, tools: none ? [] : tools };
   }
 
   private async respond(
@@ -414,8 +471,10 @@ export class AgentRuntime {
     const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
     const maxOutputTokens = wireMax === 'inf' ? this.agent.generation.maxOutputTokens || settings.defaultMaxOutputTokens : wireMax;
     const gen = this.agent.generation;
-    const toolChoice = opts.params?.tool_choice ?? state.toolChoice;
+    const toolChoice = (opts.params?.tool_choice ?? state.toolChoice) as ToolChoice;
     const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
+    const callable = toolChoice === 'none' ? new Set<string>() : new Set([...this.serverTools().keys(), ...clientTools]);
+    const assistantPrefix = toolChoicePrefix(toolChoice, callable);
     const env: ResponseEnvironment = {
       context,
       emit: this.opts.emit,
@@ -439,10 +498,19 @@ export class AgentRuntime {
         ...(gen.temperature !== undefined && gen.temperature > 0 ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } } : {}),
         metadata: opts.params?.metadata ?? null,
         outOfBand: opts.outOfBand,
+        ...(assistantPrefix ? { assistantPrefix } : {}),
       });
     } finally {
       jobSignal.removeEventListener('abort', onJobAbort);
       if (this.active?.id === responseId) this.active = null;
     }
   }
+}
+
+/** A response needs its own system turn for its instructions or tools, or a tool_choice that changes what the session prompt offers. */
+function needsResponseSystem(params: WireResponseCreateParams, sessionChoice: ToolChoice): boolean {
+  if (params.instructions !== undefined || params.tools !== undefined) return true;
+  const choice = params.tool_choice;
+  if (choice === undefined) return false;
+  return (choice === 'none') !== (sessionChoice === 'none');
 }

@@ -28,3 +28,11 @@ export function captionTask(settings: { language?: string; translate_to?: string
 }
 
 export const SUMMARY_PROMPT = 'Summarize this call for the call-center record: the caller, the problem, what was done and any open follow-up. Be brief.';
+
+/** Response tool_choice 'none' while the session prompt lists tools (they stay in the context). */
+export const NO_TOOLS_INSTRUCTION = 'For this answer do not call any tool: reply in plain text.';
+
+/** The user turn after an idle timeout (turn_detection.idle_timeout_ms): the audio is the silence. */
+export function idlePrompt(silenceMs: number): string {
+  return `(The user has said nothing for ${Math.round(silenceMs / 1000)} seconds. Follow up briefly: check whether they are still there or need anything else.)`;
+}

@@ -20,6 +20,9 @@ export function checkResponseParams(params: WireResponseCreateParams | undefined
   }
   const mcp = params.tools?.findIndex((t) => t.type !== 'function') ?? -1;
   if (mcp >= 0) throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot supports function tools only; MCP tools are not supported.', { param: `response.tools[${mcp}]` });
+  if (params.tool_choice !== undefined && typeof params.tool_choice === 'object' && params.tool_choice.type !== 'function') {
+    throw new EarshotError('E_UNSUPPORTED_FEATURE', 'tool_choice may be "auto", "none", "required" or {type:"function", name}; MCP tool choices are not supported.', { param: 'response.tool_choice' });
+  }
   if (params.prompt != null) throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Stored prompts live on OpenAI\'s platform; send response.instructions instead.', { param: 'response.prompt' });
 }
 

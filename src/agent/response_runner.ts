@@ -13,6 +13,7 @@ import type { AgentServices } from './services.ts';
 import type { ServerTool } from './tool.ts';
 import { parseToolCalls, ToolCallTextFilter, type ParsedToolCall } from './tool_call_parser.ts';
 import { outcomeToJson, runToolCall } from './tool_runner.ts';
+import type { ToolChoice } from '../protocol/server_session.ts';
 
 export type CancelReason = 'turn_detected' | 'client_cancelled';
 
@@ -41,6 +42,11 @@ export interface ResponseRequest {
   sampling?: SamplingOptions;
   metadata?: Record<string, string> | null;
   outOfBand?: boolean;
+  /**
+   * tool_choice 'required' / a named function: the first generation starts with this text already
+   * written (toolChoicePrefix); it counts as the model's output. Later rounds (after tool results) are free.
+   */
+  assistantPrefix?: string;
 }
 
 export interface ResponseResult {
@@ -95,10 +101,11 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       usage.inputTokens += context.length;
       usage.cachedTokens += Math.min(cached, context.length);
       usage.audioTokens += context.audioTokens;
-      const stream = await context.generate({ maxNewTokens: budget, ...(req.sampling ? { sampling: req.sampling } : {}) }, signal);
+      const prefix = round === 0 ? (req.assistantPrefix ?? '') : '';
+      const stream = await context.generate({ maxNewTokens: budget, ...(req.sampling ? { sampling: req.sampling } : {}), ...(prefix ? { assistantPrefix: prefix } : {}) }, signal);
 
       const filter = new ToolCallTextFilter();
-      let full = '';
+      let full = prefix;
       let said = '';
       let text: { itemId: string; outputIndex: number } | null = null;
       let finish: 'stop' | 'length' | 'aborted' = 'aborted';
@@ -113,6 +120,8 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         said += delta;
         env.emit({ type: 'response.output_text.delta', response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0, delta });
       };
+      // The prefix opens call markup, so the filter holds it back like generated markup.
+      say(filter.push(prefix));
       const closeText = (itemStatus: 'completed' | 'incomplete') => {
         if (!text) return;
         const ref = { response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0 };
@@ -216,4 +225,17 @@ function reportCall(
   env.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
   finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
   return itemId;
+}
+
+/**
+ * The generation prefix that enforces a tool_choice: 'required' opens a call (the model must write one),
+ * a named function also writes its name so the model only writes the arguments. None without tools to call.
+ */
+export function toolChoicePrefix(choice: ToolChoice, toolNames: ReadonlySet<string>): string {
+  if (toolNames.size === 0) return '';
+  if (choice === 'required') return '<|tool_call|>';
+  if (typeof choice === 'object' && choice.type === 'function' && toolNames.has(choice.name)) {
+    return `<|tool_call|>[{"name": ${JSON.stringify(choice.name)}, "arguments": `;
+  }
+  return '';
 }

@@ -31,6 +31,12 @@ export interface GenerateOptions {
   sampling?: SamplingOptions;
   /** Defaults to the model's end-of-turn ids. */
   stopIds?: number[];
+  /**
+   * Text the assistant turn starts with, written after `<|assistant|>` before the first generated token
+   * (tool_choice: `<|tool_call|>` forces a call). Tokenized with the tags recognised; part of the turn in
+   * the session, but not in the deltas or the done text (the caller knows it).
+   */
+  assistantPrefix?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'aborted';

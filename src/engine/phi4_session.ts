@@ -308,7 +308,8 @@ export class Phi4Session implements EngineSession {
     const rng = new SeededRandom(options.sampling?.seed ?? 0);
     const detok = new StreamingDetokenizer(this.env.tokenizer);
     const reserve = Math.min(maxNewTokens, this.reserveTokens);
-    yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant], audio: [] }, reserve);
+    const prefixIds = options.assistantPrefix ? this.env.tokenizer.encode(options.assistantPrefix) : [];
+    yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant, ...prefixIds], audio: [] }, reserve);
     const turn = this.turns.at(-1)!;
     const promptTokens = this.lastFedTokens;
     let logits = this.lastLogits!;

@@ -22,6 +22,7 @@ import { ItemChain } from '../agent/item_chain.ts';
 import type { AgentServices } from '../agent/services.ts';
 import type { SpeechEngine } from '../engine/engine_session.ts';
 import { SessionState, type SessionType } from './session_state.ts';
+import { AudioHistory, IdleTracker, MAX_IDLE_AUDIO_MS } from './idle_timeout.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
@@ -85,6 +86,8 @@ export class RealtimeConnection {
   private readonly sidebands = new Set<{ transport: Pick<ConnectionTransport, 'send'>; dialect: Dialect }>();
   private readonly itemEvents = new ItemEvents(this.items, (payload) => this.send(payload), () => this.state.transcription !== null && this.runtime !== null);
   private onlyTelephonySoFar: boolean;
+  private readonly idle = new IdleTracker();
+  private readonly history = new AudioHistory();
   private disposed = false;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -331,6 +334,7 @@ export class RealtimeConnection {
   private pushAudio(samples16k: Float32Array, samples8k?: Float32Array): void {
     if (samples16k.length === 0) return;
     this.pendingSamples16k += samples16k.length;
+    this.history.append(samples16k);
     // Past half the backlog bound, stop reading the socket so TCP slows the sender down instead of
     // refusing audio; reading resumes once the pipeline has caught up to a quarter.
     if (!this.inputPaused && this.pendingSamples16k / 16 > this.opts.config.server.max_pending_audio_ms / 2) {
@@ -353,6 +357,7 @@ export class RealtimeConnection {
         this.pendingSamples16k -= event.samples16k;
         this.clockSamples16k += event.samples16k;
         this.runtime?.audioClock(this.clockSamples16k / 16);
+        this.checkIdle();
         if (this.inputPaused && this.pendingSamples16k / 16 < this.opts.config.server.max_pending_audio_ms / 4) {
           this.inputPaused = false;
           this.opts.transport.resumeInput();
@@ -360,6 +365,7 @@ export class RealtimeConnection {
         return;
       case 'speech_started':
         this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
+        this.idle.speechStarted();
         this.runtime?.speechStarted(event.speechStartMs, this.clockSamples16k / 16);
         return;
       case 'speech_stopped':
@@ -367,18 +373,8 @@ export class RealtimeConnection {
         this.runtime?.speechStopped(event.speechEndMs);
         return;
       case 'utterance': {
-        const { itemId } = event.utterance;
-        const item: MessageItem = {
-          id: itemId,
-          object: 'realtime.item',
-          type: 'message',
-          status: 'completed',
-          role: 'user',
-          content: [{ type: 'input_audio', transcript: null }],
-        };
-        const previous = this.items.append(itemId, item);
-        this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
-        this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
+        this.commitUserAudio(event.utterance.itemId);
+        this.idle.utteranceCommitted(event.utterance.endSample / 16, this.runtime?.respondsToUtterances() ?? false);
         this.opts.onUtterance?.(event.utterance);
         this.runtime?.enqueueUtterance(event.utterance);
         return;
@@ -390,6 +386,38 @@ export class RealtimeConnection {
         this.sendError(event.code, event.message);
         return;
     }
+  }
+
+  private commitUserAudio(itemId: string): void {
+    const item: MessageItem = {
+      id: itemId,
+      object: 'realtime.item',
+      type: 'message',
+      status: 'completed',
+      role: 'user',
+      content: [{ type: 'input_audio', transcript: null }],
+    };
+    const previous = this.items.append(itemId, item);
+    this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
+    this.send({ type: 'conversation.item.added', previous_item_id: previous, item });
+  }
+
+  /** idle_timeout_ms on the audio clock: commits the silent stretch, and the runtime may answer it. */
+  private checkIdle(): void {
+    const td = this.state.turnDetection;
+    const clockMs = this.clockSamples16k / 16;
+    const timeoutMs = td?.type === 'server_vad' ? td.idle_timeout_ms : null;
+    const stretch = this.idle.check(clockMs, timeoutMs);
+    // Keep only the audio an idle commit could need (the stretch so far, at most MAX_IDLE_AUDIO_MS).
+    const keepFromMs = Math.max(this.idle.stretchStartMs ?? clockMs, clockMs - MAX_IDLE_AUDIO_MS);
+    this.history.trimBefore(Math.floor(keepFromMs * 16));
+    if (!stretch) return;
+    const itemId = newItemId();
+    this.send({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: stretch.startMs, audio_end_ms: stretch.endMs, item_id: itemId });
+    this.commitUserAudio(itemId);
+    const endSample = this.clockSamples16k;
+    const startSample = Math.max(Math.round(stretch.startMs * 16), endSample - MAX_IDLE_AUDIO_MS * 16);
+    this.runtime?.enqueueIdleTimeout({ itemId, pcm16k: this.history.slice(startSample, endSample), startSample, endSample, silenceMs: stretch.endMs - stretch.startMs });
   }
 
   private onPipelineError(err: unknown): void {
@@ -405,6 +433,8 @@ export class RealtimeConnection {
 
   private send(payload: ServerEventPayload): void {
     if (this.disposed) return;
+    if (payload.type === 'response.created') this.idle.responseStarted();
+    else if (payload.type === 'response.done') this.idle.responseDone(this.clockSamples16k / 16);
     this.emit(serverEvent(payload));
     this.itemEvents.observe(payload);
   }

@@ -11,6 +11,8 @@ export type SessionType = 'realtime' | 'transcription';
 /** semantic_vad is served by the same Silero detector; eagerness maps to how long a pause ends a turn. */
 const SEMANTIC_SILENCE_MS = { low: 1000, medium: 500, auto: 500, high: 250 } as const;
 const SESSION_LIFETIME_S = 60 * 60;
+/** Below a second an idle timeout would fire between the words of a conversation. */
+const MIN_IDLE_TIMEOUT_MS = 1000;
 export const DEFAULT_TRANSCRIPTION_MODEL = 'phi-4-multimodal-instruct';
 
 /** What one connection has resolved from its defaults and every session.update so far. */
@@ -148,6 +150,11 @@ export class SessionState {
     if (silence < 32) {
       throw new EarshotError('E_INVALID_EVENT', 'silence_duration_ms must be at least 32 (one VAD window)', {
         param: 'session.audio.input.turn_detection.silence_duration_ms',
+      });
+    }
+    if (td.idle_timeout_ms != null && td.idle_timeout_ms < MIN_IDLE_TIMEOUT_MS) {
+      throw new EarshotError('E_INVALID_EVENT', `idle_timeout_ms must be at least ${MIN_IDLE_TIMEOUT_MS} (or null for none)`, {
+        param: 'session.audio.input.turn_detection.idle_timeout_ms',
       });
     }
     return {

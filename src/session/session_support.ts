@@ -2,7 +2,7 @@
 // message that says what to send instead. Clients send many fields by default (agents-realtime always
 // sends audio.output.format and speed, tracing, noise_reduction: null), so only settings Earshot would
 // otherwise have to ignore while the client relies on them are refused: audio output, voices, noise
-// reduction, hosted prompts, MCP tools, the idle timeout. Fields with no effect on a text-only server
+// reduction, hosted prompts, MCP tools. Fields with no effect on a text-only server
 // (audio.output.format/speed, tracing, truncation, include, parallel_tool_calls) are accepted.
 import { EarshotError } from '../errors.ts';
 import { BETA_FLAT_SESSION_FIELDS } from '../protocol/beta_dialect.ts';
@@ -45,10 +45,6 @@ export function checkSessionSupport(update: WireSessionConfig, opts: { dialect: 
   const input = update.audio?.input;
   if (input?.noise_reduction != null) {
     refuse('session.audio.input.noise_reduction', 'Earshot does not apply noise reduction; set noise_reduction to null.');
-  }
-  const td = input?.turn_detection;
-  if (td && td.type === 'server_vad' && td.idle_timeout_ms != null) {
-    refuse('session.audio.input.turn_detection.idle_timeout_ms', 'Earshot does not support idle_timeout_ms (input_audio_buffer.timeout_triggered); set it to null or omit it.');
   }
   const mcpIndex = update.tools?.findIndex((t) => t.type !== 'function') ?? -1;
   if (mcpIndex >= 0) {

@@ -24,13 +24,15 @@ export type LogEntry =
 export interface ReplyContext {
   session: ScriptedSession;
   engine: ScriptedEngine;
-  /** 'caption' when the last user turn has audio plus a task prompt (ASR / translation branch). */
+  /** 'caption' when the last user turn has audio plus a caption task prompt (ASR / translation branch). */
   kind: 'caption' | 'answer';
   lastUser: Extract<LogEntry, { role: 'user' }> | undefined;
   /** Transcript the engine's `transcribe` gives the last user turn's audio (if any). */
   heard: string | undefined;
   /** Tool responses after the last user turn. */
   toolResponses: string[];
+  /** GenerateOptions.assistantPrefix of this generation ('' when none). */
+  assistantPrefix: string;
 }
 
 export interface ScriptedEngineOptions {
@@ -50,6 +52,8 @@ export interface GenerationTrace {
   /** Decode steps already run when the abort signal fired. */
   stepsAtAbort?: number;
   finish?: 'stop' | 'length' | 'aborted';
+  /** GenerateOptions.assistantPrefix ('' when none). */
+  assistantPrefix: string;
 }
 
 /** Word-piece "tokens": whitespace attaches to the next piece, pieces are at most 6 characters. */
@@ -143,15 +147,17 @@ export class ScriptedSession implements EngineSession {
   async *generate(options: GenerateOptions, signal?: AbortSignal): AsyncIterable<GenerationEvent> {
     this.check();
     this.busy = true;
-    const ctx = this.replyContext();
+    const prefix = options.assistantPrefix ?? '';
+    const ctx = this.replyContext(prefix);
     const script = ctx.kind === 'caption' ? this.captionText(ctx) : (this.engine.options.answer?.(ctx) ?? `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`);
-    const tokens = scriptedTokens(script);
-    const trace: GenerationTrace = { kind: ctx.kind, steps: 0 };
+    // Like the real engine: the prefix is already in the turn, the model continues after it.
+    const tokens = scriptedTokens(script.startsWith(prefix) ? script.slice(prefix.length) : script);
+    const trace: GenerationTrace = { kind: ctx.kind, steps: 0, assistantPrefix: prefix };
     this.generations.push(trace);
     const onAbort = () => (trace.stepsAtAbort ??= trace.steps);
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const entry: Extract<LogEntry, { role: 'assistant' }> = { role: 'assistant', text: '', tokens: 1, generated: true };
+    const entry: Extract<LogEntry, { role: 'assistant' }> = { role: 'assistant', text: prefix, tokens: 1 + scriptedTokens(prefix).length, generated: true };
     this.log.push(entry);
     let finish: 'stop' | 'length' | 'aborted' = 'stop';
     try {
@@ -173,7 +179,7 @@ export class ScriptedSession implements EngineSession {
       }
       if (finish === 'stop') entry.tokens++; // <|end|>
       trace.finish = finish;
-      yield { type: 'done', text: entry.text, finishReason: finish, usage: { promptTokens: 1, completionTokens: trace.steps } };
+      yield { type: 'done', text: entry.text.slice(prefix.length), finishReason: finish, usage: { promptTokens: 1, completionTokens: trace.steps } };
     } finally {
       trace.finish ??= 'aborted';
       entry.finish = trace.finish;
@@ -215,7 +221,7 @@ export class ScriptedSession implements EngineSession {
     return m ? `[${m[1]}] ${ctx.heard ?? ''}` : (ctx.heard ?? '');
   }
 
-  private replyContext(): ReplyContext {
+  private replyContext(assistantPrefix = ''): ReplyContext {
     let lastUserIndex = -1;
     for (let i = this.log.length - 1; i >= 0; i--) {
       if (this.log[i].role === 'user') {
@@ -225,8 +231,9 @@ export class ScriptedSession implements EngineSession {
     }
     const lastUser = lastUserIndex >= 0 ? (this.log[lastUserIndex] as Extract<LogEntry, { role: 'user' }>) : undefined;
     const heard = lastUser?.audio[0] ? this.engine.heard(lastUser.audio[0]) : undefined;
-    const kind = lastUser && lastUser.audio.length > 0 && lastUser.text !== '' && this.log.length - 1 === lastUserIndex ? 'caption' : 'answer';
+    // A caption branch is audio plus the task prompt (prompts.ts captionTask); other audio+text turns are answered.
+    const kind = lastUser && lastUser.audio.length > 0 && /^(Transcribe|Translate) the /.test(lastUser.text) && this.log.length - 1 === lastUserIndex ? 'caption' : 'answer';
     const toolResponses = this.log.slice(lastUserIndex + 1).flatMap((e) => (e.role === 'tool' ? [e.text] : []));
-    return { session: this, engine: this.engine, kind, lastUser, heard, toolResponses };
+    return { session: this, engine: this.engine, kind, lastUser, heard, toolResponses, assistantPrefix };
   }
 }

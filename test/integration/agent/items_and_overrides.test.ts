@@ -146,7 +146,6 @@ describe('session.update refusals', () => {
       [{ output_modalities: ['audio'] }, 'session.output_modalities'],
       [{ audio: { output: { voice: 'alloy' } } }, 'session.audio.output.voice'],
       [{ audio: { input: { noise_reduction: { type: 'near_field' } } } }, 'session.audio.input.noise_reduction'],
-      [{ audio: { input: { turn_detection: { type: 'server_vad', idle_timeout_ms: 5000 } } } }, 'session.audio.input.turn_detection.idle_timeout_ms'],
       [{ tools: [{ type: 'mcp', server_label: 'x' }] }, 'session.tools[0]'],
       [{ prompt: { id: 'pmpt_1' } }, 'session.prompt'],
       [{ input_audio_format: 'pcm16' }, 'session.input_audio_format'],
