@@ -93,4 +93,29 @@ describe('end to end over the WebSocket with the tiny ONNX model', () => {
     expect(c.ofType('error')).toEqual([]);
     await c.close();
   }, 180_000);
+
+  it('assistantPrefix (tool_choice) is written into the assistant turn through the worker: <|tool_call|> is one tag token', async () => {
+    const session = await host.createSession();
+    try {
+      await session.appendSystem({ instructions: 'Use tools.', tools: [{ name: 'lookup', description: 'weather', parameters: { type: 'object', properties: {} } }] });
+      await session.appendUser([{ type: 'text', text: 'weather?' }]);
+      const lengthFor = async (assistantPrefix?: string): Promise<{ added: number; text: string }> => {
+        const cp = session.checkpoint();
+        let text = '';
+        for await (const e of session.generate({ maxNewTokens: 0, ...(assistantPrefix ? { assistantPrefix } : {}) })) if (e.type === 'done') text = e.text;
+        const added = session.length - cp.length;
+        await session.rewind(cp);
+        return { added, text };
+      };
+      const plain = await lengthFor();
+      const tag = await lengthFor('<|tool_call|>');
+      const named = await lengthFor('<|tool_call|>[{"name": "lookup", "arguments": ');
+      expect(tag.added - plain.added).toBe(1);
+      expect(named.added - tag.added).toBeGreaterThan(5);
+      // The prefix is not reported as generated text.
+      expect([plain.text, tag.text, named.text]).toEqual(['', '', '']);
+    } finally {
+      await session.dispose();
+    }
+  }, 120_000);
 });
