@@ -1,87 +1,37 @@
 // One connection's agent: turns (utterances, client items, manual responses) run strictly in order
 // through runTurns(); control (barge-in, response.cancel) acts at once on the running response, never
-// queued behind turns (style.md 4). Per utterance: encode the audio once, caption it as a rewound
-// branch, then in a realtime session append the user's audio turn and answer it.
+// queued behind turns (style.md 4). This file is the queue and the public API; the turns themselves
+// live in audio_turns.ts, item_turns.ts and manual_response.ts, response start-up in response_launch.ts.
 import { Subject, type Subscription } from 'rxjs';
 import type { SpeechEngine } from '../engine/engine_session.ts';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
 import { runTurns } from '../pipeline/run_turns.ts';
 import type { Utterance } from '../pipeline/types.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
-import { newConversationId, newItemId, newResponseId } from '../protocol/ids.ts';
+import { newConversationId, newItemId } from '../protocol/ids.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
-import type { ServerEventPayload } from '../protocol/server_events.ts';
-import type { SessionState } from '../session/session_state.ts';
 import type { AgentDefinition } from './agent.ts';
+import { runIdleTurn, runUtteranceTurn } from './audio_turns.ts';
 import { BargeInDetector } from './barge_in.ts';
-import { runCaption } from './caption.ts';
-import { ConversationContext, type SystemPrompt } from './conversation_context.ts';
-import { applyClientItem, validateClientItem } from './client_items.ts';
-import type { ItemChain } from './item_chain.ts';
-import { SUMMARY_PROMPT } from './prompts.ts';
-import { runResponse, toolChoicePrefix, type CancelReason, type ResponseEnvironment } from './response_runner.ts';
-import type { ToolChoice } from '../protocol/server_session.ts';
-import type { ToolSpec } from '../engine/engine_session.ts';
-import { idlePrompt, NO_TOOLS_INSTRUCTION } from './prompts.ts';
-import { checkResponseParams, referencedItem } from './response_params.ts';
-import { addAudioItem } from './audio_item.ts';
-import type { AgentServices } from './services.ts';
-import { toToolSpec, type ServerTool } from './tool.ts';
+import { summarizeCall } from './call_summary.ts';
+import { validateClientItem } from './client_items.ts';
+import { ConversationContext } from './conversation_context.ts';
+import { runAudioItemTurn, runItemEdit, runItemTurn } from './item_turns.ts';
+import { runManualResponse } from './manual_response.ts';
+import { ResponseLauncher } from './response_launch.ts';
+import { checkResponseParams } from './response_params.ts';
+import type { CancelReason } from './response_runner.ts';
+import type { AgentRuntimeOptions, IdleAudio, ItemAudioClip, Job, TurnHost } from './runtime_types.ts';
+import { sessionSystemPrompt } from './session_prompt.ts';
 
-export interface AgentRuntimeSettings {
-  maxToolSteps: number;
-  toolTimeoutMs: number;
-  interruptMinSpeechMs: number;
-  captionMaxTokens: number;
-  contextBudgetTokens: number;
-  defaultMaxOutputTokens: number;
-}
-
-export interface AgentRuntimeOptions {
-  engine: SpeechEngine | null;
-  /** Why there is no engine (E_MODEL_MISSING with the fix); required when engine is null. */
-  engineUnavailable?: EarshotError;
-  state: SessionState;
-  agent: AgentDefinition;
-  settings: AgentRuntimeSettings;
-  services: AgentServices;
-  items: ItemChain;
-  emit(payload: ServerEventPayload): void;
-  emitError(code: ErrorCode, message: string, clientEventId?: string): void;
-  log: Logger;
-}
-
-/** Decoded audio of one input_audio part of a conversation.item.create message. */
-export interface ItemAudioClip {
-  contentIndex: number;
-  samples16k: Float32Array;
-  /** Telephony (G.711) input, kept at 8 kHz for the model's 8 kHz path. */
-  samples8k?: Float32Array;
-}
-
-/** The silent stretch an idle timeout committed (16 kHz, the most recent part when it was long). */
-export interface IdleAudio {
-  itemId: string;
-  pcm16k: Float32Array;
-  startSample: number;
-  endSample: number;
-  silenceMs: number;
-}
-
-type Job =
-  | { type: 'utterance'; utterance: Utterance; respond: boolean }
-  | { type: 'idle'; idle: IdleAudio; respond: boolean }
-  | { type: 'item'; item: WireConversationItem; itemId: string; clientEventId?: string; audio?: ItemAudioClip[] }
-  | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }
-  | { type: 'delete'; itemId: string; clientEventId?: string }
-  | { type: 'retrieve'; itemId: string; clientEventId?: string };
+export type { AgentRuntimeOptions, AgentRuntimeSettings, IdleAudio, ItemAudioClip } from './runtime_types.ts';
 
 export class AgentRuntime {
   private readonly jobs = new Subject<Job>();
   private readonly subscription: Subscription;
   private context: ConversationContext | null = null;
-  private active: { id: string; controller: AbortController } | null = null;
+  private readonly responses: ResponseLauncher;
+  private readonly host: TurnHost;
   private readonly bargeIn: BargeInDetector;
   readonly conversationId = newConversationId();
   private queued = 0;
@@ -93,6 +43,20 @@ export class AgentRuntime {
   constructor(private readonly opts: AgentRuntimeOptions) {
     this.agent = opts.agent;
     this.bargeIn = new BargeInDetector(opts.settings.interruptMinSpeechMs);
+    this.responses = new ResponseLauncher(opts, () => this.agent, this.conversationId);
+    this.host = {
+      opts,
+      agent: () => this.agent,
+      context: (engine) => this.getContext(engine),
+      existingContext: () => this.context,
+      newContext: (engine) => this.newContext(engine),
+      requireEngine: (what) => this.requireEngine(what),
+      isDisposed: () => this.disposed,
+      turnTaken: () => {
+        this.turnsTaken++;
+      },
+      respond: (context, respondOpts, jobSignal) => this.responses.respond(context, respondOpts, jobSignal),
+    };
     this.subscription = this.jobs.pipe(runTurns((job, signal) => this.run(job, signal))).subscribe({
       next: () => {
         this.queued--;
@@ -179,9 +143,7 @@ export class AgentRuntime {
 
   /** response.cancel, or a barge-in. False when no response is running. */
   cancelResponse(reason: CancelReason): boolean {
-    if (!this.active || this.active.controller.signal.aborted) return false;
-    this.active.controller.abort(reason);
-    return true;
+    return this.responses.cancel(reason);
   }
 
   speechStarted(speechStartMs: number, clockMs: number): void {
@@ -227,19 +189,7 @@ export class AgentRuntime {
 
   /** Summary of the call from its transcripts, as an out-of-band branch; kept by the call-center store. */
   async summarizeCall(context: ConversationContext): Promise<string> {
-    const transcript = context.history.filter((h) => h.role === 'user' && h.text).map((h) => (h as { text: string }).text);
-    const checkpoint = await context.checkpoint();
-    try {
-      await context.appendUserText(SUMMARY_PROMPT);
-      let summary = '';
-      for await (const event of await context.generate({ maxNewTokens: this.agent.generation.maxOutputTokens })) {
-        if (event.type === 'delta') summary += event.text;
-      }
-      this.opts.services.callCenter().saveCallSummary(this.opts.state.id, summary.trim(), transcript);
-      return summary.trim();
-    } finally {
-      await context.rewind(checkpoint);
-    }
+    return summarizeCall(context, this.opts, () => this.agent);
   }
 
   private interrupt(): void {
@@ -260,38 +210,21 @@ export class AgentRuntime {
   }
 
   private getContext(engine: SpeechEngine): ConversationContext {
-    this.context ??= new ConversationContext(engine, () => this.systemPrompt(), this.opts.settings.contextBudgetTokens);
+    this.context ??= this.newContext(engine);
     return this.context;
   }
 
-  private serverTools(): Map<string, ServerTool> {
-    return new Map(this.agent.tools.map((t) => [t.name, t]));
-  }
-
-  private systemPrompt(): SystemPrompt {
-    const state = this.opts.state;
-    const instructions = [this.agent.instructions, state.instructions].filter((s) => s.trim() !== '').join('\n\n');
-    if (state.toolChoice === 'none') return { instructions, tools: [] };
-    return { instructions, tools: this.sessionToolSpecs() };
-  }
-
-  /** The agent's server tools and the session's client tools (a server tool wins a shared name). */
-  private sessionToolSpecs(): ToolSpec[] {
-    const server = this.agent.tools.map(toToolSpec);
-    const serverNames = new Set(server.map((t) => t.name));
-    const client = this.opts.state.tools
-      .filter((t) => !serverNames.has(t.name))
-      .map((t) => ({ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }));
-    return [...server, ...client];
+  private newContext(engine: SpeechEngine): ConversationContext {
+    return new ConversationContext(engine, () => sessionSystemPrompt(this.agent, this.opts.state), this.opts.settings.contextBudgetTokens);
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<void> {
     try {
-      if (job.type === 'utterance') await this.runUtterance(job.utterance, job.respond, signal);
-      else if (job.type === 'idle') await this.runIdle(job.idle, job.respond, signal);
-      else if (job.type === 'item') await (job.audio ? this.runAudioItem(job, job.audio, signal) : this.runItem(job, signal));
-      else if (job.type === 'retrieve' || job.type === 'delete') this.runItemEdit(job);
-      else if (!this.disposed) await this.runManualResponse(job.params, signal);
+      if (job.type === 'utterance') await runUtteranceTurn(this.host, job.utterance, job.respond, signal);
+      else if (job.type === 'idle') await runIdleTurn(this.host, job.idle, job.respond, signal);
+      else if (job.type === 'item') await (job.audio ? runAudioItemTurn(this.host, job, job.audio, signal) : runItemTurn(this.host, job, signal));
+      else if (job.type === 'retrieve' || job.type === 'delete') runItemEdit(this.host, job);
+      else if (!this.disposed) await runManualResponse(this.host, job.params, signal);
     } catch (err) {
       if (signal.aborted) return;
       this.opts.log.error({ err }, 'turn failed');
@@ -299,218 +232,4 @@ export class AgentRuntime {
       this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined);
     }
   }
-
-  private async runUtterance(utterance: Utterance, respond: boolean, signal: AbortSignal): Promise<void> {
-    const { engine, state } = this.opts;
-    if (!engine) {
-      if (state.transcription) {
-        const cause = this.opts.engineUnavailable ?? new EarshotError('E_MODEL_MISSING');
-        this.opts.emit({
-          type: 'conversation.item.input_audio_transcription.failed',
-          item_id: utterance.itemId,
-          content_index: 0,
-          error: { type: 'server_error', code: cause.code, message: cause.message },
-        });
-      }
-      return;
-    }
-    const audio = utterance.pcm8k ? await engine.encodeAudio(utterance.pcm8k, 8000) : await engine.encodeAudio(utterance.pcm16k, 16000);
-    try {
-      const context = this.getContext(engine);
-      await context.refresh();
-      const lengthBefore = context.length;
-      let transcript: string | null = null;
-      if (state.transcription) {
-        try {
-          transcript = await runCaption({
-            context,
-            audio,
-            itemId: utterance.itemId,
-            settings: state.transcription,
-            maxTokens: this.opts.settings.captionMaxTokens,
-            signal,
-            emit: this.opts.emit,
-          });
-        } catch (err) {
-          if (signal.aborted) return;
-          this.opts.log.warn({ err }, 'caption failed');
-          this.opts.emit({
-            type: 'conversation.item.input_audio_transcription.failed',
-            item_id: utterance.itemId,
-            content_index: 0,
-            error: { type: 'server_error', code: isEarshotError(err) ? err.code : 'E_ENGINE', message: err instanceof Error ? err.message : String(err) },
-          });
-        }
-      }
-      if (signal.aborted || state.type !== 'realtime') return;
-      await context.appendUserAudio(audio, transcript);
-      this.turnsTaken++;
-      if (respond && !this.disposed) await this.respond(context, { cachedTokens: lengthBefore }, signal);
-    } finally {
-      engine.releaseAudio(audio);
-    }
-  }
-
-  /**
-   * An idle timeout: the silence (not captioned: there is nothing to transcribe) with a prompt to follow
-   * up, as one user turn; answered like an utterance.
-   */
-  private async runIdle(idle: IdleAudio, respond: boolean, signal: AbortSignal): Promise<void> {
-    const engine = this.opts.engine;
-    if (!engine || this.opts.state.type !== 'realtime') return;
-    const audio = await engine.encodeAudio(idle.pcm16k, 16000);
-    try {
-      const context = this.getContext(engine);
-      await context.refresh();
-      const lengthBefore = context.length;
-      if (signal.aborted) return;
-      await context.appendUserMixed([{ type: 'audio', audio }, { type: 'text', text: idlePrompt(idle.silenceMs) }], null, [idle.itemId]);
-      this.turnsTaken++;
-      if (respond && !this.disposed) await this.respond(context, { cachedTokens: lengthBefore }, signal);
-    } finally {
-      engine.releaseAudio(audio);
-    }
-  }
-
-  private async runItem(job: Extract<Job, { type: 'item' }>, _signal: AbortSignal): Promise<void> {
-    const context = this.getContext(this.requireEngine('conversation.item.create'));
-    await context.refresh();
-    await applyClientItem(context, { ...job.item, id: job.itemId }, { items: this.opts.items, emit: this.opts.emit });
-    this.turnsTaken++;
-  }
-
-  /** A user message with audio: reported, captioned like committed speech, then appended as one user turn. */
-  private async runAudioItem(job: Extract<Job, { type: 'item' }>, clips: ItemAudioClip[], signal: AbortSignal): Promise<void> {
-    const engine = this.requireEngine('conversation.item.create');
-    const context = this.getContext(engine);
-    await context.refresh();
-    const { state, settings, items, emit } = this.opts;
-    const appended = await addAudioItem({ engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal }, job.itemId, job.item, clips);
-    if (appended) this.turnsTaken++;
-  }
-
-  private runItemEdit(job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>): void {
-    const item = this.opts.items.get(job.itemId);
-    if (!item) {
-      this.opts.emitError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`, job.clientEventId);
-      return;
-    }
-    if (job.type === 'retrieve') {
-      this.opts.emit({ type: 'conversation.item.retrieved', item });
-      return;
-    }
-    this.opts.items.remove(job.itemId);
-    this.context?.forgetItem(job.itemId);
-    this.opts.emit({ type: 'conversation.item.deleted', item_id: job.itemId });
-  }
-
-  /**
-   * response.create. `input` gives the response its own context (OpenAI: "a new context for this
-   * Response instead of the default conversation"): a separate engine session with the system prompt and
-   * those items; in-band, what it produced is then appended to the conversation. `instructions` / `tools`
-   * are a system turn for this response only: removed afterwards, the response's output kept.
-   */
-  private async runManualResponse(params: WireResponseCreateParams | undefined, signal: AbortSignal): Promise<void> {
-    const engine = this.requireEngine('response.create');
-    const main = this.getContext(engine);
-    await main.refresh();
-    const outOfBand = params?.conversation === 'none';
-    const own = params?.input !== undefined ? new ConversationContext(engine, () => this.systemPrompt(), this.opts.settings.contextBudgetTokens) : null;
-    const context = own ?? main;
-    const checkpoint = outOfBand && !own ? await context.checkpoint() : null;
-    try {
-      for (const input of params?.input ?? []) {
-        const item = input.type === 'item_reference' ? referencedItem(this.opts.items.get(input.id)) : input;
-        if (item) await applyClientItem(context, item, { items: this.opts.items, emit: this.opts.emit, silent: true });
-      }
-      const historyBefore = context.history.length;
-      const lengthBefore = context.length;
-      const transient = params && needsResponseSystem(params, this.opts.state.toolChoice) ? await context.appendTransientSystem(this.responseSystem(params)) : null;
-      try {
-        await this.respond(context, { cachedTokens: lengthBefore, params, outOfBand }, signal);
-      } finally {
-        if (transient && !checkpoint) await context.keepAfterTransient(transient);
-      }
-      if (own && !outOfBand) {
-        for (const entry of context.history.slice(historyBefore)) {
-          if (entry.role === 'assistant') await main.appendAssistant(entry.text, entry.itemIds);
-          else if (entry.role === 'tool') await main.appendToolResponse(entry.json, entry.itemIds);
-        }
-      }
-    } finally {
-      if (checkpoint) await context.rewind(checkpoint);
-      await own?.dispose();
-    }
-  }
-
-  /** The per-response system turn: the response's instructions and its function tools. */
-  private responseSystem(params: WireResponseCreateParams): SystemPrompt {
-    const state = this.opts.state;
-    const none = params.tool_choice === 'none';
-    let tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
-    // The session prompt offers no tools under session tool_choice 'none': a response that may call
-    // them offers them here.
-    if (params.tools === undefined && !none && state.toolChoice === 'none') tools = this.sessionToolSpecs();
-    // The session prompt's tools stay in the context: a response with tool_choice 'none' says so instead.
-    const noTools = none && state.toolChoice !== 'none' ? NO_TOOLS_INSTRUCTION : '';
-    const instructions = [params.instructions ?? '', noTools].filter((t) => t !== '').join('\n\n');
-    return { instructions, tools: none ? [] : tools };
-  }
-
-  private async respond(
-    context: ConversationContext,
-    opts: { cachedTokens: number; params?: WireResponseCreateParams; outOfBand?: boolean },
-    jobSignal: AbortSignal,
-  ): Promise<void> {
-    const { state, settings } = this.opts;
-    const controller = new AbortController();
-    const onJobAbort = () => controller.abort('client_cancelled');
-    jobSignal.addEventListener('abort', onJobAbort, { once: true });
-    const responseId = newResponseId();
-    this.active = { id: responseId, controller };
-    const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
-    const maxOutputTokens = wireMax === 'inf' ? this.agent.generation.maxOutputTokens || settings.defaultMaxOutputTokens : wireMax;
-    const gen = this.agent.generation;
-    const toolChoice = (opts.params?.tool_choice ?? state.toolChoice) as ToolChoice;
-    const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
-    const callable = toolChoice === 'none' ? new Set<string>() : new Set([...this.serverTools().keys(), ...clientTools]);
-    const assistantPrefix = toolChoicePrefix(toolChoice, callable);
-    const env: ResponseEnvironment = {
-      context,
-      emit: this.opts.emit,
-      items: this.opts.items,
-      serverTools: toolChoice === 'none' ? new Map() : this.serverTools(),
-      clientToolNames: new Set(toolChoice === 'none' ? [] : clientTools),
-      maxToolSteps: settings.maxToolSteps,
-      toolTimeoutMs: settings.toolTimeoutMs,
-      services: this.opts.services,
-      sessionId: state.id,
-      conversationId: this.conversationId,
-      log: this.opts.log,
-    };
-    try {
-      await runResponse(env, {
-        responseId,
-        signal: controller.signal,
-        cachedTokens: opts.cachedTokens,
-        maxOutputTokens,
-        wireMaxOutputTokens: wireMax,
-        ...(gen.temperature !== undefined && gen.temperature > 0 ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } } : {}),
-        metadata: opts.params?.metadata ?? null,
-        outOfBand: opts.outOfBand,
-        ...(assistantPrefix ? { assistantPrefix } : {}),
-      });
-    } finally {
-      jobSignal.removeEventListener('abort', onJobAbort);
-      if (this.active?.id === responseId) this.active = null;
-    }
-  }
-}
-
-/** A response needs its own system turn for its instructions or tools, or a tool_choice that changes what the session prompt offers. */
-function needsResponseSystem(params: WireResponseCreateParams, sessionChoice: ToolChoice): boolean {
-  if (params.instructions !== undefined || params.tools !== undefined) return true;
-  const choice = params.tool_choice;
-  if (choice === undefined) return false;
-  return (choice === 'none') !== (sessionChoice === 'none');
 }

@@ -1,70 +1,32 @@
+// One Realtime connection: the client-event dispatch, the audio pipeline's wiring and the turn events it
+// reports. Audio intake and backpressure live in audio_intake.ts, idle-timeout commits in idle_commit.ts,
+// outbound fan-out to sidebands in event_fanout.ts, agent choice in agent_selection.ts.
 import { Subject, type Subscription } from 'rxjs';
-import type { EarshotConfig } from '../config/schema.ts';
+import { AgentRuntime } from '../agent/agent_runtime.ts';
+import { ItemChain } from '../agent/item_chain.ts';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
-import { detectSpeech, type SpeechProbabilitySource } from '../pipeline/detect_speech.ts';
+import { detectSpeech } from '../pipeline/detect_speech.ts';
 import { reframe } from '../pipeline/reframe.ts';
 import { segmentUtterances } from '../pipeline/segment_utterances.ts';
-import type { PipelineInput, SegmentEvent, Utterance } from '../pipeline/types.ts';
+import type { PipelineInput, SegmentEvent } from '../pipeline/types.ts';
 import { decodeBase64Audio } from '../protocol/base64.ts';
+import { fromBetaSessionConfig } from '../protocol/beta_dialect.ts';
 import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
 import { newItemId } from '../protocol/ids.ts';
+import { errorEvent, serverEvent, type ServerEventPayload } from '../protocol/server_events.ts';
 import type { MessageItem } from '../protocol/server_items.ts';
-import { errorEvent, serverEvent, type ServerEvent, type ServerEventPayload } from '../protocol/server_events.ts';
-import { fromBetaSessionConfig, toBetaServerEvent } from '../protocol/beta_dialect.ts';
-import { bytesToMs, decodeItemAudio, InputAudioDecoder } from './input_audio.ts';
-import { checkSessionSupport, type Dialect } from './session_support.ts';
+import { knownAgentNames, resolveAgentUpdate, selectAgent } from './agent_selection.ts';
+import { AudioIntake } from './audio_intake.ts';
+import type { ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
+import { EventFanout, type SidebandHandler } from './event_fanout.ts';
+import { IdleTimeoutWatch } from './idle_commit.ts';
+import { decodeItemAudio } from './input_audio.ts';
 import { ItemEvents } from './item_events.ts';
-import { AgentRuntime, type AgentRuntimeSettings } from '../agent/agent_runtime.ts';
-import type { AgentCatalogue, AgentDefinition } from '../agent/agent.ts';
-import { ItemChain } from '../agent/item_chain.ts';
-import type { AgentServices } from '../agent/services.ts';
-import type { SpeechEngine } from '../engine/engine_session.ts';
-import { SessionState, type SessionType } from './session_state.ts';
-import { AudioHistory, IdleTracker, MAX_IDLE_AUDIO_MS } from './idle_timeout.ts';
+import { SessionState } from './session_state.ts';
+import { checkSessionSupport, type Dialect } from './session_support.ts';
 
-/** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
-export interface ConnectionTransport {
-  send(event: ServerEvent): void;
-  /** Stop reading input (TCP backpressure) while the pipeline catches up. */
-  pauseInput(): void;
-  resumeInput(): void;
-}
-
-export interface VadStreamHandle extends SpeechProbabilitySource {
-  close(): void;
-}
-
-export interface ConnectionOptions {
-  config: EarshotConfig;
-  transport: ConnectionTransport;
-  openVadStream: () => VadStreamHandle;
-  log: Logger;
-  sessionType?: SessionType;
-  /** Called for each committed utterance (besides the agent's turn runner). */
-  onUtterance?: (utterance: Utterance) => void;
-  /** The voice agent runtime; without it the connection only detects and commits turns. */
-  agent?: AgentConnectionOptions;
-  /**
-   * 'beta' when the client asked for the beta API (subprotocol `openai-beta.realtime-v1` or header
-   * `OpenAI-Beta: realtime=v1`, see dialectOf): flat session fields in, beta event names out.
-   */
-  dialect?: Dialect;
-  /** `?model=`: echoed in the session object (Earshot serves its one model whatever the name). */
-  model?: string | null;
-}
-
-export interface AgentConnectionOptions {
-  engine: SpeechEngine | null;
-  /** Why there is no engine, with the fix (E_MODEL_MISSING: `earshot model pull` / --model DIR). */
-  engineUnavailable?: EarshotError;
-  catalogue: AgentCatalogue;
-  /** ?agent=NAME; the catalogue's default when absent. */
-  agentName?: string | null;
-  settings: AgentRuntimeSettings;
-  services: AgentServices;
-}
+export type { AgentConnectionOptions, ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
 
 /**
  * One Realtime connection: validates client events, runs its audio through the pipeline and reports
@@ -75,34 +37,22 @@ export class RealtimeConnection {
   private readonly pipelineInput = new Subject<PipelineInput>();
   private readonly subscription: Subscription;
   private readonly vadStream: VadStreamHandle;
-  private decoder: InputAudioDecoder;
-  private pendingSamples16k = 0;
-  private inputPaused = false;
+  private readonly intake: AudioIntake;
   private readonly items = new ItemChain();
   private readonly runtime: AgentRuntime | null = null;
   /** Audio time of the stream so far (16 kHz samples through the segmenter): the barge-in clock. */
   private clockSamples16k = 0;
-  private unknownAgent: string | null = null;
-  private readonly sidebands = new Set<{ transport: Pick<ConnectionTransport, 'send'>; dialect: Dialect }>();
+  private readonly unknownAgent: string | null;
+  private readonly fanout: EventFanout;
   private readonly itemEvents = new ItemEvents(this.items, (payload) => this.send(payload), () => this.state.transcription !== null && this.runtime !== null);
-  private onlyTelephonySoFar: boolean;
-  private readonly idle = new IdleTracker();
-  private readonly history = new AudioHistory();
+  private readonly idle = new IdleTimeoutWatch();
   private disposed = false;
 
   constructor(private readonly opts: ConnectionOptions) {
     const agentOpts = opts.agent;
-    let agent: AgentDefinition | undefined;
-    if (agentOpts) {
-      const requested = agentOpts.agentName ?? null;
-      agent = requested ? agentOpts.catalogue.get(requested) : agentOpts.catalogue.default;
-      if (!agent) {
-        this.unknownAgent = requested;
-        agent = agentOpts.catalogue.default;
-      }
-    }
-    // ?intent=transcription wins; otherwise a captioning agent makes a transcription session.
-    const sessionType = opts.sessionType === 'transcription' || (requestedAgentIsExplicit(opts) && agent?.sessionType === 'transcription') ? 'transcription' : (opts.sessionType ?? 'realtime');
+    const { agent, unknownAgent, sessionType } = selectAgent(opts);
+    this.unknownAgent = unknownAgent;
+    this.fanout = new EventFanout(opts.transport, opts.dialect ?? 'ga');
     this.state = new SessionState(opts.config, sessionType);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
@@ -120,8 +70,10 @@ export class RealtimeConnection {
         log: opts.log,
       });
     }
-    this.decoder = new InputAudioDecoder(this.state.inputFormat);
-    this.onlyTelephonySoFar = this.decoder.sourceRateHz === 8000;
+    this.intake = new AudioIntake(opts.config, () => this.state.inputFormat, opts.transport, (samples16k, samples8k) => {
+      this.idle.audioAppended(samples16k);
+      this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k ? { samples8k } : {}) });
+    });
     this.vadStream = opts.openVadStream();
     this.subscription = this.pipelineInput
       .pipe(
@@ -142,7 +94,7 @@ export class RealtimeConnection {
   start(): void {
     this.send({ type: 'session.created', session: this.state.toSessionObject() });
     if (this.unknownAgent !== null) {
-      this.sendError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${this.opts.agent?.catalogue.list().map((a) => a.name).join(', ')}.`, 'agent');
+      this.sendError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${knownAgentNames(this.opts.agent)}.`, 'agent');
     }
   }
 
@@ -183,7 +135,7 @@ export class RealtimeConnection {
       return;
     }
     try {
-      this.appendAudio(bytes);
+      this.intake.append(bytes);
     } catch (err) {
       if (isEarshotError(err)) this.sendError(err.code, err.message, err.param);
       else throw err;
@@ -196,12 +148,12 @@ export class RealtimeConnection {
    */
   handlePcm16k(samples16k: Float32Array): void {
     if (this.disposed) return;
-    const pendingMs = (this.pendingSamples16k + samples16k.length) / 16;
-    if (pendingMs > 2 * this.opts.config.server.max_pending_audio_ms) {
-      this.sendError('E_AUDIO_BACKLOG', `Audio dropped: ${Math.round(pendingMs)} ms waiting for processing.`);
-      return;
+    try {
+      this.intake.appendPcm16k(samples16k);
+    } catch (err) {
+      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param);
+      else throw err;
     }
-    this.pushAudio(samples16k);
   }
 
   /**
@@ -209,14 +161,8 @@ export class RealtimeConnection {
    * WebRTC call). It receives every server event from now on and may send client events; audio stays on
    * the call. `dispose()` of the returned handler detaches it and leaves the session running.
    */
-  attachSideband(transport: Pick<ConnectionTransport, 'send'>, dialect: Dialect = 'ga'): { handleText(text: string): void; handleBinary(bytes: Uint8Array): void; dispose(): void } {
-    const sideband = { transport, dialect };
-    this.sidebands.add(sideband);
-    return {
-      handleText: (text) => this.handleText(text),
-      handleBinary: () => emitIn(dialect, transport, errorEvent('E_BINARY_NOT_ALLOWED', 'A sideband connection carries events only; the call carries the audio.')),
-      dispose: () => this.sidebands.delete(sideband),
-    };
+  attachSideband(transport: Pick<ConnectionTransport, 'send'>, dialect: Dialect = 'ga'): SidebandHandler {
+    return this.fanout.attach(transport, dialect, (text) => this.handleText(text));
   }
 
   /** The single teardown path: ends the pipeline, frees the VAD stream. Safe to call twice. */
@@ -239,11 +185,11 @@ export class RealtimeConnection {
         const raw = event.session;
         const update = this.dialect === 'beta' ? fromBetaSessionConfig(raw) : raw;
         checkSessionSupport(update, { dialect: this.dialect, rawFields: Object.keys(raw) });
-        const nextAgent = this.resolveAgentUpdate(update as Record<string, unknown>);
+        const nextAgent = resolveAgentUpdate(update as Record<string, unknown>, this.opts.agent, this.state);
         const changed = this.state.apply(update);
         if (nextAgent) this.runtime?.setAgent(nextAgent);
         else if (changed.promptChanged) this.runtime?.promptChanged();
-        if (changed.formatChanged) this.switchFormat();
+        if (changed.formatChanged) this.intake.switchFormat();
         if (changed.turnDetectionChanged) {
           this.pipelineInput.next({ type: 'configure', turnDetection: this.state.pipelineTurnDetection() });
         }
@@ -253,7 +199,7 @@ export class RealtimeConnection {
       case 'input_audio_buffer.append': {
         const decoded = decodeBase64Audio(event.audio);
         if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message, { param: 'audio' });
-        this.appendAudio(decoded.bytes);
+        this.intake.append(decoded.bytes);
         return;
       }
       case 'input_audio_buffer.commit':
@@ -302,66 +248,14 @@ export class RealtimeConnection {
     return this.runtime;
   }
 
-  /** The agent named by session.update's `agent` field (Earshot extension), checked before anything applies. */
-  private resolveAgentUpdate(session: Record<string, unknown>): AgentDefinition | null {
-    const name = session.agent;
-    if (typeof name !== 'string' || !this.opts.agent || name === this.state.agentName) return null;
-    const agent = this.opts.agent.catalogue.get(name);
-    if (!agent) {
-      throw new EarshotError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(name)}; known agents: ${this.opts.agent.catalogue.list().map((a) => a.name).join(', ')}.`, { param: 'session.agent' });
-    }
-    if (agent.sessionType !== this.state.type) {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', `Agent ${name} serves ${agent.sessionType} sessions and this is a ${this.state.type} session; open a new connection with ?agent=${name}.`, { param: 'session.agent' });
-    }
-    return agent;
-  }
-
-  private appendAudio(bytes: Uint8Array): void {
-    const incomingMs = bytesToMs(this.state.inputFormat, bytes.length);
-    const pendingMs = this.pendingSamples16k / 16 + incomingMs;
-    const limitMs = this.opts.config.server.max_pending_audio_ms;
-    // While reading is paused, messages still arriving were already read from the socket in one chunk
-    // (at most a socket read, about 64 KiB: 8 s of G.711), so they are accepted up to twice the bound;
-    // otherwise a message that would pass the bound is refused.
-    if (pendingMs > (this.inputPaused ? 2 * limitMs : limitMs)) {
-      throw new EarshotError('E_AUDIO_BACKLOG', `Audio not accepted: ${Math.round(pendingMs)} ms would be waiting for processing (limit ${limitMs} ms). Send audio no faster than it can be processed.`);
-    }
-    const source = this.decoder.decode(bytes);
-    const { samples16k, samples8k } = this.decoder.push(source);
-    this.pushAudio(samples16k, samples8k);
-  }
-
-  private pushAudio(samples16k: Float32Array, samples8k?: Float32Array): void {
-    if (samples16k.length === 0) return;
-    this.pendingSamples16k += samples16k.length;
-    this.history.append(samples16k);
-    // Past half the backlog bound, stop reading the socket so TCP slows the sender down instead of
-    // refusing audio; reading resumes once the pipeline has caught up to a quarter.
-    if (!this.inputPaused && this.pendingSamples16k / 16 > this.opts.config.server.max_pending_audio_ms / 2) {
-      this.inputPaused = true;
-      this.opts.transport.pauseInput();
-    }
-    this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k && this.onlyTelephonySoFar ? { samples8k } : {}) });
-  }
-
-  private switchFormat(): void {
-    // The old format's resampler tail belongs to audio already received: flush it before switching.
-    this.pushAudio(this.decoder.flush());
-    this.decoder = new InputAudioDecoder(this.state.inputFormat);
-    if (this.decoder.sourceRateHz !== 8000) this.onlyTelephonySoFar = false;
-  }
-
   private onSegmentEvent(event: SegmentEvent): void {
     switch (event.type) {
       case 'processed':
-        this.pendingSamples16k -= event.samples16k;
+        this.intake.processed(event.samples16k);
         this.clockSamples16k += event.samples16k;
         this.runtime?.audioClock(this.clockSamples16k / 16);
         this.checkIdle();
-        if (this.inputPaused && this.pendingSamples16k / 16 < this.opts.config.server.max_pending_audio_ms / 4) {
-          this.inputPaused = false;
-          this.opts.transport.resumeInput();
-        }
+        this.intake.resumeIfCaughtUp();
         return;
       case 'speech_started':
         this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
@@ -404,20 +298,13 @@ export class RealtimeConnection {
 
   /** idle_timeout_ms on the audio clock: commits the silent stretch, and the runtime may answer it. */
   private checkIdle(): void {
-    const td = this.state.turnDetection;
-    const clockMs = this.clockSamples16k / 16;
-    const timeoutMs = td?.type === 'server_vad' ? td.idle_timeout_ms : null;
-    const stretch = this.idle.check(clockMs, timeoutMs);
-    // Keep only the audio an idle commit could need (the stretch so far, at most MAX_IDLE_AUDIO_MS).
-    const keepFromMs = Math.max(this.idle.stretchStartMs ?? clockMs, clockMs - MAX_IDLE_AUDIO_MS);
-    this.history.trimBefore(Math.floor(keepFromMs * 16));
+    const stretch = this.idle.check(this.clockSamples16k, this.state.turnDetection);
     if (!stretch) return;
     const itemId = newItemId();
     this.send({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: stretch.startMs, audio_end_ms: stretch.endMs, item_id: itemId });
     this.commitUserAudio(itemId);
-    const endSample = this.clockSamples16k;
-    const startSample = Math.max(Math.round(stretch.startMs * 16), endSample - MAX_IDLE_AUDIO_MS * 16);
-    this.runtime?.enqueueIdleTimeout({ itemId, pcm16k: this.history.slice(startSample, endSample), startSample, endSample, silenceMs: stretch.endMs - stretch.startMs });
+    const audio = this.idle.audioOf(stretch.startMs, this.clockSamples16k);
+    this.runtime?.enqueueIdleTimeout({ itemId, ...audio, silenceMs: stretch.endMs - stretch.startMs });
   }
 
   private onPipelineError(err: unknown): void {
@@ -435,28 +322,12 @@ export class RealtimeConnection {
     if (this.disposed) return;
     if (payload.type === 'response.created') this.idle.responseStarted();
     else if (payload.type === 'response.done') this.idle.responseDone(this.clockSamples16k / 16);
-    this.emit(serverEvent(payload));
+    this.fanout.emit(serverEvent(payload));
     this.itemEvents.observe(payload);
   }
 
   private sendError(code: ErrorCode, message: string, param?: string, clientEventId?: string): void {
     if (this.disposed) return;
-    this.emit(errorEvent(code, message, { param, clientEventId }));
+    this.fanout.emit(errorEvent(code, message, { param, clientEventId }));
   }
-
-  private emit(event: ServerEvent): void {
-    emitIn(this.dialect, this.opts.transport, event);
-    for (const sideband of this.sidebands) emitIn(sideband.dialect, sideband.transport, event);
-  }
-}
-
-/** Sends a GA event in the transport's dialect (beta renames, or drops events the beta API lacks). */
-function emitIn(dialect: Dialect, transport: Pick<ConnectionTransport, 'send'>, event: ServerEvent): void {
-  if (dialect === 'ga') return transport.send(event);
-  const beta = toBetaServerEvent(event);
-  if (beta) transport.send(beta as unknown as ServerEvent);
-}
-
-function requestedAgentIsExplicit(opts: ConnectionOptions): boolean {
-  return typeof opts.agent?.agentName === 'string' && opts.agent.agentName !== '';
 }
