@@ -148,7 +148,7 @@ const pageEvents = (page: Page) => page.evaluate(() => (window as unknown as { e
 
 for (const transport of ['websocket', 'webrtc'] as const) {
   describe.skipIf(!runnable)(`browser client over ${transport} against earshot serve with the tiny model`, () => {
-    it('captions each utterance, streams an answer, shows latency, exports VTT, and finds `earshot vad`\'s utterances', async () => {
+    it(`${transport}: captions each utterance, streams an answer, shows latency, exports VTT, and finds earshot vad's utterances`, async () => {
       expect(cliSegments).toHaveLength(2);
       const utterances = cliSegments.length;
       const connectionsBefore = server.connectionCount();

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFixtureModel } from '../../src/engine/phi4mm/fixture/index.ts';
 import type { RunningServer } from '../../src/main.ts';
-import { RealtimeConnection } from '../../src/session/realtime_connection.ts';
+import { AudioIntake } from '../../src/session/audio_intake.ts';
 import { REPO_ROOT } from '../helpers/golden.ts';
 import { startTestServer } from '../helpers/test_server.ts';
 
@@ -25,19 +25,20 @@ export interface E2eServer {
 /** Tokens per caption and per answer: the tiny model's text is noise; a few tokens prove the path. */
 export const E2E_CAPTION_MAX_TOKENS = 6;
 
-type PushAudio = (this: RealtimeConnection, samples16k: Float32Array, samples8k?: Float32Array) => void;
+type PushAudio = (this: AudioIntake, samples16k: Float32Array, samples8k?: Float32Array) => void;
 
 /**
- * Observes RealtimeConnection's single entry into its pipeline (`pushAudio`, private, reached from both
- * binary WebSocket frames and WebRTC's decoded Opus) by wrapping the prototype method for the lifetime of
- * the server. Vitest runs each test file in its own worker, so no other file sees the wrapper.
+ * Observes a connection's single entry into its pipeline (AudioIntake's private `pushAudio`, one intake per
+ * connection, reached from both binary WebSocket frames and WebRTC's decoded Opus) by wrapping the prototype
+ * method for the lifetime of the server. Vitest runs each test file in its own worker, so no other file sees
+ * the wrapper.
  */
 function observeConnectionAudio(): { latest(): Float32Array; count(): number; restore(): void } {
-  const proto = RealtimeConnection.prototype as unknown as { pushAudio: PushAudio };
+  const proto = AudioIntake.prototype as unknown as { pushAudio: PushAudio };
   const original = proto.pushAudio;
-  if (typeof original !== 'function') throw new Error('RealtimeConnection.pushAudio is gone: update the e2e audio observer');
-  const received = new Map<RealtimeConnection, Float32Array[]>();
-  proto.pushAudio = function (this: RealtimeConnection, samples16k, samples8k) {
+  if (typeof original !== 'function') throw new Error('AudioIntake.pushAudio is gone: update the e2e audio observer');
+  const received = new Map<AudioIntake, Float32Array[]>();
+  proto.pushAudio = function (this: AudioIntake, samples16k, samples8k) {
     let chunks = received.get(this);
     if (!chunks) received.set(this, (chunks = []));
     chunks.push(samples16k.slice());
