@@ -6,8 +6,7 @@
 // (opus-decoder only decodes), so streaming files over WebRTC is left to the browser client.
 import WebSocket from 'ws';
 import { float32ToPcm16Bytes } from '../src/audio/pcm.ts';
-import { resample } from '../src/audio/resample.ts';
-import { mixToMono, readWavFile } from '../src/audio/wav.ts';
+import { readWavFileAs16k } from '../src/audio/wav_input.ts';
 import { EarshotError } from '../src/errors.ts';
 import type { ClientEvent } from '../src/protocol/client_events.ts';
 import type { ServerEvent } from '../src/protocol/server_events.ts';
@@ -216,10 +215,9 @@ export class EarshotNodeClient {
   }
 }
 
+/** A WAV file as 16 kHz mono (the client's PCM rate), read as the server's pipeline reads it. */
 export async function loadWav16k(path: string): Promise<Float32Array> {
-  const wav = await readWavFile(path);
-  const mono = mixToMono(wav.channels);
-  return wav.sampleRateHz === CLIENT_PCM_RATE_HZ ? mono : resample(mono, wav.sampleRateHz, CLIENT_PCM_RATE_HZ);
+  return (await readWavFileAs16k(path)).samples16k;
 }
 
 /** Accepts the server's printed `ws://…/v1/realtime` URL as well as a bare `http://host:port`. */

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { resample } from '../audio/resample.ts';
-import { mixToMono, readWavFile } from '../audio/wav.ts';
+import { readWavFileAs16k } from '../audio/wav_input.ts';
 import { EarshotError } from '../errors.ts';
 
 /** Real human speech shipped by Debian's pocketsphinx-testdata (LibriVox excerpts, 16 kHz). */
@@ -30,9 +29,7 @@ export async function loadBenchSpeech16k(file?: string): Promise<Float32Array> {
   const gap = new Float32Array((GAP_MS * 16000) / 1000);
   const parts: Float32Array[] = [];
   for (const f of files) {
-    const wav = await readWavFile(f);
-    const mono = mixToMono(wav.channels);
-    parts.push(wav.sampleRateHz === 16000 ? mono : resample(mono, wav.sampleRateHz, 16000), gap);
+    parts.push((await readWavFileAs16k(f)).samples16k, gap);
   }
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

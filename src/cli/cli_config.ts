@@ -9,6 +9,12 @@ export function numberFlag(value: string): number | string {
   return value.trim() !== '' && Number.isFinite(n) ? n : value;
 }
 
+/** Validates a numeric CLI flag that must be a positive integer (commander has already run numberFlag). */
+export function positiveIntFlag(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
 export function withConfigOption(cmd: Command): Command {
   return cmd.option('--config <file>', 'JSON config file (see README: Configuration)');
 }

@@ -21,25 +21,13 @@ import {
   deserializeError, type HostRequest, type SessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
 } from './worker_protocol.ts';
 
-export interface EngineHostOptions {
-  /** Exported Phi-4-multimodal model directory (or a generated fixture). */
-  modelDir: string;
-  /** Default context budget of sessions in tokens (default 4096, the LongRoPE switch). */
-  contextBudgetTokens?: number;
-  /** Requests queued or running in the worker before new ones fail with E_ENGINE_BUSY (default 64). */
-  maxPendingRequests?: number;
-  /** Tokens per prefill run (default 64). */
-  prefillChunkTokens?: number;
-  /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
-  intraOpNumThreads?: number;
-  interOpNumThreads?: number;
+/** What the worker is started with (WorkerInit), plus what stays on the main thread. */
+export interface EngineHostOptions extends WorkerInit {
   /**
    * How long close() / terminateWorker() wait for the worker to exit by itself (it does so between
    * graph runs) before the last resort, worker.terminate() (default WORKER_EXIT_TIMEOUT_MS).
    */
   workerExitTimeoutMs?: number;
-  /** Bake the speech LoRA in when it fits (default true). */
-  applySpeechAdapter?: boolean;
   log?: EngineLogger;
 }
 
@@ -269,15 +257,11 @@ export class EngineHost implements SpeechEngine {
   }
 
   private start(): WorkerGeneration {
-    const o = this.options;
+    // Everything but the main-thread-only options goes to the worker (the logger cannot be cloned).
+    const { log: _log, workerExitTimeoutMs: _exitTimeout, ...workerOptions } = this.options;
     const init: WorkerInit = {
-      modelDir: o.modelDir,
-      contextBudgetTokens: o.contextBudgetTokens,
-      maxPendingRequests: o.maxPendingRequests,
-      prefillChunkTokens: o.prefillChunkTokens,
-      intraOpNumThreads: o.intraOpNumThreads ?? defaultIntraOpThreads(),
-      interOpNumThreads: o.interOpNumThreads,
-      applySpeechAdapter: o.applySpeechAdapter,
+      ...workerOptions,
+      intraOpNumThreads: workerOptions.intraOpNumThreads ?? defaultIntraOpThreads(),
     };
     const worker = new Worker(new URL('./engine_worker_bootstrap.mjs', import.meta.url), { workerData: init });
     const generation = new WorkerGeneration(worker, this.log);
@@ -287,7 +271,7 @@ export class EngineHost implements SpeechEngine {
         if (this.current !== generation || this.closed || generation.info !== undefined) return;
         // Failed before it was ever ready: a load error is permanent, so no restart loop.
         this.fatal = error;
-        this.log.error({ code: error.code, modelDir: o.modelDir, error: error.message }, 'engine model could not be loaded');
+        this.log.error({ code: error.code, modelDir: init.modelDir, error: error.message }, 'engine model could not be loaded');
       },
     );
     worker.on('message', (m: WorkerMessage) => generation.onMessage(m));

@@ -7,12 +7,18 @@ import type { EngineStats, GenerateOptions, ToolSpec } from './engine_session.ts
 import type { EngineInfo, EngineTotals } from './phi4_engine.ts';
 
 export interface WorkerInit {
+  /** Exported Phi-4-multimodal model directory (or a generated fixture). */
   modelDir: string;
+  /** Default context budget of sessions in tokens (default 4096, the LongRoPE switch). */
   contextBudgetTokens?: number;
+  /** Requests queued or running in the worker before new ones fail with E_ENGINE_BUSY (default 64). */
   maxPendingRequests?: number;
+  /** Tokens per prefill run (default 64). */
   prefillChunkTokens?: number;
+  /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
   intraOpNumThreads?: number;
   interOpNumThreads?: number;
+  /** Bake the speech LoRA in when it fits (default true). */
   applySpeechAdapter?: boolean;
 }
 

@@ -4,7 +4,7 @@ import { benchIngest } from '../../bench/ingest_bench.ts';
 import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
 import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
-import { numberFlag, reportCliError } from '../cli_config.ts';
+import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
 
@@ -15,11 +15,6 @@ function print(result: object, json: boolean | undefined, title: string): void {
   }
   process.stdout.write(`${title}\n`);
   for (const [k, v] of Object.entries(result)) process.stdout.write(`  ${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-}
-
-function positiveInt(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -47,7 +42,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
     .action(async (opts: { json?: boolean; clients: number; seconds: number; audio?: string }) => {
       try {
-        const result = await benchIngest({ clients: positiveInt('clients', opts.clients), seconds: positiveInt('seconds', opts.seconds), audio: opts.audio });
+        const result = await benchIngest({ clients: positiveIntFlag('clients', opts.clients), seconds: positiveIntFlag('seconds', opts.seconds), audio: opts.audio });
         print(result, opts.json, 'Ingest: speech_stopped lag (ms) and server cost');
       } catch (err) {
         reportCliError(err);

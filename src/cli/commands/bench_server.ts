@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { benchServer } from '../../bench/server_bench.ts';
-import { numberFlag, reportCliError } from '../cli_config.ts';
+import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 
 /** The JSON the issue asks for first, then the rest of the figures. */
 const HEADLINE = ['clients', 'lag_ms_p50', 'lag_ms_p99', 'errors', 'server_cpu_pct', 'server_rss_mb'] as const;
-
-function positiveInt(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 /** `earshot bench server`, registered on the `earshot bench` parent command. */
 export function registerBenchServerCommand(bench: Command): void {
@@ -24,10 +19,10 @@ export function registerBenchServerCommand(bench: Command): void {
     .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; audio?: string }) => {
       try {
         const result = await benchServer({
-          clients: positiveInt('clients', opts.clients),
-          seconds: positiveInt('seconds', opts.seconds),
+          clients: positiveIntFlag('clients', opts.clients),
+          seconds: positiveIntFlag('seconds', opts.seconds),
           realtime: opts.realtime,
-          maxTokens: positiveInt('max-tokens', opts.maxTokens),
+          maxTokens: positiveIntFlag('max-tokens', opts.maxTokens),
           audio: opts.audio,
           progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
         });

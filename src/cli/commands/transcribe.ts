@@ -4,7 +4,7 @@ import { createLogger } from '../../observability/logger.ts';
 import { toSrt, toWebVtt } from '../../store/subtitle_formats.ts';
 import { transcribeSamples, type TranscribeTask, type TranscribedUtterance } from '../../transcribe/transcribe_file.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
-import { loadWavAs16k } from './vad.ts';
+import { readWavFileAs16k } from '../../audio/wav_input.ts';
 
 const TASKS: TranscribeTask[] = ['asr', 'translate', 'asr+translate', 'summarize'];
 const FORMATS = ['text', 'json', 'vtt', 'srt'] as const;
@@ -61,7 +61,7 @@ export function registerTranscribeCommand(program: Command): void {
     const engine = createConfiguredEngine(config, { modelDir: opts.model, log });
     try {
       await engine.ready;
-      const audio = await loadWavAs16k(file);
+      const audio = await readWavFileAs16k(file);
       const utterances = await transcribeSamples(engine, audio, {
         task: opts.task as TranscribeTask,
         language: opts.lang,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { mixToMono, readWavFile } from '../../audio/wav.ts';
-import { resample } from '../../audio/resample.ts';
+import { readWavFileAs16k } from '../../audio/wav_input.ts';
 import { segmentEventsOffline } from '../../pipeline/offline.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
 
@@ -10,14 +9,6 @@ export interface VadSegmentJson {
   end_reason: string;
   audio_start_ms: number;
   audio_end_ms: number;
-}
-
-/** Reads a WAV of any supported rate the way a live stream is read: mono, resampled to 16 kHz. */
-export async function loadWavAs16k(file: string): Promise<{ samples16k: Float32Array; samples8k?: Float32Array }> {
-  const wav = await readWavFile(file);
-  const mono = mixToMono(wav.channels);
-  const samples16k = wav.sampleRateHz === 16_000 ? mono : resample(mono, wav.sampleRateHz, 16_000);
-  return wav.sampleRateHz === 8000 ? { samples16k, samples8k: mono } : { samples16k };
 }
 
 export function registerVadCommand(program: Command): void {
@@ -42,7 +33,7 @@ export function registerVadCommand(program: Command): void {
     });
     if (!config) return;
     try {
-      const { samples16k } = await loadWavAs16k(file);
+      const { samples16k } = await readWavFileAs16k(file);
       const events = await segmentEventsOffline(samples16k, config.vad);
       const segments: VadSegmentJson[] = [];
       for (const e of events) {
