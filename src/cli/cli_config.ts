@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { EarshotConfig } from '../config/schema.ts';
-import { isEarshotError } from '../errors.ts';
+import { EarshotError, isEarshotError } from '../errors.ts';
 
 /** Parses a CLI number flag; commander passes strings. Non-numbers are left for zod to report. */
 export function numberFlag(value: string): number | string {
@@ -11,7 +11,9 @@ export function numberFlag(value: string): number | string {
 
 /** Validates a numeric CLI flag that must be a positive integer (commander has already run numberFlag). */
 export function positiveIntFlag(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new EarshotError('E_CONFIG_INVALID', `--${name} must be a positive integer, got ${JSON.stringify(value)}`, { param: name });
+  }
   return value;
 }
 
