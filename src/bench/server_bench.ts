@@ -46,6 +46,8 @@ export interface ServerBenchResult {
   server_loop_delay_ms_p99: number;
   kv_mb_peak: number;
   engine_queue_peak: number;
+  /** One-token steps per batched text-graph run (engine.batch_max_rows caps it). */
+  engine_batch_rows_mean: number;
   sessions_stored: number;
   utterances_stored: number;
 }
@@ -73,13 +75,15 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
   let kvPeak = 0;
   let queuePeak = 0;
   let heapPeak = 0;
+  let batches = { batchRuns: 0, batchRows: 0 };
   const sample = () => {
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    const totals = (running.engine as { totals?: () => Promise<{ kvBytes: number; pendingRequests: number }> } | null)?.totals;
+    const totals = (running.engine as { totals?: () => Promise<{ kvBytes: number; pendingRequests: number; batchRuns: number; batchRows: number }> } | null)?.totals;
     void totals?.call(running.engine).then(
       (t) => {
         kvPeak = Math.max(kvPeak, t.kvBytes);
         queuePeak = Math.max(queuePeak, t.pendingRequests);
+        batches = t;
       },
       () => undefined,
     );
@@ -124,6 +128,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       server_loop_delay_ms_p99: server.loopDelayMsP99,
       kv_mb_peak: round(kvPeak / 2 ** 20, 1),
       engine_queue_peak: queuePeak,
+      engine_batch_rows_mean: round(batches.batchRows / Math.max(1, batches.batchRuns), 1),
       sessions_stored: sessions.length,
       utterances_stored: utterancesStored,
     };

@@ -67,6 +67,10 @@ export const engineSchema = z.strictObject({
   max_pending_requests: positiveInt().default(64).describe('Engine work waiting in the worker; beyond it requests fail at once with E_ENGINE_BUSY instead of queueing without end.'),
   prefill_chunk_tokens: z.number().int().min(1).max(4096).default(64).describe(
     'Tokens per prefill run: the text graph returns logits for every position (800 KB per token in float32), so long prompts are fed in chunks.'),
+  batch_max_rows: z.number().int().min(1).max(256).default(16).describe(
+    'One-token steps (decode, the last prompt token) of this many sessions run as one text-graph run; a step is bound by reading the weights, so a batch costs about what one row does. 1 turns batching off.'),
+  batch_max_context_tokens: z.number().int().min(0).max(4095).default(1024).describe(
+    'Sessions holding more tokens than this step alone: a batch is padded to its longest row, and past 4095 the padded length would switch LongRoPE factors for shorter rows.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
   apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
 });

@@ -100,6 +100,8 @@ const enginePromise = Phi4Engine.load({
   contextBudgetTokens: init.contextBudgetTokens,
   maxPendingRequests: init.maxPendingRequests,
   prefillChunkTokens: init.prefillChunkTokens,
+  batchMaxRows: init.batchMaxRows,
+  batchMaxContextTokens: init.batchMaxContextTokens,
   applySpeechAdapter: init.applySpeechAdapter,
   sessionOptions: {
     ...(init.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: init.intraOpNumThreads }),

@@ -17,6 +17,7 @@ import { findModelFiles } from './phi4mm/model_dir.ts';
 import { loadPhi4Model, type InitializerOverride, type Phi4Model } from './phi4mm/onnx_sessions.ts';
 import { loadTokenizer, type Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { DEFAULT_MAX_PENDING_REQUESTS, StepScheduler } from './scheduler.ts';
+import { StepBatcher } from './step_batcher.ts';
 import { DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
 
 export interface Phi4EngineOptions {
@@ -29,6 +30,10 @@ export interface Phi4EngineOptions {
   prefillChunkTokens?: number;
   /** onnxruntime session options (e.g. intraOpNumThreads); merged over the loader's defaults. */
   sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** Rows per batched one-token run (default 16; 1 turns batching off). */
+  batchMaxRows?: number;
+  /** Sessions longer than this step alone (default 1024). */
+  batchMaxContextTokens?: number;
   /** Bake the variant's speech LoRA into the graphs when it fits (default true). */
   applySpeechAdapter?: boolean;
   log?: EngineLogger;
@@ -53,6 +58,9 @@ export interface EngineTotals {
   audioHandles: number;
   pendingRequests: number;
   steps: number;
+  /** Batched one-token runs and the rows they carried. */
+  batchRuns: number;
+  batchRows: number;
 }
 
 /** Decide which adapter tensors to bake in at load time (onnxruntime-node cannot feed them at run time). */
@@ -81,6 +89,7 @@ async function adapterOverrides(modelDir: string, log: EngineLogger): Promise<{ 
 
 export class Phi4Engine implements SpeechEngine {
   readonly scheduler: StepScheduler;
+  readonly stepBatcher: StepBatcher;
   private readonly audio = new Map<string, AudioEmbedding>();
   private readonly sessions = new Set<Phi4Session>();
   private nextSession = 0;
@@ -94,6 +103,8 @@ export class Phi4Engine implements SpeechEngine {
     private readonly log: EngineLogger,
   ) {
     this.scheduler = new StepScheduler(options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS);
+    this.stepBatcher = new StepBatcher(model, { maxRows: options.batchMaxRows, maxContextTokens: options.batchMaxContextTokens }, () => this.scheduler.notifyParked());
+    this.scheduler.setBatcher(this.stepBatcher);
   }
 
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
@@ -126,7 +137,8 @@ export class Phi4Engine implements SpeechEngine {
     let kvBytes = 0;
     for (const s of this.sessions) kvBytes += s.kvBytes;
     const { pending, steps } = this.scheduler.stats();
-    return { sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps };
+    const batches = this.stepBatcher.stats();
+    return { sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps, batchRuns: batches.runs, batchRows: batches.rows };
   }
 
   encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
@@ -166,6 +178,7 @@ export class Phi4Engine implements SpeechEngine {
         tokenizer: this.tokenizer,
         scheduler: this.scheduler,
         resolveAudio: (id) => this.resolveAudio(id),
+        stepBatcher: this.stepBatcher,
         log: this.log,
         onDispose: (s) => this.sessions.delete(s),
       },

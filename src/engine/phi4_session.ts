@@ -21,6 +21,7 @@ import {
 } from './phi4_session_turns.ts';
 import type { StepJob, StepScheduler } from './scheduler.ts';
 import { eventChannel } from './event_channel.ts';
+import type { StepBatcher } from './step_batcher.ts';
 
 /** Checkpoint with the rebuild epoch: positions taken before a rebuild are mapped through the turn log. */
 export interface Phi4Checkpoint extends Checkpoint {
@@ -32,6 +33,8 @@ export interface SessionEnvironment {
   tokenizer: Phi4Tokenizer;
   scheduler: StepScheduler;
   resolveAudio(id: string): AudioEmbedding;
+  /** Batches one-token steps with other sessions' (absent: every step runs alone). */
+  stepBatcher?: StepBatcher;
   log: EngineLogger;
   /** Called once when the session is disposed. */
   onDispose(session: Phi4Session): void;
@@ -78,7 +81,7 @@ export class Phi4Session implements EngineSession {
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
     this.reserveTokens = Math.max(1, options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)));
     // Chunking is done here (so chunks are scheduler steps); the generation session feeds what it is given.
-    this.gen = new GenerationSession(env.model, env.tokenizer, { prefillChunkTokens: Number.MAX_SAFE_INTEGER });
+    this.gen = new GenerationSession(env.model, env.tokenizer, { prefillChunkTokens: Number.MAX_SAFE_INTEGER, stepBatcher: env.stepBatcher });
   }
 
   get length(): number {

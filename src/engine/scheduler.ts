@@ -4,6 +4,11 @@
 // order, jobs of different lanes interleave step by step, so a long answer never stalls another
 // connection's captions. Pending work is bounded: past the bound a job is refused at once with
 // E_ENGINE_BUSY instead of queueing without end.
+//
+// Batched steps: with a batcher attached, a step may park waiting for a batched text-graph run
+// (step_batcher.ts). The scheduler then goes on with the next lane and flushes the batch once every lane
+// that was ready when the first step parked has had its turn (or a full batch waits, or nothing else can
+// run). A lane never has two steps in flight, so each lane's jobs still run strictly in order.
 
 import { EarshotError } from '../errors.ts';
 
@@ -33,6 +38,14 @@ export interface SchedulerStats {
 
 export const DEFAULT_MAX_PENDING_REQUESTS = 64;
 
+/** What the scheduler needs of a step batcher. */
+export interface SchedulerBatcher {
+  readonly waiting: number;
+  readonly maxRows: number;
+  flush(): Promise<void>;
+  failAll(error: unknown): void;
+}
+
 export class StepScheduler {
   private readonly lanes = new Map<string, QueuedJob[]>();
   /** Lanes with work, in round-robin order (each lane appears at most once). */
@@ -42,6 +55,12 @@ export class StepScheduler {
   private running = false;
   private closed = false;
   private loopDone: Promise<void> | undefined;
+  private batcher: SchedulerBatcher | undefined;
+  /** Steps started but not settled (parked on the batcher, or resumed after a flush). */
+  private inflight = 0;
+  /** Flush the batch once stepCount reaches this (set when the first step of a batch parks). */
+  private flushAtStep: number | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly maxPending: number = DEFAULT_MAX_PENDING_REQUESTS) {
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new EarshotError('E_INTERNAL', `maxPending must be a positive integer, got ${maxPending}`);
@@ -49,6 +68,18 @@ export class StepScheduler {
 
   stats(): SchedulerStats {
     return { pending: this.pendingCount, lanes: this.lanes.size, steps: this.stepCount };
+  }
+
+  /** Attach the batcher whose waiting steps this scheduler flushes. */
+  setBatcher(batcher: SchedulerBatcher): void {
+    this.batcher = batcher;
+  }
+
+  /** The batcher calls this when a step starts waiting for a batched run. */
+  notifyParked(): void {
+    this.flushAtStep ??= this.stepCount + this.ready.length;
+    this.signal();
+    this.pump();
   }
 
   /** Queue `job` on `lane`; rejects at once with E_ENGINE_BUSY when the bound is reached. */
@@ -89,6 +120,8 @@ export class StepScheduler {
     this.lanes.clear();
     this.ready.length = 0;
     this.pendingCount = 0;
+    this.batcher?.failAll(new EarshotError('E_ENGINE', 'The engine is closed.'));
+    this.signal();
     return this.loopDone ?? Promise.resolve();
   }
 
@@ -98,33 +131,44 @@ export class StepScheduler {
     this.loopDone = this.loop();
   }
 
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private nextSignal(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private flushDue(): boolean {
+    const b = this.batcher;
+    if (b === undefined || b.waiting === 0) return false;
+    return this.ready.length === 0 || b.waiting >= b.maxRows || this.stepCount >= (this.flushAtStep ?? 0);
+  }
+
   private async loop(): Promise<void> {
     try {
-      while (this.ready.length > 0) {
-        const lane = this.ready.shift()!;
-        const queue = this.lanes.get(lane);
-        if (queue === undefined || queue.length === 0) continue;
-        const job = queue[0];
-        let finished = false;
-        try {
-          job.iterator ??= job.start();
-          this.stepCount++;
-          const r = await job.iterator.next();
-          if (r.done) {
-            finished = true;
-            job.resolve(r.value);
-          }
-        } catch (error) {
-          finished = true;
-          job.reject(error);
+      // Start on the next turn, so work submitted together forms the first round together.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (;;) {
+        if (this.closed) {
+          // Let parked steps (failed by close) and resumed ones finish before the model is released.
+          if (this.inflight === 0) break;
+          await this.nextSignal();
+          continue;
         }
-        if (this.lanes.get(lane) !== queue) continue; // closed meanwhile
-        if (finished) {
-          queue.shift();
-          if (!job.exempt) this.pendingCount--;
+        if (this.flushDue()) {
+          this.flushAtStep = undefined;
+          await this.batcher!.flush();
+        } else if (this.ready.length > 0) {
+          await this.startStep(this.ready.shift()!);
+        } else if (this.inflight > 0) {
+          await this.nextSignal();
+          continue;
+        } else {
+          break;
         }
-        if (queue.length > 0) this.ready.push(lane);
-        else this.lanes.delete(lane);
         // A macrotask turn between steps, so messages (new requests, refusals) are handled even when
         // a step completed without real asynchronous work.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -132,5 +176,45 @@ export class StepScheduler {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Runs one step of `lane`'s first job until it yields, finishes, or parks on the batcher. */
+  private async startStep(lane: string): Promise<void> {
+    const queue = this.lanes.get(lane);
+    if (queue === undefined || queue.length === 0) return;
+    const job = queue[0];
+    this.stepCount++;
+    this.inflight++;
+    // Listen before the step starts: it may park synchronously.
+    const parked = this.batcher === undefined ? undefined : this.nextSignal();
+    let step: Promise<IteratorResult<void, unknown>>;
+    try {
+      job.iterator ??= job.start();
+      step = job.iterator.next();
+    } catch (error) {
+      step = Promise.reject(error);
+    }
+    const settled = step.then(
+      (r) => this.settle(lane, queue, job, r.done === true, r.value, undefined),
+      (error: unknown) => this.settle(lane, queue, job, true, undefined, error ?? new Error('step failed')),
+    );
+    // Without a batcher no step ever parks: wait for it as before.
+    await (parked === undefined ? settled : Promise.race([settled, parked]));
+  }
+
+  private settle(lane: string, queue: QueuedJob[], job: QueuedJob, finished: boolean, value: unknown, error: unknown): void {
+    this.inflight--;
+    if (error !== undefined) job.reject(error);
+    else if (finished) job.resolve(value);
+    if (this.lanes.get(lane) === queue) {
+      if (finished) {
+        queue.shift();
+        if (!job.exempt) this.pendingCount--;
+      }
+      if (queue.length > 0) this.ready.push(lane);
+      else this.lanes.delete(lane);
+    }
+    this.signal();
+    this.pump();
   }
 }

@@ -15,6 +15,9 @@ export interface WorkerInit {
   maxPendingRequests?: number;
   /** Tokens per prefill run (default 64). */
   prefillChunkTokens?: number;
+  /** Rows per batched one-token run (default 16; 1 = off) and the longest session batched (default 1024). */
+  batchMaxRows?: number;
+  batchMaxContextTokens?: number;
   /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
   intraOpNumThreads?: number;
   interOpNumThreads?: number;

@@ -13,6 +13,7 @@ import { SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
 import { concatRows, emptyFloatTensor, int64Tensor, onesMask, readFloats, sliceRows } from './tensors.ts';
 import type { Phi4Tokenizer } from './tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './tokenizer_ids.ts';
+import type { StepBatcher } from '../step_batcher.ts';
 
 export interface TextModel {
   embedding: ort.InferenceSession;
@@ -25,6 +26,8 @@ export interface GenerationSessionOptions {
   prefillChunkTokens?: number;
   /** Text-graph LoRA feeds, added to every text-graph run (only when the adapter matched). */
   loraFeeds?: Record<string, ort.Tensor>;
+  /** Runs one-token steps batched with other sessions' (only under the engine's step scheduler). */
+  stepBatcher?: Pick<StepBatcher, 'accepts' | 'step'>;
 }
 
 export interface GenerateRequest {
@@ -64,6 +67,7 @@ export class GenerationSession {
   private pending: number[] = [];
   private readonly chunkTokens: number;
   private loraFeeds: Record<string, ort.Tensor>;
+  private readonly stepBatcher: GenerationSessionOptions['stepBatcher'];
   private busy = false;
 
   constructor(
@@ -85,6 +89,7 @@ export class GenerationSession {
     });
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
     this.loraFeeds = options.loraFeeds ?? {};
+    this.stepBatcher = options.stepBatcher;
   }
 
   /** Tokens in the conversation (cached + pending). */
@@ -198,6 +203,13 @@ export class GenerationSession {
   }
 
   private async runText(embeds: ort.Tensor, seqLength: number, wantLogits = true): Promise<Float32Array | undefined> {
+    if (seqLength === 1 && wantLogits && this.stepBatcher?.accepts(this.cache.length)) {
+      try {
+        return await this.stepBatcher.step({ cache: this.cache, embeds, loraFeeds: this.loraFeeds });
+      } finally {
+        embeds.dispose();
+      }
+    }
     const { names, vocabSize } = this.model.io;
     const n = names.text;
     const feeds = {

@@ -62,6 +62,12 @@ export class KvCache {
     return feeds;
   }
 
+  /** The key and value tensors of one layer (`[1, kvHeads, length, headSize]`), for batched runs. */
+  layerTensors(layer: number): { key: ort.Tensor; value: ort.Tensor } {
+    this.assertLive();
+    return { key: this.keys[layer], value: this.values[layer] };
+  }
+
   /** Adopt a run's `present.*` outputs as the cache after `addedTokens` new positions. */
   update(outputs: Record<string, ort.Tensor>, addedTokens: number): void {
     this.assertLive();

@@ -1,0 +1,146 @@
+// One text-graph run for the next-token step of several sessions at once. A one-token run is bound by
+// reading the weights (the lm_head alone is hidden x 200064), so B rows cost about what one row costs.
+// Each session keeps its own KV cache; for the run their caches are copied into one right-padded batch
+// and the attention mask gives every row its own length: the exported graph derives GroupQueryAttention's
+// seqlens_k from ReduceSum(attention_mask) - 1, and GQA reads row b's past up to that length, writes the
+// new entry right after it and takes the rotary position from it. Padding is never attended to.
+
+import * as ort from 'onnxruntime-node';
+import { EarshotError } from '../../errors.ts';
+import type { KvCache } from './kv_cache.ts';
+import type { ModelIo } from './model_check.ts';
+import { readFloats } from './tensors.ts';
+
+export interface BatchedStepModel {
+  text: ort.InferenceSession;
+  io: Pick<ModelIo, 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names'>;
+}
+
+export interface StepRow {
+  cache: KvCache;
+  /** `[1, 1, hidden]` embedding of the row's one new token. */
+  embeds: ort.Tensor;
+  /** Text-graph LoRA feeds of the row's session (rows batched together share them). */
+  loraFeeds: Record<string, ort.Tensor>;
+}
+
+type FloatArray = Float32Array | Uint16Array;
+
+function allocLike(data: FloatArray, length: number): FloatArray {
+  return data instanceof Float32Array ? new Float32Array(length) : new Uint16Array(length);
+}
+
+/**
+ * Runs one step for every row; each row's cache grows by one position and its last-position logits are
+ * returned in row order. Throws E_ENGINE when the graph fails (no cache is changed then).
+ */
+export async function runBatchedStep(model: BatchedStepModel, rows: readonly StepRow[]): Promise<Float32Array[]> {
+  if (rows.length === 0) return [];
+  const { numLayers, numKvHeads, headSize, hiddenSize, vocabSize, floatType, names } = model.io;
+  const n = names.text;
+  const batch = rows.length;
+  const lengths = rows.map((r) => r.cache.length);
+  const maxPast = Math.max(...lengths);
+  const headStride = maxPast * headSize;
+  const rowStride = numKvHeads * headStride;
+
+  if (batch === 1) return [await runSingleRow(model, rows[0])];
+  const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds };
+  const pastOf = (pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
+    const parts = pick(layer);
+    const first = parts[0].data as FloatArray;
+    const out = allocLike(first, batch * rowStride);
+    for (let b = 0; b < batch; b++) {
+      const src = parts[b].data as FloatArray;
+      const len = lengths[b];
+      for (let h = 0; h < numKvHeads; h++) {
+        out.set(src.subarray(h * len * headSize, (h + 1) * len * headSize), b * rowStride + h * headStride);
+      }
+    }
+    return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [batch, numKvHeads, maxPast, headSize]);
+  };
+  const keysOf = pastOf((layer) => rows.map((r) => r.cache.layerTensors(layer).key));
+  const valuesOf = pastOf((layer) => rows.map((r) => r.cache.layerTensors(layer).value));
+  for (let layer = 0; layer < numLayers; layer++) {
+    feeds[n.pastKeys[layer]] = keysOf(layer);
+    feeds[n.pastValues[layer]] = valuesOf(layer);
+  }
+  const firstEmbeds = rows[0].embeds.data as FloatArray;
+  const embeds = allocLike(firstEmbeds, batch * hiddenSize);
+  rows.forEach((r, b) => {
+    const data = r.embeds.data as FloatArray;
+    if (data.length !== hiddenSize) throw new EarshotError('E_INTERNAL', `A batched step row has ${data.length} embedding values, expected ${hiddenSize}.`);
+    embeds.set(data, b * hiddenSize);
+  });
+  feeds[n.inputsEmbeds] = new ort.Tensor(floatType, embeds as Float32Array & Uint16Array, [batch, 1, hiddenSize]);
+  // Right padding: row b attends to its own past (lengths[b]) plus the new token.
+  const total = maxPast + 1;
+  const mask = new BigInt64Array(batch * total);
+  for (let b = 0; b < batch; b++) mask.fill(1n, b * total, b * total + lengths[b] + 1);
+  feeds[n.attentionMask] = new ort.Tensor('int64', mask, [batch, total]);
+
+  let outputs: ort.InferenceSession.OnnxValueMapType;
+  try {
+    outputs = await model.text.run(feeds);
+  } catch (cause) {
+    throw new EarshotError('E_ENGINE', `The text graph failed on a batch of ${batch}: ${(cause as Error).message}`, { cause });
+  } finally {
+    for (const [name, t] of Object.entries(feeds)) if (!(name in rows[0].loraFeeds)) t.dispose();
+  }
+  const logits = outputs[n.logits] as ort.Tensor | undefined;
+  if (logits === undefined || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[2] !== vocabSize) {
+    throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`);
+  }
+  // Split the presents back into one cache per row (only the row's own positions).
+  const perRow: Record<string, ort.Tensor>[] = rows.map(() => ({}));
+  for (let layer = 0; layer < numLayers; layer++) {
+    for (const name of [n.presentKeys[layer], n.presentValues[layer]]) {
+      const present = outputs[name] as ort.Tensor | undefined;
+      if (present === undefined || present.dims[0] !== batch || present.dims[2] < total) {
+        throw new EarshotError('E_ENGINE', `The text graph returned ${name} of shape [${present?.dims.join(', ') ?? 'none'}] for a batch of ${batch} and ${total} positions.`);
+      }
+      const data = present.data as FloatArray;
+      const presentLen = present.dims[2];
+      const presentHeadStride = presentLen * headSize;
+      for (let b = 0; b < batch; b++) {
+        const len = lengths[b] + 1;
+        const out = allocLike(data, numKvHeads * len * headSize);
+        const base = b * numKvHeads * presentHeadStride;
+        for (let h = 0; h < numKvHeads; h++) {
+          out.set(data.subarray(base + h * presentHeadStride, base + h * presentHeadStride + len * headSize), h * len * headSize);
+        }
+        perRow[b][name] = new ort.Tensor(floatType, out as Float32Array & Uint16Array, [1, numKvHeads, len, headSize]);
+      }
+      present.dispose();
+    }
+  }
+  const result = rows.map((r, b) => {
+    r.cache.update(perRow[b], 1);
+    return readFloats(logits, b * vocabSize, vocabSize);
+  });
+  logits.dispose();
+  return result;
+}
+
+/** One row needs no copies: the cache's tensors are fed as they are and the presents adopted. */
+async function runSingleRow(model: BatchedStepModel, row: StepRow): Promise<Float32Array> {
+  const { vocabSize, names } = model.io;
+  const n = names.text;
+  const length = row.cache.length;
+  const mask = new BigInt64Array(length + 1).fill(1n);
+  const feeds: Record<string, ort.Tensor> = { ...row.loraFeeds, ...row.cache.feeds(), [n.inputsEmbeds]: row.embeds, [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]) };
+  let outputs: ort.InferenceSession.OnnxValueMapType;
+  try {
+    outputs = await model.text.run(feeds);
+  } catch (cause) {
+    throw new EarshotError('E_ENGINE', `The text graph failed: ${(cause as Error).message}`, { cause });
+  }
+  const logits = outputs[n.logits] as ort.Tensor | undefined;
+  if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
+    throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1, ${vocabSize}].`);
+  }
+  row.cache.update(outputs as Record<string, ort.Tensor>, 1);
+  const result = readFloats(logits, 0, vocabSize);
+  logits.dispose();
+  return result;
+}
