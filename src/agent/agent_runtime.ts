@@ -158,6 +158,11 @@ export class AgentRuntime {
     if (this.bargeIn.speechStopped(speechEndMs)) this.interrupt();
   }
 
+  /** Turns queued or running (utterances, idle timeouts, items, response.create). */
+  get turnsPending(): number {
+    return this.queued;
+  }
+
   /** Resolves when every queued turn has run (tests, call summaries). */
   whenIdle(): Promise<void> {
     if (this.queued === 0) return Promise.resolve();

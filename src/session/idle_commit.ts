@@ -20,6 +20,10 @@ export class IdleTimeoutWatch {
     this.idle.utteranceCommitted(endMs, responseFollows);
   }
 
+  cleared(clockMs: number): void {
+    this.idle.cleared(clockMs);
+  }
+
   responseStarted(): void {
     this.idle.responseStarted();
   }
@@ -29,11 +33,11 @@ export class IdleTimeoutWatch {
   }
 
   /** At audio time `clockSamples16k`: the silent stretch to commit now (server_vad with idle_timeout_ms), or null. */
-  check(clockSamples16k: number, turnDetection: TurnDetectionConfig | null): { startMs: number; endMs: number } | null {
+  check(clockSamples16k: number, turnDetection: TurnDetectionConfig | null, turnsPending = false): { startMs: number; endMs: number } | null {
     const td = turnDetection;
     const clockMs = clockSamples16k / 16;
     const timeoutMs = td?.type === 'server_vad' ? td.idle_timeout_ms : null;
-    const stretch = this.idle.check(clockMs, timeoutMs);
+    const stretch = this.idle.check(clockMs, timeoutMs, turnsPending);
     // Keep only the audio an idle commit could need (the stretch so far, at most MAX_IDLE_AUDIO_MS).
     const keepFromMs = Math.max(this.idle.stretchStartMs ?? clockMs, clockMs - MAX_IDLE_AUDIO_MS);
     this.history.trimBefore(Math.floor(keepFromMs * 16));

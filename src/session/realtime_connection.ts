@@ -274,6 +274,7 @@ export class RealtimeConnection {
         return;
       }
       case 'cleared':
+        this.idle.cleared(this.clockSamples16k / 16);
         this.send({ type: 'input_audio_buffer.cleared' });
         return;
       case 'error':
@@ -298,7 +299,7 @@ export class RealtimeConnection {
 
   /** idle_timeout_ms on the audio clock: commits the silent stretch, and the runtime may answer it. */
   private checkIdle(): void {
-    const stretch = this.idle.check(this.clockSamples16k, this.state.turnDetection);
+    const stretch = this.idle.check(this.clockSamples16k, this.state.turnDetection, (this.runtime?.turnsPending ?? 0) > 0);
     if (!stretch) return;
     const itemId = newItemId();
     this.send({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: stretch.startMs, audio_end_ms: stretch.endMs, item_id: itemId });
