@@ -154,7 +154,14 @@ function decodeData(fmt: FmtChunk, data: Uint8Array): WavAudio {
     if (encoding === 'pcm16') {
       for (let i = 0; i < frameCount; i++, position += frameBytes) channel[i] = view.getInt16(position, true) / 32768;
     } else {
-      for (let i = 0; i < frameCount; i++, position += frameBytes) channel[i] = view.getFloat32(position, true);
+      for (let i = 0; i < frameCount; i++, position += frameBytes) {
+        const sample = view.getFloat32(position, true);
+        // A NaN or infinity would silently poison every filter and model downstream (found by fuzzing).
+        if (!Number.isFinite(sample)) {
+          throw new EarshotError('E_WAV_INVALID', `WAV float32 data holds a non-finite sample (${sample}) at frame ${i} of channel ${c}: the file is corrupt.`);
+        }
+        channel[i] = sample;
+      }
     }
     channels.push(channel);
   }
@@ -237,9 +244,14 @@ export async function readWavFile(path: string): Promise<WavAudio> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new EarshotError('E_FILE_NOT_FOUND', `WAV file not found: ${path}`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EarshotError('E_FILE_NOT_FOUND', `WAV file not found: ${path}`, { cause: error });
+    // Any other failure to read (a directory, no permission, over Node's 2 GiB readFile limit) is still a
+    // file the user named that cannot be read: a stable code, not a stack trace from the CLI.
+    if (code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new EarshotError('E_WAV_INVALID', `${path}: the file is larger than 2 GiB, the most that can be read at once; split it (e.g. \`sox in.wav part.wav trim 0 3600 : newfile : restart\`).`, { cause: error });
     }
+    if (typeof code === 'string') throw new EarshotError('E_WAV_INVALID', `${path}: the file cannot be read (${(error as Error).message}).`, { cause: error });
     throw error;
   }
   try {

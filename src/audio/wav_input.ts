@@ -8,7 +8,18 @@ import { mixToMono, readWavFile } from './wav.ts';
  */
 export async function readWavFileAs16k(path: string): Promise<{ samples16k: Float32Array; samples8k?: Float32Array }> {
   const wav = await readWavFile(path);
+  // Float WAVs may hold samples past ±1 (headroom). The live pipeline only ever hears PCM16-range audio,
+  // so clip as a conversion to PCM16 would: offline results stay equal to a live stream of the file, and
+  // the resampler's overshoot on absurd values (up to ±3.4e38, found by fuzzing) cannot reach Infinity.
+  if (wav.encoding === 'float32') for (const channel of wav.channels) clipToUnitRange(channel);
   const mono = mixToMono(wav.channels);
   const samples16k = wav.sampleRateHz === 16_000 ? mono : resample(mono, wav.sampleRateHz, 16_000);
   return wav.sampleRateHz === 8000 ? { samples16k, samples8k: mono } : { samples16k };
+}
+
+function clipToUnitRange(samples: Float32Array): void {
+  for (let i = 0; i < samples.length; i++) {
+    if (samples[i] > 1) samples[i] = 1;
+    else if (samples[i] < -1) samples[i] = -1;
+  }
 }

@@ -49,7 +49,16 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
     negotiating++;
     let call: WebRtcCall | null = null;
     try {
-      const body = await readBody(req, config.max_offer_bytes);
+      let body: string | null;
+      try {
+        body = await readBody(req, config.max_offer_bytes);
+      } catch (err) {
+        // The client went away mid-upload (the only way the request stream errors): nobody is left to
+        // answer, and it is not a server failure to log as one.
+        log.debug({ err }, 'webrtc offer upload aborted');
+        res.destroy();
+        return;
+      }
       if (body === null) {
         return sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, { connection: 'close' });
       }
@@ -69,7 +78,7 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
       } catch (err) {
         log.info({ err, callId }, 'webrtc offer could not be negotiated');
         call.hangUp('negotiation failed');
-        return sendError(res, 400, 'E_SDP_INVALID', `The SDP offer could not be negotiated: ${err instanceof Error ? err.message : String(err)}`);
+        return sendError(res, 400, 'E_SDP_INVALID', negotiationFailure(err));
       }
       if (closing) {
         call.hangUp('server shutting down');
@@ -168,6 +177,21 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null
     req.once('end', onEnd);
     req.once('error', reject);
   });
+}
+
+/**
+ * The client's message when werift rejects an offer checkOffer let through. werift's own errors name what
+ * it could not negotiate ("negotiate codecs failed.", "mid not assigned"); a JavaScript runtime error from
+ * inside it (a TypeError on an inconsistent offer, found by fuzzing) only leaks internals, so it gets a hint
+ * instead; the log keeps the original.
+ */
+function negotiationFailure(err: unknown): string {
+  const runtimeError = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (runtimeError || detail.trim() === '') {
+    return 'The SDP offer could not be negotiated: its media sections are inconsistent (check a=mid, a=group:BUNDLE, ICE credentials, a=fingerprint and a=sctp-port in each section).';
+  }
+  return `The SDP offer could not be negotiated: ${detail.slice(0, 200)}`;
 }
 
 /** OpenAI-style error body (`error.type/code/message/param`), as the rest of the HTTP API answers. */

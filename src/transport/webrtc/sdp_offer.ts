@@ -1,3 +1,10 @@
+/**
+ * A call needs one audio and one data-channel section. Each section of an unbundled offer costs the server
+ * an ICE transport (a UDP socket per gathered address, held until the connect timeout), so without a cap a
+ * 64 KiB offer of ~100 sections would hold ~100 sockets per call.
+ */
+export const MAX_MEDIA_SECTIONS = 8;
+
 export type OfferCheck = { ok: true; hasAudio: boolean } | { ok: false; message: string };
 
 /**
@@ -12,6 +19,9 @@ export function checkOffer(sdp: string): OfferCheck {
   if (!lines.some((line) => line.startsWith('o='))) return { ok: false, message: 'The SDP offer has no origin (o=) line.' };
   const media = lines.filter((line) => line.startsWith('m='));
   if (media.length === 0) return { ok: false, message: 'The SDP offer has no media sections (m= lines).' };
+  if (media.length > MAX_MEDIA_SECTIONS) {
+    return { ok: false, message: `The SDP offer has ${media.length} media sections; at most ${MAX_MEDIA_SECTIONS} are accepted (a call needs one audio and one data channel).` };
+  }
   if (!media.some((line) => /^m=application \d+ [A-Z/]*SCTP/.test(line))) {
     return { ok: false, message: 'The SDP offer has no data channel (m=application ... SCTP); events travel on the "oai-events" data channel.' };
   }
