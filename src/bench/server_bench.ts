@@ -23,6 +23,9 @@ export interface ServerBenchOptions {
   realtime?: boolean;
   /** Caption (and answer) length cap in tokens: the tiny model's text is noise that never stops by itself. */
   maxTokens?: number;
+  /** engine.batch_max_rows (default 16) and engine.worker_nice (default 0). */
+  batchMaxRows?: number;
+  engineNice?: number;
   progress?: (message: string) => void;
 }
 
@@ -63,7 +66,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     log: { level: 'silent' },
     model: { dir: modelDir },
     // One ONNX thread for the engine leaves the other core to the event loop (VAD, sockets, store).
-    engine: { intra_op_threads: 1, max_pending_requests: Math.max(64, 4 * opts.clients) },
+    engine: { intra_op_threads: 1, max_pending_requests: Math.max(64, 4 * opts.clients), batch_max_rows: opts.batchMaxRows ?? 16, worker_nice: opts.engineNice ?? 0 },
     agent: { caption_max_tokens: maxTokens, max_output_tokens: maxTokens, data_dir: ':memory:' },
     limits: { max_sessions: opts.clients + 10 },
     store: { path: join(dir, 'bench.sqlite') },

@@ -71,6 +71,8 @@ export const engineSchema = z.strictObject({
     'One-token steps (decode, the last prompt token) of this many sessions run as one text-graph run; a step is bound by reading the weights, so a batch costs about what one row does. 1 turns batching off.'),
   batch_max_context_tokens: z.number().int().min(0).max(4095).default(1024).describe(
     'Sessions holding more tokens than this step alone: a batch is padded to its longest row, and past 4095 the padded length would switch LongRoPE factors for shorter rows.'),
+  worker_nice: z.number().int().min(0).max(19).default(0).describe(
+    'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
   apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
 });

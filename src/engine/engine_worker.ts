@@ -2,6 +2,8 @@
 // requests. Requests are handed to the engine synchronously in arrival order, so the operations of one
 // session keep their order on its scheduler lane; results and generation deltas go back as messages.
 
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EarshotError } from '../errors.ts';
 import type { EngineLogger } from './engine_logger.ts';
@@ -94,6 +96,27 @@ function handle(engine: Phi4Engine, request: HostRequest & { id: number }): { wo
       throw new EarshotError('E_INTERNAL', `Unknown engine request ${(request as { op: string }).op}.`);
   }
 }
+
+/**
+ * Lowers this thread's scheduling priority (Linux nice, per thread) before onnxruntime creates its
+ * threads, which inherit it: on a busy machine turn detection and sockets on the main thread then win
+ * the CPU over captions, which queue instead of delaying every connection's events.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0) return;
+  if (process.platform !== 'linux') {
+    log.warn({ nice }, 'engine.worker_nice is applied on Linux only; ignored');
+    return;
+  }
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, nice);
+  } catch (error) {
+    log.warn({ nice, error: (error as Error).message }, 'could not set the engine worker thread priority');
+  }
+}
+
+lowerThreadPriority(init.workerNice ?? 0);
 
 const enginePromise = Phi4Engine.load({
   modelDir: init.modelDir,

@@ -17,6 +17,7 @@ export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?:
     maxPendingRequests: e.max_pending_requests,
     prefillChunkTokens: e.prefill_chunk_tokens,
     batchMaxRows: e.batch_max_rows,
+    workerNice: e.worker_nice,
     batchMaxContextTokens: e.batch_max_context_tokens,
     ...(e.intra_op_threads > 0 ? { intraOpNumThreads: e.intra_op_threads } : {}),
     applySpeechAdapter: e.apply_speech_adapter,

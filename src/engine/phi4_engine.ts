@@ -49,6 +49,8 @@ export interface EngineInfo {
   contextLength: number;
   contextBudgetTokens: number;
   adapter: AdapterStatus;
+  /** The text graph runs its lm_head on the last position only (phi4mm/graph_rewrite.ts). */
+  lastPositionLogits: boolean;
 }
 
 export interface EngineTotals {
@@ -128,7 +130,11 @@ export class Phi4Engine implements SpeechEngine {
       contextLength: io.contextLength,
       contextBudgetTokens: Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, io.contextLength),
       adapter: adapter.status,
+      lastPositionLogits: model.lastPositionLogits.applied,
     };
+    if (!model.lastPositionLogits.applied) {
+      log.warn({ reason: model.lastPositionLogits.reason }, 'text graph kept as exported: prefill runs compute logits for every position');
+    }
     log.info({ ...info, adapter: adapter.status.status }, 'engine model loaded');
     return new Phi4Engine(model, tokenizer, info, options, log);
   }

@@ -18,6 +18,8 @@ export interface WorkerInit {
   /** Rows per batched one-token run (default 16; 1 = off) and the longest session batched (default 1024). */
   batchMaxRows?: number;
   batchMaxContextTokens?: number;
+  /** Nice value of the worker thread and onnxruntime's threads (Linux; 0 = unchanged). */
+  workerNice?: number;
   /** onnxruntime intra-op threads of the worker's sessions (default: defaultIntraOpThreads(), all cores but one). */
   intraOpNumThreads?: number;
   interOpNumThreads?: number;

@@ -8,9 +8,9 @@ import { TestClient } from '../helpers/ws_client.ts';
 import { streamPcm16k, use16kBinary } from '../integration/agent/agent_server.ts';
 
 // Soak: minutes of real speech replayed faster than real time through ONE realtime session on the tiny
-// model, every utterance transcribed and answered. SOAK_AUDIO_MINUTES=30 runs the issue's full case
-// (about 10 min here); the default, 3 min of audio, keeps the test bounded.
-const AUDIO_MINUTES = Number(process.env.SOAK_AUDIO_MINUTES ?? 3);
+// model, every utterance transcribed and answered: the issue's full case, 30 min of audio (about 2 min
+// here). SOAK_AUDIO_MINUTES changes the length.
+const AUDIO_MINUTES = Number(process.env.SOAK_AUDIO_MINUTES ?? 30);
 const BUDGET_TOKENS = 1024;
 let host: EngineHost;
 let server: RunningServer;
@@ -29,7 +29,9 @@ describe('soak', () => {
   it(`${AUDIO_MINUTES} min of speech through one session: memory levels off, the context stays within its budget`, async () => {
     const speech = await loadBenchSpeech16k();
     const c = await TestClient.connect(server.url);
-    await use16kBinary(c);
+    // Answers of 32 tokens (the agent's own limit is much longer, and the tiny model never stops by itself):
+    // with captions and audio the 1024-token context still fills and is rebuilt every dozen turns or so.
+    await use16kBinary(c, { max_output_tokens: 32 });
     const blockSamples = 10 * 16_000;
     const totalSamples = AUDIO_MINUTES * 60 * 16_000;
     const samples: { atSec: number; rssMb: number; kvBytes: number; audioHandles: number }[] = [];
@@ -58,7 +60,7 @@ describe('soak', () => {
     expect(kvSecond).toBeLessThanOrEqual(kvFirst * 1.25);
     expect(Math.max(...samples.map((s) => s.audioHandles))).toBeLessThanOrEqual(2);
     expect(samples.at(-1)!.rssMb - samples[0].rssMb).toBeLessThan(150);
-    console.log(JSON.stringify({ audio_minutes: AUDIO_MINUTES, responses: done.length, kv_mb_first_half: kvFirst / 2 ** 20, kv_mb_second_half: kvSecond / 2 ** 20, rss_mb_start: samples[0].rssMb, rss_mb_end: samples.at(-1)!.rssMb }));
+    console.log(JSON.stringify({ audio_minutes: AUDIO_MINUTES, responses: done.length, kv_mb_first_half: kvFirst / 2 ** 20, kv_mb_second_half: kvSecond / 2 ** 20, rss_mb_start: samples[0].rssMb, rss_mb_quarters: [1, 2, 3].map((q) => Math.round(samples[Math.floor((q * samples.length) / 4)].rssMb)), rss_mb_end: samples.at(-1)!.rssMb, rss_mb_peak: Math.max(...samples.map((s) => s.rssMb)) }));
     await c.close();
-  }, 900_000);
+  }, Math.max(900_000, AUDIO_MINUTES * 60_000));
 });

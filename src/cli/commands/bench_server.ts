@@ -15,8 +15,10 @@ export function registerBenchServerCommand(bench: Command): void {
     .option('--seconds <s>', 'streaming time per client', numberFlag, 30)
     .option('--realtime', 'realtime sessions (every utterance answered) instead of transcription sessions')
     .option('--max-tokens <n>', 'caption/answer token cap (the tiny model never stops by itself)', numberFlag, 8)
+    .option('--batch-rows <n>', 'engine.batch_max_rows: one-token steps per batched run (1 = no batching)', numberFlag, 16)
+    .option('--engine-nice <n>', 'engine.worker_nice: Linux nice of the engine worker (0-19)', numberFlag, 0)
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; audio?: string }) => {
+    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; audio?: string }) => {
       try {
         const result = await benchServer({
           clients: positiveIntFlag('clients', opts.clients),
@@ -24,6 +26,8 @@ export function registerBenchServerCommand(bench: Command): void {
           realtime: opts.realtime,
           maxTokens: positiveIntFlag('max-tokens', opts.maxTokens),
           audio: opts.audio,
+          batchMaxRows: positiveIntFlag('batch-rows', opts.batchRows),
+          engineNice: opts.engineNice,
           progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
         });
         const ordered = { ...Object.fromEntries(HEADLINE.map((k) => [k, result[k]])), ...result };

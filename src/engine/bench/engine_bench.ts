@@ -4,6 +4,7 @@
 //   kv_reuse_speedup       time to first token at turn 8 (~250-token turns): re-prefill all / persistent
 //   event_loop_lag_ms_p99  main-thread event-loop delay while 4 sessions generate
 //   features_40s_ms        log-mel front end on 40 s of audio (median)
+//   batch_speedup          tokens/s of 16 sessions decoding at once, batched steps / batching off
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngineHost, defaultIntraOpThreads, type EngineHost } from '../engine_host.ts';
@@ -14,6 +15,7 @@ import { loadPhi4Model } from '../phi4mm/onnx_sessions.ts';
 import { loadTokenizer, type Phi4Tokenizer } from '../phi4mm/tokenizer.ts';
 import { TOKEN_ID } from '../phi4mm/tokenizer_ids.ts';
 import { systemIds, userIds } from '../phi4_session_turns.ts';
+import { benchBatchedDecode, type BatchBenchResult } from './batch_bench.ts';
 import { rawDecode } from './raw_decode.ts';
 
 export interface EngineBenchOptions {
@@ -43,6 +45,8 @@ export interface EngineBenchResult {
   /** Prefill speed: the re-prefilled history divided by its time to first token. */
   prefill_tokens_per_s: number;
   concurrent_sessions: number;
+  batch_speedup: number;
+  batched: BatchBenchResult;
 }
 
 const SYSTEM = 'You are a helpful travel assistant. Answer briefly.';
@@ -180,6 +184,8 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
   const earshotTps = median(earshotRuns);
   const rawTps = median(rawRuns);
 
+  progress('16 sessions decoding at once: batched steps, then batching off');
+  const batched = await benchBatchedDecode(modelDir, threads);
   progress('audio front end');
   const features = benchFeatures();
   return {
@@ -196,5 +202,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     history_tokens: historyTokens,
     prefill_tokens_per_s: round(historyTokens / (reprefillMs / 1000), 1),
     concurrent_sessions: concurrent,
+    batch_speedup: batched.batch_speedup,
+    batched,
   };
 }

@@ -226,11 +226,11 @@ export class GenerationSession {
     }
     const logits = outputs[n.logits] as ort.Tensor | undefined;
     if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
-      throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, ${seqLength}, ${vocabSize}].`);
+      throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`);
     }
     this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
-    // Only the last position's row matters for the next token.
-    const last = readFloats(logits, (seqLength - 1) * vocabSize, vocabSize);
+    // Only the last position's row matters for the next token (the rewritten graph returns only that row).
+    const last = readFloats(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
     logits.dispose();
     return last;
   }

@@ -4,12 +4,15 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { GenaiConfig } from './genai_config.ts';
+import { sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
 import { findModelFiles, type ModelFiles } from './model_dir.ts';
 import { formatDifferences, inspectModelFiles, type ModelIo } from './model_check.ts';
 
 // Loads the Phi-4-mm ONNX graphs of one model directory into onnxruntime-node sessions after
 // verifying their signatures. Sessions are created from file paths so onnxruntime finds each graph's
 // external `.onnx.data` file next to it.
+
+type ModelProto = ReturnType<typeof onnxProto.onnx.ModelProto.decode>;
 
 export interface Phi4Model {
   dir: string;
@@ -20,6 +23,8 @@ export interface Phi4Model {
   text: ort.InferenceSession;
   vision?: ort.InferenceSession;
   io: ModelIo;
+  /** Whether the text graph computes logits for the last position only (graph_rewrite.ts), or why not. */
+  lastPositionLogits: LastPositionResult;
   /** Releases every session; the model must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -43,6 +48,8 @@ export interface LoadPhi4Options {
    * names are not in session.inputNames, and initializer-backed inputs are not listed there.
    */
   initializerOverrides?: { speech?: InitializerOverride[]; text?: InitializerOverride[] };
+  /** Rewrite the text graph so the lm_head runs on the last position only (default true). */
+  lastPositionLogits?: boolean;
 }
 
 /**
@@ -59,8 +66,9 @@ const DEFAULT_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
  * .data file; the session config key below tells onnxruntime where to find it when the model comes
  * from a buffer.
  */
-function graphBytesWithOverrides(path: string, overrides: InitializerOverride[]): Uint8Array {
+function graphBytesWithOverrides(path: string, overrides: InitializerOverride[], rewrite?: (model: ModelProto) => void): Uint8Array {
   const model = onnxProto.onnx.ModelProto.decode(readFileSync(path));
+  rewrite?.(model);
   const initializers = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
   const problems: string[] = [];
   for (const override of overrides) {
@@ -88,10 +96,11 @@ async function createSession(
   path: string,
   options: ort.InferenceSession.SessionOptions,
   overrides: InitializerOverride[] = [],
+  rewrite?: (model: ModelProto) => void,
 ): Promise<ort.InferenceSession> {
   try {
-    if (overrides.length === 0) return await ort.InferenceSession.create(path, options);
-    const bytes = graphBytesWithOverrides(path, overrides);
+    if (overrides.length === 0 && rewrite === undefined) return await ort.InferenceSession.create(path, options);
+    const bytes = graphBytesWithOverrides(path, overrides, rewrite);
     const extra = { ...(options.extra ?? {}), session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dirname(path) } };
     return await ort.InferenceSession.create(bytes, { ...options, extra });
   } catch (err) {
@@ -108,8 +117,8 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
   }
   const sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...opts.sessionOptions };
   const created: ort.InferenceSession[] = [];
-  const track = async (path: string, overrides?: InitializerOverride[]) => {
-    const session = await createSession(path, sessionOptions, overrides);
+  const track = async (path: string, overrides?: InitializerOverride[], rewrite?: (model: ModelProto) => void) => {
+    const session = await createSession(path, sessionOptions, overrides, rewrite);
     created.push(session);
     return session;
   };
@@ -117,7 +126,11 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
     // Sequential on purpose: loading the large graphs in parallel doubles peak memory for no gain on 2 cores.
     const speech = await track(files.speech, opts.initializerOverrides?.speech);
     const embedding = await track(files.embedding);
-    const text = await track(files.text, opts.initializerOverrides?.text);
+    let lastPositionLogits: LastPositionResult = { applied: false, reason: 'turned off (lastPositionLogits: false)' };
+    const rewrite = opts.lastPositionLogits === false ? undefined : (model: ModelProto) => {
+      lastPositionLogits = sliceLogitsToLastPosition(model, inspection.io!.names.text.logits);
+    };
+    const text = await track(files.text, opts.initializerOverrides?.text, rewrite);
     const vision = opts.loadVision && files.vision ? await track(files.vision) : undefined;
     let disposed = false;
     return {
@@ -129,6 +142,7 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
       text,
       vision,
       io: inspection.io,
+      lastPositionLogits,
       async dispose() {
         if (disposed) return;
         disposed = true;
