@@ -31,6 +31,7 @@ import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
 import { getSharedSileroModel } from './vad/silero_model.ts';
+import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 
 export interface RunningServer {
@@ -134,7 +135,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const retention = startRetention(store, { retentionDays: config.store.retention_days, log });
 
   const catalogue = options.catalogue ?? createAgentCatalogue(config.agent.default);
-  const model = instrumentVadModel(await getSharedSileroModel(), metrics);
+  const model = instrumentVadModel(config.vad.inference_thread === 'worker' ? await getSharedWorkerVadModel() : await getSharedSileroModel(), metrics);
   const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams });
   const availability: EngineAvailability = options.engine !== undefined
     ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }

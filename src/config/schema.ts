@@ -49,6 +49,8 @@ export const vadSchema = z.strictObject({
     'At the length cap, how far back from the cap to look for a pause to split at, in ms.'),
   min_split_pause_ms: z.number().int().min(32).max(5000).default(100).describe(
     'Shortest pause, in ms, that counts as a place to split an over-long utterance.'),
+  inference_thread: z.enum(['worker', 'main']).default('worker').describe(
+    'Where Silero runs: a worker thread (its inference then never holds up sockets and events; about a quarter of the event loop at 200 streams) or the main thread.'),
   batch_max_streams: positiveInt().default(128).describe(
     'Largest number of streams whose VAD windows run in one batched ONNX call; batching cuts the per-call overhead across connections.'),
 });

@@ -99,19 +99,15 @@ export class SileroModel implements VadModel {
     }
     const batch = windows.length;
     if (batch === 0) return new Float32Array(0);
+    const packed = packBatch(windows, states);
+    const out = await this.runPacked(packed);
+    unpackBatch(states, out);
+    return out.probabilities;
+  }
 
-    const input = new Float32Array(batch * SILERO_WINDOW_SAMPLES);
-    const h = new Float32Array(STATE_LAYERS * batch * STATE_UNITS);
-    const c = new Float32Array(STATE_LAYERS * batch * STATE_UNITS);
-    for (let b = 0; b < batch; b++) {
-      const window = windows[b];
-      if (window.length !== SILERO_WINDOW_SAMPLES) {
-        throw new EarshotError('E_INTERNAL', `Silero windows are ${SILERO_WINDOW_SAMPLES} samples, got ${window.length}`);
-      }
-      input.set(window, b * SILERO_WINDOW_SAMPLES);
-      packState(states[b], b, batch, h, c);
-    }
-
+  /** One ORT run over packed inputs (the worker-thread model sends these across). */
+  async runPacked({ input, h, c, batch }: PackedBatch): Promise<BatchOutput> {
+    if (this.disposed) throw new EarshotError('E_VAD_MODEL', 'The Silero VAD model was disposed.');
     let results: ort.InferenceSession.OnnxValueMapType;
     try {
       results = await this.session.run({
@@ -123,14 +119,9 @@ export class SileroModel implements VadModel {
     } catch (cause) {
       throw new EarshotError('E_VAD_MODEL', `Silero VAD inference failed: ${errorText(cause)}`, { cause });
     }
-    const probabilities = Float32Array.from(results.output.data as Float32Array);
-    const hn = results.hn.data as Float32Array;
-    const cn = results.cn.data as Float32Array;
-    if (probabilities.length !== batch || hn.length !== h.length || cn.length !== c.length) {
-      throw new EarshotError('E_VAD_MODEL', `Silero VAD returned unexpected shapes for a batch of ${batch}`);
-    }
-    for (let b = 0; b < batch; b++) unpackState(states[b], b, batch, hn, cn);
-    return probabilities;
+    const out = { probabilities: Float32Array.from(results.output.data as Float32Array), hn: results.hn.data as Float32Array, cn: results.cn.data as Float32Array, batch };
+    checkBatchOutput(out, h.length);
+    return out;
   }
 
   async dispose(): Promise<void> {
@@ -138,6 +129,50 @@ export class SileroModel implements VadModel {
     this.disposed = true;
     await this.session.release();
   }
+}
+
+/** A batch ready for one ORT run: windows [B, 512] and the states [2, B, 64]. */
+export interface PackedBatch {
+  input: Float32Array;
+  h: Float32Array;
+  c: Float32Array;
+  batch: number;
+}
+
+export interface BatchOutput {
+  probabilities: Float32Array;
+  hn: Float32Array;
+  cn: Float32Array;
+  batch: number;
+}
+
+export function packBatch(windows: Float32Array[], states: SileroState[]): PackedBatch {
+  if (windows.length !== states.length) throw new EarshotError('E_INTERNAL', `runBatch: ${windows.length} windows but ${states.length} states`);
+  const batch = windows.length;
+  const input = new Float32Array(batch * SILERO_WINDOW_SAMPLES);
+  const h = new Float32Array(STATE_LAYERS * batch * STATE_UNITS);
+  const c = new Float32Array(STATE_LAYERS * batch * STATE_UNITS);
+  for (let b = 0; b < batch; b++) {
+    const window = windows[b];
+    if (window.length !== SILERO_WINDOW_SAMPLES) {
+      throw new EarshotError('E_INTERNAL', `Silero windows are ${SILERO_WINDOW_SAMPLES} samples, got ${window.length}`);
+    }
+    input.set(window, b * SILERO_WINDOW_SAMPLES);
+    packState(states[b], b, batch, h, c);
+  }
+  return { input, h, c, batch };
+}
+
+/** Throws E_VAD_MODEL unless the outputs have the batch's shapes. */
+export function checkBatchOutput(out: BatchOutput, stateFloats: number): void {
+  if (out.probabilities.length !== out.batch || out.hn.length !== stateFloats || out.cn.length !== stateFloats) {
+    throw new EarshotError('E_VAD_MODEL', `Silero VAD returned unexpected shapes for a batch of ${out.batch}`);
+  }
+}
+
+/** Every state takes its new value (only after a successful run: a failed one changes nothing). */
+export function unpackBatch(states: SileroState[], out: BatchOutput): void {
+  for (let b = 0; b < out.batch; b++) unpackState(states[b], b, out.batch, out.hn, out.cn);
 }
 
 function packState(state: SileroState, b: number, batch: number, h: Float32Array, c: Float32Array): void {

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
-import { readFloats } from './tensors.ts';
+import { floatRowView } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
@@ -116,7 +116,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   }
   const result = rows.map((r, b) => {
     r.cache.update(perRow[b], 1);
-    return readFloats(logits, b * vocabSize, vocabSize);
+    return floatRowView(logits, b * vocabSize, vocabSize);
   });
   logits.dispose();
   return result;
@@ -140,7 +140,7 @@ async function runSingleRow(model: BatchedStepModel, row: StepRow): Promise<Floa
     throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1, ${vocabSize}].`);
   }
   row.cache.update(outputs as Record<string, ort.Tensor>, 1);
-  const result = readFloats(logits, 0, vocabSize);
+  const result = floatRowView(logits, 0, vocabSize);
   logits.dispose();
   return result;
 }

@@ -9,8 +9,8 @@ import { StreamingDetokenizer } from './detokenizer.ts';
 import type { AudioEmbedding } from './generate_audio.ts';
 import { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
-import { SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
-import { concatRows, emptyFloatTensor, int64Tensor, onesMask, readFloats, sliceRows } from './tensors.ts';
+import { argmaxInRanges, SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
+import { concatRows, emptyFloatTensor, floatRowView, int64Tensor, onesMask, sliceRows } from './tensors.ts';
 import type { Phi4Tokenizer } from './tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './tokenizer_ids.ts';
 import type { StepBatcher } from '../step_batcher.ts';
@@ -106,8 +106,27 @@ export class GenerationSession {
    * token are masked (the logits are modified in place), then greedy or seeded sampling.
    */
   pickToken(logits: Float32Array, sampling: SamplingOptions | undefined, rng: SeededRandom): number {
+    // Greedy: the largest logit among usable ids, without writing the masks (the same choice).
+    if (sampling === undefined || !(sampling.temperature > 0)) return argmaxInRanges(logits, this.usableIdRanges());
     for (const [start, end] of this.tokenizer.unusedIdRanges) logits.fill(Number.NEGATIVE_INFINITY, start, end);
     return selectToken(logits, this.maxTokenId, sampling, rng);
+  }
+
+  private usable: [number, number][] | undefined;
+
+  /** [start, end) ranges of the ids that may be generated: up to maxTokenId, minus the unused ones. */
+  private usableIdRanges(): [number, number][] {
+    if (this.usable) return this.usable;
+    const ranges: [number, number][] = [];
+    let next = 0;
+    const end = this.maxTokenId + 1;
+    for (const [start, stop] of [...this.tokenizer.unusedIdRanges].sort((a, b) => a[0] - b[0])) {
+      if (start > next) ranges.push([next, Math.min(start, end)]);
+      next = Math.max(next, stop);
+    }
+    if (next < end) ranges.push([next, end]);
+    this.usable = ranges.filter(([a, b]) => b > a);
+    return this.usable;
   }
 
   /** Highest token id that may be generated: padding columns above it are masked. */
@@ -230,7 +249,7 @@ export class GenerationSession {
     }
     this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
     // Only the last position's row matters for the next token (the rewritten graph returns only that row).
-    const last = readFloats(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
+    const last = floatRowView(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
     logits.dispose();
     return last;
   }

@@ -45,6 +45,24 @@ export function argmax(logits: Float32Array, maxTokenId: number): number {
   return best;
 }
 
+/** argmax restricted to [start, end) ranges in increasing order: the same choice (ties: lowest id) as
+ * argmax over logits whose other ids were set to -Infinity. */
+export function argmaxInRanges(logits: Float32Array, ranges: readonly (readonly [number, number])[]): number {
+  let best = ranges.length > 0 ? ranges[0][0] : 0;
+  let bestValue = -Infinity;
+  for (const [start, end] of ranges) {
+    const stop = Math.min(end, logits.length);
+    for (let i = start; i < stop; i++) {
+      const v = logits[i];
+      if (v > bestValue) {
+        bestValue = v;
+        best = i;
+      }
+    }
+  }
+  return best;
+}
+
 // Candidates whose scaled logit is this far below the best have probability < e^-30 relative to it:
 // dropping them changes nothing measurable and saves sorting the whole 200k vocabulary.
 const NEGLIGIBLE_LOGIT_GAP = 30;

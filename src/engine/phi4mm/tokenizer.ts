@@ -14,6 +14,10 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
+/** Texts up to this long have their ids cached (task prompts, instructions), at most this many of them. */
+const ENCODE_CACHE_MAX_CHARS = 4096;
+const ENCODE_CACHE_ENTRIES = 256;
+
 export interface Phi4Tokenizer {
   /** Encode text; added-token strings in it (`<|end|>`, `<|endoftext11|>`...) become their ids. */
   encode(text: string): number[];
@@ -112,6 +116,7 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
       return id;
     });
 
+  const encodeCache = new Map<string, number[]>();
   return {
     maxRealTokenId,
     encode(text: string): number[] {
@@ -120,8 +125,17 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
     },
     encodeLiteral(text: string): number[] {
       if (text.length === 0) return [];
+      // Task prompts and instructions repeat with every caption: encode each once.
+      const cached = text.length <= ENCODE_CACHE_MAX_CHARS ? encodeCache.get(text) : undefined;
+      if (cached !== undefined) return [...cached];
       const pieces = preTokenizer === null ? [text] : preTokenizer(text, { section_index: 0 });
-      return toIds(model(pieces));
+      const ids = toIds(model(pieces));
+      if (text.length <= ENCODE_CACHE_MAX_CHARS) {
+        if (encodeCache.size >= ENCODE_CACHE_ENTRIES) encodeCache.delete(encodeCache.keys().next().value!);
+        encodeCache.set(text, ids);
+        return [...ids];
+      }
+      return ids;
     },
     decode(ids: readonly number[], options?: DecodeOptions): string {
       const skip = options?.skipSpecialTokens ?? true;

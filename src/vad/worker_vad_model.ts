@@ -1,0 +1,122 @@
+// VadModel whose Silero runs happen in a worker thread (vad_worker.ts). The batcher is unchanged: it
+// still awaits one runBatch per tick; windows and states are packed here, sent across (transferred,
+// not copied), and the states updated here once the result is back. If the worker dies, the batches in
+// flight fail with E_VAD_MODEL (their streams report it) and the next batch starts a new worker.
+
+import { Worker } from 'node:worker_threads';
+import { EarshotError } from '../errors.ts';
+import { checkBatchOutput, packBatch, unpackBatch, SILERO_STATE_FLOATS, type SileroState, type VadModel } from './silero_model.ts';
+import type { VadWorkerMessage, VadWorkerRequest } from './vad_worker.ts';
+
+interface Pending {
+  resolve: (out: { probabilities: Float32Array; hn: Float32Array; cn: Float32Array }) => void;
+  reject: (error: unknown) => void;
+}
+
+export class WorkerVadModel implements VadModel {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private disposed = false;
+
+  private constructor(private readonly modelPath?: string) {}
+
+  /** Starts the worker and waits until it has loaded the model (E_VAD_MODEL when it cannot). */
+  static async start(modelPath?: string): Promise<WorkerVadModel> {
+    const model = new WorkerVadModel(modelPath);
+    await model.ensureWorker();
+    return model;
+  }
+
+  createState(): SileroState {
+    return { h: new Float32Array(SILERO_STATE_FLOATS), c: new Float32Array(SILERO_STATE_FLOATS) };
+  }
+
+  async runBatch(windows: Float32Array[], states: SileroState[]): Promise<Float32Array> {
+    if (this.disposed) throw new EarshotError('E_VAD_MODEL', 'The Silero VAD model was disposed.');
+    if (windows.length === 0) return new Float32Array(0);
+    const packed = packBatch(windows, states);
+    await this.ensureWorker();
+    const worker = this.worker!;
+    const id = ++this.nextId;
+    const out = await new Promise<{ probabilities: Float32Array; hn: Float32Array; cn: Float32Array }>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.updateRef();
+      const request: VadWorkerRequest = { id, ...packed };
+      worker.postMessage(request, [packed.input.buffer as ArrayBuffer, packed.h.buffer as ArrayBuffer, packed.c.buffer as ArrayBuffer]);
+    });
+    const batchOut = { ...out, batch: windows.length };
+    checkBatchOutput(batchOut, 2 * windows.length * 64);
+    unpackBatch(states, batchOut);
+    return out.probabilities;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failPending(new EarshotError('E_VAD_MODEL', 'The Silero VAD model was disposed.'));
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private ensureWorker(): Promise<void> {
+    this.ready ??= this.spawn();
+    return this.ready;
+  }
+
+  private spawn(): Promise<void> {
+    const worker = new Worker(new URL('./vad_worker_bootstrap.mjs', import.meta.url), { workerData: { modelPath: this.modelPath } });
+    this.worker = worker;
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: VadWorkerMessage) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'load_failed') reject(new EarshotError('E_VAD_MODEL', message.message));
+        else {
+          const pending = this.pending.get(message.id);
+          this.pending.delete(message.id);
+          this.updateRef();
+          if (message.type === 'result') pending?.resolve(message);
+          else pending?.reject(new EarshotError('E_VAD_MODEL', message.message));
+        }
+      });
+      worker.on('error', (error) => reject(new EarshotError('E_VAD_MODEL', `The VAD worker failed: ${error.message}`, { cause: error })));
+      worker.on('exit', (code) => {
+        if (this.worker !== worker) return;
+        // Batches in flight are lost; the next one starts a new worker.
+        this.worker = undefined;
+        this.ready = undefined;
+        reject(new EarshotError('E_VAD_MODEL', `The VAD worker exited (code ${code}) before loading the model.`));
+        this.failPending(new EarshotError('E_VAD_MODEL', `The VAD worker exited (code ${code}); the batches it was running are lost.`));
+      });
+    });
+    // Referenced only while something waits on it (loading, batches in flight): an idle VAD worker never
+    // keeps the process alive; servers and tests own their lifetimes.
+    void ready.then(() => this.updateRef(), () => undefined);
+    return ready;
+  }
+
+  private updateRef(): void {
+    if (this.pending.size > 0) this.worker?.ref();
+    else this.worker?.unref();
+  }
+
+  private failPending(error: EarshotError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(error);
+  }
+}
+
+let shared: Promise<WorkerVadModel> | undefined;
+
+/** One VAD worker per process, shared by every server in it (like the in-thread shared model). */
+export function getSharedWorkerVadModel(): Promise<WorkerVadModel> {
+  if (!shared) {
+    shared = WorkerVadModel.start();
+    shared.catch(() => {
+      shared = undefined;
+    });
+  }
+  return shared;
+}
