@@ -96,6 +96,11 @@ export class WorkerVadModel implements VadModel {
     return ready;
   }
 
+  /** Ends the worker as a crash would (fault tests): batches in flight fail, the next starts a new one. */
+  async killWorkerForTest(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   private updateRef(): void {
     if (this.pending.size > 0) this.worker?.ref();
     else this.worker?.unref();

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EarshotError } from '../../../src/errors.ts';
+import { SILERO_WINDOW_SAMPLES, SileroModel } from '../../../src/vad/silero_model.ts';
+import { WorkerVadModel } from '../../../src/vad/worker_vad_model.ts';
+import { LIBRIVOX_CLIPS, loadClip } from '../../helpers/speech_fixtures.ts';
+
+// Silero in the worker thread: the same probabilities and states as in the main thread, and a dead
+// worker fails only the batches it held; the next batch runs on a new one.
+
+let local: SileroModel;
+let remote: WorkerVadModel;
+let speech: Float32Array;
+
+beforeAll(async () => {
+  local = await SileroModel.load();
+  remote = await WorkerVadModel.start();
+  speech = loadClip(LIBRIVOX_CLIPS[0]);
+}, 60_000);
+afterAll(async () => {
+  await local?.dispose();
+  await remote?.dispose();
+});
+
+function windowAt(index: number): Float32Array {
+  return speech.slice(index * SILERO_WINDOW_SAMPLES, (index + 1) * SILERO_WINDOW_SAMPLES);
+}
+
+describe('WorkerVadModel', () => {
+  it('gives exactly the in-thread probabilities and states, batch after batch', async () => {
+    const localStates = [local.createState(), local.createState(), local.createState()];
+    const remoteStates = [remote.createState(), remote.createState(), remote.createState()];
+    for (let step = 0; step < 20; step++) {
+      const windows = [windowAt(step), windowAt(step + 7), windowAt(step + 31)];
+      const a = await local.runBatch(windows.map((w) => w.slice()), localStates);
+      const b = await remote.runBatch(windows.map((w) => w.slice()), remoteStates);
+      expect(Array.from(b)).toEqual(Array.from(a));
+      expect(remoteStates.map((s) => Array.from(s.h))).toEqual(localStates.map((s) => Array.from(s.h)));
+    }
+  });
+
+  it('a killed worker fails its batch with E_VAD_MODEL, leaves the states alone, and the next batch works', async () => {
+    const state = remote.createState();
+    await remote.runBatch([windowAt(3)], [state]);
+    const before = Array.from(state.h);
+    const inFlight = remote.runBatch([windowAt(4)], [state]);
+    await remote.killWorkerForTest();
+    await expect(inFlight).rejects.toSatisfy((e: unknown) => e instanceof EarshotError && e.code === 'E_VAD_MODEL');
+    expect(Array.from(state.h)).toEqual(before);
+    const again = await remote.runBatch([windowAt(4)], [state]);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a model that cannot load is E_VAD_MODEL at start', async () => {
+    await expect(WorkerVadModel.start('/nonexistent/silero.onnx')).rejects.toSatisfy((e: unknown) => e instanceof EarshotError && e.code === 'E_VAD_MODEL');
+  });
+});
