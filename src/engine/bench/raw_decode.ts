@@ -28,7 +28,7 @@ export async function rawDecode(model: Phi4Model, promptIds: readonly number[], 
     const emb = await model.embedding.run({ [e.inputIds]: int64Tensor(ids, [1, ids.length]), [e.imageFeatures]: emptyFeatures, [e.audioFeatures]: emptyFeatures });
     length += ids.length;
     const embeds = emb[e.inputsEmbeds];
-    const out = await model.text.run({ ...past, [t.inputsEmbeds]: embeds, [t.attentionMask]: onesMask(length) });
+    const out = await model.text.run({ ...past, ...model.textFeeds(true), [t.inputsEmbeds]: embeds, [t.attentionMask]: onesMask(length) });
     embeds.dispose();
     const next: Record<string, ort.Tensor> = {};
     for (let i = 0; i < numLayers; i++) {

@@ -13,6 +13,7 @@ import { floatRowView } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
+  textFeeds?(logits: boolean): Record<string, ort.Tensor>;
   io: Pick<ModelIo, 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names'>;
 }
 
@@ -45,7 +46,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   const rowStride = numKvHeads * headStride;
 
   if (batch === 1) return [await runSingleRow(model, rows[0])];
-  const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds };
+  const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds, ...model.textFeeds?.(true) };
   const pastOf = (pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
     const parts = pick(layer);
     const first = parts[0].data as FloatArray;
@@ -128,7 +129,7 @@ async function runSingleRow(model: BatchedStepModel, row: StepRow): Promise<Floa
   const n = names.text;
   const length = row.cache.length;
   const mask = new BigInt64Array(length + 1).fill(1n);
-  const feeds: Record<string, ort.Tensor> = { ...row.loraFeeds, ...row.cache.feeds(), [n.inputsEmbeds]: row.embeds, [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]) };
+  const feeds: Record<string, ort.Tensor> = { ...row.loraFeeds, ...model.textFeeds?.(true), ...row.cache.feeds(), [n.inputsEmbeds]: row.embeds, [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]) };
   let outputs: ort.InferenceSession.OnnxValueMapType;
   try {
     outputs = await model.text.run(feeds);

@@ -18,6 +18,8 @@ import type { StepBatcher } from '../step_batcher.ts';
 export interface TextModel {
   embedding: ort.InferenceSession;
   text: ort.InferenceSession;
+  /** Extra text-graph feeds (the rewritten graph's logits start); absent: none. */
+  textFeeds?(logits: boolean): Record<string, ort.Tensor>;
   io: Pick<ModelIo, 'floatType' | 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'contextLength' | 'names'>;
 }
 
@@ -233,6 +235,7 @@ export class GenerationSession {
     const n = names.text;
     const feeds = {
       ...this.loraFeeds,
+      ...this.model.textFeeds?.(wantLogits),
       ...this.cache.feeds(),
       [n.inputsEmbeds]: embeds,
       [n.attentionMask]: onesMask(this.cache.length + seqLength),

@@ -3,7 +3,9 @@
 // onnxruntime computes every node of the graph whatever outputs are fetched, so a prefill chunk of 64
 // tokens paid 64 lm_head rows for nothing (on the real model about a sixth of a prefill; on the tiny
 // fixture nearly all of it). A Slice of the hidden state to its last position is inserted in front of the
-// lm_head; `logits` becomes [batch, 1, vocab]. Nothing else in the graph changes.
+// lm_head; `logits` becomes [batch, 1, vocab]. The Slice's start is a new int64 [1] input,
+// `earshot_logits_start`: -1 keeps the last position, LOGITS_NONE keeps none, so a prefill run that needs
+// only the KV cache computes no lm_head row at all. Nothing else in the graph changes.
 
 import onnxProto from 'onnx-proto';
 
@@ -16,6 +18,11 @@ const PER_POSITION_OPS = new Set(['Cast', 'Identity', 'Add']);
 const PROJECTION_OPS = new Set(['MatMul', 'MatMulNBits', 'Gemm']);
 const MAX_WALK_NODES = 8;
 const SLICE_PREFIX = '/earshot/lm_head_last_position';
+/** The added input: where the positions given to the lm_head start. */
+export const LOGITS_START_INPUT = 'earshot_logits_start';
+/** Start values: the last position, or past the end (no position: logits [batch, 0, vocab]). */
+export const LOGITS_LAST = -1n;
+export const LOGITS_NONE = 9_223_372_036_854_775_807n;
 
 export type LastPositionResult = { applied: true; lmHeadNode: string } | { applied: false; reason: string };
 
@@ -63,17 +70,19 @@ export function sliceLogitsToLastPosition(model: ModelProto, logitsName: string)
       dims: [1],
       rawData: new Uint8Array(new BigInt64Array([value]).buffer),
     });
-  graph.initializer = [
-    ...(graph.initializer ?? []),
-    int64(`${SLICE_PREFIX}/starts`, -1n),
-    int64(`${SLICE_PREFIX}/ends`, 9_223_372_036_854_775_807n),
-    int64(`${SLICE_PREFIX}/axes`, 1n),
+  graph.initializer = [...(graph.initializer ?? []), int64(`${SLICE_PREFIX}/ends`, LOGITS_NONE), int64(`${SLICE_PREFIX}/axes`, 1n)];
+  graph.input = [
+    ...(graph.input ?? []),
+    onnxProto.onnx.ValueInfoProto.create({
+      name: LOGITS_START_INPUT,
+      type: { tensorType: { elemType: onnxProto.onnx.TensorProto.DataType.INT64, shape: { dim: [{ dimValue: 1 }] } } },
+    }),
   ];
   const sliced = `${SLICE_PREFIX}/output_0`;
   const slice = onnxProto.onnx.NodeProto.create({
     name: `${SLICE_PREFIX}/Slice`,
     opType: 'Slice',
-    input: [hidden, `${SLICE_PREFIX}/starts`, `${SLICE_PREFIX}/ends`, `${SLICE_PREFIX}/axes`],
+    input: [hidden, LOGITS_START_INPUT, `${SLICE_PREFIX}/ends`, `${SLICE_PREFIX}/axes`],
     output: [sliced],
   });
   lmHead.input = [sliced, ...(lmHead.input ?? []).slice(1)];
@@ -82,6 +91,6 @@ export function sliceLogitsToLastPosition(model: ModelProto, logitsName: string)
   // The declared output shape: one position.
   const output = (graph.output ?? []).find((o) => o.name === logitsName);
   const dims = output?.type?.tensorType?.shape?.dim;
-  if (dims && dims.length === 3) dims[1] = onnxProto.onnx.TensorShapeProto.Dimension.create({ dimValue: 1 });
+  if (dims && dims.length === 3) dims[1] = onnxProto.onnx.TensorShapeProto.Dimension.create({ dimParam: 'logits_positions' });
   return { applied: true, lmHeadNode: lmHead.name ?? lmHead.opType ?? 'lm_head' };
 }

@@ -4,7 +4,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { GenaiConfig } from './genai_config.ts';
-import { sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
+import { LOGITS_LAST, LOGITS_NONE, LOGITS_START_INPUT, sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
 import { findModelFiles, type ModelFiles } from './model_dir.ts';
 import { formatDifferences, inspectModelFiles, type ModelIo } from './model_check.ts';
 
@@ -25,6 +25,8 @@ export interface Phi4Model {
   io: ModelIo;
   /** Whether the text graph computes logits for the last position only (graph_rewrite.ts), or why not. */
   lastPositionLogits: LastPositionResult;
+  /** Extra text-graph feeds: which positions get logits (the last, or none) when the graph was rewritten. */
+  textFeeds(logits: boolean): Record<string, ort.Tensor>;
   /** Releases every session; the model must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -143,6 +145,8 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
       vision,
       io: inspection.io,
       lastPositionLogits,
+      textFeeds: (logits: boolean): Record<string, ort.Tensor> =>
+        lastPositionLogits.applied ? { [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]) } : {},
       async dispose() {
         if (disposed) return;
         disposed = true;

@@ -36,7 +36,7 @@ async function prefillLogits(model: Phi4Model, embeds: Float32Array, length: num
       feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, io.numKvHeads, 0, io.headSize]);
     }
   }
-  const out = await model.text.run(feeds);
+  const out = await model.text.run({ ...feeds, ...model.textFeeds(true) });
   return out[io.names.text.logits].data as Float32Array;
 }
 
@@ -52,7 +52,7 @@ describe('loadPhi4Model', () => {
       expect(model.io.loraInputs.speech).toEqual(['speech.encoder.out.lora_A.MatMul.weight', 'speech.encoder.out.lora_B.MatMul.weight']);
       expect(model.vision).toBeUndefined();
       expect([...model.text.inputNames].sort()).toEqual(
-        ['attention_mask', 'inputs_embeds', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value'],
+        ['attention_mask', 'earshot_logits_start', 'inputs_embeds', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value'],
       );
       expect(model.config.model.eos_token_id).toEqual([200020, 199999]);
     } finally {

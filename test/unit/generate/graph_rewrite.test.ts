@@ -49,15 +49,21 @@ describe.each(['float32', 'float16'] as const)('lm_head on the last position onl
     opened.push(original);
     const seqLength = 7;
     const a = await original.run(feedsFor(model, seqLength));
-    const b = await model.text.run(feedsFor(model, seqLength));
+    const b = await model.text.run({ ...feedsFor(model, seqLength), ...model.textFeeds(true) });
     const n = model.io.names.text;
     const vocab = model.io.vocabSize;
     expect(a[n.logits].dims).toEqual([1, seqLength, vocab]);
     expect(b[n.logits].dims).toEqual([1, 1, vocab]);
     const lastRow = (a[n.logits].data as Float32Array | Uint16Array).slice((seqLength - 1) * vocab);
     expect(Array.from(b[n.logits].data as Float32Array | Uint16Array)).toEqual(Array.from(lastRow));
+    // A KV-only run: no lm_head row at all, the same cache.
+    const c = await model.text.run({ ...feedsFor(model, seqLength), ...model.textFeeds(false) });
+    expect(c[n.logits].dims).toEqual([1, 0, vocab]);
     for (let i = 0; i < model.io.numLayers; i++) {
-      for (const name of [n.presentKeys[i], n.presentValues[i]]) expect(Array.from(b[name].data as Float32Array)).toEqual(Array.from(a[name].data as Float32Array));
+      for (const name of [n.presentKeys[i], n.presentValues[i]]) {
+        expect(Array.from(b[name].data as Float32Array)).toEqual(Array.from(a[name].data as Float32Array));
+        expect(Array.from(c[name].data as Float32Array)).toEqual(Array.from(a[name].data as Float32Array));
+      }
     }
   });
 });
