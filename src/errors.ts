@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
   E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
   E_CAPACITY: 'The server is at its session limit; retry later.',
+  E_OVERLOADED: 'The server is falling behind real time; retry later.',
   E_KEY_CAPACITY: 'This API key is at its session limit; retry later.',
   E_DRAINING: 'The server is shutting down and admits no new sessions.',
   E_SESSION_EXPIRED: 'The session reached its maximum duration.',

@@ -32,6 +32,7 @@ import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
 import { getSharedSileroModel } from './vad/silero_model.ts';
 import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
+import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 
 export interface RunningServer {
@@ -143,7 +144,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   if (availability.unavailable) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
   const engineStats = new EngineStatsPoller(availability.engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
-  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated });
+  const load = new LoadMonitor({
+    maxEventLoopDelayMs: config.limits.max_event_loop_delay_ms,
+    onChange: (overloaded, delayMs) =>
+      overloaded
+        ? log.warn({ eventLoopDelayMs: Math.round(delayMs), limitMs: config.limits.max_event_loop_delay_ms }, 'server overloaded: refusing new sessions')
+        : log.info({ eventLoopDelayMs: Math.round(delayMs) }, 'server load back to normal: admitting sessions'),
+  }).start();
+  const overload = () =>
+    load.overloaded ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.` : null;
+  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
@@ -222,7 +232,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     },
   });
 
-  const isReady = () => !admission.isDraining && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
+  const isReady = () => !admission.isDraining && !load.overloaded && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
       auth,
@@ -293,6 +303,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       await webrtc.close();
       await server.close(1001, 'server shutting down');
       engineStats.stop();
+      load.stop();
       retention.stop();
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();

@@ -33,6 +33,8 @@ export const limitsSchema = z.strictObject({
     'Concurrent sessions per API key (ephemeral keys count against the key that minted them); more are refused with HTTP 429 / close 1013 so one tenant cannot take the whole server.'),
   max_session_duration_ms: positiveInt().default(60 * 60 * 1000).describe(
     "Longest a session may stay open, in ms (default 60 min, OpenAI's limit); at the limit it gets an error event and is closed, so no session holds a slot and KV memory forever."),
+  max_event_loop_delay_ms: z.number().int().min(0).max(60_000).default(250).describe(
+    'Event-loop delay p99 (ms, over each second) past which the server counts as overloaded: new sessions are refused (503 E_OVERLOADED) and /readyz answers 503 until it falls under half of this. Every connection\'s audio passes through the event loop, so this is when admitted sessions start to fall behind. 0 turns it off.'),
   idle_timeout_ms: positiveInt().default(10 * 60 * 1000).describe(
     'Time without any client message (events or audio) after which a session is closed, in ms (default 10 min): frees the slot of clients that vanished without closing their socket.'),
 });

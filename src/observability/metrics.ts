@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why a new session was refused (label of earshot_sessions_rejected_total). */
-export type RejectReasonLabel = 'unauthorized' | 'forbidden_origin' | 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy';
+export type RejectReasonLabel = 'unauthorized' | 'forbidden_origin' | 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy' | 'overloaded';
 /** Why a session ended (label of earshot_sessions_ended_total). */
 export type EndReasonLabel = 'client_closed' | 'max_duration' | 'idle_timeout' | 'shutdown' | 'error';
 

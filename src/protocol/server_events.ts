@@ -118,6 +118,7 @@ const SERVER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_MODEL_PULL',
   'E_ENGINE',
   'E_ENGINE_BUSY',
+  'E_OVERLOADED',
   'E_INTERNAL',
 ]);
 

@@ -9,7 +9,7 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 
-export type RejectReason = 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy';
+export type RejectReason = 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy' | 'overloaded';
 export type ExpiryReason = 'max_duration' | 'idle_timeout';
 
 export interface AdmissionLimits {
@@ -57,6 +57,8 @@ export interface AdmissionOptions {
   metrics?: Pick<EarshotMetrics, 'sessionsActive' | 'sessionsTotal' | 'sessionsRejected'>;
   /** True while the engine cannot take another session without hurting admitted ones. */
   isEngineSaturated?: () => boolean;
+  /** The event loop is behind (observability/load_monitor.ts): a message for the refusal, or null. */
+  overload?: () => string | null;
   nowMs?: () => number;
 }
 
@@ -118,6 +120,8 @@ export class AdmissionController {
     if (keyId !== ANONYMOUS_KEY_ID && this.activeFor(keyId) >= this.limits.maxSessionsPerKey) {
       return this.reject('max_sessions_per_key', 'E_KEY_CAPACITY', 429, CLOSE_TRY_AGAIN_LATER, `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`);
     }
+    const overload = this.opts.overload?.();
+    if (overload) return this.reject('overloaded', 'E_OVERLOADED', 503, CLOSE_TRY_AGAIN_LATER, overload);
     if (this.opts.isEngineSaturated?.()) {
       return this.reject('engine_busy', 'E_ENGINE_BUSY', 503, CLOSE_TRY_AGAIN_LATER, 'The engine is at capacity; retry later.');
     }

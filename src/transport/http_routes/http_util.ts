@@ -69,6 +69,7 @@ export function statusOf(err: EarshotError): number {
     case 'E_KEY_CAPACITY':
       return 429;
     case 'E_STORE':
+    case 'E_OVERLOADED':
       return 503;
     default:
       return 500;

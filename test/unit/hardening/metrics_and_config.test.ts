@@ -25,7 +25,7 @@ describe('hardening config sections', () => {
     const cfg = z.object(hardeningSections).parse({});
     expect(cfg).toEqual({
       auth: { api_keys: [], allowed_origins: [], allow_unauthenticated_non_loopback: false, ephemeral_key_ttl_s: 600, max_ephemeral_keys: 10_000 },
-      limits: { max_sessions: 256, max_sessions_per_key: 64, max_session_duration_ms: 3_600_000, idle_timeout_ms: 600_000 },
+      limits: { max_sessions: 256, max_sessions_per_key: 64, max_session_duration_ms: 3_600_000, max_event_loop_delay_ms: 250, idle_timeout_ms: 600_000 },
       store: { retention_days: 0 },
     });
   });
