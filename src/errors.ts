@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   E_DRAINING: 'The server is shutting down and admits no new sessions.',
   E_SESSION_EXPIRED: 'The session reached its maximum duration.',
   E_IDLE_TIMEOUT: 'The session was closed after receiving nothing for too long.',
+  E_REQUEST_TIMEOUT: 'The request body did not arrive in time.',
   E_STORE: 'The transcript store failed.',
   E_NOT_FOUND: 'The resource does not exist.',
   E_INVALID_REQUEST: 'The HTTP request is invalid.',

@@ -51,8 +51,11 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
     try {
       let body: string | null;
       try {
-        body = await readBody(req, config.max_offer_bytes);
+        body = await readBody(req, config.max_offer_bytes, config.offer_read_timeout_ms);
       } catch (err) {
+        if (err === READ_TIMED_OUT) {
+          return sendError(res, 408, 'E_REQUEST_TIMEOUT', `The SDP offer was not received within ${config.offer_read_timeout_ms} ms.`, { connection: 'close' });
+        }
         // The client went away mid-upload (the only way the request stream errors): nobody is left to
         // answer, and it is not a server failure to log as one.
         log.debug({ err }, 'webrtc offer upload aborted');
@@ -151,9 +154,20 @@ function newCallId(): string {
   return `rtc_${randomBytes(16).toString('hex')}`;
 }
 
-/** The body as UTF-8 text, or null once it exceeds maxBytes (checked while reading, never buffered whole). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
+const READ_TIMED_OUT = Symbol('offer read timed out');
+
+/**
+ * The body as UTF-8 text, or null once it exceeds maxBytes (checked while reading, never buffered whole);
+ * rejects with READ_TIMED_OUT when it has not all arrived within timeoutMs.
+ */
+function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<string | null>((resolve, reject) => {
+    timer = setTimeout(() => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      reject(READ_TIMED_OUT);
+    }, timeoutMs);
     if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
       req.resume(); // discard it; the 413 is answered right away
       resolve(null);
@@ -176,7 +190,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', reject);
-  });
+  }).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -18,6 +18,8 @@ export const webrtcConfigSchema = z.strictObject({
   ice_port_max: z.number().int().min(1024).max(65535).optional().describe('Highest UDP port for ICE (with ice_port_min).'),
   max_calls: positiveInt().default(32).describe('Concurrent WebRTC calls; more are refused with HTTP 503.'),
   max_offer_bytes: positiveInt().default(64 * 1024).describe('Largest SDP offer accepted, in bytes (a browser offer is 2-6 KiB).'),
+  offer_read_timeout_ms: positiveInt().default(10_000).describe(
+    'Time an SDP offer upload may take, in ms; past it the request gets 408 and its call slot is freed (a slow upload would otherwise hold a slot until Node\'s 5-minute request timeout).'),
   connect_timeout_ms: positiveInt().default(15_000).describe(
     'Time from the answer until the data channel must be open, in ms; a peer that never connects is hung up and its session disposed.'),
   disconnect_timeout_ms: positiveInt().default(5_000).describe(

@@ -182,6 +182,31 @@ describe('WebRTC calls: limits and auth', () => {
     }
   });
 
+  it('a slow offer upload gets 408 E_REQUEST_TIMEOUT at offer_read_timeout_ms and frees its call slot', async () => {
+    const server = await startWebRtcTestServer({ webrtc: { max_calls: 1, offer_read_timeout_ms: 300 } });
+    try {
+      const { request } = await import('node:http');
+      const started = Date.now();
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${server.baseUrl}/v1/realtime/calls`, { method: 'POST', headers: { 'content-type': 'application/sdp', 'content-length': '5000' } }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.write('v=0\r\n'); // and never the rest
+      });
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body).error.code).toBe('E_REQUEST_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(5000);
+      // The only slot is free again: a real call is answered.
+      const call = await WebRtcTestClient.connect(server.baseUrl);
+      await call.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers 401 when authorize refuses, before reading the offer', async () => {
     const server = await startWebRtcTestServer({ authorize: (req) => req.headers.authorization === 'Bearer sesame' });
     try {
