@@ -30,7 +30,12 @@ const EARSHOT_BIN = fileURLToPath(new URL('../cli/earshot.mjs', import.meta.url)
 export async function benchIngest(opts: { clients: number; seconds: number; audio?: string; config?: EarshotConfig }): Promise<IngestBenchResult> {
   // EARSHOT_* variables apply (e.g. EARSHOT_VAD_BATCH_MAX_STREAMS), as for `earshot serve`.
   const base = opts.config ?? loadConfig({ env: process.env, overrides: { log: { level: 'silent' } } });
-  const config = { ...base, server: { ...base.server, max_connections: Math.max(base.server.max_connections, opts.clients + 10) } };
+  // Every client admitted (see server_bench.ts): the figures are what load does to admitted sessions.
+  const config = {
+    ...base,
+    server: { ...base.server, max_connections: Math.max(base.server.max_connections, opts.clients + 10) },
+    limits: { ...base.limits, max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10), max_event_loop_delay_ms: 0 },
+  };
   const running = await startServer({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } }, createLogger(config.log.level));
   try {
     const args = [EARSHOT_BIN, 'bench', 'ingest-clients', '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];

@@ -34,6 +34,8 @@ export interface IngestClientsResult {
   asr_ms: number[];
   /** Connections that closed before the end, by close code. */
   closed_early: Record<string, number>;
+  /** CPU the clients' own process used over its run (user + system, % of one core). */
+  clients_cpu_pct?: number;
 }
 
 const RATE_HZ = 24_000;

@@ -15,6 +15,8 @@ const { values } = parseArgs({
 });
 if (!values.url) throw new Error('--url is required');
 const speech16k = await loadBenchSpeech16k(values.audio);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
 const result = await runIngestClients({
   url: values.url,
   clients: Number(values.clients),
@@ -25,4 +27,6 @@ const result = await runIngestClients({
   drainMs: 30_000,
   waitForTranscripts: true,
 });
+const cpu = process.cpuUsage(cpu0);
+result.clients_cpu_pct = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 1000) / 10;
 process.stdout.write(JSON.stringify(result));

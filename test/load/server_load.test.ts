@@ -20,6 +20,7 @@ describe('load', () => {
     expect(r.sessions_stored).toBe(8);
     expect(r.utterances_stored).toBe(r.utterances_committed);
     expect(r.lag_ms_p99).toBeGreaterThan(0);
+    expect(r.clients_cpu_pct).toBeGreaterThan(0);
   }, 120_000);
 
   it('past capacity new sessions are refused (503) while the admitted ones are served completely', async () => {
