@@ -7,8 +7,14 @@ export interface IngestClientsOptions {
   clients: number;
   seconds: number;
   speech16k: Float32Array;
-  /** 20 ms chunks of 24 kHz PCM16, as the issue specifies. */
+  /** Chunk length in ms (default 20). */
   chunkMs?: number;
+  /**
+   * How audio travels: `pcm24-json` (default) is what the OpenAI SDKs send, 24 kHz PCM16 in base64
+   * `input_audio_buffer.append` events; `pcm16-binary` is 16 kHz PCM16 in binary WebSocket frames after a
+   * session.update (Earshot's native rate: no resampling, no base64, no JSON per chunk).
+   */
+  format?: ClientAudioFormat;
   /** Query string added to the URL (e.g. `intent=transcription`). */
   query?: string;
   /** Extra connection headers (e.g. authorization). */
@@ -38,7 +44,8 @@ export interface IngestClientsResult {
   clients_cpu_pct?: number;
 }
 
-const RATE_HZ = 24_000;
+export type ClientAudioFormat = 'pcm24-json' | 'pcm16-binary';
+export const CLIENT_AUDIO_FORMATS: readonly ClientAudioFormat[] = ['pcm24-json', 'pcm16-binary'];
 
 /**
  * N Realtime clients streaming speech at real-time pace. For each speech_stopped, the lag is the time
@@ -47,8 +54,10 @@ const RATE_HZ = 24_000;
  */
 export async function runIngestClients(opts: IngestClientsOptions): Promise<IngestClientsResult> {
   const chunkMs = opts.chunkMs ?? 20;
-  const audio = float32ToPcm16Bytes(resample(opts.speech16k, 16_000, RATE_HZ));
-  const chunkBytes = (RATE_HZ * chunkMs * 2) / 1000;
+  const binary = opts.format === 'pcm16-binary';
+  const rateHz = binary ? 16_000 : 24_000;
+  const audio = float32ToPcm16Bytes(binary ? opts.speech16k : resample(opts.speech16k, 16_000, rateHz));
+  const chunkBytes = (rateHz * chunkMs * 2) / 1000;
   const totalChunks = Math.floor((opts.seconds * 1000) / chunkMs);
   const audioChunks = Math.floor(audio.length / chunkBytes);
   const result: IngestClientsResult = {
@@ -66,6 +75,7 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
         ws.once('error', reject);
       });
       result.connected++;
+      if (binary) ws.send(JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16_000 } } } } }));
       const sentAt: number[] = [];
       const committedAt = new Map<string, number>();
       ws.on('message', (data) => {
@@ -110,7 +120,8 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
         while (c.sentAt.length < due) {
           const k = (c.offsetChunks + c.sentAt.length) % audioChunks;
           const chunk = audio.subarray(k * chunkBytes, (k + 1) * chunkBytes);
-          c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') }));
+          if (binary) c.ws.send(chunk);
+          else c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') }));
           c.sentAt.push(performance.now());
           result.chunks_sent++;
         }

@@ -10,6 +10,7 @@ import { ensureFixtureModel } from '../engine/phi4mm/fixture/index.ts';
 import { startServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import { measureServerDuringClients } from './ingest_bench.ts';
+import type { ClientAudioFormat } from './ingest_clients.ts';
 import { percentile, round } from './stats.ts';
 
 /** The clients' process: a script of its own, so the benchmark does not depend on CLI wiring. */
@@ -23,6 +24,8 @@ export interface ServerBenchOptions {
   realtime?: boolean;
   /** Caption (and answer) length cap in tokens: the tiny model's text is noise that never stops by itself. */
   maxTokens?: number;
+  /** How the clients send audio (default pcm24-json, what the OpenAI SDKs send). */
+  format?: ClientAudioFormat;
   /** engine.batch_max_rows (default 16) and engine.worker_nice (default 0). */
   batchMaxRows?: number;
   engineNice?: number;
@@ -40,6 +43,7 @@ export interface ServerBenchResult {
   clients_cpu_pct: number;
   seconds: number;
   session_type: 'transcription' | 'realtime';
+  audio_format: ClientAudioFormat;
   utterances_committed: number;
   utterances_transcribed: number;
   asr_ms_p50: number;
@@ -99,6 +103,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     const args = ['--import', 'tsx', SERVER_CLIENTS_MAIN, '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
     if (!opts.realtime) args.push('--query', 'intent=transcription');
     if (opts.audio) args.push('--audio', opts.audio);
+    args.push('--format', opts.format ?? 'pcm24-json');
     log(`streaming: ${opts.clients} clients x ${opts.seconds} s of speech at real-time pace`);
     const { clients: r, server } = await measureServerDuringClients(args, { onSample: sample });
     log('clients finished; reading the store');
@@ -125,6 +130,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       clients_cpu_pct: r.clients_cpu_pct ?? 0,
       seconds: opts.seconds,
       session_type: opts.realtime ? 'realtime' : 'transcription',
+      audio_format: opts.format ?? 'pcm24-json',
       utterances_committed: r.committed,
       utterances_transcribed: r.transcribed,
       asr_ms_p50: round(percentile(r.asr_ms, 50), 1),

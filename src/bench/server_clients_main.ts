@@ -2,7 +2,7 @@
 // --url URL --clients N --seconds S [--query Q] [--audio FILE]`. Prints the IngestClientsResult as JSON.
 import { parseArgs } from 'node:util';
 import { loadBenchSpeech16k } from './bench_audio.ts';
-import { runIngestClients } from './ingest_clients.ts';
+import { runIngestClients, type ClientAudioFormat } from './ingest_clients.ts';
 
 const { values } = parseArgs({
   options: {
@@ -11,6 +11,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     query: { type: 'string' },
     audio: { type: 'string' },
+    format: { type: 'string', default: 'pcm24-json' },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -23,6 +24,7 @@ const result = await runIngestClients({
   seconds: Number(values.seconds),
   speech16k,
   query: values.query,
+  format: values.format as ClientAudioFormat,
   // Up to 30 s for the last captions, leaving as soon as every commit has its transcript.
   drainMs: 30_000,
   waitForTranscripts: true,

@@ -8,11 +8,13 @@ import { streamPcm16k, use16kBinary } from '../integration/agent/agent_server.ts
 
 // The load case of issue 8 at the scale an automated test can afford on a 2-core machine: the full
 // benchmark path (clients in a separate process at real-time pace, tiny model, store, metrics). The
-// 200-session / 60 s case is `earshot bench server --clients 200 --seconds 60` (figures in the report).
+// 200-session / 60 s case is `earshot bench server --clients 200 --seconds 60 [--format pcm16-binary]`
+// (figures in the README).
 // Nothing here asserts a speed: only correctness under concurrency.
 describe('load', () => {
-  it('8 real-time sessions for 8 s through the whole server: no errors, every utterance committed, transcribed and stored', async () => {
-    const r = await benchServer({ clients: 8, seconds: 8 });
+  it.each(['pcm24-json', 'pcm16-binary'] as const)('8 real-time sessions for 8 s (%s) through the whole server: no errors, every utterance committed, transcribed and stored', async (format) => {
+    const r = await benchServer({ clients: 8, seconds: 8, format });
+    expect(r.audio_format).toBe(format);
     expect(r.errors, JSON.stringify(r.error_codes)).toBe(0);
     expect(r.closed_early).toEqual({});
     expect(r.utterances_committed).toBeGreaterThanOrEqual(8);

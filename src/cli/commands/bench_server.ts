@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
+import { CLIENT_AUDIO_FORMATS, type ClientAudioFormat } from '../../bench/ingest_clients.ts';
 import { benchServer } from '../../bench/server_bench.ts';
+import { EarshotError } from '../../errors.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 
 /** The JSON the issue asks for first, then the rest of the figures. */
 const HEADLINE = ['clients', 'lag_ms_p50', 'lag_ms_p99', 'errors', 'server_cpu_pct', 'server_rss_mb'] as const;
+
+function audioFormatFlag(value: string): ClientAudioFormat {
+  if ((CLIENT_AUDIO_FORMATS as readonly string[]).includes(value)) return value as ClientAudioFormat;
+  throw new EarshotError('E_CONFIG_INVALID', `--format must be one of ${CLIENT_AUDIO_FORMATS.join(', ')}, got ${JSON.stringify(value)}.`);
+}
 
 /** `earshot bench server`, registered on the `earshot bench` parent command. */
 export function registerBenchServerCommand(bench: Command): void {
@@ -17,8 +24,9 @@ export function registerBenchServerCommand(bench: Command): void {
     .option('--max-tokens <n>', 'caption/answer token cap (the tiny model never stops by itself)', numberFlag, 8)
     .option('--batch-rows <n>', 'engine.batch_max_rows: one-token steps per batched run (1 = no batching)', numberFlag, 16)
     .option('--engine-nice <n>', 'engine.worker_nice: Linux nice of the engine worker (0-19)', numberFlag, 0)
+    .option('--format <f>', 'client audio: pcm24-json (24 kHz base64 events, what the OpenAI SDKs send) or pcm16-binary (16 kHz binary frames)', 'pcm24-json')
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; audio?: string }) => {
+    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; format: string; audio?: string }) => {
       try {
         const result = await benchServer({
           clients: positiveIntFlag('clients', opts.clients),
@@ -26,6 +34,7 @@ export function registerBenchServerCommand(bench: Command): void {
           realtime: opts.realtime,
           maxTokens: positiveIntFlag('max-tokens', opts.maxTokens),
           audio: opts.audio,
+          format: audioFormatFlag(opts.format),
           batchMaxRows: positiveIntFlag('batch-rows', opts.batchRows),
           engineNice: opts.engineNice,
           progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
