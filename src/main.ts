@@ -170,6 +170,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       model: setup.model,
       openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
       onUtterance: hooks.onUtterance,
+      onAudioIn: hooks.onAudioIn,
       transport: {
         // The preset's session.updated is not sent: session.created already shows the configuration.
         send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),

@@ -39,13 +39,17 @@ export class SessionMetrics {
     return this.responses.size;
   }
 
-  /** Wraps the connection's VAD stream: counts input audio and notes when each window arrived. */
+  /** Input audio reaching the pipeline, counted whether or not turn detection runs on it. */
+  audioIn(samples16k: number): void {
+    this.metrics.audioInputSeconds.inc(samples16k / SAMPLE_RATE_HZ);
+  }
+
+  /** Wraps the connection's VAD stream: notes when each window arrived (end-of-utterance delay). */
   wrapVadStream(stream: VadStream): VadStream {
     return {
       infer: (window) => {
         this.arrivalMs[this.windows % ARRIVAL_RING] = this.now();
         this.windows += 1;
-        this.metrics.audioInputSeconds.inc(window.length / SAMPLE_RATE_HZ);
         return stream.infer(window);
       },
       reset: () => stream.reset(),

@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   sessionType?: SessionType;
   /** Called for each committed utterance (besides the agent's turn runner). */
   onUtterance?: (utterance: Utterance) => void;
+  /** Every decoded input sample reaches the pipeline through here (16 kHz count), VAD on or off. */
+  onAudioIn?: (samples16k: number) => void;
   /** The voice agent runtime; without it the connection only detects and commits turns. */
   agent?: AgentConnectionOptions;
   /**

@@ -72,6 +72,7 @@ export class RealtimeConnection {
     }
     this.intake = new AudioIntake(opts.config, () => this.state.inputFormat, opts.transport, (samples16k, samples8k) => {
       this.idle.audioAppended(samples16k);
+      this.opts.onAudioIn?.(samples16k.length);
       this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k ? { samples8k } : {}) });
     });
     this.vadStream = opts.openVadStream();

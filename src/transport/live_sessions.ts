@@ -32,6 +32,7 @@ export interface LiveSessionHandler extends SocketHandler {
 export interface ConnectionHooks {
   send(event: ServerEvent): void;
   onUtterance(u: Utterance): void;
+  onAudioIn(samples16k: number): void;
   wrapVadStream(stream: VadStream): VadStream;
 }
 
@@ -77,6 +78,7 @@ class LiveSession implements LiveSessionHandler {
         this.metrics.utterance(u);
         this.recorder?.utterance(u);
       },
+      onAudioIn: (samples16k) => this.metrics.audioIn(samples16k),
       wrapVadStream: (stream) => this.metrics.wrapVadStream(stream),
     };
   }
