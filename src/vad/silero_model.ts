@@ -85,7 +85,7 @@ export class SileroModel implements VadModel {
   }
 
   createState(): SileroState {
-    return { h: new Float32Array(SILERO_STATE_FLOATS), c: new Float32Array(SILERO_STATE_FLOATS) };
+    return newSileroState();
   }
 
   /**
@@ -129,6 +129,11 @@ export class SileroModel implements VadModel {
     this.disposed = true;
     await this.session.release();
   }
+}
+
+/** A stream's initial (zero) recurrent state. */
+export function newSileroState(): SileroState {
+  return { h: new Float32Array(SILERO_STATE_FLOATS), c: new Float32Array(SILERO_STATE_FLOATS) };
 }
 
 /** A batch ready for one ORT run: windows [B, 512] and the states [2, B, 64]. */

@@ -5,7 +5,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { EarshotError } from '../errors.ts';
-import { checkBatchOutput, packBatch, unpackBatch, SILERO_STATE_FLOATS, type SileroState, type VadModel } from './silero_model.ts';
+import { checkBatchOutput, newSileroState, packBatch, unpackBatch, type SileroState, type VadModel } from './silero_model.ts';
 import type { VadWorkerMessage, VadWorkerRequest } from './vad_worker.ts';
 
 interface Pending {
@@ -30,13 +30,15 @@ export class WorkerVadModel implements VadModel {
   }
 
   createState(): SileroState {
-    return { h: new Float32Array(SILERO_STATE_FLOATS), c: new Float32Array(SILERO_STATE_FLOATS) };
+    return newSileroState();
   }
 
   async runBatch(windows: Float32Array[], states: SileroState[]): Promise<Float32Array> {
     if (this.disposed) throw new EarshotError('E_VAD_MODEL', 'The Silero VAD model was disposed.');
     if (windows.length === 0) return new Float32Array(0);
     const packed = packBatch(windows, states);
+    // Read before the buffers are transferred (detached) to the worker.
+    const stateFloats = packed.h.length;
     await this.ensureWorker();
     const worker = this.worker!;
     const id = ++this.nextId;
@@ -47,7 +49,7 @@ export class WorkerVadModel implements VadModel {
       worker.postMessage(request, [packed.input.buffer as ArrayBuffer, packed.h.buffer as ArrayBuffer, packed.c.buffer as ArrayBuffer]);
     });
     const batchOut = { ...out, batch: windows.length };
-    checkBatchOutput(batchOut, 2 * windows.length * 64);
+    checkBatchOutput(batchOut, stateFloats);
     unpackBatch(states, batchOut);
     return out.probabilities;
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchedStep } from '../../../src/engine/phi4mm/batched_step.ts';
 import { GenerationSession } from '../../../src/engine/phi4mm/generate.ts';
 import { EarshotError } from '../../../src/errors.ts';
+import { maxAbsDiff } from '../../integration/engine_host/engine_fixture.ts';
 import { loadTinyFixture, type LoadedFixture } from './fixture_model.ts';
 
 // A batched one-token run over sessions of different lengths must give every row exactly what its own
@@ -30,13 +31,6 @@ async function sessionsOf(fx: LoadedFixture, lengths: number[]): Promise<Generat
       return g;
     }),
   );
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function cacheValues(g: GenerationSession): number[][] {
