@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
-import { floatRowView } from './tensors.ts';
+import { floatRowView, readFloats } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
@@ -32,6 +32,25 @@ function allocLike(data: FloatArray, length: number): FloatArray {
 }
 
 /**
+ * The padded past buffers are rebuilt for every step (16 rows of a 1000-token context are megabytes per
+ * layer), so they are reused from run to run instead of left to the garbage collector: batched runs of a
+ * model never overlap (the scheduler awaits each flush), and onnxruntime reads inputs only during run().
+ * Padding may hold an earlier run's values: GroupQueryAttention never reads past a row's own length.
+ */
+const scratchByModel = new WeakMap<object, Map<string, FloatArray>>();
+
+function scratch(model: object, key: string, like: FloatArray, length: number): FloatArray {
+  let buffers = scratchByModel.get(model);
+  if (buffers === undefined) scratchByModel.set(model, (buffers = new Map()));
+  let buffer = buffers.get(key);
+  if (buffer === undefined || buffer.length < length || buffer.constructor !== like.constructor) {
+    buffer = allocLike(like, length);
+    buffers.set(key, buffer);
+  }
+  return buffer.subarray(0, length);
+}
+
+/**
  * Runs one step for every row; each row's cache grows by one position and its last-position logits are
  * returned in row order. Throws E_ENGINE when the graph fails (no cache is changed then).
  */
@@ -47,10 +66,10 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
 
   if (batch === 1) return [await runSingleRow(model, rows[0])];
   const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds, ...model.textFeeds?.(true) };
-  const pastOf = (pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
+  const pastOf = (kind: string, pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
     const parts = pick(layer);
     const first = parts[0].data as FloatArray;
-    const out = allocLike(first, batch * rowStride);
+    const out = scratch(model.text, `${kind}${layer}`, first, batch * rowStride);
     for (let b = 0; b < batch; b++) {
       const src = parts[b].data as FloatArray;
       const len = lengths[b];
@@ -60,8 +79,8 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
     }
     return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [batch, numKvHeads, maxPast, headSize]);
   };
-  const keysOf = pastOf((layer) => rows.map((r) => r.cache.layerTensors(layer).key));
-  const valuesOf = pastOf((layer) => rows.map((r) => r.cache.layerTensors(layer).value));
+  const keysOf = pastOf('key', (layer) => rows.map((r) => r.cache.layerTensors(layer).key));
+  const valuesOf = pastOf('value', (layer) => rows.map((r) => r.cache.layerTensors(layer).value));
   for (let layer = 0; layer < numLayers; layer++) {
     feeds[n.pastKeys[layer]] = keysOf(layer);
     feeds[n.pastValues[layer]] = valuesOf(layer);
@@ -117,7 +136,9 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   }
   const result = rows.map((r, b) => {
     r.cache.update(perRow[b], 1);
-    return floatRowView(logits, b * vocabSize, vocabSize);
+    // A copy, not a view: a session keeps its last logits until its next step, and a view would keep the
+    // whole batch's buffer (rows x 800 KB) alive with it.
+    return readFloats(logits, b * vocabSize, vocabSize);
   });
   logits.dispose();
   return result;
