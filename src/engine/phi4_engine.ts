@@ -192,6 +192,7 @@ export class Phi4Engine implements SpeechEngine {
         contextBudgetTokens: options.contextBudgetTokens ?? this.info.contextBudgetTokens,
         prefillChunkTokens: options.prefillChunkTokens ?? this.options.prefillChunkTokens,
         generationReserveTokens: options.generationReserveTokens,
+        keepTurnLogits: options.keepTurnLogits,
       },
     );
     this.sessions.add(session);

@@ -46,6 +46,9 @@ export interface Phi4SessionOptions {
   prefillChunkTokens?: number;
   /** Room kept for an answer when deciding whether a generation needs a rebuild (default min(512, budget / 8)). */
   generationReserveTokens?: number;
+  /** Compute and keep the logits of every appended turn's last position in `lastLogits` (tests compare caches
+   * through them); off, only generations compute logits, which saves a 200064-wide row per appended turn. */
+  keepTurnLogits?: boolean;
 }
 
 /** How a generation is watched and cancelled (an AbortSignal in process, a shared flag in the worker). */
@@ -61,8 +64,9 @@ export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
 export class Phi4Session implements EngineSession {
   readonly gen: GenerationSession;
   readonly budgetTokens: number;
-  /** Logits of the last position fed (for tests: equal whether fed turn by turn or at once). */
+  /** Logits of the last position fed, with keepTurnLogits (for tests: equal whether fed turn by turn or at once). */
   lastLogits: Float32Array | undefined;
+  private readonly keepTurnLogits: boolean;
   private readonly chunkTokens: number;
   private readonly reserveTokens: number;
   private turns: Turn[] = [];
@@ -80,6 +84,7 @@ export class Phi4Session implements EngineSession {
     if (!(this.budgetTokens >= 16)) throw new EarshotError('E_INTERNAL', `contextBudgetTokens must be at least 16, got ${options.contextBudgetTokens}`);
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
     this.reserveTokens = Math.max(1, options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)));
+    this.keepTurnLogits = options.keepTurnLogits ?? false;
     // Chunking is done here (so chunks are scheduler steps); the generation session feeds what it is given.
     this.gen = new GenerationSession(env.model, env.tokenizer, { prefillChunkTokens: Number.MAX_SAFE_INTEGER, stepBatcher: env.stepBatcher });
   }
@@ -204,17 +209,21 @@ export class Phi4Session implements EngineSession {
     }
   }
 
-  private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0): AsyncGenerator<void, number, void> {
+  /** `wantLogits`: the turn starts a generation (the assistant prefix), which samples from its last logits. */
+  private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0, wantLogits = false): AsyncGenerator<void, number, void> {
     this.closeOpenTurn();
     yield* this.ensureBudget(turn.ids.length + extraNeeded);
     const index = this.nextTurnIndex++;
     this.turns.push({ ...turn, index });
-    this.lastFedTokens = yield* this.feed(turn.ids, turn.audio);
+    this.lastFedTokens = yield* this.feed(turn.ids, turn.audio, wantLogits || this.keepTurnLogits);
     return index;
   }
 
-  /** Prefill the pending ids and `ids` in chunks (one scheduler step each). */
-  private async *feed(ids: readonly number[], audio: readonly AudioEmbedding[]): AsyncGenerator<void, number, void> {
+  /**
+   * Prefill the pending ids and `ids` in chunks (one scheduler step each). Logits only when asked for, and
+   * only of the last position: a turn that no generation follows needs none (its tokens only fill the cache).
+   */
+  private async *feed(ids: readonly number[], audio: readonly AudioEmbedding[], wantLogits: boolean): AsyncGenerator<void, number, void> {
     const all = [...this.pending, ...ids];
     this.pending = [];
     const { hiddenSize, floatType } = this.env.model.io;
@@ -226,9 +235,8 @@ export class Phi4Session implements EngineSession {
       const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
       const clip = rows === 0 || merged === undefined ? [] : [{ rows, tensor: sliceRows(merged, hiddenSize, row, rows, [rows, hiddenSize]) }];
       row += rows;
-      // Logits only after the turn's last chunk: the lm_head is most of a prefill run's cost.
       const last = start + this.chunkTokens >= all.length;
-      const logits = await this.gen.append(chunk, clip, undefined, { logits: last });
+      const logits = await this.gen.append(chunk, clip, undefined, { logits: last && wantLogits });
       if (last) this.lastLogits = logits;
     }
     return all.length;
@@ -269,7 +277,7 @@ export class Phi4Session implements EngineSession {
     const ids = kept.flatMap((t) => t.ids);
     if (ids.length > 0) {
       yield;
-      yield* this.feed(ids, kept.flatMap((t) => t.audio));
+      yield* this.feed(ids, kept.flatMap((t) => t.audio), false);
     }
     this.env.log.info(
       { sessionId: this.id, tokensBefore: before, tokensAfter: this.length, neededTokens, compactedTurns: compacted, droppedTurns: dropped, rebuilds: this.rebuilds, budgetTokens: this.budgetTokens },
@@ -312,7 +320,7 @@ export class Phi4Session implements EngineSession {
     const detok = new StreamingDetokenizer(this.env.tokenizer);
     const reserve = Math.min(maxNewTokens, this.reserveTokens);
     const prefixIds = options.assistantPrefix ? this.env.tokenizer.encode(options.assistantPrefix) : [];
-    yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant, ...prefixIds], audio: [] }, reserve);
+    yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant, ...prefixIds], audio: [] }, reserve, true);
     const turn = this.turns.at(-1)!;
     const promptTokens = this.lastFedTokens;
     let logits = this.lastLogits!;
@@ -334,6 +342,8 @@ export class Phi4Session implements EngineSession {
         break;
       }
       const tokenId = this.gen.pickToken(logits, options.sampling, rng);
+      // Picked: nothing needs these logits any more (and a batched run's rows may share one buffer).
+      if (!this.keepTurnLogits) this.lastLogits = undefined;
       turn.ids.push(tokenId);
       this.pending.push(tokenId);
       if (stopIds.has(tokenId)) {
@@ -354,7 +364,7 @@ export class Phi4Session implements EngineSession {
         break;
       }
       control.onDecodeStep?.();
-      yield* this.feed([], []);
+      yield* this.feed([], [], true);
       logits = this.lastLogits!;
     }
     const tail = detok.flush();

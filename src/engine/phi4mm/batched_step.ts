@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
-import { floatRowView, readFloats } from './tensors.ts';
+import { floatRowView } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
@@ -136,9 +136,9 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   }
   const result = rows.map((r, b) => {
     r.cache.update(perRow[b], 1);
-    // A copy, not a view: a session keeps its last logits until its next step, and a view would keep the
-    // whole batch's buffer (rows x 800 KB) alive with it.
-    return readFloats(logits, b * vocabSize, vocabSize);
+    // A view: sessions drop their logits as soon as they picked a token (phi4_session.ts), so the batch's
+    // buffer is not kept alive by one row.
+    return floatRowView(logits, b * vocabSize, vocabSize);
   });
   logits.dispose();
   return result;

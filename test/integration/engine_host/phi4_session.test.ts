@@ -56,7 +56,7 @@ describe('Phi4Session (in process, tiny model)', () => {
   });
 
   it('a conversation built turn by turn has the logits of the same tokens prefilled at once', async () => {
-    const session = await engine.createSession();
+    const session = await engine.createSession({ keepTurnLogits: true });
     await buildConversation(session);
     const ids = session.tokenIds();
     expect(ids.filter((id) => id === TOKEN_ID.audio)).toHaveLength(audioA.audioTokens + audioB.audioTokens);
@@ -69,9 +69,22 @@ describe('Phi4Session (in process, tiny model)', () => {
     await session.dispose();
   });
 
+  it('appended turns compute no logits unless asked; generation is the same either way', async () => {
+    const lean = await engine.createSession();
+    const keeping = await engine.createSession({ keepTurnLogits: true });
+    for (const s of [lean, keeping]) await buildConversation(s);
+    expect(lean.lastLogits).toBeUndefined();
+    expect(keeping.lastLogits).toBeDefined();
+    const [a, b] = [await collect(lean.generate({ maxNewTokens: 10, stopIds: [] })), await collect(keeping.generate({ maxNewTokens: 10, stopIds: [] }))];
+    expect(a.tokenIds).toEqual(b.tokenIds);
+    // Once a token is picked nothing holds the logits (a batched run's buffer is shared by its rows).
+    expect(lean.lastLogits).toBeUndefined();
+    await Promise.all([lean.dispose(), keeping.dispose()]);
+  });
+
   it('rewind then append equals never appended', async () => {
-    const branched = await engine.createSession();
-    const straight = await engine.createSession();
+    const branched = await engine.createSession({ keepTurnLogits: true });
+    const straight = await engine.createSession({ keepTurnLogits: true });
     for (const s of [branched, straight]) await s.appendSystem({ instructions: 'Caption the audio.' });
     await branched.appendUser([{ type: 'text', text: 'Hello there.' }]);
     await straight.appendUser([{ type: 'text', text: 'Hello there.' }]);
@@ -100,7 +113,7 @@ describe('Phi4Session (in process, tiny model)', () => {
     const results: number[][] = [];
     const logits: Float32Array[] = [];
     for (const chunk of [5, 16, 1000]) {
-      const session = await engine.createSession({ prefillChunkTokens: chunk });
+      const session = await engine.createSession({ prefillChunkTokens: chunk, keepTurnLogits: true });
       await buildConversation(session);
       logits.push(session.lastLogits!);
       results.push((await collect(session.generate({ maxNewTokens: 12, stopIds: [] }))).tokenIds);
@@ -113,7 +126,7 @@ describe('Phi4Session (in process, tiny model)', () => {
 
   it('compaction replaces old audio by transcripts, keeps the session under budget and usable', async () => {
     const budget = 300;
-    const session = await engine.createSession({ contextBudgetTokens: budget, generationReserveTokens: 8 });
+    const session = await engine.createSession({ contextBudgetTokens: budget, generationReserveTokens: 8, keepTurnLogits: true });
     await session.appendSystem({ instructions: 'Summarise the call.' });
     let maxTokens = 0;
     for (let turn = 0; turn < 14; turn++) {

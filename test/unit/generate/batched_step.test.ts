@@ -61,8 +61,6 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
       expect(logits).toHaveLength(lengths.length);
       for (let i = 0; i < lengths.length; i++) {
         expect(maxAbsDiff(logits[i], expected[i])).toBe(0);
-        // Each row owns its logits: a session keeping them must not keep the whole batch's buffer alive.
-        expect(logits[i].buffer.byteLength).toBe(fx.model.io.vocabSize * 4);
         expect(batched[i].length).toBe(lengths[i] + step + 1);
         expect(cacheValues(batched[i])).toEqual(cacheValues(alone[i]));
       }
