@@ -19,6 +19,25 @@ export interface PolyphaseFilter {
   tapsPerPhase: number;
   /** upFactor phases of tapsPerPhase coefficients, phase-major. Phase p is the fractional offset p / upFactor. */
   coefficients: Float64Array;
+  /**
+   * When every phase is symmetric (offsets 0 and 1/2 only: 24, 48, 32 and 8 kHz to 16 kHz), the length of
+   * each phase's symmetric run from its first tap (the taps after it are zero). The resampler then adds the
+   * two inputs of each pair before one multiply: half the multiplies. Null otherwise.
+   */
+  foldedLengths: Int32Array | null;
+}
+
+/** Lengths of the symmetric runs of every phase, or null if some phase is not symmetric. */
+function foldedLengthsOf(coefficients: Float64Array, upFactor: number, tapsPerPhase: number): Int32Array | null {
+  const lengths = new Int32Array(upFactor);
+  for (let phase = 0; phase < upFactor; phase++) {
+    const c = coefficients.subarray(phase * tapsPerPhase, (phase + 1) * tapsPerPhase);
+    let length = tapsPerPhase;
+    while (length > 0 && c[length - 1] === 0) length--;
+    for (let i = 0; i < length >> 1; i++) if (c[i] !== c[length - 1 - i]) return null;
+    lengths[phase] = length;
+  }
+  return lengths;
 }
 
 function greatestCommonDivisor(a: number, b: number): number {
@@ -80,7 +99,7 @@ export function designPolyphaseFilter(inputRateHz: number, outputRateHz: number)
     // constant signal into a tone at the phase rate.
     for (let i = 0; i < tapsPerPhase; i++) coefficients[phase * tapsPerPhase + i] = phaseTaps[i] / sum;
   }
-  return { upFactor, downFactor, halfTaps, tapsPerPhase, coefficients };
+  return { upFactor, downFactor, halfTaps, tapsPerPhase, coefficients, foldedLengths: foldedLengthsOf(coefficients, upFactor, tapsPerPhase) };
 }
 
 const filterCache = new Map<string, PolyphaseFilter>();

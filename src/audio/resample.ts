@@ -157,7 +157,32 @@ export class StreamingResampler {
     // Buffer index of the first tap of the next output: base - (halfTaps - 1), relative to the buffer.
     let start = this.nextBase - filter.halfTaps + 1 - this.bufferStartIndex;
     let phase = this.nextPhase;
+    const folded = filter.foldedLengths;
     for (let k = 0; k < count; k++) {
+      if (folded !== null) {
+        // Symmetric phase: c[i] == c[L-1-i], so the pair's inputs are added before one multiply.
+        const length = folded[phase];
+        const half = length >> 1;
+        const c = phase * taps;
+        const last = start + length - 1;
+        let acc0 = 0;
+        let acc1 = 0;
+        let i = 0;
+        for (; i + 1 < half; i += 2) {
+          acc0 += coefficients[c + i] * (buffer[start + i] + buffer[last - i]);
+          acc1 += coefficients[c + i + 1] * (buffer[start + i + 1] + buffer[last - i - 1]);
+        }
+        if (i < half) acc0 += coefficients[c + i] * (buffer[start + i] + buffer[last - i]);
+        if ((length & 1) === 1) acc1 += coefficients[c + half] * buffer[start + half];
+        out[outOffset + k] = acc0 + acc1;
+        phase += phaseStep;
+        start += baseStep;
+        if (phase >= upFactor) {
+          phase -= upFactor;
+          start += 1;
+        }
+        continue;
+      }
       const coefficientStart = phase * taps;
       // Four partial sums break the floating-point add dependency chain (measured ~25% faster than one).
       // The order is fixed, so streaming and one-shot results stay bit-identical.
