@@ -68,7 +68,7 @@ export const engineSchema = z.strictObject({
     'Tokens a session may hold before it is rebuilt (old audio replaced by transcripts). 4096 is where Phi-4 switches LongRoPE factors; KV entries computed under one regime are not recomputed.'),
   max_pending_requests: positiveInt().default(64).describe('Engine work waiting in the worker; beyond it requests fail at once with E_ENGINE_BUSY instead of queueing without end.'),
   prefill_chunk_tokens: z.number().int().min(1).max(4096).default(64).describe(
-    'Tokens per prefill run: the text graph returns logits for every position (800 KB per token in float32), so long prompts are fed in chunks.'),
+    'Tokens per prefill run: each run is one scheduler step, so a long prompt does not hold up other sessions\' decode steps (and a text graph kept as exported returns 800 KB of logits per position).'),
   batch_max_rows: z.number().int().min(1).max(256).default(16).describe(
     'One-token steps (decode, the last prompt token) of this many sessions run as one text-graph run; a step is bound by reading the weights, so a batch costs about what one row does. 1 turns batching off.'),
   batch_max_context_tokens: z.number().int().min(0).max(4095).default(1024).describe(

@@ -1,6 +1,6 @@
-// Text generation over one persistent KV cache: embedding graph -> text graph, prefill in chunks (the
-// text graph returns logits for every input position, 800 KB per position in float32, so a long prompt
-// in one run would need hundreds of MB), then a decode loop of one token per run. Abort is checked
+// Text generation over one persistent KV cache: embedding graph -> text graph, prefill in chunks (each
+// chunk one scheduler step; and a graph kept as exported returns logits for every input position, 800 KB
+// per position in float32), then a decode loop of one token per run. Abort is checked
 // before every step; the caller decides what to keep (length / truncate give checkpoint and rewind).
 
 import type * as ort from 'onnxruntime-node';
