@@ -1,6 +1,7 @@
 // The session's final captions as WebVTT, SRT or JSON. Cue times are the session audio clock. A caption
 // without a known onset starts where the previous one ended; one without a known offset lasts
 // FALLBACK_CUE_MS or until the next cue, so every cue has end > start as both formats require.
+import { formatSubtitleTime } from '../../src/protocol/subtitle_time.ts';
 import type { Caption } from './caption_track.ts';
 
 /** Display time for a cue whose speech offset is unknown (manual commits, failed speech_stopped). */
@@ -29,15 +30,7 @@ export function timeCaptions(captions: readonly Caption[]): TimedCaption[] {
 }
 
 /** 'hh:mm:ss.mmm' (separator '.') for WebVTT, 'hh:mm:ss,mmm' for SRT. */
-export function formatTimestamp(ms: number, separator: '.' | ','): string {
-  const total = Math.max(0, Math.round(ms));
-  const hours = Math.floor(total / 3_600_000);
-  const minutes = Math.floor((total % 3_600_000) / 60_000);
-  const seconds = Math.floor((total % 60_000) / 1000);
-  const millis = total % 1000;
-  const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  return `${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}${separator}${pad(millis, 3)}`;
-}
+export const formatTimestamp = formatSubtitleTime;
 
 /** A cue's text may not contain a blank line (it would end the cue) nor, in WebVTT, the '-->' arrow. */
 function cueText(text: string): string {

@@ -3,11 +3,12 @@
 // speech (transcription events for that content index), then appended as one user turn of audio and text.
 import type { SpeechEngine, AudioHandle, UserPart } from '../engine/engine_session.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
-import type { MessageItem } from '../protocol/server_items.ts';
+import { completedMessage } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { SessionState } from '../session/session_state.ts';
 import type { ItemAudioClip } from './agent_runtime.ts';
 import { runCaption } from './caption.ts';
+import { userContentOf } from './client_items.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
 
@@ -25,16 +26,7 @@ export interface AudioItemDeps {
 export async function addAudioItem(deps: AudioItemDeps, itemId: string, wireItem: WireConversationItem, clips: ItemAudioClip[]): Promise<boolean> {
   const { engine, context, state, signal } = deps;
   const wire = wireItem as Extract<WireConversationItem, { type: 'message' }>;
-  const item: MessageItem = {
-    id: itemId,
-    object: 'realtime.item',
-    type: 'message',
-    status: 'completed',
-    role: 'user',
-    content: wire.content.map((p) =>
-      p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' },
-    ),
-  };
+  const item = completedMessage(itemId, 'user', userContentOf(wire));
   const previous = deps.items.append(item.id, item);
   deps.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
   const handles = new Map<number, AudioHandle>();

@@ -3,7 +3,7 @@
 import { EarshotError } from '../errors.ts';
 import { newItemId } from '../protocol/ids.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
-import type { ConversationItem, MessageContent } from '../protocol/server_items.ts';
+import { completedMessage, type ConversationItem, type MessageContent } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
@@ -13,6 +13,13 @@ import type { ItemChain } from './item_chain.ts';
  * only accepted where the caller decodes them (conversation.item.create); a part with only a transcript
  * (agents-realtime replaying history) counts as that text.
  */
+/** The server-side content of a user message the client created: its text and audio parts, audio not yet transcribed. */
+export function userContentOf(item: Extract<WireConversationItem, { type: 'message' }>): MessageContent[] {
+  return item.content.map((p) =>
+    p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' },
+  );
+}
+
 export function validateClientItem(item: WireConversationItem, opts: { allowAudio?: boolean } = {}): void {
   if (item.type !== 'message') return;
   const param = 'item.content';
@@ -56,11 +63,7 @@ export async function applyClientItem(
       const text = textOf(item);
       if (item.role === 'user') await context.appendUserText(text, [id]);
       else await context.appendAssistant(text, [id]);
-      const content: MessageContent[] =
-        item.role === 'user'
-          ? item.content.map((p) => (p.type === 'input_audio' ? { type: 'input_audio', transcript: p.transcript ?? null } : { type: 'input_text', text: 'text' in p && typeof p.text === 'string' ? p.text : '' }))
-          : [{ type: 'output_text', text }];
-      serverItem = { id, object: 'realtime.item', type: 'message', status: 'completed', role: item.role === 'user' ? 'user' : 'assistant', content };
+      serverItem = item.role === 'user' ? completedMessage(id, 'user', userContentOf(item)) : completedMessage(id, 'assistant', [{ type: 'output_text', text }]);
       break;
     }
     case 'function_call_output':

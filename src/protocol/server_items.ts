@@ -22,6 +22,11 @@ export interface MessageItem {
   content: MessageContent[];
 }
 
+/** A completed message item (committed speech, a message the client created). */
+export function completedMessage(id: string, role: 'user' | 'assistant', content: MessageContent[]): MessageItem {
+  return { id, object: 'realtime.item', type: 'message', status: 'completed', role, content };
+}
+
 export interface FunctionCallItem {
   id: string;
   object: 'realtime.item';

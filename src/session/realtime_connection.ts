@@ -15,7 +15,7 @@ import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
 import { newItemId } from '../protocol/ids.ts';
 import { errorEvent, serverEvent, type ServerEventPayload } from '../protocol/server_events.ts';
-import type { MessageItem } from '../protocol/server_items.ts';
+import { completedMessage } from '../protocol/server_items.ts';
 import { knownAgentNames, resolveAgentUpdate, selectAgent } from './agent_selection.ts';
 import { AudioIntake } from './audio_intake.ts';
 import type { ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
@@ -285,14 +285,7 @@ export class RealtimeConnection {
   }
 
   private commitUserAudio(itemId: string): void {
-    const item: MessageItem = {
-      id: itemId,
-      object: 'realtime.item',
-      type: 'message',
-      status: 'completed',
-      role: 'user',
-      content: [{ type: 'input_audio', transcript: null }],
-    };
+    const item = completedMessage(itemId, 'user', [{ type: 'input_audio', transcript: null }]);
     const previous = this.items.append(itemId, item);
     this.send({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
     this.send({ type: 'conversation.item.added', previous_item_id: previous, item });

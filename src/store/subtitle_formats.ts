@@ -1,3 +1,5 @@
+import { formatSubtitleTime } from '../protocol/subtitle_time.ts';
+
 /** A timed line of text; times in ms from the start of the audio. */
 export interface Cue {
   startMs: number;
@@ -18,17 +20,6 @@ function cueLines(text: string): string {
     .join('\n');
 }
 
-/** hh:mm:ss<sep>mmm; hours widen past 99 rather than wrap. Negative times clamp to 0. */
-function timestamp(ms: number, separator: '.' | ','): string {
-  const total = Math.max(0, Math.round(ms));
-  const hours = Math.floor(total / 3_600_000);
-  const minutes = Math.floor((total % 3_600_000) / 60_000);
-  const seconds = Math.floor((total % 60_000) / 1000);
-  const millis = total % 1000;
-  const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  return `${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}${separator}${pad(millis, 3)}`;
-}
-
 function usable(cues: readonly Cue[]): { startMs: number; endMs: number; text: string }[] {
   return cues
     .map((cue) => ({ startMs: cue.startMs, endMs: Math.max(cue.startMs, cue.endMs), text: cueLines(cue.text) }))
@@ -39,7 +30,7 @@ function usable(cues: readonly Cue[]): { startMs: number; endMs: number; text: s
 export function toWebVtt(cues: readonly Cue[]): string {
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const blocks = usable(cues).map(
-    (cue, i) => `${i + 1}\n${timestamp(cue.startMs, '.')} --> ${timestamp(cue.endMs, '.')}\n${escape(cue.text)}\n`,
+    (cue, i) => `${i + 1}\n${formatSubtitleTime(cue.startMs, '.')} --> ${formatSubtitleTime(cue.endMs, '.')}\n${escape(cue.text)}\n`,
   );
   return blocks.length === 0 ? 'WEBVTT\n' : `WEBVTT\n\n${blocks.join('\n')}`;
 }
@@ -47,7 +38,7 @@ export function toWebVtt(cues: readonly Cue[]): string {
 /** SubRip: numbered cues, comma before milliseconds, a blank line between cues. */
 export function toSrt(cues: readonly Cue[]): string {
   return usable(cues)
-    .map((cue, i) => `${i + 1}\n${timestamp(cue.startMs, ',')} --> ${timestamp(cue.endMs, ',')}\n${cue.text}\n`)
+    .map((cue, i) => `${i + 1}\n${formatSubtitleTime(cue.startMs, ',')} --> ${formatSubtitleTime(cue.endMs, ',')}\n${cue.text}\n`)
     .join('\n');
 }
 

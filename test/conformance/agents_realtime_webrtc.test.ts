@@ -1,8 +1,9 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromiumWithMicrophone } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedEngine } from '../helpers/scripted_engine.ts';
 import { CARD_CLIPS, placeWithGaps } from '../helpers/speech_fixtures.ts';
-import { CHROMIUM_PATH, chromiumAvailable } from '../helpers/webrtc_opus_fixtures.ts';
+import { chromiumAvailable } from '../helpers/webrtc_opus_fixtures.ts';
 import { startWebRtcAgentServer, type WebRtcAgentServer } from './webrtc_browser_server.ts';
 
 // The browser path of @openai/agents-realtime: its WebRTC transport (POST /v1/realtime/calls, the
@@ -60,14 +61,7 @@ describe.skipIf(!chromiumAvailable())('@openai/agents-realtime WebRTC transport 
 
   beforeAll(async () => {
     server = await startWebRtcAgentServer(engine);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${fixture.wavPath}%noloop`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromiumWithMicrophone(fixture.wavPath);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromiumWithMicrophone } from '../helpers/chromium.ts';
+import { CHROMIUM_PATH } from '../helpers/webrtc_opus_fixtures.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { segmentEventsOffline } from '../../src/pipeline/offline.ts';
@@ -14,7 +16,6 @@ import { earshotVad, startE2eServer, type E2eServer, type VadCliSegment } from '
 // one cue per utterance, a screenshot is kept; and the utterances the server found in the audio that came
 // through the browser (Opus over WebRTC, or the AudioWorklet's PCM16) are `earshot vad`'s on the WAV.
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '.ci', 'out', 'e2e');
 /**
  * Onsets and offsets of the utterances after the transport, mapped onto the WAV's clock, versus
@@ -37,7 +38,7 @@ const BOUNDARY_TOLERANCE_MS = 50;
  * (with E2E_DUMP_AUDIO=1 the received audio is kept next to the screenshots).
  */
 const NOISE_LEVEL = Number(process.env.E2E_NOISE_LEVEL ?? 0.002);
-const runnable = existsSync(CHROMIUM) && pocketsphinxAvailable();
+const runnable = existsSync(CHROMIUM_PATH) && pocketsphinxAvailable();
 
 interface Segment {
   startMs: number;
@@ -78,17 +79,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wavPath}%noloop`, '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+function launch(): Promise<Browser> {
+  return launchChromiumWithMicrophone(wavPath);
 }
 
 /** Speech segments in an event log (speech_started / speech_stopped pairs, by item). */

@@ -2,7 +2,7 @@
 // the Location header, events on the `oai-events` channel) and sends the microphone as Opus RTP packets it
 // is given, in any order, with any of them dropped: WebRTC tested without a browser.
 import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
-import type { ReceivedEvent } from './ws_client.ts';
+import { EventRecorder, type ReceivedEvent } from './event_recorder.ts';
 import { OPUS_FRAME_TICKS } from './webrtc_opus_fixtures.ts';
 
 export interface WebRtcClientOptions {
@@ -27,9 +27,7 @@ export interface SendPlan {
 export const FIRST_SEQ = 65_500;
 export const FIRST_TIMESTAMP = 4_294_900_000;
 
-export class WebRtcTestClient {
-  readonly events: ReceivedEvent[] = [];
-  private waiters: { predicate: (e: ReceivedEvent) => boolean; resolve: (e: ReceivedEvent) => void }[] = [];
+export class WebRtcTestClient extends EventRecorder {
   callId = '';
   location = '';
   /** Offer posted -> events channel open, in ms (client side). */
@@ -40,10 +38,9 @@ export class WebRtcTestClient {
     readonly channel: RTCDataChannel,
     readonly transceiver: RTCRtpTransceiver | null,
   ) {
+    super();
     channel.onMessage.subscribe((data) => {
-      const event = JSON.parse(typeof data === 'string' ? data : data.toString('utf8')) as ReceivedEvent;
-      this.events.push(event);
-      this.waiters = this.waiters.filter((w) => (w.predicate(event) ? (w.resolve(event), false) : true));
+      this.record(JSON.parse(typeof data === 'string' ? data : data.toString('utf8')) as ReceivedEvent);
     });
   }
 
@@ -104,31 +101,6 @@ export class WebRtcTestClient {
 
   send(event: Record<string, unknown>): void {
     this.channel.send(JSON.stringify(event));
-  }
-
-  waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 10_000, fromIndex = 0): Promise<ReceivedEvent> {
-    const existing = this.events.slice(fromIndex).find(predicate);
-    if (existing) return Promise.resolve(existing);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for an event; got ${this.events.map((e) => e.type).join(', ')}`)), timeoutMs);
-      this.waiters.push({
-        predicate,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  }
-
-  async roundTrip(): Promise<void> {
-    const from = this.events.length;
-    this.send({ type: 'session.update', session: {} });
-    await this.waitFor((e) => e.type === 'session.updated', 10_000, from);
-  }
-
-  ofType(type: string): ReceivedEvent[] {
-    return this.events.filter((e) => e.type === type);
   }
 
   /** Puts Opus packets on the wire as RTP: packet i has sequence FIRST_SEQ+i and timestamp FIRST_TIMESTAMP+960i. */

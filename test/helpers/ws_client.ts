@@ -1,24 +1,18 @@
 import WebSocket from 'ws';
+import { EventRecorder, type ReceivedEvent } from './event_recorder.ts';
 
-export interface ReceivedEvent {
-  type: string;
-  event_id: string;
-  [key: string]: unknown;
-}
+export type { ReceivedEvent } from './event_recorder.ts';
 
 /** A Realtime test client that records every server event and lets a test wait for the ones it expects. */
-export class TestClient {
-  readonly events: ReceivedEvent[] = [];
-  private waiters: { predicate: (e: ReceivedEvent) => boolean; resolve: (e: ReceivedEvent) => void }[] = [];
+export class TestClient extends EventRecorder {
   closeCode: number | null = null;
   readonly closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
+    super();
     ws.on('message', (data, isBinary) => {
       if (isBinary) throw new Error('server sent a binary frame');
-      const event = JSON.parse(data.toString()) as ReceivedEvent;
-      this.events.push(event);
-      this.waiters = this.waiters.filter((w) => (w.predicate(event) ? (w.resolve(event), false) : true));
+      this.record(JSON.parse(data.toString()) as ReceivedEvent);
     });
     this.closed = new Promise((resolve) =>
       ws.on('close', (code) => {
@@ -51,33 +45,6 @@ export class TestClient {
 
   sendRaw(data: string | Uint8Array): void {
     this.ws.send(data);
-  }
-
-  /** Resolves with the first event (already received or future) matching the predicate after `fromIndex`. */
-  waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 10_000, fromIndex = 0): Promise<ReceivedEvent> {
-    const existing = this.events.slice(fromIndex).find(predicate);
-    if (existing) return Promise.resolve(existing);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for an event; got ${this.events.map((e) => e.type).join(', ')}`)), timeoutMs);
-      this.waiters.push({
-        predicate,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  }
-
-  /** Sends a marker (a session.update that changes nothing) and waits for its reply: all earlier input has been handled. */
-  async roundTrip(): Promise<void> {
-    const from = this.events.length;
-    this.send({ type: 'session.update', session: {} });
-    await this.waitFor((e) => e.type === 'session.updated', 10_000, from);
-  }
-
-  ofType(type: string): ReceivedEvent[] {
-    return this.events.filter((e) => e.type === type);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromiumWithMicrophone } from '../../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { segmentEventsOffline } from '../../../src/pipeline/offline.ts';
 import { CARD_CLIPS, placeWithGaps } from '../../helpers/speech_fixtures.ts';
-import { CHROMIUM_PATH, chromiumAvailable } from '../../helpers/webrtc_opus_fixtures.ts';
+import { chromiumAvailable } from '../../helpers/webrtc_opus_fixtures.ts';
 import { startWebRtcTestServer, type WebRtcTestServer } from '../../helpers/webrtc_server.ts';
 
 // The transport against a real browser: Chromium (fake microphone playing a speech WAV) calls the route
@@ -40,14 +41,7 @@ describe.skipIf(!chromiumAvailable())('WebRTC calls from Chromium', () => {
 
   beforeAll(async () => {
     server = await startWebRtcTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${fixture.wavPath}%noloop`, '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromiumWithMicrophone(fixture.wavPath);
   }, 30_000);
 
   afterAll(async () => {
