@@ -1,8 +1,8 @@
 // Throughput benchmark for the streaming resampler (a command, not a test: timings depend on the machine).
 // Run: npx tsx test/unit/audio/resample_throughput.ts
-// Prints, per input rate, how many seconds of audio one CPU core resamples to 16 kHz per second, pushing
+// Prints, per kernel (scalar float64 JavaScript, WebAssembly SIMD) and input rate, how many seconds of audio one CPU core resamples to 16 kHz per second, pushing
 // 20 ms chunks the way a live stream does.
-import { StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../../../src/audio/resample.ts';
+import { type ResamplerKernel, StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../../../src/audio/resample.ts';
 
 const AUDIO_SECONDS = 60;
 const CHUNK_MS = 20;
@@ -17,11 +17,12 @@ function noise(samples: number): Float32Array {
   return out;
 }
 
+for (const kernel of ['scalar', 'simd'] as ResamplerKernel[])
 for (const rateHz of SUPPORTED_INPUT_RATES_HZ) {
   const input = noise(rateHz * AUDIO_SECONDS);
   const chunkSamples = (rateHz * CHUNK_MS) / 1000;
   const run = (): number => {
-    const resampler = new StreamingResampler(rateHz);
+    const resampler = new StreamingResampler(rateHz, 16_000, kernel);
     let produced = 0;
     for (let offset = 0; offset < input.length; offset += chunkSamples) {
       produced += resampler.push(input.subarray(offset, offset + chunkSamples)).length;
@@ -35,7 +36,7 @@ for (const rateHz of SUPPORTED_INPUT_RATES_HZ) {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const speed = AUDIO_SECONDS / cpuSeconds;
   console.log(
-    `${String(rateHz).padStart(5)} Hz -> 16 kHz: ${produced} samples, ${cpuSeconds.toFixed(3)} s CPU, ` +
+    `${kernel.padEnd(6)} ${String(rateHz).padStart(5)} Hz -> 16 kHz: ${produced} samples, ${cpuSeconds.toFixed(3)} s CPU, ` +
       `${speed.toFixed(0)} s of audio per CPU second (${((100 * 1) / speed).toFixed(2)} % of a core per live stream)`,
   );
 }
