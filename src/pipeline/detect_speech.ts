@@ -1,4 +1,5 @@
-import { concatMap, map, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { mapOrdered } from './operators.ts';
 import type { FramedItem } from './types.ts';
 
 /** The part of a VAD stream this operator needs (src/vad/vad_batcher.ts provides it). */
@@ -17,16 +18,15 @@ export function detectSpeech(source: SpeechProbabilitySource): OperatorFunction<
   return (input$) => {
     let active = true;
     return input$.pipe(
-      map((item): Promise<FramedItem> => {
+      mapOrdered((item): FramedItem | Promise<FramedItem> => {
         if (item.type === 'configure') active = item.turnDetection !== null;
-        if (item.type !== 'window' || !active) return Promise.resolve(item);
+        if (item.type !== 'window' || !active) return item;
         const pending = source.infer(item.samples).then((probability) => ({ ...item, probability }));
         // Windows still queued when the connection closes are rejected (E_ABORTED) after nobody awaits
         // them any more; mark them handled so a normal close never looks like an unhandled rejection.
         pending.catch(() => undefined);
         return pending;
       }),
-      concatMap((pending) => pending),
     );
   };
 }

@@ -1,5 +1,6 @@
-import { concatMap, from, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { FrameAccumulator } from '../audio/framing.ts';
+import { expandEach } from './operators.ts';
 import { VAD_WINDOW_SAMPLES, type FramedItem, type PipelineInput } from './types.ts';
 
 /**
@@ -13,8 +14,8 @@ export function reframe(windowSamples = VAD_WINDOW_SAMPLES): OperatorFunction<Pi
     let receivedSamples = 0;
     let nextWindowStart = 0;
     return input$.pipe(
-      concatMap((item) => {
-        if (item.type !== 'audio') return from([{ ...item, atSample: receivedSamples } as FramedItem]);
+      expandEach((item): FramedItem[] => {
+        if (item.type !== 'audio') return [{ ...item, atSample: receivedSamples } as FramedItem];
         const out: FramedItem[] = [
           { type: 'audio', startSample: receivedSamples, samples16k: item.samples16k, samples8k: item.samples8k },
         ];
@@ -23,7 +24,7 @@ export function reframe(windowSamples = VAD_WINDOW_SAMPLES): OperatorFunction<Pi
           out.push({ type: 'window', startSample: nextWindowStart, samples: window });
           nextWindowStart += windowSamples;
         }
-        return from(out);
+        return out;
       }),
     );
   };

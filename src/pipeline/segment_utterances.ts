@@ -1,6 +1,7 @@
-import { concatMap, from, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { ONSET_FLOOR_WINDOW_SAMPLES, refineOffset, refineOnset, type EndpointRefinerParams } from '../vad/endpoint_refiner.ts';
 import { TurnStateMachine, type EndpointHooks, type TurnEvent, type TurnParams } from '../vad/turn_state_machine.ts';
+import { expandEach } from './operators.ts';
 import { SampleStore } from './sample_store.ts';
 import {
   VAD_WINDOW_SAMPLES,
@@ -194,6 +195,6 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
       trim();
       return out;
     };
-    return input$.pipe(concatMap((item) => from(handle(item))));
+    return input$.pipe(expandEach(handle));
   };
 }
