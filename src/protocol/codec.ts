@@ -2,6 +2,7 @@
 // typed ClientEvent; it never throws, and every failure carries a stable code from src/errors.ts so the
 // session can answer with an `error` event and keep the connection open.
 import type { ErrorCode } from '../errors.ts';
+import { parseFastAppendEvent } from './append_fast_path.ts';
 import { CLIENT_EVENT_SCHEMAS, MAX_CLIENT_EVENT_ID_CHARS, type ClientEvent } from './client_events.ts';
 import { errorEvent, type ServerEvent, type ServerEventOf } from './server_events.ts';
 
@@ -42,6 +43,9 @@ function decodeUnchecked(text: string): DecodeResult {
   if (typeof text !== 'string') {
     return { ok: false, code: 'E_INVALID_JSON', message: 'A client event must be a JSON text message.' };
   }
+  // Audio appends in their usual form skip JSON.parse and zod (append_fast_path.ts says why).
+  const append = parseFastAppendEvent(text);
+  if (append !== null) return { ok: true, event: append };
   let value: unknown;
   try {
     value = JSON.parse(text);
