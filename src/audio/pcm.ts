@@ -4,13 +4,16 @@ import { EarshotError } from '../errors.ts';
 
 const INT16_FULL_SCALE = 32768;
 
-/** Little-endian signed 16-bit PCM bytes -> float samples (value / 32768). */
-export function pcm16BytesToFloat32(bytes: Uint8Array): Float32Array {
+/**
+ * Little-endian signed 16-bit PCM bytes -> float samples (value / 32768). `destination(sampleCount)` may
+ * supply a reusable array of exactly that length; by default the result is a fresh array.
+ */
+export function pcm16BytesToFloat32(bytes: Uint8Array, destination: (sampleCount: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
   if (bytes.length % 2 !== 0) {
     throw new EarshotError('E_ODD_PCM_BYTES', `PCM16 audio must have an even number of bytes (got ${bytes.length}).`);
   }
   const sampleCount = bytes.length >> 1;
-  const out = new Float32Array(sampleCount);
+  const out = destination(sampleCount);
   for (let i = 0, b = 0; i < sampleCount; i++, b += 2) {
     // Shift the high byte into bit 31 and back down to sign-extend it.
     out[i] = (((bytes[b] | (bytes[b + 1] << 8)) << 16) >> 16) / INT16_FULL_SCALE;

@@ -52,18 +52,22 @@ function describeChar(text: string, index: number): string {
 const NON_ALPHABET = /[^A-Za-z0-9+/\-_]/;
 
 interface NodeBufferLike {
-  from(arrayBuffer: ArrayBuffer): { write(text: string, encoding: 'base64'): number };
+  from(arrayBuffer: ArrayBufferLike, byteOffset: number, length: number): { write(text: string, encoding: 'base64'): number };
 }
 
-export function decodeBase64Audio(b64: string): Base64DecodeResult {
+/**
+ * Validates and decodes. By default into a fresh, exclusively owned Uint8Array (offset 0, so callers may
+ * wrap it in an Int16Array); `destination(byteLength)` may instead return a reusable buffer of exactly
+ * that length, which a streaming caller does to avoid one ArrayBuffer per message.
+ */
+export function decodeBase64Audio(b64: string, destination: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n)): Base64DecodeResult {
   const checked = checkBase64(b64);
   if (!checked.ok) return checked;
   const nodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
   if (nodeBuffer === undefined) return decodeBase64Portable(b64);
-  // Decode straight into a fresh, exclusively owned ArrayBuffer (offset 0, so callers may wrap it in an
-  // Int16Array), without the copy Buffer.from(string) + slice would cost.
-  const bytes = new Uint8Array(checked.byteLength);
-  const written = nodeBuffer.from(bytes.buffer).write(b64, 'base64');
+  // Decode straight into the destination, without the copy Buffer.from(string) + slice would cost.
+  const bytes = destination(checked.byteLength);
+  const written = nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(b64, 'base64');
   if (written !== checked.byteLength) return fail(`Invalid base64: decoded ${written} bytes, expected ${checked.byteLength}.`);
   return { ok: true, bytes };
 }

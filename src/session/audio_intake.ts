@@ -2,12 +2,16 @@
 // (server.max_pending_audio_ms) and TCP backpressure. Audio waiting for the pipeline is counted in 16 kHz
 // samples from the moment it is pushed until the segmenter reports it processed.
 import type { EarshotConfig } from '../config/schema.ts';
+import { ReusableArray } from '../audio/reusable_array.ts';
 import { EarshotError } from '../errors.ts';
+import { decodeBase64Audio } from '../protocol/base64.ts';
 import type { ConnectionTransport } from './connection_types.ts';
 import { bytesToMs, InputAudioDecoder, type InputAudioFormat } from './input_audio.ts';
 
 export class AudioIntake {
   private decoder: InputAudioDecoder;
+  /** Decoded bytes of the latest input_audio_buffer.append: consumed (decoded) before the next one. */
+  private readonly bytesScratch = new ReusableArray((n) => new Uint8Array(n));
   private pendingSamples16k = 0;
   private inputPaused = false;
   /** Whether every format so far was 8 kHz telephony: only then does the 8 kHz copy go to the pipeline. */
@@ -23,6 +27,13 @@ export class AudioIntake {
   ) {
     this.decoder = new InputAudioDecoder(format());
     this.onlyTelephonySoFar = this.decoder.sourceRateHz === 8000;
+  }
+
+  /** input_audio_buffer.append's base64 audio; throws E_INVALID_BASE64 (param `audio`) and as append() does. */
+  appendBase64(audio: string): void {
+    const decoded = decodeBase64Audio(audio, (n) => this.bytesScratch.take(n));
+    if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message, { param: 'audio' });
+    this.append(decoded.bytes);
   }
 
   /** Encoded audio in the session's format (input_audio_buffer.append, binary frames); throws E_AUDIO_BACKLOG. */

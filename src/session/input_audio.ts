@@ -1,5 +1,6 @@
 import { decodeALaw, decodeMuLaw } from '../audio/g711.ts';
 import { pcm16BytesToFloat32 } from '../audio/pcm.ts';
+import { ReusableArray } from '../audio/reusable_array.ts';
 import { StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../audio/resample.ts';
 import { EarshotError } from '../errors.ts';
 import type { ItemAudioClip } from '../agent/agent_runtime.ts';
@@ -36,6 +37,8 @@ export function validatePcmRate(rateHz: number): void {
  */
 export class InputAudioDecoder {
   private readonly resampler: StreamingResampler;
+  /** PCM samples at the source rate: push() copies them (into the resampler, or a slice at 16 kHz). */
+  private readonly pcmScratch = new ReusableArray((n) => new Float32Array(n));
   readonly format: InputAudioFormat;
   readonly sourceRateHz: number;
 
@@ -46,11 +49,15 @@ export class InputAudioDecoder {
     this.resampler = new StreamingResampler(this.sourceRateHz, 16_000);
   }
 
-  /** Source-rate float samples for the bytes; throws E_ODD_PCM_BYTES for a broken PCM16 payload. */
+  /**
+   * Source-rate float samples for the bytes; throws E_ODD_PCM_BYTES for a broken PCM16 payload. For PCM
+   * they are valid until the next decode (pass them to push() first); G.711 samples are a fresh array,
+   * since push() hands them on as the 8 kHz copy.
+   */
   decode(bytes: Uint8Array): Float32Array {
     switch (this.format.type) {
       case 'audio/pcm':
-        return pcm16BytesToFloat32(bytes);
+        return pcm16BytesToFloat32(bytes, (n) => this.pcmScratch.take(n));
       case 'audio/pcmu':
         return decodeMuLaw(bytes);
       case 'audio/pcma':

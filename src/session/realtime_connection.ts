@@ -9,7 +9,6 @@ import { detectSpeech } from '../pipeline/detect_speech.ts';
 import { reframe } from '../pipeline/reframe.ts';
 import { segmentUtterances } from '../pipeline/segment_utterances.ts';
 import type { PipelineInput, SegmentEvent } from '../pipeline/types.ts';
-import { decodeBase64Audio } from '../protocol/base64.ts';
 import { fromBetaSessionConfig } from '../protocol/beta_dialect.ts';
 import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
@@ -197,12 +196,9 @@ export class RealtimeConnection {
         this.send({ type: 'session.updated', session: this.state.toSessionObject() });
         return;
       }
-      case 'input_audio_buffer.append': {
-        const decoded = decodeBase64Audio(event.audio);
-        if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message, { param: 'audio' });
-        this.intake.append(decoded.bytes);
+      case 'input_audio_buffer.append':
+        this.intake.appendBase64(event.audio);
         return;
-      }
       case 'input_audio_buffer.commit':
         this.pipelineInput.next({ type: 'commit' });
         return;
