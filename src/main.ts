@@ -34,6 +34,7 @@ import { getSharedSileroModel } from './vad/silero_model.ts';
 import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
 import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
+import { gcMode } from './observability/gc_mode.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -286,7 +287,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
   const httpUrl = `${server.scheme === 'wss' ? 'https' : 'http'}://${host}:${address.port}`;
-  log.info({ url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path }, 'earshot listening');
+  log.info({ url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path, gc: gcMode() }, 'earshot listening');
 
   let stopping: Promise<void> | null = null;
   const shutdown = (graceMs: number): Promise<void> => {

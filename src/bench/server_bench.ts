@@ -12,6 +12,7 @@ import { createLogger } from '../observability/logger.ts';
 import { measureServerDuringClients } from './ingest_bench.ts';
 import type { ClientAudioFormat } from './ingest_clients.ts';
 import { percentile, round } from './stats.ts';
+import { gcMode, type GcMode } from '../observability/gc_mode.ts';
 
 /** The clients' process: a script of its own, so the benchmark does not depend on CLI wiring. */
 const SERVER_CLIENTS_MAIN = fileURLToPath(new URL('./server_clients_main.ts', import.meta.url));
@@ -44,6 +45,8 @@ export interface ServerBenchResult {
   seconds: number;
   session_type: 'transcription' | 'realtime';
   audio_format: ClientAudioFormat;
+  /** The server's (this process's) V8 garbage collector mode: see src/observability/gc_mode.ts. */
+  gc: GcMode;
   utterances_committed: number;
   utterances_transcribed: number;
   asr_ms_p50: number;
@@ -131,6 +134,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       seconds: opts.seconds,
       session_type: opts.realtime ? 'realtime' : 'transcription',
       audio_format: opts.format ?? 'pcm24-json',
+      gc: gcMode(),
       utterances_committed: r.committed,
       utterances_transcribed: r.transcribed,
       asr_ms_p50: round(percentile(r.asr_ms, 50), 1),

@@ -39,7 +39,9 @@ interface Slot<R> {
  * `concatMap((item) => project(item))` where `project` returns a value or a promise of one: every item is
  * projected the moment it arrives (so promises run concurrently) and the results are emitted strictly in
  * arrival order, each in a microtask after its turn comes, as concatMap over promises did. A rejection
- * errors the stream when it reaches the head of the queue, after the results before it.
+ * errors the stream when it reaches the head of the queue, after the results before it. The queue has no
+ * bound of its own: on the audio path, audio is counted against server.max_pending_audio_ms from intake
+ * until the segmenter has processed it (session/audio_intake.ts), which bounds what can wait here.
  */
 export function mapOrdered<T, R>(project: (item: T) => R | Promise<R>): OperatorFunction<T, R> {
   return (source) =>

@@ -14,7 +14,8 @@ export interface ServerProcess {
 
 /** Starts `earshot serve --port 0` with the given flags; data directories point into `dataDir`. */
 export async function spawnServer(args: string[], opts: { dataDir: string; env?: Record<string, string> }): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [EARSHOT_BIN, 'serve', '--port', '0', ...args], {
+  // Node's flags as npm start gives them (src/observability/gc_mode.ts).
+  const child = spawn(process.execPath, ['--single-threaded-gc', EARSHOT_BIN, 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH,
