@@ -11,6 +11,8 @@ export interface WebRtcClientOptions {
   headers?: Record<string, string>;
   /** Offer an audio track (default true). */
   audio?: boolean;
+  /** Audio sections to offer (default 1): a client with two microphones. */
+  audioTracks?: number;
   /** Post the offer before ICE gathering, with no candidates, as @openai/agents-realtime does. */
   candidateless?: boolean;
 }
@@ -37,6 +39,8 @@ export class WebRtcTestClient extends EventRecorder {
     readonly pc: RTCPeerConnection,
     readonly channel: RTCDataChannel,
     readonly transceiver: RTCRtpTransceiver | null,
+    /** Every audio transceiver offered, `transceiver` first. */
+    readonly audioTransceivers: RTCRtpTransceiver[] = transceiver ? [transceiver] : [],
   ) {
     super();
     channel.onMessage.subscribe((data) => {
@@ -54,14 +58,15 @@ export class WebRtcTestClient extends EventRecorder {
       codecs: { audio: [useOPUS()] },
     });
     const channel = pc.createDataChannel('oai-events');
-    const transceiver = options.audio === false ? null : pc.addTransceiver('audio', { direction: 'sendonly' });
+    const audioTransceivers = options.audio === false ? [] : Array.from({ length: options.audioTracks ?? 1 }, () => pc.addTransceiver('audio', { direction: 'sendonly' }));
+    const transceiver = audioTransceivers[0] ?? null;
     const offer = await pc.createOffer();
     if (options.candidateless) {
       void pc.setLocalDescription(offer);
-      return { client: new WebRtcTestClient(pc, channel, transceiver), offerSdp: offer.sdp };
+      return { client: new WebRtcTestClient(pc, channel, transceiver, audioTransceivers), offerSdp: offer.sdp };
     }
     await pc.setLocalDescription(offer); // resolves once candidates are gathered
-    return { client: new WebRtcTestClient(pc, channel, transceiver), offerSdp: pc.localDescription!.sdp };
+    return { client: new WebRtcTestClient(pc, channel, transceiver, audioTransceivers), offerSdp: pc.localDescription!.sdp };
   }
 
   /** Calls the server and waits for the events channel and session.created. */
@@ -104,8 +109,9 @@ export class WebRtcTestClient extends EventRecorder {
   }
 
   /** Puts Opus packets on the wire as RTP: packet i has sequence FIRST_SEQ+i and timestamp FIRST_TIMESTAMP+960i. */
-  async sendPackets(packets: Uint8Array[], plan: SendPlan = {}): Promise<void> {
-    if (!this.transceiver) throw new Error('this client offered no audio track');
+  async sendPackets(packets: Uint8Array[], plan: SendPlan = {}, track = 0): Promise<void> {
+    const transceiver = this.audioTransceivers[track];
+    if (!transceiver) throw new Error(`this client offered no audio track ${track}`);
     const order = plan.order ?? packets.map((_, i) => i);
     const burst = plan.burst ?? 10;
     const intervalMs = plan.intervalMs ?? 10;
@@ -117,7 +123,7 @@ export class WebRtcTestClient extends EventRecorder {
           payloadType: 111,
           marker: index === 0,
         });
-        await this.transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packets[index])));
+        await transceiver.sender.sendRtp(new RtpPacket(header, Buffer.from(packets[index])));
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }

@@ -55,6 +55,8 @@ export class WebRtcCall {
   private session: CallSession | null = null;
   private channel: RTCDataChannel | null = null;
   private input: RtpOpusInput | null = null;
+  /** The one audio track that feeds the session: a call takes one microphone, the first one offered. */
+  private audioTrack: MediaStreamTrack | null = null;
   private readonly queued: string[] = [];
   private ended = false;
   private readonly startedAt = performance.now();
@@ -215,6 +217,13 @@ export class WebRtcCall {
 
   private onTrack(track: MediaStreamTrack): void {
     if (track.kind !== 'audio') return;
+    if (this.audioTrack !== null) {
+      // Two streams through one jitter buffer and decoder would interleave into noise: the extra ones are
+      // negotiated (the offer stays valid) and their packets dropped.
+      this.opts.log.info({ callId: this.id, ssrc: track.ssrc }, 'ignoring a further audio track: a call takes the first one offered');
+      return;
+    }
+    this.audioTrack = track;
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.ended) return;
       this.touch();

@@ -90,6 +90,29 @@ describe('WebRTC microphone: Opus RTP to the pipeline', () => {
     expect(bestCorrelation(source, heard)).toBeGreaterThan(0.9);
   });
 
+  it('takes the first of two offered microphones: packets of the second never reach the decoder', async () => {
+    const client = await WebRtcTestClient.connect(server.baseUrl, { audioTracks: 2 });
+    try {
+      // Same sequence numbers and timestamps on both tracks, different audio: fed to one decoder they would
+      // collide (duplicates, wrong payloads), and the session would hear neither stream.
+      const other = await encodeOpusPackets(source.map((x) => -x));
+      await Promise.all([client.sendPackets(packets), client.sendPackets(other.slice(0, 150), {}, 1)]);
+      const expectedSamples = packets.length * SAMPLES_PER_PACKET;
+      const record = server.sessions.get(client.callId)!;
+      await waitUntil(() => record.samples16k >= expectedSamples, `${expectedSamples} samples (have ${record.samples16k})`);
+      await client.waitFor(() => client.ofType('input_audio_buffer.committed').length >= UTTERANCES);
+      await client.roundTrip();
+      const stats = server.route.getCall(client.callId)!.inputStats!;
+      expect(stats).toMatchObject({ lost: 0, late: 0, decodeErrors: 0, concealedSamples: 0 });
+      const heard = server.audioOf(client.callId);
+      expect(heard.length).toBe(expectedSamples);
+      expect(bestCorrelation(source, heard)).toBeGreaterThan(0.9);
+      expect(client.ofType('error')).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reorders late packets and conceals lost ones so the sample count stays on the sender clock', async () => {
     const order = packets.map((_, i) => i);
     const swap = (a: number, b: number) => ([order[a], order[b]] = [order[b], order[a]]);
