@@ -1,7 +1,7 @@
 // The session's final captions as WebVTT, SRT or JSON. Cue times are the session audio clock. A caption
 // without a known onset starts where the previous one ended; one without a known offset lasts
-// FALLBACK_CUE_MS or until the next cue, so every cue has end > start as both formats require.
-import { formatSubtitleTime } from '../../src/protocol/subtitle_time.ts';
+// FALLBACK_CUE_MS or until the next cue. The subtitle files come from the server's own writers.
+import { formatSubtitleTime, toSrt as cuesToSrt, toWebVtt as cuesToWebVtt } from '../../src/protocol/subtitle_formats.ts';
 import type { Caption } from './caption_track.ts';
 
 /** Display time for a cue whose speech offset is unknown (manual commits, failed speech_stopped). */
@@ -32,28 +32,13 @@ export function timeCaptions(captions: readonly Caption[]): TimedCaption[] {
 /** 'hh:mm:ss.mmm' (separator '.') for WebVTT, 'hh:mm:ss,mmm' for SRT. */
 export const formatTimestamp = formatSubtitleTime;
 
-/** A cue's text may not contain a blank line (it would end the cue) nor, in WebVTT, the '-->' arrow. */
-function cueText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .join('\n')
-    .replace(/-->/g, '->');
-}
-
+/** The server's writers (src/protocol/subtitle_formats.ts) on the timed captions: the same files either way. */
 export function toWebVtt(captions: readonly Caption[]): string {
-  const cues = timeCaptions(captions).map(
-    (c) => `${c.index}\n${formatTimestamp(c.startMs, '.')} --> ${formatTimestamp(c.endMs, '.')}\n${escapeVtt(cueText(c.text))}\n`,
-  );
-  return ['WEBVTT\n', ...cues].join('\n');
+  return cuesToWebVtt(timeCaptions(captions));
 }
 
 export function toSrt(captions: readonly Caption[]): string {
-  return timeCaptions(captions)
-    .map((c) => `${c.index}\n${formatTimestamp(c.startMs, ',')} --> ${formatTimestamp(c.endMs, ',')}\n${cueText(c.text)}\n`)
-    .join('\n');
+  return cuesToSrt(timeCaptions(captions));
 }
 
 export interface TranscriptJson {
@@ -65,11 +50,6 @@ export function toTranscriptJson(captions: readonly Caption[]): string {
     captions: timeCaptions(captions).map((c) => ({ index: c.index, item_id: c.itemId, start_ms: c.startMs, end_ms: c.endMs, text: c.text })),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
-}
-
-/** WebVTT cue text is HTML-like: '&' and '<' must be escaped or a player drops or misparses the cue. */
-function escapeVtt(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export type ExportFormat = 'vtt' | 'srt' | 'json';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createConfiguredEngine } from '../../engine/open_engine.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { toSrt, toWebVtt } from '../../store/subtitle_formats.ts';
+import { toSrt, toWebVtt } from '../../protocol/subtitle_formats.ts';
 import { transcribeSamples, type TranscribeTask, type TranscribedUtterance } from '../../transcribe/transcribe_file.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
 import { readWavFileAs16k } from '../../audio/wav_input.ts';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { EarshotError } from '../../errors.ts';
-import { toPlainText, toSrt, toWebVtt, type Cue } from '../../store/subtitle_formats.ts';
+import { toPlainText, toSrt, toWebVtt, type Cue } from '../../protocol/subtitle_formats.ts';
 import type { TranscriptStore } from '../../store/transcript_store.ts';
 import type { ResponseRecord, SessionRecord, ToolCallRecord, UtteranceRecord } from '../../store/store_types.ts';
 import { ANONYMOUS_KEY_ID, type AuthIdentity, type Authenticator } from '../auth.ts';

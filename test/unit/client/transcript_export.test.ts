@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Caption } from '../../../client/core/caption_track.ts';
 import { FALLBACK_CUE_MS, formatTimestamp, toSrt, toTranscriptJson, toWebVtt } from '../../../client/core/transcript_export.ts';
+import * as serverFormats from '../../../src/protocol/subtitle_formats.ts';
 
 const cap = (itemId: string, startMs: number | null, endMs: number | null, text: string): Caption => ({ itemId, startMs, endMs, text, state: 'final' });
 
@@ -36,6 +37,14 @@ describe('transcript export', () => {
   it('writes JSON with item ids and times', () => {
     const json = JSON.parse(toTranscriptJson([cap('item_1', 100, 900, 'hi')])) as unknown;
     expect(json).toEqual({ captions: [{ index: 1, item_id: 'item_1', start_ms: 100, end_ms: 900, text: 'hi' }] });
+  });
+
+  it('writes the same files as the server transcript endpoint for the same cues (empty captions dropped)', () => {
+    const captions = [cap('a', 0, 900, 'one --> two'), cap('b', 1000, 1800, '   '), cap('c', 2000, 2600, 'x < y & z')];
+    const cues = captions.map((c) => ({ startMs: c.startMs!, endMs: c.endMs!, text: c.text }));
+    expect(toWebVtt(captions)).toBe(serverFormats.toWebVtt(cues));
+    expect(toSrt(captions)).toBe(serverFormats.toSrt(cues));
+    expect(toSrt(captions)).toContain('2\n00:00:02,000 --> 00:00:02,600\nx < y & z');
   });
 
   it('an empty session exports a valid empty file', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toPlainText, toSrt, toWebVtt } from '../../../src/store/subtitle_formats.ts';
+import { toPlainText, toSrt, toWebVtt } from '../../../src/protocol/subtitle_formats.ts';
 
 const cues = [
   { startMs: 0, endMs: 1500, text: 'Hello there.' },
@@ -29,7 +29,14 @@ describe('subtitle formats', () => {
     expect(toPlainText([])).toBe('');
   });
 
-  it('hours widen past 99 and end never precedes start', () => {
-    expect(toSrt([{ startMs: 100 * 3_600_000, endMs: 5, text: 'x' }])).toBe('1\n100:00:00,000 --> 100:00:00,000\nx\n');
+  it('hours widen past 99 and every end is after its start', () => {
+    expect(toSrt([{ startMs: 100 * 3_600_000, endMs: 5, text: 'x' }])).toBe('1\n100:00:00,000 --> 100:00:00,001\nx\n');
+    expect(toWebVtt([{ startMs: 1000.2, endMs: 999.9, text: 'y' }])).toContain('00:00:01.000 --> 00:00:01.001\ny');
+  });
+
+  it('no line of cue text holds the timing arrow, in either format', () => {
+    const arrow = [{ startMs: 0, endMs: 1000, text: 'a --> b' }];
+    expect(toSrt(arrow)).toBe('1\n00:00:00,000 --> 00:00:01,000\na -> b\n');
+    expect(toWebVtt(arrow)).toContain('\na -&gt; b\n');
   });
 });
