@@ -31,6 +31,24 @@ function allocLike(data: FloatArray, length: number): FloatArray {
   return data instanceof Float32Array ? new Float32Array(length) : new Uint16Array(length);
 }
 
+/** Positions of headroom a row's cache buffer gets when it must grow: at least this, or an eighth more. */
+const CACHE_HEADROOM_MIN_POSITIONS = 32;
+
+/**
+ * The array a row's grown cache tensor is written to: the row's previous tensor's buffer when it has room
+ * (that tensor was copied into the padded batch before the run and is dropped after it), else a new buffer
+ * with headroom. A fresh buffer per row, layer and step was most of the engine worker's garbage: every
+ * ArrayBuffer counts as external memory, and V8 starts a full collection per 64 MB of it.
+ */
+function rowCacheArray(previous: FloatArray, elements: number, elementsPerPosition: number, positions: number): FloatArray {
+  const Type = previous instanceof Float32Array ? Float32Array : Uint16Array;
+  if (previous.byteOffset === 0 && previous.buffer.byteLength >= elements * Type.BYTES_PER_ELEMENT) {
+    return new Type(previous.buffer as ArrayBuffer, 0, elements);
+  }
+  const headroom = Math.max(CACHE_HEADROOM_MIN_POSITIONS, positions >> 3) * elementsPerPosition;
+  return new Type(new ArrayBuffer((elements + headroom) * Type.BYTES_PER_ELEMENT), 0, elements);
+}
+
 /**
  * The padded past buffers are rebuilt for every step (16 rows of a 1000-token context are megabytes per
  * layer), so they are reused from run to run instead of left to the garbage collector: batched runs of a
@@ -114,7 +132,8 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   // Split the presents back into one cache per row (only the row's own positions).
   const perRow: Record<string, ort.Tensor>[] = rows.map(() => ({}));
   for (let layer = 0; layer < numLayers; layer++) {
-    for (const name of [n.presentKeys[layer], n.presentValues[layer]]) {
+    const previous = rows.map((r) => r.cache.layerTensors(layer));
+    for (const [kind, name] of [['key', n.presentKeys[layer]], ['value', n.presentValues[layer]]] as const) {
       const present = outputs[name] as ort.Tensor | undefined;
       if (present === undefined || present.dims[0] !== batch || present.dims[2] < total) {
         throw new EarshotError('E_ENGINE', `The text graph returned ${name} of shape [${present?.dims.join(', ') ?? 'none'}] for a batch of ${batch} and ${total} positions.`);
@@ -124,7 +143,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
       const presentHeadStride = presentLen * headSize;
       for (let b = 0; b < batch; b++) {
         const len = lengths[b] + 1;
-        const out = allocLike(data, numKvHeads * len * headSize);
+        const out = rowCacheArray(previous[b][kind].data as FloatArray, numKvHeads * len * headSize, numKvHeads * headSize, len);
         const base = b * numKvHeads * presentHeadStride;
         for (let h = 0; h < numKvHeads; h++) {
           out.set(data.subarray(base + h * presentHeadStride, base + h * presentHeadStride + len * headSize), h * len * headSize);

@@ -1,7 +1,8 @@
 // The decoder's KV cache for one sequence (batch 1). The text graph returns `present.{i}.key/value`
 // = past + new entries; those tensors simply become the next step's `past_key_values` (no copy on our
 // side). `truncate` rewinds to an earlier length (ASR side passes, cancelled turns) by copying the
-// prefix of each head, which is the only copy we make.
+// prefix of each head. Batched steps (batched_step.ts) copy a row's positions out of the padded batch,
+// into the row's previous buffer when it has room: the cache owns its tensors' buffers exclusively.
 
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
@@ -23,6 +24,12 @@ export function nameTemplate(template: string): (layer: number) => string {
   return (layer) => template.replace('%d', String(layer));
 }
 
+/** The memory a cache tensor keeps alive: its whole buffer (each tensor has its own; see batched_step.ts). */
+function heldBytes(tensor: ort.Tensor): number {
+  const data = tensor.data as ArrayBufferView;
+  return data.byteOffset === 0 ? Math.max(data.byteLength, data.buffer.byteLength) : tensorBytes(tensor);
+}
+
 export class KvCache {
   private keys: ort.Tensor[] = [];
   private values: ort.Tensor[] = [];
@@ -38,10 +45,10 @@ export class KvCache {
     return this.len;
   }
 
-  /** Bytes held by keys and values (0 when empty). */
+  /** Bytes held by keys and values, with the headroom of buffers batched steps grow in place (0 when empty). */
   get bytes(): number {
     let total = 0;
-    for (let i = 0; i < this.keys.length; i++) total += tensorBytes(this.keys[i]) + tensorBytes(this.values[i]);
+    for (let i = 0; i < this.keys.length; i++) total += heldBytes(this.keys[i]) + heldBytes(this.values[i]);
     return total;
   }
 

@@ -52,6 +52,7 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
     const lengths = [5, 37, 1, 120, 64, 2];
     const alone = await sessionsOf(fx, lengths);
     const batched = await sessionsOf(fx, lengths);
+    let buffersBefore: ArrayBufferLike[][] = [];
     for (let step = 0; step < 3; step++) {
       const token = (i: number) => 1000 + i * 3 + step;
       const expected: Float32Array[] = [];
@@ -64,6 +65,10 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
         expect(batched[i].length).toBe(lengths[i] + step + 1);
         expect(cacheValues(batched[i])).toEqual(cacheValues(alone[i]));
       }
+      // The first batched step gives each row's cache a buffer with headroom; later steps write into it.
+      const buffers = batched.map((g) => [0, 1].flatMap((layer) => Object.values(g.cache.layerTensors(layer)).map((t) => (t.data as Float32Array | Uint16Array).buffer)));
+      if (step > 0) expect(buffers).toEqual(buffersBefore.map((row) => row.map((b) => expect.toSatisfy((x) => x === b))));
+      buffersBefore = buffers;
     }
   });
 
