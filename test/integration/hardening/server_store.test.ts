@@ -28,6 +28,11 @@ describe('transcript store fed from the send path', () => {
       const c = await TestClient.connect(server.url);
       sessionId = (c.events[0].session as { id: string }).id;
       await use16kBinary(c);
+      // The audio goes in faster than real time: without this, the second utterance could barge in on the
+      // first answer whenever the pipeline outpaces the engine (a loaded machine), and the test is about
+      // what is stored, not about barge-in.
+      c.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } } });
+      await c.roundTrip();
       streamPcm16k(c, speech());
       await c.waitFor(() => c.ofType('response.done').length === 2, 20_000);
       expect(c.ofType('error')).toEqual([]);
