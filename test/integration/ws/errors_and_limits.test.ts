@@ -49,6 +49,11 @@ describe('bad input gets an error event and the connection lives on', () => {
     c.send({ type: 'bogus', event_id: 'evt_client_1' });
     const e = await c.waitFor((ev) => ev.type === 'error', 5000, from);
     expect((e.error as { event_id: string }).event_id).toBe('evt_client_1');
+    // Also for an append taken by the fast path (src/protocol/append_fast_path.ts), with the param.
+    const fromAppend = c.events.length;
+    c.sendRaw('{"event_id":"evt_client_2","type":"input_audio_buffer.append","audio":"ab$c"}');
+    const appendError = (await c.waitFor((ev) => ev.type === 'error', 5000, fromAppend)).error as { code: string; event_id: string; param: string };
+    expect(appendError).toMatchObject({ code: 'E_INVALID_BASE64', event_id: 'evt_client_2', param: 'audio' });
     expect(c.closeCode).toBeNull();
     await c.close();
   });
