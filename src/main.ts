@@ -137,8 +137,10 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const retention = startRetention(store, { retentionDays: config.store.retention_days, log });
 
   const catalogue = options.catalogue ?? createAgentCatalogue(config.agent.default);
-  const model = instrumentVadModel(config.vad.inference_thread === 'worker' ? await getSharedWorkerVadModel() : await getSharedSileroModel(), metrics);
-  const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams });
+  const inWorkers = config.vad.inference_thread === 'worker';
+  const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
+  // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
+  const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams, maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1 });
   const availability: EngineAvailability = options.engine !== undefined
     ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
     : await openEngine(config, log);

@@ -30,6 +30,7 @@ export interface ServerBenchOptions {
   /** engine.batch_max_rows (default 16) and engine.worker_nice (default 0). */
   batchMaxRows?: number;
   engineNice?: number;
+  vadWorkers?: number;
   progress?: (message: string) => void;
 }
 
@@ -47,6 +48,7 @@ export interface ServerBenchResult {
   audio_format: ClientAudioFormat;
   /** The server's (this process's) V8 garbage collector mode: see src/observability/gc_mode.ts. */
   gc: GcMode;
+  vad_workers: number;
   utterances_committed: number;
   utterances_transcribed: number;
   asr_ms_p50: number;
@@ -77,6 +79,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     // One ONNX thread for the engine leaves the other core to the event loop (VAD, sockets, store).
     engine: { intra_op_threads: 1, max_pending_requests: Math.max(64, 4 * opts.clients), batch_max_rows: opts.batchMaxRows ?? 16, worker_nice: opts.engineNice ?? 0 },
     agent: { caption_max_tokens: maxTokens, max_output_tokens: maxTokens, data_dir: ':memory:' },
+    vad: { worker_threads: opts.vadWorkers ?? 1 },
     // Every client is admitted: the benchmark measures what load does to admitted sessions (the overload
     // guard would otherwise refuse clients when start-up work delays the loop).
     limits: { max_sessions: opts.clients + 10, max_event_loop_delay_ms: 0 },
@@ -135,6 +138,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       session_type: opts.realtime ? 'realtime' : 'transcription',
       audio_format: opts.format ?? 'pcm24-json',
       gc: gcMode(),
+      vad_workers: opts.vadWorkers ?? 1,
       utterances_committed: r.committed,
       utterances_transcribed: r.transcribed,
       asr_ms_p50: round(percentile(r.asr_ms, 50), 1),

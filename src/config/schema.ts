@@ -51,6 +51,8 @@ export const vadSchema = z.strictObject({
     'Shortest pause, in ms, that counts as a place to split an over-long utterance.'),
   inference_thread: z.enum(['worker', 'main']).default('worker').describe(
     'Where Silero runs: a worker thread (its inference then never holds up sockets and events; about a quarter of the event loop at 200 streams) or the main thread.'),
+  worker_threads: positiveInt().max(64).default(1).describe(
+    'Silero worker threads (with inference_thread "worker"); a batch of streams runs on each at once. One thread serves about 350 streams (55-63 % of a core at 200); on a machine with cores to spare, add one per ~300 streams.'),
   batch_max_streams: positiveInt().default(128).describe(
     'Largest number of streams whose VAD windows run in one batched ONNX call; batching cuts the per-call overhead across connections.'),
 });

@@ -3,8 +3,10 @@
 // one [8, 512] run, environment.md). So streams queue their windows and one flush per macrotask runs the head
 // of every queue in a single ORT call.
 //
-// A stream's state is sequential, so a stream never has two windows in one batch: each flush takes at most the
-// head of each stream's queue, and at most one batch is in flight at a time (the next flush waits for it).
+// A stream's state is sequential, so a stream never has two windows in flight: each flush takes at most the
+// head of each stream's queue, and only streams with nothing in flight. Up to maxBatchesInFlight batches run at
+// once (one per VAD worker thread, vad.worker_threads); with one, the next flush waits for the running batch,
+// and the windows that arrive meanwhile join it.
 import { EarshotError, isEarshotError } from '../errors.ts';
 import { SILERO_WINDOW_SAMPLES, type SileroState, type VadModel } from './silero_model.ts';
 
@@ -78,20 +80,23 @@ class BatchedStream implements VadStream {
 
 export class VadBatcher {
   private readonly maxBatchStreams: number;
+  private readonly maxBatchesInFlight: number;
   /** Streams with a queued window and none in flight, in the order they became ready (FIFO = fair past the cap). */
   private readonly ready: BatchedStream[] = [];
   private flushScheduled = false;
-  private running = false;
+  private batchesInFlight = 0;
   private readonly counters: VadBatcherStats = { batches: 0, windows: 0, maxBatch: 0 };
 
   constructor(
     private readonly model: VadModel,
-    opts: { maxBatchStreams: number },
+    opts: { maxBatchStreams: number; maxBatchesInFlight?: number },
   ) {
-    if (!Number.isInteger(opts.maxBatchStreams) || opts.maxBatchStreams < 1) {
-      throw new EarshotError('E_CONFIG_INVALID', `maxBatchStreams must be a positive integer, got ${opts.maxBatchStreams}`);
+    const maxBatchesInFlight = opts.maxBatchesInFlight ?? 1;
+    for (const [name, value] of [['maxBatchStreams', opts.maxBatchStreams], ['maxBatchesInFlight', maxBatchesInFlight]] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new EarshotError('E_CONFIG_INVALID', `${name} must be a positive integer, got ${value}`);
     }
     this.maxBatchStreams = opts.maxBatchStreams;
+    this.maxBatchesInFlight = maxBatchesInFlight;
   }
 
   openStream(): VadStream {
@@ -119,19 +124,24 @@ export class VadBatcher {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.running || this.ready.length === 0) return;
+    if (this.flushScheduled || this.batchesInFlight >= this.maxBatchesInFlight || this.ready.length === 0) return;
     this.flushScheduled = true;
     // setImmediate, not a microtask: every stream that receives audio in the current macrotask joins this run.
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flush();
+      this.flushWhileRoom();
     });
+  }
+
+  /** Starts batches while streams are ready and a batch slot is free (more than one only past the cap). */
+  private flushWhileRoom(): void {
+    while (this.ready.length > 0 && this.batchesInFlight < this.maxBatchesInFlight) void this.flush();
   }
 
   private async flush(): Promise<void> {
     const streams = this.ready.splice(0, this.maxBatchStreams);
     if (streams.length === 0) return;
-    this.running = true;
+    this.batchesInFlight++;
     const items: PendingWindow[] = [];
     for (const stream of streams) {
       stream.queuedForFlush = false;
@@ -156,7 +166,8 @@ export class VadBatcher {
           : new EarshotError('E_VAD_MODEL', `Silero VAD batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       for (const item of items) settleReject(item, error);
     } finally {
-      // `running` stays true while streams are re-marked so markReady() does not schedule a flush.
+      // This batch still counts as in flight while its streams are re-marked, so markReady() does not
+      // schedule a flush into its slot.
       for (const stream of streams) {
         const done = stream.inFlight;
         stream.inFlight = undefined;
@@ -165,8 +176,8 @@ export class VadBatcher {
       }
       // Streams with more queued windows (a connection catching up) run again at once rather than one
       // window per event-loop turn, which under load would let their backlog grow without end.
-      this.running = false;
-      if (this.ready.length > 0 && !this.flushScheduled) void this.flush();
+      this.batchesInFlight--;
+      if (!this.flushScheduled) this.flushWhileRoom();
     }
   }
 }

@@ -1,5 +1,5 @@
-// VadModel whose Silero runs happen in a worker thread (vad_worker.ts). The batcher is unchanged: it
-// still awaits one runBatch per tick; windows and states are packed here, sent across (transferred,
+// VadModel whose Silero runs happen in a worker thread (vad_worker.ts), and a pool of them. The batcher is
+// unchanged: it awaits runBatch per batch; windows and states are packed here, sent across (transferred,
 // not copied), and the states updated here once the result is back. If the worker dies, the batches in
 // flight fail with E_VAD_MODEL (their streams report it) and the next batch starts a new worker.
 
@@ -18,6 +18,7 @@ export class WorkerVadModel implements VadModel {
   private ready: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  private inFlight = 0;
   private disposed = false;
 
   private constructor(private readonly modelPath?: string) {}
@@ -33,9 +34,23 @@ export class WorkerVadModel implements VadModel {
     return newSileroState();
   }
 
+  /** Batches given to runBatch and not yet answered (counted from the call, before the worker is ready). */
+  get batchesInFlight(): number {
+    return this.inFlight;
+  }
+
   async runBatch(windows: Float32Array[], states: SileroState[]): Promise<Float32Array> {
     if (this.disposed) throw new EarshotError('E_VAD_MODEL', 'The Silero VAD model was disposed.');
     if (windows.length === 0) return new Float32Array(0);
+    this.inFlight++;
+    try {
+      return await this.runPacked(windows, states);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async runPacked(windows: Float32Array[], states: SileroState[]): Promise<Float32Array> {
     const packed = packBatch(windows, states);
     // Read before the buffers are transferred (detached) to the worker.
     const stateFloats = packed.h.length;
@@ -115,15 +130,56 @@ export class WorkerVadModel implements VadModel {
   }
 }
 
-let shared: Promise<WorkerVadModel> | undefined;
+/**
+ * Several VAD worker threads (vad.worker_threads): each batch goes to the worker with the fewest batches in
+ * flight. The batcher never has one stream in two batches at once, so the streams' states stay in order
+ * whichever worker runs them. A dead worker fails only its own batches and restarts on its next one.
+ */
+export class WorkerVadPool implements VadModel {
+  private constructor(private readonly workers: WorkerVadModel[]) {}
 
-/** One VAD worker per process, shared by every server in it (like the in-thread shared model). */
-export function getSharedWorkerVadModel(): Promise<WorkerVadModel> {
-  if (!shared) {
-    shared = WorkerVadModel.start();
-    shared.catch(() => {
-      shared = undefined;
-    });
+  static async start(threads: number, modelPath?: string): Promise<WorkerVadPool> {
+    if (!Number.isInteger(threads) || threads < 1) throw new EarshotError('E_CONFIG_INVALID', `VAD worker threads must be a positive integer, got ${threads}`);
+    const workers = await Promise.all(Array.from({ length: threads }, () => WorkerVadModel.start(modelPath)));
+    return new WorkerVadPool(workers);
   }
-  return shared;
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  createState(): SileroState {
+    return newSileroState();
+  }
+
+  runBatch(windows: Float32Array[], states: SileroState[]): Promise<Float32Array> {
+    let least = this.workers[0];
+    for (const worker of this.workers) if (worker.batchesInFlight < least.batchesInFlight) least = worker;
+    return least.runBatch(windows, states);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.dispose()));
+  }
+
+  /** Ends one worker as a crash would (fault tests). */
+  async killWorkerForTest(index: number): Promise<void> {
+    await this.workers[index]?.killWorkerForTest();
+  }
+}
+
+const shared = new Map<number, Promise<VadModel>>();
+
+/**
+ * The process's VAD workers, shared by every server in it (like the in-thread shared model): one worker,
+ * or a pool of `threads`.
+ */
+export function getSharedWorkerVadModel(threads = 1): Promise<VadModel> {
+  let model = shared.get(threads);
+  if (!model) {
+    model = threads === 1 ? WorkerVadModel.start() : WorkerVadPool.start(threads);
+    shared.set(threads, model);
+    model.catch(() => shared.delete(threads));
+  }
+  return model;
 }

@@ -24,9 +24,10 @@ export function registerBenchServerCommand(bench: Command): void {
     .option('--max-tokens <n>', 'caption/answer token cap (the tiny model never stops by itself)', numberFlag, 8)
     .option('--batch-rows <n>', 'engine.batch_max_rows: one-token steps per batched run (1 = no batching)', numberFlag, 16)
     .option('--engine-nice <n>', 'engine.worker_nice: Linux nice of the engine worker (0-19)', numberFlag, 0)
+    .option('--vad-workers <n>', 'vad.worker_threads: Silero worker threads (batches in flight at once)', numberFlag, 1)
     .option('--format <f>', 'client audio: pcm24-json (24 kHz base64 events, what the OpenAI SDKs send) or pcm16-binary (16 kHz binary frames)', 'pcm24-json')
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; format: string; audio?: string }) => {
+    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; vadWorkers: number; format: string; audio?: string }) => {
       try {
         const result = await benchServer({
           clients: positiveIntFlag('clients', opts.clients),
@@ -37,6 +38,7 @@ export function registerBenchServerCommand(bench: Command): void {
           format: audioFormatFlag(opts.format),
           batchMaxRows: positiveIntFlag('batch-rows', opts.batchRows),
           engineNice: opts.engineNice,
+          vadWorkers: positiveIntFlag('vad-workers', opts.vadWorkers),
           progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
         });
         const ordered = { ...Object.fromEntries(HEADLINE.map((k) => [k, result[k]])), ...result };
