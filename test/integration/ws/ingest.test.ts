@@ -109,3 +109,30 @@ describe('WebSocket ingest', () => {
     });
   }
 });
+
+describe('WebSocket ingest on a pool of VAD worker threads', () => {
+  it('three concurrent clients each get the offline turn events (vad.worker_threads 2, batches of one stream)', async () => {
+    const pooled = await startTestServer({ vad: { inference_thread: 'worker', worker_threads: 2, batch_max_streams: 1 } });
+    try {
+      const source = soxAtRate(wavPath, 24000);
+      const bytes = float32ToPcm16Bytes(source);
+      const offline = await segmentEventsOffline(resample(pcm16BytesToFloat32(bytes), 24000, 16000), defaultConfig().vad);
+      const expected = offline.flatMap((e) =>
+        e.type === 'speech_started' ? [['started', e.audioStartMs]] : e.type === 'speech_stopped' ? [['stopped', e.audioEndMs]] : [],
+      );
+      const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(pooled.url)));
+      // Interleaved sends: the clients' windows queue together and run as separate batches on both threads.
+      const chunks = unevenChunks(bytes, 2);
+      for (const chunk of chunks) for (const client of clients) client.send({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') });
+      for (const client of clients) {
+        await client.waitFor(() => client.ofType('input_audio_buffer.committed').length >= 3);
+        await client.roundTrip();
+        expect(client.ofType('error')).toEqual([]);
+        expect(turnEvents(client.events)).toEqual(expected);
+        await client.close();
+      }
+    } finally {
+      await pooled.close();
+    }
+  });
+});
