@@ -138,7 +138,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       session_type: opts.realtime ? 'realtime' : 'transcription',
       audio_format: opts.format ?? 'pcm24-json',
       gc: gcMode(),
-      vad_workers: opts.vadWorkers ?? 1,
+      vad_workers: config.vad.worker_threads,
       utterances_committed: r.committed,
       utterances_transcribed: r.transcribed,
       asr_ms_p50: round(percentile(r.asr_ms, 50), 1),

@@ -2,10 +2,10 @@ import { defaultConfig } from '../config/schema.ts';
 import { turnDetectionFromConfig } from '../pipeline/settings.ts';
 import { toTurnParams } from '../pipeline/segment_utterances.ts';
 import { VAD_WINDOW_SAMPLES } from '../pipeline/types.ts';
-import { getSharedSileroModel, type VadModel } from '../vad/silero_model.ts';
+import { getSharedSileroModel } from '../vad/silero_model.ts';
 import { TurnStateMachine } from '../vad/turn_state_machine.ts';
 import { VadBatcher } from '../vad/vad_batcher.ts';
-import { WorkerVadModel, WorkerVadPool } from '../vad/worker_vad_model.ts';
+import { WorkerVadPool } from '../vad/worker_vad_model.ts';
 import { percentile, round } from './stats.ts';
 
 export interface VadBenchResult {
@@ -28,7 +28,7 @@ const WINDOWS_PER_SECOND = 16_000 / VAD_WINDOW_SAMPLES;
 
 /** Windows per second through a VadBatcher on `threads` VAD worker threads, `streams` streams catching up. */
 async function workerThroughput(speech16k: Float32Array, threads: number, streams = 256, windowsPerStream = 40): Promise<number> {
-  const model: VadModel = threads === 1 ? await WorkerVadModel.start() : await WorkerVadPool.start(threads);
+  const model = await WorkerVadPool.start(threads);
   try {
     const run = async (perStream: number): Promise<number> => {
       const batcher = new VadBatcher(model, { maxBatchStreams: 128, maxBatchesInFlight: threads });
@@ -50,7 +50,7 @@ async function workerThroughput(speech16k: Float32Array, threads: number, stream
     await run(4); // warm-up
     return await run(windowsPerStream);
   } finally {
-    await (model as WorkerVadModel | WorkerVadPool).dispose();
+    await model.dispose();
   }
 }
 

@@ -170,14 +170,11 @@ export class WorkerVadPool implements VadModel {
 
 const shared = new Map<number, Promise<VadModel>>();
 
-/**
- * The process's VAD workers, shared by every server in it (like the in-thread shared model): one worker,
- * or a pool of `threads`.
- */
+/** The process's pool of `threads` VAD workers, shared by every server in it (like the in-thread shared model). */
 export function getSharedWorkerVadModel(threads = 1): Promise<VadModel> {
   let model = shared.get(threads);
   if (!model) {
-    model = threads === 1 ? WorkerVadModel.start() : WorkerVadPool.start(threads);
+    model = WorkerVadPool.start(threads);
     shared.set(threads, model);
     model.catch(() => shared.delete(threads));
   }

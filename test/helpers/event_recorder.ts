@@ -7,20 +7,21 @@ export interface ReceivedEvent {
   [key: string]: unknown;
 }
 
-export abstract class EventRecorder {
-  readonly events: ReceivedEvent[] = [];
-  private waiters: { predicate: (e: ReceivedEvent) => boolean; resolve: (e: ReceivedEvent) => void }[] = [];
+/** A log of events and waiting for one: shared by the test clients and the SDK conformance log. */
+export class EventWaitList<E extends { type: string }> {
+  readonly events: E[] = [];
+  private waiters: { predicate: (e: E) => boolean; resolve: (e: E) => void }[] = [];
 
-  abstract send(event: Record<string, unknown>): void;
+  constructor(private readonly defaultTimeoutMs = 10_000) {}
 
-  /** Records one server event and wakes the waiters it satisfies. */
-  protected record(event: ReceivedEvent): void {
+  /** Records one event and wakes the waiters it satisfies. */
+  protected record(event: E): void {
     this.events.push(event);
     this.waiters = this.waiters.filter((w) => (w.predicate(event) ? (w.resolve(event), false) : true));
   }
 
   /** Resolves with the first event (already received or future) matching the predicate after `fromIndex`. */
-  waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 10_000, fromIndex = 0): Promise<ReceivedEvent> {
+  waitFor(predicate: (e: E) => boolean, timeoutMs = this.defaultTimeoutMs, fromIndex = 0): Promise<E> {
     const existing = this.events.slice(fromIndex).find(predicate);
     if (existing) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
@@ -35,14 +36,18 @@ export abstract class EventRecorder {
     });
   }
 
+  ofType(type: string, fromIndex = 0): E[] {
+    return this.events.slice(fromIndex).filter((e) => e.type === type);
+  }
+}
+
+export abstract class EventRecorder extends EventWaitList<ReceivedEvent> {
+  abstract send(event: Record<string, unknown>): void;
+
   /** Sends a marker (a session.update that changes nothing) and waits for its reply: all earlier input has been handled. */
   async roundTrip(): Promise<void> {
     const from = this.events.length;
     this.send({ type: 'session.update', session: {} });
     await this.waitFor((e) => e.type === 'session.updated', 10_000, from);
-  }
-
-  ofType(type: string): ReceivedEvent[] {
-    return this.events.filter((e) => e.type === type);
   }
 }

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
-import { floatRowView } from './tensors.ts';
+import { floatRowView, runGraph } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
@@ -77,12 +77,11 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   const { numLayers, numKvHeads, headSize, hiddenSize, vocabSize, floatType, names } = model.io;
   const n = names.text;
   const batch = rows.length;
+  if (batch === 1) return [await runSingleRow(model, rows[0])];
   const lengths = rows.map((r) => r.cache.length);
   const maxPast = Math.max(...lengths);
   const headStride = maxPast * headSize;
   const rowStride = numKvHeads * headStride;
-
-  if (batch === 1) return [await runSingleRow(model, rows[0])];
   const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds, ...model.textFeeds?.(true) };
   const pastOf = (kind: string, pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
     const parts = pick(layer);
@@ -119,9 +118,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
 
   let outputs: ort.InferenceSession.OnnxValueMapType;
   try {
-    outputs = await model.text.run(feeds);
-  } catch (cause) {
-    throw new EarshotError('E_ENGINE', `The text graph failed on a batch of ${batch}: ${(cause as Error).message}`, { cause });
+    outputs = await runGraph(model.text, feeds, `The text graph failed on a batch of ${batch}`);
   } finally {
     for (const [name, t] of Object.entries(feeds)) if (!(name in rows[0].loraFeeds)) t.dispose();
   }
@@ -170,12 +167,7 @@ async function runSingleRow(model: BatchedStepModel, row: StepRow): Promise<Floa
   const length = row.cache.length;
   const mask = new BigInt64Array(length + 1).fill(1n);
   const feeds: Record<string, ort.Tensor> = { ...row.loraFeeds, ...model.textFeeds?.(true), ...row.cache.feeds(), [n.inputsEmbeds]: row.embeds, [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]) };
-  let outputs: ort.InferenceSession.OnnxValueMapType;
-  try {
-    outputs = await model.text.run(feeds);
-  } catch (cause) {
-    throw new EarshotError('E_ENGINE', `The text graph failed: ${(cause as Error).message}`, { cause });
-  }
+  const outputs = await runGraph(model.text, feeds, 'The text graph failed');
   const logits = outputs[n.logits] as ort.Tensor | undefined;
   if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
     throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1, ${vocabSize}].`);

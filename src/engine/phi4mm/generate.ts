@@ -10,7 +10,7 @@ import type { AudioEmbedding } from './generate_audio.ts';
 import { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
 import { argmaxInRanges, SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
-import { concatRows, emptyFloatTensor, floatRowView, int64Tensor, onesMask, sliceRows } from './tensors.ts';
+import { concatRows, emptyFloatTensor, floatRowView, int64Tensor, onesMask, runGraph, sliceRows } from './tensors.ts';
 import type { Phi4Tokenizer } from './tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './tokenizer_ids.ts';
 import type { StepBatcher } from '../step_batcher.ts';
@@ -217,7 +217,7 @@ export class GenerationSession {
       [n.imageFeatures]: empty,
       [n.audioFeatures]: audioFeatures ?? empty,
     };
-    const outputs = await this.runGraph(this.model.embedding, feeds, 'embedding');
+    const outputs = await runGraph(this.model.embedding, feeds, 'The embedding graph failed');
     const embeds = outputs[n.inputsEmbeds] as ort.Tensor | undefined;
     if (embeds === undefined) throw new EarshotError('E_ENGINE', `The embedding graph did not return ${n.inputsEmbeds}.`);
     return embeds;
@@ -240,7 +240,7 @@ export class GenerationSession {
       [n.inputsEmbeds]: embeds,
       [n.attentionMask]: onesMask(this.cache.length + seqLength),
     };
-    const outputs = await this.runGraph(this.model.text, feeds, 'text', wantLogits ? undefined : this.presentNames());
+    const outputs = await runGraph(this.model.text, feeds, 'The text graph failed', wantLogits ? undefined : this.presentNames());
     embeds.dispose();
     if (!wantLogits) {
       this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
@@ -260,19 +260,6 @@ export class GenerationSession {
   /** The text graph's KV outputs: fetching only these skips the lm_head. */
   private presentNames(): string[] {
     return this.model.text.outputNames.filter((name) => name !== this.model.io.names.text.logits);
-  }
-
-  private async runGraph(
-    session: ort.InferenceSession,
-    feeds: Record<string, ort.Tensor>,
-    label: string,
-    fetches?: string[],
-  ): Promise<ort.InferenceSession.OnnxValueMapType> {
-    try {
-      return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
-    } catch (cause) {
-      throw new EarshotError('E_ENGINE', `The ${label} graph failed: ${(cause as Error).message}`, { cause });
-    }
   }
 
   /** Prefill the request's ids, then decode until a stop id, maxNewTokens or abort. */

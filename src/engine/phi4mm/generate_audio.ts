@@ -6,7 +6,7 @@ import type * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import { chunkFeatures, type AudioFeatures } from './features.ts';
 import type { ModelIo } from './model_check.ts';
-import { boolTensor, concatRows, floatTensor, int64Tensor } from './tensors.ts';
+import { boolTensor, concatRows, floatTensor, int64Tensor, runGraph } from './tensors.ts';
 
 /** audio_projection_mode: 2 = speech only (3 = speech + image, unused by Earshot v1). */
 export const SPEECH_PROJECTION_MODE = 2;
@@ -51,12 +51,7 @@ export async function encodeAudio(model: SpeechModel, features: AudioFeatures, o
       [n.audioSizes]: int64Tensor([chunk.audioTokens], [1]),
       [n.audioProjectionMode]: int64Tensor([SPEECH_PROJECTION_MODE], [1]),
     };
-    let outputs: ort.InferenceSession.OnnxValueMapType;
-    try {
-      outputs = await model.speech.run(feeds);
-    } catch (cause) {
-      throw new EarshotError('E_ENGINE', `The speech graph failed: ${(cause as Error).message}`, { cause });
-    }
+    const outputs = await runGraph(model.speech, feeds, 'The speech graph failed');
     const out = outputs[n.audioFeatures] as ort.Tensor | undefined;
     if (out === undefined) throw new EarshotError('E_ENGINE', `The speech graph did not return ${n.audioFeatures}.`);
     // [tokens, hidden] per the contract; [1, tokens, hidden] is accepted as well.

@@ -27,7 +27,7 @@ export function nameTemplate(template: string): (layer: number) => string {
 /** The memory a cache tensor keeps alive: its whole buffer (each tensor has its own; see batched_step.ts). */
 function heldBytes(tensor: ort.Tensor): number {
   const data = tensor.data as ArrayBufferView;
-  return data.byteOffset === 0 ? Math.max(data.byteLength, data.buffer.byteLength) : tensorBytes(tensor);
+  return data.byteOffset === 0 ? data.buffer.byteLength : tensorBytes(tensor);
 }
 
 export class KvCache {

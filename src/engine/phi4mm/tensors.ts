@@ -3,6 +3,7 @@
 // the edge (only the rows we need: converting a whole 200064-wide logits block would be wasteful).
 
 import * as ort from 'onnxruntime-node';
+import { EarshotError } from '../../errors.ts';
 
 export type FloatType = 'float32' | 'float16';
 
@@ -146,4 +147,21 @@ export function concatRows(type: FloatType, parts: readonly ort.Tensor[], width:
     offset += d.length;
   }
   return new ort.Tensor(type, out as Float32Array & Uint16Array, [total / width, width]);
+}
+
+/**
+ * `session.run`, with onnxruntime's failure turned into E_ENGINE: "`failure`: <onnxruntime's message>"
+ * (e.g. failure "The text graph failed"). `fetches` limits the outputs copied out.
+ */
+export async function runGraph(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  failure: string,
+  fetches?: string[],
+): Promise<ort.InferenceSession.OnnxValueMapType> {
+  try {
+    return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
+  } catch (cause) {
+    throw new EarshotError('E_ENGINE', `${failure}: ${(cause as Error).message}`, { cause });
+  }
 }
