@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   E_WAV_INVALID: 'The WAV file cannot be read.',
   E_WAV_UNSUPPORTED: 'The WAV encoding is not supported.',
   E_FILE_NOT_FOUND: 'The file does not exist.',
+  E_PORT_IN_USE: 'The address or port to listen on is in use or not available.',
+  E_PERMISSION_DENIED: 'The operating system refused access.',
+  E_SYSTEM: 'An operating-system call failed.',
   // models
   E_VAD_MODEL: 'The Silero VAD model could not be loaded or run.',
   E_MODEL_MISSING: 'No usable model directory was found.',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { EarshotError, isEarshotError } from '../errors.ts';
+import { reportCliFailure } from './cli_failure.ts';
 
 /** Parses a CLI number flag; commander passes strings. Non-numbers are left for zod to report. */
 export function numberFlag(value: string): number | string {
@@ -38,9 +39,7 @@ export function loadCliConfig(configFile: string | undefined, overrides: Record<
   }
 }
 
-/** Reports an EarshotError as one line with its code and sets a failing exit code; rethrows anything else. */
+/** Reports any failure as one line with its stable code (never a stack) and sets a failing exit code. */
 export function reportCliError(err: unknown): void {
-  if (!isEarshotError(err)) throw err;
-  process.stderr.write(`earshot: ${err.code}: ${err.message}\n`);
-  process.exitCode = 1;
+  process.exitCode = reportCliFailure(err);
 }

@@ -16,8 +16,9 @@ const ENV_ALIASES: Record<string, [string, string]> = {
   EARSHOT_STORE: ['store', 'path'],
 };
 /** EARSHOT_* variables that are read elsewhere and are not config options. */
-// EARSHOT_API_KEYS (comma-separated keys) is read by the Authenticator, which hashes the keys at once.
-const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS']);
+// EARSHOT_API_KEYS (comma-separated keys) is read by the Authenticator, which hashes the keys at once;
+// EARSHOT_DEBUG=1 makes CLI failures print their stack (cli/cli_failure.ts).
+const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS', 'EARSHOT_DEBUG']);
 
 /** `EARSHOT_<SECTION>_<KEY>` for every leaf of the schema, e.g. EARSHOT_VAD_SILENCE_DURATION_MS. */
 export function envNames(): Map<string, [string, string]> {

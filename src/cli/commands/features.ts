@@ -6,7 +6,7 @@ import { isEarshotError } from '../../errors.ts';
 import { extractFeatures, type AudioFeatures } from '../../engine/phi4mm/features.ts';
 
 // `earshot features FILE --out OUT.f32le [--json]`: the Phi-4-mm log-mel features of a WAV file, in the same
-// layout as shared/golden/phi4mm-audio (float32 little-endian [frames][80]), for checking against other
+// layout as test/fixtures/phi4mm-audio (float32 little-endian [frames][80]), for checking against other
 // implementations.
 
 /** Seams for tests; production passes nothing. */

@@ -1,6 +1,6 @@
 // Phi-4-multimodal's audio front end (phi4mm.md section 4): per-frame pre-emphasis, Hamming window, power
 // spectrum, the fixed 80-filter Kaldi-mel bank and ln(max(., 1)). Matches the golden numpy reference in
-// shared/golden/phi4mm-audio to well under 1e-3 (see test/unit/engine/features.test.ts).
+// test/fixtures/phi4mm-audio to well under 1e-3 (see test/unit/engine/features.test.ts).
 import { resample } from '../../audio/resample.ts';
 import { EarshotError } from '../../errors.ts';
 import { RealFft } from './fft.ts';
