@@ -34,16 +34,13 @@ export function recordsFor(event: ServerEvent, model: SessionModel): StreamRecor
       const c = model.captions.byId(event.item_id);
       return [{ type: 'caption', item_id: event.item_id, start_ms: c?.startMs ?? null, end_ms: c?.endMs ?? null, text: event.transcript.trim() }];
     }
-    case 'response.output_text.done':
-      return [{ type: 'answer', response_id: event.response_id, item_id: event.item_id, text: event.text, status: 'completed' }];
     case 'response.done': {
+      // One answer record per assistant message, printed once the response has ended, so it carries the
+      // response's real status (an answer cut by the token limit also gets output_text.done first).
       const out: StreamRecord[] = [];
-      // Answers cut short never get output_text.done: report what was said.
-      if (event.response.status !== 'completed') {
-        for (const m of model.conversation.assistantMessages()) {
-          if (m.responseId === event.response.id && m.text !== '') {
-            out.push({ type: 'answer', response_id: event.response.id, item_id: m.itemId, text: m.text, status: event.response.status });
-          }
+      for (const m of model.conversation.assistantMessages()) {
+        if (m.responseId === event.response.id && m.text !== '') {
+          out.push({ type: 'answer', response_id: event.response.id, item_id: m.itemId, text: m.text, status: event.response.status });
         }
       }
       const reason = event.response.status_details?.reason;
