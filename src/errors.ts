@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   E_CONFIG_INVALID: 'The configuration is invalid.',
   E_WAV_INVALID: 'The WAV file cannot be read.',
   E_WAV_UNSUPPORTED: 'The WAV encoding is not supported.',
+  E_AUDIO_UNREADABLE: 'The audio file cannot be decoded.',
+  E_AUDIO_TOO_LONG: 'The audio is longer than the limit.',
   E_FILE_NOT_FOUND: 'The file does not exist.',
   E_PORT_IN_USE: 'The address or port to listen on is in use or not available.',
   E_PERMISSION_DENIED: 'The operating system refused access.',

@@ -37,17 +37,15 @@ function cueText(text: string): string {
     .replace(/-->/g, '->');
 }
 
-/**
- * The cues a writer emits: empty ones dropped, times on whole milliseconds, and every end at least 1 ms
- * after its start (both formats require end > start).
- */
+/** A cue as a writer emits it: times on whole milliseconds, end at least 1 ms after start; null when empty. */
+function usableCue(cue: Cue): Cue | null {
+  const startMs = Math.max(0, Math.round(cue.startMs));
+  const text = cueText(cue.text);
+  return text === '' ? null : { startMs, endMs: Math.max(Math.round(cue.endMs), startMs + 1), text };
+}
+
 function usable(cues: readonly Cue[]): Cue[] {
-  return cues
-    .map((cue) => {
-      const startMs = Math.max(0, Math.round(cue.startMs));
-      return { startMs, endMs: Math.max(Math.round(cue.endMs), startMs + 1), text: cueText(cue.text) };
-    })
-    .filter((cue) => cue.text !== '');
+  return cues.map(usableCue).filter((cue): cue is Cue => cue !== null);
 }
 
 /** WebVTT cue text is HTML-like: '&', '<' and '>' are escaped, or a player drops or misparses the cue. */
@@ -55,19 +53,52 @@ function escapeVtt(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+export type SubtitleFormat = 'vtt' | 'srt';
+
+/**
+ * Writes a subtitle file cue by cue, so a long recording's cues can be printed as each utterance finishes;
+ * the concatenated output equals toWebVtt / toSrt of all cues. Each call costs the cue's own length.
+ */
+export class SubtitleWriter {
+  private written = 0;
+
+  constructor(private readonly format: SubtitleFormat) {}
+
+  /** The text to append for one more cue ('' for an empty cue, which both formats drop). */
+  cue(input: Cue): string {
+    const cue = usableCue(input);
+    if (!cue) return '';
+    this.written += 1;
+    const n = this.written;
+    if (this.format === 'srt') {
+      const block = `${n}\n${formatSubtitleTime(cue.startMs, ',')} --> ${formatSubtitleTime(cue.endMs, ',')}\n${cue.text}\n`;
+      return n === 1 ? block : `\n${block}`;
+    }
+    const block = `${n}\n${formatSubtitleTime(cue.startMs, '.')} --> ${formatSubtitleTime(cue.endMs, '.')}\n${escapeVtt(cue.text)}\n`;
+    return n === 1 ? `WEBVTT\n\n${block}` : `\n${block}`;
+  }
+
+  /** The text that closes the file (a WebVTT file with no cue is still a valid file). */
+  end(): string {
+    return this.format === 'vtt' && this.written === 0 ? 'WEBVTT\n' : '';
+  }
+}
+
+function writeAll(format: SubtitleFormat, cues: readonly Cue[]): string {
+  const writer = new SubtitleWriter(format);
+  const parts = cues.map((cue) => writer.cue(cue));
+  parts.push(writer.end());
+  return parts.join('');
+}
+
 /** WebVTT (W3C): "WEBVTT", blank line, then numbered cues. */
 export function toWebVtt(cues: readonly Cue[]): string {
-  const blocks = usable(cues).map(
-    (cue, i) => `${i + 1}\n${formatSubtitleTime(cue.startMs, '.')} --> ${formatSubtitleTime(cue.endMs, '.')}\n${escapeVtt(cue.text)}\n`,
-  );
-  return blocks.length === 0 ? 'WEBVTT\n' : `WEBVTT\n\n${blocks.join('\n')}`;
+  return writeAll('vtt', cues);
 }
 
 /** SubRip: numbered cues, comma before milliseconds, a blank line between cues. */
 export function toSrt(cues: readonly Cue[]): string {
-  return usable(cues)
-    .map((cue, i) => `${i + 1}\n${formatSubtitleTime(cue.startMs, ',')} --> ${formatSubtitleTime(cue.endMs, ',')}\n${cue.text}\n`)
-    .join('\n');
+  return writeAll('srt', cues);
 }
 
 /** Plain text: one cue per line. */

@@ -2,6 +2,7 @@ import type { VadConfig } from '../config/schema.ts';
 import type { SpeechEngine } from '../engine/engine_session.ts';
 import { EarshotError } from '../errors.ts';
 import { segmentOffline } from '../pipeline/offline.ts';
+import { languageName } from '../agent/prompts.ts';
 import type { Utterance } from '../pipeline/types.ts';
 
 export type TranscribeTask = 'asr' | 'translate' | 'asr+translate' | 'summarize';
@@ -17,11 +18,14 @@ export interface TranscribedUtterance {
   translation?: string;
 }
 
-/** The user-turn instruction after the audio for each task (phi4mm.md section 5, Microsoft's prompts). */
-export function taskInstruction(task: TranscribeTask, language?: string): string {
+/**
+ * The user-turn instruction after the audio for each task (the prompts Microsoft trained, see docs/model.md);
+ * `language` is the translation target, `spokenLanguage` an optional hint naming the spoken language.
+ */
+export function taskInstruction(task: TranscribeTask, language?: string, spokenLanguage?: string): string {
   switch (task) {
     case 'asr':
-      return 'Transcribe the audio clip into text.';
+      return spokenLanguage ? `Transcribe the ${languageName(spokenLanguage)} audio clip into text.` : 'Transcribe the audio clip into text.';
     case 'translate':
       return `Translate the audio to ${requireLanguage(task, language)}.`;
     case 'asr+translate':
@@ -35,13 +39,16 @@ export function taskInstruction(task: TranscribeTask, language?: string): string
 }
 
 function requireLanguage(task: TranscribeTask, language?: string): string {
-  if (!language) throw new EarshotError('E_INVALID_EVENT', `--task ${task} needs --lang (e.g. --lang French)`, { param: 'lang' });
+  if (!language) throw new EarshotError('E_INVALID_REQUEST', `--task ${task} needs --translate-to (e.g. --translate-to French)`, { param: 'translate_to' });
   return language;
 }
 
 export interface TranscribeOptions {
   task: TranscribeTask;
+  /** Translation target. */
   language?: string;
+  /** The spoken language, when known (a hint in the ASR prompt). */
+  spokenLanguage?: string;
   maxNewTokens: number;
   vad: VadConfig;
   signal?: AbortSignal;
@@ -69,7 +76,7 @@ export async function transcribeSamples(
   const session = await engine.createSession();
   const results: TranscribedUtterance[] = [];
   try {
-    const instruction = taskInstruction(opts.task, opts.language);
+    const instruction = taskInstruction(opts.task, opts.language, opts.spokenLanguage);
     for (const { u, startMs, endMs } of utterances) {
       const handle = u?.pcm8k
         ? await engine.encodeAudio(u.pcm8k, 8000)

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readAudioFileAs16k } from '../../../src/audio/audio_file.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
 import { segmentOffline } from '../../../src/pipeline/offline.ts';
@@ -38,6 +39,30 @@ describe('earshot transcribe', () => {
       expect(Math.abs(start - utterances[i].startSample / 16)).toBeLessThanOrEqual(1);
       expect(Math.abs(end - utterances[i].endSample / 16)).toBeLessThanOrEqual(1);
     });
+  });
+
+  it('a missing file fails at once, naming the file, before any model is loaded', () => {
+    const r = spawnSync(process.execPath, [BIN, 'transcribe', '/nonexistent/call.wav', '--model', '/nonexistent/model'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^earshot: E_FILE_NOT_FOUND: .*\/nonexistent\/call\.wav/);
+    expect(r.stderr).not.toMatch(/E_MODEL_MISSING/);
+  });
+
+  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)('an MP3 transcribes with one cue per VAD utterance of its audio', async () => {
+    const model = await ensureFixtureModel('tiny');
+    const fixture = placeWithGaps({ clips: [CARD_CLIPS[1], LIBRIVOX_CLIPS[2]], gapsMs: [700, 1300, 800] });
+    const mp3 = fixture.wavPath.replace(/\.wav$/, '.mp3');
+    execFileSync('lame', ['--quiet', '-b', '96', fixture.wavPath, mp3]);
+    const r = spawnSync(process.execPath, [BIN, 'transcribe', mp3, '--model', model, '--format', 'srt', '--max-new-tokens', '4'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const decoded = await readAudioFileAs16k(mp3);
+    const utterances = await segmentOffline(decoded.samples16k, defaultConfig().vad);
+    expect(utterances.length).toBeGreaterThanOrEqual(2);
+    const cues = [...r.stdout.matchAll(/^(\d+)\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n/gm)];
+    expect(cues.map((m) => Number(m[1]))).toEqual(utterances.map((_, i) => i + 1));
   });
 
   it('a missing model is one clear error naming the fix', async () => {
