@@ -3,7 +3,7 @@ import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
-// fields. Each leaf says its unit and why it exists; `earshot config --describe` prints them.
+// fields. Each leaf says its unit and why it exists; `earshot config --schema` prints them (describe.ts).
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = () => z.number().int().positive();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAgentsCommand } from './agents.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerConfigCommand } from './config.ts';
 import { registerFeaturesCommand } from './features.ts';
 import { registerModelCheckCommand } from './model_check.ts';
 import { registerModelFixtureCommand } from './model_fixture.ts';
@@ -32,4 +33,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerAgentsCommand,
   registerToolsCommand,
   registerBenchCommand,
+  registerConfigCommand,
 ];

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { configJsonSchema, describeOptions, formatOptions } from '../../config/describe.ts';
+import { defaultConfig } from '../../config/schema.ts';
+import { loadCliConfig, withConfigOption } from '../cli_config.ts';
+
+// `earshot config`: the effective configuration (file, environment and defaults merged), `--defaults` (a
+// complete config file of the defaults), `--schema` (every option with its description, type and default;
+// the JSON Schema with --json).
+export function registerConfigCommand(program: Command): void {
+  withConfigOption(
+    program
+      .command('config')
+      .description('Print the effective configuration, the defaults (--defaults) or every option described (--schema)')
+      .option('--defaults', 'print the default configuration as a JSON config file')
+      .option('--schema', 'print every option with its description, type and default')
+      .option('--json', 'with --schema: print the JSON Schema of the config file'),
+  ).action((opts: { config?: string; defaults?: boolean; schema?: boolean; json?: boolean }) => {
+    if (opts.schema) {
+      process.stdout.write(opts.json ? `${JSON.stringify(configJsonSchema(), null, 2)}\n` : formatOptions(describeOptions()));
+      return;
+    }
+    if (opts.defaults) {
+      process.stdout.write(`${JSON.stringify(defaultConfig(), null, 2)}\n`);
+      return;
+    }
+    const config = loadCliConfig(opts.config, {});
+    if (config) process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  });
+}
