@@ -59,6 +59,8 @@ export const vadSchema = z.strictObject({
 
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (pino).'),
+  format: z.enum(['auto', 'json', 'pretty']).default('auto').describe(
+    'Log line format on stderr: JSON for collectors, readable lines for people; auto picks readable lines when stderr is a terminal.'),
 });
 
 export const modelSchema = z.strictObject({

@@ -15,18 +15,21 @@ export function registerServeCommand(program: Command): void {
       .option('--store <file>', "SQLite transcript store (default: EARSHOT_STORE, config store.path, or $XDG_DATA_HOME/earshot/earshot.sqlite; ':memory:' keeps nothing)")
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
-      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
+      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost')
+      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+      .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty'),
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string }) => {
     let config = loadCliConfig(opts.config, {
+      log: { level: opts.logLevel, format: opts.logFormat },
       model: { dir: opts.model },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
     });
     if (!config) return;
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
-    const log = createLogger(config.log.level);
+    const log = createLogger(config.log.level, config.log.format);
     try {
       const running = await startServer(config, log);
-      process.stdout.write(`earshot listening on ${running.url}\n`);
+      process.stdout.write(`earshot listening on ${running.url}\nbrowser client: ${running.httpUrl}/\n`);
       if (running.server.tls) {
         process.stdout.write(`TLS certificate: ${running.server.tls.certPath} (Node clients: NODE_EXTRA_CA_CERTS=${running.server.tls.certPath})\n`);
       }
