@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   E_UNSUPPORTED_MEDIA_TYPE: 'The request body has an unsupported content type.',
   // voice agent runtime
   E_AGENT_UNKNOWN: 'No agent of that name exists (see `earshot agents`).',
+  E_AGENT_MODULE: 'An agent module is invalid.',
   E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
   // OpenAI Realtime conformance
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createAgentCatalogue } from '../agents/index.ts';
+import { loadAgentCatalogue } from '../agents/index.ts';
+import { agentToJson } from './agent/agent_listing.ts';
 import type { AgentCatalogue } from './agent/agent.ts';
 import type { AgentRuntimeSettings } from './agent/agent_runtime.ts';
 import { createAgentServices } from './agent/create_services.ts';
@@ -124,6 +125,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
   // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
   assertSafeToServe({ host: config.server.host, authEnabled: auth.enabled, allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback });
+  // Agent modules load before anything that would need cleaning up if a bad module fails the start.
+  const catalogue = options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules));
   const metrics = createMetrics();
   // Programmatic servers (tests, benchmarks) keep nothing unless given a path; `earshot serve` resolves
   // --store / EARSHOT_STORE / the default data directory into store.path.
@@ -136,7 +139,6 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   if (dangling > 0) log.warn({ sessions: dangling }, 'sessions cut off by the previous run were marked interrupted');
   const retention = startRetention(store, { retentionDays: config.store.retention_days, log });
 
-  const catalogue = options.catalogue ?? createAgentCatalogue(config.agent.default);
   const inWorkers = config.vad.inference_thread === 'worker';
   const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
   // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
@@ -244,6 +246,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       store,
       isReady,
       publicMetrics: config.server.metrics_public,
+      listAgents: () => catalogue.list().map(agentToJson),
       describeSession: (requested) => {
         const state = new SessionState(config, requested.type === 'transcription' ? 'transcription' : 'realtime');
         state.apply(requested as WireSessionConfig);

@@ -85,6 +85,8 @@ export const engineSchema = z.strictObject({
 
 export const agentSchema = z.strictObject({
   default: z.string().min(1).default('assistant').describe('Agent for connections that name none (?agent=NAME or session.agent); see `earshot agents`.'),
+  modules: z.array(z.string().min(1)).max(64).default([]).describe(
+    'JavaScript or TypeScript files whose default export is an agent (or an array of agents) to offer beside the built-in ones (`earshot serve --agents FILE`; docs/agents.md).'),
   max_tool_steps: z.number().int().min(0).max(16).default(4).describe('Tool-call rounds per response; past it the model is told to answer with what it has.'),
   tool_timeout_ms: positiveInt().default(10_000).describe('Time a server tool may take per call, in ms, unless the tool sets its own; then it is aborted and the model gets a timeout error.'),
   interrupt_min_speech_ms: z.number().int().min(0).max(5000).default(300).describe(

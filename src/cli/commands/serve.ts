@@ -16,11 +16,13 @@ export function registerServeCommand(program: Command): void {
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
       .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost')
+      .option('--agents <file>', 'also offer the agents of this JavaScript/TypeScript module (repeatable; docs/agents.md)', (file: string, all: string[]) => [...all, file], [] as string[])
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string }) => {
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[] }) => {
     let config = loadCliConfig(opts.config, {
       log: { level: opts.logLevel, format: opts.logFormat },
+      agent: { modules: opts.agents.length > 0 ? opts.agents : undefined },
       model: { dir: opts.model },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
     });

@@ -2,11 +2,13 @@ import type { EarshotMetrics } from '../../observability/metrics.ts';
 import type { TranscriptStore } from '../../store/transcript_store.ts';
 import type { Authenticator } from '../auth.ts';
 import type { HttpRoute } from '../ws_server.ts';
+import { createAgentsRoute, type AgentSummary } from './agents_route.ts';
 import { createClientSecretsRoute, type RequestedSession } from './client_secrets_route.ts';
 import { createMetricsRoute } from './metrics_route.ts';
 import { createReadyzRoute } from './readyz_route.ts';
 import { createSessionRoutes } from './session_routes.ts';
 
+export { createAgentsRoute, type AgentSummary } from './agents_route.ts';
 export { createClientSecretsRoute, CLIENT_SECRETS_PATH, type RequestedSession } from './client_secrets_route.ts';
 export { createMetricsRoute } from './metrics_route.ts';
 export { createReadyzRoute } from './readyz_route.ts';
@@ -20,6 +22,8 @@ export interface HardeningRoutesOptions {
   store?: TranscriptStore;
   describeSession?: (requested: RequestedSession) => unknown;
   publicMetrics?: boolean;
+  /** The agent catalogue for GET /v1/agents (not mounted without it). */
+  listAgents?: () => AgentSummary[];
 }
 
 /** Every route of issue 8 in one list, for RealtimeServerOptions.routes. */
@@ -30,5 +34,6 @@ export function createHardeningRoutes(opts: HardeningRoutesOptions): HttpRoute[]
     createClientSecretsRoute({ auth: opts.auth, describeSession: opts.describeSession }),
   ];
   if (opts.store) routes.push(createSessionRoutes({ store: opts.store, auth: opts.auth }));
+  if (opts.listAgents) routes.push(createAgentsRoute({ auth: opts.auth, listAgents: opts.listAgents }));
   return routes;
 }
