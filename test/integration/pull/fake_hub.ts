@@ -11,7 +11,7 @@ export interface FakeHubFile {
   lfs?: boolean;
   /** Bytes actually served instead of `content` (corruption). */
   served?: Buffer;
-  /** Destroy the socket after this many body bytes, for the first `cutTimes` requests. */
+  /** Close the connection after this many body bytes, for the first `cutTimes` requests. */
   cutAfterBytes?: number;
   cutTimes?: number;
   /** Send this many body bytes then go silent (never end) for the first request. */
@@ -102,7 +102,9 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (file.cutAfterBytes !== undefined && cuts < (file.cutTimes ?? 1)) {
       cutsDone.set(path, cuts + 1);
       res.flushHeaders();
-      res.write(slice.subarray(0, file.cutAfterBytes), () => setTimeout(() => req.socket.destroy(), 20));
+      // A FIN, not a reset: the client receives every byte sent before the cut (a reset may discard bytes
+      // still in its receive buffer on a loaded machine, which made the resume offsets vary).
+      res.write(slice.subarray(0, file.cutAfterBytes), () => req.socket.end());
       return;
     }
     if (file.stallAfterBytes !== undefined && !stalled.has(path)) {
