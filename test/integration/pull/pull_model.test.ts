@@ -301,9 +301,14 @@ describe('pullModel without network', () => {
   });
 
   it('fails with the same message when the host name does not resolve', async () => {
+    // undici's failure for an unknown host, injected: tests make no DNS queries.
     const endpoint = 'http://earshot-no-such-host.invalid';
-    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, ...FAST }));
+    const fetchImpl = async (): Promise<Response> => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND earshot-no-such-host.invalid'), { code: 'ENOTFOUND' }) });
+    };
+    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, fetchImpl, ...FAST }));
     expectManualInstructions(err, endpoint);
+    expect(err.message).toContain('ENOTFOUND');
   });
 
   it('gives up after the connect timeout when the host accepts but never answers', async () => {
