@@ -9,6 +9,7 @@ import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/model_location.ts';
+import { ModelProvisioner, modelNeedsPull, modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
@@ -22,7 +23,7 @@ import { RealtimeConnection } from './session/realtime_connection.ts';
 import { SessionState } from './session/session_state.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
-import { createHardeningRoutes } from './transport/http_routes/index.ts';
+import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
 import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf } from './session/session_support.ts';
@@ -44,8 +45,8 @@ export interface RunningServer {
   httpUrl: string;
   server: RealtimeServer;
   /** The engine serving the agents, or null when the model is missing (see engineUnavailable). */
-  engine: SpeechEngine | null;
-  engineUnavailable?: EarshotError;
+  readonly engine: SpeechEngine | null;
+  readonly engineUnavailable?: EarshotError;
   auth: Authenticator;
   admission: AdmissionController;
   metrics: EarshotMetrics;
@@ -54,6 +55,8 @@ export interface RunningServer {
   sessions: LiveSessions;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
+  /** What GET /readyz answers: `ready`, or why not (`downloading` with `percent`, `loading`, `model_missing`...). */
+  readiness(): ReadinessReport;
   /**
    * Graceful stop (SIGTERM): refuse new sessions, let running responses finish for up to graceMs
    * (server.shutdown_grace_ms), cancel what is left, close every connection with 1001, flush the store.
@@ -70,6 +73,11 @@ export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   services?: AgentServices;
   catalogue?: AgentCatalogue;
+  /**
+   * Download a missing model in the background while serving, then load it (`earshot serve`, unless
+   * model.auto_pull is false). Absent (tests, benchmarks, embedding code): never any network access.
+   */
+  autoPull?: AutoPullSettings;
 }
 
 export interface EngineAvailability {
@@ -143,12 +151,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
   // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
   const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams, maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1 });
+  const provisioner = createProvisioner(config, log, options);
+  // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
   const availability: EngineAvailability = options.engine !== undefined
     ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
-    : await openEngine(config, log);
-  if (availability.unavailable) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
+    : provisioner !== null ? { engine: null, unavailable: provisioner.whileMissing } : await openEngine(config, log);
+  if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
-  const engineStats = new EngineStatsPoller(availability.engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
+  const pollEngineStats = (engine: SpeechEngine | null) =>
+    new EngineStatsPoller(engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
+  let engineStats = pollEngineStats(availability.engine);
   const load = new LoadMonitor({
     maxEventLoopDelayMs: config.limits.max_event_loop_delay_ms,
     onChange: (overloaded, delayMs) =>
@@ -238,13 +250,19 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     },
   });
 
-  const isReady = () => !admission.isDraining && !load.overloaded && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
+  const readiness = (): ReadinessReport => {
+    if (admission.isDraining) return { ready: false, status: 'draining' };
+    if (load.overloaded) return { ready: false, status: 'overloaded' };
+    const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
+    return { ready: model.status === 'ready', ...model };
+  };
+  const isReady = () => readiness().ready;
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
       auth,
       metrics,
       store,
-      isReady,
+      isReady: readiness,
       publicMetrics: config.server.metrics_public,
       listAgents: () => catalogue.list().map(agentToJson),
       describeSession: (requested) => {
@@ -295,8 +313,17 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   log.info({ url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path, gc: gcMode() }, 'earshot listening');
 
   let stopping: Promise<void> | null = null;
+  void provisioner?.run().then(async (outcome) => {
+    if (stopping) return void (await outcome.engine?.close());
+    Object.assign(availability, outcome);
+    if (outcome.engine === null) return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
+    engineStats.stop();
+    engineStats = pollEngineStats(outcome.engine);
+    log.info('model loaded: new sessions use it');
+  }).catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
   const shutdown = (graceMs: number): Promise<void> => {
     stopping ??= (async () => {
+      provisioner?.stop();
       admission.drain();
       log.info({ graceMs, sessions: sessions.size, responses: sessions.inFlightResponses }, 'draining: no new sessions');
       await waitUntil(() => sessions.inFlightResponses === 0, graceMs);
@@ -324,17 +351,31 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     url,
     httpUrl,
     server,
-    engine: availability.engine,
-    engineUnavailable: availability.unavailable,
+    get engine() {
+      return availability.engine;
+    },
+    get engineUnavailable() {
+      return availability.unavailable;
+    },
     auth,
     admission,
     metrics,
     store,
     sessions,
     isReady,
+    readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
     close: () => shutdown(0),
   };
+}
+
+/** A provisioner when `earshot serve` starts without a usable model and may fetch it; else null. */
+function createProvisioner(config: EarshotConfig, log: Logger, options: StartServerOptions): ModelProvisioner<SpeechEngine> | null {
+  if (options.engine !== undefined || options.autoPull === undefined || !config.model.auto_pull) return null;
+  const dir = resolveModelDir({ configDir: config.model.dir });
+  if (!modelNeedsPull(dir)) return null;
+  const settings = { ...options.autoPull, endpoint: options.autoPull.endpoint ?? config.model.hub_endpoint };
+  return new ModelProvisioner<SpeechEngine>({ dir, settings, log, load: () => openEngine(config, log) });
 }
 
 function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {

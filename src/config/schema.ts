@@ -65,6 +65,10 @@ export const logSchema = z.strictObject({
 
 export const modelSchema = z.strictObject({
   dir: z.string().optional().describe('Phi-4-multimodal ONNX model directory; defaults to the cache directory used by `earshot model pull`.'),
+  auto_pull: z.boolean().default(true).describe(
+    '`earshot serve` without a complete model downloads it into the model directory in the background while serving, then loads it (like `earshot model pull`); false (or --no-pull) only reports it missing.'),
+  hub_endpoint: z.url({ protocol: /^https?$/ }).optional().describe(
+    'Hugging Face hub (or mirror) base URL for the first-start download; default HF_ENDPOINT, else https://huggingface.co.'),
 });
 
 export const engineSchema = z.strictObject({

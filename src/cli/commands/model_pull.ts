@@ -22,16 +22,19 @@ interface PullFlags {
   variant: ModelVariant;
   dir?: string;
   revision: string;
+  withVision?: boolean;
 }
 
 export function registerModelPullCommand(model: Command, deps: ModelPullDeps = {}): void {
   model
     .command('pull')
-    .description(`Download the Phi-4-multimodal ONNX export (${MODEL_REPO_ID}) from the Hugging Face hub, ` +
-      'resuming partial downloads and verifying sizes and sha256. HF_ENDPOINT and HF_TOKEN are honoured.')
+    .description(`Download the Phi-4-multimodal ONNX export (${MODEL_REPO_ID}) from the Hugging Face hub: the variant ` +
+      'folder is found by listing the repository, only the files the engine uses are fetched, partial downloads ' +
+      'resume, sizes and sha256 are verified. HF_ENDPOINT and HF_TOKEN are honoured.')
     .addOption(new Option('--variant <variant>', 'model variant').choices(MODEL_VARIANTS).default(DEFAULT_MODEL_VARIANT))
     .option('--dir <dir>', 'target directory (default: EARSHOT_MODEL, else ~/.cache/earshot/models/...)')
     .option('--revision <revision>', 'hub branch, tag or commit', DEFAULT_REVISION)
+    .option('--with-vision', 'also fetch the vision graph, its adapter and processor config (unused for speech)')
     .action(async function (this: Command, flags: PullFlags) {
       const env = deps.env ?? process.env;
       const stdout = deps.stdout ?? process.stdout;
@@ -44,13 +47,14 @@ export function registerModelPullCommand(model: Command, deps: ModelPullDeps = {
       process.once('SIGINT', onSigint);
       try {
         const result = await pullModel({
-          variant: flags.variant, dir, revision: flags.revision, env, signal: controller.signal,
+          variant: flags.variant, dir, revision: flags.revision, withVision: flags.withVision === true, env, signal: controller.signal,
           fetchImpl: deps.fetchImpl, onProgress: reporter.onProgress, ...deps.pullOverrides,
         });
         const fetched = result.files.filter((f) => !f.skipped);
         const fetchedBytes = fetched.reduce((sum, f) => sum + f.bytes, 0);
         stdout.write(`Model ${flags.variant} (${result.folder}@${result.revision}) is complete in ${result.dir}: ` +
-          `${fetched.length} file(s) downloaded (${formatBytes(fetchedBytes)}), ${result.files.length - fetched.length} already present.\n`);
+          `${fetched.length} file(s) downloaded (${formatBytes(fetchedBytes)}), ${result.files.length - fetched.length} already present` +
+          (result.leftOut.length > 0 ? `; ${result.leftOut.length} file(s) of the folder left on the hub (unused by the engine).\n` : '.\n'));
       } catch (err) {
         reporter.stop();
         if (!isEarshotError(err)) throw err;

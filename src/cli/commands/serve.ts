@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
 import { startServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
@@ -12,6 +13,7 @@ export function registerServeCommand(program: Command): void {
       .option('--host <address>', 'address to listen on (default 127.0.0.1; another address needs API keys)')
       .option('--port <port>', 'TCP port (default 8787, 0 = any free port)', numberFlag)
       .option('--model <dir>', 'Phi-4-multimodal ONNX model directory (default: EARSHOT_MODEL, config model.dir, or the pull cache)')
+      .option('--no-pull', 'do not download a missing model on start (model.auto_pull=false)')
       .option('--store <file>', "SQLite transcript store (default: EARSHOT_STORE, config store.path, or $XDG_DATA_HOME/earshot/earshot.sqlite; ':memory:' keeps nothing)")
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
@@ -19,18 +21,22 @@ export function registerServeCommand(program: Command): void {
       .option('--agents <file>', 'also offer the agents of this JavaScript/TypeScript module (repeatable; docs/agents.md)', (file: string, all: string[]) => [...all, file], [] as string[])
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[] }) => {
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[] }) => {
     let config = loadCliConfig(opts.config, {
       log: { level: opts.logLevel, format: opts.logFormat },
       agent: { modules: opts.agents.length > 0 ? opts.agents : undefined },
-      model: { dir: opts.model },
+      // Only the flag's "no" overrides: without it the config file and EARSHOT_MODEL_AUTO_PULL decide.
+      model: { dir: opts.model, auto_pull: opts.pull ? undefined : false },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
     });
     if (!config) return;
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     const log = createLogger(config.log.level, config.log.format);
     try {
-      const running = await startServer(config, log);
+      // A missing model is fetched in the background while the server listens (model.auto_pull).
+      const running = await startServer(config, log, {
+        autoPull: { variant: DEFAULT_MODEL_VARIANT, env: process.env, progressStream: process.stderr },
+      });
       process.stdout.write(`earshot listening on ${running.url}\nbrowser client: ${running.httpUrl}/\n`);
       if (running.server.tls) {
         process.stdout.write(`TLS certificate: ${running.server.tls.certPath} (Node clients: NODE_EXTRA_CA_CERTS=${running.server.tls.certPath})\n`);

@@ -5,19 +5,20 @@ import type { HttpRoute } from '../ws_server.ts';
 import { createAgentsRoute, type AgentSummary } from './agents_route.ts';
 import { createClientSecretsRoute, type RequestedSession } from './client_secrets_route.ts';
 import { createMetricsRoute } from './metrics_route.ts';
-import { createReadyzRoute } from './readyz_route.ts';
+import { createReadyzRoute, type ReadinessReport } from './readyz_route.ts';
 import { createSessionRoutes } from './session_routes.ts';
 
 export { createAgentsRoute, type AgentSummary } from './agents_route.ts';
 export { createClientSecretsRoute, CLIENT_SECRETS_PATH, type RequestedSession } from './client_secrets_route.ts';
 export { createMetricsRoute } from './metrics_route.ts';
-export { createReadyzRoute } from './readyz_route.ts';
+export { createReadyzRoute, type ReadinessReport } from './readyz_route.ts';
 export { createSessionRoutes, transcriptCues, TRANSCRIPT_FORMATS, type TranscriptFormat } from './session_routes.ts';
 
 export interface HardeningRoutesOptions {
   auth: Authenticator;
   metrics: EarshotMetrics;
-  isReady: () => boolean;
+  /** GET /readyz: a boolean, or a report with the reason (see ReadinessReport). */
+  isReady: () => boolean | ReadinessReport;
   /** Without a store the /v1/sessions routes are not mounted (404). */
   store?: TranscriptStore;
   describeSession?: (requested: RequestedSession) => unknown;

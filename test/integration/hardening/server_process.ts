@@ -24,6 +24,8 @@ export async function spawnServer(args: string[], opts: { dataDir: string; env?:
       EARSHOT_LOG_LEVEL: 'warn',
       EARSHOT_AGENT_DATA_DIR: opts.dataDir,
       EARSHOT_ENGINE_INTRA_OP_THREADS: '1',
+      // Tests have no network: a server started without a model must not try the real hub.
+      EARSHOT_MODEL_AUTO_PULL: 'false',
       ...opts.env,
     },
   });

@@ -11,13 +11,16 @@ export interface FakeHubFile {
   lfs?: boolean;
   /** Bytes actually served instead of `content` (corruption). */
   served?: Buffer;
-  /** Destroy the socket after this many body bytes, for the first `cutTimes` requests. */
+  /** Close the connection after this many body bytes, for the first `cutTimes` requests. */
   cutAfterBytes?: number;
   cutTimes?: number;
   /** Send this many body bytes then go silent (never end) for the first request. */
   stallAfterBytes?: number;
   /** Answer Range requests with a 200 and the whole file. */
   ignoreRange?: boolean;
+  /** Send `holdAfterBytes` body bytes, then the rest only once `hold` resolves (first request only). */
+  hold?: Promise<void>;
+  holdAfterBytes?: number;
 }
 
 export interface FakeHubOptions {
@@ -75,6 +78,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const requests: RecordedRequest[] = [];
   const cutsDone = new Map<string, number>();
   const stalled = new Set<string>();
+  const held = new Set<string>();
   const sockets = new Set<Socket>();
   let treeFailuresLeft = opts.treeFailures ?? 0;
 
@@ -102,7 +106,16 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (file.cutAfterBytes !== undefined && cuts < (file.cutTimes ?? 1)) {
       cutsDone.set(path, cuts + 1);
       res.flushHeaders();
-      res.write(slice.subarray(0, file.cutAfterBytes), () => setTimeout(() => req.socket.destroy(), 20));
+      // A FIN, not a reset: the client receives every byte sent before the cut (a reset may discard bytes
+      // still in its receive buffer on a loaded machine, which made the resume offsets vary).
+      res.write(slice.subarray(0, file.cutAfterBytes), () => req.socket.end());
+      return;
+    }
+    if (file.hold !== undefined && !held.has(path)) {
+      held.add(path);
+      const first = Math.min(file.holdAfterBytes ?? 0, slice.length);
+      res.write(slice.subarray(0, first));
+      void file.hold.then(() => res.end(slice.subarray(first)));
       return;
     }
     if (file.stallAfterBytes !== undefined && !stalled.has(path)) {

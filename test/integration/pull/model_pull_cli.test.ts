@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerModelPullCommand, type ModelPullDeps } from '../../../src/cli/commands/model_pull.ts';
 import { GPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
 import { closedPort, startFakeHub, type FakeHub } from './fake_hub.ts';
+import { variantFiles } from './hub_layouts.ts';
 
 interface CliRun {
   exitCode: number;
@@ -59,29 +60,39 @@ describe('earshot model pull (commander)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('downloads the variant into --dir, honouring HF_ENDPOINT, and exits 0', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
-      [`${GPU_VARIANT_FOLDER}/genai_config.json`]: { content: Buffer.from('{}') },
-      [`${GPU_VARIANT_FOLDER}/phi-4-mm-text.onnx.data`]: { content: Buffer.alloc(70_000, 3), lfs: true },
-    } });
+  it('downloads the variant into --dir, honouring HF_ENDPOINT, states the size first, and exits 0', async () => {
+    const files = variantFiles(GPU_VARIANT_FOLDER);
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
     const run = await runCli(['--variant', 'gpu', '--dir', dir], { HF_ENDPOINT: hub.endpoint });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`is complete in ${dir}`);
-    expect(run.stdout).toContain('2 file(s) downloaded');
-    expect(run.stderr).toContain(`Pulling 2 files of ${GPU_VARIANT_FOLDER} into ${dir}`);
-    expect(run.stderr).toMatch(/^100% /m);
-    expect((await readdir(dir)).sort()).toEqual(['genai_config.json', 'phi-4-mm-text.onnx.data']);
+    expect(run.stdout).toContain('11 file(s) downloaded');
+    expect(run.stdout).toContain('6 file(s) of the folder left on the hub');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Pulling 11 files of ${GPU_VARIANT_FOLDER} \\([\\d.]+ KiB\\) into ${dir}: [\\d.]+ KiB to download`));
+    // Percent, bytes, speed and time left on every plain progress line.
+    expect(run.stderr).toMatch(/^100% [\d.]+ KiB\/[\d.]+ KiB [\d.]+ \S+\/s ETA \S+/m);
+    expect((await readdir(dir)).length).toBe(11);
 
     const again = await runCli(['--variant', 'gpu', '--dir', dir], { HF_ENDPOINT: hub.endpoint });
     expect(again.exitCode).toBe(0);
-    expect(again.stdout).toContain('0 file(s) downloaded (0 B), 2 already present');
+    expect(again.stdout).toContain('0 file(s) downloaded (0 B), 11 already present');
   });
 
-  it('defaults the target to EARSHOT_MODEL', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { [`${GPU_VARIANT_FOLDER}/tokenizer.json`]: { content: Buffer.from('{}') } } });
-    const run = await runCli(['--variant', 'gpu'], { HF_ENDPOINT: hub.endpoint, EARSHOT_MODEL: dir });
+  it('--with-vision adds the vision files', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: variantFiles(GPU_VARIANT_FOLDER) });
+    const run = await runCli(['--variant', 'gpu', '--with-vision'], { HF_ENDPOINT: hub.endpoint, EARSHOT_MODEL: dir });
     expect(run.exitCode).toBe(0);
-    expect(await readdir(dir)).toEqual(['tokenizer.json']);
+    expect(await readdir(dir)).toContain('phi-4-mm-vision.onnx.data');
+    expect((await readdir(dir)).length).toBe(15);
+  });
+
+  it('exits 1 naming the folders found when no folder fits', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: variantFiles('cpu/cpu-fp32') });
+    const run = await runCli(['--dir', dir], { HF_ENDPOINT: hub.endpoint });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('error E_MODEL_PULL: Cannot find the cpu export');
+    expect(run.stderr).toContain('folders with one: cpu/cpu-fp32');
   });
 
   it('exits 1 with one E_MODEL_PULL message explaining the manual install when offline', async () => {

@@ -8,9 +8,10 @@ import { pullModel, type PullModelOptions } from '../../../src/engine/phi4mm/pul
 import type { PullProgressEvent } from '../../../src/engine/phi4mm/pull/progress.ts';
 import { GPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
 import { closedPort, startFakeHub, startSilentServer, type FakeHub, type FakeHubFile } from './fake_hub.ts';
+import { ENGINE_FILES, VISION_FILES, variantFiles } from './hub_layouts.ts';
 
 const GPU = GPU_VARIANT_FOLDER;
-const CPU = 'cpu/cpu-int4-rtn-block-32-acc-level-4';
+const CPU = 'cpu/cpu-int4-rtn-block-32-acc-level-4'; // the older guess: still found
 // Fast, bounded test timings (production: 10 s connect, 30 s stall, 1-16 s backoff).
 const FAST = { connectTimeoutMs: 2_000, stallTimeoutMs: 300, retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 } };
 
@@ -18,18 +19,8 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function variantFiles(folder: string): Record<string, FakeHubFile> {
-  return {
-    [`${folder}/genai_config.json`]: { content: Buffer.from('{"model":{"type":"phi4mm"}}\n') },
-    [`${folder}/phi-4-mm-text.onnx.data`]: { content: randomBytes(300_000), lfs: true },
-    [`${folder}/phi-4-mm-text.onnx`]: { content: randomBytes(40_000), lfs: true },
-    [`${folder}/tokenizer.json`]: { content: Buffer.from('{"version":"1.0"}') },
-    [`${folder}/extra/nested/readme.txt`]: { content: Buffer.from('nested file without lfs\n') },
-    // Files outside the variant folder must never be fetched.
-    ['README.md']: { content: Buffer.from('# card\n') },
-    ['gpu/other-variant/genai_config.json']: { content: Buffer.from('{}') },
-  };
-}
+const bytesOf = (files: Record<string, FakeHubFile>, folder: string, names: string[]) =>
+  names.reduce((sum, name) => sum + files[`${folder}/${name}`].content.length, 0);
 
 async function listFilesRecursive(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -60,33 +51,72 @@ describe('pullModel against a local fake hub', () => {
   const pull = (extra: Partial<PullModelOptions> = {}) =>
     pullModel({ variant: 'gpu', dir, endpoint: hub?.endpoint, env: {}, ...FAST, ...extra });
 
-  it('downloads every file of the variant folder, nested dirs included, verified and in place', async () => {
-    const files = variantFiles(GPU);
+  it('downloads only the files the engine uses, verified and in place, after stating the total', async () => {
+    const files: Record<string, FakeHubFile> = { ...variantFiles(GPU), 'gpu/other-variant/genai_config.json': { content: Buffer.from('{}') } };
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files, pageSize: 3, redirectToCdn: true });
     const events: PullProgressEvent[] = [];
     const result = await pull({ token: 'hf_secret', onProgress: (e) => events.push(e) });
 
     expect(result.folder).toBe(GPU);
-    expect(await listFilesRecursive(dir)).toEqual([
-      'extra/nested/readme.txt', 'genai_config.json', 'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data', 'tokenizer.json',
-    ]);
-    for (const [path, file] of Object.entries(files)) {
-      if (!path.startsWith(`${GPU}/`)) continue;
-      expect((await readFile(join(dir, path.slice(GPU.length + 1)))).equals(file.content)).toBe(true);
-    }
+    expect(await listFilesRecursive(dir)).toEqual(ENGINE_FILES);
+    for (const name of ENGINE_FILES) expect((await readFile(join(dir, name))).equals(files[`${GPU}/${name}`].content)).toBe(true);
+    expect(result.leftOut.sort()).toEqual([...VISION_FILES, 'extra/nested/readme.txt', 'special_tokens_map.json'].sort());
     const big = result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data');
     expect(big).toMatchObject({ bytes: 300_000, skipped: false, sha256: sha256(files[`${GPU}/phi-4-mm-text.onnx.data`].content) });
-    expect(result.files.every((f) => !f.skipped)).toBe(true);
-    // The token goes to the hub; the listing was paginated (3 entries per page).
+    // genai_config.json is moved into place last: a directory holding it is complete.
+    expect(result.files.at(-1)?.path).toBe('genai_config.json');
+    // The token goes to the hub; the listing was paginated (3 entries per page); nothing else was fetched.
     expect(hub.requests.filter((r) => r.url.includes('/api/models/')).length).toBeGreaterThan(1);
     expect(hub.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
-    expect(hub.requests.some((r) => r.url.includes('README.md') || r.url.includes('other-variant'))).toBe(false);
-    // Progress: a plan with the total, monotonically reported bytes ending at the total, then done.
-    const plan = events.find((e) => e.type === 'plan');
-    const total = 300_000 + 40_000 + Object.entries(files).filter(([p, f]) => p.startsWith(`${GPU}/`) && f.lfs !== true)
-      .reduce((s, [, f]) => s + f.content.length, 0);
-    expect(plan).toMatchObject({ totalBytes: total, fileCount: 5, skippedCount: 0 });
+    expect(hub.requests.some((r) => /README|builder|other-variant|vision|readme|special_tokens/.test(r.url))).toBe(false);
+    // Progress: the plan, first, states the total; bytes end at it; then done.
+    const total = bytesOf(files, GPU, ENGINE_FILES);
+    expect(events[0]).toMatchObject({ type: 'plan', allBytes: total, totalBytes: total, fileCount: ENGINE_FILES.length, skippedCount: 0, leftOutCount: 6 });
     expect(events.at(-1)).toEqual({ type: 'done', doneBytes: total });
+  });
+
+  it('adds the vision graph, its adapter and processor config with withVision', async () => {
+    const files = variantFiles(GPU);
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    const result = await pull({ withVision: true });
+    expect(await listFilesRecursive(dir)).toEqual([...ENGINE_FILES, ...VISION_FILES].sort());
+    expect(result.leftOut.sort()).toEqual(['extra/nested/readme.txt', 'special_tokens_map.json']);
+  });
+
+  it('finds the CPU export in cpu_and_mobile/ or cpu/, preferring accuracy level 4', async () => {
+    const level4 = 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4';
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
+      ...variantFiles(level4), ...variantFiles('cpu_and_mobile/cpu-int4-rtn-block-32'), ...variantFiles(GPU),
+    } });
+    expect((await pull({ variant: 'cpu' })).folder).toBe(level4);
+    await hub.close();
+
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles(CPU), ...variantFiles(GPU) } });
+    const result = await pull({ variant: 'cpu', dir: join(dir, 'cpu') });
+    expect(result.folder).toBe(CPU);
+    expect(await listFilesRecursive(join(dir, 'cpu'))).toEqual(ENGINE_FILES);
+  });
+
+  it('refuses a layout where no folder matches, naming the folders found, and downloads nothing', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles('cpu/cpu-fp32'), ...variantFiles('dml/dml-int4') } });
+    const err = await expectPullError(pull({ variant: 'cpu' }));
+    expect(err.code).toBe('E_MODEL_PULL');
+    expect(err.message).toContain('Cannot find the cpu export');
+    expect(err.message).toContain('cpu/cpu-fp32, dml/dml-int4');
+    const gpuErr = await expectPullError(pull({ variant: 'gpu' }));
+    expect(gpuErr.message).toContain('no folder named gpu-int4-rtn-block-32');
+    expect(gpuErr.message).toContain('cpu/cpu-fp32, dml/dml-int4');
+    expect(await readdir(dir)).toEqual([]);
+    expect(hub.requests.some((r) => r.url.includes('/resolve/'))).toBe(false);
+  });
+
+  it('refuses a folder that lacks a file its genai_config.json names', async () => {
+    const files = variantFiles(GPU);
+    delete files[`${GPU}/phi-4-mm-speech.onnx_adapter`];
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    const err = await expectPullError(pull());
+    expect(err.message).toContain(`The hub folder ${GPU} lacks files the engine needs: phi-4-mm-speech.onnx_adapter`);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('resumes with a Range request after the server cuts the transfer mid-body', async () => {
@@ -173,7 +203,8 @@ describe('pullModel against a local fake hub', () => {
     const before = hub.requests.length;
 
     const second = await pull();
-    const newRequests = hub.requests.slice(before).filter((r) => r.url.includes('/resolve/'));
+    // Besides the planning read of genai_config.json, only the damaged file is fetched again.
+    const newRequests = hub.requests.slice(before).filter((r) => r.url.includes('/resolve/') && !r.url.endsWith('/genai_config.json'));
     expect(newRequests.map((r) => decodeURIComponent(r.url).split('/').pop())).toEqual(['phi-4-mm-text.onnx']);
     expect(second.files.filter((f) => !f.skipped).map((f) => f.path)).toEqual(['phi-4-mm-text.onnx']);
     expect(second.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')).toMatchObject({ skipped: true });
@@ -193,6 +224,7 @@ describe('pullModel against a local fake hub', () => {
     expect(hub.downloadsOf(path)).toHaveLength(FAST.retry.maxRetries + 1);
     const onDisk = await listFilesRecursive(dir);
     expect(onDisk).not.toContain('phi-4-mm-text.onnx.data');
+    expect(onDisk).not.toContain('genai_config.json');
     // Files sorted before it were completed and verified; nothing else sits at a final name.
     for (const name of onDisk.filter((p) => !p.endsWith('.part'))) {
       const repoPath = `${GPU}/${name}`;
@@ -200,19 +232,11 @@ describe('pullModel against a local fake hub', () => {
     }
   });
 
-  it('resolves the CPU folder by listing cpu/, and explains when it is ambiguous', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles(CPU), 'cpu/cpu-fp32/genai_config.json': { content: Buffer.from('{}') } } });
-    const result = await pull({ variant: 'cpu' });
-    expect(result.folder).toBe(CPU);
-    await hub.close();
-
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
-      ...variantFiles('cpu/cpu-int4-a'), ...variantFiles('cpu/cpu-int4-b'),
-    } });
-    const err = await expectPullError(pull({ variant: 'cpu', dir: join(dir, 'other') }));
+  it('refuses two CPU folders that fit equally well, listing both', async () => {
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles('cpu/cpu-int4-a'), ...variantFiles('cpu/cpu-int4-b') } });
+    const err = await expectPullError(pull({ variant: 'cpu' }));
     expect(err.code).toBe('E_MODEL_PULL');
-    expect(err.message).toContain('cpu/cpu-int4-a');
-    expect(err.message).toContain('cpu/cpu-int4-b');
+    expect(err.message).toContain('cpu/cpu-int4-a, cpu/cpu-int4-b');
   });
 
   it('retries the listing on HTTP 503 and gives up with the status after the bounded retries', async () => {
@@ -244,7 +268,7 @@ describe('pullModel against a local fake hub', () => {
   });
 
   it('refuses listing paths that would escape the target directory', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { [`${GPU}/../../evil.txt`]: { content: Buffer.from('x') } } });
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles(GPU), [`${GPU}/../../evil.txt`]: { content: Buffer.from('x') } } });
     const err = await expectPullError(pull());
     expect(err.message).toContain('unexpected path');
   });
@@ -277,9 +301,14 @@ describe('pullModel without network', () => {
   });
 
   it('fails with the same message when the host name does not resolve', async () => {
+    // undici's failure for an unknown host, injected: tests make no DNS queries.
     const endpoint = 'http://earshot-no-such-host.invalid';
-    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, ...FAST }));
+    const fetchImpl = async (): Promise<Response> => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND earshot-no-such-host.invalid'), { code: 'ENOTFOUND' }) });
+    };
+    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, fetchImpl, ...FAST }));
     expectManualInstructions(err, endpoint);
+    expect(err.message).toContain('ENOTFOUND');
   });
 
   it('gives up after the connect timeout when the host accepts but never answers', async () => {
@@ -293,10 +322,11 @@ describe('pullModel without network', () => {
     }
   });
 
-  it('tells CPU users the folder is unconfirmed', async () => {
+  it('names the CPU folder and the engine files for CPU users', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const err = await expectPullError(pullModel({ variant: 'cpu', dir, endpoint, env: {}, ...FAST }));
-    expect(err.message).toContain('cpu/cpu-int4-rtn-block-32-acc-level-4');
-    expect(err.message).toContain('unconfirmed');
+    expect(err.message).toContain('cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4');
+    expect(err.message).toContain('phi-4-mm-speech.onnx_adapter');
+    expect(err.message).not.toContain('phi-4-mm-vision.onnx,');
   });
 });

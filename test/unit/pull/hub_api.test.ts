@@ -3,7 +3,8 @@ import { hubEnv, parseNextLink, resolveUrl, treeUrl, folderWebUrl } from '../../
 import { contentRangeStart } from '../../../src/engine/phi4mm/pull/download_file.ts';
 import { ConnectTimeoutError, describeNetworkError, errorCode, isLocalFsError, isUnreachableError } from '../../../src/engine/phi4mm/pull/net.ts';
 import { backoffDelayMs } from '../../../src/engine/phi4mm/pull/retry.ts';
-import { chooseCpuFolder } from '../../../src/engine/phi4mm/pull/variants.ts';
+import { genaiConfigFiles, selectEngineFiles } from '../../../src/engine/phi4mm/pull/engine_files.ts';
+import { chooseVariantFolder, variantFoldersOf } from '../../../src/engine/phi4mm/pull/variants.ts';
 
 const REPO = 'microsoft/Phi-4-multimodal-instruct-onnx';
 
@@ -42,22 +43,76 @@ describe('hub urls', () => {
   });
 });
 
-describe('CPU folder choice', () => {
-  it('prefers the expected name, else the only int4 folder', () => {
-    expect(chooseCpuFolder(['cpu/cpu-fp32', 'cpu/cpu-int4-rtn-block-32-acc-level-4', 'cpu/cpu-int4-other']))
-      .toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32-acc-level-4' });
-    expect(chooseCpuFolder(['cpu/cpu-fp32', 'cpu/cpu-int4-rtn-block-32'])).toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32' });
+describe('variant folder choice (folders holding a genai_config.json)', () => {
+  const CPU4 = 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4';
+  const GPU = 'gpu/gpu-int4-rtn-block-32';
+
+  it('finds the folders that hold a genai_config.json, the root included', () => {
+    expect(variantFoldersOf([`${CPU4}/genai_config.json`, `${CPU4}/tokenizer.json`, 'genai_config.json', 'onnx/builder.py', `${GPU}/genai_config.json`]))
+      .toEqual(['', CPU4, GPU]);
   });
 
-  it('lists what exists when ambiguous or absent', () => {
-    const several = chooseCpuFolder(['cpu/a-int4', 'cpu/b-INT4']);
+  it('cpu: accuracy level 4 wins, wherever the folder sits', () => {
+    expect(chooseVariantFolder('cpu', [CPU4, 'cpu_and_mobile/cpu-int4-rtn-block-32', GPU])).toEqual({ ok: true, folder: CPU4 });
+    expect(chooseVariantFolder('cpu', ['cpu/cpu-int4-rtn-block-32-acc-level-4', 'cpu/cpu-fp32'])).toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32-acc-level-4' });
+    expect(chooseVariantFolder('cpu', ['cpu/cpu-fp32', 'cpu/cpu-int4-rtn-block-32', GPU])).toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32' });
+    // Two level-4 folders: the expected name settles it.
+    expect(chooseVariantFolder('cpu', ['cpu/cpu-int4-awq-acc-level-4', CPU4])).toEqual({ ok: true, folder: CPU4 });
+  });
+
+  it('gpu: the folder named gpu-int4-rtn-block-32', () => {
+    expect(chooseVariantFolder('gpu', [CPU4, GPU, 'gpu/gpu-fp16'])).toEqual({ ok: true, folder: GPU });
+    expect(chooseVariantFolder('gpu', [CPU4, 'cuda/gpu-int4-rtn-block-32'])).toEqual({ ok: true, folder: 'cuda/gpu-int4-rtn-block-32' });
+  });
+
+  it('refuses ambiguous or absent folders, naming the folders found', () => {
+    const several = chooseVariantFolder('cpu', ['a/cpu-int4-x', 'b/cpu-INT4-y']);
     expect(several.ok).toBe(false);
-    if (!several.ok) expect(several.reason).toContain('cpu/a-int4, cpu/b-INT4');
-    const none = chooseCpuFolder(['cpu/cpu-fp32']);
-    expect(none.ok).toBe(false);
-    if (!none.ok) expect(none.reason).toContain('cpu/cpu-fp32');
-    const empty = chooseCpuFolder([]);
-    if (!empty.ok) expect(empty.reason).toContain('(none)');
+    if (!several.ok) expect(several.reason).toContain('a/cpu-int4-x, b/cpu-INT4-y');
+    const none = chooseVariantFolder('cpu', ['cpu/cpu-fp32', GPU]);
+    expect(none).toEqual({ ok: false, reason: expect.stringContaining(`cpu/cpu-fp32, ${GPU}`) as string });
+    const noGpu = chooseVariantFolder('gpu', [CPU4]);
+    expect(noGpu).toEqual({ ok: false, reason: expect.stringContaining(CPU4) as string });
+    expect(chooseVariantFolder('cpu', [])).toEqual({ ok: false, reason: expect.stringContaining('(none)') as string });
+  });
+});
+
+describe('engine file selection', () => {
+  const CONFIG = JSON.stringify({ model: { type: 'phi4mm', decoder: { filename: 'phi-4-mm-text.onnx' },
+    speech: { filename: 'phi-4-mm-speech.onnx', config_filename: 'speech_processor.json', adapter_filename: 'phi-4-mm-speech.onnx_adapter' },
+    vision: { filename: 'phi-4-mm-vision.onnx', config_filename: 'vision_processor.json', adapter_filename: 'phi-4-mm-vision.onnx_adapter' } } });
+  const LISTED = ['genai_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
+    'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data', 'phi-4-mm-embedding.onnx', 'phi-4-mm-embedding.onnx.data',
+    'phi-4-mm-speech.onnx', 'phi-4-mm-speech.onnx.data', 'phi-4-mm-speech.onnx_adapter', 'speech_processor.json',
+    'phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data', 'phi-4-mm-vision.onnx_adapter', 'vision_processor.json'];
+  const names = () => {
+    const parsed = genaiConfigFiles(CONFIG);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.names;
+  };
+
+  it('keeps what the engine loads and leaves vision and unused files on the hub', () => {
+    const s = selectEngineFiles(names(), LISTED, false);
+    expect(s.missing).toEqual([]);
+    expect(s.leftOut.sort()).toEqual(['added_tokens.json', 'phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data',
+      'phi-4-mm-vision.onnx_adapter', 'special_tokens_map.json', 'vision_processor.json']);
+    expect(s.selected).toContain('phi-4-mm-speech.onnx_adapter');
+    expect(s.selected).toContain('phi-4-mm-text.onnx.data');
+  });
+
+  it('takes the vision files with --with-vision', () => {
+    const s = selectEngineFiles(names(), LISTED, true);
+    expect(s.leftOut.sort()).toEqual(['added_tokens.json', 'special_tokens_map.json']);
+  });
+
+  it('reports the files the config names that the folder lacks', () => {
+    const s = selectEngineFiles(names(), LISTED.filter((p) => p !== 'phi-4-mm-speech.onnx_adapter' && p !== 'tokenizer.json'), false);
+    expect(s.missing).toEqual(['tokenizer.json', 'phi-4-mm-speech.onnx_adapter']);
+  });
+
+  it('refuses a config that is not JSON or has no model section', () => {
+    expect(genaiConfigFiles('{').ok).toBe(false);
+    expect(genaiConfigFiles('{"x":1}').ok).toBe(false);
   });
 });
 

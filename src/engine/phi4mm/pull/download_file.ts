@@ -133,12 +133,24 @@ async function transferOnce(o: DownloadFileOptions, partPath: string, haveBytes:
     },
   });
   armStallTimer();
+  // A cut body must not tear the file stream down with it: pipeline() would destroy the writer with the
+  // chunks it still buffers (all of them when the cut comes before the file is even open), and the resume
+  // would restart further back than needed. So the cut ends the source cleanly and is thrown once flushed.
+  let cut: unknown;
+  async function* untilCut(source: Readable): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of source) yield chunk as Buffer;
+    } catch (err) {
+      cut = err;
+    }
+  }
   try {
     const body = Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>);
-    await pipeline(body, counter, createWriteStream(partPath, { flags: startBytes === 0 ? 'w' : 'a' }));
+    await pipeline(untilCut(body), counter, createWriteStream(partPath, { flags: startBytes === 0 ? 'w' : 'a' }));
   } finally {
     clearTimeout(stallTimer);
   }
+  if (cut !== undefined) throw cut;
   if (sizeBytes < o.expectedBytes) throw new Error(`the transfer ended after ${sizeBytes} of ${o.expectedBytes} bytes`);
   return sizeBytes;
 }

@@ -149,3 +149,44 @@ export async function listTree(
   }
   return { files, directories };
 }
+
+/**
+ * Reads one small file of the repository into memory (the variant's genai_config.json while planning).
+ * Bodies over `maxBytes` are refused; HTTP failures become E_MODEL_PULL, network failures are thrown as
+ * they come, as in listTree.
+ */
+export async function fetchSmallFile(
+  hub: HubSettings,
+  query: { repo: string; revision: string; path: string; maxBytes: number; signal?: AbortSignal },
+): Promise<string> {
+  const url = resolveUrl(hub.endpoint, query.repo, query.revision, query.path);
+  const { response } = await fetchWithConnectTimeout(hub.fetchImpl, url, {
+    headers: authHeaders(hub.token),
+    signal: query.signal,
+    connectTimeoutMs: hub.connectTimeoutMs,
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw httpFailure(response.status, url, response.headers.get('x-error-code'));
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > query.maxBytes) {
+    await response.body?.cancel();
+    throw new EarshotError('E_MODEL_PULL', `${query.path} on the hub is ${declared} bytes, more than the ${query.maxBytes} expected of it.`);
+  }
+  // Read chunk by chunk so a body without content-length still stops at the bound.
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const next = reader === undefined ? { done: true as const, value: undefined } : await reader.read();
+    if (next.done) break;
+    bytes += next.value.length;
+    if (bytes > query.maxBytes) {
+      await reader?.cancel();
+      throw new EarshotError('E_MODEL_PULL', `${query.path} on the hub is more than the ${query.maxBytes} bytes expected of it.`);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -4,7 +4,13 @@ import cliProgress from 'cli-progress';
 // reporter that draws a cli-progress bar on a TTY or prints a plain line now and then otherwise (logs, CI).
 
 export type PullProgressEvent =
-  | { type: 'plan'; dir: string; folder: string; fileCount: number; skippedCount: number; totalBytes: number; doneBytes: number }
+  | {
+    type: 'plan'; dir: string; folder: string; fileCount: number; skippedCount: number;
+    /** Files of the hub folder the engine does not use, left on the hub. */
+    leftOutCount: number;
+    /** Size of every selected file; totalBytes: of those still to fetch; doneBytes: already in .part files. */
+    allBytes: number; totalBytes: number; doneBytes: number;
+  }
   | { type: 'file-start'; path: string; sizeBytes: number }
   | { type: 'bytes'; path: string; deltaBytes: number; doneBytes: number }
   | { type: 'retry'; path: string; failures: number; delayMs: number; reason: string }
@@ -96,6 +102,17 @@ export function formatProgressLine(s: ProgressSnapshot): string {
   return `${percent}% ${formatBytes(s.doneBytes)}/${formatBytes(s.totalBytes)} ${formatBytes(s.bytesPerSecond)}/s ETA ${eta}${file}`;
 }
 
+/** What is about to happen, said before the first byte: the folder, the file count and the total size. */
+export function planLine(e: Extract<PullProgressEvent, { type: 'plan' }>): string {
+  const notes = [
+    e.skippedCount > 0 ? `${e.skippedCount} already complete` : '',
+    e.doneBytes > 0 ? `${formatBytes(e.doneBytes)} already in partial files` : '',
+    e.leftOutCount > 0 ? `${e.leftOutCount} unused file(s) left on the hub` : '',
+  ].filter((n) => n !== '');
+  return `Pulling ${e.fileCount} files of ${e.folder} (${formatBytes(e.allBytes)}) into ${e.dir}: ` +
+    `${formatBytes(e.totalBytes - e.doneBytes)} to download` + (notes.length > 0 ? ` (${notes.join(', ')})` : '');
+}
+
 export interface ProgressReporter {
   onProgress(event: PullProgressEvent): void;
   /** Stops the bar (also on failure, so the terminal cursor comes back). */
@@ -151,8 +168,7 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
           totalBytes = event.totalBytes;
           doneBytes = event.doneBytes;
           rate.sample(nowMs(), doneBytes);
-          writeLine(`Pulling ${event.fileCount} files of ${event.folder} into ${event.dir}` +
-            (event.skippedCount > 0 ? ` (${event.skippedCount} already complete)` : ''));
+          writeLine(planLine(event));
           if (tty && totalBytes > 0) {
             bar = new cliProgress.SingleBar({
               stream: opts.stream,

@@ -1,17 +1,19 @@
 import { stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { EarshotError, isEarshotError } from '../../../errors.ts';
 import type { ModelVariant } from '../../model_location.ts';
 import { downloadFile, sha256OfFile } from './download_file.ts';
-import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, listTree, normalizeEndpoint, resolveUrl, type HubFile, type HubSettings } from './hub_api.ts';
+import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, normalizeEndpoint, resolveUrl, type HubFile, type HubSettings } from './hub_api.ts';
 import { offlineMessage } from './manual_instructions.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STALL_TIMEOUT_MS, describeNetworkError, isUnreachableError, type FetchImpl } from './net.ts';
 import type { PullProgressEvent } from './progress.ts';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, waitBeforeRetry, type RetryPolicy } from './retry.ts';
-import { chooseCpuFolder, CPU_PARENT_FOLDER, DEFAULT_REVISION, GPU_VARIANT_FOLDER, MODEL_REPO_ID } from './variants.ts';
+import { planPull } from './pull_plan.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_REVISION, MODEL_REPO_ID } from './variants.ts';
 
-// `earshot model pull` without the CLI: list the variant folder on the hub, skip what is already complete,
-// download the rest one file at a time (resumable, verified, renamed into place when complete).
+// `earshot model pull` without the CLI: find the variant folder on the hub and the files of it the engine uses
+// (pull_plan.ts), skip what is already complete, download the rest one file at a time (resumable, verified,
+// renamed into place when complete).
 
 /** Wrong sha256 -> the file is downloaded once more from zero before failing (see DownloadFileOptions). */
 export const DEFAULT_CORRUPT_RETRIES = 1;
@@ -38,6 +40,8 @@ export interface PullModelOptions {
   env?: Record<string, string | undefined>;
   /** Hub repository; only tests and forks change it. */
   repo?: string;
+  /** Also fetch the vision graph, its processor config and adapter (unused by the speech engine). */
+  withVision?: boolean;
 }
 
 export interface PulledFile {
@@ -56,23 +60,14 @@ export interface PullModelResult {
   folder: string;
   revision: string;
   files: PulledFile[];
+  /** Files of the hub folder that were not fetched (unused by the engine). */
+  leftOut: string[];
 }
 
 interface PlannedFile {
   hub: HubFile;
   relPath: string;
   destPath: string;
-}
-
-/** Refuses listing paths that would escape the target directory (a hostile or broken mirror). */
-function safeRelativePath(repoPath: string, folder: string): string {
-  const rel = repoPath.slice(folder.length + 1);
-  const segments = rel.split('/');
-  if (!repoPath.startsWith(`${folder}/`) || rel === '' || isAbsolute(rel) || rel.includes('\\') || rel.includes('\0') ||
-      segments.some((s) => s === '' || s === '.' || s === '..')) {
-    throw new EarshotError('E_MODEL_PULL', `The hub listing contains an unexpected path: ${JSON.stringify(repoPath)}.`);
-  }
-  return rel;
 }
 
 async function isComplete(file: PlannedFile, signal?: AbortSignal): Promise<{ complete: boolean; sha256?: string }> {
@@ -85,28 +80,6 @@ async function isComplete(file: PlannedFile, signal?: AbortSignal): Promise<{ co
   if (file.hub.sha256 === undefined) return { complete: true };
   const sha256 = await sha256OfFile(file.destPath, signal);
   return { complete: sha256 === file.hub.sha256, sha256 };
-}
-
-/** Retries a listing call on transient hub answers (5xx, 429); unreachable hosts still fail at once. */
-async function withRetries<T>(call: () => Promise<T>, retry: RetryPolicy, signal?: AbortSignal): Promise<T> {
-  for (let failures = 1; ; failures += 1) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isEarshotError(err) || !err.retryable || failures > retry.maxRetries || (signal?.aborted ?? false)) throw err;
-      await waitBeforeRetry(backoffDelayMs(failures, retry), signal);
-    }
-  }
-}
-
-async function findVariantFolder(
-  hub: HubSettings, variant: ModelVariant, repo: string, revision: string, retry: RetryPolicy, signal?: AbortSignal,
-): Promise<string> {
-  if (variant === 'gpu') return GPU_VARIANT_FOLDER;
-  const listing = await withRetries(() => listTree(hub, { repo, revision, folder: CPU_PARENT_FOLDER, recursive: false, signal }), retry, signal);
-  const choice = chooseCpuFolder(listing.directories);
-  if (!choice.ok) throw new EarshotError('E_MODEL_PULL', `Cannot choose the CPU variant folder: ${choice.reason}.`);
-  return choice.folder;
 }
 
 export async function pullModel(opts: PullModelOptions): Promise<PullModelResult> {
@@ -135,21 +108,14 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
 
   let folder: string | undefined;
   let planned: PlannedFile[];
+  let leftOut: string[];
   try {
-    folder = await findVariantFolder(hub, opts.variant, repo, revision, retry, signal);
-    const variantFolder = folder;
-    const tree = await withRetries(() => listTree(hub, { repo, revision, folder: variantFolder, recursive: true, signal }), retry, signal);
-    planned = tree.files
-      .map((hubFile) => {
-        const relPath = safeRelativePath(hubFile.path, variantFolder);
-        return { hub: hubFile, relPath, destPath: join(opts.dir, ...relPath.split('/')) };
-      })
-      .sort((a, b) => a.relPath.localeCompare(b.relPath));
+    const plan = await planPull(hub, { repo, revision, variant: opts.variant, withVision: opts.withVision ?? false, retry, signal });
+    folder = plan.folder;
+    leftOut = plan.leftOut;
+    planned = plan.files.map((f) => ({ ...f, destPath: join(opts.dir, ...f.relPath.split('/')) }));
   } catch (err) {
     throw fail(err, 'Listing the model files', folder);
-  }
-  if (planned.length === 0) {
-    throw new EarshotError('E_MODEL_PULL', `The hub folder ${folder} of ${repo} at revision ${revision} has no files.`);
   }
 
   const results = new Map<string, PulledFile>();
@@ -167,7 +133,11 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   let doneBytes = 0;
   const totalBytes = toFetch.reduce((sum, f) => sum + f.hub.sizeBytes, 0);
   // Bytes already in .part files count as done; downloadFile reports them first through onBytes.
-  onProgress?.({ type: 'plan', dir: opts.dir, folder, fileCount: planned.length, skippedCount: results.size, totalBytes, doneBytes });
+  const allBytes = planned.reduce((sum, f) => sum + f.hub.sizeBytes, 0);
+  onProgress?.({
+    type: 'plan', dir: opts.dir, folder, fileCount: planned.length, skippedCount: results.size, leftOutCount: leftOut.length,
+    allBytes, totalBytes, doneBytes,
+  });
   for (const file of toFetch) {
     onProgress?.({ type: 'file-start', path: file.relPath, sizeBytes: file.hub.sizeBytes });
     try {
@@ -198,5 +168,5 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
     }
   }
   onProgress?.({ type: 'done', doneBytes });
-  return { dir: opts.dir, folder, revision, files: planned.map((f) => results.get(f.relPath) as PulledFile) };
+  return { dir: opts.dir, folder, revision, files: planned.map((f) => results.get(f.relPath) as PulledFile), leftOut };
 }

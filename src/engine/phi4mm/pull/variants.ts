@@ -1,54 +1,73 @@
 import type { ModelVariant } from '../../model_location.ts';
 
-// What `earshot model pull` fetches: one folder of the hub repository per variant.
+// Which folder of the hub repository `earshot model pull` takes, and which of its files. The repository
+// holds several exports side by side, each a folder with its own genai_config.json; the folder is found
+// by listing the repository, never assumed.
 
 export const MODEL_REPO_ID = 'microsoft/Phi-4-multimodal-instruct-onnx';
 export const DEFAULT_REVISION = 'main';
 
-/** Folder of the GPU export (float16 inputs/outputs): confirmed in docs/phi4mm.md section 1. */
-export const GPU_VARIANT_FOLDER = 'gpu/gpu-int4-rtn-block-32';
+/** The file that marks a folder as one complete export. */
+export const VARIANT_MARKER_FILE = 'genai_config.json';
 
-/** Parent folder of the CPU export; the exact subfolder name is UNCONFIRMED, so it is found by listing. */
-export const CPU_PARENT_FOLDER = 'cpu';
-
-/** The CPU subfolder name we expect (probable, unconfirmed); preferred when several int4 folders exist. */
-export const CPU_EXPECTED_SUBFOLDER = 'cpu-int4-rtn-block-32-acc-level-4';
+/** Name of the GPU export folder (float16 inputs/outputs). */
+export const GPU_VARIANT_NAME = 'gpu-int4-rtn-block-32';
+/** Where the GPU export sits in the repository. */
+export const GPU_VARIANT_FOLDER = `gpu/${GPU_VARIANT_NAME}`;
 
 /**
- * Files a variant folder holds (docs/phi4mm.md section 1), used only to tell a user without network what to
- * place by hand. The download itself takes whatever the hub lists, so an extra or renamed file is not an error.
+ * The CPU export (float32 inputs/outputs, int4 weights, accuracy level 4 = int8 activations in the int4
+ * matmuls). Microsoft's build instructions for this model link its genai_config.json in this folder.
  */
-export const EXPECTED_VARIANT_FILES: readonly string[] = [
-  'phi-4-mm-speech.onnx', 'phi-4-mm-speech.onnx.data',
-  'phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data',
-  'phi-4-mm-embedding.onnx', 'phi-4-mm-embedding.onnx.data',
-  'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data',
-  'phi-4-mm-speech.onnx_adapter', 'phi-4-mm-vision.onnx_adapter',
-  'genai_config.json', 'speech_processor.json', 'vision_processor.json',
-  'tokenizer.json', 'tokenizer_config.json',
-];
+export const CPU_VARIANT_NAME = 'cpu-int4-rtn-block-32-acc-level-4';
+export const CPU_VARIANT_FOLDER = `cpu_and_mobile/${CPU_VARIANT_NAME}`;
 
-/** The folder name to show in messages before the CPU folder is known. */
+/** The folder to name in messages before the listing has confirmed one. */
 export function probableVariantFolder(variant: ModelVariant): string {
-  return variant === 'gpu' ? GPU_VARIANT_FOLDER : `${CPU_PARENT_FOLDER}/${CPU_EXPECTED_SUBFOLDER}`;
+  return variant === 'gpu' ? GPU_VARIANT_FOLDER : CPU_VARIANT_FOLDER;
 }
 
-export type CpuFolderChoice = { ok: true; folder: string } | { ok: false; reason: string };
+export type FolderChoice = { ok: true; folder: string } | { ok: false; reason: string };
+
+const baseName = (path: string): string => path.split('/').pop() ?? path;
+
+/** Folders (repository paths, '' for the root) that hold a genai_config.json, from a recursive listing. */
+export function variantFoldersOf(filePaths: readonly string[]): string[] {
+  const folders = filePaths
+    .filter((p) => baseName(p) === VARIANT_MARKER_FILE)
+    .map((p) => p.slice(0, Math.max(0, p.length - VARIANT_MARKER_FILE.length - 1)));
+  return [...new Set(folders)].sort();
+}
+
+/** CPU candidates: int4 exports for the CPU ("cpu" in the path, no GPU/DirectML marker in the name). */
+function isCpuInt4(folder: string): boolean {
+  const name = baseName(folder).toLowerCase();
+  return /int4/.test(name) && /cpu/.test(folder.toLowerCase()) && !/gpu|cuda|dml|directml/.test(name);
+}
 
 /**
- * Picks the CPU variant folder among the subfolders of `cpu/` (full repo paths, e.g. `cpu/cpu-int4-...`).
- * The expected name wins when present; otherwise exactly one folder whose name mentions int4 must exist.
- * Pure so the ambiguous cases are unit-tested without a server.
+ * Picks the variant folder among the folders that hold a genai_config.json (full repository paths).
+ *   gpu: the folder named `gpu-int4-rtn-block-32`, wherever it sits.
+ *   cpu: an int4 CPU folder; one with accuracy level 4 wins (int8 activations: the fast CPU kernels); among
+ *        several of the same rank the expected name wins; otherwise the choice is refused as ambiguous.
+ * Pure, so every layout is unit-tested without a server.
  */
-export function chooseCpuFolder(subfolders: readonly string[]): CpuFolderChoice {
-  const names = subfolders.map((p) => p.split('/').pop() ?? p);
-  const exact = subfolders.find((_, i) => names[i] === CPU_EXPECTED_SUBFOLDER);
-  if (exact !== undefined) return { ok: true, folder: exact };
-  const int4 = subfolders.filter((_, i) => /int4/i.test(names[i]));
-  if (int4.length === 1) return { ok: true, folder: int4[0] };
-  const existing = subfolders.length === 0 ? '(none)' : subfolders.join(', ');
-  const reason = int4.length === 0
-    ? `no int4 folder under "${CPU_PARENT_FOLDER}/" in the hub repository; folders found: ${existing}`
-    : `several int4 folders under "${CPU_PARENT_FOLDER}/" and none is named "${CPU_EXPECTED_SUBFOLDER}": ${int4.join(', ')}`;
-  return { ok: false, reason };
+export function chooseVariantFolder(variant: ModelVariant, folders: readonly string[]): FolderChoice {
+  const found = folders.length === 0 ? '(none)' : folders.map((f) => (f === '' ? '(repository root)' : f)).join(', ');
+  if (variant === 'gpu') {
+    const gpu = folders.filter((f) => baseName(f) === GPU_VARIANT_NAME);
+    if (gpu.length === 1) return { ok: true, folder: gpu[0] };
+    if (gpu.length > 1) return { ok: false, reason: `several folders are named ${GPU_VARIANT_NAME}: ${gpu.join(', ')}` };
+    return { ok: false, reason: `no folder named ${GPU_VARIANT_NAME} holds a ${VARIANT_MARKER_FILE}; folders with one: ${found}` };
+  }
+  const cpu = folders.filter(isCpuInt4);
+  if (cpu.length === 0) {
+    return { ok: false, reason: `no int4 CPU folder holds a ${VARIANT_MARKER_FILE}; folders with one: ${found}` };
+  }
+  const level4 = cpu.filter((f) => /acc-level-4/i.test(baseName(f)));
+  const best = level4.length > 0 ? level4 : cpu;
+  if (best.length === 1) return { ok: true, folder: best[0] };
+  const expected = best.filter((f) => baseName(f) === CPU_VARIANT_NAME);
+  if (expected.length === 1) return { ok: true, folder: expected[0] };
+  return { ok: false, reason: `several int4 CPU folders fit equally well, choose one by hand: ${best.join(', ')}` };
 }

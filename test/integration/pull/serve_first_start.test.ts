@@ -1,0 +1,64 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cacheModelDir } from '../../../src/engine/model_location.ts';
+import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
+import { CPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
+import { spawnServer, type ServerProcess } from '../hardening/server_process.ts';
+import { startFakeHub, type FakeHub, type FakeHubFile } from './fake_hub.ts';
+
+// `earshot serve` (what `npm start` runs) as a process, on a machine whose model cache is empty: the model
+// comes from the hub named by HF_ENDPOINT (a local fake) into the default cache, unless --no-pull.
+
+let files: Record<string, FakeHubFile>;
+let hub: FakeHub | undefined;
+let proc: ServerProcess | undefined;
+let home: string;
+
+beforeAll(async () => {
+  const fixture = await ensureFixtureModel('tiny');
+  files = {};
+  for (const name of await readdir(fixture)) {
+    if (!name.startsWith('.')) files[`${CPU_VARIANT_FOLDER}/${name}`] = { content: await readFile(join(fixture, name)), lfs: true };
+  }
+}, 300_000);
+
+afterEach(async () => {
+  proc?.child.kill('SIGKILL');
+  await proc?.exited;
+  await hub?.close();
+  proc = undefined;
+  hub = undefined;
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+async function readyzUntil(p: ServerProcess, status: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const body = (await (await fetch(`${p.httpUrl}/readyz`)).json()) as Record<string, unknown>;
+    if (body.status === status) return body;
+    if (performance.now() > deadline) throw new Error(`readyz stayed ${JSON.stringify(body)}; stderr:\n${p.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('earshot serve on a machine without the model', () => {
+  it('downloads it into the cache with progress on stderr, then becomes ready', async () => {
+    home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    proc = await spawnServer([], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
+    expect(await readyzUntil(proc, 'ready', 180_000)).toEqual({ status: 'ready' });
+    const dir = cacheModelDir('cpu', { XDG_CACHE_HOME: home });
+    expect((await readdir(dir)).sort()).toEqual(Object.keys(files).map((p) => p.split('/').pop()).sort());
+    expect(proc.stderr()).toContain(`Pulling ${Object.keys(files).length} files of ${CPU_VARIANT_FOLDER}`);
+  }, 300_000);
+
+  it('--no-pull leaves the hub alone', async () => {
+    home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
+    hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
+    proc = await spawnServer(['--no-pull'], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
+    expect(await readyzUntil(proc, 'model_missing', 30_000)).toEqual({ status: 'model_missing' });
+    expect(hub.requests).toEqual([]);
+  }, 120_000);
+});
