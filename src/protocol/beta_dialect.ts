@@ -12,6 +12,19 @@ import type { WireAudioFormat, WireBetaAudioFormat, WireSessionConfig } from './
 
 export type BetaServerEvent = { type: string; event_id: string; [field: string]: unknown };
 
+/** Which spelling of the API a client speaks. Only the wire edge (decode, encode) ever looks at it. */
+export type Dialect = 'ga' | 'beta';
+
+/**
+ * The wire text of a GA event in `dialect`, or null when the beta API has no such event. The one place
+ * where outgoing events change shape: everything before it (store, metrics, agent) sees GA events only.
+ */
+export function encodeServerEventIn(dialect: Dialect, event: ServerEvent): string | null {
+  if (dialect === 'ga') return JSON.stringify(event);
+  const beta = toBetaServerEvent(event);
+  return beta === null ? null : JSON.stringify(beta);
+}
+
 /** Beta string format; the beta dialect cannot say "PCM at 16 kHz", so every PCM rate is 'pcm16'. */
 export function toBetaAudioFormat(format: AudioFormat): 'pcm16' | 'g711_ulaw' | 'g711_alaw' {
   if (format.type === 'audio/pcmu') return 'g711_ulaw';
@@ -36,6 +49,7 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
       ...betaInputFields(session.audio.input),
       include: session.include,
       expires_at: session.expires_at,
+      ...(session.ignored_fields ? { ignored_fields: session.ignored_fields } : {}),
     };
   }
   return {
@@ -44,7 +58,6 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
     model: session.model,
     modalities: session.output_modalities,
     instructions: session.instructions,
-    ...(session.audio.output?.voice === undefined ? {} : { voice: session.audio.output.voice }),
     ...betaInputFields(session.audio.input),
     output_audio_format: toBetaAudioFormat(session.audio.output?.format ?? session.audio.input.format),
     tools: session.tools,
@@ -52,6 +65,7 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
     max_response_output_tokens: session.max_output_tokens,
     tracing: session.tracing,
     expires_at: session.expires_at,
+    ...(session.ignored_fields ? { ignored_fields: session.ignored_fields } : {}),
   };
 }
 
