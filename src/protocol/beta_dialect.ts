@@ -132,6 +132,24 @@ export function fromBetaAudioFormat(format: WireBetaAudioFormat): WireAudioForma
   return { type: 'audio/pcm', rate: 24_000 };
 }
 
+/** GA session params and their beta spelling, for errors and notes answering a beta client. */
+const BETA_PARAMS: ReadonlyArray<[ga: string, beta: string]> = [
+  ['session.audio.input.turn_detection', 'session.turn_detection'],
+  ['session.audio.input.transcription', 'session.input_audio_transcription'],
+  ['session.audio.input.noise_reduction', 'session.input_audio_noise_reduction'],
+  ['session.audio.input.format', 'session.input_audio_format'],
+  ['session.audio.output.format', 'session.output_audio_format'],
+  ['session.audio.output.voice', 'session.voice'],
+  ['session.output_modalities', 'session.modalities'],
+  ['session.max_output_tokens', 'session.max_response_output_tokens'],
+];
+
+/** `param` of an error as a beta client spells it ('session.audio.input.turn_detection.x' -> 'session.turn_detection.x'). */
+export function toBetaParam(param: string): string {
+  for (const [ga, beta] of BETA_PARAMS) if (param === ga || param.startsWith(`${ga}.`)) return beta + param.slice(ga.length);
+  return param;
+}
+
 /** Beta (flat) session fields that have a GA home under `audio`, `output_modalities` or `max_output_tokens`. */
 export const BETA_FLAT_SESSION_FIELDS = [
   'modalities',

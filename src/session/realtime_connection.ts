@@ -9,7 +9,7 @@ import { detectSpeech } from '../pipeline/detect_speech.ts';
 import { reframe } from '../pipeline/reframe.ts';
 import { segmentUtterances } from '../pipeline/segment_utterances.ts';
 import type { PipelineInput, SegmentEvent } from '../pipeline/types.ts';
-import { fromBetaSessionConfig } from '../protocol/beta_dialect.ts';
+import { fromBetaSessionConfig, toBetaParam } from '../protocol/beta_dialect.ts';
 import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
 import { newItemId } from '../protocol/ids.ts';
@@ -120,7 +120,8 @@ export class RealtimeConnection {
       this.handleEvent(decoded.event);
     } catch (err) {
       const clientEventId = decoded.event.event_id;
-      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param, clientEventId);
+      // A beta client is told the field in its own spelling (its session.update was read in the GA shape).
+      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param && this.dialect === 'beta' ? toBetaParam(err.param) : err.param, clientEventId);
       else {
         this.opts.log.error({ err }, 'unexpected error handling a client event');
         this.sendError('E_INTERNAL', 'Internal error while handling the event.', undefined, clientEventId);
