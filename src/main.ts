@@ -303,7 +303,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         peerPause: () => peer.pauseInput(),
         peerResume: () => peer.resumeInput(),
       };
-      return sessions.open(peer, identity, (hooks) => buildConnection(setup, hooks));
+      return sessions.open(peer, identity, (hooks) => buildConnection(setup, hooks), setup.dialect);
     },
   });
   const address = await server.listen();

@@ -39,6 +39,10 @@ export class AgentRuntime {
   private agent: AgentDefinition;
   private turnsTaken = 0;
   private disposed = false;
+  /** Commits the audio pipeline has not reported yet, each with the turns it produced so far. */
+  private readonly slots: Array<{ jobs: Job[]; resolve(jobs: Job[]): void }> = [];
+  /** Queued creates (their ids, the calls they answer) and deletes: later events may refer to them. */
+  private readonly pending = { creates: new Set<string>(), answers: new Set<string>(), deletes: new Set<string>() };
 
   constructor(private readonly opts: AgentRuntimeOptions) {
     this.agent = opts.agent;
@@ -90,7 +94,7 @@ export class AgentRuntime {
   }
 
   enqueueUtterance(utterance: Utterance): void {
-    this.enqueue({ type: 'utterance', utterance, respond: this.respondsToUtterances() });
+    this.enqueueAudio({ type: 'utterance', utterance, respond: this.respondsToUtterances() });
   }
 
   /** Whether a committed utterance (or idle timeout) is answered: realtime, turn detection with create_response, a model. */
@@ -102,17 +106,53 @@ export class AgentRuntime {
 
   /** turn_detection.idle_timeout_ms fired: the silent stretch becomes a user turn, answered with create_response. */
   enqueueIdleTimeout(idle: IdleAudio): void {
-    this.enqueue({ type: 'idle', idle, respond: this.respondsToUtterances() });
+    this.enqueueAudio({ type: 'idle', idle, respond: this.respondsToUtterances() });
   }
 
-  /** conversation.item.create; the item is checked now, applied in turn order. */
-  createItem(item: WireConversationItem, clientEventId?: string, audio?: ItemAudioClip[]): void {
+  /**
+   * conversation.item.create; the item is checked now, applied in turn order. `previousItemId` may name
+   * any item, one that an earlier queued create will add, or 'root' (first).
+   */
+  createItem(item: WireConversationItem, clientEventId?: string, audio?: ItemAudioClip[], previousItemId?: string | null): void {
     this.requireEngine('conversation.item.create');
     validateClientItem(item, { allowAudio: true });
-    if (item.id !== undefined && this.opts.items.has(item.id)) {
+    const pending = this.pending;
+    if (item.id !== undefined && (pending.creates.has(item.id) || (this.opts.items.has(item.id) && !pending.deletes.has(item.id)))) {
       throw new EarshotError('E_INVALID_EVENT', `An item with id ${JSON.stringify(item.id)} already exists.`, { param: 'item.id' });
     }
-    this.enqueue({ type: 'item', item, itemId: item.id ?? newItemId(), clientEventId, ...(audio && audio.length > 0 ? { audio } : {}) });
+    if (previousItemId != null && previousItemId !== 'root' && !this.opts.items.has(previousItemId) && !pending.creates.has(previousItemId)) {
+      throw new EarshotError('E_ITEM_NOT_FOUND', `previous_item_id ${JSON.stringify(previousItemId.slice(0, 64))} names no item of the conversation.`, { param: 'previous_item_id' });
+    }
+    if (item.type === 'function_call_output' && (pending.answers.has(item.call_id) || this.opts.items.isAnswered(item.call_id))) {
+      throw new EarshotError('E_INVALID_EVENT', `The call ${JSON.stringify(item.call_id.slice(0, 64))} already has an output; a call is answered once.`, { param: 'item.call_id' });
+    }
+    const itemId = item.id ?? newItemId();
+    pending.creates.add(itemId);
+    if (item.type === 'function_call_output') pending.answers.add(item.call_id);
+    const previous = previousItemId === 'root' ? null : (previousItemId ?? undefined);
+    this.enqueue({ type: 'item', item, itemId, clientEventId, ...(previous === undefined ? {} : { previousItemId: previous }), ...(audio && audio.length > 0 ? { audio } : {}) });
+  }
+
+  /**
+   * input_audio_buffer.commit: events after it wait for what it commits (arrival order), even though the
+   * audio pipeline reports the commit later. `commitHandled` closes the oldest open commit.
+   */
+  openCommitSlot(): void {
+    let resolve: (jobs: Job[]) => void = () => {};
+    const ready = new Promise<Job[]>((r) => (resolve = r));
+    const slot = { jobs: [] as Job[], resolve };
+    this.slots.push(slot);
+    this.enqueue({ type: 'slot', ready });
+  }
+
+  commitHandled(): void {
+    const slot = this.slots.shift();
+    slot?.resolve(slot.jobs);
+  }
+
+  /** The pipeline stopped: no commit will be reported, so nothing may wait for one. */
+  releaseCommitSlots(): void {
+    while (this.slots.length > 0) this.commitHandled();
   }
 
   /** conversation.item.retrieve: answered at once for a known item, else after the queued turns (which may create it). */
@@ -124,6 +164,7 @@ export class AgentRuntime {
 
   /** conversation.item.delete: in turn order, since it changes the model's context. */
   deleteItem(itemId: string, clientEventId?: string): void {
+    this.pending.deletes.add(itemId);
     this.enqueue({ type: 'delete', itemId, clientEventId });
   }
 
@@ -181,6 +222,7 @@ export class AgentRuntime {
     if (this.disposed) return;
     this.disposed = true;
     this.cancelResponse('client_cancelled');
+    this.releaseCommitSlots();
     const context = this.context;
     // Queued turns still run (captions, context) but answer nobody; then the call is summarised.
     if (this.agent.summarizeOnEnd && context && this.turnsTaken > 0) {
@@ -214,6 +256,20 @@ export class AgentRuntime {
     this.jobs.next(job);
   }
 
+  /** A turn from the audio pipeline: inside the oldest open commit when one is open (it came before it). */
+  private enqueueAudio(job: Job): void {
+    const slot = this.slots[0];
+    if (!slot) return this.enqueue(job);
+    if (this.disposed) return;
+    this.queued++;
+    slot.jobs.push(job);
+  }
+
+  private finishedInner(): void {
+    this.queued--;
+    if (this.queued === 0) this.drained?.();
+  }
+
   private getContext(engine: SpeechEngine): ConversationContext {
     this.context ??= this.newContext(engine);
     return this.context;
@@ -224,6 +280,13 @@ export class AgentRuntime {
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<void> {
+    if (job.type === 'slot') {
+      for (const inner of await job.ready) {
+        if (!signal.aborted) await this.run(inner, signal);
+        this.finishedInner();
+      }
+      return;
+    }
     try {
       if (job.type === 'utterance') await runUtteranceTurn(this.host, job.utterance, job.respond, signal);
       else if (job.type === 'idle') await runIdleTurn(this.host, job.idle, job.respond, signal);
@@ -235,6 +298,11 @@ export class AgentRuntime {
       this.opts.log.error({ err }, 'turn failed');
       const code: ErrorCode = isEarshotError(err) ? err.code : 'E_ENGINE';
       this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined);
+    } finally {
+      if (job.type === 'item') {
+        this.pending.creates.delete(job.itemId);
+        if (job.item.type === 'function_call_output') this.pending.answers.delete(job.item.call_id);
+      } else if (job.type === 'delete') this.pending.deletes.delete(job.itemId);
     }
   }
 }

@@ -8,7 +8,7 @@ import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { SessionState } from '../session/session_state.ts';
 import type { ItemAudioClip } from './agent_runtime.ts';
 import { runCaption } from './caption.ts';
-import { userContentOf } from './client_items.ts';
+import { checkPlacement, userContentOf, type ItemPlacement } from './client_items.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
 
@@ -23,11 +23,14 @@ export interface AudioItemDeps {
 }
 
 /** Returns true when the turn was appended to the conversation (realtime sessions, not aborted). */
-export async function addAudioItem(deps: AudioItemDeps, itemId: string, wireItem: WireConversationItem, clips: ItemAudioClip[]): Promise<boolean> {
+export async function addAudioItem(deps: AudioItemDeps, itemId: string, wireItem: WireConversationItem, clips: ItemAudioClip[], placement: ItemPlacement = {}): Promise<boolean> {
   const { engine, context, state, signal } = deps;
   const wire = wireItem as Extract<WireConversationItem, { type: 'message' }>;
   const item = completedMessage(itemId, 'user', userContentOf(wire));
-  const previous = deps.items.append(item.id, item);
+  const at = placement.previousItemId;
+  checkPlacement(deps.items, item.id, at);
+  const after = at !== undefined ? at : context.lastItemId();
+  const previous = at === undefined && after === null ? deps.items.append(item.id, item) : deps.items.insertAfter(after, item.id, item);
   deps.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
   const handles = new Map<number, AudioHandle>();
   try {
@@ -44,7 +47,8 @@ export async function addAudioItem(deps: AudioItemDeps, itemId: string, wireItem
       const text = 'text' in p && typeof p.text === 'string' ? p.text : p.type === 'input_audio' ? (p.transcript ?? '') : '';
       return text === '' ? [] : [{ type: 'text', text }];
     });
-    await context.appendUserMixed(parts, transcript, [item.id]);
+    const append = () => context.appendUserMixed(parts, transcript, [item.id]);
+    await (at === undefined ? append() : context.insertAfter(at, append));
     return true;
   } finally {
     for (const handle of handles.values()) engine.releaseAudio(handle);

@@ -50,7 +50,7 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
       }
     }
     if (signal.aborted || state.type !== 'realtime') return;
-    await context.appendUserAudio(audio, transcript);
+    await context.appendUserAudio(audio, transcript, [utterance.itemId]);
     host.turnTaken();
     if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore }, signal);
   } finally {

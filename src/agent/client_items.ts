@@ -51,23 +51,35 @@ function textOf(item: Extract<WireConversationItem, { type: 'message' }>): strin
     .join('');
 }
 
+/**
+ * Where an item goes: `previousItemId` absent, after the last item the model has seen (the end of the
+ * conversation as the client's events built it); null, first; an id, right after that item, which
+ * rebuilds the model's context from that point (ConversationContext.insertAfter).
+ */
+export interface ItemPlacement {
+  previousItemId?: string | null;
+}
+
 export async function applyClientItem(
   context: ConversationContext,
   item: WireConversationItem,
-  out: { items: ItemChain; emit(payload: ServerEventPayload): void; silent?: boolean },
+  out: { items: ItemChain; emit(payload: ServerEventPayload): void; silent?: boolean } & ItemPlacement,
 ): Promise<void> {
   const id = item.id ?? newItemId();
+  const previous = out.previousItemId;
+  if (!out.silent) checkPlacement(out.items, id, previous, item);
+  const contextLast = context.lastItemId();
+  const place = (append: () => Promise<void>) => (previous === undefined ? append() : context.insertAfter(previous, append));
   let serverItem: ConversationItem;
   switch (item.type) {
     case 'message': {
       const text = textOf(item);
-      if (item.role === 'user') await context.appendUserText(text, [id]);
-      else await context.appendAssistant(text, [id]);
+      await place(() => (item.role === 'user' ? context.appendUserText(text, [id]) : context.appendAssistant(text, [id])));
       serverItem = item.role === 'user' ? completedMessage(id, 'user', userContentOf(item)) : completedMessage(id, 'assistant', [{ type: 'output_text', text }]);
       break;
     }
     case 'function_call_output':
-      await context.appendToolResponse(item.output, [id]);
+      await place(() => context.appendToolResponse(item.output, [id]));
       serverItem = { id, object: 'realtime.item', type: 'function_call_output', status: 'completed', call_id: item.call_id, output: item.output };
       break;
     case 'function_call': {
@@ -78,13 +90,25 @@ export async function applyClientItem(
       } catch {
         args = item.arguments;
       }
-      await context.appendAssistant(`<|tool_call|>${JSON.stringify([{ name: item.name, arguments: args }])}<|/tool_call|>`, [id]);
+      await place(() => context.appendAssistant(`<|tool_call|>${JSON.stringify([{ name: item.name, arguments: args }])}<|/tool_call|>`, [id]));
       serverItem = { id, object: 'realtime.item', type: 'function_call', status: 'completed', name: item.name, call_id: callId, arguments: item.arguments };
       break;
     }
   }
   if (out.silent) return;
-  const previous = out.items.append(id, serverItem);
-  out.emit({ type: 'conversation.item.added', previous_item_id: previous, item: serverItem });
-  out.emit({ type: 'conversation.item.done', previous_item_id: previous, item: serverItem });
+  const after = previous !== undefined ? previous : contextLast;
+  const previousId = previous === undefined && after === null ? out.items.append(id, serverItem) : out.items.insertAfter(after, id, serverItem);
+  out.emit({ type: 'conversation.item.added', previous_item_id: previousId, item: serverItem });
+  out.emit({ type: 'conversation.item.done', previous_item_id: previousId, item: serverItem });
+}
+
+/** Checked when the item is applied: earlier events (a delete, another create) may have changed things. */
+export function checkPlacement(items: ItemChain, id: string, previous: string | null | undefined, item?: WireConversationItem): void {
+  if (items.has(id)) throw new EarshotError('E_INVALID_EVENT', `An item with id ${JSON.stringify(id.slice(0, 64))} already exists.`, { param: 'item.id' });
+  if (previous != null && !items.has(previous)) {
+    throw new EarshotError('E_ITEM_NOT_FOUND', `previous_item_id ${JSON.stringify(previous.slice(0, 64))} names no item of the conversation (was it deleted?).`, { param: 'previous_item_id' });
+  }
+  if (item?.type === 'function_call_output' && items.isAnswered(item.call_id)) {
+    throw new EarshotError('E_INVALID_EVENT', `The call ${JSON.stringify(item.call_id.slice(0, 64))} already has an output; a call is answered once.`, { param: 'item.call_id' });
+  }
 }

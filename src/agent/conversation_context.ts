@@ -3,8 +3,11 @@
 // (session.update after the first turn). Tracks the audio tokens in context for usage reporting.
 import type { AudioHandle, Checkpoint, EngineSession, GenerateOptions, GenerationEvent, SpeechEngine, ToolSpec, TurnRef, UserPart } from '../engine/engine_session.ts';
 
-/** `itemIds`: the conversation items this turn holds (conversation.item.delete removes them). */
-export type HistoryEntry = { itemIds: string[] } & (
+/**
+ * `itemIds`: the conversation items this turn holds (conversation.item.delete removes them). `cp`: the
+ * session's checkpoint just before the turn, where an item inserted before it rewinds to.
+ */
+export type HistoryEntry = { itemIds: string[]; cp?: Checkpoint } & (
   | { role: 'user'; text: string | null; audioTokens: number; turn?: TurnRef }
   | { role: 'assistant'; text: string }
   | { role: 'tool'; json: string }
@@ -26,6 +29,8 @@ interface ContextCheckpoint {
 export class ConversationContext {
   private session: EngineSession | null = null;
   private systemDirty = false;
+  /** Where the last generate() started: the checkpoint of the turn recordGenerated() adds. */
+  private generationCp: Checkpoint | null = null;
   readonly history: HistoryEntry[] = [];
   /** Audio tokens currently in the KV context (ASR branches are rewound, so they do not count). */
   audioTokens = 0;
@@ -64,6 +69,7 @@ export class ConversationContext {
       await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
       this.audioTokens = 0;
       for (const entry of this.history) {
+        entry.cp = session.checkpoint();
         if (entry.role === 'user') {
           // Audio from before the rebuild is replayed as its transcript (design.md decision 6).
           entry.audioTokens = 0;
@@ -87,11 +93,12 @@ export class ConversationContext {
   /** A user turn of text and audio parts (a conversation.item.create message with input_audio). */
   async appendUserMixed(parts: UserPart[], transcript: string | null, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
+    const cp = session.checkpoint();
     const turn = await session.appendUser(parts);
     if (transcript !== null) session.setTranscript(turn, transcript);
     const audioTokens = parts.reduce((n, p) => n + (p.type === 'audio' ? p.audio.audioTokens : 0), 0);
     this.audioTokens += audioTokens;
-    this.history.push({ role: 'user', text: transcript, audioTokens, turn, itemIds });
+    this.history.push({ role: 'user', text: transcript, audioTokens, turn, itemIds, cp });
   }
 
   /** A user turn of several parts (an ASR branch's audio + task prompt); rewound by its caller. */
@@ -103,20 +110,23 @@ export class ConversationContext {
 
   async appendUserText(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
+    const cp = session.checkpoint();
     const turn = await session.appendUser([{ type: 'text', text }]);
-    this.history.push({ role: 'user', text, audioTokens: 0, turn, itemIds });
+    this.history.push({ role: 'user', text, audioTokens: 0, turn, itemIds, cp });
   }
 
   async appendAssistant(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
+    const cp = session.checkpoint();
     await session.appendAssistant(text);
-    this.history.push({ role: 'assistant', text, itemIds });
+    this.history.push({ role: 'assistant', text, itemIds, cp });
   }
 
   async appendToolResponse(json: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
+    const cp = session.checkpoint();
     await session.appendToolResponse(json);
-    this.history.push({ role: 'tool', json, itemIds });
+    this.history.push({ role: 'tool', json, itemIds, cp });
   }
 
   /**
@@ -127,7 +137,7 @@ export class ConversationContext {
     const cp = await this.checkpoint();
     const session = await this.ready();
     await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
-    this.history.push({ role: 'system', system, itemIds: [] });
+    this.history.push({ role: 'system', system, itemIds: [], cp: cp.engine });
     return cp;
   }
 
@@ -163,11 +173,12 @@ export class ConversationContext {
   /** Generation whose text stays in the session; `recordGenerated` adds it to the history afterwards. */
   async generate(options: GenerateOptions, signal?: AbortSignal): Promise<AsyncIterable<GenerationEvent>> {
     const session = await this.ready();
+    this.generationCp = session.checkpoint();
     return session.generate(options, signal);
   }
 
   recordGenerated(text: string): HistoryEntry {
-    const entry: HistoryEntry = { role: 'assistant', text, itemIds: [] };
+    const entry: HistoryEntry = { role: 'assistant', text, itemIds: [], ...(this.generationCp ? { cp: this.generationCp } : {}) };
     this.history.push(entry);
     return entry;
   }
@@ -182,6 +193,48 @@ export class ConversationContext {
     await this.session.rewind(cp.engine);
     this.history.length = cp.historyLength;
     this.audioTokens = cp.audioTokens;
+  }
+
+  /** The last conversation item the model's context holds (null when none). */
+  lastItemId(): string | null {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const ids = this.history[i].itemIds;
+      if (ids.length > 0) return ids[ids.length - 1];
+    }
+    return null;
+  }
+
+  holdsItem(itemId: string): boolean {
+    return this.history.some((e) => e.itemIds.includes(itemId));
+  }
+
+  /**
+   * Adds turns (`apply`) right after the turn holding `anchorItemId` (null: before every turn) instead of
+   * at the end: the session is rewound to the checkpoint before the first later turn, `apply` appends,
+   * and the later turns are appended again, as text (an audio turn by its transcript, as in a rebuild).
+   */
+  async insertAfter(anchorItemId: string | null, apply: () => Promise<void>): Promise<void> {
+    const anchor = anchorItemId === null ? -1 : this.history.findLastIndex((e) => e.itemIds.includes(anchorItemId));
+    const at = anchor + 1;
+    if (at >= this.history.length || (anchorItemId !== null && anchor < 0)) return apply();
+    const session = await this.ready();
+    const tail = this.history.slice(at);
+    const cp = tail[0].cp;
+    if (cp === undefined) throw new Error('conversation turn without a checkpoint');
+    await session.rewind(cp);
+    this.history.length = at;
+    this.audioTokens = this.history.reduce((n, e) => n + (e.role === 'user' ? e.audioTokens : 0), 0);
+    await apply();
+    for (const entry of tail) {
+      if (entry.role === 'user') await this.appendUserText(entry.text ?? '', entry.itemIds);
+      else if (entry.role === 'assistant') await this.appendAssistant(entry.text, entry.itemIds);
+      else if (entry.role === 'tool') await this.appendToolResponse(entry.json, entry.itemIds);
+      else {
+        const cpSystem = session.checkpoint();
+        await session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) });
+        this.history.push({ ...entry, cp: cpSystem });
+      }
+    }
   }
 
   async dispose(): Promise<void> {

@@ -1,6 +1,9 @@
 // The items of one connection's conversation, in order: `previous_item_id` for every new item, and the
 // store behind conversation.item.retrieve / .delete / .truncate. Items hold text only (audio is never
 // kept), so a long call costs little memory. Out-of-band response items are never added.
+// Committed audio is appended when the pipeline commits it; items made by turns (a client's item, a
+// response's output) are inserted after the item they follow in the model's context, which may lie
+// before audio committed meanwhile: the order here is always the order the model sees.
 import type { ConversationItem } from '../protocol/server_items.ts';
 
 export class ItemChain {
@@ -14,6 +17,36 @@ export class ItemChain {
     this.order.push(id);
     this.items.set(id, item);
     return previous;
+  }
+
+  /**
+   * Inserts `id` right after `after` (null: first), or appends it when `after` is unknown. Returns the id
+   * before it, its previous_item_id.
+   */
+  insertAfter(after: string | null, id: string, item: ConversationItem | null = null): string | null {
+    if (this.items.has(id)) this.order.splice(this.order.indexOf(id), 1);
+    const at = after === null ? 0 : this.order.indexOf(after) + 1;
+    if (after !== null && at === 0) this.order.push(id);
+    else this.order.splice(at, 0, id);
+    this.items.set(id, item);
+    return this.previousOf(id);
+  }
+
+  /** The id before `id` (null when first or unknown). */
+  previousOf(id: string): string | null {
+    const at = this.order.indexOf(id);
+    return at > 0 ? this.order[at - 1] : null;
+  }
+
+  /** Ids in conversation order. */
+  ids(): readonly string[] {
+    return this.order;
+  }
+
+  /** Whether some function_call_output already answers `callId`. */
+  isAnswered(callId: string): boolean {
+    for (const item of this.items.values()) if (item?.type === 'function_call_output' && item.call_id === callId) return true;
+    return false;
   }
 
   /** Replaces a known item (its final state); unknown ids are ignored. */

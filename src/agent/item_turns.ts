@@ -1,7 +1,7 @@
 // conversation.item.create / .retrieve / .delete as turns: applied in turn order because each may
 // change (or depend on) the model's context.
 import { addAudioItem } from './audio_item.ts';
-import { applyClientItem } from './client_items.ts';
+import { applyClientItem, type ItemPlacement } from './client_items.ts';
 import type { ItemAudioClip, Job, TurnHost } from './runtime_types.ts';
 
 type ItemJob = Extract<Job, { type: 'item' }>;
@@ -9,7 +9,7 @@ type ItemJob = Extract<Job, { type: 'item' }>;
 export async function runItemTurn(host: TurnHost, job: ItemJob, _signal: AbortSignal): Promise<void> {
   const context = host.context(host.requireEngine('conversation.item.create'));
   await context.refresh();
-  await applyClientItem(context, { ...job.item, id: job.itemId }, { items: host.opts.items, emit: host.opts.emit });
+  await applyClientItem(context, { ...job.item, id: job.itemId }, { items: host.opts.items, emit: host.opts.emit, ...placementOf(job) });
   host.turnTaken();
 }
 
@@ -19,8 +19,12 @@ export async function runAudioItemTurn(host: TurnHost, job: ItemJob, clips: Item
   const context = host.context(engine);
   await context.refresh();
   const { state, settings, items, emit } = host.opts;
-  const appended = await addAudioItem({ engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal }, job.itemId, job.item, clips);
+  const appended = await addAudioItem({ engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal }, job.itemId, job.item, clips, placementOf(job));
   if (appended) host.turnTaken();
+}
+
+function placementOf(job: ItemJob): ItemPlacement {
+  return 'previousItemId' in job ? { previousItemId: job.previousItemId ?? null } : {};
 }
 
 export function runItemEdit(host: TurnHost, job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>): void {

@@ -30,7 +30,7 @@ export async function runManualResponse(host: TurnHost, params: WireResponseCrea
     const state = host.opts.state;
     const transient = params && needsResponseSystem(params, state.toolChoice) ? await context.appendTransientSystem(responseSystemPrompt(params, host.agent(), state)) : null;
     try {
-      await host.respond(context, { cachedTokens: lengthBefore, params, outOfBand }, signal);
+      await host.respond(context, { cachedTokens: lengthBefore, params, outOfBand, ...(own ? { afterItemId: main.lastItemId() } : {}) }, signal);
     } finally {
       if (transient && !checkpoint) await context.keepAfterTransient(transient);
     }

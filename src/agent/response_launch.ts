@@ -35,7 +35,8 @@ export class ResponseLauncher {
     const responseId = newResponseId();
     this.active = { id: responseId, controller };
     const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
-    const maxOutputTokens = wireMax === 'inf' ? agent.generation.maxOutputTokens || settings.defaultMaxOutputTokens : wireMax;
+    // 'inf' (OpenAI's default) is bounded only by the context: the engine stops where the budget ends.
+    const maxOutputTokens = wireMax === 'inf' ? settings.contextBudgetTokens : wireMax;
     const gen = agent.generation;
     const toolChoice = (opts.params?.tool_choice ?? state.toolChoice) as ToolChoice;
     const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
@@ -64,6 +65,7 @@ export class ResponseLauncher {
         ...(gen.temperature !== undefined && gen.temperature > 0 ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } } : {}),
         metadata: opts.params?.metadata ?? null,
         outOfBand: opts.outOfBand,
+        afterItemId: opts.afterItemId !== undefined ? opts.afterItemId : context.lastItemId(),
         ...(assistantPrefix ? { assistantPrefix } : {}),
       });
     } finally {

@@ -8,13 +8,8 @@ import type { ConversationItem } from '../protocol/server_items.ts';
 /** response.create fields Earshot cannot honour, refused before the response is queued. */
 export function checkResponseParams(params: WireResponseCreateParams | undefined): void {
   if (!params) return;
-  const modalities = params.output_modalities ?? params.modalities;
-  if (modalities?.includes('audio')) {
-    throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot produces text only; set output_modalities to ["text"].', { param: 'response.output_modalities' });
-  }
-  if (params.audio?.output?.voice !== undefined) {
-    throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot has no voices (it answers in text only); remove response.audio.output.voice.', { param: 'response.audio.output.voice' });
-  }
+  // Audio output (modalities with 'audio', a voice) is accepted: the response is text, and its
+  // response.created / .done say output_modalities ["text"].
   if (params.conversation !== undefined && params.conversation !== 'auto' && params.conversation !== 'none') {
     throw new EarshotError('E_UNSUPPORTED_FEATURE', `response.conversation must be "auto" or "none" (got ${JSON.stringify(params.conversation.slice(0, 64))}).`, { param: 'response.conversation' });
   }

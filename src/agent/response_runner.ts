@@ -11,7 +11,7 @@ import type { ItemChain } from './item_chain.ts';
 import { assistantMessage, emptyUsage, functionCallItem, functionCallOutputItem, responseObject } from './response_events.ts';
 import type { AgentServices } from './services.ts';
 import type { ServerTool } from './tool.ts';
-import { parseToolCalls, ToolCallTextFilter, type ParsedToolCall } from './tool_call_parser.ts';
+import { parseToolCalls, ToolCallTextFilter, type ParsedAnswer, type ParsedToolCall } from './tool_call_parser.ts';
 import { outcomeToJson, runToolCall } from './tool_runner.ts';
 import type { ToolChoice } from '../protocol/server_session.ts';
 
@@ -47,6 +47,11 @@ export interface ResponseRequest {
    * written (toolChoicePrefix); it counts as the model's output. Later rounds (after tool results) are free.
    */
   assistantPrefix?: string;
+  /**
+   * The item the output follows (null: first): the last item of the context it answers, so output
+   * lands before audio committed while it runs, where the model's context has it too.
+   */
+  afterItemId?: string | null;
 }
 
 export interface ResponseResult {
@@ -67,12 +72,14 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
   const base = { id: req.responseId, conversationId: env.conversationId, maxOutputTokens: req.wireMaxOutputTokens, metadata: req.metadata, outOfBand: req.outOfBand };
   env.emit({ type: 'response.created', response: responseObject({ ...base, status: 'in_progress' }) });
 
+  let after = req.afterItemId;
   const addItem = (item: ConversationItem) => {
     const outputIndex = output.length;
     output.push(item);
     env.emit({ type: 'response.output_item.added', response_id: req.responseId, output_index: outputIndex, item });
     if (!req.outOfBand) {
-      const previous = env.items.append(item.id, item);
+      const previous = after === undefined ? env.items.append(item.id, item) : env.items.insertAfter(after, item.id, item);
+      after = item.id;
       previousIds.set(item.id, previous);
       env.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
     }
@@ -152,7 +159,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       }
       const generated = context.recordGenerated(full);
       budget -= completionTokens;
-      const parsed = parseToolCalls(full);
+      const parsed = readableCalls(parseToolCalls(full), env.log);
       say(filter.finish(parsed));
       if (text) generated.itemIds.push((text as { itemId: string }).itemId);
       closeText(finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
@@ -217,7 +224,7 @@ function reportCall(
   callId: string,
 ): string {
   const itemId = newItemId();
-  const name = call.name ?? 'unknown';
+  const name = call.name ?? '';
   const args = call.ok ? JSON.stringify(call.arguments) : call.raw;
   const outputIndex = addItem(functionCallItem(itemId, callId, name, '', 'in_progress'));
   const ref = { response_id: req.responseId, item_id: itemId, output_index: outputIndex, call_id: callId };
@@ -225,6 +232,18 @@ function reportCall(
   env.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
   finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
   return itemId;
+}
+
+/**
+ * A call the parser cannot read is never turned into an invented call (OpenAI never reports one it did
+ * not get): its markup is shown as text, as the model wrote it, and only readable calls run.
+ */
+export function readableCalls(parsed: ParsedAnswer, log: Logger): ParsedAnswer {
+  const unreadable = parsed.calls.filter((c) => !c.ok);
+  if (unreadable.length === 0) return parsed;
+  log.warn({ errors: unreadable.map((c) => (c.ok ? '' : c.error)) }, 'unreadable tool call shown as text');
+  const shown = [parsed.text, ...unreadable.map((c) => c.raw)].filter((t) => t !== '').join('\n');
+  return { text: shown, calls: parsed.calls.filter((c) => c.ok) };
 }
 
 /**

@@ -56,13 +56,18 @@ export interface IdleAudio {
 export type Job =
   | { type: 'utterance'; utterance: Utterance; respond: boolean }
   | { type: 'idle'; idle: IdleAudio; respond: boolean }
-  | { type: 'item'; item: WireConversationItem; itemId: string; clientEventId?: string; audio?: ItemAudioClip[] }
+  /** previousItemId: where the item goes (null: first); absent: after the last item the model has seen. */
+  | { type: 'item'; item: WireConversationItem; itemId: string; previousItemId?: string | null; clientEventId?: string; audio?: ItemAudioClip[] }
+  /** The turns a manual commit produced, known once the audio pipeline has handled it (arrival order). */
+  | { type: 'slot'; ready: Promise<Job[]> }
   | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }
   | { type: 'delete'; itemId: string; clientEventId?: string }
   | { type: 'retrieve'; itemId: string; clientEventId?: string };
 
 export interface RespondOptions {
   cachedTokens: number;
+  /** The item the response's output follows (default: the last item in the context; null: first). */
+  afterItemId?: string | null;
   params?: WireResponseCreateParams;
   outOfBand?: boolean;
 }

@@ -150,6 +150,7 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
           if (machine) {
             if (!machine.speaking) {
               out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'No speech is in progress; with server_vad, utterances are committed automatically.' });
+              out.push({ type: 'commit_handled' });
               break;
             }
             applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
@@ -158,6 +159,8 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
           } else {
             out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'The input audio buffer is empty.' });
           }
+          // The session orders the client's later events after this commit's outcome (arrival order).
+          out.push({ type: 'commit_handled' });
           break;
         }
         case 'clear': {

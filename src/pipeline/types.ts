@@ -64,4 +64,6 @@ export type SegmentEvent =
   | { type: 'utterance'; utterance: Utterance }
   | { type: 'cleared' }
   | { type: 'processed'; samples16k: number }
-  | { type: 'error'; code: 'E_BUFFER_EMPTY'; message: string };
+  | { type: 'error'; code: 'E_BUFFER_EMPTY'; message: string }
+  /** A commit has been handled: whatever it produced (an utterance, an error) came before this. */
+  | { type: 'commit_handled' };

@@ -12,6 +12,19 @@ import type { WireAudioFormat, WireBetaAudioFormat, WireSessionConfig } from './
 
 export type BetaServerEvent = { type: string; event_id: string; [field: string]: unknown };
 
+/** Which spelling of the API a client speaks. Only the wire edge (decode, encode) ever looks at it. */
+export type Dialect = 'ga' | 'beta';
+
+/**
+ * The wire text of a GA event in `dialect`, or null when the beta API has no such event. The one place
+ * where outgoing events change shape: everything before it (store, metrics, agent) sees GA events only.
+ */
+export function encodeServerEventIn(dialect: Dialect, event: ServerEvent): string | null {
+  if (dialect === 'ga') return JSON.stringify(event);
+  const beta = toBetaServerEvent(event);
+  return beta === null ? null : JSON.stringify(beta);
+}
+
 /** Beta string format; the beta dialect cannot say "PCM at 16 kHz", so every PCM rate is 'pcm16'. */
 export function toBetaAudioFormat(format: AudioFormat): 'pcm16' | 'g711_ulaw' | 'g711_alaw' {
   if (format.type === 'audio/pcmu') return 'g711_ulaw';
@@ -36,6 +49,7 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
       ...betaInputFields(session.audio.input),
       include: session.include,
       expires_at: session.expires_at,
+      ...(session.ignored_fields ? { ignored_fields: session.ignored_fields } : {}),
     };
   }
   return {
@@ -44,7 +58,6 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
     model: session.model,
     modalities: session.output_modalities,
     instructions: session.instructions,
-    ...(session.audio.output?.voice === undefined ? {} : { voice: session.audio.output.voice }),
     ...betaInputFields(session.audio.input),
     output_audio_format: toBetaAudioFormat(session.audio.output?.format ?? session.audio.input.format),
     tools: session.tools,
@@ -52,6 +65,7 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
     max_response_output_tokens: session.max_output_tokens,
     tracing: session.tracing,
     expires_at: session.expires_at,
+    ...(session.ignored_fields ? { ignored_fields: session.ignored_fields } : {}),
   };
 }
 
@@ -116,6 +130,24 @@ export function fromBetaAudioFormat(format: WireBetaAudioFormat): WireAudioForma
   if (format === 'g711_ulaw') return { type: 'audio/pcmu' };
   if (format === 'g711_alaw') return { type: 'audio/pcma' };
   return { type: 'audio/pcm', rate: 24_000 };
+}
+
+/** GA session params and their beta spelling, for errors and notes answering a beta client. */
+const BETA_PARAMS: ReadonlyArray<[ga: string, beta: string]> = [
+  ['session.audio.input.turn_detection', 'session.turn_detection'],
+  ['session.audio.input.transcription', 'session.input_audio_transcription'],
+  ['session.audio.input.noise_reduction', 'session.input_audio_noise_reduction'],
+  ['session.audio.input.format', 'session.input_audio_format'],
+  ['session.audio.output.format', 'session.output_audio_format'],
+  ['session.audio.output.voice', 'session.voice'],
+  ['session.output_modalities', 'session.modalities'],
+  ['session.max_output_tokens', 'session.max_response_output_tokens'],
+];
+
+/** `param` of an error as a beta client spells it ('session.audio.input.turn_detection.x' -> 'session.turn_detection.x'). */
+export function toBetaParam(param: string): string {
+  for (const [ga, beta] of BETA_PARAMS) if (param === ga || param.startsWith(`${ga}.`)) return beta + param.slice(ga.length);
+  return param;
 }
 
 /** Beta (flat) session fields that have a GA home under `audio`, `output_modalities` or `max_output_tokens`. */

@@ -63,6 +63,12 @@ export type MaxOutputTokens = number | 'inf';
 
 export type TracingConfig = 'auto' | { workflow_name?: string; group_id?: string; metadata?: unknown };
 
+/** Earshot extension in a session.updated echo: a field of that update accepted without effect, and why. */
+export interface IgnoredFieldNote {
+  param: string;
+  reason: string;
+}
+
 export interface RealtimeSessionObject {
   /** 'sess_…' (newSessionId). */
   id: string;
@@ -81,6 +87,7 @@ export interface RealtimeSessionObject {
   truncation?: 'auto' | 'disabled';
   /** Unix seconds. */
   expires_at: number;
+  ignored_fields?: IgnoredFieldNote[];
 }
 
 export interface TranscriptionSessionObject {
@@ -91,6 +98,7 @@ export interface TranscriptionSessionObject {
   include: string[] | null;
   /** Unix seconds. */
   expires_at: number;
+  ignored_fields?: IgnoredFieldNote[];
 }
 
 export type SessionObject = RealtimeSessionObject | TranscriptionSessionObject;

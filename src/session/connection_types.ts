@@ -15,6 +15,7 @@ import type { Dialect } from './session_support.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
+  /** Always a GA event: the writer maps it to the client's dialect (encodeServerEventIn) at the wire. */
   send(event: ServerEvent): void;
   /** Stop reading input (TCP backpressure) while the pipeline catches up. */
   pauseInput(): void;
@@ -39,7 +40,8 @@ export interface ConnectionOptions {
   agent?: AgentConnectionOptions;
   /**
    * 'beta' when the client asked for the beta API (subprotocol `openai-beta.realtime-v1` or header
-   * `OpenAI-Beta: realtime=v1`, see dialectOf): flat session fields in, beta event names out.
+   * `OpenAI-Beta: realtime=v1`, see dialectOf): flat session fields are read here; the beta spelling of
+   * outgoing events is the transport writer's job, so everything downstream sees GA shapes.
    */
   dialect?: Dialect;
   /** `?model=`: echoed in the session object (Earshot serves its one model whatever the name). */

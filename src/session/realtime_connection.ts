@@ -9,7 +9,7 @@ import { detectSpeech } from '../pipeline/detect_speech.ts';
 import { reframe } from '../pipeline/reframe.ts';
 import { segmentUtterances } from '../pipeline/segment_utterances.ts';
 import type { PipelineInput, SegmentEvent } from '../pipeline/types.ts';
-import { fromBetaSessionConfig } from '../protocol/beta_dialect.ts';
+import { fromBetaSessionConfig, toBetaParam } from '../protocol/beta_dialect.ts';
 import type { ClientEvent } from '../protocol/client_events.ts';
 import { decodeClientEvent } from '../protocol/codec.ts';
 import { newItemId } from '../protocol/ids.ts';
@@ -23,7 +23,7 @@ import { IdleTimeoutWatch } from './idle_commit.ts';
 import { decodeItemAudio } from './input_audio.ts';
 import { ItemEvents } from './item_events.ts';
 import { SessionState } from './session_state.ts';
-import { checkSessionSupport, type Dialect } from './session_support.ts';
+import { checkSessionSupport, ignoredFields, type Dialect } from './session_support.ts';
 
 export type { AgentConnectionOptions, ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
 
@@ -51,7 +51,8 @@ export class RealtimeConnection {
     const agentOpts = opts.agent;
     const { agent, unknownAgent, sessionType } = selectAgent(opts);
     this.unknownAgent = unknownAgent;
-    this.fanout = new EventFanout(opts.transport, opts.dialect ?? 'ga');
+    // The transport gets GA events whatever the client's dialect: the wire writer spells them (LiveSessions).
+    this.fanout = new EventFanout(opts.transport, 'ga');
     this.state = new SessionState(opts.config, sessionType);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
@@ -119,7 +120,8 @@ export class RealtimeConnection {
       this.handleEvent(decoded.event);
     } catch (err) {
       const clientEventId = decoded.event.event_id;
-      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param, clientEventId);
+      // A beta client is told the field in its own spelling (its session.update was read in the GA shape).
+      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param && this.dialect === 'beta' ? toBetaParam(err.param) : err.param, clientEventId);
       else {
         this.opts.log.error({ err }, 'unexpected error handling a client event');
         this.sendError('E_INTERNAL', 'Internal error while handling the event.', undefined, clientEventId);
@@ -185,6 +187,7 @@ export class RealtimeConnection {
         const raw = event.session;
         const update = this.dialect === 'beta' ? fromBetaSessionConfig(raw) : raw;
         checkSessionSupport(update, { dialect: this.dialect, rawFields: Object.keys(raw) });
+        const ignored = ignoredFields(raw, this.dialect);
         const nextAgent = resolveAgentUpdate(update as Record<string, unknown>, this.opts.agent, this.state);
         const changed = this.state.apply(update);
         if (nextAgent) this.runtime?.setAgent(nextAgent);
@@ -193,13 +196,15 @@ export class RealtimeConnection {
         if (changed.turnDetectionChanged) {
           this.pipelineInput.next({ type: 'configure', turnDetection: this.state.pipelineTurnDetection() });
         }
-        this.send({ type: 'session.updated', session: this.state.toSessionObject() });
+        this.send({ type: 'session.updated', session: this.state.toSessionObject(ignored) });
         return;
       }
       case 'input_audio_buffer.append':
         this.intake.appendBase64(event.audio);
         return;
       case 'input_audio_buffer.commit':
+        // What the commit produces is known only when the pipeline reaches it; later events wait for it.
+        this.runtime?.openCommitSlot();
         this.pipelineInput.next({ type: 'commit' });
         return;
       case 'input_audio_buffer.clear':
@@ -210,11 +215,7 @@ export class RealtimeConnection {
         return;
       case 'conversation.item.create': {
         const runtime = this.requireRuntime(event.type);
-        const previous = event.previous_item_id;
-        if (previous != null && previous !== this.items.last && !(previous === 'root' && this.items.size === 0)) {
-          throw new EarshotError('E_UNSUPPORTED_FEATURE', "Earshot appends items at the end of the conversation (the model's context only grows): omit previous_item_id or give the last item's id.", { param: 'previous_item_id' });
-        }
-        runtime.createItem(event.item, event.event_id, decodeItemAudio(event.item, this.state.inputFormat));
+        runtime.createItem(event.item, event.event_id, decodeItemAudio(event.item, this.state.inputFormat), event.previous_item_id);
         return;
       }
       case 'conversation.item.retrieve':
@@ -277,6 +278,9 @@ export class RealtimeConnection {
       case 'error':
         this.sendError(event.code, event.message);
         return;
+      case 'commit_handled':
+        this.runtime?.commitHandled();
+        return;
     }
   }
 
@@ -302,6 +306,8 @@ export class RealtimeConnection {
     if (this.disposed) return;
     const code: ErrorCode = isEarshotError(err) ? err.code : 'E_INTERNAL';
     this.opts.log.error({ err }, 'audio pipeline failed');
+    // No commit will be reported any more: release the events waiting for one.
+    this.runtime?.releaseCommitSlots();
     this.sendError(code, 'The audio pipeline failed for this connection; reconnect to continue.');
   }
 

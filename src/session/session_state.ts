@@ -4,6 +4,7 @@ import type { TurnDetectionSettings } from '../pipeline/types.ts';
 import type { SessionObject, TurnDetectionConfig, TranscriptionConfig, AudioFormat, FunctionToolDefinition, ToolChoice, MaxOutputTokens } from '../protocol/server_session.ts';
 import type { WireSessionConfig, WireTurnDetection } from '../protocol/session_schema.ts';
 import { newSessionId } from '../protocol/ids.ts';
+import type { IgnoredField } from './session_support.ts';
 import { DEFAULT_INPUT_FORMAT, validatePcmRate, type InputAudioFormat } from './input_audio.ts';
 
 export type SessionType = 'realtime' | 'transcription';
@@ -78,12 +79,8 @@ export class SessionState {
         param: 'session.type',
       });
     }
-    const modalities = update.output_modalities ?? update.modalities;
-    if (modalities && modalities.includes('audio')) {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', 'Earshot produces text only; set output_modalities to ["text"].', {
-        param: 'session.output_modalities',
-      });
-    }
+    // Audio output (output_modalities with 'audio', a voice) is accepted and reported as ignored by the
+    // caller (session_support.ignoredFields): the session stays text-only and its echo says so.
     const input = update.audio?.input;
     const format = input?.format ? this.resolveFormat(input.format) : undefined;
     const tdWire = input && 'turn_detection' in input ? input.turn_detection : 'turn_detection' in update ? update.turn_detection : undefined;
@@ -168,13 +165,15 @@ export class SessionState {
     };
   }
 
-  toSessionObject(): SessionObject {
+  /** The session as the client sees it; `ignored` lists the fields of the update being answered that had no effect. */
+  toSessionObject(ignored: IgnoredField[] = []): SessionObject {
+    const notes = ignored.length > 0 ? { ignored_fields: ignored } : {};
     const wireFormat: AudioFormat =
       this.inputFormat.type === 'audio/pcm' ? { type: 'audio/pcm', rate: this.inputFormat.rateHz } : { type: this.inputFormat.type };
     const input = { format: wireFormat, transcription: this.transcription, noise_reduction: null, turn_detection: this.turnDetection };
     const expiresAt = this.createdAtS + SESSION_LIFETIME_S;
     if (this.type === 'transcription') {
-      return { id: this.id, object: 'realtime.transcription_session', type: 'transcription', audio: { input }, include: null, expires_at: expiresAt };
+      return { id: this.id, object: 'realtime.transcription_session', type: 'transcription', audio: { input }, include: null, expires_at: expiresAt, ...notes };
     }
     return {
       id: this.id,
@@ -191,6 +190,7 @@ export class SessionState {
       prompt: null,
       include: null,
       expires_at: expiresAt,
+      ...notes,
     };
   }
 }

@@ -1,14 +1,13 @@
-// What Earshot refuses in a session.update, field by field, with the param that names the field and a
-// message that says what to send instead. Clients send many fields by default (agents-realtime always
-// sends audio.output.format and speed, tracing, noise_reduction: null), so only settings Earshot would
-// otherwise have to ignore while the client relies on them are refused: audio output, voices, noise
-// reduction, hosted prompts, MCP tools. Fields with no effect on a text-only server
-// (audio.output.format/speed, tracing, truncation, include, parallel_tool_calls) are accepted.
+// What Earshot refuses in a session.update, field by field, and what it accepts without effect. Clients
+// send many fields by default (LiveKit's plugin a voice, others `modalities: ["text","audio"]`,
+// agents-realtime audio.output.format and speed), so a field that has no effect on a text-only server is
+// accepted and listed in the echo's `ignored_fields` (param + reason) where the client can see it. Only
+// what would change behaviour invisibly is refused: hosted prompts, MCP tools, beta fields in a GA session.
 import { EarshotError } from '../errors.ts';
-import { BETA_FLAT_SESSION_FIELDS } from '../protocol/beta_dialect.ts';
+import { BETA_FLAT_SESSION_FIELDS, type Dialect } from '../protocol/beta_dialect.ts';
 import type { WireSessionConfig } from '../protocol/session_schema.ts';
 
-export type Dialect = 'ga' | 'beta';
+export type { Dialect };
 
 const BETA_HINT = 'or connect with the beta dialect (subprotocol openai-beta.realtime-v1 or header OpenAI-Beta: realtime=v1)';
 
@@ -34,18 +33,6 @@ export function checkSessionSupport(update: WireSessionConfig, opts: { dialect: 
       if (opts.rawFields.includes(field)) refuse(`session.${field}`, `session.${field} is a beta (realtime=v1) field; in the GA API use ${GA_HOME[field]}, ${BETA_HINT}.`);
     }
   }
-  const modalities = update.output_modalities;
-  if (modalities?.includes('audio')) {
-    refuse('session.output_modalities', `Earshot produces text only: set output_modalities to ["text"] (got ${JSON.stringify(modalities)}). With @openai/agents-realtime pass config: { outputModalities: ['text'] }.`);
-  }
-  const output = update.audio?.output;
-  if (output?.voice !== undefined) {
-    refuse('session.audio.output.voice', `Earshot has no voices (it answers in text only); remove the voice ${JSON.stringify(typeof output.voice === 'string' ? output.voice : output.voice.id)}.`);
-  }
-  const input = update.audio?.input;
-  if (input?.noise_reduction != null) {
-    refuse('session.audio.input.noise_reduction', 'Earshot does not apply noise reduction; set noise_reduction to null.');
-  }
   const mcpIndex = update.tools?.findIndex((t) => t.type !== 'function') ?? -1;
   if (mcpIndex >= 0) {
     refuse(`session.tools[${mcpIndex}]`, 'Earshot supports function tools only (type "function"); MCP tools are not supported.');
@@ -68,4 +55,36 @@ export function dialectOf(info: { headers: Record<string, string | string[] | un
   const header = info.headers['openai-beta'];
   const values = (Array.isArray(header) ? header : [header ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase());
   return values.includes('realtime=v1') ? 'beta' : 'ga';
+}
+
+/** A field of an update that Earshot accepted without effect, as the echo reports it. */
+export interface IgnoredField {
+  param: string;
+  reason: string;
+}
+
+const TEXT_ONLY = 'Earshot answers in text only: output_modalities is ["text"]';
+
+/**
+ * Fields of `raw` (the update as the client sent it, in its dialect) that Earshot accepts but does not
+ * apply; params are named in the client's own spelling.
+ */
+export function ignoredFields(raw: WireSessionConfig, dialect: Dialect): IgnoredField[] {
+  const out: IgnoredField[] = [];
+  const note = (param: string, reason: string) => out.push({ param: `session.${param}`, reason });
+  const beta = dialect === 'beta';
+  const modalities = raw.output_modalities ?? (beta ? raw.modalities : undefined);
+  if (modalities?.includes('audio')) note(raw.output_modalities ? 'output_modalities' : 'modalities', `${TEXT_ONLY} (audio output is not produced).`);
+  const output = raw.audio?.output;
+  if (output?.voice !== undefined || (beta && raw.voice !== undefined)) note(output?.voice !== undefined ? 'audio.output.voice' : 'voice', `${TEXT_ONLY}; no voice is used.`);
+  if (output?.format !== undefined || (beta && raw.output_audio_format !== undefined)) note(output?.format !== undefined ? 'audio.output.format' : 'output_audio_format', `${TEXT_ONLY}; there is no audio output.`);
+  if (output?.speed !== undefined) note('audio.output.speed', `${TEXT_ONLY}; there is no audio output.`);
+  const noise = raw.audio?.input?.noise_reduction ?? (beta ? raw.input_audio_noise_reduction : undefined);
+  if (noise != null) note(raw.audio?.input?.noise_reduction != null ? 'audio.input.noise_reduction' : 'input_audio_noise_reduction', 'Earshot does not apply noise reduction; the audio is used as sent.');
+  if (raw.temperature !== undefined) note('temperature', "The agent's own generation settings apply (greedy decoding unless the agent sets a temperature).");
+  if (raw.tracing != null) note('tracing', 'Tracing is an OpenAI platform feature; Earshot logs locally instead.');
+  if (raw.truncation !== undefined) note('truncation', 'Earshot keeps the context within its budget by replacing old audio with transcripts.');
+  if (raw.parallel_tool_calls !== undefined) note('parallel_tool_calls', 'The model decides how many calls it writes in one answer.');
+  if (raw.include != null && raw.include.length > 0) note('include', 'Log probabilities are not reported.');
+  return out;
 }

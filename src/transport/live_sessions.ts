@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { EarshotMetrics, EndReasonLabel } from '../observability/metrics.ts';
 import { SessionMetrics } from '../observability/session_metrics.ts';
 import type { Utterance } from '../pipeline/types.ts';
+import { encodeServerEventIn, type Dialect } from '../protocol/beta_dialect.ts';
 import { encodeServerEvent } from '../protocol/codec.ts';
 import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
 import { TranscriptRecorder } from '../store/transcript_recorder.ts';
@@ -64,6 +65,8 @@ class LiveSession implements LiveSessionHandler {
     readonly peer: SocketPeer,
     readonly identity: AuthIdentity,
     readonly ticket: SessionTicket,
+    /** The client's dialect: events are observed in the GA shape, then spelled in it on the wire. */
+    private readonly dialect: Dialect,
   ) {
     this.metrics = new SessionMetrics(owner.opts.metrics);
     this.recorder = owner.opts.store
@@ -87,7 +90,8 @@ class LiveSession implements LiveSessionHandler {
   send(event: ServerEvent): void {
     this.metrics.observe(event);
     this.recorder?.observe(event);
-    this.peer.sendText(encodeServerEvent(event));
+    const text = encodeServerEventIn(this.dialect, event);
+    if (text !== null) this.peer.sendText(text);
     if (event.type === 'response.done') {
       if (event.response.usage) this.usedTokens = event.response.usage.total_tokens;
       this.sendRateLimits();
@@ -170,7 +174,7 @@ export class LiveSessions {
    * Admits the connection (the gate checked capacity before the upgrade; admit() takes the slot), builds
    * it with observed hooks and starts it: session.created, then rate_limits.updated.
    */
-  open(peer: SocketPeer, identity: AuthIdentity, build: (hooks: ConnectionHooks) => ManagedConnection): LiveSessionHandler {
+  open(peer: SocketPeer, identity: AuthIdentity, build: (hooks: ConnectionHooks) => ManagedConnection, dialect: Dialect = 'ga'): LiveSessionHandler {
     let session: LiveSession | null = null;
     const admitted = this.opts.admission.admit(identity.keyId, (expiry) => session?.expire(expiry));
     if (!admitted.ok) {
@@ -180,7 +184,7 @@ export class LiveSessions {
       peer.close(admitted.closeCode, admitted.message.slice(0, 120));
       return { handleText() {}, handleBinary() {}, handlePcm16k() {}, dispose() {} };
     }
-    session = new LiveSession(this, peer, identity, admitted.ticket);
+    session = new LiveSession(this, peer, identity, admitted.ticket, dialect);
     this.sessions.add(session);
     try {
       session.connection = build(session.hooks);

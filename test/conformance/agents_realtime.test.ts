@@ -146,15 +146,24 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
 
 
 describe('@openai/agents-realtime with its default (audio output) configuration', () => {
-  it('gets one precise error naming output_modalities and the SDK option that fixes it', async () => {
+  it('is accepted: the echo says output is text and lists what had no effect, and a message is answered', async () => {
     const transport = new OpenAIRealtimeWebSocket({ url: `ws://127.0.0.1:${server.port}/v1/realtime?model=gpt-realtime` });
     const session = new RealtimeSession(new RealtimeAgent({ name: 'Default', instructions: 'Hi.' }), { transport, tracingDisabled: true });
-    const errors: { error?: { error?: { code?: string; param?: string; message?: string } } }[] = [];
-    session.on('error', (err) => errors.push(err as (typeof errors)[number]));
+    const raw = new EventLog();
+    const errors: unknown[] = [];
+    session.on('transport_event', (event) => {
+      const e = event as unknown as LoggedEvent;
+      if (typeof e.type === 'string' && e.type !== 'connection_change' && e.type !== 'audio' && e.type !== 'turn_started' && e.type !== 'turn_done') raw.push(e);
+    });
+    session.on('error', (err) => errors.push(err));
     await session.connect({ apiKey: 'sk-earshot-test' });
-    await waitUntil(() => errors.length > 0);
-    expect(errors[0].error?.error).toMatchObject({ code: 'E_UNSUPPORTED_FEATURE', param: 'session.output_modalities' });
-    expect(errors[0].error?.error?.message).toContain("outputModalities: ['text']");
+    const updated = await raw.waitFor((e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Hi.');
+    expect(updated.session).toMatchObject({ output_modalities: ['text'] });
+    expect((updated.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toContain('session.output_modalities');
+    session.sendMessage('Hello');
+    const done = await raw.waitFor((e) => e.type === 'response.done');
+    expect(done.response).toMatchObject({ status: 'completed', output_modalities: ['text'] });
+    expect(errors).toEqual([]);
     session.close();
   });
 });

@@ -4,20 +4,21 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptedEngine } from '../helpers/scripted_engine.ts';
 import { CARD_CLIPS, placeWithGaps } from '../helpers/speech_fixtures.ts';
-import { base64Chunks, wavAt24k } from './conformance_server.ts';
-import { startDialectServer, type DialectServer } from './dialect_server.ts';
+import { base64Chunks, startConformanceServer, wavAt24k, type ConformanceServer } from './conformance_server.ts';
 import { EventLog, textOf, type LoggedEvent } from './event_log.ts';
 
-// The beta dialect: the `openai` package's beta connector (header OpenAI-Beta: realtime=v1) and a
-// browser-style client offering the subprotocol openai-beta.realtime-v1.
+// The beta dialect against the composition `earshot serve` runs (startServer: store, recorder, metrics,
+// auth, admission): the `openai` package's beta connector (header OpenAI-Beta: realtime=v1) and a
+// browser-style client offering the subprotocol openai-beta.realtime-v1. The store and metrics must see
+// the GA shapes whatever the client's dialect.
 
 const engine = new ScriptedEngine({
   transcribe: (pcm) => `heard ${Math.round(pcm.length / 16)} ms`,
   answer: (ctx) => `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`,
 });
-let server: DialectServer;
+let server: ConformanceServer;
 beforeAll(async () => {
-  server = await startDialectServer(engine);
+  server = await startConformanceServer(engine, { tls: true });
 });
 afterAll(async () => {
   await server?.close();
@@ -26,7 +27,7 @@ afterAll(async () => {
 describe('beta dialect', () => {
   it('openai beta OpenAIRealtimeWS: flat session fields, response.text.*, conversation.item.created', async () => {
     const client = new OpenAI({ apiKey: 'sk-earshot-test', baseURL: server.baseURL });
-    const rt = new BetaRealtimeWS({ model: 'gpt-4o-realtime-preview', options: { ca: server.ca } }, client);
+    const rt = new BetaRealtimeWS({ model: 'gpt-4o-realtime-preview', options: { ca: server.ca! } }, client);
     const log = new EventLog();
     const errors: unknown[] = [];
     rt.on('event', (e) => log.push(e as unknown as LoggedEvent));
@@ -51,16 +52,23 @@ describe('beta dialect', () => {
     expect(log.ofType('response.output_text.delta')).toEqual([]);
     expect(log.ofType('conversation.item.created').map((e) => (e.item as { role: string }).role)).toEqual(['user', 'assistant']);
     expect(log.ofType('conversation.item.added')).toEqual([]);
-    // A GA-only refusal still applies: no audio output.
-    rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], voice: 'alloy' } });
-    const error = await log.waitFor((e) => e.type === 'error');
-    expect(error.error).toMatchObject({ code: 'E_UNSUPPORTED_FEATURE', param: 'session.output_modalities' });
-    expect(errors).toHaveLength(1);
+    // Audio output and a voice are accepted; the echo says the session stays text-only and why.
+    rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], voice: 'alloy', temperature: 0.8, max_response_output_tokens: 'inf' } });
+    await log.waitFor((e) => e.type === 'session.updated' && log.ofType('session.updated').length === 3);
+    const echo = log.ofType('session.updated')[2].session as Record<string, unknown>;
+    expect(echo).toMatchObject({ modalities: ['text'], max_response_output_tokens: 'inf', instructions: 'Be brief.' });
+    expect(echo).not.toHaveProperty('voice');
+    expect((echo.ignored_fields as Array<{ param: string }>).map((f) => f.param)).toEqual(['session.modalities', 'session.voice', 'session.temperature']);
+    expect(log.ofType('error')).toEqual([]);
+    expect(errors).toEqual([]);
+    // The store saw the GA session (type, model) and the turn.
+    const sessionId = (log.events[0].session as { id: string }).id;
+    expect(server.store.getSession(sessionId)).toMatchObject({ type: 'realtime', model: 'gpt-4o-realtime-preview' });
     rt.close();
   });
 
   it('subprotocol openai-beta.realtime-v1 with ?intent=transcription: transcription_session.update/updated and transcripts', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/v1/realtime?intent=transcription`, ['realtime', 'openai-insecure-api-key.sk-earshot-test', 'openai-beta.realtime-v1'], { ca: server.ca });
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/v1/realtime?intent=transcription`, ['realtime', 'openai-insecure-api-key.sk-earshot-test', 'openai-beta.realtime-v1'], { ca: server.ca! });
     const log = new EventLog();
     ws.on('message', (data) => log.push(JSON.parse(data.toString()) as LoggedEvent));
     await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));

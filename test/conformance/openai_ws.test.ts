@@ -53,7 +53,7 @@ async function connect(props: { model: string } | { intent: 'transcription' }): 
 const close = (c: Connection) => new Promise<void>((resolve) => (c.rt.socket.once('close', () => resolve()), c.rt.close()));
 
 describe('openai OpenAIRealtimeWS over wss://', () => {
-  it('connects with ?model=, updates the session, and gets a precise error for audio output', async () => {
+  it('connects with ?model=, updates the session; audio output is accepted as text, a hosted prompt refused', async () => {
     const c = await connect({ model: 'gpt-realtime' });
     expect(c.rt.url.protocol).toBe('wss:');
     expect(c.rt.url.searchParams.get('model')).toBe('gpt-realtime');
@@ -73,14 +73,15 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
       output_modalities: ['text'],
       audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { language: 'en' }, turn_detection: { type: 'server_vad', silence_duration_ms: 600 } } },
     });
-    c.rt.send({ type: 'session.update', event_id: 'evt_audio', session: { type: 'realtime', output_modalities: ['audio'] } });
-    c.rt.send({ type: 'session.update', event_id: 'evt_voice', session: { type: 'realtime', audio: { output: { voice: 'marin' } } } });
-    await c.log.waitFor((e) => e.type === 'error' && c.log.ofType('error').length === 2);
-    expect(c.errors.map((e) => [e.code, e.param])).toEqual([
-      ['E_UNSUPPORTED_FEATURE', 'session.output_modalities'],
-      ['E_UNSUPPORTED_FEATURE', 'session.audio.output.voice'],
-    ]);
-    expect(c.log.ofType('error').map((e) => (e.error as { event_id: string }).event_id)).toEqual(['evt_audio', 'evt_voice']);
+    // Audio output and a voice never fail an update: the rest applies and the echo lists them; a hosted prompt is refused.
+    c.rt.send({ type: 'session.update', event_id: 'evt_audio', session: { type: 'realtime', output_modalities: ['audio'], max_output_tokens: 300, audio: { output: { voice: 'marin' } } } });
+    const withVoice = await c.log.waitFor((e) => e.type === 'session.updated' && (e.session as { max_output_tokens: unknown }).max_output_tokens === 300);
+    expect(withVoice.session).toMatchObject({ output_modalities: ['text'] });
+    expect((withVoice.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toEqual(['session.output_modalities', 'session.audio.output.voice']);
+    c.rt.send({ type: 'session.update', event_id: 'evt_prompt', session: { type: 'realtime', prompt: { id: 'pmpt_1' } } });
+    await c.log.waitFor((e) => e.type === 'error');
+    expect(c.errors.map((e) => [e.code, e.param])).toEqual([['E_UNSUPPORTED_FEATURE', 'session.prompt']]);
+    expect(c.log.ofType('error').map((e) => (e.error as { event_id: string }).event_id)).toEqual(['evt_prompt']);
     await close(c);
   });
 

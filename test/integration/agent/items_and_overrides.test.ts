@@ -64,7 +64,7 @@ describe('conversation items', () => {
     await c.close();
   });
 
-  it('retrieve, truncate and delete; previous_item_id must be the last item', async () => {
+  it('retrieve, truncate and delete; previous_item_id may name any item (insertion in the middle)', async () => {
     const c = await TestClient.connect(server.url);
     c.send({ type: 'conversation.item.create', item: { ...userText('first'), id: 'item_first' } });
     const answer = await respond(c);
@@ -75,12 +75,18 @@ describe('conversation items', () => {
     expect(await c.waitFor((e) => e.type === 'conversation.item.truncated')).toMatchObject({ item_id: assistantId, content_index: 0, audio_end_ms: 1234 });
     await expectError(c, { type: 'conversation.item.truncate', item_id: 'item_first', content_index: 0, audio_end_ms: 0 }, 'E_INVALID_EVENT', 'item_id');
     await expectError(c, { type: 'conversation.item.retrieve', item_id: 'item_nope' }, 'E_ITEM_NOT_FOUND');
-    await expectError(c, { type: 'conversation.item.create', previous_item_id: 'item_first', item: userText('in the middle') }, 'E_UNSUPPORTED_FEATURE', 'previous_item_id');
+    await expectError(c, { type: 'conversation.item.create', previous_item_id: 'item_nope', item: userText('lost') }, 'E_ITEM_NOT_FOUND', 'previous_item_id');
+    // Inserting in the middle: the engine session is rewound to before the assistant's turn and it is re-appended.
+    c.send({ type: 'conversation.item.create', previous_item_id: 'item_first', item: { ...userText('in the middle'), id: 'item_middle' } });
+    const middle = await c.waitFor((e) => e.type === 'conversation.item.added' && (e.item as { id: string }).id === 'item_middle');
+    expect(middle.previous_item_id).toBe('item_first');
+    expect(lastSession().transcript().slice(1)).toEqual(['user: first', 'user: in the middle', 'assistant: You said: first']);
     c.send({ type: 'conversation.item.create', previous_item_id: assistantId, item: { ...userText('second'), id: 'item_second' } });
     const added = await c.waitFor((e) => e.type === 'conversation.item.added' && (e.item as { id: string }).id === 'item_second');
     expect(added.previous_item_id).toBe(assistantId);
     // Deleting the first exchange removes it from what the model sees (the context is rebuilt).
     c.send({ type: 'conversation.item.delete', item_id: 'item_first' });
+    c.send({ type: 'conversation.item.delete', item_id: 'item_middle' });
     c.send({ type: 'conversation.item.delete', item_id: assistantId });
     await c.waitFor((e) => e.type === 'conversation.item.deleted' && e.item_id === assistantId);
     await respond(c);
@@ -134,7 +140,10 @@ describe('response.create overrides', () => {
     expect(engine.sessions.at(-2)!.log.length).toBe(before);
     await expectError(c, { type: 'response.create', response: { input: [{ type: 'item_reference', id: 'item_gone' }] } }, 'E_ITEM_NOT_FOUND');
     await expectError(c, { type: 'response.create', response: { conversation: 'conv_other' } }, 'E_UNSUPPORTED_FEATURE', 'response.conversation');
-    await expectError(c, { type: 'response.create', response: { output_modalities: ['audio'] } }, 'E_UNSUPPORTED_FEATURE', 'response.output_modalities');
+    // Audio output is accepted; the response says it is text.
+    c.send({ type: 'response.create', response: { output_modalities: ['audio'], audio: { output: { voice: 'marin' } } } });
+    const textOnly = await c.waitFor((e) => e.type === 'response.done' && e !== undefined && (e.response as { output_modalities: string[] }).output_modalities !== undefined, 10_000);
+    expect(textOnly.response).toMatchObject({ status: 'completed', output_modalities: ['text'] });
     await c.close();
   });
 });
@@ -143,19 +152,23 @@ describe('session.update refusals', () => {
   it('names the field Earshot cannot honour and applies nothing of the update', async () => {
     const c = await TestClient.connect(server.url);
     const cases: [Record<string, unknown>, string][] = [
-      [{ output_modalities: ['audio'] }, 'session.output_modalities'],
-      [{ audio: { output: { voice: 'alloy' } } }, 'session.audio.output.voice'],
-      [{ audio: { input: { noise_reduction: { type: 'near_field' } } } }, 'session.audio.input.noise_reduction'],
       [{ tools: [{ type: 'mcp', server_label: 'x' }] }, 'session.tools[0]'],
       [{ prompt: { id: 'pmpt_1' } }, 'session.prompt'],
       [{ input_audio_format: 'pcm16' }, 'session.input_audio_format'],
       [{ instructions: 'changed', voice: 'alloy' }, 'session.voice'],
     ];
+    // A voice, audio output or noise reduction never fails the update: the rest applies, the echo says what had no effect.
+    c.send({ type: 'session.update', session: { output_modalities: ['text', 'audio'], instructions: 'kept', max_output_tokens: 99, audio: { output: { voice: 'marin' }, input: { noise_reduction: { type: 'near_field' }, turn_detection: { type: 'semantic_vad', eagerness: 'high' } } } } });
+    const withVoice = await c.waitFor((e) => e.type === 'session.updated');
+    expect(withVoice.session).toMatchObject({ instructions: 'kept', max_output_tokens: 99, output_modalities: ['text'], audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'high' } } } });
+    expect((withVoice.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toEqual(['session.output_modalities', 'session.audio.output.voice', 'session.audio.input.noise_reduction']);
+    expect(withVoice.session).not.toHaveProperty('audio.output');
     for (const [session, param] of cases) await expectError(c, { type: 'session.update', session }, 'E_UNSUPPORTED_FEATURE', param);
     // Accepted: what agents-realtime sends for a text-only agent (audio.output format and speed, null noise reduction).
-    c.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'], tracing: 'auto', audio: { input: { noise_reduction: null, turn_detection: { type: 'semantic_vad' } }, output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1 } } } });
-    const updated = await c.waitFor((e) => e.type === 'session.updated');
-    expect(updated.session).toMatchObject({ instructions: '', output_modalities: ['text'] });
+    c.send({ type: 'session.update', session: { type: 'realtime', instructions: 'final', output_modalities: ['text'], tracing: 'auto', audio: { input: { noise_reduction: null, turn_detection: { type: 'semantic_vad' } }, output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1 } } } });
+    const updated = await c.waitFor((e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'final');
+    expect(updated.session).toMatchObject({ output_modalities: ['text'] });
+    expect((updated.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toEqual(['session.audio.output.format', 'session.audio.output.speed', 'session.tracing']);
     await c.close();
   });
 });

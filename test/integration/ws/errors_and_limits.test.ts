@@ -39,7 +39,7 @@ describe('bad input gets an error event and the connection lives on', () => {
       () => c.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 11025 } } } } }),
       'E_UNSUPPORTED_FORMAT',
     );
-    await expectError(c, () => c.send({ type: 'session.update', session: { output_modalities: ['audio'] } }), 'E_UNSUPPORTED_FEATURE');
+    await expectError(c, () => c.send({ type: 'session.update', session: { prompt: { id: 'pmpt_1' } } }), 'E_UNSUPPORTED_FEATURE');
     c.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcmu' } } } } });
     await c.roundTrip();
     await expectError(c, () => c.sendRaw(new Uint8Array(320)), 'E_BINARY_NOT_ALLOWED');
