@@ -8,7 +8,7 @@ import type { SessionUpdateEvent } from '../../src/protocol/client_events.ts';
 export type ClientMode = 'agent' | 'captions' | 'translate';
 export type ClientTransport = 'webrtc' | 'websocket';
 
-/** Agents offered when the server has no `GET /v1/agents` (the catalogue of issue 5). */
+/** Agents offered when the server has no `GET /v1/agents` (the built-in catalogue). */
 export const DEFAULT_AGENTS: readonly string[] = ['assistant', 'trip-planner', 'captioner', 'call-center'];
 
 /** The WebSocket path streams PCM16 at 16 kHz, the pipeline's own rate, so the server never resamples. */
@@ -22,6 +22,11 @@ export interface SessionSetup {
   /** Target language of the captions in 'translate' mode. */
   translateTo?: string;
   transport: ClientTransport;
+  /** Extra instructions for the agent (session.instructions); empty = the agent's own. */
+  instructions?: string;
+  /** Server VAD: silence that ends a turn, ms, and the speech threshold (0-1); unset = server defaults. */
+  silenceDurationMs?: number;
+  vadThreshold?: number;
 }
 
 export function sessionType(mode: ClientMode): 'realtime' | 'transcription' {
@@ -56,10 +61,15 @@ export function sessionUpdateFor(setup: SessionSetup): SessionUpdateEvent {
   if (setup.language) transcription.language = setup.language;
   if (setup.mode === 'translate' && setup.translateTo) transcription.translate_to = setup.translateTo;
   const input: Record<string, unknown> = { transcription };
+  const turnDetection: Record<string, unknown> = {};
+  if (setup.silenceDurationMs !== undefined) turnDetection.silence_duration_ms = setup.silenceDurationMs;
+  if (setup.vadThreshold !== undefined) turnDetection.threshold = setup.vadThreshold;
+  if (Object.keys(turnDetection).length > 0) input.turn_detection = { type: 'server_vad', ...turnDetection };
   // WebRTC audio arrives on the media track (Opus), so its format is not the client's to declare.
   if (setup.transport === 'websocket') input.format = { type: 'audio/pcm', rate: CLIENT_PCM_RATE_HZ };
   const session: SessionUpdateEvent['session'] = { type: sessionType(setup.mode), audio: { input } };
   if (setup.mode === 'agent') session.output_modalities = ['text'];
+  if (setup.mode === 'agent' && setup.instructions) session.instructions = setup.instructions;
   return { type: 'session.update', session };
 }
 

@@ -1,7 +1,7 @@
 // The session's final captions as WebVTT, SRT or JSON. Cue times are the session audio clock. A caption
 // without a known onset starts where the previous one ended; one without a known offset lasts
 // FALLBACK_CUE_MS or until the next cue. The subtitle files come from the server's own writers.
-import { formatSubtitleTime, toSrt as cuesToSrt, toWebVtt as cuesToWebVtt } from '../../src/protocol/subtitle_formats.ts';
+import { formatSubtitleTime, toPlainText, toSrt as cuesToSrt, toWebVtt as cuesToWebVtt } from '../../src/protocol/subtitle_formats.ts';
 import type { Caption } from './caption_track.ts';
 
 /** Display time for a cue whose speech offset is unknown (manual commits, failed speech_stopped). */
@@ -52,16 +52,18 @@ export function toTranscriptJson(captions: readonly Caption[]): string {
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
-export type ExportFormat = 'vtt' | 'srt' | 'json';
+export type ExportFormat = 'vtt' | 'srt' | 'json' | 'txt';
 
 export const EXPORT_MIME: Record<ExportFormat, string> = {
   vtt: 'text/vtt',
   srt: 'application/x-subrip',
   json: 'application/json',
+  txt: 'text/plain',
 };
 
 export function exportCaptions(captions: readonly Caption[], format: ExportFormat): string {
   if (format === 'vtt') return toWebVtt(captions);
   if (format === 'srt') return toSrt(captions);
+  if (format === 'txt') return toPlainText(timeCaptions(captions));
   return toTranscriptJson(captions);
 }

@@ -11,13 +11,21 @@ import { realtimeCallsUrl, realtimeWebSocketUrl, sessionUpdateFor, type SessionS
 
 export interface ConnectionCallbacks {
   onEvent(event: ServerEvent): void;
+  /** Every client event the page sends (the event inspector shows both directions). */
+  onSend?(event: { type: string }): void;
   onClose(reason: string): void;
 }
 
 export interface LiveConnection {
   readonly transport: SessionSetup['transport'];
   send(event: { type: string; [key: string]: unknown }): void;
+  /** Mutes the microphone (its track sends silence); the session stays open. */
+  setMuted(muted: boolean): void;
   close(): void;
+}
+
+function setTracksEnabled(stream: MediaStream | null, enabled: boolean): void {
+  for (const track of stream?.getAudioTracks() ?? []) track.enabled = enabled;
 }
 
 export interface ConnectOptions {
@@ -25,6 +33,10 @@ export interface ConnectOptions {
   /** Page origin or server base URL. */
   baseUrl: string;
   apiKey?: string;
+  /** Microphone device id (the page's picker); default device when absent. */
+  microphoneId?: string;
+  /** Called with the microphone's stream once it is open (the page's level meter). */
+  onMicrophone?(stream: MediaStream): void;
   callbacks: ConnectionCallbacks;
 }
 
@@ -36,8 +48,10 @@ const MIC_CONSTRAINTS: MediaTrackConstraints = { channelCount: 1, echoCancellati
 /** ICE gathering on loopback/LAN finishes in a few ms; without STUN it never needs long. */
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 
-export async function openMicrophone(): Promise<MediaStream> {
-  return navigator.mediaDevices.getUserMedia({ audio: MIC_CONSTRAINTS, video: false });
+/** The microphone: the chosen input device when there is one, else the default. */
+export async function openMicrophone(deviceId?: string): Promise<MediaStream> {
+  const audio: MediaTrackConstraints = deviceId ? { ...MIC_CONSTRAINTS, deviceId: { exact: deviceId } } : MIC_CONSTRAINTS;
+  return navigator.mediaDevices.getUserMedia({ audio, video: false });
 }
 
 export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnection> {
@@ -46,6 +60,7 @@ export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnec
   ws.binaryType = 'arraybuffer';
   let capture: { stop(): void } | null = null;
   let closed = false;
+  let muted = false;
   const shutdown = (reason: string) => {
     if (closed) return;
     closed = true;
@@ -61,7 +76,9 @@ export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnec
       opts.callbacks.onEvent(event);
       if (event.type === 'session.created' && !sawCreated) {
         sawCreated = true;
-        ws.send(JSON.stringify(sessionUpdateFor(opts.setup)));
+        const update = sessionUpdateFor(opts.setup);
+        opts.callbacks.onSend?.(update);
+        ws.send(JSON.stringify(update));
       } else if (event.type === 'session.updated' && sawCreated) {
         resolve();
       } else if (event.type === 'error' && !capture) {
@@ -77,8 +94,8 @@ export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnec
   try {
     await sessionReady;
     // The mic starts only once the session takes 16 kHz PCM, so no audio is sent in the wrong format.
-    capture = await startPcmCapture((frame) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+    capture = await startPcmCapture(opts, (frame) => {
+      if (ws.readyState === WebSocket.OPEN && !muted) ws.send(frame);
     });
   } catch (err) {
     shutdown((err as Error).message);
@@ -86,13 +103,20 @@ export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnec
   }
   return {
     transport: 'websocket',
-    send: (event) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(event)),
+    send: (event) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      opts.callbacks.onSend?.(event);
+      ws.send(JSON.stringify(event));
+    },
+    // Muted frames are not sent at all: the server's audio clock pauses with them.
+    setMuted: (value) => (muted = value),
     close: () => shutdown('disconnected'),
   };
 }
 
-async function startPcmCapture(onFrame: (pcm16: ArrayBuffer) => void): Promise<{ stop(): void }> {
-  const stream = await openMicrophone();
+async function startPcmCapture(opts: ConnectOptions, onFrame: (pcm16: ArrayBuffer) => void): Promise<{ stop(): void }> {
+  const stream = await openMicrophone(opts.microphoneId);
+  opts.onMicrophone?.(stream);
   const context = new AudioContext();
   try {
     await context.audioWorklet.addModule(new URL('./pcm_capture_worklet.js', document.baseURI).toString());
@@ -116,7 +140,8 @@ async function startPcmCapture(onFrame: (pcm16: ArrayBuffer) => void): Promise<{
 
 export async function connectWebRtc(opts: ConnectOptions): Promise<LiveConnection> {
   const pc = new RTCPeerConnection({ iceServers: [] });
-  const stream = await openMicrophone();
+  const stream = await openMicrophone(opts.microphoneId);
+  opts.onMicrophone?.(stream);
   let closed = false;
   const shutdown = (reason: string) => {
     if (closed) return;
@@ -149,10 +174,18 @@ export async function connectWebRtc(opts: ConnectOptions): Promise<LiveConnectio
     if (!response.ok) throw new Error(`POST /v1/realtime/calls: HTTP ${response.status} ${await response.text()}`);
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
     await opened;
-    channel.send(JSON.stringify(sessionUpdateFor(opts.setup)));
+    const update = sessionUpdateFor(opts.setup);
+    opts.callbacks.onSend?.(update);
+    channel.send(JSON.stringify(update));
     return {
       transport: 'webrtc',
-      send: (event) => channel.readyState === 'open' && channel.send(JSON.stringify(event)),
+      send: (event) => {
+        if (channel.readyState !== 'open') return;
+        opts.callbacks.onSend?.(event);
+        channel.send(JSON.stringify(event));
+      },
+      // A disabled track sends silence, so the server keeps its clock and hears no speech.
+      setMuted: (value) => setTracksEnabled(stream, !value),
       close: () => shutdown('disconnected'),
     };
   } catch (err) {

@@ -1,13 +1,20 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-// Entry point of the browser client: reads the controls (and ?agent= ?mode= ?transport= ?lang= ?to=
-// ?key= from the page URL), connects, feeds server events to the SessionModel and renders them.
+// Entry point of the browser client: reads the controls (and ?agent= ?mode= ?transport= ?lang= ?to= from
+// the page URL), connects, feeds server events to the SessionModel and renders them. An API key typed in
+// (or given as ?key=, which is removed from the address bar at once) is exchanged for an ephemeral key.
 import type { ServerEvent } from '../../src/protocol/server_events.ts';
 import { SessionModel } from '../core/session_model.ts';
 import { DEFAULT_AGENTS, isClientMode, type ClientMode, type ClientTransport, type SessionSetup } from '../core/session_setup.ts';
 import { EXPORT_MIME, exportCaptions, type ExportFormat } from '../core/transcript_export.ts';
+import { listMicrophones, meterLevel } from './audio_input.ts';
 import { connectWebRtc, connectWebSocket, type LiveConnection } from './connections.ts';
+import { EventInspector } from './inspector.ts';
+import { fetchReadiness, mintEphemeralKey, readinessText } from './server_access.ts';
 import { byId, SessionView } from './view.ts';
+
+/** How often the readiness badge asks /readyz, ms. */
+const READINESS_POLL_MS = 5000;
 
 /** Events kept for inspection (tests, the console): the most recent ones only. */
 const MAX_DEBUG_EVENTS = 2000;
@@ -24,9 +31,27 @@ const agentSelect = byId<HTMLSelectElement>('agent');
 const modeSelect = byId<HTMLSelectElement>('mode');
 const languageInput = byId<HTMLInputElement>('language');
 const translateInput = byId<HTMLInputElement>('translate-to');
+const micSelect = byId<HTMLSelectElement>('mic');
+const apiKeyInput = byId<HTMLInputElement>('api-key');
+const instructionsInput = byId<HTMLTextAreaElement>('instructions');
+const silenceInput = byId<HTMLInputElement>('silence-ms');
+const thresholdInput = byId<HTMLInputElement>('vad-threshold');
+const textInput = byId<HTMLInputElement>('text-input');
+const textSend = byId<HTMLButtonElement>('text-send');
+const muteButton = byId<HTMLButtonElement>('mute');
+const pttBox = byId<HTMLInputElement>('ptt');
+const inspector = new EventInspector(byId<HTMLOListElement>('event-list'), byId('event-count'), byId<HTMLInputElement>('event-filter'));
+let meter: { stop(): void } | null = null;
+let muted = false;
 const connectButton = byId<HTMLButtonElement>('connect');
 const disconnectButton = byId<HTMLButtonElement>('disconnect');
 const params = new URLSearchParams(location.search);
+// A long-lived key must not stay in the address bar, history or a shared screenshot: keep it in the field.
+if (params.has('key')) {
+  apiKeyInput.value = params.get('key') ?? '';
+  params.delete('key');
+  history.replaceState(null, '', `${location.pathname}${params.size > 0 ? `?${params}` : ''}`);
+}
 
 function applyUrlParams(): void {
   const transport = params.get('transport');
@@ -73,16 +98,67 @@ function currentSetup(): SessionSetup {
     language: languageInput.value.trim() || undefined,
     translateTo: translateInput.value.trim() || undefined,
     transport: transportSelect.value as ClientTransport,
+    instructions: instructionsInput.value.trim() || undefined,
+    silenceDurationMs: numberOrUndefined(silenceInput.value),
+    vadThreshold: numberOrUndefined(thresholdInput.value),
   };
+}
+
+function numberOrUndefined(text: string): number | undefined {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
 }
 
 function setConnectedControls(live: boolean): void {
   connectButton.disabled = live || connecting;
   disconnectButton.disabled = !live && !connecting;
-  for (const control of [transportSelect, agentSelect, modeSelect, languageInput, translateInput]) control.disabled = live || connecting;
+  for (const control of [transportSelect, agentSelect, modeSelect, languageInput, translateInput, micSelect, apiKeyInput, instructionsInput, silenceInput, thresholdInput]) {
+    control.disabled = live || connecting;
+  }
+  const canType = live && modeSelect.value === 'agent';
+  textInput.disabled = !canType;
+  textSend.disabled = !canType;
+  muteButton.disabled = !live;
+  if (!live) setMuted(false);
+}
+
+function setMuted(value: boolean): void {
+  muted = value;
+  connection?.setMuted(value);
+  muteButton.setAttribute('aria-pressed', String(value));
+  muteButton.textContent = value ? 'Unmute' : 'Mute';
+}
+
+function sendText(): void {
+  const text = textInput.value.trim();
+  if (!connection || text === '') return;
+  connection.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+  connection.send({ type: 'response.create' });
+  textInput.value = '';
+  textInput.focus();
+}
+
+async function copyTranscript(): Promise<void> {
+  const text = exportCaptions(model.captions.finals(), 'txt');
+  try {
+    await navigator.clipboard.writeText(text);
+    view.setError('');
+    byId('copy-transcript').textContent = 'Copied';
+    setTimeout(() => (byId('copy-transcript').textContent = 'Copy'), 1500);
+  } catch {
+    view.setError('The browser refused clipboard access.');
+  }
+}
+
+async function pollReadiness(): Promise<void> {
+  const readiness = await fetchReadiness();
+  const badge = byId('readiness');
+  badge.dataset.status = readiness.status;
+  badge.textContent = readinessText(readiness);
 }
 
 function onEvent(event: ServerEvent): void {
+  inspector.record('server', event);
   debugEvents.push(event);
   if (debugEvents.length > MAX_DEBUG_EVENTS) debugEvents.splice(0, debugEvents.length - MAX_DEBUG_EVENTS);
   const change = model.apply(event);
@@ -103,27 +179,39 @@ async function connect(): Promise<void> {
   }
   model = new SessionModel(() => performance.now());
   debugEvents.length = 0;
+  inspector.clear();
   view.reset();
   connecting = true;
   setConnectedControls(false);
   view.setStatus('connecting', setup.transport === 'webrtc' ? 'WebRTC' : 'WebSocket');
   const open = setup.transport === 'webrtc' ? connectWebRtc : connectWebSocket;
   try {
+    const apiKey = apiKeyInput.value.trim();
     connection = await open({
       setup,
       baseUrl: location.href,
-      apiKey: params.get('key') ?? undefined,
+      apiKey: apiKey ? await mintEphemeralKey(apiKey) : undefined,
+      microphoneId: micSelect.value || undefined,
+      onMicrophone: (stream) => {
+        meter?.stop();
+        meter = meterLevel(stream, byId<HTMLMeterElement>('mic-level'));
+        void listMicrophones(micSelect);
+      },
       callbacks: {
         onEvent,
+        onSend: (event) => inspector.record('client', event),
         onClose: (reason) => {
           const wasLive = connection !== null;
           connection = null;
+          meter?.stop();
+          meter = null;
           setConnectedControls(false);
           if (wasLive) view.setStatus(reason === 'disconnected' ? 'closed' : 'error', reason === 'disconnected' ? '' : reason);
         },
       },
     });
     view.setStatus('connected', connection.transport === 'webrtc' ? 'WebRTC' : 'WebSocket');
+    if (pttBox.checked) setMuted(true);
   } catch (err) {
     connection = null;
     view.setStatus('error', (err as Error).message);
@@ -137,6 +225,8 @@ async function connect(): Promise<void> {
 function disconnect(): void {
   connection?.close();
   connection = null;
+  meter?.stop();
+  meter = null;
   setConnectedControls(false);
   connectButton.focus();
 }
@@ -186,9 +276,29 @@ function wireControls(): void {
     }
   });
   window.addEventListener('pagehide', () => connection?.close());
+  byId<HTMLFormElement>('text-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sendText();
+  });
+  muteButton.addEventListener('click', () => setMuted(!muted));
+  byId('copy-transcript').addEventListener('click', () => void copyTranscript());
+  pttBox.addEventListener('change', () => connection && setMuted(pttBox.checked));
+  // Push to talk: Space held (outside text fields) opens the microphone; released, it mutes again.
+  document.addEventListener('keydown', (e) => {
+    if (pttBox.checked && e.code === 'Space' && !e.repeat && !isTyping(e.target) && connection) {
+      e.preventDefault();
+      setMuted(false);
+    }
+  });
+  document.addEventListener('keyup', (e) => {
+    if (pttBox.checked && e.code === 'Space' && connection) setMuted(true);
+  });
 }
 
 applyUrlParams();
 wireControls();
 setConnectedControls(false);
 void loadAgents();
+void listMicrophones(micSelect);
+void pollReadiness();
+setInterval(() => void pollReadiness(), READINESS_POLL_MS);

@@ -1,0 +1,38 @@
+/// <reference lib="dom" />
+// Microphone choice and input level for the page: the picker lists audio inputs, the meter shows the RMS
+// level of what the chosen microphone hears, so a user sees at once whether audio is getting through.
+
+export async function listMicrophones(select: HTMLSelectElement): Promise<void> {
+  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+  const inputs = devices.filter((d) => d.kind === 'audioinput');
+  const current = select.value;
+  select.replaceChildren(new Option('Default microphone', ''), ...inputs.filter((d) => d.deviceId !== 'default' && d.deviceId !== '').map((d, i) => new Option(d.label || `Microphone ${i + 1}`, d.deviceId)));
+  if ([...select.options].some((o) => o.value === current)) select.value = current;
+}
+
+/** Drives a <meter> (0..1) from a stream's RMS level until stop(). */
+export function meterLevel(stream: MediaStream, meter: HTMLMeterElement): { stop(): void } {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 1024;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  let frame = 0;
+  const tick = () => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    // RMS on a dB scale from -60 dBFS (0) to 0 dBFS (1): speech sits around 0.5-0.8.
+    const db = 10 * Math.log10(sum / samples.length + 1e-12);
+    meter.value = Math.max(0, Math.min(1, (db + 60) / 60));
+    frame = requestAnimationFrame(tick);
+  };
+  void context.resume().then(tick);
+  return {
+    stop: () => {
+      cancelAnimationFrame(frame);
+      meter.value = 0;
+      void context.close();
+    },
+  };
+}
