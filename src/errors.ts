@@ -54,6 +54,9 @@ export const ERROR_CODES = {
   E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
   // OpenAI Realtime conformance
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',
+  // OpenAI-compatible HTTP API and the remote engine
+  E_AUDIO_TOO_LONG: 'The audio is longer than the configured limit.',
+  E_ENGINE_REMOTE: 'The remote engine failed or could not be reached.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

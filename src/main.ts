@@ -35,6 +35,7 @@ import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
 import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
+import { createOpenAiRoutes } from './openai_api/index.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -251,6 +252,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       },
     }),
     webrtc,
+    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
+    ...createOpenAiRoutes({ config, log, auth, admission, engine: availability.engine, engineUnavailable: availability.unavailable, openVadStream: () => batcher.openStream() }),
     // The browser client at `/` (built on first request when missing).
     createStaticRoute({ log }),
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
+import { openAiApiSchema } from './openai_api_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
 // fields. Each leaf says its unit and why it exists; `earshot config --describe` prints them.
@@ -103,6 +104,7 @@ export const configSchema = z.strictObject({
   engine: engineSchema.prefault({}),
   webrtc: webrtcConfigSchema.prefault({}),
   ...hardeningSections,
+  openai_api: openAiApiSchema.prefault({}),
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;
