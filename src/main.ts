@@ -35,7 +35,7 @@ import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
 import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
-import { createOpenAiRoutes } from './openai_api/index.ts';
+import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -52,6 +52,8 @@ export interface RunningServer {
   /** The transcript store (':memory:' unless store.path is set). */
   store: TranscriptStore;
   sessions: LiveSessions;
+  /** The OpenAI-compatible HTTP API's state (the chat prefix cache). */
+  openAiApi: OpenAiApi;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
   /**
@@ -237,6 +239,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     },
   });
 
+  const openAiApi = createOpenAiApi({ config, log, auth, admission, metrics, engine: availability.engine, engineUnavailable: availability.unavailable, openVadStream: () => batcher.openStream() });
   const isReady = () => !admission.isDraining && !load.overloaded && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
@@ -253,7 +256,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     }),
     webrtc,
     // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
-    ...createOpenAiRoutes({ config, log, auth, admission, engine: availability.engine, engineUnavailable: availability.unavailable, openVadStream: () => batcher.openStream() }),
+    ...openAiApi.routes,
     // The browser client at `/` (built on first request when missing).
     createStaticRoute({ log }),
   ];
@@ -315,6 +318,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();
       if (!options.services) services.close();
+      await openAiApi.close();
       if (ownsEngine) await availability.engine?.close();
     })();
     return stopping;
@@ -331,6 +335,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     metrics,
     store,
     sessions,
+    openAiApi,
     isReady,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
     close: () => shutdown(0),

@@ -10,7 +10,9 @@ import type { Logger } from '../observability/logger.ts';
 import type { AdmissionController } from '../transport/admission.ts';
 import type { AuthIdentity, Authenticator } from '../transport/auth.ts';
 import { requireIdentity, sendError, statusOf } from '../transport/http_routes/http_util.ts';
+import type { EarshotMetrics } from '../observability/metrics.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
+import type { ApiEndpoint, ApiMetrics } from './api_metrics.ts';
 
 export interface OpenAiApiDeps {
   config: EarshotConfig;
@@ -21,6 +23,9 @@ export interface OpenAiApiDeps {
   engineUnavailable?: EarshotError;
   /** A stream of the server's shared VAD batcher (uploads are segmented by the same Silero). */
   openVadStream?: () => VadStream;
+  metrics?: EarshotMetrics;
+  /** Filled in by createOpenAiApi. */
+  apiMetrics?: ApiMetrics;
 }
 
 export interface ApiCall {
@@ -70,18 +75,25 @@ export function sendApiError(res: ServerResponse, err: unknown, log: Logger): vo
  * Authenticates, admits and runs `handler` with the engine; answers every failure with its status and
  * stable code, and releases the admission slot however the request ends.
  */
-export async function serveApiCall(deps: OpenAiApiDeps, req: IncomingMessage, res: ServerResponse, handler: (call: ApiCall) => Promise<void>): Promise<void> {
+export async function serveApiCall(
+  deps: OpenAiApiDeps,
+  endpoint: ApiEndpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: (call: ApiCall) => Promise<void>,
+): Promise<void> {
+  const count = (outcome: 'ok' | 'error' | 'aborted') => deps.apiMetrics?.requests.inc({ endpoint, outcome });
   const identity = requireIdentity(deps.auth, req, res);
   if (!identity) {
     req.resume();
-    return;
+    return count('error');
   }
   const abort = new AbortController();
   const decision = deps.admission.admit(identity.keyId, (expiry) => abort.abort(new EarshotError(expiry.code, expiry.message)));
   if (!decision.ok) {
     req.resume();
     sendError(res, decision.httpStatus, decision.code, decision.message, undefined, { 'retry-after': String(decision.retryAfterS) });
-    return;
+    return count('error');
   }
   // The response's close before it finished = the client went away: stop the engine work.
   res.on('close', () => {
@@ -90,7 +102,9 @@ export async function serveApiCall(deps: OpenAiApiDeps, req: IncomingMessage, re
   try {
     if (!deps.engine) throw deps.engineUnavailable ?? new EarshotError('E_MODEL_MISSING', 'No model is loaded.');
     await handler({ identity, engine: deps.engine, signal: abort.signal });
+    count(abort.signal.aborted ? 'aborted' : 'ok');
   } catch (err) {
+    count(abort.signal.aborted ? 'aborted' : 'error');
     if (!abort.signal.aborted || !res.destroyed) sendApiError(res, err, deps.log);
   } finally {
     decision.ticket.release();

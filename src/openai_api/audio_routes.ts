@@ -32,7 +32,7 @@ export function createAudioRoutes(deps: OpenAiApiDeps): HttpRoute {
       methodNotAllowed(res, 'POST');
       return true;
     }
-    await serveApiCall(deps, req, res, (call) => handleAudio(deps, task, req, res, call));
+    await serveApiCall(deps, task === 'transcribe' ? 'transcriptions' : 'translations', req, res, (call) => handleAudio(deps, task, req, res, call));
     return true;
   };
 }
