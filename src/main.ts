@@ -9,6 +9,7 @@ import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/model_location.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
+import { RemoteEngine } from './engine/remote/remote_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
@@ -83,6 +84,8 @@ const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DI
 
 /** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (design.md 9). */
 export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
+  // engine.remote.url: the model runs elsewhere (vLLM or another Earshot), nothing is loaded here.
+  if (config.engine.remote.url) return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };
   const modelDir = resolveModelDir({ configDir: config.model.dir });
   if (!existsSync(modelDir)) {
     return { engine: null, unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`) };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
 import { openAiApiSchema } from './openai_api_schema.ts';
+import { remoteEngineSchema } from './remote_engine_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
 // fields. Each leaf says its unit and why it exists; `earshot config --describe` prints them.
@@ -80,6 +81,7 @@ export const engineSchema = z.strictObject({
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
   apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+  remote: remoteEngineSchema.prefault({}),
 });
 
 export const agentSchema = z.strictObject({

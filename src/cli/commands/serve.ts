@@ -1,8 +1,19 @@
 import type { Command } from 'commander';
+import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
+import type { EarshotConfig } from '../../config/schema.ts';
+import { EarshotError } from '../../errors.ts';
 import { startServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
+
+/** --engine-url / EARSHOT_ENGINE_URL (and EARSHOT_ENGINE_API_KEY) over the file's engine.remote. */
+function withRemoteEngine(config: EarshotConfig, url: string | undefined, apiKey: string | undefined): EarshotConfig {
+  if (!url && !apiKey) return config;
+  const remote = remoteEngineSchema.safeParse({ ...config.engine.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
+  if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--engine-url: ${remote.error.issues[0].message}`, { param: 'engine.remote.url' });
+  return { ...config, engine: { ...config.engine, remote: remote.data } };
+}
 
 export function registerServeCommand(program: Command): void {
   withConfigOption(
@@ -15,14 +26,21 @@ export function registerServeCommand(program: Command): void {
       .option('--store <file>', "SQLite transcript store (default: EARSHOT_STORE, config store.path, or $XDG_DATA_HOME/earshot/earshot.sqlite; ':memory:' keeps nothing)")
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
-      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
+      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost')
+      .option('--engine-url <url>', 'use a remote OpenAI-compatible engine (vLLM or another Earshot) instead of loading the model (default: EARSHOT_ENGINE_URL, config engine.remote.url)'),
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; engineUrl?: string }) => {
     let config = loadCliConfig(opts.config, {
       model: { dir: opts.model },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
     });
     if (!config) return;
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
+    try {
+      config = withRemoteEngine(config, opts.engineUrl ?? process.env.EARSHOT_ENGINE_URL, process.env.EARSHOT_ENGINE_API_KEY);
+    } catch (err) {
+      reportCliError(err);
+      return;
+    }
     const log = createLogger(config.log.level);
     try {
       const running = await startServer(config, log);
