@@ -50,7 +50,7 @@ describe('remote engine: Earshot B driving Earshot A over chat completions', () 
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [500, 1200] }).samples16k);
     const done = await c.waitFor((e) => e.type === 'response.done', 60_000);
     expect(c.ofType('error')).toEqual([]);
-    const transcript = c.ofType('conversation.item.input_audio_transcription.completed')[0] as { transcript: string; usage: { input_token_details: { audio_tokens: number } } };
+    const transcript = c.ofType('conversation.item.input_audio_transcription.completed')[0] as unknown as { transcript: string; usage: { input_token_details: { audio_tokens: number } } };
     expect(transcript.transcript.length).toBeGreaterThan(0);
     expect(transcript.usage.input_token_details.audio_tokens).toBeGreaterThan(0);
     const response = done.response as { status: string; usage: { output_tokens: number } };
@@ -81,7 +81,7 @@ describe('remote engine: Earshot B driving Earshot A over chat completions', () 
     await a.close();
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[2]], gapsMs: [500, 1200] }).samples16k);
     const error = await c.waitFor((e) => e.type === 'error' || (e.type === 'conversation.item.input_audio_transcription.failed'), 60_000);
-    const code = (error as { error: { code: string } }).error.code;
+    const code = (error as unknown as { error: { code: string } }).error.code;
     expect(code).toBe('E_ENGINE_REMOTE');
     await c.waitFor((e) => e.type === 'response.done', 60_000).catch(() => undefined);
     const errorsWhileDown = c.events.filter((e) => (e as { error?: { code?: string } }).error?.code === 'E_ENGINE_REMOTE').length;
