@@ -150,4 +150,30 @@ describe('OpenAI audio API', () => {
       await keyed.close();
     }
   }, 120_000);
+
+  it('admission: an API request takes a session slot; at max_sessions it is refused with 503 E_CAPACITY and Retry-After', async () => {
+    const full = await startTestServer({ limits: { max_sessions: 1 } }, { engine: host });
+    const { TestClient } = await import('../../helpers/ws_client.ts');
+    const ws = await TestClient.connect(full.url);
+    try {
+      await ws.waitFor((e) => e.type === 'session.created', 10_000);
+      const res = await fetch(`${full.httpUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('E_CAPACITY');
+      const fullClient = new OpenAI({ apiKey: 'x', baseURL: `${full.httpUrl}/v1`, maxRetries: 0 });
+      const err = await fullClient.audio.transcriptions.create({ file: await wav(), model: 'whisper-1' }).catch((e: unknown) => e);
+      expect((err as { status: number; code: string }).code).toBe('E_CAPACITY');
+      // The listing is not engine work and needs no slot.
+      expect((await fullClient.models.list()).data).toHaveLength(1);
+    } finally {
+      await ws.close();
+    }
+    // The slot is back once the session is gone; the API request then runs and gives its slot back.
+    await expect.poll(() => full.admission.activeSessions, { timeout: 5000 }).toBe(0);
+    const ok = await new OpenAI({ apiKey: 'x', baseURL: `${full.httpUrl}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    expect(ok.choices[0].message.content!.length).toBeGreaterThan(0);
+    expect(full.admission.activeSessions).toBe(0);
+    await full.close();
+  }, 120_000);
 });

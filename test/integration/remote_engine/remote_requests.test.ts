@@ -157,4 +157,26 @@ describe('RemoteEngine requests', () => {
     await expect.poll(() => closed, { timeout: 5000 }).toBe(true);
     await engine.close();
   });
+
+  it("history 'transcripts': an earlier audio turn travels as its transcript once it has one; the latest keeps its audio", async () => {
+    const engine = await remote((_req, res) => sse(res, ['ok']), { history: 'transcripts' });
+    const session = await engine.createSession();
+    const a1 = await engine.encodeAudio(new Float32Array(8000).fill(0.1), 8000);
+    const turn = await session.appendUser([{ type: 'audio', audio: a1 }]);
+    session.setTranscript(turn, 'book a table');
+    await collect(session.generate({ maxNewTokens: 4 }));
+    const a2 = await engine.encodeAudio(new Float32Array(16000), 16000);
+    await session.appendUser([{ type: 'audio', audio: a2 }]);
+    await collect(session.generate({ maxNewTokens: 4 }));
+    const first = JSON.parse(bodies[0]) as { messages: { content: { type: string }[] }[] };
+    const second = JSON.parse(bodies[1]) as { model: string; messages: { content: { type: string; text?: string }[] }[] };
+    // The only user turn is the latest: audio (8 kHz WAV kept at 8 kHz).
+    expect(first.messages[0].content[0].type).toBe('input_audio');
+    const wav8k = Buffer.from((first.messages[0].content[0] as unknown as { input_audio: { data: string } }).input_audio.data, 'base64');
+    expect(wav8k.readUInt32LE(24)).toBe(8000);
+    expect(second.messages[0].content).toEqual([{ type: 'text', text: 'book a table' }]);
+    expect(second.messages[2].content[0].type).toBe('input_audio');
+    expect(second.model).toBe('speech');
+    await engine.close();
+  });
 });
