@@ -81,7 +81,7 @@ export const engineSchema = z.strictObject({
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
   apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
-  remote: remoteEngineSchema.prefault({}),
+  remote: remoteEngineSchema.prefault({}).describe('A remote OpenAI-compatible engine (vLLM or another Earshot) used instead of loading the model here; see docs/scaling.md.'),
 });
 
 export const agentSchema = z.strictObject({
