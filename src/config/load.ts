@@ -17,7 +17,8 @@ const ENV_ALIASES: Record<string, [string, string]> = {
 };
 /** EARSHOT_* variables that are read elsewhere and are not config options. */
 // EARSHOT_API_KEYS (comma-separated keys) is read by the Authenticator, which hashes the keys at once.
-const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS']);
+// EARSHOT_ENGINE_URL / EARSHOT_ENGINE_API_KEY are read by `earshot serve` into engine.remote.
+const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS', 'EARSHOT_ENGINE_URL', 'EARSHOT_ENGINE_API_KEY']);
 
 /** `EARSHOT_<SECTION>_<KEY>` for every leaf of the schema, e.g. EARSHOT_VAD_SILENCE_DURATION_MS. */
 export function envNames(): Map<string, [string, string]> {
