@@ -91,6 +91,7 @@ describe('OpenAI chat.completions', () => {
         expect(reused.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThan(0);
         expect(reused.usage!.prompt_tokens_details!.cached_tokens).toBeLessThan(reused.usage!.prompt_tokens);
         // The reused audio was not encoded again: only the new turn's audio counts.
+        expect(reused.usage!.prompt_tokens_details!.audio_tokens).toBeLessThan(baseline.usage!.prompt_tokens_details!.audio_tokens!);
       }
       messages.push({ role: 'assistant', content: reused.choices[0].message.content }, turn % 2 === 0 ? audioTurn(`Turn ${turn + 1}.`) : { role: 'user', content: `Turn ${turn + 1}, in text.` });
     }
