@@ -18,7 +18,6 @@ export const ERROR_CODES = {
   E_WAV_INVALID: 'The WAV file cannot be read.',
   E_WAV_UNSUPPORTED: 'The WAV encoding is not supported.',
   E_AUDIO_UNREADABLE: 'The audio file cannot be decoded.',
-  E_AUDIO_TOO_LONG: 'The audio is longer than the limit.',
   E_FILE_NOT_FOUND: 'The file does not exist.',
   E_PORT_IN_USE: 'The address or port to listen on is in use or not available.',
   E_PERMISSION_DENIED: 'The operating system refused access.',
@@ -60,6 +59,9 @@ export const ERROR_CODES = {
   E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
   // OpenAI Realtime conformance
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',
+  // OpenAI-compatible HTTP API and the remote engine
+  E_AUDIO_TOO_LONG: 'The audio is longer than the configured limit.',
+  E_ENGINE_REMOTE: 'The remote engine failed or could not be reached.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@ import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/model_location.ts';
 import { ModelProvisioner, modelNeedsPull, modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
+import { RemoteEngine } from './engine/remote/remote_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
@@ -37,6 +38,7 @@ import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
 import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
+import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -53,6 +55,8 @@ export interface RunningServer {
   /** The transcript store (':memory:' unless store.path is set). */
   store: TranscriptStore;
   sessions: LiveSessions;
+  /** The OpenAI-compatible HTTP API's state (the chat prefix cache). */
+  openAiApi: OpenAiApi;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
   /** What GET /readyz answers: `ready`, or why not (`downloading` with `percent`, `loading`, `model_missing`...). */
@@ -89,6 +93,8 @@ const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DI
 
 /** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (design.md 9). */
 export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
+  // engine.remote.url: the model runs elsewhere (vLLM or another Earshot), nothing is loaded here.
+  if (config.engine.remote.url) return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };
   const modelDir = resolveModelDir({ configDir: config.model.dir });
   if (!existsSync(modelDir)) {
     return { engine: null, unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`) };
@@ -257,6 +263,11 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     return { ready: model.status === 'ready', ...model };
   };
   const isReady = () => readiness().ready;
+  const openAiApi = createOpenAiApi({
+    config, log, auth, admission, metrics,
+    engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }),
+    openVadStream: () => batcher.openStream(),
+  });
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
       auth,
@@ -272,6 +283,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       },
     }),
     webrtc,
+    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
+    ...openAiApi.routes,
     // The browser client at `/` (built on first request when missing).
     createStaticRoute({ log }),
   ];
@@ -342,6 +355,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();
       if (!options.services) services.close();
+      await openAiApi.close();
       if (ownsEngine) await availability.engine?.close();
     })();
     return stopping;
@@ -362,6 +376,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     metrics,
     store,
     sessions,
+    openAiApi,
     isReady,
     readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),

@@ -1,5 +1,5 @@
 import { resample } from './resample.ts';
-import { mixToMono, readWavFile } from './wav.ts';
+import { mixToMono, readWav, readWavFile, type WavAudio } from './wav.ts';
 
 /**
  * A WAV file as the pipeline hears it: channels averaged, resampled to 16 kHz with the streaming
@@ -7,7 +7,20 @@ import { mixToMono, readWavFile } from './wav.ts';
  * also returned as is, for the model's telephony feature path.
  */
 export async function readWavFileAs16k(path: string): Promise<{ samples16k: Float32Array; samples8k?: Float32Array }> {
-  const wav = await readWavFile(path);
+  return wavAs16k(await readWavFile(path));
+}
+
+/** WAV bytes (an upload) as the pipeline hears them; throws E_WAV_INVALID / E_WAV_UNSUPPORTED. */
+export function decodeWavAs16k(bytes: Uint8Array): { samples16k: Float32Array; samples8k?: Float32Array } {
+  return wavAs16k(readWav(bytes));
+}
+
+/** Duration of decoded WAV audio in ms, before any resampling (for limits checked before the work). */
+export function wavDurationMs(wav: WavAudio): number {
+  return ((wav.channels[0]?.length ?? 0) * 1000) / wav.sampleRateHz;
+}
+
+export function wavAs16k(wav: WavAudio): { samples16k: Float32Array; samples8k?: Float32Array } {
   // Float WAVs may hold samples past ±1 (headroom). The live pipeline only ever hears PCM16-range audio,
   // so clip as a conversion to PCM16 would: offline results stay equal to a live stream of the file, and
   // the resampler's overshoot on absurd values (up to ±3.4e38, found by fuzzing) cannot reach Infinity.

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
+import { openAiApiSchema } from './openai_api_schema.ts';
+import { remoteEngineSchema } from './remote_engine_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
 // fields. Each leaf says its unit and why it exists; `earshot config --schema` prints them (describe.ts).
@@ -85,6 +87,7 @@ export const engineSchema = z.strictObject({
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
   apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+  remote: remoteEngineSchema.prefault({}).describe('A remote OpenAI-compatible engine (vLLM or another Earshot) used instead of loading the model here; see docs/scaling.md.'),
 });
 
 export const agentSchema = z.strictObject({
@@ -111,6 +114,7 @@ export const configSchema = z.strictObject({
   engine: engineSchema.prefault({}),
   webrtc: webrtcConfigSchema.prefault({}),
   ...hardeningSections,
+  openai_api: openAiApiSchema.prefault({}),
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;

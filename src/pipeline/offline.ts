@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import type { VadConfig } from '../config/schema.ts';
 import { getSharedSileroModel } from '../vad/silero_model.ts';
-import { VadBatcher } from '../vad/vad_batcher.ts';
+import { VadBatcher, type VadStream } from '../vad/vad_batcher.ts';
 import { detectSpeech } from './detect_speech.ts';
 import { reframe } from './reframe.ts';
 import { segmentUtterances } from './segment_utterances.ts';
@@ -15,10 +15,14 @@ const OFFLINE_CHUNK_SAMPLES = 16_000;
  * detectSpeech -> segmentUtterances) and returns every event. `earshot vad`, `earshot transcribe` and the
  * tests use it, so offline results equal what a WebSocket client sees for the same audio.
  */
-export async function segmentEventsOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<SegmentEvent[]> {
-  const model = await getSharedSileroModel();
-  const batcher = new VadBatcher(model, { maxBatchStreams: 1 });
-  const stream = batcher.openStream();
+export async function segmentEventsOffline(
+  samples16k: Float32Array,
+  vad: VadConfig,
+  samples8k?: Float32Array,
+  openStream?: () => VadStream,
+): Promise<SegmentEvent[]> {
+  // A server passes its shared batcher's streams (Silero then runs where the live sessions' does).
+  const stream = openStream ? openStream() : new VadBatcher(await getSharedSileroModel(), { maxBatchStreams: 1 }).openStream();
   const inputs: PipelineInput[] = [];
   for (let i = 0; i < samples16k.length; i += OFFLINE_CHUNK_SAMPLES) {
     const end = Math.min(samples16k.length, i + OFFLINE_CHUNK_SAMPLES);
@@ -48,7 +52,7 @@ export async function segmentEventsOffline(samples16k: Float32Array, vad: VadCon
   }
 }
 
-export async function segmentOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<Utterance[]> {
-  const events = await segmentEventsOffline(samples16k, vad, samples8k);
+export async function segmentOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array, openStream?: () => VadStream): Promise<Utterance[]> {
+  const events = await segmentEventsOffline(samples16k, vad, samples8k, openStream);
   return events.flatMap((e) => (e.type === 'utterance' ? [e.utterance] : []));
 }

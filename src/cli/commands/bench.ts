@@ -7,6 +7,7 @@ import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
+import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -64,6 +65,7 @@ export function registerBenchCommand(program: Command): void {
 
   registerBenchEngineCommand(bench);
   registerBenchServerCommand(bench);
+  registerBenchChatPrefixCommand(bench);
 
   bench
     .command('features')

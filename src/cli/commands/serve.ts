@@ -1,9 +1,20 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
+import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
+import type { EarshotConfig } from '../../config/schema.ts';
+import { EarshotError } from '../../errors.ts';
 import { startServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
+
+/** --engine-url / EARSHOT_ENGINE_URL (and EARSHOT_ENGINE_API_KEY) over the file's engine.remote. */
+function withRemoteEngine(config: EarshotConfig, url: string | undefined, apiKey: string | undefined): EarshotConfig {
+  if (!url && !apiKey) return config;
+  const remote = remoteEngineSchema.safeParse({ ...config.engine.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
+  if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--engine-url: ${remote.error.issues[0].message}`, { param: 'engine.remote.url' });
+  return { ...config, engine: { ...config.engine, remote: remote.data } };
+}
 
 export function registerServeCommand(program: Command): void {
   withConfigOption(
@@ -20,8 +31,9 @@ export function registerServeCommand(program: Command): void {
       .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost')
       .option('--agents <file>', 'also offer the agents of this JavaScript/TypeScript module (repeatable; docs/agents.md)', (file: string, all: string[]) => [...all, file], [] as string[])
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
-      .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[] }) => {
+      .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty')
+      .option('--engine-url <url>', 'use a remote OpenAI-compatible engine (vLLM or another Earshot) instead of loading the model (default: EARSHOT_ENGINE_URL, config engine.remote.url)'),
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[]; engineUrl?: string }) => {
     let config = loadCliConfig(opts.config, {
       log: { level: opts.logLevel, format: opts.logFormat },
       agent: { modules: opts.agents.length > 0 ? opts.agents : undefined },
@@ -31,6 +43,12 @@ export function registerServeCommand(program: Command): void {
     });
     if (!config) return;
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
+    try {
+      config = withRemoteEngine(config, opts.engineUrl ?? process.env.EARSHOT_ENGINE_URL, process.env.EARSHOT_ENGINE_API_KEY);
+    } catch (err) {
+      reportCliError(err);
+      return;
+    }
     const log = createLogger(config.log.level, config.log.format);
     try {
       // A missing model is fetched in the background while the server listens (model.auto_pull).
