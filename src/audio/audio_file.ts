@@ -109,7 +109,21 @@ export function decodeWithFfmpeg(path: string, ffmpegPath = process.env.EARSHOT_
  * resampler's arithmetic. True 8 kHz audio is also returned as is, for the model's telephony path.
  */
 export async function readAudioFileAs16k(path: string): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
-  const audio = await readAudioFile(path);
+  return as16k(await readAudioFile(path));
+}
+
+/**
+ * Uploaded audio bytes (HTTP APIs) as the pipeline hears them: WAV, MP3, FLAC or Ogg; anything else is
+ * E_UNSUPPORTED_FORMAT (bytes are never handed to an external program).
+ */
+export async function decodeUploadAs16k(bytes: Uint8Array): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
+  const audio = await decodeAudioBytes(bytes, () => {
+    throw new EarshotError('E_UNSUPPORTED_FORMAT', 'The audio is not WAV, MP3, FLAC or Ogg (Vorbis or Opus).');
+  });
+  return as16k(audio);
+}
+
+function as16k(audio: AudioFile): { samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer } {
   for (const channel of audio.channels) clipToUnitRange(channel);
   const mono = mixToMono(audio.channels);
   const samples16k = audio.sampleRateHz === 16_000 ? mono : resample(mono, audio.sampleRateHz, 16_000);

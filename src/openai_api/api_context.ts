@@ -41,6 +41,7 @@ export function apiStatusOf(code: ErrorCode): number {
     case 'E_WAV_INVALID':
     case 'E_WAV_UNSUPPORTED':
     case 'E_UNSUPPORTED_FORMAT':
+    case 'E_AUDIO_UNREADABLE':
     case 'E_AUDIO_TOO_LONG':
     case 'E_UNSUPPORTED_FEATURE':
     case 'E_PROMPT_AUDIO_MISMATCH':

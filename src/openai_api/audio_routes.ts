@@ -1,6 +1,6 @@
 // POST /v1/audio/transcriptions and /v1/audio/translations (OpenAI's multipart API, Whisper's fields).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeWavAs16k } from '../audio/wav_input.ts';
+import { decodeUploadAs16k } from '../audio/audio_file.ts';
 import { EarshotError } from '../errors.ts';
 import { methodNotAllowed, sendText } from '../transport/http_routes/http_util.ts';
 import type { HttpRoute } from '../transport/ws_server.ts';
@@ -41,7 +41,7 @@ async function handleAudio(deps: OpenAiApiDeps, task: AudioTask, req: IncomingMe
   const limits = deps.config.openai_api;
   const form = await readUploadForm(req, limits.max_upload_bytes);
   const params = audioParams(form, task);
-  const audio = decodeWavAs16k(form.file.bytes);
+  const audio = await decodeUploadAs16k(form.file.bytes);
   const durationMs = (audio.samples16k.length * 1000) / 16000;
   if (durationMs > limits.max_audio_duration_ms) {
     throw new EarshotError('E_AUDIO_TOO_LONG', `The audio lasts ${Math.round(durationMs / 1000)} s; the limit is ${limits.max_audio_duration_ms / 1000} s (openai_api.max_audio_duration_ms).`, { param: 'file' });

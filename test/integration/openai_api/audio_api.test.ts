@@ -1,6 +1,8 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeUploadAs16k } from '../../../src/audio/audio_file.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
@@ -114,11 +116,19 @@ describe('OpenAI audio API', () => {
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('E_AUDIO_TOO_LONG');
   }, 180_000);
 
-  it('a garbage upload gets 400 E_WAV_INVALID; an oversized one 413; a wrong format 400', async () => {
+  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)('an MP3 upload is decoded and segmented like its WAV', async () => {
+    const mp3Path = fixture.wavPath.replace(/\.wav$/, '.mp3');
+    execFileSync('lame', ['--quiet', '-b', '128', fixture.wavPath, mp3Path]);
+    const result = await client.audio.transcriptions.create({ file: await toFile(readFileSync(mp3Path), 'speech.mp3', { type: 'audio/mpeg' }), model: 'whisper-1', response_format: 'verbose_json' });
+    const decoded = await decodeUploadAs16k(readFileSync(mp3Path));
+    expect(result.segments?.length).toBe((await segmentOffline(decoded.samples16k, defaultConfig().vad)).length);
+  });
+
+  it('a garbage upload gets 400 E_UNSUPPORTED_FORMAT; an oversized one 413; a wrong format 400', async () => {
     const garbage = await toFile(Buffer.from('this is not audio at all, just some text bytes'), 'x.mp3');
     const err = await client.audio.transcriptions.create({ file: garbage, model: 'whisper-1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('E_WAV_INVALID');
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('E_UNSUPPORTED_FORMAT');
 
     const small = await startTestServer({ openai_api: { max_upload_bytes: 1000 } }, { engine: host });
     try {
