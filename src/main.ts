@@ -24,9 +24,8 @@ import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity }
 import { createHardeningRoutes } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
 import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
-import { dialectOf } from './session/session_support.ts';
-import { encodeServerEvent } from './protocol/codec.ts';
-import { errorEvent } from './protocol/server_events.ts';
+import { dialectOf, type Dialect } from './session/session_support.ts';
+import { CallSidebands } from './transport/call_sidebands.ts';
 import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
@@ -201,12 +200,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     return connection;
   };
 
-  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband.
-  const callConnections = new Map<string, RealtimeConnection>();
+  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband (only
+  // with the key that created the call; each sideband is admitted as a session).
+  const sidebands = new CallSidebands<Dialect>({ admission, log });
   const webrtc = createWebRtcCallsRoute({
     config: config.webrtc,
     log,
-    authorize: (req) => auth.authorizeRequest(req, { allowEphemeral: true }).ok,
+    authorize: (req) => {
+      const decision = auth.authorizeRequest(req, { allowEphemeral: true });
+      return decision.ok ? decision.identity.keyId : false;
+    },
     openSession: (peer, info) => {
       const decision = auth.authorizeRequest({ headers: info.headers }, { allowEphemeral: true });
       const identity: AuthIdentity = decision.ok ? decision.identity : { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
@@ -224,12 +227,12 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         connection = buildConnection(setup, hooks);
         return connection;
       });
-      if (connection) callConnections.set(info.callId, connection);
+      if (connection) sidebands.register(info.callId, identity.keyId, connection);
       return {
         handleText: (text) => handler.handleText(text),
         handlePcm16k: (samples) => handler.handlePcm16k(samples),
         dispose: () => {
-          callConnections.delete(info.callId);
+          sidebands.end(info.callId);
           handler.dispose();
         },
       };
@@ -264,14 +267,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
       const callId = info.url.searchParams.get('call_id');
       if (callId !== null) {
-        // A sideband on a WebRTC call: events only, the call's own session (it holds the admission slot).
-        const call = callConnections.get(callId);
-        if (!call) {
-          peer.sendText(encodeServerEvent(errorEvent('E_NOT_FOUND', `No active WebRTC call ${callId.slice(0, 64)}.`, { param: 'call_id' })));
-          peer.close(1008, 'unknown call_id');
-          return { handleText() {}, handleBinary() {}, dispose() {} };
-        }
-        return call.attachSideband({ send: (event) => peer.sendText(encodeServerEvent(event)) }, dialectOf(info));
+        // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
+        return sidebands.open(peer, identity, callId, dialectOf(info));
       }
       const setup: ConnectionSetup = {
         intent: info.url.searchParams.get('intent'),
