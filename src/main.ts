@@ -26,6 +26,7 @@ import { createStaticRoute } from './transport/static_route.ts';
 import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
+import { createHostCheck } from './transport/host_allowlist.ts';
 import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
@@ -261,6 +262,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     config: config.server,
     log,
     routes,
+    checkHost: createHostCheck({ allowedHosts: config.server.allowed_hosts, authEnabled: auth.enabled }),
     gateUpgrade: createUpgradeGate(auth, admission, metrics),
     onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
     openSocket: (peer, info) => {

@@ -293,7 +293,7 @@ export function assertSafeToServe(opts: { host: string; authEnabled: boolean; al
  * The JSON body carries the error code so clients that expose it (ws's 'unexpected-response') can show why.
  */
 export function upgradeRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = JSON.stringify({ error: { type: 'invalid_request_error', code, message } });
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="earshot"\r\n' : '';
