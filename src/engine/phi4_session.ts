@@ -211,6 +211,10 @@ export class Phi4Session implements EngineSession {
 
   /** `wantLogits`: the turn starts a generation (the assistant prefix), which samples from its last logits. */
   private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0, wantLogits = false): AsyncGenerator<void, number, void> {
+    if (turn.ids.length + extraNeeded > this.budgetTokens) {
+      // No rebuild can make room for a turn larger than the whole budget: say so before touching the cache.
+      throw new EarshotError('E_CONTEXT_OVERFLOW', `The new ${turn.kind} turn alone needs ${turn.ids.length + extraNeeded} tokens, over the session's ${this.budgetTokens}-token context budget.`);
+    }
     this.closeOpenTurn();
     yield* this.ensureBudget(turn.ids.length + extraNeeded);
     const index = this.nextTurnIndex++;

@@ -3,7 +3,7 @@
 // turns kept whole reproduces them bit for bit, generated tokens included).
 
 import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
-import { encodeChat, type ToolDefinition } from './phi4mm/chat_template.ts';
+import { appendIds, encodeChat, type ToolDefinition } from './phi4mm/chat_template.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
 import type { ToolSpec } from './engine_session.ts';
@@ -50,12 +50,12 @@ export function userIds(tokenizer: Phi4Tokenizer, parts: readonly TurnPart[], as
   let transcriptWritten = false;
   for (const part of parts) {
     if (part.type === 'text') {
-      ids.push(...tokenizer.encodeLiteral(part.text));
+      appendIds(ids, tokenizer.encodeLiteral(part.text));
     } else if (asText === undefined) {
       for (let i = 0; i < part.audio.rows; i++) ids.push(TOKEN_ID.audio);
       audio.push(part.audio);
     } else if (!transcriptWritten && asText.transcript !== undefined) {
-      ids.push(...tokenizer.encodeLiteral(asText.transcript));
+      appendIds(ids, tokenizer.encodeLiteral(asText.transcript));
       transcriptWritten = true;
     }
   }
