@@ -105,6 +105,8 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
     captionMaxTokens: a.caption_max_tokens,
     contextBudgetTokens: config.engine.context_budget_tokens,
     defaultMaxOutputTokens: a.max_output_tokens,
+    maxQueuedTurns: config.limits.max_queued_turns,
+    maxPendingTextBytes: config.limits.max_pending_text_bytes,
   };
 }
 

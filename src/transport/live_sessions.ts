@@ -46,7 +46,7 @@ export interface LiveSessionsOptions {
 }
 
 /** Errors after which the client is told the capacity it has left. */
-const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BUSY', 'E_AUDIO_BACKLOG', 'E_CAPACITY', 'E_OVERLOADED']);
+const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BUSY', 'E_AUDIO_BACKLOG', 'E_CAPACITY', 'E_OVERLOADED', 'E_QUEUE_FULL']);
 
 const CANCEL_EVENT = JSON.stringify({ type: 'response.cancel' });
 
