@@ -18,7 +18,7 @@ import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
 import { TranscriptStore } from './store/transcript_store.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
-import { SessionState } from './session/session_state.ts';
+import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
 import { createHardeningRoutes } from './transport/http_routes/index.ts';
@@ -250,11 +250,9 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       store,
       isReady,
       publicMetrics: config.server.metrics_public,
-      describeSession: (requested) => {
-        const state = new SessionState(config, requested.type === 'transcription' ? 'transcription' : 'realtime');
-        state.apply(requested as WireSessionConfig);
-        return state.toSessionObject();
-      },
+      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
+      describeSession: (requested) => describePreset(config, requested, catalogue),
+      maxClientSecretsBodyBytes: config.server.max_message_bytes,
     }),
     webrtc,
     // The browser client at `/` (built on first request when missing).
