@@ -149,17 +149,31 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   if (availability.unavailable) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
   const engineStats = new EngineStatsPoller(availability.engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
-  const load = new LoadMonitor({
-    maxEventLoopDelayMs: config.limits.max_event_loop_delay_ms,
-    onChange: (overloaded, delayMs) =>
-      overloaded
-        ? log.warn({ eventLoopDelayMs: Math.round(delayMs), limitMs: config.limits.max_event_loop_delay_ms }, 'server overloaded: refusing new sessions')
-        : log.info({ eventLoopDelayMs: Math.round(delayMs) }, 'server load back to normal: admitting sessions'),
-  }).start();
+  // Two views of "behind real time": the event loop (sockets, decoding, events) and the shared VAD (the
+  // ceiling of concurrent streams while the event loop stays fast). Either refuses new sessions; a change
+  // tells admitted sessions their remaining capacity at once.
+  let sessionsRef: LiveSessions | null = null;
+  const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
+    new LoadMonitor({
+      maxEventLoopDelayMs: limitMs,
+      sampleDelayMs,
+      onChange: (overloaded, delayMs) => {
+        if (overloaded) log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
+        else log.info({ what, delayMs: Math.round(delayMs) }, 'server back to real time: admitting sessions');
+        sessionsRef?.broadcastRateLimits();
+      },
+    }).start();
+  const load = watch('event loop delay p99', config.limits.max_event_loop_delay_ms);
+  const vadLoad = watch('VAD window wait', config.limits.max_vad_lag_ms, () => batcher.takeMaxWaitMs());
   const overload = () =>
-    load.overloaded ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.` : null;
+    load.overloaded
+      ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.`
+      : vadLoad.overloaded
+        ? `The server is behind real time (audio waits ${Math.round(vadLoad.delayMs)} ms for voice detection, limit ${vadLoad.limitMs} ms); retry later.`
+        : null;
   const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
+  sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
 
@@ -242,7 +256,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     },
   });
 
-  const isReady = () => !admission.isDraining && !load.overloaded && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
+  const isReady = () => !admission.isDraining && !load.overloaded && !vadLoad.overloaded && availability.engine !== null && ((availability.engine as { isReady?: boolean }).isReady ?? true);
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
       auth,
@@ -307,6 +321,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       await server.close(1001, 'server shutting down');
       engineStats.stop();
       load.stop();
+      vadLoad.stop();
       retention.stop();
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();

@@ -43,6 +43,8 @@ export const limitsSchema = z.strictObject({
     "Longest a session may stay open, in ms (default 60 min, OpenAI's limit); at the limit it gets an error event and is closed, so no session holds a slot and KV memory forever."),
   max_event_loop_delay_ms: z.number().int().min(0).max(60_000).default(250).describe(
     'Event-loop delay p99 (ms, over each second) past which the server counts as overloaded: new sessions are refused (503 E_OVERLOADED) and /readyz answers 503 until it falls under half of this. Every connection\'s audio passes through the event loop, so this is when admitted sessions start to fall behind. 0 turns it off.'),
+  max_vad_lag_ms: z.number().int().min(0).max(60_000).default(300).describe(
+    'How long audio windows may wait for the shared Silero VAD (the longest wait over each second, in ms) before the server counts as behind real time: new sessions are refused (503 E_OVERLOADED), admitted ones get rate_limits.updated with nothing remaining, until the wait is back under half of this. The VAD thread is the ceiling of concurrent streams while the event loop stays fast. 0 turns it off.'),
   max_item_text_bytes: positiveInt().default(128 * 1024).describe(
     'Text one conversation item may carry (its text parts, function arguments or output together), in UTF-8 bytes; larger items are refused with E_TEXT_TOO_LARGE before anything is tokenized. 128 KiB is about 32k tokens, eight times the default context budget.'),
   max_instructions_bytes: positiveInt().default(64 * 1024).describe(

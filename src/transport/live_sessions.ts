@@ -194,6 +194,11 @@ export class LiveSessions {
     return session;
   }
 
+  /** Sends every session its rate_limits.updated now (the server's capacity just changed). */
+  broadcastRateLimits(): void {
+    for (const s of this.sessions) s.sendRateLimits();
+  }
+
   /** Cancels every running response (shutdown deadline reached). */
   cancelResponses(): void {
     for (const s of this.sessions) s.cancelResponse();
