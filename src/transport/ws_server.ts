@@ -203,6 +203,12 @@ export class RealtimeServer {
     let alive = true;
     ws.on('pong', () => (alive = true));
     const maxBuffered = this.opts.config.max_outbound_buffered_bytes;
+    // Input is paused while the session asks (audio backpressure) or while this socket yields the event loop
+    // after a large message; it resumes only when neither holds.
+    let flowPaused = false;
+    let yielding = false;
+    const applyPause = () => (flowPaused || yielding ? ws.pause() : ws.resume());
+    const yieldAfterBytes = this.opts.config.yield_after_message_bytes;
     const peer: SocketPeer = {
       sendText: (text) => {
         if (ws.readyState !== ws.OPEN) return;
@@ -212,8 +218,14 @@ export class RealtimeServer {
         }
         ws.send(text);
       },
-      pauseInput: () => ws.pause(),
-      resumeInput: () => ws.resume(),
+      pauseInput: () => {
+        flowPaused = true;
+        applyPause();
+      },
+      resumeInput: () => {
+        flowPaused = false;
+        applyPause();
+      },
       close: (code, reason) => ws.close(code, reason),
     };
     let handler: SocketHandler | null = null;
@@ -233,6 +245,16 @@ export class RealtimeServer {
         // A handler bug must never take the process (or other connections) down.
         this.opts.log.error({ err }, 'connection handler failed');
         ws.close(1011, 'internal error');
+      }
+      if (buf.byteLength >= yieldAfterBytes && !yielding) {
+        // One client's burst of large messages must not hold every other connection's events: after each,
+        // this socket stops reading until the event loop has served the others once.
+        yielding = true;
+        applyPause();
+        setImmediate(() => {
+          yielding = false;
+          applyPause();
+        });
       }
     });
     ws.on('error', (err) => this.opts.log.debug({ err }, 'websocket error'));
