@@ -2,6 +2,9 @@
 // huge text items. The whole server with the tiny model and two API keys; a probe client (key P) sends a
 // small out-of-band response.create, waits for response.done, and repeats; a flood client (key F) sends
 // one 4 MB item, then (scenario two) 100 items of 1 MB at once. Figures, not a test.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { configSchema } from '../config/schema.ts';
 import { ensureFixtureModel } from '../engine/phi4mm/fixture/index.ts';
@@ -9,6 +12,8 @@ import { startServer, type RunningServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import { percentile, round } from './stats.ts';
 
+/** The flooding client runs in its own process (its frames must not cost the server's event loop). */
+const FLOOD_MAIN = fileURLToPath(new URL('./fairness_flood_main.ts', import.meta.url));
 const PROBE_KEY = 'sk-bench-fairness-probe-0001';
 const FLOOD_KEY = 'sk-bench-fairness-flood-0001';
 
@@ -57,23 +62,21 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
   try {
     const run = async (items: number, itemBytes: number): Promise<ScenarioResult> => {
       const probe = await Client.open(server, PROBE_KEY);
-      const flood = await Client.open(server, FLOOD_KEY);
+      const flood = items === 0 ? null : new FloodProcess(server.url, items, itemBytes);
       try {
-        const flooding = items === 0 ? Promise.resolve() : flood.flood(items, itemBytes);
         // Quiet: a short baseline. Flood: until every flood item is settled (and 20 probes after), or `seconds`.
-        const latencies = await probe.probe(items === 0 ? 10_000 : seconds * 1000, opts.probeIntervalMs ?? 50, () => items === 0 || flood.settled >= items);
-        await Promise.race([flooding, new Promise((r) => setTimeout(r, 100))]);
+        const latencies = await probe.probe(items === 0 ? 10_000 : seconds * 1000, opts.probeIntervalMs ?? 50, () => flood === null || flood.last.settled >= items);
         return {
           probes: latencies.length,
           latency_ms_p50: round(percentile(latencies, 50), 1),
           latency_ms_p99: round(percentile(latencies, 99), 1),
           latency_ms_max: round(Math.max(...latencies), 1),
-          flood_items_accepted: flood.accepted,
-          flood_errors: flood.errors,
+          flood_items_accepted: flood?.last.accepted ?? 0,
+          flood_errors: flood?.last.errors ?? {},
         };
       } finally {
         probe.close();
-        flood.close();
+        flood?.stop();
       }
     };
     progress('quiet: probes only');
@@ -88,23 +91,31 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
   }
 }
 
+/** The flooding client's process and the last progress it reported. */
+class FloodProcess {
+  last: { settled: number; accepted: number; errors: Record<string, number> } = { settled: 0, accepted: 0, errors: {} };
+  private readonly child;
+
+  constructor(url: string, items: number, bytes: number) {
+    const args = ['--import', 'tsx', FLOOD_MAIN, '--url', url, '--key', FLOOD_KEY, '--items', String(items), '--bytes', String(bytes)];
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.last = JSON.parse(line) as FloodProcess['last'];
+    });
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
 /** One WebSocket client with the few events the benchmark needs. */
 class Client {
-  accepted = 0;
-  settled = 0;
-  readonly errors: Record<string, number> = {};
   private waiters: ((e: { type: string }) => void)[] = [];
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const event = JSON.parse(String(data)) as { type: string; error?: { code: string; event_id?: string } };
-      if (event.type === 'conversation.item.added' || event.type === 'conversation.item.created') {
-        this.accepted++;
-        this.settled++;
-      } else if (event.type === 'error' && event.error?.event_id?.startsWith('flood_')) {
-        this.errors[event.error.code] = (this.errors[event.error.code] ?? 0) + 1;
-        this.settled++;
-      }
+      const event = JSON.parse(String(data)) as { type: string };
       for (const w of this.waiters) w(event);
     });
   }
@@ -115,16 +126,6 @@ class Client {
       ws.once('error', reject);
       ws.once('open', () => resolve(new Client(ws)));
     });
-  }
-
-  /** Sends `items` user items of `bytes` bytes of ordinary words and lines, all at once. */
-  async flood(items: number, bytes: number): Promise<void> {
-    const line = 'the quick brown fox jumps over the lazy dog\n';
-    const text = line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
-    for (let i = 0; i < items; i++) {
-      const event = { type: 'conversation.item.create', event_id: `flood_${i}`, item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } };
-      await new Promise<void>((resolve) => this.ws.send(JSON.stringify(event), () => resolve()));
-    }
   }
 
   /** Response latencies (send -> response.done) for `durationMs`, or until `stop()`. */
