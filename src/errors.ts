@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   // hardening: auth, admission, store, HTTP API
   E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
   E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
+  E_HOST_NOT_ALLOWED: 'The Host header names a host this server does not serve (server.allowed_hosts).',
+  E_EPHEMERAL_KEY_QUOTA: 'This API key holds its limit of unexpired ephemeral keys (count or preset bytes); retry later.',
+  E_TEXT_TOO_LARGE: 'The text (item text or instructions) exceeds its size limit.',
+  E_QUEUE_FULL: 'This connection has too many turns or too much text waiting; wait for responses before sending more.',
   E_CAPACITY: 'The server is at its session limit; retry later.',
   E_OVERLOADED: 'The server is falling behind real time; retry later.',
   E_KEY_CAPACITY: 'This API key is at its session limit; retry later.',

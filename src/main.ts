@@ -21,15 +21,15 @@ import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
 import { TranscriptStore } from './store/transcript_store.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
-import { SessionState } from './session/session_state.ts';
+import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
 import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
 import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
-import { dialectOf } from './session/session_support.ts';
-import { encodeServerEvent } from './protocol/codec.ts';
-import { errorEvent } from './protocol/server_events.ts';
+import { dialectOf, type Dialect } from './session/session_support.ts';
+import { CallSidebands } from './transport/call_sidebands.ts';
+import { createHostCheck } from './transport/host_allowlist.ts';
 import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
@@ -120,6 +120,8 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
     captionMaxTokens: a.caption_max_tokens,
     contextBudgetTokens: config.engine.context_budget_tokens,
     defaultMaxOutputTokens: a.max_output_tokens,
+    maxQueuedTurns: config.limits.max_queued_turns,
+    maxPendingTextBytes: config.limits.max_pending_text_bytes,
   };
 }
 
@@ -167,17 +169,31 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const pollEngineStats = (engine: SpeechEngine | null) =>
     new EngineStatsPoller(engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
   let engineStats = pollEngineStats(availability.engine);
-  const load = new LoadMonitor({
-    maxEventLoopDelayMs: config.limits.max_event_loop_delay_ms,
-    onChange: (overloaded, delayMs) =>
-      overloaded
-        ? log.warn({ eventLoopDelayMs: Math.round(delayMs), limitMs: config.limits.max_event_loop_delay_ms }, 'server overloaded: refusing new sessions')
-        : log.info({ eventLoopDelayMs: Math.round(delayMs) }, 'server load back to normal: admitting sessions'),
-  }).start();
+  // Two views of "behind real time": the event loop (sockets, decoding, events) and the shared VAD (the
+  // ceiling of concurrent streams while the event loop stays fast). Either refuses new sessions; a change
+  // tells admitted sessions their remaining capacity at once.
+  let sessionsRef: LiveSessions | null = null;
+  const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
+    new LoadMonitor({
+      maxEventLoopDelayMs: limitMs,
+      sampleDelayMs,
+      onChange: (overloaded, delayMs) => {
+        if (overloaded) log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
+        else log.info({ what, delayMs: Math.round(delayMs) }, 'server back to real time: admitting sessions');
+        sessionsRef?.broadcastRateLimits();
+      },
+    }).start();
+  const load = watch('event loop delay p99', config.limits.max_event_loop_delay_ms);
+  const vadLoad = watch('VAD window wait', config.limits.max_vad_lag_ms, () => batcher.takeMaxWaitMs());
   const overload = () =>
-    load.overloaded ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.` : null;
+    load.overloaded
+      ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.`
+      : vadLoad.overloaded
+        ? `The server is behind real time (audio waits ${Math.round(vadLoad.delayMs)} ms for voice detection, limit ${vadLoad.limitMs} ms); retry later.`
+        : null;
   const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
+  sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
 
@@ -221,12 +237,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     return connection;
   };
 
-  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband.
-  const callConnections = new Map<string, RealtimeConnection>();
+  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband (only
+  // with the key that created the call; each sideband is admitted as a session).
+  const sidebands = new CallSidebands<Dialect>({ admission, log });
   const webrtc = createWebRtcCallsRoute({
     config: config.webrtc,
     log,
-    authorize: (req) => auth.authorizeRequest(req, { allowEphemeral: true }).ok,
+    authorize: (req) => {
+      const decision = auth.authorizeRequest(req, { allowEphemeral: true });
+      return decision.ok ? decision.identity.keyId : false;
+    },
     openSession: (peer, info) => {
       const decision = auth.authorizeRequest({ headers: info.headers }, { allowEphemeral: true });
       const identity: AuthIdentity = decision.ok ? decision.identity : { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
@@ -244,12 +264,12 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         connection = buildConnection(setup, hooks);
         return connection;
       });
-      if (connection) callConnections.set(info.callId, connection);
+      if (connection) sidebands.register(info.callId, identity.keyId, connection);
       return {
         handleText: (text) => handler.handleText(text),
         handlePcm16k: (samples) => handler.handlePcm16k(samples),
         dispose: () => {
-          callConnections.delete(info.callId);
+          sidebands.end(info.callId);
           handler.dispose();
         },
       };
@@ -258,7 +278,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
 
   const readiness = (): ReadinessReport => {
     if (admission.isDraining) return { ready: false, status: 'draining' };
-    if (load.overloaded) return { ready: false, status: 'overloaded' };
+    if (load.overloaded || vadLoad.overloaded) return { ready: false, status: 'overloaded' };
     const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
     return { ready: model.status === 'ready', ...model };
   };
@@ -276,11 +296,9 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       isReady: readiness,
       publicMetrics: config.server.metrics_public,
       listAgents: () => catalogue.list().map(agentToJson),
-      describeSession: (requested) => {
-        const state = new SessionState(config, requested.type === 'transcription' ? 'transcription' : 'realtime');
-        state.apply(requested as WireSessionConfig);
-        return state.toSessionObject();
-      },
+      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
+      describeSession: (requested) => describePreset(config, requested, catalogue),
+      maxClientSecretsBodyBytes: config.server.max_message_bytes,
     }),
     webrtc,
     // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
@@ -292,20 +310,15 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     config: config.server,
     log,
     routes,
+    checkHost: createHostCheck({ allowedHosts: config.server.allowed_hosts, authEnabled: auth.enabled }),
     gateUpgrade: createUpgradeGate(auth, admission, metrics),
     onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
     openSocket: (peer, info) => {
       const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
       const callId = info.url.searchParams.get('call_id');
       if (callId !== null) {
-        // A sideband on a WebRTC call: events only, the call's own session (it holds the admission slot).
-        const call = callConnections.get(callId);
-        if (!call) {
-          peer.sendText(encodeServerEvent(errorEvent('E_NOT_FOUND', `No active WebRTC call ${callId.slice(0, 64)}.`, { param: 'call_id' })));
-          peer.close(1008, 'unknown call_id');
-          return { handleText() {}, handleBinary() {}, dispose() {} };
-        }
-        return call.attachSideband({ send: (event) => peer.sendText(encodeServerEvent(event)) }, dialectOf(info));
+        // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
+        return sidebands.open(peer, identity, callId, dialectOf(info));
       }
       const setup: ConnectionSetup = {
         intent: info.url.searchParams.get('intent'),
@@ -351,6 +364,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       await server.close(1001, 'server shutting down');
       engineStats.stop();
       load.stop();
+      vadLoad.stop();
       retention.stop();
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();

@@ -23,6 +23,11 @@ import { checkResponseParams } from './response_params.ts';
 import type { CancelReason } from './response_runner.ts';
 import type { AgentRuntimeOptions, IdleAudio, ItemAudioClip, Job, TurnHost } from './runtime_types.ts';
 import { sessionSystemPrompt } from './session_prompt.ts';
+import { itemTextBytes, responseTextBytes } from './text_cost.ts';
+import { clientFaultLog } from '../observability/client_fault_log.ts';
+
+const DEFAULT_MAX_QUEUED_TURNS = 16;
+const DEFAULT_MAX_PENDING_TEXT_BYTES = 512 * 1024;
 
 export type { AgentRuntimeOptions, AgentRuntimeSettings, IdleAudio, ItemAudioClip } from './runtime_types.ts';
 
@@ -35,6 +40,10 @@ export class AgentRuntime {
   private readonly bargeIn: BargeInDetector;
   readonly conversationId = newConversationId();
   private queued = 0;
+  /** Client-requested jobs queued or running, and the text bytes they carry (bounded per connection). */
+  private clientJobs = 0;
+  private pendingTextBytes = 0;
+  private readonly jobCosts = new WeakMap<Job, number>();
   private drained: (() => void) | null = null;
   private agent: AgentDefinition;
   private turnsTaken = 0;
@@ -127,10 +136,14 @@ export class AgentRuntime {
       throw new EarshotError('E_INVALID_EVENT', `The call ${JSON.stringify(item.call_id.slice(0, 64))} already has an output; a call is answered once.`, { param: 'item.call_id' });
     }
     const itemId = item.id ?? newItemId();
+    const previous = previousItemId === 'root' ? null : (previousItemId ?? undefined);
+    // Bounded first (E_QUEUE_FULL leaves nothing behind), then remembered for the creates queued after it.
+    this.enqueueClientJob(
+      { type: 'item', item, itemId, clientEventId, ...(previous === undefined ? {} : { previousItemId: previous }), ...(audio && audio.length > 0 ? { audio } : {}) },
+      itemTextBytes(item),
+    );
     pending.creates.add(itemId);
     if (item.type === 'function_call_output') pending.answers.add(item.call_id);
-    const previous = previousItemId === 'root' ? null : (previousItemId ?? undefined);
-    this.enqueue({ type: 'item', item, itemId, clientEventId, ...(previous === undefined ? {} : { previousItemId: previous }), ...(audio && audio.length > 0 ? { audio } : {}) });
   }
 
   /**
@@ -159,13 +172,13 @@ export class AgentRuntime {
   retrieveItem(itemId: string, clientEventId?: string): void {
     const item = this.opts.items.get(itemId);
     if (item) this.opts.emit({ type: 'conversation.item.retrieved', item });
-    else this.enqueue({ type: 'retrieve', itemId, clientEventId });
+    else this.enqueueClientJob({ type: 'retrieve', itemId, clientEventId }, 0);
   }
 
   /** conversation.item.delete: in turn order, since it changes the model's context. */
   deleteItem(itemId: string, clientEventId?: string): void {
+    this.enqueueClientJob({ type: 'delete', itemId, clientEventId }, 0);
     this.pending.deletes.add(itemId);
-    this.enqueue({ type: 'delete', itemId, clientEventId });
   }
 
   createResponse(params: WireResponseCreateParams | undefined, clientEventId?: string): void {
@@ -179,7 +192,7 @@ export class AgentRuntime {
         if (!this.opts.items.get(item.id)) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(item.id)} in the conversation.`, { param: `response.input[${i}].id` });
       } else validateClientItem(item);
     }
-    this.enqueue({ type: 'response', params, clientEventId });
+    this.enqueueClientJob({ type: 'response', params, clientEventId }, responseTextBytes(params));
   }
 
   /** response.cancel, or a barge-in. False when no response is running. */
@@ -270,6 +283,35 @@ export class AgentRuntime {
     if (this.queued === 0) this.drained?.();
   }
 
+  /**
+   * A job a client asked for: refused with E_QUEUE_FULL (nothing queued) once the connection has
+   * maxQueuedTurns such jobs or maxPendingTextBytes of their text waiting, so one client's flood holds
+   * bounded memory and engine work; the bound frees as its turns run.
+   */
+  private enqueueClientJob(job: Job, textBytes: number): void {
+    const maxTurns = this.opts.settings.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS;
+    const maxBytes = this.opts.settings.maxPendingTextBytes ?? DEFAULT_MAX_PENDING_TEXT_BYTES;
+    if (this.clientJobs >= maxTurns) {
+      throw new EarshotError('E_QUEUE_FULL', `This connection already has ${this.clientJobs} requests queued or running (limit ${maxTurns}, limits.max_queued_turns); wait for them to finish.`);
+    }
+    if (this.pendingTextBytes + textBytes > maxBytes) {
+      throw new EarshotError('E_QUEUE_FULL', `This connection has ${this.pendingTextBytes} bytes of text waiting for the engine; ${textBytes} more would pass the limit of ${maxBytes} (limits.max_pending_text_bytes).`);
+    }
+    if (this.disposed) return;
+    this.clientJobs++;
+    this.pendingTextBytes += textBytes;
+    this.jobCosts.set(job, textBytes);
+    this.enqueue(job);
+  }
+
+  private jobDone(job: Job): void {
+    const cost = this.jobCosts.get(job);
+    if (cost === undefined) return;
+    this.jobCosts.delete(job);
+    this.clientJobs--;
+    this.pendingTextBytes -= cost;
+  }
+
   private getContext(engine: SpeechEngine): ConversationContext {
     this.context ??= this.newContext(engine);
     return this.context;
@@ -288,6 +330,14 @@ export class AgentRuntime {
       return;
     }
     try {
+      await this.runJob(job, signal);
+    } finally {
+      this.jobDone(job);
+    }
+  }
+
+  private async runJob(job: Exclude<Job, { type: 'slot' }>, signal: AbortSignal): Promise<void> {
+    try {
       if (job.type === 'utterance') await runUtteranceTurn(this.host, job.utterance, job.respond, signal);
       else if (job.type === 'idle') await runIdleTurn(this.host, job.idle, job.respond, signal);
       else if (job.type === 'item') await (job.audio ? runAudioItemTurn(this.host, job, job.audio, signal) : runItemTurn(this.host, job, signal));
@@ -295,7 +345,7 @@ export class AgentRuntime {
       else if (!this.disposed) await runManualResponse(this.host, job.params, signal);
     } catch (err) {
       if (signal.aborted) return;
-      this.opts.log.error({ err }, 'turn failed');
+      clientFaultLog.turnFailed(this.opts.log, err);
       const code: ErrorCode = isEarshotError(err) ? err.code : 'E_ENGINE';
       this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined);
     } finally {

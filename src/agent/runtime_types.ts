@@ -20,6 +20,10 @@ export interface AgentRuntimeSettings {
   captionMaxTokens: number;
   contextBudgetTokens: number;
   defaultMaxOutputTokens: number;
+  /** Client-requested turns (items, responses, retrieve/delete) queued or running; more get E_QUEUE_FULL (default 16). */
+  maxQueuedTurns?: number;
+  /** UTF-8 bytes of client text queued for the engine and not yet run; more gets E_QUEUE_FULL (default 512 KiB). */
+  maxPendingTextBytes?: number;
 }
 
 export interface AgentRuntimeOptions {

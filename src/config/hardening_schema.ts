@@ -23,7 +23,15 @@ export const authSchema = z.strictObject({
   ephemeral_key_ttl_s: z.number().int().min(10).max(7200).default(600).describe(
     "Lifetime of an ephemeral key (`ek_...`) from POST /v1/realtime/client_secrets when the request gives none, in seconds. Same default and range as OpenAI's (10 min; 10 s to 2 h): long enough for a browser to connect, short enough that a leaked key soon dies."),
   max_ephemeral_keys: positiveInt().default(10_000).describe(
-    'Unexpired ephemeral keys held at once; more are refused with 429 so key minting cannot exhaust memory (each costs ~1 KiB with its session config).'),
+    'Unexpired ephemeral keys held at once over all API keys; more are refused with 429 so key minting cannot exhaust memory.'),
+  max_ephemeral_keys_per_key: positiveInt().default(1000).describe(
+    'Unexpired ephemeral keys one API key may hold; more are refused with 429 E_EPHEMERAL_KEY_QUOTA so one tenant cannot take the shared pool (max_ephemeral_keys) from the others.'),
+  max_ephemeral_preset_bytes: positiveInt().default(96 * 1024).describe(
+    'Largest session configuration (preset) an ephemeral key may carry, in bytes of its JSON: instructions up to limits.max_instructions_bytes plus tools. Larger mint requests are refused with 413 E_PAYLOAD_TOO_LARGE.'),
+  max_ephemeral_bytes_per_key: positiveInt().default(16 * 1024 * 1024).describe(
+    "Bytes of presets the unexpired ephemeral keys of one API key may hold together (each key costs its preset's JSON size plus ~200 bytes); past it minting answers 429 E_EPHEMERAL_KEY_QUOTA. Memory is counted against the minting key."),
+  max_ephemeral_bytes_total: positiveInt().default(128 * 1024 * 1024).describe(
+    'Bytes of presets all unexpired ephemeral keys may hold together; past it minting answers 429 E_CAPACITY. Bounds the whole pool whatever the number of API keys.'),
 });
 
 export const limitsSchema = z.strictObject({
@@ -35,6 +43,16 @@ export const limitsSchema = z.strictObject({
     "Longest a session may stay open, in ms (default 60 min, OpenAI's limit); at the limit it gets an error event and is closed, so no session holds a slot and KV memory forever."),
   max_event_loop_delay_ms: z.number().int().min(0).max(60_000).default(250).describe(
     'Event-loop delay p99 (ms, over each second) past which the server counts as overloaded: new sessions are refused (503 E_OVERLOADED) and /readyz answers 503 until it falls under half of this. Every connection\'s audio passes through the event loop, so this is when admitted sessions start to fall behind. 0 turns it off.'),
+  max_vad_lag_ms: z.number().int().min(0).max(60_000).default(300).describe(
+    'How long audio windows may wait for the shared Silero VAD (the longest wait over each second, in ms) before the server counts as behind real time: new sessions are refused (503 E_OVERLOADED), admitted ones get rate_limits.updated with nothing remaining, until the wait is back under half of this. The VAD thread is the ceiling of concurrent streams while the event loop stays fast. 0 turns it off.'),
+  max_item_text_bytes: positiveInt().default(128 * 1024).describe(
+    'Text one conversation item may carry (its text parts, function arguments or output together), in UTF-8 bytes; larger items are refused with E_TEXT_TOO_LARGE before anything is tokenized. 128 KiB is about 32k tokens, eight times the default context budget.'),
+  max_instructions_bytes: positiveInt().default(64 * 1024).describe(
+    'Longest session or response instructions, in UTF-8 bytes; longer ones are refused with E_TEXT_TOO_LARGE. 64 KiB is about 16k tokens, four times the default context budget.'),
+  max_queued_turns: positiveInt().default(16).describe(
+    'Client-requested turns (conversation.item.create, response.create, item retrieve/delete) one connection may have queued or running; more are refused with E_QUEUE_FULL, so one client cannot queue unbounded work or memory.'),
+  max_pending_text_bytes: positiveInt().default(512 * 1024).describe(
+    "Text (item text and response inputs) one connection may have queued for the engine and not yet run, in UTF-8 bytes; more is refused with E_QUEUE_FULL until its turns have run."),
   idle_timeout_ms: positiveInt().default(10 * 60 * 1000).describe(
     'Time without any client message (events or audio) after which a session is closed, in ms (default 10 min): frees the slot of clients that vanished without closing their socket.'),
 });

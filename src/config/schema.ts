@@ -21,7 +21,11 @@ export const serverSchema = z.strictObject({
     'Audio a connection may have received but not yet run through VAD, in ms of audio; beyond it appends are refused with E_AUDIO_BACKLOG.'),
   max_outbound_buffered_bytes: positiveInt().default(8 * 1024 * 1024).describe(
     'Bytes queued for a slow client before its connection is closed (1008), so one stalled reader cannot hold memory.'),
+  yield_after_message_bytes: positiveInt().default(64 * 1024).describe(
+    "After a WebSocket message of at least this many bytes, its connection stops reading until the event loop has served the other connections once, so one client's burst of large events (megabyte items, long audio appends) cannot hold everyone else's events."),
   max_connections: positiveInt().default(1000).describe('Concurrent WebSocket connections; more are refused with HTTP 503.'),
+  allowed_hosts: z.array(z.string().min(1).max(253)).default([]).describe(
+    "Host names (without port, case-insensitive) that requests may name in their Host header, against DNS rebinding; others get 421 E_HOST_NOT_ALLOWED. Without API keys only loopback names (localhost, 127.0.0.1, [::1]) are served, plus these; with keys, empty allows any host."),
   tls_cert_file: z.string().optional().describe('PEM certificate file: serve https/wss (with tls_key_file).'),
   tls_key_file: z.string().optional().describe('PEM private key file for tls_cert_file.'),
   tls_self_signed: z.boolean().default(false).describe(

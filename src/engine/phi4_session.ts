@@ -17,7 +17,7 @@ import { concatRows, sliceRows } from './phi4mm/tensors.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
 import {
-  assistantIds, isOpen, systemIds, toolResponseIds, turnCosts, turnTokens, userIds, type Turn, type TurnPart,
+  isOpen, systemIds, turnCosts, turnTokens, userIds, userIdsSliced, wrappedIdsSliced, type Turn, type TurnPart,
 } from './phi4_session_turns.ts';
 import type { StepJob, StepScheduler } from './scheduler.ts';
 import { eventChannel } from './event_channel.ts';
@@ -131,7 +131,7 @@ export class Phi4Session implements EngineSession {
       const turnParts: TurnPart[] = parts.map((p) =>
         p.type === 'text' ? p : { type: 'audio', audio: this.env.resolveAudio(p.audio.id), audioId: p.audio.id },
       );
-      const { ids, audio } = userIds(this.env.tokenizer, turnParts);
+      const { ids, audio } = yield* userIdsSliced(this.env.tokenizer, turnParts);
       const index = yield* this.appendTurn({ kind: 'user', ids, audio, parts: turnParts });
       return { index };
     });
@@ -139,13 +139,15 @@ export class Phi4Session implements EngineSession {
 
   appendAssistant(text: string): Promise<void> {
     return this.submit(async function* (this: Phi4Session) {
-      yield* this.appendTurn({ kind: 'assistant', ids: assistantIds(this.env.tokenizer, text), audio: [] });
+      const ids = yield* wrappedIdsSliced(this.env.tokenizer, TOKEN_ID.assistant, text);
+      yield* this.appendTurn({ kind: 'assistant', ids, audio: [] });
     });
   }
 
   appendToolResponse(resultJson: string): Promise<void> {
     return this.submit(async function* (this: Phi4Session) {
-      yield* this.appendTurn({ kind: 'tool', ids: toolResponseIds(this.env.tokenizer, resultJson), audio: [] });
+      const ids = yield* wrappedIdsSliced(this.env.tokenizer, TOKEN_ID.toolResponse, resultJson);
+      yield* this.appendTurn({ kind: 'tool', ids, audio: [] });
     });
   }
 
@@ -211,6 +213,10 @@ export class Phi4Session implements EngineSession {
 
   /** `wantLogits`: the turn starts a generation (the assistant prefix), which samples from its last logits. */
   private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0, wantLogits = false): AsyncGenerator<void, number, void> {
+    if (turn.ids.length + extraNeeded > this.budgetTokens) {
+      // No rebuild can make room for a turn larger than the whole budget: say so before touching the cache.
+      throw new EarshotError('E_CONTEXT_OVERFLOW', `The new ${turn.kind} turn alone needs ${turn.ids.length + extraNeeded} tokens, over the session's ${this.budgetTokens}-token context budget.`);
+    }
     this.closeOpenTurn();
     yield* this.ensureBudget(turn.ids.length + extraNeeded);
     const index = this.nextTurnIndex++;

@@ -3,7 +3,7 @@
 // turns kept whole reproduces them bit for bit, generated tokens included).
 
 import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
-import { encodeChat, type ToolDefinition } from './phi4mm/chat_template.ts';
+import { appendIds, encodeChat, type ToolDefinition } from './phi4mm/chat_template.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
 import type { ToolSpec } from './engine_session.ts';
@@ -50,17 +50,93 @@ export function userIds(tokenizer: Phi4Tokenizer, parts: readonly TurnPart[], as
   let transcriptWritten = false;
   for (const part of parts) {
     if (part.type === 'text') {
-      ids.push(...tokenizer.encodeLiteral(part.text));
+      appendIds(ids, tokenizer.encodeLiteral(part.text));
     } else if (asText === undefined) {
       for (let i = 0; i < part.audio.rows; i++) ids.push(TOKEN_ID.audio);
       audio.push(part.audio);
     } else if (!transcriptWritten && asText.transcript !== undefined) {
-      ids.push(...tokenizer.encodeLiteral(asText.transcript));
+      appendIds(ids, tokenizer.encodeLiteral(asText.transcript));
       transcriptWritten = true;
     }
   }
   ids.push(TOKEN_ID.end);
   return { ids, audio };
+}
+
+/**
+ * Text longer than this (in UTF-16 units) is tokenized in slices, one scheduler step each, so one session's
+ * large input cannot hold the other sessions' steps for the whole of its tokenization (~40 ms a slice on a
+ * slow core instead of ~1 s for a 128 KiB item).
+ */
+export const TOKENIZE_SLICE_CHARS = 4096;
+
+const LETTER = /\p{L}/u;
+const SPACE = /\s/u;
+
+/**
+ * Where `text` may be cut without changing its tokens: before a letter that follows a line break, or
+ * before a single space between a non-space and a letter. No piece of the o200k split pattern spans such a
+ * place, so the slices encode to exactly the whole text's ids. A slice of maxChars with no such place is
+ * cut hard (after a whole code point): still the same bytes, though not the canonical tokens there.
+ */
+export function sliceForTokenizing(text: string, maxChars: number): { slices: string[]; hardCuts: number } {
+  const slices: string[] = [];
+  let hardCuts = 0;
+  let start = 0;
+  while (text.length - start > maxChars) {
+    let cut = -1;
+    for (let p = start + maxChars; p > start + 1; p--) {
+      const c = text[p];
+      const prev = text[p - 1];
+      if ((LETTER.test(c) && (prev === '\n' || prev === '\r')) || (c === ' ' && LETTER.test(text[p + 1] ?? '') && !SPACE.test(prev))) {
+        cut = p;
+        break;
+      }
+    }
+    if (cut < 0) {
+      hardCuts++;
+      cut = start + maxChars;
+      const code = text.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut--; // never split a surrogate pair
+    }
+    slices.push(text.slice(start, cut));
+    start = cut;
+  }
+  slices.push(text.slice(start));
+  return { slices, hardCuts };
+}
+
+/** encodeLiteral of `text` appended to `out`, one slice per step (the generator yields between slices). */
+export function* encodeSliced(tokenizer: Phi4Tokenizer, text: string, out: number[], sliceChars = TOKENIZE_SLICE_CHARS): Generator<void, void, void> {
+  if (text.length <= sliceChars) return appendIds(out, tokenizer.encodeLiteral(text));
+  const { slices } = sliceForTokenizing(text, sliceChars);
+  for (let i = 0; i < slices.length; i++) {
+    if (i > 0) yield;
+    appendIds(out, tokenizer.encodeLiteral(slices[i]));
+  }
+}
+
+/** userIds (no transcript), tokenizing long text parts in slices: yields between slices. */
+export function* userIdsSliced(tokenizer: Phi4Tokenizer, parts: readonly TurnPart[]): Generator<void, { ids: number[]; audio: AudioEmbedding[] }, void> {
+  const ids: number[] = [TOKEN_ID.user];
+  const audio: AudioEmbedding[] = [];
+  for (const part of parts) {
+    if (part.type === 'text') yield* encodeSliced(tokenizer, part.text, ids);
+    else {
+      for (let i = 0; i < part.audio.rows; i++) ids.push(TOKEN_ID.audio);
+      audio.push(part.audio);
+    }
+  }
+  ids.push(TOKEN_ID.end);
+  return { ids, audio };
+}
+
+/** `[open] text <|end|>` with the text tokenized in slices (assistant and tool-response turns). */
+export function* wrappedIdsSliced(tokenizer: Phi4Tokenizer, open: number, text: string): Generator<void, number[], void> {
+  const ids = [open];
+  yield* encodeSliced(tokenizer, text, ids);
+  ids.push(TOKEN_ID.end);
+  return ids;
 }
 
 export function assistantIds(tokenizer: Phi4Tokenizer, text: string): number[] {

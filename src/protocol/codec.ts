@@ -88,7 +88,7 @@ function decodeUnchecked(text: string): DecodeResult {
 }
 
 /** Iterative (an explicit stack), so measuring a hostile depth cannot itself overflow the call stack. */
-function exceedsDepth(root: object, maxDepth: number): boolean {
+export function exceedsDepth(root: object, maxDepth: number): boolean {
   const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
   while (stack.length > 0) {
     const { value, depth } = stack.pop()!;

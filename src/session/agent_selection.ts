@@ -29,7 +29,7 @@ export function selectAgent(opts: ConnectionOptions): AgentSelection {
   return { agent, unknownAgent, sessionType };
 }
 
-export function knownAgentNames(agentOpts: AgentConnectionOptions | undefined): string | undefined {
+export function knownAgentNames(agentOpts: Pick<AgentConnectionOptions, 'catalogue'> | undefined): string | undefined {
   return agentOpts?.catalogue.list().map((a) => a.name).join(', ');
 }
 
@@ -37,7 +37,7 @@ export function knownAgentNames(agentOpts: AgentConnectionOptions | undefined): 
  * The agent named by session.update's `agent` field (Earshot extension), checked before anything applies;
  * null when the field is absent or names the current agent.
  */
-export function resolveAgentUpdate(session: Record<string, unknown>, agentOpts: AgentConnectionOptions | undefined, current: { agentName: string | null; type: SessionType }): AgentDefinition | null {
+export function resolveAgentUpdate(session: Record<string, unknown>, agentOpts: Pick<AgentConnectionOptions, 'catalogue'> | undefined, current: { agentName: string | null; type: SessionType }): AgentDefinition | null {
   const name = session.agent;
   if (typeof name !== 'string' || !agentOpts || name === current.agentName) return null;
   const agent = agentOpts.catalogue.get(name);

@@ -23,6 +23,7 @@ import { IdleTimeoutWatch } from './idle_commit.ts';
 import { decodeItemAudio } from './input_audio.ts';
 import { ItemEvents } from './item_events.ts';
 import { SessionState } from './session_state.ts';
+import { checkTextBounds, textBoundsFromConfig, type TextBounds } from './text_bounds.ts';
 import { checkSessionSupport, ignoredFields, type Dialect } from './session_support.ts';
 
 export type { AgentConnectionOptions, ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
@@ -33,6 +34,7 @@ export type { AgentConnectionOptions, ConnectionOptions, ConnectionTransport, Va
  */
 export class RealtimeConnection {
   readonly state: SessionState;
+  private readonly textBounds: TextBounds;
   private readonly pipelineInput = new Subject<PipelineInput>();
   private readonly subscription: Subscription;
   private readonly vadStream: VadStreamHandle;
@@ -54,6 +56,7 @@ export class RealtimeConnection {
     // The transport gets GA events whatever the client's dialect: the wire writer spells them (LiveSessions).
     this.fanout = new EventFanout(opts.transport, 'ga');
     this.state = new SessionState(opts.config, sessionType);
+    this.textBounds = textBoundsFromConfig(opts.config.limits);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
       this.state.agentName = agent.name;
@@ -117,6 +120,7 @@ export class RealtimeConnection {
       return;
     }
     try {
+      checkTextBounds(decoded.event, this.textBounds);
       this.handleEvent(decoded.event);
     } catch (err) {
       const clientEventId = decoded.event.event_id;

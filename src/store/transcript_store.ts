@@ -213,7 +213,8 @@ export class TranscriptStore {
       const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 20), 1), 100);
       let cursor: { created_at_ms: number; id: string } | undefined;
       if (opts.after) {
-        cursor = this.stmt.sessionCursor.get({ id: opts.after }) as { created_at_ms: number; id: string } | undefined;
+        // Scoped like the page itself: another key's session id reads as unknown (no existence oracle).
+        cursor = this.stmt.sessionCursor.get({ id: opts.after, key_id: opts.keyId ?? null }) as { created_at_ms: number; id: string } | undefined;
         if (!cursor) return { sessions: [], hasMore: false };
       }
       const rows = this.stmt.listSessions.all({
@@ -321,7 +322,7 @@ function prepareStatements(db: Database): Record<string, Statement> {
          COALESCE((SELECT MAX(COALESCE(completed_at_ms, created_at_ms)) FROM responses r WHERE r.session_id = sessions.id), created_at_ms))
        WHERE ended_at_ms IS NULL`),
     deleteOlder: db.prepare('DELETE FROM sessions WHERE created_at_ms < @cutoff_ms'),
-    sessionCursor: db.prepare('SELECT created_at_ms, id FROM sessions WHERE id = @id'),
+    sessionCursor: db.prepare('SELECT created_at_ms, id FROM sessions WHERE id = @id AND (@key_id IS NULL OR key_id = @key_id)'),
     listSessions: db.prepare(
       `SELECT ${sessionCols} FROM sessions
        WHERE (@key_id IS NULL OR key_id = @key_id)

@@ -163,7 +163,8 @@ export class AdmissionController {
       {
         name: 'requests',
         limit: Math.min(perKey, this.limits.maxSessions),
-        remaining: this.draining ? 0 : Math.max(0, Math.min(keyRemaining, globalRemaining)),
+        // Nothing is left while draining or while the server is behind real time (new sessions are refused).
+        remaining: this.draining || this.opts.overload?.() ? 0 : Math.max(0, Math.min(keyRemaining, globalRemaining)),
         reset_seconds: 0,
       },
     ];

@@ -28,6 +28,13 @@ export interface AuthenticatorOptions {
   allowedOrigins?: readonly string[];
   ephemeralKeyTtlS?: number;
   maxEphemeralKeys?: number;
+  /** Per minting key: unexpired ephemeral keys, and bytes of their presets. */
+  maxEphemeralKeysPerKey?: number;
+  maxEphemeralBytesPerKey?: number;
+  /** Bytes of presets over all unexpired ephemeral keys. */
+  maxEphemeralBytesTotal?: number;
+  /** Largest preset (session configuration JSON) one ephemeral key may carry, in bytes. */
+  maxEphemeralPresetBytes?: number;
   /** Wall clock in ms (injectable so expiry is tested without waiting). */
   nowMs?: () => number;
 }
@@ -43,11 +50,22 @@ export const ANONYMOUS_KEY_ID = 'anonymous';
 const MIN_EPHEMERAL_TTL_S = 10;
 const MAX_EPHEMERAL_TTL_S = 7200;
 
+/** Bytes an ephemeral key costs besides its preset (digest, map entry, owner id): counted against its owner. */
+export const EPHEMERAL_ENTRY_OVERHEAD_BYTES = 256;
+
 interface EphemeralEntry {
   hash: Buffer;
   ownerKeyId: string;
   expiresAtMs: number;
-  session: unknown;
+  /** The preset as compact JSON (parsed at use): its size is exactly what it holds, and what is counted. */
+  presetJson: string | null;
+  bytes: number;
+}
+
+/** What one minting key holds in unexpired ephemeral keys. */
+interface OwnerUsage {
+  keys: number;
+  bytes: number;
 }
 
 /**
@@ -63,6 +81,12 @@ export class Authenticator {
   private readonly nowMs: () => number;
   readonly ephemeralKeyTtlS: number;
   private readonly maxEphemeralKeys: number;
+  private readonly maxPerKey: number;
+  private readonly maxBytesPerKey: number;
+  private readonly maxBytesTotal: number;
+  readonly maxPresetBytes: number;
+  private readonly usage = new Map<string, OwnerUsage>();
+  private ephemeralBytes = 0;
 
   constructor(opts: AuthenticatorOptions) {
     this.keyHashes = [...new Set(opts.apiKeys)].map((key) => ({ hash: hashKey(key), keyId: keyIdOf(key) }));
@@ -72,6 +96,10 @@ export class Authenticator {
     this.nowMs = opts.nowMs ?? Date.now;
     this.ephemeralKeyTtlS = opts.ephemeralKeyTtlS ?? 600;
     this.maxEphemeralKeys = opts.maxEphemeralKeys ?? 10_000;
+    this.maxPerKey = opts.maxEphemeralKeysPerKey ?? 1000;
+    this.maxBytesPerKey = opts.maxEphemeralBytesPerKey ?? 16 * 1024 * 1024;
+    this.maxBytesTotal = opts.maxEphemeralBytesTotal ?? 128 * 1024 * 1024;
+    this.maxPresetBytes = opts.maxEphemeralPresetBytes ?? 96 * 1024;
   }
 
   /** From the `auth` config section plus EARSHOT_API_KEYS (comma-separated). */
@@ -81,6 +109,10 @@ export class Authenticator {
       allowedOrigins: auth.allowed_origins,
       ephemeralKeyTtlS: auth.ephemeral_key_ttl_s,
       maxEphemeralKeys: auth.max_ephemeral_keys,
+      maxEphemeralKeysPerKey: auth.max_ephemeral_keys_per_key,
+      maxEphemeralBytesPerKey: auth.max_ephemeral_bytes_per_key,
+      maxEphemeralBytesTotal: auth.max_ephemeral_bytes_total,
+      maxEphemeralPresetBytes: auth.max_ephemeral_preset_bytes,
       nowMs,
     });
   }
@@ -136,14 +168,22 @@ export class Authenticator {
         param: 'expires_after.seconds',
       });
     }
-    if (this.ephemeral.size >= this.maxEphemeralKeys) this.pruneExpired();
-    if (this.ephemeral.size >= this.maxEphemeralKeys) {
-      throw new EarshotError('E_CAPACITY', `Too many unexpired ephemeral keys (limit ${this.maxEphemeralKeys}); retry later.`, { retryable: true });
+    const presetJson = opts.session === undefined || opts.session === null ? null : JSON.stringify(opts.session);
+    const presetBytes = presetJson === null ? 0 : Buffer.byteLength(presetJson);
+    if (presetBytes > this.maxPresetBytes) {
+      throw new EarshotError('E_PAYLOAD_TOO_LARGE', `The session configuration is ${presetBytes} bytes; an ephemeral key may carry at most ${this.maxPresetBytes} (auth.max_ephemeral_preset_bytes).`, { param: 'session' });
     }
+    const bytes = presetBytes + EPHEMERAL_ENTRY_OVERHEAD_BYTES;
+    if (this.mintRefusal(owner.keyId, bytes) !== null) this.pruneExpired();
+    const refusal = this.mintRefusal(owner.keyId, bytes);
+    if (refusal !== null) throw refusal;
     const value = EPHEMERAL_KEY_PREFIX + randomBytes(24).toString('base64url');
     const hash = hashKey(value);
     const expiresAtMs = this.nowMs() + ttlS * 1000;
-    this.ephemeral.set(hash.toString('hex'), { hash, ownerKeyId: owner.keyId, expiresAtMs, session: opts.session ?? null });
+    this.ephemeral.set(hash.toString('hex'), { hash, ownerKeyId: owner.keyId, expiresAtMs, presetJson, bytes });
+    const used = this.usageOf(owner.keyId);
+    this.usage.set(owner.keyId, { keys: used.keys + 1, bytes: used.bytes + bytes });
+    this.ephemeralBytes += bytes;
     return { value, expiresAtS: Math.floor(expiresAtMs / 1000) };
   }
 
@@ -151,6 +191,45 @@ export class Authenticator {
   get ephemeralKeyCount(): number {
     this.pruneExpired();
     return this.ephemeral.size;
+  }
+
+  /** Unexpired ephemeral keys minted by `keyId` and the bytes they hold (after dropping expired ones). */
+  ephemeralUsageOf(keyId: string): { keys: number; bytes: number } {
+    this.pruneExpired();
+    return { ...this.usageOf(keyId) };
+  }
+
+  /** Bytes held by all unexpired ephemeral keys (presets plus per-key overhead). */
+  get ephemeralBytesHeld(): number {
+    return this.ephemeralBytes;
+  }
+
+  /** Why minting one more key of `bytes` for `ownerKeyId` is refused now, or null. */
+  private mintRefusal(ownerKeyId: string, bytes: number): EarshotError | null {
+    const used = this.usageOf(ownerKeyId);
+    if (used.keys >= this.maxPerKey) {
+      return new EarshotError('E_EPHEMERAL_KEY_QUOTA', `This API key holds ${used.keys} unexpired ephemeral keys, its limit (auth.max_ephemeral_keys_per_key); retry when some expire.`, { retryable: true });
+    }
+    if (used.bytes + bytes > this.maxBytesPerKey) {
+      return new EarshotError('E_EPHEMERAL_KEY_QUOTA', `This API key's unexpired ephemeral keys hold ${used.bytes} bytes; ${bytes} more would pass its limit of ${this.maxBytesPerKey} (auth.max_ephemeral_bytes_per_key).`, { retryable: true });
+    }
+    if (this.ephemeral.size >= this.maxEphemeralKeys || this.ephemeralBytes + bytes > this.maxBytesTotal) {
+      return new EarshotError('E_CAPACITY', `Too many unexpired ephemeral keys on this server (limit ${this.maxEphemeralKeys} keys, ${this.maxBytesTotal} bytes); retry later.`, { retryable: true });
+    }
+    return null;
+  }
+
+  private usageOf(keyId: string): OwnerUsage {
+    return this.usage.get(keyId) ?? { keys: 0, bytes: 0 };
+  }
+
+  /** Removes an entry and gives its count and bytes back to its owner. */
+  private forget(id: string, entry: EphemeralEntry): void {
+    this.ephemeral.delete(id);
+    this.ephemeralBytes -= entry.bytes;
+    const used = this.usageOf(entry.ownerKeyId);
+    if (used.keys <= 1) this.usage.delete(entry.ownerKeyId);
+    else this.usage.set(entry.ownerKeyId, { keys: used.keys - 1, bytes: used.bytes - entry.bytes });
   }
 
   private authorize(req: RequestLike, presented: (string | null)[], allowEphemeral: boolean): AuthDecision {
@@ -199,15 +278,16 @@ export class Authenticator {
     const entry = this.ephemeral.get(presented.toString('hex'));
     if (!entry || !timingSafeEqual(entry.hash, presented)) return null;
     if (this.nowMs() >= entry.expiresAtMs) {
-      this.ephemeral.delete(presented.toString('hex'));
+      this.forget(presented.toString('hex'), entry);
       return 'expired';
     }
-    return { kind: 'ephemeral', keyId: entry.ownerKeyId, ephemeral: { session: entry.session, expiresAtS: Math.floor(entry.expiresAtMs / 1000) } };
+    const session: unknown = entry.presetJson === null ? null : JSON.parse(entry.presetJson);
+    return { kind: 'ephemeral', keyId: entry.ownerKeyId, ephemeral: { session, expiresAtS: Math.floor(entry.expiresAtMs / 1000) } };
   }
 
   private pruneExpired(): void {
     const now = this.nowMs();
-    for (const [id, entry] of this.ephemeral) if (now >= entry.expiresAtMs) this.ephemeral.delete(id);
+    for (const [id, entry] of this.ephemeral) if (now >= entry.expiresAtMs) this.forget(id, entry);
   }
 }
 
@@ -293,7 +373,7 @@ export function assertSafeToServe(opts: { host: string; authEnabled: boolean; al
  * The JSON body carries the error code so clients that expose it (ws's 'unexpected-response') can show why.
  */
 export function upgradeRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = JSON.stringify({ error: { type: 'invalid_request_error', code, message } });
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="earshot"\r\n' : '';

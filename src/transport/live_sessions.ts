@@ -47,7 +47,7 @@ export interface LiveSessionsOptions {
 }
 
 /** Errors after which the client is told the capacity it has left. */
-const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BUSY', 'E_AUDIO_BACKLOG', 'E_CAPACITY', 'E_OVERLOADED']);
+const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BUSY', 'E_AUDIO_BACKLOG', 'E_CAPACITY', 'E_OVERLOADED', 'E_QUEUE_FULL']);
 
 const CANCEL_EVENT = JSON.stringify({ type: 'response.cancel' });
 
@@ -196,6 +196,11 @@ export class LiveSessions {
       throw err;
     }
     return session;
+  }
+
+  /** Sends every session its rate_limits.updated now (the server's capacity just changed). */
+  broadcastRateLimits(): void {
+    for (const s of this.sessions) s.sendRateLimits();
   }
 
   /** Cancels every running response (shutdown deadline reached). */

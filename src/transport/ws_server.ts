@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import { upgradeRefusal } from './auth.ts';
+import type { HostCheck } from './host_allowlist.ts';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls.ts';
 
 /** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
@@ -49,6 +50,11 @@ export interface RealtimeServerOptions {
   routes?: HttpRoute[];
   /** Checked on every upgrade to /v1/realtime before the handshake; refusals never reach openSocket. */
   gateUpgrade?: (req: IncomingMessage, url: URL) => UpgradeGateResult;
+  /**
+   * Checked first on every HTTP request and upgrade, whatever the route (DNS rebinding: the Host header
+   * must name this server); a refusal is answered with its status and code.
+   */
+  checkHost?: HostCheck;
   /** Called when an upgrade is refused by the connection cap (the gate counts its own refusals). */
   onUpgradeRefused?: (status: number, code: string) => void;
 }
@@ -141,6 +147,11 @@ export class RealtimeServer {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const hostRefusal = this.opts.checkHost?.(req.headers);
+      if (hostRefusal) {
+        sendJson(res, hostRefusal.status, { error: { type: 'invalid_request_error', code: hostRefusal.code, message: hostRefusal.message, param: null } });
+        return;
+      }
       const url = parseRequestUrl(req.url);
       if (!url) {
         sendJson(res, 400, { error: { code: 'E_INVALID_REQUEST', message: 'The request target is not a valid path.' } });
@@ -162,6 +173,8 @@ export class RealtimeServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node removes its own error listener from upgraded sockets: a peer reset must not crash the process.
     socket.on('error', () => socket.destroy());
+    const hostRefusal = this.opts.checkHost?.(req.headers);
+    if (hostRefusal) return refuse(socket, upgradeRefusal(hostRefusal.status, hostRefusal.code, hostRefusal.message));
     const url = parseRequestUrl(req.url);
     if (!url) return rejectUpgrade(socket, 400, 'Bad Request');
     if (url.pathname !== REALTIME_PATH) return rejectUpgrade(socket, 404, 'Not Found');
@@ -190,6 +203,12 @@ export class RealtimeServer {
     let alive = true;
     ws.on('pong', () => (alive = true));
     const maxBuffered = this.opts.config.max_outbound_buffered_bytes;
+    // Input is paused while the session asks (audio backpressure) or while this socket yields the event loop
+    // after a large message; it resumes only when neither holds.
+    let flowPaused = false;
+    let yielding = false;
+    const applyPause = () => (flowPaused || yielding ? ws.pause() : ws.resume());
+    const yieldAfterBytes = this.opts.config.yield_after_message_bytes;
     const peer: SocketPeer = {
       sendText: (text) => {
         if (ws.readyState !== ws.OPEN) return;
@@ -199,8 +218,14 @@ export class RealtimeServer {
         }
         ws.send(text);
       },
-      pauseInput: () => ws.pause(),
-      resumeInput: () => ws.resume(),
+      pauseInput: () => {
+        flowPaused = true;
+        applyPause();
+      },
+      resumeInput: () => {
+        flowPaused = false;
+        applyPause();
+      },
       close: (code, reason) => ws.close(code, reason),
     };
     let handler: SocketHandler | null = null;
@@ -220,6 +245,16 @@ export class RealtimeServer {
         // A handler bug must never take the process (or other connections) down.
         this.opts.log.error({ err }, 'connection handler failed');
         ws.close(1011, 'internal error');
+      }
+      if (buf.byteLength >= yieldAfterBytes && !yielding) {
+        // One client's burst of large messages must not hold every other connection's events: after each,
+        // this socket stops reading until the event loop has served the others once.
+        yielding = true;
+        applyPause();
+        setImmediate(() => {
+          yielding = false;
+          applyPause();
+        });
       }
     });
     ws.on('error', (err) => this.opts.log.debug({ err }, 'websocket error'));

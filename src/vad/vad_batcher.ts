@@ -32,6 +32,8 @@ interface PendingWindow {
   /** reset() was called after this window was submitted: zero the state once it has run. */
   resetAfter: boolean;
   settled: boolean;
+  /** performance.now() when submitted: how long windows wait for the VAD is how far it is behind. */
+  submittedAtMs: number;
 }
 
 class BatchedStream implements VadStream {
@@ -56,7 +58,7 @@ class BatchedStream implements VadStream {
     }
     return new Promise<number>((resolve, reject) => {
       // Copy: the caller may reuse its buffer before the flush runs.
-      this.queue.push({ window: Float32Array.from(window), resolve, reject, resetAfter: false, settled: false });
+      this.queue.push({ window: Float32Array.from(window), resolve, reject, resetAfter: false, settled: false, submittedAtMs: performance.now() });
       this.batcher.markReady(this);
     });
   }
@@ -86,6 +88,8 @@ export class VadBatcher {
   private flushScheduled = false;
   private batchesInFlight = 0;
   private readonly counters: VadBatcherStats = { batches: 0, windows: 0, maxBatch: 0 };
+  /** Longest a window waited before its batch started, since the last takeMaxWaitMs(). */
+  private maxWaitMs = 0;
 
   constructor(
     private readonly model: VadModel,
@@ -123,6 +127,19 @@ export class VadBatcher {
     if (index >= 0) this.ready.splice(index, 1);
   }
 
+  /**
+   * How far behind real time the VAD is, in ms: the longest wait of a window before its batch started since
+   * the last call, or the age of the oldest window still waiting if that is longer (a stalled VAD thread
+   * starts no batch at all). Resets the maximum; the admission guard samples it once an interval.
+   */
+  takeMaxWaitMs(): number {
+    const oldest = this.ready[0]?.queue[0]?.submittedAtMs;
+    const waiting = oldest === undefined ? 0 : performance.now() - oldest;
+    const max = Math.max(this.maxWaitMs, waiting);
+    this.maxWaitMs = 0;
+    return max;
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.batchesInFlight >= this.maxBatchesInFlight || this.ready.length === 0) return;
     this.flushScheduled = true;
@@ -143,11 +160,13 @@ export class VadBatcher {
     if (streams.length === 0) return;
     this.batchesInFlight++;
     const items: PendingWindow[] = [];
+    const startedAtMs = performance.now();
     for (const stream of streams) {
       stream.queuedForFlush = false;
       const head = stream.queue.shift()!;
       stream.inFlight = head;
       items.push(head);
+      this.maxWaitMs = Math.max(this.maxWaitMs, startedAtMs - head.submittedAtMs);
     }
     this.counters.batches++;
     this.counters.windows += items.length;

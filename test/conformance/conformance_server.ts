@@ -32,8 +32,8 @@ export async function startConformanceServer(engine: SpeechEngine | null, opts: 
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...(opts.tls ? { tls_self_signed: true, tls_self_signed_dir: tlsDir } : {}), ...overrides.server },
     log: { level: 'silent', ...overrides.log },
-    // As in startTestServer: a test process's own event loop must not make the server refuse sessions.
-    limits: { max_event_loop_delay_ms: 0, ...overrides.limits },
+    // No overload refusals (event loop or VAD wait) from a loaded test machine unless a test asks.
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-conf-')) });
   const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {} });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadBenchSpeech16k } from '../../bench/bench_audio.ts';
+import { benchFairness } from '../../bench/fairness_bench.ts';
 import { benchIngest } from '../../bench/ingest_bench.ts';
 import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
@@ -45,6 +46,21 @@ export function registerBenchCommand(program: Command): void {
       try {
         const result = await benchIngest({ clients: positiveIntFlag('clients', opts.clients), seconds: positiveIntFlag('seconds', opts.seconds), audio: opts.audio });
         print(result, opts.json, 'Ingest: speech_stopped lag (ms) and server cost');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+
+  bench
+    .command('fairness')
+    .description("Another key's response latency while one client floods the engine with huge text items (one 4 MB item, then 100 x 1 MB)")
+    .option('--json', 'print JSON {"quiet","one_4mb_item","hundred_1mb_items"} with latency_ms_p50/p99 each')
+    .option('--seconds <s>', 'longest a flood scenario is measured', numberFlag, 20)
+    .option('--unbounded', 'raise the per-connection text bounds so the flood reaches the engine')
+    .action(async (opts: { json?: boolean; seconds: number; unbounded?: boolean }) => {
+      try {
+        const progress = (m: string) => process.stderr.write(`${m}\n`);
+        print(await benchFairness({ seconds: positiveIntFlag('seconds', opts.seconds), unbounded: opts.unbounded, progress }), opts.json, "Fairness: another key's response latency (ms) under a text flood");
       } catch (err) {
         reportCliError(err);
       }

@@ -101,16 +101,25 @@ export interface ChatPrompt {
 
 const AUDIO_PLACEHOLDER = /<\|audio_(\d+)\|>/g;
 
+/**
+ * Appends `ids` to `out` one by one: `out.push(...ids)` passes every id as an argument and overflows the
+ * call stack past about 120k ids (a 1 MB text), which would surface as an engine failure instead of the
+ * context-budget error the caller should get.
+ */
+export function appendIds(out: number[], ids: readonly number[]): void {
+  for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+}
+
 /** Encode user text, turning `<|audio_k|>` into single 200011 ids; returns the k of each placeholder. */
 function encodeWithAudio(tokenizer: Phi4Tokenizer, text: string, out: number[], audioRefs: number[]): void {
   let last = 0;
   for (const match of text.matchAll(AUDIO_PLACEHOLDER)) {
-    out.push(...tokenizer.encodeLiteral(text.slice(last, match.index)));
+    appendIds(out, tokenizer.encodeLiteral(text.slice(last, match.index)));
     out.push(TOKEN_ID.audio);
     audioRefs.push(Number(match[1]));
     last = match.index + match[0].length;
   }
-  out.push(...tokenizer.encodeLiteral(text.slice(last)));
+  appendIds(out, tokenizer.encodeLiteral(text.slice(last)));
 }
 
 function renderToolCalls(calls: readonly ToolCall[]): string {
@@ -128,9 +137,12 @@ export function encodeChat(tokenizer: Phi4Tokenizer, input: ChatPromptInput): { 
   for (const m of messages) {
     switch (m.role) {
       case 'system':
-        ids.push(TOKEN_ID.system, ...tokenizer.encodeLiteral(m.content));
+        ids.push(TOKEN_ID.system);
+        appendIds(ids, tokenizer.encodeLiteral(m.content));
         if (tools.length > 0 && !toolsWritten) {
-          ids.push(TOKEN_ID.tool, ...tokenizer.encodeLiteral(toPhiToolsJson(tools)), TOKEN_ID.toolEnd);
+          ids.push(TOKEN_ID.tool);
+          appendIds(ids, tokenizer.encodeLiteral(toPhiToolsJson(tools)));
+          ids.push(TOKEN_ID.toolEnd);
           toolsWritten = true;
         }
         break;
@@ -139,13 +151,17 @@ export function encodeChat(tokenizer: Phi4Tokenizer, input: ChatPromptInput): { 
         encodeWithAudio(tokenizer, m.content, ids, audioRefs);
         break;
       case 'assistant':
-        ids.push(TOKEN_ID.assistant, ...tokenizer.encodeLiteral(m.content));
+        ids.push(TOKEN_ID.assistant);
+        appendIds(ids, tokenizer.encodeLiteral(m.content));
         if (m.toolCalls !== undefined && m.toolCalls.length > 0) {
-          ids.push(TOKEN_ID.toolCall, ...tokenizer.encodeLiteral(renderToolCalls(m.toolCalls)), TOKEN_ID.toolCallEnd);
+          ids.push(TOKEN_ID.toolCall);
+          appendIds(ids, tokenizer.encodeLiteral(renderToolCalls(m.toolCalls)));
+          ids.push(TOKEN_ID.toolCallEnd);
         }
         break;
       case 'tool':
-        ids.push(TOKEN_ID.toolResponse, ...tokenizer.encodeLiteral(m.content));
+        ids.push(TOKEN_ID.toolResponse);
+        appendIds(ids, tokenizer.encodeLiteral(m.content));
         break;
     }
     ids.push(TOKEN_ID.end);

@@ -58,8 +58,15 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
 export function statusOf(err: EarshotError): number {
   switch (err.code) {
     case 'E_PAYLOAD_TOO_LARGE':
+    case 'E_TEXT_TOO_LARGE':
       return 413;
     case 'E_INVALID_REQUEST':
+    case 'E_INVALID_JSON':
+    case 'E_INVALID_EVENT':
+    case 'E_UNKNOWN_EVENT':
+    case 'E_UNSUPPORTED_FEATURE':
+    case 'E_UNSUPPORTED_FORMAT':
+    case 'E_AGENT_UNKNOWN':
       return 400;
     case 'E_UNAUTHORIZED':
       return 401;
@@ -67,6 +74,7 @@ export function statusOf(err: EarshotError): number {
       return 404;
     case 'E_CAPACITY':
     case 'E_KEY_CAPACITY':
+    case 'E_EPHEMERAL_KEY_QUOTA':
       return 429;
     case 'E_STORE':
     case 'E_OVERLOADED':

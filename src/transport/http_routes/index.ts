@@ -22,6 +22,8 @@ export interface HardeningRoutesOptions {
   /** Without a store the /v1/sessions routes are not mounted (404). */
   store?: TranscriptStore;
   describeSession?: (requested: RequestedSession) => unknown;
+  /** Largest client_secrets body (a WebSocket event's bound, server.max_message_bytes). */
+  maxClientSecretsBodyBytes?: number;
   publicMetrics?: boolean;
   /** The agent catalogue for GET /v1/agents (not mounted without it). */
   listAgents?: () => AgentSummary[];
@@ -32,7 +34,7 @@ export function createHardeningRoutes(opts: HardeningRoutesOptions): HttpRoute[]
   const routes: HttpRoute[] = [
     createReadyzRoute(opts.isReady),
     createMetricsRoute({ metrics: opts.metrics, auth: opts.auth, public: opts.publicMetrics }),
-    createClientSecretsRoute({ auth: opts.auth, describeSession: opts.describeSession }),
+    createClientSecretsRoute({ auth: opts.auth, describeSession: opts.describeSession, maxBodyBytes: opts.maxClientSecretsBodyBytes }),
   ];
   if (opts.store) routes.push(createSessionRoutes({ store: opts.store, auth: opts.auth }));
   if (opts.listAgents) routes.push(createAgentsRoute({ auth: opts.auth, listAgents: opts.listAgents }));

@@ -12,8 +12,12 @@ export const CALLS_PATH = '/v1/realtime/calls';
 export interface WebRtcCallsRouteOptions {
   config: WebRtcConfig;
   log: Logger;
-  /** Same decision as for the WebSocket upgrade; false answers 401. */
-  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * Same decision as for the WebSocket upgrade; false answers 401. A string names the caller's tenant
+   * (its API key id): a call belongs to the tenant that created it, and a hang-up from another tenant is
+   * answered 404 as for a call that does not exist. `true` (or no authorize) puts every caller in one tenant.
+   */
+  authorize?: (req: IncomingMessage) => boolean | string | Promise<boolean | string>;
   openSession: OpenCallSession;
 }
 
@@ -33,11 +37,13 @@ export interface WebRtcCallsRoute extends HttpRoute {
 export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCallsRoute {
   const { config, log } = opts;
   const calls = new Map<string, WebRtcCall>();
+  /** The tenant that created each live call. */
+  const owners = new Map<string, string>();
   /** Calls whose offer is being negotiated count against max_calls too. */
   let negotiating = 0;
   let closing = false;
 
-  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL, owner: string): Promise<void> {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (mediaType !== 'application/sdp') {
       const got = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
@@ -73,7 +79,10 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
         config,
         log,
         openSession: opts.openSession,
-        onEnded: (id) => calls.delete(id),
+        onEnded: (id) => {
+          calls.delete(id);
+          owners.delete(id);
+        },
       });
       let answer: string;
       try {
@@ -94,7 +103,11 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
         call.hangUp('session could not be created');
         return sendError(res, 500, 'E_INTERNAL', 'The session could not be created.');
       }
-      if (!call.isEnded) calls.set(callId, call); // the session may have closed the call while opening
+      if (!call.isEnded) {
+        // The session may have closed the call while opening.
+        calls.set(callId, call);
+        owners.set(callId, owner);
+      }
       res.writeHead(201, {
         'content-type': 'application/sdp',
         'content-length': Buffer.byteLength(answer),
@@ -110,9 +123,9 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
     }
   }
 
-  function hangUpCall(res: ServerResponse, callId: string): void {
+  function hangUpCall(res: ServerResponse, callId: string, caller: string): void {
     const call = calls.get(callId);
-    if (!call) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
+    if (!call || owners.get(callId) !== caller) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
     call.hangUp('hung up by the client');
     sendJson(res, 200, { id: callId, object: 'realtime.call', status: 'ended' });
   }
@@ -121,19 +134,21 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
     if (!config.enabled) return false;
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== CALLS_PATH && !path.startsWith(`${CALLS_PATH}/`)) return false;
-    if (opts.authorize && !(await opts.authorize(req))) {
+    const decision = opts.authorize ? await opts.authorize(req) : true;
+    if (decision === false) {
       sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="earshot"' });
       return true;
     }
+    const caller = decision === true ? '' : decision;
     const method = req.method ?? 'GET';
     if (path === CALLS_PATH) {
-      if (method === 'POST') await createCall(req, res, url);
+      if (method === 'POST') await createCall(req, res, url, caller);
       else sendError(res, 405, 'E_INVALID_REQUEST', 'Method not allowed; use POST with an SDP offer.', { allow: 'POST' });
       return true;
     }
     const [callId, action, ...rest] = path.slice(CALLS_PATH.length + 1).split('/');
-    if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(res, callId);
-    else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(res, callId);
+    if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(res, callId, caller);
+    else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(res, callId, caller);
     else sendError(res, 404, 'E_NOT_FOUND', `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`);
     return true;
   }) as WebRtcCallsRoute;
