@@ -42,7 +42,7 @@ export function registerTranscribeCommand(program: Command): void {
   withConfigOption(
     program
       .command('transcribe')
-      .argument('<file>', 'WAV file (any supported rate; 8 kHz telephony audio uses the model\'s 8 kHz path)')
+      .argument('<file>', 'WAV file (PCM, float or G.711 mu-law/A-law; 8 kHz telephony audio uses the model\'s 8 kHz path)')
       .description('VAD-segment a recording and run each utterance through Phi-4 (captions with utterance times)')
       .option('--model <dir>', 'Phi-4-multimodal ONNX model directory')
       .option('--task <task>', `one of ${TASKS.join(', ')}`, 'asr')
