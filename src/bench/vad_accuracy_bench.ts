@@ -3,6 +3,8 @@
 // exact offline pipeline (`earshot vad`); "Silero" is the same pipeline with refinement off.
 import { defaultConfig, type VadConfig } from '../config/schema.ts';
 import { segmentOffline } from '../pipeline/offline.ts';
+import type { Utterance } from '../pipeline/types.ts';
+import { recordingSileroSource, replaySource } from './accuracy/probabilities.ts';
 import { allConditions, buildCondition, conditionName, type Condition } from './accuracy/conditions.ts';
 import { scoreCondition, summarize, type ErrorSummary } from './accuracy/score.ts';
 
@@ -23,10 +25,14 @@ export function rawSileroConfig(vad: VadConfig): VadConfig {
 
 export async function measureCondition(condition: Condition, vad: VadConfig, clips?: readonly string[]): Promise<AccuracyRow> {
   const audio = buildCondition(condition, clips);
-  const [raw, refined] = [
-    await segmentOffline(audio.samples16k, rawSileroConfig(vad), audio.samples8k),
-    await segmentOffline(audio.samples16k, vad, audio.samples8k),
-  ];
+  const silero = await recordingSileroSource();
+  let refined: Utterance[];
+  try {
+    refined = await segmentOffline(audio.samples16k, vad, audio.samples8k, silero);
+  } finally {
+    silero.close();
+  }
+  const raw = await segmentOffline(audio.samples16k, rawSileroConfig(vad), audio.samples8k, replaySource(silero.probabilities));
   return {
     condition: conditionName(condition),
     noise: condition.noise,

@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import type { VadConfig } from '../config/schema.ts';
 import { getSharedSileroModel } from '../vad/silero_model.ts';
 import { VadBatcher } from '../vad/vad_batcher.ts';
-import { detectSpeech } from './detect_speech.ts';
+import { detectSpeech, type SpeechProbabilitySource } from './detect_speech.ts';
 import { reframe } from './reframe.ts';
 import { segmentUtterances } from './segment_utterances.ts';
 import { turnDetectionFromConfig } from './settings.ts';
@@ -15,10 +15,15 @@ const OFFLINE_CHUNK_SAMPLES = 16_000;
  * detectSpeech -> segmentUtterances) and returns every event. `earshot vad`, `earshot transcribe` and the
  * tests use it, so offline results equal what a WebSocket client sees for the same audio.
  */
-export async function segmentEventsOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<SegmentEvent[]> {
-  const model = await getSharedSileroModel();
-  const batcher = new VadBatcher(model, { maxBatchStreams: 1 });
-  const stream = batcher.openStream();
+export async function segmentEventsOffline(
+  samples16k: Float32Array,
+  vad: VadConfig,
+  samples8k?: Float32Array,
+  /** Speech probabilities from elsewhere (the accuracy bench replays Silero's); default: Silero. */
+  probabilities?: SpeechProbabilitySource,
+): Promise<SegmentEvent[]> {
+  const stream = probabilities ? null : (await getSileroStream());
+  const source = probabilities ?? stream!;
   const inputs: PipelineInput[] = [];
   for (let i = 0; i < samples16k.length; i += OFFLINE_CHUNK_SAMPLES) {
     const end = Math.min(samples16k.length, i + OFFLINE_CHUNK_SAMPLES);
@@ -34,7 +39,7 @@ export async function segmentEventsOffline(samples16k: Float32Array, vad: VadCon
     return await lastValueFrom(
       from(inputs).pipe(
         reframe(),
-        detectSpeech(stream),
+        detectSpeech(source),
         segmentUtterances({
           newItemId: () => `item_offline_${++counter}`,
           turnDetection: turnDetectionFromConfig(vad),
@@ -44,11 +49,21 @@ export async function segmentEventsOffline(samples16k: Float32Array, vad: VadCon
       ),
     );
   } finally {
-    stream.close();
+    stream?.close();
   }
 }
 
-export async function segmentOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array): Promise<Utterance[]> {
-  const events = await segmentEventsOffline(samples16k, vad, samples8k);
+async function getSileroStream() {
+  const model = await getSharedSileroModel();
+  return new VadBatcher(model, { maxBatchStreams: 1 }).openStream();
+}
+
+export async function segmentOffline(
+  samples16k: Float32Array,
+  vad: VadConfig,
+  samples8k?: Float32Array,
+  probabilities?: SpeechProbabilitySource,
+): Promise<Utterance[]> {
+  const events = await segmentEventsOffline(samples16k, vad, samples8k, probabilities);
   return events.flatMap((e) => (e.type === 'utterance' ? [e.utterance] : []));
 }

@@ -23,8 +23,8 @@ export interface TurnParams {
 export interface EndpointHooks {
   /** Exact onset near `approx`, never before `lowest`. */
   onset(approx: number, lowest: number): number;
-  /** Exact offset at or before `approx` (end of the last speech window), never before `lowest`;
-   * the confirmed silence reaches `silenceEnd`. */
+  /** Exact offset near `approx` (end of the last speech window), never before `lowest` nor after
+   * `silenceEnd` (how far the confirmed silence reaches: a weak tail Silero dropped may lie in it). */
   offset(approx: number, silenceEnd: number, lowest: number): number;
 }
 
@@ -142,8 +142,9 @@ export class TurnStateMachine {
     }
     if (end - p.lastSpeechEnd >= prm.silenceSamples) {
       const offset = this.endpoints ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart) : p.lastSpeechEnd;
-      // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for.
-      const audioEnd = Math.max(offset + prm.silenceSamples, p.audioStart + 1);
+      // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for (up
+      // to the audio received so far, when the refiner found a tail past Silero's last speech window).
+      const audioEnd = Math.min(end, Math.max(offset + prm.silenceSamples, p.audioStart + 1));
       events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: offset, reason: 'silence' });
       this.phase = { kind: 'quiet' };
       this.floorSample = audioEnd;
