@@ -27,10 +27,11 @@ const MIN_FLOOR_FRAMES = 10;
 const RUN_FRAMES = 3;
 /** Speech continues (weak onsets, sustained low-level tails) while the level stays this far above the floor. */
 const CONTINUE_DB = 3;
-/** ...and no more than this far below the loudest frame near the edge: at high SNR, room tone, breath and
- * lip noise sit above the floor too, but far below the speech (a clean recording's speech ends where it
- * falls ~35 dB under its peak). */
-const BELOW_PEAK_DB = 30;
+/** ...and no more than this far below the loudest frame near the edge (speech-band level): at high SNR,
+ * room tone, breath and lip noise sit above the floor too, but far below the speech (a clean recording's
+ * speech ends where it falls ~35 dB under its peak). Onsets stop sooner: a breath right before speech is
+ * louder than a word's fading end. */
+const ONSET_BELOW_PEAK_DB = 30;
 const TAIL_BELOW_PEAK_DB = 35;
 /** Frames under CONTINUE_DB bridged inside a weak stretch (stop closures, short dips). */
 const MAX_DIP_FRAMES = 2;
@@ -84,7 +85,7 @@ function lastRunEnd(levels: Float64Array, to: number, db: number): number {
 
 /** From frame `at`, how far weak speech (>= CONTINUE_DB, dips of at most MAX_DIP_FRAMES) continues in `step` direction. */
 function extend({ levels, bandDb }: Levels, at: number, step: 1 | -1, limit: number): number {
-  const belowPeak = step > 0 ? TAIL_BELOW_PEAK_DB : BELOW_PEAK_DB;
+  const belowPeak = step > 0 ? TAIL_BELOW_PEAK_DB : ONSET_BELOW_PEAK_DB;
   let peak = -Infinity;
   for (const level of bandDb) peak = Math.max(peak, level);
   let edge = at;
@@ -96,6 +97,17 @@ function extend({ levels, bandDb }: Levels, at: number, step: 1 | -1, limit: num
     } else if (++dip > MAX_DIP_FRAMES) break;
   }
   return edge;
+}
+
+/** Moving an offset earlier than Silero's needs the audio in between to read as noise: on band-limited
+ * phone audio Silero often lets go of a word's end early already, and noisy weak speech there flickers
+ * above and below the continuation level. */
+const MAX_LOUD_SHARE_CUT = 0.2;
+function quietBetween(levels: Float64Array, from: number, to: number): boolean {
+  if (to <= from) return true;
+  let loud = 0;
+  for (let f = from; f < to; f++) if (levels[f] >= CONTINUE_DB) loud++;
+  return loud <= MAX_LOUD_SHARE_CUT * (to - from);
 }
 
 /**
@@ -123,7 +135,15 @@ export function refineOnset(source: SampleSource, approx: number, lowest: number
  * TAIL_EXTENSION_SAMPLES past `approx`), measured against the floor of the silence that followed
  * (`silenceEnd`: how far the confirmed silence reaches). Never before `lowest`; `approx` when unclear.
  */
-export function refineOffset(source: SampleSource, approx: number, silenceEnd: number, lowest: number, params: EndpointRefinerParams): number {
+export function refineOffset(
+  source: SampleSource,
+  approx: number,
+  silenceEnd: number,
+  lowest: number,
+  params: EndpointRefinerParams,
+  /** Silero ended decisively: keep its offset unless a sustained tail carries it later. */
+  keepUnlessLater = false,
+): number {
   const limit = Math.min(silenceEnd, approx + TAIL_EXTENSION_SAMPLES);
   const found = levelsAgainstFloor(source, approx, silenceEnd, Math.max(lowest, approx - params.searchSamples), limit, params.marginDb);
   if (!found) return approx;
@@ -131,5 +151,7 @@ export function refineOffset(source: SampleSource, approx: number, silenceEnd: n
   const end = lastRunEnd(found.levels, approxFrame, params.marginDb);
   if (end < 0) return approx;
   const lastFrame = extend(found, end - 1, 1, found.levels.length);
-  return Math.max(lowest, Math.min(limit, (found.first + lastFrame + 1) * BAND_FRAME_SAMPLES));
+  if (!quietBetween(found.levels, lastFrame + 1, approxFrame)) return approx;
+  const offset = Math.max(lowest, Math.min(limit, (found.first + lastFrame + 1) * BAND_FRAME_SAMPLES));
+  return keepUnlessLater ? Math.max(offset, approx) : offset;
 }
