@@ -64,7 +64,7 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
     let refine = refinerParams(options.turnDetection);
     // Exact endpoints from the stored audio once Silero has decided (see endpoint_refiner.ts).
     const endpoints: EndpointHooks = {
-      onset: (approx, lowest) => (refine.searchSamples > 0 ? refineOnset(store, approx, lowest, refine) : approx),
+      onset: (approx, lowest, seenEnd) => (refine.searchSamples > 0 ? refineOnset(store, approx, lowest, refine, seenEnd) : approx),
       offset: (approx, silenceEnd, lowest, finalPeak) =>
         refine.searchSamples > 0 ? refineOffset(store, approx, silenceEnd, lowest, refine, finalPeak >= DECISIVE_END_PROBABILITY) : approx,
     };

@@ -115,10 +115,18 @@ function quietBetween(levels: Float64Array, from: number, to: number): boolean {
  * begins, carried back over the weak speech before it (at most the search range); never before `lowest`.
  * `approx` when unclear.
  */
-export function refineOnset(source: SampleSource, approx: number, lowest: number, params: EndpointRefinerParams): number {
+export function refineOnset(
+  source: SampleSource,
+  approx: number,
+  lowest: number,
+  params: EndpointRefinerParams,
+  /** Read no audio from here on (live and offline must agree whatever the chunking). */
+  seenEnd = Number.POSITIVE_INFINITY,
+): number {
   const from = Math.max(lowest, approx - params.searchSamples);
   const floorTo = approx - params.searchSamples;
-  const found = levelsAgainstFloor(source, floorTo - ONSET_FLOOR_WINDOW_SAMPLES, floorTo, from, approx + params.searchSamples, params.marginDb);
+  const to = Math.min(approx + params.searchSamples, seenEnd);
+  const found = levelsAgainstFloor(source, floorTo - ONSET_FLOOR_WINDOW_SAMPLES, floorTo, from, to, params.marginDb);
   if (!found) return approx;
   // Anchor at the first certain run from Silero's onset on (a breath or click earlier in the search range
   // is not the start of this speech), then carry the onset back over the weak speech that leads into it.

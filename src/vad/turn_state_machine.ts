@@ -21,8 +21,9 @@ export interface TurnParams {
 
 /** Places exact endpoints near Silero's window edges; both results stay within the given bounds. */
 export interface EndpointHooks {
-  /** Exact onset near `approx`, never before `lowest`. */
-  onset(approx: number, lowest: number): number;
+  /** Exact onset near `approx`, never before `lowest`, from audio before `seenEnd` only (the end of the
+   * window that confirmed the speech: what lies beyond depends on how the audio was chunked). */
+  onset(approx: number, lowest: number, seenEnd: number): number;
   /** Exact offset near `approx` (end of the last speech window), never before `lowest` nor after
    * `silenceEnd` (how far the confirmed silence reaches: a weak tail Silero dropped may lie in it).
    * `finalPeakProbability`: Silero's highest probability over the last TRAILING_SPEECH_WINDOWS speech
@@ -135,7 +136,7 @@ export class TurnStateMachine {
       }
       p.speechWindows += 1;
       if (p.speechWindows < Math.max(1, prm.minSpeechWindows)) return;
-      const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample) : p.candidateStart;
+      const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample, end) : p.candidateStart;
       const audioStart = Math.max(this.floorSample, onset - prm.prefixPaddingSamples);
       const flags: WindowFlag[] = [];
       for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) flags.push({ start: s, speech: true });
