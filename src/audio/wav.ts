@@ -1,18 +1,26 @@
-// WAV (RIFF/WAVE) reading and writing for PCM16 and IEEE float32, the two encodings Earshot accepts from
-// files. Everything else is rejected with a message that says what was found and how to convert it.
+// WAV (RIFF/WAVE) reading and writing. Read: 16-, 24- and 32-bit PCM, 32- and 64-bit IEEE float, and
+// G.711 mu-law / A-law (call-centre recordings, format tags 7 and 6). Written: PCM16, float32 and G.711.
+// Everything else is rejected with a message that says what was found and how to convert it.
 import { readFile } from 'node:fs/promises';
 import { EarshotError } from '../errors.ts';
+import { decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw } from './g711.ts';
 import { floatSampleToInt16 } from './pcm.ts';
+
+export type WavEncoding = 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
 
 export interface WavAudio {
   sampleRateHz: number;
-  /** One array per channel, samples in [-1, 1) (PCM16 is scaled by 1 / 32768). */
+  /** One array per channel, samples in [-1, 1) (integer PCM is scaled by 1 / full scale, G.711 decoded by its tables). */
   channels: Float32Array[];
-  encoding: 'pcm16' | 'float32';
+  encoding: WavEncoding;
 }
+
 
 const FORMAT_PCM = 0x0001;
 const FORMAT_IEEE_FLOAT = 0x0003;
+const FORMAT_ALAW = 0x0006;
+const FORMAT_MULAW = 0x0007;
+const BYTES_PER_SAMPLE: Record<WavEncoding, number> = { pcm16: 2, pcm24: 3, pcm32: 4, float32: 4, float64: 8, mulaw: 1, alaw: 1 };
 const FORMAT_EXTENSIBLE = 0xfffe;
 const RIFF_HEADER_BYTES = 12;
 const CHUNK_HEADER_BYTES = 8;
@@ -31,6 +39,8 @@ const FORMAT_NAMES: Record<number, string> = {
 };
 
 const CONVERT_HINT = 'convert to 16-bit PCM or float32 (e.g. `sox in.wav -e signed-integer -b 16 out.wav`)';
+const PCM_BITS: Record<number, WavEncoding> = { 16: 'pcm16', 24: 'pcm24', 32: 'pcm32' };
+const FLOAT_BITS: Record<number, WavEncoding> = { 32: 'float32', 64: 'float64' };
 
 function fourCc(bytes: Uint8Array, offset: number): string {
   return String.fromCharCode(bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]);
@@ -79,14 +89,20 @@ function parseFmt(view: DataView, offset: number, size: number): FmtChunk {
   return { formatCode, channelCount, sampleRateHz, bitsPerSample };
 }
 
-function checkEncoding(fmt: FmtChunk): 'pcm16' | 'float32' {
+function checkEncoding(fmt: FmtChunk): WavEncoding {
   if (fmt.formatCode === FORMAT_PCM) {
-    if (fmt.bitsPerSample === 16) return 'pcm16';
+    const encoding = PCM_BITS[fmt.bitsPerSample];
+    if (encoding) return encoding;
     throw new EarshotError('E_WAV_UNSUPPORTED', `${fmt.bitsPerSample}-bit PCM is not supported; ${CONVERT_HINT}.`);
   }
   if (fmt.formatCode === FORMAT_IEEE_FLOAT) {
-    if (fmt.bitsPerSample === 32) return 'float32';
+    const encoding = FLOAT_BITS[fmt.bitsPerSample];
+    if (encoding) return encoding;
     throw new EarshotError('E_WAV_UNSUPPORTED', `${fmt.bitsPerSample}-bit float is not supported; ${CONVERT_HINT}.`);
+  }
+  if (fmt.formatCode === FORMAT_MULAW || fmt.formatCode === FORMAT_ALAW) {
+    if (fmt.bitsPerSample === 8) return fmt.formatCode === FORMAT_MULAW ? 'mulaw' : 'alaw';
+    throw new EarshotError('E_WAV_UNSUPPORTED', `${FORMAT_NAMES[fmt.formatCode]} WAV with ${fmt.bitsPerSample} bits per sample is not supported (G.711 is 8 bits); ${CONVERT_HINT}.`);
   }
   const hex = `0x${fmt.formatCode.toString(16).padStart(4, '0')}`;
   const name = FORMAT_NAMES[fmt.formatCode];
@@ -143,32 +159,63 @@ function decodeData(fmt: FmtChunk, data: Uint8Array): WavAudio {
   const encoding = checkEncoding(fmt);
   if (fmt.channelCount === 0) throw new EarshotError('E_WAV_INVALID', 'WAV fmt chunk declares 0 channels.');
   if (fmt.sampleRateHz === 0) throw new EarshotError('E_WAV_INVALID', 'WAV fmt chunk declares a sample rate of 0 Hz.');
-  const bytesPerSample = encoding === 'pcm16' ? 2 : 4;
+  const bytesPerSample = BYTES_PER_SAMPLE[encoding];
   const frameBytes = bytesPerSample * fmt.channelCount;
   const frameCount = Math.floor(data.length / frameBytes); // a partial last frame is dropped
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const interleaved = decodeInterleaved(encoding, data.subarray(0, frameCount * frameBytes));
+  if (fmt.channelCount === 1) return { sampleRateHz: fmt.sampleRateHz, channels: [interleaved], encoding };
   const channels: Float32Array[] = [];
   for (let c = 0; c < fmt.channelCount; c++) {
     const channel = new Float32Array(frameCount);
-    let position = c * bytesPerSample;
-    if (encoding === 'pcm16') {
-      for (let i = 0; i < frameCount; i++, position += frameBytes) channel[i] = view.getInt16(position, true) / 32768;
-    } else {
-      for (let i = 0; i < frameCount; i++, position += frameBytes) {
-        const sample = view.getFloat32(position, true);
-        // A NaN or infinity would silently poison every filter and model downstream (found by fuzzing).
-        if (!Number.isFinite(sample)) {
-          throw new EarshotError('E_WAV_INVALID', `WAV float32 data holds a non-finite sample (${sample}) at frame ${i} of channel ${c}: the file is corrupt.`);
-        }
-        channel[i] = sample;
-      }
-    }
+    for (let i = 0, at = c; i < frameCount; i++, at += fmt.channelCount) channel[i] = interleaved[at];
     channels.push(channel);
   }
   return { sampleRateHz: fmt.sampleRateHz, channels, encoding };
 }
 
-/** Writes a canonical WAV: PCM16 (16-byte fmt) or IEEE float32 (18-byte fmt plus a fact chunk). */
+/** All samples of the data chunk, still interleaved, as floats in [-1, 1) (float formats as stored). */
+function decodeInterleaved(encoding: WavEncoding, data: Uint8Array): Float32Array {
+  if (encoding === 'mulaw') return decodeMuLaw(data);
+  if (encoding === 'alaw') return decodeALaw(data);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Float32Array(data.length / BYTES_PER_SAMPLE[encoding]);
+  switch (encoding) {
+    case 'pcm16':
+      for (let i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true) / 32768;
+      break;
+    case 'pcm24':
+      // Little-endian 3-byte two's complement: the top byte is read signed.
+      for (let i = 0, at = 0; i < out.length; i++, at += 3) out[i] = (view.getInt8(at + 2) * 65536 + view.getUint16(at, true)) / 8388608;
+      break;
+    case 'pcm32':
+      for (let i = 0; i < out.length; i++) out[i] = view.getInt32(4 * i, true) / 2147483648;
+      break;
+    case 'float32':
+    case 'float64':
+      for (let i = 0; i < out.length; i++) {
+        const sample = encoding === 'float32' ? view.getFloat32(4 * i, true) : view.getFloat64(8 * i, true);
+        // A NaN or infinity would silently poison every filter and model downstream (found by fuzzing).
+        if (!Number.isFinite(sample)) {
+          throw new EarshotError('E_WAV_INVALID', `WAV ${encoding} data holds a non-finite sample (${sample}) at sample ${i} of the data: the file is corrupt.`);
+        }
+        out[i] = sample;
+      }
+      break;
+  }
+  return out;
+}
+
+const WRITE_FORMAT: Record<WavEncoding, number> = {
+  pcm16: FORMAT_PCM,
+  pcm24: FORMAT_PCM,
+  pcm32: FORMAT_PCM,
+  float32: FORMAT_IEEE_FLOAT,
+  float64: FORMAT_IEEE_FLOAT,
+  mulaw: FORMAT_MULAW,
+  alaw: FORMAT_ALAW,
+};
+
+/** Writes a canonical WAV: integer PCM (16-byte fmt), or IEEE float / G.711 (18-byte fmt plus a fact chunk). */
 export function writeWav(audio: WavAudio): Uint8Array {
   const channelCount = audio.channels.length;
   if (channelCount === 0) throw new EarshotError('E_WAV_INVALID', 'Cannot write a WAV file with no channels.');
@@ -176,12 +223,13 @@ export function writeWav(audio: WavAudio): Uint8Array {
   if (audio.channels.some((channel) => channel.length !== frameCount)) {
     throw new EarshotError('E_WAV_INVALID', 'Cannot write a WAV file whose channels have different lengths.');
   }
-  const isFloat = audio.encoding === 'float32';
-  const bytesPerSample = isFloat ? 4 : 2;
+  const encoding = audio.encoding;
+  const isPcm = WRITE_FORMAT[encoding] === FORMAT_PCM;
+  const bytesPerSample = BYTES_PER_SAMPLE[encoding];
   const frameBytes = bytesPerSample * channelCount;
   const dataBytes = frameBytes * frameCount;
-  const fmtBytes = isFloat ? 18 : 16;
-  const factBytes = isFloat ? CHUNK_HEADER_BYTES + 4 : 0;
+  const fmtBytes = isPcm ? 16 : 18;
+  const factBytes = isPcm ? 0 : CHUNK_HEADER_BYTES + 4;
   const headerBytes = RIFF_HEADER_BYTES + CHUNK_HEADER_BYTES + fmtBytes + factBytes + CHUNK_HEADER_BYTES;
   const out = new Uint8Array(headerBytes + dataBytes + (dataBytes & 1));
   const view = new DataView(out.buffer);
@@ -194,15 +242,15 @@ export function writeWav(audio: WavAudio): Uint8Array {
   let offset = RIFF_HEADER_BYTES;
   writeTag(offset, 'fmt ');
   view.setUint32(offset + 4, fmtBytes, true);
-  view.setUint16(offset + 8, isFloat ? FORMAT_IEEE_FLOAT : FORMAT_PCM, true);
+  view.setUint16(offset + 8, WRITE_FORMAT[encoding], true);
   view.setUint16(offset + 10, channelCount, true);
   view.setUint32(offset + 12, audio.sampleRateHz, true);
   view.setUint32(offset + 16, audio.sampleRateHz * frameBytes, true);
   view.setUint16(offset + 20, frameBytes, true);
   view.setUint16(offset + 22, bytesPerSample * 8, true);
-  if (isFloat) view.setUint16(offset + 24, 0, true); // cbSize: no extension
+  if (!isPcm) view.setUint16(offset + 24, 0, true); // cbSize: no extension
   offset += CHUNK_HEADER_BYTES + fmtBytes;
-  if (isFloat) {
+  if (!isPcm) {
     // Non-PCM formats carry a fact chunk with the frame count (WAVE spec, 1991 revision).
     writeTag(offset, 'fact');
     view.setUint32(offset + 4, 4, true);
@@ -212,13 +260,35 @@ export function writeWav(audio: WavAudio): Uint8Array {
   writeTag(offset, 'data');
   view.setUint32(offset + 4, dataBytes, true);
   offset += CHUNK_HEADER_BYTES;
+  if (encoding === 'mulaw' || encoding === 'alaw') {
+    const encode = encoding === 'mulaw' ? encodeMuLaw : encodeALaw;
+    const codes = audio.channels.map((channel) => encode(channel));
+    for (let i = 0; i < frameCount; i++) for (let c = 0; c < channelCount; c++) out[offset++] = codes[c][i];
+    return out;
+  }
   for (let i = 0; i < frameCount; i++) {
-    for (let c = 0; c < channelCount; c++, offset += bytesPerSample) {
-      if (isFloat) view.setFloat32(offset, audio.channels[c][i], true);
-      else view.setInt16(offset, floatSampleToInt16(audio.channels[c][i]), true);
-    }
+    for (let c = 0; c < channelCount; c++, offset += bytesPerSample) writeSample(view, offset, encoding, audio.channels[c][i]);
   }
   return out;
+}
+
+function writeSample(view: DataView, offset: number, encoding: WavEncoding, sample: number): void {
+  const clamped = Math.max(-1, Math.min(1, sample));
+  switch (encoding) {
+    case 'float32':
+      return view.setFloat32(offset, sample, true);
+    case 'float64':
+      return view.setFloat64(offset, sample, true);
+    case 'pcm24': {
+      const value = Math.max(-8388608, Math.min(8388607, Math.round(clamped * 8388608)));
+      view.setUint16(offset, value & 0xffff, true);
+      return view.setInt8(offset + 2, value >> 16);
+    }
+    case 'pcm32':
+      return view.setInt32(offset, Math.max(-2147483648, Math.min(2147483647, Math.round(clamped * 2147483648))), true);
+    default:
+      return view.setInt16(offset, floatSampleToInt16(sample), true);
+  }
 }
 
 /** Average of the channels (a fresh array even for mono input). */

@@ -40,7 +40,7 @@ export const serverSchema = z.strictObject({
 export const vadSchema = z.strictObject({
   threshold: z.number().min(0).max(1).default(0.5).describe('Silero speech probability at or above which a 32 ms window counts as speech.'),
   refine_margin_db: z.number().min(1).max(40).default(9).describe(
-    'Exact onsets and offsets are placed where 10 ms frames rise this many dB above the local noise floor, near where Silero decided: its 32 ms windows move boundaries by up to ~100 ms with the window grid alone.'),
+    'Exact onsets and offsets are placed where 10 ms frames of the whitened speech-band level (per-band noise floors, 300 Hz up) rise this many dB above the noise, near where Silero decided: its 32 ms windows move boundaries by up to ~100 ms with the window grid alone (docs/turn_detection.md).'),
   refine_search_ms: z.number().int().min(0).max(1000).default(480).describe(
     'How far from Silero\'s window edge the exact onset or offset may lie, in ms (0 disables refinement). Silero lags ~300 ms behind the end of speech in noise.'),
   prefix_padding_ms: z.number().int().min(0).max(5000).default(300).describe(

@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import type { VadConfig } from '../config/schema.ts';
 import { getSharedSileroModel } from '../vad/silero_model.ts';
 import { VadBatcher, type VadStream } from '../vad/vad_batcher.ts';
-import { detectSpeech } from './detect_speech.ts';
+import { detectSpeech, type SpeechProbabilitySource } from './detect_speech.ts';
 import { reframe } from './reframe.ts';
 import { segmentUtterances } from './segment_utterances.ts';
 import { turnDetectionFromConfig } from './settings.ts';
@@ -19,10 +19,15 @@ export async function segmentEventsOffline(
   samples16k: Float32Array,
   vad: VadConfig,
   samples8k?: Float32Array,
-  openStream?: () => VadStream,
+  /**
+   * Where speech probabilities come from: a function opening a stream of the server's shared batcher (Silero
+   * then runs where the live sessions' does), a ready source (the accuracy bench replays Silero's), or by
+   * default a Silero stream of its own.
+   */
+  source?: (() => VadStream) | SpeechProbabilitySource,
 ): Promise<SegmentEvent[]> {
-  // A server passes its shared batcher's streams (Silero then runs where the live sessions' does).
-  const stream = openStream ? openStream() : new VadBatcher(await getSharedSileroModel(), { maxBatchStreams: 1 }).openStream();
+  const stream = typeof source === 'function' ? source() : source === undefined ? await getSileroStream() : null;
+  const probabilities: SpeechProbabilitySource = stream ?? (source as SpeechProbabilitySource);
   const inputs: PipelineInput[] = [];
   for (let i = 0; i < samples16k.length; i += OFFLINE_CHUNK_SAMPLES) {
     const end = Math.min(samples16k.length, i + OFFLINE_CHUNK_SAMPLES);
@@ -38,7 +43,7 @@ export async function segmentEventsOffline(
     return await lastValueFrom(
       from(inputs).pipe(
         reframe(),
-        detectSpeech(stream),
+        detectSpeech(probabilities),
         segmentUtterances({
           newItemId: () => `item_offline_${++counter}`,
           turnDetection: turnDetectionFromConfig(vad),
@@ -48,11 +53,21 @@ export async function segmentEventsOffline(
       ),
     );
   } finally {
-    stream.close();
+    stream?.close();
   }
 }
 
-export async function segmentOffline(samples16k: Float32Array, vad: VadConfig, samples8k?: Float32Array, openStream?: () => VadStream): Promise<Utterance[]> {
-  const events = await segmentEventsOffline(samples16k, vad, samples8k, openStream);
+async function getSileroStream() {
+  const model = await getSharedSileroModel();
+  return new VadBatcher(model, { maxBatchStreams: 1 }).openStream();
+}
+
+export async function segmentOffline(
+  samples16k: Float32Array,
+  vad: VadConfig,
+  samples8k?: Float32Array,
+  source?: (() => VadStream) | SpeechProbabilitySource,
+): Promise<Utterance[]> {
+  const events = await segmentEventsOffline(samples16k, vad, samples8k, source);
   return events.flatMap((e) => (e.type === 'utterance' ? [e.utterance] : []));
 }

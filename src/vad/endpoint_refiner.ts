@@ -1,96 +1,165 @@
 // Sample-accurate endpoints. Silero decides in 32 ms windows, and where a window boundary falls relative to
 // the speech changes its decision by a window or more (measured: onsets moved by up to 72 ms and offsets by
-// up to 112 ms when the same audio was shifted by a fraction of a window; in noise its probability also
-// decays for ~300 ms after speech ends). Once Silero has decided, the exact onset and offset are placed by
-// short-time energy in 10 ms frames against the local noise floor, which does not depend on the window grid.
+// up to 112 ms when the same audio was shifted by a fraction of a window); in noise its probability also
+// decays for ~300 ms after speech ends, and on band-limited phone audio it lets go of weak word endings
+// early. Once Silero has decided, the exact onset and offset are placed on the whitened speech-band level
+// (band_levels.ts) in 10 ms frames: broadband energy is ruled by low-frequency noise (brown noise, HVAC,
+// traffic), while per-band floors make noise of any colour read 0 dB. When the audio shows no clear edge,
+// or the noise around it is not steady enough to trust, Silero's boundary is kept.
 // Pure: works on whatever sample accessor it is given.
+import { BAND_FRAME_SAMPLES, bandFloors, bandSumLevelsDb, bandFrameRange, bandPowers, whitenedLevelsDb, type SampleSource } from './band_levels.ts';
+
+export type { SampleSource } from './band_levels.ts';
 
 export interface EndpointRefinerParams {
-  /** A frame is speech when its level is at least this far above the noise floor. */
+  /** A run of frames this far above the noise floor (whitened speech-band level) is certainly speech. */
   marginDb: number;
   /** How far from Silero's boundary the exact one may lie. */
   searchSamples: number;
 }
 
-export interface SampleSource {
-  /** First and one-past-last available absolute sample indices. */
-  readonly firstSample: number;
-  readonly endSample: number;
-  slice(start: number, end: number): Float32Array;
-}
-
-export const REFINE_FRAME_SAMPLES = 160; // 10 ms at 16 kHz
-/** Noise floor: a low percentile of the frame levels in a stretch of non-speech. */
-const FLOOR_PERCENTILE = 0.2;
-const MIN_FLOOR_FRAMES = 5;
-/** Consecutive speech frames that make an edge (a lone frame above the floor is a click or noise). */
+export const REFINE_FRAME_SAMPLES = BAND_FRAME_SAMPLES;
+/** Noise floor per band: this percentile of the frames of a stretch Silero called non-speech (a low one,
+ * so a speech tail or breath inside the stretch does not lift it). */
+const FLOOR_PERCENTILE = 0.3;
+const MIN_FLOOR_FRAMES = 10;
+/** Consecutive frames above the margin that make an edge (a lone frame above it is a click or noise). */
 const RUN_FRAMES = 3;
+/** Speech continues (weak onsets, sustained low-level tails) while the level stays this far above the floor. */
+const CONTINUE_DB = 3;
+/** ...and no more than this far below the loudest frame near the edge (speech-band level): at high SNR,
+ * room tone, breath and lip noise sit above the floor too, but far below the speech (a clean recording's
+ * speech ends where it falls ~35 dB under its peak). Onsets stop sooner: a breath right before speech is
+ * louder than a word's fading end. */
+const ONSET_BELOW_PEAK_DB = 30;
+const TAIL_BELOW_PEAK_DB = 35;
+/** Frames under CONTINUE_DB bridged inside a weak stretch (stop closures, short dips). */
+const MAX_DIP_FRAMES = 2;
+/** The floor stretch is not trusted when this share of its frames already reads as speech. */
+const MAX_LOUD_FLOOR_SHARE = 0.25;
 /** Non-speech before an onset used for its noise floor. */
 export const ONSET_FLOOR_WINDOW_SAMPLES = 9600; // 600 ms
+/** How far past Silero's last speech window a sustained tail may carry the offset. */
+export const TAIL_EXTENSION_SAMPLES = 4000; // 250 ms
 
-function frameLevelsDb(source: SampleSource, firstFrame: number, endFrame: number): Float64Array {
-  const levels = new Float64Array(Math.max(0, endFrame - firstFrame));
-  if (levels.length === 0) return levels;
-  const samples = source.slice(firstFrame * REFINE_FRAME_SAMPLES, endFrame * REFINE_FRAME_SAMPLES);
-  for (let f = 0; f < levels.length; f++) {
-    let sum = 0;
-    for (let i = f * REFINE_FRAME_SAMPLES, end = i + REFINE_FRAME_SAMPLES; i < end; i++) sum += samples[i] * samples[i];
-    levels[f] = 10 * Math.log10(sum / REFINE_FRAME_SAMPLES + 1e-12);
-  }
-  return levels;
+interface Levels {
+  first: number;
+  /** Whitened level (against the per-band floors) and plain speech-band level of each frame, dB. */
+  levels: Float64Array;
+  bandDb: Float64Array;
 }
 
-function percentile(values: Float64Array, p: number): number {
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.floor(p * (sorted.length - 1))];
+/** Whitened levels over [from, to) against the floors of [floorFrom, floorTo); null when the floor is not trustworthy. */
+function levelsAgainstFloor(source: SampleSource, floorFrom: number, floorTo: number, from: number, to: number, marginDb: number): Levels | null {
+  const [floorFirst, floorEnd] = bandFrameRange(source, floorFrom, floorTo);
+  if (floorEnd - floorFirst < MIN_FLOOR_FRAMES) return null;
+  const floors = bandFloors(bandPowers(source, floorFirst, floorEnd), FLOOR_PERCENTILE);
+  const floorLevels = whitenedLevelsDb(bandPowers(source, floorFirst, floorEnd), floors);
+  let loud = 0;
+  for (const level of floorLevels) if (level >= marginDb) loud++;
+  if (loud > MAX_LOUD_FLOOR_SHARE * floorLevels.length) return null;
+  const [first, end] = bandFrameRange(source, from, to);
+  const powers = bandPowers(source, first, end);
+  return { first, levels: whitenedLevelsDb(powers, floors), bandDb: bandSumLevelsDb(powers) };
 }
 
-/** Frame range [first, end) fully inside [fromSample, toSample) and the source. */
-function frameRange(source: SampleSource, fromSample: number, toSample: number): [number, number] {
-  const first = Math.ceil(Math.max(fromSample, source.firstSample) / REFINE_FRAME_SAMPLES);
-  const end = Math.floor(Math.min(toSample, source.endSample) / REFINE_FRAME_SAMPLES);
-  return [first, Math.max(first, end)];
-}
-
-function floorDb(source: SampleSource, fromSample: number, toSample: number): number | null {
-  const [first, end] = frameRange(source, fromSample, toSample);
-  if (end - first < MIN_FLOOR_FRAMES) return null;
-  return percentile(frameLevelsDb(source, first, end), FLOOR_PERCENTILE);
-}
-
-/**
- * The exact onset near Silero's `approx`: the start of the first run of speech frames within the search
- * range, never before `lowest`. Returns `approx` when the audio shows no clear edge.
- */
-export function refineOnset(source: SampleSource, approx: number, lowest: number, params: EndpointRefinerParams): number {
-  const floor = floorDb(source, approx - params.searchSamples - ONSET_FLOOR_WINDOW_SAMPLES, approx - params.searchSamples);
-  if (floor === null) return approx;
-  const [first, end] = frameRange(source, Math.max(lowest, approx - params.searchSamples), approx + params.searchSamples);
-  const levels = frameLevelsDb(source, first, end);
-  const threshold = floor + params.marginDb;
+/** Index of the first frame of the first run of RUN_FRAMES frames at or above `db`, at or after `from`; -1 if none. */
+function firstRun(levels: Float64Array, from: number, db: number): number {
   let run = 0;
-  for (let f = 0; f < levels.length; f++) {
-    run = levels[f] >= threshold ? run + 1 : 0;
-    if (run === RUN_FRAMES) return Math.max(lowest, (first + f - RUN_FRAMES + 1) * REFINE_FRAME_SAMPLES);
+  for (let f = Math.max(0, from); f < levels.length; f++) {
+    run = levels[f] >= db ? run + 1 : 0;
+    if (run === RUN_FRAMES) return f - RUN_FRAMES + 1;
   }
-  return approx;
+  return -1;
+}
+
+/** One past the last frame of the last run of RUN_FRAMES frames at or above `db`, before `to`; -1 if none. */
+function lastRunEnd(levels: Float64Array, to: number, db: number): number {
+  let run = 0;
+  for (let f = Math.min(levels.length, to) - 1; f >= 0; f--) {
+    run = levels[f] >= db ? run + 1 : 0;
+    if (run === RUN_FRAMES) return f + RUN_FRAMES;
+  }
+  return -1;
+}
+
+/** From frame `at`, how far weak speech (>= CONTINUE_DB, dips of at most MAX_DIP_FRAMES) continues in `step` direction. */
+function extend({ levels, bandDb }: Levels, at: number, step: 1 | -1, limit: number): number {
+  const belowPeak = step > 0 ? TAIL_BELOW_PEAK_DB : ONSET_BELOW_PEAK_DB;
+  let peak = -Infinity;
+  for (const level of bandDb) peak = Math.max(peak, level);
+  let edge = at;
+  let dip = 0;
+  for (let f = at + step; step > 0 ? f < limit : f >= limit; f += step) {
+    if (levels[f] >= CONTINUE_DB && bandDb[f] >= peak - belowPeak) {
+      edge = f;
+      dip = 0;
+    } else if (++dip > MAX_DIP_FRAMES) break;
+  }
+  return edge;
+}
+
+/** Moving an offset earlier than Silero's needs the audio in between to read as noise: on band-limited
+ * phone audio Silero often lets go of a word's end early already, and noisy weak speech there flickers
+ * above and below the continuation level. */
+const MAX_LOUD_SHARE_CUT = 0.2;
+function quietBetween(levels: Float64Array, from: number, to: number): boolean {
+  if (to <= from) return true;
+  let loud = 0;
+  for (let f = from; f < to; f++) if (levels[f] >= CONTINUE_DB) loud++;
+  return loud <= MAX_LOUD_SHARE_CUT * (to - from);
 }
 
 /**
- * The exact offset at or before Silero's `approx` (end of its last speech window): the end of the last
- * run of speech frames within the search range, measured against the floor of the silence that followed
+ * The exact onset near Silero's `approx`: where the first certain run of speech at or after `approx`
+ * begins, carried back over the weak speech before it (at most the search range); never before `lowest`.
+ * `approx` when unclear.
+ */
+export function refineOnset(
+  source: SampleSource,
+  approx: number,
+  lowest: number,
+  params: EndpointRefinerParams,
+  /** Read no audio from here on (live and offline must agree whatever the chunking). */
+  seenEnd = Number.POSITIVE_INFINITY,
+): number {
+  const from = Math.max(lowest, approx - params.searchSamples);
+  const floorTo = approx - params.searchSamples;
+  const to = Math.min(approx + params.searchSamples, seenEnd);
+  const found = levelsAgainstFloor(source, floorTo - ONSET_FLOOR_WINDOW_SAMPLES, floorTo, from, to, params.marginDb);
+  if (!found) return approx;
+  // Anchor at the first certain run from Silero's onset on (a breath or click earlier in the search range
+  // is not the start of this speech), then carry the onset back over the weak speech that leads into it.
+  const approxFrame = Math.floor(approx / BAND_FRAME_SAMPLES) - found.first;
+  const start = firstRun(found.levels, approxFrame, params.marginDb);
+  if (start < 0) return approx;
+  const onsetFrame = extend(found, start, -1, 0);
+  return Math.max(lowest, (found.first + onsetFrame) * BAND_FRAME_SAMPLES);
+}
+
+/**
+ * The exact offset near Silero's `approx` (end of its last speech window): the end of the last certain run
+ * of speech at or before `approx`, carried forward over a sustained weak tail (at most
+ * TAIL_EXTENSION_SAMPLES past `approx`), measured against the floor of the silence that followed
  * (`silenceEnd`: how far the confirmed silence reaches). Never before `lowest`; `approx` when unclear.
  */
-export function refineOffset(source: SampleSource, approx: number, silenceEnd: number, lowest: number, params: EndpointRefinerParams): number {
-  const floor = floorDb(source, approx, silenceEnd);
-  if (floor === null) return approx;
-  const [first, end] = frameRange(source, Math.max(lowest, approx - params.searchSamples), approx);
-  const levels = frameLevelsDb(source, first, end);
-  const threshold = floor + params.marginDb;
-  let run = 0;
-  for (let f = levels.length - 1; f >= 0; f--) {
-    run = levels[f] >= threshold ? run + 1 : 0;
-    if (run === RUN_FRAMES) return Math.min(approx, (first + f + RUN_FRAMES) * REFINE_FRAME_SAMPLES);
-  }
-  return approx;
+export function refineOffset(
+  source: SampleSource,
+  approx: number,
+  silenceEnd: number,
+  lowest: number,
+  params: EndpointRefinerParams,
+  /** Silero ended decisively: keep its offset unless a sustained tail carries it later. */
+  keepUnlessLater = false,
+): number {
+  const limit = Math.min(silenceEnd, approx + TAIL_EXTENSION_SAMPLES);
+  const found = levelsAgainstFloor(source, approx, silenceEnd, Math.max(lowest, approx - params.searchSamples), limit, params.marginDb);
+  if (!found) return approx;
+  const approxFrame = Math.floor(approx / BAND_FRAME_SAMPLES) - found.first;
+  const end = lastRunEnd(found.levels, approxFrame, params.marginDb);
+  if (end < 0) return approx;
+  const lastFrame = extend(found, end - 1, 1, found.levels.length);
+  if (!quietBetween(found.levels, lastFrame + 1, approxFrame)) return approx;
+  const offset = Math.max(lowest, Math.min(limit, (found.first + lastFrame + 1) * BAND_FRAME_SAMPLES));
+  return keepUnlessLater ? Math.max(offset, approx) : offset;
 }

@@ -21,11 +21,14 @@ export interface TurnParams {
 
 /** Places exact endpoints near Silero's window edges; both results stay within the given bounds. */
 export interface EndpointHooks {
-  /** Exact onset near `approx`, never before `lowest`. */
-  onset(approx: number, lowest: number): number;
-  /** Exact offset at or before `approx` (end of the last speech window), never before `lowest`;
-   * the confirmed silence reaches `silenceEnd`. */
-  offset(approx: number, silenceEnd: number, lowest: number): number;
+  /** Exact onset near `approx`, never before `lowest`, from audio before `seenEnd` only (the end of the
+   * window that confirmed the speech: what lies beyond depends on how the audio was chunked). */
+  onset(approx: number, lowest: number, seenEnd: number): number;
+  /** Exact offset near `approx` (end of the last speech window), never before `lowest` nor after
+   * `silenceEnd` (how far the confirmed silence reaches: a weak tail Silero dropped may lie in it).
+   * `finalPeakProbability`: Silero's highest probability over the last TRAILING_SPEECH_WINDOWS speech
+   * windows (high: it let go decisively; just over the threshold: it was fading out). */
+  offset(approx: number, silenceEnd: number, lowest: number, finalPeakProbability: number): number;
 }
 
 export type TurnEvent =
@@ -37,6 +40,9 @@ export type TurnEvent =
       reason: 'silence' | 'max_duration' | 'commit' | 'end_of_stream';
     };
 
+/** Speech windows before an offset whose probabilities tell a decisive end from a fading one. */
+export const TRAILING_SPEECH_WINDOWS = 3;
+
 interface WindowFlag {
   start: number;
   speech: boolean;
@@ -47,6 +53,8 @@ type Speaking = {
   audioStart: number;
   speechStart: number;
   lastSpeechEnd: number;
+  /** Probabilities of the latest speech windows (at most TRAILING_SPEECH_WINDOWS). */
+  trailing: number[];
   /** Every window since the utterance's audio start: the record the pause search reads. Bounded by the cap. */
   flags: WindowFlag[];
 };
@@ -89,7 +97,7 @@ export class TurnStateMachine {
     const end = start + this.params.windowSamples;
     const p = this.phase;
     if (p.kind === 'speaking' && end > p.audioStart + this.params.maxUtteranceSamples) this.splitAtCap(p, events);
-    this.advance(start, end, probability >= this.params.threshold, events);
+    this.advance(start, end, probability, events);
     return events;
   }
 
@@ -111,13 +119,14 @@ export class TurnStateMachine {
     this.floorSample = Math.max(this.floorSample, atSample);
   }
 
-  private advance(start: number, end: number, isSpeech: boolean, events: TurnEvent[]): void {
+  private advance(start: number, end: number, probability: number, events: TurnEvent[]): void {
+    const isSpeech = probability >= this.params.threshold;
     const p = this.phase;
     const prm = this.params;
     if (p.kind === 'quiet') {
       if (!isSpeech || end <= this.floorSample) return;
       this.phase = { kind: 'starting', candidateStart: Math.max(start, this.floorSample), speechWindows: 0 };
-      this.advance(start, end, isSpeech, events);
+      this.advance(start, end, probability, events);
       return;
     }
     if (p.kind === 'starting') {
@@ -127,23 +136,26 @@ export class TurnStateMachine {
       }
       p.speechWindows += 1;
       if (p.speechWindows < Math.max(1, prm.minSpeechWindows)) return;
-      const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample) : p.candidateStart;
+      const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample, end) : p.candidateStart;
       const audioStart = Math.max(this.floorSample, onset - prm.prefixPaddingSamples);
       const flags: WindowFlag[] = [];
       for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) flags.push({ start: s, speech: true });
-      this.phase = { kind: 'speaking', audioStart, speechStart: onset, lastSpeechEnd: end, flags };
+      this.phase = { kind: 'speaking', audioStart, speechStart: onset, lastSpeechEnd: end, trailing: [probability], flags };
       events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: onset });
       return;
     }
     p.flags.push({ start, speech: isSpeech });
     if (isSpeech) {
       p.lastSpeechEnd = end;
+      p.trailing.push(probability);
+      if (p.trailing.length > TRAILING_SPEECH_WINDOWS) p.trailing.shift();
       return;
     }
     if (end - p.lastSpeechEnd >= prm.silenceSamples) {
-      const offset = this.endpoints ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart) : p.lastSpeechEnd;
-      // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for.
-      const audioEnd = Math.max(offset + prm.silenceSamples, p.audioStart + 1);
+      const offset = this.endpoints ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart, Math.max(...p.trailing)) : p.lastSpeechEnd;
+      // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for (up
+      // to the audio received so far, when the refiner found a tail past Silero's last speech window).
+      const audioEnd = Math.min(end, Math.max(offset + prm.silenceSamples, p.audioStart + 1));
       events.push({ type: 'speech_stopped', audioEndSample: audioEnd, speechEndSample: offset, reason: 'silence' });
       this.phase = { kind: 'quiet' };
       this.floorSample = audioEnd;
@@ -196,7 +208,7 @@ export class TurnStateMachine {
     let lastSpeechEnd = cut;
     for (const f of rest) if (f.speech) lastSpeechEnd = f.start + prm.windowSamples;
     const speechStart = Math.max(cut, firstSpeech.start);
-    this.phase = { kind: 'speaking', audioStart: cut, speechStart, lastSpeechEnd, flags: rest };
+    this.phase = { kind: 'speaking', audioStart: cut, speechStart, lastSpeechEnd, trailing: [...p.trailing], flags: rest };
     events.push({ type: 'speech_started', audioStartSample: cut, speechStartSample: speechStart });
   }
 }

@@ -4,6 +4,7 @@ import { benchFairness } from '../../bench/fairness_bench.ts';
 import { benchIngest } from '../../bench/ingest_bench.ts';
 import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
+import { registerBenchVadAccuracyCommand } from './bench_vad_accuracy.ts';
 import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
@@ -79,6 +80,7 @@ export function registerBenchCommand(program: Command): void {
       process.stdout.write(JSON.stringify(result));
     });
 
+  registerBenchVadAccuracyCommand(bench);
   registerBenchEngineCommand(bench);
   registerBenchServerCommand(bench);
   registerBenchChatPrefixCommand(bench);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readWavFileAs16k } from '../../audio/wav_input.ts';
+import { readAudioFileAs16k } from '../../audio/audio_file.ts';
 import { segmentEventsOffline } from '../../pipeline/offline.ts';
 import { loadCliConfig, numberFlag, reportCliError, withConfigOption } from '../cli_config.ts';
 
@@ -15,7 +15,7 @@ export function registerVadCommand(program: Command): void {
   withConfigOption(
     program
       .command('vad')
-      .argument('<file>', 'WAV file (PCM16 or float32, any rate, mono or stereo)')
+      .argument('<file>', 'WAV file (16/24/32-bit PCM, float, or G.711 mu-law/A-law; any supported rate, mono or stereo)')
       .description('Segment a recording into utterances with the same pipeline the server runs')
       .option('--json', 'print {"segments":[...]} as JSON')
       .option('--threshold <x>', 'speech probability threshold', numberFlag)
@@ -33,8 +33,8 @@ export function registerVadCommand(program: Command): void {
     });
     if (!config) return;
     try {
-      const { samples16k } = await readWavFileAs16k(file);
-      const events = await segmentEventsOffline(samples16k, config.vad);
+      const { samples16k, samples8k } = await readAudioFileAs16k(file);
+      const events = await segmentEventsOffline(samples16k, config.vad, samples8k);
       const segments: VadSegmentJson[] = [];
       for (const e of events) {
         if (e.type !== 'utterance') continue;

@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeWav } from '../../../src/audio/wav.ts';
+import { decodeALaw, decodeMuLaw } from '../../../src/audio/g711.ts';
+import { resample } from '../../../src/audio/resample.ts';
+import { readWav, writeWav } from '../../../src/audio/wav.ts';
+import { wavAs16k } from '../../../src/audio/wav_input.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { segmentOffline } from '../../../src/pipeline/offline.ts';
 import { REPO_ROOT } from '../../helpers/golden.ts';
@@ -56,6 +59,25 @@ describe('earshot CLI', () => {
     expect(r.stderr).toContain('vad.threshold');
     expect(r.stderr).toContain('vad.silence_duration_ms');
     expect(r.stdout).not.toContain('listening');
+  });
+
+  it('vad reads G.711 WAVs (mu-law and A-law) and keeps their 8 kHz samples for the model', async () => {
+    const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[1], CARD_CLIPS[0]], gapsMs: [800, 1500, 1000] });
+    const dir = mkdtempSync(join(tmpdir(), 'earshot-cli-'));
+    for (const encoding of ['mulaw', 'alaw'] as const) {
+      const bytes = writeWav({ sampleRateHz: 8000, encoding, channels: [resample(fixture.samples16k, 16000, 8000)] });
+      const file = join(dir, `${encoding}.wav`);
+      writeFileSync(file, bytes);
+      const r = earshot(['vad', file, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const segments = (JSON.parse(r.stdout) as { segments: { start_ms: number; end_ms: number }[] }).segments;
+      expect(segments).toHaveLength(2);
+      segments.forEach((s, i) => expect(Math.abs(s.start_ms - fixture.truth[i].onsetMs), JSON.stringify(segments)).toBeLessThanOrEqual(150));
+      const audio = wavAs16k(readWav(bytes));
+      expect(audio.samples8k).toEqual(encoding === 'mulaw' ? decodeMuLaw(bytes.subarray(58)) : decodeALaw(bytes.subarray(58)));
+      const utterances = await segmentOffline(audio.samples16k, defaultConfig().vad, audio.samples8k);
+      expect(utterances.map((u) => u.pcm8k?.length)).toEqual(utterances.map((u) => Math.floor(u.endSample / 2) - Math.floor(u.startSample / 2)));
+    }
   });
 
   it('a bad WAV gets a clear error code', () => {

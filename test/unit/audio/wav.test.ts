@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw } from '../../../src/audio/g711.ts';
 import { mixToMono, readWav, readWavFile, writeWav, type WavAudio } from '../../../src/audio/wav.ts';
 import { EarshotError, type ErrorCode } from '../../../src/errors.ts';
 import { buildWav, chunk, float32Payload, fmtChunk, int16Payload } from './wav_builder.ts';
@@ -118,21 +119,66 @@ describe('readWav layouts', () => {
   });
 });
 
+describe('24/32-bit PCM, 64-bit float and G.711 WAVs', () => {
+  it('24- and 32-bit PCM decode to the same values as 16-bit, also inside WAVE_FORMAT_EXTENSIBLE', () => {
+    const pcm16 = pcm16Channel(500, 3);
+    for (const [bits, scale] of [[24, 256], [32, 65536]] as const) {
+      const bytes = new Uint8Array(pcm16.length * (bits / 8));
+      const view = new DataView(bytes.buffer);
+      pcm16.forEach((x, i) => {
+        const value = Math.round(x * 32768) * scale;
+        if (bits === 24) {
+          view.setUint16(3 * i, value & 0xffff, true);
+          view.setInt8(3 * i + 2, value >> 16);
+        } else view.setInt32(4 * i, value, true);
+      });
+      for (const formatCode of [1, 0xfffe]) {
+        const wav = readWav(buildWav([fmtChunk({ formatCode, subFormat: 1, channelCount: 1, sampleRateHz: 8000, bitsPerSample: bits }), chunk('data', bytes)]));
+        expect(wav.encoding).toBe(bits === 24 ? 'pcm24' : 'pcm32');
+        expect(wav.channels[0]).toEqual(pcm16);
+      }
+    }
+  });
+
+  it('round-trips 24/32-bit PCM and 64-bit float through writeWav', () => {
+    const channels = [pcm16Channel(300, 1), pcm16Channel(300, 2)];
+    for (const encoding of ['pcm24', 'pcm32', 'float64'] as const) expect(readWav(writeWav({ sampleRateHz: 16000, channels, encoding }))).toEqual({ sampleRateHz: 16000, channels, encoding });
+  });
+
+  it('G.711 mu-law (tag 7) and A-law (tag 6) decode by the G.711 tables, stereo interleaved', () => {
+    const codes = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);
+    for (const [formatCode, encoding, decode] of [[7, 'mulaw', decodeMuLaw], [6, 'alaw', decodeALaw]] as const) {
+      const mono = readWav(buildWav([fmtChunk({ formatCode, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 8 }), chunk('data', codes)]));
+      expect(mono).toEqual({ sampleRateHz: 8000, encoding, channels: [decode(codes)] });
+      const stereo = readWav(buildWav([fmtChunk({ formatCode, channelCount: 2, sampleRateHz: 8000, bitsPerSample: 8 }), chunk('data', codes)]));
+      expect(stereo.channels[1]).toEqual(decode(codes.filter((_, i) => i % 2 === 1)));
+    }
+  });
+
+  it('writeWav writes G.711 with its tag, 8 bits, and a fact chunk; reading gives the decoded codes back', () => {
+    const samples = Float32Array.from({ length: 400 }, (_, i) => 0.6 * Math.sin(i / 7));
+    for (const [encoding, tag, encode, decode] of [['mulaw', 7, encodeMuLaw, decodeMuLaw], ['alaw', 6, encodeALaw, decodeALaw]] as const) {
+      const bytes = writeWav({ sampleRateHz: 8000, channels: [samples], encoding });
+      const view = new DataView(bytes.buffer);
+      expect([view.getUint16(20, true), view.getUint16(34, true)]).toEqual([tag, 8]);
+      expect(Buffer.from(bytes.subarray(38, 42)).toString('latin1')).toBe('fact');
+      expect(readWav(bytes).channels[0]).toEqual(decode(encode(samples)));
+    }
+  });
+});
+
 describe('readWav errors', () => {
   const data = chunk('data', [0, 0, 0, 0]);
   it('8-bit PCM', () => {
     expectWavError(buildWav([fmtChunk({ ...PCM16_MONO_8K, bitsPerSample: 8 }), data]), 'E_WAV_UNSUPPORTED', /^8-bit PCM is not supported; convert to 16-bit PCM or float32/);
   });
-  it('24-bit PCM, also inside WAVE_FORMAT_EXTENSIBLE', () => {
-    expectWavError(buildWav([fmtChunk({ ...PCM16_MONO_8K, bitsPerSample: 24 }), data]), 'E_WAV_UNSUPPORTED', /24-bit PCM is not supported/);
-    expectWavError(buildWav([fmtChunk({ formatCode: 0xfffe, channelCount: 2, sampleRateHz: 8000, bitsPerSample: 24, subFormat: 1 }), data]), 'E_WAV_UNSUPPORTED', /24-bit PCM/);
+  it('PCM other than 16, 24 or 32 bits, and float other than 32 or 64 bits', () => {
+    expectWavError(buildWav([fmtChunk({ ...PCM16_MONO_8K, bitsPerSample: 12 }), data]), 'E_WAV_UNSUPPORTED', /12-bit PCM is not supported/);
+    expectWavError(buildWav([fmtChunk({ formatCode: 3, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 16 }), data]), 'E_WAV_UNSUPPORTED', /16-bit float/);
   });
-  it('64-bit float', () => {
-    expectWavError(buildWav([fmtChunk({ formatCode: 3, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 64 }), data]), 'E_WAV_UNSUPPORTED', /64-bit float/);
-  });
-  it('mu-law and A-law WAV, and unknown formats', () => {
-    expectWavError(buildWav([fmtChunk({ formatCode: 7, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 8 }), data]), 'E_WAV_UNSUPPORTED', /mu-law \(G\.711\) WAV \(format 0x0007\) is not supported/);
-    expectWavError(buildWav([fmtChunk({ formatCode: 6, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 8 }), data]), 'E_WAV_UNSUPPORTED', /A-law/);
+  it('G.711 with other than 8 bits per sample, and unknown formats', () => {
+    expectWavError(buildWav([fmtChunk({ formatCode: 7, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 16 }), data]), 'E_WAV_UNSUPPORTED', /mu-law \(G\.711\) WAV with 16 bits per sample is not supported/);
+    expectWavError(buildWav([fmtChunk({ formatCode: 6, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 4 }), data]), 'E_WAV_UNSUPPORTED', /A-law/);
     expectWavError(buildWav([fmtChunk({ formatCode: 0x1234, channelCount: 1, sampleRateHz: 8000, bitsPerSample: 4 }), data]), 'E_WAV_UNSUPPORTED', /WAV format 0x1234 is not supported/);
   });
   it('truncated header', () => {

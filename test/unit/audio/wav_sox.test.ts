@@ -73,12 +73,30 @@ describe('sox-written WAVs', () => {
     }
   });
 
-  it('rejects sox 8-bit and mu-law WAVs with their names', () => {
+  it('rejects sox 8-bit PCM WAVs with their name', () => {
     const u8 = join(dir, 'u8.wav');
     sox('-n', '-r', '8000', '-c', '1', '-b', '8', '-e', 'unsigned-integer', u8, 'synth', '0.01', 'sine', '300');
     expect(() => readWav(readFileSync(u8))).toThrow(/8-bit PCM is not supported/);
-    const ulaw = join(dir, 'ulaw.wav');
-    sox('-n', '-r', '8000', '-c', '1', '-e', 'mu-law', ulaw, 'synth', '0.01', 'sine', '300');
-    expect(() => readWav(readFileSync(ulaw))).toThrow(/mu-law/);
+  });
+
+  it('reads sox mu-law and A-law WAVs to the same samples sox decodes', () => {
+    for (const law of ['mu-law', 'a-law']) {
+      const path = join(dir, `${law}.wav`);
+      sox('-n', '-r', '8000', '-c', '1', '-e', law, path, 'synth', '0.05', 'sine', '300');
+      const wav = readWav(readFileSync(path));
+      expect(wav.encoding).toBe(law === 'mu-law' ? 'mulaw' : 'alaw');
+      expect(wav.channels).toEqual(deinterleave(soxRaw(path, 'signed-integer'), 1, 'int16'));
+    }
+  });
+
+  it('reads sox 24-bit and 32-bit PCM WAVs', () => {
+    for (const bits of ['24', '32']) {
+      const path = join(dir, `pcm${bits}.wav`);
+      sox('-n', '-r', '16000', '-c', '2', '-b', bits, '-e', 'signed-integer', path, 'synth', '0.02', 'sine', '300', 'sine', '500');
+      const wav = readWav(readFileSync(path));
+      expect(wav.encoding).toBe(`pcm${bits}`);
+      const reference = deinterleave(soxRaw(path, 'signed-integer'), 2, 'int16');
+      for (let c = 0; c < 2; c++) for (let i = 0; i < reference[c].length; i++) expect(Math.abs(wav.channels[c][i] - reference[c][i])).toBeLessThanOrEqual(1 / 32768);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { colouredNoise } from '../../../src/bench/accuracy/noise.ts';
 import { REFINE_FRAME_SAMPLES, refineOffset, refineOnset, type SampleSource } from '../../../src/vad/endpoint_refiner.ts';
 
 function source(samples: Float32Array, firstSample = 0): SampleSource {
@@ -44,5 +45,32 @@ describe('endpoint refiner', () => {
     expect(refineOffset(flat, 30_000, 38_000, 0, params)).toBe(30_000);
     const short = source(signal(2_000, 1_000, 2_000), 10_000);
     expect(refineOnset(short, 11_000, 0, params)).toBe(11_000);
+  });
+});
+
+describe('endpoint refiner in low-frequency noise', () => {
+  /** Brown noise as loud (RMS) as a 1.2 kHz tone burst over [on, off): broadband, the burst adds 3 dB to the rumble. */
+  function brownWithTone(on: number, off: number): Float32Array {
+    const noise = colouredNoise('brown', 60_000, 0.03, 7);
+    return Float32Array.from(noise, (x, i) => x + (i >= on && i < off ? 0.03 * Math.SQRT2 * Math.sin((2 * Math.PI * 1200 * i) / 16000) : 0));
+  }
+
+  it('places onset and offset within a frame from the speech band, though broadband the burst adds only 3 dB', () => {
+    const on = 24_000;
+    const off = 40_000;
+    const s = source(brownWithTone(on, off));
+    for (const approx of [on - 1500, on, on + 1000]) expect(Math.abs(refineOnset(s, approx, 0, params) - on)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+    for (const approx of [off + 1000, off + 4000]) expect(Math.abs(refineOffset(s, approx, approx + 8000, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+  });
+
+  it('keeps a decisive Silero offset unless a tail carries it later, and finds a tail past it', () => {
+    const s = source(brownWithTone(24_000, 40_000));
+    expect(refineOffset(s, 41_000, 49_000, 24_000, params, true)).toBe(41_000);
+    expect(Math.abs(refineOffset(s, 38_500, 46_500, 24_000, params, true) - 40_000)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+  });
+
+  it('keeps the approximation when the noise before an onset is not steady (speech in the floor stretch)', () => {
+    const s = source(brownWithTone(10_000, 40_000));
+    expect(refineOnset(s, 24_000, 0, params)).toBe(24_000);
   });
 });
