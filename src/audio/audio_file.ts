@@ -21,7 +21,7 @@ export interface AudioFile extends DecodedAudio {
 export async function assertReadableFile(path: string): Promise<void> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new EarshotError('E_FILE_NOT_FOUND', `${path} is not a file`);
+    if (!info.isFile()) throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (not a regular file)`);
   } catch (error) {
     if (error instanceof EarshotError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -40,7 +40,8 @@ export async function readAudioFile(path: string): Promise<AudioFile> {
     throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (${(error as Error).message})`, { cause: error });
   }
   try {
-    return await decodeAudioBytes(bytes, () => decodeWithFfmpeg(path));
+    // A file named .wav that is not RIFF/WAVE gets the WAV reader's own diagnosis, not an ffmpeg attempt.
+    return await decodeAudioBytes(bytes, () => (/\.wav$/i.test(path) ? Promise.resolve(wavChannels(bytes)) : decodeWithFfmpeg(path)));
   } catch (error) {
     if (error instanceof EarshotError) throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
     throw error;
@@ -63,6 +64,11 @@ export async function decodeAudioBytes(bytes: Uint8Array, fallback: () => Promis
     default:
       return { container, ...(await fallback()) };
   }
+}
+
+function wavChannels(bytes: Uint8Array): DecodedAudio {
+  const wav = readWav(bytes);
+  return { sampleRateHz: wav.sampleRateHz, channels: wav.channels };
 }
 
 /** Decodes any file ffmpeg reads to 16 kHz mono float32; a clear error when ffmpeg is not installed. */

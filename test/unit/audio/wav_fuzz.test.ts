@@ -334,7 +334,7 @@ describe('earshot vad on corrupt files', () => {
       ['nan.wav', wavOf(fmtRaw({ formatCode: 3, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 32 }), data(float32Payload([0.5, Number.NaN]))), /^earshot: E_WAV_INVALID: .*nan\.wav: WAV float32 data holds a non-finite sample \(NaN\)/],
       ['bits12.wav', wavOf(fmtRaw({ formatCode: 1, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 12 }), data(new Uint8Array(10), 0xffffffff)), /^earshot: E_WAV_UNSUPPORTED: .*12-bit PCM/],
       // Before the fix: a raw EISDIR with a stack trace.
-      ['dir.wav', 'directory', /^earshot: E_WAV_INVALID: .*dir\.wav: the file cannot be read \(EISDIR/],
+      ['dir.wav', 'directory', /^earshot: E_AUDIO_UNREADABLE: .*dir\.wav: the file cannot be read/],
     ];
     for (const [name, content, stderr] of cases) {
       const path = join(dir, name);
