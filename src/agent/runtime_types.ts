@@ -63,6 +63,8 @@ export type Job =
 
 export interface RespondOptions {
   cachedTokens: number;
+  /** ConversationContext.rebuilds when cachedTokens was read: a rebuild since means nothing was cached. */
+  rebuildsBefore?: number;
   params?: WireResponseCreateParams;
   outOfBand?: boolean;
 }
