@@ -18,6 +18,10 @@ export interface FaultSpec {
   when?: FaultWhen;
   /** Runs of the graph to let through first (`next` only; default 0). */
   skipRuns?: number;
+  /** Only runs over at least this many positions count (2: prefill runs, not decode steps). */
+  minPositions?: number;
+  /** Only once a one-position run (a decode step) of any graph was seen since arming: a step after a generation. */
+  afterDecode?: boolean;
 }
 
 interface Armed {
@@ -25,6 +29,9 @@ interface Armed {
   when: FaultWhen;
   skipRuns: number;
   rebuildSeen: boolean;
+  minPositions: number;
+  afterDecode: boolean;
+  decodeSeen: boolean;
 }
 
 export class FaultInjector {
@@ -34,7 +41,15 @@ export class FaultInjector {
   fired = 0;
 
   arm(spec: FaultSpec): void {
-    this.armed.push({ graph: spec.graph, when: spec.when ?? 'next', skipRuns: Math.max(0, spec.skipRuns ?? 0), rebuildSeen: false });
+    this.armed.push({
+      graph: spec.graph,
+      when: spec.when ?? 'next',
+      skipRuns: Math.max(0, spec.skipRuns ?? 0),
+      rebuildSeen: false,
+      minPositions: Math.max(0, spec.minPositions ?? 0),
+      afterDecode: spec.afterDecode ?? false,
+      decodeSeen: false,
+    });
   }
 
   get pending(): number {
@@ -48,9 +63,10 @@ export class FaultInjector {
   }
 
   /** Called before each run of `graph`: throws once per armed fault that is due. */
-  beforeRun(graph: FaultGraph): void {
+  beforeRun(graph: FaultGraph, positions: number): void {
     if (this.armed.length === 0) return;
-    const due = this.armed.findIndex((a) => a.graph === graph && this.isDue(a));
+    const due = this.armed.findIndex((a) => a.graph === graph && positions >= a.minPositions && (!a.afterDecode || a.decodeSeen) && this.isDue(a));
+    if (positions === 1) for (const a of this.armed) a.decodeSeen = true;
     if (due < 0) return;
     this.armed.splice(due, 1);
     this.fired++;
@@ -69,12 +85,18 @@ export class FaultInjector {
 }
 
 /** Routes every run of the two graphs through `faults` (the session objects are patched in place). */
-export function installFaultHooks(model: { embedding: ort.InferenceSession; text: ort.InferenceSession }, faults: FaultInjector): void {
+export function installFaultHooks(
+  model: { embedding: ort.InferenceSession; text: ort.InferenceSession },
+  /** The feed whose dimension 1 is the run's positions, per graph (input_ids, inputs_embeds). */
+  positionFeeds: Record<FaultGraph, string>,
+  faults: FaultInjector,
+): void {
   for (const graph of ['embedding', 'text'] as const) {
     const session = model[graph];
     const run = session.run.bind(session) as (...args: unknown[]) => Promise<ort.InferenceSession.OnnxValueMapType>;
     (session as { run: unknown }).run = (...args: unknown[]) => {
-      faults.beforeRun(graph);
+      const feed = (args[0] as Record<string, ort.Tensor | undefined>)[positionFeeds[graph]];
+      faults.beforeRun(graph, Number(feed?.dims[1] ?? 0));
       return run(...args);
     };
   }

@@ -110,7 +110,7 @@ export class Phi4Engine implements SpeechEngine {
     this.scheduler = new StepScheduler(options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS);
     this.stepBatcher = new StepBatcher(model, { maxRows: options.batchMaxRows, maxContextTokens: options.batchMaxContextTokens }, () => this.scheduler.notifyParked());
     this.scheduler.setBatcher(this.stepBatcher);
-    installFaultHooks(model, this.faults);
+    installFaultHooks(model, { embedding: model.io.names.embedding.inputIds, text: model.io.names.text.inputsEmbeds }, this.faults);
   }
 
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
