@@ -7,6 +7,7 @@ import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
+import { registerBenchSoakCommand } from './bench_soak.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -18,7 +19,7 @@ function print(result: object, json: boolean | undefined, title: string): void {
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, features');
+  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, soak, features');
 
   bench
     .command('vad')
@@ -64,6 +65,7 @@ export function registerBenchCommand(program: Command): void {
 
   registerBenchEngineCommand(bench);
   registerBenchServerCommand(bench);
+  registerBenchSoakCommand(bench);
 
   bench
     .command('features')
