@@ -79,9 +79,9 @@ export class SoakTracker {
         return;
       }
       case 'response.created': {
-        // A response answers the latest committed utterance that has none yet.
+        // Turns run in commit order: a response answers the earliest committed utterance that has none yet.
         const id = (e.response as { id: string }).id;
-        const u = [...this.utterances].reverse().find((x) => x.responseId === undefined);
+        const u = this.utterances.find((x) => x.responseId === undefined);
         if (u) {
           u.responseId = id;
           this.byResponse.set(id, u);
