@@ -27,13 +27,13 @@ describe('soak', () => {
     expect(r.negative_usage_fields).toBe(0);
     // The context filled and was rebuilt (old audio replaced by transcripts) at least once.
     expect(r.rebuilds).toBeGreaterThanOrEqual(1);
-    // Memory levels off: the second half holds no more KV than the first half's peak allows, and the
-    // process grows by less than 150 MB from the end of the first block.
-    const half = Math.floor(tracker.samples.length / 2);
-    const kvFirst = Math.max(...tracker.samples.slice(0, half).map((s) => s.kvBytes));
-    const kvSecond = Math.max(...tracker.samples.slice(half).map((s) => s.kvBytes));
-    expect(kvSecond).toBeLessThanOrEqual(kvFirst * 1.25);
+    // Memory levels off: the context grows to nearly its budget before the first rebuild, and after it
+    // the KV cache never holds more than that peak (plus a turn's worth); the process grows by less than
+    // 150 MB from the end of the first block.
+    const kvBeforeRebuild = Math.max(...tracker.samples.filter((s) => s.rebuilds === 0).map((s) => s.kvBytes));
+    const kvPeak = Math.max(...tracker.samples.map((s) => s.kvBytes));
+    expect(kvPeak).toBeLessThanOrEqual(kvBeforeRebuild * 1.1);
     expect(r.rss_mb_end - r.rss_mb_after_first_block).toBeLessThan(150);
-    console.log(JSON.stringify({ ...r, blocks: undefined }));
+    console.log(JSON.stringify({ ...r, blocks: undefined, kv_mb_before_first_rebuild: kvBeforeRebuild / 2 ** 20, kv_mb_peak: kvPeak / 2 ** 20 }));
   }, Math.max(900_000, AUDIO_MINUTES * 240_000));
 });
