@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   E_ABORTED: 'The operation was cancelled.',
   E_INTERNAL: 'An internal error occurred.',
   E_PROMPT_AUDIO_MISMATCH: 'The number of audio placeholders in the prompt differs from the number of audio clips.',
+  E_PROMPT_TOKEN_INVALID: 'The prompt holds a token id the model cannot take as input.',
   E_ENGINE_WORKER_EXITED: 'The engine worker stopped; sessions on it are lost.',
   E_CONTEXT_OVERFLOW: 'The conversation does not fit the context budget even after compaction.',
   // hardening: auth, admission, store, HTTP API

@@ -26,6 +26,7 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
     const context = host.context(engine);
     await context.refresh();
     const lengthBefore = context.length;
+    const rebuildsBefore = context.rebuilds;
     let transcript: string | null = null;
     if (state.transcription) {
       try {
@@ -52,7 +53,7 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
     if (signal.aborted || state.type !== 'realtime') return;
     await context.appendUserAudio(audio, transcript, [utterance.itemId]);
     host.turnTaken();
-    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore }, signal);
+    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
   } finally {
     engine.releaseAudio(audio);
   }
@@ -70,10 +71,11 @@ export async function runIdleTurn(host: TurnHost, idle: IdleAudio, respond: bool
     const context = host.context(engine);
     await context.refresh();
     const lengthBefore = context.length;
+    const rebuildsBefore = context.rebuilds;
     if (signal.aborted) return;
     await context.appendUserMixed([{ type: 'audio', audio }, { type: 'text', text: idlePrompt(idle.silenceMs) }], null, [idle.itemId]);
     host.turnTaken();
-    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore }, signal);
+    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
   } finally {
     engine.releaseAudio(audio);
   }

@@ -29,9 +29,10 @@ export async function runCaption(req: CaptionRequest): Promise<string | null> {
       { type: 'audio', audio: req.audio },
       { type: 'text', text: task.prompt },
     ]);
-    const promptTokens = context.length - before;
+    const promptTokens = Math.max(0, context.length - before);
     let text = '';
     let completionTokens = 0;
+    let attended: { contextTokens?: number; audioTokens?: number } = {};
     let aborted = false;
     for await (const event of await context.generate({ maxNewTokens: req.maxTokens }, req.signal)) {
       if (req.signal.aborted) {
@@ -46,26 +47,44 @@ export async function runCaption(req: CaptionRequest): Promise<string | null> {
         if (delta !== '') req.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: req.itemId, content_index: req.contentIndex ?? 0, delta });
       } else {
         completionTokens = event.usage.completionTokens;
+        attended = event.usage;
         if (event.finishReason === 'aborted') aborted = true;
       }
     }
     if (aborted) return null;
     const transcript = text.trim();
+    const usage = transcriptionUsage(attended, promptTokens, req.audio.audioTokens, completionTokens);
     req.emit({
       type: 'conversation.item.input_audio_transcription.completed',
       item_id: req.itemId,
       content_index: req.contentIndex ?? 0,
       transcript,
-      usage: {
-        type: 'tokens',
-        input_tokens: promptTokens,
-        output_tokens: completionTokens,
-        total_tokens: promptTokens + completionTokens,
-        input_token_details: { text_tokens: promptTokens - req.audio.audioTokens, audio_tokens: req.audio.audioTokens },
-      },
+      usage,
     });
     return transcript;
   } finally {
-    await context.rewind(checkpoint);
+    // Whatever happened (done, aborted, failed), the caption leaves no trace in the conversation.
+    await context.restore(checkpoint);
   }
+}
+
+/**
+ * What the caption attended to and generated: the whole context when it started (the conversation, the
+ * clip and the task prompt), split into text and audio; engines that do not say fall back to the turn.
+ */
+export function transcriptionUsage(
+  attended: { contextTokens?: number; audioTokens?: number },
+  promptTokens: number,
+  clipAudioTokens: number,
+  completionTokens: number,
+) {
+  const input = Math.max(0, attended.contextTokens ?? promptTokens);
+  const audio = Math.min(input, Math.max(0, attended.audioTokens ?? clipAudioTokens));
+  return {
+    type: 'tokens' as const,
+    input_tokens: input,
+    output_tokens: completionTokens,
+    total_tokens: input + completionTokens,
+    input_token_details: { text_tokens: input - audio, audio_tokens: audio },
+  };
 }

@@ -1,6 +1,9 @@
 // One connection's conversation as the model sees it: the persistent EngineSession plus a text history
 // of everything appended, so that the session can be rebuilt when the system prompt or tools change
 // (session.update after the first turn). Tracks the audio tokens in context for usage reporting.
+// A failed turn never stays in the session: `restore` returns to a checkpoint, and a session that cannot
+// be rewound (its engine worker died) is replaced at the next use by one rebuilt from the history.
+import { isEarshotError } from '../errors.ts';
 import type { AudioHandle, Checkpoint, EngineSession, GenerateOptions, GenerationEvent, SpeechEngine, ToolSpec, TurnRef, UserPart } from '../engine/engine_session.ts';
 
 /**
@@ -21,6 +24,8 @@ export interface SystemPrompt {
 }
 
 interface ContextCheckpoint {
+  /** The session the checkpoint belongs to (a replaced session's checkpoints cannot be rewound to). */
+  session: EngineSession;
   engine: Checkpoint;
   historyLength: number;
   audioTokens: number;
@@ -31,9 +36,13 @@ export class ConversationContext {
   private systemDirty = false;
   /** Where the last generate() started: the checkpoint of the turn recordGenerated() adds. */
   private generationCp: Checkpoint | null = null;
+  /** The session failed in a way it cannot be rewound from: the next use replaces it. */
+  private broken = false;
+  /** Rebuilds of sessions replaced so far (plus one per replacement), so that `rebuilds` only grows. */
+  private rebuildBase = 0;
   readonly history: HistoryEntry[] = [];
-  /** Audio tokens currently in the KV context (ASR branches are rewound, so they do not count). */
-  audioTokens = 0;
+  /** Audio tokens appended, for engines whose stats do not count them (ASR branches are rewound). */
+  private appendedAudioTokens = 0;
 
   constructor(
     private readonly engine: SpeechEngine,
@@ -45,6 +54,25 @@ export class ConversationContext {
     return this.session?.length ?? 0;
   }
 
+  /** Audio tokens in the KV context now (the engine's count: audio it replaced by transcripts is gone). */
+  get audioTokens(): number {
+    return this.session?.stats().audioTokens ?? this.appendedAudioTokens;
+  }
+
+  /** Context rebuilds so far (the engine's compactions and this context's replays); only grows. */
+  get rebuilds(): number {
+    return this.rebuildBase + (this.session?.stats().rebuilds ?? 0);
+  }
+
+  /**
+   * Of `attendedTokens`, those the KV cache held before a turn that started at `lengthBefore` with
+   * `rebuildsBefore` rebuilds: none once the context was rebuilt since (it was recomputed in this turn).
+   */
+  cachedTokensSince(lengthBefore: number, rebuildsBefore: number | undefined, attendedTokens: number): number {
+    if (rebuildsBefore !== undefined && this.rebuilds !== rebuildsBefore) return 0;
+    return Math.max(0, Math.min(lengthBefore, attendedTokens));
+  }
+
   /** The next use rebuilds the session with the new system prompt and replays the history as text. */
   markSystemDirty(): void {
     if (this.session) this.systemDirty = true;
@@ -52,22 +80,26 @@ export class ConversationContext {
 
   /** The session; created on first use. A pending rebuild waits for `refresh()` (at a job's start). */
   async ready(): Promise<EngineSession> {
-    if (this.session) return this.session;
+    if (this.session && !this.broken) return this.session;
     return this.refresh();
   }
 
   /** Applies a pending system-prompt change: called between jobs, never inside a branch. */
   async refresh(): Promise<EngineSession> {
-    if (this.session && !this.systemDirty) return this.session;
+    if (this.session && !this.systemDirty && !this.broken) return this.session;
     const old = this.session;
     this.session = null;
     this.systemDirty = false;
-    if (old) await old.dispose();
+    this.broken = false;
+    if (old) {
+      this.rebuildBase += old.stats().rebuilds + 1;
+      await old.dispose().catch(() => undefined);
+    }
     const session = await this.engine.createSession({ contextBudgetTokens: this.contextBudgetTokens });
     try {
       const system = this.systemPrompt();
       await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
-      this.audioTokens = 0;
+      this.appendedAudioTokens = 0;
       for (const entry of this.history) {
         entry.cp = session.checkpoint();
         if (entry.role === 'user') {
@@ -94,38 +126,38 @@ export class ConversationContext {
   async appendUserMixed(parts: UserPart[], transcript: string | null, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     const cp = session.checkpoint();
-    const turn = await session.appendUser(parts);
+    const turn = await this.guard(session.appendUser(parts));
     if (transcript !== null) session.setTranscript(turn, transcript);
     const audioTokens = parts.reduce((n, p) => n + (p.type === 'audio' ? p.audio.audioTokens : 0), 0);
-    this.audioTokens += audioTokens;
+    this.appendedAudioTokens += audioTokens;
     this.history.push({ role: 'user', text: transcript, audioTokens, turn, itemIds, cp });
   }
 
   /** A user turn of several parts (an ASR branch's audio + task prompt); rewound by its caller. */
   async appendUserParts(parts: UserPart[]): Promise<void> {
     const session = await this.ready();
-    await session.appendUser(parts);
+    await this.guard(session.appendUser(parts));
     this.history.push({ role: 'user', text: null, audioTokens: 0, itemIds: [] });
   }
 
   async appendUserText(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     const cp = session.checkpoint();
-    const turn = await session.appendUser([{ type: 'text', text }]);
+    const turn = await this.guard(session.appendUser([{ type: 'text', text }]));
     this.history.push({ role: 'user', text, audioTokens: 0, turn, itemIds, cp });
   }
 
   async appendAssistant(text: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     const cp = session.checkpoint();
-    await session.appendAssistant(text);
+    await this.guard(session.appendAssistant(text));
     this.history.push({ role: 'assistant', text, itemIds, cp });
   }
 
   async appendToolResponse(json: string, itemIds: string[] = []): Promise<void> {
     const session = await this.ready();
     const cp = session.checkpoint();
-    await session.appendToolResponse(json);
+    await this.guard(session.appendToolResponse(json));
     this.history.push({ role: 'tool', json, itemIds, cp });
   }
 
@@ -136,7 +168,7 @@ export class ConversationContext {
   async appendTransientSystem(system: SystemPrompt): Promise<ContextCheckpoint> {
     const cp = await this.checkpoint();
     const session = await this.ready();
-    await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
+    await this.guard(session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) }));
     this.history.push({ role: 'system', system, itemIds: [], cp: cp.engine });
     return cp;
   }
@@ -185,14 +217,44 @@ export class ConversationContext {
 
   async checkpoint(): Promise<ContextCheckpoint> {
     const session = await this.ready();
-    return { engine: session.checkpoint(), historyLength: this.history.length, audioTokens: this.audioTokens };
+    return { session, engine: session.checkpoint(), historyLength: this.history.length, audioTokens: this.appendedAudioTokens };
   }
 
   async rewind(cp: ContextCheckpoint): Promise<void> {
     if (!this.session) return;
-    await this.session.rewind(cp.engine);
+    if (cp.session !== this.session) {
+      // The session was replaced since the checkpoint: cut the history back and rebuild from it.
+      this.broken = true;
+    } else await this.guard(this.session.rewind(cp.engine));
     this.history.length = cp.historyLength;
-    this.audioTokens = cp.audioTokens;
+    this.appendedAudioTokens = cp.audioTokens;
+  }
+
+  /**
+   * Returns to `cp` after a failure, whatever failed; never throws. When the session cannot be rewound
+   * (its worker died, or the checkpoint belongs to a session replaced since), the history is cut back and
+   * the next use rebuilds the session from it.
+   */
+  async restore(cp: ContextCheckpoint): Promise<void> {
+    const session = this.session;
+    try {
+      if (session && session === cp.session && !this.broken) await session.rewind(cp.engine);
+      else this.broken = true;
+    } catch {
+      this.broken = true;
+    }
+    this.history.length = Math.min(this.history.length, cp.historyLength);
+    this.appendedAudioTokens = cp.audioTokens;
+  }
+
+  /** An engine call; a session whose worker is gone is replaced at the next use. */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (isEarshotError(err) && err.code === 'E_ENGINE_WORKER_EXITED') this.broken = true;
+      throw err;
+    }
   }
 
   /** The last conversation item the model's context holds (null when none). */
@@ -223,7 +285,7 @@ export class ConversationContext {
     if (cp === undefined) throw new Error('conversation turn without a checkpoint');
     await session.rewind(cp);
     this.history.length = at;
-    this.audioTokens = this.history.reduce((n, e) => n + (e.role === 'user' ? e.audioTokens : 0), 0);
+    this.appendedAudioTokens = this.history.reduce((n, e) => n + (e.role === 'user' ? e.audioTokens : 0), 0);
     await apply();
     for (const entry of tail) {
       if (entry.role === 'user') await this.appendUserText(entry.text ?? '', entry.itemIds);
@@ -231,7 +293,7 @@ export class ConversationContext {
       else if (entry.role === 'tool') await this.appendToolResponse(entry.json, entry.itemIds);
       else {
         const cpSystem = session.checkpoint();
-        await session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) });
+        await this.guard(session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) }));
         this.history.push({ ...entry, cp: cpSystem });
       }
     }

@@ -27,10 +27,11 @@ export async function runManualResponse(host: TurnHost, params: WireResponseCrea
     }
     const historyBefore = context.history.length;
     const lengthBefore = context.length;
+    const rebuildsBefore = context.rebuilds;
     const state = host.opts.state;
     const transient = params && needsResponseSystem(params, state.toolChoice) ? await context.appendTransientSystem(responseSystemPrompt(params, host.agent(), state)) : null;
     try {
-      await host.respond(context, { cachedTokens: lengthBefore, params, outOfBand, ...(own ? { afterItemId: main.lastItemId() } : {}) }, signal);
+      await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore, params, outOfBand, ...(own ? { afterItemId: main.lastItemId() } : {}) }, signal);
     } finally {
       if (transient && !checkpoint) await context.keepAfterTransient(transient);
     }

@@ -60,6 +60,7 @@ export class ResponseLauncher {
         responseId,
         signal: controller.signal,
         cachedTokens: opts.cachedTokens,
+        rebuildsBefore: opts.rebuildsBefore,
         maxOutputTokens,
         wireMaxOutputTokens: wireMax,
         ...(gen.temperature !== undefined && gen.temperature > 0 ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } } : {}),

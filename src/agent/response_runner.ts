@@ -37,6 +37,8 @@ export interface ResponseRequest {
   signal: AbortSignal;
   /** Context length before this response's new input (what the KV cache already held). */
   cachedTokens: number;
+  /** ConversationContext.rebuilds when cachedTokens was read. */
+  rebuildsBefore?: number;
   maxOutputTokens: number;
   wireMaxOutputTokens: number | 'inf';
   sampling?: SamplingOptions;
@@ -97,7 +99,9 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
   };
 
   let budget = req.maxOutputTokens;
-  let cached = req.cachedTokens;
+  let cached = { tokens: req.cachedTokens, rebuilds: req.rebuildsBefore };
+  // The context as it was after the last step that completed: a failure returns to it.
+  let lastGood: Awaited<ReturnType<ConversationContext['checkpoint']>> | undefined;
   try {
     for (let round = 0; ; round++) {
       if (signal.aborted) {
@@ -105,9 +109,8 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         break;
       }
       const checkpoint = await context.checkpoint();
-      usage.inputTokens += context.length;
-      usage.cachedTokens += Math.min(cached, context.length);
-      usage.audioTokens += context.audioTokens;
+      lastGood = checkpoint;
+      const before = { tokens: context.length, audio: context.audioTokens };
       const prefix = round === 0 ? (req.assistantPrefix ?? '') : '';
       const stream = await context.generate({ maxNewTokens: budget, ...(req.sampling ? { sampling: req.sampling } : {}), ...(prefix ? { assistantPrefix: prefix } : {}) }, signal);
 
@@ -117,6 +120,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       let text: { itemId: string; outputIndex: number } | null = null;
       let finish: 'stop' | 'length' | 'aborted' = 'aborted';
       let completionTokens = 0;
+      let attended: { contextTokens?: number; audioTokens?: number } = {};
       const say = (delta: string) => {
         if (delta === '') return;
         if (!text) {
@@ -146,8 +150,14 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         } else {
           finish = event.finishReason;
           completionTokens = event.usage.completionTokens;
+          attended = event.usage;
         }
       }
+      // What this round attended to (after any rebuild), not what the session appended over its life.
+      const input = Math.max(0, attended.contextTokens ?? before.tokens);
+      usage.inputTokens += input;
+      usage.audioTokens += Math.min(input, Math.max(0, attended.audioTokens ?? before.audio));
+      usage.cachedTokens += context.cachedTokensSince(cached.tokens, cached.rebuilds, input);
       usage.outputTokens += completionTokens;
       if (signal.aborted || finish === 'aborted') {
         // Keep what the user was told and nothing after it (the engine may have run one more step).
@@ -158,6 +168,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         break;
       }
       const generated = context.recordGenerated(full);
+      lastGood = await context.checkpoint();
       budget -= completionTokens;
       const parsed = readableCalls(parseToolCalls(full), env.log);
       say(filter.finish(parsed));
@@ -170,7 +181,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         }
         break;
       }
-      cached = context.length;
+      cached = { tokens: context.length, rebuilds: context.rebuilds };
       const overLimit = round >= env.maxToolSteps;
       let pendingClient = false;
       for (const call of parsed.calls) {
@@ -188,6 +199,7 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
         const json = outcomeToJson(outcome);
         const outItemId = newItemId();
         await context.appendToolResponse(json, [outItemId]);
+        lastGood = await context.checkpoint();
         const outIndex = addItem(functionCallOutputItem(outItemId, callId, json));
         finishItem(outIndex, functionCallOutputItem(outItemId, callId, json));
       }
@@ -203,6 +215,8 @@ export async function runResponse(env: ResponseEnvironment, req: ResponseRequest
       }
     }
   } catch (err) {
+    // A failed step (generation, tool result, rebuild) leaves nothing half-done in the context.
+    if (lastGood) await context.restore(lastGood);
     if (signal.aborted) cancel();
     else {
       env.log.error({ err }, 'response failed');

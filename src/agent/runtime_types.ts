@@ -72,6 +72,8 @@ export interface RespondOptions {
   cachedTokens: number;
   /** The item the response's output follows (default: the last item in the context; null: first). */
   afterItemId?: string | null;
+  /** ConversationContext.rebuilds when cachedTokens was read: a rebuild since means nothing was cached. */
+  rebuildsBefore?: number;
   params?: WireResponseCreateParams;
   outOfBand?: boolean;
 }

@@ -17,8 +17,9 @@ import type { AudioHandle, EngineSession, SpeechEngine } from './engine_session.
 import { silentLogger, type EngineLogger } from './engine_logger.ts';
 import { HostSession, type SessionTransport } from './engine_host_session.ts';
 import type { EngineInfo } from './phi4_engine.ts';
+import type { FaultSpec } from './fault_injection.ts';
 import {
-  deserializeError, type HostRequest, type SessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
+  deserializeError, type FaultReport, type HostRequest, type SessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
 } from './worker_protocol.ts';
 
 /** What the worker is started with (WorkerInit), plus what stays on the main thread. */
@@ -219,6 +220,14 @@ export class EngineHost implements SpeechEngine {
   /** Totals of the current worker (live sessions, accounted KV bytes, audio handles, pending requests). */
   totals(): Promise<TotalsResult> {
     return this.transport().request<TotalsResult>({ op: 'totals' });
+  }
+
+  /**
+   * Test hook: arms a one-off failure of a graph run in the worker (fault_injection.ts) and reports the
+   * faults fired so far; without `fault`, only reports.
+   */
+  injectFault(fault?: FaultSpec): Promise<FaultReport> {
+    return this.transport().request<FaultReport>({ op: 'injectFault', ...(fault ? { fault } : {}) });
   }
 
   /**

@@ -42,8 +42,13 @@ export interface GenerateOptions {
 export type FinishReason = 'stop' | 'length' | 'aborted';
 
 export interface TokenUsage {
+  /** Tokens this generation fed (its own prompt turn and what was pending). */
   promptTokens: number;
   completionTokens: number;
+  /** Tokens the generation attended to: the whole context when its first token was picked (after any rebuild). */
+  contextTokens?: number;
+  /** Of those, audio positions (audio already replaced by a transcript no longer counts). */
+  audioTokens?: number;
 }
 
 export type GenerationEvent =
@@ -69,6 +74,8 @@ export interface EngineStats {
   contextBudgetTokens: number;
   /** Times the context was rebuilt (old audio replaced by transcripts, oldest turns dropped). */
   rebuilds: number;
+  /** Audio positions in the context now (absent: the engine does not count them). */
+  audioTokens?: number;
 }
 
 /**

@@ -90,6 +90,9 @@ function handle(engine: Phi4Engine, request: HostRequest & { id: number }): { wo
       sessions.delete(request.sessionId);
       return { work: session.dispose(), session };
     }
+    case 'injectFault':
+      if (request.fault !== undefined) engine.faults.arm(request.fault);
+      return { work: Promise.resolve({ fired: engine.faults.fired, pending: engine.faults.pending }) };
     case 'totals':
       return { work: Promise.resolve({ ...engine.totals(), workerRssBytes: process.memoryUsage().rss }) };
     default:

@@ -7,6 +7,7 @@ import type * as ort from 'onnxruntime-node';
 import { EarshotError } from '../errors.ts';
 import type { AudioHandle, SpeechEngine } from './engine_session.ts';
 import { silentLogger, type EngineLogger } from './engine_logger.ts';
+import { FaultInjector, installFaultHooks } from './fault_injection.ts';
 import { Phi4Session, type Phi4SessionOptions } from './phi4_session.ts';
 import { loadAdapterFile } from './phi4mm/adapter_match.ts';
 import { resolveAdapter } from './phi4mm/adapter_load.ts';
@@ -92,6 +93,8 @@ async function adapterOverrides(modelDir: string, log: EngineLogger): Promise<{ 
 export class Phi4Engine implements SpeechEngine {
   readonly scheduler: StepScheduler;
   readonly stepBatcher: StepBatcher;
+  /** Test hook: makes one graph run throw (fault_injection.ts). */
+  readonly faults = new FaultInjector();
   private readonly audio = new Map<string, AudioEmbedding>();
   private readonly sessions = new Set<Phi4Session>();
   private nextSession = 0;
@@ -107,6 +110,7 @@ export class Phi4Engine implements SpeechEngine {
     this.scheduler = new StepScheduler(options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS);
     this.stepBatcher = new StepBatcher(model, { maxRows: options.batchMaxRows, maxContextTokens: options.batchMaxContextTokens }, () => this.scheduler.notifyParked());
     this.scheduler.setBatcher(this.stepBatcher);
+    installFaultHooks(model, { embedding: model.io.names.embedding.inputIds, text: model.io.names.text.inputsEmbeds }, this.faults);
   }
 
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
@@ -185,6 +189,7 @@ export class Phi4Engine implements SpeechEngine {
         scheduler: this.scheduler,
         resolveAudio: (id) => this.resolveAudio(id),
         stepBatcher: this.stepBatcher,
+        faults: this.faults,
         log: this.log,
         onDispose: (s) => this.sessions.delete(s),
       },

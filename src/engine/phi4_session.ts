@@ -16,6 +16,9 @@ import { StreamingDetokenizer } from './phi4mm/detokenizer.ts';
 import { concatRows, sliceRows } from './phi4mm/tensors.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
+import { checkPromptIds, isGeneratable } from './phi4mm/token_mask.ts';
+import type { FaultInjector } from './fault_injection.ts';
+import { restoreSnapshot, takeSnapshot, trimAudioToRows, type SessionSnapshot } from './phi4_session_rollback.ts';
 import {
   isOpen, systemIds, turnCosts, turnTokens, userIds, userIdsSliced, wrappedIdsSliced, type Turn, type TurnPart,
 } from './phi4_session_turns.ts';
@@ -35,6 +38,8 @@ export interface SessionEnvironment {
   resolveAudio(id: string): AudioEmbedding;
   /** Batches one-token steps with other sessions' (absent: every step runs alone). */
   stepBatcher?: StepBatcher;
+  /** Test hook told when a rebuild re-prefills (fault_injection.ts). */
+  faults?: FaultInjector;
   log: EngineLogger;
   /** Called once when the session is disposed. */
   onDispose(session: Phi4Session): void;
@@ -70,8 +75,11 @@ export class Phi4Session implements EngineSession {
   private readonly chunkTokens: number;
   private readonly reserveTokens: number;
   private turns: Turn[] = [];
-  /** Ids in the conversation but not in the cache yet (a sampled token, an `<|end|>` closing a turn). */
+  /** Ids in the conversation but not in the cache yet (a sampled token, an `<|end|>` closing a turn; after a
+   * failed rebuild, the whole restored conversation). */
   private pending: number[] = [];
+  /** Audio clips whose rows are the audio ids in `pending`, in order. */
+  private pendingAudio: AudioEmbedding[] = [];
   private nextTurnIndex = 0;
   private epoch = 0;
   private rebuilds = 0;
@@ -108,7 +116,14 @@ export class Phi4Session implements EngineSession {
   }
 
   stats(): EngineStats {
-    return { tokens: this.length, kvBytes: this.kvBytes, contextBudgetTokens: this.budgetTokens, rebuilds: this.rebuilds };
+    return { tokens: this.length, kvBytes: this.kvBytes, contextBudgetTokens: this.budgetTokens, rebuilds: this.rebuilds, audioTokens: this.audioTokens() };
+  }
+
+  /** Audio placeholder positions in the conversation (replaced audio no longer counts). */
+  private audioTokens(): number {
+    let n = 0;
+    for (const t of this.turns) for (const a of t.audio) n += a.rows;
+    return n;
   }
 
   checkpoint(): Phi4Checkpoint {
@@ -189,6 +204,7 @@ export class Phi4Session implements EngineSession {
     this.gen.dispose();
     this.turns = [];
     this.pending = [];
+    this.pendingAudio = [];
     this.lastLogits = undefined;
     this.env.onDispose(this);
   }
@@ -197,9 +213,37 @@ export class Phi4Session implements EngineSession {
     if (this.disposed) return Promise.reject(new EarshotError('E_INTERNAL', `Session ${this.id} was disposed.`));
     const job: StepJob<T> = () => {
       if (this.disposed) throw new EarshotError('E_INTERNAL', `Session ${this.id} was disposed.`);
-      return body.call(this);
+      return this.rollingBack(body);
     };
     return this.env.scheduler.submit(this.id, job);
+  }
+
+  /**
+   * Runs a job so that a failure anywhere inside it (a graph error, a bad id, a failed rebuild) leaves the
+   * session as it was before the job: the same turns, length and checkpoints. The KV entries that are
+   * still valid are kept; when a rebuild had already replaced them, the restored conversation becomes
+   * pending and the next job re-prefills it.
+   */
+  private async *rollingBack<T>(body: (this: Phi4Session) => AsyncGenerator<void, T, void>): AsyncGenerator<void, T, void> {
+    const snapshot: SessionSnapshot = takeSnapshot(this.turns, this.nextTurnIndex, this.pending, this.pendingAudio, this.epoch, this.gen.length);
+    try {
+      return yield* body.call(this);
+    } catch (error) {
+      if (!this.disposed) {
+        const restored = restoreSnapshot(snapshot, this.gen, this.epoch);
+        this.turns = restored.turns;
+        this.nextTurnIndex = snapshot.nextTurnIndex;
+        this.pending = restored.pending;
+        this.pendingAudio = restored.pendingAudio;
+        this.epoch = snapshot.epoch;
+        this.lastLogits = undefined;
+        this.env.log.warn(
+          { sessionId: this.id, tokens: this.length, reprefill: restored.reprefill, error: error instanceof Error ? error.message : String(error) },
+          'engine session job failed; rolled back',
+        );
+      }
+      throw error;
+    }
   }
 
   /** Closes an open assistant turn with `<|end|>` before anything else is added. */
@@ -213,6 +257,8 @@ export class Phi4Session implements EngineSession {
 
   /** `wantLogits`: the turn starts a generation (the assistant prefix), which samples from its last logits. */
   private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0, wantLogits = false): AsyncGenerator<void, number, void> {
+    // Checked before anything changes: a bad id never enters the turn log (a rebuild would re-feed it).
+    checkPromptIds(turn.ids, this.env.tokenizer.maxRealTokenId, turn.audio.reduce((n, a) => n + a.rows, 0));
     if (turn.ids.length + extraNeeded > this.budgetTokens) {
       // No rebuild can make room for a turn larger than the whole budget: say so before touching the cache.
       throw new EarshotError('E_CONTEXT_OVERFLOW', `The new ${turn.kind} turn alone needs ${turn.ids.length + extraNeeded} tokens, over the session's ${this.budgetTokens}-token context budget.`);
@@ -231,7 +277,9 @@ export class Phi4Session implements EngineSession {
    */
   private async *feed(ids: readonly number[], audio: readonly AudioEmbedding[], wantLogits: boolean): AsyncGenerator<void, number, void> {
     const all = [...this.pending, ...ids];
+    audio = [...this.pendingAudio, ...audio];
     this.pending = [];
+    this.pendingAudio = [];
     const { hiddenSize, floatType } = this.env.model.io;
     const merged = audio.length === 0 ? undefined : audio.length === 1 ? audio[0].tensor : concatRows(floatType, audio.map((a) => a.tensor), hiddenSize);
     let row = 0;
@@ -276,6 +324,7 @@ export class Phi4Session implements EngineSession {
     });
     this.gen.truncate(0);
     this.pending = [];
+    this.pendingAudio = [];
     this.lastLogits = undefined;
     this.turns = kept;
     this.epoch++;
@@ -283,7 +332,12 @@ export class Phi4Session implements EngineSession {
     const ids = kept.flatMap((t) => t.ids);
     if (ids.length > 0) {
       yield;
-      yield* this.feed(ids, kept.flatMap((t) => t.audio), false);
+      this.env.faults?.rebuild(true);
+      try {
+        yield* this.feed(ids, kept.flatMap((t) => t.audio), false);
+      } finally {
+        this.env.faults?.rebuild(false);
+      }
     }
     this.env.log.info(
       { sessionId: this.id, tokensBefore: before, tokensAfter: this.length, neededTokens, compactedTurns: compacted, droppedTurns: dropped, rebuilds: this.rebuilds, budgetTokens: this.budgetTokens },
@@ -310,8 +364,10 @@ export class Phi4Session implements EngineSession {
     }
     if (target >= this.gen.length) {
       this.pending = this.pending.slice(0, target - this.gen.length);
+      this.pendingAudio = trimAudioToRows(this.pendingAudio, this.pending.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0));
     } else {
       this.pending = [];
+      this.pendingAudio = [];
       this.gen.truncate(target);
       this.lastLogits = undefined;
     }
@@ -329,6 +385,8 @@ export class Phi4Session implements EngineSession {
     yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant, ...prefixIds], audio: [] }, reserve, true);
     const turn = this.turns.at(-1)!;
     const promptTokens = this.lastFedTokens;
+    // What this generation attends to: the whole conversation when its first token is picked.
+    const attended = { contextTokens: this.length, audioTokens: this.audioTokens() };
     let logits = this.lastLogits!;
     const tokenIds: number[] = [];
     let text = '';
@@ -348,6 +406,8 @@ export class Phi4Session implements EngineSession {
         break;
       }
       const tokenId = this.gen.pickToken(logits, options.sampling, rng);
+      // The mask never picks one; checked anyway because a generated id is fed back as input.
+      if (!isGeneratable(this.env.tokenizer, tokenId)) throw new EarshotError('E_ENGINE', `Generation picked token id ${tokenId}, which only the chat template may write.`);
       // Picked: nothing needs these logits any more (and a batched run's rows may share one buffer).
       if (!this.keepTurnLogits) this.lastLogits = undefined;
       turn.ids.push(tokenId);
@@ -379,7 +439,7 @@ export class Phi4Session implements EngineSession {
       type: 'done',
       text,
       finishReason,
-      usage: { promptTokens, completionTokens: tokenIds.length + (stopTokenId === undefined ? 0 : 1) },
+      usage: { promptTokens, completionTokens: tokenIds.length + (stopTokenId === undefined ? 0 : 1), ...attended },
     };
   }
 }

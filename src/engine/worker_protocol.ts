@@ -5,6 +5,7 @@
 import { EarshotError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { EngineStats, GenerateOptions, ToolSpec } from './engine_session.ts';
 import type { EngineInfo, EngineTotals } from './phi4_engine.ts';
+import type { FaultSpec } from './fault_injection.ts';
 
 export interface WorkerInit {
   /** Exported Phi-4-multimodal model directory (or a generated fixture). */
@@ -63,6 +64,8 @@ export type HostRequest =
   | { op: 'rewind'; id: number; sessionId: string; checkpoint: WireCheckpoint }
   | { op: 'dispose'; id: number; sessionId: string }
   | { op: 'totals'; id: number }
+  // Test hook: arms a graph fault in the worker (fault_injection.ts); without `fault`, only reports.
+  | { op: 'injectFault'; id: number; fault?: FaultSpec }
   // Graceful stop: the worker finishes or abandons its current step (never interrupted inside an
   // onnxruntime run), disposes its sessions and ORT sessions, and exits by itself with code 0.
   | { op: 'shutdown' }
@@ -86,6 +89,12 @@ export type WorkerMessage =
   | { type: 'delta'; id: number; text: string; tokenIds: number[] };
 
 export type TotalsResult = EngineTotals & { workerRssBytes?: number };
+
+/** Faults fired so far and still armed. */
+export interface FaultReport {
+  fired: number;
+  pending: number;
+}
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof EarshotError) return { code: error.code, message: error.message, retryable: error.retryable };

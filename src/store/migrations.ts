@@ -69,6 +69,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tool_calls_by_session ON tool_calls (session_id, started_at_ms);
     `,
   },
+  {
+    version: 2,
+    name: 'the reported failure of an utterance\'s transcription',
+    sql: `
+      -- JSON {code, message} of conversation.item.input_audio_transcription.failed; NULL when none failed.
+      ALTER TABLE utterances ADD COLUMN transcription_error TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

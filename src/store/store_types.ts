@@ -22,6 +22,8 @@ export interface UtteranceRecord {
   transcript: string | null;
   translation: string | null;
   language: string | null;
+  /** JSON {code, message} of the reported transcription failure, or null. */
+  transcriptionError: string | null;
 }
 
 export interface ResponseRecord {

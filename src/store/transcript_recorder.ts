@@ -29,7 +29,7 @@ function responseText(response: RealtimeResponseObject): string | null {
   return parts.length > 0 ? parts.join('') : null;
 }
 
-type StoreWrites = Pick<TranscriptStore, 'startSession' | 'endSession' | 'commitUtterance' | 'setUtteranceText' | 'recordResponse' | 'recordToolCall' | 'recordToolCallOutput'>;
+type StoreWrites = Pick<TranscriptStore, 'startSession' | 'endSession' | 'commitUtterance' | 'setUtteranceText' | 'setUtteranceError' | 'recordResponse' | 'recordToolCall' | 'recordToolCallOutput'>;
 
 export class TranscriptRecorder {
   private sessionId: string | null = null;
@@ -62,6 +62,7 @@ export class TranscriptRecorder {
       endSession: (a, b, c) => check(s.endSession(a, b, c)),
       commitUtterance: (a) => check(s.commitUtterance(a)),
       setUtteranceText: (a, b) => check(s.setUtteranceText(a, b)),
+      setUtteranceError: (a, b) => check(s.setUtteranceError(a, b)),
       recordResponse: (a) => check(s.recordResponse(a)),
       recordToolCall: (a) => check(s.recordToolCall(a)),
       recordToolCallOutput: (a, b, c, d) => check(s.recordToolCallOutput(a, b, c, d)),
@@ -105,6 +106,7 @@ export class TranscriptRecorder {
         store.setUtteranceText(event.item_id, this.translating ? { translation: event.transcript } : { transcript: event.transcript });
         return;
       case 'conversation.item.input_audio_transcription.failed':
+        store.setUtteranceError(event.item_id, { code: event.error.code ?? 'E_ENGINE', message: event.error.message });
         return;
       case 'response.created':
         if (!this.sessionId) return;

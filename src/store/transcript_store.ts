@@ -145,6 +145,13 @@ export class TranscriptStore {
     });
   }
 
+  /** A reported transcription failure ({code, message}), kept with the utterance. */
+  setUtteranceError(itemId: string, error: { code: string; message: string }): boolean {
+    return this.write('setUtteranceError', () => {
+      this.stmt.setUtteranceError.run({ item_id: itemId, transcription_error: JSON.stringify(error) });
+    });
+  }
+
   /** Insert or update (in_progress first, completed later, or only once at response.done). */
   recordResponse(r: Omit<ResponseRecord, 'inputItemId' | 'text' | 'usage' | 'createdAtMs' | 'completedAtMs'> & Partial<ResponseRecord>): boolean {
     return this.write('recordResponse', () => {
@@ -302,6 +309,7 @@ function prepareStatements(db: Database): Record<string, Statement> {
     setUtteranceText: db.prepare(
       `UPDATE utterances SET transcript = COALESCE(@transcript, transcript), translation = COALESCE(@translation, translation),
          language = COALESCE(@language, language) WHERE item_id = @item_id`),
+    setUtteranceError: db.prepare('UPDATE utterances SET transcription_error = @transcription_error WHERE item_id = @item_id'),
     recordResponse: db.prepare(
       `INSERT INTO responses (id, session_id, input_item_id, status, text, usage_json, created_at_ms, completed_at_ms)
        VALUES (@id, @session_id, @input_item_id, @status, @text, @usage_json, @created_at_ms, @completed_at_ms)
@@ -361,6 +369,7 @@ function toUtterance(r: Row): UtteranceRecord {
     transcript: str(r.transcript),
     translation: str(r.translation),
     language: str(r.language),
+    transcriptionError: str(r.transcription_error),
   };
 }
 

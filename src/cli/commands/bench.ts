@@ -10,6 +10,7 @@ import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
 import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
+import { registerBenchSoakCommand } from './bench_soak.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -21,7 +22,7 @@ function print(result: object, json: boolean | undefined, title: string): void {
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, features');
+  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, soak, features');
 
   bench
     .command('vad')
@@ -84,6 +85,7 @@ export function registerBenchCommand(program: Command): void {
   registerBenchEngineCommand(bench);
   registerBenchServerCommand(bench);
   registerBenchChatPrefixCommand(bench);
+  registerBenchSoakCommand(bench);
 
   bench
     .command('features')

@@ -10,6 +10,7 @@ import type { AudioEmbedding } from './generate_audio.ts';
 import { KvCache } from './kv_cache.ts';
 import type { ModelIo } from './model_check.ts';
 import { argmaxInRanges, SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
+import { blockedIdRanges } from './token_mask.ts';
 import { concatRows, emptyFloatTensor, floatRowView, int64Tensor, onesMask, runGraph, sliceRows } from './tensors.ts';
 import type { Phi4Tokenizer } from './tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './tokenizer_ids.ts';
@@ -104,25 +105,26 @@ export class GenerationSession {
   }
 
   /**
-   * The next token from the last position's logits: padding columns above maxTokenId and ids without a
-   * token are masked (the logits are modified in place), then greedy or seeded sampling.
+   * The next token from the last position's logits: padding columns above maxTokenId, ids without a
+   * token and the control ids only the template writes (token_mask.ts) are masked (the logits are
+   * modified in place), then greedy or seeded sampling.
    */
   pickToken(logits: Float32Array, sampling: SamplingOptions | undefined, rng: SeededRandom): number {
     // Greedy: the largest logit among usable ids, without writing the masks (the same choice).
     if (sampling === undefined || !(sampling.temperature > 0)) return argmaxInRanges(logits, this.usableIdRanges());
-    for (const [start, end] of this.tokenizer.unusedIdRanges) logits.fill(Number.NEGATIVE_INFINITY, start, end);
+    for (const [start, end] of blockedIdRanges(this.tokenizer)) logits.fill(Number.NEGATIVE_INFINITY, start, end);
     return selectToken(logits, this.maxTokenId, sampling, rng);
   }
 
   private usable: [number, number][] | undefined;
 
-  /** [start, end) ranges of the ids that may be generated: up to maxTokenId, minus the unused ones. */
+  /** [start, end) ranges of the ids that may be generated: up to maxTokenId, minus the blocked ones. */
   private usableIdRanges(): [number, number][] {
     if (this.usable) return this.usable;
     const ranges: [number, number][] = [];
     let next = 0;
     const end = this.maxTokenId + 1;
-    for (const [start, stop] of [...this.tokenizer.unusedIdRanges].sort((a, b) => a[0] - b[0])) {
+    for (const [start, stop] of blockedIdRanges(this.tokenizer)) {
       if (start > next) ranges.push([next, Math.min(start, end)]);
       next = Math.max(next, stop);
     }

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EarshotError } from '../../../src/errors.ts';
-import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../../src/store/migrations.ts';
 import { DAY_MS, startRetention } from '../../../src/store/retention.ts';
 import { defaultStorePath, resolveStorePath, TranscriptStore } from '../../../src/store/transcript_store.ts';
 
@@ -55,8 +55,8 @@ describe('TranscriptStore', () => {
     expect(detail).toEqual({
       id: 'sess_1', keyId: 'key_a', type: 'realtime', model: 'phi-4-multimodal', createdAtMs: 1_000, endedAtMs: null, endReason: null,
       utterances: [
-        { sessionId: 'sess_1', itemId: 'sess_1_u1', startMs: 320, endMs: 2110, endReason: 'silence', committedAtMs: 3600, transcript: 'what is the weather in Lyon', translation: null, language: null },
-        { sessionId: 'sess_1', itemId: 'sess_1_u2', startMs: 4000, endMs: 5000, endReason: null, committedAtMs: 6600, transcript: 'thanks', translation: 'merci', language: 'en' },
+        { sessionId: 'sess_1', itemId: 'sess_1_u1', startMs: 320, endMs: 2110, endReason: 'silence', committedAtMs: 3600, transcript: 'what is the weather in Lyon', translation: null, language: null, transcriptionError: null },
+        { sessionId: 'sess_1', itemId: 'sess_1_u2', startMs: 4000, endMs: 5000, endReason: null, committedAtMs: 6600, transcript: 'thanks', translation: 'merci', language: 'en', transcriptionError: null },
       ],
       responses: [{ id: 'sess_1_r1', sessionId: 'sess_1', inputItemId: 'sess_1_u1', status: 'completed', text: 'It is 21 degrees.', usage: { output_tokens: 6 }, createdAtMs: 3700, completedAtMs: 4100 }],
       toolCalls: [{ callId: 'sess_1_c1', sessionId: 'sess_1', responseId: 'sess_1_r1', name: 'get_weather', argumentsJson: '{"city":"Lyon"}', outputJson: '{"temp_c":21}', status: 'completed', startedAtMs: 3800, endedAtMs: 3900 }],
@@ -133,6 +133,22 @@ describe('TranscriptStore', () => {
     expect(store.getSession('s')).not.toBeNull();
     (store as unknown as { db: BetterSqlite3.Database }).db.pragma('max_page_count = 1073741823');
     expect(store.commitUtterance({ sessionId: 's', itemId: 'after', startMs: 0, endMs: 1 })).toBe(true);
+  });
+
+  it('keeps a reported transcription failure with its utterance; a version-1 file is migrated in place', () => {
+    const v1 = join(dir, 'v1.sqlite');
+    const raw = new BetterSqlite3(v1);
+    raw.exec(MIGRATIONS[0].sql);
+    raw.pragma('user_version = 1');
+    raw.close();
+    const store = TranscriptStore.open({ path: v1 });
+    open.push(store);
+    expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    fillSession(store, 's', 0);
+    expect(store.setUtteranceError('s_u1', { code: 'E_ENGINE', message: 'The embedding graph failed' })).toBe(true);
+    const [failed, ok] = store.getUtterances('s');
+    expect(JSON.parse(failed.transcriptionError!)).toEqual({ code: 'E_ENGINE', message: 'The embedding graph failed' });
+    expect(ok.transcriptionError).toBeNull();
   });
 
   it('refuses a file from a newer schema and a file that is not a database', () => {
