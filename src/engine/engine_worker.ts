@@ -126,6 +126,8 @@ const enginePromise = Phi4Engine.load({
   batchMaxRows: init.batchMaxRows,
   batchMaxContextTokens: init.batchMaxContextTokens,
   applySpeechAdapter: init.applySpeechAdapter,
+  kvCache: init.kvCache,
+  kvGrowthTokens: init.kvGrowthTokens,
   sessionOptions: {
     ...(init.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: init.intraOpNumThreads }),
     ...(init.interOpNumThreads === undefined ? {} : { interOpNumThreads: init.interOpNumThreads }),

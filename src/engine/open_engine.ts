@@ -21,6 +21,8 @@ export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?:
     batchMaxContextTokens: e.batch_max_context_tokens,
     ...(e.intra_op_threads > 0 ? { intraOpNumThreads: e.intra_op_threads } : {}),
     applySpeechAdapter: e.apply_speech_adapter,
+    kvCache: e.kv_cache,
+    kvGrowthTokens: e.kv_growth_tokens,
     log: opts.log,
   });
 }

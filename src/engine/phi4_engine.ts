@@ -19,6 +19,7 @@ import { loadTokenizer, type Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { DEFAULT_MAX_PENDING_REQUESTS, StepScheduler } from './scheduler.ts';
 import { StepBatcher } from './step_batcher.ts';
 import { DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
+import type { KvCacheMode } from './phi4mm/generate.ts';
 
 export interface Phi4EngineOptions {
   modelDir: string;
@@ -36,6 +37,10 @@ export interface Phi4EngineOptions {
   batchMaxContextTokens?: number;
   /** Bake the variant's speech LoRA into the graphs when it fits (default true). */
   applySpeechAdapter?: boolean;
+  /** KV cache kind (default 'in_place'; 'copy' is the older path, kept to measure against). */
+  kvCache?: KvCacheMode;
+  /** Positions an in-place KV cache grows by (default DEFAULT_KV_GROWTH_TOKENS). */
+  kvGrowthTokens?: number;
   log?: EngineLogger;
 }
 
@@ -51,6 +56,7 @@ export interface EngineInfo {
   adapter: AdapterStatus;
   /** The text graph runs its lm_head on the last position only (phi4mm/graph_rewrite.ts). */
   lastPositionLogits: boolean;
+  kvCache: KvCacheMode;
 }
 
 export interface EngineTotals {
@@ -131,6 +137,7 @@ export class Phi4Engine implements SpeechEngine {
       contextBudgetTokens: Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, io.contextLength),
       adapter: adapter.status,
       lastPositionLogits: model.lastPositionLogits.applied,
+      kvCache: options.kvCache ?? 'in_place',
     };
     if (!model.lastPositionLogits.applied) {
       log.warn({ reason: model.lastPositionLogits.reason }, 'text graph kept as exported: prefill runs compute logits for every position');
@@ -187,6 +194,8 @@ export class Phi4Engine implements SpeechEngine {
         stepBatcher: this.stepBatcher,
         log: this.log,
         onDispose: (s) => this.sessions.delete(s),
+        kvCache: this.info.kvCache,
+        kvGrowthTokens: this.options.kvGrowthTokens,
       },
       {
         contextBudgetTokens: options.contextBudgetTokens ?? this.info.contextBudgetTokens,
