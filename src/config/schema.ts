@@ -78,6 +78,8 @@ export const engineSchema = z.strictObject({
   worker_nice: z.number().int().min(0).max(19).default(0).describe(
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
+  execution_provider: z.enum(['cpu', 'cuda']).default('cpu').describe(
+    'onnxruntime execution provider of the model. cuda needs onnxruntime-node\'s CUDA 12 provider (ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node), CUDA 12 and cuDNN 9; without it the engine refuses to start (E_ENGINE_PROVIDER). Use the float16 GPU export with it.'),
   kv_cache: z.enum(['in_place', 'copy']).default('in_place').describe(
     'in_place: each session\'s KV cache is a buffer with room to spare that the text graph appends to, and sessions batched together share one (a step no longer returns the whole cache as new arrays). copy: the older path, kept to measure against.'),
   kv_growth_tokens: z.number().int().min(1).max(4096).default(128).describe(

@@ -127,6 +127,7 @@ const enginePromise = Phi4Engine.load({
   batchMaxContextTokens: init.batchMaxContextTokens,
   applySpeechAdapter: init.applySpeechAdapter,
   kvCache: init.kvCache,
+  executionProvider: init.executionProvider,
   kvGrowthTokens: init.kvGrowthTokens,
   sessionOptions: {
     ...(init.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: init.intraOpNumThreads }),

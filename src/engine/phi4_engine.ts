@@ -20,6 +20,7 @@ import { DEFAULT_MAX_PENDING_REQUESTS, StepScheduler } from './scheduler.ts';
 import { StepBatcher } from './step_batcher.ts';
 import { DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
 import type { KvCacheMode } from './phi4mm/generate.ts';
+import { assertProviderAvailable, providerSessionOptions, type ExecutionProvider } from './execution_provider.ts';
 
 export interface Phi4EngineOptions {
   modelDir: string;
@@ -37,6 +38,8 @@ export interface Phi4EngineOptions {
   batchMaxContextTokens?: number;
   /** Bake the variant's speech LoRA into the graphs when it fits (default true). */
   applySpeechAdapter?: boolean;
+  /** 'cpu' (default) or 'cuda': checked before loading (E_ENGINE_PROVIDER when not installed). */
+  executionProvider?: ExecutionProvider;
   /** KV cache kind (default 'in_place'; 'copy' is the older path, kept to measure against). */
   kvCache?: KvCacheMode;
   /** Positions an in-place KV cache grows by (default DEFAULT_KV_GROWTH_TOKENS). */
@@ -57,6 +60,7 @@ export interface EngineInfo {
   /** The text graph runs its lm_head on the last position only (phi4mm/graph_rewrite.ts). */
   lastPositionLogits: boolean;
   kvCache: KvCacheMode;
+  executionProvider: ExecutionProvider;
 }
 
 export interface EngineTotals {
@@ -118,8 +122,11 @@ export class Phi4Engine implements SpeechEngine {
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
   static async load(options: Phi4EngineOptions): Promise<Phi4Engine> {
     const log = options.log ?? silentLogger;
+    const provider = options.executionProvider ?? 'cpu';
+    assertProviderAvailable(provider);
     const adapter = options.applySpeechAdapter === false ? { status: { status: 'absent' } as AdapterStatus } : await adapterOverrides(options.modelDir, log);
-    const model = await loadPhi4Model(options.modelDir, { sessionOptions: options.sessionOptions, initializerOverrides: adapter.overrides });
+    const sessionOptions = { ...providerSessionOptions(provider), ...options.sessionOptions };
+    const model = await loadPhi4Model(options.modelDir, { sessionOptions, initializerOverrides: adapter.overrides });
     let tokenizer: Phi4Tokenizer;
     try {
       tokenizer = await loadTokenizer(model.dir);
@@ -138,7 +145,11 @@ export class Phi4Engine implements SpeechEngine {
       adapter: adapter.status,
       lastPositionLogits: model.lastPositionLogits.applied,
       kvCache: options.kvCache ?? 'in_place',
+      executionProvider: provider,
     };
+    if (provider === 'cuda' && io.floatType === 'float32') {
+      log.warn({ modelDir: model.dir }, 'CUDA with a float32 (CPU) export: the GPU export (float16, `earshot model pull --variant gpu`) halves the bytes moved per step');
+    }
     if (!model.lastPositionLogits.applied) {
       log.warn({ reason: model.lastPositionLogits.reason }, 'text graph kept as exported: prefill runs compute logits for every position');
     }

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { assertProviderAvailable } from '../../engine/execution_provider.ts';
 import { startServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
@@ -15,13 +16,23 @@ export function registerServeCommand(program: Command): void {
       .option('--store <file>', "SQLite transcript store (default: EARSHOT_STORE, config store.path, or $XDG_DATA_HOME/earshot/earshot.sqlite; ':memory:' keeps nothing)")
       .option('--tls-cert <file>', 'PEM certificate: serve https/wss')
       .option('--tls-key <file>', 'PEM private key for --tls-cert')
-      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
+      .option('--tls-self-signed', 'serve https/wss with a self-signed certificate for localhost')
+      .addOption(new Option('--device <device>', 'onnxruntime execution provider of the model (config engine.execution_provider; cuda needs its provider installed, see README)').choices(['cpu', 'cuda'])),
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; device?: 'cpu' | 'cuda' }) => {
     let config = loadCliConfig(opts.config, {
       model: { dir: opts.model },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
+      engine: { execution_provider: opts.device },
     });
     if (!config) return;
+    // A missing model still lets the server start (and say why it cannot answer); a missing execution
+    // provider is a deployment mistake with one fix, so it stops the start with that fix.
+    try {
+      assertProviderAvailable(config.engine.execution_provider);
+    } catch (err) {
+      reportCliError(err);
+      return;
+    }
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     const log = createLogger(config.log.level);
     try {
