@@ -23,7 +23,7 @@ export function registerModelFixtureCommand(model: Command): void {
     .command('fixture')
     .description('Generate a random-weight model in the Phi-4-multimodal ONNX layout (for tests and benchmarks)')
     .requiredOption('--out <dir>', 'directory to write the model into')
-    .addOption(new Option('--preset <preset>', 'tiny: unit-test size; bench: Phi-4-mini widths, 2 layers, int4 (~1.8 GB)').choices(['tiny', 'bench']).default('tiny'))
+    .addOption(new Option('--preset <preset>', 'tiny: unit-test size; bench: Phi-4-mini widths, 2 layers, int4 (~1.8 GB); full: Phi-4-mini at real size (~6.5 GB)').choices(['tiny', 'bench', 'full']).default('tiny'))
     .addOption(new Option('--dtype <type>', 'float type of graph inputs/outputs (float16 = GPU export)').choices(['float32', 'float16']).default('float32'))
     .option('--seed <n>', 'random seed; the same seed writes byte-identical files', parseSeed, DEFAULT_FIXTURE_SEED)
     .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number }) => {
@@ -34,6 +34,7 @@ export function registerModelFixtureCommand(model: Command): void {
         seed: opts.seed,
         floatType: opts.dtype,
         onFile: (name, sizeBytes) => process.stdout.write(`  ${name.padEnd(34)} ${formatBytes(sizeBytes)}\n`),
+        onProgress: (message) => process.stderr.write(`… ${message}\n`),
       });
       const elapsedMs = Date.now() - startedMs;
       process.stdout.write(
