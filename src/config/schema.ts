@@ -78,7 +78,7 @@ export const engineSchema = z.strictObject({
   worker_nice: z.number().int().min(0).max(19).default(0).describe(
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
-  apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+  apply_speech_adapter: z.boolean().default(true).describe('Apply the speech LoRA adapter by rewriting the decoder graph\'s LoRA branches at load (cached beside the model) when every tensor fits; false, or an adapter that does not fit, removes the branches and runs the base model, which may refuse to transcribe.'),
 });
 
 export const agentSchema = z.strictObject({

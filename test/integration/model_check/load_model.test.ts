@@ -11,7 +11,8 @@ import { copyModelDir, editGraph, setInputType } from './model_copy.ts';
 let fixture: string;
 const copies: string[] = [];
 beforeAll(async () => {
-  fixture = await ensureFixtureModel('tiny');
+  // The initializer-overrides path works on the exported LoRA inputs as they are: the one-hook layout.
+  fixture = await ensureFixtureModel('tiny', 1, { layout: 'single-hook' });
 }, 60_000);
 afterAll(() => copies.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
