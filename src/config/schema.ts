@@ -84,7 +84,7 @@ export const engineSchema = z.strictObject({
     'in_place: each session\'s KV cache is a buffer with room to spare that the text graph appends to, and sessions batched together share one (a step no longer returns the whole cache as new arrays). copy: the older path, kept to measure against.'),
   kv_growth_tokens: z.number().int().min(1).max(4096).default(128).describe(
     'Positions an in-place KV cache grows by (one copy of the cache per growth). onnxruntime-node still returns a copy of the whole buffer each step, so headroom is not free: 128 positions is 32 MiB at Phi-4-mini size.'),
-  apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+  apply_speech_adapter: z.boolean().default(true).describe('Apply the speech LoRA adapter by rewriting the decoder graph\'s LoRA branches at load (cached beside the model) when every tensor fits; false, or an adapter that does not fit, removes the branches and runs the base model, which may refuse to transcribe.'),
 });
 
 export const agentSchema = z.strictObject({

@@ -99,41 +99,45 @@ describe.each(['float32', 'float16'] as const)('in-place KV cache (%s)', (type) 
     expect(cacheValues(p.inPlace)).toEqual(cacheValues(p.copy));
   });
 
-  it('batched rows of different lengths run in one arena, formed once, bit-identical to each row alone', async () => {
+  it('batched rows of different lengths run in one arena, formed once, bit-identical to the copying batch', async () => {
     const lengths = [5, 37, 1, 120, 64, 2];
-    const alone = lengths.map(() => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'copy' }));
+    const copying = lengths.map(() => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'copy' }));
     const batched = lengths.map(() => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'in_place', kvGrowthTokens: 8 }));
     for (const [i, n] of lengths.entries()) {
-      await alone[i].append(ids(n, i), [], undefined, { logits: false });
+      await copying[i].append(ids(n, i), [], undefined, { logits: false });
       await batched[i].append(ids(n, i), [], undefined, { logits: false });
     }
+    const rowsOf = (sessions: GenerationSession[], order: number[], token: (i: number) => number) =>
+      Promise.all(order.map(async (i) => ({ cache: sessions[i].cache, embeds: await sessions[i].embed([token(i)]), loraFeeds: {} })));
+    const all = lengths.map((_, i) => i);
     const formedBefore = arenaStats.formed;
     for (let step = 0; step < 12; step++) {
       const token = (i: number) => 1000 + i * 3 + step;
-      const expected: Float32Array[] = [];
-      for (let i = 0; i < alone.length; i++) expected.push((await alone[i].append([token(i)]))!);
-      // Rows arrive in a different order each step: the arena keeps its own row order.
-      const order = lengths.map((_, i) => (i + step) % lengths.length);
-      const rows = await Promise.all(order.map(async (i) => ({ cache: batched[i].cache, embeds: await batched[i].embed([token(i)]), loraFeeds: {} })));
-      const logits = await runBatchedStep(fx.model, rows);
-      order.forEach((i, r) => expect(sameBits(logits[r], expected[i])).toBe(true));
+      const expected = await runBatchedStep(fx.model, await rowsOf(copying, all, token));
+      const logits = await runBatchedStep(fx.model, await rowsOf(batched, all, token));
+      all.forEach((i) => expect(sameBits(logits[i], expected[i])).toBe(true));
     }
     // 120 + 12 positions outgrow the first arena (121 + 8 rounded): formed at most twice in 12 steps.
     expect(arenaStats.formed - formedBefore).toBeLessThanOrEqual(2);
-    for (let i = 0; i < lengths.length; i++) expect(cacheValues(batched[i])).toEqual(cacheValues(alone[i]));
+    for (let i = 0; i < lengths.length; i++) expect(cacheValues(batched[i])).toEqual(cacheValues(copying[i]));
+    // Rows handed over in another order: the arena runs them in its row order and maps logits back.
+    const rotated = all.map((i) => (i + 2) % all.length);
+    const inOrder = await runBatchedStep(fx.model, await rowsOf(copying, all, (i) => 400 + i));
+    const back = await runBatchedStep(fx.model, await rowsOf(batched, rotated, (i) => 400 + i));
+    rotated.forEach((i, r) => expect(sameBits(back[r], inOrder[i])).toBe(true));
     // A row of the arena stepping alone keeps writing into its arena row.
     const row = batched[1].cache as InPlaceKvCache;
     const arena = row.placement!.storage;
     expect(arena.rows).toBe(lengths.length);
-    const a = (await alone[1].append([77]))!;
+    const a = (await copying[1].append([77]))!;
     const b = (await batched[1].append([77]))!;
     expect(sameBits(b, a)).toBe(true);
     expect(row.placement!.storage).toBe(arena);
     // A batch of a subset forms a new arena (one copy of each row), then agrees again.
     const subset = [0, 3];
-    const rows = await Promise.all(subset.map(async (i) => ({ cache: batched[i].cache, embeds: await batched[i].embed([55]), loraFeeds: {} })));
-    const logits = await runBatchedStep(fx.model, rows);
-    for (const [r, i] of subset.entries()) expect(sameBits(logits[r], (await alone[i].append([55]))!)).toBe(true);
+    const fromCopy = await runBatchedStep(fx.model, await rowsOf(copying, subset, () => 55));
+    const fromArena = await runBatchedStep(fx.model, await rowsOf(batched, subset, () => 55));
+    subset.forEach((_, r) => expect(sameBits(fromArena[r], fromCopy[r])).toBe(true));
     expect((batched[0].cache as InPlaceKvCache).placement!.storage.rows).toBe(2);
   });
 
