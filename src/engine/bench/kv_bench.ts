@@ -8,7 +8,9 @@
 // point takes its median after warm-up steps; the points step in turn, so a shared machine's load falls
 // on all of them alike.
 
+import * as ort from 'onnxruntime-node';
 import { runBatchedStep } from '../phi4mm/batched_step.ts';
+import { InPlaceKvCache } from '../phi4mm/kv_cache_in_place.ts';
 import { arenaStats } from '../phi4mm/batched_step_in_place.ts';
 import { GenerationSession, type KvCacheMode } from '../phi4mm/generate.ts';
 import type { Phi4Model } from '../phi4mm/onnx_sessions.ts';
@@ -27,6 +29,13 @@ export interface KvBenchOptions {
   prefillChunkTokens: number;
   batchRows: number;
   batchSteps: number;
+  /**
+   * Fill contexts with zero KV entries instead of prefilling them (full preset: 2000 tokens of prefill
+   * take many minutes on 2 cores). A step's cost depends on the context's length, not its values.
+   */
+  syntheticContext?: boolean;
+  /** Tokens of the prefill-rate prompt (default 512). */
+  prefillTokens?: number;
   progress?: (message: string) => void;
 }
 
@@ -57,13 +66,13 @@ export async function decodeMatrix(
   model: Phi4Model,
   tokenizer: Phi4Tokenizer,
   points: { mode: KvCacheMode; positions: number }[],
-  o: Pick<KvBenchOptions, 'steps' | 'warmupSteps' | 'prefillChunkTokens' | 'progress'>,
+  o: Pick<KvBenchOptions, 'steps' | 'warmupSteps' | 'prefillChunkTokens' | 'syntheticContext' | 'progress'>,
 ): Promise<(DecodePoint & { mode: KvCacheMode })[]> {
   const sessions = points.map((p) => new GenerationSession(model, tokenizer, { kvCache: p.mode, prefillChunkTokens: o.prefillChunkTokens }));
   try {
     for (const [i, p] of points.entries()) {
-      o.progress?.(`  prefilling a ${p.mode} session to ${p.positions - o.warmupSteps} positions`);
-      await sessions[i].append(promptIds(p.positions - o.warmupSteps, p.positions), [], undefined, { logits: false });
+      o.progress?.(`  ${o.syntheticContext ? 'filling' : 'prefilling'} a ${p.mode} session to ${p.positions - o.warmupSteps} positions`);
+      await fillContext(sessions[i], p.positions - o.warmupSteps, p.positions, o.syntheticContext);
     }
     o.progress?.(`  ${o.warmupSteps} warm-up and ${o.steps} timed rounds of one step per session`);
     const times = points.map(() => [] as number[]);
@@ -80,6 +89,33 @@ export async function decodeMatrix(
   }
 }
 
+/** Brings `session` to `positions` tokens: a real prefill, or zero KV entries (syntheticContext). */
+async function fillContext(session: GenerationSession, positions: number, seed: number, synthetic: boolean | undefined): Promise<void> {
+  const missing = positions - session.length;
+  if (missing <= 0) return;
+  if (!synthetic) {
+    await session.append(promptIds(missing, seed), [], undefined, { logits: false });
+    return;
+  }
+  const cache = session.cache;
+  if (cache instanceof InPlaceKvCache) {
+    cache.reserve(missing);
+    cache.commit(missing);
+    return;
+  }
+  const { numLayers, numKvHeads, headSize, floatType } = cache.layout;
+  const zeros = (): ort.Tensor => {
+    const n = numKvHeads * positions * headSize;
+    return floatType === 'float32' ? new ort.Tensor('float32', new Float32Array(n), [1, numKvHeads, positions, headSize]) : new ort.Tensor('float16', new Uint16Array(n), [1, numKvHeads, positions, headSize]);
+  };
+  const outputs: Record<string, ort.Tensor> = {};
+  for (let i = 0; i < numLayers; i++) {
+    outputs[cache.layout.presentKeyName(i)] = zeros();
+    outputs[cache.layout.presentValueName(i)] = zeros();
+  }
+  cache.update(outputs, missing);
+}
+
 async function prefillRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, chunk: number, tokens: number): Promise<number> {
   const session = new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: chunk });
   try {
@@ -92,10 +128,11 @@ async function prefillRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvC
   }
 }
 
-async function batchedRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, rows: number, steps: number, chunk: number): Promise<{ tokensPerS: number; arenas: number }> {
-  const sessions = Array.from({ length: rows }, () => new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: chunk }));
+async function batchedRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, o: KvBenchOptions): Promise<{ tokensPerS: number; arenas: number }> {
+  const { batchRows: rows, batchSteps: steps } = o;
+  const sessions = Array.from({ length: rows }, () => new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: o.prefillChunkTokens }));
   try {
-    for (const [i, s] of sessions.entries()) await s.append(promptIds(100 + 13 * i, 20 + i), [], undefined, { logits: false });
+    for (const [i, s] of sessions.entries()) await fillContext(s, 100 + 13 * i, 20 + i, o.syntheticContext);
     const step = async (token: number) => {
       const batch = await Promise.all(sessions.map(async (s) => ({ cache: s.cache, embeds: await s.embed([token]), loraFeeds: {} })));
       await runBatchedStep(model, batch);
@@ -113,8 +150,8 @@ async function batchedRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvC
 /** Prefill and batched-step rates of one cache kind. */
 export async function benchKvRates(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, o: KvBenchOptions): Promise<KvRates> {
   o.progress?.(`${mode} KV cache: prefill rate`);
-  const prefillTokensPerS = await prefillRate(model, tokenizer, mode, o.prefillChunkTokens, 512);
+  const prefillTokensPerS = await prefillRate(model, tokenizer, mode, o.prefillChunkTokens, o.prefillTokens ?? 512);
   o.progress?.(`${mode} KV cache: ${o.batchRows} sessions stepping as one batch`);
-  const batched = await batchedRate(model, tokenizer, mode, o.batchRows, o.batchSteps, o.prefillChunkTokens);
+  const batched = await batchedRate(model, tokenizer, mode, o);
   return { prefillTokensPerS, batchedTokensPerS: batched.tokensPerS, batchArenasFormed: batched.arenas };
 }

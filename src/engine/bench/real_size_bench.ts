@@ -47,6 +47,8 @@ function optionsFor(preset: FixturePreset | undefined, progress?: (m: string) =>
     prefillChunkTokens: full ? 128 : 64,
     batchRows: 4,
     batchSteps: full ? 4 : 16,
+    syntheticContext: full,
+    prefillTokens: full ? 128 : 512,
     progress,
   };
 }
