@@ -17,6 +17,7 @@ import { TOKEN_ID } from '../phi4mm/tokenizer_ids.ts';
 import { systemIds, userIds } from '../phi4_session_turns.ts';
 import { benchBatchedDecode, type BatchBenchResult } from './batch_bench.ts';
 import { rawDecode } from './raw_decode.ts';
+import { benchAdapterStep, type AdapterBenchResult } from './adapter_bench.ts';
 
 export interface EngineBenchOptions {
   preset?: FixturePreset;
@@ -47,6 +48,9 @@ export interface EngineBenchResult {
   concurrent_sessions: number;
   batch_speedup: number;
   batched: BatchBenchResult;
+  /** Decode step with the speech adapter applied / with no LoRA branches (adapter_bench.ts). */
+  adapter_step_ratio: number | null;
+  adapter: AdapterBenchResult;
 }
 
 const SYSTEM = 'You are a helpful travel assistant. Answer briefly.';
@@ -186,6 +190,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
 
   progress('16 sessions decoding at once: batched steps, then batching off');
   const batched = await benchBatchedDecode(modelDir, threads);
+  const adapter = await benchAdapterStep(modelDir, threads, { progress });
   progress('audio front end');
   const features = benchFeatures();
   return {
@@ -204,5 +209,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     concurrent_sessions: concurrent,
     batch_speedup: batched.batch_speedup,
     batched,
+    adapter_step_ratio: adapter.adapter_step_ratio,
+    adapter,
   };
 }
