@@ -21,6 +21,7 @@ import { systemIds, userIds } from '../phi4_session_turns.ts';
 import { benchBatchedDecode, type BatchBenchResult } from './batch_bench.ts';
 import { rawDecode } from './raw_decode.ts';
 import { benchRealSize, type RealSizeBenchResult } from './real_size_bench.ts';
+import { benchAdapterStep, type AdapterBenchResult } from './adapter_bench.ts';
 
 export interface EngineBenchOptions {
   preset?: FixturePreset;
@@ -51,6 +52,9 @@ export interface LegacyEngineBenchResult {
   concurrent_sessions: number;
   batch_speedup: number;
   batched: BatchBenchResult;
+  /** Decode step with the speech adapter applied / with no LoRA branches (adapter_bench.ts). */
+  adapter_step_ratio: number | null;
+  adapter: AdapterBenchResult;
 }
 
 const SYSTEM = 'You are a helpful travel assistant. Answer briefly.';
@@ -200,6 +204,7 @@ async function benchLegacy(modelDir: string, options: EngineBenchOptions, progre
 
   progress('16 sessions decoding at once: batched steps, then batching off');
   const batched = await benchBatchedDecode(modelDir, threads);
+  const adapter = await benchAdapterStep(modelDir, threads, { progress });
   progress('audio front end');
   const features = benchFeatures();
   return {
@@ -218,5 +223,7 @@ async function benchLegacy(modelDir: string, options: EngineBenchOptions, progre
     concurrent_sessions: concurrent,
     batch_speedup: batched.batch_speedup,
     batched,
+    adapter_step_ratio: adapter.adapter_step_ratio,
+    adapter,
   };
 }

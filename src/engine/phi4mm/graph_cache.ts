@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 // modification time of every source file and by the rewrite's options: change either and it is redone.
 
 /** Bump when the rewrite's output changes for the same inputs. */
-export const GRAPH_REWRITE_VERSION = 1;
+export const GRAPH_REWRITE_VERSION = 2;
 const ENTRY_MARK = '.earshot-';
 
 export type CacheLocation = 'model_dir' | 'user_cache' | 'none';

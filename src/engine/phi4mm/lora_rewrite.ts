@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { AdapterFile } from './adapter_types.ts';
 import { findLoraBranches, isLoraTensorName, loraGraphInputs, setIntAttr, type LoraBranch, type ModelProto } from './lora_branches.ts';
-import { graphLoraRank, matchAdapterToBranches } from './lora_match.ts';
+import { graphLoraRank, matchAdapterToBranches, type BranchPlan } from './lora_match.ts';
 
 // Load-time rewrite of the decoder's LoRA branches (the export's layout, docs/model.md). The export
 // declares every LoRA tensor a graph input with a zero default; onnxruntime then cannot treat them as
@@ -23,6 +23,8 @@ export interface LoraRewriteReport {
   branches: number;
   appliedBranches: number;
   removedBranches: number;
+  /** Applied branches whose lora_A (byte-identical to another's on the same input) was shared. */
+  sharedLoraA: number;
   /** LoRA tensors still graph inputs after the rewrite (0 unless the graph's pattern was not recognised). */
   loraGraphInputs: number;
   /** Sentences: refusal reasons, unrecognised patterns, why the adapter was not used. */
@@ -81,12 +83,39 @@ function applyBranches(model: ModelProto, plans: ReturnType<typeof matchAdapterT
   dropValueInfo(model, stale);
 }
 
+/**
+ * q/k/v (and gate/up) read the same input through lora_A tensors the export copied per projection: when
+ * the adapter's values are byte-identical too, one lora_A node serves all the branches (the others'
+ * lora_B read its output), which saves those copies' multiply-adds on every token. Returns the count.
+ */
+function shareIdenticalLoraA(model: ModelProto, plans: BranchPlan[]): number {
+  const graph = model.graph!;
+  const kept = new Map<string, BranchPlan[]>();
+  const removedNodes = new Set<unknown>();
+  const removedTensors = new Set<string>();
+  for (const plan of plans) {
+    const key = `${plan.branch.a.input?.[0]}|${plan.rank}|${plan.branch.aAttrs.K}`;
+    const same = (kept.get(key) ?? []).find((k) => [0, 1].every((i) => Buffer.from(k.tensors[i].rawData).equals(plan.tensors[i].rawData)));
+    if (same === undefined) {
+      kept.set(key, [...(kept.get(key) ?? []), plan]);
+      continue;
+    }
+    plan.branch.b.input = [same.branch.a.output![0], ...(plan.branch.b.input ?? []).slice(1)];
+    removedNodes.add(plan.branch.a);
+    removedTensors.add(plan.branch.tensors[0]).add(plan.branch.tensors[1]);
+  }
+  graph.node = (graph.node ?? []).filter((n) => !removedNodes.has(n));
+  graph.initializer = (graph.initializer ?? []).filter((t) => !removedTensors.has(t.name ?? ''));
+  return removedNodes.size;
+}
+
 /** Rewrites `model` (the decoder graph) in place and reports what it did. */
 export function rewriteLoraBranches(model: ModelProto, options: LoraRewriteOptions): LoraRewriteReport {
   const graph = model.graph!;
   const found = findLoraBranches(graph);
   const problems = [...found.problems];
   const graphRank = graphLoraRank(found.branches);
+  let shared = 0;
   const report = (status: SpeechAdapterStatus, applied: number, removed: number, adapterRank?: number): LoraRewriteReport => {
     // Every LoRA tensor stops being a graph input: those with an initializer become constants (those of
     // unrecognised patterns keep their zero value), those of removed branches are no longer read.
@@ -103,6 +132,7 @@ export function rewriteLoraBranches(model: ModelProto, options: LoraRewriteOptio
       branches: found.branches.length,
       appliedBranches: applied,
       removedBranches: removed,
+      sharedLoraA: shared,
       loraGraphInputs: loraGraphInputs(graph).length,
       problems,
     };
@@ -122,6 +152,7 @@ export function rewriteLoraBranches(model: ModelProto, options: LoraRewriteOptio
   const uncovered = found.branches.filter((b) => match.uncovered.includes(b.name));
   if (uncovered.length > 0) problems.push(`the adapter has no tensors for ${uncovered.length} branch(es) (removed): ${uncovered.map((b) => b.name).join(', ')}`);
   applyBranches(model, match);
+  shared = shareIdenticalLoraA(model, match.plans);
   removeBranches(model, uncovered);
   return report('applied', match.plans.length, uncovered.length, match.rank);
 }

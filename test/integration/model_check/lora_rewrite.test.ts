@@ -70,6 +70,8 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
     const dir = copyModel('applied');
     const model = await loadPhi4Model(dir, { sessionOptions: SINGLE_THREAD });
     expect(model.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 32, speechAdapterRank: 64, branches: 14, appliedBranches: 14, loraGraphInputs: 0, problems: [] });
+    // q/k/v and gate/up read one input through identical lora_A copies: one node each serves them (3 fewer per layer).
+    expect(model.lora!.sharedLoraA).toBe(6);
     await model.dispose();
     // The reference keeps its graph as generated (the initializer-overrides path does not rewrite LoRA).
     const [expected, applied] = [await logitsOf(baked, { initializerOverrides: { text: [] } }), await logitsOf(dir)];
@@ -89,9 +91,10 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
   it('one rewritten hook matches an independent float reference ((q - 8) * scale, low nibble first) within 1e-5', async () => {
     const { model } = rewriteTextGraph(findModelFiles(published), { applySpeechAdapter: true, lastPositionLogits: false, logitsName: 'logits' });
     const graph = model.graph!;
-    const branch = findLoraBranches(graph).branches.find((b) => b.name === 'model.layers.1.attn.v_proj')!;
-    expect(branch.aAttrs).toMatchObject({ K: 64, N: 64 });
-    expect(branch.bAttrs).toMatchObject({ K: 64, N: FIXTURE_PRESETS.tiny.numKvHeads * FIXTURE_PRESETS.tiny.headSize });
+    // o_proj has a lora_A of its own (q/k/v share one after the rewrite).
+    const branch = findLoraBranches(graph).branches.find((b) => b.name === 'model.layers.1.attn.o_proj')!;
+    expect(branch.aAttrs).toMatchObject({ K: FIXTURE_PRESETS.tiny.numHeads * FIXTURE_PRESETS.tiny.headSize, N: 64 });
+    expect(branch.bAttrs).toMatchObject({ K: 64, N: FIXTURE_PRESETS.tiny.hiddenSize });
     const init = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
     const hook = onnxProto.onnx.ModelProto.create({
       irVersion: model.irVersion,
