@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   E_MODEL_PULL: 'Downloading the model failed.',
   E_ENGINE: 'The engine failed.',
   E_ENGINE_BUSY: 'The engine queue is full.',
+  E_ENGINE_PROVIDER: 'The configured execution provider (e.g. CUDA) is not available.',
   E_ABORTED: 'The operation was cancelled.',
   E_INTERNAL: 'An internal error occurred.',
   E_PROMPT_AUDIO_MISMATCH: 'The number of audio placeholders in the prompt differs from the number of audio clips.',

@@ -82,15 +82,21 @@ export const engineSchema = z.strictObject({
     'Tokens a session may hold before it is rebuilt (old audio replaced by transcripts). 4096 is where Phi-4 switches LongRoPE factors; KV entries computed under one regime are not recomputed.'),
   max_pending_requests: positiveInt().default(64).describe('Engine work waiting in the worker; beyond it requests fail at once with E_ENGINE_BUSY instead of queueing without end.'),
   prefill_chunk_tokens: z.number().int().min(1).max(4096).default(64).describe(
-    'Tokens per prefill run: each run is one scheduler step, so a long prompt does not hold up other sessions\' decode steps (and a text graph kept as exported returns 800 KB of logits per position).'),
-  batch_max_rows: z.number().int().min(1).max(256).default(16).describe(
-    'One-token steps (decode, the last prompt token) of this many sessions run as one text-graph run; a step is bound by reading the weights, so a batch costs about what one row does. 1 turns batching off.'),
+    'Tokens per prefill run: each run is one scheduler step, so a long prompt does not hold up other sessions\' decode steps (and a text graph kept as exported returns 800 KB of logits per position). 64 at Phi-4-mini size on CPU: prefill is compute-bound, a chunk costs about 64 tokens plus one step of weight reads, so 64 keeps ~95 % of the 128-token rate while holding other sessions up half as long.'),
+  batch_max_rows: z.number().int().min(1).max(256).default(4).describe(
+    'One-token steps (decode, the last prompt token) of this many sessions run as one text-graph run: the rows share one read of the weights. 1 turns batching off. 4 fits Phi-4-mini on CPU (measured: 4 rows gave 1.85x the tokens/s of one, each extra row adding about 45 % of a single step, so more rows mostly add latency); on a GPU 16 or more pays.'),
   batch_max_context_tokens: z.number().int().min(0).max(4095).default(1024).describe(
     'Sessions holding more tokens than this step alone: a batch is padded to its longest row, and past 4095 the padded length would switch LongRoPE factors for shorter rows.'),
   worker_nice: z.number().int().min(0).max(19).default(0).describe(
     'Linux nice value of the engine worker thread and its onnxruntime threads: above 0, turn detection and sockets win the CPU over captions when the machine is saturated (captions queue instead). 0 leaves the priority unchanged.'),
   intra_op_threads: z.number().int().min(0).max(256).default(0).describe('onnxruntime intra-op threads for the model (0 = onnxruntime default).'),
-  apply_speech_adapter: z.boolean().default(true).describe('Bake the speech LoRA adapter into the text graph when every tensor fits (onnxruntime-node cannot feed it per run).'),
+  execution_provider: z.enum(['cpu', 'cuda']).default('cpu').describe(
+    'onnxruntime execution provider of the model. cuda needs onnxruntime-node\'s CUDA 12 provider (ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node), CUDA 12 and cuDNN 9; without it the engine refuses to start (E_ENGINE_PROVIDER). Use the float16 GPU export with it.'),
+  kv_cache: z.enum(['in_place', 'copy']).default('in_place').describe(
+    'in_place: each session\'s KV cache is a buffer with room to spare that the text graph appends to, and sessions batched together share one (a step no longer returns the whole cache as new arrays). copy: the older path, kept to measure against.'),
+  kv_growth_tokens: z.number().int().min(1).max(4096).default(128).describe(
+    'Positions an in-place KV cache grows by (one copy of the cache per growth). onnxruntime-node still returns a copy of the whole buffer each step, so headroom is not free: 128 positions is 32 MiB at Phi-4-mini size.'),
+  apply_speech_adapter: z.boolean().default(true).describe('Apply the speech LoRA adapter by rewriting the decoder graph\'s LoRA branches at load (cached beside the model) when every tensor fits; false, or an adapter that does not fit, removes the branches and runs the base model, which may refuse to transcribe.'),
   remote: remoteEngineSchema.prefault({}).describe('A remote OpenAI-compatible engine (vLLM or another Earshot) used instead of loading the model here; see docs/scaling.md.'),
 });
 

@@ -129,6 +129,9 @@ const enginePromise = Phi4Engine.load({
   batchMaxRows: init.batchMaxRows,
   batchMaxContextTokens: init.batchMaxContextTokens,
   applySpeechAdapter: init.applySpeechAdapter,
+  kvCache: init.kvCache,
+  executionProvider: init.executionProvider,
+  kvGrowthTokens: init.kvGrowthTokens,
   sessionOptions: {
     ...(init.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: init.intraOpNumThreads }),
     ...(init.interOpNumThreads === undefined ? {} : { interOpNumThreads: init.interOpNumThreads }),

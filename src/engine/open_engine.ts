@@ -9,8 +9,9 @@ import { resolveModelDir } from './model_location.ts';
  * so a server starts even without a usable model.
  */
 export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?: string; log?: EngineLogger } = {}): EngineHost {
-  const modelDir = resolveModelDir({ model: opts.modelDir, configDir: config.model.dir });
   const e = config.engine;
+  // On CUDA the default model is the GPU export (float16 boundary): half the bytes crossing per step.
+  const modelDir = resolveModelDir({ model: opts.modelDir, configDir: config.model.dir, variant: e.execution_provider === 'cuda' ? 'gpu' : undefined });
   return createEngineHost({
     modelDir,
     contextBudgetTokens: e.context_budget_tokens,
@@ -21,6 +22,9 @@ export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?:
     batchMaxContextTokens: e.batch_max_context_tokens,
     ...(e.intra_op_threads > 0 ? { intraOpNumThreads: e.intra_op_threads } : {}),
     applySpeechAdapter: e.apply_speech_adapter,
+    kvCache: e.kv_cache,
+    executionProvider: e.execution_provider,
+    kvGrowthTokens: e.kv_growth_tokens,
     log: opts.log,
   });
 }

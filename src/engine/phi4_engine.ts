@@ -9,17 +9,15 @@ import type { AudioHandle, SpeechEngine } from './engine_session.ts';
 import { silentLogger, type EngineLogger } from './engine_logger.ts';
 import { FaultInjector, installFaultHooks } from './fault_injection.ts';
 import { Phi4Session, type Phi4SessionOptions } from './phi4_session.ts';
-import { loadAdapterFile } from './phi4mm/adapter_match.ts';
-import { resolveAdapter } from './phi4mm/adapter_load.ts';
 import { extractFeatures } from './phi4mm/features.ts';
 import { encodeAudio, type AudioEmbedding } from './phi4mm/generate_audio.ts';
-import { inspectModelFiles } from './phi4mm/model_check.ts';
-import { findModelFiles } from './phi4mm/model_dir.ts';
-import { loadPhi4Model, type InitializerOverride, type Phi4Model } from './phi4mm/onnx_sessions.ts';
+import { loadPhi4Model, type Phi4Model } from './phi4mm/onnx_sessions.ts';
 import { loadTokenizer, type Phi4Tokenizer } from './phi4mm/tokenizer.ts';
 import { DEFAULT_MAX_PENDING_REQUESTS, StepScheduler } from './scheduler.ts';
 import { StepBatcher } from './step_batcher.ts';
 import { DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
+import type { KvCacheMode } from './phi4mm/generate.ts';
+import { assertProviderAvailable, providerSessionOptions, type ExecutionProvider } from './execution_provider.ts';
 
 export interface Phi4EngineOptions {
   modelDir: string;
@@ -35,12 +33,23 @@ export interface Phi4EngineOptions {
   batchMaxRows?: number;
   /** Sessions longer than this step alone (default 1024). */
   batchMaxContextTokens?: number;
-  /** Bake the variant's speech LoRA into the graphs when it fits (default true). */
+  /** Apply the variant's speech LoRA by rewriting the decoder's LoRA branches when it fits (default true). */
   applySpeechAdapter?: boolean;
+  /** 'cpu' (default) or 'cuda': checked before loading (E_ENGINE_PROVIDER when not installed). */
+  executionProvider?: ExecutionProvider;
+  /** KV cache kind (default 'in_place'; 'copy' is the older path, kept to measure against). */
+  kvCache?: KvCacheMode;
+  /** Positions an in-place KV cache grows by (default DEFAULT_KV_GROWTH_TOKENS). */
+  kvGrowthTokens?: number;
   log?: EngineLogger;
 }
 
-export type AdapterStatus = { status: 'applied'; tensorCount: number } | { status: 'refused'; mismatches: string[] } | { status: 'absent' };
+/** applied: rewritten into the decoder at its rank; merged: the decoder has no LoRA branches (nothing to apply). */
+export type AdapterStatus =
+  | { status: 'applied'; tensorCount: number; rank?: number; graphRank?: number }
+  | { status: 'refused'; mismatches: string[] }
+  | { status: 'absent'; reason?: string }
+  | { status: 'merged' };
 
 export interface EngineInfo {
   modelDir: string;
@@ -52,6 +61,8 @@ export interface EngineInfo {
   adapter: AdapterStatus;
   /** The text graph runs its lm_head on the last position only (phi4mm/graph_rewrite.ts). */
   lastPositionLogits: boolean;
+  kvCache: KvCacheMode;
+  executionProvider: ExecutionProvider;
 }
 
 export interface EngineTotals {
@@ -66,28 +77,27 @@ export interface EngineTotals {
   batchRows: number;
 }
 
-/** Decide which adapter tensors to bake in at load time (onnxruntime-node cannot feed them at run time). */
-async function adapterOverrides(modelDir: string, log: EngineLogger): Promise<{ status: AdapterStatus; overrides?: { text: InitializerOverride[]; speech: InitializerOverride[] } }> {
-  const files = findModelFiles(modelDir);
-  if (files.speechAdapter === undefined) return { status: { status: 'absent' } };
-  const inspection = inspectModelFiles(files);
-  if (inspection.io === undefined) return { status: { status: 'absent' } }; // the loader reports the layout problem
-  const adapter = await loadAdapterFile(files.speechAdapter);
-  const resolution = resolveAdapter(adapter, inspection.io);
-  if (resolution.status === 'refused') {
-    log.warn(
-      { adapter: files.speechAdapter, mismatches: resolution.mismatches },
-      'speech LoRA adapter does not fit the graphs\' LoRA inputs; using the base model (use an export with the speech LoRA merged into the weights)',
-    );
-    return { status: { status: 'refused', mismatches: resolution.mismatches } };
+/** The engine's view of the load-time LoRA rewrite, with a warning when the speech LoRA is not in effect. */
+function adapterStatus(model: Phi4Model, log: EngineLogger): AdapterStatus {
+  const lora = model.lora;
+  if (lora === undefined) return { status: 'absent', reason: 'the decoder graph was loaded with initializer overrides' };
+  const cache = model.textGraphCache;
+  if (cache?.location === 'user_cache' && !cache.reused) log.info({ path: cache.path }, 'model directory not writable: the rewritten decoder graph is cached in the user cache directory');
+  if (cache?.problem) log.warn({ problem: cache.problem }, 'rewritten decoder graph not cached: the next start redoes the rewrite');
+  const mayNotTranscribe = 'the base model runs without the speech LoRA and may refuse to transcribe';
+  switch (lora.speechAdapter) {
+    case 'applied':
+      if (lora.problems.length > 0) log.warn({ problems: lora.problems }, 'speech LoRA applied with notes');
+      return { status: 'applied', tensorCount: lora.appliedBranches * 4, rank: lora.speechAdapterRank, graphRank: lora.graphLoraRank };
+    case 'refused':
+      log.warn({ mismatches: lora.problems }, `speech LoRA adapter refused (${lora.problems.length} problem(s)); ${mayNotTranscribe}`);
+      return { status: 'refused', mismatches: lora.problems };
+    case 'merged':
+      return { status: 'merged' };
+    default:
+      log.warn({ reason: lora.problems.join('; ') }, `speech LoRA not applied; ${mayNotTranscribe}`);
+      return { status: 'absent', reason: lora.problems.join('; ') || undefined };
   }
-  if (resolution.status === 'absent') return { status: { status: 'absent' } };
-  const toOverride = (names: Set<string>): InitializerOverride[] =>
-    adapter.parameters.filter((p) => names.has(p.name)).map((p) => ({ name: p.name, dims: p.dims, dataType: p.dataType, rawData: p.rawData }));
-  return {
-    status: { status: 'applied', tensorCount: resolution.tensorCount },
-    overrides: { text: toOverride(new Set(Object.keys(resolution.textFeeds))), speech: toOverride(new Set(Object.keys(resolution.speechFeeds))) },
-  };
 }
 
 export class Phi4Engine implements SpeechEngine {
@@ -116,8 +126,11 @@ export class Phi4Engine implements SpeechEngine {
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
   static async load(options: Phi4EngineOptions): Promise<Phi4Engine> {
     const log = options.log ?? silentLogger;
-    const adapter = options.applySpeechAdapter === false ? { status: { status: 'absent' } as AdapterStatus } : await adapterOverrides(options.modelDir, log);
-    const model = await loadPhi4Model(options.modelDir, { sessionOptions: options.sessionOptions, initializerOverrides: adapter.overrides });
+    const provider = options.executionProvider ?? 'cpu';
+    assertProviderAvailable(provider);
+    const sessionOptions = { ...providerSessionOptions(provider), ...options.sessionOptions };
+    const model = await loadPhi4Model(options.modelDir, { sessionOptions, applySpeechAdapter: options.applySpeechAdapter !== false });
+    const adapter = adapterStatus(model, log);
     let tokenizer: Phi4Tokenizer;
     try {
       tokenizer = await loadTokenizer(model.dir);
@@ -133,13 +146,18 @@ export class Phi4Engine implements SpeechEngine {
       hiddenSize: io.hiddenSize,
       contextLength: io.contextLength,
       contextBudgetTokens: Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, io.contextLength),
-      adapter: adapter.status,
+      adapter,
       lastPositionLogits: model.lastPositionLogits.applied,
+      kvCache: options.kvCache ?? 'in_place',
+      executionProvider: provider,
     };
+    if (provider === 'cuda' && io.floatType === 'float32') {
+      log.warn({ modelDir: model.dir }, 'CUDA with a float32 (CPU) export: the GPU export (float16, `earshot model pull --variant gpu`) halves the bytes moved per step');
+    }
     if (!model.lastPositionLogits.applied) {
       log.warn({ reason: model.lastPositionLogits.reason }, 'text graph kept as exported: prefill runs compute logits for every position');
     }
-    log.info({ ...info, adapter: adapter.status.status }, 'engine model loaded');
+    log.info({ ...info, adapter: adapter.status, graphCache: model.textGraphCache }, 'engine model loaded');
     return new Phi4Engine(model, tokenizer, info, options, log);
   }
 
@@ -192,6 +210,8 @@ export class Phi4Engine implements SpeechEngine {
         faults: this.faults,
         log: this.log,
         onDispose: (s) => this.sessions.delete(s),
+        kvCache: this.info.kvCache,
+        kvGrowthTokens: this.options.kvGrowthTokens,
       },
       {
         contextBudgetTokens: options.contextBudgetTokens ?? this.info.contextBudgetTokens,

@@ -9,7 +9,7 @@ import type {
   Checkpoint, EngineSession, EngineStats, FinishReason, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
 } from './engine_session.ts';
 import type { EngineLogger } from './engine_logger.ts';
-import { GenerationSession, type TextModel } from './phi4mm/generate.ts';
+import { GenerationSession, type KvCacheMode, type TextModel } from './phi4mm/generate.ts';
 import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
 import { SeededRandom } from './phi4mm/sampling.ts';
 import { StreamingDetokenizer } from './phi4mm/detokenizer.ts';
@@ -43,6 +43,9 @@ export interface SessionEnvironment {
   log: EngineLogger;
   /** Called once when the session is disposed. */
   onDispose(session: Phi4Session): void;
+  /** KV cache kind of every session (default 'in_place') and an in-place cache's growth chunk. */
+  kvCache?: KvCacheMode;
+  kvGrowthTokens?: number;
 }
 
 export interface Phi4SessionOptions {
@@ -94,7 +97,12 @@ export class Phi4Session implements EngineSession {
     this.reserveTokens = Math.max(1, options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)));
     this.keepTurnLogits = options.keepTurnLogits ?? false;
     // Chunking is done here (so chunks are scheduler steps); the generation session feeds what it is given.
-    this.gen = new GenerationSession(env.model, env.tokenizer, { prefillChunkTokens: Number.MAX_SAFE_INTEGER, stepBatcher: env.stepBatcher });
+    this.gen = new GenerationSession(env.model, env.tokenizer, {
+      prefillChunkTokens: Number.MAX_SAFE_INTEGER,
+      stepBatcher: env.stepBatcher,
+      kvCache: env.kvCache,
+      kvGrowthTokens: env.kvGrowthTokens,
+    });
   }
 
   get length(): number {

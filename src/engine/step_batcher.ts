@@ -6,8 +6,8 @@
 import { EarshotError } from '../errors.ts';
 import { runBatchedStep, type BatchedStepModel, type StepRow } from './phi4mm/batched_step.ts';
 
-/** Rows per batched run (1 turns batching off). */
-export const DEFAULT_BATCH_MAX_ROWS = 16;
+/** Rows per batched run (1 turns batching off): 4 fits Phi-4-mini on CPU (docs/performance.md). */
+export const DEFAULT_BATCH_MAX_ROWS = 4;
 /**
  * Sessions longer than this run their steps alone: the batch is padded to its longest row, so a long
  * conversation would make every short row copy and attend over its padding. Kept below the 4096 where

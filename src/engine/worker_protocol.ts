@@ -26,6 +26,11 @@ export interface WorkerInit {
   interOpNumThreads?: number;
   /** Bake the speech LoRA in when it fits (default true). */
   applySpeechAdapter?: boolean;
+  /** onnxruntime execution provider (default 'cpu'). */
+  executionProvider?: 'cpu' | 'cuda';
+  /** KV cache kind (default 'in_place') and an in-place cache's growth chunk in positions. */
+  kvCache?: 'in_place' | 'copy';
+  kvGrowthTokens?: number;
 }
 
 /** Int32 slots of a generation's shared cancel buffer. */

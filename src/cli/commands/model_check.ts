@@ -1,34 +1,20 @@
 import type { Command } from 'commander';
-import { checkModelDir, formatDifferences } from '../../engine/phi4mm/model_check.ts';
-import { resolve } from 'node:path';
+import { formatModelReport, modelReport } from '../../engine/phi4mm/model_report.ts';
 
-// `earshot model check DIR`: verifies a model directory against the inference contract and lists
-// every difference at once. Exit code 1 when the directory is not usable.
+// `earshot model check DIR`: verifies a model directory against the inference contract, lists every
+// difference at once, and says what the engine's load-time LoRA rewrite will do (speech adapter applied,
+// refused or absent; LoRA graph inputs left). Exit code 1 when the directory is not fully usable.
 
 export function registerModelCheckCommand(model: Command): void {
   model
     .command('check')
-    .description('Verify that a model directory matches the Phi-4-multimodal ONNX layout Earshot expects')
+    .description('Verify that a model directory matches the Phi-4-multimodal ONNX layout Earshot expects, and how its speech LoRA will be applied')
     .argument('<dir>', 'model directory (the folder holding genai_config.json)')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print {"ok","variant","speech_adapter","speech_adapter_rank","graph_lora_rank","lora_graph_inputs","resident_bytes_estimate","problems",...}')
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const result = await checkModelDir(dir);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      } else if (result.ok) {
-        const s = result.summary;
-        const lines = [
-          `OK: ${s.dir}`,
-          `  float type ${s.floatType}, ${s.numLayers} layers, hidden ${s.hiddenSize}, vocab ${s.vocabSize}`,
-          `  LoRA inputs with zero defaults: speech ${s.loraInputs.speech}, text ${s.loraInputs.text}`,
-          `  vision: ${s.vision ? 'present' : 'absent'}`,
-          ...s.files.map((f) => `  ${f.name} (${f.sizeBytes} bytes)`),
-          ...s.notes.map((n) => `  note: ${n}`),
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
-      } else {
-        process.stderr.write(`${formatDifferences(resolve(dir), result.differences)}\n`);
-      }
-      if (!result.ok) process.exitCode = 1;
+      const report = await modelReport(dir);
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else (report.ok ? process.stdout : process.stderr).write(`${formatModelReport(report).join('\n')}\n`);
+      if (!report.ok) process.exitCode = 1;
     });
 }

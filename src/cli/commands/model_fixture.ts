@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIXTURE_SEED, generateFixtureModel } from '../../engine/phi4mm/fixture/index.ts';
-import type { FixtureFloatType, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import type { FixtureFloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
 
 // `earshot model fixture`: writes a generated model in the export's exact layout (random weights,
 // meaningless text) for tests and benchmarks without the real weights.
@@ -23,21 +23,24 @@ export function registerModelFixtureCommand(model: Command): void {
     .command('fixture')
     .description('Generate a random-weight model in the Phi-4-multimodal ONNX layout (for tests and benchmarks)')
     .requiredOption('--out <dir>', 'directory to write the model into')
-    .addOption(new Option('--preset <preset>', 'tiny: unit-test size; bench: Phi-4-mini widths, 2 layers, int4 (~1.8 GB)').choices(['tiny', 'bench']).default('tiny'))
+    .addOption(new Option('--preset <preset>', 'tiny: unit-test size; bench: Phi-4-mini widths, 2 layers, int4 (~1.8 GB); full: Phi-4-mini at real size (~6.5 GB)').choices(['tiny', 'bench', 'full']).default('tiny'))
     .addOption(new Option('--dtype <type>', 'float type of graph inputs/outputs (float16 = GPU export)').choices(['float32', 'float16']).default('float32'))
+    .addOption(new Option('--layout <layout>', "published: the export's LoRA layout (all projections, symbolic LoRA inputs, adapters, vision); single-hook: one q_proj hook").choices(['published', 'single-hook']).default('published'))
     .option('--seed <n>', 'random seed; the same seed writes byte-identical files', parseSeed, DEFAULT_FIXTURE_SEED)
-    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number }) => {
+    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number; layout: FixtureLayout }) => {
       const startedMs = Date.now();
       const result = generateFixtureModel({
         outDir: opts.out,
         preset: opts.preset,
         seed: opts.seed,
         floatType: opts.dtype,
+        layout: opts.layout,
         onFile: (name, sizeBytes) => process.stdout.write(`  ${name.padEnd(34)} ${formatBytes(sizeBytes)}\n`),
+        onProgress: (message) => process.stderr.write(`… ${message}\n`),
       });
       const elapsedMs = Date.now() - startedMs;
       process.stdout.write(
-        `Wrote ${opts.preset} fixture (seed ${opts.seed}, ${opts.dtype}) to ${result.dir}: ${formatBytes(result.totalBytes)} in ${elapsedMs} ms\n`,
+        `Wrote ${opts.preset} fixture (seed ${opts.seed}, ${opts.dtype}) in the ${opts.layout} layout to ${result.dir}: ${formatBytes(result.totalBytes)} in ${elapsedMs} ms\n`,
       );
     });
 }

@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
 import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
 import type { EarshotConfig } from '../../config/schema.ts';
 import { EarshotError } from '../../errors.ts';
+import { assertProviderAvailable } from '../../engine/execution_provider.ts';
 import { startServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { resolveStorePath } from '../../store/transcript_store.ts';
@@ -32,16 +33,26 @@ export function registerServeCommand(program: Command): void {
       .option('--agents <file>', 'also offer the agents of this JavaScript/TypeScript module (repeatable; docs/agents.md)', (file: string, all: string[]) => [...all, file], [] as string[])
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty')
-      .option('--engine-url <url>', 'use a remote OpenAI-compatible engine (vLLM or another Earshot) instead of loading the model (default: EARSHOT_ENGINE_URL, config engine.remote.url)'),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[]; engineUrl?: string }) => {
+      .option('--engine-url <url>', 'use a remote OpenAI-compatible engine (vLLM or another Earshot) instead of loading the model (default: EARSHOT_ENGINE_URL, config engine.remote.url)')
+      .addOption(new Option('--device <device>', 'onnxruntime execution provider of the model (config engine.execution_provider; cuda needs its provider installed, see README)').choices(['cpu', 'cuda'])),
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[]; engineUrl?: string; device?: 'cpu' | 'cuda' }) => {
     let config = loadCliConfig(opts.config, {
       log: { level: opts.logLevel, format: opts.logFormat },
       agent: { modules: opts.agents.length > 0 ? opts.agents : undefined },
       // Only the flag's "no" overrides: without it the config file and EARSHOT_MODEL_AUTO_PULL decide.
       model: { dir: opts.model, auto_pull: opts.pull ? undefined : false },
       server: { host: opts.host, port: opts.port, tls_cert_file: opts.tlsCert, tls_key_file: opts.tlsKey, tls_self_signed: opts.tlsSelfSigned },
+      engine: { execution_provider: opts.device },
     });
     if (!config) return;
+    // A missing model still lets the server start (and say why it cannot answer); a missing execution
+    // provider is a deployment mistake with one fix, so it stops the start with that fix.
+    try {
+      assertProviderAvailable(config.engine.execution_provider);
+    } catch (err) {
+      reportCliError(err);
+      return;
+    }
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     try {
       config = withRemoteEngine(config, opts.engineUrl ?? process.env.EARSHOT_ENGINE_URL, process.env.EARSHOT_ENGINE_API_KEY);

@@ -5,6 +5,9 @@
 //   event_loop_lag_ms_p99  main-thread event-loop delay while 4 sessions generate
 //   features_40s_ms        log-mel front end on 40 s of audio (median)
 //   batch_speedup          tokens/s of 16 sessions decoding at once, batched steps / batching off
+// plus the real-size keys of real_size_bench.ts (decode_ms_at_100/2000 with both KV cache kinds, ...).
+// The full preset runs only those: the keys above load the model twice (worker + bare loop) and run
+// 16 sessions, which at Phi-4-mini size is 12+ GB and many minutes for figures the smaller presets give.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createEngineHost, defaultIntraOpThreads, type EngineHost } from '../engine_host.ts';
@@ -17,6 +20,8 @@ import { TOKEN_ID } from '../phi4mm/tokenizer_ids.ts';
 import { systemIds, userIds } from '../phi4_session_turns.ts';
 import { benchBatchedDecode, type BatchBenchResult } from './batch_bench.ts';
 import { rawDecode } from './raw_decode.ts';
+import { benchRealSize, type RealSizeBenchResult } from './real_size_bench.ts';
+import { benchAdapterStep, type AdapterBenchResult } from './adapter_bench.ts';
 
 export interface EngineBenchOptions {
   preset?: FixturePreset;
@@ -30,7 +35,7 @@ export interface EngineBenchOptions {
   progress?: (message: string) => void;
 }
 
-export interface EngineBenchResult {
+export interface LegacyEngineBenchResult {
   loop_vs_raw_ratio: number;
   kv_reuse_speedup: number;
   event_loop_lag_ms_p99: number;
@@ -47,6 +52,9 @@ export interface EngineBenchResult {
   concurrent_sessions: number;
   batch_speedup: number;
   batched: BatchBenchResult;
+  /** Decode step with the speech adapter applied / with no LoRA branches (adapter_bench.ts). */
+  adapter_step_ratio: number | null;
+  adapter: AdapterBenchResult;
 }
 
 const SYSTEM = 'You are a helpful travel assistant. Answer briefly.';
@@ -116,10 +124,20 @@ async function ttft(session: EngineSession, userText: string): Promise<number> {
   return performance.now() - start;
 }
 
+export type EngineBenchResult = RealSizeBenchResult & Partial<LegacyEngineBenchResult> & { model: string };
+
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
   const progress = options.progress ?? (() => undefined);
   const preset = options.preset ?? 'tiny';
-  const modelDir = options.modelDir ?? (progress(`generating/locating the ${preset} fixture model`), await ensureFixtureModel(preset));
+  const modelDir = options.modelDir ?? (progress(`generating/locating the ${preset} fixture model`), await ensureFixtureModel(preset, undefined, { onProgress: progress }));
+  const realSize = await benchRealSize(modelDir, options.modelDir === undefined ? preset : undefined, progress);
+  const model = options.modelDir ?? `fixture:${preset}`;
+  if (preset === 'full' && options.modelDir === undefined) return { model, ...realSize };
+  return { ...realSize, ...(await benchLegacy(modelDir, options, progress)), model };
+}
+
+async function benchLegacy(modelDir: string, options: EngineBenchOptions, progress: (m: string) => void): Promise<LegacyEngineBenchResult> {
+  const preset = options.preset ?? 'tiny';
   const decodeTokens = options.decodeTokens ?? 32;
   const turnTokens = options.turnTokens ?? 250;
   const turnCount = options.turns ?? 8;
@@ -186,6 +204,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
 
   progress('16 sessions decoding at once: batched steps, then batching off');
   const batched = await benchBatchedDecode(modelDir, threads);
+  const adapter = await benchAdapterStep(modelDir, threads, { progress });
   progress('audio front end');
   const features = benchFeatures();
   return {
@@ -204,5 +223,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<Eng
     concurrent_sessions: concurrent,
     batch_speedup: batched.batch_speedup,
     batched,
+    adapter_step_ratio: adapter.adapter_step_ratio,
+    adapter,
   };
 }

@@ -2,8 +2,8 @@
 // Schema (onnxruntime/lora/adapter_format/adapter_schema.fbs, format version 1):
 //   table Parameter { name:string; dims:[int64]; data_type:TensorDataType (int32); raw_data:[uint8] (force_align: 8); }
 //   table Adapter { format_version:int; adapter_version:int; model_version:int; parameters:[Parameter]; }
-// onnxruntime-node has no adapter API, so we parse the file ourselves and feed each parameter as a graph
-// input of the same name. Decoding is bounds-checked by hand (the flatbuffers JS runtime has no verifier),
+// onnxruntime-node has no adapter API, so we parse the file ourselves and rewrite the decoder graph with
+// its tensors (lora_rewrite.ts). Decoding is bounds-checked by hand (the flatbuffers JS runtime has no verifier),
 // so a truncated or foreign file is a clear E_MODEL_INVALID, never a crash or a garbage tensor.
 
 import { Builder } from 'flatbuffers';
@@ -185,4 +185,3 @@ export function decodeAdapter(bytes: Uint8Array): AdapterFile {
   return { formatVersion, adapterVersion, modelVersion, parameters };
 }
 
-export { matchAdapterToInputs, type GraphInputInfo, type AdapterMatch } from './adapter_match.ts';

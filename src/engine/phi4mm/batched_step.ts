@@ -8,17 +8,20 @@
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
+import { runInPlaceBatch } from './batched_step_in_place.ts';
+import type { InPlaceKvCache } from './kv_cache_in_place.ts';
 import type { ModelIo } from './model_check.ts';
 import { floatRowView, runGraph } from './tensors.ts';
 
 export interface BatchedStepModel {
   text: ort.InferenceSession;
   textFeeds?(logits: boolean): Record<string, ort.Tensor>;
-  io: Pick<ModelIo, 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names'>;
+  io: Pick<ModelIo, 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names' | 'contextLength'>;
 }
 
 export interface StepRow {
-  cache: KvCache;
+  /** Rows of one batch are all copying caches or all in-place caches (one engine setting). */
+  cache: KvCache | InPlaceKvCache;
   /** `[1, 1, hidden]` embedding of the row's one new token. */
   embeds: ort.Tensor;
   /** Text-graph LoRA feeds of the row's session (rows batched together share them). */
@@ -74,10 +77,15 @@ function scratch(model: object, key: string, like: FloatArray, length: number): 
  */
 export async function runBatchedStep(model: BatchedStepModel, rows: readonly StepRow[]): Promise<Float32Array[]> {
   if (rows.length === 0) return [];
+  if (rows.some((r) => r.cache.inPlace)) {
+    if (!rows.every((r) => r.cache.inPlace)) throw new EarshotError('E_INTERNAL', 'A batch mixes in-place and copying KV caches.');
+    return runInPlaceBatch(model, rows);
+  }
+  const copying = rows as readonly (StepRow & { cache: KvCache })[];
   const { numLayers, numKvHeads, headSize, hiddenSize, vocabSize, floatType, names } = model.io;
   const n = names.text;
   const batch = rows.length;
-  if (batch === 1) return [await runSingleRow(model, rows[0])];
+  if (batch === 1) return [await runSingleRow(model, copying[0])];
   const lengths = rows.map((r) => r.cache.length);
   const maxPast = Math.max(...lengths);
   const headStride = maxPast * headSize;
@@ -96,8 +104,8 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
     }
     return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [batch, numKvHeads, maxPast, headSize]);
   };
-  const keysOf = pastOf('key', (layer) => rows.map((r) => r.cache.layerTensors(layer).key));
-  const valuesOf = pastOf('value', (layer) => rows.map((r) => r.cache.layerTensors(layer).value));
+  const keysOf = pastOf('key', (layer) => copying.map((r) => r.cache.layerTensors(layer).key));
+  const valuesOf = pastOf('value', (layer) => copying.map((r) => r.cache.layerTensors(layer).value));
   for (let layer = 0; layer < numLayers; layer++) {
     feeds[n.pastKeys[layer]] = keysOf(layer);
     feeds[n.pastValues[layer]] = valuesOf(layer);
@@ -129,7 +137,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   // Split the presents back into one cache per row (only the row's own positions).
   const perRow: Record<string, ort.Tensor>[] = rows.map(() => ({}));
   for (let layer = 0; layer < numLayers; layer++) {
-    const previous = rows.map((r) => r.cache.layerTensors(layer));
+    const previous = copying.map((r) => r.cache.layerTensors(layer));
     for (const [kind, name] of [['key', n.presentKeys[layer]], ['value', n.presentValues[layer]]] as const) {
       const present = outputs[name] as ort.Tensor | undefined;
       if (present === undefined || present.dims[0] !== batch || present.dims[2] < total) {
@@ -150,7 +158,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
       present.dispose();
     }
   }
-  const result = rows.map((r, b) => {
+  const result = copying.map((r, b) => {
     r.cache.update(perRow[b], 1);
     // A view: sessions drop their logits as soon as they picked a token (phi4_session.ts), so the batch's
     // buffer is not kept alive by one row.
@@ -161,7 +169,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
 }
 
 /** One row needs no copies: the cache's tensors are fed as they are and the presents adopted. */
-async function runSingleRow(model: BatchedStepModel, row: StepRow): Promise<Float32Array> {
+async function runSingleRow(model: BatchedStepModel, row: StepRow & { cache: KvCache }): Promise<Float32Array> {
   const { vocabSize, names } = model.io;
   const n = names.text;
   const length = row.cache.length;

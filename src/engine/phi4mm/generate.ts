@@ -8,6 +8,7 @@ import { EarshotError } from '../../errors.ts';
 import { StreamingDetokenizer } from './detokenizer.ts';
 import type { AudioEmbedding } from './generate_audio.ts';
 import { KvCache } from './kv_cache.ts';
+import { InPlaceKvCache } from './kv_cache_in_place.ts';
 import type { ModelIo } from './model_check.ts';
 import { argmaxInRanges, SeededRandom, selectToken, type SamplingOptions } from './sampling.ts';
 import { blockedIdRanges } from './token_mask.ts';
@@ -31,7 +32,16 @@ export interface GenerationSessionOptions {
   loraFeeds?: Record<string, ort.Tensor>;
   /** Runs one-token steps batched with other sessions' (only under the engine's step scheduler). */
   stepBatcher?: Pick<StepBatcher, 'accepts' | 'step'>;
+  /**
+   * 'in_place' (default): capacity-sized buffers the text graph appends to (kv_cache_in_place.ts);
+   * 'copy': the graph returns past + new as new arrays each run (kv_cache.ts), kept to measure against.
+   */
+  kvCache?: KvCacheMode;
+  /** Positions an in-place cache grows by (default DEFAULT_KV_GROWTH_TOKENS). */
+  kvGrowthTokens?: number;
 }
+
+export type KvCacheMode = 'in_place' | 'copy';
 
 export interface GenerateRequest {
   /** New prompt ids, audio placeholders already expanded (chat_template.buildChatPrompt). */
@@ -65,7 +75,7 @@ export interface GenerateResult {
 }
 
 export class GenerationSession {
-  readonly cache: KvCache;
+  readonly cache: KvCache | InPlaceKvCache;
   /** Ids that belong to the conversation but are not in the cache yet (the last sampled token). */
   private pending: number[] = [];
   private readonly chunkTokens: number;
@@ -80,16 +90,16 @@ export class GenerationSession {
   ) {
     const io = model.io;
     const names = io.names.text;
-    this.cache = new KvCache({
-      numLayers: io.numLayers,
-      numKvHeads: io.numKvHeads,
-      headSize: io.headSize,
-      floatType: io.floatType,
-      pastKeyName: (i) => names.pastKeys[i],
-      pastValueName: (i) => names.pastValues[i],
-      presentKeyName: (i) => names.presentKeys[i],
-      presentValueName: (i) => names.presentValues[i],
-    });
+    const shape = { numLayers: io.numLayers, numKvHeads: io.numKvHeads, headSize: io.headSize, floatType: io.floatType };
+    this.cache = (options.kvCache ?? 'in_place') === 'in_place'
+      ? new InPlaceKvCache(shape, names, { growthTokens: options.kvGrowthTokens, maxTokens: io.contextLength })
+      : new KvCache({
+          ...shape,
+          pastKeyName: (i) => names.pastKeys[i],
+          pastValueName: (i) => names.pastValues[i],
+          presentKeyName: (i) => names.presentKeys[i],
+          presentValueName: (i) => names.presentValues[i],
+        });
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
     this.loraFeeds = options.loraFeeds ?? {};
     this.stepBatcher = options.stepBatcher;
@@ -235,6 +245,7 @@ export class GenerationSession {
     }
     const { names, vocabSize } = this.model.io;
     const n = names.text;
+    if (this.cache instanceof InPlaceKvCache) return this.runTextInPlace(this.cache, embeds, seqLength, wantLogits);
     const feeds = {
       ...this.loraFeeds,
       ...this.model.textFeeds?.(wantLogits),
@@ -254,6 +265,35 @@ export class GenerationSession {
     }
     this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
     // Only the last position's row matters for the next token (the rewritten graph returns only that row).
+    const last = floatRowView(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
+    logits.dispose();
+    return last;
+  }
+
+  /** runText over a cache the graph appends to in place: past and present are the same tensors. */
+  private async runTextInPlace(cache: InPlaceKvCache, embeds: ort.Tensor, seqLength: number, wantLogits: boolean): Promise<Float32Array | undefined> {
+    const { names, vocabSize } = this.model.io;
+    const n = names.text;
+    cache.reserve(seqLength);
+    const kv = cache.bindings();
+    const feeds = {
+      ...this.loraFeeds,
+      ...this.model.textFeeds?.(wantLogits),
+      ...kv.feeds,
+      [n.inputsEmbeds]: embeds,
+      [n.attentionMask]: onesMask(cache.length + seqLength),
+    };
+    // Without logits in the fetches onnxruntime skips the lm_head. The presents it returns are copies of
+    // the buffers it wrote into (onnxruntime-node 1.30): ignored.
+    const fetches = wantLogits ? { [n.logits]: null, ...kv.fetches } : kv.fetches;
+    const outputs = await runGraph(this.model.text, feeds, 'The text graph failed', fetches);
+    embeds.dispose();
+    cache.commit(seqLength);
+    if (!wantLogits) return undefined;
+    const logits = outputs[n.logits] as ort.Tensor | undefined;
+    if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
+      throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`);
+    }
     const last = floatRowView(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
     logits.dispose();
     return last;

@@ -31,6 +31,7 @@ function heldBytes(tensor: ort.Tensor): number {
 }
 
 export class KvCache {
+  readonly inPlace = false;
   private keys: ort.Tensor[] = [];
   private values: ort.Tensor[] = [];
   private len = 0;

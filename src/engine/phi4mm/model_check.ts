@@ -1,7 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EarshotError } from '../../errors.ts';
-import { loadAdapterFile, matchAdapterToInputs } from './adapter_match.ts';
+import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import type { LoraRewriteReport } from './lora_rewrite.ts';
+import { initializerBytes, rewriteTextGraph } from './text_graph_prepare.ts';
 import { expandLayerNames, type GenaiConfig } from './genai_config.ts';
 import { readGraphSignature, resolveModelFiles, type GraphSignature, type ModelFiles, type ValueSignature } from './model_dir.ts';
 
@@ -236,9 +239,14 @@ export interface ModelCheckSummary {
   hiddenSize: number;
   vocabSize: number;
   files: { name: string; sizeBytes: number }[];
+  /** LoRA tensors declared graph inputs, as exported (before the load-time rewrite). */
   loraInputs: { speech: number; text: number };
   vision: boolean;
   notes: string[];
+  /** What the engine's load-time LoRA rewrite does with this directory (done in memory, nothing written). */
+  lora: LoraRewriteReport;
+  /** Weight bytes of the graphs the engine loads (speech, embedding, rewritten text), before any session. */
+  residentBytesEstimate: number;
 }
 
 export type ModelCheckResult = { ok: true; summary: ModelCheckSummary } | { ok: false; differences: string[] };
@@ -258,7 +266,8 @@ export async function checkModelDir(dir: string): Promise<ModelCheckResult> {
   differences.push(...inspection.differences);
   if (differences.length > 0 || !inspection.io) return { ok: false, differences };
   const io = inspection.io;
-  if (files.speechAdapter) notes.push(await describeAdapterFit(files.speechAdapter, io));
+  const rewritten = rewriteTextGraph(files, { applySpeechAdapter: true, lastPositionLogits: true, logitsName: io.names.text.logits });
+  const graphBytes = (path: string) => initializerBytes(onnxProto.onnx.ModelProto.decode(readFileSync(path)));
   const listed = [files.configPath, files.speech, files.embedding, files.text, files.speechProcessor, files.tokenizer, files.tokenizerConfig];
   if (files.speechAdapter) listed.push(files.speechAdapter);
   if (files.vision) listed.push(files.vision);
@@ -274,25 +283,10 @@ export async function checkModelDir(dir: string): Promise<ModelCheckResult> {
       loraInputs: { speech: io.loraInputs.speech.length, text: io.loraInputs.text.length },
       vision: files.vision !== undefined,
       notes: [...notes, ...inspection.notes],
+      lora: rewritten.data.lora,
+      residentBytesEstimate: graphBytes(files.speech) + graphBytes(files.embedding) + rewritten.data.weightBytes,
     },
   };
-}
-
-/**
- * Whether the speech adapter fits the text graph's LoRA inputs (the export applies the speech LoRA to
- * the decoder). A misfit is a note, not a difference: the engine then runs the base model.
- */
-async function describeAdapterFit(path: string, io: ModelIo): Promise<string> {
-  const name = basename(path);
-  try {
-    const adapter = await loadAdapterFile(path);
-    const inputs = io.loraInputDetails.text.map((v) => ({ name: v.name, type: v.elemType, dims: v.dims }));
-    const match = matchAdapterToInputs(adapter, inputs);
-    if ('feeds' in match) return `${name}: all ${adapter.parameters.length} tensors match text-graph LoRA inputs`;
-    return `${name} does not fit the text graph (the base model will be used): ${match.mismatches.slice(0, 5).join('; ')}${match.mismatches.length > 5 ? `; and ${match.mismatches.length - 5} more` : ''}`;
-  } catch (err) {
-    return `${name} could not be read: ${(err as Error).message}`;
-  }
 }
 
 /** One error message listing every difference, for the loader and the CLI. */

@@ -7,6 +7,8 @@ import type { GenaiConfig } from './genai_config.ts';
 import { LOGITS_LAST, LOGITS_NONE, LOGITS_START_INPUT, sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
 import { findModelFiles, type ModelFiles } from './model_dir.ts';
 import { formatDifferences, inspectModelFiles, type ModelIo } from './model_check.ts';
+import type { LoraRewriteReport } from './lora_rewrite.ts';
+import { prepareTextGraph, type PreparedTextGraph } from './text_graph_prepare.ts';
 
 // Loads the Phi-4-mm ONNX graphs of one model directory into onnxruntime-node sessions after
 // verifying their signatures. Sessions are created from file paths so onnxruntime finds each graph's
@@ -25,6 +27,10 @@ export interface Phi4Model {
   io: ModelIo;
   /** Whether the text graph computes logits for the last position only (graph_rewrite.ts), or why not. */
   lastPositionLogits: LastPositionResult;
+  /** What the load-time LoRA rewrite did (lora_rewrite.ts); undefined on the initializerOverrides path. */
+  lora?: LoraRewriteReport;
+  /** Where the prepared decoder graph came from (text_graph_prepare.ts); undefined on the overrides path. */
+  textGraphCache?: PreparedTextGraph['cache'];
   /** Extra text-graph feeds: which positions get logits (the last, or none) when the graph was rewritten. */
   textFeeds(logits: boolean): Record<string, ort.Tensor>;
   /** Releases every session; the model must not be used afterwards. */
@@ -52,6 +58,14 @@ export interface LoadPhi4Options {
   initializerOverrides?: { speech?: InitializerOverride[]; text?: InitializerOverride[] };
   /** Rewrite the text graph so the lm_head runs on the last position only (default true). */
   lastPositionLogits?: boolean;
+  /**
+   * Apply the variant's speech LoRA adapter by rewriting the decoder's LoRA branches (default true);
+   * false, or an adapter that does not fit, removes the branches. Ignored with initializerOverrides.text,
+   * which keeps the graph's LoRA inputs as exported and overwrites their values (the older path).
+   */
+  applySpeechAdapter?: boolean;
+  /** Where to cache the prepared decoder graph (default: beside the model, else the user cache). */
+  graphCacheDir?: string;
 }
 
 /**
@@ -94,6 +108,22 @@ function graphBytesWithOverrides(path: string, overrides: InitializerOverride[],
   return onnxProto.onnx.ModelProto.encode(model).finish();
 }
 
+/** A session from bytes whose external weights live in `dir`. */
+async function sessionFromBytes(bytes: Uint8Array, dir: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  const extra = { ...(options.extra ?? {}), session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dir } };
+  return ort.InferenceSession.create(bytes, { ...options, extra });
+}
+
+/** The prepared decoder graph (LoRA rewrite + last-position logits, cached) as a session. */
+async function preparedTextSession(prepared: PreparedTextGraph, textPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    if (prepared.path !== undefined) return await ort.InferenceSession.create(prepared.path, options);
+    return await sessionFromBytes(prepared.bytes!, dirname(textPath), options);
+  } catch (err) {
+    throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load the prepared decoder graph of ${textPath}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 async function createSession(
   path: string,
   options: ort.InferenceSession.SessionOptions,
@@ -102,9 +132,7 @@ async function createSession(
 ): Promise<ort.InferenceSession> {
   try {
     if (overrides.length === 0 && rewrite === undefined) return await ort.InferenceSession.create(path, options);
-    const bytes = graphBytesWithOverrides(path, overrides, rewrite);
-    const extra = { ...(options.extra ?? {}), session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dirname(path) } };
-    return await ort.InferenceSession.create(bytes, { ...options, extra });
+    return await sessionFromBytes(graphBytesWithOverrides(path, overrides, rewrite), dirname(path), options);
   } catch (err) {
     if (err instanceof EarshotError) throw err;
     throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load ${path}: ${(err as Error).message}`, { cause: err });
@@ -129,10 +157,24 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
     const speech = await track(files.speech, opts.initializerOverrides?.speech);
     const embedding = await track(files.embedding);
     let lastPositionLogits: LastPositionResult = { applied: false, reason: 'turned off (lastPositionLogits: false)' };
-    const rewrite = opts.lastPositionLogits === false ? undefined : (model: ModelProto) => {
-      lastPositionLogits = sliceLogitsToLastPosition(model, inspection.io!.names.text.logits);
-    };
-    const text = await track(files.text, opts.initializerOverrides?.text, rewrite);
+    let text: ort.InferenceSession;
+    let prepared: PreparedTextGraph | undefined;
+    if (opts.initializerOverrides?.text !== undefined) {
+      const rewrite = opts.lastPositionLogits === false ? undefined : (model: ModelProto) => {
+        lastPositionLogits = sliceLogitsToLastPosition(model, inspection.io!.names.text.logits);
+      };
+      text = await track(files.text, opts.initializerOverrides.text, rewrite);
+    } else {
+      prepared = prepareTextGraph(files, {
+        applySpeechAdapter: opts.applySpeechAdapter !== false,
+        lastPositionLogits: opts.lastPositionLogits !== false,
+        logitsName: inspection.io.names.text.logits,
+        cacheDir: opts.graphCacheDir,
+      });
+      lastPositionLogits = prepared.lastPositionLogits;
+      text = await preparedTextSession(prepared, files.text, sessionOptions);
+      created.push(text);
+    }
     const vision = opts.loadVision && files.vision ? await track(files.vision) : undefined;
     let disposed = false;
     return {
@@ -145,6 +187,8 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
       vision,
       io: inspection.io,
       lastPositionLogits,
+      lora: prepared?.lora,
+      textGraphCache: prepared?.cache,
       textFeeds: (logits: boolean): Record<string, ort.Tensor> =>
         lastPositionLogits.applied ? { [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]) } : {},
       async dispose() {

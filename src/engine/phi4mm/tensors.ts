@@ -151,16 +151,17 @@ export function concatRows(type: FloatType, parts: readonly ort.Tensor[], width:
 
 /**
  * `session.run`, with onnxruntime's failure turned into E_ENGINE: "`failure`: <onnxruntime's message>"
- * (e.g. failure "The text graph failed"). `fetches` limits the outputs copied out.
+ * (e.g. failure "The text graph failed"). `fetches` limits the outputs copied out; a tensor in it is a
+ * pre-allocated output (onnxruntime writes into its memory; the returned value is a copy to ignore).
  */
 export async function runGraph(
   session: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
   failure: string,
-  fetches?: string[],
+  fetches?: string[] | Record<string, ort.Tensor | null>,
 ): Promise<ort.InferenceSession.OnnxValueMapType> {
   try {
-    return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
+    return await (fetches ? session.run(feeds, fetches as ort.InferenceSession.FetchesType) : session.run(feeds));
   } catch (cause) {
     throw new EarshotError('E_ENGINE', `${failure}: ${(cause as Error).message}`, { cause });
   }

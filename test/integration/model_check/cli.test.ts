@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerModelCheckCommand } from '../../../src/cli/commands/model_check.ts';
 import { registerModelFixtureCommand } from '../../../src/cli/commands/model_fixture.ts';
+import { encodeAdapter } from '../../../src/engine/phi4mm/adapter_format.ts';
 import { ensureFixtureModel, FIXTURE_FILES } from '../../../src/engine/phi4mm/fixture/index.ts';
 import { copyModelDir, editGraph, setInputType } from './model_copy.ts';
 
@@ -43,7 +44,9 @@ describe('earshot model check', () => {
     const result = await run(['check', fixture]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`OK: ${fixture}`);
-    expect(result.stdout).toContain('float type float32, 2 layers, hidden 64, vocab 200064');
+    expect(result.stdout).toContain('cpu variant (float32 graphs), 2 layers, hidden 64, vocab 200064');
+    expect(result.stdout).toContain("speech LoRA: applied at rank 64 (the decoder's LoRA branches are rank 32; the engine rewrites them to the adapter's rank at load)");
+    expect(result.stdout).toContain('LoRA tensors still graph inputs after the rewrite: 0\n');
   });
 
   it('lists the differences on stderr and exits 1', async () => {
@@ -58,7 +61,24 @@ describe('earshot model check', () => {
 
   it('--json prints the structured result', async () => {
     const result = await run(['check', '--json', fixture]);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, summary: { floatType: 'float32' } });
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ ok: true, variant: 'cpu', speech_adapter: 'applied', speech_adapter_rank: 64, graph_lora_rank: 32, lora_graph_inputs: 0, problems: [] });
+    expect(report.speech_adapter_rank).toBeGreaterThan(report.graph_lora_rank);
+    expect(report.resident_bytes_estimate).toBeGreaterThan(0);
+  });
+
+  it('--json on a model whose adapter does not fit: refused, listed, exit 1', async () => {
+    const dir = copyModelDir(fixture);
+    writeFileSync(
+      join(dir, FIXTURE_FILES.speechAdapter),
+      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) }]),
+    );
+    const result = await run(['check', '--json', dir]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ ok: false, speech_adapter: 'refused', speech_adapter_rank: 8, graph_lora_rank: 32, lora_graph_inputs: 0 });
+    expect(report.problems).toContain('model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales');
   });
 });
 

@@ -23,12 +23,18 @@ describe('checkModelDir', () => {
     const result = await checkModelDir(fixture);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.summary).toMatchObject({ floatType: 'float32', numLayers: 2, hiddenSize: 64, vocabSize: 200064, vision: false });
-    expect(result.summary.loraInputs).toEqual({ speech: 2, text: 8 });
-    expect(result.summary.notes).toEqual([
-      'phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).',
-      'phi-4-mm-speech.onnx_adapter: all 8 tensors match text-graph LoRA inputs',
-    ]);
+    expect(result.summary).toMatchObject({ floatType: 'float32', numLayers: 2, hiddenSize: 64, vocabSize: 200064, vision: true });
+    // As exported: 4 LoRA tensors on 7 projections of 2 layers are graph inputs; none after the rewrite.
+    expect(result.summary.loraInputs).toEqual({ speech: 0, text: 56 });
+    expect(result.summary.notes).toEqual([]);
+    expect(result.summary.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 32, speechAdapterRank: 64, branches: 14, loraGraphInputs: 0, problems: [] });
+    expect(result.summary.residentBytesEstimate).toBeGreaterThan(0);
+  });
+
+  it('notes the absent vision graph of the single-hook fixture', async () => {
+    const result = await checkModelDir(await ensureFixtureModel('tiny', 1, { layout: 'single-hook' }));
+    expect(result.ok && result.summary.notes).toEqual(['phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).']);
+    expect(result.ok && result.summary.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 8, speechAdapterRank: 8, branches: 2 });
   });
 
   it('accepts the float16 (GPU layout) fixture', async () => {
@@ -110,8 +116,8 @@ describe('checkModelDir', () => {
   });
 });
 
-describe('checkModelDir adapter note', () => {
-  it('notes, without failing, an adapter that does not fit the text graph', async () => {
+describe('checkModelDir adapter', () => {
+  it('reports, without failing the layout, an adapter that does not fit the LoRA branches', async () => {
     const { encodeAdapter } = await import('../../../src/engine/phi4mm/adapter_format.ts');
     const { writeFileSync } = await import('node:fs');
     const dir = copy();
@@ -121,6 +127,9 @@ describe('checkModelDir adapter note', () => {
     );
     const result = await checkModelDir(dir);
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.summary.notes[1]).toMatch(/^phi-4-mm-speech\.onnx_adapter does not fit the text graph .*shape \[8, 1, 16\]/);
+    if (result.ok) {
+      expect(result.summary.lora.speechAdapter).toBe('refused');
+      expect(result.summary.lora.problems).toEqual(['model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales']);
+    }
   });
 });

@@ -5,7 +5,6 @@ import {
   ADAPTER_DATA_TYPE,
   decodeAdapter,
   encodeAdapter,
-  matchAdapterToInputs,
   type AdapterParameter,
 } from '../../../src/engine/phi4mm/adapter_format.ts';
 import { EarshotError } from '../../../src/errors.ts';
@@ -80,45 +79,5 @@ describe('adapter file format', () => {
       { numRuns: 2000, seed: 3 },
     );
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => outcome(bytes)), { numRuns: 500, seed: 4 });
-  });
-});
-
-describe('matchAdapterToInputs', () => {
-  const file = decodeAdapter(encodeAdapter(params));
-  const inputs = [
-    { name: params[0].name, type: 'float16', dims: ['lora_rank', 4] },
-    { name: params[1].name, type: 'tensor(uint8)', dims: [8, 2, 16] },
-    { name: 'scales', type: 'float32', dims: [3] },
-    { name: 'inputs_embeds', type: 'float32', dims: ['batch', 'seq', 3072] },
-  ];
-
-  it('feeds every tensor when all fit (symbolic dims match anything)', () => {
-    const match = matchAdapterToInputs(file, inputs);
-    expect('feeds' in match).toBe(true);
-    if (!('feeds' in match)) return;
-    expect(Object.keys(match.feeds).sort()).toEqual(params.map((p) => p.name).sort());
-    expect(match.feeds.scales.type).toBe('float32');
-    expect([...(match.feeds.scales.data as Float32Array)]).toEqual([1.5, -2, 3]);
-    expect(match.feeds[params[0].name].type).toBe('float16');
-    expect(match.feeds[params[0].name].dims).toEqual([16, 4]);
-  });
-
-  it('lists exactly which tensors mismatch and why', () => {
-    const wrong = matchAdapterToInputs(file, [
-      { name: params[0].name, type: 'float32', dims: [16, 4] },
-      { name: params[1].name, type: 'uint8', dims: [8, 2, 20] },
-    ]);
-    expect('mismatches' in wrong).toBe(true);
-    if (!('mismatches' in wrong)) return;
-    expect(wrong.mismatches).toHaveLength(3);
-    expect(wrong.mismatches[0]).toContain('dtype float16 but the graph input is float32');
-    expect(wrong.mismatches[1]).toContain('shape [8, 2, 16] but the graph input is [8, 2, 20]');
-    expect(wrong.mismatches[2]).toBe('scales: no graph input has this name');
-  });
-
-  it('refuses a tensor whose bytes do not fill its shape', () => {
-    const bad = decodeAdapter(encodeAdapter([{ ...params[2], dims: [4] }]));
-    const match = matchAdapterToInputs(bad, [{ name: 'scales', type: 'float32', dims: [-1] }]);
-    expect(match).toEqual({ mismatches: ['scales: holds 12 bytes but shape [4] of float32 needs 16'] });
   });
 });

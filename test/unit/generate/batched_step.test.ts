@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as ort from 'onnxruntime-node';
 import { runBatchedStep } from '../../../src/engine/phi4mm/batched_step.ts';
 import { GenerationSession } from '../../../src/engine/phi4mm/generate.ts';
 import { EarshotError } from '../../../src/errors.ts';
@@ -26,7 +27,7 @@ function promptIds(length: number, seed: number): number[] {
 async function sessionsOf(fx: LoadedFixture, lengths: number[]): Promise<GenerationSession[]> {
   return Promise.all(
     lengths.map(async (length, i) => {
-      const g = new GenerationSession(fx.model, fx.tokenizer);
+      const g = new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'copy' });
       await g.append(promptIds(length, i), [], undefined, { logits: false });
       return g;
     }),
@@ -66,7 +67,7 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
         expect(cacheValues(batched[i])).toEqual(cacheValues(alone[i]));
       }
       // The first batched step gives each row's cache a buffer with headroom; later steps write into it.
-      const buffers = batched.map((g) => [0, 1].flatMap((layer) => Object.values(g.cache.layerTensors(layer)).map((t) => (t.data as Float32Array | Uint16Array).buffer)));
+      const buffers = batched.map((g) => [0, 1].flatMap((layer) => Object.values(g.cache.layerTensors(layer)).map((t: ort.Tensor) => (t.data as Float32Array | Uint16Array).buffer)));
       if (step > 0) expect(buffers).toEqual(buffersBefore.map((row) => row.map((b) => expect.toSatisfy((x) => x === b))));
       buffersBefore = buffers;
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InPlaceKvCache } from '../../../src/engine/phi4mm/kv_cache_in_place.ts';
 import { GenerationSession } from '../../../src/engine/phi4mm/generate.ts';
 import { encodeAudio } from '../../../src/engine/phi4mm/generate_audio.ts';
 import { buildTaskPrompt, TASK_PROMPTS } from '../../../src/engine/phi4mm/chat_template.ts';
@@ -28,7 +29,8 @@ describe('float16 graphs', () => {
       const s = new GenerationSession(fx.model, fx.tokenizer, { prefillChunkTokens: 8 });
       sessions.push(s);
       const result = await s.generate({ inputIds: prompt, audio: [audio], maxNewTokens: 5, stopIds: [] });
-      expect(s.kvBytes).toBe((prompt.length + 4) * s.cache.bytesPerToken);
+      expect(s.cache.length).toBe(prompt.length + 4);
+      expect(s.kvBytes).toBe((s.cache as InPlaceKvCache).capacity * s.cache.bytesPerToken);
       return result;
     };
     const [a, b] = [await run(), await run()];
