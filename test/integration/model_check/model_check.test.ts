@@ -40,6 +40,8 @@ describe('checkModelDir', () => {
   it('accepts the float16 (GPU layout) fixture', async () => {
     const result = await checkModelDir(await ensureFixtureModel('tiny', 1, { floatType: 'float16' }));
     expect(result.ok && result.summary.floatType).toBe('float16');
+    // The GPU types: float16 LoRA scales in the graph and in the adapter, which still applies.
+    expect(result.ok && result.summary.lora).toMatchObject({ speechAdapter: 'applied', speechAdapterRank: 64, loraGraphInputs: 0 });
   }, 60_000);
 
   it('reports a renamed input as missing plus an unexpected input', async () => {

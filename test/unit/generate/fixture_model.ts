@@ -9,9 +9,13 @@ export interface LoadedFixture {
   tokenizer: Phi4Tokenizer;
 }
 
-export async function loadTinyFixture(floatType: 'float32' | 'float16' = 'float32', layout?: 'published' | 'single-hook'): Promise<LoadedFixture> {
+export async function loadTinyFixture(
+  floatType: 'float32' | 'float16' = 'float32',
+  applySpeechAdapter = true,
+  layout?: 'published' | 'single-hook',
+): Promise<LoadedFixture> {
   const dir = await ensureFixtureModel('tiny', 1, { floatType, layout });
-  const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
+  const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 }, applySpeechAdapter });
   const tokenizer = await loadTokenizer(dir);
   return { dir, model, tokenizer };
 }

@@ -42,7 +42,8 @@ function f16(v: number): number {
 describe.each(['float32', 'float16'] as const)('lm_head on the last position only (%s tiny fixture)', (floatType) => {
   it('same last-position logits and presents as the exported graph', async () => {
     const dir = await ensureFixtureModel('tiny', 1, { floatType });
-    const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1 } });
+    // Without the speech adapter the LoRA branches are removed, which equals the exported zero branches.
+    const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1 }, applySpeechAdapter: false });
     opened.push({ release: () => model.dispose() });
     expect(model.lastPositionLogits).toMatchObject({ applied: true });
     const original = await ort.InferenceSession.create(findModelFiles(dir).text, { intraOpNumThreads: 1, logSeverityLevel: 3 });
