@@ -91,7 +91,7 @@ export interface EngineAvailability {
 
 const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
 
-/** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (design.md 9). */
+/** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (docs/architecture.md). */
 export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
   // engine.remote.url: the model runs elsewhere (vLLM or another Earshot), nothing is loaded here.
   if (config.engine.remote.url) return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };

@@ -7,7 +7,7 @@ import type { ServerTool } from './tool.ts';
 export interface GenerationSettings {
   /** Answer length limit in tokens when the session says 'inf'. */
   maxOutputTokens: number;
-  /** Greedy decoding when absent (phi4mm.md section 5). */
+  /** Greedy decoding when absent (docs/model.md, "Tokens and prompts"). */
   temperature?: number;
   seed?: number;
 }

@@ -1,6 +1,6 @@
 // One connection's agent: turns (utterances, client items, manual responses) run strictly in order
 // through runTurns(); control (barge-in, response.cancel) acts at once on the running response, never
-// queued behind turns (style.md 4). This file is the queue and the public API; the turns themselves
+// queued behind turns (control has its own lane). This file is the queue and the public API; the turns themselves
 // live in audio_turns.ts, item_turns.ts and manual_response.ts, response start-up in response_launch.ts.
 import { Subject, type Subscription } from 'rxjs';
 import type { SpeechEngine } from '../engine/engine_session.ts';

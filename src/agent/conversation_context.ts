@@ -103,7 +103,7 @@ export class ConversationContext {
       for (const entry of this.history) {
         entry.cp = session.checkpoint();
         if (entry.role === 'user') {
-          // Audio from before the rebuild is replayed as its transcript (design.md decision 6).
+          // Audio from before the rebuild is replayed as its transcript (docs/architecture.md, decision 6).
           entry.audioTokens = 0;
           entry.turn = await session.appendUser([{ type: 'text', text: entry.text ?? '' }]);
         } else if (entry.role === 'assistant') await session.appendAssistant(entry.text);

@@ -1,4 +1,4 @@
-// User-turn texts for the model's trained tasks (phi4mm.md section 5). The audio part comes first, so
+// User-turn texts for the model's trained tasks (docs/model.md, "Tokens and prompts"). The audio part comes first, so
 // the engine writes `<|user|><|audio_1|>{text}<|end|><|assistant|>`.
 
 const LANGUAGE_NAMES: Record<string, string> = {

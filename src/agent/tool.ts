@@ -1,4 +1,4 @@
-// Tools are plain TypeScript functions with zod parameters (design.md decision 7). The agent layer turns
+// Tools are plain TypeScript functions with zod parameters (docs/architecture.md, decision 7). The agent layer turns
 // them into the engine's ToolSpec (JSON-schema parameters; the engine writes Phi's `<|tool|>` JSON) and
 // runs them with validation, a timeout and an AbortSignal (tool_runner.ts).
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Tolerant parsing of Phi-4's tool calls (phi4mm.md section 5; the output form is not officially
+// Tolerant parsing of Phi-4's tool calls (docs/model.md, "Tokens and prompts"; the output form is not officially
 // specified, so every form seen in the wild is accepted):
 //   <|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>    (the expected form)
 //   <|tool_call|>{"name": ..., "arguments": {...}}<|/tool_call|>      (a single object)

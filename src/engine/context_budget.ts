@@ -1,4 +1,4 @@
-// Context budget planning (design decision 6, phi4mm.md section 3): a session stays at or below its
+// Context budget planning (docs/architecture.md decision 6, docs/model.md): a session stays at or below its
 // budget (4096 tokens by default, where LongRoPE switches to its long factors; KV entries computed
 // under one regime are never recomputed, so crossing it silently degrades the model). When a new turn
 // would cross it, the session is rebuilt: system prompt and tools first, older user turns with their

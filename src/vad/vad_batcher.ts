@@ -1,6 +1,6 @@
 // Cross-stream batching of Silero windows. Every connection feeds 32 ms windows at real time; running each
 // alone costs the fixed per-run overhead every time (8 streams: 1.36 ms per tick one by one versus 0.58 ms as
-// one [8, 512] run, environment.md). So streams queue their windows and one flush per macrotask runs the head
+// one [8, 512] run, measured here). So streams queue their windows and one flush per macrotask runs the head
 // of every queue in a single ORT call.
 //
 // A stream's state is sequential, so a stream never has two windows in flight: each flush takes at most the

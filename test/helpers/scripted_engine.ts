@@ -1,4 +1,4 @@
-// A scripted SpeechEngine for agent-logic tests (design.md: never a product mode). It keeps a log of
+// A scripted SpeechEngine for agent-logic tests (docs/architecture.md: never a product mode). It keeps a log of
 // what was appended, "generates" text a test scripts (split into word-piece tokens), honours abort
 // between decode steps like the real engine, keeps generated text in the session, and supports
 // checkpoint/rewind. Tests gate decode steps with `beforeStep` to make timing deterministic.

@@ -1,4 +1,4 @@
-// Phi-4-mm chat template (phi4mm.md section 5): no BOS, no newlines between turns.
+// Phi-4-mm chat template (docs/model.md, "Tokens and prompts"): no BOS, no newlines between turns.
 //   <|system|>{content}<|tool|>{tools json}<|/tool|><|end|>   (tool part only when tools exist)
 //   <|user|>{content}<|end|>  <|assistant|>{content}<|end|>  <|tool_response|>{json}<|end|>
 //   ... <|assistant|>  (generation prompt)
@@ -29,7 +29,7 @@ export interface JsonSchemaProperty {
   items?: JsonSchemaProperty;
 }
 
-// Phi-4's tool list uses Python type names (phi4mm.md section 5: JSON-schema `string` is written `str`).
+// Phi-4's tool list uses Python type names (docs/model.md, "Tokens and prompts": JSON-schema `string` is written `str`).
 const PYTHON_TYPE: Record<string, string> = {
   string: 'str',
   integer: 'int',
@@ -249,7 +249,7 @@ export function renderChatText(input: Omit<ChatPromptInput, 'audioTokenCounts'>)
   return text;
 }
 
-/** User-turn texts of the tasks Microsoft trained (phi4mm.md section 5). */
+/** User-turn texts of the tasks Microsoft trained (docs/model.md, "Tokens and prompts"). */
 export const TASK_PROMPTS = {
   asr: (): string => '<|audio_1|>Transcribe the audio clip into text.',
   translate: (language: string): string => `<|audio_1|>Translate the audio to ${language}.`,

@@ -1,4 +1,4 @@
-// Phi-4-multimodal's audio front end (phi4mm.md section 4): per-frame pre-emphasis, Hamming window, power
+// Phi-4-multimodal's audio front end (docs/model.md, "Audio features"): per-frame pre-emphasis, Hamming window, power
 // spectrum, the fixed 80-filter Kaldi-mel bank and ln(max(., 1)). Matches the golden numpy reference in
 // test/fixtures/phi4mm-audio to well under 1e-3 (see test/unit/engine/features.test.ts).
 import { resample } from '../../audio/resample.ts';
@@ -7,7 +7,7 @@ import { RealFft } from './fft.ts';
 import { MEL_FILTER_COUNT, MEL_SPECTRUM_BINS, applyLogMel, melFilterbank, type MelFilterbank } from './mel.ts';
 
 export const FEATURE_MEL_BINS = MEL_FILTER_COUNT;
-/** 4000 frames = 40 s = 500 audio tokens, the speech encoder's positional range (phi4mm.md 4.6). */
+/** 4000 frames = 40 s = 500 audio tokens, the speech encoder's positional range (docs/model.md, "Audio features"). */
 export const MAX_FEATURE_FRAMES_PER_CHUNK = 4000;
 /** One audio token per 8 feature frames (80 ms). */
 export const FRAMES_PER_AUDIO_TOKEN = 8;

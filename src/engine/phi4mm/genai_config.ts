@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 // Schema of the export's genai_config.json, limited to what Earshot reads. Unknown keys pass through
 // (the real file carries search options and provider settings we do not use). Graph input/output
-// names default to the ones documented in docs/phi4mm.md section 2 when the file omits them.
+// names default to the ones documented in docs/model.md when the file omits them.
 
 const sessionOptions = z.looseObject({}).optional();
 

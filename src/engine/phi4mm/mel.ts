@@ -1,4 +1,4 @@
-// Phi-4-multimodal's mel filterbank (speechlib_mel in processing_phi4mm.py, phi4mm.md 4.3): 80 triangles in
+// Phi-4-multimodal's mel filterbank (speechlib_mel in processing_phi4mm.py, docs/model.md, "Audio features"): 80 triangles in
 // Kaldi mel space between 0 and 7690 Hz over a 512-point FFT at 16 kHz, FFT bins 1..245 only, and no area
 // normalisation (every triangle peaks at 1). The 8 kHz path reuses this same matrix on zero-filled spectra.
 

@@ -8,7 +8,7 @@ import { initializerBytes, rewriteTextGraph } from './text_graph_prepare.ts';
 import { expandLayerNames, type GenaiConfig } from './genai_config.ts';
 import { readGraphSignature, resolveModelFiles, type GraphSignature, type ModelFiles, type ValueSignature } from './model_dir.ts';
 
-// Verifies a model directory against the inference contract (docs/phi4mm.md section 3): every graph's
+// Verifies a model directory against the inference contract (docs/model.md): every graph's
 // input/output names, element types and ranks, consistent float type, files present. All findings are
 // collected so one message lists every difference.
 

@@ -77,7 +77,7 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
   for (const id of Object.values(json.model!.vocab!)) if (id > maxId) maxId = id;
   for (const t of added.values()) if (!PLACEHOLDER_NAME.test(t.content) && t.id > maxId) maxId = t.id;
   // Fine-tuning placeholders up to the 200064-row embedding may be listed as tokens, but the model
-  // never learned them: anything above <|tag|> is padding (phi4mm.md section 5).
+  // never learned them: anything above <|tag|> is padding (docs/model.md, "Tokens and prompts").
   const maxRealTokenId = Math.min(maxId, PHI4MM_LAST_REAL_TOKEN_ID);
   const usedIds = new Uint8Array(maxRealTokenId + 1);
   for (const id of Object.values(json.model!.vocab!)) if (id <= maxRealTokenId) usedIds[id] = 1;

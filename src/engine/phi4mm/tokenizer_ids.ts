@@ -1,4 +1,4 @@
-// Token ids of Phi-4-multimodal-instruct (docs/phi4mm.md section 5). These are the ids the ONNX graphs
+// Token ids of Phi-4-multimodal-instruct (docs/model.md). These are the ids the ONNX graphs
 // and the chat template agree on; the loaded tokenizer is checked against them at load time.
 
 export const TOKEN_ID = {

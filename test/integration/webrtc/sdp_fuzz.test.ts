@@ -337,7 +337,7 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
 
   it('multipart form bodies (sdp + session parts) with a broken part are refused', async () => {
     // OpenAI's unified interface also takes multipart/form-data with `sdp` and `session` fields; Earshot
-    // takes application/sdp only (docs/realtime-protocol.md), so these must be a clean 415, and still a
+    // takes application/sdp only (docs/protocol.md), so these must be a clean 415, and still a
     // 4xx should multipart ever be accepted, since a part is always broken here.
     const sdpPart = fc.oneof(
       fc.nat().map((at) => crlf(base()).subarray(0, at % 1500)),

@@ -4,7 +4,7 @@ import { parseLenientJson, parseToolCalls, ToolCallTextFilter } from '../../../s
 
 const ok = (name: string, args: Record<string, unknown>) => expect.objectContaining({ ok: true, name, arguments: args });
 
-describe('parseToolCalls: every form of phi4mm.md section 5', () => {
+describe('parseToolCalls: every form of docs/model.md, "Tokens and prompts"', () => {
   it.each([
     ['tagged list', '<|tool_call|>[{"name": "f", "arguments": {"a": 1}}]<|/tool_call|>'],
     ['tagged single object', '<|tool_call|>{"name": "f", "arguments": {"a": 1}}<|/tool_call|>'],
