@@ -9,6 +9,7 @@ import { DEFAULT_AGENTS, isClientMode, type ClientMode, type ClientTransport, ty
 import { EXPORT_MIME, exportCaptions, type ExportFormat } from '../core/transcript_export.ts';
 import { listMicrophones, meterLevel } from './audio_input.ts';
 import { connectWebRtc, connectWebSocket, type LiveConnection } from './connections.ts';
+import { transcribeFile, wireFileDrop } from './file_transcription.ts';
 import { EventInspector } from './inspector.ts';
 import { fetchReadiness, mintEphemeralKey, readinessText } from './server_access.ts';
 import { byId, SessionView } from './view.ts';
@@ -282,6 +283,9 @@ function wireControls(): void {
   });
   muteButton.addEventListener('click', () => setMuted(!muted));
   byId('copy-transcript').addEventListener('click', () => void copyTranscript());
+  wireFileDrop(byId<HTMLInputElement>('file-input'), (file) =>
+    void transcribeFile(file, { list: byId<HTMLOListElement>('file-segments'), status: byId('file-status') }, apiKeyInput.value.trim() || undefined),
+  );
   pttBox.addEventListener('change', () => connection && setMuted(pttBox.checked));
   // Push to talk: Space held (outside text fields) opens the microphone; released, it mutes again.
   document.addEventListener('keydown', (e) => {

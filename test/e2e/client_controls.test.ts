@@ -2,7 +2,7 @@
 // test is about the page, not the model): an API key from the URL leaves the address bar and is exchanged
 // for an ephemeral key, the readiness badge, instructions and turn-detection settings in session.update, a
 // typed message answered, the event inspector with its filter, the microphone picker and level meter, mute
-// and push-to-talk, and copying the transcript. Screenshots go to .ci/out/e2e/.
+// and push-to-talk, copying the transcript, and a recording transcribed through the HTTP API. Screenshots go to .ci/out/e2e/.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -20,10 +20,12 @@ const runnable = existsSync(CHROMIUM_PATH) && pocketsphinxAvailable();
 
 let server: RunningServer;
 let browser: Browser;
+let wavPath: string;
 
 beforeAll(async () => {
   if (!runnable) return;
   const fixture = placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [1200, 2500], noiseLevel: 0.002 });
+  wavPath = fixture.wavPath;
   server = await startAgentServer(new ScriptedEngine(), { auth: { api_keys: [API_KEY] } });
   browser = await launchChromiumWithMicrophone(fixture.wavPath);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -107,6 +109,13 @@ describe.skipIf(!runnable)('browser client controls', () => {
     expect(await page.getByTestId('mute').getAttribute('aria-pressed')).toBe('false');
     await page.keyboard.up('Space');
     expect(await page.getByTestId('mute').getAttribute('aria-pressed')).toBe('true');
+
+    // A recording chosen in the file picker is transcribed through POST /v1/audio/transcriptions.
+    await page.getByTestId('file-input').setInputFiles(wavPath);
+    await expect.poll(() => page.getByTestId('file-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    const segments = await page.getByTestId('file-segments').locator('li').allTextContents();
+    expect(segments.length).toBeGreaterThanOrEqual(1);
+    expect(segments[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} - \d\d:\d\d:\d\d\.\d{3}\S/);
 
     await page.getByTestId('event-filter').fill('');
     await page.screenshot({ path: join(ARTIFACTS, 'client_controls.png'), fullPage: true });
