@@ -35,8 +35,9 @@ export class ResponseLauncher {
     const responseId = newResponseId();
     this.active = { id: responseId, controller };
     const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
-    // 'inf' (OpenAI's default) is bounded only by the context: the engine stops where the budget ends.
-    const maxOutputTokens = wireMax === 'inf' ? settings.contextBudgetTokens : wireMax;
+    // 'inf' (OpenAI's default) is bounded by the context (the engine stops where the budget ends) and by the
+    // operator's agent.max_output_tokens when one is configured.
+    const maxOutputTokens = wireMax === 'inf' ? Math.min(settings.contextBudgetTokens, settings.defaultMaxOutputTokens ?? Infinity) : wireMax;
     const gen = agent.generation;
     const toolChoice = (opts.params?.tool_choice ?? state.toolChoice) as ToolChoice;
     const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);

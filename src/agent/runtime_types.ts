@@ -19,7 +19,8 @@ export interface AgentRuntimeSettings {
   interruptMinSpeechMs: number;
   captionMaxTokens: number;
   contextBudgetTokens: number;
-  defaultMaxOutputTokens: number;
+  /** agent.max_output_tokens: caps 'inf' answers when set. */
+  defaultMaxOutputTokens?: number;
   /** Client-requested turns (items, responses, retrieve/delete) queued or running; more get E_QUEUE_FULL (default 16). */
   maxQueuedTurns?: number;
   /** UTF-8 bytes of client text queued for the engine and not yet run; more gets E_QUEUE_FULL (default 512 KiB). */

@@ -154,7 +154,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     wall_s: round((performance.now() - started) / 1000, 0),
     context_budget_tokens: config.engine.context_budget_tokens,
     caption_max_tokens: config.agent.caption_max_tokens,
-    max_output_tokens: (opts.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens,
+    max_output_tokens: (opts.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
     blocks,
   };
 }

@@ -109,7 +109,8 @@ export const agentSchema = z.strictObject({
   interrupt_min_speech_ms: z.number().int().min(0).max(5000).default(300).describe(
     'Speech must last this long, in ms of audio, before it interrupts a response (barge-in), so a cough or "mhm" does not cut an answer off.'),
   caption_max_tokens: positiveInt().default(256).describe('Longest caption (ASR or translation) of one utterance, in tokens; 40 s of speech is about 150 tokens.'),
-  max_output_tokens: positiveInt().default(512).describe('Answer length limit in tokens when neither the session nor the agent sets one (Microsoft suggests 256-1000).'),
+  max_output_tokens: positiveInt().optional().describe(
+    'Server-side cap on answers, in tokens, for sessions and responses that ask for "inf" (OpenAI\'s default). Unset: "inf" runs up to the context budget, as with OpenAI. A number the client sends still applies as it is.'),
   data_dir: z.string().optional().describe('Directory of the agents\' SQLite data (itineraries, call center); default $XDG_DATA_HOME/earshot/agents.'),
   remote_services: z.record(z.string(), z.strictObject({ url: z.string().optional(), api_key: z.string().optional() })).default({}).describe(
     'Remote services used by tools, by name (e.g. {"weather": {"url": ..., "api_key": ...}}); a tool whose service is missing fails with a clear message.'),

@@ -53,7 +53,7 @@ async function handleChat(deps: OpenAiApiDeps, cache: PrefixCache, req: Incoming
   const created = Math.floor(Date.now() / 1000);
   const model = request.model;
   const run = (onDelta?: (text: string) => void) =>
-    runChatCompletion(request, { engine: call.engine, cache, defaultMaxTokens: deps.config.agent.max_output_tokens, maxAudioMs: limits.max_chat_audio_ms, signal: call.signal, onDelta });
+    runChatCompletion(request, { engine: call.engine, cache, defaultMaxTokens: deps.config.agent.max_output_tokens ?? deps.config.engine.context_budget_tokens, maxAudioMs: limits.max_chat_audio_ms, signal: call.signal, onDelta });
   if (!request.stream) {
     const result = await run();
     sendJson(res, 200, {

@@ -24,6 +24,8 @@ export interface E2eServer {
 
 /** Tokens per caption and per answer: the tiny model's text is noise; a few tokens prove the path. */
 export const E2E_CAPTION_MAX_TOKENS = 6;
+/** Answer cap for the tiny model, which never ends an answer by itself. */
+export const E2E_ANSWER_MAX_TOKENS = 24;
 
 type PushAudio = (this: AudioIntake, samples16k: Float32Array, samples8k?: Float32Array) => void;
 
@@ -71,7 +73,8 @@ export async function startE2eServer(): Promise<E2eServer> {
       model: { dir: modelDir },
       // One onnxruntime thread: the machine's other core plays the WAV in Chromium in real time.
       engine: { intra_op_threads: 1 },
-      agent: { caption_max_tokens: E2E_CAPTION_MAX_TOKENS },
+      // The tiny model never writes <|end|>: answers are capped so the engine stays free for captions.
+      agent: { caption_max_tokens: E2E_CAPTION_MAX_TOKENS, max_output_tokens: E2E_ANSWER_MAX_TOKENS },
     });
     if (!running.engine) throw new Error(`the tiny model did not load: ${running.engineUnavailable?.message}`);
     return {

@@ -19,7 +19,6 @@ export const DEFAULT_TEST_SETTINGS: AgentRuntimeSettings = {
   interruptMinSpeechMs: 0,
   captionMaxTokens: 64,
   contextBudgetTokens: 4096,
-  defaultMaxOutputTokens: 200,
 };
 
 export function testServices(): AgentServices {
