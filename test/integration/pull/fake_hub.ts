@@ -73,6 +73,14 @@ function treeEntries(files: Record<string, FakeHubFile>, folder: string, recursi
   return [...[...dirs].sort().map((path) => ({ type: 'directory', path, size: 0, oid: '0'.repeat(40) })), ...entries];
 }
 
+/**
+ * A rewritten-graph cache entry the engine writes beside a model it loads (`x.onnx.earshot-<key>.onnx` and
+ * `.json`, src/engine/phi4mm/graph_cache.ts): found in a shared fixture folder, never part of an export.
+ */
+export function isGraphCacheEntry(name: string): boolean {
+  return /\.onnx\.earshot-[0-9a-f]+\.(onnx|json)$/.test(name);
+}
+
 export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const revision = opts.revision ?? 'main';
   const requests: RecordedRequest[] = [];

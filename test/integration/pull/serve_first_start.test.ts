@@ -6,12 +6,15 @@ import { cacheModelDir } from '../../../src/engine/model_location.ts';
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
 import { CPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
 import { spawnServer, type ServerProcess } from '../hardening/server_process.ts';
-import { startFakeHub, type FakeHub, type FakeHubFile } from './fake_hub.ts';
+import { isGraphCacheEntry, startFakeHub, type FakeHub, type FakeHubFile } from './fake_hub.ts';
+import { VISION_FILES } from './hub_layouts.ts';
 
 // `earshot serve` (what `npm start` runs) as a process, on a machine whose model cache is empty: the model
 // comes from the hub named by HF_ENDPOINT (a local fake) into the default cache, unless --no-pull.
 
 let files: Record<string, FakeHubFile>;
+/** What the pull fetches from `files`: the engine's files (vision stays on the hub without --with-vision). */
+let pulled: string[];
 let hub: FakeHub | undefined;
 let proc: ServerProcess | undefined;
 let home: string;
@@ -19,8 +22,13 @@ let home: string;
 beforeAll(async () => {
   const fixture = await ensureFixtureModel('tiny');
   files = {};
+  pulled = [];
+  // The hub holds the export as published: not the marker, nor the rewritten-graph cache entries that other
+  // tests' engines write beside the shared fixture when they load it.
   for (const name of await readdir(fixture)) {
-    if (!name.startsWith('.')) files[`${CPU_VARIANT_FOLDER}/${name}`] = { content: await readFile(join(fixture, name)), lfs: true };
+    if (name.startsWith('.') || isGraphCacheEntry(name)) continue;
+    files[`${CPU_VARIANT_FOLDER}/${name}`] = { content: await readFile(join(fixture, name)), lfs: true };
+    if (!VISION_FILES.includes(name)) pulled.push(name);
   }
 }, 300_000);
 
@@ -50,8 +58,11 @@ describe('earshot serve on a machine without the model', () => {
     proc = await spawnServer([], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
     expect(await readyzUntil(proc, 'ready', 180_000)).toEqual({ status: 'ready' });
     const dir = cacheModelDir('cpu', { XDG_CACHE_HOME: home });
-    expect((await readdir(dir)).sort()).toEqual(Object.keys(files).map((p) => p.split('/').pop()).sort());
-    expect(proc.stderr()).toContain(`Pulling ${Object.keys(files).length} files of ${CPU_VARIANT_FOLDER}`);
+    // The pulled files, and the engine's own cache entry for the rewritten text graph written at load.
+    const present = await readdir(dir);
+    expect(present.filter((n) => !isGraphCacheEntry(n)).sort()).toEqual([...pulled].sort());
+    expect(present.filter(isGraphCacheEntry).length).toBeGreaterThan(0);
+    expect(proc.stderr()).toContain(`Pulling ${pulled.length} files of ${CPU_VARIANT_FOLDER}`);
   }, 300_000);
 
   it('--no-pull leaves the hub alone', async () => {

@@ -91,6 +91,14 @@ describe('engine file selection', () => {
     return parsed.names;
   };
 
+  it('never takes a rewritten-graph cache entry for external data', () => {
+    const cached = ['phi-4-mm-text.onnx.earshot-95623148226d0220.onnx', 'phi-4-mm-text.onnx.earshot-95623148226d0220.json'];
+    const s = selectEngineFiles(names(), [...LISTED, ...cached], true);
+    expect(s.selected).toContain('phi-4-mm-text.onnx.data');
+    expect(s.selected.filter((p) => p.includes('.earshot-'))).toEqual([]);
+    expect(s.leftOut.sort()).toEqual(['added_tokens.json', ...cached, 'special_tokens_map.json'].sort());
+  });
+
   it('keeps what the engine loads and leaves vision and unused files on the hub', () => {
     const s = selectEngineFiles(names(), LISTED, false);
     expect(s.missing).toEqual([]);

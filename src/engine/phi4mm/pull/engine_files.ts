@@ -5,6 +5,9 @@ import { z } from 'zod';
 // and the tokenizer. The vision graph, its processor config and adapter only on request (`--with-vision`):
 // the engine never runs them for speech, and they are large.
 
+/** What names a rewritten-graph cache entry beside its graph (ENTRY_MARK in ../graph_cache.ts). */
+const GRAPH_CACHE_MARK = '.earshot-';
+
 /** Longest genai_config.json read while planning, in bytes; the real one is a few KB. */
 export const MAX_GENAI_CONFIG_BYTES = 1024 * 1024;
 
@@ -96,7 +99,10 @@ export function selectEngineFiles(names: ReturnType<typeof namesFrom>, listed: r
     optional.push(names.vision.adapter ?? DEFAULTS.visionAdapter);
   }
   const wanted = new Set([...required, ...optional]);
-  const isExternalData = (path: string) => graphs.some((g) => path.startsWith(`${g}.`));
+  // A rewritten-graph cache entry (`x.onnx.earshot-<key>.onnx` / `.json`, graph_cache.ts) also starts with the
+  // graph's name and a dot, but it is a local artifact keyed by the paths and times of the machine that wrote
+  // it (left in a folder uploaded from a loaded model): never external data, never downloaded.
+  const isExternalData = (path: string) => graphs.some((g) => path.startsWith(`${g}.`) && !path.startsWith(`${g}${GRAPH_CACHE_MARK}`));
   const selected = listed.filter((p) => wanted.has(p) || isExternalData(p));
   const listedSet = new Set(listed);
   return {
