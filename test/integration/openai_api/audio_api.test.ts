@@ -55,15 +55,18 @@ describe('OpenAI audio API', () => {
     expect(json.usage).toMatchObject({ type: 'tokens' });
     expect((json.usage as { output_tokens: number }).output_tokens).toBeGreaterThan(0);
 
+    // language names the spoken language in the prompt ('Transcribe the English audio clip...'): the
+    // engine is compared on that same prompt, which may change the tiny model's tokens.
+    const directEn = await transcribeSamples(host, { samples16k: fixture.samples16k }, { task: 'asr', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad, spokenLanguage: 'en' });
     const verbose = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'verbose_json', timestamp_granularities: ['segment'], language: 'en' });
-    expect(verbose.text).toBe(expectedText);
+    expect(verbose.text).toBe(directEn.map((u) => u.text).filter((t) => t !== '').join(' '));
     expect(verbose.language).toBe('en');
     expect(verbose.duration).toBeCloseTo(fixture.samples16k.length / 16000, 3);
     expect(verbose.segments).toHaveLength(3);
     verbose.segments!.forEach((s, i) => {
       expect(s.start).toBeCloseTo(utterances[i].startSample / 16000, 3);
       expect(s.end).toBeCloseTo(utterances[i].endSample / 16000, 3);
-      expect(s.text).toBe(direct[i].text);
+      expect(s.text).toBe(directEn[i].text);
       expect(s.tokens.length).toBeGreaterThan(0);
     });
 
