@@ -55,7 +55,9 @@ async function closeDuringGeneration({ host }: Round): Promise<{ outcome: string
 async function runningPrefill({ host }: Round): Promise<{ append: Promise<string>; session: EngineSession }> {
   const s = await host.createSession();
   const stepsBefore = (await host.totals()).steps;
-  const append = codeOf(s.appendUser([{ type: 'text', text: 'word '.repeat(2000) }]));
+  // Many prefill chunks, but within the context budget: a turn larger than the whole budget is refused
+  // up front (E_CONTEXT_OVERFLOW) and would never reach the engine.
+  const append = codeOf(s.appendUser([{ type: 'text', text: 'word '.repeat(400) }]));
   // totals() is answered between steps, so seeing the step count move means chunks are running.
   while ((await host.totals()).steps < stepsBefore + 3) await new Promise((r) => setImmediate(r));
   return { append, session: s };
