@@ -10,29 +10,35 @@ export async function listMicrophones(select: HTMLSelectElement): Promise<void> 
   if ([...select.options].some((o) => o.value === current)) select.value = current;
 }
 
-/** Drives a <meter> (0..1) from a stream's RMS level until stop(). */
-export function meterLevel(stream: MediaStream, meter: HTMLMeterElement): { stop(): void } {
-  const context = new AudioContext();
+/** How often the meter reads the level, ms: enough for the eye, cheap next to the audio capture. */
+const METER_INTERVAL_MS = 100;
+
+/**
+ * Drives a <meter> (0..1) from a stream's RMS level until stop(). Reuses the capture's AudioContext when
+ * there is one: a second context competes with the capture worklet for the audio thread.
+ */
+export function meterLevel(stream: MediaStream, meter: HTMLMeterElement, shared?: AudioContext): { stop(): void } {
+  const context = shared ?? new AudioContext();
   const analyser = context.createAnalyser();
   analyser.fftSize = 1024;
-  context.createMediaStreamSource(stream).connect(analyser);
+  const source = context.createMediaStreamSource(stream);
+  source.connect(analyser);
   const samples = new Float32Array(analyser.fftSize);
-  let frame = 0;
-  const tick = () => {
+  const timer = setInterval(() => {
     analyser.getFloatTimeDomainData(samples);
     let sum = 0;
     for (const s of samples) sum += s * s;
     // RMS on a dB scale from -60 dBFS (0) to 0 dBFS (1): speech sits around 0.5-0.8.
     const db = 10 * Math.log10(sum / samples.length + 1e-12);
     meter.value = Math.max(0, Math.min(1, (db + 60) / 60));
-    frame = requestAnimationFrame(tick);
-  };
-  void context.resume().then(tick);
+  }, METER_INTERVAL_MS);
+  if (!shared) void context.resume();
   return {
     stop: () => {
-      cancelAnimationFrame(frame);
+      clearInterval(timer);
+      source.disconnect();
       meter.value = 0;
-      void context.close();
+      if (!shared) void context.close();
     },
   };
 }

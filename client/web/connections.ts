@@ -35,8 +35,8 @@ export interface ConnectOptions {
   apiKey?: string;
   /** Microphone device id (the page's picker); default device when absent. */
   microphoneId?: string;
-  /** Called with the microphone's stream once it is open (the page's level meter). */
-  onMicrophone?(stream: MediaStream): void;
+  /** Called with the microphone's stream once it is open (the page's level meter), and the capture's context. */
+  onMicrophone?(stream: MediaStream, context?: AudioContext): void;
   callbacks: ConnectionCallbacks;
 }
 
@@ -116,7 +116,6 @@ export async function connectWebSocket(opts: ConnectOptions): Promise<LiveConnec
 
 async function startPcmCapture(opts: ConnectOptions, onFrame: (pcm16: ArrayBuffer) => void): Promise<{ stop(): void }> {
   const stream = await openMicrophone(opts.microphoneId);
-  opts.onMicrophone?.(stream);
   const context = new AudioContext();
   try {
     await context.audioWorklet.addModule(new URL('./pcm_capture_worklet.js', document.baseURI).toString());
@@ -125,6 +124,7 @@ async function startPcmCapture(opts: ConnectOptions, onFrame: (pcm16: ArrayBuffe
     node.port.onmessage = (message: MessageEvent<ArrayBuffer>) => onFrame(message.data);
     source.connect(node);
     if (context.state === 'suspended') await context.resume();
+    opts.onMicrophone?.(stream, context);
   } catch (err) {
     stream.getTracks().forEach((t) => t.stop());
     void context.close();

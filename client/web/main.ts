@@ -193,9 +193,9 @@ async function connect(): Promise<void> {
       baseUrl: location.href,
       apiKey: apiKey ? await mintEphemeralKey(apiKey) : undefined,
       microphoneId: micSelect.value || undefined,
-      onMicrophone: (stream) => {
+      onMicrophone: (stream, context) => {
         meter?.stop();
-        meter = meterLevel(stream, byId<HTMLMeterElement>('mic-level'));
+        meter = meterLevel(stream, byId<HTMLMeterElement>('mic-level'), context);
         void listMicrophones(micSelect);
       },
       callbacks: {
