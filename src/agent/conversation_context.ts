@@ -247,12 +247,21 @@ export class ConversationContext {
     this.appendedAudioTokens = cp.audioTokens;
   }
 
+  /**
+   * An engine failure seen anywhere in a turn (also outside this context, e.g. encoding its audio): when
+   * the engine worker is gone, so is this session, and the next use replaces it instead of failing once
+   * more on it (the next turn's caption would).
+   */
+  noteEngineFailure(err: unknown): void {
+    if (this.session && isEarshotError(err) && err.code === 'E_ENGINE_WORKER_EXITED') this.broken = true;
+  }
+
   /** An engine call; a session whose worker is gone is replaced at the next use. */
   private async guard<T>(work: Promise<T>): Promise<T> {
     try {
       return await work;
     } catch (err) {
-      if (isEarshotError(err) && err.code === 'E_ENGINE_WORKER_EXITED') this.broken = true;
+      this.noteEngineFailure(err);
       throw err;
     }
   }

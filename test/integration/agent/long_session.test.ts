@@ -155,12 +155,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
     const restarts = host.restarts;
     const committedBefore = c.ofType('input_audio_buffer.committed').length;
     streamPcm16k(c, utterance(1));
-    await c.waitFor(() => c.ofType('input_audio_buffer.committed').length > committedBefore, 60_000);
+    const crashed = await c.waitFor((e) => e.type === 'input_audio_buffer.committed' && c.ofType('input_audio_buffer.committed').length > committedBefore, 60_000);
     await host.terminateWorker();
     expect(host.restarts).toBe(restarts + 1);
     await host.ready;
-    // The crashed turn ends one way or another (failed caption, failed answer or an error event).
-    await c.roundTrip();
+    // The crashed turn ends one way or another: its answer's response.done (failed or not, after a failed
+    // caption or none) or an error event. Waited for, so that its answer is not taken for the next turn's.
+    await c.waitFor((e) => (e.type === 'response.done' || e.type === 'error') && c.events.indexOf(e) > c.events.indexOf(crashed), 120_000);
     await expectHealthy(c, 2);
     await c.close();
   });
