@@ -344,6 +344,7 @@ export class AgentRuntime {
       else if (job.type === 'retrieve' || job.type === 'delete') runItemEdit(this.host, job);
       else if (!this.disposed) await runManualResponse(this.host, job.params, signal);
     } catch (err) {
+      this.context?.noteEngineFailure(err);
       if (signal.aborted) return;
       clientFaultLog.turnFailed(this.opts.log, err);
       const code: ErrorCode = isEarshotError(err) ? err.code : 'E_ENGINE';

@@ -40,6 +40,8 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
           emit: host.opts.emit,
         });
       } catch (err) {
+        // A caption that died with the worker: the user's turn is appended to a new session, not the lost one.
+        context.noteEngineFailure(err);
         if (signal.aborted) return;
         host.opts.log.warn({ err }, 'caption failed');
         host.opts.emit({

@@ -247,12 +247,21 @@ export class ConversationContext {
     this.appendedAudioTokens = cp.audioTokens;
   }
 
+  /**
+   * An engine failure seen anywhere in a turn (also outside this context, e.g. encoding its audio): when
+   * the engine worker is gone, so is this session, and the next use replaces it instead of failing once
+   * more on it (the next turn's caption would).
+   */
+  noteEngineFailure(err: unknown): void {
+    if (this.session && isEarshotError(err) && err.code === 'E_ENGINE_WORKER_EXITED') this.broken = true;
+  }
+
   /** An engine call; a session whose worker is gone is replaced at the next use. */
   private async guard<T>(work: Promise<T>): Promise<T> {
     try {
       return await work;
     } catch (err) {
-      if (isEarshotError(err) && err.code === 'E_ENGINE_WORKER_EXITED') this.broken = true;
+      this.noteEngineFailure(err);
       throw err;
     }
   }
@@ -283,19 +292,33 @@ export class ConversationContext {
     const tail = this.history.slice(at);
     const cp = tail[0].cp;
     if (cp === undefined) throw new Error('conversation turn without a checkpoint');
-    await session.rewind(cp);
-    this.history.length = at;
-    this.appendedAudioTokens = this.history.reduce((n, e) => n + (e.role === 'user' ? e.audioTokens : 0), 0);
-    await apply();
-    for (const entry of tail) {
-      if (entry.role === 'user') await this.appendUserText(entry.text ?? '', entry.itemIds);
-      else if (entry.role === 'assistant') await this.appendAssistant(entry.text, entry.itemIds);
-      else if (entry.role === 'tool') await this.appendToolResponse(entry.json, entry.itemIds);
-      else {
-        const cpSystem = session.checkpoint();
-        await this.guard(session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) }));
-        this.history.push({ ...entry, cp: cpSystem });
-      }
+    const before = { history: [...this.history], audioTokens: this.appendedAudioTokens };
+    try {
+      await this.guard(session.rewind(cp));
+      this.history.length = at;
+      this.appendedAudioTokens = this.history.reduce((n, e) => n + (e.role === 'user' ? e.audioTokens : 0), 0);
+      await apply();
+      for (const entry of tail) await this.reappend(entry);
+    } catch (err) {
+      // The session was already rewound past the later turns: without the insert, they must come back.
+      // The history is put back as it was and the next use rebuilds the session from it.
+      this.history.splice(0, this.history.length, ...before.history);
+      this.appendedAudioTokens = before.audioTokens;
+      this.broken = true;
+      throw err;
+    }
+  }
+
+  /** A turn appended again after an insert before it, as text (audio by its transcript). */
+  private async reappend(entry: HistoryEntry): Promise<void> {
+    if (entry.role === 'user') await this.appendUserText(entry.text ?? '', entry.itemIds);
+    else if (entry.role === 'assistant') await this.appendAssistant(entry.text, entry.itemIds);
+    else if (entry.role === 'tool') await this.appendToolResponse(entry.json, entry.itemIds);
+    else {
+      const session = await this.ready();
+      const cp = session.checkpoint();
+      await this.guard(session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) }));
+      this.history.push({ ...entry, cp });
     }
   }
 

@@ -1,6 +1,6 @@
 // A long realtime session stays healthy (tiny ONNX model in an EngineHost worker, real server socket, real
-// SQLite store): a failure injected into a caption, an answer, a tool step, a context rebuild, the first
-// step after a rebuild, or a worker crash gives the client today's failure events, is stored with the
+// SQLite store): a failure injected into a caption, an answer, a context rebuild, the first step after a
+// rebuild, or a worker crash gives the client today's failure events, is stored with the
 // utterance, and the next three turns complete and are stored. Usage adds up over several rebuilds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
@@ -107,13 +107,11 @@ describe('a failed turn is rolled back and the session goes on', () => {
     await c.close();
   });
 
+  // A failed tool step is covered with a scripted engine (test/unit/agent/tool_step_failure.test.ts): the
+  // tiny model never writes a readable call, and an unreadable one is shown as text and never run, so with
+  // this model no tool result is ever prefilled (a fault armed for it would never fire).
   const answerFaults: { name: string; fault: FaultSpec; session?: Record<string, unknown> }[] = [
     { name: 'an answer fails mid-generation', fault: { graph: 'embedding', afterDecode: true } },
-    {
-      name: 'a tool step fails (the tool result cannot be prefilled)',
-      fault: { graph: 'embedding', afterDecode: true, minPositions: 2 },
-      session: { tools: [{ type: 'function', name: 'lookup', description: 'Look something up', parameters: { type: 'object', properties: {} } }], tool_choice: 'required' },
-    },
   ];
   for (const f of answerFaults) {
     it(`${f.name}: response.done failed, stored; the next three turns complete`, async () => {
@@ -157,12 +155,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
     const restarts = host.restarts;
     const committedBefore = c.ofType('input_audio_buffer.committed').length;
     streamPcm16k(c, utterance(1));
-    await c.waitFor(() => c.ofType('input_audio_buffer.committed').length > committedBefore, 60_000);
+    const crashed = await c.waitFor((e) => e.type === 'input_audio_buffer.committed' && c.ofType('input_audio_buffer.committed').length > committedBefore, 60_000);
     await host.terminateWorker();
     expect(host.restarts).toBe(restarts + 1);
     await host.ready;
-    // The crashed turn ends one way or another (failed caption, failed answer or an error event).
-    await c.roundTrip();
+    // The crashed turn ends one way or another: its answer's response.done (failed or not, after a failed
+    // caption or none) or an error event. Waited for, so that its answer is not taken for the next turn's.
+    await c.waitFor((e) => (e.type === 'response.done' || e.type === 'error') && c.events.indexOf(e) > c.events.indexOf(crashed), 120_000);
     await expectHealthy(c, 2);
     await c.close();
   });
