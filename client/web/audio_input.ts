@@ -19,6 +19,7 @@ const METER_INTERVAL_MS = 100;
  */
 export function meterLevel(stream: MediaStream, meter: HTMLMeterElement, shared?: AudioContext): { stop(): void } {
   const context = shared ?? new AudioContext();
+  meter.dataset.peak = '0';
   const analyser = context.createAnalyser();
   analyser.fftSize = 1024;
   const source = context.createMediaStreamSource(stream);
@@ -31,6 +32,8 @@ export function meterLevel(stream: MediaStream, meter: HTMLMeterElement, shared?
     // RMS on a dB scale from -60 dBFS (0) to 0 dBFS (1): speech sits around 0.5-0.8.
     const db = 10 * Math.log10(sum / samples.length + 1e-12);
     meter.value = Math.max(0, Math.min(1, (db + 60) / 60));
+    // The loudest level since the microphone opened, for a glance (and tests) after speech has passed.
+    meter.dataset.peak = String(Math.max(Number(meter.dataset.peak ?? 0), meter.value));
   }, METER_INTERVAL_MS);
   if (!shared) void context.resume();
   return {
