@@ -73,6 +73,17 @@ describe.skipIf(!runnable)('browser client controls', () => {
     expect(await page.getByTestId('mic-select').locator('option').count()).toBeGreaterThanOrEqual(1);
     await expect.poll(() => page.getByTestId('mic-level').evaluate((m) => Number((m as HTMLMeterElement).dataset.peak)), { timeout: 20_000 }).toBeGreaterThan(0.3);
 
+    // The spoken utterance's caption arrives; Copy puts the transcript on the clipboard.
+    await expect.poll(() => page.locator('#caption-list li:not(.pending)').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('copy-transcript').click();
+    const captions = await page.locator('#caption-list li:not(.pending)').allTextContents();
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText());
+    expect(clipboard.trim().length).toBeGreaterThan(0);
+    expect(captions.join(' ')).toContain(clipboard.trim().split('\n')[0]);
+
+    // The spoken turn's answer is done before typing: a typed turn is then never barged in on by that speech.
+    await expect.poll(() => page.locator('.msg.assistant').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringMatching(/^You said: utterance/));
+
     // A typed message gets an answer in the conversation.
     await page.getByTestId('text-input').fill('what is the weather like');
     await page.getByTestId('text-send').click();
@@ -89,14 +100,6 @@ describe.skipIf(!runnable)('browser client controls', () => {
     const doneRow = page.locator('#event-list li:not([hidden])').first();
     await doneRow.locator('button').click();
     expect(await doneRow.locator('pre').textContent()).toContain('"status": "completed"');
-
-    // The spoken utterance's caption arrives; Copy puts the transcript on the clipboard.
-    await expect.poll(() => page.locator('#caption-list li:not(.pending)').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
-    await page.getByTestId('copy-transcript').click();
-    const captions = await page.locator('#caption-list li:not(.pending)').allTextContents();
-    const clipboard = await page.evaluate(() => navigator.clipboard.readText());
-    expect(clipboard.trim().length).toBeGreaterThan(0);
-    expect(captions.join(' ')).toContain(clipboard.trim().split('\n')[0]);
 
     // Mute and push-to-talk.
     await page.getByTestId('mute').click();
