@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { EarshotError } from '../errors.ts';
 import { decodeCompressed, sniffContainer, type AudioContainer, type DecodedAudio } from './compressed_audio.ts';
-import { resample } from './resample.ts';
-import { mixToMono, readWav } from './wav.ts';
+import { readWav } from './wav.ts';
+import { wavAs16k } from './wav_input.ts';
 
 /** Sample rate ffmpeg decodes to: the pipeline's rate, so nothing is resampled twice. */
 const FFMPEG_OUTPUT_RATE_HZ = 16_000;
@@ -130,15 +130,6 @@ export async function decodeUploadAs16k(bytes: Uint8Array): Promise<{ samples16k
 }
 
 function as16k(audio: AudioFile): { samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer } {
-  for (const channel of audio.channels) clipToUnitRange(channel);
-  const mono = mixToMono(audio.channels);
-  const samples16k = audio.sampleRateHz === 16_000 ? mono : resample(mono, audio.sampleRateHz, 16_000);
-  return audio.sampleRateHz === 8000 ? { samples16k, samples8k: mono, container: audio.container } : { samples16k, container: audio.container };
-}
-
-function clipToUnitRange(samples: Float32Array): void {
-  for (let i = 0; i < samples.length; i++) {
-    if (samples[i] > 1) samples[i] = 1;
-    else if (samples[i] < -1) samples[i] = -1;
-  }
+  // Decoded audio is float: wavAs16k clips it, mixes, resamples and keeps true 8 kHz as the WAV path does.
+  return { ...wavAs16k({ sampleRateHz: audio.sampleRateHz, channels: audio.channels, encoding: 'float32' }), container: audio.container };
 }

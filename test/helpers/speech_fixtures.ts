@@ -92,17 +92,9 @@ function espeakClip(text: string): Float32Array {
   return readCachedWav(path);
 }
 
-/** mulberry32: small, seedable, identical on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/bench/accuracy/noise.ts';
+
+export { seededRandom };
 
 /** Uniform white noise in [-level, level], like sox `synth whitenoise vol <level>`. */
 export function whiteNoise(samples: number, level: number, seed: number): Float32Array {
