@@ -10,11 +10,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { SpeechProbabilitySource } from '../pipeline/detect_speech.ts';
 import type { Utterance } from '../pipeline/types.ts';
 import type { ServerEvent } from '../protocol/server_events.ts';
+import type { AudioOutputSink } from './audio_output.ts';
 import type { SessionType } from './session_state.ts';
 import type { Dialect } from './session_support.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
+  /** Set by transports that play audio themselves (WebRTC); WebSocket leaves it unset and gets audio deltas. */
+  audioOutput?: AudioOutputSink;
   /** Always a GA event: the writer maps it to the client's dialect (encodeServerEventIn) at the wire. */
   send(event: ServerEvent): void;
   /** Stop reading input (TCP backpressure) while the pipeline catches up. */
