@@ -30,7 +30,7 @@ import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
 import { createHostCheck } from './transport/host_allowlist.ts';
-import { LiveSessions, type ConnectionHooks } from './transport/live_sessions.ts';
+import { LiveSessions, type ConnectionHooks } from './session/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
 import { getSharedSileroModel } from './vad/silero_model.ts';
@@ -169,9 +169,10 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   const pollEngineStats = (engine: SpeechEngine | null) =>
     new EngineStatsPoller(engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
   let engineStats = pollEngineStats(availability.engine);
-  // Two views of "behind real time": the event loop (sockets, decoding, events) and the shared VAD (the
-  // ceiling of concurrent streams while the event loop stays fast). Either refuses new sessions; a change
-  // tells admitted sessions their remaining capacity at once.
+  // Three views of "behind real time": the event loop (sockets, decoding, events), the shared VAD (the
+  // ceiling of concurrent streams while the event loop stays fast; lateness on each stream's own clock) and
+  // the engine queue (how long sessions' turns and steps wait). Any refuses new sessions; a change tells
+  // admitted sessions their remaining capacity at once.
   let sessionsRef: LiveSessions | null = null;
   const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
     new LoadMonitor({
@@ -184,13 +185,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       },
     }).start();
   const load = watch('event loop delay p99', config.limits.max_event_loop_delay_ms);
-  const vadLoad = watch('VAD window wait', config.limits.max_vad_lag_ms, () => batcher.takeMaxWaitMs());
+  const vadLoad = watch('VAD lag', config.limits.max_vad_lag_ms, () => batcher.takeMaxLagMs());
+  const engineLoad = watch('engine queue wait', config.limits.max_engine_wait_ms, () => engineStats.stepWaitMs);
   const overload = () =>
     load.overloaded
       ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.`
       : vadLoad.overloaded
-        ? `The server is behind real time (audio waits ${Math.round(vadLoad.delayMs)} ms for voice detection, limit ${vadLoad.limitMs} ms); retry later.`
-        : null;
+        ? `The server is behind real time (voice detection runs ${Math.round(vadLoad.delayMs)} ms behind the audio, limit ${vadLoad.limitMs} ms); retry later.`
+        : engineLoad.overloaded
+          ? `The server is behind real time (sessions wait ${Math.round(engineLoad.delayMs)} ms for the engine, limit ${engineLoad.limitMs} ms); retry later.`
+          : null;
   const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
   sessionsRef = sessions;
@@ -278,7 +282,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
 
   const readiness = (): ReadinessReport => {
     if (admission.isDraining) return { ready: false, status: 'draining' };
-    if (load.overloaded || vadLoad.overloaded) return { ready: false, status: 'overloaded' };
+    if (load.overloaded || vadLoad.overloaded || engineLoad.overloaded) return { ready: false, status: 'overloaded' };
     const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
     return { ready: model.status === 'ready', ...model };
   };
@@ -365,6 +369,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       engineStats.stop();
       load.stop();
       vadLoad.stop();
+      engineLoad.stop();
       retention.stop();
       // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
       store.close();

@@ -34,7 +34,7 @@ export async function benchIngest(opts: { clients: number; seconds: number; audi
   const config = {
     ...base,
     server: { ...base.server, max_connections: Math.max(base.server.max_connections, opts.clients + 10) },
-    limits: { ...base.limits, max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10), max_event_loop_delay_ms: 0, max_vad_lag_ms: 0 },
+    limits: { ...base.limits, max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10), max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0 },
   };
   const running = await startServer({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } }, createLogger(config.log.level));
   try {

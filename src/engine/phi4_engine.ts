@@ -72,6 +72,8 @@ export interface EngineTotals {
   audioHandles: number;
   pendingRequests: number;
   steps: number;
+  /** Longest wait of a lane for its next step over the last one to two seconds, ms (scheduler.ts). */
+  maxStepWaitMs: number;
   /** Batched one-token runs and the rows they carried. */
   batchRuns: number;
   batchRows: number;
@@ -164,9 +166,12 @@ export class Phi4Engine implements SpeechEngine {
   totals(): EngineTotals {
     let kvBytes = 0;
     for (const s of this.sessions) kvBytes += s.kvBytes;
-    const { pending, steps } = this.scheduler.stats();
+    const { pending, steps, maxStepWaitMs } = this.scheduler.stats();
     const batches = this.stepBatcher.stats();
-    return { sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps, batchRuns: batches.runs, batchRows: batches.rows };
+    return {
+      sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps, maxStepWaitMs,
+      batchRuns: batches.runs, batchRows: batches.rows,
+    };
   }
 
   encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {

@@ -34,9 +34,17 @@ export interface SchedulerStats {
   lanes: number;
   /** Steps run since creation. */
   steps: number;
+  /**
+   * How far behind the engine is, ms: the longest a lane waited for its next step (queued turn or next
+   * step of a running one) over the last one to two seconds, or the age of the oldest lane still waiting
+   * if that is longer. Time-windowed, so any number of callers may poll it.
+   */
+  maxStepWaitMs: number;
 }
 
 export const DEFAULT_MAX_PENDING_REQUESTS = 64;
+/** Step waits are reported over this window and the one before it (the admission guard polls each second). */
+const WAIT_WINDOW_MS = 1000;
 
 /** What the scheduler needs of a step batcher. */
 export interface SchedulerBatcher {
@@ -50,6 +58,12 @@ export class StepScheduler {
   private readonly lanes = new Map<string, QueuedJob[]>();
   /** Lanes with work, in round-robin order (each lane appears at most once). */
   private readonly ready: string[] = [];
+  /** When each lane in `ready` joined it (performance.now() ms): the wait admission watches. */
+  private readonly readySinceMs = new Map<string, number>();
+  /** Longest step wait in the current and the previous WAIT_WINDOW_MS window (a window that rolls by time). */
+  private waitNowMaxMs = 0;
+  private waitPrevMaxMs = 0;
+  private waitWindowStartMs = performance.now();
   private pendingCount = 0;
   private stepCount = 0;
   private running = false;
@@ -67,7 +81,38 @@ export class StepScheduler {
   }
 
   stats(): SchedulerStats {
-    return { pending: this.pendingCount, lanes: this.lanes.size, steps: this.stepCount };
+    const nowMs = performance.now();
+    this.rollWaitWindow(nowMs);
+    let maxStepWaitMs = Math.max(this.waitNowMaxMs, this.waitPrevMaxMs);
+    // ready is in join order, so its head has waited longest.
+    const oldest = this.ready.length > 0 ? this.readySinceMs.get(this.ready[0]) : undefined;
+    if (oldest !== undefined) maxStepWaitMs = Math.max(maxStepWaitMs, nowMs - oldest);
+    return { pending: this.pendingCount, lanes: this.lanes.size, steps: this.stepCount, maxStepWaitMs };
+  }
+
+  private rollWaitWindow(nowMs: number): void {
+    const elapsedMs = nowMs - this.waitWindowStartMs;
+    if (elapsedMs < WAIT_WINDOW_MS) return;
+    this.waitPrevMaxMs = elapsedMs < 2 * WAIT_WINDOW_MS ? this.waitNowMaxMs : 0;
+    this.waitNowMaxMs = 0;
+    this.waitWindowStartMs = nowMs;
+  }
+
+  private markReady(lane: string): void {
+    this.ready.push(lane);
+    this.readySinceMs.set(lane, performance.now());
+  }
+
+  private takeReady(): string {
+    const lane = this.ready.shift()!;
+    const since = this.readySinceMs.get(lane);
+    this.readySinceMs.delete(lane);
+    if (since !== undefined) {
+      const nowMs = performance.now();
+      this.rollWaitWindow(nowMs);
+      this.waitNowMaxMs = Math.max(this.waitNowMaxMs, nowMs - since);
+    }
+    return lane;
   }
 
   /** Attach the batcher whose waiting steps this scheduler flushes. */
@@ -98,7 +143,7 @@ export class StepScheduler {
       if (queue === undefined) {
         queue = [];
         this.lanes.set(lane, queue);
-        this.ready.push(lane);
+        this.markReady(lane);
       }
       queue.push(queued);
       this.pump();
@@ -119,6 +164,7 @@ export class StepScheduler {
     }
     this.lanes.clear();
     this.ready.length = 0;
+    this.readySinceMs.clear();
     this.pendingCount = 0;
     this.batcher?.failAll(new EarshotError('E_ENGINE', 'The engine is closed.'));
     this.signal();
@@ -162,7 +208,7 @@ export class StepScheduler {
           this.flushAtStep = undefined;
           await this.batcher!.flush();
         } else if (this.ready.length > 0) {
-          await this.startStep(this.ready.shift()!);
+          await this.startStep(this.takeReady());
         } else if (this.inflight > 0) {
           await this.nextSignal();
           continue;
@@ -211,7 +257,7 @@ export class StepScheduler {
         queue.shift();
         if (!job.exempt) this.pendingCount--;
       }
-      if (queue.length > 0) this.ready.push(lane);
+      if (queue.length > 0) this.markReady(lane);
       else this.lanes.delete(lane);
     }
     this.signal();

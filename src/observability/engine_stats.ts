@@ -7,6 +7,8 @@ export interface EngineTotalsLike {
   sessions: number;
   kvBytes: number;
   pendingRequests: number;
+  /** Longest wait of a session for its next engine step since the previous poll, ms (absent: unknown). */
+  maxStepWaitMs?: number;
 }
 
 interface WithTotals {
@@ -26,6 +28,8 @@ export class EngineStatsPoller {
   private last: EngineTotalsLike | null = null;
   private timer?: NodeJS.Timeout;
   private polling = false;
+  /** performance.now() when the unanswered poll was sent: a stalled worker answers nothing. */
+  private pollSentAtMs = 0;
 
   constructor(
     private readonly engine: SpeechEngine | null,
@@ -49,6 +53,16 @@ export class EngineStatsPoller {
     return this.last;
   }
 
+  /**
+   * How far behind the engine is, ms: the longest a session's turn or step waited in the engine queue over
+   * the last poll, or how long the current poll has gone unanswered if that is longer (a worker stuck in one
+   * long step answers nothing, and that is exactly when sessions wait).
+   */
+  get stepWaitMs(): number {
+    const unanswered = this.polling ? performance.now() - this.pollSentAtMs : 0;
+    return Math.max(this.last?.maxStepWaitMs ?? 0, unanswered);
+  }
+
   /** The engine queue is at its bound (E_ENGINE_BUSY territory). */
   get saturated(): boolean {
     return this.last !== null && this.last.pendingRequests >= this.opts.maxPendingRequests;
@@ -57,6 +71,7 @@ export class EngineStatsPoller {
   async poll(): Promise<EngineTotalsLike | null> {
     if (!hasTotals(this.engine) || this.polling) return this.last;
     this.polling = true;
+    this.pollSentAtMs = performance.now();
     try {
       const t = await this.engine.totals();
       this.last = t;

@@ -32,9 +32,16 @@ interface PendingWindow {
   /** reset() was called after this window was submitted: zero the state once it has run. */
   resetAfter: boolean;
   settled: boolean;
-  /** performance.now() when submitted: how long windows wait for the VAD is how far it is behind. */
-  submittedAtMs: number;
+  /**
+   * When this window is due on its stream's own clock (performance.now() ms): its arrival, or one window
+   * of audio after the previous window's due time if that is later. A client uploading faster than real
+   * time queues windows that are not late yet; only time past this counts as the VAD being behind.
+   */
+  dueAtMs: number;
 }
+
+/** Audio one window carries, ms (512 samples at 16 kHz). */
+export const SILERO_WINDOW_MS = (SILERO_WINDOW_SAMPLES / 16_000) * 1000;
 
 class BatchedStream implements VadStream {
   readonly queue: PendingWindow[] = [];
@@ -42,6 +49,8 @@ class BatchedStream implements VadStream {
   inFlight: PendingWindow | undefined;
   queuedForFlush = false;
   closed = false;
+  /** Due time of the last window submitted (the stream's own audio clock), ms. */
+  private lastDueAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly batcher: VadBatcher,
@@ -57,8 +66,10 @@ class BatchedStream implements VadStream {
       return Promise.reject(new EarshotError('E_INTERNAL', `VAD windows are ${SILERO_WINDOW_SAMPLES} samples, got ${window.length}`));
     }
     return new Promise<number>((resolve, reject) => {
+      const dueAtMs = Math.max(performance.now(), this.lastDueAtMs + SILERO_WINDOW_MS);
+      this.lastDueAtMs = dueAtMs;
       // Copy: the caller may reuse its buffer before the flush runs.
-      this.queue.push({ window: Float32Array.from(window), resolve, reject, resetAfter: false, settled: false, submittedAtMs: performance.now() });
+      this.queue.push({ window: Float32Array.from(window), resolve, reject, resetAfter: false, settled: false, dueAtMs });
       this.batcher.markReady(this);
     });
   }
@@ -88,8 +99,10 @@ export class VadBatcher {
   private flushScheduled = false;
   private batchesInFlight = 0;
   private readonly counters: VadBatcherStats = { batches: 0, windows: 0, maxBatch: 0 };
-  /** Longest a window waited before its batch started, since the last takeMaxWaitMs(). */
-  private maxWaitMs = 0;
+  /** Longest a window started past its due time (its stream's own clock), since the last takeMaxLagMs(). */
+  private maxLagMs = 0;
+  /** Batches running now, by start order: the earliest due time of each (a stalled thread shows as lag). */
+  private readonly runningDueAtMs = new Map<number, number>();
 
   constructor(
     private readonly model: VadModel,
@@ -128,16 +141,22 @@ export class VadBatcher {
   }
 
   /**
-   * How far behind real time the VAD is, in ms: the longest wait of a window before its batch started since
-   * the last call, or the age of the oldest window still waiting if that is longer (a stalled VAD thread
-   * starts no batch at all). Resets the maximum; the admission guard samples it once an interval.
+   * How far behind real time the VAD is, in ms, measured on each stream's own clock (a window is late once
+   * its stream's audio clock has passed it, not merely because a fast client queued it early): the
+   * largest lateness of a window when its batch started since the last call, or of a window still waiting
+   * or still running if that is larger (a stalled VAD thread finishes nothing). Resets the maximum; the
+   * admission guard samples it once an interval.
    */
-  takeMaxWaitMs(): number {
-    const oldest = this.ready[0]?.queue[0]?.submittedAtMs;
-    const waiting = oldest === undefined ? 0 : performance.now() - oldest;
-    const max = Math.max(this.maxWaitMs, waiting);
-    this.maxWaitMs = 0;
-    return max;
+  takeMaxLagMs(): number {
+    const nowMs = performance.now();
+    let max = this.maxLagMs;
+    for (const stream of this.ready) {
+      const head = stream.queue[0];
+      if (head) max = Math.max(max, nowMs - head.dueAtMs);
+    }
+    for (const dueAtMs of this.runningDueAtMs.values()) max = Math.max(max, nowMs - dueAtMs);
+    this.maxLagMs = 0;
+    return Math.max(0, max);
   }
 
   private scheduleFlush(): void {
@@ -161,13 +180,17 @@ export class VadBatcher {
     this.batchesInFlight++;
     const items: PendingWindow[] = [];
     const startedAtMs = performance.now();
+    let earliestDueAtMs = Number.POSITIVE_INFINITY;
     for (const stream of streams) {
       stream.queuedForFlush = false;
       const head = stream.queue.shift()!;
       stream.inFlight = head;
       items.push(head);
-      this.maxWaitMs = Math.max(this.maxWaitMs, startedAtMs - head.submittedAtMs);
+      earliestDueAtMs = Math.min(earliestDueAtMs, head.dueAtMs);
     }
+    this.maxLagMs = Math.max(this.maxLagMs, startedAtMs - earliestDueAtMs);
+    const batchId = this.counters.batches;
+    this.runningDueAtMs.set(batchId, earliestDueAtMs);
     this.counters.batches++;
     this.counters.windows += items.length;
     this.counters.maxBatch = Math.max(this.counters.maxBatch, items.length);
@@ -185,6 +208,7 @@ export class VadBatcher {
           : new EarshotError('E_VAD_MODEL', `Silero VAD batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       for (const item of items) settleReject(item, error);
     } finally {
+      this.runningDueAtMs.delete(batchId);
       // This batch still counts as in flight while its streams are re-marked, so markReady() does not
       // schedule a flush into its slot.
       for (const stream of streams) {

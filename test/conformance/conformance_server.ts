@@ -33,7 +33,7 @@ export async function startConformanceServer(engine: SpeechEngine | null, opts: 
     server: { host: '127.0.0.1', port: 0, ...(opts.tls ? { tls_self_signed: true, tls_self_signed_dir: tlsDir } : {}), ...overrides.server },
     log: { level: 'silent', ...overrides.log },
     // No overload refusals (event loop or VAD wait) from a loaded test machine unless a test asks.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-conf-')) });
   const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {} });

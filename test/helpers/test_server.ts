@@ -17,7 +17,7 @@ export async function startTestServer(overrides: Overrides = {}, options: StartS
     store: { path: ':memory:', ...overrides.store },
     agent: { data_dir: ':memory:', ...overrides.agent },
     // Test processes run engines and fixtures on their own event loop: no overload refusals unless a test asks.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
   });
   return startServer(config, createLogger(config.log.level), { env: {}, ...options });
 }

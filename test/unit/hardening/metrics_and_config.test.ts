@@ -29,7 +29,7 @@ describe('hardening config sections', () => {
         max_ephemeral_keys_per_key: 1000, max_ephemeral_preset_bytes: 96 * 1024, max_ephemeral_bytes_per_key: 16 * 1024 * 1024, max_ephemeral_bytes_total: 128 * 1024 * 1024,
       },
       limits: {
-        max_sessions: 256, max_sessions_per_key: 64, max_session_duration_ms: 3_600_000, max_event_loop_delay_ms: 250, idle_timeout_ms: 600_000, max_vad_lag_ms: 300,
+        max_sessions: 256, max_sessions_per_key: 64, max_session_duration_ms: 3_600_000, max_event_loop_delay_ms: 250, idle_timeout_ms: 600_000, max_vad_lag_ms: 300, max_engine_wait_ms: 2000,
         max_item_text_bytes: 128 * 1024, max_instructions_bytes: 64 * 1024, max_queued_turns: 16, max_pending_text_bytes: 512 * 1024,
       },
       store: { retention_days: 0 },

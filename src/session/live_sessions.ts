@@ -1,7 +1,8 @@
-// Admitted Realtime sessions as the hardening layer sees them: a slot from admission, the connection's
-// outgoing events observed for metrics and the transcript store, rate_limits.updated after each
-// response, idle / duration expiry, and graceful shutdown. The session layer is driven only through its
-// public surface (start, handleText, handleBinary, dispose) and the transport it is given.
+// Admitted Realtime sessions' lifecycle: a slot from admission, the connection's outgoing events observed
+// for metrics and the transcript store, rate_limits.updated after each response, idle / duration expiry,
+// and graceful shutdown. It lives in the session layer so that transports do I/O only: they hand a socket
+// peer here and drive the handler returned. A connection is driven only through its public surface
+// (start, handleText, handleBinary, dispose) and the transport it is given.
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { EarshotMetrics, EndReasonLabel } from '../observability/metrics.ts';
@@ -13,9 +14,9 @@ import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_ev
 import { TranscriptRecorder } from '../store/transcript_recorder.ts';
 import type { TranscriptStore } from '../store/transcript_store.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
-import type { AdmissionController, SessionExpiry, SessionTicket } from './admission.ts';
-import type { AuthIdentity } from './auth.ts';
-import type { SocketHandler, SocketPeer } from './ws_server.ts';
+import type { AdmissionController, SessionExpiry, SessionTicket } from '../transport/admission.ts';
+import type { AuthIdentity } from '../transport/auth.ts';
+import type { SocketHandler, SocketPeer } from '../transport/ws_server.ts';
 
 /** The part of RealtimeConnection the hardening layer drives. */
 export interface ManagedConnection extends SocketHandler {
