@@ -68,7 +68,7 @@ export interface ServerMeasurement {
  * Runs the clients as `node <nodeArgs>` in a child process (so the clients' CPU is not the server's) and
  * measures this process, which hosts the server, while it runs. The child prints its result as JSON.
  */
-export async function measureServerDuringClients(nodeArgs: string[], opts: { onSample?: () => void } = {}): Promise<{ clients: IngestClientsResult; server: ServerMeasurement }> {
+export async function measureServerDuringClients<T = IngestClientsResult>(nodeArgs: string[], opts: { onSample?: () => void } = {}): Promise<{ clients: T; server: ServerMeasurement }> {
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -88,7 +88,7 @@ export async function measureServerDuringClients(nodeArgs: string[], opts: { onS
   const wallMs = performance.now() - t0;
   if (code !== 0) throw new Error(`bench clients exited with ${code}`);
   return {
-    clients: JSON.parse(stdout) as IngestClientsResult,
+    clients: JSON.parse(stdout) as T,
     server: {
       cpuPct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 1),
       peakRssMb: round(peakRss / 2 ** 20, 1),

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { loadBenchSpeech16k } from '../../bench/bench_audio.ts';
+import { benchCapacity } from '../../bench/capacity_bench.ts';
+import { benchEphemeralKeys } from '../../bench/ephemeral_keys_bench.ts';
 import { benchFairness } from '../../bench/fairness_bench.ts';
 import { benchIngest } from '../../bench/ingest_bench.ts';
 import { runIngestClients } from '../../bench/ingest_clients.ts';
@@ -23,6 +25,48 @@ function print(result: object, json: boolean | undefined, title: string): void {
 
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, soak, features');
+
+  bench
+    .command('capacity')
+    .description('Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad\'s realtime_streams (same run) and their ratio')
+    .option('--json', 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}')
+    .option('--target-ms <ms>', 'lag p99 each session count must hold', numberFlag, 200)
+    .option('--seconds <s>', 'streaming time of each sweep step', numberFlag, 20)
+    .option('--start <n>', 'first session count tried (then doubled until one fails, then bisected)', numberFlag, 25)
+    .option('--max <n>', 'largest session count considered', numberFlag, 400)
+    .option('--resolution <n>', 'stop bisecting when the bracket is this narrow', numberFlag, 10)
+    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
+    .action(async (opts: { json?: boolean; targetMs: number; seconds: number; start: number; max: number; resolution: number; audio?: string }) => {
+      try {
+        const result = await benchCapacity({
+          targetLagMs: opts.targetMs,
+          seconds: positiveIntFlag('seconds', opts.seconds),
+          startClients: positiveIntFlag('start', opts.start),
+          maxClients: positiveIntFlag('max', opts.max),
+          resolution: positiveIntFlag('resolution', opts.resolution),
+          audio: opts.audio,
+          progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
+        });
+        print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+
+  bench
+    .command('ephemeral-keys')
+    .description('Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset')
+    .option('--json', 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}')
+    .option('--keys <n>', 'mint requests in all', numberFlag, 10_000)
+    .option('--api-keys <n>', 'API keys the requests are spread over', numberFlag, 10)
+    .action(async (opts: { json?: boolean; keys: number; apiKeys: number }) => {
+      try {
+        const result = await benchEphemeralKeys({ keys: positiveIntFlag('keys', opts.keys), apiKeys: positiveIntFlag('api-keys', opts.apiKeys) });
+        print(result, opts.json, 'Ephemeral keys: memory held with the largest preset');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
 
   bench
     .command('vad')

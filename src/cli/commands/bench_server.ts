@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CLIENT_AUDIO_FORMATS, type ClientAudioFormat } from '../../bench/ingest_clients.ts';
+import { benchAdmission } from '../../bench/admission_bench.ts';
 import { benchServer } from '../../bench/server_bench.ts';
 import { EarshotError } from '../../errors.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
@@ -10,6 +11,30 @@ const HEADLINE = ['clients', 'lag_ms_p50', 'lag_ms_p99', 'errors', 'server_cpu_p
 function audioFormatFlag(value: string): ClientAudioFormat {
   if ((CLIENT_AUDIO_FORMATS as readonly string[]).includes(value)) return value as ClientAudioFormat;
   throw new EarshotError('E_CONFIG_INVALID', `--format must be one of ${CLIENT_AUDIO_FORMATS.join(', ')}, got ${JSON.stringify(value)}.`);
+}
+
+interface BenchServerFlags {
+  json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; vadWorkers: number;
+  format: string; audio?: string; admission?: boolean; arriveOver?: number; maxVadLagMs?: number; maxEngineWaitMs?: number;
+}
+
+async function runAdmission(opts: BenchServerFlags): Promise<void> {
+  const result = await benchAdmission({
+    clients: positiveIntFlag('clients', opts.clients),
+    seconds: positiveIntFlag('seconds', opts.seconds),
+    arriveOverS: opts.arriveOver,
+    audio: opts.audio,
+    maxTokens: positiveIntFlag('max-tokens', opts.maxTokens),
+    maxVadLagMs: opts.maxVadLagMs,
+    maxEngineWaitMs: opts.maxEngineWaitMs,
+    progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
+  });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  process.stdout.write('Admission benchmark (guards on; speech_stopped lag of admitted sessions in ms)\n');
+  for (const [k, v] of Object.entries(result)) process.stdout.write(`  ${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
 }
 
 /** `earshot bench server`, registered on the `earshot bench` parent command. */
@@ -27,8 +52,13 @@ export function registerBenchServerCommand(bench: Command): void {
     .option('--vad-workers <n>', 'vad.worker_threads: Silero worker threads (batches in flight at once)', numberFlag, 1)
     .option('--format <f>', 'client audio: pcm24-json (24 kHz base64 events, what the OpenAI SDKs send) or pcm16-binary (16 kHz binary frames)', 'pcm24-json')
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; clients: number; seconds: number; realtime?: boolean; maxTokens: number; batchRows: number; engineNice: number; vadWorkers: number; format: string; audio?: string }) => {
+    .option('--admission', 'load guards on, sessions arriving one by one: admitted, refused (by code) and the admitted sessions\' lag')
+    .option('--arrive-over <s>', 'with --admission: arrivals spread over this many seconds (default: half of --seconds)', numberFlag)
+    .option('--max-vad-lag-ms <ms>', 'with --admission: limits.max_vad_lag_ms (default: the server default)', numberFlag)
+    .option('--max-engine-wait-ms <ms>', 'with --admission: limits.max_engine_wait_ms (default: the server default)', numberFlag)
+    .action(async (opts: BenchServerFlags) => {
       try {
+        if (opts.admission) return await runAdmission(opts);
         const result = await benchServer({
           clients: positiveIntFlag('clients', opts.clients),
           seconds: positiveIntFlag('seconds', opts.seconds),
