@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchAdmission } from '../../src/bench/admission_bench.ts';
 import { benchCapacity } from '../../src/bench/capacity_bench.ts';
+import { benchEphemeralKeys } from '../../src/bench/ephemeral_keys_bench.ts';
 
 // Smoke tests of `earshot bench server --admission` and `earshot bench capacity` at sizes a test can
 // afford: the whole path runs (server with the tiny model, clients in their own process) and the figures
@@ -28,4 +29,15 @@ describe('admission and capacity benchmarks', () => {
     expect(r.realtime_streams).toBeGreaterThan(0);
     expect(r.ratio).toBeCloseTo(2 / r.realtime_streams, 3);
   }, 300_000);
+
+  it('bench ephemeral-keys: keys minted with the largest preset until the pool\'s byte bounds refuse them', async () => {
+    // 500 requests over 2 API keys: each key's 16 MiB holds about 170 presets of 96 KiB, the rest get 429.
+    const r = await benchEphemeralKeys({ keys: 500, apiKeys: 2 });
+    expect(r.preset_bytes).toBeLessThanOrEqual(r.limits.max_ephemeral_preset_bytes);
+    expect(r.preset_bytes).toBeGreaterThan(r.limits.max_ephemeral_preset_bytes - 64);
+    expect(r.minted).toBe(2 * Math.floor(r.limits.max_ephemeral_bytes_per_key / (r.preset_bytes + 256)));
+    expect(r.refused).toEqual({ '429 E_EPHEMERAL_KEY_QUOTA': 500 - r.minted });
+    expect(r.accounted_mb).toBeLessThanOrEqual(32);
+    expect(r.heap_mb_delta).toBeGreaterThan(0);
+  }, 120_000);
 });
