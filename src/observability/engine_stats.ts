@@ -59,7 +59,8 @@ export class EngineStatsPoller {
    * long step answers nothing, and that is exactly when sessions wait).
    */
   get stepWaitMs(): number {
-    const unanswered = this.polling ? performance.now() - this.pollSentAtMs : 0;
+    // Before its first answer the engine is still loading its model: that is not a queue falling behind.
+    const unanswered = this.polling && this.last !== null ? performance.now() - this.pollSentAtMs : 0;
     return Math.max(this.last?.maxStepWaitMs ?? 0, unanswered);
   }
 
