@@ -292,7 +292,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     if (load.overloaded || vadLoad.overloaded) return { ready: false, status: 'overloaded' };
     const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
     // The voice engine never makes the server unready (text answers work without it); it is reported.
-    const voice = { voice_engine: voiceEngine.status.engine, ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.reason }) };
+    const voice = { voice_engine: voiceEngine.status.engine, ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }) };
     return { ready: model.status === 'ready', ...model, ...voice };
   };
   const isReady = () => readiness().ready;

@@ -21,6 +21,8 @@ export interface VoiceEngineStatus {
   engine: SynthesizerName | null;
   /** Without an engine: why, and how to fix it. With one under `auto`: why the preferred ones were passed over. */
   reason?: string;
+  /** The same in fixed words, without paths or URLs, for unauthenticated answers such as /readyz. */
+  publicReason?: string;
 }
 
 export interface VoiceEngine {
@@ -30,7 +32,7 @@ export interface VoiceEngine {
   status: VoiceEngineStatus;
 }
 
-type Attempt = { synthesizer: Synthesizer } | { reason: string };
+type Attempt = { synthesizer: Synthesizer } | { reason: string; publicReason: string };
 
 const ESPEAK_FIX = 'install espeak-ng (apt install espeak-ng), or set tts.remote.url (--tts-url) to an OpenAI-compatible speech server';
 
@@ -39,23 +41,23 @@ async function tryEspeak(tts: TtsConfig): Promise<Attempt> {
     await checkEspeakInstalled(tts.espeak.program);
     return { synthesizer: new EspeakSynthesizer({ ...tts.espeak, maxInputChars: tts.max_input_chars }) };
   } catch (err) {
-    return { reason: `espeak-ng: ${(err as Error).message}` };
+    return { reason: `espeak-ng: ${(err as Error).message}`, publicReason: 'espeak-ng is not installed' };
   }
 }
 
 function tryRemote(tts: TtsConfig): Attempt {
   const url = tts.remote.url;
-  if (!url) return { reason: 'remote: tts.remote.url (--tts-url) is not set' };
+  if (!url) return { reason: 'remote: tts.remote.url (--tts-url) is not set', publicReason: 'tts.remote.url is not set' };
   return { synthesizer: new RemoteSynthesizer({ ...tts.remote, url, maxInputChars: tts.max_input_chars }) };
 }
 
 async function tryKokoro(hooks: SynthesizerHooks): Promise<Attempt> {
-  if (!hooks.kokoro) return { reason: 'kokoro: this build has no Kokoro engine' };
+  if (!hooks.kokoro) return { reason: 'kokoro: this build has no Kokoro engine', publicReason: 'kokoro is not available' };
   try {
     const synthesizer = await hooks.kokoro();
-    return synthesizer ? { synthesizer } : { reason: 'kokoro: its model files are not present and cannot be fetched' };
+    return synthesizer ? { synthesizer } : { reason: 'kokoro: its model files are not present and cannot be fetched', publicReason: 'kokoro is not available' };
   } catch (err) {
-    return { reason: `kokoro: ${isEarshotError(err) || err instanceof Error ? err.message : String(err)}` };
+    return { reason: `kokoro: ${isEarshotError(err) || err instanceof Error ? err.message : String(err)}`, publicReason: 'kokoro failed to load' };
   }
 }
 
@@ -67,21 +69,23 @@ export async function openSynthesizer(tts: TtsConfig, hooks: SynthesizerHooks = 
         : tts.engine === 'kokoro' ? [() => tryKokoro(hooks)]
           : [...(tts.remote.url ? [() => tryRemote(tts)] : []), () => tryKokoro(hooks), () => tryEspeak(tts)];
   const reasons: string[] = [];
+  const publicReasons: string[] = [];
   for (const attempt of order) {
     const result = await attempt();
     if ('synthesizer' in result) {
       const status: VoiceEngineStatus = { requested: tts.engine, engine: result.synthesizer.name };
-      if (reasons.length > 0) status.reason = reasons.join('; ');
+      if (reasons.length > 0) Object.assign(status, { reason: reasons.join('; '), publicReason: publicReasons.join('; ') });
       return { synthesizer: result.synthesizer, status };
     }
     reasons.push(result.reason);
+    publicReasons.push(result.publicReason);
   }
   const fix = tts.engine === 'auto' || tts.engine === 'espeak' ? ESPEAK_FIX : `set tts.engine to auto or espeak, or ${ESPEAK_FIX}`;
   const reason = `No voice engine (tts.engine=${tts.engine}): ${reasons.join('; ')}. To fix: ${fix}.`;
   return {
     synthesizer: null,
     unavailable: new EarshotError('E_TTS_UNAVAILABLE', `Audio output is unavailable. ${reason} Text output keeps working.`),
-    status: { requested: tts.engine, engine: null, reason },
+    status: { requested: tts.engine, engine: null, reason, publicReason: `${publicReasons.join('; ')} (tts.engine=${tts.engine}; \`earshot config\` says more)` },
   };
 }
 
@@ -90,6 +94,6 @@ export function noVoiceEngine(tts: TtsConfig, why: string): VoiceEngine {
   return {
     synthesizer: null,
     unavailable: new EarshotError('E_TTS_UNAVAILABLE', `Audio output is unavailable: ${why}`),
-    status: { requested: tts.engine, engine: null, reason: why },
+    status: { requested: tts.engine, engine: null, reason: why, publicReason: why },
   };
 }

@@ -125,7 +125,7 @@ describe('first start without a model', () => {
 
     release();
     const ready = await waitForReadyz(server, (r) => r.code === 200, 180_000);
-    expect(ready.body).toEqual({ status: 'ready' });
+    expect(ready.body).toEqual({ status: 'ready', voice_engine: 'espeak' });
     expect(server.engine).not.toBeNull();
     // The pulled files, and the engine's own cache entry for the rewritten text graph written at load.
     const present = await readdir(dir);

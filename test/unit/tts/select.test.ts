@@ -38,6 +38,12 @@ describe('openSynthesizer', () => {
     expect(voice.status.reason).toMatch(/kokoro.*espeak-ng/);
   });
 
+  it('the public reason (for /readyz) names no path', async () => {
+    const voice = await openSynthesizer(tts({ espeak: { program: '/secret/dir/espeak-ng' } }));
+    expect(voice.status.reason).toContain('/secret/dir');
+    expect(voice.status.publicReason).toBe('kokoro is not available; espeak-ng is not installed (tts.engine=auto; `earshot config` says more)');
+  });
+
   it('an explicit engine is not replaced by another', async () => {
     expect((await openSynthesizer(tts({ engine: 'remote' }))).unavailable?.message).toMatch(/tts\.remote\.url/);
     expect((await openSynthesizer(tts({ engine: 'kokoro' }))).synthesizer).toBeNull();
