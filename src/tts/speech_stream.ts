@@ -163,12 +163,16 @@ export class PipelinedSpeechStream implements SpeechStream {
   }
 
   private async *iterate(): AsyncGenerator<Int16Array> {
+    let complete = false;
     try {
       for (;;) {
         if (this.cancelled) return;
         const job = this.jobs[this.consumed];
         if (job === undefined) {
-          if (this.ended) return;
+          if (this.ended) {
+            complete = true;
+            return;
+          }
           await this.waitForChange();
           continue;
         }
@@ -182,7 +186,7 @@ export class PipelinedSpeechStream implements SpeechStream {
         this.startJobs();
       }
     } finally {
-      if (!this.ended || this.cancelled) this.cancel(); // a consumer that stops early stops the synthesis
+      if (!complete) this.cancel(); // a consumer that stops early (or an error) stops the synthesis
     }
   }
 }

@@ -63,6 +63,20 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     expect(server!.requests.every((r) => r.finishedAtMs === null)).toBe(true);
   });
 
+  it('a consumer that stops reading early aborts the requests, even after end()', async () => {
+    const synth = await remote({ pieces: 20, pieceGapMs: 50 });
+    const stream = new PipelinedSpeechStream({ synthesizer: synth, voice: 'alloy', speed: 1, bounds: config.stream });
+    stream.push('The first sentence is here. The second one follows. And a third one.');
+    stream.end();
+    for await (const chunk of stream.audio) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await vi.waitFor(() => expect(server!.requests.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(server!.requests.every((r) => r.abortedAtMs !== null)).toBe(true));
+    await vi.waitFor(() => expect(synth.activeRequests).toBe(0));
+  });
+
   it('maps HTTP errors to E_TTS_REMOTE with the server message; 5xx and 429 are retryable', async () => {
     const unauthorized = await errorOf(synthesizeAll(await remote({ failWith: { status: 401, message: 'bad key' } }), 'Hi there.'));
     expect(unauthorized).toMatchObject({ code: 'E_TTS_REMOTE', retryable: false });
