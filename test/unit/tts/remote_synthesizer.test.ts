@@ -47,6 +47,8 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     const reqs = server!.requests;
     expect(reqs.map((r) => r.body.input)).toEqual(['The first sentence is here.', 'The second one follows.', 'And a third.']);
     expect(reqs[1].startedAtMs).toBeLessThan(reqs[0].finishedAtMs!);
+    // ...but only once the first one produces audio, so it has the CPU to itself until then.
+    expect(reqs[1].startedAtMs).toBeGreaterThanOrEqual(reqs[0].firstPieceAtMs!);
     expect(pcm.length).toBe(reqs.reduce((n, r) => n + r.bytesSent / 2, 0));
   });
 
