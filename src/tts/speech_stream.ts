@@ -165,7 +165,9 @@ export class PipelinedSpeechStream implements SpeechStream {
   private markProducing(job: Job): void {
     if (job.producing) return;
     job.producing = true;
-    if (!this.cancelled) this.startJobs();
+    // After the consumer has had this audio: spawning the next engine process is synchronous and costs
+    // tens of ms on a loaded machine, which would otherwise come before the first audio is handed on.
+    setImmediate(() => { if (!this.cancelled) this.startJobs(); });
   }
 
   private notify(): void {
