@@ -13,6 +13,7 @@ import type { ServerEvent } from '../protocol/server_events.ts';
 import type { AudioOutputSink } from './audio_output.ts';
 import type { SessionType } from './session_state.ts';
 import type { Dialect } from './session_support.ts';
+import type { Synthesizer } from '../tts/synthesizer.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
@@ -55,6 +56,10 @@ export interface AgentConnectionOptions {
   engine: SpeechEngine | null;
   /** Why there is no engine, with the fix (E_MODEL_MISSING: `earshot model pull` / --model DIR). */
   engineUnavailable?: EarshotError;
+  /** The voice engine of spoken answers; null or absent: audio output is refused with synthesizerUnavailable. */
+  synthesizer?: Synthesizer | null;
+  /** Why there is no voice engine, with the fix (E_TTS_UNAVAILABLE). */
+  synthesizerUnavailable?: EarshotError;
   catalogue: AgentCatalogue;
   /** ?agent=NAME; the catalogue's default when absent. */
   agentName?: string | null;
