@@ -85,6 +85,8 @@ async function load(): Promise<ort.InferenceSession> {
 }
 
 const loaded = load();
+// A failed load was reported as loadError; the runtime then terminates this thread.
+loaded.catch(() => undefined);
 // Requests arrive one at a time (the runtime keeps one in flight), so runs never overlap.
 port.on('message', (request: KokoroRequest) => {
   if (request.op === 'close') {
