@@ -2,7 +2,10 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command, CommanderError } from 'commander';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { registerModelPullCommand } from '../../../src/cli/commands/model_pull.ts';
 import { kokoroConfigSchema } from '../../../src/config/kokoro_schema.ts';
 import { ensureKokoroFixture } from '../../../src/tts/kokoro/fixture/cache.ts';
 import { KOKORO_REPO_ID } from '../../../src/tts/kokoro/location.ts';
@@ -112,5 +115,39 @@ describe('Kokoro on first use', () => {
     const log = { info: () => undefined, warn: (_d: object, m: string) => void warnings.push(m) };
     await expect(openKokoroSynthesizer(config, { endpoint: `http://127.0.0.1:${await closedPort()}`, env: {}, pullTimeouts: FAST, log })).resolves.toBeNull();
     expect(warnings).toEqual(['kokoro: the model files cannot be fetched; no Kokoro voice']);
+  });
+});
+
+describe('earshot model pull kokoro (commander)', () => {
+  async function runCli(args: string[], env: Record<string, string>): Promise<{ exitCode: number; code?: string; stdout: string; stderr: string }> {
+    const out = new PassThrough();
+    const err: PassThrough & { isTTY?: boolean } = new PassThrough();
+    err.isTTY = false;
+    const text = (s: PassThrough) => () => (s.read() as Buffer | null)?.toString('utf8') ?? '';
+    const program = new Command('earshot').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    registerModelPullCommand(program.command('model'), { env, stdout: out, stderr: err, pullOverrides: FAST });
+    try {
+      await program.parseAsync(['node', 'earshot', 'model', 'pull', 'kokoro', ...args]);
+      return { exitCode: 0, stdout: text(out)(), stderr: text(err)() };
+    } catch (e) {
+      if (!(e instanceof CommanderError)) throw e;
+      return { exitCode: e.exitCode, code: e.code, stdout: text(out)(), stderr: text(err)() };
+    }
+  }
+
+  it('downloads the chosen precisions into --dir with progress, honouring HF_ENDPOINT', async () => {
+    hub = await startFakeHub({ repo: KOKORO_REPO_ID, files: hubFiles });
+    const dir = await tempDir();
+    const run = await runCli(['--dir', dir, '--precisions', 'fp16'], { HF_ENDPOINT: hub.endpoint });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`Kokoro (${KOKORO_REPO_ID}@main, fp16) is complete in ${dir}: 7 file(s) downloaded`);
+    expect(run.stderr).toMatch(/^Pulling 7 files/m);
+    expect(listFiles(dir)).toContain('onnx/model_fp16.onnx');
+  });
+
+  it('exits 1 with E_MODEL_PULL when the hub cannot be reached', async () => {
+    const run = await runCli(['--dir', await tempDir()], { HF_ENDPOINT: `http://127.0.0.1:${await closedPort()}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.code).toBe('E_MODEL_PULL');
   });
 });
