@@ -39,6 +39,8 @@ import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
+import type { VoiceEngine } from './tts/select.ts';
+import { openVoiceEngine } from './tts/kokoro/startup.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -57,6 +59,8 @@ export interface RunningServer {
   sessions: LiveSessions;
   /** The OpenAI-compatible HTTP API's state (the chat prefix cache). */
   openAiApi: OpenAiApi;
+  /** The voice engine of spoken answers (tts.engine); updated in place when Kokoro arrives after a first-use fetch. */
+  voice: VoiceEngine;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
   /** What GET /readyz answers: `ready`, or why not (`downloading` with `percent`, `loading`, `model_missing`...). */
@@ -82,6 +86,8 @@ export interface StartServerOptions {
    * model.auto_pull is false). Absent (tests, benchmarks, embedding code): never any network access.
    */
   autoPull?: AutoPullSettings;
+  /** A voice engine to use instead of opening tts.engine's (tests). */
+  voice?: VoiceEngine;
 }
 
 export interface EngineAvailability {
@@ -192,6 +198,12 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         ? `The server is behind real time (audio waits ${Math.round(vadLoad.delayMs)} ms for voice detection, limit ${vadLoad.limitMs} ms); retry later.`
         : null;
   const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
+  // Kokoro is fetched on first use only where the model is (`earshot serve`); tests never reach the network.
+  const voice = options.voice ?? (await openVoiceEngine(config.tts, {
+    log, metrics, env: options.env, autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
+  }));
+  if (voice.unavailable) log.warn({ code: voice.unavailable.code }, voice.unavailable.message);
+  else log.info({ engine: voice.status.engine }, 'voice engine ready');
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
   sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
@@ -371,6 +383,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       if (!options.services) services.close();
       await openAiApi.close();
       if (ownsEngine) await availability.engine?.close();
+      if (options.voice === undefined) await voice.synthesizer?.close();
     })();
     return stopping;
   };
@@ -391,6 +404,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     store,
     sessions,
     openAiApi,
+    voice,
     isReady,
     readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),

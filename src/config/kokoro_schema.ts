@@ -27,7 +27,6 @@ export const kokoroConfigSchema = z.strictObject({
     'Length of the load-time speed check input, in phonemes (~one short sentence).'),
   intra_op_threads: positiveInt().max(256).optional().describe(
     "onnxruntime intra-op threads of the Kokoro worker (default: all cores but one)."),
-  espeak_program: z.string().min(1).default('espeak-ng').describe('The espeak-ng executable Kokoro uses for phonemes (en-us IPA).'),
 });
 
 export type KokoroConfig = z.infer<typeof kokoroConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kokoroConfigSchema } from './kokoro_schema.ts';
 
 // tts (issue 23): spoken answers. Phi-4-multimodal answers in text; a voice engine speaks the text as it
 // streams. Engines: espeak-ng (a child process, offline), kokoro (ONNX, its own branch), remote (any
@@ -71,6 +72,7 @@ export const ttsSchema = z.strictObject({
   espeak: ttsEspeakSchema.prefault({}),
   remote: ttsRemoteSchema.prefault({}),
   stream: ttsStreamSchema.prefault({}),
+  kokoro: kokoroConfigSchema.prefault({}),
 });
 
 export type TtsConfig = z.infer<typeof ttsSchema>;

@@ -46,10 +46,10 @@ export class KokoroRuntime {
     private readonly maxQueuedRuns: number,
   ) {
     worker.on('message', (reply: KokoroReply) => this.onReply(reply));
-    worker.on('error', (err) => this.fail(new EarshotError('E_ENGINE', `The Kokoro worker failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) => this.fail(new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
       this.exited = true;
-      this.fail(new EarshotError('E_ENGINE', `The Kokoro worker stopped (exit code ${code}).`));
+      this.fail(new EarshotError('E_TTS_ENGINE', `The Kokoro worker stopped (exit code ${code}).`));
     });
   }
 
@@ -72,11 +72,11 @@ export class KokoroRuntime {
       };
       const onExit = (code: number): void => {
         cleanup();
-        reject(new EarshotError('E_ENGINE', `The Kokoro worker stopped while loading (exit code ${code}).`));
+        reject(new EarshotError('E_TTS_ENGINE', `The Kokoro worker stopped while loading (exit code ${code}).`));
       };
       const onError = (err: Error): void => {
         cleanup();
-        reject(new EarshotError('E_ENGINE', `The Kokoro worker failed while loading: ${err.message}`, { cause: err }));
+        reject(new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed while loading: ${err.message}`, { cause: err }));
       };
       const cleanup = (): void => {
         worker.off('message', onFirst);

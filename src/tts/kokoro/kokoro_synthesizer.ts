@@ -27,6 +27,8 @@ export interface KokoroSynthesizerDeps {
   /** Speaks what Kokoro cannot keep up with (espeak); without it Kokoro keeps speaking, late. */
   fallback?: Synthesizer;
   countFallback?: (reason: KokoroFallbackReason) => void;
+  /** The fallback's voice for a Kokoro voice (default: the same id). */
+  fallbackVoice?: (kokoroVoice: string) => string;
   log?: { info(data: object, message: string): void; warn(data: object, message: string): void };
   /** Clock in ms (tests). */
   nowMs?: () => number;
@@ -83,7 +85,7 @@ export class KokoroSynthesizer implements Synthesizer {
     let rows = this.voiceRows.get(voice);
     if (rows === undefined) {
       const path = this.folder.voices.get(voice);
-      if (path === undefined) throw new EarshotError('E_ENGINE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
+      if (path === undefined) throw new EarshotError('E_TTS_VOICE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
       rows = readVoice(path);
       this.voiceRows.set(voice, rows);
     }
@@ -109,6 +111,10 @@ export class KokoroSynthesizer implements Synthesizer {
     return runs;
   }
 
+  private fallbackVoiceOf(voice: string): string {
+    return this.deps.fallbackVoice?.(voice) ?? voice;
+  }
+
   private markSlow(reason: KokoroFallbackReason): void {
     this.slowUntilMs = this.nowMs() + this.settings.fallbackHoldMs;
     this.slowReason = reason;
@@ -120,11 +126,11 @@ export class KokoroSynthesizer implements Synthesizer {
 
   private async *stream(request: SynthesisRequest): AsyncGenerator<PcmChunk> {
     const { signal, voice, speed } = request;
-    if (!this.folder.voices.has(voice)) throw new EarshotError('E_ENGINE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
+    if (!this.folder.voices.has(voice)) throw new EarshotError('E_TTS_VOICE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
     const fallback = this.deps.fallback;
     if (fallback !== undefined && this.nowMs() < this.slowUntilMs) {
       this.deps.countFallback?.(this.slowReason === 'warmup_slow' ? 'warmup_slow' : 'recently_slow');
-      yield* fallback.synthesize(request);
+      yield* fallback.synthesize({ ...request, voice: this.fallbackVoiceOf(voice) });
       return;
     }
     const sentences = splitSentences(normalizeText(request.text));
@@ -149,7 +155,7 @@ export class KokoroSynthesizer implements Synthesizer {
         if (tooSlow && fallback !== undefined && rest !== '') {
           this.deps.log?.warn({ max_rtf: this.settings.maxRtf }, 'kokoro: slower than real time; the rest of the answer uses the fallback voice');
           this.deps.countFallback?.('running_slow');
-          yield* fallback.synthesize({ ...request, text: rest });
+          yield* fallback.synthesize({ ...request, text: rest, voice: this.fallbackVoiceOf(voice) });
           return;
         }
       }

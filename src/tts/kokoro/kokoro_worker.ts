@@ -24,7 +24,7 @@ async function run(session: ort.InferenceSession, ids: BigInt64Array, style: Flo
     speed: new ort.Tensor('float32', Float32Array.of(speed), [1]),
   });
   const waveform = out.waveform;
-  if (waveform === undefined || waveform.type !== 'float32') throw new EarshotError('E_ENGINE', 'The Kokoro graph returned no float32 waveform.');
+  if (waveform === undefined || waveform.type !== 'float32') throw new EarshotError('E_TTS_ENGINE', 'The Kokoro graph returned no float32 waveform.');
   // A copy the worker owns, so it can be transferred to the main thread.
   return new Float32Array(waveform.data as Float32Array);
 }
@@ -99,7 +99,8 @@ port.on('message', (request: KokoroRequest) => {
       const waveform = await run(session, request.ids, request.style, request.speed);
       post({ type: 'audio', id: request.id, waveform, runMs: performance.now() - started }, [waveform.buffer as ArrayBuffer]);
     } catch (err) {
-      post({ type: 'error', id: request.id, error: serializeError(err) });
+      const error = err instanceof EarshotError ? err : new EarshotError('E_TTS_ENGINE', `The Kokoro graph failed: ${(err as Error).message}`);
+      post({ type: 'error', id: request.id, error: serializeError(error) });
     }
   }, () => undefined);
 });

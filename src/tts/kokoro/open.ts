@@ -26,10 +26,14 @@ export interface KokoroLog {
 
 export interface OpenKokoroDeps {
   log?: KokoroLog;
+  /** The espeak-ng program that makes Kokoro's phonemes (tts.espeak.program; default espeak-ng on PATH). */
+  espeakProgram?: string;
   /** The voice that speaks when Kokoro is slower than real time (espeak). */
   fallback?: Synthesizer;
   /** Counts answers handed to the fallback (earshot_tts_kokoro_fallbacks_total). */
   countFallback?: (reason: KokoroFallbackReason) => void;
+  /** The fallback's voice for a Kokoro voice id. */
+  fallbackVoice?: (kokoroVoice: string) => string;
   env?: Record<string, string | undefined>;
   /** First-use download: hub seams for tests, progress for the terminal. */
   endpoint?: string;
@@ -84,6 +88,6 @@ export async function openKokoroSynthesizer(config: KokoroConfig, deps: OpenKoko
   });
   deps.log?.info({ dir, precision: runtime.precision, checks: runtime.checks, skipped: folder.skipped }, 'kokoro: precision chosen by the load-time speed check');
   return new KokoroSynthesizer(folder, runtime, {
-    maxRtf: config.max_rtf, fallbackHoldMs: config.fallback_hold_ms, maxPhonemesPerRun: config.max_phonemes_per_run, espeakProgram: config.espeak_program,
-  }, { fallback: deps.fallback, countFallback: deps.countFallback, log: deps.log });
+    maxRtf: config.max_rtf, fallbackHoldMs: config.fallback_hold_ms, maxPhonemesPerRun: config.max_phonemes_per_run, espeakProgram: deps.espeakProgram ?? 'espeak-ng',
+  }, { fallback: deps.fallback, countFallback: deps.countFallback, fallbackVoice: deps.fallbackVoice, log: deps.log });
 }

@@ -65,12 +65,12 @@ function runEspeak(lines: string[], o: PhonemizeOptions): Promise<string[]> {
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-500)));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (o.signal?.aborted) reject(new EarshotError('E_ABORTED', 'Phonemisation cancelled.'));
-      else reject(new EarshotError('E_ENGINE', `espeak-ng (Kokoro's phonemiser) could not run: ${err.message}. Install the espeak-ng package.`, { cause: err }));
+      else reject(new EarshotError('E_TTS_ENGINE', `espeak-ng (Kokoro's phonemiser) could not run: ${err.message}. Install the espeak-ng package.`, { cause: err }));
     });
     child.on('close', (code) => {
       if (o.signal?.aborted) return reject(new EarshotError('E_ABORTED', 'Phonemisation cancelled.'));
-      if (bytes > maxBytes) return reject(new EarshotError('E_ENGINE', `espeak-ng wrote more than ${maxBytes} bytes of phonemes.`));
-      if (code !== 0) return reject(new EarshotError('E_ENGINE', `espeak-ng exited with code ${code}: ${stderr.trim()}`));
+      if (bytes > maxBytes) return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng wrote more than ${maxBytes} bytes of phonemes.`));
+      if (code !== 0) return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng exited with code ${code}: ${stderr.trim()}`));
       resolve(Buffer.concat(out).toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== ''));
     });
     child.stdin.on('error', () => undefined); // a process that died early is reported by 'close'

@@ -9,7 +9,26 @@ import { phonemize } from '../../../src/tts/kokoro/phonemize.ts';
 import { normalizeText } from '../../../src/tts/kokoro/normalize.ts';
 import { padIds, styleRowIndex, tokenize } from '../../../src/tts/kokoro/tokenizer.ts';
 import type { PcmChunk, Synthesizer } from '../../../src/tts/synthesizer.ts';
-import { ESPEAK_RATE_HZ, TestEspeakVoice } from '../../helpers/espeak_voice.ts';
+import { ttsSchema } from '../../../src/config/tts_schema.ts';
+import { ESPEAK_SAMPLE_RATE_HZ as ESPEAK_RATE_HZ, EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
+import type { SynthesisRequest } from '../../../src/tts/synthesizer.ts';
+
+/** The product's espeak voice, recording what it was asked to say. */
+class RecordingEspeak implements Synthesizer {
+  readonly name = 'espeak' as const;
+  readonly requests: string[] = [];
+  private readonly inner = new EspeakSynthesizer({ ...ttsSchema.parse({}).espeak, maxInputChars: 4096 });
+  voices(): readonly string[] {
+    return this.inner.voices();
+  }
+  synthesize(request: SynthesisRequest): AsyncIterable<PcmChunk> {
+    this.requests.push(request.text);
+    return this.inner.synthesize({ ...request, voice: 'en-us' });
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 // The Kokoro synthesizer end to end on the generated contract graph (real onnxruntime in the worker thread,
 // real espeak-ng phonemes): what goes in (ids, style row) and what comes out (N samples per run, in order).
@@ -104,14 +123,14 @@ describe('Kokoro synthesizer on the contract fixture', () => {
 
   it('rejects a voice the folder does not have', async () => {
     await expect(collect(kokoro.synthesize({ text: 'Hi.', voice: 'nobody', speed: 1, signal: new AbortController().signal })))
-      .rejects.toMatchObject({ code: 'E_ENGINE' });
+      .rejects.toMatchObject({ code: 'E_TTS_VOICE' });
   });
 });
 
 describe('Kokoro falls back to espeak when slower than real time', () => {
   it('a running answer continues with the fallback after a too-slow run, and is counted', async () => {
     dir = ensureKokoroFixture(SEED);
-    const fallback = new TestEspeakVoice();
+    const fallback = new RecordingEspeak();
     const counted: string[] = [];
     // max_rtf 1e9 at load (passes), then lowered: the warm-up was fast enough, the running answer is not.
     const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e9 }), { fallback, countFallback: (r) => counted.push(r) })) as KokoroSynthesizer;
@@ -133,7 +152,7 @@ describe('Kokoro falls back to espeak when slower than real time', () => {
   });
 
   it('a warm-up slower than the threshold (config max_rtf) sends answers to the fallback from the start', async () => {
-    const fallback = new TestEspeakVoice();
+    const fallback = new RecordingEspeak();
     const counted: string[] = [];
     const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e-9 }), { fallback, countFallback: (r) => counted.push(r) })) as Synthesizer;
     try {
