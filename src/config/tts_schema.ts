@@ -72,7 +72,7 @@ export const ttsSchema = z.strictObject({
   espeak: ttsEspeakSchema.prefault({}),
   remote: ttsRemoteSchema.prefault({}),
   stream: ttsStreamSchema.prefault({}),
-  kokoro: kokoroConfigSchema.prefault({}),
+  kokoro: kokoroConfigSchema.prefault({}).describe('Kokoro-82M voice (tts.engine kokoro, or auto when its files are present or fetchable): folder, first-use fetch, precision, real-time fallback.'),
 });
 
 export type TtsConfig = z.infer<typeof ttsSchema>;
