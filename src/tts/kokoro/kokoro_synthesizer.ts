@@ -3,7 +3,7 @@ import type { PcmChunk, SynthesisRequest, Synthesizer } from '../synthesizer.ts'
 import { readVoice, STYLE_DIM, type KokoroFolder } from './model_folder.ts';
 import type { KokoroRuntime } from './kokoro_runtime.ts';
 import { normalizeText } from './normalize.ts';
-import { phonemize } from './phonemize.ts';
+import { phonemizeSentences } from './phonemize.ts';
 import { splitSentences } from './sentences.ts';
 import { padIds, splitPhonemes, styleRowIndex, tokenize } from './tokenizer.ts';
 
@@ -96,17 +96,15 @@ export class KokoroSynthesizer implements Synthesizer {
   /** The graph inputs of a request's text, in speaking order (exported for tests). */
   async prepare(text: string, signal?: AbortSignal): Promise<{ sentences: string[]; runs: KokoroRunInput[] }> {
     const sentences = splitSentences(normalizeText(text));
-    const runs: KokoroRunInput[] = [];
-    for (let s = 0; s < sentences.length; s++) runs.push(...(await this.runsOf(sentences[s], s, signal)));
-    return { sentences, runs };
+    const phonemes = await phonemizeSentences(sentences, { program: this.settings.espeakProgram, signal });
+    return { sentences, runs: phonemes.flatMap((p, s) => this.runsOf(p, s)) };
   }
 
-  private async runsOf(sentence: string, index: number, signal?: AbortSignal): Promise<KokoroRunInput[]> {
-    const phonemes = await phonemize(sentence, { program: this.settings.espeakProgram, signal });
+  private runsOf(phonemes: string, sentence: number): KokoroRunInput[] {
     const runs: KokoroRunInput[] = [];
     for (const part of splitPhonemes(phonemes, this.settings.maxPhonemesPerRun)) {
       const { ids } = tokenize(part, this.folder.vocab);
-      if (ids.length > 0) runs.push({ ids: padIds(ids), sentence: index });
+      if (ids.length > 0) runs.push({ ids: padIds(ids), sentence });
     }
     return runs;
   }
@@ -133,14 +131,11 @@ export class KokoroSynthesizer implements Synthesizer {
       yield* fallback.synthesize({ ...request, voice: this.fallbackVoiceOf(voice) });
       return;
     }
-    const sentences = splitSentences(normalizeText(request.text));
     try {
-      // Phonemes of sentence n+1 are prepared while sentence n runs.
-      let nextRuns = sentences.length > 0 ? this.runsOf(sentences[0], 0, signal) : undefined;
-      for (let s = 0; s < sentences.length && nextRuns !== undefined; s++) {
-        const runs = await nextRuns;
-        nextRuns = s + 1 < sentences.length ? this.runsOf(sentences[s + 1], s + 1, signal) : undefined;
-        nextRuns?.catch(() => undefined); // awaited (and reported) on the next turn of the loop
+      // One espeak process for the whole request; then one graph run per sentence (or 510-phoneme segment).
+      const { sentences, runs: allRuns } = await this.prepare(request.text, signal);
+      for (let s = 0; s < sentences.length; s++) {
+        const runs = allRuns.filter((r) => r.sentence === s);
         let tooSlow = false;
         for (const run of runs) {
           const { waveform, runMs } = await this.runtime.run(run.ids, this.styleFor(voice, run.ids.length), speed, signal);

@@ -93,3 +93,18 @@ export async function phonemize(text: string, o: PhonemizeOptions = {}): Promise
   }
   return `${toKokoroPhonemes(lines.join(' '))}${clauses[clauses.length - 1].punctuation}`.trim();
 }
+
+/**
+ * Phonemes of several sentences from one espeak-ng process (a spawn costs more than the phonemes of a
+ * sentence): every clause of every sentence goes on its own line. When espeak's lines do not match the
+ * clauses, each sentence is phonemised on its own instead.
+ */
+export async function phonemizeSentences(sentences: readonly string[], o: PhonemizeOptions = {}): Promise<string[]> {
+  const clauses = sentences.map((s) => splitClauses(s));
+  const lines = clauses.flat().map((c) => `${c.text}${c.punctuation}`);
+  if (lines.length === 0) return sentences.map(() => '');
+  const out = await runEspeak(lines, o);
+  if (out.length !== lines.length) return Promise.all(sentences.map((s) => phonemize(s, o)));
+  let next = 0;
+  return clauses.map((cs) => cs.map((c) => `${toKokoroPhonemes(out[next++])}${c.punctuation}`).join(' ').trim());
+}
