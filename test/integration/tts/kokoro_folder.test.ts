@@ -1,4 +1,6 @@
-import { cpSync, mkdtempSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerModelFixtureCommand } from '../../../src/cli/commands/model_fixture.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,6 +68,28 @@ describe('Kokoro model folder validation', () => {
     const err = await open(dir).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_MODEL_INVALID' });
     expect((err as Error).message).toMatch(/model_quantized\.onnx does not have Kokoro's inputs and outputs: no input input_ids; no input speed; unexpected inputs tokens/);
+  });
+});
+
+describe('earshot model fixture --kokoro', () => {
+  it('writes a valid folder, byte-identical to the cached fixture of the same seed', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'earshot-kokoro-cli-'));
+    made.push(out);
+    const program = new Command('earshot').exitOverride();
+    registerModelFixtureCommand(program.command('model'));
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(['node', 'earshot', 'model', 'fixture', '--kokoro', '--out', out, '--seed', '1']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const folder = readKokoroFolder(out);
+    expect(folder.variants.map((v) => v.precision)).toEqual(['fp32', 'fp16', 'q8']);
+    expect(folder.skipped).toEqual(['model_q8f16.onnx']);
+    for (const f of ['onnx/model.onnx', 'voices/af_heart.bin', 'tokenizer.json']) {
+      expect(readFileSync(join(out, f)).equals(readFileSync(join(ensureKokoroFixture(1), f)))).toBe(true);
+    }
   });
 });
 
