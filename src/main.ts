@@ -39,8 +39,8 @@ import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
-import { synthesizerHooks } from './tts/hooks.ts';
-import { openSynthesizer, type VoiceEngine } from './tts/select.ts';
+import type { VoiceEngine } from './tts/select.ts';
+import { openVoiceEngine } from './tts/kokoro/startup.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -51,7 +51,7 @@ export interface RunningServer {
   /** The engine serving the agents, or null when the model is missing (see engineUnavailable). */
   readonly engine: SpeechEngine | null;
   readonly engineUnavailable?: EarshotError;
-  /** The voice engine of spoken answers (tts.engine), or why there is none. */
+  /** The voice engine of spoken answers (tts.engine), or why there is none; updated in place when Kokoro arrives after a first-use fetch. */
   voiceEngine: VoiceEngine;
   auth: Authenticator;
   admission: AdmissionController;
@@ -172,7 +172,10 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     : provisioner !== null ? { engine: null, unavailable: provisioner.whileMissing } : await openEngine(config, log);
   if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
-  const voiceEngine = options.voiceEngine ?? (await openSynthesizer(config.tts, synthesizerHooks(config)));
+  // Kokoro is fetched on first use only where the model is (`earshot serve`); tests never reach the network.
+  const voiceEngine = options.voiceEngine ?? (await openVoiceEngine(config.tts, {
+    log, metrics, env: options.env, autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
+  }));
   if (voiceEngine.synthesizer) log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
   else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
   const pollEngineStats = (engine: SpeechEngine | null) =>

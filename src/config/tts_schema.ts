@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EarshotError } from '../errors.ts';
+import { kokoroConfigSchema } from './kokoro_schema.ts';
 
 // tts (issue 23): spoken answers. Phi-4-multimodal answers in text; a voice engine speaks the text as it
 // streams. Engines: espeak-ng (a child process, offline), kokoro (ONNX, its own branch), remote (any
@@ -73,6 +74,7 @@ export const ttsSchema = z.strictObject({
   remote: ttsRemoteSchema.prefault({}).describe('The remote engine: an OpenAI-compatible POST {url}/audio/speech (url, api_key, model, request and idle timeouts in ms).'),
   stream: ttsStreamSchema.prefault({}).describe(
     'How answer text is cut into sentences and synthesised ahead: first-cut characters and wait (ms), sentence bounds (characters), pipeline depth (sentences), buffered text (characters).'),
+  kokoro: kokoroConfigSchema.prefault({}).describe('Kokoro-82M voice (tts.engine kokoro, or auto when its files are present or fetchable): folder, first-use fetch, precision, real-time fallback.'),
 });
 
 export type TtsConfig = z.infer<typeof ttsSchema>;

@@ -21,6 +21,8 @@ export interface EarshotMetrics {
   kvCacheBytes: Gauge;
   errors: Counter<'code'>;
   storeWriteErrors: Counter<'code'>;
+  /** Answers (or their rest) that Kokoro handed to the fallback voice for being slower than real time. */
+  ttsKokoroFallbacks: Counter<'reason'>;
 }
 
 export interface MetricsOptions {
@@ -96,6 +98,12 @@ export function createMetrics(opts: MetricsOptions = {}): EarshotMetrics {
       name: `${p}store_write_errors_total`,
       help: 'Transcript store writes that failed (read-only database, disk full...), by error code; serving continues.',
       labelNames: ['code'] as const,
+      registers,
+    }),
+    ttsKokoroFallbacks: new Counter({
+      name: `${p}tts_kokoro_fallbacks_total`,
+      help: 'Spoken answers continued by the fallback voice because Kokoro ran slower than real time (warmup_slow, running_slow, recently_slow).',
+      labelNames: ['reason'] as const,
       registers,
     }),
   };

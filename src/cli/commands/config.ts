@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { configJsonSchema, describeOptions, formatOptions } from '../../config/describe.ts';
 import { defaultConfig } from '../../config/schema.ts';
 import { ttsWithRemote } from '../../config/tts_schema.ts';
-import { synthesizerHooks } from '../../tts/hooks.ts';
-import { openSynthesizer } from '../../tts/select.ts';
+import { openVoiceEngine } from '../../tts/kokoro/startup.ts';
+import { createMetrics } from '../../observability/metrics.ts';
 import { loadCliConfig, reportCliError, withConfigOption } from '../cli_config.ts';
+
+const silentKokoroLog = { info: () => {}, warn: () => {} };
 
 // `earshot config`: the effective configuration (file, environment and defaults merged), `--defaults` (a
 // complete config file of the defaults), `--schema` (every option with its description, type and default;
@@ -38,7 +40,8 @@ export function registerConfigCommand(program: Command): void {
       reportCliError(err);
       return;
     }
-    const voice = await openSynthesizer(tts, synthesizerHooks({ ...config, tts }));
+    // No first-use fetch here (no autoPull): a Kokoro folder counts only when it is complete.
+    const voice = await openVoiceEngine(tts, { log: silentKokoroLog, metrics: createMetrics() });
     const detail = voice.status.reason ? ` (${voice.status.reason})` : '';
     process.stderr.write(`voice engine: ${voice.status.engine ?? 'none'} (tts.engine=${tts.engine})${detail}\n`);
     await voice.synthesizer?.close();

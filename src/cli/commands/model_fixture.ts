@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIXTURE_SEED, generateFixtureModel } from '../../engine/phi4mm/fixture/index.ts';
 import type { FixtureFloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import { generateKokoroFixture } from '../../tts/kokoro/fixture/generate.ts';
 
 // `earshot model fixture`: writes a generated model in the export's exact layout (random weights,
 // meaningless text) for tests and benchmarks without the real weights.
@@ -27,8 +28,14 @@ export function registerModelFixtureCommand(model: Command): void {
     .addOption(new Option('--dtype <type>', 'float type of graph inputs/outputs (float16 = GPU export)').choices(['float32', 'float16']).default('float32'))
     .addOption(new Option('--layout <layout>', "published: the export's LoRA layout (all projections, symbolic LoRA inputs, adapters, vision); single-hook: one q_proj hook").choices(['published', 'single-hook']).default('published'))
     .option('--seed <n>', 'random seed; the same seed writes byte-identical files', parseSeed, DEFAULT_FIXTURE_SEED)
-    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number; layout: FixtureLayout }) => {
+    .option('--kokoro', "write a Kokoro-82M voice folder instead (the hub layout, Kokoro's graph inputs/outputs, random voices)")
+    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number; layout: FixtureLayout; kokoro?: boolean }) => {
       const startedMs = Date.now();
+      if (opts.kokoro === true) {
+        const { files } = generateKokoroFixture({ outDir: opts.out, seed: opts.seed });
+        process.stdout.write(`Wrote a Kokoro fixture (seed ${opts.seed}, ${files.length} files: ${files.join(', ')}) to ${opts.out}\n`);
+        return;
+      }
       const result = generateFixtureModel({
         outDir: opts.out,
         preset: opts.preset,
