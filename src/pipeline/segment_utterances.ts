@@ -42,10 +42,12 @@ function refinerParams(s: TurnDetectionSettings | null): EndpointRefinerParams {
 }
 
 /**
- * Silero let go decisively when one of its last speech windows was at least this sure: its boundary is then
- * kept (the refiner may only add a tail). Measured on the accuracy set: on 8 kHz phone audio its last
- * speech windows read 0.75-0.94 and its ends are early rather than late, so cutting further lost speech;
- * in wideband noise it fades out at 0.5-0.7, ~300 ms late, which is what the refiner corrects.
+ * On 8 kHz (phone) audio, Silero let go decisively when one of its last speech windows was at least this
+ * sure: its boundary is then kept (the refiner may only add a tail). Measured on the accuracy set: on phone
+ * audio its last speech windows read 0.75-0.94 and its ends are early rather than late, so cutting further
+ * lost speech; in wideband noise it fades out at 0.5-0.7, ~300 ms late, which is what the refiner corrects.
+ * Wideband audio does not use the rule: whether a window reads 0.64 or 0.76 there depends on where the 32 ms
+ * grid falls, and the rule made offsets jump by ~70 ms with the grid phase.
  */
 const DECISIVE_END_PROBABILITY = 0.75;
 
@@ -66,7 +68,7 @@ export function segmentUtterances(options: SegmentOptions): OperatorFunction<Fra
     const endpoints: EndpointHooks = {
       onset: (approx, lowest, seenEnd) => (refine.searchSamples > 0 ? refineOnset(store, approx, lowest, refine, seenEnd) : approx),
       offset: (approx, silenceEnd, lowest, finalPeak) =>
-        refine.searchSamples > 0 ? refineOffset(store, approx, silenceEnd, lowest, refine, finalPeak >= DECISIVE_END_PROBABILITY) : approx,
+        refine.searchSamples > 0 ? refineOffset(store, approx, silenceEnd, lowest, refine, has8k && finalPeak >= DECISIVE_END_PROBABILITY) : approx,
     };
     let machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection), endpoints) : null;
     let currentItemId: string | null = null;

@@ -205,7 +205,8 @@ export function refineOffset(
   const end = lastRunEnd(found.levels, approxFrame, params.marginDb);
   if (end < 0) return approx;
   const lastFrame = extendTail(found, end - 1);
-  if (!quietBetween(found.levels, lastFrame + 1, approxFrame)) return approx;
+  // The frame right after the edge still sees the speech through its 20 ms window: it is not counted.
+  if (!quietBetween(found.levels, lastFrame + 2, approxFrame)) return approx;
   const offset = Math.max(lowest, Math.min(limit, (found.first + lastFrame + 1) * BAND_FRAME_SAMPLES));
   return keepUnlessLater || maxOf(found.levels) < MIN_CUT_SPEECH_DB ? Math.max(offset, approx) : offset;
 }
