@@ -42,14 +42,186 @@ function refinerParams(s: TurnDetectionSettings | null): EndpointRefinerParams {
 }
 
 /**
- * Silero let go decisively when one of its last speech windows was at least this sure: its boundary is then
- * kept (the refiner may only add a tail). Measured on the accuracy set: on 8 kHz phone audio its last
- * speech windows read 0.75-0.94 and its ends are early rather than late, so cutting further lost speech;
- * in wideband noise it fades out at 0.5-0.7, ~300 ms late, which is what the refiner corrects.
+ * On 8 kHz (phone) audio, Silero let go decisively when one of its last speech windows was at least this
+ * sure: its boundary is then kept (the refiner may only add a tail). Measured on the accuracy set: on phone
+ * audio its last speech windows read 0.75-0.94 and its ends are early rather than late, so cutting further
+ * lost speech; in wideband noise it fades out at 0.5-0.7, ~300 ms late, which is what the refiner corrects.
+ * Wideband audio does not use the rule: whether a window reads 0.64 or 0.76 there depends on where the 32 ms
+ * grid falls, and the rule made offsets jump by ~70 ms with the grid phase.
  */
 const DECISIVE_END_PROBABILITY = 0.75;
 
 const roundMs = (samples: number) => Math.round(samplesToMs(samples));
+
+/** The utterance in progress (VAD mode): its item id and where its audio and speech begin. */
+interface OpenUtterance {
+  itemId: string;
+  audioStart: number;
+  speechStart: number;
+}
+
+/**
+ * The state of one connection's segmentation: the audio kept for utterances (16 kHz, and the source's 8 kHz
+ * when it has one), the turn state machine (null = manual commits), the utterance in progress, and the two
+ * positions that bound what must be kept.
+ */
+class UtteranceSegmenter {
+  private readonly store = new SampleStore();
+  private readonly store8k = new SampleStore(8_000);
+  private has8k = false;
+  private refine: EndpointRefinerParams;
+  private machine: TurnStateMachine | null;
+  private open: OpenUtterance | null = null;
+  /** Start of uncommitted audio (manual mode) / end of the last utterance. */
+  private floorSample = 0;
+  private nextWindowStart = 0;
+  /** Exact endpoints from the stored audio once Silero has decided (see endpoint_refiner.ts). */
+  private readonly endpoints: EndpointHooks = {
+    onset: (approx, lowest, seenEnd) => (this.refine.searchSamples > 0 ? refineOnset(this.store, approx, lowest, this.refine, seenEnd) : approx),
+    offset: (approx, silenceEnd, lowest, finalPeak) =>
+      this.refine.searchSamples > 0
+        ? refineOffset(this.store, approx, silenceEnd, lowest, this.refine, this.has8k && finalPeak >= DECISIVE_END_PROBABILITY)
+        : approx,
+  };
+
+  constructor(private readonly options: SegmentOptions) {
+    this.refine = refinerParams(options.turnDetection);
+    this.machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection), this.endpoints) : null;
+  }
+
+  handle(item: FramedItem): SegmentEvent[] {
+    const out: SegmentEvent[] = [];
+    switch (item.type) {
+      case 'audio':
+        this.onAudio(item.samples16k, item.samples8k, out);
+        break;
+      case 'window':
+        this.nextWindowStart = item.startSample + VAD_WINDOW_SAMPLES;
+        if (this.machine && item.probability !== undefined) this.applyTurnEvents(this.machine.pushWindow(item.startSample, item.probability), out);
+        break;
+      case 'commit':
+        this.onCommit(item.atSample, out);
+        break;
+      case 'clear':
+        this.onClear(item.atSample, out);
+        break;
+      case 'end':
+        if (this.machine) this.applyTurnEvents(this.machine.forceEnd(item.atSample, 'end_of_stream'), out);
+        else if (item.atSample > this.floorSample) this.manualCut(item.atSample, 'end_of_stream', out);
+        break;
+      case 'configure':
+        this.onConfigure(item.turnDetection, item.atSample, out);
+        break;
+    }
+    this.trim();
+    return out;
+  }
+
+  private onAudio(samples16k: Float32Array, samples8k: Float32Array | undefined, out: SegmentEvent[]): void {
+    this.store.append(samples16k);
+    if (samples8k) {
+      this.has8k = true;
+      this.store8k.append(samples8k);
+    }
+    out.push({ type: 'processed', samples16k: samples16k.length });
+    if (!this.machine) {
+      // Manual mode still honours the cap: a buffer that reaches it is committed in pieces.
+      const cap = msToSamples(this.options.maxUtteranceMs);
+      while (this.store.endSample - this.floorSample >= cap) this.manualCut(this.floorSample + cap, 'max_duration', out);
+    }
+  }
+
+  private onCommit(atSample: number, out: SegmentEvent[]): void {
+    if (this.machine && !this.machine.speaking) {
+      out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'No speech is in progress; with server_vad, utterances are committed automatically.' });
+    } else if (this.machine) {
+      this.applyTurnEvents(this.machine.forceEnd(atSample, 'commit'), out);
+    } else if (atSample > this.floorSample) {
+      this.manualCut(atSample, 'commit', out);
+    } else {
+      out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'The input audio buffer is empty.' });
+    }
+    // The session orders the client's later events after this commit's outcome (arrival order).
+    out.push({ type: 'commit_handled' });
+  }
+
+  private onClear(atSample: number, out: SegmentEvent[]): void {
+    this.machine?.reset(atSample);
+    this.open = null;
+    this.floorSample = atSample;
+    out.push({ type: 'cleared' });
+  }
+
+  private onConfigure(next: TurnDetectionSettings | null, atSample: number, out: SegmentEvent[]): void {
+    if (this.machine && next) {
+      // New VAD parameters apply from the next window; speech in progress carries on.
+      this.machine.setParams(toTurnParams(next));
+      this.refine = refinerParams(next);
+    } else if (this.machine && !next) {
+      // Switching to manual commits closes speech in progress at this point, so nothing is lost.
+      this.applyTurnEvents(this.machine.forceEnd(atSample, 'commit'), out);
+      this.floorSample = Math.max(this.floorSample, atSample);
+      this.machine = null;
+    } else if (!this.machine && next) {
+      this.machine = new TurnStateMachine(toTurnParams(next), this.endpoints);
+      this.refine = refinerParams(next);
+      this.machine.reset(this.floorSample);
+    }
+  }
+
+  private applyTurnEvents(events: TurnEvent[], out: SegmentEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'speech_started') this.startUtterance(e, out);
+      else if (this.open) this.finishUtterance(this.open, e, out);
+    }
+  }
+
+  private startUtterance(e: Extract<TurnEvent, { type: 'speech_started' }>, out: SegmentEvent[]): void {
+    this.open = { itemId: this.options.newItemId(), audioStart: e.audioStartSample, speechStart: e.speechStartSample };
+    out.push({
+      type: 'speech_started',
+      itemId: this.open.itemId,
+      audioStartMs: roundMs(e.audioStartSample),
+      speechStartMs: roundMs(e.speechStartSample),
+    });
+  }
+
+  private finishUtterance(open: OpenUtterance, e: Extract<TurnEvent, { type: 'speech_stopped' }>, out: SegmentEvent[]): void {
+    out.push({ type: 'speech_stopped', itemId: open.itemId, audioEndMs: roundMs(e.audioEndSample), speechEndMs: roundMs(e.speechEndSample) });
+    out.push({
+      type: 'utterance',
+      utterance: this.makeUtterance(open.audioStart, e.audioEndSample, open.speechStart, e.speechEndSample, e.reason, open.itemId),
+    });
+    this.floorSample = e.audioEndSample;
+    this.open = null;
+  }
+
+  private manualCut(end: number, reason: Utterance['endReason'], out: SegmentEvent[]): void {
+    const itemId = this.options.newItemId();
+    out.push({ type: 'utterance', utterance: this.makeUtterance(this.floorSample, end, this.floorSample, end, reason, itemId) });
+    this.floorSample = end;
+  }
+
+  private makeUtterance(start: number, end: number, speechStart: number, speechEnd: number, endReason: Utterance['endReason'], itemId: string): Utterance {
+    return {
+      itemId,
+      pcm16k: this.store.slice(start, end),
+      startSample: start,
+      endSample: end,
+      speechStartMs: samplesToMs(speechStart),
+      speechEndMs: samplesToMs(speechEnd),
+      endReason,
+      ...(this.has8k ? { pcm8k: this.store8k.slice(Math.floor(start / 2), Math.floor(end / 2)) } : {}),
+    };
+  }
+
+  /** Drops stored audio no future utterance (or refinement) can need. */
+  private trim(): void {
+    const keepFrom = this.machine ? Math.min(this.machine.retainFromSample(this.nextWindowStart), this.nextWindowStart) : this.floorSample;
+    this.store.discardBefore(keepFrom);
+    if (this.has8k) this.store8k.discardBefore(Math.floor(keepFrom / 2));
+  }
+}
 
 /**
  * Turns framed audio with speech probabilities into speech_started / speech_stopped events and
@@ -58,155 +230,7 @@ const roundMs = (samples: number) => Math.round(samplesToMs(samples));
  */
 export function segmentUtterances(options: SegmentOptions): OperatorFunction<FramedItem, SegmentEvent> {
   return (input$) => {
-    const store = new SampleStore();
-    const store8k = new SampleStore(8_000);
-    let has8k = false;
-    let refine = refinerParams(options.turnDetection);
-    // Exact endpoints from the stored audio once Silero has decided (see endpoint_refiner.ts).
-    const endpoints: EndpointHooks = {
-      onset: (approx, lowest, seenEnd) => (refine.searchSamples > 0 ? refineOnset(store, approx, lowest, refine, seenEnd) : approx),
-      offset: (approx, silenceEnd, lowest, finalPeak) =>
-        refine.searchSamples > 0 ? refineOffset(store, approx, silenceEnd, lowest, refine, finalPeak >= DECISIVE_END_PROBABILITY) : approx,
-    };
-    let machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection), endpoints) : null;
-    let currentItemId: string | null = null;
-    let current: { audioStart: number; speechStart: number } | null = null;
-    let floorSample = 0; // start of uncommitted audio (manual mode) / end of the last utterance
-    let nextWindowStart = 0;
-
-    const makeUtterance = (
-      start: number,
-      end: number,
-      speechStart: number,
-      speechEnd: number,
-      endReason: Utterance['endReason'],
-      itemId: string,
-    ): Utterance => ({
-      itemId,
-      pcm16k: store.slice(start, end),
-      startSample: start,
-      endSample: end,
-      speechStartMs: samplesToMs(speechStart),
-      speechEndMs: samplesToMs(speechEnd),
-      endReason,
-      ...(has8k ? { pcm8k: store8k.slice(Math.floor(start / 2), Math.floor(end / 2)) } : {}),
-    });
-
-    const applyTurnEvents = (events: TurnEvent[], out: SegmentEvent[]) => {
-      for (const e of events) {
-        if (e.type === 'speech_started') {
-          currentItemId = options.newItemId();
-          current = { audioStart: e.audioStartSample, speechStart: e.speechStartSample };
-          out.push({
-            type: 'speech_started',
-            itemId: currentItemId,
-            audioStartMs: roundMs(e.audioStartSample),
-            speechStartMs: roundMs(e.speechStartSample),
-          });
-        } else if (current && currentItemId) {
-          out.push({
-            type: 'speech_stopped',
-            itemId: currentItemId,
-            audioEndMs: roundMs(e.audioEndSample),
-            speechEndMs: roundMs(e.speechEndSample),
-          });
-          out.push({
-            type: 'utterance',
-            utterance: makeUtterance(current.audioStart, e.audioEndSample, current.speechStart, e.speechEndSample, e.reason, currentItemId),
-          });
-          floorSample = e.audioEndSample;
-          current = null;
-          currentItemId = null;
-        }
-      }
-    };
-
-    const trim = () => {
-      const keepFrom = machine ? Math.min(machine.retainFromSample(nextWindowStart), nextWindowStart) : floorSample;
-      store.discardBefore(keepFrom);
-      if (has8k) store8k.discardBefore(Math.floor(keepFrom / 2));
-    };
-
-    const manualCut = (end: number, reason: Utterance['endReason'], out: SegmentEvent[]) => {
-      const itemId = options.newItemId();
-      out.push({ type: 'utterance', utterance: makeUtterance(floorSample, end, floorSample, end, reason, itemId) });
-      floorSample = end;
-    };
-
-    const handle = (item: FramedItem): SegmentEvent[] => {
-      const out: SegmentEvent[] = [];
-      switch (item.type) {
-        case 'audio': {
-          store.append(item.samples16k);
-          if (item.samples8k) {
-            has8k = true;
-            store8k.append(item.samples8k);
-          }
-          out.push({ type: 'processed', samples16k: item.samples16k.length });
-          if (!machine) {
-            // Manual mode still honours the cap: a buffer that reaches it is committed in pieces.
-            const cap = msToSamples(options.maxUtteranceMs);
-            while (store.endSample - floorSample >= cap) manualCut(floorSample + cap, 'max_duration', out);
-          }
-          break;
-        }
-        case 'window': {
-          nextWindowStart = item.startSample + VAD_WINDOW_SAMPLES;
-          if (machine && item.probability !== undefined) applyTurnEvents(machine.pushWindow(item.startSample, item.probability), out);
-          break;
-        }
-        case 'commit': {
-          if (machine) {
-            if (!machine.speaking) {
-              out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'No speech is in progress; with server_vad, utterances are committed automatically.' });
-              out.push({ type: 'commit_handled' });
-              break;
-            }
-            applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
-          } else if (item.atSample > floorSample) {
-            manualCut(item.atSample, 'commit', out);
-          } else {
-            out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'The input audio buffer is empty.' });
-          }
-          // The session orders the client's later events after this commit's outcome (arrival order).
-          out.push({ type: 'commit_handled' });
-          break;
-        }
-        case 'clear': {
-          machine?.reset(item.atSample);
-          current = null;
-          currentItemId = null;
-          floorSample = item.atSample;
-          out.push({ type: 'cleared' });
-          break;
-        }
-        case 'end': {
-          if (machine) applyTurnEvents(machine.forceEnd(item.atSample, 'end_of_stream'), out);
-          else if (item.atSample > floorSample) manualCut(item.atSample, 'end_of_stream', out);
-          break;
-        }
-        case 'configure': {
-          const next = item.turnDetection;
-          if (machine && next) {
-            // New VAD parameters apply from the next window; speech in progress carries on.
-            machine.setParams(toTurnParams(next));
-            refine = refinerParams(next);
-          } else if (machine && !next) {
-            // Switching to manual commits closes speech in progress at this point, so nothing is lost.
-            applyTurnEvents(machine.forceEnd(item.atSample, 'commit'), out);
-            floorSample = Math.max(floorSample, item.atSample);
-            machine = null;
-          } else if (!machine && next) {
-            machine = new TurnStateMachine(toTurnParams(next), endpoints);
-            refine = refinerParams(next);
-            machine.reset(floorSample);
-          }
-          break;
-        }
-      }
-      trim();
-      return out;
-    };
-    return input$.pipe(expandEach(handle));
+    const segmenter = new UtteranceSegmenter(options);
+    return input$.pipe(expandEach((item: FramedItem) => segmenter.handle(item)));
   };
 }

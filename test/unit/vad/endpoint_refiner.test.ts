@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colouredNoise } from '../../../src/bench/accuracy/noise.ts';
-import { REFINE_FRAME_SAMPLES, refineOffset, refineOnset, type SampleSource } from '../../../src/vad/endpoint_refiner.ts';
+import { ONSET_SAME_AS_SILERO_SAMPLES, REFINE_FRAME_SAMPLES, refineOffset, refineOnset, type SampleSource } from '../../../src/vad/endpoint_refiner.ts';
 
 function source(samples: Float32Array, firstSample = 0): SampleSource {
   return { firstSample, endSample: firstSample + samples.length, slice: (a, b) => samples.slice(a - firstSample, b - firstSample) };
@@ -25,9 +25,12 @@ describe('endpoint refiner', () => {
     const on = 20_000;
     const off = 40_000;
     const s = source(signal(60_000, on, off));
-    for (const approx of [on - 1500, on - 300, on, on + 700, on + 2000]) {
+    for (const approx of [on - 1500, on - 600, on + 700, on + 2000]) {
       expect(Math.abs(refineOnset(s, approx, 0, params) - on)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
     }
+    // Within half a Silero window of the edge, Silero's onset is kept: the refiner cannot tell them apart.
+    for (const approx of [on - 200, on, on + 50]) expect(refineOnset(s, approx, 0, params)).toBe(approx);
+    expect(ONSET_SAME_AS_SILERO_SAMPLES + REFINE_FRAME_SAMPLES).toBeLessThan(600);
     for (const approx of [off, off + 1000, off + 4000]) {
       expect(Math.abs(refineOffset(s, approx, approx + 8000, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
     }
@@ -60,7 +63,10 @@ describe('endpoint refiner in low-frequency noise', () => {
     const off = 40_000;
     const s = source(brownWithTone(on, off));
     for (const approx of [on - 1500, on, on + 1000]) expect(Math.abs(refineOnset(s, approx, 0, params) - on)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
-    for (const approx of [off + 1000, off + 4000]) expect(Math.abs(refineOffset(s, approx, approx + 8000, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+    // The burst reads ~18 dB above its floor: a tail Silero dropped is found, but an offset is not moved
+    // earlier than Silero's (at that level weak word endings sit under the noise).
+    expect(Math.abs(refineOffset(s, off - 1500, off + 6500, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+    for (const approx of [off + 1000, off + 4000]) expect(refineOffset(s, approx, approx + 8000, on, params)).toBe(approx);
   });
 
   it('keeps a decisive Silero offset unless a tail carries it later, and finds a tail past it', () => {
