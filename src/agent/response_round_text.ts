@@ -5,11 +5,18 @@ import { newItemId } from '../protocol/ids.ts';
 import type { ConversationItem } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import { assistantMessage } from './response_events.ts';
+import { SpokenAnswer, type AnswerSpeech } from './spoken_answer.ts';
+import type { SpokenRecord } from './spoken_record.ts';
 import { ToolCallTextFilter, type ParsedAnswer } from './tool_call_parser.ts';
 
 /** Where a round's items go: the response's output list and the conversation. */
 export interface OutputItems {
   readonly responseId: string;
+  /** How the response speaks (null: text); aborting `signal` stops the speech at once. */
+  readonly speech: AnswerSpeech | null;
+  readonly signal: AbortSignal;
+  /** Remembers a spoken message's audio (for conversation.item.truncate). */
+  spoken(itemId: string, record: SpokenRecord): void;
   emit(payload: ServerEventPayload): void;
   addItem(item: ConversationItem): number;
   finishItem(outputIndex: number, item: ConversationItem): void;
@@ -22,6 +29,8 @@ export class RoundText {
   /** The text the client was sent. */
   said = '';
   private item: { itemId: string; outputIndex: number } | null = null;
+  /** The spoken form of the message (output_modalities ["audio"]). */
+  private voice: SpokenAnswer | null = null;
 
   constructor(
     private readonly out: OutputItems,
@@ -47,10 +56,17 @@ export class RoundText {
     this.say(this.filter.finish(parsed));
   }
 
-  close(itemStatus: 'completed' | 'incomplete'): void {
+  /** Closes the message; a spoken one once its audio is out (or stopped by a cancel). */
+  async close(itemStatus: 'completed' | 'incomplete'): Promise<void> {
     const item = this.item;
     if (!item) return;
     const ref = { response_id: this.out.responseId, item_id: item.itemId, output_index: item.outputIndex, content_index: 0 };
+    if (this.voice) {
+      const record = await this.voice.finish();
+      this.out.spoken(item.itemId, record);
+      this.out.finishItem(item.outputIndex, assistantMessage(item.itemId, this.said, this.out.signal.aborted ? 'incomplete' : itemStatus, 'audio'));
+      return;
+    }
     this.out.emit({ type: 'response.output_text.done', ...ref, text: this.said });
     this.out.emit({ type: 'response.content_part.done', ...ref, part: { type: 'text', text: this.said } });
     this.out.finishItem(item.outputIndex, assistantMessage(item.itemId, this.said, itemStatus));
@@ -60,6 +76,7 @@ export class RoundText {
     if (delta === '') return;
     const item = this.item ?? this.open();
     this.said += delta;
+    if (this.voice) return this.voice.text(delta);
     this.out.emit({ type: 'response.output_text.delta', response_id: this.out.responseId, item_id: item.itemId, output_index: item.outputIndex, content_index: 0, delta });
   }
 
@@ -67,7 +84,9 @@ export class RoundText {
     const itemId = newItemId();
     const item = { itemId, outputIndex: this.out.addItem(assistantMessage(itemId, null, 'in_progress')) };
     this.item = item;
-    this.out.emit({ type: 'response.content_part.added', response_id: this.out.responseId, item_id: itemId, output_index: item.outputIndex, content_index: 0, part: { type: 'text', text: '' } });
+    const ref = { response_id: this.out.responseId, item_id: itemId, output_index: item.outputIndex, content_index: 0 };
+    if (this.out.speech) this.voice = new SpokenAnswer(this.out.speech, ref, (payload) => this.out.emit(payload), this.out.signal);
+    else this.out.emit({ type: 'response.content_part.added', ...ref, part: { type: 'text', text: '' } });
     return item;
   }
 }

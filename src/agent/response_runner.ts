@@ -10,6 +10,8 @@ import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
 import { emptyUsage, functionCallItem, functionCallOutputItem, responseObject } from './response_events.ts';
 import { RoundText, type OutputItems } from './response_round_text.ts';
+import { endAnswerAudio, type AnswerSpeech } from './spoken_answer.ts';
+import type { SpokenRecord } from './spoken_record.ts';
 import type { AgentServices } from './services.ts';
 import type { ServerTool } from './tool.ts';
 import { parseToolCalls, type ParsedAnswer, type ParsedToolCall } from './tool_call_parser.ts';
@@ -55,6 +57,8 @@ export interface ResponseRequest {
    * lands before audio committed while it runs, where the model's context has it too.
    */
   afterItemId?: string | null;
+  /** How the response speaks (output_modalities ["audio"]); null or absent: a text response. */
+  speech?: AnswerSpeech | null;
 }
 
 export interface ResponseResult {
@@ -83,8 +87,9 @@ type RoundOutcome = 'next' | 'stop';
  */
 class ResponseRun implements OutputItems {
   readonly responseId: string;
+  readonly speech: AnswerSpeech | null;
   private readonly context: ConversationContext;
-  private readonly signal: AbortSignal;
+  readonly signal: AbortSignal;
   private readonly output: ConversationItem[] = [];
   /** The conversation item each output item was inserted after (for conversation.item.done). */
   private readonly previousIds = new Map<string, string | null>();
@@ -105,6 +110,7 @@ class ResponseRun implements OutputItems {
     private readonly req: ResponseRequest,
   ) {
     this.responseId = req.responseId;
+    this.speech = req.speech ?? null;
     this.context = env.context;
     this.signal = req.signal;
     this.after = req.afterItemId;
@@ -125,6 +131,7 @@ class ResponseRun implements OutputItems {
     } catch (err) {
       await this.fail(err);
     }
+    endAnswerAudio(this.speech, this.responseId);
     const response = responseObject({ ...this.base(), status: this.status, statusDetails: this.details, output: this.output, usage: this.usage });
     this.emit({ type: 'response.done', response });
     return { status: this.status, clientCallIds: this.clientCallIds };
@@ -148,6 +155,10 @@ class ResponseRun implements OutputItems {
     return outputIndex;
   }
 
+  spoken(itemId: string, record: SpokenRecord): void {
+    if (!this.req.outOfBand) this.env.items.setSpoken(itemId, record);
+  }
+
   finishItem(outputIndex: number, item: ConversationItem): void {
     this.output[outputIndex] = item;
     if (!this.req.outOfBand) this.env.items.put(item);
@@ -157,7 +168,14 @@ class ResponseRun implements OutputItems {
 
   private base() {
     const req = this.req;
-    return { id: req.responseId, conversationId: this.env.conversationId, maxOutputTokens: req.wireMaxOutputTokens, metadata: req.metadata, outOfBand: req.outOfBand };
+    return {
+      id: req.responseId,
+      conversationId: this.env.conversationId,
+      maxOutputTokens: req.wireMaxOutputTokens,
+      metadata: req.metadata,
+      outOfBand: req.outOfBand,
+      ...(this.speech ? { outputModalities: ['audio' as const] } : {}),
+    };
   }
 
   /** One round: generate and stream the text, then run the calls it made. */
@@ -181,7 +199,13 @@ class ResponseRun implements OutputItems {
     const parsed = readableCalls(parseToolCalls(text.full), this.env.log);
     text.finish(parsed);
     if (text.itemId) generated.itemIds.push(text.itemId);
-    text.close(end.finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
+    await text.close(end.finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
+    // Cancelled while the answer's audio was still being synthesised: the text is all in the context
+    // (conversation.item.truncate cuts it to what was heard), the response ends as cancelled.
+    if (this.signal.aborted) {
+      this.cancel();
+      return 'stop';
+    }
     if (parsed.calls.length === 0) {
       if (end.finish === 'length') this.incomplete();
       return 'stop';
@@ -218,7 +242,7 @@ class ResponseRun implements OutputItems {
   private async keepSaid(checkpoint: ContextCheckpoint, text: RoundText): Promise<void> {
     await this.context.rewind(checkpoint);
     if (text.said !== '') await this.context.appendAssistant(text.said, text.itemId ? [text.itemId] : []);
-    text.close('incomplete');
+    await text.close('incomplete');
     this.cancel();
   }
 

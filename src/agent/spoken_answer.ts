@@ -51,9 +51,13 @@ export class SpokenAnswer {
     speech: AnswerSpeech,
     private readonly ref: ContentRef,
     private readonly emit: (payload: ServerEventPayload) => void,
+    private readonly signal: AbortSignal,
   ) {
     emit({ type: 'response.content_part.added', ...ref, part: { type: 'audio', transcript: '' } });
     this.stream = speech.openStream();
+    // Control has its own lane: a barge-in stops synthesis now, not at the next text delta.
+    signal.addEventListener('abort', this.onAbort, { once: true });
+    if (signal.aborted) this.cancel();
     this.pump = this.deliver(speech.delivery).catch(() => {
       // A failing engine ends this answer's audio; the transcript is still complete and correct.
     });
@@ -70,6 +74,7 @@ export class SpokenAnswer {
   async finish(): Promise<SpokenRecord> {
     if (!this.stopped) this.stream.end();
     await this.pump;
+    this.signal.removeEventListener('abort', this.onAbort);
     return this.done();
   }
 
@@ -79,6 +84,8 @@ export class SpokenAnswer {
     this.stopped = true;
     this.stream.cancel();
   }
+
+  private readonly onAbort = (): void => this.cancel();
 
   private done(): SpokenRecord {
     this.emit({ type: 'response.output_audio.done', ...this.ref });
