@@ -66,7 +66,6 @@ export const ERROR_CODES = {
   // OpenAI Realtime conformance
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',
   // spoken answers (session side)
-  E_VOICE_UNKNOWN: 'The voice is neither a configured OpenAI voice name nor a voice of the voice engine.',
   E_VOICE_LOCKED: 'The voice cannot change once the session has answered with audio.',
   E_AUDIO_END_PAST_END: 'audio_end_ms lies past the end of the item\'s audio.',
   // OpenAI-compatible HTTP API and the remote engine

@@ -39,6 +39,8 @@ import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
+import { sessionSpeechOptions } from './session/session_speech.ts';
+import type { Synthesizer } from './tts/synthesizer.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -82,6 +84,8 @@ export interface StartServerOptions {
    * model.auto_pull is false). Absent (tests, benchmarks, embedding code): never any network access.
    */
   autoPull?: AutoPullSettings;
+  /** The voice engine of spoken answers (tests: espeak-ng); absent or null: text answers only. */
+  synthesizer?: Synthesizer | null;
 }
 
 export interface EngineAvailability {
@@ -196,6 +200,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
+  const speech = sessionSpeechOptions(options.synthesizer ?? null, config.tts);
 
   const buildConnection = (setup: ConnectionSetup, hooks: ConnectionHooks): RealtimeConnection => {
     const preset = setup.identity.ephemeral?.session as WireSessionConfig | null | undefined;
@@ -210,6 +215,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
       onUtterance: hooks.onUtterance,
       onAudioIn: hooks.onAudioIn,
+      speech,
       transport: {
         // The preset's session.updated is not sent: session.created already shows the configuration.
         send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),

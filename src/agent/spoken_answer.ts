@@ -22,7 +22,7 @@ export type AnswerAudioDelivery =
 
 /** Stateful (a resampler for G.711): `flush` returns what the last samples still hold back. */
 export interface AudioWireEncoder {
-  encode(pcm24k: Int16Array): Uint8Array;
+  push(pcm24k: Int16Array): Uint8Array;
   flush(): Uint8Array;
 }
 
@@ -103,7 +103,7 @@ export class SpokenAnswer {
         if (pcm.length === 0) continue;
         this.samples24k += pcm.length;
         if (delivery.kind === 'player') delivery.player.write(this.ref.response_id, this.ref.item_id, pcm);
-        else this.sendDelta(encoder!.encode(pcm));
+        else this.sendDelta(encoder!.push(pcm));
       }
       if (encoder && !this.stopped) this.sendDelta(encoder.flush());
     } catch (err) {

@@ -5,9 +5,9 @@ import type { AgentRuntime } from '../agent/agent_runtime.ts';
 import type { AnswerSpeech } from '../agent/spoken_answer.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
+import { createSpeechEncoder } from '../tts/output_format.ts';
 import type { AudioOutputSink } from './audio_output.ts';
 import type { SpeechSettings } from './speech_settings.ts';
-import { wireAudioEncoder } from './wire_audio_encoder.ts';
 
 /** The runtime's `speech` option: null for a text response. */
 export function answerSpeechFor(settings: SpeechSettings, player: AudioOutputSink | undefined): (params?: WireResponseCreateParams) => AnswerSpeech | null {
@@ -16,7 +16,7 @@ export function answerSpeechFor(settings: SpeechSettings, player: AudioOutputSin
     if (!resolved.audio) return null;
     return {
       openStream: () => settings.openStream(resolved),
-      delivery: player ? { kind: 'player', player } : { kind: 'events', newEncoder: () => wireAudioEncoder(resolved.format) },
+      delivery: player ? { kind: 'player', player } : { kind: 'events', newEncoder: () => createSpeechEncoder(resolved.format.type) },
     };
   };
 }

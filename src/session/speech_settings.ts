@@ -116,7 +116,7 @@ export class SpeechSettings {
     if (!service) throw this.unavailableError();
     const engineVoice = service.resolveVoice(voice);
     if (engineVoice === null) {
-      throw new EarshotError('E_VOICE_UNKNOWN', `Unknown voice ${JSON.stringify(voice.slice(0, 64))}; this server speaks with: ${service.voiceNames().join(', ')}.`, { param });
+      throw new EarshotError('E_TTS_VOICE', `Unknown voice ${JSON.stringify(voice.slice(0, 64))}; this server speaks with: ${service.voiceNames().join(', ')}.`, { param });
     }
     if (this.spoken && voice !== this.voice) {
       throw new EarshotError('E_VOICE_LOCKED', `The voice cannot change once the session has answered with audio (it speaks as ${JSON.stringify(this.voice)}).`, { param });

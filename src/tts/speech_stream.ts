@@ -21,6 +21,9 @@ export interface SpeechStreamOptions {
 
 interface Job {
   text: string;
+  /** The piece as the splitter cut it from the answer (before cleanup), and the 24 kHz samples yielded of it. */
+  raw: string;
+  yielded: number;
   chunks: Int16Array[];
   done: boolean;
   error: unknown;
@@ -41,6 +44,8 @@ export class PipelinedSpeechStream implements SpeechStream {
   private droppedChars = 0;
   private firstCutTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** Pieces fully yielded, for spokenPieces(). */
+  private readonly spoken: Array<{ text: string; samples: number }> = [];
 
   constructor(options: SpeechStreamOptions) {
     this.options = options;
@@ -88,12 +93,18 @@ export class PipelinedSpeechStream implements SpeechStream {
     this.notify();
   }
 
+  /** The pieces whose audio was yielded, in order (the one being yielded last, with its samples so far). */
+  spokenPieces(): ReadonlyArray<{ text: string; samples: number }> {
+    const current = this.jobs[this.consumed];
+    return current !== undefined && current.yielded > 0 ? [...this.spoken, { text: current.raw, samples: current.yielded }] : this.spoken;
+  }
+
   private addPieces(pieces: string[]): void {
     for (const piece of pieces) {
       const text = this.speakable.clean(piece);
       if (text === '') continue;
       this.queuedChars += text.length;
-      this.jobs.push({ text, chunks: [], done: false, error: null, controller: new AbortController(), started: false });
+      this.jobs.push({ text, raw: piece, yielded: 0, chunks: [], done: false, error: null, controller: new AbortController(), started: false });
     }
     this.startJobs();
   }
@@ -170,10 +181,15 @@ export class PipelinedSpeechStream implements SpeechStream {
           continue;
         }
         const chunk = job.chunks.shift();
-        if (chunk !== undefined) { yield chunk; continue; }
+        if (chunk !== undefined) {
+          job.yielded += chunk.length;
+          yield chunk;
+          continue;
+        }
         if (!job.done) { await this.waitForChange(); continue; }
         if (job.error) throw job.error;
         this.queuedChars -= job.text.length;
+        if (job.yielded > 0) this.spoken.push({ text: job.raw, samples: job.yielded });
         this.jobs[this.consumed] = undefined as unknown as Job; // release the audio of spoken sentences
         this.consumed++;
         this.startJobs();
