@@ -39,8 +39,8 @@ import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
-import { sessionSpeechOptions } from './session/session_speech.ts';
-import type { Synthesizer } from './tts/synthesizer.ts';
+import { synthesizerHooks } from './tts/hooks.ts';
+import { openSynthesizer, type VoiceEngine } from './tts/select.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -51,6 +51,8 @@ export interface RunningServer {
   /** The engine serving the agents, or null when the model is missing (see engineUnavailable). */
   readonly engine: SpeechEngine | null;
   readonly engineUnavailable?: EarshotError;
+  /** The voice engine of spoken answers (tts.engine), or why there is none. */
+  voiceEngine: VoiceEngine;
   auth: Authenticator;
   admission: AdmissionController;
   metrics: EarshotMetrics;
@@ -84,8 +86,8 @@ export interface StartServerOptions {
    * model.auto_pull is false). Absent (tests, benchmarks, embedding code): never any network access.
    */
   autoPull?: AutoPullSettings;
-  /** The voice engine of spoken answers (tests: espeak-ng); absent or null: text answers only. */
-  synthesizer?: Synthesizer | null;
+  /** A voice engine to use instead of opening tts.engine (tests: noVoiceEngine()). */
+  voiceEngine?: VoiceEngine;
 }
 
 export interface EngineAvailability {
@@ -170,6 +172,9 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     : provisioner !== null ? { engine: null, unavailable: provisioner.whileMissing } : await openEngine(config, log);
   if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
+  const voiceEngine = options.voiceEngine ?? (await openSynthesizer(config.tts, synthesizerHooks(config)));
+  if (voiceEngine.synthesizer) log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
+  else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
   const pollEngineStats = (engine: SpeechEngine | null) =>
     new EngineStatsPoller(engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
   let engineStats = pollEngineStats(availability.engine);
@@ -200,7 +205,6 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
-  const speech = sessionSpeechOptions(options.synthesizer ?? null, config.tts);
 
   const buildConnection = (setup: ConnectionSetup, hooks: ConnectionHooks): RealtimeConnection => {
     const preset = setup.identity.ephemeral?.session as WireSessionConfig | null | undefined;
@@ -215,7 +219,6 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
       onUtterance: hooks.onUtterance,
       onAudioIn: hooks.onAudioIn,
-      speech,
       transport: {
         // The preset's session.updated is not sent: session.created already shows the configuration.
         send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),
@@ -225,6 +228,8 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       agent: {
         engine: availability.engine,
         engineUnavailable: availability.unavailable,
+        synthesizer: voiceEngine.synthesizer,
+        synthesizerUnavailable: voiceEngine.unavailable,
         catalogue,
         agentName: setup.agentName,
         settings,
@@ -286,13 +291,16 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     if (admission.isDraining) return { ready: false, status: 'draining' };
     if (load.overloaded || vadLoad.overloaded) return { ready: false, status: 'overloaded' };
     const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
-    return { ready: model.status === 'ready', ...model };
+    // The voice engine never makes the server unready (text answers work without it); it is reported.
+    const voice = { voice_engine: voiceEngine.status.engine, ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }) };
+    return { ready: model.status === 'ready', ...model, ...voice };
   };
   const isReady = () => readiness().ready;
   const openAiApi = createOpenAiApi({
     config, log, auth, admission, metrics,
     engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }),
     openVadStream: () => batcher.openStream(),
+    voiceEngine,
   });
   const routes: HttpRoute[] = [
     ...createHardeningRoutes({
@@ -377,6 +385,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       if (!options.services) services.close();
       await openAiApi.close();
       if (ownsEngine) await availability.engine?.close();
+      if (!options.voiceEngine) await voiceEngine.synthesizer?.close();
     })();
     return stopping;
   };
@@ -391,6 +400,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     get engineUnavailable() {
       return availability.unavailable;
     },
+    voiceEngine,
     auth,
     admission,
     metrics,

@@ -18,8 +18,9 @@ const ENV_ALIASES: Record<string, [string, string]> = {
 /** EARSHOT_* variables that are read elsewhere and are not config options. */
 // EARSHOT_API_KEYS (comma-separated keys) is read by the Authenticator, which hashes the keys at once;
 // EARSHOT_ENGINE_URL / EARSHOT_ENGINE_API_KEY are read by `earshot serve` into engine.remote;
+// EARSHOT_TTS_URL / EARSHOT_TTS_API_KEY are read by `earshot serve` into tts.remote;
 // EARSHOT_DEBUG=1 makes CLI failures print their stack (cli/cli_failure.ts).
-const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS', 'EARSHOT_ENGINE_URL', 'EARSHOT_ENGINE_API_KEY', 'EARSHOT_DEBUG']);
+const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS', 'EARSHOT_ENGINE_URL', 'EARSHOT_ENGINE_API_KEY', 'EARSHOT_TTS_URL', 'EARSHOT_TTS_API_KEY', 'EARSHOT_DEBUG']);
 
 /** `EARSHOT_<SECTION>_<KEY>` for every leaf of the schema, e.g. EARSHOT_VAD_SILENCE_DURATION_MS. */
 export function envNames(): Map<string, [string, string]> {

@@ -68,9 +68,10 @@ export const ttsSchema = z.strictObject({
     'OpenAI voice name -> engine voice id per engine ({"alloy": {"espeak": "en-us", "kokoro": "af_heart", "remote": "alloy"}}). A name not in the table is taken as an engine voice id.'),
   max_input_chars: positiveInt().default(4096).describe(
     'Longest text of one POST /v1/audio/speech request (OpenAI allows 4096) and of one synthesis call, in characters; longer input is refused with E_TEXT_TOO_LARGE.'),
-  espeak: ttsEspeakSchema.prefault({}),
-  remote: ttsRemoteSchema.prefault({}),
-  stream: ttsStreamSchema.prefault({}),
+  espeak: ttsEspeakSchema.prefault({}).describe('The espeak-ng engine: program, words per minute at speed 1, timeout per sentence in ms.'),
+  remote: ttsRemoteSchema.prefault({}).describe('The remote engine: an OpenAI-compatible POST {url}/audio/speech (url, api_key, model, request and idle timeouts in ms).'),
+  stream: ttsStreamSchema.prefault({}).describe(
+    'How answer text is cut into sentences and synthesised ahead: first-cut characters and wait (ms), sentence bounds (characters), pipeline depth (sentences), buffered text (characters).'),
 });
 
 export type TtsConfig = z.infer<typeof ttsSchema>;

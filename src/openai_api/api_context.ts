@@ -11,6 +11,7 @@ import type { AdmissionController } from '../transport/admission.ts';
 import type { AuthIdentity, Authenticator } from '../transport/auth.ts';
 import { requireIdentity, sendError, statusOf } from '../transport/http_routes/http_util.ts';
 import type { EarshotMetrics } from '../observability/metrics.ts';
+import type { VoiceEngine } from '../tts/select.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
 import type { ApiEndpoint, ApiMetrics } from './api_metrics.ts';
 
@@ -24,6 +25,8 @@ export interface OpenAiApiDeps {
   /** A stream of the server's shared VAD batcher (uploads are segmented by the same Silero). */
   openVadStream?: () => VadStream;
   metrics?: EarshotMetrics;
+  /** The voice engine of POST /v1/audio/speech (tts.engine), or why there is none. */
+  voiceEngine?: VoiceEngine;
   /** Filled in by createOpenAiApi. */
   apiMetrics?: ApiMetrics;
 }
@@ -46,6 +49,7 @@ export function apiStatusOf(code: ErrorCode): number {
     case 'E_UNSUPPORTED_FEATURE':
     case 'E_PROMPT_AUDIO_MISMATCH':
     case 'E_CONTEXT_OVERFLOW':
+    case 'E_TTS_VOICE':
       return 400;
     case 'E_UNSUPPORTED_MEDIA_TYPE':
       return 415;
@@ -54,8 +58,10 @@ export function apiStatusOf(code: ErrorCode): number {
     case 'E_ENGINE_BUSY':
     case 'E_ENGINE_WORKER_EXITED':
     case 'E_DRAINING':
+    case 'E_TTS_UNAVAILABLE':
       return 503;
     case 'E_ENGINE_REMOTE':
+    case 'E_TTS_REMOTE':
       return 502;
     default:
       return statusOf(new EarshotError(code));
@@ -72,16 +78,31 @@ export function sendApiError(res: ServerResponse, err: unknown, log: Logger): vo
   sendError(res, apiStatusOf(e.code), e.code, e.message, e.param, e.retryable ? { 'retry-after': '1' } : {});
 }
 
-/**
- * Authenticates, admits and runs `handler` with the engine; answers every failure with its status and
- * stable code, and releases the admission slot however the request ends.
- */
-export async function serveApiCall(
+/** Authenticates, admits and runs `handler` with the engine (the speech route, which needs none, uses serveAdmitted). */
+export function serveApiCall(
   deps: OpenAiApiDeps,
   endpoint: ApiEndpoint,
   req: IncomingMessage,
   res: ServerResponse,
   handler: (call: ApiCall) => Promise<void>,
+): Promise<void> {
+  return serveAdmitted(deps, endpoint, req, res, async (call) => {
+    const { engine, unavailable } = deps.engine();
+    if (!engine) throw unavailable ?? new EarshotError('E_MODEL_MISSING', 'No model is loaded.');
+    await handler({ ...call, engine });
+  });
+}
+
+/**
+ * Authenticates, admits and runs `handler`; answers every failure with its status and stable code, and
+ * releases the admission slot however the request ends.
+ */
+export async function serveAdmitted(
+  deps: OpenAiApiDeps,
+  endpoint: ApiEndpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: (call: Omit<ApiCall, 'engine'>) => Promise<void>,
 ): Promise<void> {
   const count = (outcome: 'ok' | 'error' | 'aborted') => deps.apiMetrics?.requests.inc({ endpoint, outcome });
   const identity = requireIdentity(deps.auth, req, res);
@@ -101,9 +122,7 @@ export async function serveApiCall(
     if (!res.writableFinished) abort.abort(new EarshotError('E_ABORTED', 'The client closed the connection.'));
   });
   try {
-    const { engine, unavailable } = deps.engine();
-    if (!engine) throw unavailable ?? new EarshotError('E_MODEL_MISSING', 'No model is loaded.');
-    await handler({ identity, engine, signal: abort.signal });
+    await handler({ identity, signal: abort.signal });
     count(abort.signal.aborted ? 'aborted' : 'ok');
   } catch (err) {
     count(abort.signal.aborted ? 'aborted' : 'error');

@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { EarshotMetrics } from '../observability/metrics.ts';
 import type { PrefixCache } from './prefix_cache.ts';
 
-export type ApiEndpoint = 'models' | 'transcriptions' | 'translations' | 'chat_completions';
+export type ApiEndpoint = 'models' | 'transcriptions' | 'translations' | 'chat_completions' | 'speech';
 /** ok: answered; error: answered with an error; aborted: the client went away (e.g. a barge-in upstream). */
 export type ApiOutcome = 'ok' | 'error' | 'aborted';
 

@@ -13,7 +13,7 @@ import type { ServerEvent } from '../protocol/server_events.ts';
 import type { AudioOutputSink } from './audio_output.ts';
 import type { SessionType } from './session_state.ts';
 import type { Dialect } from './session_support.ts';
-import type { SessionSpeechOptions } from './speech_settings.ts';
+import type { Synthesizer } from '../tts/synthesizer.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
@@ -50,14 +50,16 @@ export interface ConnectionOptions {
   dialect?: Dialect;
   /** `?model=`: echoed in the session object (Earshot serves its one model whatever the name). */
   model?: string | null;
-  /** Spoken answers: the voice engine, or why there is none. Absent: a text-only server. */
-  speech?: SessionSpeechOptions;
 }
 
 export interface AgentConnectionOptions {
   engine: SpeechEngine | null;
   /** Why there is no engine, with the fix (E_MODEL_MISSING: `earshot model pull` / --model DIR). */
   engineUnavailable?: EarshotError;
+  /** The voice engine of spoken answers; null or absent: audio output is refused with synthesizerUnavailable. */
+  synthesizer?: Synthesizer | null;
+  /** Why there is no voice engine, with the fix (E_TTS_UNAVAILABLE). */
+  synthesizerUnavailable?: EarshotError;
   catalogue: AgentCatalogue;
   /** ?agent=NAME; the catalogue's default when absent. */
   agentName?: string | null;

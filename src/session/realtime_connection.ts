@@ -24,6 +24,7 @@ import { IdleTimeoutWatch } from './idle_commit.ts';
 import { decodeItemAudio } from './input_audio.ts';
 import { ItemEvents } from './item_events.ts';
 import { SessionState } from './session_state.ts';
+import { sessionSpeechOptions } from './session_speech.ts';
 import { checkTextBounds, textBoundsFromConfig, type TextBounds } from './text_bounds.ts';
 import { checkSessionSupport, ignoredFields, type Dialect } from './session_support.ts';
 
@@ -56,7 +57,7 @@ export class RealtimeConnection {
     this.unknownAgent = unknownAgent;
     // The transport gets GA events whatever the client's dialect: the wire writer spells them (LiveSessions).
     this.fanout = new EventFanout(opts.transport, 'ga');
-    this.state = new SessionState(opts.config, sessionType, opts.speech);
+    this.state = new SessionState(opts.config, sessionType, sessionSpeechOptions(agentOpts?.synthesizer ?? null, opts.config.tts, agentOpts?.synthesizerUnavailable));
     this.textBounds = textBoundsFromConfig(opts.config.limits);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {

@@ -16,7 +16,8 @@ export function sessionSpeechService(synthesizer: Synthesizer, tts: TtsConfig): 
   const resolveVoice = (voice: string): string | null => {
     const mapped = tts.voices[voice]?.[synthesizer.name];
     if (mapped !== undefined) return mapped;
-    return engineVoices.has(voice) ? voice : null;
+    // An engine that lists no voices (a remote endpoint) takes any id; the others only their own.
+    return engineVoices.size === 0 || engineVoices.has(voice) ? voice : null;
   };
   return {
     resolveVoice,

@@ -3,6 +3,7 @@
 // resampled from the engine's native rate with its own streaming resampler (state kept across the engine's
 // chunks, so chunk edges add no clicks). cancel() aborts every in-flight synthesis and ends the audio.
 import { StreamingResampler } from '../audio/resample.ts';
+import { EarshotError } from '../errors.ts';
 import { float32ToInt16, int16ToFloat32 } from '../audio/pcm.ts';
 import type { TtsStreamConfig } from '../config/tts_schema.ts';
 import { SentenceSplitter } from './sentence_splitter.ts';
@@ -142,7 +143,10 @@ export class PipelinedSpeechStream implements SpeechStream {
       for await (const chunk of synthesizer.synthesize({ text: job.text, voice, speed, signal: job.controller.signal })) {
         if (job.controller.signal.aborted) break;
         resampler ??= new StreamingResampler(chunk.sampleRateHz, SPEECH_OUTPUT_RATE_HZ);
-        this.deliver(job, resampler.inputRateHz === chunk.sampleRateHz ? resampler.push(int16ToFloat32(chunk.pcm)) : null);
+        if (resampler.inputRateHz !== chunk.sampleRateHz) {
+          throw new EarshotError('E_TTS_ENGINE', `The voice engine changed its sample rate within one sentence (${resampler.inputRateHz} -> ${chunk.sampleRateHz} Hz).`);
+        }
+        this.deliver(job, resampler.push(int16ToFloat32(chunk.pcm)));
       }
       if (resampler && !job.controller.signal.aborted) this.deliver(job, resampler.flush());
     } catch (err) {
@@ -153,8 +157,7 @@ export class PipelinedSpeechStream implements SpeechStream {
     }
   }
 
-  private deliver(job: Job, samples: Float32Array | null): void {
-    if (samples === null) throw new Error('The voice engine changed its sample rate within one sentence.');
+  private deliver(job: Job, samples: Float32Array): void {
     if (samples.length === 0) return;
     job.chunks.push(float32ToInt16(samples));
     this.notify();

@@ -60,7 +60,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
   try {
     await host.ready;
     const synthesizer = new EspeakSynthesizer({ ...config.tts.espeak, maxInputChars: config.tts.max_input_chars });
-    const server = await startServer(config, createLogger('silent'), { engine: host, services, env: {}, synthesizer });
+    const server = await startServer(config, createLogger('silent'), { engine: host, services, env: {}, voiceEngine: { synthesizer, status: { requested: 'espeak', engine: 'espeak' } } });
     try {
       const samples = await askInARow(`ws://127.0.0.1:${server.address.port}/v1/realtime`, answers, opts.maxTokens ?? 40, log);
       const ttfa = samples.map((s) => s.ttfaMs);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { configJsonSchema, describeOptions, formatOptions } from '../../config/describe.ts';
 import { defaultConfig } from '../../config/schema.ts';
+import { synthesizerHooks } from '../../tts/hooks.ts';
+import { openSynthesizer } from '../../tts/select.ts';
 import { loadCliConfig, withConfigOption } from '../cli_config.ts';
 
 // `earshot config`: the effective configuration (file, environment and defaults merged), `--defaults` (a
@@ -14,7 +16,7 @@ export function registerConfigCommand(program: Command): void {
       .option('--defaults', 'print the default configuration as a JSON config file')
       .option('--schema', 'print every option with its description, type and default')
       .option('--json', 'with --schema: print the JSON Schema of the config file'),
-  ).action((opts: { config?: string; defaults?: boolean; schema?: boolean; json?: boolean }) => {
+  ).action(async (opts: { config?: string; defaults?: boolean; schema?: boolean; json?: boolean }) => {
     if (opts.schema) {
       process.stdout.write(opts.json ? `${JSON.stringify(configJsonSchema(), null, 2)}\n` : formatOptions(describeOptions()));
       return;
@@ -24,6 +26,12 @@ export function registerConfigCommand(program: Command): void {
       return;
     }
     const config = loadCliConfig(opts.config, {});
-    if (config) process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    if (!config) return;
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    // Which voice engine `earshot serve` would speak with, on stderr so stdout stays a valid config file.
+    const voice = await openSynthesizer(config.tts, synthesizerHooks(config));
+    const detail = voice.status.reason ? ` (${voice.status.reason})` : '';
+    process.stderr.write(`voice engine: ${voice.status.engine ?? 'none'} (tts.engine=${config.tts.engine})${detail}\n`);
+    await voice.synthesizer?.close();
   });
 }

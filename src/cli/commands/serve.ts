@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
 import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
+import { ttsRemoteSchema } from '../../config/tts_schema.ts';
 import type { EarshotConfig } from '../../config/schema.ts';
 import { EarshotError } from '../../errors.ts';
 import { assertProviderAvailable } from '../../engine/execution_provider.ts';
@@ -15,6 +16,14 @@ function withRemoteEngine(config: EarshotConfig, url: string | undefined, apiKey
   const remote = remoteEngineSchema.safeParse({ ...config.engine.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
   if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--engine-url: ${remote.error.issues[0].message}`, { param: 'engine.remote.url' });
   return { ...config, engine: { ...config.engine, remote: remote.data } };
+}
+
+/** --tts-url / EARSHOT_TTS_URL (and EARSHOT_TTS_API_KEY) over the file's tts.remote. */
+function withRemoteTts(config: EarshotConfig, url: string | undefined, apiKey: string | undefined): EarshotConfig {
+  if (!url && !apiKey) return config;
+  const remote = ttsRemoteSchema.safeParse({ ...config.tts.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
+  if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--tts-url: ${remote.error.issues[0].message}`, { param: 'tts.remote.url' });
+  return { ...config, tts: { ...config.tts, remote: remote.data } };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -34,8 +43,9 @@ export function registerServeCommand(program: Command): void {
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty')
       .option('--engine-url <url>', 'use a remote OpenAI-compatible engine (vLLM or another Earshot) instead of loading the model (default: EARSHOT_ENGINE_URL, config engine.remote.url)')
+      .option('--tts-url <url>', 'speak answers with an OpenAI-compatible POST {url}/audio/speech server, e.g. http://host:8880/v1 (default: EARSHOT_TTS_URL, config tts.remote.url)')
       .addOption(new Option('--device <device>', 'onnxruntime execution provider of the model (config engine.execution_provider; cuda needs its provider installed, see README)').choices(['cpu', 'cuda'])),
-  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[]; engineUrl?: string; device?: 'cpu' | 'cuda' }) => {
+  ).action(async (opts: { host?: string; port?: number; config?: string; model?: string; pull: boolean; store?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean; logLevel?: string; logFormat?: string; agents: string[]; engineUrl?: string; ttsUrl?: string; device?: 'cpu' | 'cuda' }) => {
     let config = loadCliConfig(opts.config, {
       log: { level: opts.logLevel, format: opts.logFormat },
       agent: { modules: opts.agents.length > 0 ? opts.agents : undefined },
@@ -56,6 +66,7 @@ export function registerServeCommand(program: Command): void {
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     try {
       config = withRemoteEngine(config, opts.engineUrl ?? process.env.EARSHOT_ENGINE_URL, process.env.EARSHOT_ENGINE_API_KEY);
+      config = withRemoteTts(config, opts.ttsUrl ?? process.env.EARSHOT_TTS_URL, process.env.EARSHOT_TTS_API_KEY);
     } catch (err) {
       reportCliError(err);
       return;

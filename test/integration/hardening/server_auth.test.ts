@@ -109,7 +109,7 @@ describe('authentication on the real server', () => {
     expect((await fetch(`${server.httpUrl}/v1/realtime/client_secrets`, { method: 'POST', body: '{}' })).status).toBe(401);
     expect((await fetch(`${server.httpUrl}/healthz`)).status).toBe(200);
     // No model is loaded in this server: not ready.
-    expect(await (await fetch(`${server.httpUrl}/readyz`)).json()).toEqual({ status: 'model_missing' });
+    expect(await (await fetch(`${server.httpUrl}/readyz`)).json()).toEqual({ status: 'model_missing', voice_engine: 'espeak' });
   });
 });
 

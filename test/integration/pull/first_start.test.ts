@@ -125,7 +125,7 @@ describe('first start without a model', () => {
 
     release();
     const ready = await waitForReadyz(server, (r) => r.code === 200, 180_000);
-    expect(ready.body).toEqual({ status: 'ready' });
+    expect(ready.body).toEqual({ status: 'ready', voice_engine: 'espeak' });
     expect(server.engine).not.toBeNull();
     // The pulled files, and the engine's own cache entry for the rewritten text graph written at load.
     const present = await readdir(dir);
@@ -150,7 +150,7 @@ describe('first start without a model', () => {
     const progress = sink();
     server = await start({ endpoint, progressStream: progress.stream });
     const missing = await waitForReadyz(server, (r) => r.body.status === 'model_missing', 30_000);
-    expect(missing).toEqual({ code: 503, body: { status: 'model_missing' } });
+    expect(missing).toEqual({ code: 503, body: { status: 'model_missing', voice_engine: 'espeak' } });
     const text = progress.text();
     expect(text.match(/Cannot reach the Hugging Face hub/g)).toHaveLength(1);
     expect(text).toContain(`directly into ${dir}`);
@@ -168,7 +168,7 @@ describe('first start without a model', () => {
     dir = await mkdtemp(join(tmpdir(), 'earshot-first-start-'));
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files: hubFiles() });
     server = await start({ endpoint: hub.endpoint, progressStream: sink().stream }, false);
-    expect(await readyz(server)).toEqual({ code: 503, body: { status: 'model_missing' } });
+    expect(await readyz(server)).toEqual({ code: 503, body: { status: 'model_missing', voice_engine: 'espeak' } });
     expect(hub.requests).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
   });

@@ -56,7 +56,7 @@ describe('earshot serve on a machine without the model', () => {
     home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
     proc = await spawnServer([], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
-    expect(await readyzUntil(proc, 'ready', 180_000)).toEqual({ status: 'ready' });
+    expect(await readyzUntil(proc, 'ready', 180_000)).toEqual({ status: 'ready', voice_engine: 'espeak' });
     const dir = cacheModelDir('cpu', { XDG_CACHE_HOME: home });
     // The pulled files, and the engine's own cache entry for the rewritten text graph written at load.
     const present = await readdir(dir);
@@ -69,7 +69,7 @@ describe('earshot serve on a machine without the model', () => {
     home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
     proc = await spawnServer(['--no-pull'], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
-    expect(await readyzUntil(proc, 'model_missing', 30_000)).toEqual({ status: 'model_missing' });
+    expect(await readyzUntil(proc, 'model_missing', 30_000)).toEqual({ status: 'model_missing', voice_engine: 'espeak' });
     expect(hub.requests).toEqual([]);
   }, 120_000);
 });

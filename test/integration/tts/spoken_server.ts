@@ -10,6 +10,7 @@ import type { SpeechEngine } from '../../../src/engine/engine_session.ts';
 import { startServer, type RunningServer } from '../../../src/main.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
+import { noVoiceEngine, type VoiceEngine } from '../../../src/tts/select.ts';
 import type { Synthesizer } from '../../../src/tts/synthesizer.ts';
 import type { ReceivedEvent, TestClient } from '../../helpers/ws_client.ts';
 
@@ -31,8 +32,8 @@ export async function startSpokenServer(engine: SpeechEngine | null, opts: { spe
     limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-tts-')) });
-  const synthesizer = opts.speak === false ? null : espeakFor(config);
-  const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {}, synthesizer });
+  const voiceEngine: VoiceEngine = opts.speak === false ? noVoiceEngine(config.tts, 'install espeak-ng (apt install espeak-ng)') : { synthesizer: espeakFor(config), status: { requested: 'espeak', engine: 'espeak' } };
+  const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {}, voiceEngine });
   return { ...running, close: async () => (await running.close(), services.close()) };
 }
 

@@ -46,6 +46,16 @@ describe('PipelinedSpeechStream with espeak-ng', () => {
     while (!(await it.next()).done);
   });
 
+  it('speaks the first words after first_cut_wait_ms when the first sentence has no end yet', async () => {
+    const s = stream({ first_cut_wait_ms: 50 });
+    const it = s.audio[Symbol.asyncIterator]();
+    s.push('Let me think about this for ');
+    const first = await it.next(); // neither end() nor a sentence end: only the wait-based cut can start audio
+    expect(first.done).toBe(false);
+    s.end();
+    while (!(await it.next()).done);
+  });
+
   it('does not speak markdown marks or code', async () => {
     const plain = stream();
     const plainAudio = collect(plain.audio);
