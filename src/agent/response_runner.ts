@@ -88,6 +88,8 @@ type RoundOutcome = 'next' | 'stop';
 class ResponseRun implements OutputItems {
   readonly responseId: string;
   readonly speech: AnswerSpeech | null;
+  /** A message of this response was spoken: the player is told when the response has no more audio. */
+  private spokeAudio = false;
   private readonly context: ConversationContext;
   readonly signal: AbortSignal;
   private readonly output: ConversationItem[] = [];
@@ -131,7 +133,7 @@ class ResponseRun implements OutputItems {
     } catch (err) {
       await this.fail(err);
     }
-    endAnswerAudio(this.speech, this.responseId);
+    if (this.spokeAudio) endAnswerAudio(this.speech, this.responseId);
     const response = responseObject({ ...this.base(), status: this.status, statusDetails: this.details, output: this.output, usage: this.usage });
     this.emit({ type: 'response.done', response });
     return { status: this.status, clientCallIds: this.clientCallIds };
@@ -156,6 +158,7 @@ class ResponseRun implements OutputItems {
   }
 
   spoken(itemId: string, record: SpokenRecord): void {
+    this.spokeAudio = true;
     if (!this.req.outOfBand) this.env.items.setSpoken(itemId, record);
   }
 
