@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EarshotError } from '../errors.ts';
 
 // tts (issue 23): spoken answers. Phi-4-multimodal answers in text; a voice engine speaks the text as it
 // streams. Engines: espeak-ng (a child process, offline), kokoro (ONNX, its own branch), remote (any
@@ -75,6 +76,14 @@ export const ttsSchema = z.strictObject({
 });
 
 export type TtsConfig = z.infer<typeof ttsSchema>;
+
+/** tts with --tts-url / EARSHOT_TTS_URL and EARSHOT_TTS_API_KEY applied over tts.remote (E_CONFIG_INVALID on a bad URL). */
+export function ttsWithRemote(tts: TtsConfig, url: string | undefined, apiKey: string | undefined): TtsConfig {
+  if (!url && !apiKey) return tts;
+  const remote = ttsRemoteSchema.safeParse({ ...tts.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
+  if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--tts-url: ${remote.error.issues[0].message}`, { param: 'tts.remote.url' });
+  return { ...tts, remote: remote.data };
+}
 export type TtsStreamConfig = z.infer<typeof ttsStreamSchema>;
 export type TtsEspeakConfig = z.infer<typeof ttsEspeakSchema>;
 export type TtsRemoteConfig = z.infer<typeof ttsRemoteSchema>;

@@ -8,6 +8,7 @@ export interface SpeechRequestLog {
   body: Record<string, unknown>;
   authorization: string | undefined;
   startedAtMs: number;
+  firstPieceAtMs: number | null;
   finishedAtMs: number | null;
   abortedAtMs: number | null;
   bytesSent: number;
@@ -44,7 +45,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function answer(req: IncomingMessage, res: ServerResponse, options: FakeSpeechServerOptions, log: SpeechRequestLog[]): Promise<void> {
   let raw = '';
   for await (const part of req) raw += part;
-  const entry: SpeechRequestLog = { body: JSON.parse(raw), authorization: req.headers.authorization, startedAtMs: Date.now(), finishedAtMs: null, abortedAtMs: null, bytesSent: 0 };
+  const entry: SpeechRequestLog = { body: JSON.parse(raw), authorization: req.headers.authorization, startedAtMs: Date.now(), firstPieceAtMs: null, finishedAtMs: null, abortedAtMs: null, bytesSent: 0 };
   log.push(entry);
   res.on('close', () => { if (!res.writableFinished) entry.abortedAtMs = Date.now(); });
   if (options.headerDelayMs) await sleep(options.headerDelayMs);
@@ -59,6 +60,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, options: FakeSp
   const size = Math.ceil(audio.length / pieces) | 1; // odd: samples straddle the pieces
   for (let at = 0; at < audio.length && !res.destroyed; at += size) {
     res.write(audio.subarray(at, at + size));
+    entry.firstPieceAtMs ??= Date.now();
     entry.bytesSent += Math.min(size, audio.length - at);
     if (options.stallAfterFirstPiece) return;
     await sleep(options.pieceGapMs ?? 20);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { configJsonSchema, describeOptions, formatOptions } from '../../config/describe.ts';
 import { defaultConfig } from '../../config/schema.ts';
+import { ttsWithRemote } from '../../config/tts_schema.ts';
 import { synthesizerHooks } from '../../tts/hooks.ts';
 import { openSynthesizer } from '../../tts/select.ts';
-import { loadCliConfig, withConfigOption } from '../cli_config.ts';
+import { loadCliConfig, reportCliError, withConfigOption } from '../cli_config.ts';
 
 // `earshot config`: the effective configuration (file, environment and defaults merged), `--defaults` (a
 // complete config file of the defaults), `--schema` (every option with its description, type and default;
@@ -29,9 +30,17 @@ export function registerConfigCommand(program: Command): void {
     if (!config) return;
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     // Which voice engine `earshot serve` would speak with, on stderr so stdout stays a valid config file.
-    const voice = await openSynthesizer(config.tts, synthesizerHooks(config));
+    // EARSHOT_TTS_URL / EARSHOT_TTS_API_KEY count here as in `earshot serve`.
+    let tts = config.tts;
+    try {
+      tts = ttsWithRemote(config.tts, process.env.EARSHOT_TTS_URL, process.env.EARSHOT_TTS_API_KEY);
+    } catch (err) {
+      reportCliError(err);
+      return;
+    }
+    const voice = await openSynthesizer(tts, synthesizerHooks({ ...config, tts }));
     const detail = voice.status.reason ? ` (${voice.status.reason})` : '';
-    process.stderr.write(`voice engine: ${voice.status.engine ?? 'none'} (tts.engine=${config.tts.engine})${detail}\n`);
+    process.stderr.write(`voice engine: ${voice.status.engine ?? 'none'} (tts.engine=${tts.engine})${detail}\n`);
     await voice.synthesizer?.close();
   });
 }

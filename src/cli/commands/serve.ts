@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
 import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
-import { ttsRemoteSchema } from '../../config/tts_schema.ts';
+import { ttsWithRemote } from '../../config/tts_schema.ts';
 import type { EarshotConfig } from '../../config/schema.ts';
 import { EarshotError } from '../../errors.ts';
 import { assertProviderAvailable } from '../../engine/execution_provider.ts';
@@ -16,14 +16,6 @@ function withRemoteEngine(config: EarshotConfig, url: string | undefined, apiKey
   const remote = remoteEngineSchema.safeParse({ ...config.engine.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
   if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--engine-url: ${remote.error.issues[0].message}`, { param: 'engine.remote.url' });
   return { ...config, engine: { ...config.engine, remote: remote.data } };
-}
-
-/** --tts-url / EARSHOT_TTS_URL (and EARSHOT_TTS_API_KEY) over the file's tts.remote. */
-function withRemoteTts(config: EarshotConfig, url: string | undefined, apiKey: string | undefined): EarshotConfig {
-  if (!url && !apiKey) return config;
-  const remote = ttsRemoteSchema.safeParse({ ...config.tts.remote, ...(url ? { url } : {}), ...(apiKey ? { api_key: apiKey } : {}) });
-  if (!remote.success) throw new EarshotError('E_CONFIG_INVALID', `--tts-url: ${remote.error.issues[0].message}`, { param: 'tts.remote.url' });
-  return { ...config, tts: { ...config.tts, remote: remote.data } };
 }
 
 export function registerServeCommand(program: Command): void {
@@ -66,7 +58,7 @@ export function registerServeCommand(program: Command): void {
     config = { ...config, store: { ...config.store, path: resolveStorePath({ flag: opts.store, configPath: config.store.path }) } };
     try {
       config = withRemoteEngine(config, opts.engineUrl ?? process.env.EARSHOT_ENGINE_URL, process.env.EARSHOT_ENGINE_API_KEY);
-      config = withRemoteTts(config, opts.ttsUrl ?? process.env.EARSHOT_TTS_URL, process.env.EARSHOT_TTS_API_KEY);
+      config = { ...config, tts: ttsWithRemote(config.tts, opts.ttsUrl ?? process.env.EARSHOT_TTS_URL, process.env.EARSHOT_TTS_API_KEY) };
     } catch (err) {
       reportCliError(err);
       return;

@@ -16,6 +16,11 @@ describe('earshot config: the voice engine', () => {
     expect(r.stderr).toMatch(/^voice engine: espeak \(tts\.engine=auto\)/m);
   });
 
+  it('EARSHOT_TTS_URL picks the remote engine, as for earshot serve', () => {
+    const r = earshot({ EARSHOT_TTS_URL: 'http://127.0.0.1:9/v1' });
+    expect(r.stderr).toMatch(/^voice engine: remote \(tts\.engine=auto\)/m);
+  });
+
   it('says why there is none and how to fix it', () => {
     const r = earshot({ EARSHOT_TTS_ENGINE: 'remote' });
     expect(r.status).toBe(0);

@@ -47,6 +47,8 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     const reqs = server!.requests;
     expect(reqs.map((r) => r.body.input)).toEqual(['The first sentence is here.', 'The second one follows.', 'And a third.']);
     expect(reqs[1].startedAtMs).toBeLessThan(reqs[0].finishedAtMs!);
+    // ...but only once the first one produces audio, so it has the CPU to itself until then.
+    expect(reqs[1].startedAtMs).toBeGreaterThanOrEqual(reqs[0].firstPieceAtMs!);
     expect(pcm.length).toBe(reqs.reduce((n, r) => n + r.bytesSent / 2, 0));
   });
 
@@ -61,6 +63,20 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     await vi.waitFor(() => expect(synth.activeRequests).toBe(0));
     await vi.waitFor(() => expect(server!.requests.filter((r) => r.abortedAtMs !== null).length).toBe(server!.requests.length));
     expect(server!.requests.every((r) => r.finishedAtMs === null)).toBe(true);
+  });
+
+  it('a consumer that stops reading early aborts the requests, even after end()', async () => {
+    const synth = await remote({ pieces: 20, pieceGapMs: 50 });
+    const stream = new PipelinedSpeechStream({ synthesizer: synth, voice: 'alloy', speed: 1, bounds: config.stream });
+    stream.push('The first sentence is here. The second one follows. And a third one.');
+    stream.end();
+    for await (const chunk of stream.audio) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await vi.waitFor(() => expect(server!.requests.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(server!.requests.every((r) => r.abortedAtMs !== null)).toBe(true));
+    await vi.waitFor(() => expect(synth.activeRequests).toBe(0));
   });
 
   it('maps HTTP errors to E_TTS_REMOTE with the server message; 5xx and 429 are retryable', async () => {
