@@ -89,6 +89,7 @@ export class SessionMetrics {
         this.responses.set(event.response.id, { createdMs: this.now() });
         return;
       case 'response.output_text.delta':
+      case 'response.output_audio_transcript.delta':
       case 'response.function_call_arguments.delta': {
         const r = this.responses.get(event.response_id);
         if (r && r.firstTokenMs === undefined) {

@@ -22,6 +22,9 @@ export interface SpeechStreamOptions {
 
 interface Job {
   text: string;
+  /** The piece as the splitter cut it from the answer (before cleanup), and the 24 kHz samples yielded of it. */
+  raw: string;
+  yielded: number;
   chunks: Int16Array[];
   done: boolean;
   error: unknown;
@@ -44,6 +47,8 @@ export class PipelinedSpeechStream implements SpeechStream {
   private droppedChars = 0;
   private firstCutTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** Pieces fully yielded, for spokenPieces(). */
+  private readonly spoken: Array<{ text: string; samples: number }> = [];
 
   constructor(options: SpeechStreamOptions) {
     this.options = options;
@@ -87,8 +92,14 @@ export class PipelinedSpeechStream implements SpeechStream {
     this.cancelled = true;
     this.ended = true;
     this.clearFirstCutTimer();
-    for (const job of this.jobs) job.controller.abort();
+    for (const job of this.jobs) job?.controller.abort(); // spoken jobs are released (undefined)
     this.notify();
+  }
+
+  /** The pieces whose audio was yielded, in order (the one being yielded last, with its samples so far). */
+  spokenPieces(): ReadonlyArray<{ text: string; samples: number }> {
+    const current = this.jobs[this.consumed];
+    return current !== undefined && current.yielded > 0 ? [...this.spoken, { text: current.raw, samples: current.yielded }] : this.spoken;
   }
 
   private addPieces(pieces: string[]): void {
@@ -96,7 +107,7 @@ export class PipelinedSpeechStream implements SpeechStream {
       const text = this.speakable.clean(piece);
       if (text === '') continue;
       this.queuedChars += text.length;
-      this.jobs.push({ text, chunks: [], done: false, error: null, controller: new AbortController(), started: false, producing: false });
+      this.jobs.push({ text, raw: piece, yielded: 0, chunks: [], done: false, error: null, controller: new AbortController(), started: false, producing: false });
     }
     this.startJobs();
   }
@@ -195,10 +206,15 @@ export class PipelinedSpeechStream implements SpeechStream {
           continue;
         }
         const chunk = job.chunks.shift();
-        if (chunk !== undefined) { yield chunk; continue; }
+        if (chunk !== undefined) {
+          job.yielded += chunk.length;
+          yield chunk;
+          continue;
+        }
         if (!job.done) { await this.waitForChange(); continue; }
         if (job.error) throw job.error;
         this.queuedChars -= job.text.length;
+        if (job.yielded > 0) this.spoken.push({ text: job.raw, samples: job.yielded });
         this.jobs[this.consumed] = undefined as unknown as Job; // release the audio of spoken sentences
         this.consumed++;
         this.startJobs();

@@ -104,7 +104,8 @@ describe('openai-realtime-api (beta dialect community client)', () => {
       expect(responseText(log, (answered.response as { id: string }).id)).toBe('It is sunny in Paris.');
       expect(log.ofType('conversation.item.created').map((e) => (e.item as { type: string }).type)).toContain('function_call_output');
       expect(log.ofType('response.output_text.delta')).toEqual([]);
-      expect(log.ofType('error')).toEqual([]);
+      // Its default session asks for audio (each session.update): this server has no voice engine.
+      expect(log.ofType('error').filter((e) => (e.error as { code: string }).code !== 'E_TTS_UNAVAILABLE')).toEqual([]);
     } finally {
       client.disconnect();
     }

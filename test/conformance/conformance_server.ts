@@ -13,6 +13,7 @@ import { configSchema, type EarshotConfig } from '../../src/config/schema.ts';
 import type { SpeechEngine } from '../../src/engine/engine_session.ts';
 import { startServer, type RunningServer } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { noVoiceEngine } from '../../src/tts/select.ts';
 import { encodeWav16kMono } from '../helpers/speech_wav_io.ts';
 
 type Overrides = { [K in keyof EarshotConfig]?: Partial<EarshotConfig[K]> };
@@ -36,7 +37,10 @@ export async function startConformanceServer(engine: SpeechEngine | null, opts: 
     limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-conf-')) });
-  const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {} });
+  // A text-only server (no voice engine): these tests pin what each client gets when it asks for audio
+  // there; spoken answers with real clients are tested in test/integration/tts.
+  const voiceEngine = noVoiceEngine(config.tts, 'install espeak-ng (apt install espeak-ng)');
+  const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {}, voiceEngine });
   const port = running.address.port;
   return {
     ...running,

@@ -180,6 +180,10 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
     name: 'get_weather',
     arguments: '{"city":"Oslo"}',
   },
+  'response.output_audio.delta': { type: 'response.output_audio.delta', ...ref, delta: 'AAAA' },
+  'response.output_audio.done': { type: 'response.output_audio.done', ...ref },
+  'response.output_audio_transcript.delta': { type: 'response.output_audio_transcript.delta', ...ref, delta: 'Hel' },
+  'response.output_audio_transcript.done': { type: 'response.output_audio_transcript.done', ...ref, transcript: 'Hello.' },
   'rate_limits.updated': {
     type: 'rate_limits.updated',
     rate_limits: [{ name: 'requests', limit: 1000, remaining: 999, reset_seconds: 60 }],
@@ -270,6 +274,10 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
     call_id: str,
     arguments: str,
   }),
+  'response.output_audio.delta': z.looseObject({ ...contentRef, delta: str }),
+  'response.output_audio.done': z.looseObject({ ...contentRef }),
+  'response.output_audio_transcript.delta': z.looseObject({ ...contentRef, delta: str }),
+  'response.output_audio_transcript.done': z.looseObject({ ...contentRef, transcript: str }),
   'rate_limits.updated': z.looseObject({
     rate_limits: z.array(z.looseObject({ name: z.enum(['requests', 'tokens']).optional(), limit: num.optional() })),
   }),
