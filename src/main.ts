@@ -20,6 +20,7 @@ import { instrumentVadModel } from './observability/session_metrics.ts';
 import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
 import { TranscriptStore } from './store/transcript_store.ts';
+import type { AudioOutputSink } from './session/audio_output.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
 import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
@@ -134,6 +135,8 @@ interface ConnectionSetup {
   identity: AuthIdentity;
   peerPause(): void;
   peerResume(): void;
+  /** A WebRTC call's outbound audio track (spoken answers play there instead of as audio deltas). */
+  audioOutput?: AudioOutputSink;
 }
 
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
@@ -211,6 +214,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       onUtterance: hooks.onUtterance,
       onAudioIn: hooks.onAudioIn,
       transport: {
+        audioOutput: setup.audioOutput,
         // The preset's session.updated is not sent: session.created already shows the configuration.
         send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),
         pauseInput: () => setup.peerPause(),
@@ -258,6 +262,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         identity,
         peerPause: () => {},
         peerResume: () => {},
+        audioOutput: peer.audioOutput,
       };
       let connection: RealtimeConnection | null = null;
       const handler = sessions.open({ ...peer, pauseInput() {}, resumeInput() {} }, identity, (hooks) => {

@@ -180,6 +180,9 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
     name: 'get_weather',
     arguments: '{"city":"Oslo"}',
   },
+  'output_audio_buffer.started': { type: 'output_audio_buffer.started', response_id: 'resp_1' },
+  'output_audio_buffer.stopped': { type: 'output_audio_buffer.stopped', response_id: 'resp_1' },
+  'output_audio_buffer.cleared': { type: 'output_audio_buffer.cleared', response_id: 'resp_1' },
   'rate_limits.updated': {
     type: 'rate_limits.updated',
     rate_limits: [{ name: 'requests', limit: 1000, remaining: 999, reset_seconds: 60 }],
@@ -270,6 +273,9 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
     call_id: str,
     arguments: str,
   }),
+  'output_audio_buffer.started': z.looseObject({}),
+  'output_audio_buffer.stopped': z.looseObject({}),
+  'output_audio_buffer.cleared': z.looseObject({}),
   'rate_limits.updated': z.looseObject({
     rate_limits: z.array(z.looseObject({ name: z.enum(['requests', 'tokens']).optional(), limit: num.optional() })),
   }),
