@@ -27,7 +27,7 @@ import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
 import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
-import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
+import { createWebRtcCallsRoute, type WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
 import { createHostCheck } from './transport/host_allowlist.ts';
@@ -58,6 +58,8 @@ export interface RunningServer {
   sessions: LiveSessions;
   /** The OpenAI-compatible HTTP API's state (the chat prefix cache). */
   openAiApi: OpenAiApi;
+  /** The WebRTC calls (POST /v1/realtime/calls): live calls by id, for diagnostics and benchmarks. */
+  webrtcCalls: WebRtcCallsRoute;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
   /** What GET /readyz answers: `ready`, or why not (`downloading` with `percent`, `loading`, `model_missing`...). */
@@ -396,6 +398,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     store,
     sessions,
     openAiApi,
+    webrtcCalls: webrtc,
     isReady,
     readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
