@@ -22,13 +22,13 @@ export class OpusFrameEncoder {
     this.encoder.bitrate = opts.bitrateBps;
   }
 
-  /** One frame of 48 kHz mono PCM in, one Opus packet out. */
-  encode(pcm48k: Int16Array): Uint8Array {
+  /** One frame of 48 kHz mono PCM in, one Opus packet out (a Buffer of its own). */
+  encode(pcm48k: Int16Array): Buffer {
     if (pcm48k.length !== this.opts.frameSamples) {
       throw new RangeError(`an Opus frame is ${this.opts.frameSamples} samples, got ${pcm48k.length}`);
     }
     // Copy: the native binding returns a view of a buffer it reuses for the next frame.
-    return Uint8Array.from(this.encoder.encode(new Uint8Array(pcm48k.buffer, pcm48k.byteOffset, pcm48k.byteLength)));
+    return Buffer.from(this.encoder.encode(new Uint8Array(pcm48k.buffer, pcm48k.byteOffset, pcm48k.byteLength)));
   }
 
   close(): void {

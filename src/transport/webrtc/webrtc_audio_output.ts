@@ -170,7 +170,7 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     this.afterSilence = false;
     this.lastSentAtMs = now;
     const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.sequenceNumber, timestamp: this.timestamp, marker });
-    return new RtpPacket(header, Buffer.from(this.encoder.encode(frame.pcm48k)));
+    return new RtpPacket(header, this.encoder.encode(frame.pcm48k));
   }
 
   private onIdle(): void {

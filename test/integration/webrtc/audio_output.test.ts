@@ -102,3 +102,15 @@ describe('WebRTC outbound audio', () => {
     }
   });
 });
+
+describe('measureWebrtcFrameGaps (the benchmark piece)', () => {
+  it('plays every frame of every call and reports the gap keys (no speed asserted)', async () => {
+    const { measureWebrtcFrameGaps } = await import('../../../src/bench/tts/webrtc_frames.ts');
+    const result = await measureWebrtcFrameGaps({ sessions: 2, seconds: 1 });
+    expect(result.audio_sessions).toBe(2);
+    expect(result.webrtc_frames_expected).toBe(100);
+    expect(result.webrtc_frames_received).toBe(100);
+    expect(result.webrtc_frame_gap_p99_ms).toBeGreaterThan(0);
+    expect(result.webrtc_frame_gap_max_ms).toBeGreaterThanOrEqual(result.webrtc_frame_gap_p99_ms);
+  });
+});
