@@ -65,9 +65,17 @@ export const ERROR_CODES = {
   E_TOOL_NOT_CONFIGURED: 'The tool needs a remote service that is not configured (agent.remote_services).',
   // OpenAI Realtime conformance
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',
+  // spoken answers (session side)
+  E_VOICE_LOCKED: 'The voice cannot change once the session has answered with audio.',
+  E_AUDIO_END_PAST_END: 'audio_end_ms lies past the end of the item\'s audio.',
   // OpenAI-compatible HTTP API and the remote engine
   E_AUDIO_TOO_LONG: 'The audio is longer than the configured limit.',
   E_ENGINE_REMOTE: 'The remote engine failed or could not be reached.',
+  // spoken answers (text to speech)
+  E_TTS_UNAVAILABLE: 'No voice engine is available, so audio output cannot be produced (text output still works).',
+  E_TTS_ENGINE: 'The voice engine failed or took too long.',
+  E_TTS_REMOTE: 'The remote speech endpoint failed or could not be reached.',
+  E_TTS_VOICE: 'The voice is not known to the voice engine.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -40,6 +40,8 @@ import { LoadMonitor } from './observability/load_monitor.ts';
 import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
+import { sessionSpeechOptions } from './session/session_speech.ts';
+import type { Synthesizer } from './tts/synthesizer.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -85,6 +87,8 @@ export interface StartServerOptions {
    * model.auto_pull is false). Absent (tests, benchmarks, embedding code): never any network access.
    */
   autoPull?: AutoPullSettings;
+  /** The voice engine of spoken answers (tests: espeak-ng); absent or null: text answers only. */
+  synthesizer?: Synthesizer | null;
 }
 
 export interface EngineAvailability {
@@ -201,6 +205,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   sessionsRef = sessions;
   const services = options.services ?? createAgentServices(config.agent);
   const settings = agentRuntimeSettings(config);
+  const speech = sessionSpeechOptions(options.synthesizer ?? null, config.tts);
 
   const buildConnection = (setup: ConnectionSetup, hooks: ConnectionHooks): RealtimeConnection => {
     const preset = setup.identity.ephemeral?.session as WireSessionConfig | null | undefined;
@@ -215,6 +220,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
       onUtterance: hooks.onUtterance,
       onAudioIn: hooks.onAudioIn,
+      speech,
       transport: {
         audioOutput: setup.audioOutput,
         // The preset's session.updated is not sent: session.created already shows the configuration.

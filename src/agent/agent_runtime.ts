@@ -23,6 +23,7 @@ import { checkResponseParams } from './response_params.ts';
 import type { CancelReason } from './response_runner.ts';
 import type { AgentRuntimeOptions, IdleAudio, ItemAudioClip, Job, TurnHost } from './runtime_types.ts';
 import { sessionSystemPrompt } from './session_prompt.ts';
+import { runTruncate } from './truncate_turn.ts';
 import { itemTextBytes, responseTextBytes } from './text_cost.ts';
 import { clientFaultLog } from '../observability/client_fault_log.ts';
 
@@ -179,6 +180,11 @@ export class AgentRuntime {
   deleteItem(itemId: string, clientEventId?: string): void {
     this.enqueueClientJob({ type: 'delete', itemId, clientEventId }, 0);
     this.pending.deletes.add(itemId);
+  }
+
+  /** conversation.item.truncate: in turn order, after the response speaking the item has finished. */
+  truncateItem(itemId: string, contentIndex: number, audioEndMs: number, clientEventId?: string): void {
+    this.enqueueClientJob({ type: 'truncate', itemId, contentIndex, audioEndMs, clientEventId }, 0);
   }
 
   createResponse(params: WireResponseCreateParams | undefined, clientEventId?: string): void {
@@ -342,6 +348,7 @@ export class AgentRuntime {
       else if (job.type === 'idle') await runIdleTurn(this.host, job.idle, job.respond, signal);
       else if (job.type === 'item') await (job.audio ? runAudioItemTurn(this.host, job, job.audio, signal) : runItemTurn(this.host, job, signal));
       else if (job.type === 'retrieve' || job.type === 'delete') runItemEdit(this.host, job);
+      else if (job.type === 'truncate') await runTruncate(this.host, job);
       else if (!this.disposed) await runManualResponse(this.host, job.params, signal);
     } catch (err) {
       this.context?.noteEngineFailure(err);

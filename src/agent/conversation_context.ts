@@ -202,6 +202,29 @@ export class ConversationContext {
     return found;
   }
 
+  /**
+   * conversation.item.truncate of a spoken answer: the model keeps only what the listener heard. The turn
+   * holding the item is cut: when it is the last turn, by rewinding to before it and appending the heard
+   * text (as the cancel path does); otherwise its text is replaced and the session rebuilt at the next
+   * refresh. Text after the spoken part (a tool call the same generation wrote) is kept.
+   */
+  async truncateAssistant(itemId: string, spoken: string, heard: string): Promise<boolean> {
+    const at = this.history.findLastIndex((e) => e.role === 'assistant' && e.itemIds.includes(itemId));
+    if (at < 0) return false;
+    const entry = this.history[at] as Extract<HistoryEntry, { role: 'assistant' }>;
+    const text = entry.text.startsWith(spoken) ? heard + entry.text.slice(spoken.length) : heard;
+    if (at === this.history.length - 1 && entry.cp !== undefined && this.session && !this.broken) {
+      await this.guard(this.session.rewind(entry.cp));
+      this.history.length = at;
+      // Nothing heard: the turn goes (an empty assistant turn would teach the model to say nothing).
+      if (text !== '') await this.appendAssistant(text, entry.itemIds);
+      return true;
+    }
+    entry.text = text;
+    if (this.session) this.systemDirty = true;
+    return true;
+  }
+
   /** Generation whose text stays in the session; `recordGenerated` adds it to the history afterwards. */
   async generate(options: GenerateOptions, signal?: AbortSignal): Promise<AsyncIterable<GenerationEvent>> {
     const session = await this.ready();

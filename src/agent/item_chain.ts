@@ -5,10 +5,13 @@
 // response's output) are inserted after the item they follow in the model's context, which may lie
 // before audio committed meanwhile: the order here is always the order the model sees.
 import type { ConversationItem } from '../protocol/server_items.ts';
+import type { SpokenRecord } from './spoken_record.ts';
 
 export class ItemChain {
   private readonly order: string[] = [];
   private readonly items = new Map<string, ConversationItem | null>();
+  /** Spoken assistant messages: their audio length and pieces, for truncation (as small as their text). */
+  private readonly spoken = new Map<string, SpokenRecord>();
 
   /** Appends `id` (with its item when known) and returns the id before it (null when it is first). */
   append(id: string, item: ConversationItem | null = null): string | null {
@@ -64,6 +67,7 @@ export class ItemChain {
 
   remove(id: string): boolean {
     if (!this.items.delete(id)) return false;
+    this.spoken.delete(id);
     this.order.splice(this.order.indexOf(id), 1);
     return true;
   }
@@ -77,6 +81,14 @@ export class ItemChain {
     const updated: ConversationItem = { ...item, content: item.content.map((p, i) => (i === contentIndex ? { ...part, transcript } : p)) };
     this.items.set(id, updated);
     return updated;
+  }
+
+  setSpoken(id: string, record: SpokenRecord): void {
+    if (this.items.has(id)) this.spoken.set(id, record);
+  }
+
+  spokenOf(id: string): SpokenRecord | undefined {
+    return this.spoken.get(id);
   }
 
   get last(): string | null {

@@ -43,6 +43,8 @@ export function responseObject(args: {
   conversationId: string;
   maxOutputTokens: number | 'inf';
   metadata?: Record<string, string> | null;
+  /** ['audio'] for a spoken response (audio with its transcript). */
+  outputModalities?: RealtimeResponseObject['output_modalities'];
 }): RealtimeResponseObject {
   return {
     id: args.id,
@@ -51,21 +53,22 @@ export function responseObject(args: {
     status_details: args.statusDetails ?? null,
     output: args.output ?? [],
     conversation_id: args.outOfBand ? null : args.conversationId,
-    output_modalities: ['text'],
+    output_modalities: args.outputModalities ?? ['text'],
     max_output_tokens: args.maxOutputTokens,
     usage: args.usage ? toResponseUsage(args.usage) : null,
     metadata: args.metadata ?? null,
   };
 }
 
-export function assistantMessage(id: string, text: string | null, status: MessageItem['status']): MessageItem {
+/** An assistant message; `modality` 'audio' holds the text as the transcript of its audio (output_audio). */
+export function assistantMessage(id: string, text: string | null, status: MessageItem['status'], modality: 'text' | 'audio' = 'text'): MessageItem {
   return {
     id,
     object: 'realtime.item',
     type: 'message',
     status,
     role: 'assistant',
-    content: text === null ? [] : [{ type: 'output_text', text }],
+    content: text === null ? [] : [modality === 'audio' ? { type: 'output_audio', transcript: text } : { type: 'output_text', text }],
   };
 }
 

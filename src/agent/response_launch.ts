@@ -68,6 +68,7 @@ export class ResponseLauncher {
         metadata: opts.params?.metadata ?? null,
         outOfBand: opts.outOfBand,
         afterItemId: opts.afterItemId !== undefined ? opts.afterItemId : context.lastItemId(),
+        speech: this.opts.speech?.(opts.params) ?? null,
         ...(assistantPrefix ? { assistantPrefix } : {}),
       });
     } finally {

@@ -5,13 +5,16 @@ import type { Logger } from '../observability/logger.ts';
 import { newCallId, newItemId } from '../protocol/ids.ts';
 import type { ConversationItem, ResponseStatus, ResponseStatusDetails } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
-import type { SamplingOptions } from '../engine/engine_session.ts';
+import type { FinishReason, GenerationEvent, SamplingOptions } from '../engine/engine_session.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
-import { assistantMessage, emptyUsage, functionCallItem, functionCallOutputItem, responseObject } from './response_events.ts';
+import { emptyUsage, functionCallItem, functionCallOutputItem, responseObject } from './response_events.ts';
+import { RoundText, type OutputItems } from './response_round_text.ts';
+import { endAnswerAudio, type AnswerSpeech } from './spoken_answer.ts';
+import type { SpokenRecord } from './spoken_record.ts';
 import type { AgentServices } from './services.ts';
 import type { ServerTool } from './tool.ts';
-import { parseToolCalls, ToolCallTextFilter, type ParsedAnswer, type ParsedToolCall } from './tool_call_parser.ts';
+import { parseToolCalls, type ParsedAnswer, type ParsedToolCall } from './tool_call_parser.ts';
 import { outcomeToJson, runToolCall } from './tool_runner.ts';
 import type { ToolChoice } from '../protocol/server_session.ts';
 
@@ -54,6 +57,8 @@ export interface ResponseRequest {
    * lands before audio committed while it runs, where the model's context has it too.
    */
   afterItemId?: string | null;
+  /** How the response speaks (output_modalities ["audio"]); null or absent: a text response. */
+  speech?: AnswerSpeech | null;
 }
 
 export interface ResponseResult {
@@ -63,189 +68,260 @@ export interface ResponseResult {
 }
 
 export async function runResponse(env: ResponseEnvironment, req: ResponseRequest): Promise<ResponseResult> {
-  const context = env.context;
-  const signal = req.signal;
-  const previousIds = new Map<string, string | null>();
-  const output: ConversationItem[] = [];
-  const usage = emptyUsage();
-  const clientCallIds: string[] = [];
-  let status: ResponseStatus = 'completed';
-  let details: ResponseStatusDetails | null = null;
-  const base = { id: req.responseId, conversationId: env.conversationId, maxOutputTokens: req.wireMaxOutputTokens, metadata: req.metadata, outOfBand: req.outOfBand };
-  env.emit({ type: 'response.created', response: responseObject({ ...base, status: 'in_progress' }) });
-
-  let after = req.afterItemId;
-  const addItem = (item: ConversationItem) => {
-    const outputIndex = output.length;
-    output.push(item);
-    env.emit({ type: 'response.output_item.added', response_id: req.responseId, output_index: outputIndex, item });
-    if (!req.outOfBand) {
-      const previous = after === undefined ? env.items.append(item.id, item) : env.items.insertAfter(after, item.id, item);
-      after = item.id;
-      previousIds.set(item.id, previous);
-      env.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
-    }
-    return outputIndex;
-  };
-  const finishItem = (outputIndex: number, item: ConversationItem) => {
-    output[outputIndex] = item;
-    if (!req.outOfBand) env.items.put(item);
-    env.emit({ type: 'response.output_item.done', response_id: req.responseId, output_index: outputIndex, item });
-    if (!req.outOfBand) env.emit({ type: 'conversation.item.done', previous_item_id: previousIds.get(item.id) ?? null, item });
-  };
-  const cancel = () => {
-    status = 'cancelled';
-    details = { type: 'cancelled', reason: (signal.reason as CancelReason | undefined) ?? 'client_cancelled' };
-  };
-
-  let budget = req.maxOutputTokens;
-  let cached = { tokens: req.cachedTokens, rebuilds: req.rebuildsBefore };
-  // The context as it was after the last step that completed: a failure returns to it.
-  let lastGood: Awaited<ReturnType<ConversationContext['checkpoint']>> | undefined;
-  try {
-    for (let round = 0; ; round++) {
-      if (signal.aborted) {
-        cancel();
-        break;
-      }
-      const checkpoint = await context.checkpoint();
-      lastGood = checkpoint;
-      const before = { tokens: context.length, audio: context.audioTokens };
-      const prefix = round === 0 ? (req.assistantPrefix ?? '') : '';
-      const stream = await context.generate({ maxNewTokens: budget, ...(req.sampling ? { sampling: req.sampling } : {}), ...(prefix ? { assistantPrefix: prefix } : {}) }, signal);
-
-      const filter = new ToolCallTextFilter();
-      let full = prefix;
-      let said = '';
-      let text: { itemId: string; outputIndex: number } | null = null;
-      let finish: 'stop' | 'length' | 'aborted' = 'aborted';
-      let completionTokens = 0;
-      let attended: { contextTokens?: number; audioTokens?: number } = {};
-      const say = (delta: string) => {
-        if (delta === '') return;
-        if (!text) {
-          const itemId = newItemId();
-          text = { itemId, outputIndex: addItem(assistantMessage(itemId, null, 'in_progress')) };
-          env.emit({ type: 'response.content_part.added', response_id: req.responseId, item_id: itemId, output_index: text.outputIndex, content_index: 0, part: { type: 'text', text: '' } });
-        }
-        said += delta;
-        env.emit({ type: 'response.output_text.delta', response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0, delta });
-      };
-      // The prefix opens call markup, so the filter holds it back like generated markup.
-      say(filter.push(prefix));
-      const closeText = (itemStatus: 'completed' | 'incomplete') => {
-        if (!text) return;
-        const ref = { response_id: req.responseId, item_id: text.itemId, output_index: text.outputIndex, content_index: 0 };
-        env.emit({ type: 'response.output_text.done', ...ref, text: said });
-        env.emit({ type: 'response.content_part.done', ...ref, part: { type: 'text', text: said } });
-        finishItem(text.outputIndex, assistantMessage(text.itemId, said, itemStatus));
-      };
-
-      for await (const event of stream) {
-        // Barge-in: not one more delta after the abort, whatever the engine still yields.
-        if (signal.aborted) break;
-        if (event.type === 'delta') {
-          full += event.text;
-          say(filter.push(event.text));
-        } else {
-          finish = event.finishReason;
-          completionTokens = event.usage.completionTokens;
-          attended = event.usage;
-        }
-      }
-      // What this round attended to (after any rebuild), not what the session appended over its life.
-      const input = Math.max(0, attended.contextTokens ?? before.tokens);
-      usage.inputTokens += input;
-      usage.audioTokens += Math.min(input, Math.max(0, attended.audioTokens ?? before.audio));
-      usage.cachedTokens += context.cachedTokensSince(cached.tokens, cached.rebuilds, input);
-      usage.outputTokens += completionTokens;
-      if (signal.aborted || finish === 'aborted') {
-        // Keep what the user was told and nothing after it (the engine may have run one more step).
-        await context.rewind(checkpoint);
-        if (said !== '') await context.appendAssistant(said, text ? [(text as { itemId: string }).itemId] : []);
-        closeText('incomplete');
-        cancel();
-        break;
-      }
-      const generated = context.recordGenerated(full);
-      lastGood = await context.checkpoint();
-      budget -= completionTokens;
-      const parsed = readableCalls(parseToolCalls(full), env.log);
-      say(filter.finish(parsed));
-      if (text) generated.itemIds.push((text as { itemId: string }).itemId);
-      closeText(finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
-      if (parsed.calls.length === 0) {
-        if (finish === 'length') {
-          status = 'incomplete';
-          details = { type: 'incomplete', reason: 'max_output_tokens' };
-        }
-        break;
-      }
-      cached = { tokens: context.length, rebuilds: context.rebuilds };
-      const overLimit = round >= env.maxToolSteps;
-      let pendingClient = false;
-      for (const call of parsed.calls) {
-        const isClient = call.ok && !env.serverTools.has(call.name) && env.clientToolNames.has(call.name);
-        const callId = newCallId();
-        generated.itemIds.push(reportCall(env, req, addItem, finishItem, call, callId));
-        if (isClient && !overLimit) {
-          clientCallIds.push(callId);
-          pendingClient = true;
-          continue;
-        }
-        const outcome = overLimit
-          ? { status: 'error' as const, code: 'tool_error' as const, error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.` }
-          : await runToolCall(call, { tools: env.serverTools, defaultTimeoutMs: env.toolTimeoutMs, signal, log: env.log, services: env.services, sessionId: env.sessionId });
-        const json = outcomeToJson(outcome);
-        const outItemId = newItemId();
-        await context.appendToolResponse(json, [outItemId]);
-        lastGood = await context.checkpoint();
-        const outIndex = addItem(functionCallOutputItem(outItemId, callId, json));
-        finishItem(outIndex, functionCallOutputItem(outItemId, callId, json));
-      }
-      if (overLimit) {
-        env.log.info({ responseId: req.responseId, maxToolSteps: env.maxToolSteps }, 'tool step limit reached');
-        break;
-      }
-      if (pendingClient) break;
-      if (budget <= 0) {
-        status = 'incomplete';
-        details = { type: 'incomplete', reason: 'max_output_tokens' };
-        break;
-      }
-    }
-  } catch (err) {
-    // A failed step (generation, tool result, rebuild) leaves nothing half-done in the context.
-    if (lastGood) await context.restore(lastGood);
-    if (signal.aborted) cancel();
-    else {
-      env.log.error({ err }, 'response failed');
-      status = 'failed';
-      const code = (err as { code?: string }).code ?? 'E_ENGINE';
-      details = { type: 'failed', error: { type: 'server_error', code, message: err instanceof Error ? err.message : String(err) } };
-    }
-  }
-  env.emit({ type: 'response.done', response: responseObject({ ...base, status, statusDetails: details, output, usage }) });
-  return { status, clientCallIds };
+  return new ResponseRun(env, req).run();
 }
 
-function reportCall(
-  env: ResponseEnvironment,
-  req: ResponseRequest,
-  addItem: (item: ConversationItem) => number,
-  finishItem: (index: number, item: ConversationItem) => void,
-  call: ParsedToolCall,
-  callId: string,
-): string {
-  const itemId = newItemId();
-  const name = call.name ?? '';
-  const args = call.ok ? JSON.stringify(call.arguments) : call.raw;
-  const outputIndex = addItem(functionCallItem(itemId, callId, name, '', 'in_progress'));
-  const ref = { response_id: req.responseId, item_id: itemId, output_index: outputIndex, call_id: callId };
-  env.emit({ type: 'response.function_call_arguments.delta', ...ref, delta: args });
-  env.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
-  finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
-  return itemId;
+type ContextCheckpoint = Awaited<ReturnType<ConversationContext['checkpoint']>>;
+/** What a generation round's stream ended with. */
+interface RoundEnd {
+  finish: FinishReason;
+  completionTokens: number;
+  attended: { contextTokens?: number; audioTokens?: number };
+}
+/** After a round: another round (tool results to answer) or the response is over. */
+type RoundOutcome = 'next' | 'stop';
+
+/**
+ * The state of one response across its rounds (generate, then run the calls it made), with one method
+ * per phase. A round that ends the response sets `status`/`details` and returns 'stop'.
+ */
+class ResponseRun implements OutputItems {
+  readonly responseId: string;
+  readonly speech: AnswerSpeech | null;
+  private readonly context: ConversationContext;
+  readonly signal: AbortSignal;
+  private readonly output: ConversationItem[] = [];
+  /** The conversation item each output item was inserted after (for conversation.item.done). */
+  private readonly previousIds = new Map<string, string | null>();
+  private readonly usage = emptyUsage();
+  private readonly clientCallIds: string[] = [];
+  private status: ResponseStatus = 'completed';
+  private details: ResponseStatusDetails | null = null;
+  /** The item the next output item follows (undefined: appended at the end). */
+  private after: string | null | undefined;
+  private budgetTokens: number;
+  /** The context length (and rebuild count) the KV cache held before this round's input. */
+  private cached: { tokens: number; rebuilds: number | undefined };
+  /** The context as it was after the last step that completed: a failure returns to it. */
+  private lastGood: ContextCheckpoint | undefined;
+
+  constructor(
+    private readonly env: ResponseEnvironment,
+    private readonly req: ResponseRequest,
+  ) {
+    this.responseId = req.responseId;
+    this.speech = req.speech ?? null;
+    this.context = env.context;
+    this.signal = req.signal;
+    this.after = req.afterItemId;
+    this.budgetTokens = req.maxOutputTokens;
+    this.cached = { tokens: req.cachedTokens, rebuilds: req.rebuildsBefore };
+  }
+
+  async run(): Promise<ResponseResult> {
+    this.emit({ type: 'response.created', response: responseObject({ ...this.base(), status: 'in_progress' }) });
+    try {
+      for (let round = 0; ; round++) {
+        if (this.signal.aborted) {
+          this.cancel();
+          break;
+        }
+        if ((await this.runRound(round)) === 'stop') break;
+      }
+    } catch (err) {
+      await this.fail(err);
+    }
+    endAnswerAudio(this.speech, this.responseId);
+    const response = responseObject({ ...this.base(), status: this.status, statusDetails: this.details, output: this.output, usage: this.usage });
+    this.emit({ type: 'response.done', response });
+    return { status: this.status, clientCallIds: this.clientCallIds };
+  }
+
+  emit(payload: ServerEventPayload): void {
+    this.env.emit(payload);
+  }
+
+  addItem(item: ConversationItem): number {
+    const outputIndex = this.output.length;
+    this.output.push(item);
+    this.emit({ type: 'response.output_item.added', response_id: this.responseId, output_index: outputIndex, item });
+    if (!this.req.outOfBand) {
+      const items = this.env.items;
+      const previous = this.after === undefined ? items.append(item.id, item) : items.insertAfter(this.after, item.id, item);
+      this.after = item.id;
+      this.previousIds.set(item.id, previous);
+      this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+    }
+    return outputIndex;
+  }
+
+  spoken(itemId: string, record: SpokenRecord): void {
+    if (!this.req.outOfBand) this.env.items.setSpoken(itemId, record);
+  }
+
+  finishItem(outputIndex: number, item: ConversationItem): void {
+    this.output[outputIndex] = item;
+    if (!this.req.outOfBand) this.env.items.put(item);
+    this.emit({ type: 'response.output_item.done', response_id: this.responseId, output_index: outputIndex, item });
+    if (!this.req.outOfBand) this.emit({ type: 'conversation.item.done', previous_item_id: this.previousIds.get(item.id) ?? null, item });
+  }
+
+  private base() {
+    const req = this.req;
+    return {
+      id: req.responseId,
+      conversationId: this.env.conversationId,
+      maxOutputTokens: req.wireMaxOutputTokens,
+      metadata: req.metadata,
+      outOfBand: req.outOfBand,
+      ...(this.speech ? { outputModalities: ['audio' as const] } : {}),
+    };
+  }
+
+  /** One round: generate and stream the text, then run the calls it made. */
+  private async runRound(round: number): Promise<RoundOutcome> {
+    const context = this.context;
+    const checkpoint = await context.checkpoint();
+    this.lastGood = checkpoint;
+    const before = { tokens: context.length, audio: context.audioTokens };
+    const prefix = round === 0 ? (this.req.assistantPrefix ?? '') : '';
+    const stream = await context.generate({ maxNewTokens: this.budgetTokens, ...(this.req.sampling ? { sampling: this.req.sampling } : {}), ...(prefix ? { assistantPrefix: prefix } : {}) }, this.signal);
+    const text = new RoundText(this, prefix);
+    const end = await this.streamText(stream, text);
+    this.countUsage(before, end);
+    if (this.signal.aborted || end.finish === 'aborted') {
+      await this.keepSaid(checkpoint, text);
+      return 'stop';
+    }
+    const generated = context.recordGenerated(text.full);
+    this.lastGood = await context.checkpoint();
+    this.budgetTokens -= end.completionTokens;
+    const parsed = readableCalls(parseToolCalls(text.full), this.env.log);
+    text.finish(parsed);
+    if (text.itemId) generated.itemIds.push(text.itemId);
+    await text.close(end.finish === 'length' && parsed.calls.length === 0 ? 'incomplete' : 'completed');
+    // Cancelled while the answer's audio was still being synthesised: the text is all in the context
+    // (conversation.item.truncate cuts it to what was heard), the response ends as cancelled.
+    if (this.signal.aborted) {
+      this.cancel();
+      return 'stop';
+    }
+    if (parsed.calls.length === 0) {
+      if (end.finish === 'length') this.incomplete();
+      return 'stop';
+    }
+    this.cached = { tokens: context.length, rebuilds: context.rebuilds };
+    return this.runCalls(round, parsed.calls, generated.itemIds);
+  }
+
+  private async streamText(stream: AsyncIterable<GenerationEvent>, text: RoundText): Promise<RoundEnd> {
+    const end: RoundEnd = { finish: 'aborted', completionTokens: 0, attended: {} };
+    for await (const event of stream) {
+      // Barge-in: not one more delta after the abort, whatever the engine still yields.
+      if (this.signal.aborted) break;
+      if (event.type === 'delta') text.push(event.text);
+      else {
+        end.finish = event.finishReason;
+        end.completionTokens = event.usage.completionTokens;
+        end.attended = event.usage;
+      }
+    }
+    return end;
+  }
+
+  /** What this round attended to (after any rebuild), not what the session appended over its life. */
+  private countUsage(before: { tokens: number; audio: number }, end: RoundEnd): void {
+    const input = Math.max(0, end.attended.contextTokens ?? before.tokens);
+    this.usage.inputTokens += input;
+    this.usage.audioTokens += Math.min(input, Math.max(0, end.attended.audioTokens ?? before.audio));
+    this.usage.cachedTokens += this.context.cachedTokensSince(this.cached.tokens, this.cached.rebuilds, input);
+    this.usage.outputTokens += end.completionTokens;
+  }
+
+  /** A cancelled round keeps what the user was told and nothing after it (the engine may have run one more step). */
+  private async keepSaid(checkpoint: ContextCheckpoint, text: RoundText): Promise<void> {
+    await this.context.rewind(checkpoint);
+    if (text.said !== '') await this.context.appendAssistant(text.said, text.itemId ? [text.itemId] : []);
+    await text.close('incomplete');
+    this.cancel();
+  }
+
+  /** Reports the round's calls and runs the server tools; client tools wait for the client's answer. */
+  private async runCalls(round: number, calls: ParsedToolCall[], generatedItemIds: string[]): Promise<RoundOutcome> {
+    const env = this.env;
+    const overLimit = round >= env.maxToolSteps;
+    let pendingClient = false;
+    for (const call of calls) {
+      const isClient = call.ok && !env.serverTools.has(call.name) && env.clientToolNames.has(call.name);
+      const callId = newCallId();
+      generatedItemIds.push(this.reportCall(call, callId));
+      if (isClient && !overLimit) {
+        this.clientCallIds.push(callId);
+        pendingClient = true;
+        continue;
+      }
+      await this.answerCall(call, callId, overLimit);
+    }
+    if (overLimit) {
+      env.log.info({ responseId: this.responseId, maxToolSteps: env.maxToolSteps }, 'tool step limit reached');
+      return 'stop';
+    }
+    if (pendingClient) return 'stop';
+    if (this.budgetTokens <= 0) {
+      this.incomplete();
+      return 'stop';
+    }
+    return 'next';
+  }
+
+  private reportCall(call: ParsedToolCall, callId: string): string {
+    const itemId = newItemId();
+    const name = call.name ?? '';
+    const args = call.ok ? JSON.stringify(call.arguments) : call.raw;
+    const outputIndex = this.addItem(functionCallItem(itemId, callId, name, '', 'in_progress'));
+    const ref = { response_id: this.responseId, item_id: itemId, output_index: outputIndex, call_id: callId };
+    this.emit({ type: 'response.function_call_arguments.delta', ...ref, delta: args });
+    this.emit({ type: 'response.function_call_arguments.done', ...ref, name, arguments: args });
+    this.finishItem(outputIndex, functionCallItem(itemId, callId, name, args, 'completed'));
+    return itemId;
+  }
+
+  /** Runs a server tool (or refuses it past the step limit) and feeds the result back to the model. */
+  private async answerCall(call: ParsedToolCall, callId: string, overLimit: boolean): Promise<void> {
+    const env = this.env;
+    const outcome = overLimit
+      ? { status: 'error' as const, code: 'tool_error' as const, error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.` }
+      : await runToolCall(call, { tools: env.serverTools, defaultTimeoutMs: env.toolTimeoutMs, signal: this.signal, log: env.log, services: env.services, sessionId: env.sessionId });
+    const json = outcomeToJson(outcome);
+    const outItemId = newItemId();
+    await this.context.appendToolResponse(json, [outItemId]);
+    this.lastGood = await this.context.checkpoint();
+    const outIndex = this.addItem(functionCallOutputItem(outItemId, callId, json));
+    this.finishItem(outIndex, functionCallOutputItem(outItemId, callId, json));
+  }
+
+  /** A failed step (generation, tool result, rebuild) leaves nothing half-done in the context. */
+  private async fail(err: unknown): Promise<void> {
+    if (this.lastGood) await this.context.restore(this.lastGood);
+    if (this.signal.aborted) {
+      this.cancel();
+      return;
+    }
+    this.env.log.error({ err }, 'response failed');
+    this.status = 'failed';
+    const code = (err as { code?: string }).code ?? 'E_ENGINE';
+    this.details = { type: 'failed', error: { type: 'server_error', code, message: err instanceof Error ? err.message : String(err) } };
+  }
+
+  private cancel(): void {
+    this.status = 'cancelled';
+    this.details = { type: 'cancelled', reason: (this.signal.reason as CancelReason | undefined) ?? 'client_cancelled' };
+  }
+
+  private incomplete(): void {
+    this.status = 'incomplete';
+    this.details = { type: 'incomplete', reason: 'max_output_tokens' };
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import type { WireConversationItem } from '../protocol/item_schema.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import type { SessionState } from '../session/session_state.ts';
 import type { AgentDefinition } from './agent.ts';
+import type { AnswerSpeech } from './spoken_answer.ts';
 import type { ConversationContext } from './conversation_context.ts';
 import type { ItemChain } from './item_chain.ts';
 import type { AgentServices } from './services.ts';
@@ -39,6 +40,8 @@ export interface AgentRuntimeOptions {
   emit(payload: ServerEventPayload): void;
   emitError(code: ErrorCode, message: string, clientEventId?: string): void;
   log: Logger;
+  /** How a response speaks (null: a text answer); absent: every answer is text. */
+  speech?: (params?: WireResponseCreateParams) => AnswerSpeech | null;
 }
 
 /** Decoded audio of one input_audio part of a conversation.item.create message. */
@@ -67,7 +70,9 @@ export type Job =
   | { type: 'slot'; ready: Promise<Job[]> }
   | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }
   | { type: 'delete'; itemId: string; clientEventId?: string }
-  | { type: 'retrieve'; itemId: string; clientEventId?: string };
+  | { type: 'retrieve'; itemId: string; clientEventId?: string }
+  /** conversation.item.truncate, or the WebRTC player flushed by a barge-in (no client event). */
+  | { type: 'truncate'; itemId: string; contentIndex: number; audioEndMs: number; clientEventId?: string };
 
 export interface RespondOptions {
   cachedTokens: number;

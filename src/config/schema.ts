@@ -3,6 +3,7 @@ import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
 import { hardeningSections } from './hardening_schema.ts';
 import { openAiApiSchema } from './openai_api_schema.ts';
 import { remoteEngineSchema } from './remote_engine_schema.ts';
+import { ttsSchema } from './tts_schema.ts';
 
 // Every option Earshot has, in one schema. Keys are snake_case like the Realtime protocol's own
 // fields. Each leaf says its unit and why it exists; `earshot config --schema` prints them (describe.ts).
@@ -126,6 +127,7 @@ export const configSchema = z.strictObject({
   webrtc: webrtcConfigSchema.prefault({}),
   ...hardeningSections,
   openai_api: openAiApiSchema.prefault({}),
+  tts: ttsSchema.prefault({}),
 });
 
 export type EarshotConfig = z.infer<typeof configSchema>;

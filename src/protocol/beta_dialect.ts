@@ -5,6 +5,7 @@
 //
 // Contract with the session layer: emit GA item events (`conversation.item.added` then `.done`); the
 // beta dialect has only `conversation.item.created`, produced here from `.added` (`.done` is dropped).
+import { BETA_AUDIO_EVENT_NAMES } from './audio_events.ts';
 import type { ServerEvent } from './server_events.ts';
 import type { ConversationItem, MessageContent, RealtimeResponseObject } from './server_items.ts';
 import type { AudioFormat, SessionAudioInput, SessionObject } from './server_session.ts';
@@ -60,6 +61,8 @@ export function toBetaSession(session: SessionObject): Record<string, unknown> {
     instructions: session.instructions,
     ...betaInputFields(session.audio.input),
     output_audio_format: toBetaAudioFormat(session.audio.output?.format ?? session.audio.input.format),
+    ...(session.audio.output?.voice !== undefined ? { voice: session.audio.output.voice } : {}),
+    ...(session.audio.output?.speed !== undefined ? { speed: session.audio.output.speed } : {}),
     tools: session.tools,
     tool_choice: session.tool_choice,
     max_response_output_tokens: session.max_output_tokens,
@@ -120,6 +123,11 @@ export function toBetaServerEvent(event: ServerEvent): BetaServerEvent | null {
       return { ...event, type: 'response.text.delta' };
     case 'response.output_text.done':
       return { ...event, type: 'response.text.done' };
+    case 'response.output_audio.delta':
+    case 'response.output_audio.done':
+    case 'response.output_audio_transcript.delta':
+    case 'response.output_audio_transcript.done':
+      return { ...event, type: BETA_AUDIO_EVENT_NAMES[event.type] };
     default:
       return event as BetaServerEvent;
   }

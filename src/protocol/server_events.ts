@@ -2,6 +2,7 @@
 // (item_id, response_id, output_index, content_index, previous_item_id). Payload types carry no
 // `event_id`; `serverEvent()` stamps a fresh one, so an id is never reused or forgotten.
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+import type { AudioServerEventPayload } from './audio_events.ts';
 import { newEventId } from './ids.ts';
 import type {
   ContentPart,
@@ -96,6 +97,7 @@ export type ServerEventPayload =
       name: string;
       arguments: string;
     }
+  | AudioServerEventPayload
   // WebRTC only: playback of a response's audio on the call's track (started, drained, flushed).
   | { type: 'output_audio_buffer.started'; response_id: string }
   | { type: 'output_audio_buffer.stopped'; response_id: string }

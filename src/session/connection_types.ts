@@ -13,6 +13,7 @@ import type { ServerEvent } from '../protocol/server_events.ts';
 import type { AudioOutputSink } from './audio_output.ts';
 import type { SessionType } from './session_state.ts';
 import type { Dialect } from './session_support.ts';
+import type { SessionSpeechOptions } from './speech_settings.ts';
 
 /** What a transport gives a connection: how to talk back and how to push back on a fast sender. */
 export interface ConnectionTransport {
@@ -49,6 +50,8 @@ export interface ConnectionOptions {
   dialect?: Dialect;
   /** `?model=`: echoed in the session object (Earshot serves its one model whatever the name). */
   model?: string | null;
+  /** Spoken answers: the voice engine, or why there is none. Absent: a text-only server. */
+  speech?: SessionSpeechOptions;
 }
 
 export interface AgentConnectionOptions {

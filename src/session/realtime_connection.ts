@@ -16,6 +16,7 @@ import { newItemId } from '../protocol/ids.ts';
 import { errorEvent, serverEvent, type ServerEventPayload } from '../protocol/server_events.ts';
 import { completedMessage } from '../protocol/server_items.ts';
 import { knownAgentNames, resolveAgentUpdate, selectAgent } from './agent_selection.ts';
+import { answerSpeechFor, flushPlayer, observeSpeech } from './answer_speech.ts';
 import { AudioIntake } from './audio_intake.ts';
 import type { ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
 import { EventFanout, type SidebandHandler } from './event_fanout.ts';
@@ -57,7 +58,7 @@ export class RealtimeConnection {
     this.fanout = new EventFanout(opts.transport, 'ga');
     // A transport that plays audio itself reports playback (output_audio_buffer.*) as session events.
     opts.transport.audioOutput?.setEventSink?.((event) => this.send(event));
-    this.state = new SessionState(opts.config, sessionType);
+    this.state = new SessionState(opts.config, sessionType, opts.speech);
     this.textBounds = textBoundsFromConfig(opts.config.limits);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
@@ -73,6 +74,7 @@ export class RealtimeConnection {
         emit: (payload) => this.send(payload),
         emitError: (code, message, clientEventId) => this.sendError(code, message, undefined, clientEventId),
         log: opts.log,
+        speech: answerSpeechFor(this.state.speech, opts.transport.audioOutput),
       });
     }
     this.intake = new AudioIntake(opts.config, () => this.state.inputFormat, opts.transport, (samples16k, samples8k) => {
@@ -193,9 +195,11 @@ export class RealtimeConnection {
         const raw = event.session;
         const update = this.dialect === 'beta' ? fromBetaSessionConfig(raw) : raw;
         checkSessionSupport(update, { dialect: this.dialect, rawFields: Object.keys(raw) });
-        const ignored = ignoredFields(raw, this.dialect);
+        const ignored = ignoredFields(raw, this.dialect, this.state.speech.available);
         const nextAgent = resolveAgentUpdate(update as Record<string, unknown>, this.opts.agent, this.state);
         const changed = this.state.apply(update);
+        // Audio asked of a server without a voice engine: said plainly, and the rest of the update holds.
+        if (changed.speechUnavailable) this.sendError(changed.speechUnavailable.code, changed.speechUnavailable.message, this.dialect === 'beta' ? toBetaParam('session.output_modalities') : 'session.output_modalities', event.event_id);
         if (nextAgent) this.runtime?.setAgent(nextAgent);
         else if (changed.promptChanged) this.runtime?.promptChanged();
         if (changed.formatChanged) this.intake.switchFormat();
@@ -217,7 +221,9 @@ export class RealtimeConnection {
         this.pipelineInput.next({ type: 'clear' });
         return;
       case 'output_audio_buffer.clear':
-        // agents-realtime's WebRTC transport sends this on every interruption; Earshot has no audio output.
+        // agents-realtime's WebRTC transport sends this on every interruption; over WebSocket there is no
+        // server-side player, so there is nothing to flush.
+        flushPlayer(this.opts.transport.audioOutput, this.runtime);
         return;
       case 'conversation.item.create': {
         const runtime = this.requireRuntime(event.type);
@@ -231,9 +237,12 @@ export class RealtimeConnection {
         this.requireRuntime(event.type).deleteItem(event.item_id, event.event_id);
         return;
       case 'conversation.item.truncate':
-        this.send(this.itemEvents.truncate(event.item_id, event.content_index, event.audio_end_ms));
+        if (this.runtime) this.runtime.truncateItem(event.item_id, event.content_index, event.audio_end_ms, event.event_id);
+        else this.send(this.itemEvents.truncate(event.item_id, event.content_index, event.audio_end_ms));
         return;
       case 'response.create':
+        // Audio settings of the response are checked now (unknown voice, no voice engine), not when it runs.
+        if (this.state.type === 'realtime') this.state.speech.resolve(event.response);
         this.requireRuntime(event.type).createResponse(event.response, event.event_id);
         return;
       case 'response.cancel':
@@ -264,6 +273,7 @@ export class RealtimeConnection {
       case 'speech_started':
         this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
         this.idle.speechStarted();
+        this.bargeInPlayer();
         this.runtime?.speechStarted(event.speechStartMs, this.clockSamples16k / 16);
         return;
       case 'speech_stopped':
@@ -288,6 +298,13 @@ export class RealtimeConnection {
         this.runtime?.commitHandled();
         return;
     }
+  }
+
+  /** Server VAD heard speech while the call's player still plays an answer: the listener interrupts it. */
+  private bargeInPlayer(): void {
+    const td = this.state.turnDetection;
+    const player = this.opts.transport.audioOutput;
+    if (td?.interrupt_response && player?.isPlaying()) flushPlayer(player, this.runtime);
   }
 
   private commitUserAudio(itemId: string): void {
@@ -325,6 +342,7 @@ export class RealtimeConnection {
     if (this.disposed) return;
     if (payload.type === 'response.created') this.idle.responseStarted();
     else if (payload.type === 'response.done') this.idle.responseDone(this.clockSamples16k / 16);
+    observeSpeech(payload, this.state.speech);
     this.fanout.emit(serverEvent(payload));
     this.itemEvents.observe(payload);
   }

@@ -6,6 +6,7 @@ import type { WireSessionConfig, WireTurnDetection } from '../protocol/session_s
 import { newSessionId } from '../protocol/ids.ts';
 import type { IgnoredField } from './session_support.ts';
 import { DEFAULT_INPUT_FORMAT, validatePcmRate, type InputAudioFormat } from './input_audio.ts';
+import { SpeechSettings, type SessionSpeechOptions } from './speech_settings.ts';
 
 export type SessionType = 'realtime' | 'transcription';
 
@@ -33,12 +34,16 @@ export class SessionState {
   maxOutputTokens: MaxOutputTokens = 'inf';
   /** Earshot extension `session.agent`: the agent serving this connection (null = as connected). */
   agentName: string | null = null;
+  /** Spoken answers: output_modalities and audio.output. */
+  readonly speech: SpeechSettings;
 
   constructor(
     private readonly config: EarshotConfig,
     type: SessionType,
+    speech: SessionSpeechOptions = { service: null },
   ) {
     this.type = type;
+    this.speech = new SpeechSettings(speech);
     this.turnDetection = {
       type: 'server_vad',
       threshold: config.vad.threshold,
@@ -73,14 +78,15 @@ export class SessionState {
    * Validates a whole update before changing anything (an update is applied entirely or not at all).
    * Returns what changed for the pipeline.
    */
-  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean; promptChanged: boolean } {
+  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean; promptChanged: boolean; speechUnavailable: EarshotError | null } {
     if (update.type && update.type !== this.type) {
       throw new EarshotError('E_UNSUPPORTED_FEATURE', `The session type is ${this.type} and cannot change to ${update.type}; open a new connection.`, {
         param: 'session.type',
       });
     }
-    // Audio output (output_modalities with 'audio', a voice) is accepted and reported as ignored by the
-    // caller (session_support.ignoredFields): the session stays text-only and its echo says so.
+    // Audio output is checked here and applied with the rest; without a voice engine it is reported
+    // (speechUnavailable, session_support.ignoredFields) and the session stays text-only.
+    const speech = this.type === 'realtime' ? this.speech.prepare(update) : null;
     const input = update.audio?.input;
     const format = input?.format ? this.resolveFormat(input.format) : undefined;
     const tdWire = input && 'turn_detection' in input ? input.turn_detection : 'turn_detection' in update ? update.turn_detection : undefined;
@@ -118,8 +124,9 @@ export class SessionState {
     if (maxTokens !== undefined) this.maxOutputTokens = maxTokens;
     if (typeof agentField === 'string') this.agentName = agentField;
     if (update.model !== undefined) this.model = update.model;
+    speech?.commit();
     this.wire = { ...this.wire, ...update };
-    return { formatChanged, turnDetectionChanged, promptChanged };
+    return { formatChanged, turnDetectionChanged, promptChanged, speechUnavailable: speech?.unavailable ?? null };
   }
 
   private resolveFormat(format: NonNullable<NonNullable<WireSessionConfig['audio']>['input']>['format']): InputAudioFormat {
@@ -180,9 +187,10 @@ export class SessionState {
       object: 'realtime.session',
       type: 'realtime',
       model: this.model,
-      output_modalities: ['text'],
+      output_modalities: [...this.speech.modalities],
       instructions: this.instructions,
-      audio: { input },
+      // audio.output only where a voice engine exists: a text-only server's session object is unchanged.
+      audio: this.speech.available ? { input, output: this.speech.toWire() } : { input },
       tools: this.tools,
       tool_choice: this.toolChoice,
       max_output_tokens: this.maxOutputTokens,

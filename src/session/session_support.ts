@@ -63,22 +63,18 @@ export interface IgnoredField {
   reason: string;
 }
 
-const TEXT_ONLY = 'Earshot answers in text only: output_modalities is ["text"]';
+const TEXT_ONLY = 'This server has no voice engine and answers in text only: output_modalities is ["text"]';
 
 /**
  * Fields of `raw` (the update as the client sent it, in its dialect) that Earshot accepts but does not
- * apply; params are named in the client's own spelling.
+ * apply; params are named in the client's own spelling. `speaks`: the server has a voice engine, so the
+ * audio-output fields take effect.
  */
-export function ignoredFields(raw: WireSessionConfig, dialect: Dialect): IgnoredField[] {
+export function ignoredFields(raw: WireSessionConfig, dialect: Dialect, speaks = false): IgnoredField[] {
   const out: IgnoredField[] = [];
   const note = (param: string, reason: string) => out.push({ param: `session.${param}`, reason });
   const beta = dialect === 'beta';
-  const modalities = raw.output_modalities ?? (beta ? raw.modalities : undefined);
-  if (modalities?.includes('audio')) note(raw.output_modalities ? 'output_modalities' : 'modalities', `${TEXT_ONLY} (audio output is not produced).`);
-  const output = raw.audio?.output;
-  if (output?.voice !== undefined || (beta && raw.voice !== undefined)) note(output?.voice !== undefined ? 'audio.output.voice' : 'voice', `${TEXT_ONLY}; no voice is used.`);
-  if (output?.format !== undefined || (beta && raw.output_audio_format !== undefined)) note(output?.format !== undefined ? 'audio.output.format' : 'output_audio_format', `${TEXT_ONLY}; there is no audio output.`);
-  if (output?.speed !== undefined) note('audio.output.speed', `${TEXT_ONLY}; there is no audio output.`);
+  if (!speaks) textOnlyNotes(raw, beta, note);
   const noise = raw.audio?.input?.noise_reduction ?? (beta ? raw.input_audio_noise_reduction : undefined);
   if (noise != null) note(raw.audio?.input?.noise_reduction != null ? 'audio.input.noise_reduction' : 'input_audio_noise_reduction', 'Earshot does not apply noise reduction; the audio is used as sent.');
   if (raw.temperature !== undefined) note('temperature', "The agent's own generation settings apply (greedy decoding unless the agent sets a temperature).");
@@ -87,4 +83,14 @@ export function ignoredFields(raw: WireSessionConfig, dialect: Dialect): Ignored
   if (raw.parallel_tool_calls !== undefined) note('parallel_tool_calls', 'The model decides how many calls it writes in one answer.');
   if (raw.include != null && raw.include.length > 0) note('include', 'Log probabilities are not reported.');
   return out;
+}
+
+/** Audio-output fields of a server without a voice engine: accepted, without effect. */
+function textOnlyNotes(raw: WireSessionConfig, beta: boolean, note: (param: string, reason: string) => void): void {
+  const modalities = raw.output_modalities ?? (beta ? raw.modalities : undefined);
+  if (modalities?.includes('audio')) note(raw.output_modalities ? 'output_modalities' : 'modalities', `${TEXT_ONLY} (audio output is not produced).`);
+  const output = raw.audio?.output;
+  if (output?.voice !== undefined || (beta && raw.voice !== undefined)) note(output?.voice !== undefined ? 'audio.output.voice' : 'voice', `${TEXT_ONLY}; no voice is used.`);
+  if (output?.format !== undefined || (beta && raw.output_audio_format !== undefined)) note(output?.format !== undefined ? 'audio.output.format' : 'output_audio_format', `${TEXT_ONLY}; there is no audio output.`);
+  if (output?.speed !== undefined) note('audio.output.speed', `${TEXT_ONLY}; there is no audio output.`);
 }

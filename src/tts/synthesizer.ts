@@ -47,4 +47,10 @@ export interface SpeechStream {
   cancel(): void;
   /** 24 kHz mono s16 PCM chunks in text order. */
   readonly audio: AsyncIterable<Int16Array>;
+  /**
+   * Optional: the pieces (sentences, clauses) whose audio has been yielded so far, in order, each with its
+   * text and its number of 24 kHz samples. conversation.item.truncate maps played time to text with it;
+   * without it the whole answer counts as one piece (characters in proportion to time).
+   */
+  spokenPieces?(): ReadonlyArray<{ text: string; samples: number }>;
 }
