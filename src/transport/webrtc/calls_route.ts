@@ -27,6 +27,8 @@ export interface WebRtcCallsRoute extends HttpRoute {
   activeCalls(): number;
   /** The live call, for tests and diagnostics. */
   getCall(callId: string): WebRtcCall | undefined;
+  /** Ids of the live calls, oldest first. */
+  callIds(): string[];
 }
 
 /** The route's live calls and the offers being negotiated (which count against max_calls too). */
@@ -49,6 +51,7 @@ export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCal
   const route = ((req: IncomingMessage, res: ServerResponse, url: URL) => handleRequest(state, req, res, url)) as WebRtcCallsRoute;
   route.activeCalls = () => state.calls.size;
   route.getCall = (callId) => state.calls.get(callId);
+  route.callIds = () => [...state.calls.keys()];
   route.close = async () => {
     state.closing = true;
     const live = [...state.calls.values()];
