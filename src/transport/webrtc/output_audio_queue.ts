@@ -7,6 +7,11 @@ import { StreamingResampler } from '../../audio/resample.ts';
 export const OUTPUT_INPUT_RATE_HZ = 24_000;
 export const OUTPUT_RTP_RATE_HZ = 48_000;
 const SAMPLES_48K_PER_MS = OUTPUT_RTP_RATE_HZ / 1000;
+/**
+ * Flushed responses whose late writes are still recognised and ignored. A flushed response's synthesis
+ * stops within one sentence, long before 16 further responses could have been flushed.
+ */
+const FLUSHED_RESPONSES_REMEMBERED = 16;
 
 export interface OutputFrame {
   responseId: string;
@@ -146,8 +151,7 @@ export class OutputAudioQueue {
     for (const r of this.responses) {
       if (!r.ended) this.flushed.add(r.id);
     }
-    // Bounded memory: only the most recent flushed ids can still receive late writes.
-    while (this.flushed.size > 16) this.flushed.delete(this.flushed.values().next().value!);
+    while (this.flushed.size > FLUSHED_RESPONSES_REMEMBERED) this.flushed.delete(this.flushed.values().next().value!);
     this.responses.length = 0;
     this.bufferedSamples = 0;
     return cleared;

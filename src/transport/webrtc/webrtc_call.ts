@@ -163,7 +163,7 @@ export class WebRtcCall {
       // already closed by the peer
     }
     this.pc.close().catch((err: unknown) => this.opts.log.debug({ err, callId: this.id }, 'peer connection close failed'));
-    this.opts.log.info({ callId: this.id, reason, stats: this.input?.stats }, 'webrtc call ended');
+    this.opts.log.info({ callId: this.id, reason, stats: this.input?.stats, output: this.output?.stats }, 'webrtc call ended');
     this.opts.onEnded(this.id);
   }
 

@@ -177,6 +177,17 @@ describe('WebRtcAudioOutput', () => {
     expect(packets[10].packet.header.marker).toBe(true);
   });
 
+  it('output_frame_ms sets the frame: 40 ms frames are 25 per second, timestamps +1920', () => {
+    const { clock, output, packets } = setup({ output_frame_ms: 40 });
+    output.setConnected(true);
+    output.write('resp_1', 'item_1', tone24k(1_000));
+    output.end('resp_1');
+    clock.advance(2_000);
+    expect(packets).toHaveLength(25);
+    expect(packets.map(({ atMs }) => atMs - packets[0].atMs)).toEqual(Array.from({ length: 25 }, (_, i) => i * 40));
+    packets.forEach(({ packet }, i) => expect(packet.header.timestamp).toBe((FIRST_TS + i * 1920) >>> 0));
+  });
+
   it('end() after everything has played reports stopped at once', () => {
     const { clock, output, events } = setup();
     output.setConnected(true);
