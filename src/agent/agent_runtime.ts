@@ -355,7 +355,7 @@ export class AgentRuntime {
       if (signal.aborted) return;
       clientFaultLog.turnFailed(this.opts.log, err);
       const code: ErrorCode = isEarshotError(err) ? err.code : 'E_ENGINE';
-      this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined);
+      this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined, isEarshotError(err) ? err.param : undefined);
     } finally {
       if (job.type === 'item') {
         this.pending.creates.delete(job.itemId);

@@ -38,7 +38,7 @@ export interface AgentRuntimeOptions {
   services: AgentServices;
   items: ItemChain;
   emit(payload: ServerEventPayload): void;
-  emitError(code: ErrorCode, message: string, clientEventId?: string): void;
+  emitError(code: ErrorCode, message: string, clientEventId?: string, param?: string): void;
   log: Logger;
   /** How a response speaks (null: a text answer); absent: every answer is text. */
   speech?: (params?: WireResponseCreateParams) => AnswerSpeech | null;

@@ -72,7 +72,7 @@ export class RealtimeConnection {
         services: agentOpts.services,
         items: this.items,
         emit: (payload) => this.send(payload),
-        emitError: (code, message, clientEventId) => this.sendError(code, message, undefined, clientEventId),
+        emitError: (code, message, clientEventId, param) => this.sendError(code, message, param, clientEventId),
         log: opts.log,
         speech: answerSpeechFor(this.state.speech, opts.transport.audioOutput),
       });

@@ -89,7 +89,7 @@ export class PipelinedSpeechStream implements SpeechStream {
     this.cancelled = true;
     this.ended = true;
     this.clearFirstCutTimer();
-    for (const job of this.jobs) job.controller.abort();
+    for (const job of this.jobs) job?.controller.abort(); // spoken jobs are released (undefined)
     this.notify();
   }
 
