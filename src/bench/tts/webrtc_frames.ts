@@ -4,15 +4,21 @@
 // longer gaps (followed by shorter ones). Figures, not a test: nothing here asserts a speed.
 //
 // What it feeds: each call's audio sink directly (the AudioOutputSink the session writes synthesized
-// speech to), all of an answer at once as a fast synthesizer does, so the measure is the transport's
-// buffering, pacing, Opus encoding and SRTP, not a voice engine's speed. The peers run in this process,
-// on the server's event loop: their own receive work is counted in the gaps, so the figure is an upper
-// bound on what a remote browser would see.
+// speech to), in 250 ms chunks 25x faster than real time as a fast synthesizer does, so the measure is the
+// transport's buffering, pacing, Opus encoding and SRTP, not a voice engine's speed. The peers run in a
+// child process (as remote browsers would), so their receive work is not the server's; arrival times are
+// taken there.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../config/schema.ts';
 import { startServer, type RunningServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { percentile, round } from '../stats.ts';
-import { WebRtcListener } from './webrtc_listener.ts';
+import type { WebRtcAudioOutput } from '../../transport/webrtc/webrtc_audio_output.ts';
+import { round } from '../stats.ts';
+
+/** The peers' process: a script of its own, so the benchmark does not depend on CLI wiring. */
+const LISTENERS_MAIN = fileURLToPath(new URL('./webrtc_listeners_main.ts', import.meta.url));
 
 export interface WebrtcFrameGapOptions {
   /** Calls playing at once (20 by default). */
@@ -32,8 +38,10 @@ export interface WebrtcFrameGapResult {
   /** Frames the peers received, and frames the server was given to send (50 per second per call). */
   webrtc_frames_received: number;
   webrtc_frames_expected: number;
-  /** CPU of this process (server and peers) during playback, % of one core. */
-  process_cpu_pct: number;
+  /** CPU of the server's process during playback, % of one core (the peers run in another process). */
+  server_cpu_pct: number;
+  /** The server's event-loop delay p99 during playback, ms. */
+  server_loop_delay_ms_p99: number;
 }
 
 const SPEECH_RATE_HZ = 24_000;
@@ -44,46 +52,83 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
   const seconds = options.seconds ?? 10;
   const progress = options.progress ?? (() => {});
   const server = await startBenchServer(sessions);
-  const listeners: WebRtcListener[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', LISTENERS_MAIN, '--url', server.httpUrl, '--sessions', String(sessions), '--seconds', String(seconds)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
-    for (let i = 0; i < sessions; i++) listeners.push(await WebRtcListener.connect(server.httpUrl));
+    const lines = jsonLines(child);
+    const { callIds } = (await lines.next()) as { callIds: string[] };
     progress(`${sessions} calls connected; each plays ${seconds} s`);
     const speech = speechLike24k(seconds);
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
-    for (const [i, listener] of listeners.entries()) {
-      const sink = server.webrtcCalls.getCall(listener.callId)?.audioOutput;
-      if (!sink) throw new Error(`call ${listener.callId} has no audio output`);
-      sink.write(`resp_bench_${i}`, `item_bench_${i}`, speech);
-      sink.end(`resp_bench_${i}`);
-    }
-    const timeoutMs = seconds * 1000 + 15_000;
-    await Promise.all(listeners.map((l) => l.waitUntil(() => l.events.some((e) => e.type === 'output_audio_buffer.stopped'), timeoutMs, 'playback to end')));
-    // The last packets are on their way when the server reports stopped.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const sinks = callIds.map((callId) => {
+      const sink = server.webrtcCalls.getCall(callId)?.audioOutput;
+      if (!sink) throw new Error(`call ${callId} has no audio output`);
+      return sink;
+    });
+    await feedLikeASynthesizer(sinks, speech);
+    const { gaps } = (await lines.next()) as { gaps: Omit<WebrtcFrameGapResult, 'audio_sessions' | 'webrtc_frames_expected' | 'server_cpu_pct' | 'server_loop_delay_ms_p99'> };
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
-    const cpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100;
-    return { ...summarize(listeners, sessions, (seconds * 1000) / FRAME_MS), process_cpu_pct: round(cpuPct, 1) };
+    return {
+      ...gaps,
+      audio_sessions: sessions,
+      webrtc_frames_expected: sessions * ((seconds * 1000) / FRAME_MS),
+      server_cpu_pct: round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100, 1),
+      server_loop_delay_ms_p99: round(loopDelay.percentile(99) / 1e6, 1),
+    };
   } finally {
-    await Promise.all(listeners.map((l) => l.close().catch(() => undefined)));
+    child.kill();
     await server.close();
   }
 }
 
-function summarize(listeners: WebRtcListener[], sessions: number, framesPerCall: number): Omit<WebrtcFrameGapResult, 'process_cpu_pct'> {
-  const gaps: number[] = [];
-  let received = 0;
-  for (const { packets } of listeners) {
-    received += packets.length;
-    for (let i = 1; i < packets.length; i++) gaps.push(packets[i].atMs - packets[i - 1].atMs);
+/** Chunk of a synthesizer's output (espeak-ng streams its audio in pipe-sized pieces of about this length). */
+const CHUNK_MS = 250;
+/** Pause between rounds of chunks: the synthesizer runs ahead of real time (25x here), yielding the loop. */
+const CHUNK_ROUND_PAUSE_MS = 10;
+
+/** Writes the speech to every sink in chunks, round by round, as sessions do while their answers are synthesized. */
+async function feedLikeASynthesizer(sinks: WebRtcAudioOutput[], speech: Int16Array): Promise<void> {
+  const chunkSamples = (SPEECH_RATE_HZ * CHUNK_MS) / 1000;
+  for (let offset = 0; offset < speech.length; offset += chunkSamples) {
+    const chunk = speech.subarray(offset, offset + chunkSamples);
+    sinks.forEach((sink, i) => sink.write(`resp_bench_${i}`, `item_bench_${i}`, chunk));
+    await new Promise((resolve) => setTimeout(resolve, CHUNK_ROUND_PAUSE_MS));
   }
+  sinks.forEach((sink, i) => sink.end(`resp_bench_${i}`));
+}
+
+/** The child's stdout as parsed JSON lines, one per next(); rejects when the child exits first. */
+function jsonLines(child: ChildProcess): { next(): Promise<unknown> } {
+  const queue: unknown[] = [];
+  const waiters: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
+  let buffered = '';
+  let exited: Error | null = null;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter.resolve(JSON.parse(line));
+      else queue.push(JSON.parse(line));
+    }
+  });
+  child.on('exit', (code) => {
+    exited = new Error(`the WebRTC peers' process exited with ${code}`);
+    for (const waiter of waiters.splice(0)) waiter.reject(exited);
+  });
   return {
-    webrtc_frame_gap_p99_ms: round(percentile(gaps, 99), 2),
-    audio_sessions: sessions,
-    webrtc_frame_gap_p50_ms: round(percentile(gaps, 50), 2),
-    webrtc_frame_gap_max_ms: round(gaps.reduce((a, b) => Math.max(a, b), 0), 2),
-    webrtc_frames_received: received,
-    webrtc_frames_expected: sessions * framesPerCall,
+    next: () => {
+      if (queue.length > 0) return Promise.resolve(queue.shift());
+      if (exited) return Promise.reject(exited);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
   };
 }
 

@@ -112,5 +112,6 @@ describe('measureWebrtcFrameGaps (the benchmark piece)', () => {
     expect(result.webrtc_frames_received).toBe(100);
     expect(result.webrtc_frame_gap_p99_ms).toBeGreaterThan(0);
     expect(result.webrtc_frame_gap_max_ms).toBeGreaterThanOrEqual(result.webrtc_frame_gap_p99_ms);
+    expect(result.server_cpu_pct).toBeGreaterThan(0);
   });
 });
