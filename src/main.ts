@@ -20,13 +20,14 @@ import { instrumentVadModel } from './observability/session_metrics.ts';
 import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
 import { TranscriptStore } from './store/transcript_store.ts';
+import type { AudioOutputSink } from './session/audio_output.ts';
 import { RealtimeConnection } from './session/realtime_connection.ts';
 import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
 import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
-import { createWebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
+import { createWebRtcCallsRoute, type WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
 import { createHostCheck } from './transport/host_allowlist.ts';
@@ -61,6 +62,8 @@ export interface RunningServer {
   sessions: LiveSessions;
   /** The OpenAI-compatible HTTP API's state (the chat prefix cache). */
   openAiApi: OpenAiApi;
+  /** The WebRTC calls (POST /v1/realtime/calls): live calls by id, for diagnostics and benchmarks. */
+  webrtcCalls: WebRtcCallsRoute;
   /** True once the model is loaded and while the server admits sessions (GET /readyz). */
   isReady(): boolean;
   /** What GET /readyz answers: `ready`, or why not (`downloading` with `percent`, `loading`, `model_missing`...). */
@@ -140,6 +143,8 @@ interface ConnectionSetup {
   identity: AuthIdentity;
   peerPause(): void;
   peerResume(): void;
+  /** A WebRTC call's outbound audio track (spoken answers play there instead of as audio deltas). */
+  audioOutput?: AudioOutputSink;
 }
 
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
@@ -227,6 +232,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
       onUtterance: hooks.onUtterance,
       onAudioIn: hooks.onAudioIn,
       transport: {
+        audioOutput: setup.audioOutput,
         // The preset's session.updated is not sent: session.created already shows the configuration.
         send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),
         pauseInput: () => setup.peerPause(),
@@ -276,6 +282,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
         identity,
         peerPause: () => {},
         peerResume: () => {},
+        audioOutput: peer.audioOutput,
       };
       let connection: RealtimeConnection | null = null;
       const handler = sessions.open({ ...peer, pauseInput() {}, resumeInput() {} }, identity, (hooks) => {
@@ -415,6 +422,7 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     store,
     sessions,
     openAiApi,
+    webrtcCalls: webrtc,
     isReady,
     readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),

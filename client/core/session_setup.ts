@@ -27,6 +27,8 @@ export interface SessionSetup {
   /** Server VAD: silence that ends a turn, ms, and the speech threshold (0-1); unset = server defaults. */
   silenceDurationMs?: number;
   vadThreshold?: number;
+  /** Spoken answers (agent mode over WebRTC only: they play on the call's audio track). */
+  speaker?: boolean;
 }
 
 export function sessionType(mode: ClientMode): 'realtime' | 'transcription' {
@@ -68,9 +70,14 @@ export function sessionUpdateFor(setup: SessionSetup): SessionUpdateEvent {
   // WebRTC audio arrives on the media track (Opus), so its format is not the client's to declare.
   if (setup.transport === 'websocket') input.format = { type: 'audio/pcm', rate: CLIENT_PCM_RATE_HZ };
   const session: SessionUpdateEvent['session'] = { type: sessionType(setup.mode), audio: { input } };
-  if (setup.mode === 'agent') session.output_modalities = ['text'];
+  if (setup.mode === 'agent') session.output_modalities = outputModalities(setup);
   if (setup.mode === 'agent' && setup.instructions) session.instructions = setup.instructions;
   return { type: 'session.update', session };
+}
+
+/** ['audio'] (spoken answers with their transcript) when the speaker is on for a WebRTC call, else ['text']. */
+export function outputModalities(setup: SessionSetup): ['audio'] | ['text'] {
+  return setup.speaker === true && setup.transport === 'webrtc' ? ['audio'] : ['text'];
 }
 
 export function isClientMode(value: string): value is ClientMode {

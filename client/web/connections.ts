@@ -37,6 +37,8 @@ export interface ConnectOptions {
   microphoneId?: string;
   /** Called with the microphone's stream once it is open (the page's level meter), and the capture's context. */
   onMicrophone?(stream: MediaStream, context?: AudioContext): void;
+  /** WebRTC: the server's audio track (spoken answers), with the connection for its statistics. */
+  onRemoteAudio?(stream: MediaStream, pc: RTCPeerConnection): void;
   callbacks: ConnectionCallbacks;
 }
 
@@ -162,6 +164,9 @@ export async function connectWebRtc(opts: ConnectOptions): Promise<LiveConnectio
     });
     channel.addEventListener('message', (message) => {
       if (typeof message.data === 'string') opts.callbacks.onEvent(JSON.parse(message.data) as ServerEvent);
+    });
+    pc.addEventListener('track', (e) => {
+      if (e.track.kind === 'audio') opts.onRemoteAudio?.(e.streams[0] ?? new MediaStream([e.track]), pc);
     });
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'failed') shutdown('the WebRTC connection failed');

@@ -5,13 +5,14 @@
 // (or given as ?key=, which is removed from the address bar at once) is exchanged for an ephemeral key.
 import type { ServerEvent } from '../../src/protocol/server_events.ts';
 import { SessionModel } from '../core/session_model.ts';
-import { DEFAULT_AGENTS, isClientMode, type ClientMode, type ClientTransport, type SessionSetup } from '../core/session_setup.ts';
+import { DEFAULT_AGENTS, isClientMode, outputModalities, type ClientMode, type ClientTransport, type SessionSetup } from '../core/session_setup.ts';
 import { EXPORT_MIME, exportCaptions, type ExportFormat } from '../core/transcript_export.ts';
 import { listMicrophones, meterLevel } from './audio_input.ts';
 import { connectWebRtc, connectWebSocket, type LiveConnection } from './connections.ts';
 import { transcribeFile, wireFileDrop } from './file_transcription.ts';
 import { EventInspector } from './inspector.ts';
 import { fetchReadiness, mintEphemeralKey, readinessText } from './server_access.ts';
+import { Speaker } from './speaker.ts';
 import { byId, SessionView } from './view.ts';
 
 /** How often the readiness badge asks /readyz, ms. */
@@ -41,6 +42,7 @@ const textInput = byId<HTMLInputElement>('text-input');
 const textSend = byId<HTMLButtonElement>('text-send');
 const muteButton = byId<HTMLButtonElement>('mute');
 const pttBox = byId<HTMLInputElement>('ptt');
+const speaker = new Speaker(byId<HTMLButtonElement>('speaker'), byId<HTMLAudioElement>('speaker-audio'));
 const inspector = new EventInspector(byId<HTMLOListElement>('event-list'), byId('event-count'), byId<HTMLInputElement>('event-filter'));
 let meter: { stop(): void } | null = null;
 let muted = false;
@@ -102,7 +104,17 @@ function currentSetup(): SessionSetup {
     instructions: instructionsInput.value.trim() || undefined,
     silenceDurationMs: numberOrUndefined(silenceInput.value),
     vadThreshold: numberOrUndefined(thresholdInput.value),
+    speaker: speaker.isOn,
   };
+}
+
+/** The speaker toggle: mutes the call's audio and, on a live agent call, asks for spoken or text answers. */
+function toggleSpeaker(): void {
+  speaker.setOn(!speaker.isOn);
+  const setup = currentSetup();
+  if (connection && setup.mode === 'agent' && connection.transport === 'webrtc') {
+    connection.send({ type: 'session.update', session: { type: 'realtime', output_modalities: outputModalities(setup) } });
+  }
 }
 
 function numberOrUndefined(text: string): number | undefined {
@@ -198,6 +210,7 @@ async function connect(): Promise<void> {
         meter = meterLevel(stream, byId<HTMLMeterElement>('mic-level'), context);
         void listMicrophones(micSelect);
       },
+      onRemoteAudio: (stream, pc) => speaker.attach(stream, pc),
       callbacks: {
         onEvent,
         onSend: (event) => inspector.record('client', event),
@@ -206,6 +219,7 @@ async function connect(): Promise<void> {
           connection = null;
           meter?.stop();
           meter = null;
+          speaker.detach();
           setConnectedControls(false);
           if (wasLive) view.setStatus(reason === 'disconnected' ? 'closed' : 'error', reason === 'disconnected' ? '' : reason);
         },
@@ -282,6 +296,7 @@ function wireControls(): void {
     sendText();
   });
   muteButton.addEventListener('click', () => setMuted(!muted));
+  byId('speaker').addEventListener('click', toggleSpeaker);
   byId('copy-transcript').addEventListener('click', () => void copyTranscript());
   wireFileDrop(byId<HTMLInputElement>('file-input'), (file) =>
     void transcribeFile(file, { list: byId<HTMLOListElement>('file-segments'), status: byId('file-status') }, apiKeyInput.value.trim() || undefined),

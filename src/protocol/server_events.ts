@@ -98,6 +98,10 @@ export type ServerEventPayload =
       arguments: string;
     }
   | AudioServerEventPayload
+  // WebRTC only: playback of a response's audio on the call's track (started, drained, flushed).
+  | { type: 'output_audio_buffer.started'; response_id: string }
+  | { type: 'output_audio_buffer.stopped'; response_id: string }
+  | { type: 'output_audio_buffer.cleared'; response_id: string }
   | { type: 'rate_limits.updated'; rate_limits: RateLimit[] }
   | { type: 'error'; error: ErrorBody };
 

@@ -57,6 +57,8 @@ export class RealtimeConnection {
     this.unknownAgent = unknownAgent;
     // The transport gets GA events whatever the client's dialect: the wire writer spells them (LiveSessions).
     this.fanout = new EventFanout(opts.transport, 'ga');
+    // A transport that plays audio itself reports playback (output_audio_buffer.*) as session events.
+    opts.transport.audioOutput?.setEventSink?.((event) => this.send(event));
     this.state = new SessionState(opts.config, sessionType, sessionSpeechOptions(agentOpts?.synthesizer ?? null, opts.config.tts, agentOpts?.synthesizerUnavailable));
     this.textBounds = textBoundsFromConfig(opts.config.limits);
     if (opts.model) this.state.model = opts.model;

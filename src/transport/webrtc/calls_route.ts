@@ -27,6 +27,18 @@ export interface WebRtcCallsRoute extends HttpRoute {
   activeCalls(): number;
   /** The live call, for tests and diagnostics. */
   getCall(callId: string): WebRtcCall | undefined;
+  /** Ids of the live calls, oldest first. */
+  callIds(): string[];
+}
+
+/** The route's live calls and the offers being negotiated (which count against max_calls too). */
+interface RouteState {
+  opts: WebRtcCallsRouteOptions;
+  calls: Map<string, WebRtcCall>;
+  /** The tenant that created each live call. */
+  owners: Map<string, string>;
+  negotiating: number;
+  closing: boolean;
 }
 
 /**
@@ -35,133 +47,168 @@ export interface WebRtcCallsRoute extends HttpRoute {
  * path so the server's remaining routes get their turn.
  */
 export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCallsRoute {
-  const { config, log } = opts;
-  const calls = new Map<string, WebRtcCall>();
-  /** The tenant that created each live call. */
-  const owners = new Map<string, string>();
-  /** Calls whose offer is being negotiated count against max_calls too. */
-  let negotiating = 0;
-  let closing = false;
-
-  async function createCall(req: IncomingMessage, res: ServerResponse, url: URL, owner: string): Promise<void> {
-    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (mediaType !== 'application/sdp') {
-      const got = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
-      return sendError(res, 415, 'E_UNSUPPORTED_MEDIA_TYPE', `The offer must be sent as Content-Type: application/sdp (got ${got}).`);
-    }
-    if (closing || calls.size + negotiating >= config.max_calls) {
-      return sendError(res, 503, 'E_CAPACITY', `The server is at its limit of ${config.max_calls} WebRTC calls; retry later.`, { 'retry-after': '5' });
-    }
-    negotiating++;
-    let call: WebRtcCall | null = null;
-    try {
-      let body: string | null;
-      try {
-        body = await readBody(req, config.max_offer_bytes, config.offer_read_timeout_ms);
-      } catch (err) {
-        if (err === READ_TIMED_OUT) {
-          return sendError(res, 408, 'E_REQUEST_TIMEOUT', `The SDP offer was not received within ${config.offer_read_timeout_ms} ms.`, { connection: 'close' });
-        }
-        // The client went away mid-upload (the only way the request stream errors): nobody is left to
-        // answer, and it is not a server failure to log as one.
-        log.debug({ err }, 'webrtc offer upload aborted');
-        res.destroy();
-        return;
-      }
-      if (body === null) {
-        return sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, { connection: 'close' });
-      }
-      const check = checkOffer(body);
-      if (!check.ok) return sendError(res, 400, 'E_SDP_INVALID', check.message);
-      const callId = newCallId();
-      call = new WebRtcCall({
-        info: { url, headers: req.headers, callId },
-        config,
-        log,
-        openSession: opts.openSession,
-        onEnded: (id) => {
-          calls.delete(id);
-          owners.delete(id);
-        },
-      });
-      let answer: string;
-      try {
-        answer = await call.answer(body);
-      } catch (err) {
-        log.info({ err, callId }, 'webrtc offer could not be negotiated');
-        call.hangUp('negotiation failed');
-        return sendError(res, 400, 'E_SDP_INVALID', negotiationFailure(err));
-      }
-      if (closing) {
-        call.hangUp('server shutting down');
-        return sendError(res, 503, 'E_CAPACITY', 'The server is shutting down.');
-      }
-      try {
-        call.start();
-      } catch (err) {
-        log.error({ err, callId }, 'failed to open a session for a webrtc call');
-        call.hangUp('session could not be created');
-        return sendError(res, 500, 'E_INTERNAL', 'The session could not be created.');
-      }
-      if (!call.isEnded) {
-        // The session may have closed the call while opening.
-        calls.set(callId, call);
-        owners.set(callId, owner);
-      }
-      res.writeHead(201, {
-        'content-type': 'application/sdp',
-        'content-length': Buffer.byteLength(answer),
-        location: `${CALLS_PATH}/${callId}`,
-        'cache-control': 'no-store',
-      });
-      res.end(answer);
-    } catch (err) {
-      call?.hangUp('internal error');
-      throw err;
-    } finally {
-      negotiating--;
-    }
-  }
-
-  function hangUpCall(res: ServerResponse, callId: string, caller: string): void {
-    const call = calls.get(callId);
-    if (!call || owners.get(callId) !== caller) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
-    call.hangUp('hung up by the client');
-    sendJson(res, 200, { id: callId, object: 'realtime.call', status: 'ended' });
-  }
-
-  const route = (async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    if (!config.enabled) return false;
-    const path = url.pathname.replace(/\/+$/, '');
-    if (path !== CALLS_PATH && !path.startsWith(`${CALLS_PATH}/`)) return false;
-    const decision = opts.authorize ? await opts.authorize(req) : true;
-    if (decision === false) {
-      sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="earshot"' });
-      return true;
-    }
-    const caller = decision === true ? '' : decision;
-    const method = req.method ?? 'GET';
-    if (path === CALLS_PATH) {
-      if (method === 'POST') await createCall(req, res, url, caller);
-      else sendError(res, 405, 'E_INVALID_REQUEST', 'Method not allowed; use POST with an SDP offer.', { allow: 'POST' });
-      return true;
-    }
-    const [callId, action, ...rest] = path.slice(CALLS_PATH.length + 1).split('/');
-    if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(res, callId, caller);
-    else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(res, callId, caller);
-    else sendError(res, 404, 'E_NOT_FOUND', `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`);
-    return true;
-  }) as WebRtcCallsRoute;
-
-  route.activeCalls = () => calls.size;
-  route.getCall = (callId) => calls.get(callId);
+  const state: RouteState = { opts, calls: new Map(), owners: new Map(), negotiating: 0, closing: false };
+  const route = ((req: IncomingMessage, res: ServerResponse, url: URL) => handleRequest(state, req, res, url)) as WebRtcCallsRoute;
+  route.activeCalls = () => state.calls.size;
+  route.getCall = (callId) => state.calls.get(callId);
+  route.callIds = () => [...state.calls.keys()];
   route.close = async () => {
-    closing = true;
-    const live = [...calls.values()];
+    state.closing = true;
+    const live = [...state.calls.values()];
     for (const call of live) call.hangUp('server shutting down');
     await Promise.all(live.map((call) => call.closed()));
   };
   return route;
+}
+
+async function handleRequest(state: RouteState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  const { opts } = state;
+  if (!opts.config.enabled) return false;
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path !== CALLS_PATH && !path.startsWith(`${CALLS_PATH}/`)) return false;
+  const decision = opts.authorize ? await opts.authorize(req) : true;
+  if (decision === false) {
+    sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="earshot"' });
+    return true;
+  }
+  const caller = decision === true ? '' : decision;
+  const method = req.method ?? 'GET';
+  if (path === CALLS_PATH) {
+    if (method === 'POST') await createCall(state, req, res, url, caller);
+    else sendError(res, 405, 'E_INVALID_REQUEST', 'Method not allowed; use POST with an SDP offer.', { allow: 'POST' });
+    return true;
+  }
+  const [callId, action, ...rest] = path.slice(CALLS_PATH.length + 1).split('/');
+  if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(state, res, callId, caller);
+  else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(state, res, callId, caller);
+  else sendError(res, 404, 'E_NOT_FOUND', `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`);
+  return true;
+}
+
+async function createCall(state: RouteState, req: IncomingMessage, res: ServerResponse, url: URL, owner: string): Promise<void> {
+  if (refuseCreate(state, req, res)) return;
+  state.negotiating++;
+  let call: WebRtcCall | null = null;
+  try {
+    const offer = await readOffer(state, req, res);
+    if (offer === null) return;
+    call = newCall(state, req, url);
+    const answer = await negotiate(state, call, offer, res);
+    if (answer === null || !startCall(state, call, res, owner)) return;
+    res.writeHead(201, {
+      'content-type': 'application/sdp',
+      'content-length': Buffer.byteLength(answer),
+      location: `${CALLS_PATH}/${call.id}`,
+      'cache-control': 'no-store',
+    });
+    res.end(answer);
+  } catch (err) {
+    call?.hangUp('internal error');
+    throw err;
+  } finally {
+    state.negotiating--;
+  }
+}
+
+/** Answers 415 (not an SDP body) or 503 (at max_calls, or shutting down); true when it did. */
+function refuseCreate(state: RouteState, req: IncomingMessage, res: ServerResponse): boolean {
+  const { config } = state.opts;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/sdp') {
+    const got = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
+    sendError(res, 415, 'E_UNSUPPORTED_MEDIA_TYPE', `The offer must be sent as Content-Type: application/sdp (got ${got}).`);
+    return true;
+  }
+  if (state.closing || state.calls.size + state.negotiating >= config.max_calls) {
+    sendError(res, 503, 'E_CAPACITY', `The server is at its limit of ${config.max_calls} WebRTC calls; retry later.`, { 'retry-after': '5' });
+    return true;
+  }
+  return false;
+}
+
+/** The checked SDP offer, or null once the request has been answered (408, 413, 400) or abandoned. */
+async function readOffer(state: RouteState, req: IncomingMessage, res: ServerResponse): Promise<string | null> {
+  const { config, log } = state.opts;
+  let body: string | null;
+  try {
+    body = await readBody(req, config.max_offer_bytes, config.offer_read_timeout_ms);
+  } catch (err) {
+    if (err === READ_TIMED_OUT) {
+      sendError(res, 408, 'E_REQUEST_TIMEOUT', `The SDP offer was not received within ${config.offer_read_timeout_ms} ms.`, { connection: 'close' });
+      return null;
+    }
+    // The client went away mid-upload (the only way the request stream errors): nobody is left to
+    // answer, and it is not a server failure to log as one.
+    log.debug({ err }, 'webrtc offer upload aborted');
+    res.destroy();
+    return null;
+  }
+  if (body === null) {
+    sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, { connection: 'close' });
+    return null;
+  }
+  const check = checkOffer(body);
+  if (!check.ok) {
+    sendError(res, 400, 'E_SDP_INVALID', check.message);
+    return null;
+  }
+  return body;
+}
+
+function newCall(state: RouteState, req: IncomingMessage, url: URL): WebRtcCall {
+  const { opts, calls, owners } = state;
+  return new WebRtcCall({
+    info: { url, headers: req.headers, callId: newCallId() },
+    config: opts.config,
+    log: opts.log,
+    openSession: opts.openSession,
+    onEnded: (id) => {
+      calls.delete(id);
+      owners.delete(id);
+    },
+  });
+}
+
+/** The answer SDP, or null once the request has been answered with 400 (the call is then hung up). */
+async function negotiate(state: RouteState, call: WebRtcCall, offer: string, res: ServerResponse): Promise<string | null> {
+  try {
+    return await call.answer(offer);
+  } catch (err) {
+    state.opts.log.info({ err, callId: call.id }, 'webrtc offer could not be negotiated');
+    call.hangUp('negotiation failed');
+    sendError(res, 400, 'E_SDP_INVALID', negotiationFailure(err));
+    return null;
+  }
+}
+
+/** Opens the call's session and registers the call; false once the request has been answered (503, 500). */
+function startCall(state: RouteState, call: WebRtcCall, res: ServerResponse, owner: string): boolean {
+  if (state.closing) {
+    call.hangUp('server shutting down');
+    sendError(res, 503, 'E_CAPACITY', 'The server is shutting down.');
+    return false;
+  }
+  try {
+    call.start();
+  } catch (err) {
+    state.opts.log.error({ err, callId: call.id }, 'failed to open a session for a webrtc call');
+    call.hangUp('session could not be created');
+    sendError(res, 500, 'E_INTERNAL', 'The session could not be created.');
+    return false;
+  }
+  if (!call.isEnded) {
+    // The session may have closed the call while opening.
+    state.calls.set(call.id, call);
+    state.owners.set(call.id, owner);
+  }
+  return true;
+}
+
+function hangUpCall(state: RouteState, res: ServerResponse, callId: string, caller: string): void {
+  const call = state.calls.get(callId);
+  if (!call || state.owners.get(callId) !== caller) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
+  call.hangUp('hung up by the client');
+  sendJson(res, 200, { id: callId, object: 'realtime.call', status: 'ended' });
 }
 
 /** Same shape as OpenAI's call ids (`rtc_` + hex), unguessable since it addresses a live call. */

@@ -36,6 +36,14 @@ export const webrtcConfigSchema = z.strictObject({
     'Server events queued while the data channel is not open yet; a call that overflows it is hung up.'),
   max_outbound_buffered_bytes: positiveInt().default(8 * 1024 * 1024).describe(
     'Bytes queued on the data channel for a slow peer before its call is hung up, so one stalled reader cannot hold memory.'),
+  output_buffer_max_seconds: z.number().positive().max(600).default(120).describe(
+    'Spoken-answer audio held per call waiting to be played, in seconds of audio. The session writes speech faster than real time; audio written past this bound is dropped (logged, counted in the call stats) rather than held in memory.'),
+  output_frame_ms: z.union([z.literal(10), z.literal(20), z.literal(40), z.literal(60)]).default(20).describe(
+    'Duration of each outbound Opus RTP frame, in ms (20 ms is what browsers send and expect).'),
+  output_bitrate_bps: z.number().int().min(6_000).max(128_000).default(32_000).describe(
+    'Opus bitrate of spoken answers, in bits per second (32 kb/s is transparent for speech).'),
+  output_max_catch_up_frames: z.number().int().min(1).max(50).default(3).describe(
+    'Most outbound frames sent at once when the pacing timer woke up late; a longer stall moves the schedule forward instead of bursting.'),
 }).refine((c) => (c.ice_port_min === undefined) === (c.ice_port_max === undefined) && (c.ice_port_min ?? 0) < (c.ice_port_max ?? 1), {
   message: 'ice_port_min and ice_port_max go together, with ice_port_min < ice_port_max',
   path: ['ice_port_min'],

@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { RTCPeerConnection, useOPUS, type MediaStreamTrack, type PeerConfig, type RTCDataChannel } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, useOPUS, type PeerConfig, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
 import type { Logger } from '../../observability/logger.ts';
+import type { AudioOutputSink } from '../../session/audio_output.ts';
 import type { WebRtcConfig } from './config.ts';
 import { OpusPacketDecoder } from './opus_packet_decoder.ts';
 import { RtpOpusInput, type RtpOpusInputStats } from './rtp_opus_input.ts';
+import { WebRtcAudioOutput } from './webrtc_audio_output.ts';
 
 /** The label OpenAI's clients give the events channel. */
 export const EVENTS_CHANNEL_LABEL = 'oai-events';
@@ -12,6 +14,8 @@ export const EVENTS_CHANNEL_LABEL = 'oai-events';
 export interface CallPeer {
   sendText(text: string): void;
   close(code: number, reason: string): void;
+  /** The call's outbound audio track; absent when the peer's offer receives no audio. */
+  audioOutput?: AudioOutputSink;
 }
 
 export interface CallSession {
@@ -57,6 +61,8 @@ export class WebRtcCall {
   private input: RtpOpusInput | null = null;
   /** The one audio track that feeds the session: a call takes one microphone, the first one offered. */
   private audioTrack: MediaStreamTrack | null = null;
+  /** Spoken answers to the peer, on the first audio transceiver (null when the offer does not receive audio). */
+  private output: WebRtcAudioOutput | null = null;
   private readonly queued: string[] = [];
   private ended = false;
   private readonly startedAt = performance.now();
@@ -74,6 +80,11 @@ export class WebRtcCall {
 
   get inputStats(): RtpOpusInputStats | null {
     return this.input?.stats ?? null;
+  }
+
+  /** The outbound audio sink (tests and benchmarks feed it directly). */
+  get audioOutput(): WebRtcAudioOutput | null {
+    return this.output;
   }
 
   get isEnded(): boolean {
@@ -98,12 +109,18 @@ export class WebRtcCall {
       onPcm16k: (samples) => this.session?.handlePcm16k(samples),
     });
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const outbound = this.attachOutboundTrack();
     if (config.stun_servers.length === 0) {
       // werift falls back to a public STUN server when none is configured: "none" must mean none.
       for (const transport of this.pc.iceTransports) (transport.connection as { stunServer?: unknown }).stunServer = undefined;
     }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer); // gathers candidates before resolving
+    if (outbound && outbound.currentDirection !== 'sendrecv' && outbound.currentDirection !== 'sendonly') {
+      // The peer offered to send only: nothing can be played to it, so the session gets no audio sink.
+      this.output?.close();
+      this.output = null;
+    }
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('werift produced no local description');
     if (this.ended) throw new Error('call ended during negotiation');
@@ -117,6 +134,7 @@ export class WebRtcCall {
    * Called after answer() and before the answer is sent, so no channel message can precede the session.
    */
   start(): void {
+    this.peer.audioOutput = this.output ?? undefined;
     this.session = this.opts.openSession(this.peer, this.opts.info);
     this.connectTimer = setTimeout(() => this.hangUp('connect timeout: the events channel did not open'), this.opts.config.connect_timeout_ms);
     this.connectTimer.unref();
@@ -137,6 +155,7 @@ export class WebRtcCall {
       this.opts.log.error({ err, callId: this.id }, 'session dispose failed');
     }
     this.input?.close();
+    this.output?.close();
     this.queued.length = 0;
     try {
       this.channel?.close();
@@ -144,7 +163,7 @@ export class WebRtcCall {
       // already closed by the peer
     }
     this.pc.close().catch((err: unknown) => this.opts.log.debug({ err, callId: this.id }, 'peer connection close failed'));
-    this.opts.log.info({ callId: this.id, reason, stats: this.input?.stats }, 'webrtc call ended');
+    this.opts.log.info({ callId: this.id, reason, stats: this.input?.stats, output: this.output?.stats }, 'webrtc call ended');
     this.opts.onEnded(this.id);
   }
 
@@ -156,7 +175,22 @@ export class WebRtcCall {
   private readonly peer: CallPeer = {
     sendText: (text) => this.sendText(text),
     close: (_code, reason) => this.hangUp(`closed by the session: ${reason}`),
+    audioOutput: undefined,
   };
+
+  /**
+   * Makes the first audio transceiver send as well as receive (before createAnswer, so the answer says
+   * a=sendrecv) and puts the outbound track on it. Receiving is unchanged.
+   */
+  private attachOutboundTrack(): RTCRtpTransceiver | null {
+    const transceiver = this.pc.getTransceivers().find((t) => t.kind === 'audio');
+    if (!transceiver) return null;
+    const track = new MediaStreamTrack({ kind: 'audio' });
+    transceiver.setDirection('sendrecv');
+    void transceiver.sender.replaceTrack(track);
+    this.output = new WebRtcAudioOutput({ config: this.opts.config, track, log: this.opts.log, callId: this.id });
+    return transceiver;
+  }
 
   private sendText(text: string): void {
     if (this.ended) return;
@@ -238,6 +272,8 @@ export class WebRtcCall {
 
   private onConnectionState(state: RTCPeerConnection['connectionState']): void {
     if (this.ended) return;
+    // werift drops RTP until DTLS is connected, which 'connected' implies: the playback clock runs only then.
+    this.output?.setConnected(state === 'connected');
     if (state === 'connected') {
       if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
       this.disconnectTimer = null;

@@ -184,6 +184,9 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
   'response.output_audio.done': { type: 'response.output_audio.done', ...ref },
   'response.output_audio_transcript.delta': { type: 'response.output_audio_transcript.delta', ...ref, delta: 'Hel' },
   'response.output_audio_transcript.done': { type: 'response.output_audio_transcript.done', ...ref, transcript: 'Hello.' },
+  'output_audio_buffer.started': { type: 'output_audio_buffer.started', response_id: 'resp_1' },
+  'output_audio_buffer.stopped': { type: 'output_audio_buffer.stopped', response_id: 'resp_1' },
+  'output_audio_buffer.cleared': { type: 'output_audio_buffer.cleared', response_id: 'resp_1' },
   'rate_limits.updated': {
     type: 'rate_limits.updated',
     rate_limits: [{ name: 'requests', limit: 1000, remaining: 999, reset_seconds: 60 }],
@@ -278,6 +281,9 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
   'response.output_audio.done': z.looseObject({ ...contentRef }),
   'response.output_audio_transcript.delta': z.looseObject({ ...contentRef, delta: str }),
   'response.output_audio_transcript.done': z.looseObject({ ...contentRef, transcript: str }),
+  'output_audio_buffer.started': z.looseObject({}),
+  'output_audio_buffer.stopped': z.looseObject({}),
+  'output_audio_buffer.cleared': z.looseObject({}),
   'rate_limits.updated': z.looseObject({
     rate_limits: z.array(z.looseObject({ name: z.enum(['requests', 'tokens']).optional(), limit: num.optional() })),
   }),
