@@ -110,6 +110,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     ws.send(JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...opts.session } }));
     const total = Math.round(opts.minutes * 60 * 16_000);
     let lastReport = 0;
+    let blocksReported = 0;
     while (sent < total) {
       const n = Math.min(SEND_BLOCK_S * 16_000, total - sent);
       for (let i = 0; i < n; i += CHUNK_MS * 16) {
@@ -128,6 +129,11 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       if (sent - lastReport >= 60 * 16_000) {
         lastReport = sent;
         log(`${round(sent / 16_000 / 60, 1)} min of audio: ${tracker.utterances.length} committed, ${rebuilds} rebuilds, ${round((performance.now() - started) / 1000, 0)} s wall`);
+      }
+      // Each block's row as soon as its audio is all answered, so that a run cut short still has its blocks.
+      for (; blocksReported < Math.floor(sent / blockSamples); blocksReported++) {
+        const row = blockRows(tracker).find((b) => b.block === blocksReported);
+        if (row) log(`block ${JSON.stringify(row)}`);
       }
     }
   } finally {
