@@ -98,9 +98,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
     const fired = await armed({ graph: 'embedding' });
     const t = await turn(c, 1);
     expect((await host.injectFault()).fired).toBe(fired + 1);
-    const failed = c.ofType('conversation.item.input_audio_transcription.failed').find((e) => e.item_id === t.itemId) as ReceivedEvent & { error: { code: string } };
+    const failed = c.ofType('conversation.item.input_audio_transcription.failed').find((e) => e.item_id === t.itemId) as ReceivedEvent & { error: { code: string; message: string } };
     expect(failed.error.code).toBe('E_ENGINE');
     expect(JSON.parse(storedSession(c).utterances.find((u) => u.itemId === t.itemId)!.transcriptionError!)).toMatchObject({ code: 'E_ENGINE' });
+    // The transcript API shows the stored failure with the utterance.
+    const sessionId = (c.ofType('session.created')[0].session as { id: string }).id;
+    const api = (await (await fetch(`${server.httpUrl}/v1/sessions/${sessionId}/transcript`)).json()) as { utterances: { item_id: string; transcription_error: unknown }[] };
+    expect(api.utterances.find((u) => u.item_id === t.itemId)?.transcription_error).toEqual({ code: 'E_ENGINE', message: failed.error.message });
     expect(t.response?.status).toBe('incomplete');
     await expectHealthy(c, 2);
     expect(c.ofType('error')).toEqual([]);
