@@ -138,7 +138,7 @@ describe('a failed turn is rolled back and the session goes on', () => {
   }
 
   for (const when of ['rebuild', 'afterRebuild'] as const) {
-    it(`${when === 'rebuild' ? 'a context rebuild fails' : 'the first step after a rebuild fails'}: the failure is reported, and the next three turns complete`, async () => {
+    it(`${when === 'rebuild' ? 'a context rebuild fails' : 'the first step after a rebuild fails'}: the failure is reported and stored, and the next three turns complete`, async () => {
       const c = await TestClient.connect(server.url);
       await use16kBinary(c, { max_output_tokens: 16 });
       const fired = await armed({ graph: when === 'rebuild' ? 'text' : 'embedding', when });
@@ -147,6 +147,11 @@ describe('a failed turn is rolled back and the session goes on', () => {
       expect((await host.injectFault()).fired).toBe(fired + 1);
       const failures = c.ofType('conversation.item.input_audio_transcription.failed').length + c.ofType('response.done').filter((e) => (e.response as { status: string }).status === 'failed').length;
       expect(failures).toBe(1);
+      // The failure is stored with its utterance: the caption's error, or the answer's failed row.
+      const stored = storedSession(c);
+      const failedCaption = c.ofType('conversation.item.input_audio_transcription.failed')[0];
+      if (failedCaption) expect(JSON.parse(stored.utterances.find((u) => u.itemId === failedCaption.item_id)!.transcriptionError!)).toMatchObject({ code: 'E_ENGINE' });
+      else expect(stored.responses.filter((r) => r.status === 'failed').map((r) => r.inputItemId)).toHaveLength(1);
       await expectHealthy(c, i);
       await c.close();
     });
