@@ -29,6 +29,8 @@ export interface SoakOptions {
   tracker?: SoakTracker;
   /** How long one batch of audio may wait for its answers before the soak gives up (default 10 min). */
   settleTimeoutMs?: number;
+  /** Wall time after which no more audio is sent (the run ends once what was sent is answered); default none. */
+  maxWallS?: number;
   progress?: (message: string) => void;
 }
 
@@ -48,6 +50,8 @@ export interface SoakResult {
   errors: number;
   rebuilds: number;
   wall_s: number;
+  /** True when maxWallS ended the run before `minutes` of audio: audio_minutes says how much was sent. */
+  stopped_early: boolean;
   context_budget_tokens: number;
   caption_max_tokens: number;
   max_output_tokens: number;
@@ -111,7 +115,8 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     const total = Math.round(opts.minutes * 60 * 16_000);
     let lastReport = 0;
     let blocksReported = 0;
-    while (sent < total) {
+    const wallLeft = () => opts.maxWallS === undefined || (performance.now() - started) / 1000 < opts.maxWallS;
+    while (sent < total && wallLeft()) {
       const n = Math.min(SEND_BLOCK_S * 16_000, total - sent);
       for (let i = 0; i < n; i += CHUNK_MS * 16) {
         const from = (sent + i) % speech.length;
@@ -158,6 +163,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     errors: tracker.errors.length,
     rebuilds,
     wall_s: round((performance.now() - started) / 1000, 0),
+    stopped_early: sent < Math.round(opts.minutes * 60 * 16_000),
     context_budget_tokens: config.engine.context_budget_tokens,
     caption_max_tokens: config.agent.caption_max_tokens,
     max_output_tokens: (opts.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,

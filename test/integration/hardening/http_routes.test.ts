@@ -81,10 +81,10 @@ describe('hardening HTTP routes on a real server', () => {
     expect((await get('/v1/sessions/sess_b1', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1/transcript', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1', KEY_B)).status).toBe(200);
-    const detail = (await (await get('/v1/sessions/sess_a1', KEY_A)).json()) as { utterances: { item_id: string }[] };
+    const detail = (await (await get('/v1/sessions/sess_a1', KEY_A)).json()) as { utterances: { item_id: string; transcription_error: unknown }[] };
     expect(detail.utterances.map((u: { item_id: string }) => u.item_id)).toEqual(['item_1', 'item_2', 'item_3', 'item_4']);
     // A failed caption shows its stored failure; a pending or transcribed one shows null.
-    expect(detail.utterances.map((u) => (u as { transcription_error: unknown }).transcription_error)).toEqual([
+    expect(detail.utterances.map((u) => u.transcription_error)).toEqual([
       null, null, null, { code: 'E_ENGINE', message: 'The embedding graph failed' },
     ]);
     expect(detail).toMatchObject({ responses: [], tool_calls: [] });
