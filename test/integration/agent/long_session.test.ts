@@ -86,6 +86,18 @@ async function expectHealthy(c: TestClient, from: number): Promise<void> {
   }
 }
 
+/** Every failure the client was told of is stored: a failed caption with its utterance, a failed answer's row. */
+function expectFailuresStored(c: TestClient): void {
+  const stored = storedSession(c);
+  for (const e of c.ofType('conversation.item.input_audio_transcription.failed')) {
+    const code = (e.error as { code: string }).code;
+    expect(JSON.parse(stored.utterances.find((u) => u.itemId === e.item_id)?.transcriptionError ?? 'null')).toMatchObject({ code });
+  }
+  for (const e of c.ofType('response.done').filter((x) => (x.response as { status: string }).status === 'failed')) {
+    expect(stored.responses.find((r) => r.id === (e.response as { id: string }).id)?.status).toBe('failed');
+  }
+}
+
 async function armed(fault: FaultSpec): Promise<number> {
   return (await host.injectFault(fault)).fired;
 }
@@ -133,6 +145,7 @@ describe('a failed turn is rolled back and the session goes on', () => {
       c.send({ type: 'session.update', session: { audio: { input: { transcription: { model: 'whisper-1' } } }, tools: [], tool_choice: 'auto' } });
       await c.roundTrip();
       await expectHealthy(c, 2);
+      expectFailuresStored(c);
       await c.close();
     });
   }
@@ -153,6 +166,7 @@ describe('a failed turn is rolled back and the session goes on', () => {
       if (failedCaption) expect(JSON.parse(stored.utterances.find((u) => u.itemId === failedCaption.item_id)!.transcriptionError!)).toMatchObject({ code: 'E_ENGINE' });
       else expect(stored.responses.filter((r) => r.status === 'failed').map((r) => r.inputItemId)).toHaveLength(1);
       await expectHealthy(c, i);
+      expectFailuresStored(c);
       await c.close();
     });
   }
@@ -172,6 +186,7 @@ describe('a failed turn is rolled back and the session goes on', () => {
     // caption or none) or an error event. Waited for, so that its answer is not taken for the next turn's.
     await c.waitFor((e) => (e.type === 'response.done' || e.type === 'error') && c.events.indexOf(e) > c.events.indexOf(crashed), 120_000);
     await expectHealthy(c, 2);
+    expectFailuresStored(c);
     await c.close();
   });
 });
