@@ -146,28 +146,36 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     await server.close();
     await engine.close();
   }
+  return soakResult(tracker, { sentSamples: sent, totalSamples: Math.round(opts.minutes * 60 * 16_000), rssStart, rebuilds, wallS: (performance.now() - started) / 1000, config, session: opts.session });
+}
+
+/** The figures of a finished soak, from its tracker and the run's own counts. */
+function soakResult(
+  tracker: SoakTracker,
+  run: { sentSamples: number; totalSamples: number; rssStart: number; rebuilds: number; wallS: number; config: EarshotConfig; session?: Record<string, unknown> },
+): SoakResult {
   const us = tracker.utterances;
-  const blocks = blockRows(tracker);
+  const { config } = run;
   return {
-    audio_minutes: round(sent / 16_000 / 60, 2),
+    audio_minutes: round(run.sentSamples / 16_000 / 60, 2),
     committed: us.length,
     transcribed: us.filter((u) => u.transcribedAtMs !== undefined).length,
     transcription_failed: us.filter((u) => u.transcriptionFailed !== undefined).length,
     responses_failed: us.filter((u) => u.responseStatus === 'failed').length,
     negative_usage_fields: tracker.negativeUsageFields,
     latency_late_over_early: lateOverEarly(tracker),
-    rss_mb_start: round(rssStart, 1),
+    rss_mb_start: round(run.rssStart, 1),
     rss_mb_end: round(tracker.samples.at(-1)?.rssMb ?? Number.NaN, 1),
     rss_mb_after_first_block: round(tracker.samples.filter((s) => s.block === 0).at(-1)?.rssMb ?? Number.NaN, 1),
     usage_problems: tracker.usageProblems.length,
     errors: tracker.errors.length,
-    rebuilds,
-    wall_s: round((performance.now() - started) / 1000, 0),
-    stopped_early: sent < Math.round(opts.minutes * 60 * 16_000),
+    rebuilds: run.rebuilds,
+    wall_s: round(run.wallS, 0),
+    stopped_early: run.sentSamples < run.totalSamples,
     context_budget_tokens: config.engine.context_budget_tokens,
     caption_max_tokens: config.agent.caption_max_tokens,
-    max_output_tokens: (opts.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
-    blocks,
+    max_output_tokens: (run.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
+    blocks: blockRows(tracker),
   };
 }
 
