@@ -29,6 +29,8 @@ export interface SoakOptions {
   tracker?: SoakTracker;
   /** How long one batch of audio may wait for its answers before the soak gives up (default 10 min). */
   settleTimeoutMs?: number;
+  /** Wall time after which no more audio is sent (the run ends once what was sent is answered); default none. */
+  maxWallS?: number;
   progress?: (message: string) => void;
 }
 
@@ -48,6 +50,8 @@ export interface SoakResult {
   errors: number;
   rebuilds: number;
   wall_s: number;
+  /** True when maxWallS ended the run before `minutes` of audio: audio_minutes says how much was sent. */
+  stopped_early: boolean;
   context_budget_tokens: number;
   caption_max_tokens: number;
   max_output_tokens: number;
@@ -110,7 +114,9 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     ws.send(JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...opts.session } }));
     const total = Math.round(opts.minutes * 60 * 16_000);
     let lastReport = 0;
-    while (sent < total) {
+    let blocksReported = 0;
+    const wallLeft = () => opts.maxWallS === undefined || (performance.now() - started) / 1000 < opts.maxWallS;
+    while (sent < total && wallLeft()) {
       const n = Math.min(SEND_BLOCK_S * 16_000, total - sent);
       for (let i = 0; i < n; i += CHUNK_MS * 16) {
         const from = (sent + i) % speech.length;
@@ -129,33 +135,47 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
         lastReport = sent;
         log(`${round(sent / 16_000 / 60, 1)} min of audio: ${tracker.utterances.length} committed, ${rebuilds} rebuilds, ${round((performance.now() - started) / 1000, 0)} s wall`);
       }
+      // Each block's row as soon as its audio is all answered, so that a run cut short still has its blocks.
+      for (; blocksReported < Math.floor(sent / blockSamples); blocksReported++) {
+        const row = blockRows(tracker).find((b) => b.block === blocksReported);
+        if (row) log(`block ${JSON.stringify(row)}`);
+      }
     }
   } finally {
     ws.close();
     await server.close();
     await engine.close();
   }
+  return soakResult(tracker, { sentSamples: sent, totalSamples: Math.round(opts.minutes * 60 * 16_000), rssStart, rebuilds, wallS: (performance.now() - started) / 1000, config, session: opts.session });
+}
+
+/** The figures of a finished soak, from its tracker and the run's own counts. */
+function soakResult(
+  tracker: SoakTracker,
+  run: { sentSamples: number; totalSamples: number; rssStart: number; rebuilds: number; wallS: number; config: EarshotConfig; session?: Record<string, unknown> },
+): SoakResult {
   const us = tracker.utterances;
-  const blocks = blockRows(tracker);
+  const { config } = run;
   return {
-    audio_minutes: round(sent / 16_000 / 60, 2),
+    audio_minutes: round(run.sentSamples / 16_000 / 60, 2),
     committed: us.length,
     transcribed: us.filter((u) => u.transcribedAtMs !== undefined).length,
     transcription_failed: us.filter((u) => u.transcriptionFailed !== undefined).length,
     responses_failed: us.filter((u) => u.responseStatus === 'failed').length,
     negative_usage_fields: tracker.negativeUsageFields,
     latency_late_over_early: lateOverEarly(tracker),
-    rss_mb_start: round(rssStart, 1),
+    rss_mb_start: round(run.rssStart, 1),
     rss_mb_end: round(tracker.samples.at(-1)?.rssMb ?? Number.NaN, 1),
     rss_mb_after_first_block: round(tracker.samples.filter((s) => s.block === 0).at(-1)?.rssMb ?? Number.NaN, 1),
     usage_problems: tracker.usageProblems.length,
     errors: tracker.errors.length,
-    rebuilds,
-    wall_s: round((performance.now() - started) / 1000, 0),
+    rebuilds: run.rebuilds,
+    wall_s: round(run.wallS, 0),
+    stopped_early: run.sentSamples < run.totalSamples,
     context_budget_tokens: config.engine.context_budget_tokens,
     caption_max_tokens: config.agent.caption_max_tokens,
-    max_output_tokens: (opts.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
-    blocks,
+    max_output_tokens: (run.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
+    blocks: blockRows(tracker),
   };
 }
 

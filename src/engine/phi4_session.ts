@@ -6,22 +6,21 @@
 import { EarshotError } from '../errors.ts';
 import { planRebuild, DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
 import type {
-  Checkpoint, EngineSession, EngineStats, FinishReason, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
+  Checkpoint, EngineSession, EngineStats, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
 } from './engine_session.ts';
 import type { EngineLogger } from './engine_logger.ts';
 import { GenerationSession, type KvCacheMode, type TextModel } from './phi4mm/generate.ts';
 import type { AudioEmbedding } from './phi4mm/generate_audio.ts';
 import { SeededRandom } from './phi4mm/sampling.ts';
-import { StreamingDetokenizer } from './phi4mm/detokenizer.ts';
 import { concatRows, sliceRows } from './phi4mm/tensors.ts';
 import type { Phi4Tokenizer } from './phi4mm/tokenizer.ts';
-import { DEFAULT_STOP_IDS, TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
+import { TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
 import { checkPromptIds, isGeneratable } from './phi4mm/token_mask.ts';
 import type { FaultInjector } from './fault_injection.ts';
 import { restoreSnapshot, takeSnapshot, trimAudioToRows, type SessionSnapshot } from './phi4_session_rollback.ts';
-import {
-  isOpen, systemIds, turnCosts, turnTokens, userIds, userIdsSliced, wrappedIdsSliced, type Turn, type TurnPart,
-} from './phi4_session_turns.ts';
+import { isOpen, systemIds, turnCosts, userIdsSliced, wrappedIdsSliced, type Turn, type TurnPart } from './phi4_session_turns.ts';
+import { compactTurns, turnsAtCheckpoint } from './phi4_session_rebuild.ts';
+import { decodeLoop, type DecodeTarget, type GenerationControl } from './phi4_session_decode.ts';
 import type { StepJob, StepScheduler } from './scheduler.ts';
 import { eventChannel } from './event_channel.ts';
 import type { StepBatcher } from './step_batcher.ts';
@@ -59,13 +58,7 @@ export interface Phi4SessionOptions {
   keepTurnLogits?: boolean;
 }
 
-/** How a generation is watched and cancelled (an AbortSignal in process, a shared flag in the worker). */
-export interface GenerationControl {
-  isCancelled(): boolean;
-  onDelta(event: Extract<GenerationEvent, { type: 'delta' }>): void;
-  /** Called right before each decode step's graph run. */
-  onDecodeStep?(): void;
-}
+export type { GenerationControl } from './phi4_session_decode.ts';
 
 export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
 
@@ -313,23 +306,7 @@ export class Phi4Session implements EngineSession {
       neededTokens,
       slackTokens: Math.floor(this.budgetTokens / 4),
     });
-    const kept: Turn[] = [];
-    let compacted = 0;
-    let dropped = 0;
-    this.turns.forEach((t, i) => {
-      const action = plan.actions[i];
-      if (action === 'drop') {
-        dropped++;
-        return;
-      }
-      if (action === 'text') {
-        compacted++;
-        const { ids } = userIds(this.env.tokenizer, t.parts!, { transcript: t.transcript });
-        kept.push({ ...t, ids, audio: [], compacted: true });
-        return;
-      }
-      kept.push({ ...t, ids: isOpen(t) ? [...t.ids, TOKEN_ID.end] : [...t.ids] });
-    });
+    const { kept, compacted, dropped } = compactTurns(this.env.tokenizer, this.turns, plan);
     this.gen.truncate(0);
     this.pending = [];
     this.pendingAudio = [];
@@ -355,21 +332,9 @@ export class Phi4Session implements EngineSession {
 
   private rewindNow(cp: Phi4Checkpoint): void {
     if (cp.turns > this.nextTurnIndex) throw new EarshotError('E_INTERNAL', `Checkpoint at turn ${cp.turns} is ahead of the session (turn ${this.nextTurnIndex}).`);
-    const kept = this.turns.filter((t) => t.index < cp.turns);
-    let target = turnTokens(kept);
-    if (cp.epoch === this.epoch) {
-      if (cp.length > this.length) throw new EarshotError('E_INTERNAL', `Checkpoint at ${cp.length} tokens is ahead of the session (${this.length} tokens).`);
-      // Trim back to the exact length (e.g. an <|end|> that closed an open turn after the checkpoint).
-      let excess = target - cp.length;
-      while (excess > 0 && kept.length > 0) {
-        const last = kept[kept.length - 1];
-        const cut = Math.min(excess, last.ids.length);
-        kept[kept.length - 1] = { ...last, ids: last.ids.slice(0, last.ids.length - cut) };
-        if (kept[kept.length - 1].ids.length === 0) kept.pop();
-        excess -= cut;
-      }
-      target = cp.length;
-    }
+    const sameEpoch = cp.epoch === this.epoch;
+    if (sameEpoch && cp.length > this.length) throw new EarshotError('E_INTERNAL', `Checkpoint at ${cp.length} tokens is ahead of the session (${this.length} tokens).`);
+    const { kept, tokens: target } = turnsAtCheckpoint(this.turns, cp.turns, sameEpoch ? cp.length : undefined);
     if (target >= this.gen.length) {
       this.pending = this.pending.slice(0, target - this.gen.length);
       this.pendingAudio = trimAudioToRows(this.pendingAudio, this.pending.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0));
@@ -384,70 +349,35 @@ export class Phi4Session implements EngineSession {
   }
 
   private async *generateSteps(options: GenerateOptions, control: GenerationControl): AsyncGenerator<void, DoneEvent, void> {
-    const maxNewTokens = Math.max(0, Math.floor(options.maxNewTokens));
-    const stopIds = new Set(options.stopIds ?? DEFAULT_STOP_IDS);
     const rng = new SeededRandom(options.sampling?.seed ?? 0);
-    const detok = new StreamingDetokenizer(this.env.tokenizer);
-    const reserve = Math.min(maxNewTokens, this.reserveTokens);
+    const reserve = Math.min(Math.max(0, Math.floor(options.maxNewTokens)), this.reserveTokens);
     const prefixIds = options.assistantPrefix ? this.env.tokenizer.encode(options.assistantPrefix) : [];
     yield* this.appendTurn({ kind: 'assistant', ids: [TOKEN_ID.assistant, ...prefixIds], audio: [] }, reserve, true);
     const turn = this.turns.at(-1)!;
     const promptTokens = this.lastFedTokens;
     // What this generation attends to: the whole conversation when its first token is picked.
     const attended = { contextTokens: this.length, audioTokens: this.audioTokens() };
-    let logits = this.lastLogits!;
-    const tokenIds: number[] = [];
-    let text = '';
-    let stopTokenId: number | undefined;
-    let finishReason: FinishReason = 'length';
-    const emit = (delta: string, ids: number[]): void => {
-      text += delta;
-      control.onDelta({ type: 'delta', text: delta, tokenIds: ids });
+    const target: DecodeTarget = {
+      full: () => this.length >= this.budgetTokens,
+      pick: (logits) => {
+        const tokenId = this.gen.pickToken(logits, options.sampling, rng);
+        // The mask never picks one; checked anyway because a generated id is fed back as input.
+        if (!isGeneratable(this.env.tokenizer, tokenId)) throw new EarshotError('E_ENGINE', `Generation picked token id ${tokenId}, which only the chat template may write.`);
+        // Picked: nothing needs these logits any more (and a batched run's rows may share one buffer).
+        if (!this.keepTurnLogits) this.lastLogits = undefined;
+        return tokenId;
+      },
+      accept: (tokenId) => {
+        turn.ids.push(tokenId);
+        this.pending.push(tokenId);
+      },
+      step: async function* (this: Phi4Session) {
+        yield* this.feed([], [], true);
+        return this.lastLogits!;
+      }.bind(this),
     };
-    for (;;) {
-      if (control.isCancelled()) {
-        finishReason = 'aborted';
-        break;
-      }
-      if (tokenIds.length >= maxNewTokens || this.length >= this.budgetTokens) {
-        finishReason = 'length';
-        break;
-      }
-      const tokenId = this.gen.pickToken(logits, options.sampling, rng);
-      // The mask never picks one; checked anyway because a generated id is fed back as input.
-      if (!isGeneratable(this.env.tokenizer, tokenId)) throw new EarshotError('E_ENGINE', `Generation picked token id ${tokenId}, which only the chat template may write.`);
-      // Picked: nothing needs these logits any more (and a batched run's rows may share one buffer).
-      if (!this.keepTurnLogits) this.lastLogits = undefined;
-      turn.ids.push(tokenId);
-      this.pending.push(tokenId);
-      if (stopIds.has(tokenId)) {
-        stopTokenId = tokenId;
-        finishReason = 'stop';
-        break;
-      }
-      tokenIds.push(tokenId);
-      emit(detok.push(tokenId), [tokenId]);
-      if (tokenIds.length >= maxNewTokens || this.length >= this.budgetTokens) {
-        finishReason = 'length';
-        break;
-      }
-      yield;
-      // Checked after the scheduler ran other sessions' steps, right before this session's next step.
-      if (control.isCancelled()) {
-        finishReason = 'aborted';
-        break;
-      }
-      control.onDecodeStep?.();
-      yield* this.feed([], [], true);
-      logits = this.lastLogits!;
-    }
-    const tail = detok.flush();
-    if (tail.length > 0) emit(tail, []);
-    return {
-      type: 'done',
-      text,
-      finishReason,
-      usage: { promptTokens, completionTokens: tokenIds.length + (stopTokenId === undefined ? 0 : 1), ...attended },
-    };
+    const r = yield* decodeLoop(target, this.env.tokenizer, options, control, this.lastLogits!);
+    const completionTokens = r.tokenIds.length + (r.stopTokenId === undefined ? 0 : 1);
+    return { type: 'done', text: r.text, finishReason: r.finishReason, usage: { promptTokens, completionTokens, ...attended } };
   }
 }

@@ -18,16 +18,20 @@ export function registerBenchSoakCommand(bench: Command): void {
     .option('--minutes <n>', 'minutes of audio to send', numberFlag, 60)
     .option('--block-minutes <n>', 'audio minutes per reported block', numberFlag, 10)
     .option('--max-output-tokens <n>', 'answer length the client asks for (default: the server default)', numberFlag)
+    .option('--max-wall-minutes <n>', 'stop sending audio after this wall time and report what was sent (a slow machine still gets whole figures)', numberFlag)
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; minutes: number; blockMinutes: number; maxOutputTokens?: number; audio?: string }) => {
+    .action(async (opts: { json?: boolean; minutes: number; blockMinutes: number; maxOutputTokens?: number; maxWallMinutes?: number; audio?: string }) => {
       try {
-        for (const [flag, v] of [['minutes', opts.minutes], ['block-minutes', opts.blockMinutes]] as const) {
+        const positive = [['minutes', opts.minutes], ['block-minutes', opts.blockMinutes]] as [string, unknown][];
+        if (opts.maxWallMinutes !== undefined) positive.push(['max-wall-minutes', opts.maxWallMinutes]);
+        for (const [flag, v] of positive) {
           if (!(typeof v === 'number' && v > 0)) throw new EarshotError('E_CONFIG_INVALID', `--${flag} must be a positive number, got ${JSON.stringify(v)}.`);
         }
         const result = await benchSoak({
           minutes: opts.minutes,
           blockMinutes: opts.blockMinutes,
           audio: opts.audio,
+          ...(opts.maxWallMinutes !== undefined ? { maxWallS: opts.maxWallMinutes * 60 } : {}),
           ...(opts.maxOutputTokens ? { session: { max_output_tokens: opts.maxOutputTokens } } : {}),
           progress: (m) => process.stderr.write(`… ${m}\n`),
         });

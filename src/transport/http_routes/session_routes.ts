@@ -92,7 +92,15 @@ function sendTranscript(store: TranscriptStore, session: SessionRecord, url: URL
   if (format === 'json') {
     sendJson(res, 200, {
       session_id: session.id,
-      utterances: utterances.map((u) => ({ item_id: u.itemId, start_ms: u.startMs, end_ms: u.endMs, transcript: u.transcript, translation: u.translation, language: u.language })),
+      utterances: utterances.map((u) => ({
+        item_id: u.itemId,
+        start_ms: u.startMs,
+        end_ms: u.endMs,
+        transcript: u.transcript,
+        translation: u.translation,
+        language: u.language,
+        transcription_error: transcriptionErrorJson(u.transcriptionError),
+      })),
     });
     return;
   }
@@ -134,7 +142,23 @@ function utteranceJson(u: UtteranceRecord) {
     transcript: u.transcript,
     translation: u.translation,
     language: u.language,
+    transcription_error: transcriptionErrorJson(u.transcriptionError),
   };
+}
+
+/**
+ * The stored `{code, message}` of a failed caption (the store keeps it as JSON text), or null. A row that
+ * does not parse (written by hand, or truncated) still reads as a failure rather than failing the request.
+ */
+export function transcriptionErrorJson(stored: string | null): { code: string; message: string } | null {
+  if (stored === null) return null;
+  try {
+    const e = JSON.parse(stored) as { code?: unknown; message?: unknown };
+    if (typeof e.code === 'string') return { code: e.code, message: typeof e.message === 'string' ? e.message : '' };
+  } catch {
+    // fall through: unreadable
+  }
+  return { code: 'E_INTERNAL', message: 'The stored transcription error could not be read.' };
 }
 
 function responseJson(r: ResponseRecord) {

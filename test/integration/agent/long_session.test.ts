@@ -86,6 +86,18 @@ async function expectHealthy(c: TestClient, from: number): Promise<void> {
   }
 }
 
+/** Every failure the client was told of is stored: a failed caption with its utterance, a failed answer's row. */
+function expectFailuresStored(c: TestClient): void {
+  const stored = storedSession(c);
+  for (const e of c.ofType('conversation.item.input_audio_transcription.failed')) {
+    const code = (e.error as { code: string }).code;
+    expect(JSON.parse(stored.utterances.find((u) => u.itemId === e.item_id)?.transcriptionError ?? 'null')).toMatchObject({ code });
+  }
+  for (const e of c.ofType('response.done').filter((x) => (x.response as { status: string }).status === 'failed')) {
+    expect(stored.responses.find((r) => r.id === (e.response as { id: string }).id)?.status).toBe('failed');
+  }
+}
+
 async function armed(fault: FaultSpec): Promise<number> {
   return (await host.injectFault(fault)).fired;
 }
@@ -98,9 +110,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
     const fired = await armed({ graph: 'embedding' });
     const t = await turn(c, 1);
     expect((await host.injectFault()).fired).toBe(fired + 1);
-    const failed = c.ofType('conversation.item.input_audio_transcription.failed').find((e) => e.item_id === t.itemId) as ReceivedEvent & { error: { code: string } };
+    const failed = c.ofType('conversation.item.input_audio_transcription.failed').find((e) => e.item_id === t.itemId) as ReceivedEvent & { error: { code: string; message: string } };
     expect(failed.error.code).toBe('E_ENGINE');
     expect(JSON.parse(storedSession(c).utterances.find((u) => u.itemId === t.itemId)!.transcriptionError!)).toMatchObject({ code: 'E_ENGINE' });
+    // The transcript API shows the stored failure with the utterance.
+    const sessionId = (c.ofType('session.created')[0].session as { id: string }).id;
+    const api = (await (await fetch(`${server.httpUrl}/v1/sessions/${sessionId}/transcript`)).json()) as { utterances: { item_id: string; transcription_error: unknown }[] };
+    expect(api.utterances.find((u) => u.item_id === t.itemId)?.transcription_error).toEqual({ code: 'E_ENGINE', message: failed.error.message });
     expect(t.response?.status).toBe('incomplete');
     await expectHealthy(c, 2);
     expect(c.ofType('error')).toEqual([]);
@@ -129,12 +145,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
       c.send({ type: 'session.update', session: { audio: { input: { transcription: { model: 'whisper-1' } } }, tools: [], tool_choice: 'auto' } });
       await c.roundTrip();
       await expectHealthy(c, 2);
+      expectFailuresStored(c);
       await c.close();
     });
   }
 
   for (const when of ['rebuild', 'afterRebuild'] as const) {
-    it(`${when === 'rebuild' ? 'a context rebuild fails' : 'the first step after a rebuild fails'}: the failure is reported, and the next three turns complete`, async () => {
+    it(`${when === 'rebuild' ? 'a context rebuild fails' : 'the first step after a rebuild fails'}: the failure is reported and stored, and the next three turns complete`, async () => {
       const c = await TestClient.connect(server.url);
       await use16kBinary(c, { max_output_tokens: 16 });
       const fired = await armed({ graph: when === 'rebuild' ? 'text' : 'embedding', when });
@@ -143,7 +160,13 @@ describe('a failed turn is rolled back and the session goes on', () => {
       expect((await host.injectFault()).fired).toBe(fired + 1);
       const failures = c.ofType('conversation.item.input_audio_transcription.failed').length + c.ofType('response.done').filter((e) => (e.response as { status: string }).status === 'failed').length;
       expect(failures).toBe(1);
+      // The failure is stored with its utterance: the caption's error, or the answer's failed row.
+      const stored = storedSession(c);
+      const failedCaption = c.ofType('conversation.item.input_audio_transcription.failed')[0];
+      if (failedCaption) expect(JSON.parse(stored.utterances.find((u) => u.itemId === failedCaption.item_id)!.transcriptionError!)).toMatchObject({ code: 'E_ENGINE' });
+      else expect(stored.responses.filter((r) => r.status === 'failed').map((r) => r.inputItemId)).toHaveLength(1);
       await expectHealthy(c, i);
+      expectFailuresStored(c);
       await c.close();
     });
   }
@@ -163,6 +186,7 @@ describe('a failed turn is rolled back and the session goes on', () => {
     // caption or none) or an error event. Waited for, so that its answer is not taken for the next turn's.
     await c.waitFor((e) => (e.type === 'response.done' || e.type === 'error') && c.events.indexOf(e) > c.events.indexOf(crashed), 120_000);
     await expectHealthy(c, 2);
+    expectFailuresStored(c);
     await c.close();
   });
 });

@@ -31,6 +31,8 @@ beforeAll(async () => {
   store.commitUtterance({ sessionId: 'sess_a1', itemId: 'item_1', startMs: 500, endMs: 2_250, committedAtMs: 3_000, transcript: 'Bonjour & welcome.', translation: 'Hello & welcome.' });
   store.commitUtterance({ sessionId: 'sess_a1', itemId: 'item_2', startMs: 3_000, endMs: 4_000, committedAtMs: 4_500 }); // transcript pending
   store.commitUtterance({ sessionId: 'sess_a1', itemId: 'item_3', startMs: 65_000, endMs: 67_500, committedAtMs: 68_000, transcript: 'Second <line>' });
+  store.commitUtterance({ sessionId: 'sess_a1', itemId: 'item_4', startMs: 68_000, endMs: 69_000, committedAtMs: 69_500 }); // caption failed
+  store.setUtteranceError('item_4', { code: 'E_ENGINE', message: 'The embedding graph failed' });
   store.endSession('sess_a1', 'client_closed', 70_000);
   store.startSession({ id: 'sess_b1', keyId: keyIdOf(KEY_B), type: 'realtime', createdAtMs: 2_000 });
   metrics.sessionsRejected.inc({ reason: 'max_sessions' });
@@ -79,8 +81,12 @@ describe('hardening HTTP routes on a real server', () => {
     expect((await get('/v1/sessions/sess_b1', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1/transcript', KEY_A)).status).toBe(404);
     expect((await get('/v1/sessions/sess_b1', KEY_B)).status).toBe(200);
-    const detail = (await (await get('/v1/sessions/sess_a1', KEY_A)).json()) as { utterances: { item_id: string }[] };
-    expect(detail.utterances.map((u: { item_id: string }) => u.item_id)).toEqual(['item_1', 'item_2', 'item_3']);
+    const detail = (await (await get('/v1/sessions/sess_a1', KEY_A)).json()) as { utterances: { item_id: string; transcription_error: unknown }[] };
+    expect(detail.utterances.map((u: { item_id: string }) => u.item_id)).toEqual(['item_1', 'item_2', 'item_3', 'item_4']);
+    // A failed caption shows its stored failure; a pending or transcribed one shows null.
+    expect(detail.utterances.map((u) => u.transcription_error)).toEqual([
+      null, null, null, { code: 'E_ENGINE', message: 'The embedding graph failed' },
+    ]);
     expect(detail).toMatchObject({ responses: [], tool_calls: [] });
   });
 
@@ -89,9 +95,10 @@ describe('hardening HTTP routes on a real server', () => {
     expect(await json.json()).toEqual({
       session_id: 'sess_a1',
       utterances: [
-        { item_id: 'item_1', start_ms: 500, end_ms: 2250, transcript: 'Bonjour & welcome.', translation: 'Hello & welcome.', language: null },
-        { item_id: 'item_2', start_ms: 3000, end_ms: 4000, transcript: null, translation: null, language: null },
-        { item_id: 'item_3', start_ms: 65000, end_ms: 67500, transcript: 'Second <line>', translation: null, language: null },
+        { item_id: 'item_1', start_ms: 500, end_ms: 2250, transcript: 'Bonjour & welcome.', translation: 'Hello & welcome.', language: null, transcription_error: null },
+        { item_id: 'item_2', start_ms: 3000, end_ms: 4000, transcript: null, translation: null, language: null, transcription_error: null },
+        { item_id: 'item_3', start_ms: 65000, end_ms: 67500, transcript: 'Second <line>', translation: null, language: null, transcription_error: null },
+        { item_id: 'item_4', start_ms: 68000, end_ms: 69000, transcript: null, translation: null, language: null, transcription_error: { code: 'E_ENGINE', message: 'The embedding graph failed' } },
       ],
     });
     const vtt = await get('/v1/sessions/sess_a1/transcript?format=vtt', KEY_A);

@@ -1,6 +1,6 @@
 // A tool step whose result cannot be prefilled (the engine fails while appending the tool response):
 // the response ends `failed`, the context keeps the call the model wrote but no half-added result, and
-// the next turn answers normally. The real model cannot drive this case: the tiny fixture model never
+// the next turns answer normally. The real model cannot drive this case: the tiny fixture model never
 // writes a readable call, and a call the parser cannot read is shown as text and never run (so nothing
 // is prefilled); the real engine's own rollback of a failed prefill is covered by the engine tests.
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ function engineFailingFirstToolPrefill(): ScriptedEngine {
 }
 
 describe('a tool step fails', () => {
-  it('response.done failed with the engine code; no tool result stays in the context; the next turn completes', async () => {
+  it('response.done failed with the engine code; no tool result stays in the context; the next three turns complete', async () => {
     const engine = engineFailingFirstToolPrefill();
     const h = makeHarness({ engine });
     h.runtime.createItem(textMessage('weather in Paris?'));
@@ -53,12 +53,16 @@ describe('a tool step fails', () => {
     // The call the model wrote stays (it was complete); the result that failed to prefill is not there.
     expect(session.log.map((e) => e.role)).toEqual(['system', 'user', 'assistant']);
 
-    h.runtime.createItem(textMessage('and now?'));
-    h.runtime.createResponse(undefined);
-    await h.runtime.whenIdle();
-    const next = h.ofType('response.done')[1].response;
-    expect(next.status).toBe('completed');
-    expect(session.log.map((e) => e.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    // The next three turns complete, each calling the tool again, and now its result is prefilled.
+    for (const [i, text] of ['and now?', 'and tomorrow?', 'thanks'].entries()) {
+      h.runtime.createItem(textMessage(text));
+      h.runtime.createResponse(undefined);
+      await h.runtime.whenIdle();
+      expect(h.ofType('response.done')[1 + i].response.status).toBe('completed');
+    }
+    const toolTurn = ['user', 'assistant', 'tool', 'assistant'];
+    expect(session.log.map((e) => e.role)).toEqual(['system', 'user', 'assistant', ...toolTurn, ...toolTurn, ...toolTurn]);
+    expect(lookupCalls).toHaveLength(4);
     expect(h.errors).toEqual([]);
   });
 });
