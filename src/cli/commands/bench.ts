@@ -13,6 +13,7 @@ import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
 import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
 import { registerBenchSoakCommand } from './bench_soak.ts';
+import { registerBenchTtsCommand } from './bench_tts.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -24,7 +25,7 @@ function print(result: object, json: boolean | undefined, title: string): void {
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, ingest, engine, server, soak, features');
+  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features');
 
   bench
     .command('capacity')
@@ -130,6 +131,7 @@ export function registerBenchCommand(program: Command): void {
   registerBenchServerCommand(bench);
   registerBenchChatPrefixCommand(bench);
   registerBenchSoakCommand(bench);
+  registerBenchTtsCommand(bench);
 
   bench
     .command('features')
