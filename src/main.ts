@@ -8,7 +8,7 @@ import { createAgentServices } from './agent/create_services.ts';
 import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
-import { resolveModelDir } from './engine/model_location.ts';
+import { resolveModelDir } from './engine/phi4mm/model_location.ts';
 import { ModelProvisioner, modelNeedsPull, modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
 import { RemoteEngine } from './engine/remote/remote_engine.ts';

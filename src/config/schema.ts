@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
+import { webrtcConfigSchema } from './webrtc_schema.ts';
 import { hardeningSections } from './hardening_schema.ts';
 import { openAiApiSchema } from './openai_api_schema.ts';
 import { remoteEngineSchema } from './remote_engine_schema.ts';

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { RTCPeerConnection, useOPUS, type MediaStreamTrack, type PeerConfig, type RTCDataChannel } from 'werift';
 import type { Logger } from '../../observability/logger.ts';
-import type { WebRtcConfig } from './config.ts';
+import type { WebRtcConfig } from '../../config/webrtc_schema.ts';
 import { OpusPacketDecoder } from './opus_packet_decoder.ts';
 import { RtpOpusInput, type RtpOpusInputStats } from './rtp_opus_input.ts';
 

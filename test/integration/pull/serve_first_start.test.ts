@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cacheModelDir } from '../../../src/engine/model_location.ts';
+import { cacheModelDir } from '../../../src/engine/phi4mm/model_location.ts';
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
 import { CPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
 import { spawnServer, type ServerProcess } from '../hardening/server_process.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // Options of the WebRTC transport (POST /v1/realtime/calls). The integrator mounts this schema in
-// src/config/schema.ts as `webrtc`, so keys follow that file's conventions: snake_case, units in names.
+// schema.ts as `webrtc`, so keys follow that file's conventions: snake_case, units in names.
 
 const positiveInt = () => z.number().int().positive();
 
