@@ -16,7 +16,7 @@ import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
-import { instrumentVadModel } from './observability/session_metrics.ts';
+import { instrumentVadModel } from './session/session_metrics.ts';
 import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
 import { TranscriptStore } from './store/transcript_store.ts';

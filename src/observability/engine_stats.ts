@@ -1,4 +1,3 @@
-import type { SpeechEngine } from '../engine/engine_session.ts';
 import type { Logger } from './logger.ts';
 import type { EarshotMetrics } from './metrics.ts';
 
@@ -28,7 +27,8 @@ export class EngineStatsPoller {
   private polling = false;
 
   constructor(
-    private readonly engine: SpeechEngine | null,
+    /** Any engine: polled only when it has totals() (observability knows no engine type). */
+    private readonly engine: unknown,
     private readonly metrics: EarshotMetrics,
     private readonly opts: { maxPendingRequests: number; intervalMs?: number; log?: Logger },
   ) {}

@@ -44,15 +44,6 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
  * Keys are `from -> to` file paths. Shrink this list; never grow it without a reason.
  */
 export const ALLOWED_VIOLATIONS: Readonly<Record<string, string>> = {
-  'src/observability/engine_stats.ts -> src/engine/engine_session.ts': 'metrics read engine stats; to be fed plain numbers',
-  'src/observability/session_metrics.ts -> src/pipeline/types.ts': 'metrics read pipeline events; to be fed plain records',
-  'src/observability/session_metrics.ts -> src/protocol/server_events.ts': 'metrics read server events; to be fed plain records',
-  'src/observability/session_metrics.ts -> src/vad/silero_model.ts': 'metrics read VAD stats; to be fed plain numbers',
-  'src/observability/session_metrics.ts -> src/vad/vad_batcher.ts': 'metrics read VAD stats; to be fed plain numbers',
-  'src/store/transcript_recorder.ts -> src/pipeline/types.ts': 'the recorder maps pipeline events itself; the mapping moves to session/',
-  'src/store/transcript_recorder.ts -> src/protocol/server_events.ts': 'the recorder maps wire events itself; the mapping moves to session/',
-  'src/store/transcript_recorder.ts -> src/protocol/server_items.ts': 'the recorder maps wire items itself; the mapping moves to session/',
-  'src/store/transcript_recorder.ts -> src/protocol/server_session.ts': 'the recorder reads wire session types; the mapping moves to session/',
   'src/transport/static_route.ts -> client/build_client.ts': 'the server builds the client at request time; to serve a prebuilt folder',
 };
 

@@ -1,11 +1,11 @@
-// Writes one connection's session into the transcript store by watching the server events it sends
-// (the session layer knows nothing of the store). Each write happens when its event goes out, so what a
-// client has been told is committed or transcribed is on disk before the next event.
+// Writes one connection's session into the transcript store by watching the server events it sends: the
+// store has its own record types, and this is where session events become them. Each write happens when
+// its event goes out, so what a client has been told is committed or transcribed is on disk before the next.
 import type { Utterance } from '../pipeline/types.ts';
 import type { ServerEvent } from '../protocol/server_events.ts';
 import type { ConversationItem, RealtimeResponseObject } from '../protocol/server_items.ts';
 import type { SessionObject } from '../protocol/server_session.ts';
-import type { TranscriptStore } from './transcript_store.ts';
+import type { TranscriptStore } from '../store/transcript_store.ts';
 
 export interface TranscriptRecorderOptions {
   store: TranscriptStore;

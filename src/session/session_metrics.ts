@@ -1,10 +1,11 @@
 // Metrics of one connection, observed from the outside: the server events it sends, its VAD stream (the
-// audio clock) and the segmenter's utterances. Nothing here touches the session layer's code.
+// audio clock) and the segmenter's utterances. It lives in the session layer because it reads the session's
+// events; the metrics themselves (observability/metrics.ts) are fed plain numbers.
 import type { Utterance } from '../pipeline/types.ts';
 import type { ServerEvent } from '../protocol/server_events.ts';
 import type { VadModel } from '../vad/silero_model.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
-import type { EarshotMetrics } from './metrics.ts';
+import type { EarshotMetrics } from '../observability/metrics.ts';
 
 const SAMPLE_RATE_HZ = 16_000;
 /** Arrival times of the last 4096 windows (131 s of audio): enough to look up any utterance's end. */
