@@ -5,8 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-const SOURCE_PATH = fileURLToPath(new URL('../../src/audio/fir_kernel.wat', import.meta.url));
-const OUTPUT_PATH = fileURLToPath(new URL('../../src/audio/fir_kernel_bytes.ts', import.meta.url));
+const SOURCE_PATH = fileURLToPath(new URL('../src/audio/fir_kernel.wat', import.meta.url));
+const OUTPUT_PATH = fileURLToPath(new URL('../src/audio/fir_kernel_bytes.ts', import.meta.url));
 
 export async function assembleFirKernel(): Promise<Uint8Array> {
   const wabt = await wabtInit();
@@ -23,7 +23,7 @@ export function renderBytesModule(bytes: Uint8Array): string {
   const base64 = Buffer.from(bytes).toString('base64');
   const lines = base64.match(/.{1,100}/g) ?? [];
   return [
-    '// Generated from fir_kernel.wat by test/helpers/build_fir_kernel.ts (npm run build:wasm). Do not edit.',
+    '// Generated from fir_kernel.wat by scripts/build_fir_kernel.ts (npm run build:wasm). Do not edit.',
     '// prettier-ignore',
     'export const FIR_KERNEL_WASM_BASE64 =',
     lines.map((line) => `  '${line}'`).join(' +\n') + ';',
