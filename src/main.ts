@@ -16,9 +16,8 @@ import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
-import { instrumentVadModel } from './session/session_metrics.ts';
 import { startRetention } from './store/retention.ts';
-import { TranscriptStore } from './store/transcript_store.ts';
+import type { TranscriptStore } from './store/transcript_store.ts';
 import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator } from './transport/auth.ts';
@@ -30,13 +29,11 @@ import { createHostCheck } from './transport/host_allowlist.ts';
 import { LiveSessions } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
-import { getSharedSileroModel } from './vad/silero_model.ts';
-import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
-import { LoadMonitor } from './observability/load_monitor.ts';
-import { VadBatcher } from './vad/vad_batcher.ts';
+import type { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
-import { callsRoute, connectionFactory, type ConnectionSetup, type EngineAvailability } from './startup/connections.ts';
+import { callsRoute, connectionFactory, type BuildConnection, type ConnectionSetup, type EngineAvailability } from './startup/connections.ts';
+import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
 import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
 
 export interface RunningServer {
@@ -172,48 +169,8 @@ async function composeServer(config: EarshotConfig, log: Logger, options: StartS
   );
   const sidebands = new CallSidebands<Dialect>({ admission, log });
   const webrtc = await stack.step('webrtc', () => callsRoute({ config, log, auth, sessions, sidebands, buildConnection }), (route) => route.close());
-  const routes: HttpRoute[] = [
-    ...createHardeningRoutes({
-      auth,
-      metrics,
-      store,
-      isReady: readiness,
-      publicMetrics: config.server.metrics_public,
-      listAgents: () => catalogue.list().map(agentToJson),
-      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
-      describeSession: (requested) => describePreset(config, requested, catalogue),
-      maxClientSecretsBodyBytes: config.server.max_message_bytes,
-    }),
-    webrtc,
-    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
-    ...openAiApi.routes,
-    // The browser client at `/`, from its build folder.
-    createStaticRoute({ log }),
-  ];
-  const server = new RealtimeServer({
-    config: config.server,
-    log,
-    routes,
-    checkHost: createHostCheck({ allowedHosts: config.server.allowed_hosts, authEnabled: auth.enabled }),
-    gateUpgrade: createUpgradeGate(auth, admission, metrics),
-    onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
-    openSocket: (peer, info) => {
-      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
-      const callId = info.url.searchParams.get('call_id');
-      // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
-      if (callId !== null) return sidebands.open(peer, identity, callId, dialectOf(info));
-      const setup: ConnectionSetup = {
-        intent: info.url.searchParams.get('intent'),
-        agentName: info.url.searchParams.get('agent'),
-        model: info.url.searchParams.get('model'),
-        dialect: dialectOf(info),
-        identity,
-        peerPause: () => peer.pauseInput(),
-        peerResume: () => peer.resumeInput(),
-      };
-      return sessions.open(peer, identity, (hooks) => buildConnection(setup, hooks), setup.dialect);
-    },
-  });
+  const routes = httpRoutes({ config, log, auth, metrics, store, catalogue, readiness, webrtc, openAiApi });
+  const server = realtimeServer({ config, log, auth, admission, metrics, routes, sessions, sidebands, buildConnection });
   const address = await stack.step('listen', () => server.listen(), () => server.close(1001, 'server shutting down'));
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
@@ -264,18 +221,78 @@ async function composeServer(config: EarshotConfig, log: Logger, options: StartS
   };
 }
 
-/** Refuses new sessions, lets running responses finish for up to graceMs, then cancels what is left. */
-async function drainSessions(admission: AdmissionController, sessions: LiveSessions, log: Logger, graceMs: number): Promise<void> {
-  admission.drain();
-  log.info({ graceMs, sessions: sessions.size, responses: sessions.inFlightResponses }, 'draining: no new sessions');
-  await waitUntil(() => sessions.inFlightResponses === 0, graceMs);
-  if (sessions.inFlightResponses > 0) {
-    log.warn({ responses: sessions.inFlightResponses }, 'shutdown deadline: cancelling running responses');
-    sessions.cancelResponses();
-    // A cancelled response ends at its next token; give it a moment to send response.done.
-    if (graceMs > 0) await waitUntil(() => sessions.inFlightResponses === 0, 1000);
-  }
-  sessions.markShutdown();
+interface HttpRouteParts {
+  config: EarshotConfig;
+  log: Logger;
+  auth: Authenticator;
+  metrics: EarshotMetrics;
+  store: TranscriptStore;
+  catalogue: AgentCatalogue;
+  readiness: () => ReadinessReport;
+  webrtc: HttpRoute;
+  openAiApi: OpenAiApi;
+}
+
+function httpRoutes(p: HttpRouteParts): HttpRoute[] {
+  const { config, catalogue } = p;
+  return [
+    ...createHardeningRoutes({
+      auth: p.auth,
+      metrics: p.metrics,
+      store: p.store,
+      isReady: p.readiness,
+      publicMetrics: config.server.metrics_public,
+      listAgents: () => catalogue.list().map(agentToJson),
+      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
+      describeSession: (requested) => describePreset(config, requested, catalogue),
+      maxClientSecretsBodyBytes: config.server.max_message_bytes,
+    }),
+    p.webrtc,
+    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
+    ...p.openAiApi.routes,
+    // The browser client at `/`, from its build folder.
+    createStaticRoute({ log: p.log }),
+  ];
+}
+
+interface RealtimeServerParts {
+  config: EarshotConfig;
+  log: Logger;
+  auth: Authenticator;
+  admission: AdmissionController;
+  metrics: EarshotMetrics;
+  routes: HttpRoute[];
+  sessions: LiveSessions;
+  sidebands: CallSidebands<Dialect>;
+  buildConnection: BuildConnection;
+}
+
+/** The listener: HTTP routes, and WebSocket upgrades that become sessions (or sidebands of a call). */
+function realtimeServer(p: RealtimeServerParts): RealtimeServer {
+  return new RealtimeServer({
+    config: p.config.server,
+    log: p.log,
+    routes: p.routes,
+    checkHost: createHostCheck({ allowedHosts: p.config.server.allowed_hosts, authEnabled: p.auth.enabled }),
+    gateUpgrade: createUpgradeGate(p.auth, p.admission, p.metrics),
+    onUpgradeRefused: () => p.metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
+    openSocket: (peer, info) => {
+      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const callId = info.url.searchParams.get('call_id');
+      // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
+      if (callId !== null) return p.sidebands.open(peer, identity, callId, dialectOf(info));
+      const setup: ConnectionSetup = {
+        intent: info.url.searchParams.get('intent'),
+        agentName: info.url.searchParams.get('agent'),
+        model: info.url.searchParams.get('model'),
+        dialect: dialectOf(info),
+        identity,
+        peerPause: () => peer.pauseInput(),
+        peerResume: () => peer.resumeInput(),
+      };
+      return p.sessions.open(peer, identity, (hooks) => p.buildConnection(setup, hooks), setup.dialect);
+    },
+  });
 }
 
 /** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
@@ -297,59 +314,6 @@ async function provideEngine(config: EarshotConfig, log: Logger, options: StartS
   return { availability, provisioner, release };
 }
 
-/** Programmatic servers (tests, benchmarks) keep nothing unless given a path; `earshot serve` resolves one. */
-function openStore(config: EarshotConfig, log: Logger, metrics: EarshotMetrics): TranscriptStore {
-  const store = TranscriptStore.open({
-    path: config.store.path ?? ':memory:',
-    log,
-    onWriteError: (err, sqliteCode) => metrics.storeWriteErrors.inc({ code: sqliteCode === 'UNKNOWN' ? err.code : sqliteCode }),
-  });
-  const dangling = store.closeDanglingSessions();
-  if (dangling > 0) log.warn({ sessions: dangling }, 'sessions cut off by the previous run were marked interrupted');
-  return store;
-}
-
-/** The process's shared Silero model (not released: one per process) behind this server's batcher. */
-async function openVadBatcher(config: EarshotConfig, metrics: EarshotMetrics): Promise<VadBatcher> {
-  const inWorkers = config.vad.inference_thread === 'worker';
-  const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
-  // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
-  return new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams, maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1 });
-}
-
-/**
- * Two views of "behind real time": the event loop (sockets, decoding, events) and the shared VAD (the
- * ceiling of concurrent streams while the event loop stays fast). Either refuses new sessions; a change
- * tells admitted sessions their remaining capacity at once (onChange).
- */
-function watchLoad(config: EarshotConfig, log: Logger, batcher: VadBatcher, onChange: () => void) {
-  const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
-    new LoadMonitor({
-      maxEventLoopDelayMs: limitMs,
-      sampleDelayMs,
-      onChange: (overloaded, delayMs) => {
-        if (overloaded) log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
-        else log.info({ what, delayMs: Math.round(delayMs) }, 'server back to real time: admitting sessions');
-        onChange();
-      },
-    }).start();
-  const loop = watch('event loop delay p99', config.limits.max_event_loop_delay_ms);
-  const vad = watch('VAD window wait', config.limits.max_vad_lag_ms, () => batcher.takeMaxWaitMs());
-  return {
-    overloaded: () => loop.overloaded || vad.overloaded,
-    overloadMessage: () =>
-      loop.overloaded
-        ? `The server is behind real time (event-loop delay p99 ${Math.round(loop.delayMs)} ms, limit ${loop.limitMs} ms); retry later.`
-        : vad.overloaded
-          ? `The server is behind real time (audio waits ${Math.round(vad.delayMs)} ms for voice detection, limit ${vad.limitMs} ms); retry later.`
-          : null,
-    stop: () => {
-      loop.stop();
-      vad.stop();
-    },
-  };
-}
-
 /** A provisioner when `earshot serve` starts without a usable model and may fetch it; else null. */
 function createProvisioner(config: EarshotConfig, log: Logger, options: StartServerOptions): ModelProvisioner<SpeechEngine> | null {
   if (options.engine !== undefined || options.autoPull === undefined || !config.model.auto_pull) return null;
@@ -357,12 +321,4 @@ function createProvisioner(config: EarshotConfig, log: Logger, options: StartSer
   if (!modelNeedsPull(dir)) return null;
   const settings = { ...options.autoPull, endpoint: options.autoPull.endpoint ?? config.model.hub_endpoint };
   return new ModelProvisioner<SpeechEngine>({ dir, settings, log, load: () => openEngine(config, log) });
-}
-
-function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const check = () => (done() || performance.now() >= deadline ? resolve() : setTimeout(check, 20));
-    check();
-  });
 }
