@@ -21,7 +21,7 @@ import type { TranscriptStore } from './store/transcript_store.ts';
 import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
 import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator } from './transport/auth.ts';
-import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
+import { createServerRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
@@ -29,7 +29,6 @@ import { createHostCheck } from './transport/host_allowlist.ts';
 import { LiveSessions } from './transport/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
-import type { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 import { callsRoute, connectionFactory, type BuildConnection, type ConnectionSetup, type EngineAvailability } from './startup/connections.ts';
@@ -236,7 +235,7 @@ interface HttpRouteParts {
 function httpRoutes(p: HttpRouteParts): HttpRoute[] {
   const { config, catalogue } = p;
   return [
-    ...createHardeningRoutes({
+    ...createServerRoutes({
       auth: p.auth,
       metrics: p.metrics,
       store: p.store,

@@ -1,6 +1,6 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIXTURE_SEED, generateFixtureModel } from '../../engine/phi4mm/fixture/index.ts';
-import type { FixtureFloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import type { FloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
 
 // `earshot model fixture`: writes a generated model in the export's exact layout (random weights,
 // meaningless text) for tests and benchmarks without the real weights.
@@ -27,7 +27,7 @@ export function registerModelFixtureCommand(model: Command): void {
     .addOption(new Option('--dtype <type>', 'float type of graph inputs/outputs (float16 = GPU export)').choices(['float32', 'float16']).default('float32'))
     .addOption(new Option('--layout <layout>', "published: the export's LoRA layout (all projections, symbolic LoRA inputs, adapters, vision); single-hook: one q_proj hook").choices(['published', 'single-hook']).default('published'))
     .option('--seed <n>', 'random seed; the same seed writes byte-identical files', parseSeed, DEFAULT_FIXTURE_SEED)
-    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number; layout: FixtureLayout }) => {
+    .action((opts: { out: string; preset: FixturePreset; dtype: FloatType; seed: number; layout: FixtureLayout }) => {
       const startedMs = Date.now();
       const result = generateFixtureModel({
         outDir: opts.out,

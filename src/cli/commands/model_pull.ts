@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { isEarshotError } from '../../errors.ts';
 import { DEFAULT_MODEL_VARIANT, MODEL_VARIANTS, resolveModelDir, type ModelVariant } from '../../engine/phi4mm/model_location.ts';
 import type { FetchImpl } from '../../engine/phi4mm/pull/net.ts';

@@ -9,7 +9,6 @@ import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { KvCache } from './kv_cache.ts';
 import { runInPlaceBatch } from './batched_step_in_place.ts';
-import type { ModelIo } from './model_check.ts';
 import type { BatchedStepModel, StepRow } from './batched_step_types.ts';
 import { floatRowView, runGraph } from './tensors.ts';
 

@@ -30,7 +30,7 @@ type Env = Record<string, string | undefined>;
  */
 export function cacheModelDir(variant: ModelVariant = DEFAULT_MODEL_VARIANT, env: Env = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
-  const cacheRoot = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+  const cacheRoot = xdg?.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(cacheRoot, 'earshot', 'models', MODEL_CACHE_NAME, variant);
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Options of production hardening (issue 8): authentication, admission limits and the transcript store.
+// Options of authentication, admission limits and the transcript store.
 // Kept in its own file so it can be merged into configSchema as three sections: auth, limits, store.
 
 const positiveInt = () => z.number().int().positive();
@@ -69,7 +69,7 @@ export type LimitsConfig = z.infer<typeof limitsSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
 
 /** The three sections as they would sit in configSchema (merge with `.prefault({})` like the others). */
-export const hardeningSections = {
+export const authLimitsStoreSections = {
   auth: authSchema.prefault({}),
   limits: limitsSchema.prefault({}),
   store: storeSchema.prefault({}),

@@ -9,12 +9,12 @@
 // on all of them alike.
 
 import * as ort from 'onnxruntime-node';
-import { runBatchedStep } from '../phi4mm/batched_step.ts';
-import { InPlaceKvCache } from '../phi4mm/kv_cache_in_place.ts';
-import { arenaStats } from '../phi4mm/batched_step_in_place.ts';
-import { GenerationSession, type KvCacheMode } from '../phi4mm/generate.ts';
-import type { Phi4Model } from '../phi4mm/onnx_sessions.ts';
-import type { Phi4Tokenizer } from '../phi4mm/tokenizer.ts';
+import { runBatchedStep } from '../../engine/phi4mm/batched_step.ts';
+import { InPlaceKvCache } from '../../engine/phi4mm/kv_cache_in_place.ts';
+import { arenaStats } from '../../engine/phi4mm/batched_step_in_place.ts';
+import { GenerationSession, type KvCacheMode } from '../../engine/phi4mm/generate.ts';
+import type { Phi4Model } from '../../engine/phi4mm/onnx_sessions.ts';
+import type { Phi4Tokenizer } from '../../engine/phi4mm/tokenizer.ts';
 
 export interface DecodePoint {
   positions: number;

@@ -10,11 +10,11 @@
 // fixed past length, and the medians are compared (the machine is shared, so single runs are noisy).
 
 import * as ort from 'onnxruntime-node';
-import { inspectModelFiles } from '../phi4mm/model_check.ts';
-import { findModelFiles } from '../phi4mm/model_dir.ts';
-import { LOGITS_LAST, LOGITS_NONE, LOGITS_START_INPUT } from '../phi4mm/graph_rewrite.ts';
-import { prepareTextGraph, type PreparedTextGraph } from '../phi4mm/text_graph_prepare.ts';
-import { floatTensor, onesMask } from '../phi4mm/tensors.ts';
+import { inspectModelFiles } from '../../engine/phi4mm/model_check.ts';
+import { findModelFiles } from '../../engine/phi4mm/model_dir.ts';
+import { LOGITS_LAST, LOGITS_NONE, LOGITS_START_INPUT } from '../../engine/phi4mm/graph_rewrite.ts';
+import { prepareTextGraph, type PreparedTextGraph } from '../../engine/phi4mm/text_graph_prepare.ts';
+import { floatTensor, onesMask } from '../../engine/phi4mm/tensors.ts';
 
 export interface AdapterBenchOptions {
   /** Past positions of the measured step (default 64). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { authSchema, hardeningSections, limitsSchema, storeSchema } from '../../../src/config/hardening_schema.ts';
+import { authSchema, authLimitsStoreSections, limitsSchema, storeSchema } from '../../../src/config/auth_limits_store_schema.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 
 describe('metrics', () => {
@@ -20,9 +20,9 @@ describe('metrics', () => {
   });
 });
 
-describe('hardening config sections', () => {
+describe('auth, limits and store config sections', () => {
   it('defaults', () => {
-    const cfg = z.object(hardeningSections).parse({});
+    const cfg = z.object(authLimitsStoreSections).parse({});
     expect(cfg).toEqual({
       auth: {
         api_keys: [], allowed_origins: [], allow_unauthenticated_non_loopback: false, ephemeral_key_ttl_s: 600, max_ephemeral_keys: 10_000,

@@ -2,8 +2,8 @@
 // with batching off (engine.batch_max_rows 1): what batching buys when many callers are captioned or
 // answered together. Same model, same thread count, one host at a time.
 
-import { createEngineHost } from '../engine_host.ts';
-import type { GenerationEvent } from '../engine_session.ts';
+import { createEngineHost } from '../../engine/engine_host.ts';
+import type { GenerationEvent } from '../../engine/engine_session.ts';
 
 export interface BatchBenchResult {
   sessions: number;

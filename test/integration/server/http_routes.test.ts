@@ -9,7 +9,7 @@ import { createLogger } from '../../../src/observability/logger.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { TranscriptStore } from '../../../src/store/transcript_store.ts';
 import { Authenticator, keyIdOf } from '../../../src/transport/auth.ts';
-import { createHardeningRoutes } from '../../../src/transport/http_routes/index.ts';
+import { createServerRoutes } from '../../../src/transport/http_routes/index.ts';
 import { RealtimeServer } from '../../../src/transport/ws_server.ts';
 
 const KEY_A = 'sk-test-alpha-0123456789';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     config: serverSchema.parse({ host: '127.0.0.1', port: 0 }),
     log: createLogger('silent'),
     openSocket: () => ({ handleText() {}, handleBinary() {}, dispose() {} }),
-    routes: createHardeningRoutes({ auth, metrics, store, isReady: () => ready, describeSession: (s) => ({ object: 'realtime.session', type: s.type ?? 'realtime', id: 'sess_described' }) }),
+    routes: createServerRoutes({ auth, metrics, store, isReady: () => ready, describeSession: (s) => ({ object: 'realtime.session', type: s.type ?? 'realtime', id: 'sess_described' }) }),
   });
   const address = await server.listen();
   base = `http://127.0.0.1:${address.port}`;
@@ -52,7 +52,7 @@ afterAll(async () => {
 
 const get = (path: string, key?: string) => fetch(base + path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
-describe('hardening HTTP routes on a real server', () => {
+describe('health, metrics, sessions and agents HTTP routes on a real server', () => {
   it('no API route answers without a valid key', async () => {
     for (const path of ['/v1/sessions', '/v1/sessions/sess_a1', '/v1/sessions/sess_a1/transcript?format=vtt', '/metrics']) {
       for (const key of [undefined, 'sk-wrong-wrong-wrong-wrong']) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { limitsSchema } from '../../../src/config/hardening_schema.ts';
+import { limitsSchema } from '../../../src/config/auth_limits_store_schema.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { AdmissionController, type SessionExpiry } from '../../../src/transport/admission.ts';
 

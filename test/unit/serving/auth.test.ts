@@ -16,7 +16,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { Authenticator, assertSafeToServe, collectApiKeys, hashKey, isLoopbackHost, keyIdOf } = await import('../../../src/transport/auth.ts');
-const { authSchema } = await import('../../../src/config/hardening_schema.ts');
+const { authSchema } = await import('../../../src/config/auth_limits_store_schema.ts');
 
 const KEY_A = 'sk-earshot-aaaaaaaaaaaaaaaa';
 const KEY_B = 'sk-earshot-bbbbbbbbbbbbbbbb';

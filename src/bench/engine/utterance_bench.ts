@@ -4,12 +4,12 @@
 // The audio is a deterministic voiced signal (a fixture model's transcript is meaningless anyway; the
 // cost depends on the frame count, not on what is said).
 
-import { buildTaskPrompt, TASK_PROMPTS } from '../phi4mm/chat_template.ts';
-import { extractFeatures } from '../phi4mm/features.ts';
-import { GenerationSession } from '../phi4mm/generate.ts';
-import { encodeAudio } from '../phi4mm/generate_audio.ts';
-import type { Phi4Model } from '../phi4mm/onnx_sessions.ts';
-import type { Phi4Tokenizer } from '../phi4mm/tokenizer.ts';
+import { buildTaskPrompt, TASK_PROMPTS } from '../../engine/phi4mm/chat_template.ts';
+import { extractFeatures } from '../../engine/phi4mm/features.ts';
+import { GenerationSession } from '../../engine/phi4mm/generate.ts';
+import { encodeAudio } from '../../engine/phi4mm/generate_audio.ts';
+import type { Phi4Model } from '../../engine/phi4mm/onnx_sessions.ts';
+import type { Phi4Tokenizer } from '../../engine/phi4mm/tokenizer.ts';
 
 export interface UtteranceBenchResult {
   ttftMs: number;

@@ -4,6 +4,7 @@ import type { RunningServer } from '../../../src/main.ts';
 import { keyIdOf } from '../../../src/transport/auth.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
+import { holdsWithin } from '../../helpers/wait_for.ts';
 
 // The whole server (startServer) with keys configured: auth, origin and admission before the upgrade,
 // over real sockets on 127.0.0.1.
@@ -21,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
-  for (let i = 0; i < 200 && server.admission.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await holdsWithin(() => !(server.admission.activeSessions > 0), 4000); // bounded: the test's own expectations say if it never settled
 });
 
 type Refusal = { status: number; body: { error: { code: string } }; retryAfter?: string; wwwAuthenticate?: string };
@@ -125,7 +126,7 @@ describe('admission on the real server', () => {
     expect(limits.at(-1)).toMatchObject({ rate_limits: [{ name: 'requests', limit: 2 }] });
     await second.close();
     open.splice(open.indexOf(second), 1);
-    for (let i = 0; i < 200 && server.admission.activeSessions > 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdsWithin(() => !(server.admission.activeSessions > 2), 4000); // bounded: the test's own expectations say if it never settled
     const again = await connect(KEY_A);
     expect(await again.waitFor((e) => e.type === 'rate_limits.updated')).toMatchObject({ rate_limits: [{ name: 'requests', remaining: 0 }] });
     const text = await server.metrics.registry.getSingleMetricAsString('earshot_sessions_rejected_total');
@@ -153,7 +154,7 @@ describe('session limits', () => {
       expect(await c.closed).toBe(1008);
       clearInterval(keepAlive);
       expect(c.ofType('error').map((e) => (e.error as { code: string }).code)).toContain('E_SESSION_EXPIRED');
-      for (let i = 0; i < 100 && d.admission.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await holdsWithin(() => !(d.admission.activeSessions > 0), 2000); // bounded: the test's own expectations say if it never settled
       expect(d.admission.activeSessions).toBe(0);
       expect(await d.metrics.registry.getSingleMetricAsString('earshot_sessions_ended_total')).toContain('reason="max_duration"} 1');
     } finally {

@@ -1,10 +1,10 @@
 // The reference for loop_vs_raw_ratio: a bare onnxruntime decode loop over the same graphs (embedding
 // -> text, present tensors fed back as past, argmax), with none of Earshot's session machinery.
 
-import * as ort from 'onnxruntime-node';
-import type { Phi4Model } from '../phi4mm/onnx_sessions.ts';
-import { argmax } from '../phi4mm/sampling.ts';
-import { emptyFloatTensor, int64Tensor, onesMask, readFloats } from '../phi4mm/tensors.ts';
+import type * as ort from 'onnxruntime-node';
+import type { Phi4Model } from '../../engine/phi4mm/onnx_sessions.ts';
+import { argmax } from '../../engine/phi4mm/sampling.ts';
+import { emptyFloatTensor, int64Tensor, onesMask, readFloats } from '../../engine/phi4mm/tensors.ts';
 
 export interface RawDecodeResult {
   tokenIds: number[];

@@ -1,13 +1,13 @@
-// The figures that decide whether a model size is usable (issue: real-size speed), measured on one model
+// The figures that decide whether a model size is usable (real-size speed), measured on one model
 // loaded in this thread with the engine's default thread count. Both KV cache kinds run in the same
 // process one after the other, so their ratio is measured under the same load.
 
-import { defaultIntraOpThreads } from '../engine_host.ts';
-import type { FixturePreset } from '../phi4mm/fixture/index.ts';
-import { loadPhi4Model } from '../phi4mm/onnx_sessions.ts';
-import { loadTokenizer } from '../phi4mm/tokenizer.ts';
+import { defaultIntraOpThreads } from '../../engine/engine_host.ts';
+import type { FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import { loadPhi4Model } from '../../engine/phi4mm/onnx_sessions.ts';
+import { loadTokenizer } from '../../engine/phi4mm/tokenizer.ts';
 import { benchKvRates, decodeMatrix, type KvBenchOptions } from './kv_bench.ts';
-import type { KvCacheMode } from '../phi4mm/generate.ts';
+import type { KvCacheMode } from '../../engine/phi4mm/generate.ts';
 import { benchUtterance } from './utterance_bench.ts';
 
 export interface RealSizeBenchResult {

@@ -4,6 +4,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdmissionController, type SessionTicket } from '../../../src/transport/admission.ts';
 import { Authenticator, keyIdOf, upgradeRefusal } from '../../../src/transport/auth.ts';
+import { holdsWithin } from '../../helpers/wait_for.ts';
 
 // The wiring the integrator will put in RealtimeServer.onUpgrade, exercised with real sockets: auth
 // before the upgrade (401/403), admission before the upgrade (429/503 + Retry-After), a slot per socket.
@@ -79,7 +80,7 @@ describe('upgrade gate with real WebSockets', () => {
     first.open.close();
     await new Promise((resolve) => first.open.once('close', resolve));
     // The server's close handler releases the slot; wait for it rather than for a fixed time.
-    for (let i = 0; i < 500 && admission.activeFor(keyIdOf(KEY)) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await holdsWithin(() => !(admission.activeFor(keyIdOf(KEY)) > 0), 10000); // bounded: the test's own expectations say if it never settled
     expect(admission.activeFor(keyIdOf(KEY))).toBe(0);
     const third = await connect({ headers: { authorization: `Bearer ${KEY}` } });
     expect('open' in third).toBe(true);

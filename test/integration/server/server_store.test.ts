@@ -9,6 +9,7 @@ import { CARD_CLIPS, placeWithGaps } from '../../helpers/speech_fixtures.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
 import { streamPcm16k, use16kBinary } from '../agent/agent_server.ts';
+import { holdsWithin } from '../../helpers/wait_for.ts';
 
 // The transcript store and the metrics fed from each connection's outgoing events, and graceful
 // shutdown, on the whole server with a scripted engine (its text is known, its timing controllable).
@@ -71,7 +72,7 @@ describe('transcript store fed from the send path', () => {
       expect(text).toMatch(/earshot_vad_window_seconds_count [1-9]/);
       expect(text).toMatch(/earshot_sessions_active 1/);
       await c.close();
-      for (let i = 0; i < 200 && server.sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await holdsWithin(() => !(server.sessions.size > 0), 4000); // bounded: the test's own expectations say if it never settled
     } finally {
       await server.close();
     }

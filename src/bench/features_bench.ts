@@ -1,6 +1,6 @@
 // Throughput of the log-mel front end on 40 s of 16 kHz audio (one full encoder chunk). Wired to
 // `earshot bench features` by the CLI; never run from tests (timings depend on the machine's load).
-import { LogMelExtractor } from './features.ts';
+import { LogMelExtractor } from '../engine/phi4mm/features.ts';
 
 export interface FeaturesBenchResult {
   audio_seconds: number;

@@ -10,14 +10,14 @@
 // 16 sessions, which at Phi-4-mini size is 12+ GB and many minutes for figures the smaller presets give.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createEngineHost, defaultIntraOpThreads, type EngineHost } from '../engine_host.ts';
-import type { EngineSession, GenerationEvent } from '../engine_session.ts';
-import { benchFeatures } from '../phi4mm/features_bench.ts';
-import { ensureFixtureModel, type FixturePreset } from '../phi4mm/fixture/index.ts';
-import { loadPhi4Model } from '../phi4mm/onnx_sessions.ts';
-import { loadTokenizer, type Phi4Tokenizer } from '../phi4mm/tokenizer.ts';
-import { TOKEN_ID } from '../phi4mm/tokenizer_ids.ts';
-import { systemIds, userIds } from '../phi4_session_turns.ts';
+import { createEngineHost, defaultIntraOpThreads, type EngineHost } from '../../engine/engine_host.ts';
+import type { EngineSession, GenerationEvent } from '../../engine/engine_session.ts';
+import { benchFeatures } from '../features_bench.ts';
+import { ensureFixtureModel, type FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import { loadPhi4Model } from '../../engine/phi4mm/onnx_sessions.ts';
+import { loadTokenizer, type Phi4Tokenizer } from '../../engine/phi4mm/tokenizer.ts';
+import { TOKEN_ID } from '../../engine/phi4mm/tokenizer_ids.ts';
+import { systemIds, userIds } from '../../engine/phi4_session_turns.ts';
 import { benchBatchedDecode, type BatchBenchResult } from './batch_bench.ts';
 import { rawDecode } from './raw_decode.ts';
 import { benchRealSize, type RealSizeBenchResult } from './real_size_bench.ts';
