@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   E_PROMPT_TOKEN_INVALID: 'The prompt holds a token id the model cannot take as input.',
   E_ENGINE_WORKER_EXITED: 'The engine worker stopped; sessions on it are lost.',
   E_CONTEXT_OVERFLOW: 'The conversation does not fit the context budget even after compaction.',
-  // hardening: auth, admission, store, HTTP API
+  // auth, admission, store, HTTP API
   E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
   E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
   E_HOST_NOT_ALLOWED: 'The Host header names a host this server does not serve (server.allowed_hosts).',

@@ -8,7 +8,7 @@ import { createAgentServices } from './agent/create_services.ts';
 import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
-import { resolveModelDir } from './engine/model_location.ts';
+import { resolveModelDir } from './engine/phi4mm/model_location.ts';
 import { ModelProvisioner, modelNeedsPull, modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
 import { RemoteEngine } from './engine/remote/remote_engine.ts';
@@ -16,32 +16,27 @@ import { EarshotError, isEarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
-import { instrumentVadModel } from './observability/session_metrics.ts';
-import type { WireSessionConfig } from './protocol/session_schema.ts';
 import { startRetention } from './store/retention.ts';
-import { TranscriptStore } from './store/transcript_store.ts';
-import type { AudioOutputSink } from './session/audio_output.ts';
-import { RealtimeConnection } from './session/realtime_connection.ts';
+import type { TranscriptStore } from './store/transcript_store.ts';
 import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
-import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator, type AuthIdentity } from './transport/auth.ts';
-import { createHardeningRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
+import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator } from './transport/auth.ts';
+import { createServerRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
 import { createStaticRoute } from './transport/static_route.ts';
-import { createWebRtcCallsRoute, type WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { dialectOf, type Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
 import { createHostCheck } from './transport/host_allowlist.ts';
-import { LiveSessions, type ConnectionHooks } from './session/live_sessions.ts';
+import { LiveSessions } from './session/live_sessions.ts';
 import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
 import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
-import { getSharedSileroModel } from './vad/silero_model.ts';
-import { getSharedWorkerVadModel } from './vad/worker_vad_model.ts';
-import { LoadMonitor } from './observability/load_monitor.ts';
-import { VadBatcher } from './vad/vad_batcher.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 import type { VoiceEngine } from './tts/select.ts';
 import { openVoiceEngine } from './tts/kokoro/startup.ts';
+import type { WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
+import { callsRoute, connectionFactory, type BuildConnection, type ConnectionSetup, type EngineAvailability } from './startup/connections.ts';
+import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
+import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
 
 export interface RunningServer {
   address: AddressInfo;
@@ -91,12 +86,11 @@ export interface StartServerOptions {
   autoPull?: AutoPullSettings;
   /** A voice engine to use instead of opening tts.engine (tests: noVoiceEngine()). */
   voiceEngine?: VoiceEngine;
+  /** Tests: fail a start-up step and see which parts were released. */
+  startupHooks?: StartupHooks;
 }
 
-export interface EngineAvailability {
-  engine: SpeechEngine | null;
-  unavailable?: EarshotError;
-}
+export type { EngineAvailability };
 
 const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
 
@@ -134,233 +128,67 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
   };
 }
 
-/** What the connection is built from, per socket (one place for the WebSocket and, later, WebRTC). */
-interface ConnectionSetup {
-  intent: string | null;
-  agentName: string | null;
-  model: string | null;
-  dialect: ReturnType<typeof dialectOf>;
-  identity: AuthIdentity;
-  peerPause(): void;
-  peerResume(): void;
-  /** A WebRTC call's outbound audio track (spoken answers play there instead of as audio deltas). */
-  audioOutput?: AudioOutputSink;
-}
-
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
 export async function startServer(config: EarshotConfig, log: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
+  const stack = new StartupStack(log, options.startupHooks);
+  try {
+    return await composeServer(config, log, options, stack);
+  } catch (err) {
+    // Whatever step failed, nothing started before it outlives the failed start.
+    await stack.releaseAll();
+    throw err;
+  }
+}
+
+async function composeServer(config: EarshotConfig, log: Logger, options: StartServerOptions, stack: StartupStack): Promise<RunningServer> {
   const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
   // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
   assertSafeToServe({ host: config.server.host, authEnabled: auth.enabled, allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback });
-  // Agent modules load before anything that would need cleaning up if a bad module fails the start.
-  const catalogue = options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules));
+  const catalogue = await stack.step('agents', async () => options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules)));
   const metrics = createMetrics();
-  // Programmatic servers (tests, benchmarks) keep nothing unless given a path; `earshot serve` resolves
-  // --store / EARSHOT_STORE / the default data directory into store.path.
-  const store = TranscriptStore.open({
-    path: config.store.path ?? ':memory:',
-    log,
-    onWriteError: (err, sqliteCode) => metrics.storeWriteErrors.inc({ code: sqliteCode === 'UNKNOWN' ? err.code : sqliteCode }),
+  const engine = await stack.step('engine', () => provideEngine(config, log, options), (e) => e.release());
+  const { availability, provisioner } = engine;
+  const services = await stack.step('services', () => options.services ?? createAgentServices(config.agent), (s) => {
+    if (!options.services) s.close();
   });
-  const dangling = store.closeDanglingSessions();
-  if (dangling > 0) log.warn({ sessions: dangling }, 'sessions cut off by the previous run were marked interrupted');
-  const retention = startRetention(store, { retentionDays: config.store.retention_days, log });
-
-  const inWorkers = config.vad.inference_thread === 'worker';
-  const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
-  // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
-  const batcher = new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams, maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1 });
-  const provisioner = createProvisioner(config, log, options);
-  // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
-  const availability: EngineAvailability = options.engine !== undefined
-    ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
-    : provisioner !== null ? { engine: null, unavailable: provisioner.whileMissing } : await openEngine(config, log);
-  if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
-  const ownsEngine = options.engine === undefined;
-  // Kokoro is fetched on first use only where the model is (`earshot serve`); tests never reach the network.
-  const voiceEngine = options.voiceEngine ?? (await openVoiceEngine(config.tts, {
-    log, metrics, env: options.env, autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
-  }));
-  if (voiceEngine.synthesizer) log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
-  else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
-  const pollEngineStats = (engine: SpeechEngine | null) =>
-    new EngineStatsPoller(engine, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
-  let engineStats = pollEngineStats(availability.engine);
-  // Three views of "behind real time": the event loop (sockets, decoding, events), the shared VAD (the
-  // ceiling of concurrent streams while the event loop stays fast; lateness on each stream's own clock) and
-  // the engine queue (how long sessions' turns and steps wait). Any refuses new sessions; a change tells
-  // admitted sessions their remaining capacity at once.
+  const store = await stack.step('store', () => openStore(config, log, metrics), (s) => s.close());
+  await stack.step('retention', () => startRetention(store, { retentionDays: config.store.retention_days, log }), (r) => r.stop());
+  const batcher = await stack.step('vad', () => openVadBatcher(config, metrics));
+  const pollEngineStats = (e: SpeechEngine | null) => new EngineStatsPoller(e, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
+  // Replaced when a model fetched on first start is loaded.
+  const engineStats = await stack.step('engine_stats', () => ({ poller: pollEngineStats(availability.engine) }), (h) => h.poller.stop());
+  const voiceEngine = await stack.step('voice', () => openVoice(config, log, metrics, options), (v) => {
+    if (!options.voiceEngine) return v.synthesizer?.close();
+  });
   let sessionsRef: LiveSessions | null = null;
-  const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
-    new LoadMonitor({
-      maxEventLoopDelayMs: limitMs,
-      sampleDelayMs,
-      onChange: (overloaded, delayMs) => {
-        if (overloaded) log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
-        else log.info({ what, delayMs: Math.round(delayMs) }, 'server back to real time: admitting sessions');
-        sessionsRef?.broadcastRateLimits();
-      },
-    }).start();
-  const load = watch('event loop delay p99', config.limits.max_event_loop_delay_ms);
-  const vadLoad = watch('VAD lag', config.limits.max_vad_lag_ms, () => batcher.takeMaxLagMs());
-  const engineLoad = watch('engine queue wait', config.limits.max_engine_wait_ms, () => engineStats.stepWaitMs);
-  const overload = () =>
-    load.overloaded
-      ? `The server is behind real time (event-loop delay p99 ${Math.round(load.delayMs)} ms, limit ${load.limitMs} ms); retry later.`
-      : vadLoad.overloaded
-        ? `The server is behind real time (voice detection runs ${Math.round(vadLoad.delayMs)} ms behind the audio, limit ${vadLoad.limitMs} ms); retry later.`
-        : engineLoad.overloaded
-          ? `The server is behind real time (sessions wait ${Math.round(engineLoad.delayMs)} ms for the engine, limit ${engineLoad.limitMs} ms); retry later.`
-          : null;
-  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.saturated, overload });
+  const load = await stack.step(
+    'load_monitors',
+    () => watchLoad(config, log, { batcher, engineWaitMs: () => engineStats.poller.stepWaitMs }, () => sessionsRef?.broadcastRateLimits()),
+    (l) => l.stop(),
+  );
+  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.poller.saturated, overload: () => load.overloadMessage() });
   const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
   sessionsRef = sessions;
-  const services = options.services ?? createAgentServices(config.agent);
-  const settings = agentRuntimeSettings(config);
-
-  const buildConnection = (setup: ConnectionSetup, hooks: ConnectionHooks): RealtimeConnection => {
-    const preset = setup.identity.ephemeral?.session as WireSessionConfig | null | undefined;
-    const transcription = setup.intent === 'transcription' || preset?.type === 'transcription';
-    let applyingPreset = false;
-    const connection = new RealtimeConnection({
-      config,
-      log,
-      sessionType: transcription ? 'transcription' : 'realtime',
-      dialect: setup.dialect,
-      model: setup.model,
-      openVadStream: () => hooks.wrapVadStream(batcher.openStream()),
-      onUtterance: hooks.onUtterance,
-      onAudioIn: hooks.onAudioIn,
-      transport: {
-        audioOutput: setup.audioOutput,
-        // The preset's session.updated is not sent: session.created already shows the configuration.
-        send: (event) => (applyingPreset && event.type === 'session.updated' ? undefined : hooks.send(event)),
-        pauseInput: () => setup.peerPause(),
-        resumeInput: () => setup.peerResume(),
-      },
-      agent: {
-        engine: availability.engine,
-        engineUnavailable: availability.unavailable,
-        synthesizer: voiceEngine.synthesizer,
-        synthesizerUnavailable: voiceEngine.unavailable,
-        catalogue,
-        agentName: setup.agentName,
-        settings,
-        services,
-      },
-    });
-    if (preset && Object.keys(preset).length > 0) {
-      // An ephemeral key minted with a session configuration starts the session configured.
-      applyingPreset = true;
-      try {
-        connection.handleText(JSON.stringify({ type: 'session.update', session: preset }));
-      } finally {
-        applyingPreset = false;
-      }
-    }
-    return connection;
-  };
-
-  // WebRTC calls by id, so a WebSocket with ?call_id= can attach to a call's session as a sideband (only
-  // with the key that created the call; each sideband is admitted as a session).
-  const sidebands = new CallSidebands<Dialect>({ admission, log });
-  const webrtc = createWebRtcCallsRoute({
-    config: config.webrtc,
-    log,
-    authorize: (req) => {
-      const decision = auth.authorizeRequest(req, { allowEphemeral: true });
-      return decision.ok ? decision.identity.keyId : false;
-    },
-    openSession: (peer, info) => {
-      const decision = auth.authorizeRequest({ headers: info.headers }, { allowEphemeral: true });
-      const identity: AuthIdentity = decision.ok ? decision.identity : { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
-      const setup: ConnectionSetup = {
-        intent: info.url.searchParams.get('intent'),
-        agentName: info.url.searchParams.get('agent'),
-        model: info.url.searchParams.get('model'),
-        dialect: 'ga',
-        identity,
-        peerPause: () => {},
-        peerResume: () => {},
-        audioOutput: peer.audioOutput,
-      };
-      let connection: RealtimeConnection | null = null;
-      const handler = sessions.open({ ...peer, pauseInput() {}, resumeInput() {} }, identity, (hooks) => {
-        connection = buildConnection(setup, hooks);
-        return connection;
-      });
-      if (connection) sidebands.register(info.callId, identity.keyId, connection);
-      return {
-        handleText: (text) => handler.handleText(text),
-        handlePcm16k: (samples) => handler.handlePcm16k(samples),
-        dispose: () => {
-          sidebands.end(info.callId);
-          handler.dispose();
-        },
-      };
-    },
-  });
+  const buildConnection = connectionFactory({ config, log, batcher, availability, voiceEngine, catalogue, settings: agentRuntimeSettings(config), services });
 
   const readiness = (): ReadinessReport => {
     if (admission.isDraining) return { ready: false, status: 'draining' };
-    if (load.overloaded || vadLoad.overloaded || engineLoad.overloaded) return { ready: false, status: 'overloaded' };
+    if (load.overloaded()) return { ready: false, status: 'overloaded' };
     const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
     // The voice engine never makes the server unready (text answers work without it); it is reported.
     const voice = { voice_engine: voiceEngine.status.engine, ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }) };
     return { ready: model.status === 'ready', ...model, ...voice };
   };
-  const isReady = () => readiness().ready;
-  const openAiApi = createOpenAiApi({
-    config, log, auth, admission, metrics,
-    engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }),
-    openVadStream: () => batcher.openStream(),
-    voiceEngine,
-  });
-  const routes: HttpRoute[] = [
-    ...createHardeningRoutes({
-      auth,
-      metrics,
-      store,
-      isReady: readiness,
-      publicMetrics: config.server.metrics_public,
-      listAgents: () => catalogue.list().map(agentToJson),
-      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
-      describeSession: (requested) => describePreset(config, requested, catalogue),
-      maxClientSecretsBodyBytes: config.server.max_message_bytes,
-    }),
-    webrtc,
-    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
-    ...openAiApi.routes,
-    // The browser client at `/` (built on first request when missing).
-    createStaticRoute({ log }),
-  ];
-  const server = new RealtimeServer({
-    config: config.server,
-    log,
-    routes,
-    checkHost: createHostCheck({ allowedHosts: config.server.allowed_hosts, authEnabled: auth.enabled }),
-    gateUpgrade: createUpgradeGate(auth, admission, metrics),
-    onUpgradeRefused: () => metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
-    openSocket: (peer, info) => {
-      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
-      const callId = info.url.searchParams.get('call_id');
-      if (callId !== null) {
-        // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
-        return sidebands.open(peer, identity, callId, dialectOf(info));
-      }
-      const setup: ConnectionSetup = {
-        intent: info.url.searchParams.get('intent'),
-        agentName: info.url.searchParams.get('agent'),
-        model: info.url.searchParams.get('model'),
-        dialect: dialectOf(info),
-        identity,
-        peerPause: () => peer.pauseInput(),
-        peerResume: () => peer.resumeInput(),
-      };
-      return sessions.open(peer, identity, (hooks) => buildConnection(setup, hooks), setup.dialect);
-    },
-  });
-  const address = await server.listen();
+  const openAiApi = await stack.step(
+    'openai_api',
+    () => createOpenAiApi({ config, log, auth, admission, metrics, engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }), openVadStream: () => batcher.openStream(), voiceEngine }),
+    (api) => api.close(),
+  );
+  const sidebands = new CallSidebands<Dialect>({ admission, log });
+  const webrtc = await stack.step('webrtc', () => callsRoute({ config, log, auth, sessions, sidebands, buildConnection }), (route) => route.close());
+  const routes = httpRoutes({ config, log, auth, metrics, store, catalogue, readiness, webrtc, openAiApi });
+  const server = realtimeServer({ config, log, auth, admission, metrics, routes, sessions, sidebands, buildConnection });
+  const address = await stack.step('listen', () => server.listen(), () => server.close(1001, 'server shutting down'));
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
   const httpUrl = `${server.scheme === 'wss' ? 'https' : 'http'}://${host}:${address.port}`;
@@ -371,36 +199,18 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     if (stopping) return void (await outcome.engine?.close());
     Object.assign(availability, outcome);
     if (outcome.engine === null) return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
-    engineStats.stop();
-    engineStats = pollEngineStats(outcome.engine);
+    engineStats.poller.stop();
+    engineStats.poller = pollEngineStats(outcome.engine);
     log.info('model loaded: new sessions use it');
   }).catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
   const shutdown = (graceMs: number): Promise<void> => {
     stopping ??= (async () => {
       provisioner?.stop();
-      admission.drain();
-      log.info({ graceMs, sessions: sessions.size, responses: sessions.inFlightResponses }, 'draining: no new sessions');
-      await waitUntil(() => sessions.inFlightResponses === 0, graceMs);
-      if (sessions.inFlightResponses > 0) {
-        log.warn({ responses: sessions.inFlightResponses }, 'shutdown deadline: cancelling running responses');
-        sessions.cancelResponses();
-        // A cancelled response ends at its next token; give it a moment to send response.done.
-        if (graceMs > 0) await waitUntil(() => sessions.inFlightResponses === 0, 1000);
-      }
-      sessions.markShutdown();
+      await drainSessions(admission, sessions, log, graceMs);
+      // Calls hang up before the listener closes the sidebands; then every part, last started first
+      // (the store closes before the engine, so transcripts are checkpointed whatever the engine does).
       await webrtc.close();
-      await server.close(1001, 'server shutting down');
-      engineStats.stop();
-      load.stop();
-      vadLoad.stop();
-      engineLoad.stop();
-      retention.stop();
-      // The store first: whatever happens while the engine stops, the transcripts are checkpointed.
-      store.close();
-      if (!options.services) services.close();
-      await openAiApi.close();
-      if (ownsEngine) await availability.engine?.close();
-      if (!options.voiceEngine) await voiceEngine.synthesizer?.close();
+      await stack.releaseAll();
     })();
     return stopping;
   };
@@ -423,11 +233,114 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
     sessions,
     openAiApi,
     webrtcCalls: webrtc,
-    isReady,
+    isReady: () => readiness().ready,
     readiness,
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
     close: () => shutdown(0),
   };
+}
+
+interface HttpRouteParts {
+  config: EarshotConfig;
+  log: Logger;
+  auth: Authenticator;
+  metrics: EarshotMetrics;
+  store: TranscriptStore;
+  catalogue: AgentCatalogue;
+  readiness: () => ReadinessReport;
+  webrtc: HttpRoute;
+  openAiApi: OpenAiApi;
+}
+
+function httpRoutes(p: HttpRouteParts): HttpRoute[] {
+  const { config, catalogue } = p;
+  return [
+    ...createServerRoutes({
+      auth: p.auth,
+      metrics: p.metrics,
+      store: p.store,
+      isReady: p.readiness,
+      publicMetrics: config.server.metrics_public,
+      listAgents: () => catalogue.list().map(agentToJson),
+      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
+      describeSession: (requested) => describePreset(config, requested, catalogue),
+      maxClientSecretsBodyBytes: config.server.max_message_bytes,
+    }),
+    p.webrtc,
+    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
+    ...p.openAiApi.routes,
+    // The browser client at `/`, from its build folder.
+    createStaticRoute({ log: p.log }),
+  ];
+}
+
+interface RealtimeServerParts {
+  config: EarshotConfig;
+  log: Logger;
+  auth: Authenticator;
+  admission: AdmissionController;
+  metrics: EarshotMetrics;
+  routes: HttpRoute[];
+  sessions: LiveSessions;
+  sidebands: CallSidebands<Dialect>;
+  buildConnection: BuildConnection;
+}
+
+/** The listener: HTTP routes, and WebSocket upgrades that become sessions (or sidebands of a call). */
+function realtimeServer(p: RealtimeServerParts): RealtimeServer {
+  return new RealtimeServer({
+    config: p.config.server,
+    log: p.log,
+    routes: p.routes,
+    checkHost: createHostCheck({ allowedHosts: p.config.server.allowed_hosts, authEnabled: p.auth.enabled }),
+    gateUpgrade: createUpgradeGate(p.auth, p.admission, p.metrics),
+    onUpgradeRefused: () => p.metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
+    openSocket: (peer, info) => {
+      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const callId = info.url.searchParams.get('call_id');
+      // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
+      if (callId !== null) return p.sidebands.open(peer, identity, callId, dialectOf(info));
+      const setup: ConnectionSetup = {
+        intent: info.url.searchParams.get('intent'),
+        agentName: info.url.searchParams.get('agent'),
+        model: info.url.searchParams.get('model'),
+        dialect: dialectOf(info),
+        identity,
+        peerPause: () => peer.pauseInput(),
+        peerResume: () => peer.resumeInput(),
+      };
+      return p.sessions.open(peer, identity, (hooks) => p.buildConnection(setup, hooks), setup.dialect);
+    },
+  });
+}
+
+/** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
+/** The voice engine of spoken answers; Kokoro is fetched on first use only where the model is (`earshot serve`). */
+async function openVoice(config: EarshotConfig, log: Logger, metrics: EarshotMetrics, options: StartServerOptions): Promise<VoiceEngine> {
+  const voiceEngine = options.voiceEngine ?? (await openVoiceEngine(config.tts, {
+    log, metrics, env: options.env, autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
+  }));
+  if (voiceEngine.synthesizer) log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
+  else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
+  return voiceEngine;
+}
+
+async function provideEngine(config: EarshotConfig, log: Logger, options: StartServerOptions) {
+  const provisioner = createProvisioner(config, log, options);
+  // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
+  const availability: EngineAvailability =
+    options.engine !== undefined
+      ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
+      : provisioner !== null
+        ? { engine: null, unavailable: provisioner.whileMissing }
+        : await openEngine(config, log);
+  if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
+  const ownsEngine = options.engine === undefined;
+  const release = async () => {
+    provisioner?.stop();
+    if (ownsEngine) await availability.engine?.close();
+  };
+  return { availability, provisioner, release };
 }
 
 /** A provisioner when `earshot serve` starts without a usable model and may fetch it; else null. */
@@ -437,12 +350,4 @@ function createProvisioner(config: EarshotConfig, log: Logger, options: StartSer
   if (!modelNeedsPull(dir)) return null;
   const settings = { ...options.autoPull, endpoint: options.autoPull.endpoint ?? config.model.hub_endpoint };
   return new ModelProvisioner<SpeechEngine>({ dir, settings, log, load: () => openEngine(config, log) });
-}
-
-function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const check = () => (done() || performance.now() >= deadline ? resolve() : setTimeout(check, 20));
-    check();
-  });
 }

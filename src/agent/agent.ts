@@ -1,7 +1,7 @@
 // An agent is data: instructions, server tools, session kind and generation settings (agents/ holds the
 // definitions; this file only checks them). Chosen per connection by ?agent=NAME, the `agent` field of
 // session.update (Earshot extension) or the server default.
-import type { SessionType } from '../session/session_state.ts';
+import type { SessionType } from './session_view.ts';
 import type { ServerTool } from './tool.ts';
 
 export interface GenerationSettings {

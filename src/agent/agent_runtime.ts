@@ -260,7 +260,7 @@ export class AgentRuntime {
 
   private interrupt(): void {
     const td = this.opts.state.turnDetection;
-    if (td && td.interrupt_response) this.cancelResponse('turn_detected');
+    if (td?.interrupt_response) this.cancelResponse('turn_detected');
   }
 
   private requireEngine(what: string): SpeechEngine {

@@ -5,8 +5,8 @@ import type { SpeechEngine, AudioHandle, UserPart } from '../engine/engine_sessi
 import type { WireConversationItem } from '../protocol/item_schema.ts';
 import { completedMessage } from '../protocol/server_items.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
-import type { SessionState } from '../session/session_state.ts';
-import type { ItemAudioClip } from './agent_runtime.ts';
+import type { AgentSessionView } from './session_view.ts';
+import type { ItemAudioClip } from './runtime_types.ts';
 import { runCaption } from './caption.ts';
 import { checkPlacement, userContentOf, type ItemPlacement } from './client_items.ts';
 import type { ConversationContext } from './conversation_context.ts';
@@ -15,7 +15,7 @@ import type { ItemChain } from './item_chain.ts';
 export interface AudioItemDeps {
   engine: SpeechEngine;
   context: ConversationContext;
-  state: SessionState;
+  state: AgentSessionView;
   captionMaxTokens: number;
   items: ItemChain;
   emit(payload: ServerEventPayload): void;

@@ -75,7 +75,7 @@ export class ItemChain {
   /** Fills the transcript of a user audio part once captioning has produced it. */
   setTranscript(id: string, contentIndex: number, transcript: string): ConversationItem | null {
     const item = this.items.get(id);
-    if (!item || item.type !== 'message') return null;
+    if (item?.type !== 'message') return null;
     const part = item.content[contentIndex];
     if (part?.type !== 'input_audio') return null;
     const updated: ConversationItem = { ...item, content: item.content.map((p, i) => (i === contentIndex ? { ...part, transcript } : p)) };

@@ -7,7 +7,7 @@ import type { Utterance } from '../pipeline/types.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
-import type { SessionState } from '../session/session_state.ts';
+import type { AgentSessionView } from './session_view.ts';
 import type { AgentDefinition } from './agent.ts';
 import type { AnswerSpeech } from './spoken_answer.ts';
 import type { ConversationContext } from './conversation_context.ts';
@@ -32,7 +32,7 @@ export interface AgentRuntimeOptions {
   engine: SpeechEngine | null;
   /** Why there is no engine (E_MODEL_MISSING with the fix); required when engine is null. */
   engineUnavailable?: EarshotError;
-  state: SessionState;
+  state: AgentSessionView;
   agent: AgentDefinition;
   settings: AgentRuntimeSettings;
   services: AgentServices;

@@ -3,7 +3,7 @@
 import type { ToolSpec } from '../engine/engine_session.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
 import type { ToolChoice } from '../protocol/server_session.ts';
-import type { SessionState } from '../session/session_state.ts';
+import type { AgentSessionView } from './session_view.ts';
 import type { AgentDefinition } from './agent.ts';
 import type { SystemPrompt } from './conversation_context.ts';
 import { NO_TOOLS_INSTRUCTION } from './prompts.ts';
@@ -13,14 +13,14 @@ export function serverToolsOf(agent: AgentDefinition): Map<string, ServerTool> {
   return new Map(agent.tools.map((t) => [t.name, t]));
 }
 
-export function sessionSystemPrompt(agent: AgentDefinition, state: SessionState): SystemPrompt {
+export function sessionSystemPrompt(agent: AgentDefinition, state: AgentSessionView): SystemPrompt {
   const instructions = [agent.instructions, state.instructions].filter((s) => s.trim() !== '').join('\n\n');
   if (state.toolChoice === 'none') return { instructions, tools: [] };
   return { instructions, tools: sessionToolSpecs(agent, state) };
 }
 
 /** The agent's server tools and the session's client tools (a server tool wins a shared name). */
-export function sessionToolSpecs(agent: AgentDefinition, state: SessionState): ToolSpec[] {
+export function sessionToolSpecs(agent: AgentDefinition, state: AgentSessionView): ToolSpec[] {
   const server = agent.tools.map(toToolSpec);
   const serverNames = new Set(server.map((t) => t.name));
   const client = state.tools
@@ -30,7 +30,7 @@ export function sessionToolSpecs(agent: AgentDefinition, state: SessionState): T
 }
 
 /** The per-response system turn: the response's instructions and its function tools. */
-export function responseSystemPrompt(params: WireResponseCreateParams, agent: AgentDefinition, state: SessionState): SystemPrompt {
+export function responseSystemPrompt(params: WireResponseCreateParams, agent: AgentDefinition, state: AgentSessionView): SystemPrompt {
   const none = params.tool_choice === 'none';
   let tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
   // The session prompt offers no tools under session tool_choice 'none': a response that may call

@@ -17,7 +17,7 @@ export interface ToolContext {
 }
 
 // `any` in the schema position lets a heterogeneous list of tools be typed as ServerTool[].
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export interface ServerTool<Schema extends z.ZodObject = any> {
   name: string;
   description: string;

@@ -1,4 +1,4 @@
-// Generated from fir_kernel.wat by test/helpers/build_fir_kernel.ts (npm run build:wasm). Do not edit.
+// Generated from fir_kernel.wat by scripts/build_fir_kernel.ts (npm run build:wasm). Do not edit.
 // prettier-ignore
 export const FIR_KERNEL_WASM_BASE64 =
   'AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxUCBm1lbW9yeQIACHJlc2FtcGxlAAAK/QEB+gECBH8CeyABQQJ0IQ0C' +

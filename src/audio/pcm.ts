@@ -49,5 +49,6 @@ export function floatSampleToInt16(sample: number): number {
   const scaled = Math.round(sample * INT16_FULL_SCALE);
   if (scaled > 32767) return 32767;
   if (scaled < -32768) return -32768;
-  return scaled === scaled ? scaled : 0; // NaN check without a call
+  // biome-ignore lint/suspicious/noSelfCompare: the hot path's NaN check, without a call
+  return scaled === scaled ? scaled : 0;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config/schema.ts';
 import { ensureFixtureModel } from '../engine/phi4mm/fixture/index.ts';
-import { startServer } from '../main.ts';
+import { startServer, type RunningServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import { measureServerDuringClients } from './ingest_bench.ts';
 import type { ClientAudioFormat } from './ingest_clients.ts';
@@ -66,6 +66,21 @@ export interface ServerBenchResult {
   utterances_stored: number;
 }
 
+/** The sessions (up to `limit`, a page of 100 at a time) and utterances the server's store kept. */
+function storedSessions(store: RunningServer['store'], limit: number) {
+  let sessions = store.listSessions({ limit: 100 }).sessions;
+  let after = sessions.at(-1)?.id;
+  while (after && sessions.length < limit) {
+    const next = store.listSessions({ limit: 100, after });
+    if (next.sessions.length === 0) break;
+    sessions = sessions.concat(next.sessions);
+    after = next.sessions.at(-1)?.id;
+  }
+  let utterancesStored = 0;
+  for (const s of sessions) utterancesStored += store.getUtterances(s.id).length;
+  return { sessions, utterancesStored };
+}
+
 export async function benchServer(opts: ServerBenchOptions): Promise<ServerBenchResult> {
   const log = (m: string) => opts.progress?.(m);
   log('preparing the tiny fixture model');
@@ -115,17 +130,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     log('clients finished; reading the store');
     // Sessions end when the clients close: let the server record that before counting.
     for (let i = 0; i < 200 && running.sessions.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    let utterancesStored = 0;
-    const page = running.store.listSessions({ limit: 100 });
-    let sessions = page.sessions;
-    let after = sessions.at(-1)?.id;
-    while (after && sessions.length < opts.clients + 10) {
-      const next = running.store.listSessions({ limit: 100, after });
-      if (next.sessions.length === 0) break;
-      sessions = sessions.concat(next.sessions);
-      after = next.sessions.at(-1)?.id;
-    }
-    for (const s of sessions) utterancesStored += running.store.getUtterances(s.id).length;
+    const { sessions, utterancesStored } = storedSessions(running.store, opts.clients + 10);
     const result: ServerBenchResult = {
       clients: opts.clients,
       lag_ms_p50: round(percentile(r.lags_ms, 50), 1),

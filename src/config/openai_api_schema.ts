@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Options of the OpenAI-compatible HTTP API (issue 17): /v1/models, /v1/audio/transcriptions,
+// Options of the OpenAI-compatible HTTP API: /v1/models, /v1/audio/transcriptions,
 // /v1/audio/translations and /v1/chat/completions, served on the Realtime server's port.
 
 const positiveInt = () => z.number().int().positive();

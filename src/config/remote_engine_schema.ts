@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// engine.remote (issue 17): drive a remote engine (vLLM, or another Earshot) over OpenAI's
+// engine.remote: drive a remote engine (vLLM, or another Earshot) over OpenAI's
 // chat-completions API instead of loading the model in this process.
 
 const positiveInt = () => z.number().int().positive();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { webrtcConfigSchema } from '../transport/webrtc/config.ts';
-import { hardeningSections } from './hardening_schema.ts';
+import { webrtcConfigSchema } from './webrtc_schema.ts';
+import { authLimitsStoreSections } from './auth_limits_store_schema.ts';
 import { openAiApiSchema } from './openai_api_schema.ts';
 import { remoteEngineSchema } from './remote_engine_schema.ts';
 import { ttsSchema } from './tts_schema.ts';
@@ -125,7 +125,7 @@ export const configSchema = z.strictObject({
   agent: agentSchema.prefault({}),
   engine: engineSchema.prefault({}),
   webrtc: webrtcConfigSchema.prefault({}),
-  ...hardeningSections,
+  ...authLimitsStoreSections,
   openai_api: openAiApiSchema.prefault({}),
   tts: ttsSchema.prefault({}),
 });
@@ -135,7 +135,7 @@ export type VadConfig = z.infer<typeof vadSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
 export type EngineConfig = z.infer<typeof engineSchema>;
-export type { AuthConfig, LimitsConfig, StoreConfig } from './hardening_schema.ts';
+export type { AuthConfig, LimitsConfig, StoreConfig } from './auth_limits_store_schema.ts';
 
 export function defaultConfig(): EarshotConfig {
   return configSchema.parse({});

@@ -19,7 +19,7 @@ import { HostSession, type SessionTransport } from './engine_host_session.ts';
 import type { EngineInfo } from './phi4_engine.ts';
 import type { FaultSpec } from './fault_injection.ts';
 import {
-  deserializeError, type FaultReport, type HostRequest, type SessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
+  deserializeError, type FaultReport, type HostRequest, type WorkerSessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
 } from './worker_protocol.ts';
 
 /** What the worker is started with (WorkerInit), plus what stays on the main thread. */
@@ -36,7 +36,7 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   onDelta?: (text: string, tokenIds: number[]) => void;
-  onState?: (state: SessionState) => void;
+  onState?: (state: WorkerSessionState) => void;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -102,7 +102,7 @@ class WorkerGeneration implements SessionTransport {
   request<T>(
     message: DistributiveOmit<HostRequest, 'id'>,
     onDelta?: (text: string, tokenIds: number[]) => void,
-    onState?: (state: SessionState) => void,
+    onState?: (state: WorkerSessionState) => void,
   ): Promise<T> {
     if (this.exited) return Promise.reject(new EarshotError('E_ENGINE_WORKER_EXITED', 'The engine worker has stopped.', { retryable: true }));
     const id = ++this.nextId;
@@ -208,7 +208,7 @@ export class EngineHost implements SpeechEngine {
 
   async createSession(options: { contextBudgetTokens?: number } = {}): Promise<EngineSession> {
     const generation = this.transport();
-    const reply = await generation.request<{ sessionId: string; state: SessionState }>({
+    const reply = await generation.request<{ sessionId: string; state: WorkerSessionState }>({
       op: 'createSession',
       contextBudgetTokens: options.contextBudgetTokens,
     });

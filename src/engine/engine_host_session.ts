@@ -7,12 +7,12 @@ import type {
   Checkpoint, EngineSession, EngineStats, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
 } from './engine_session.ts';
 import { eventChannel } from './event_channel.ts';
-import { CANCEL_FLAG, CANCEL_SLOTS, CANCEL_STEPS, type AppendRequest, type HostRequest, type SessionState, type WireCheckpoint } from './worker_protocol.ts';
+import { CANCEL_FLAG, CANCEL_SLOTS, CANCEL_STEPS, type AppendRequest, type HostRequest, type WorkerSessionState, type WireCheckpoint } from './worker_protocol.ts';
 
 /** What the proxy needs from the host (one worker generation). */
 export interface SessionTransport {
   /** Sends a request with an id; resolves with the reply's value. Delta messages go to `onDelta`. */
-  request<T>(message: DistributiveOmit<HostRequest, 'id'> & { op: string }, onDelta?: (text: string, tokenIds: number[]) => void, onState?: (state: SessionState) => void): Promise<T>;
+  request<T>(message: DistributiveOmit<HostRequest, 'id'> & { op: string }, onDelta?: (text: string, tokenIds: number[]) => void, onState?: (state: WorkerSessionState) => void): Promise<T>;
   /** Fire-and-forget message (no reply). */
   post(message: HostRequest): void;
 }
@@ -27,7 +27,7 @@ export interface GenerationTrace {
 }
 
 export class HostSession implements EngineSession {
-  private state: SessionState;
+  private state: WorkerSessionState;
   private failure: EarshotError | undefined;
   private disposed = false;
   /** For tests and diagnostics: step counts of the last generation. */
@@ -36,7 +36,7 @@ export class HostSession implements EngineSession {
 
   constructor(
     readonly id: string,
-    initial: SessionState,
+    initial: WorkerSessionState,
     private readonly transport: SessionTransport,
     private readonly onDisposed: (session: HostSession) => void = () => undefined,
   ) {
@@ -160,7 +160,7 @@ export class HostSession implements EngineSession {
     }
   }
 
-  private setState(state: SessionState): void {
+  private setState(state: WorkerSessionState): void {
     if (this.failure === undefined) this.state = state;
   }
 }

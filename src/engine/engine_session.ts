@@ -1,6 +1,11 @@
 // The runtime-neutral engine interface: what the agent runtime and the session layer use, whatever runs
 // the model (the Phi-4 engine in a worker thread, or the scripted engine of agent-logic tests).
 // Nothing here depends on RxJS, transports or the wire protocol.
+import type { FinishReason } from './phi4mm/generate.ts';
+import type { SamplingOptions } from './phi4mm/sampling.ts';
+
+// Defined once, by the generation code; the engine interface speaks the same terms.
+export type { FinishReason, SamplingOptions };
 
 /** Speech encoded once per utterance, reusable by several branches (ASR, translation, the answer). */
 export interface AudioHandle {
@@ -18,12 +23,6 @@ export interface ToolSpec {
 
 export type UserPart = { type: 'text'; text: string } | { type: 'audio'; audio: AudioHandle };
 
-export interface SamplingOptions {
-  temperature: number;
-  topK?: number;
-  topP?: number;
-  seed: number;
-}
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -39,7 +38,6 @@ export interface GenerateOptions {
   assistantPrefix?: string;
 }
 
-export type FinishReason = 'stop' | 'length' | 'aborted';
 
 export interface TokenUsage {
   /** Tokens this generation fed (its own prompt turn and what was pending). */

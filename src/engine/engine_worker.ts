@@ -11,7 +11,7 @@ import type { UserPart } from './engine_session.ts';
 import { Phi4Engine } from './phi4_engine.ts';
 import type { Phi4Session } from './phi4_session.ts';
 import {
-  CANCEL_FLAG, CANCEL_STEPS, serializeError, type AppendRequest, type HostRequest, type SessionState, type WorkerInit, type WorkerMessage,
+  CANCEL_FLAG, CANCEL_STEPS, serializeError, type AppendRequest, type HostRequest, type WorkerSessionState, type WorkerInit, type WorkerMessage,
 } from './worker_protocol.ts';
 
 const port = parentPort;
@@ -27,7 +27,7 @@ const log: EngineLogger = {
 
 const sessions = new Map<string, Phi4Session>();
 
-function stateOf(session: Phi4Session): SessionState {
+function stateOf(session: Phi4Session): WorkerSessionState {
   const cp = session.checkpoint();
   return { length: session.length, turns: cp.turns, epoch: cp.epoch, stats: session.stats() };
 }

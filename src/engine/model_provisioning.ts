@@ -1,6 +1,6 @@
 import { EarshotError, isEarshotError } from '../errors.ts';
 import type { EngineLogger } from './engine_logger.ts';
-import type { ModelVariant } from './model_location.ts';
+import type { ModelVariant } from './phi4mm/model_location.ts';
 import { resolveModelFiles } from './phi4mm/model_dir.ts';
 import type { FetchImpl } from './phi4mm/pull/net.ts';
 import { createProgressReporter, formatBytes, type PullProgressEvent } from './phi4mm/pull/progress.ts';

@@ -1,7 +1,7 @@
 import type { EarshotConfig } from '../config/schema.ts';
 import { createEngineHost, type EngineHost } from './engine_host.ts';
 import type { EngineLogger } from './engine_logger.ts';
-import { resolveModelDir } from './model_location.ts';
+import { resolveModelDir } from './phi4mm/model_location.ts';
 
 /**
  * The engine as configured: the Phi-4 model directory (flag > EARSHOT_MODEL > config model.dir > cache

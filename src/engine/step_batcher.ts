@@ -5,6 +5,7 @@
 
 import { EarshotError } from '../errors.ts';
 import { runBatchedStep, type BatchedStepModel, type StepRow } from './phi4mm/batched_step.ts';
+import type { DecodeStepBatcher } from './phi4mm/generate.ts';
 
 /** Rows per batched run (1 turns batching off): 4 fits Phi-4-mini on CPU (docs/performance.md). */
 export const DEFAULT_BATCH_MAX_ROWS = 4;
@@ -33,7 +34,7 @@ export interface BatchStats {
   rows: number;
 }
 
-export class StepBatcher {
+export class StepBatcher implements DecodeStepBatcher {
   readonly maxRows: number;
   readonly maxContextTokens: number;
   private queue: WaitingRow[] = [];

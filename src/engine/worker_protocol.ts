@@ -39,7 +39,7 @@ export const CANCEL_FLAG = 0;
 export const CANCEL_STEPS = 1;
 export const CANCEL_SLOTS = 2;
 
-export interface SessionState {
+export interface WorkerSessionState {
   length: number;
   /** Turn counter (Checkpoint.turns). */
   turns: number;
@@ -89,8 +89,8 @@ export type WorkerMessage =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'loadError'; error: SerializedError }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; data: object; message: string }
-  | { type: 'result'; id: number; value?: unknown; session?: SessionState }
-  | { type: 'error'; id: number; error: SerializedError; session?: SessionState }
+  | { type: 'result'; id: number; value?: unknown; session?: WorkerSessionState }
+  | { type: 'error'; id: number; error: SerializedError; session?: WorkerSessionState }
   | { type: 'delta'; id: number; text: string; tokenIds: number[] };
 
 export type TotalsResult = EngineTotals & { workerRssBytes?: number };

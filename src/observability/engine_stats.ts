@@ -1,4 +1,3 @@
-import type { SpeechEngine } from '../engine/engine_session.ts';
 import type { Logger } from './logger.ts';
 import type { EarshotMetrics } from './metrics.ts';
 
@@ -32,7 +31,8 @@ export class EngineStatsPoller {
   private pollSentAtMs = 0;
 
   constructor(
-    private readonly engine: SpeechEngine | null,
+    /** Any engine: polled only when it has totals() (observability knows no engine type). */
+    private readonly engine: unknown,
     private readonly metrics: EarshotMetrics,
     private readonly opts: { maxPendingRequests: number; intervalMs?: number; log?: Logger },
   ) {}

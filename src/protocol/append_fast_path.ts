@@ -12,6 +12,7 @@ import { MAX_CLIENT_EVENT_ID_CHARS, type InputAudioBufferAppendEvent } from './c
 
 const APPEND_TYPE = 'input_audio_buffer.append';
 /** Raw control characters are not allowed in JSON strings: a string with one takes the general path. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f]/;
 const QUOTE = 0x22;
 const COLON = 0x3a;

@@ -6,12 +6,12 @@
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { EarshotMetrics, EndReasonLabel } from '../observability/metrics.ts';
-import { SessionMetrics } from '../observability/session_metrics.ts';
+import { SessionMetrics } from '../session/session_metrics.ts';
 import type { Utterance } from '../pipeline/types.ts';
 import { encodeServerEventIn, type Dialect } from '../protocol/beta_dialect.ts';
 import { encodeServerEvent } from '../protocol/codec.ts';
 import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
-import { TranscriptRecorder } from '../store/transcript_recorder.ts';
+import { TranscriptRecorder } from '../session/transcript_recorder.ts';
 import type { TranscriptStore } from '../store/transcript_store.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
 import type { AdmissionController, SessionExpiry, SessionTicket } from '../transport/admission.ts';

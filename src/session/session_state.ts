@@ -1,3 +1,4 @@
+import type { AgentSessionView, SessionType } from '../agent/session_view.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { EarshotError } from '../errors.ts';
 import type { TurnDetectionSettings } from '../pipeline/types.ts';
@@ -8,7 +9,7 @@ import type { IgnoredField } from './session_support.ts';
 import { DEFAULT_INPUT_FORMAT, validatePcmRate, type InputAudioFormat } from './input_audio.ts';
 import { SpeechSettings, type SessionSpeechOptions } from './speech_settings.ts';
 
-export type SessionType = 'realtime' | 'transcription';
+export type { SessionType };
 
 /** semantic_vad is served by the same Silero detector; eagerness maps to how long a pause ends a turn. */
 const SEMANTIC_SILENCE_MS = { low: 1000, medium: 500, auto: 500, high: 250 } as const;
@@ -18,7 +19,7 @@ const MIN_IDLE_TIMEOUT_MS = 1000;
 export const DEFAULT_TRANSCRIPTION_MODEL = 'phi-4-multimodal-instruct';
 
 /** What one connection has resolved from its defaults and every session.update so far. */
-export class SessionState {
+export class SessionState implements AgentSessionView {
   readonly id = newSessionId();
   readonly createdAtS = Math.floor(Date.now() / 1000);
   type: SessionType;

@@ -1,7 +1,7 @@
 // Size bounds on the text a client event asks the engine to tokenize: conversation items (their text,
 // function arguments and outputs) and instructions (session and response). Checked on the event before
 // anything is queued or tokenized, so an oversized text costs one Buffer.byteLength, never engine time.
-import type { LimitsConfig } from '../config/hardening_schema.ts';
+import type { LimitsConfig } from '../config/auth_limits_store_schema.ts';
 import { EarshotError } from '../errors.ts';
 import type { ClientEvent } from '../protocol/client_events.ts';
 import { itemTextBytes, stringBytes } from '../agent/text_cost.ts';

@@ -1,13 +1,11 @@
-import type { LimitsConfig } from '../config/hardening_schema.ts';
+import type { LimitsConfig } from '../config/auth_limits_store_schema.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { EarshotMetrics } from '../observability/metrics.ts';
 import type { RateLimit } from '../protocol/server_items.ts';
 import { ANONYMOUS_KEY_ID } from './auth.ts';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER } from './close_codes.ts';
 
-/** Close codes (RFC 6455 / IANA registry). */
-export const CLOSE_TRY_AGAIN_LATER = 1013;
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_POLICY = 1008;
+export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER };
 
 export type RejectReason = 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy' | 'overloaded';
 export type ExpiryReason = 'max_duration' | 'idle_timeout';

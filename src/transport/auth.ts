@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AuthConfig } from '../config/hardening_schema.ts';
-import { apiKeySchema } from '../config/hardening_schema.ts';
+import type { AuthConfig } from '../config/auth_limits_store_schema.ts';
+import { apiKeySchema } from '../config/auth_limits_store_schema.ts';
 import { EarshotError } from '../errors.ts';
 
 /** Who a request acts for. `keyId` is a stable, non-secret name of the API key (for limits, logs, the store). */

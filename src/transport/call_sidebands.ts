@@ -10,11 +10,9 @@ import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_ev
 import type { AdmissionController, SessionTicket } from './admission.ts';
 import type { AuthIdentity } from './auth.ts';
 import type { SocketHandler, SocketPeer } from './ws_server.ts';
+import { CLOSE_CALL_ENDED, CLOSE_UNKNOWN_CALL } from './close_codes.ts';
 
-/** Close code of a sideband whose call has ended (RFC 6455 1000: its purpose is fulfilled). */
-export const CLOSE_CALL_ENDED = 1000;
-/** Close code of a sideband refused for an unknown (or someone else's) call. */
-export const CLOSE_UNKNOWN_CALL = 1008;
+export { CLOSE_CALL_ENDED, CLOSE_UNKNOWN_CALL };
 
 /** The call's session as a sideband sees it: events out (in the sideband's dialect D), client events in. */
 export interface SidebandTarget<D> {

@@ -1,20 +1,20 @@
-// Serves the browser client (built by client/build_client.ts into .cache/client/) at `/`. Builds it on
-// the first request when the output is missing or older than its sources, so `npm ci && npm start`
-// serves the page without a separate build step; concurrent first requests share one build.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Serves the browser client at `/` from its build folder (build/client/, written by `npm run build`,
+// which `npm start` and `npm test` run first when the sources changed). The server never builds: it only
+// reads files, and answers a clear page naming the fix when the folder is missing.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { CLIENT_SOURCE_DIRS, DEFAULT_CLIENT_OUT_DIR, buildClient } from '../../client/build_client.ts';
-import { isEarshotError } from '../errors.ts';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observability/logger.ts';
-import { sendJson, type HttpRoute } from './ws_server.ts';
+import type { HttpRoute } from './ws_server.ts';
+
+/** The folder `npm run build` writes the client into (gitignored, outside the sources). */
+export const DEFAULT_CLIENT_BUILD_DIR = fileURLToPath(new URL('../../build/client', import.meta.url));
 
 export interface StaticRouteOptions {
-  /** Where the built client lives (default .cache/client in the repository). */
+  /** Where the built client lives (default DEFAULT_CLIENT_BUILD_DIR). */
   outDir?: string;
-  /** Rebuild when a client source is newer than the build (default true; off for a read-only install). */
-  rebuildWhenStale?: boolean;
   log?: Logger;
 }
 
@@ -39,32 +39,16 @@ const SECURITY_HEADERS = {
 const SERVED = /^\/(?:index\.html|app\.js|app\.css|pcm_capture_worklet\.js|app\.js\.map|app\.css\.map|pcm_capture_worklet\.js\.map)$/;
 
 export function createStaticRoute(options: StaticRouteOptions = {}): HttpRoute {
-  const outDir = options.outDir ?? DEFAULT_CLIENT_OUT_DIR;
-  const rebuildWhenStale = options.rebuildWhenStale ?? true;
-  let ready: Promise<void> | null = null;
-
-  const ensureBuilt = (): Promise<void> => {
-    ready ??= (async () => {
-      if (existsSync(join(outDir, 'index.html')) && !(rebuildWhenStale && isStale(outDir))) return;
-      const started = performance.now();
-      await buildClient({ outDir });
-      options.log?.info({ outDir, ms: Math.round(performance.now() - started) }, 'browser client built');
-    })().catch((err: unknown) => {
-      ready = null; // let a later request retry (e.g. after the sources are fixed)
-      throw err;
-    });
-    return ready;
-  };
-
+  const outDir = options.outDir ?? DEFAULT_CLIENT_BUILD_DIR;
+  let warned = false;
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = url.pathname === '/' ? '/index.html' : url.pathname;
     if (!SERVED.test(path)) return false;
-    try {
-      await ensureBuilt();
-    } catch (err) {
-      options.log?.error({ err }, 'browser client build failed');
-      sendJson(res, 500, { error: { code: isEarshotError(err) ? err.code : 'E_CLIENT_BUILD', message: 'The browser client could not be built; see the server log.' } });
+    if (!existsSync(join(outDir, 'index.html'))) {
+      if (!warned) options.log?.warn({ outDir }, 'browser client not built: run `npm run build`');
+      warned = true;
+      sendNotBuilt(req, res, outDir);
       return true;
     }
     let body: Buffer;
@@ -83,17 +67,20 @@ export function createStaticRoute(options: StaticRouteOptions = {}): HttpRoute {
   };
 }
 
-/** True when any client source file is newer than the built index.html. A few dozen stat calls. */
-function isStale(outDir: string): boolean {
-  const builtAtMs = statSync(join(outDir, 'index.html')).mtimeMs;
-  const newest = (dir: string): number => {
-    let latest = 0;
-    if (!existsSync(dir)) return latest;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      latest = Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
-    }
-    return latest;
-  };
-  return CLIENT_SOURCE_DIRS.some((dir) => newest(dir) > builtAtMs);
+/** 503 with a page that says what to run (E_CLIENT_BUILD), instead of a bare 404 for a server that works. */
+function sendNotBuilt(req: IncomingMessage, res: ServerResponse, outDir: string): void {
+  const page = [
+    '<!doctype html><meta charset="utf-8"><title>Earshot: browser client not built</title>',
+    '<h1>The browser client is not built</h1>',
+    `<p>The server serves the page from <code>${escapeHtml(outDir)}</code>, which has no build (error E_CLIENT_BUILD).`,
+    'Run <code>npm run build</code> (or start the server with <code>npm start</code>, which builds it first) and reload.</p>',
+    '<p>The Realtime API, WebRTC calls and the HTTP API work without it.</p>',
+  ].join('\n');
+  const body = Buffer.from(page);
+  res.writeHead(503, { 'content-type': CONTENT_TYPES['.html']!, 'content-length': body.length, ...SECURITY_HEADERS });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

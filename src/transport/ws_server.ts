@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import { upgradeRefusal } from './auth.ts';
 import type { HostCheck } from './host_allowlist.ts';
 import { loadOrCreateSelfSigned, loadTlsFiles, type TlsMaterial } from './tls.ts';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY } from './close_codes.ts';
 
 /** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
 export interface SocketHandler {
@@ -39,9 +40,7 @@ export type UpgradeGateResult =
   | { ok: true; context?: unknown }
   | { ok: false; status: number; code: string; message: string; headers?: Record<string, string> };
 
-export interface HttpRoute {
-  (req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<boolean>;
-}
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>
 
 export interface RealtimeServerOptions {
   config: ServerConfig;
@@ -60,9 +59,8 @@ export interface RealtimeServerOptions {
 }
 
 export const REALTIME_PATH = '/v1/realtime';
-/** Close codes (RFC 6455): 1008 policy violation (slow reader), 1009 too big, 1001 going away, 1011 error. */
-export const CLOSE_POLICY = 1008;
-export const CLOSE_GOING_AWAY = 1001;
+// Close codes live in close_codes.ts; re-exported for the modules that take them from here.
+export { CLOSE_GOING_AWAY, CLOSE_POLICY };
 
 /**
  * HTTP + WebSocket server for the Realtime endpoint. I/O only: limits on message size, connection count,

@@ -46,7 +46,7 @@ describe('openai OpenAIRealtimeWS with the tiny ONNX model', () => {
     expect(response.usage.output_tokens).toBeGreaterThan(0);
     expect(response.usage.output_tokens).toBeLessThanOrEqual(6);
     expect(response.usage.input_token_details.audio_tokens).toBeGreaterThan(0);
-    expect(log.events.findIndex((e) => e === completed)).toBeLessThan(log.events.findIndex((e) => e.type === 'response.created'));
+    expect(log.events.indexOf(completed)).toBeLessThan(log.events.findIndex((e) => e.type === 'response.created'));
     expect(errors).toEqual([]);
     rt.close();
   }, 180_000);

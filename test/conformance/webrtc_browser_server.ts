@@ -15,7 +15,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { encodeServerEvent } from '../../src/protocol/codec.ts';
 import { RealtimeConnection } from '../../src/session/realtime_connection.ts';
 import { createWebRtcCallsRoute } from '../../src/transport/webrtc/calls_route.ts';
-import { webrtcConfigSchema } from '../../src/transport/webrtc/config.ts';
+import { webrtcConfigSchema } from '../../src/config/webrtc_schema.ts';
 import { RealtimeServer } from '../../src/transport/ws_server.ts';
 import { getSharedSileroModel } from '../../src/vad/silero_model.ts';
 import { VadBatcher } from '../../src/vad/vad_batcher.ts';

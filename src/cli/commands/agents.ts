@@ -11,7 +11,7 @@ export function registerAgentsCommand(program: Command): void {
     .option('--json', 'print {"agents":[...]} as JSON')
     .option('--agents <file>', 'also load the agents of this module (repeatable)', (file: string, all: string[]) => [...all, file], [] as string[])
     .action(async (opts: { json?: boolean; agents: string[] }) => {
-      let agents;
+      let agents: Awaited<ReturnType<typeof withAgentModules>>;
       try {
         agents = await withAgentModules(AGENTS, opts.agents);
       } catch (err) {

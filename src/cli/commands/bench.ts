@@ -7,7 +7,7 @@ import { benchIngest } from '../../bench/ingest_bench.ts';
 import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
 import { registerBenchVadAccuracyCommand } from './bench_vad_accuracy.ts';
-import { benchFeatures } from '../../engine/phi4mm/features_bench.ts';
+import { benchFeatures } from '../../bench/features_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { benchEngine } from '../../engine/bench/engine_bench.ts';
+import { benchEngine } from '../../bench/engine/engine_bench.ts';
 import type { FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
 import { reportCliError } from '../cli_config.ts';
 

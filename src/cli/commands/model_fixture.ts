@@ -1,6 +1,6 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FIXTURE_SEED, generateFixtureModel } from '../../engine/phi4mm/fixture/index.ts';
-import type { FixtureFloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
+import type { FloatType, FixtureLayout, FixturePreset } from '../../engine/phi4mm/fixture/index.ts';
 import { generateKokoroFixture } from '../../tts/kokoro/fixture/generate.ts';
 
 // `earshot model fixture`: writes a generated model in the export's exact layout (random weights,
@@ -29,7 +29,7 @@ export function registerModelFixtureCommand(model: Command): void {
     .addOption(new Option('--layout <layout>', "published: the export's LoRA layout (all projections, symbolic LoRA inputs, adapters, vision); single-hook: one q_proj hook").choices(['published', 'single-hook']).default('published'))
     .option('--seed <n>', 'random seed; the same seed writes byte-identical files', parseSeed, DEFAULT_FIXTURE_SEED)
     .option('--kokoro', "write a Kokoro-82M voice folder instead (the hub layout, Kokoro's graph inputs/outputs, random voices)")
-    .action((opts: { out: string; preset: FixturePreset; dtype: FixtureFloatType; seed: number; layout: FixtureLayout; kokoro?: boolean }) => {
+    .action((opts: { out: string; preset: FixturePreset; dtype: FloatType; seed: number; layout: FixtureLayout; kokoro?: boolean }) => {
       const startedMs = Date.now();
       if (opts.kokoro === true) {
         const { files } = generateKokoroFixture({ outDir: opts.out, seed: opts.seed });

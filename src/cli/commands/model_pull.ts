@@ -1,6 +1,6 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, type Command, Option } from 'commander';
 import { isEarshotError } from '../../errors.ts';
-import { DEFAULT_MODEL_VARIANT, MODEL_VARIANTS, resolveModelDir, type ModelVariant } from '../../engine/model_location.ts';
+import { DEFAULT_MODEL_VARIANT, MODEL_VARIANTS, resolveModelDir, type ModelVariant } from '../../engine/phi4mm/model_location.ts';
 import type { FetchImpl } from '../../engine/phi4mm/pull/net.ts';
 import { formatBytes, createProgressReporter } from '../../engine/phi4mm/pull/progress.ts';
 import { pullModel } from '../../engine/phi4mm/pull/pull.ts';

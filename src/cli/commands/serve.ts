@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { DEFAULT_MODEL_VARIANT } from '../../engine/model_location.ts';
+import { DEFAULT_MODEL_VARIANT } from '../../engine/phi4mm/model_location.ts';
 import { remoteEngineSchema } from '../../config/remote_engine_schema.ts';
 import { ttsWithRemote } from '../../config/tts_schema.ts';
 import type { EarshotConfig } from '../../config/schema.ts';

@@ -9,7 +9,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
-import type { BatchedStepModel, StepRow } from './batched_step.ts';
+import type { BatchedStepModel, StepRow } from './batched_step_types.ts';
 import { bindingsOf, type InPlaceKvCache } from './kv_cache_in_place.ts';
 import { capacityFor, KvStorage, type FloatArray } from './kv_storage.ts';
 import { floatRowView, runGraph } from './tensors.ts';

@@ -15,7 +15,7 @@ import { blockedIdRanges } from './token_mask.ts';
 import { concatRows, emptyFloatTensor, floatRowView, int64Tensor, onesMask, runGraph, sliceRows } from './tensors.ts';
 import type { Phi4Tokenizer } from './tokenizer.ts';
 import { DEFAULT_STOP_IDS, TOKEN_ID } from './tokenizer_ids.ts';
-import type { StepBatcher } from '../step_batcher.ts';
+import type { StepRow } from './batched_step_types.ts';
 
 export interface TextModel {
   embedding: ort.InferenceSession;
@@ -25,13 +25,21 @@ export interface TextModel {
   io: Pick<ModelIo, 'floatType' | 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'contextLength' | 'names'>;
 }
 
+/** Runs one-token decode steps of several sessions together (the engine's StepBatcher implements it). */
+export interface DecodeStepBatcher {
+  /** Whether a step at this cache length can join a batch. */
+  accepts(cacheLength: number): boolean;
+  /** The step's logits, computed in a batch with other sessions' steps. */
+  step(row: StepRow): Promise<Float32Array>;
+}
+
 export interface GenerationSessionOptions {
   /** Tokens per prefill run (default 64: 64 x 200064 x 4 B = 51 MB of logits per run in float32). */
   prefillChunkTokens?: number;
   /** Text-graph LoRA feeds, added to every text-graph run (only when the adapter matched). */
   loraFeeds?: Record<string, ort.Tensor>;
   /** Runs one-token steps batched with other sessions' (only under the engine's step scheduler). */
-  stepBatcher?: Pick<StepBatcher, 'accepts' | 'step'>;
+  stepBatcher?: DecodeStepBatcher;
   /**
    * 'in_place' (default): capacity-sized buffers the text graph appends to (kv_cache_in_place.ts);
    * 'copy': the graph returns past + new as new arrays each run (kv_cache.ts), kept to measure against.

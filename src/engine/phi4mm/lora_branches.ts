@@ -1,4 +1,4 @@
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
 
 // Finds the LoRA branches of a decoder graph as the export's builder writes them: x -> lora_A
 // (MatMulNBits, N = rank) -> lora_B (MatMulNBits, K = rank) -> [Cast] -> Add onto the base projection.

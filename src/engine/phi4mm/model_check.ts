@@ -4,6 +4,7 @@ import { EarshotError } from '../../errors.ts';
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { LoraRewriteReport } from './lora_rewrite.ts';
+import type { FloatType } from './tensors.ts';
 import { initializerBytes, rewriteTextGraph } from './text_graph_prepare.ts';
 import { expandLayerNames, type GenaiConfig } from './genai_config.ts';
 import { readGraphSignature, resolveModelFiles, type GraphSignature, type ModelFiles, type ValueSignature } from './model_dir.ts';
@@ -12,7 +13,7 @@ import { readGraphSignature, resolveModelFiles, type GraphSignature, type ModelF
 // input/output names, element types and ranks, consistent float type, files present. All findings are
 // collected so one message lists every difference.
 
-export type FloatType = 'float32' | 'float16';
+export type { FloatType };
 const FLOAT = 'F';
 
 interface ExpectedValue {
@@ -253,7 +254,7 @@ export type ModelCheckResult = { ok: true; summary: ModelCheckSummary } | { ok: 
 
 /** Checks a model directory; never throws for a bad model, it lists every difference instead. */
 export async function checkModelDir(dir: string): Promise<ModelCheckResult> {
-  let resolved;
+  let resolved: ReturnType<typeof resolveModelFiles>;
   try {
     resolved = resolveModelFiles(dir);
   } catch (err) {

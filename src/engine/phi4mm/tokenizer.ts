@@ -47,6 +47,40 @@ interface AddedTokenLike {
 }
 
 /** Build a tokenizer from parsed tokenizer.json / tokenizer_config.json objects. */
+/** Every control token must be an added token (so text containing it is split out) with its real id. */
+function checkControlTokens(added: ReadonlyMap<number, AddedTokenLike>): void {
+  const addedIdByContent = new Map([...added.values()].map((t) => [t.content, t.id]));
+  const mismatches: string[] = [];
+  for (const expected of PHI4MM_ADDED_TOKENS) {
+    const actual = addedIdByContent.get(expected.content);
+    if (actual !== expected.id) mismatches.push(`${expected.content} is ${actual ?? 'not an added token'}, expected ${expected.id}`);
+  }
+  if (mismatches.length > 0) {
+    throw new EarshotError('E_MODEL_INVALID', `tokenizer.json does not carry Phi-4-mm's token ids: ${mismatches.join('; ')}`);
+  }
+}
+
+/** The highest id the model learned, and the ids below it that no token uses (never to be sampled). */
+function realTokenIds(vocab: Record<string, number>, added: ReadonlyMap<number, AddedTokenLike>): { maxRealTokenId: number; unusedIdRanges: [number, number][] } {
+  let maxId = 0;
+  for (const id of Object.values(vocab)) if (id > maxId) maxId = id;
+  for (const t of added.values()) if (!PLACEHOLDER_NAME.test(t.content) && t.id > maxId) maxId = t.id;
+  // Fine-tuning placeholders up to the 200064-row embedding may be listed as tokens, but the model
+  // never learned them: anything above <|tag|> is padding (docs/model.md, "Tokens and prompts").
+  const maxRealTokenId = Math.min(maxId, PHI4MM_LAST_REAL_TOKEN_ID);
+  const usedIds = new Uint8Array(maxRealTokenId + 1);
+  for (const id of Object.values(vocab)) if (id <= maxRealTokenId) usedIds[id] = 1;
+  for (const t of added.values()) if (t.id <= maxRealTokenId) usedIds[t.id] = 1;
+  const unusedIdRanges: [number, number][] = [];
+  for (let id = 0; id <= maxRealTokenId; id++) {
+    if (usedIds[id]) continue;
+    const start = id;
+    while (id <= maxRealTokenId && !usedIds[id]) id++;
+    unusedIdRanges.push([start, id]);
+  }
+  return { maxRealTokenId, unusedIdRanges };
+}
+
 export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unknown): Phi4Tokenizer {
   const json = tokenizerJson as { added_tokens?: AddedTokenLike[]; model?: { vocab?: Record<string, number> } };
   if (typeof json !== 'object' || json === null || typeof json.model?.vocab !== 'object') {
@@ -62,33 +96,9 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
   const added = new Map<number, AddedTokenLike>();
   for (const t of json.added_tokens ?? []) added.set(t.id, t);
 
-  // Every control token must be an added token (so text containing it is split out) with its real id.
-  const addedIdByContent = new Map([...added.values()].map((t) => [t.content, t.id]));
-  const mismatches: string[] = [];
-  for (const expected of PHI4MM_ADDED_TOKENS) {
-    const actual = addedIdByContent.get(expected.content);
-    if (actual !== expected.id) mismatches.push(`${expected.content} is ${actual ?? 'not an added token'}, expected ${expected.id}`);
-  }
-  if (mismatches.length > 0) {
-    throw new EarshotError('E_MODEL_INVALID', `tokenizer.json does not carry Phi-4-mm's token ids: ${mismatches.join('; ')}`);
-  }
+  checkControlTokens(added);
 
-  let maxId = 0;
-  for (const id of Object.values(json.model!.vocab!)) if (id > maxId) maxId = id;
-  for (const t of added.values()) if (!PLACEHOLDER_NAME.test(t.content) && t.id > maxId) maxId = t.id;
-  // Fine-tuning placeholders up to the 200064-row embedding may be listed as tokens, but the model
-  // never learned them: anything above <|tag|> is padding (docs/model.md, "Tokens and prompts").
-  const maxRealTokenId = Math.min(maxId, PHI4MM_LAST_REAL_TOKEN_ID);
-  const usedIds = new Uint8Array(maxRealTokenId + 1);
-  for (const id of Object.values(json.model!.vocab!)) if (id <= maxRealTokenId) usedIds[id] = 1;
-  for (const t of added.values()) if (t.id <= maxRealTokenId) usedIds[t.id] = 1;
-  const unusedIdRanges: [number, number][] = [];
-  for (let id = 0; id <= maxRealTokenId; id++) {
-    if (usedIds[id]) continue;
-    const start = id;
-    while (id <= maxRealTokenId && !usedIds[id]) id++;
-    unusedIdRanges.push([start, id]);
-  }
+  const { maxRealTokenId, unusedIdRanges } = realTokenIds(json.model!.vocab!, added);
 
   const utf8 = new TextEncoder();
   const bytesCache = new Map<number, Uint8Array>();

@@ -14,7 +14,7 @@ export { createMetricsRoute } from './metrics_route.ts';
 export { createReadyzRoute, type ReadinessReport } from './readyz_route.ts';
 export { createSessionRoutes, transcriptCues, TRANSCRIPT_FORMATS, type TranscriptFormat } from './session_routes.ts';
 
-export interface HardeningRoutesOptions {
+export interface ServerRoutesOptions {
   auth: Authenticator;
   metrics: EarshotMetrics;
   /** GET /readyz: a boolean, or a report with the reason (see ReadinessReport). */
@@ -30,7 +30,7 @@ export interface HardeningRoutesOptions {
 }
 
 /** Every route of issue 8 in one list, for RealtimeServerOptions.routes. */
-export function createHardeningRoutes(opts: HardeningRoutesOptions): HttpRoute[] {
+export function createServerRoutes(opts: ServerRoutesOptions): HttpRoute[] {
   const routes: HttpRoute[] = [
     createReadyzRoute(opts.isReady),
     createMetricsRoute({ metrics: opts.metrics, auth: opts.auth, public: opts.publicMetrics }),

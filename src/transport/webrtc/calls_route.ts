@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { sendJson, type HttpRoute } from '../ws_server.ts';
-import type { WebRtcConfig } from './config.ts';
+import type { WebRtcConfig } from '../../config/webrtc_schema.ts';
 import { checkOffer } from './sdp_offer.ts';
 import { WebRtcCall, type OpenCallSession } from './webrtc_call.ts';
 

@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClient } from '../../../scripts/build_client.ts';
 import { createStaticRoute } from '../../../src/transport/static_route.ts';
 
-// The static route builds the client on the first request into an empty directory and serves only the
-// files of the build, with a same-origin content security policy.
+// The static route only serves files: a missing build folder gets a page naming the fix (the server never
+// builds), and once `npm run build` wrote it, the files of the build with a same-origin content policy.
 
 let http: Server;
 let base: string;
@@ -31,8 +32,20 @@ afterAll(async () => {
 });
 
 describe('static route', () => {
-  it('builds on the first request and serves the page, its script, worklet and styles', async () => {
+  it('answers 503 with a page naming `npm run build` while the build folder is missing, and builds nothing', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await res.text();
+    expect(html).toContain('npm run build');
+    expect(html).toContain('E_CLIENT_BUILD');
+    expect((await fetch(`${base}/app.js`, { method: 'HEAD' })).status).toBe(503);
+    expect((await fetch(`${base}/package.json`)).status).toBe(404);
     expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('serves the built page, its script, worklet and styles', async () => {
+    await buildClient({ outDir });
     const [page, again] = await Promise.all([fetch(`${base}/`), fetch(`${base}/index.html`)]);
     expect(page.status).toBe(200);
     expect(again.status).toBe(200);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
 import type { HostSession } from '../../../src/engine/engine_host_session.ts';
 import type { EngineSession } from '../../../src/engine/engine_session.ts';
-import { EarshotError } from '../../../src/errors.ts';
+import type { EarshotError } from '../../../src/errors.ts';
 import { collect, SINGLE_THREAD, testPcm, tinyModelDir } from './engine_fixture.ts';
 import { describeShutdownUnderLoad } from './engine_host_shutdown.ts';
 

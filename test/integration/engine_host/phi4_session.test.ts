@@ -6,7 +6,7 @@ import { Phi4Engine } from '../../../src/engine/phi4_engine.ts';
 import type { Phi4Session } from '../../../src/engine/phi4_session.ts';
 import { GenerationSession } from '../../../src/engine/phi4mm/generate.ts';
 import { TOKEN_ID } from '../../../src/engine/phi4mm/tokenizer_ids.ts';
-import { EarshotError } from '../../../src/errors.ts';
+import type { EarshotError } from '../../../src/errors.ts';
 import { collect, maxAbsDiff, SINGLE_THREAD, testPcm, tinyModelDir } from './engine_fixture.ts';
 
 let engine: Phi4Engine;

@@ -13,6 +13,7 @@ import { TestClient } from '../../helpers/ws_client.ts';
 import { streamPcm16k, use16kBinary } from '../agent/agent_server.ts';
 import { closedPort, isGraphCacheEntry, startFakeHub, type FakeHub, type FakeHubFile } from './fake_hub.ts';
 import { VISION_FILES } from './hub_layouts.ts';
+import { waitFor } from '../../helpers/wait_for.ts';
 
 // First start without a model: the server listens at once, fetches the model from the (fake, local) hub in
 // the background while turn detection works, reports the progress on /readyz, then loads the engine without
@@ -78,13 +79,14 @@ async function readyz(s: RunningServer): Promise<{ code: number; body: Record<st
 }
 
 async function waitForReadyz(s: RunningServer, pred: (r: { code: number; body: Record<string, unknown> }) => boolean, timeoutMs: number) {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const r = await readyz(s);
-    if (pred(r)) return r;
-    if (performance.now() > deadline) throw new Error(`readyz never matched; last ${r.code} ${JSON.stringify(r.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let last: Awaited<ReturnType<typeof readyz>> | undefined;
+  return waitFor(
+    async () => {
+      last = await readyz(s);
+      return pred(last) ? last : null;
+    },
+    { timeoutMs, intervalMs: 50, what: () => `readyz to match; last ${last?.code} ${JSON.stringify(last?.body)}` },
+  );
 }
 
 async function speakOnce(s: RunningServer): Promise<TestClient> {

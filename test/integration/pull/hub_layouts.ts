@@ -37,8 +37,8 @@ export function variantFiles(folder: string): Record<string, FakeHubFile> {
     [`${folder}/special_tokens_map.json`]: { content: Buffer.from('{}') },
     [`${folder}/extra/nested/readme.txt`]: { content: Buffer.from('nested file without lfs\n') },
     // Files outside the variant folder must never be fetched.
-    ['README.md']: { content: Buffer.from('# card\n') },
-    ['onnx/builder.py']: { content: Buffer.from('# export script\n') },
+    'README.md': { content: Buffer.from('# card\n') },
+    'onnx/builder.py': { content: Buffer.from('# export script\n') },
   };
 }
 

@@ -2,12 +2,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cacheModelDir } from '../../../src/engine/model_location.ts';
+import { cacheModelDir } from '../../../src/engine/phi4mm/model_location.ts';
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
 import { CPU_VARIANT_FOLDER, MODEL_REPO_ID } from '../../../src/engine/phi4mm/pull/variants.ts';
-import { spawnServer, type ServerProcess } from '../hardening/server_process.ts';
+import { spawnServer, type ServerProcess } from '../server/server_process.ts';
 import { isGraphCacheEntry, startFakeHub, type FakeHub, type FakeHubFile } from './fake_hub.ts';
 import { VISION_FILES } from './hub_layouts.ts';
+import { waitFor } from '../../helpers/wait_for.ts';
 
 // `earshot serve` (what `npm start` runs) as a process, on a machine whose model cache is empty: the model
 // comes from the hub named by HF_ENDPOINT (a local fake) into the default cache, unless --no-pull.
@@ -42,13 +43,14 @@ afterEach(async () => {
 });
 
 async function readyzUntil(p: ServerProcess, status: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const body = (await (await fetch(`${p.httpUrl}/readyz`)).json()) as Record<string, unknown>;
-    if (body.status === status) return body;
-    if (performance.now() > deadline) throw new Error(`readyz stayed ${JSON.stringify(body)}; stderr:\n${p.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let body: Record<string, unknown> = {};
+  return waitFor(
+    async () => {
+      body = (await (await fetch(`${p.httpUrl}/readyz`)).json()) as Record<string, unknown>;
+      return body.status === status ? body : null;
+    },
+    { timeoutMs, intervalMs: 100, what: () => `readyz ${status}; it stayed ${JSON.stringify(body)}; stderr:\n${p.stderr()}` },
+  );
 }
 
 describe('earshot serve on a machine without the model', () => {

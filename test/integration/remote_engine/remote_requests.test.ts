@@ -137,7 +137,7 @@ describe('RemoteEngine requests', () => {
 
   it('an aborted generation ends with finishReason aborted and closes the HTTP request', async () => {
     let closed = false;
-    const engine = await remote((req, res) => {
+    const engine = await remote((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const timer = setInterval(() => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x' } }] })}\n\n`), 5);
       res.on('close', () => {

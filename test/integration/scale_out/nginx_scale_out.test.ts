@@ -6,7 +6,7 @@ import { createEngineHost, type EngineHost } from '../../../src/engine/engine_ho
 import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts';
 import type { RunningServer } from '../../../src/main.ts';
 import { TranscriptStore } from '../../../src/store/transcript_store.ts';
-import { spawnServer, type ServerProcess } from '../hardening/server_process.ts';
+import { spawnServer, type ServerProcess } from '../server/server_process.ts';
 import { CARD_CLIPS, placeWithGaps } from '../../helpers/speech_fixtures.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';

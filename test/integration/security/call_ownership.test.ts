@@ -4,6 +4,7 @@ import type { RunningServer } from '../../../src/main.ts';
 import { WebRtcTestClient } from '../../helpers/webrtc_client.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
+import { holdsWithin } from '../../helpers/wait_for.ts';
 
 // Issue 16, items 1 and 2, on the real server with two API keys: a WebRTC call belongs to the key that
 // created it (its ephemeral keys included), and sidebands are admitted like sessions and end with the call.
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((c) => c.close().catch(() => {})));
-  for (let i = 0; i < 300 && server.admission.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await holdsWithin(() => !(server.admission.activeSessions > 0), 6000); // bounded: the test's own expectations say if it never settled
 });
 
 async function call(key: string): Promise<WebRtcTestClient> {
@@ -99,7 +100,7 @@ describe('sidebands as sessions', () => {
     const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}`, { method: 'DELETE', headers: bearer(KEY_A) });
     expect(res.status).toBe(200);
     for (const ws of bands) expect(await ws.closed).toBe(1000);
-    for (let i = 0; i < 300 && server.admission.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdsWithin(() => !(server.admission.activeSessions > 0), 6000); // bounded: the test's own expectations say if it never settled
     expect(server.admission.activeSessions).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import type { RunningServer } from '../../../src/main.ts';
 import { ScriptedEngine } from '../../helpers/scripted_engine.ts';
 import { TestClient, type ReceivedEvent } from '../../helpers/ws_client.ts';
 import { startAgentServer } from '../agent/agent_server.ts';
+import { waitFor } from '../../helpers/wait_for.ts';
 
 // Issue 16, item 4 (the per-connection bounds) and the text size bounds: a client cannot queue
 // unbounded turns or text for the shared engine, and oversized text is refused before it is tokenized.
@@ -72,9 +73,9 @@ describe('per-connection queue bounds', () => {
       for (const e of errors.slice(4)) expect(e?.error).toMatchObject({ code: 'E_QUEUE_FULL' });
       expect(c.ofType('rate_limits.updated').length).toBeGreaterThanOrEqual(4);
       open();
-      await waitUntil(() => c.ofType('response.done').length >= 4);
+      await waitFor(() => c.ofType('response.done').length >= 4);
       expect(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('again')] } })).toBeNull();
-      await waitUntil(() => c.ofType('response.done').length >= 5);
+      await waitFor(() => c.ofType('response.done').length >= 5);
     } finally {
       open();
       await c.close();
@@ -93,7 +94,7 @@ describe('per-connection queue bounds', () => {
       // Small requests still fit beside the text already waiting.
       expect(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('tiny')] } })).toBeNull();
       open();
-      await waitUntil(() => c.ofType('response.done').length >= 3);
+      await waitFor(() => c.ofType('response.done').length >= 3);
     } finally {
       open();
       await c.close();
@@ -101,10 +102,3 @@ describe('per-connection queue bounds', () => {
   });
 });
 
-async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

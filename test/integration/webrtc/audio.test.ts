@@ -6,6 +6,7 @@ import type { ReceivedEvent } from '../../helpers/ws_client.ts';
 import { WebRtcTestClient } from '../../helpers/webrtc_client.ts';
 import { encodeOpusPackets } from '../../helpers/webrtc_opus_fixtures.ts';
 import { startWebRtcTestServer, type WebRtcTestServer } from '../../helpers/webrtc_server.ts';
+import { waitFor } from '../../helpers/wait_for.ts';
 
 // Real speech, encoded to Opus by Chromium's libopus, sent as RTP by a werift peer: what reaches the
 // session must be the decoded audio on the sender's clock, whatever order the packets arrive in and
@@ -47,12 +48,8 @@ async function offlineTurns(samples16k: Float32Array): Promise<Turn[]> {
   );
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  await waitFor(condition, { what });
 }
 
 /** Sends the packets in `order`, waits for all turns and for the audio to settle; returns what the session heard. */

@@ -7,6 +7,7 @@ import { MAX_MEDIA_SECTIONS } from '../../../src/transport/webrtc/sdp_offer.ts';
 import type { RunningServer } from '../../../src/main.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { WebRtcTestClient } from '../../helpers/webrtc_client.ts';
+import { holdsWithin } from '../../helpers/wait_for.ts';
 
 // Fuzzing the SDP offer boundary of the real server (POST /v1/realtime/calls): every answer is a
 // well-formed refusal (4xx, OpenAI-style JSON error with a stable code) or a legitimate 201 with an SDP
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const { client, offerSdp } = await WebRtcTestClient.prepare();
   await client.close();
   baseLines = offerSdp.split('\r\n').filter((line) => line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates');
-  await waitUntil(() => udpSockets() === 0, 5000); // the preparing client's sockets close asynchronously
+  await holdsWithin(() => udpSockets() === 0, 5000); // the preparing client's sockets close asynchronously
   udpBaseline = udpSockets();
 });
 afterAll(async () => server?.close());
@@ -120,22 +121,15 @@ async function expectWellFormed(answer: Answer, label: string): Promise<void> {
   seen.set(`${answer.status} ${error.code}`, (seen.get(`${answer.status} ${error.code}`) ?? 0) + 1);
 }
 
-function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const check = () => (done() ? resolve(true) : performance.now() >= deadline ? resolve(false) : setTimeout(check, 20));
-    check();
-  });
-}
 
 const sessionsActive = async () => (await server.metrics.sessionsActive.get()).values[0]?.value ?? 0;
 
 /** Nothing outlives the fuzzed requests, and a normal call still works. */
 async function expectCleanServer(): Promise<void> {
-  expect(await waitUntil(() => server.sessions.size === 0, 5000), `${server.sessions.size} sessions still open`).toBe(true);
+  expect(await holdsWithin(() => server.sessions.size === 0, 5000), `${server.sessions.size} sessions still open`).toBe(true);
   expect(await sessionsActive()).toBe(0);
   // werift releases a closed peer connection's sockets asynchronously.
-  expect(await waitUntil(() => udpSockets() <= udpBaseline, 5000), `${udpSockets() - udpBaseline} UDP sockets leaked`).toBe(true);
+  expect(await holdsWithin(() => udpSockets() <= udpBaseline, 5000), `${udpSockets() - udpBaseline} UDP sockets leaked`).toBe(true);
   // Events only: with an audio track too, werift's *client* leaves open the socket of the transport that
   // BUNDLE makes redundant, which would be counted here as a server leak (calls.test.ts covers audio).
   const call = await WebRtcTestClient.connect(server.httpUrl, { audio: false });
@@ -145,7 +139,7 @@ async function expectCleanServer(): Promise<void> {
   } finally {
     await call.close();
   }
-  expect(await waitUntil(() => server.sessions.size === 0 && udpSockets() <= udpBaseline, 5000)).toBe(true);
+  expect(await holdsWithin(() => server.sessions.size === 0 && udpSockets() <= udpBaseline, 5000)).toBe(true);
 }
 
 const crlf = (lines: Buffer[]) => Buffer.concat(lines.flatMap((line) => [line, Buffer.from('\r\n')]));

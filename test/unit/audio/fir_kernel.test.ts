@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FIR_KERNEL_WASM_BASE64 } from '../../../src/audio/fir_kernel_bytes.ts';
 import { firKernel } from '../../../src/audio/fir_kernel.ts';
 import { resample, StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../../../src/audio/resample.ts';
-import { assembleFirKernel, renderBytesModule } from '../../helpers/build_fir_kernel.ts';
+import { assembleFirKernel, renderBytesModule } from '../../../scripts/build_fir_kernel.ts';
 
 function noise(length: number, seed: number): Float32Array {
   const out = new Float32Array(length);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWav } from '../../../src/audio/wav.ts';
-import { benchFeatures } from '../../../src/engine/phi4mm/features_bench.ts';
+import { benchFeatures } from '../../../src/bench/features_bench.ts';
 import {
   LogMelExtractor,
   audioTokenCount,

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheModelDir, defaultModelDir, isModelVariant, resolveModelDir } from '../../../src/engine/model_location.ts';
+import { cacheModelDir, defaultModelDir, isModelVariant, resolveModelDir } from '../../../src/engine/phi4mm/model_location.ts';
 
 const CACHE_TAIL = join('earshot', 'models', 'phi-4-multimodal-instruct-onnx');
 

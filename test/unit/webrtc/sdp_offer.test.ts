@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { webrtcConfigSchema } from '../../../src/transport/webrtc/config.ts';
+import { webrtcConfigSchema } from '../../../src/config/webrtc_schema.ts';
 import { checkOffer } from '../../../src/transport/webrtc/sdp_offer.ts';
 
 // A trimmed Chromium offer: audio + data channel.

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { RtpPacket } from 'werift';
 import type { Logger } from '../../../src/observability/logger.ts';
 import type { AudioOutputEvent } from '../../../src/session/audio_output.ts';
-import { defaultWebRtcConfig } from '../../../src/transport/webrtc/config.ts';
+import { defaultWebRtcConfig } from '../../../src/config/webrtc_schema.ts';
 import { WebRtcAudioOutput } from '../../../src/transport/webrtc/webrtc_audio_output.ts';
 import { FakeClock } from '../../helpers/fake_clock.ts';
 

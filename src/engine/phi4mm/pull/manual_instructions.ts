@@ -1,4 +1,4 @@
-import type { ModelVariant } from '../../model_location.ts';
+import type { ModelVariant } from '../model_location.ts';
 import { folderWebUrl } from './hub_api.ts';
 import { ENGINE_FILES_BY_DEFAULT } from './engine_files.ts';
 import { probableVariantFolder } from './variants.ts';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError, isEarshotError } from '../../../errors.ts';
-import type { ModelVariant } from '../../model_location.ts';
+import type { ModelVariant } from '../model_location.ts';
 import { downloadFile, sha256OfFile } from './download_file.ts';
 import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, normalizeEndpoint, resolveUrl, type HubFile, type HubSettings } from './hub_api.ts';
 import { offlineMessage } from './manual_instructions.ts';

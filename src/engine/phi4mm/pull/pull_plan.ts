@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { EarshotError, isEarshotError } from '../../../errors.ts';
-import type { ModelVariant } from '../../model_location.ts';
+import type { ModelVariant } from '../model_location.ts';
 import { genaiConfigFiles, MAX_GENAI_CONFIG_BYTES, selectEngineFiles } from './engine_files.ts';
 import { fetchSmallFile, listTree, type HubFile, type HubSettings } from './hub_api.ts';
 import { backoffDelayMs, waitBeforeRetry, type RetryPolicy } from './retry.ts';

@@ -1,4 +1,4 @@
-import type { ModelVariant } from '../../model_location.ts';
+import type { ModelVariant } from '../model_location.ts';
 
 // Which folder of the hub repository `earshot model pull` takes, and which of its files. The repository
 // holds several exports side by side, each a folder with its own genai_config.json; the folder is found
