@@ -6,7 +6,7 @@ import type { AnswerSpeech } from '../agent/spoken_answer.ts';
 import type { WireResponseCreateParams } from '../protocol/client_events.ts';
 import type { ServerEventPayload } from '../protocol/server_events.ts';
 import { createSpeechEncoder } from '../tts/output_format.ts';
-import type { AudioOutputSink } from './audio_output.ts';
+import type { AudioOutputSink } from '../transport/audio_output.ts';
 import type { SpeechSettings } from './speech_settings.ts';
 
 /** The runtime's `speech` option: null for a text response. */

@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { SpeechProbabilitySource } from '../pipeline/detect_speech.ts';
 import type { Utterance } from '../pipeline/types.ts';
 import type { ServerEvent } from '../protocol/server_events.ts';
-import type { AudioOutputSink } from './audio_output.ts';
+import type { AudioOutputSink } from '../transport/audio_output.ts';
 import type { SessionType } from './session_state.ts';
 import type { Dialect } from './session_support.ts';
 import type { Synthesizer } from '../tts/synthesizer.ts';

@@ -13,7 +13,7 @@ import type { Dialect } from '../session/session_support.ts';
 import { ANONYMOUS_KEY_ID, type Authenticator, type AuthIdentity } from '../transport/auth.ts';
 import type { CallSidebands } from '../transport/call_sidebands.ts';
 import type { ConnectionHooks, LiveSessions } from '../session/live_sessions.ts';
-import type { AudioOutputSink } from '../session/audio_output.ts';
+import type { AudioOutputSink } from '../transport/audio_output.ts';
 import type { VoiceEngine } from '../tts/select.ts';
 import { createWebRtcCallsRoute } from '../transport/webrtc/calls_route.ts';
 import type { VadBatcher } from '../vad/vad_batcher.ts';

@@ -27,48 +27,7 @@ function print(result: object, json: boolean | undefined, title: string): void {
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features');
 
-  bench
-    .command('capacity')
-    .description('Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad\'s realtime_streams (same run) and their ratio')
-    .option('--json', 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}')
-    .option('--target-ms <ms>', 'lag p99 each session count must hold', numberFlag, 200)
-    .option('--seconds <s>', 'streaming time of each sweep step', numberFlag, 20)
-    .option('--start <n>', 'first session count tried (then doubled until one fails, then bisected)', numberFlag, 25)
-    .option('--max <n>', 'largest session count considered', numberFlag, 400)
-    .option('--resolution <n>', 'stop bisecting when the bracket is this narrow', numberFlag, 10)
-    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; targetMs: number; seconds: number; start: number; max: number; resolution: number; audio?: string }) => {
-      try {
-        const result = await benchCapacity({
-          targetLagMs: opts.targetMs,
-          seconds: positiveIntFlag('seconds', opts.seconds),
-          startClients: positiveIntFlag('start', opts.start),
-          maxClients: positiveIntFlag('max', opts.max),
-          resolution: positiveIntFlag('resolution', opts.resolution),
-          audio: opts.audio,
-          progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
-        });
-        print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
-
-  bench
-    .command('ephemeral-keys')
-    .description('Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset')
-    .option('--json', 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}')
-    .option('--keys <n>', 'mint requests in all', numberFlag, 10_000)
-    .option('--api-keys <n>', 'API keys the requests are spread over', numberFlag, 10)
-    .action(async (opts: { json?: boolean; keys: number; apiKeys: number }) => {
-      try {
-        const result = await benchEphemeralKeys({ keys: positiveIntFlag('keys', opts.keys), apiKeys: positiveIntFlag('api-keys', opts.apiKeys) });
-        print(result, opts.json, 'Ephemeral keys: memory held with the largest preset');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
-
+  registerBenchCapacityCommands(bench);
   bench
     .command('vad')
     .description('In-process cost of Silero VAD + segmentation per 32 ms window on real speech')
@@ -139,5 +98,50 @@ export function registerBenchCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       print(await benchFeatures(), opts.json, 'Phi-4 audio features (40 s of audio)');
+    });
+}
+
+/** `bench capacity` and `bench ephemeral-keys`: how much this machine holds. */
+function registerBenchCapacityCommands(bench: Command): void {
+  bench
+    .command('capacity')
+    .description('Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad\'s realtime_streams (same run) and their ratio')
+    .option('--json', 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}')
+    .option('--target-ms <ms>', 'lag p99 each session count must hold', numberFlag, 200)
+    .option('--seconds <s>', 'streaming time of each sweep step', numberFlag, 20)
+    .option('--start <n>', 'first session count tried (then doubled until one fails, then bisected)', numberFlag, 25)
+    .option('--max <n>', 'largest session count considered', numberFlag, 400)
+    .option('--resolution <n>', 'stop bisecting when the bracket is this narrow', numberFlag, 10)
+    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
+    .action(async (opts: { json?: boolean; targetMs: number; seconds: number; start: number; max: number; resolution: number; audio?: string }) => {
+      try {
+        const result = await benchCapacity({
+          targetLagMs: opts.targetMs,
+          seconds: positiveIntFlag('seconds', opts.seconds),
+          startClients: positiveIntFlag('start', opts.start),
+          maxClients: positiveIntFlag('max', opts.max),
+          resolution: positiveIntFlag('resolution', opts.resolution),
+          audio: opts.audio,
+          progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
+        });
+        print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
+
+  bench
+    .command('ephemeral-keys')
+    .description('Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset')
+    .option('--json', 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}')
+    .option('--keys <n>', 'mint requests in all', numberFlag, 10_000)
+    .option('--api-keys <n>', 'API keys the requests are spread over', numberFlag, 10)
+    .action(async (opts: { json?: boolean; keys: number; apiKeys: number }) => {
+      try {
+        const result = await benchEphemeralKeys({ keys: positiveIntFlag('keys', opts.keys), apiKeys: positiveIntFlag('api-keys', opts.apiKeys) });
+        print(result, opts.json, 'Ephemeral keys: memory held with the largest preset');
+      } catch (err) {
+        reportCliError(err);
+      }
     });
 }

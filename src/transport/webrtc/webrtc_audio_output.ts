@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket } from 'werift';
 import type { Logger } from '../../observability/logger.ts';
-import type { AudioOutputEvent, AudioOutputSink, PlayedAudio } from '../../session/audio_output.ts';
+import type { AudioOutputEvent, AudioOutputSink, PlayedAudio } from '../audio_output.ts';
 import type { WebRtcConfig } from '../../config/webrtc_schema.ts';
 import { FramePacer, type PacerClock } from './frame_pacer.ts';
 import { OPUS_ENCODE_RATE_HZ, OpusFrameEncoder } from './opus_frame_encoder.ts';

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { MediaStreamTrack, RTCPeerConnection, useOPUS, type PeerConfig, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
 import type { Logger } from '../../observability/logger.ts';
-import type { AudioOutputSink } from '../../session/audio_output.ts';
+import type { AudioOutputSink } from '../audio_output.ts';
 import type { WebRtcConfig } from '../../config/webrtc_schema.ts';
 import { OpusPacketDecoder } from './opus_packet_decoder.ts';
 import { RtpOpusInput, type RtpOpusInputStats } from './rtp_opus_input.ts';

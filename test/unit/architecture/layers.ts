@@ -34,7 +34,10 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
   agent: { never: ['session', 'transport', 'main', 'cli'], why: 'the agent talks to engine interfaces and protocol types' },
   store: { never: ['pipeline', 'protocol', 'session', 'transport', 'agent', 'engine', 'engine/phi4mm'], why: 'the store has its own record types; the session maps events to them' },
   transport: { never: ['engine', 'engine/phi4mm', 'client', 'main', 'cli'], why: 'transport does I/O only' },
-  tts: { only: [...LEAF, 'audio', 'config', 'observability'], why: 'voice engines: audio, config types, errors and metrics only' },
+  tts: {
+    only: [...LEAF, 'audio', 'config', 'observability', 'engine', 'engine/phi4mm'],
+    why: "voice engines: audio, config types, errors, metrics, and the engine's ONNX tooling for Kokoro (hub download, graph builder, worker messages); never sessions, transport, the protocol or the agent",
+  },
   client: { only: [...LEAF, 'client', 'protocol', 'audio'], why: 'the browser client: protocol types, the error catalogue and pure audio code' },
   errors: { only: [], why: 'the error catalogue is the one thing every layer may import' },
 };

@@ -2,7 +2,7 @@ import { OpusDecoder } from 'opus-decoder';
 import { describe, expect, it, vi } from 'vitest';
 import type { RtpPacket } from 'werift';
 import type { Logger } from '../../../src/observability/logger.ts';
-import type { AudioOutputEvent } from '../../../src/session/audio_output.ts';
+import type { AudioOutputEvent } from '../../../src/transport/audio_output.ts';
 import { defaultWebRtcConfig } from '../../../src/config/webrtc_schema.ts';
 import { WebRtcAudioOutput } from '../../../src/transport/webrtc/webrtc_audio_output.ts';
 import { FakeClock } from '../../helpers/fake_clock.ts';
