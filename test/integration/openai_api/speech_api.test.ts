@@ -8,7 +8,7 @@ import { decodeCompressed } from '../../../src/audio/compressed_audio.ts';
 import { readWav } from '../../../src/audio/wav.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import type { RunningServer } from '../../../src/main.ts';
-import { EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
+import type { EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
 import { mp3Available } from '../../../src/openai_api/speech_formats.ts';
 import { noVoiceEngine } from '../../../src/tts/select.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
