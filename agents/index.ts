@@ -13,6 +13,9 @@ export function createAgentCatalogue(defaultName = 'assistant'): AgentCatalogue 
 }
 
 /** The built-in agents plus those of the user's modules (config agent.modules, `--agents FILE`). */
-export async function loadAgentCatalogue(defaultName = 'assistant', modulePaths: readonly string[] = []): Promise<AgentCatalogue> {
+export async function loadAgentCatalogue(
+  defaultName = 'assistant',
+  modulePaths: readonly string[] = [],
+): Promise<AgentCatalogue> {
   return new AgentCatalogue(await withAgentModules(AGENTS, modulePaths), defaultName);
 }

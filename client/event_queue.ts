@@ -22,7 +22,9 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     const waiter = this.waiting.shift();
     if (waiter) return waiter.resolve({ value: item, done: false });
     if (this.items.length >= this.maxItems) {
-      this.fail(new EarshotError('E_INTERNAL', `The event consumer fell ${this.maxItems} events behind; iteration stopped.`));
+      this.fail(
+        new EarshotError('E_INTERNAL', `The event consumer fell ${this.maxItems} events behind; iteration stopped.`),
+      );
       return;
     }
     this.items.push(item);

@@ -102,8 +102,14 @@ export class EarshotNodeClient {
       first = await new Promise<SessionObject>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no session.created within ${timeoutMs} ms`)), timeoutMs);
         ws.once('error', (err) => (clearTimeout(timer), reject(err)));
-        ws.once('unexpected-response', (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))));
-        ws.once('close', (code, reason) => (clearTimeout(timer), reject(new Error(`closed ${code} ${reason.toString()}`))));
+        ws.once(
+          'unexpected-response',
+          (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))),
+        );
+        ws.once(
+          'close',
+          (code, reason) => (clearTimeout(timer), reject(new Error(`closed ${code} ${reason.toString()}`))),
+        );
         ws.on('message', function onFirst(data) {
           const event = JSON.parse(data.toString()) as ServerEvent;
           if (event.type === 'session.created') {
@@ -118,7 +124,11 @@ export class EarshotNodeClient {
       });
     } catch (err) {
       ws.terminate();
-      throw new EarshotError('E_CONNECT_FAILED', `Could not open a Realtime session at ${url}: ${(err as Error).message}`, { cause: err });
+      throw new EarshotError(
+        'E_CONNECT_FAILED',
+        `Could not open a Realtime session at ${url}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     ws.removeAllListeners('error');
     ws.removeAllListeners('close');
@@ -129,7 +139,10 @@ export class EarshotNodeClient {
     const reply = await updated;
     if (reply.type === 'error') {
       await client.close();
-      throw new EarshotError('E_CONNECT_FAILED', `The server refused the session settings: ${reply.error.code}: ${reply.error.message}`);
+      throw new EarshotError(
+        'E_CONNECT_FAILED',
+        `The server refused the session settings: ${reply.error.code}: ${reply.error.message}`,
+      );
     }
     return client;
   }
@@ -170,7 +183,10 @@ export class EarshotNodeClient {
   /** PCM16 little-endian at the session's rate (16 kHz after connect()). */
   sendPcm16(bytes: Uint8Array): void {
     if (this.options.binaryAudio === false) {
-      this.send({ type: 'input_audio_buffer.append', audio: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') });
+      this.send({
+        type: 'input_audio_buffer.append',
+        audio: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+      });
     } else {
       this.ws.send(bytes);
     }
@@ -181,13 +197,16 @@ export class EarshotNodeClient {
     const realtime = options.realtime ?? false;
     const chunkMs = options.chunkMs ?? (realtime ? 20 : 100);
     const chunkSamples = Math.max(1, Math.round((chunkMs * CLIENT_PCM_RATE_HZ) / 1000));
-    const silence = new Float32Array(Math.round(((options.trailingSilenceMs ?? DEFAULT_TRAILING_SILENCE_MS) * CLIENT_PCM_RATE_HZ) / 1000));
+    const silence = new Float32Array(
+      Math.round(((options.trailingSilenceMs ?? DEFAULT_TRAILING_SILENCE_MS) * CLIENT_PCM_RATE_HZ) / 1000),
+    );
     const all = new Float32Array(samples16k.length + silence.length);
     all.set(samples16k);
     const startedAt = performance.now();
     for (let offset = 0, index = 0; offset < all.length; offset += chunkSamples, index++) {
       if (options.signal?.aborted) throw new EarshotError('E_ABORTED', 'Streaming was cancelled.');
-      if (this.ws.readyState !== WebSocket.OPEN) throw new EarshotError('E_CONNECT_FAILED', 'The connection closed while streaming.');
+      if (this.ws.readyState !== WebSocket.OPEN)
+        throw new EarshotError('E_CONNECT_FAILED', 'The connection closed while streaming.');
       if (realtime) {
         // Scheduled against the start time, not the previous send, so timer jitter does not accumulate.
         const dueMs = (index * chunkSamples * 1000) / CLIENT_PCM_RATE_HZ - (performance.now() - startedAt);
@@ -208,7 +227,8 @@ export class EarshotNodeClient {
   }
 
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000, 'client done');
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(1000, 'client done');
     const timer = setTimeout(() => this.ws.terminate(), 2000);
     await this.closed;
     clearTimeout(timer);

@@ -28,11 +28,21 @@ export function recordsFor(event: ServerEvent, model: SessionModel): StreamRecor
   switch (event.type) {
     case 'input_audio_buffer.speech_stopped': {
       const caption = model.captions.byId(event.item_id);
-      return [{ type: 'utterance', item_id: event.item_id, start_ms: caption?.startMs ?? null, end_ms: event.audio_end_ms }];
+      return [
+        { type: 'utterance', item_id: event.item_id, start_ms: caption?.startMs ?? null, end_ms: event.audio_end_ms },
+      ];
     }
     case 'conversation.item.input_audio_transcription.completed': {
       const c = model.captions.byId(event.item_id);
-      return [{ type: 'caption', item_id: event.item_id, start_ms: c?.startMs ?? null, end_ms: c?.endMs ?? null, text: event.transcript.trim() }];
+      return [
+        {
+          type: 'caption',
+          item_id: event.item_id,
+          start_ms: c?.startMs ?? null,
+          end_ms: c?.endMs ?? null,
+          text: event.transcript.trim(),
+        },
+      ];
     }
     case 'response.done': {
       // One answer record per assistant message, printed once the response has ended, so it carries the
@@ -40,7 +50,13 @@ export function recordsFor(event: ServerEvent, model: SessionModel): StreamRecor
       const out: StreamRecord[] = [];
       for (const m of model.conversation.assistantMessages()) {
         if (m.responseId === event.response.id && m.text !== '') {
-          out.push({ type: 'answer', response_id: event.response.id, item_id: m.itemId, text: m.text, status: event.response.status });
+          out.push({
+            type: 'answer',
+            response_id: event.response.id,
+            item_id: m.itemId,
+            text: m.text,
+            status: event.response.status,
+          });
         }
       }
       const reason = event.response.status_details?.reason;
@@ -54,8 +70,12 @@ export function recordsFor(event: ServerEvent, model: SessionModel): StreamRecor
     case 'conversation.item.created':
     case 'response.output_item.done': {
       if (event.item.type !== 'function_call_output') return [];
-      const card = model.conversation.toolCalls().find((c) => c.callId === (event.item.type === 'function_call_output' ? event.item.call_id : ''));
-      return card ? [{ type: 'tool_call', call_id: card.callId, name: card.name, arguments: card.arguments, output: card.output }] : [];
+      const card = model.conversation
+        .toolCalls()
+        .find((c) => c.callId === (event.item.type === 'function_call_output' ? event.item.call_id : ''));
+      return card
+        ? [{ type: 'tool_call', call_id: card.callId, name: card.name, arguments: card.arguments, output: card.output }]
+        : [];
     }
     case 'error':
       return [{ type: 'error', code: event.error.code, message: event.error.message }];

@@ -12,7 +12,12 @@ import { DEFAULT_CLIENT_BUILD_DIR } from '../src/transport/static_route.ts';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_DIR = join(REPO_ROOT, 'client');
 /** Sources whose change makes a build stale (the page imports protocol types, errors and audio code from src/). */
-export const CLIENT_SOURCE_DIRS = [join(CLIENT_DIR, 'web'), join(CLIENT_DIR, 'core'), join(REPO_ROOT, 'src', 'protocol'), join(REPO_ROOT, 'src', 'audio')];
+export const CLIENT_SOURCE_DIRS = [
+  join(CLIENT_DIR, 'web'),
+  join(CLIENT_DIR, 'core'),
+  join(REPO_ROOT, 'src', 'protocol'),
+  join(REPO_ROOT, 'src', 'audio'),
+];
 
 export interface BuildClientOptions {
   outDir?: string;
@@ -47,7 +52,9 @@ export async function buildClient(options: BuildClientOptions = {}): Promise<{ o
       legalComments: 'none',
     });
   } catch (err) {
-    throw new EarshotError('E_CLIENT_BUILD', `The browser client failed to build: ${(err as Error).message}`, { cause: err });
+    throw new EarshotError('E_CLIENT_BUILD', `The browser client failed to build: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];

@@ -40,7 +40,8 @@ export const ERROR_CODES = {
   E_UNAUTHORIZED: 'A valid API key or unexpired ephemeral key is required.',
   E_FORBIDDEN_ORIGIN: 'The request origin is not allowed.',
   E_HOST_NOT_ALLOWED: 'The Host header names a host this server does not serve (server.allowed_hosts).',
-  E_EPHEMERAL_KEY_QUOTA: 'This API key holds its limit of unexpired ephemeral keys (count or preset bytes); retry later.',
+  E_EPHEMERAL_KEY_QUOTA:
+    'This API key holds its limit of unexpired ephemeral keys (count or preset bytes); retry later.',
   E_TEXT_TOO_LARGE: 'The text (item text or instructions) exceeds its size limit.',
   E_QUEUE_FULL: 'This connection has too many turns or too much text waiting; wait for responses before sending more.',
   E_CAPACITY: 'The server is at its session limit; retry later.',
@@ -67,7 +68,7 @@ export const ERROR_CODES = {
   E_ITEM_NOT_FOUND: 'No conversation item has that id.',
   // spoken answers (session side)
   E_VOICE_LOCKED: 'The voice cannot change once the session has answered with audio.',
-  E_AUDIO_END_PAST_END: 'audio_end_ms lies past the end of the item\'s audio.',
+  E_AUDIO_END_PAST_END: "audio_end_ms lies past the end of the item's audio.",
   // OpenAI-compatible HTTP API and the remote engine
   E_AUDIO_TOO_LONG: 'The audio is longer than the configured limit.',
   E_ENGINE_REMOTE: 'The remote engine failed or could not be reached.',

@@ -9,7 +9,12 @@ import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
 import { resolveModelDir } from './engine/phi4mm/model_location.ts';
-import { ModelProvisioner, modelNeedsPull, modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
+import {
+  ModelProvisioner,
+  modelNeedsPull,
+  modelReadiness,
+  type AutoPullSettings,
+} from './engine/model_provisioning.ts';
 import { createConfiguredEngine } from './engine/open_engine.ts';
 import { RemoteEngine } from './engine/remote/remote_engine.ts';
 import { EarshotError, isEarshotError } from './errors.ts';
@@ -34,7 +39,13 @@ import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 import type { VoiceEngine } from './tts/select.ts';
 import { openVoiceEngine } from './tts/kokoro/startup.ts';
 import type { WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
-import { callsRoute, connectionFactory, type BuildConnection, type ConnectionSetup, type EngineAvailability } from './startup/connections.ts';
+import {
+  callsRoute,
+  connectionFactory,
+  type BuildConnection,
+  type ConnectionSetup,
+  type EngineAvailability,
+} from './startup/connections.ts';
 import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
 import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
 
@@ -92,15 +103,20 @@ export interface StartServerOptions {
 
 export type { EngineAvailability };
 
-const MODEL_FIX = 'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
+const MODEL_FIX =
+  'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
 
 /** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (docs/architecture.md). */
 export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
   // engine.remote.url: the model runs elsewhere (vLLM or another Earshot), nothing is loaded here.
-  if (config.engine.remote.url) return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };
+  if (config.engine.remote.url)
+    return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };
   const modelDir = resolveModelDir({ configDir: config.model.dir });
   if (!existsSync(modelDir)) {
-    return { engine: null, unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`) };
+    return {
+      engine: null,
+      unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`),
+    };
   }
   const host = createConfiguredEngine(config, { modelDir, log });
   try {
@@ -110,7 +126,13 @@ export async function openEngine(config: EarshotConfig, log: Logger): Promise<En
     await host.close().catch(() => {});
     const code = isEarshotError(err) ? err.code : 'E_MODEL_INVALID';
     const message = err instanceof Error ? err.message : String(err);
-    return { engine: null, unavailable: new EarshotError(code, `The model at ${modelDir} could not be loaded (${message}); check it with \`earshot model check\`, or ${MODEL_FIX}.`) };
+    return {
+      engine: null,
+      unavailable: new EarshotError(
+        code,
+        `The model at ${modelDir} could not be loaded (${message}); check it with \`earshot model check\`, or ${MODEL_FIX}.`,
+      ),
+    };
   }
 }
 
@@ -129,7 +151,11 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
 }
 
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
-export async function startServer(config: EarshotConfig, log: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: EarshotConfig,
+  log: Logger,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
   const stack = new StartupStack(log, options.startupHooks);
   try {
     return await composeServer(config, log, options, stack);
@@ -140,69 +166,170 @@ export async function startServer(config: EarshotConfig, log: Logger, options: S
   }
 }
 
-async function composeServer(config: EarshotConfig, log: Logger, options: StartServerOptions, stack: StartupStack): Promise<RunningServer> {
+async function composeServer(
+  config: EarshotConfig,
+  log: Logger,
+  options: StartServerOptions,
+  stack: StartupStack,
+): Promise<RunningServer> {
   const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
   // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
-  assertSafeToServe({ host: config.server.host, authEnabled: auth.enabled, allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback });
-  const catalogue = await stack.step('agents', async () => options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules)));
+  assertSafeToServe({
+    host: config.server.host,
+    authEnabled: auth.enabled,
+    allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback,
+  });
+  const catalogue = await stack.step(
+    'agents',
+    async () => options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules)),
+  );
   const metrics = createMetrics();
-  const engine = await stack.step('engine', () => provideEngine(config, log, options), (e) => e.release());
+  const engine = await stack.step(
+    'engine',
+    () => provideEngine(config, log, options),
+    (e) => e.release(),
+  );
   const { availability, provisioner } = engine;
-  const services = await stack.step('services', () => options.services ?? createAgentServices(config.agent), (s) => {
-    if (!options.services) s.close();
-  });
-  const store = await stack.step('store', () => openStore(config, log, metrics), (s) => s.close());
-  await stack.step('retention', () => startRetention(store, { retentionDays: config.store.retention_days, log }), (r) => r.stop());
+  const services = await stack.step(
+    'services',
+    () => options.services ?? createAgentServices(config.agent),
+    (s) => {
+      if (!options.services) s.close();
+    },
+  );
+  const store = await stack.step(
+    'store',
+    () => openStore(config, log, metrics),
+    (s) => s.close(),
+  );
+  await stack.step(
+    'retention',
+    () => startRetention(store, { retentionDays: config.store.retention_days, log }),
+    (r) => r.stop(),
+  );
   const batcher = await stack.step('vad', () => openVadBatcher(config, metrics));
-  const pollEngineStats = (e: SpeechEngine | null) => new EngineStatsPoller(e, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
+  const pollEngineStats = (e: SpeechEngine | null) =>
+    new EngineStatsPoller(e, metrics, { maxPendingRequests: config.engine.max_pending_requests, log }).start();
   // Replaced when a model fetched on first start is loaded.
-  const engineStats = await stack.step('engine_stats', () => ({ poller: pollEngineStats(availability.engine) }), (h) => h.poller.stop());
-  const voiceEngine = await stack.step('voice', () => openVoice(config, log, metrics, options), (v) => {
-    if (!options.voiceEngine) return v.synthesizer?.close();
-  });
+  const engineStats = await stack.step(
+    'engine_stats',
+    () => ({ poller: pollEngineStats(availability.engine) }),
+    (h) => h.poller.stop(),
+  );
+  const voiceEngine = await stack.step(
+    'voice',
+    () => openVoice(config, log, metrics, options),
+    (v) => {
+      if (!options.voiceEngine) return v.synthesizer?.close();
+    },
+  );
   let sessionsRef: LiveSessions | null = null;
   const load = await stack.step(
     'load_monitors',
-    () => watchLoad(config, log, { batcher, engineWaitMs: () => engineStats.poller.stepWaitMs }, () => sessionsRef?.broadcastRateLimits()),
+    () =>
+      watchLoad(config, log, { batcher, engineWaitMs: () => engineStats.poller.stepWaitMs }, () =>
+        sessionsRef?.broadcastRateLimits(),
+      ),
     (l) => l.stop(),
   );
-  const admission = AdmissionController.fromConfig(config.limits, { metrics, isEngineSaturated: () => engineStats.poller.saturated, overload: () => load.overloadMessage() });
-  const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens: config.engine.context_budget_tokens });
+  const admission = AdmissionController.fromConfig(config.limits, {
+    metrics,
+    isEngineSaturated: () => engineStats.poller.saturated,
+    overload: () => load.overloadMessage(),
+  });
+  const sessions = new LiveSessions({
+    admission,
+    metrics,
+    store,
+    log,
+    contextBudgetTokens: config.engine.context_budget_tokens,
+  });
   sessionsRef = sessions;
-  const buildConnection = connectionFactory({ config, log, batcher, availability, voiceEngine, catalogue, settings: agentRuntimeSettings(config), services });
+  const buildConnection = connectionFactory({
+    config,
+    log,
+    batcher,
+    availability,
+    voiceEngine,
+    catalogue,
+    settings: agentRuntimeSettings(config),
+    services,
+  });
 
   const readiness = (): ReadinessReport => {
     if (admission.isDraining) return { ready: false, status: 'draining' };
     if (load.overloaded()) return { ready: false, status: 'overloaded' };
-    const model = modelReadiness(availability.engine as { isReady?: boolean } | null, availability.unavailable, provisioner);
+    const model = modelReadiness(
+      availability.engine as { isReady?: boolean } | null,
+      availability.unavailable,
+      provisioner,
+    );
     // The voice engine never makes the server unready (text answers work without it); it is reported.
-    const voice = { voice_engine: voiceEngine.status.engine, ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }) };
+    const voice = {
+      voice_engine: voiceEngine.status.engine,
+      ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }),
+    };
     return { ready: model.status === 'ready', ...model, ...voice };
   };
   const openAiApi = await stack.step(
     'openai_api',
-    () => createOpenAiApi({ config, log, auth, admission, metrics, engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }), openVadStream: () => batcher.openStream(), voiceEngine }),
+    () =>
+      createOpenAiApi({
+        config,
+        log,
+        auth,
+        admission,
+        metrics,
+        engine: () => ({ engine: availability.engine, unavailable: availability.unavailable }),
+        openVadStream: () => batcher.openStream(),
+        voiceEngine,
+      }),
     (api) => api.close(),
   );
   const sidebands = new CallSidebands<Dialect>({ admission, log });
-  const webrtc = await stack.step('webrtc', () => callsRoute({ config, log, auth, sessions, sidebands, buildConnection }), (route) => route.close());
+  const webrtc = await stack.step(
+    'webrtc',
+    () => callsRoute({ config, log, auth, sessions, sidebands, buildConnection }),
+    (route) => route.close(),
+  );
   const routes = httpRoutes({ config, log, auth, metrics, store, catalogue, readiness, webrtc, openAiApi });
-  const server = realtimeServer({ config, log, auth, admission, metrics, routes, sessions, sidebands, buildConnection });
-  const address = await stack.step('listen', () => server.listen(), () => server.close(1001, 'server shutting down'));
+  const server = realtimeServer({
+    config,
+    log,
+    auth,
+    admission,
+    metrics,
+    routes,
+    sessions,
+    sidebands,
+    buildConnection,
+  });
+  const address = await stack.step(
+    'listen',
+    () => server.listen(),
+    () => server.close(1001, 'server shutting down'),
+  );
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
   const httpUrl = `${server.scheme === 'wss' ? 'https' : 'http'}://${host}:${address.port}`;
-  log.info({ url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path, gc: gcMode() }, 'earshot listening');
+  log.info(
+    { url, auth: auth.enabled ? `${auth.keyCount} key(s)` : 'off (loopback only)', store: store.path, gc: gcMode() },
+    'earshot listening',
+  );
 
   let stopping: Promise<void> | null = null;
-  void provisioner?.run().then(async (outcome) => {
-    if (stopping) return void (await outcome.engine?.close());
-    Object.assign(availability, outcome);
-    if (outcome.engine === null) return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
-    engineStats.poller.stop();
-    engineStats.poller = pollEngineStats(outcome.engine);
-    log.info('model loaded: new sessions use it');
-  }).catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
+  void provisioner
+    ?.run()
+    .then(async (outcome) => {
+      if (stopping) return void (await outcome.engine?.close());
+      Object.assign(availability, outcome);
+      if (outcome.engine === null)
+        return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
+      engineStats.poller.stop();
+      engineStats.poller = pollEngineStats(outcome.engine);
+      log.info('model loaded: new sessions use it');
+    })
+    .catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
   const shutdown = (graceMs: number): Promise<void> => {
     stopping ??= (async () => {
       provisioner?.stop();
@@ -296,7 +423,10 @@ function realtimeServer(p: RealtimeServerParts): RealtimeServer {
     gateUpgrade: createUpgradeGate(p.auth, p.admission, p.metrics),
     onUpgradeRefused: () => p.metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
     openSocket: (peer, info) => {
-      const identity = (info.context as GateContext | undefined)?.identity ?? { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID };
+      const identity = (info.context as GateContext | undefined)?.identity ?? {
+        kind: 'anonymous',
+        keyId: ANONYMOUS_KEY_ID,
+      };
       const callId = info.url.searchParams.get('call_id');
       // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
       if (callId !== null) return p.sidebands.open(peer, identity, callId, dialectOf(info));
@@ -316,11 +446,22 @@ function realtimeServer(p: RealtimeServerParts): RealtimeServer {
 
 /** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
 /** The voice engine of spoken answers; Kokoro is fetched on first use only where the model is (`earshot serve`). */
-async function openVoice(config: EarshotConfig, log: Logger, metrics: EarshotMetrics, options: StartServerOptions): Promise<VoiceEngine> {
-  const voiceEngine = options.voiceEngine ?? (await openVoiceEngine(config.tts, {
-    log, metrics, env: options.env, autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
-  }));
-  if (voiceEngine.synthesizer) log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
+async function openVoice(
+  config: EarshotConfig,
+  log: Logger,
+  metrics: EarshotMetrics,
+  options: StartServerOptions,
+): Promise<VoiceEngine> {
+  const voiceEngine =
+    options.voiceEngine ??
+    (await openVoiceEngine(config.tts, {
+      log,
+      metrics,
+      env: options.env,
+      autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
+    }));
+  if (voiceEngine.synthesizer)
+    log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
   else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
   return voiceEngine;
 }
@@ -330,11 +471,17 @@ async function provideEngine(config: EarshotConfig, log: Logger, options: StartS
   // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
   const availability: EngineAvailability =
     options.engine !== undefined
-      ? { engine: options.engine, ...(options.engine ? {} : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }) }
+      ? {
+          engine: options.engine,
+          ...(options.engine
+            ? {}
+            : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }),
+        }
       : provisioner !== null
         ? { engine: null, unavailable: provisioner.whileMissing }
         : await openEngine(config, log);
-  if (availability.unavailable && provisioner === null) log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
+  if (availability.unavailable && provisioner === null)
+    log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
   const ownsEngine = options.engine === undefined;
   const release = async () => {
     provisioner?.stop();
@@ -344,7 +491,11 @@ async function provideEngine(config: EarshotConfig, log: Logger, options: StartS
 }
 
 /** A provisioner when `earshot serve` starts without a usable model and may fetch it; else null. */
-function createProvisioner(config: EarshotConfig, log: Logger, options: StartServerOptions): ModelProvisioner<SpeechEngine> | null {
+function createProvisioner(
+  config: EarshotConfig,
+  log: Logger,
+  options: StartServerOptions,
+): ModelProvisioner<SpeechEngine> | null {
   if (options.engine !== undefined || options.autoPull === undefined || !config.model.auto_pull) return null;
   const dir = resolveModelDir({ configDir: config.model.dir });
   if (!modelNeedsPull(dir)) return null;

@@ -28,9 +28,37 @@ const TEMPERATURE: Record<string, { toK: (v: number) => number; fromK: (k: numbe
   k: { toK: (v) => v, fromK: (k) => k },
 };
 const ALIASES: Record<string, string> = {
-  meter: 'm', meters: 'm', metre: 'm', kilometer: 'km', kilometers: 'km', mile: 'mi', miles: 'mi', foot: 'ft', feet: 'ft', inch: 'in', inches: 'in',
-  kilogram: 'kg', kilograms: 'kg', gram: 'g', grams: 'g', pound: 'lb', pounds: 'lb', lbs: 'lb', ounce: 'oz', ounces: 'oz', liter: 'l', litre: 'l', liters: 'l',
-  gallon: 'gal', gallons: 'gal', kph: 'km/h', celsius: 'c', fahrenheit: 'f', kelvin: 'k', '°c': 'c', '°f': 'f',
+  meter: 'm',
+  meters: 'm',
+  metre: 'm',
+  kilometer: 'km',
+  kilometers: 'km',
+  mile: 'mi',
+  miles: 'mi',
+  foot: 'ft',
+  feet: 'ft',
+  inch: 'in',
+  inches: 'in',
+  kilogram: 'kg',
+  kilograms: 'kg',
+  gram: 'g',
+  grams: 'g',
+  pound: 'lb',
+  pounds: 'lb',
+  lbs: 'lb',
+  ounce: 'oz',
+  ounces: 'oz',
+  liter: 'l',
+  litre: 'l',
+  liters: 'l',
+  gallon: 'gal',
+  gallons: 'gal',
+  kph: 'km/h',
+  celsius: 'c',
+  fahrenheit: 'f',
+  kelvin: 'k',
+  '°c': 'c',
+  '°f': 'f',
 };
 
 export const UNIT_NAMES = [...Object.keys(LINEAR), 'C', 'F', 'K'];
@@ -54,7 +82,8 @@ export function convert(value: number, from: string, to: string): number {
 
 export const convertUnits = defineTool({
   name: 'convert_units',
-  description: 'Converts a quantity between units of length, mass, volume, speed or temperature (e.g. 5 mi to km, 70 F to C).',
+  description:
+    'Converts a quantity between units of length, mass, volume, speed or temperature (e.g. 5 mi to km, 70 F to C).',
   parameters: z.object({
     value: z.number().describe('the quantity'),
     from: z.string().min(1).describe('unit to convert from, e.g. mi, kg, F'),

@@ -18,7 +18,11 @@ export const getTime = defineTool({
   name: 'get_time',
   description: 'Current date and time, in a given IANA time zone (e.g. Europe/Paris) or UTC.',
   parameters: z.object({
-    time_zone: z.string().default('UTC').refine(isTimeZone, 'not an IANA time zone such as Europe/Paris').describe('IANA time zone, default UTC'),
+    time_zone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'not an IANA time zone such as Europe/Paris')
+      .describe('IANA time zone, default UTC'),
   }),
   execute: ({ time_zone }, { services }) => {
     const now = services.now();

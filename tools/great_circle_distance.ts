@@ -16,13 +16,18 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
 export const greatCircleDistance = defineTool({
   name: 'great_circle_distance',
   description: 'Great-circle (flight) distance between two cities or airport codes, in km and miles.',
-  parameters: z.object({ from: z.string().min(1).describe('city or airport code'), to: z.string().min(1).describe('city or airport code') }),
+  parameters: z.object({
+    from: z.string().min(1).describe('city or airport code'),
+    to: z.string().min(1).describe('city or airport code'),
+  }),
   execute: ({ from, to }) => {
     const point = (q: string) => {
       const place = findPlace(q);
       if (!place) throw new Error(`unknown city or airport "${q}"; try lookup_city`);
       const airport = place.airports.find((a) => a.iata.toLowerCase() === q.trim().toLowerCase());
-      return airport ? { name: `${airport.iata} (${place.city})`, lat: airport.lat, lon: airport.lon } : { name: place.city, lat: place.lat, lon: place.lon };
+      return airport
+        ? { name: `${airport.iata} (${place.city})`, lat: airport.lat, lon: airport.lon }
+        : { name: place.city, lat: place.lat, lon: place.lon };
     };
     const a = point(from);
     const b = point(to);

@@ -18,11 +18,39 @@ import { saveCallSummary } from './save_call_summary.ts';
 import { weatherForecast } from './weather_forecast.ts';
 
 export {
-  calculator, convertCurrencyTool, convertUnits, findCustomer, getTime, greatCircleDistance, itineraryAdd, itineraryList, itineraryRemove,
-  listTickets, localTime, lookupAirport, lookupCity, openTicket, saveCallSummary, weatherForecast,
+  calculator,
+  convertCurrencyTool,
+  convertUnits,
+  findCustomer,
+  getTime,
+  greatCircleDistance,
+  itineraryAdd,
+  itineraryList,
+  itineraryRemove,
+  listTickets,
+  localTime,
+  lookupAirport,
+  lookupCity,
+  openTicket,
+  saveCallSummary,
+  weatherForecast,
 };
 
 export const ALL_TOOLS: readonly ServerTool[] = [
-  getTime, calculator, convertUnits, lookupCity, lookupAirport, localTime, greatCircleDistance, convertCurrencyTool,
-  itineraryAdd, itineraryList, itineraryRemove, weatherForecast, findCustomer, openTicket, listTickets, saveCallSummary,
+  getTime,
+  calculator,
+  convertUnits,
+  lookupCity,
+  lookupAirport,
+  localTime,
+  greatCircleDistance,
+  convertCurrencyTool,
+  itineraryAdd,
+  itineraryList,
+  itineraryRemove,
+  weatherForecast,
+  findCustomer,
+  openTicket,
+  listTickets,
+  saveCallSummary,
 ];

@@ -12,5 +12,6 @@ export const itineraryAdd = defineTool({
     city: z.string().max(100).optional().describe('where'),
     date: z.iso.date().optional().describe('YYYY-MM-DD'),
   }),
-  execute: ({ trip, description, city, date }, { services }) => services.itineraries().addStop(trip, { description, city, date }),
+  execute: ({ trip, description, city, date }, { services }) =>
+    services.itineraries().addStop(trip, { description, city, date }),
 });

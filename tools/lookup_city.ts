@@ -9,6 +9,13 @@ export const lookupCity = defineTool({
   execute: ({ query }) => {
     const matches = searchPlaces(query);
     if (matches.length === 0) throw new Error(`no city matching "${query}" in the bundled dataset`);
-    return matches.map((p) => ({ city: p.city, country: p.country, time_zone: p.timeZone, lat: p.lat, lon: p.lon, airports: p.airports.map((a) => `${a.iata} (${a.name})`) }));
+    return matches.map((p) => ({
+      city: p.city,
+      country: p.country,
+      time_zone: p.timeZone,
+      lat: p.lat,
+      lon: p.lon,
+      airports: p.airports.map((a) => `${a.iata} (${a.name})`),
+    }));
   },
 });

@@ -3,7 +3,7 @@ import { defineTool } from '../src/agent/tool.ts';
 
 export const openTicket = defineTool({
   name: 'open_ticket',
-  description: "Opens a support ticket for a customer (use find_customer first to get the id).",
+  description: 'Opens a support ticket for a customer (use find_customer first to get the id).',
   parameters: z.object({
     customer_id: z.string().regex(/^C-\d{4}$/, 'a customer id such as C-1001'),
     subject: z.string().min(3).max(200),

@@ -14,7 +14,10 @@ export const weatherForecast = defineTool({
   execute: async ({ city, days }, { services, signal }) => {
     const service = services.remote('weather');
     if (!service?.url) {
-      throw new EarshotError('E_TOOL_NOT_CONFIGURED', 'The weather service is not configured: set agent.remote_services.weather.url (and api_key) in the config file.');
+      throw new EarshotError(
+        'E_TOOL_NOT_CONFIGURED',
+        'The weather service is not configured: set agent.remote_services.weather.url (and api_key) in the config file.',
+      );
     }
     const place = findPlace(city);
     if (!place) throw new Error(`unknown city "${city}"; try lookup_city`);
@@ -22,7 +25,10 @@ export const weatherForecast = defineTool({
     url.searchParams.set('lat', String(place.lat));
     url.searchParams.set('lon', String(place.lon));
     url.searchParams.set('days', String(days));
-    const response = await services.fetch(url, { signal, headers: service.api_key ? { authorization: `Bearer ${service.api_key}` } : {} });
+    const response = await services.fetch(url, {
+      signal,
+      headers: service.api_key ? { authorization: `Bearer ${service.api_key}` } : {},
+    });
     if (!response.ok) throw new Error(`the weather service answered HTTP ${response.status}`);
     return { city: place.city, forecast: (await response.json()) as unknown };
   },

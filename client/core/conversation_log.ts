@@ -121,7 +121,9 @@ export class ConversationLog {
     }
     if (item.type === 'message' && item.role === 'assistant') {
       const entry = this.assistant(item.id, responseId);
-      const text = item.content.map((p) => (p.type === 'output_text' ? p.text : p.type === 'output_audio' ? p.transcript : '')).join('');
+      const text = item.content
+        .map((p) => (p.type === 'output_text' ? p.text : p.type === 'output_audio' ? p.transcript : ''))
+        .join('');
       if (text !== '') entry.text = text;
       return entry;
     }
@@ -146,7 +148,14 @@ export class ConversationLog {
     const changed: ConversationEntry[] = [];
     for (const entry of this.assistantByItem.values()) {
       if (entry.responseId !== responseId || entry.state !== 'streaming') continue;
-      entry.state = status === 'completed' ? 'done' : status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'done';
+      entry.state =
+        status === 'completed'
+          ? 'done'
+          : status === 'cancelled'
+            ? 'cancelled'
+            : status === 'failed'
+              ? 'failed'
+              : 'done';
       partialText += entry.text;
       changed.push(entry);
     }

@@ -31,7 +31,10 @@ export class LatencyMeter {
       case 'conversation.item.input_audio_transcription.delta':
       case 'conversation.item.input_audio_transcription.completed': {
         const sample = this.samples.get(event.item_id);
-        const hasText = event.type === 'conversation.item.input_audio_transcription.delta' ? event.delta !== '' : event.transcript !== '';
+        const hasText =
+          event.type === 'conversation.item.input_audio_transcription.delta'
+            ? event.delta !== ''
+            : event.transcript !== '';
         if (!sample || sample.captionMs !== null || !hasText) return null;
         sample.captionMs = this.nowMs() - sample.stoppedAtMs;
         return publicSample(sample);

@@ -35,7 +35,14 @@ export class SessionModel {
 
   apply(event: ServerEvent): ModelChange {
     this.eventCount++;
-    const change: ModelChange = { caption: null, entries: [], latency: null, session: false, error: false, speech: false };
+    const change: ModelChange = {
+      caption: null,
+      entries: [],
+      latency: null,
+      session: false,
+      error: false,
+      speech: false,
+    };
     switch (event.type) {
       case 'session.created':
       case 'session.updated':

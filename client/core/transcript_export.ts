@@ -1,7 +1,12 @@
 // The session's final captions as WebVTT, SRT or JSON. Cue times are the session audio clock. A caption
 // without a known onset starts where the previous one ended; one without a known offset lasts
 // FALLBACK_CUE_MS or until the next cue. The subtitle files come from the server's own writers.
-import { formatSubtitleTime, toPlainText, toSrt as cuesToSrt, toWebVtt as cuesToWebVtt } from '../../src/protocol/subtitle_formats.ts';
+import {
+  formatSubtitleTime,
+  toPlainText,
+  toSrt as cuesToSrt,
+  toWebVtt as cuesToWebVtt,
+} from '../../src/protocol/subtitle_formats.ts';
 import type { Caption } from './caption_track.ts';
 
 /** Display time for a cue whose speech offset is unknown (manual commits, failed speech_stopped). */
@@ -47,7 +52,13 @@ export interface TranscriptJson {
 
 export function toTranscriptJson(captions: readonly Caption[]): string {
   const body: TranscriptJson = {
-    captions: timeCaptions(captions).map((c) => ({ index: c.index, item_id: c.itemId, start_ms: c.startMs, end_ms: c.endMs, text: c.text })),
+    captions: timeCaptions(captions).map((c) => ({
+      index: c.index,
+      item_id: c.itemId,
+      start_ms: c.startMs,
+      end_ms: c.endMs,
+      text: c.text,
+    })),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }

@@ -6,7 +6,12 @@ export async function listMicrophones(select: HTMLSelectElement): Promise<void> 
   const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
   const inputs = devices.filter((d) => d.kind === 'audioinput');
   const current = select.value;
-  select.replaceChildren(new Option('Default microphone', ''), ...inputs.filter((d) => d.deviceId !== 'default' && d.deviceId !== '').map((d, i) => new Option(d.label || `Microphone ${i + 1}`, d.deviceId)));
+  select.replaceChildren(
+    new Option('Default microphone', ''),
+    ...inputs
+      .filter((d) => d.deviceId !== 'default' && d.deviceId !== '')
+      .map((d, i) => new Option(d.label || `Microphone ${i + 1}`, d.deviceId)),
+  );
   if ([...select.options].some((o) => o.value === current)) select.value = current;
 }
 

@@ -46,13 +46,20 @@ export interface ConnectOptions {
  * Raw microphone audio: the server runs its own VAD and model, Earshot plays no audio (nothing to
  * cancel), and the browser's noise suppression and gain control reshape speech onsets and offsets.
  */
-const MIC_CONSTRAINTS: MediaTrackConstraints = { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+const MIC_CONSTRAINTS: MediaTrackConstraints = {
+  channelCount: 1,
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+};
 /** ICE gathering on loopback/LAN finishes in a few ms; without STUN it never needs long. */
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 
 /** The microphone: the chosen input device when there is one, else the default. */
 export async function openMicrophone(deviceId?: string): Promise<MediaStream> {
-  const audio: MediaTrackConstraints = deviceId ? { ...MIC_CONSTRAINTS, deviceId: { exact: deviceId } } : MIC_CONSTRAINTS;
+  const audio: MediaTrackConstraints = deviceId
+    ? { ...MIC_CONSTRAINTS, deviceId: { exact: deviceId } }
+    : MIC_CONSTRAINTS;
   return navigator.mediaDevices.getUserMedia({ audio, video: false });
 }
 
@@ -122,7 +129,11 @@ async function startPcmCapture(opts: ConnectOptions, onFrame: (pcm16: ArrayBuffe
   try {
     await context.audioWorklet.addModule(new URL('./pcm_capture_worklet.js', document.baseURI).toString());
     const source = context.createMediaStreamSource(stream);
-    const node = new AudioWorkletNode(context, 'earshot-pcm-capture', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1 });
+    const node = new AudioWorkletNode(context, 'earshot-pcm-capture', {
+      numberOfInputs: 1,
+      numberOfOutputs: 0,
+      channelCount: 1,
+    });
     node.port.onmessage = (message: MessageEvent<ArrayBuffer>) => onFrame(message.data);
     source.connect(node);
     if (context.state === 'suspended') await context.resume();
@@ -175,7 +186,11 @@ export async function connectWebRtc(opts: ConnectOptions): Promise<LiveConnectio
     await iceGatheringDone(pc);
     const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
     if (opts.apiKey) headers.Authorization = `Bearer ${opts.apiKey}`;
-    const response = await fetch(realtimeCallsUrl(opts.baseUrl, opts.setup), { method: 'POST', body: pc.localDescription!.sdp, headers });
+    const response = await fetch(realtimeCallsUrl(opts.baseUrl, opts.setup), {
+      method: 'POST',
+      body: pc.localDescription!.sdp,
+      headers,
+    });
     if (!response.ok) throw new Error(`POST /v1/realtime/calls: HTTP ${response.status} ${await response.text()}`);
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
     await opened;

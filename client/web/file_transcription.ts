@@ -15,7 +15,11 @@ export interface FileTranscriptionView {
   status: HTMLElement;
 }
 
-export async function transcribeFile(file: File, view: FileTranscriptionView, apiKey: string | undefined): Promise<void> {
+export async function transcribeFile(
+  file: File,
+  view: FileTranscriptionView,
+  apiKey: string | undefined,
+): Promise<void> {
   view.status.dataset.state = 'working';
   view.status.textContent = `Transcribing ${file.name}...`;
   view.list.replaceChildren();

@@ -36,7 +36,12 @@ export class EventInspector {
     const body = document.createElement('pre');
     body.hidden = true;
     head.addEventListener('click', () => {
-      if (body.textContent === '') body.textContent = JSON.stringify(event, (key, value) => (ELIDED_FIELDS.has(key) && typeof value === 'string' ? `<${value.length} chars>` : value), 2);
+      if (body.textContent === '')
+        body.textContent = JSON.stringify(
+          event,
+          (key, value) => (ELIDED_FIELDS.has(key) && typeof value === 'string' ? `<${value.length} chars>` : value),
+          2,
+        );
       body.hidden = !body.hidden;
       head.setAttribute('aria-expanded', String(!body.hidden));
     });
@@ -55,6 +60,9 @@ export class EventInspector {
   }
 
   private applyFilter(row: HTMLLIElement): void {
-    row.hidden = this.filterText !== '' && !(row.dataset.type ?? '').includes(this.filterText) && row.dataset.direction !== this.filterText;
+    row.hidden =
+      this.filterText !== '' &&
+      !(row.dataset.type ?? '').includes(this.filterText) &&
+      row.dataset.direction !== this.filterText;
   }
 }

@@ -5,7 +5,14 @@
 // (or given as ?key=, which is removed from the address bar at once) is exchanged for an ephemeral key.
 import type { ServerEvent } from '../../src/protocol/server_events.ts';
 import { SessionModel } from '../core/session_model.ts';
-import { DEFAULT_AGENTS, isClientMode, outputModalities, type ClientMode, type ClientTransport, type SessionSetup } from '../core/session_setup.ts';
+import {
+  DEFAULT_AGENTS,
+  isClientMode,
+  outputModalities,
+  type ClientMode,
+  type ClientTransport,
+  type SessionSetup,
+} from '../core/session_setup.ts';
 import { EXPORT_MIME, exportCaptions, type ExportFormat } from '../core/transcript_export.ts';
 import { listMicrophones, meterLevel } from './audio_input.ts';
 import { connectWebRtc, connectWebSocket, type LiveConnection } from './connections.ts';
@@ -26,7 +33,12 @@ let model = new SessionModel(() => performance.now());
 let connection: LiveConnection | null = null;
 let connecting = false;
 const debugEvents: ServerEvent[] = [];
-(window as unknown as { earshot: unknown }).earshot = { events: debugEvents, get model() { return model; } };
+(window as unknown as { earshot: unknown }).earshot = {
+  events: debugEvents,
+  get model() {
+    return model;
+  },
+};
 
 const transportSelect = byId<HTMLSelectElement>('transport');
 const agentSelect = byId<HTMLSelectElement>('agent');
@@ -43,7 +55,11 @@ const textSend = byId<HTMLButtonElement>('text-send');
 const muteButton = byId<HTMLButtonElement>('mute');
 const pttBox = byId<HTMLInputElement>('ptt');
 const speaker = new Speaker(byId<HTMLButtonElement>('speaker'), byId<HTMLAudioElement>('speaker-audio'));
-const inspector = new EventInspector(byId<HTMLOListElement>('event-list'), byId('event-count'), byId<HTMLInputElement>('event-filter'));
+const inspector = new EventInspector(
+  byId<HTMLOListElement>('event-list'),
+  byId('event-count'),
+  byId<HTMLInputElement>('event-filter'),
+);
 let meter: { stop(): void } | null = null;
 let muted = false;
 const connectButton = byId<HTMLButtonElement>('connect');
@@ -86,10 +102,14 @@ async function loadAgents(): Promise<void> {
 }
 
 function parseAgentList(body: unknown): string[] | null {
-  const list = Array.isArray(body) ? body : (body as { agents?: unknown; data?: unknown })?.agents ?? (body as { data?: unknown })?.data;
+  const list = Array.isArray(body)
+    ? body
+    : ((body as { agents?: unknown; data?: unknown })?.agents ?? (body as { data?: unknown })?.data);
   if (!Array.isArray(list)) return null;
   const names = list
-    .map((a: unknown) => (typeof a === 'string' ? a : ((a as { name?: unknown; id?: unknown })?.name ?? (a as { id?: unknown })?.id)))
+    .map((a: unknown) =>
+      typeof a === 'string' ? a : ((a as { name?: unknown; id?: unknown })?.name ?? (a as { id?: unknown })?.id),
+    )
     .filter((n): n is string => typeof n === 'string' && n !== '');
   return names.length > 0 ? names : null;
 }
@@ -113,7 +133,10 @@ function toggleSpeaker(): void {
   speaker.setOn(!speaker.isOn);
   const setup = currentSetup();
   if (connection && setup.mode === 'agent' && connection.transport === 'webrtc') {
-    connection.send({ type: 'session.update', session: { type: 'realtime', output_modalities: outputModalities(setup) } });
+    connection.send({
+      type: 'session.update',
+      session: { type: 'realtime', output_modalities: outputModalities(setup) },
+    });
   }
 }
 
@@ -125,7 +148,18 @@ function numberOrUndefined(text: string): number | undefined {
 function setConnectedControls(live: boolean): void {
   connectButton.disabled = live || connecting;
   disconnectButton.disabled = !live && !connecting;
-  for (const control of [transportSelect, agentSelect, modeSelect, languageInput, translateInput, micSelect, apiKeyInput, instructionsInput, silenceInput, thresholdInput]) {
+  for (const control of [
+    transportSelect,
+    agentSelect,
+    modeSelect,
+    languageInput,
+    translateInput,
+    micSelect,
+    apiKeyInput,
+    instructionsInput,
+    silenceInput,
+    thresholdInput,
+  ]) {
     control.disabled = live || connecting;
   }
   const canType = live && modeSelect.value === 'agent';
@@ -145,7 +179,10 @@ function setMuted(value: boolean): void {
 function sendText(): void {
   const text = textInput.value.trim();
   if (!connection || text === '') return;
-  connection.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+  connection.send({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+  });
   connection.send({ type: 'response.create' });
   textInput.value = '';
   textInput.focus();
@@ -221,7 +258,8 @@ async function connect(): Promise<void> {
           meter = null;
           speaker.detach();
           setConnectedControls(false);
-          if (wasLive) view.setStatus(reason === 'disconnected' ? 'closed' : 'error', reason === 'disconnected' ? '' : reason);
+          if (wasLive)
+            view.setStatus(reason === 'disconnected' ? 'closed' : 'error', reason === 'disconnected' ? '' : reason);
         },
       },
     });
@@ -264,7 +302,9 @@ function setLarge(on: boolean): void {
 }
 
 function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
+  return (
+    target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement
+  );
 }
 
 function wireControls(): void {
@@ -298,8 +338,14 @@ function wireControls(): void {
   muteButton.addEventListener('click', () => setMuted(!muted));
   byId('speaker').addEventListener('click', toggleSpeaker);
   byId('copy-transcript').addEventListener('click', () => void copyTranscript());
-  wireFileDrop(byId<HTMLInputElement>('file-input'), (file) =>
-    void transcribeFile(file, { list: byId<HTMLOListElement>('file-segments'), status: byId('file-status') }, apiKeyInput.value.trim() || undefined),
+  wireFileDrop(
+    byId<HTMLInputElement>('file-input'),
+    (file) =>
+      void transcribeFile(
+        file,
+        { list: byId<HTMLOListElement>('file-segments'), status: byId('file-status') },
+        apiKeyInput.value.trim() || undefined,
+      ),
   );
   pttBox.addEventListener('change', () => connection && setMuted(pttBox.checked));
   // Push to talk: Space held (outside text fields) opens the microphone; released, it mutes again.

@@ -12,7 +12,8 @@ declare function registerProcessor(name: string, ctor: new () => AudioWorkletPro
 declare class AudioWorkletProcessorBase {
   readonly port: MessagePort;
 }
-const Processor = (globalThis as unknown as { AudioWorkletProcessor: typeof AudioWorkletProcessorBase }).AudioWorkletProcessor;
+const Processor = (globalThis as unknown as { AudioWorkletProcessor: typeof AudioWorkletProcessorBase })
+  .AudioWorkletProcessor;
 
 const OUTPUT_RATE_HZ = 16_000;
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz

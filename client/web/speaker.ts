@@ -65,25 +65,28 @@ export class Speaker {
     context.createMediaStreamSource(stream).connect(analyser);
     const samples = new Float32Array(analyser.fftSize);
     let last = performance.now();
-    this.timers.push(setInterval(() => {
-      const now = performance.now();
-      const elapsedMs = Math.min(now - last, 3 * METER_INTERVAL_MS);
-      last = now;
-      analyser.getFloatTimeDomainData(samples);
-      let energy = 0;
-      for (const s of samples) energy += s * s;
-      const rms = Math.sqrt(energy / samples.length);
-      this.peak = Math.max(this.peak, rms);
-      if (rms > AUDIBLE_RMS) this.audibleMs += elapsedMs;
-      this.audio.dataset.audibleMs = String(Math.round(this.audibleMs));
-      this.audio.dataset.peak = this.peak.toFixed(4);
-    }, METER_INTERVAL_MS));
+    this.timers.push(
+      setInterval(() => {
+        const now = performance.now();
+        const elapsedMs = Math.min(now - last, 3 * METER_INTERVAL_MS);
+        last = now;
+        analyser.getFloatTimeDomainData(samples);
+        let energy = 0;
+        for (const s of samples) energy += s * s;
+        const rms = Math.sqrt(energy / samples.length);
+        this.peak = Math.max(this.peak, rms);
+        if (rms > AUDIBLE_RMS) this.audibleMs += elapsedMs;
+        this.audio.dataset.audibleMs = String(Math.round(this.audibleMs));
+        this.audio.dataset.peak = this.peak.toFixed(4);
+      }, METER_INTERVAL_MS),
+    );
   }
 
   private async readStats(pc: RTCPeerConnection): Promise<void> {
     const stats = await pc.getStats().catch(() => null);
     stats?.forEach((report: { type: string; kind?: string; packetsReceived?: number }) => {
-      if (report.type === 'inbound-rtp' && report.kind === 'audio') this.audio.dataset.packets = String(report.packetsReceived ?? 0);
+      if (report.type === 'inbound-rtp' && report.kind === 'audio')
+        this.audio.dataset.packets = String(report.packetsReceived ?? 0);
     });
   }
 }

@@ -15,7 +15,11 @@ export function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
@@ -128,7 +132,13 @@ export class SessionView {
     }
     switch (entry.kind) {
       case 'user':
-        row.replaceChildren(el('div', { class: `msg user${entry.text === null ? ' pending' : ''}` }, entry.text ?? '(speech, no transcript yet)'));
+        row.replaceChildren(
+          el(
+            'div',
+            { class: `msg user${entry.text === null ? ' pending' : ''}` },
+            entry.text ?? '(speech, no transcript yet)',
+          ),
+        );
         break;
       case 'assistant': {
         let bubble = row.firstElementChild as HTMLElement | null;
@@ -142,8 +152,15 @@ export class SessionView {
       }
       case 'tool_call': {
         const card = el('article', { class: 'tool-card', 'data-testid': 'tool-call', 'data-state': entry.state });
-        card.append(el('h3', {}, entry.name || '(tool)'), el('div', { class: 'label' }, 'arguments'), el('pre', {}, prettyJson(entry.arguments)));
-        card.append(el('div', { class: 'label' }, 'result'), el('pre', {}, entry.output === null ? 'running…' : prettyJson(entry.output)));
+        card.append(
+          el('h3', {}, entry.name || '(tool)'),
+          el('div', { class: 'label' }, 'arguments'),
+          el('pre', {}, prettyJson(entry.arguments)),
+        );
+        card.append(
+          el('div', { class: 'label' }, 'result'),
+          el('pre', {}, entry.output === null ? 'running…' : prettyJson(entry.output)),
+        );
         row.replaceChildren(card);
         break;
       }

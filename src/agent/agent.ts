@@ -26,13 +26,15 @@ export interface AgentDefinition {
 export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 
 export function defineAgent(agent: AgentDefinition): AgentDefinition {
-  if (!AGENT_NAME_PATTERN.test(agent.name)) throw new Error(`agent name ${JSON.stringify(agent.name)} must be kebab-case`);
+  if (!AGENT_NAME_PATTERN.test(agent.name))
+    throw new Error(`agent name ${JSON.stringify(agent.name)} must be kebab-case`);
   const names = new Set<string>();
   for (const tool of agent.tools) {
     if (names.has(tool.name)) throw new Error(`agent ${agent.name} lists tool ${tool.name} twice`);
     names.add(tool.name);
   }
-  if (agent.sessionType === 'transcription' && agent.tools.length > 0) throw new Error(`agent ${agent.name}: a transcription agent never answers, so it cannot have tools`);
+  if (agent.sessionType === 'transcription' && agent.tools.length > 0)
+    throw new Error(`agent ${agent.name}: a transcription agent never answers, so it cannot have tools`);
   return agent;
 }
 

@@ -15,8 +15,14 @@ const isZodObject = (value: unknown): value is z.ZodObject => value instanceof z
 const toolShape = z.strictObject({
   name: z.string().regex(TOOL_NAME_PATTERN, `must be snake_case (${TOOL_NAME_PATTERN})`),
   description: z.string().trim().min(1, 'the model chooses tools by their description: it must not be empty'),
-  parameters: z.custom<unknown>((v) => isZodObject(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'must be a zod object or a JSON schema object'),
-  execute: z.custom<ServerTool['execute']>((v) => typeof v === 'function', 'must be a function (args, context) => result'),
+  parameters: z.custom<unknown>(
+    (v) => isZodObject(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+    'must be a zod object or a JSON schema object',
+  ),
+  execute: z.custom<ServerTool['execute']>(
+    (v) => typeof v === 'function',
+    'must be a function (args, context) => result',
+  ),
   timeoutMs: z.number().int().positive().optional(),
 });
 
@@ -61,7 +67,8 @@ function toServerTool(file: string, field: string, raw: unknown): ServerTool {
     } catch (error) {
       throw invalid(file, `${field}.parameters`, `not a usable JSON schema (${(error as Error).message})`);
     }
-    if (!isZodObject(schema)) throw invalid(file, `${field}.parameters`, 'must describe an object ({"type": "object", "properties": {...}})');
+    if (!isZodObject(schema))
+      throw invalid(file, `${field}.parameters`, 'must describe an object ({"type": "object", "properties": {...}})');
     parameters = schema;
   }
   return defineTool({ ...tool, parameters });
@@ -91,15 +98,27 @@ export async function loadAgentModule(path: string): Promise<AgentDefinition[]> 
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    throw new EarshotError('E_AGENT_MODULE', `${path}: the module cannot be loaded: ${(error as Error).message}`, { cause: error });
+    throw new EarshotError('E_AGENT_MODULE', `${path}: the module cannot be loaded: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (module.default === undefined) throw invalid(path, 'default', 'the module has no default export (export default defineAgent({...}) or an array of agents)');
+  if (module.default === undefined)
+    throw invalid(
+      path,
+      'default',
+      'the module has no default export (export default defineAgent({...}) or an array of agents)',
+    );
   const exported = module.default;
-  return Array.isArray(exported) ? exported.map((a, i) => validateAgentExport(path, a, i)) : [validateAgentExport(path, exported, null)];
+  return Array.isArray(exported)
+    ? exported.map((a, i) => validateAgentExport(path, a, i))
+    : [validateAgentExport(path, exported, null)];
 }
 
 /** The built-in agents plus every module's, with names checked to be unique across all of them. */
-export async function withAgentModules(builtIn: readonly AgentDefinition[], paths: readonly string[]): Promise<AgentDefinition[]> {
+export async function withAgentModules(
+  builtIn: readonly AgentDefinition[],
+  paths: readonly string[],
+): Promise<AgentDefinition[]> {
   const all = [...builtIn];
   const origin = new Map(builtIn.map((a) => [a.name, 'the built-in agents']));
   for (const path of paths) {

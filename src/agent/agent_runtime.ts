@@ -123,24 +123,57 @@ export class AgentRuntime {
    * conversation.item.create; the item is checked now, applied in turn order. `previousItemId` may name
    * any item, one that an earlier queued create will add, or 'root' (first).
    */
-  createItem(item: WireConversationItem, clientEventId?: string, audio?: ItemAudioClip[], previousItemId?: string | null): void {
+  createItem(
+    item: WireConversationItem,
+    clientEventId?: string,
+    audio?: ItemAudioClip[],
+    previousItemId?: string | null,
+  ): void {
     this.requireEngine('conversation.item.create');
     validateClientItem(item, { allowAudio: true });
     const pending = this.pending;
-    if (item.id !== undefined && (pending.creates.has(item.id) || (this.opts.items.has(item.id) && !pending.deletes.has(item.id)))) {
-      throw new EarshotError('E_INVALID_EVENT', `An item with id ${JSON.stringify(item.id)} already exists.`, { param: 'item.id' });
+    if (
+      item.id !== undefined &&
+      (pending.creates.has(item.id) || (this.opts.items.has(item.id) && !pending.deletes.has(item.id)))
+    ) {
+      throw new EarshotError('E_INVALID_EVENT', `An item with id ${JSON.stringify(item.id)} already exists.`, {
+        param: 'item.id',
+      });
     }
-    if (previousItemId != null && previousItemId !== 'root' && !this.opts.items.has(previousItemId) && !pending.creates.has(previousItemId)) {
-      throw new EarshotError('E_ITEM_NOT_FOUND', `previous_item_id ${JSON.stringify(previousItemId.slice(0, 64))} names no item of the conversation.`, { param: 'previous_item_id' });
+    if (
+      previousItemId != null &&
+      previousItemId !== 'root' &&
+      !this.opts.items.has(previousItemId) &&
+      !pending.creates.has(previousItemId)
+    ) {
+      throw new EarshotError(
+        'E_ITEM_NOT_FOUND',
+        `previous_item_id ${JSON.stringify(previousItemId.slice(0, 64))} names no item of the conversation.`,
+        { param: 'previous_item_id' },
+      );
     }
-    if (item.type === 'function_call_output' && (pending.answers.has(item.call_id) || this.opts.items.isAnswered(item.call_id))) {
-      throw new EarshotError('E_INVALID_EVENT', `The call ${JSON.stringify(item.call_id.slice(0, 64))} already has an output; a call is answered once.`, { param: 'item.call_id' });
+    if (
+      item.type === 'function_call_output' &&
+      (pending.answers.has(item.call_id) || this.opts.items.isAnswered(item.call_id))
+    ) {
+      throw new EarshotError(
+        'E_INVALID_EVENT',
+        `The call ${JSON.stringify(item.call_id.slice(0, 64))} already has an output; a call is answered once.`,
+        { param: 'item.call_id' },
+      );
     }
     const itemId = item.id ?? newItemId();
     const previous = previousItemId === 'root' ? null : (previousItemId ?? undefined);
     // Bounded first (E_QUEUE_FULL leaves nothing behind), then remembered for the creates queued after it.
     this.enqueueClientJob(
-      { type: 'item', item, itemId, clientEventId, ...(previous === undefined ? {} : { previousItemId: previous }), ...(audio && audio.length > 0 ? { audio } : {}) },
+      {
+        type: 'item',
+        item,
+        itemId,
+        clientEventId,
+        ...(previous === undefined ? {} : { previousItemId: previous }),
+        ...(audio && audio.length > 0 ? { audio } : {}),
+      },
       itemTextBytes(item),
     );
     pending.creates.add(itemId);
@@ -189,13 +222,19 @@ export class AgentRuntime {
 
   createResponse(params: WireResponseCreateParams | undefined, clientEventId?: string): void {
     if (this.opts.state.type === 'transcription') {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', 'This is a transcription session: it emits transcripts and never responses.');
+      throw new EarshotError(
+        'E_UNSUPPORTED_FEATURE',
+        'This is a transcription session: it emits transcripts and never responses.',
+      );
     }
     this.requireEngine('response.create');
     checkResponseParams(params);
     for (const [i, item] of (params?.input ?? []).entries()) {
       if (item.type === 'item_reference') {
-        if (!this.opts.items.get(item.id)) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(item.id)} in the conversation.`, { param: `response.input[${i}].id` });
+        if (!this.opts.items.get(item.id))
+          throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(item.id)} in the conversation.`, {
+            param: `response.input[${i}].id`,
+          });
       } else validateClientItem(item);
     }
     this.enqueueClientJob({ type: 'response', params, clientEventId }, responseTextBytes(params));
@@ -298,10 +337,16 @@ export class AgentRuntime {
     const maxTurns = this.opts.settings.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS;
     const maxBytes = this.opts.settings.maxPendingTextBytes ?? DEFAULT_MAX_PENDING_TEXT_BYTES;
     if (this.clientJobs >= maxTurns) {
-      throw new EarshotError('E_QUEUE_FULL', `This connection already has ${this.clientJobs} requests queued or running (limit ${maxTurns}, limits.max_queued_turns); wait for them to finish.`);
+      throw new EarshotError(
+        'E_QUEUE_FULL',
+        `This connection already has ${this.clientJobs} requests queued or running (limit ${maxTurns}, limits.max_queued_turns); wait for them to finish.`,
+      );
     }
     if (this.pendingTextBytes + textBytes > maxBytes) {
-      throw new EarshotError('E_QUEUE_FULL', `This connection has ${this.pendingTextBytes} bytes of text waiting for the engine; ${textBytes} more would pass the limit of ${maxBytes} (limits.max_pending_text_bytes).`);
+      throw new EarshotError(
+        'E_QUEUE_FULL',
+        `This connection has ${this.pendingTextBytes} bytes of text waiting for the engine; ${textBytes} more would pass the limit of ${maxBytes} (limits.max_pending_text_bytes).`,
+      );
     }
     if (this.disposed) return;
     this.clientJobs++;
@@ -324,7 +369,11 @@ export class AgentRuntime {
   }
 
   private newContext(engine: SpeechEngine): ConversationContext {
-    return new ConversationContext(engine, () => sessionSystemPrompt(this.agent, this.opts.state), this.opts.settings.contextBudgetTokens);
+    return new ConversationContext(
+      engine,
+      () => sessionSystemPrompt(this.agent, this.opts.state),
+      this.opts.settings.contextBudgetTokens,
+    );
   }
 
   private async run(job: Job, signal: AbortSignal): Promise<void> {
@@ -346,7 +395,8 @@ export class AgentRuntime {
     try {
       if (job.type === 'utterance') await runUtteranceTurn(this.host, job.utterance, job.respond, signal);
       else if (job.type === 'idle') await runIdleTurn(this.host, job.idle, job.respond, signal);
-      else if (job.type === 'item') await (job.audio ? runAudioItemTurn(this.host, job, job.audio, signal) : runItemTurn(this.host, job, signal));
+      else if (job.type === 'item')
+        await (job.audio ? runAudioItemTurn(this.host, job, job.audio, signal) : runItemTurn(this.host, job, signal));
       else if (job.type === 'retrieve' || job.type === 'delete') runItemEdit(this.host, job);
       else if (job.type === 'truncate') await runTruncate(this.host, job);
       else if (!this.disposed) await runManualResponse(this.host, job.params, signal);
@@ -355,7 +405,12 @@ export class AgentRuntime {
       if (signal.aborted) return;
       clientFaultLog.turnFailed(this.opts.log, err);
       const code: ErrorCode = isEarshotError(err) ? err.code : 'E_ENGINE';
-      this.opts.emitError(code, err instanceof Error ? err.message : String(err), 'clientEventId' in job ? job.clientEventId : undefined, isEarshotError(err) ? err.param : undefined);
+      this.opts.emitError(
+        code,
+        err instanceof Error ? err.message : String(err),
+        'clientEventId' in job ? job.clientEventId : undefined,
+        isEarshotError(err) ? err.param : undefined,
+      );
     } finally {
       if (job.type === 'item') {
         this.pending.creates.delete(job.itemId);

@@ -7,7 +7,12 @@ import { runCaption } from './caption.ts';
 import { idlePrompt } from './prompts.ts';
 import type { IdleAudio, TurnHost } from './runtime_types.ts';
 
-export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, respond: boolean, signal: AbortSignal): Promise<void> {
+export async function runUtteranceTurn(
+  host: TurnHost,
+  utterance: Utterance,
+  respond: boolean,
+  signal: AbortSignal,
+): Promise<void> {
   const { engine, state } = host.opts;
   if (!engine) {
     if (state.transcription) {
@@ -21,7 +26,9 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
     }
     return;
   }
-  const audio = utterance.pcm8k ? await engine.encodeAudio(utterance.pcm8k, 8000) : await engine.encodeAudio(utterance.pcm16k, 16000);
+  const audio = utterance.pcm8k
+    ? await engine.encodeAudio(utterance.pcm8k, 8000)
+    : await engine.encodeAudio(utterance.pcm16k, 16000);
   try {
     const context = host.context(engine);
     await context.refresh();
@@ -48,14 +55,19 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
           type: 'conversation.item.input_audio_transcription.failed',
           item_id: utterance.itemId,
           content_index: 0,
-          error: { type: 'server_error', code: isEarshotError(err) ? err.code : 'E_ENGINE', message: err instanceof Error ? err.message : String(err) },
+          error: {
+            type: 'server_error',
+            code: isEarshotError(err) ? err.code : 'E_ENGINE',
+            message: err instanceof Error ? err.message : String(err),
+          },
         });
       }
     }
     if (signal.aborted || state.type !== 'realtime') return;
     await context.appendUserAudio(audio, transcript, [utterance.itemId]);
     host.turnTaken();
-    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
+    if (respond && !host.isDisposed())
+      await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
   } finally {
     engine.releaseAudio(audio);
   }
@@ -65,7 +77,12 @@ export async function runUtteranceTurn(host: TurnHost, utterance: Utterance, res
  * An idle timeout: the silence (not captioned: there is nothing to transcribe) with a prompt to follow
  * up, as one user turn; answered like an utterance.
  */
-export async function runIdleTurn(host: TurnHost, idle: IdleAudio, respond: boolean, signal: AbortSignal): Promise<void> {
+export async function runIdleTurn(
+  host: TurnHost,
+  idle: IdleAudio,
+  respond: boolean,
+  signal: AbortSignal,
+): Promise<void> {
   const engine = host.opts.engine;
   if (!engine || host.opts.state.type !== 'realtime') return;
   const audio = await engine.encodeAudio(idle.pcm16k, 16000);
@@ -75,9 +92,17 @@ export async function runIdleTurn(host: TurnHost, idle: IdleAudio, respond: bool
     const lengthBefore = context.length;
     const rebuildsBefore = context.rebuilds;
     if (signal.aborted) return;
-    await context.appendUserMixed([{ type: 'audio', audio }, { type: 'text', text: idlePrompt(idle.silenceMs) }], null, [idle.itemId]);
+    await context.appendUserMixed(
+      [
+        { type: 'audio', audio },
+        { type: 'text', text: idlePrompt(idle.silenceMs) },
+      ],
+      null,
+      [idle.itemId],
+    );
     host.turnTaken();
-    if (respond && !host.isDisposed()) await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
+    if (respond && !host.isDisposed())
+      await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore }, signal);
   } finally {
     engine.releaseAudio(audio);
   }

@@ -5,8 +5,14 @@ import type { ConversationContext } from './conversation_context.ts';
 import { SUMMARY_PROMPT } from './prompts.ts';
 import type { AgentRuntimeOptions } from './runtime_types.ts';
 
-export async function summarizeCall(context: ConversationContext, opts: AgentRuntimeOptions, agent: () => AgentDefinition): Promise<string> {
-  const transcript = context.history.filter((h) => h.role === 'user' && h.text).map((h) => (h as { text: string }).text);
+export async function summarizeCall(
+  context: ConversationContext,
+  opts: AgentRuntimeOptions,
+  agent: () => AgentDefinition,
+): Promise<string> {
+  const transcript = context.history
+    .filter((h) => h.role === 'user' && h.text)
+    .map((h) => (h as { text: string }).text);
   const checkpoint = await context.checkpoint();
   try {
     await context.appendUserText(SUMMARY_PROMPT);

@@ -44,7 +44,13 @@ export async function runCaption(req: CaptionRequest): Promise<string | null> {
         // Leading whitespace of the first token is not part of the caption.
         const delta = text === '' ? event.text.trimStart() : event.text;
         text += delta;
-        if (delta !== '') req.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: req.itemId, content_index: req.contentIndex ?? 0, delta });
+        if (delta !== '')
+          req.emit({
+            type: 'conversation.item.input_audio_transcription.delta',
+            item_id: req.itemId,
+            content_index: req.contentIndex ?? 0,
+            delta,
+          });
       } else {
         completionTokens = event.usage.completionTokens;
         attended = event.usage;

@@ -4,7 +4,17 @@
 // A failed turn never stays in the session: `restore` returns to a checkpoint, and a session that cannot
 // be rewound (its engine worker died) is replaced at the next use by one rebuilt from the history.
 import { isEarshotError } from '../errors.ts';
-import type { AudioHandle, Checkpoint, EngineSession, GenerateOptions, GenerationEvent, SpeechEngine, ToolSpec, TurnRef, UserPart } from '../engine/engine_session.ts';
+import type {
+  AudioHandle,
+  Checkpoint,
+  EngineSession,
+  GenerateOptions,
+  GenerationEvent,
+  SpeechEngine,
+  ToolSpec,
+  TurnRef,
+  UserPart,
+} from '../engine/engine_session.ts';
 
 /**
  * `itemIds`: the conversation items this turn holds (conversation.item.delete removes them). `cp`: the
@@ -98,7 +108,10 @@ export class ConversationContext {
     const session = await this.engine.createSession({ contextBudgetTokens: this.contextBudgetTokens });
     try {
       const system = this.systemPrompt();
-      await session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) });
+      await session.appendSystem({
+        instructions: system.instructions,
+        ...(system.tools.length > 0 ? { tools: system.tools } : {}),
+      });
       this.appendedAudioTokens = 0;
       for (const entry of this.history) {
         entry.cp = session.checkpoint();
@@ -108,7 +121,11 @@ export class ConversationContext {
           entry.turn = await session.appendUser([{ type: 'text', text: entry.text ?? '' }]);
         } else if (entry.role === 'assistant') await session.appendAssistant(entry.text);
         else if (entry.role === 'tool') await session.appendToolResponse(entry.json);
-        else await session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) });
+        else
+          await session.appendSystem({
+            instructions: entry.system.instructions,
+            ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}),
+          });
       }
     } catch (err) {
       await session.dispose();
@@ -168,7 +185,12 @@ export class ConversationContext {
   async appendTransientSystem(system: SystemPrompt): Promise<ContextCheckpoint> {
     const cp = await this.checkpoint();
     const session = await this.ready();
-    await this.guard(session.appendSystem({ instructions: system.instructions, ...(system.tools.length > 0 ? { tools: system.tools } : {}) }));
+    await this.guard(
+      session.appendSystem({
+        instructions: system.instructions,
+        ...(system.tools.length > 0 ? { tools: system.tools } : {}),
+      }),
+    );
     this.history.push({ role: 'system', system, itemIds: [], cp: cp.engine });
     return cp;
   }
@@ -233,14 +255,24 @@ export class ConversationContext {
   }
 
   recordGenerated(text: string): HistoryEntry {
-    const entry: HistoryEntry = { role: 'assistant', text, itemIds: [], ...(this.generationCp ? { cp: this.generationCp } : {}) };
+    const entry: HistoryEntry = {
+      role: 'assistant',
+      text,
+      itemIds: [],
+      ...(this.generationCp ? { cp: this.generationCp } : {}),
+    };
     this.history.push(entry);
     return entry;
   }
 
   async checkpoint(): Promise<ContextCheckpoint> {
     const session = await this.ready();
-    return { session, engine: session.checkpoint(), historyLength: this.history.length, audioTokens: this.appendedAudioTokens };
+    return {
+      session,
+      engine: session.checkpoint(),
+      historyLength: this.history.length,
+      audioTokens: this.appendedAudioTokens,
+    };
   }
 
   async rewind(cp: ContextCheckpoint): Promise<void> {
@@ -340,7 +372,12 @@ export class ConversationContext {
     else {
       const session = await this.ready();
       const cp = session.checkpoint();
-      await this.guard(session.appendSystem({ instructions: entry.system.instructions, ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}) }));
+      await this.guard(
+        session.appendSystem({
+          instructions: entry.system.instructions,
+          ...(entry.system.tools.length > 0 ? { tools: entry.system.tools } : {}),
+        }),
+      );
       this.history.push({ ...entry, cp });
     }
   }

@@ -48,7 +48,8 @@ export class ItemChain {
 
   /** Whether some function_call_output already answers `callId`. */
   isAnswered(callId: string): boolean {
-    for (const item of this.items.values()) if (item?.type === 'function_call_output' && item.call_id === callId) return true;
+    for (const item of this.items.values())
+      if (item?.type === 'function_call_output' && item.call_id === callId) return true;
     return false;
   }
 
@@ -78,7 +79,10 @@ export class ItemChain {
     if (item?.type !== 'message') return null;
     const part = item.content[contentIndex];
     if (part?.type !== 'input_audio') return null;
-    const updated: ConversationItem = { ...item, content: item.content.map((p, i) => (i === contentIndex ? { ...part, transcript } : p)) };
+    const updated: ConversationItem = {
+      ...item,
+      content: item.content.map((p, i) => (i === contentIndex ? { ...part, transcript } : p)),
+    };
     this.items.set(id, updated);
     return updated;
   }

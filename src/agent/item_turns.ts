@@ -9,17 +9,32 @@ type ItemJob = Extract<Job, { type: 'item' }>;
 export async function runItemTurn(host: TurnHost, job: ItemJob, _signal: AbortSignal): Promise<void> {
   const context = host.context(host.requireEngine('conversation.item.create'));
   await context.refresh();
-  await applyClientItem(context, { ...job.item, id: job.itemId }, { items: host.opts.items, emit: host.opts.emit, ...placementOf(job) });
+  await applyClientItem(
+    context,
+    { ...job.item, id: job.itemId },
+    { items: host.opts.items, emit: host.opts.emit, ...placementOf(job) },
+  );
   host.turnTaken();
 }
 
 /** A user message with audio: reported, captioned like committed speech, then appended as one user turn. */
-export async function runAudioItemTurn(host: TurnHost, job: ItemJob, clips: ItemAudioClip[], signal: AbortSignal): Promise<void> {
+export async function runAudioItemTurn(
+  host: TurnHost,
+  job: ItemJob,
+  clips: ItemAudioClip[],
+  signal: AbortSignal,
+): Promise<void> {
   const engine = host.requireEngine('conversation.item.create');
   const context = host.context(engine);
   await context.refresh();
   const { state, settings, items, emit } = host.opts;
-  const appended = await addAudioItem({ engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal }, job.itemId, job.item, clips, placementOf(job));
+  const appended = await addAudioItem(
+    { engine, context, state, captionMaxTokens: settings.captionMaxTokens, items, emit, signal },
+    job.itemId,
+    job.item,
+    clips,
+    placementOf(job),
+  );
   if (appended) host.turnTaken();
 }
 
@@ -27,10 +42,17 @@ function placementOf(job: ItemJob): ItemPlacement {
   return 'previousItemId' in job ? { previousItemId: job.previousItemId ?? null } : {};
 }
 
-export function runItemEdit(host: TurnHost, job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>): void {
+export function runItemEdit(
+  host: TurnHost,
+  job: Extract<Job, { type: 'retrieve' }> | Extract<Job, { type: 'delete' }>,
+): void {
   const item = host.opts.items.get(job.itemId);
   if (!item) {
-    host.opts.emitError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`, job.clientEventId);
+    host.opts.emitError(
+      'E_ITEM_NOT_FOUND',
+      `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`,
+      job.clientEventId,
+    );
     return;
   }
   if (job.type === 'retrieve') {

@@ -12,7 +12,11 @@ import { needsResponseSystem, responseSystemPrompt } from './session_prompt.ts';
  * those items; in-band, what it produced is then appended to the conversation. `instructions` / `tools`
  * are a system turn for this response only: removed afterwards, the response's output kept.
  */
-export async function runManualResponse(host: TurnHost, params: WireResponseCreateParams | undefined, signal: AbortSignal): Promise<void> {
+export async function runManualResponse(
+  host: TurnHost,
+  params: WireResponseCreateParams | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   const engine = host.requireEngine('response.create');
   const main = host.context(engine);
   await main.refresh();
@@ -29,9 +33,22 @@ export async function runManualResponse(host: TurnHost, params: WireResponseCrea
     const lengthBefore = context.length;
     const rebuildsBefore = context.rebuilds;
     const state = host.opts.state;
-    const transient = params && needsResponseSystem(params, state.toolChoice) ? await context.appendTransientSystem(responseSystemPrompt(params, host.agent(), state)) : null;
+    const transient =
+      params && needsResponseSystem(params, state.toolChoice)
+        ? await context.appendTransientSystem(responseSystemPrompt(params, host.agent(), state))
+        : null;
     try {
-      await host.respond(context, { cachedTokens: lengthBefore, rebuildsBefore, params, outOfBand, ...(own ? { afterItemId: main.lastItemId() } : {}) }, signal);
+      await host.respond(
+        context,
+        {
+          cachedTokens: lengthBefore,
+          rebuildsBefore,
+          params,
+          outOfBand,
+          ...(own ? { afterItemId: main.lastItemId() } : {}),
+        },
+        signal,
+      );
     } finally {
       if (transient && !checkpoint) await context.keepAfterTransient(transient);
     }

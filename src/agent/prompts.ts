@@ -2,9 +2,26 @@
 // the engine writes `<|user|><|audio_1|>{text}<|end|><|assistant|>`.
 
 const LANGUAGE_NAMES: Record<string, string> = {
-  en: 'English', fr: 'French', de: 'German', es: 'Spanish', it: 'Italian', pt: 'Portuguese', nl: 'Dutch',
-  ja: 'Japanese', zh: 'Chinese', ko: 'Korean', ru: 'Russian', ar: 'Arabic', hi: 'Hindi', pl: 'Polish',
-  sv: 'Swedish', tr: 'Turkish', da: 'Danish', fi: 'Finnish', no: 'Norwegian', nb: 'Norwegian',
+  en: 'English',
+  fr: 'French',
+  de: 'German',
+  es: 'Spanish',
+  it: 'Italian',
+  pt: 'Portuguese',
+  nl: 'Dutch',
+  ja: 'Japanese',
+  zh: 'Chinese',
+  ko: 'Korean',
+  ru: 'Russian',
+  ar: 'Arabic',
+  hi: 'Hindi',
+  pl: 'Polish',
+  sv: 'Swedish',
+  tr: 'Turkish',
+  da: 'Danish',
+  fi: 'Finnish',
+  no: 'Norwegian',
+  nb: 'Norwegian',
 };
 
 /** 'fr' / 'fr-FR' -> 'French'; names pass through ('French'). */
@@ -20,14 +37,20 @@ export interface CaptionTask {
 }
 
 /** Caption prompt from the session's audio.input.transcription settings. */
-export function captionTask(settings: { language?: string; translate_to?: string; prompt?: string } | null): CaptionTask {
-  if (settings?.translate_to) return { kind: 'translate', prompt: `Translate the audio to ${languageName(settings.translate_to)}.` };
-  const base = settings?.language ? `Transcribe the ${languageName(settings.language)} audio clip into text.` : 'Transcribe the audio clip into text.';
+export function captionTask(
+  settings: { language?: string; translate_to?: string; prompt?: string } | null,
+): CaptionTask {
+  if (settings?.translate_to)
+    return { kind: 'translate', prompt: `Translate the audio to ${languageName(settings.translate_to)}.` };
+  const base = settings?.language
+    ? `Transcribe the ${languageName(settings.language)} audio clip into text.`
+    : 'Transcribe the audio clip into text.';
   // A client prompt (vocabulary, names) is appended as context, as Whisper-style prompts are used.
   return { kind: 'transcribe', prompt: settings?.prompt ? `${base} Context: ${settings.prompt}` : base };
 }
 
-export const SUMMARY_PROMPT = 'Summarize this call for the call-center record: the caller, the problem, what was done and any open follow-up. Be brief.';
+export const SUMMARY_PROMPT =
+  'Summarize this call for the call-center record: the caller, the problem, what was done and any open follow-up. Be brief.';
 
 /** Response tool_choice 'none' while the session prompt lists tools (they stay in the context). */
 export const NO_TOOLS_INSTRUCTION = 'For this answer do not call any tool: reply in plain text.';

@@ -28,7 +28,11 @@ export function toResponseUsage(u: UsageCounter): ResponseUsage {
     total_tokens: u.inputTokens + u.outputTokens,
     input_tokens: u.inputTokens,
     output_tokens: u.outputTokens,
-    input_token_details: { text_tokens: u.inputTokens - u.audioTokens, audio_tokens: u.audioTokens, cached_tokens: u.cachedTokens },
+    input_token_details: {
+      text_tokens: u.inputTokens - u.audioTokens,
+      audio_tokens: u.audioTokens,
+      cached_tokens: u.cachedTokens,
+    },
     output_token_details: { text_tokens: u.outputTokens, audio_tokens: 0 },
   };
 }
@@ -61,18 +65,32 @@ export function responseObject(args: {
 }
 
 /** An assistant message; `modality` 'audio' holds the text as the transcript of its audio (output_audio). */
-export function assistantMessage(id: string, text: string | null, status: MessageItem['status'], modality: 'text' | 'audio' = 'text'): MessageItem {
+export function assistantMessage(
+  id: string,
+  text: string | null,
+  status: MessageItem['status'],
+  modality: 'text' | 'audio' = 'text',
+): MessageItem {
   return {
     id,
     object: 'realtime.item',
     type: 'message',
     status,
     role: 'assistant',
-    content: text === null ? [] : [modality === 'audio' ? { type: 'output_audio', transcript: text } : { type: 'output_text', text }],
+    content:
+      text === null
+        ? []
+        : [modality === 'audio' ? { type: 'output_audio', transcript: text } : { type: 'output_text', text }],
   };
 }
 
-export function functionCallItem(id: string, callId: string, name: string, args: string, status: FunctionCallItem['status']): FunctionCallItem {
+export function functionCallItem(
+  id: string,
+  callId: string,
+  name: string,
+  args: string,
+  status: FunctionCallItem['status'],
+): FunctionCallItem {
   return { id, object: 'realtime.item', type: 'function_call', status, name, call_id: callId, arguments: args };
 }
 

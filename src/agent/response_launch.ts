@@ -37,11 +37,14 @@ export class ResponseLauncher {
     const wireMax = opts.params?.max_output_tokens ?? opts.params?.max_response_output_tokens ?? state.maxOutputTokens;
     // 'inf' (OpenAI's default) is bounded by the context (the engine stops where the budget ends) and by the
     // operator's agent.max_output_tokens when one is configured.
-    const maxOutputTokens = wireMax === 'inf' ? Math.min(settings.contextBudgetTokens, settings.defaultMaxOutputTokens ?? Infinity) : wireMax;
+    const maxOutputTokens =
+      wireMax === 'inf' ? Math.min(settings.contextBudgetTokens, settings.defaultMaxOutputTokens ?? Infinity) : wireMax;
     const gen = agent.generation;
     const toolChoice = (opts.params?.tool_choice ?? state.toolChoice) as ToolChoice;
-    const clientTools = opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
-    const callable = toolChoice === 'none' ? new Set<string>() : new Set([...serverToolsOf(agent).keys(), ...clientTools]);
+    const clientTools =
+      opts.params?.tools?.flatMap((t) => (t.type === 'function' ? [t.name] : [])) ?? state.tools.map((t) => t.name);
+    const callable =
+      toolChoice === 'none' ? new Set<string>() : new Set([...serverToolsOf(agent).keys(), ...clientTools]);
     const assistantPrefix = toolChoicePrefix(toolChoice, callable);
     const env: ResponseEnvironment = {
       context,
@@ -64,7 +67,9 @@ export class ResponseLauncher {
         rebuildsBefore: opts.rebuildsBefore,
         maxOutputTokens,
         wireMaxOutputTokens: wireMax,
-        ...(gen.temperature !== undefined && gen.temperature > 0 ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } } : {}),
+        ...(gen.temperature !== undefined && gen.temperature > 0
+          ? { sampling: { temperature: gen.temperature, seed: gen.seed ?? 0 } }
+          : {}),
         metadata: opts.params?.metadata ?? null,
         outOfBand: opts.outOfBand,
         afterItemId: opts.afterItemId !== undefined ? opts.afterItemId : context.lastItemId(),

@@ -60,11 +60,19 @@ export class RoundText {
   async close(itemStatus: 'completed' | 'incomplete'): Promise<void> {
     const item = this.item;
     if (!item) return;
-    const ref = { response_id: this.out.responseId, item_id: item.itemId, output_index: item.outputIndex, content_index: 0 };
+    const ref = {
+      response_id: this.out.responseId,
+      item_id: item.itemId,
+      output_index: item.outputIndex,
+      content_index: 0,
+    };
     if (this.voice) {
       const record = await this.voice.finish();
       this.out.spoken(item.itemId, record);
-      this.out.finishItem(item.outputIndex, assistantMessage(item.itemId, this.said, this.out.signal.aborted ? 'incomplete' : itemStatus, 'audio'));
+      this.out.finishItem(
+        item.outputIndex,
+        assistantMessage(item.itemId, this.said, this.out.signal.aborted ? 'incomplete' : itemStatus, 'audio'),
+      );
       return;
     }
     this.out.emit({ type: 'response.output_text.done', ...ref, text: this.said });
@@ -77,7 +85,14 @@ export class RoundText {
     const item = this.item ?? this.open();
     this.said += delta;
     if (this.voice) return this.voice.text(delta);
-    this.out.emit({ type: 'response.output_text.delta', response_id: this.out.responseId, item_id: item.itemId, output_index: item.outputIndex, content_index: 0, delta });
+    this.out.emit({
+      type: 'response.output_text.delta',
+      response_id: this.out.responseId,
+      item_id: item.itemId,
+      output_index: item.outputIndex,
+      content_index: 0,
+      delta,
+    });
   }
 
   private open(): { itemId: string; outputIndex: number } {
@@ -85,7 +100,8 @@ export class RoundText {
     const item = { itemId, outputIndex: this.out.addItem(assistantMessage(itemId, null, 'in_progress')) };
     this.item = item;
     const ref = { response_id: this.out.responseId, item_id: itemId, output_index: item.outputIndex, content_index: 0 };
-    if (this.out.speech) this.voice = new SpokenAnswer(this.out.speech, ref, (payload) => this.out.emit(payload), this.out.signal);
+    if (this.out.speech)
+      this.voice = new SpokenAnswer(this.out.speech, ref, (payload) => this.out.emit(payload), this.out.signal);
     else this.out.emit({ type: 'response.content_part.added', ...ref, part: { type: 'text', text: '' } });
     return item;
   }

@@ -134,7 +134,13 @@ class ResponseRun implements OutputItems {
       await this.fail(err);
     }
     if (this.spokeAudio) endAnswerAudio(this.speech, this.responseId);
-    const response = responseObject({ ...this.base(), status: this.status, statusDetails: this.details, output: this.output, usage: this.usage });
+    const response = responseObject({
+      ...this.base(),
+      status: this.status,
+      statusDetails: this.details,
+      output: this.output,
+      usage: this.usage,
+    });
     this.emit({ type: 'response.done', response });
     return { status: this.status, clientCallIds: this.clientCallIds };
   }
@@ -149,7 +155,8 @@ class ResponseRun implements OutputItems {
     this.emit({ type: 'response.output_item.added', response_id: this.responseId, output_index: outputIndex, item });
     if (!this.req.outOfBand) {
       const items = this.env.items;
-      const previous = this.after === undefined ? items.append(item.id, item) : items.insertAfter(this.after, item.id, item);
+      const previous =
+        this.after === undefined ? items.append(item.id, item) : items.insertAfter(this.after, item.id, item);
       this.after = item.id;
       this.previousIds.set(item.id, previous);
       this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
@@ -166,7 +173,8 @@ class ResponseRun implements OutputItems {
     this.output[outputIndex] = item;
     if (!this.req.outOfBand) this.env.items.put(item);
     this.emit({ type: 'response.output_item.done', response_id: this.responseId, output_index: outputIndex, item });
-    if (!this.req.outOfBand) this.emit({ type: 'conversation.item.done', previous_item_id: this.previousIds.get(item.id) ?? null, item });
+    if (!this.req.outOfBand)
+      this.emit({ type: 'conversation.item.done', previous_item_id: this.previousIds.get(item.id) ?? null, item });
   }
 
   private base() {
@@ -188,7 +196,14 @@ class ResponseRun implements OutputItems {
     this.lastGood = checkpoint;
     const before = { tokens: context.length, audio: context.audioTokens };
     const prefix = round === 0 ? (this.req.assistantPrefix ?? '') : '';
-    const stream = await context.generate({ maxNewTokens: this.budgetTokens, ...(this.req.sampling ? { sampling: this.req.sampling } : {}), ...(prefix ? { assistantPrefix: prefix } : {}) }, this.signal);
+    const stream = await context.generate(
+      {
+        maxNewTokens: this.budgetTokens,
+        ...(this.req.sampling ? { sampling: this.req.sampling } : {}),
+        ...(prefix ? { assistantPrefix: prefix } : {}),
+      },
+      this.signal,
+    );
     const text = new RoundText(this, prefix);
     const end = await this.streamText(stream, text);
     this.countUsage(before, end);
@@ -293,8 +308,19 @@ class ResponseRun implements OutputItems {
   private async answerCall(call: ParsedToolCall, callId: string, overLimit: boolean): Promise<void> {
     const env = this.env;
     const outcome = overLimit
-      ? { status: 'error' as const, code: 'tool_error' as const, error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.` }
-      : await runToolCall(call, { tools: env.serverTools, defaultTimeoutMs: env.toolTimeoutMs, signal: this.signal, log: env.log, services: env.services, sessionId: env.sessionId });
+      ? {
+          status: 'error' as const,
+          code: 'tool_error' as const,
+          error: `Tool step limit reached (${env.maxToolSteps} rounds per response); answer with what you have.`,
+        }
+      : await runToolCall(call, {
+          tools: env.serverTools,
+          defaultTimeoutMs: env.toolTimeoutMs,
+          signal: this.signal,
+          log: env.log,
+          services: env.services,
+          sessionId: env.sessionId,
+        });
     const json = outcomeToJson(outcome);
     const outItemId = newItemId();
     await this.context.appendToolResponse(json, [outItemId]);
@@ -313,12 +339,18 @@ class ResponseRun implements OutputItems {
     this.env.log.error({ err }, 'response failed');
     this.status = 'failed';
     const code = (err as { code?: string }).code ?? 'E_ENGINE';
-    this.details = { type: 'failed', error: { type: 'server_error', code, message: err instanceof Error ? err.message : String(err) } };
+    this.details = {
+      type: 'failed',
+      error: { type: 'server_error', code, message: err instanceof Error ? err.message : String(err) },
+    };
   }
 
   private cancel(): void {
     this.status = 'cancelled';
-    this.details = { type: 'cancelled', reason: (this.signal.reason as CancelReason | undefined) ?? 'client_cancelled' };
+    this.details = {
+      type: 'cancelled',
+      reason: (this.signal.reason as CancelReason | undefined) ?? 'client_cancelled',
+    };
   }
 
   private incomplete(): void {

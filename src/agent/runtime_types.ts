@@ -65,7 +65,14 @@ export type Job =
   | { type: 'utterance'; utterance: Utterance; respond: boolean }
   | { type: 'idle'; idle: IdleAudio; respond: boolean }
   /** previousItemId: where the item goes (null: first); absent: after the last item the model has seen. */
-  | { type: 'item'; item: WireConversationItem; itemId: string; previousItemId?: string | null; clientEventId?: string; audio?: ItemAudioClip[] }
+  | {
+      type: 'item';
+      item: WireConversationItem;
+      itemId: string;
+      previousItemId?: string | null;
+      clientEventId?: string;
+      audio?: ItemAudioClip[];
+    }
   /** The turns a manual commit produced, known once the audio pipeline has handled it (arrival order). */
   | { type: 'slot'; ready: Promise<Job[]> }
   | { type: 'response'; params?: WireResponseCreateParams; clientEventId?: string }

@@ -25,14 +25,32 @@ export function sessionToolSpecs(agent: AgentDefinition, state: AgentSessionView
   const serverNames = new Set(server.map((t) => t.name));
   const client = state.tools
     .filter((t) => !serverNames.has(t.name))
-    .map((t) => ({ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }));
+    .map((t) => ({
+      name: t.name,
+      description: t.description ?? '',
+      parameters: t.parameters ?? { type: 'object', properties: {} },
+    }));
   return [...server, ...client];
 }
 
 /** The per-response system turn: the response's instructions and its function tools. */
-export function responseSystemPrompt(params: WireResponseCreateParams, agent: AgentDefinition, state: AgentSessionView): SystemPrompt {
+export function responseSystemPrompt(
+  params: WireResponseCreateParams,
+  agent: AgentDefinition,
+  state: AgentSessionView,
+): SystemPrompt {
   const none = params.tool_choice === 'none';
-  let tools = (params.tools ?? []).flatMap((t) => (t.type === 'function' ? [{ name: t.name, description: t.description ?? '', parameters: t.parameters ?? { type: 'object', properties: {} } }] : []));
+  let tools = (params.tools ?? []).flatMap((t) =>
+    t.type === 'function'
+      ? [
+          {
+            name: t.name,
+            description: t.description ?? '',
+            parameters: t.parameters ?? { type: 'object', properties: {} },
+          },
+        ]
+      : [],
+  );
   // The session prompt offers no tools under session tool_choice 'none': a response that may call
   // them offers them here.
   if (params.tools === undefined && !none && state.toolChoice === 'none') tools = sessionToolSpecs(agent, state);

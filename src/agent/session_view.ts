@@ -1,6 +1,12 @@
 // What the agent reads of its connection's session configuration. The agent owns this interface and the
 // session layer's SessionState implements it, so the agent never imports the session layer.
-import type { FunctionToolDefinition, MaxOutputTokens, ToolChoice, TranscriptionConfig, TurnDetectionConfig } from '../protocol/server_session.ts';
+import type {
+  FunctionToolDefinition,
+  MaxOutputTokens,
+  ToolChoice,
+  TranscriptionConfig,
+  TurnDetectionConfig,
+} from '../protocol/server_session.ts';
 
 export type SessionType = 'realtime' | 'transcription';
 

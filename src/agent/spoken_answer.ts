@@ -17,8 +17,7 @@ export interface AnswerAudioPlayer {
 
 export type AnswerAudioDelivery =
   /** WebSocket: audio deltas; `newEncoder` gives one answer's encoder (24 kHz PCM -> the session's wire bytes). */
-  | { kind: 'events'; newEncoder(): AudioWireEncoder }
-  | { kind: 'player'; player: AnswerAudioPlayer };
+  { kind: 'events'; newEncoder(): AudioWireEncoder } | { kind: 'player'; player: AnswerAudioPlayer };
 
 /** Stateful (a resampler for G.711): `flush` returns what the last samples still hold back. */
 export interface AudioWireEncoder {
@@ -90,7 +89,11 @@ export class SpokenAnswer {
   private done(): SpokenRecord {
     this.emit({ type: 'response.output_audio.done', ...this.ref });
     this.emit({ type: 'response.output_audio_transcript.done', ...this.ref, transcript: this.transcript });
-    this.emit({ type: 'response.content_part.done', ...this.ref, part: { type: 'audio', transcript: this.transcript } });
+    this.emit({
+      type: 'response.content_part.done',
+      ...this.ref,
+      part: { type: 'audio', transcript: this.transcript },
+    });
     return spokenRecordOf(this.transcript, this.samples24k, this.stream);
   }
 
@@ -115,7 +118,11 @@ export class SpokenAnswer {
 
   private sendDelta(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.emit({ type: 'response.output_audio.delta', ...this.ref, delta: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') });
+    this.emit({
+      type: 'response.output_audio.delta',
+      ...this.ref,
+      delta: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    });
   }
 
   /** Milliseconds of audio produced so far. */

@@ -7,7 +7,8 @@ export function itemTextBytes(item: unknown): number {
   const it = item as { content?: unknown; arguments?: unknown; output?: unknown; name?: unknown };
   let n = stringBytes(it.arguments) + stringBytes(it.output) + stringBytes(it.name);
   if (Array.isArray(it.content)) {
-    for (const part of it.content as ({ text?: unknown; transcript?: unknown } | null)[]) n += stringBytes(part?.text) + stringBytes(part?.transcript);
+    for (const part of it.content as ({ text?: unknown; transcript?: unknown } | null)[])
+      n += stringBytes(part?.text) + stringBytes(part?.transcript);
   }
   return n;
 }

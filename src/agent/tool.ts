@@ -31,8 +31,10 @@ export interface ServerTool<Schema extends z.ZodObject = any> {
 export const TOOL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 export function defineTool<Schema extends z.ZodObject>(tool: ServerTool<Schema>): ServerTool<Schema> {
-  if (!TOOL_NAME_PATTERN.test(tool.name)) throw new Error(`tool name ${JSON.stringify(tool.name)} must be snake_case (${TOOL_NAME_PATTERN})`);
-  if (tool.description.trim() === '') throw new Error(`tool ${tool.name} needs a description: the model chooses tools by it`);
+  if (!TOOL_NAME_PATTERN.test(tool.name))
+    throw new Error(`tool name ${JSON.stringify(tool.name)} must be snake_case (${TOOL_NAME_PATTERN})`);
+  if (tool.description.trim() === '')
+    throw new Error(`tool ${tool.name} needs a description: the model chooses tools by it`);
   return tool;
 }
 

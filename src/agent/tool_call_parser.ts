@@ -101,9 +101,13 @@ function toCall(entry: unknown, raw: string): ParsedToolCall {
     return { ok: false, name: null, raw, error: 'a tool call must be an object with "name" and "arguments"' };
   }
   const record = entry as Record<string, unknown>;
-  const fn = record.function !== null && typeof record.function === 'object' ? (record.function as Record<string, unknown>) : record;
+  const fn =
+    record.function !== null && typeof record.function === 'object'
+      ? (record.function as Record<string, unknown>)
+      : record;
   const name = fn.name;
-  if (typeof name !== 'string' || name === '') return { ok: false, name: null, raw, error: 'the tool call has no "name"' };
+  if (typeof name !== 'string' || name === '')
+    return { ok: false, name: null, raw, error: 'the tool call has no "name"' };
   let args: unknown = fn.arguments ?? fn.parameters ?? fn.args ?? {};
   if (typeof args === 'string') {
     const parsed = args.trim() === '' ? {} : parseLenientJson(args);

@@ -8,7 +8,11 @@ import type { ParsedToolCall } from './tool_call_parser.ts';
 
 export type ToolOutcome =
   | { status: 'ok'; result: unknown }
-  | { status: 'error'; error: string; code: 'unknown_tool' | 'malformed_call' | 'invalid_arguments' | 'timeout' | 'aborted' | 'tool_error' };
+  | {
+      status: 'error';
+      error: string;
+      code: 'unknown_tool' | 'malformed_call' | 'invalid_arguments' | 'timeout' | 'aborted' | 'tool_error';
+    };
 
 export interface RunToolOptions {
   tools: ReadonlyMap<string, ServerTool>;
@@ -21,13 +25,27 @@ export interface RunToolOptions {
 }
 
 export async function runToolCall(call: ParsedToolCall, opts: RunToolOptions): Promise<ToolOutcome> {
-  if (!call.ok) return { status: 'error', code: 'malformed_call', error: `Malformed tool call: ${call.error}. Write calls as <|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>.` };
+  if (!call.ok)
+    return {
+      status: 'error',
+      code: 'malformed_call',
+      error: `Malformed tool call: ${call.error}. Write calls as <|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>.`,
+    };
   const tool = opts.tools.get(call.name);
   if (!tool) {
-    return { status: 'error', code: 'unknown_tool', error: `Unknown tool ${JSON.stringify(call.name)}; available: ${[...opts.tools.keys()].join(', ') || 'none'}.` };
+    return {
+      status: 'error',
+      code: 'unknown_tool',
+      error: `Unknown tool ${JSON.stringify(call.name)}; available: ${[...opts.tools.keys()].join(', ') || 'none'}.`,
+    };
   }
   const parsed = tool.parameters.safeParse(call.arguments);
-  if (!parsed.success) return { status: 'error', code: 'invalid_arguments', error: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` };
+  if (!parsed.success)
+    return {
+      status: 'error',
+      code: 'invalid_arguments',
+      error: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    };
   const timeoutMs = tool.timeoutMs ?? opts.defaultTimeoutMs;
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(opts.signal.reason);
@@ -43,10 +61,19 @@ export async function runToolCall(call: ParsedToolCall, opts: RunToolOptions): P
       }, timeoutMs);
     });
     const aborted = new Promise<ToolOutcome>((resolve) => {
-      opts.signal.addEventListener('abort', () => resolve({ status: 'error', code: 'aborted', error: 'The tool call was cancelled.' }), { once: true });
+      opts.signal.addEventListener(
+        'abort',
+        () => resolve({ status: 'error', code: 'aborted', error: 'The tool call was cancelled.' }),
+        { once: true },
+      );
     });
     const run = (async (): Promise<ToolOutcome> => {
-      const result = await tool.execute(parsed.data, { signal: controller.signal, log, services: opts.services, sessionId: opts.sessionId });
+      const result = await tool.execute(parsed.data, {
+        signal: controller.signal,
+        log,
+        services: opts.services,
+        sessionId: opts.sessionId,
+      });
       return { status: 'ok', result: result === undefined ? null : result };
     })().catch((err: unknown): ToolOutcome => {
       if (controller.signal.aborted) return { status: 'error', code: 'aborted', error: 'The tool call was cancelled.' };

@@ -12,19 +12,30 @@ export type TruncateJob = Extract<Job, { type: 'truncate' }>;
 export async function runTruncate(host: TurnHost, job: TruncateJob): Promise<void> {
   const { items, emit } = host.opts;
   const item = items.get(job.itemId);
-  if (!item) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`, { param: 'item_id' });
+  if (!item)
+    throw new EarshotError(
+      'E_ITEM_NOT_FOUND',
+      `No item ${JSON.stringify(job.itemId.slice(0, 64))} in the conversation.`,
+      { param: 'item_id' },
+    );
   if (item.type !== 'message' || item.role !== 'assistant') {
     throw new EarshotError('E_INVALID_EVENT', 'Only assistant message items can be truncated.', { param: 'item_id' });
   }
   if (job.contentIndex >= Math.max(1, item.content.length)) {
-    throw new EarshotError('E_INVALID_EVENT', `Item ${job.itemId} has no content part ${job.contentIndex}.`, { param: 'content_index' });
+    throw new EarshotError('E_INVALID_EVENT', `Item ${job.itemId} has no content part ${job.contentIndex}.`, {
+      param: 'content_index',
+    });
   }
   const audioEndMs = Math.floor(job.audioEndMs);
   const record = items.spokenOf(job.itemId);
   if (record) {
     const audioMs = Math.floor(audioMsOf(record));
     if (audioEndMs > audioMs) {
-      throw new EarshotError('E_AUDIO_END_PAST_END', `audio_end_ms ${audioEndMs} is past the end of the item's audio (${audioMs} ms).`, { param: 'audio_end_ms' });
+      throw new EarshotError(
+        'E_AUDIO_END_PAST_END',
+        `audio_end_ms ${audioEndMs} is past the end of the item's audio (${audioMs} ms).`,
+        { param: 'audio_end_ms' },
+      );
     }
     const heard = heardTranscript(record, audioEndMs);
     if (heard !== record.transcript) {
@@ -34,9 +45,17 @@ export async function runTruncate(host: TurnHost, job: TruncateJob): Promise<voi
       await host.existingContext()?.truncateAssistant(job.itemId, record.transcript, heard);
     }
   }
-  emit({ type: 'conversation.item.truncated', item_id: job.itemId, content_index: job.contentIndex, audio_end_ms: audioEndMs });
+  emit({
+    type: 'conversation.item.truncated',
+    item_id: job.itemId,
+    content_index: job.contentIndex,
+    audio_end_ms: audioEndMs,
+  });
 }
 
 function withTranscript(item: MessageItem, contentIndex: number, transcript: string): MessageItem {
-  return { ...item, content: item.content.map((p, i) => (i === contentIndex && p.type === 'output_audio' ? { ...p, transcript } : p)) };
+  return {
+    ...item,
+    content: item.content.map((p, i) => (i === contentIndex && p.type === 'output_audio' ? { ...p, transcript } : p)),
+  };
 }

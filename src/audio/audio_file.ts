@@ -21,12 +21,16 @@ export interface AudioFile extends DecodedAudio {
 export async function assertReadableFile(path: string): Promise<void> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (not a regular file)`);
+    if (!info.isFile())
+      throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (not a regular file)`);
   } catch (error) {
     if (error instanceof EarshotError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new EarshotError('E_FILE_NOT_FOUND', `audio file not found: ${path}`, { cause: error });
-    throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (${(error as Error).message})`, { cause: error });
+    if (code === 'ENOENT')
+      throw new EarshotError('E_FILE_NOT_FOUND', `audio file not found: ${path}`, { cause: error });
+    throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
@@ -37,13 +41,18 @@ export async function readAudioFile(path: string): Promise<AudioFile> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (${(error as Error).message})`, { cause: error });
+    throw new EarshotError('E_AUDIO_UNREADABLE', `${path}: the file cannot be read (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   try {
     // A file named .wav that is not RIFF/WAVE gets the WAV reader's own diagnosis, not an ffmpeg attempt.
-    return await decodeAudioBytes(bytes, () => (/\.wav$/i.test(path) ? Promise.resolve(wavChannels(bytes)) : decodeWithFfmpeg(path)));
+    return await decodeAudioBytes(bytes, () =>
+      /\.wav$/i.test(path) ? Promise.resolve(wavChannels(bytes)) : decodeWithFfmpeg(path),
+    );
   } catch (error) {
-    if (error instanceof EarshotError) throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
+    if (error instanceof EarshotError)
+      throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
     throw error;
   }
 }
@@ -72,10 +81,26 @@ function wavChannels(bytes: Uint8Array): DecodedAudio {
 }
 
 /** Decodes any file ffmpeg reads to 16 kHz mono float32; a clear error when ffmpeg is not installed. */
-export function decodeWithFfmpeg(path: string, ffmpegPath = process.env.EARSHOT_FFMPEG ?? 'ffmpeg'): Promise<DecodedAudio> {
+export function decodeWithFfmpeg(
+  path: string,
+  ffmpegPath = process.env.EARSHOT_FFMPEG ?? 'ffmpeg',
+): Promise<DecodedAudio> {
   const maxBytes = MAX_DECODED_AUDIO_SECONDS * FFMPEG_OUTPUT_RATE_HZ * 4;
   return new Promise((resolve, reject) => {
-    const args = ['-nostdin', '-v', 'error', '-i', path, '-ac', '1', '-ar', String(FFMPEG_OUTPUT_RATE_HZ), '-f', 'f32le', '-'];
+    const args = [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-ac',
+      '1',
+      '-ar',
+      String(FFMPEG_OUTPUT_RATE_HZ),
+      '-f',
+      'f32le',
+      '-',
+    ];
     const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let received = 0;
@@ -99,11 +124,21 @@ export function decodeWithFfmpeg(path: string, ffmpegPath = process.env.EARSHOT_
       );
     });
     child.on('close', (code) => {
-      if (received > maxBytes) return reject(new EarshotError('E_AUDIO_TOO_LONG', `the audio is longer than ${MAX_DECODED_AUDIO_SECONDS / 3600} hours`));
-      if (code !== 0) return reject(new EarshotError('E_AUDIO_UNREADABLE', `ffmpeg cannot decode it: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`));
+      if (received > maxBytes)
+        return reject(
+          new EarshotError('E_AUDIO_TOO_LONG', `the audio is longer than ${MAX_DECODED_AUDIO_SECONDS / 3600} hours`),
+        );
+      if (code !== 0)
+        return reject(
+          new EarshotError(
+            'E_AUDIO_UNREADABLE',
+            `ffmpeg cannot decode it: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`,
+          ),
+        );
       const all = Buffer.concat(chunks);
       const samples = new Float32Array(all.buffer, all.byteOffset, Math.floor(all.length / 4)).slice();
-      if (samples.length === 0) return reject(new EarshotError('E_AUDIO_UNREADABLE', 'ffmpeg decoded no audio from it'));
+      if (samples.length === 0)
+        return reject(new EarshotError('E_AUDIO_UNREADABLE', 'ffmpeg decoded no audio from it'));
       resolve({ sampleRateHz: FFMPEG_OUTPUT_RATE_HZ, channels: [samples] });
     });
   });
@@ -114,7 +149,9 @@ export function decodeWithFfmpeg(path: string, ffmpegPath = process.env.EARSHOT_
  * pipeline only hears PCM16-range audio), channels averaged, resampled to 16 kHz with the streaming
  * resampler's arithmetic. True 8 kHz audio is also returned as is, for the model's telephony path.
  */
-export async function readAudioFileAs16k(path: string): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
+export async function readAudioFileAs16k(
+  path: string,
+): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
   return as16k(await readAudioFile(path));
 }
 
@@ -122,7 +159,9 @@ export async function readAudioFileAs16k(path: string): Promise<{ samples16k: Fl
  * Uploaded audio bytes (HTTP APIs) as the pipeline hears them: WAV, MP3, FLAC or Ogg; anything else is
  * E_UNSUPPORTED_FORMAT (bytes are never handed to an external program).
  */
-export async function decodeUploadAs16k(bytes: Uint8Array): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
+export async function decodeUploadAs16k(
+  bytes: Uint8Array,
+): Promise<{ samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer }> {
   const audio = await decodeAudioBytes(bytes, () => {
     throw new EarshotError('E_UNSUPPORTED_FORMAT', 'The audio is not WAV, MP3, FLAC or Ogg (Vorbis or Opus).');
   });
@@ -131,5 +170,8 @@ export async function decodeUploadAs16k(bytes: Uint8Array): Promise<{ samples16k
 
 function as16k(audio: AudioFile): { samples16k: Float32Array; samples8k?: Float32Array; container: AudioContainer } {
   // Decoded audio is float: wavAs16k clips it, mixes, resamples and keeps true 8 kHz as the WAV path does.
-  return { ...wavAs16k({ sampleRateHz: audio.sampleRateHz, channels: audio.channels, encoding: 'float32' }), container: audio.container };
+  return {
+    ...wavAs16k({ sampleRateHz: audio.sampleRateHz, channels: audio.channels, encoding: 'float32' }),
+    container: audio.container,
+  };
 }

@@ -11,7 +11,8 @@ export interface DecodedAudio {
   channels: Float32Array[];
 }
 
-const ascii = (bytes: Uint8Array, start: number, length: number) => String.fromCharCode(...bytes.subarray(start, start + length));
+const ascii = (bytes: Uint8Array, start: number, length: number) =>
+  String.fromCharCode(...bytes.subarray(start, start + length));
 
 /** Which container the bytes hold, from their magic numbers (never the file name). */
 export function sniffContainer(bytes: Uint8Array): AudioContainer {
@@ -40,21 +41,31 @@ interface WasmDecoder {
 
 type DecodeResult = { channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: unknown[] };
 
-async function decodeWith<D extends WasmDecoder>(decoder: D, run: (d: D) => DecodeResult | Promise<DecodeResult>, label: string): Promise<DecodedAudio> {
+async function decodeWith<D extends WasmDecoder>(
+  decoder: D,
+  run: (d: D) => DecodeResult | Promise<DecodeResult>,
+  label: string,
+): Promise<DecodedAudio> {
   await decoder.ready;
   try {
     const result = await run(decoder);
     if (result.samplesDecoded === 0 || result.channelData.length === 0) {
       throw new EarshotError('E_AUDIO_UNREADABLE', `the ${label} data holds no decodable audio`);
     }
-    return { sampleRateHz: result.sampleRate, channels: result.channelData.map((c) => c.subarray(0, result.samplesDecoded)) };
+    return {
+      sampleRateHz: result.sampleRate,
+      channels: result.channelData.map((c) => c.subarray(0, result.samplesDecoded)),
+    };
   } finally {
     await decoder.free();
   }
 }
 
 /** Decodes a compressed container; throws E_AUDIO_UNREADABLE when the bytes are not what they claim. */
-export async function decodeCompressed(bytes: Uint8Array, container: 'mp3' | 'flac' | 'ogg-vorbis' | 'ogg-opus'): Promise<DecodedAudio> {
+export async function decodeCompressed(
+  bytes: Uint8Array,
+  container: 'mp3' | 'flac' | 'ogg-vorbis' | 'ogg-opus',
+): Promise<DecodedAudio> {
   try {
     switch (container) {
       case 'mp3': {
@@ -76,6 +87,10 @@ export async function decodeCompressed(bytes: Uint8Array, container: 'mp3' | 'fl
     }
   } catch (error) {
     if (error instanceof EarshotError) throw error;
-    throw new EarshotError('E_AUDIO_UNREADABLE', `the ${container} data cannot be decoded: ${(error as Error).message}`, { cause: error });
+    throw new EarshotError(
+      'E_AUDIO_UNREADABLE',
+      `the ${container} data cannot be decoded: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

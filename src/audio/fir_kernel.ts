@@ -17,8 +17,16 @@ const FLOAT_BYTES = 4;
 interface KernelExports {
   memory: WebAssembly.Memory;
   resample(
-    coefficients: number, paddedTaps: number, upFactor: number, baseStep: number, phaseStep: number,
-    input: number, start: number, phase: number, out: number, count: number,
+    coefficients: number,
+    paddedTaps: number,
+    upFactor: number,
+    baseStep: number,
+    phaseStep: number,
+    input: number,
+    start: number,
+    phase: number,
+    out: number,
+    count: number,
   ): void;
 }
 
@@ -54,9 +62,15 @@ export class FirKernel {
    * start `position.start` with phase `position.phase`, and returns the position after them.
    */
   run(
-    filter: PolyphaseFilter, baseStep: number, phaseStep: number,
-    buffer: Float32Array, bufferLength: number, position: KernelPosition,
-    out: Float32Array, outOffset: number, count: number,
+    filter: PolyphaseFilter,
+    baseStep: number,
+    phaseStep: number,
+    buffer: Float32Array,
+    bufferLength: number,
+    position: KernelPosition,
+    out: Float32Array,
+    outOffset: number,
+    count: number,
   ): KernelPosition {
     const table = this.tableOf(filter);
     const inputOffset = this.tablesEnd;
@@ -68,8 +82,16 @@ export class FirKernel {
     this.heap.set(buffer.subarray(0, bufferLength), inputIndex);
     this.heap.fill(0, inputIndex + bufferLength, inputIndex + inputFloats);
     this.exports.resample(
-      table.byteOffset, table.paddedTaps, filter.upFactor, baseStep, phaseStep,
-      inputOffset, position.start, position.phase, outputOffset, count,
+      table.byteOffset,
+      table.paddedTaps,
+      filter.upFactor,
+      baseStep,
+      phaseStep,
+      inputOffset,
+      position.start,
+      position.phase,
+      outputOffset,
+      count,
     );
     const outputIndex = outputOffset / FLOAT_BYTES;
     out.set(this.heap.subarray(outputIndex, outputIndex + count), outOffset);
@@ -112,6 +134,9 @@ let shared: FirKernel | null | undefined;
 export function firKernel(): FirKernel | null {
   if (shared !== undefined) return shared;
   const bytes = Buffer.from(FIR_KERNEL_WASM_BASE64, 'base64');
-  shared = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new FirKernel(new WebAssembly.Module(bytes)) : null;
+  shared =
+    typeof WebAssembly === 'object' && WebAssembly.validate(bytes)
+      ? new FirKernel(new WebAssembly.Module(bytes))
+      : null;
   return shared;
 }

@@ -8,7 +8,10 @@ export class FrameAccumulator {
 
   constructor(windowSamples: number) {
     if (!Number.isInteger(windowSamples) || windowSamples <= 0) {
-      throw new EarshotError('E_INTERNAL', `FrameAccumulator window must be a positive integer (got ${windowSamples}).`);
+      throw new EarshotError(
+        'E_INTERNAL',
+        `FrameAccumulator window must be a positive integer (got ${windowSamples}).`,
+      );
     }
     this.windowSamples = windowSamples;
     this.pending = new Float32Array(windowSamples);

@@ -8,7 +8,10 @@ const INT16_FULL_SCALE = 32768;
  * Little-endian signed 16-bit PCM bytes -> float samples (value / 32768). `destination(sampleCount)` may
  * supply a reusable array of exactly that length; by default the result is a fresh array.
  */
-export function pcm16BytesToFloat32(bytes: Uint8Array, destination: (sampleCount: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
+export function pcm16BytesToFloat32(
+  bytes: Uint8Array,
+  destination: (sampleCount: number) => Float32Array = (n) => new Float32Array(n),
+): Float32Array {
   if (bytes.length % 2 !== 0) {
     throw new EarshotError('E_ODD_PCM_BYTES', `PCM16 audio must have an even number of bytes (got ${bytes.length}).`);
   }

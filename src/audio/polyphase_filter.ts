@@ -99,7 +99,14 @@ export function designPolyphaseFilter(inputRateHz: number, outputRateHz: number)
     // constant signal into a tone at the phase rate.
     for (let i = 0; i < tapsPerPhase; i++) coefficients[phase * tapsPerPhase + i] = phaseTaps[i] / sum;
   }
-  return { upFactor, downFactor, halfTaps, tapsPerPhase, coefficients, foldedLengths: foldedLengthsOf(coefficients, upFactor, tapsPerPhase) };
+  return {
+    upFactor,
+    downFactor,
+    halfTaps,
+    tapsPerPhase,
+    coefficients,
+    foldedLengths: foldedLengthsOf(coefficients, upFactor, tapsPerPhase),
+  };
 }
 
 const filterCache = new Map<string, PolyphaseFilter>();

@@ -13,7 +13,9 @@ import { EarshotError } from '../errors.ts';
 import { firKernel, type FirKernel, type KernelPosition } from './fir_kernel.ts';
 import { getPolyphaseFilter, type PolyphaseFilter } from './polyphase_filter.ts';
 
-export const SUPPORTED_INPUT_RATES_HZ: readonly number[] = Object.freeze([8000, 16000, 22050, 24000, 32000, 44100, 48000]);
+export const SUPPORTED_INPUT_RATES_HZ: readonly number[] = Object.freeze([
+  8000, 16000, 22050, 24000, 32000, 44100, 48000,
+]);
 
 const DEFAULT_OUTPUT_RATE_HZ = 16_000;
 const INITIAL_BUFFER_SAMPLES = 4096;
@@ -29,7 +31,11 @@ function assertSupportedRate(rateHz: number, role: 'input' | 'output'): void {
 }
 
 /** Total output samples for inputSamples input samples: Math.round(inputSamples * out / in), halves up. */
-export function resampledLength(inputSamples: number, inputRateHz: number, outputRateHz = DEFAULT_OUTPUT_RATE_HZ): number {
+export function resampledLength(
+  inputSamples: number,
+  inputRateHz: number,
+  outputRateHz = DEFAULT_OUTPUT_RATE_HZ,
+): number {
   // Integer arithmetic: floor((2*N*out + in) / (2*in)) equals round-half-up of N * out / in.
   return Math.floor((2 * inputSamples * outputRateHz + inputRateHz) / (2 * inputRateHz));
 }
@@ -68,7 +74,10 @@ export class StreamingResampler {
     this.filter = inputRateHz === outputRateHz ? null : getPolyphaseFilter(inputRateHz, outputRateHz);
     this.kernel = this.filter === null || kernel === 'scalar' ? null : firKernel();
     if (kernel === 'simd' && this.filter !== null && this.kernel === null) {
-      throw new EarshotError('E_INTERNAL', 'The SIMD resampler kernel needs WebAssembly SIMD, which this runtime lacks.');
+      throw new EarshotError(
+        'E_INTERNAL',
+        'The SIMD resampler kernel needs WebAssembly SIMD, which this runtime lacks.',
+      );
     }
     this.baseStep = this.filter ? Math.floor(this.filter.downFactor / this.filter.upFactor) : 1;
     this.phaseStep = this.filter ? this.filter.downFactor % this.filter.upFactor : 0;
@@ -95,7 +104,9 @@ export class StreamingResampler {
       this.emittedSamples += input.length;
       return input.slice();
     }
-    const out = new Float32Array(Math.max(0, this.readyTotal(this.receivedSamples + input.length) - this.emittedSamples));
+    const out = new Float32Array(
+      Math.max(0, this.readyTotal(this.receivedSamples + input.length) - this.emittedSamples),
+    );
     let written = 0;
     // Large inputs (a whole file) go through in blocks so the working buffer stays small.
     for (let offset = 0; offset < input.length; offset += MAX_BLOCK_SAMPLES) {
@@ -134,7 +145,8 @@ export class StreamingResampler {
 
   private reset(): void {
     const halfTaps = this.filter ? this.filter.halfTaps : 0;
-    if (this.buffer.length < INITIAL_BUFFER_SAMPLES && this.filter) this.buffer = this.newBuffer(INITIAL_BUFFER_SAMPLES);
+    if (this.buffer.length < INITIAL_BUFFER_SAMPLES && this.filter)
+      this.buffer = this.newBuffer(INITIAL_BUFFER_SAMPLES);
     // Output 0 reads inputs -(halfTaps - 1) .. halfTaps: start with those leading zeros in the buffer.
     this.buffer.fill(0, 0, Math.max(0, halfTaps - 1));
     this.bufferLength = Math.max(0, halfTaps - 1);
@@ -166,12 +178,25 @@ export class StreamingResampler {
   private produce(out: Float32Array, outOffset: number, count: number): void {
     const filter = this.filter as PolyphaseFilter;
     // Buffer index of the first tap of the next output: base - (halfTaps - 1), relative to the buffer.
-    const position: KernelPosition = { start: this.nextBase - filter.halfTaps + 1 - this.bufferStartIndex, phase: this.nextPhase };
+    const position: KernelPosition = {
+      start: this.nextBase - filter.halfTaps + 1 - this.bufferStartIndex,
+      phase: this.nextPhase,
+    };
     const next =
       count === 0
         ? position
         : this.kernel !== null
-          ? this.kernel.run(filter, this.baseStep, this.phaseStep, this.buffer as Float32Array, this.bufferLength, position, out, outOffset, count)
+          ? this.kernel.run(
+              filter,
+              this.baseStep,
+              this.phaseStep,
+              this.buffer as Float32Array,
+              this.bufferLength,
+              position,
+              out,
+              outOffset,
+              count,
+            )
           : this.produceScalar(filter, position, out, outOffset, count);
     const firstNeeded = next.start; // buffer index of the first input the next output will read
     this.nextBase = next.start + this.bufferStartIndex + filter.halfTaps - 1;
@@ -187,7 +212,13 @@ export class StreamingResampler {
   }
 
   /** The float64 JavaScript loop (the reference kernel); returns the position after the outputs. */
-  private produceScalar(filter: PolyphaseFilter, position: KernelPosition, out: Float32Array, outOffset: number, count: number): KernelPosition {
+  private produceScalar(
+    filter: PolyphaseFilter,
+    position: KernelPosition,
+    out: Float32Array,
+    outOffset: number,
+    count: number,
+  ): KernelPosition {
     const coefficients = filter.coefficients;
     const buffer = this.buffer;
     const taps = filter.tapsPerPhase;
@@ -243,7 +274,12 @@ export class StreamingResampler {
 }
 
 /** One-shot resampling: identical to push(input) followed by flush() on a fresh StreamingResampler. */
-export function resample(input: Float32Array, inputRateHz: number, outputRateHz: number = DEFAULT_OUTPUT_RATE_HZ, kernel?: ResamplerKernel): Float32Array {
+export function resample(
+  input: Float32Array,
+  inputRateHz: number,
+  outputRateHz: number = DEFAULT_OUTPUT_RATE_HZ,
+  kernel?: ResamplerKernel,
+): Float32Array {
   const resampler = new StreamingResampler(inputRateHz, outputRateHz, kernel);
   const head = resampler.push(input);
   const tail = resampler.flush();

@@ -22,7 +22,8 @@ export class ReusableArray<T extends Float32Array | Uint8Array> {
   /** A view of exactly `length` elements, valid until the next call (its contents are not cleared). */
   take(length: number): TypedArrayOf<T> {
     if (length > MAX_REUSED_ELEMENTS) return this.create(length) as TypedArrayOf<T>;
-    if (length > this.buffer.length) this.buffer = this.create(Math.min(MAX_REUSED_ELEMENTS, Math.max(length, 2 * this.buffer.length)));
+    if (length > this.buffer.length)
+      this.buffer = this.create(Math.min(MAX_REUSED_ELEMENTS, Math.max(length, 2 * this.buffer.length)));
     return this.buffer.subarray(0, length) as TypedArrayOf<T>;
   }
 

@@ -15,12 +15,19 @@ export interface WavAudio {
   encoding: WavEncoding;
 }
 
-
 const FORMAT_PCM = 0x0001;
 const FORMAT_IEEE_FLOAT = 0x0003;
 const FORMAT_ALAW = 0x0006;
 const FORMAT_MULAW = 0x0007;
-const BYTES_PER_SAMPLE: Record<WavEncoding, number> = { pcm16: 2, pcm24: 3, pcm32: 4, float32: 4, float64: 8, mulaw: 1, alaw: 1 };
+const BYTES_PER_SAMPLE: Record<WavEncoding, number> = {
+  pcm16: 2,
+  pcm24: 3,
+  pcm32: 4,
+  float32: 4,
+  float64: 8,
+  mulaw: 1,
+  alaw: 1,
+};
 const FORMAT_EXTENSIBLE = 0xfffe;
 const RIFF_HEADER_BYTES = 12;
 const CHUNK_HEADER_BYTES = 8;
@@ -76,13 +83,19 @@ function parseFmt(view: DataView, offset: number, size: number): FmtChunk {
   const bitsPerSample = view.getUint16(offset + 14, true);
   if (formatCode === FORMAT_EXTENSIBLE) {
     if (size < FMT_EXTENSIBLE_BYTES) {
-      throw new EarshotError('E_WAV_INVALID', `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${size} bytes; ${FMT_EXTENSIBLE_BYTES} are required.`);
+      throw new EarshotError(
+        'E_WAV_INVALID',
+        `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${size} bytes; ${FMT_EXTENSIBLE_BYTES} are required.`,
+      );
     }
     const guidOffset = offset + 24;
     formatCode = view.getUint16(guidOffset, true);
     for (let i = 0; i < SUBFORMAT_GUID_TAIL.length; i++) {
       if (view.getUint8(guidOffset + 2 + i) !== SUBFORMAT_GUID_TAIL[i]) {
-        throw new EarshotError('E_WAV_UNSUPPORTED', `WAVE_FORMAT_EXTENSIBLE with a non-standard subformat GUID is not supported; ${CONVERT_HINT}.`);
+        throw new EarshotError(
+          'E_WAV_UNSUPPORTED',
+          `WAVE_FORMAT_EXTENSIBLE with a non-standard subformat GUID is not supported; ${CONVERT_HINT}.`,
+        );
       }
     }
   }
@@ -102,7 +115,10 @@ function checkEncoding(fmt: FmtChunk): WavEncoding {
   }
   if (fmt.formatCode === FORMAT_MULAW || fmt.formatCode === FORMAT_ALAW) {
     if (fmt.bitsPerSample === 8) return fmt.formatCode === FORMAT_MULAW ? 'mulaw' : 'alaw';
-    throw new EarshotError('E_WAV_UNSUPPORTED', `${FORMAT_NAMES[fmt.formatCode]} WAV with ${fmt.bitsPerSample} bits per sample is not supported (G.711 is 8 bits); ${CONVERT_HINT}.`);
+    throw new EarshotError(
+      'E_WAV_UNSUPPORTED',
+      `${FORMAT_NAMES[fmt.formatCode]} WAV with ${fmt.bitsPerSample} bits per sample is not supported (G.711 is 8 bits); ${CONVERT_HINT}.`,
+    );
   }
   const hex = `0x${fmt.formatCode.toString(16).padStart(4, '0')}`;
   const name = FORMAT_NAMES[fmt.formatCode];
@@ -112,7 +128,10 @@ function checkEncoding(fmt: FmtChunk): WavEncoding {
 
 export function readWav(bytes: Uint8Array): WavAudio {
   if (bytes.length < RIFF_HEADER_BYTES) {
-    throw new EarshotError('E_WAV_INVALID', `Not a WAV file: only ${bytes.length} bytes, a RIFF/WAVE header needs ${RIFF_HEADER_BYTES}.`);
+    throw new EarshotError(
+      'E_WAV_INVALID',
+      `Not a WAV file: only ${bytes.length} bytes, a RIFF/WAVE header needs ${RIFF_HEADER_BYTES}.`,
+    );
   }
   const riff = fourCc(bytes, 0);
   if (riff === 'RIFX' || riff === 'RF64') {
@@ -137,7 +156,10 @@ export function readWav(bytes: Uint8Array): WavAudio {
     const availableSize = bytes.length - payloadOffset;
     if (id === 'fmt ') {
       if (declaredSize > availableSize) {
-        throw new EarshotError('E_WAV_INVALID', `WAV file is truncated inside its fmt chunk (${declaredSize} bytes declared, ${availableSize} present).`);
+        throw new EarshotError(
+          'E_WAV_INVALID',
+          `WAV file is truncated inside its fmt chunk (${declaredSize} bytes declared, ${availableSize} present).`,
+        );
       }
       fmt = parseFmt(view, payloadOffset, declaredSize);
     } else if (id === 'data') {
@@ -185,7 +207,8 @@ function decodeInterleaved(encoding: WavEncoding, data: Uint8Array): Float32Arra
       break;
     case 'pcm24':
       // Little-endian 3-byte two's complement: the top byte is read signed.
-      for (let i = 0, at = 0; i < out.length; i++, at += 3) out[i] = (view.getInt8(at + 2) * 65536 + view.getUint16(at, true)) / 8388608;
+      for (let i = 0, at = 0; i < out.length; i++, at += 3)
+        out[i] = (view.getInt8(at + 2) * 65536 + view.getUint16(at, true)) / 8388608;
       break;
     case 'pcm32':
       for (let i = 0; i < out.length; i++) out[i] = view.getInt32(4 * i, true) / 2147483648;
@@ -196,7 +219,10 @@ function decodeInterleaved(encoding: WavEncoding, data: Uint8Array): Float32Arra
         const sample = encoding === 'float32' ? view.getFloat32(4 * i, true) : view.getFloat64(8 * i, true);
         // A NaN or infinity would silently poison every filter and model downstream (found by fuzzing).
         if (!Number.isFinite(sample)) {
-          throw new EarshotError('E_WAV_INVALID', `WAV ${encoding} data holds a non-finite sample (${sample}) at sample ${i} of the data: the file is corrupt.`);
+          throw new EarshotError(
+            'E_WAV_INVALID',
+            `WAV ${encoding} data holds a non-finite sample (${sample}) at sample ${i} of the data: the file is corrupt.`,
+          );
         }
         out[i] = sample;
       }
@@ -267,7 +293,8 @@ export function writeWav(audio: WavAudio): Uint8Array {
     return out;
   }
   for (let i = 0; i < frameCount; i++) {
-    for (let c = 0; c < channelCount; c++, offset += bytesPerSample) writeSample(view, offset, encoding, audio.channels[c][i]);
+    for (let c = 0; c < channelCount; c++, offset += bytesPerSample)
+      writeSample(view, offset, encoding, audio.channels[c][i]);
   }
   return out;
 }
@@ -319,16 +346,24 @@ export async function readWavFile(path: string): Promise<WavAudio> {
     // Any other failure to read (a directory, no permission, over Node's 2 GiB readFile limit) is still a
     // file the user named that cannot be read: a stable code, not a stack trace from the CLI.
     if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new EarshotError('E_WAV_INVALID', `${path}: the file is larger than 2 GiB, the most that can be read at once; split it (e.g. \`sox in.wav part.wav trim 0 3600 : newfile : restart\`).`, { cause: error });
+      throw new EarshotError(
+        'E_WAV_INVALID',
+        `${path}: the file is larger than 2 GiB, the most that can be read at once; split it (e.g. \`sox in.wav part.wav trim 0 3600 : newfile : restart\`).`,
+        { cause: error },
+      );
     }
-    if (typeof code === 'string') throw new EarshotError('E_WAV_INVALID', `${path}: the file cannot be read (${(error as Error).message}).`, { cause: error });
+    if (typeof code === 'string')
+      throw new EarshotError('E_WAV_INVALID', `${path}: the file cannot be read (${(error as Error).message}).`, {
+        cause: error,
+      });
     throw error;
   }
   try {
     return readWav(bytes);
   } catch (error) {
     // Name the file: the CLI prints this message as is.
-    if (error instanceof EarshotError) throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
+    if (error instanceof EarshotError)
+      throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
     throw error;
   }
 }

@@ -31,7 +31,8 @@ export function wavAs16k(wav: WavAudio): PipelineAudio {
   // Float WAVs may hold samples past ±1 (headroom). The live pipeline only ever hears PCM16-range audio,
   // so clip as a conversion to PCM16 would: offline results stay equal to a live stream of the file, and
   // the resampler's overshoot on absurd values (up to ±3.4e38, found by fuzzing) cannot reach Infinity.
-  if (wav.encoding === 'float32' || wav.encoding === 'float64') for (const channel of wav.channels) clipToUnitRange(channel);
+  if (wav.encoding === 'float32' || wav.encoding === 'float64')
+    for (const channel of wav.channels) clipToUnitRange(channel);
   const mono = mixToMono(wav.channels);
   const samples16k = wav.sampleRateHz === 16_000 ? mono : resample(mono, wav.sampleRateHz, 16_000);
   return wav.sampleRateHz === 8000 ? { samples16k, samples8k: mono } : { samples16k };

@@ -73,25 +73,45 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
     },
     store: { path: ':memory:' },
   });
-  log(`starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms)`);
+  log(
+    `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms)`,
+  );
   // The guards' warnings (which guard tripped, how far behind) are kept for the result.
   const trips: Record<string, { count: number; max_delay_ms: number }> = {};
-  const logger = pino({ level: 'warn' }, {
-    write(line: string) {
-      const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
-      if (entry.msg !== 'server behind real time: refusing new sessions' || !entry.what) return;
-      const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
-      trip.count++;
-      trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
+        if (entry.msg !== 'server behind real time: refusing new sessions' || !entry.what) return;
+        const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
+        trip.count++;
+        trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
+      },
     },
-  });
+  );
   const running = await startServer(config, logger, { env: {} });
   if (running.engineUnavailable) throw running.engineUnavailable;
   try {
-    const args = ['--import', 'tsx', SERVER_CLIENTS_MAIN, '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds),
-      '--query', 'intent=transcription', '--arrive-over', String(arriveOverS)];
+    const args = [
+      '--import',
+      'tsx',
+      SERVER_CLIENTS_MAIN,
+      '--url',
+      running.url,
+      '--clients',
+      String(opts.clients),
+      '--seconds',
+      String(opts.seconds),
+      '--query',
+      'intent=transcription',
+      '--arrive-over',
+      String(arriveOverS),
+    ];
     if (opts.audio) args.push('--audio', opts.audio);
-    log(`${opts.clients} sessions arriving over ${arriveOverS} s, each streaming speech at real-time pace until ${opts.seconds} s`);
+    log(
+      `${opts.clients} sessions arriving over ${arriveOverS} s, each streaming speech at real-time pace until ${opts.seconds} s`,
+    );
     const { clients: r, server } = await measureServerDuringClients<AdmissionClientsResult>(args);
     const result: AdmissionBenchResult = {
       clients: opts.clients,
@@ -107,7 +127,11 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
       utterances: r.utterances,
       seconds: opts.seconds,
       arrive_over_s: arriveOverS,
-      limits: { max_vad_lag_ms: config.limits.max_vad_lag_ms, max_event_loop_delay_ms: config.limits.max_event_loop_delay_ms, max_engine_wait_ms: config.limits.max_engine_wait_ms },
+      limits: {
+        max_vad_lag_ms: config.limits.max_vad_lag_ms,
+        max_event_loop_delay_ms: config.limits.max_event_loop_delay_ms,
+        max_engine_wait_ms: config.limits.max_engine_wait_ms,
+      },
       server_cpu_pct: server.cpuPct,
       clients_cpu_pct: r.clients_cpu_pct ?? 0,
       server_rss_mb: server.peakRssMb,
@@ -124,7 +148,9 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
 /** Terminating the engine worker while onnxruntime runs aborts the process: let queued captions finish. */
 export async function waitForEngineIdle(engine: unknown): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const totals = await (engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)?.totals?.().catch(() => null);
+    const totals = await (engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)
+      ?.totals?.()
+      .catch(() => null);
     if (!totals || totals.pendingRequests === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

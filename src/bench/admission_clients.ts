@@ -74,7 +74,16 @@ export async function runAdmissionClients(opts: AdmissionClientsOptions): Promis
   const chunkBytes = (RATE_HZ * CHUNK_MS * 2) / 1000;
   const audioChunks = Math.floor(audio.length / chunkBytes);
   const url = opts.query ? `${opts.url}${opts.url.includes('?') ? '&' : '?'}${opts.query}` : opts.url;
-  const result: AdmissionClientsResult = { admitted: 0, refused: 0, refused_codes: {}, lags_ms: [], utterances: 0, error_codes: {}, errors: 0, closed_early: {} };
+  const result: AdmissionClientsResult = {
+    admitted: 0,
+    refused: 0,
+    refused_codes: {},
+    lags_ms: [],
+    utterances: 0,
+    error_codes: {},
+    errors: 0,
+    closed_early: {},
+  };
   const admitted: Admitted[] = [];
   let finished = false;
   const runStart = performance.now();
@@ -89,7 +98,12 @@ export async function runAdmissionClients(opts: AdmissionClientsOptions): Promis
       return;
     }
     result.admitted++;
-    const client: Admitted = { ws: attempt.ws, startMs: performance.now(), sentAt: [], offsetChunks: Math.floor((index * audioChunks) / Math.max(1, opts.clients)) };
+    const client: Admitted = {
+      ws: attempt.ws,
+      startMs: performance.now(),
+      sentAt: [],
+      offsetChunks: Math.floor((index * audioChunks) / Math.max(1, opts.clients)),
+    };
     admitted.push(client);
     client.ws.on('message', (data) => {
       const event = JSON.parse(data.toString()) as { type: string; audio_end_ms?: number; error?: { code: string } };
@@ -113,12 +127,18 @@ export async function runAdmissionClients(opts: AdmissionClientsOptions): Promis
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
-      while (arrivals.length < opts.clients && now - runStart >= arrivals.length * gapMs) arrivals.push(arrive(arrivals.length));
+      while (arrivals.length < opts.clients && now - runStart >= arrivals.length * gapMs)
+        arrivals.push(arrive(arrivals.length));
       for (const c of admitted) {
         const due = Math.floor((Math.min(now, endMs) - c.startMs) / CHUNK_MS) + 1;
         while (c.sentAt.length < due && c.ws.readyState === WebSocket.OPEN) {
           const k = (c.offsetChunks + c.sentAt.length) % audioChunks;
-          c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from(audio.subarray(k * chunkBytes, (k + 1) * chunkBytes)).toString('base64') }));
+          c.ws.send(
+            JSON.stringify({
+              type: 'input_audio_buffer.append',
+              audio: Buffer.from(audio.subarray(k * chunkBytes, (k + 1) * chunkBytes)).toString('base64'),
+            }),
+          );
           c.sentAt.push(performance.now());
         }
       }

@@ -52,7 +52,8 @@ export async function benchCapacity(opts: CapacityBenchOptions = {}): Promise<Ca
   const loadStart = loadavg()[0];
   log('measuring Silero throughput (bench vad)');
   const vad = await benchVad(await loadBenchSpeech16k(opts.audio));
-  const realtimeStreams = vad.worker_threads.find((w) => w.threads === 1)?.realtime_streams ?? vad.worker_threads[0]?.realtime_streams ?? 0;
+  const realtimeStreams =
+    vad.worker_threads.find((w) => w.threads === 1)?.realtime_streams ?? vad.worker_threads[0]?.realtime_streams ?? 0;
   const steps: CapacityStep[] = [];
   const tryCount = async (clients: number): Promise<boolean> => {
     log(`sweep: ${clients} sessions for ${seconds} s`);

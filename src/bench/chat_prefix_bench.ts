@@ -49,7 +49,13 @@ async function streamTurn(baseUrl: string, messages: unknown[], maxTokens: numbe
   const res = await fetch(`${baseUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench', messages, max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({
+      model: 'bench',
+      messages,
+      max_tokens: maxTokens,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
   });
   if (!res.ok || !res.body) throw new Error(`chat completion failed: HTTP ${res.status} ${await res.text()}`);
   let ttftMs = -1;
@@ -65,7 +71,10 @@ async function streamTurn(baseUrl: string, messages: unknown[], maxTokens: numbe
       const block = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
       if (!block.startsWith('data: ') || block === 'data: [DONE]') continue;
-      const chunk = JSON.parse(block.slice(6)) as { choices: { delta: { content?: string } }[]; usage?: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } } };
+      const chunk = JSON.parse(block.slice(6)) as {
+        choices: { delta: { content?: string } }[];
+        usage?: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } };
+      };
       const delta = chunk.choices[0]?.delta.content;
       if (delta) {
         if (ttftMs < 0) ttftMs = performance.now() - started;
@@ -82,10 +91,15 @@ async function streamTurn(baseUrl: string, messages: unknown[], maxTokens: numbe
 
 /** A conversation of `turns` user turns; returns the last turn's timing. */
 async function conversation(baseUrl: string, round: number, opts: ChatPrefixBenchOptions): Promise<TurnTiming> {
-  const messages: unknown[] = [{ role: 'system', content: `You are a concise travel assistant (benchmark round ${round}).` }];
+  const messages: unknown[] = [
+    { role: 'system', content: `You are a concise travel assistant (benchmark round ${round}).` },
+  ];
   let last: TurnTiming | undefined;
   for (let turn = 1; turn <= opts.turns; turn++) {
-    messages.push({ role: 'user', content: `Turn ${turn}: which train should I take from Lyon to Paris on day ${turn}, and what should I pack?` });
+    messages.push({
+      role: 'user',
+      content: `Turn ${turn}: which train should I take from Lyon to Paris on day ${turn}, and what should I pack?`,
+    });
     last = await streamTurn(baseUrl, messages, opts.answerTokens);
     messages.push({ role: 'assistant', content: last.content });
   }

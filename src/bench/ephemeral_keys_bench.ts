@@ -25,7 +25,12 @@ export interface EphemeralKeysBenchResult {
   accounted_mb: number;
   heap_mb_delta: number;
   rss_mb_delta: number;
-  limits: { max_ephemeral_preset_bytes: number; max_ephemeral_bytes_per_key: number; max_ephemeral_bytes_total: number; max_ephemeral_keys: number };
+  limits: {
+    max_ephemeral_preset_bytes: number;
+    max_ephemeral_bytes_per_key: number;
+    max_ephemeral_bytes_total: number;
+    max_ephemeral_keys: number;
+  };
 }
 
 function fullGc(): void {
@@ -36,7 +41,11 @@ function fullGc(): void {
 /** The largest preset a key may carry: the longest instructions allowed, a tool's description filling the rest. */
 function largestPreset(presetBytes: number, instructionsBytes: number): object {
   const instructions = 'x'.repeat(Math.min(instructionsBytes, presetBytes) - 16);
-  const base = { type: 'realtime', instructions, tools: [{ type: 'function', name: 'lookup', description: '', parameters: { type: 'object', properties: {} } }] };
+  const base = {
+    type: 'realtime',
+    instructions,
+    tools: [{ type: 'function', name: 'lookup', description: '', parameters: { type: 'object', properties: {} } }],
+  };
   const room = presetBytes - Buffer.byteLength(JSON.stringify(base)) - 1;
   base.tools[0].description = 'd'.repeat(Math.max(0, room));
   return base;
@@ -44,7 +53,10 @@ function largestPreset(presetBytes: number, instructionsBytes: number): object {
 
 export async function benchEphemeralKeys(opts: EphemeralKeysBenchOptions = {}): Promise<EphemeralKeysBenchResult> {
   const requested = opts.keys ?? 10_000;
-  const apiKeys = Array.from({ length: opts.apiKeys ?? 10 }, (_, i) => `bench-key-${String(i).padStart(4, '0')}-0123456789`);
+  const apiKeys = Array.from(
+    { length: opts.apiKeys ?? 10 },
+    (_, i) => `bench-key-${String(i).padStart(4, '0')}-0123456789`,
+  );
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },

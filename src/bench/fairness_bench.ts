@@ -56,7 +56,10 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
     model: { dir: modelDir },
     auth: { api_keys: [PROBE_KEY, FLOOD_KEY] },
     engine: { intra_op_threads: 1, max_pending_requests: 4096 },
-    limits: { max_event_loop_delay_ms: 0, ...(opts.unbounded ? { max_item_text_bytes: huge, max_pending_text_bytes: huge, max_queued_turns: 1000 } : {}) },
+    limits: {
+      max_event_loop_delay_ms: 0,
+      ...(opts.unbounded ? { max_item_text_bytes: huge, max_pending_text_bytes: huge, max_queued_turns: 1000 } : {}),
+    },
   });
   const server = await startServer(config, createLogger('silent'), { env: {} });
   try {
@@ -65,7 +68,11 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
       const flood = items === 0 ? null : new FloodProcess(server.url, items, itemBytes);
       try {
         // Quiet: a short baseline. Flood: until every flood item is settled (and 20 probes after), or `seconds`.
-        const latencies = await probe.probe(items === 0 ? 10_000 : seconds * 1000, opts.probeIntervalMs ?? 50, () => flood === null || flood.last.settled >= items);
+        const latencies = await probe.probe(
+          items === 0 ? 10_000 : seconds * 1000,
+          opts.probeIntervalMs ?? 50,
+          () => flood === null || flood.last.settled >= items,
+        );
         return {
           probes: latencies.length,
           latency_ms_p50: round(percentile(latencies, 50), 1),
@@ -97,7 +104,19 @@ class FloodProcess {
   private readonly child;
 
   constructor(url: string, items: number, bytes: number) {
-    const args = ['--import', 'tsx', FLOOD_MAIN, '--url', url, '--key', FLOOD_KEY, '--items', String(items), '--bytes', String(bytes)];
+    const args = [
+      '--import',
+      'tsx',
+      FLOOD_MAIN,
+      '--url',
+      url,
+      '--key',
+      FLOOD_KEY,
+      '--items',
+      String(items),
+      '--bytes',
+      String(bytes),
+    ];
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.last = JSON.parse(line) as FloodProcess['last'];
@@ -136,7 +155,17 @@ class Client {
     while (performance.now() < end) {
       const started = performance.now();
       const done = this.next((e) => e.type === 'response.done');
-      this.ws.send(JSON.stringify({ type: 'response.create', event_id: `probe_${n++}`, response: { conversation: 'none', max_output_tokens: 4, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello there' }] }] } }));
+      this.ws.send(
+        JSON.stringify({
+          type: 'response.create',
+          event_id: `probe_${n++}`,
+          response: {
+            conversation: 'none',
+            max_output_tokens: 4,
+            input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello there' }] }],
+          },
+        }),
+      );
       await done;
       latencies.push(performance.now() - started);
       if (stop() && latencies.length >= 20) break;

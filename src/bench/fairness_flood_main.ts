@@ -30,7 +30,11 @@ ws.on('open', async () => {
   const line = 'the quick brown fox jumps over the lazy dog\n';
   const text = line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes);
   for (let i = 0; i < items; i++) {
-    const event = { type: 'conversation.item.create', event_id: `flood_${i}`, item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } };
+    const event = {
+      type: 'conversation.item.create',
+      event_id: `flood_${i}`,
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    };
     await new Promise<void>((resolve) => ws.send(JSON.stringify(event), () => resolve()));
   }
 });

@@ -26,7 +26,8 @@ function benchSignal(sampleCount: number): Float32Array {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     const t = i / BENCH_SAMPLE_RATE_HZ;
     const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 0.7 * t);
-    samples[i] = envelope * (0.3 * Math.sin(2 * Math.PI * 180 * t) + 0.1 * Math.sin(2 * Math.PI * 2300 * t)) +
+    samples[i] =
+      envelope * (0.3 * Math.sin(2 * Math.PI * 180 * t) + 0.1 * Math.sin(2 * Math.PI * 2300 * t)) +
       0.01 * (state / 2 ** 32 - 0.5);
   }
   return samples;

@@ -27,18 +27,42 @@ const EARSHOT_BIN = fileURLToPath(new URL('../cli/earshot.mjs', import.meta.url)
  * Starts the server in this process (so its CPU time is measured alone) and the clients in a child
  * process, which streams at real-time pace and reports its measurements as JSON on stdout.
  */
-export async function benchIngest(opts: { clients: number; seconds: number; audio?: string; config?: EarshotConfig }): Promise<IngestBenchResult> {
+export async function benchIngest(opts: {
+  clients: number;
+  seconds: number;
+  audio?: string;
+  config?: EarshotConfig;
+}): Promise<IngestBenchResult> {
   // EARSHOT_* variables apply (e.g. EARSHOT_VAD_BATCH_MAX_STREAMS), as for `earshot serve`.
   const base = opts.config ?? loadConfig({ env: process.env, overrides: { log: { level: 'silent' } } });
   // Every client admitted (see server_bench.ts): the figures are what load does to admitted sessions.
   const config = {
     ...base,
     server: { ...base.server, max_connections: Math.max(base.server.max_connections, opts.clients + 10) },
-    limits: { ...base.limits, max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10), max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0 },
+    limits: {
+      ...base.limits,
+      max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10),
+      max_event_loop_delay_ms: 0,
+      max_vad_lag_ms: 0,
+      max_engine_wait_ms: 0,
+    },
   };
-  const running = await startServer({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } }, createLogger(config.log.level));
+  const running = await startServer(
+    { ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } },
+    createLogger(config.log.level),
+  );
   try {
-    const args = [EARSHOT_BIN, 'bench', 'ingest-clients', '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
+    const args = [
+      EARSHOT_BIN,
+      'bench',
+      'ingest-clients',
+      '--url',
+      running.url,
+      '--clients',
+      String(opts.clients),
+      '--seconds',
+      String(opts.seconds),
+    ];
     if (opts.audio) args.push('--audio', opts.audio);
     const { clients: r, server } = await measureServerDuringClients(args);
     return {
@@ -68,7 +92,10 @@ export interface ServerMeasurement {
  * Runs the clients as `node <nodeArgs>` in a child process (so the clients' CPU is not the server's) and
  * measures this process, which hosts the server, while it runs. The child prints its result as JSON.
  */
-export async function measureServerDuringClients<T = IngestClientsResult>(nodeArgs: string[], opts: { onSample?: () => void } = {}): Promise<{ clients: T; server: ServerMeasurement }> {
+export async function measureServerDuringClients<T = IngestClientsResult>(
+  nodeArgs: string[],
+  opts: { onSample?: () => void } = {},
+): Promise<{ clients: T; server: ServerMeasurement }> {
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -61,8 +61,17 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
   const totalChunks = Math.floor((opts.seconds * 1000) / chunkMs);
   const audioChunks = Math.floor(audio.length / chunkBytes);
   const result: IngestClientsResult = {
-    lags_ms: [], errors: 0, error_codes: {}, utterances: 0, connected: 0, chunks_sent: 0,
-    committed: 0, transcribed: 0, transcription_failed: 0, asr_ms: [], closed_early: {},
+    lags_ms: [],
+    errors: 0,
+    error_codes: {},
+    utterances: 0,
+    connected: 0,
+    chunks_sent: 0,
+    committed: 0,
+    transcribed: 0,
+    transcription_failed: 0,
+    asr_ms: [],
+    closed_early: {},
   };
   const url = opts.query ? `${opts.url}${opts.url.includes('?') ? '&' : '?'}${opts.query}` : opts.url;
   let finished = false;
@@ -75,11 +84,22 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
         ws.once('error', reject);
       });
       result.connected++;
-      if (binary) ws.send(JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16_000 } } } } }));
+      if (binary)
+        ws.send(
+          JSON.stringify({
+            type: 'session.update',
+            session: { audio: { input: { format: { type: 'audio/pcm', rate: 16_000 } } } },
+          }),
+        );
       const sentAt: number[] = [];
       const committedAt = new Map<string, number>();
       ws.on('message', (data) => {
-        const event = JSON.parse(data.toString()) as { type: string; audio_end_ms?: number; item_id?: string; error?: { code: string } };
+        const event = JSON.parse(data.toString()) as {
+          type: string;
+          audio_end_ms?: number;
+          item_id?: string;
+          error?: { code: string };
+        };
         if (event.type === 'input_audio_buffer.committed' && event.item_id) {
           result.committed++;
           committedAt.set(event.item_id, performance.now());
@@ -121,7 +141,10 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
           const k = (c.offsetChunks + c.sentAt.length) % audioChunks;
           const chunk = audio.subarray(k * chunkBytes, (k + 1) * chunkBytes);
           if (binary) c.ws.send(chunk);
-          else c.ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') }));
+          else
+            c.ws.send(
+              JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') }),
+            );
           c.sentAt.push(performance.now());
           result.chunks_sent++;
         }
@@ -137,7 +160,12 @@ export async function runIngestClients(opts: IngestClientsOptions): Promise<Inge
   const drainMs = opts.drainMs ?? 1500;
   for (let waited = 0; waited < drainMs; waited = performance.now() - drainStart) {
     // At least 1.5 s for the last turn to end (silence_duration_ms), then only until every commit has its transcript.
-    if (opts.waitForTranscripts && waited >= 1500 && result.transcribed + result.transcription_failed >= result.committed) break;
+    if (
+      opts.waitForTranscripts &&
+      waited >= 1500 &&
+      result.transcribed + result.transcription_failed >= result.committed
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   finished = true;

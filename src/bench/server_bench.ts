@@ -92,7 +92,12 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     log: { level: 'silent' },
     model: { dir: modelDir },
     // One ONNX thread for the engine leaves the other core to the event loop (VAD, sockets, store).
-    engine: { intra_op_threads: 1, max_pending_requests: Math.max(64, 4 * opts.clients), batch_max_rows: opts.batchMaxRows ?? 16, worker_nice: opts.engineNice ?? 0 },
+    engine: {
+      intra_op_threads: 1,
+      max_pending_requests: Math.max(64, 4 * opts.clients),
+      batch_max_rows: opts.batchMaxRows ?? 16,
+      worker_nice: opts.engineNice ?? 0,
+    },
     agent: { caption_max_tokens: maxTokens, max_output_tokens: maxTokens, data_dir: ':memory:' },
     vad: { worker_threads: opts.vadWorkers ?? 1 },
     // Every client is admitted: the benchmark measures what load does to admitted sessions (the overload
@@ -110,7 +115,11 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
   let batches = { batchRuns: 0, batchRows: 0 };
   const sample = () => {
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    const totals = (running.engine as { totals?: () => Promise<{ kvBytes: number; pendingRequests: number; batchRuns: number; batchRows: number }> } | null)?.totals;
+    const totals = (
+      running.engine as {
+        totals?: () => Promise<{ kvBytes: number; pendingRequests: number; batchRuns: number; batchRows: number }>;
+      } | null
+    )?.totals;
     void totals?.call(running.engine).then(
       (t) => {
         kvPeak = Math.max(kvPeak, t.kvBytes);
@@ -121,7 +130,17 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     );
   };
   try {
-    const args = ['--import', 'tsx', SERVER_CLIENTS_MAIN, '--url', running.url, '--clients', String(opts.clients), '--seconds', String(opts.seconds)];
+    const args = [
+      '--import',
+      'tsx',
+      SERVER_CLIENTS_MAIN,
+      '--url',
+      running.url,
+      '--clients',
+      String(opts.clients),
+      '--seconds',
+      String(opts.seconds),
+    ];
     if (!opts.realtime) args.push('--query', 'intent=transcription');
     if (opts.audio) args.push('--audio', opts.audio);
     args.push('--format', opts.format ?? 'pcm24-json');
@@ -135,7 +154,8 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
       clients: opts.clients,
       lag_ms_p50: round(percentile(r.lags_ms, 50), 1),
       lag_ms_p99: round(percentile(r.lags_ms, 99), 1),
-      errors: r.errors + Math.max(0, opts.clients - r.connected) + Object.values(r.closed_early).reduce((a, b) => a + b, 0),
+      errors:
+        r.errors + Math.max(0, opts.clients - r.connected) + Object.values(r.closed_early).reduce((a, b) => a + b, 0),
       server_cpu_pct: server.cpuPct,
       server_rss_mb: server.peakRssMb,
       clients_cpu_pct: r.clients_cpu_pct ?? 0,
@@ -164,7 +184,9 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     // captions still queued for the departed clients are let finish first (bounded).
     log('waiting for the engine to go idle');
     for (let i = 0; i < 600; i++) {
-      const totals = await (running.engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)?.totals?.().catch(() => null);
+      const totals = await (running.engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)
+        ?.totals?.()
+        .catch(() => null);
       if (!totals || totals.pendingRequests === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -23,19 +23,27 @@ const speech16k = await loadBenchSpeech16k(values.audio);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const arriveOverS = values['arrive-over'] === undefined ? undefined : Number(values['arrive-over']);
-const result = arriveOverS !== undefined
-  ? await runAdmissionClients({ url: values.url, clients: Number(values.clients), seconds: Number(values.seconds), arriveOverS, speech16k, query: values.query })
-  : await runIngestClients({
-  url: values.url,
-  clients: Number(values.clients),
-  seconds: Number(values.seconds),
-  speech16k,
-  query: values.query,
-  format: values.format as ClientAudioFormat,
-  // Up to 30 s for the last captions, leaving as soon as every commit has its transcript.
-  drainMs: 30_000,
-  waitForTranscripts: true,
-});
+const result =
+  arriveOverS !== undefined
+    ? await runAdmissionClients({
+        url: values.url,
+        clients: Number(values.clients),
+        seconds: Number(values.seconds),
+        arriveOverS,
+        speech16k,
+        query: values.query,
+      })
+    : await runIngestClients({
+        url: values.url,
+        clients: Number(values.clients),
+        seconds: Number(values.seconds),
+        speech16k,
+        query: values.query,
+        format: values.format as ClientAudioFormat,
+        // Up to 30 s for the last captions, leaving as soon as every commit has its transcript.
+        drainMs: 30_000,
+        waitForTranscripts: true,
+      });
 const cpu = process.cpuUsage(cpu0);
 result.clients_cpu_pct = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 1000) / 10;
 process.stdout.write(JSON.stringify(result));

@@ -78,7 +78,11 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
   let rebuilds = 0;
   const engine = createConfiguredEngine(config, {
     modelDir,
-    log: { info: (_d, m) => void (m === 'engine session context rebuilt' && rebuilds++), warn: () => undefined, error: () => undefined },
+    log: {
+      info: (_d, m) => void (m === 'engine session context rebuilt' && rebuilds++),
+      warn: () => undefined,
+      error: () => undefined,
+    },
   });
   await engine.ready;
   const rssStart = process.memoryUsage().rss / 2 ** 20;
@@ -100,7 +104,10 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
   const waitUntil = (done: () => boolean, timeoutMs: number, what: string) =>
     new Promise<void>((resolve, reject) => {
       if (done()) return resolve();
-      const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`soak: timed out waiting for ${what}`))), timeoutMs);
+      const timer = setTimeout(
+        () => (waiters.delete(check), reject(new Error(`soak: timed out waiting for ${what}`))),
+        timeoutMs,
+      );
       const check = () => {
         if (!done()) return;
         clearTimeout(timer);
@@ -111,7 +118,12 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     });
   try {
     await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    ws.send(JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...opts.session } }));
+    ws.send(
+      JSON.stringify({
+        type: 'session.update',
+        session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...opts.session },
+      }),
+    );
     const total = Math.round(opts.minutes * 60 * 16_000);
     let lastReport = 0;
     let blocksReported = 0;
@@ -120,7 +132,9 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       const n = Math.min(SEND_BLOCK_S * 16_000, total - sent);
       for (let i = 0; i < n; i += CHUNK_MS * 16) {
         const from = (sent + i) % speech.length;
-        ws.send(float32ToPcm16Bytes(speech.subarray(from, Math.min(speech.length, from + Math.min(CHUNK_MS * 16, n - i)))));
+        ws.send(
+          float32ToPcm16Bytes(speech.subarray(from, Math.min(speech.length, from + Math.min(CHUNK_MS * 16, n - i)))),
+        );
       }
       sent += n;
       // The server has handled all the audio once a session.update sent after it is answered; then every
@@ -128,12 +142,23 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       const marker = updated + 1;
       ws.send(JSON.stringify({ type: 'session.update', session: {} }));
       await waitUntil(() => updated >= marker, 60_000, 'the session.update round trip');
-      await waitUntil(() => tracker.settled(true), opts.settleTimeoutMs ?? 600_000, 'every committed utterance to be transcribed and answered');
+      await waitUntil(
+        () => tracker.settled(true),
+        opts.settleTimeoutMs ?? 600_000,
+        'every committed utterance to be transcribed and answered',
+      );
       const totals = await engine.totals();
-      tracker.samples.push({ block: Math.floor((sent - 1) / blockSamples), rssMb: process.memoryUsage().rss / 2 ** 20, kvBytes: totals.kvBytes, rebuilds });
+      tracker.samples.push({
+        block: Math.floor((sent - 1) / blockSamples),
+        rssMb: process.memoryUsage().rss / 2 ** 20,
+        kvBytes: totals.kvBytes,
+        rebuilds,
+      });
       if (sent - lastReport >= 60 * 16_000) {
         lastReport = sent;
-        log(`${round(sent / 16_000 / 60, 1)} min of audio: ${tracker.utterances.length} committed, ${rebuilds} rebuilds, ${round((performance.now() - started) / 1000, 0)} s wall`);
+        log(
+          `${round(sent / 16_000 / 60, 1)} min of audio: ${tracker.utterances.length} committed, ${rebuilds} rebuilds, ${round((performance.now() - started) / 1000, 0)} s wall`,
+        );
       }
       // Each block's row as soon as its audio is all answered, so that a run cut short still has its blocks.
       for (; blocksReported < Math.floor(sent / blockSamples); blocksReported++) {
@@ -146,13 +171,29 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     await server.close();
     await engine.close();
   }
-  return soakResult(tracker, { sentSamples: sent, totalSamples: Math.round(opts.minutes * 60 * 16_000), rssStart, rebuilds, wallS: (performance.now() - started) / 1000, config, session: opts.session });
+  return soakResult(tracker, {
+    sentSamples: sent,
+    totalSamples: Math.round(opts.minutes * 60 * 16_000),
+    rssStart,
+    rebuilds,
+    wallS: (performance.now() - started) / 1000,
+    config,
+    session: opts.session,
+  });
 }
 
 /** The figures of a finished soak, from its tracker and the run's own counts. */
 function soakResult(
   tracker: SoakTracker,
-  run: { sentSamples: number; totalSamples: number; rssStart: number; rebuilds: number; wallS: number; config: EarshotConfig; session?: Record<string, unknown> },
+  run: {
+    sentSamples: number;
+    totalSamples: number;
+    rssStart: number;
+    rebuilds: number;
+    wallS: number;
+    config: EarshotConfig;
+    session?: Record<string, unknown>;
+  },
 ): SoakResult {
   const us = tracker.utterances;
   const { config } = run;
@@ -174,26 +215,44 @@ function soakResult(
     stopped_early: run.sentSamples < run.totalSamples,
     context_budget_tokens: config.engine.context_budget_tokens,
     caption_max_tokens: config.agent.caption_max_tokens,
-    max_output_tokens: (run.session?.max_output_tokens as number | undefined) ?? config.agent.max_output_tokens ?? config.engine.context_budget_tokens,
+    max_output_tokens:
+      (run.session?.max_output_tokens as number | undefined) ??
+      config.agent.max_output_tokens ??
+      config.engine.context_budget_tokens,
     blocks: blockRows(tracker),
   };
 }
 
 /** The per-block table of a soak (plain text, one row per block). */
 export function soakTable(r: SoakResult, blockMinutes = 10): string {
-  const head = ['audio min', 'committed', 'transcribed', 'failed', 'answers', 'rebuilds', 'transcript p50/p95 ms', 'first delta p50/p95 ms', 'RSS MB', 'KV MB'];
-  const rows = r.blocks.map((b) => [
-    `${b.block * blockMinutes}-${(b.block + 1) * blockMinutes}`,
-    b.committed,
-    b.transcribed,
-    b.transcription_failed,
-    Object.entries(b.answers).map(([k, v]) => `${k} ${v}`).join(', ') || '-',
-    b.rebuilds,
-    `${b.transcript_ms_p50} / ${b.transcript_ms_p95}`,
-    `${b.first_delta_ms_p50} / ${b.first_delta_ms_p95}`,
-    b.rss_mb,
-    b.kv_mb,
-  ].map(String));
+  const head = [
+    'audio min',
+    'committed',
+    'transcribed',
+    'failed',
+    'answers',
+    'rebuilds',
+    'transcript p50/p95 ms',
+    'first delta p50/p95 ms',
+    'RSS MB',
+    'KV MB',
+  ];
+  const rows = r.blocks.map((b) =>
+    [
+      `${b.block * blockMinutes}-${(b.block + 1) * blockMinutes}`,
+      b.committed,
+      b.transcribed,
+      b.transcription_failed,
+      Object.entries(b.answers)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '-',
+      b.rebuilds,
+      `${b.transcript_ms_p50} / ${b.transcript_ms_p95}`,
+      `${b.first_delta_ms_p50} / ${b.first_delta_ms_p95}`,
+      b.rss_mb,
+      b.kv_mb,
+    ].map(String),
+  );
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }

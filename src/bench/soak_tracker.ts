@@ -37,12 +37,21 @@ export function negativeFields(usage: unknown, path = 'usage'): string[] {
 /** Usage that does not add up: input != text + audio (+ image), cached > input, anything negative. */
 export function usageProblems(usage: unknown): string[] {
   const problems = negativeFields(usage);
-  const u = usage as { input_tokens?: number; input_token_details?: { text_tokens?: number; audio_tokens?: number; image_tokens?: number; cached_tokens?: number } } | null;
+  const u = usage as {
+    input_tokens?: number;
+    input_token_details?: {
+      text_tokens?: number;
+      audio_tokens?: number;
+      image_tokens?: number;
+      cached_tokens?: number;
+    };
+  } | null;
   const d = u?.input_token_details;
   if (u && d && typeof u.input_tokens === 'number') {
     const parts = (d.text_tokens ?? 0) + (d.audio_tokens ?? 0) + (d.image_tokens ?? 0);
     if (parts !== u.input_tokens) problems.push(`input_tokens ${u.input_tokens} != text + audio ${parts}`);
-    if ((d.cached_tokens ?? 0) > u.input_tokens) problems.push(`cached_tokens ${d.cached_tokens} > input_tokens ${u.input_tokens}`);
+    if ((d.cached_tokens ?? 0) > u.input_tokens)
+      problems.push(`cached_tokens ${d.cached_tokens} > input_tokens ${u.input_tokens}`);
   }
   return problems;
 }
@@ -113,7 +122,11 @@ export class SoakTracker {
 
   /** Every committed utterance has its transcript or a reported failure, and its answer is done. */
   settled(answered: boolean): boolean {
-    return this.utterances.every((u) => (u.transcribedAtMs !== undefined || u.transcriptionFailed !== undefined) && (!answered || u.responseDoneAtMs !== undefined));
+    return this.utterances.every(
+      (u) =>
+        (u.transcribedAtMs !== undefined || u.transcriptionFailed !== undefined) &&
+        (!answered || u.responseDoneAtMs !== undefined),
+    );
   }
 
   private checkUsage(usage: unknown, where: string): void {
@@ -141,14 +154,18 @@ export interface SoakBlockRow {
 
 /** Per-block figures: counts, latencies from the commit, and the last memory sample of the block. */
 export function blockRows(t: SoakTracker): SoakBlockRow[] {
-  const blocks = [...new Set([...t.utterances.map((u) => u.block), ...t.samples.map((s) => s.block)])].sort((a, b) => a - b);
+  const blocks = [...new Set([...t.utterances.map((u) => u.block), ...t.samples.map((s) => s.block)])].sort(
+    (a, b) => a - b,
+  );
   let rebuildsBefore = 0;
   return blocks.map((block) => {
     const us = t.utterances.filter((u) => u.block === block);
     const sample = t.samples.filter((s) => s.block === block).at(-1);
     const answers: Record<string, number> = {};
     for (const u of us) if (u.responseStatus) answers[u.responseStatus] = (answers[u.responseStatus] ?? 0) + 1;
-    const transcriptMs = us.flatMap((u) => (u.transcribedAtMs === undefined ? [] : [u.transcribedAtMs - u.committedAtMs]));
+    const transcriptMs = us.flatMap((u) =>
+      u.transcribedAtMs === undefined ? [] : [u.transcribedAtMs - u.committedAtMs],
+    );
     const deltaMs = us.flatMap((u) => (u.firstDeltaAtMs === undefined ? [] : [u.firstDeltaAtMs - u.committedAtMs]));
     const rebuilds = (sample?.rebuilds ?? rebuildsBefore) - rebuildsBefore;
     rebuildsBefore = sample?.rebuilds ?? rebuildsBefore;

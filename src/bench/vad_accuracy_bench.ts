@@ -23,7 +23,11 @@ export function rawSileroConfig(vad: VadConfig): VadConfig {
   return { ...vad, refine_search_ms: 0 };
 }
 
-export async function measureCondition(condition: Condition, vad: VadConfig, clips?: readonly string[]): Promise<AccuracyRow> {
+export async function measureCondition(
+  condition: Condition,
+  vad: VadConfig,
+  clips?: readonly string[],
+): Promise<AccuracyRow> {
   const audio = buildCondition(condition, clips);
   const silero = await recordingSileroSource();
   let refined: Utterance[];
@@ -32,7 +36,12 @@ export async function measureCondition(condition: Condition, vad: VadConfig, cli
   } finally {
     silero.close();
   }
-  const raw = await segmentOffline(audio.samples16k, rawSileroConfig(vad), audio.samples8k, replaySource(silero.probabilities));
+  const raw = await segmentOffline(
+    audio.samples16k,
+    rawSileroConfig(vad),
+    audio.samples8k,
+    replaySource(silero.probabilities),
+  );
   return {
     condition: conditionName(condition),
     noise: condition.noise,
@@ -44,7 +53,9 @@ export async function measureCondition(condition: Condition, vad: VadConfig, cli
   };
 }
 
-export async function benchVadAccuracy(options: { vad?: VadConfig; conditions?: Condition[]; onRow?: (row: AccuracyRow) => void } = {}): Promise<AccuracyRow[]> {
+export async function benchVadAccuracy(
+  options: { vad?: VadConfig; conditions?: Condition[]; onRow?: (row: AccuracyRow) => void } = {},
+): Promise<AccuracyRow[]> {
   const vad = options.vad ?? defaultConfig().vad;
   const rows: AccuracyRow[] = [];
   for (const condition of options.conditions ?? allConditions()) {
@@ -61,7 +72,18 @@ const HEADER =
 /** One markdown table row: every figure as "Silero / Earshot", errors in ms (absolute). */
 export function formatRow(r: AccuracyRow): string {
   const pair = (k: keyof ErrorSummary) => `${r.silero[k]} / ${r.earshot[k]}`;
-  const cells = [r.condition, String(r.clips), pair('onset_median_ms'), pair('onset_p90_ms'), pair('offset_median_ms'), pair('offset_p90_ms'), pair('missed_clips'), pair('false_utterances'), pair('missed_speech_ms'), pair('false_speech_ms')];
+  const cells = [
+    r.condition,
+    String(r.clips),
+    pair('onset_median_ms'),
+    pair('onset_p90_ms'),
+    pair('offset_median_ms'),
+    pair('offset_p90_ms'),
+    pair('missed_clips'),
+    pair('false_utterances'),
+    pair('missed_speech_ms'),
+    pair('false_speech_ms'),
+  ];
   return `| ${cells.join(' | ')} |`;
 }
 

@@ -27,7 +27,12 @@ export interface VadBenchResult {
 const WINDOWS_PER_SECOND = 16_000 / VAD_WINDOW_SAMPLES;
 
 /** Windows per second through a VadBatcher on `threads` VAD worker threads, `streams` streams catching up. */
-async function workerThroughput(speech16k: Float32Array, threads: number, streams = 256, windowsPerStream = 40): Promise<number> {
+async function workerThroughput(
+  speech16k: Float32Array,
+  threads: number,
+  streams = 256,
+  windowsPerStream = 40,
+): Promise<number> {
   const model = await WorkerVadPool.start(threads);
   try {
     const run = async (perStream: number): Promise<number> => {
@@ -95,7 +100,11 @@ export async function benchVad(speech16k: Float32Array, batchSizes = [8, 64, 100
   const workerThreads: VadBenchResult['worker_threads'] = [];
   for (const threads of [1, 2]) {
     const windowsPerS = await workerThroughput(speech16k, threads);
-    workerThreads.push({ threads, windows_per_s: Math.round(windowsPerS), realtime_streams: Math.floor(windowsPerS / WINDOWS_PER_SECOND) });
+    workerThreads.push({
+      threads,
+      windows_per_s: Math.round(windowsPerS),
+      realtime_streams: Math.floor(windowsPerS / WINDOWS_PER_SECOND),
+    });
   }
   const audioSeconds = (windows * VAD_WINDOW_SAMPLES) / 16000;
   return {

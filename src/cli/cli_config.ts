@@ -13,7 +13,9 @@ export function numberFlag(value: string): number | string {
 /** Validates a numeric CLI flag that must be a positive integer (commander has already run numberFlag). */
 export function positiveIntFlag(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new EarshotError('E_CONFIG_INVALID', `--${name} must be a positive integer, got ${JSON.stringify(value)}`, { param: name });
+    throw new EarshotError('E_CONFIG_INVALID', `--${name} must be a positive integer, got ${JSON.stringify(value)}`, {
+      param: name,
+    });
   }
   return value;
 }
@@ -23,7 +25,10 @@ export function withConfigOption(cmd: Command): Command {
 }
 
 /** Loads config from file/env/flags, or prints every problem and exits 2 before anything starts. */
-export function loadCliConfig(configFile: string | undefined, overrides: Record<string, Record<string, unknown>>): EarshotConfig | null {
+export function loadCliConfig(
+  configFile: string | undefined,
+  overrides: Record<string, Record<string, unknown>>,
+): EarshotConfig | null {
   const cleaned: Record<string, Record<string, unknown>> = {};
   for (const [section, values] of Object.entries(overrides)) {
     const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

@@ -5,8 +5,14 @@ import { EarshotError, isEarshotError } from '../errors.ts';
 // EARSHOT_DEBUG=1 adds the stack for developers.
 
 /** Operating-system error numbers (Node's `err.code`) and the stable code a user sees for each. */
-const SYSTEM_ERROR_CODES: Record<string, { code: EarshotError['code']; describe: (err: NodeJS.ErrnoException) => string }> = {
-  EADDRINUSE: { code: 'E_PORT_IN_USE', describe: (e) => `${addressOf(e)} is already in use (another earshot, or pick one with --port)` },
+const SYSTEM_ERROR_CODES: Record<
+  string,
+  { code: EarshotError['code']; describe: (err: NodeJS.ErrnoException) => string }
+> = {
+  EADDRINUSE: {
+    code: 'E_PORT_IN_USE',
+    describe: (e) => `${addressOf(e)} is already in use (another earshot, or pick one with --port)`,
+  },
   EADDRNOTAVAIL: { code: 'E_PORT_IN_USE', describe: (e) => `${addressOf(e)} is not an address of this machine` },
   EACCES: { code: 'E_PERMISSION_DENIED', describe: (e) => `permission denied: ${targetOf(e)}` },
   EPERM: { code: 'E_PERMISSION_DENIED', describe: (e) => `operation not permitted: ${targetOf(e)}` },

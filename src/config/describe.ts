@@ -29,7 +29,8 @@ type JsonSchemaNode = {
 };
 
 /** Bounds people can read: zod writes "any integer" as +-2^53, which says nothing. */
-const meaningful = (n: number | undefined) => (n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER ? n : undefined);
+const meaningful = (n: number | undefined) =>
+  n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER ? n : undefined;
 
 /** The config's JSON Schema (draft 2020-12), as accepted on input (defaults filled in by the server). */
 export function configJsonSchema(): Record<string, unknown> {
@@ -83,10 +84,12 @@ export function formatOptions(options: OptionDescription[], widthChars = 100): s
     if (line !== '') lines.push(indent + line);
     return lines.join('\n');
   };
-  return options
-    .map((o) => {
-      const shown = o.default === undefined ? 'unset' : JSON.stringify(o.default);
-      return `${o.path}  (${o.type}; default ${shown}; env ${o.env})\n${wrap(o.description, '    ')}`;
-    })
-    .join('\n\n') + '\n';
+  return (
+    options
+      .map((o) => {
+        const shown = o.default === undefined ? 'unset' : JSON.stringify(o.default);
+        return `${o.path}  (${o.type}; default ${shown}; env ${o.env})\n${wrap(o.description, '    ')}`;
+      })
+      .join('\n\n') + '\n'
+  );
 }

@@ -20,21 +20,31 @@ const ENV_ALIASES: Record<string, [string, string]> = {
 // EARSHOT_ENGINE_URL / EARSHOT_ENGINE_API_KEY are read by `earshot serve` into engine.remote;
 // EARSHOT_TTS_URL / EARSHOT_TTS_API_KEY are read by `earshot serve` into tts.remote;
 // EARSHOT_DEBUG=1 makes CLI failures print their stack (cli/cli_failure.ts).
-const ENV_NOT_CONFIG = new Set(['EARSHOT_FIXTURE_CACHE', 'EARSHOT_API_KEYS', 'EARSHOT_ENGINE_URL', 'EARSHOT_ENGINE_API_KEY', 'EARSHOT_TTS_URL', 'EARSHOT_TTS_API_KEY', 'EARSHOT_DEBUG']);
+const ENV_NOT_CONFIG = new Set([
+  'EARSHOT_FIXTURE_CACHE',
+  'EARSHOT_API_KEYS',
+  'EARSHOT_ENGINE_URL',
+  'EARSHOT_ENGINE_API_KEY',
+  'EARSHOT_TTS_URL',
+  'EARSHOT_TTS_API_KEY',
+  'EARSHOT_DEBUG',
+]);
 
 /** `EARSHOT_<SECTION>_<KEY>` for every leaf of the schema, e.g. EARSHOT_VAD_SILENCE_DURATION_MS. */
 export function envNames(): Map<string, [string, string]> {
   const names = new Map<string, [string, string]>(Object.entries(ENV_ALIASES));
   for (const [section, schema] of Object.entries(configSchema.shape)) {
     const inner = unwrapObject(schema);
-    for (const key of Object.keys(inner.shape)) names.set(`${ENV_PREFIX}${section}_${key}`.toUpperCase(), [section, key]);
+    for (const key of Object.keys(inner.shape))
+      names.set(`${ENV_PREFIX}${section}_${key}`.toUpperCase(), [section, key]);
   }
   return names;
 }
 
 function unwrapObject(schema: z.ZodType): z.ZodObject {
   let s: z.ZodType = schema;
-  while (!(s instanceof z.ZodObject)) s = (s as unknown as { _zod: { def: { innerType: z.ZodType } } })._zod.def.innerType;
+  while (!(s instanceof z.ZodObject))
+    s = (s as unknown as { _zod: { def: { innerType: z.ZodType } } })._zod.def.innerType;
   return s;
 }
 
@@ -50,7 +60,10 @@ function merge(...layers: PartialConfig[]): PartialConfig {
   const out: PartialConfig = {};
   for (const layer of layers) {
     for (const [section, values] of Object.entries(layer)) {
-      out[section] = values !== null && typeof values === 'object' && !Array.isArray(values) ? { ...(out[section] ?? {}), ...values } : values;
+      out[section] =
+        values !== null && typeof values === 'object' && !Array.isArray(values)
+          ? { ...(out[section] ?? {}), ...values }
+          : values;
     }
   }
   return out;
@@ -73,7 +86,8 @@ export function loadConfig(sources: ConfigSources = {}): EarshotConfig {
   if (sources.file) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(sources.file, 'utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) problems.push(`${sources.file}: the config file must hold a JSON object`);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        problems.push(`${sources.file}: the config file must hold a JSON object`);
       else fromFile = parsed as PartialConfig;
     } catch (err) {
       problems.push(`${sources.file}: ${(err as Error).message}`);
@@ -89,7 +103,10 @@ export function loadConfig(sources: ConfigSources = {}): EarshotConfig {
       continue;
     }
     const [section, key] = target;
-    fromEnv[section] = { ...(fromEnv[section] ?? {}), [key]: key === 'dir' || key === 'host' || key === 'path' ? raw : parseEnvValue(raw) };
+    fromEnv[section] = {
+      ...(fromEnv[section] ?? {}),
+      [key]: key === 'dir' || key === 'host' || key === 'path' ? raw : parseEnvValue(raw),
+    };
   }
   const result = configSchema.safeParse(merge(fromFile, fromEnv, sources.overrides ?? {}));
   if (!result.success) {

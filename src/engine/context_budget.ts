@@ -48,12 +48,14 @@ export function planRebuild(turns: readonly TurnCost[], options: PlanOptions): R
   const soft = Math.max(0, hard - Math.max(0, options.slackTokens ?? 0));
   const keepRecent = Math.max(1, options.keepRecentUserTurns ?? DEFAULT_KEEP_RECENT_USER_TURNS);
   const actions: TurnAction[] = turns.map(() => 'keep');
-  const cost = (i: number): number => (actions[i] === 'drop' ? 0 : actions[i] === 'text' ? turns[i].textTokens! : turns[i].tokens);
+  const cost = (i: number): number =>
+    actions[i] === 'drop' ? 0 : actions[i] === 'text' ? turns[i].textTokens! : turns[i].tokens;
   const total = (): number => turns.reduce((n, _, i) => n + cost(i), 0);
 
   const userIndexes = turns.map((t, i) => (t.kind === 'user' ? i : -1)).filter((i) => i >= 0);
   const lastUser = userIndexes.at(-1) ?? turns.length;
-  const recentStart = userIndexes.length >= keepRecent ? userIndexes[userIndexes.length - keepRecent] : (userIndexes[0] ?? turns.length);
+  const recentStart =
+    userIndexes.length >= keepRecent ? userIndexes[userIndexes.length - keepRecent] : (userIndexes[0] ?? turns.length);
 
   const toText = (from: number, to: number, limit: number): boolean => {
     for (let i = from; i < to; i++) {

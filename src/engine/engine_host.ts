@@ -19,7 +19,13 @@ import { HostSession, type SessionTransport } from './engine_host_session.ts';
 import type { EngineInfo } from './phi4_engine.ts';
 import type { FaultSpec } from './fault_injection.ts';
 import {
-  deserializeError, type FaultReport, type HostRequest, type WorkerSessionState, type TotalsResult, type WorkerInit, type WorkerMessage,
+  deserializeError,
+  type FaultReport,
+  type HostRequest,
+  type WorkerSessionState,
+  type TotalsResult,
+  type WorkerInit,
+  type WorkerMessage,
 } from './worker_protocol.ts';
 
 /** What the worker is started with (WorkerInit), plus what stays on the main thread. */
@@ -68,7 +74,10 @@ class WorkerGeneration implements SessionTransport {
   private settleReady!: { resolve: (info: EngineInfo) => void; reject: (error: EarshotError) => void };
   private settleExit!: (code: number) => void;
 
-  constructor(readonly worker: Worker, private readonly log: EngineLogger) {
+  constructor(
+    readonly worker: Worker,
+    private readonly log: EngineLogger,
+  ) {
     this.ready = new Promise<EngineInfo>((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => undefined);
     this.exit = new Promise<number>((resolve) => (this.settleExit = resolve));
@@ -104,7 +113,10 @@ class WorkerGeneration implements SessionTransport {
     onDelta?: (text: string, tokenIds: number[]) => void,
     onState?: (state: WorkerSessionState) => void,
   ): Promise<T> {
-    if (this.exited) return Promise.reject(new EarshotError('E_ENGINE_WORKER_EXITED', 'The engine worker has stopped.', { retryable: true }));
+    if (this.exited)
+      return Promise.reject(
+        new EarshotError('E_ENGINE_WORKER_EXITED', 'The engine worker has stopped.', { retryable: true }),
+      );
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       // Referenced only while replies are awaited, so an idle engine never keeps the process alive.
@@ -280,7 +292,10 @@ export class EngineHost implements SpeechEngine {
         if (this.current !== generation || this.closed || generation.info !== undefined) return;
         // Failed before it was ever ready: a load error is permanent, so no restart loop.
         this.fatal = error;
-        this.log.error({ code: error.code, modelDir: init.modelDir, error: error.message }, 'engine model could not be loaded');
+        this.log.error(
+          { code: error.code, modelDir: init.modelDir, error: error.message },
+          'engine model could not be loaded',
+        );
       },
     );
     worker.on('message', (m: WorkerMessage) => generation.onMessage(m));
@@ -295,18 +310,25 @@ export class EngineHost implements SpeechEngine {
   private onExit(generation: WorkerGeneration, code: number): void {
     if (generation.exited) return;
     const wasReady = generation.info !== undefined;
-    const error = generation.loadError ?? new EarshotError(
-      'E_ENGINE_WORKER_EXITED',
-      wasReady ? `The engine worker exited (code ${code}); its sessions are lost.` : `The engine worker exited (code ${code}) while loading the model.`,
-      { retryable: wasReady },
-    );
+    const error =
+      generation.loadError ??
+      new EarshotError(
+        'E_ENGINE_WORKER_EXITED',
+        wasReady
+          ? `The engine worker exited (code ${code}); its sessions are lost.`
+          : `The engine worker exited (code ${code}) while loading the model.`,
+        { retryable: wasReady },
+      );
     generation.fail(error);
     if (this.closed || this.current !== generation) return;
     if (!wasReady) {
       this.fatal ??= error;
       return;
     }
-    this.log.error({ code, sessions: generation.sessions.size, restarts: this.restarts + 1 }, 'engine worker exited; starting a new one');
+    this.log.error(
+      { code, sessions: generation.sessions.size, restarts: this.restarts + 1 },
+      'engine worker exited; starting a new one',
+    );
     this.restarts++;
     this.current = this.start();
   }

@@ -4,15 +4,34 @@
 
 import { EarshotError } from '../errors.ts';
 import type {
-  Checkpoint, EngineSession, EngineStats, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
+  Checkpoint,
+  EngineSession,
+  EngineStats,
+  GenerateOptions,
+  GenerationEvent,
+  ToolSpec,
+  TurnRef,
+  UserPart,
 } from './engine_session.ts';
 import { eventChannel } from './event_channel.ts';
-import { CANCEL_FLAG, CANCEL_SLOTS, CANCEL_STEPS, type AppendRequest, type HostRequest, type WorkerSessionState, type WireCheckpoint } from './worker_protocol.ts';
+import {
+  CANCEL_FLAG,
+  CANCEL_SLOTS,
+  CANCEL_STEPS,
+  type AppendRequest,
+  type HostRequest,
+  type WorkerSessionState,
+  type WireCheckpoint,
+} from './worker_protocol.ts';
 
 /** What the proxy needs from the host (one worker generation). */
 export interface SessionTransport {
   /** Sends a request with an id; resolves with the reply's value. Delta messages go to `onDelta`. */
-  request<T>(message: DistributiveOmit<HostRequest, 'id'> & { op: string }, onDelta?: (text: string, tokenIds: number[]) => void, onState?: (state: WorkerSessionState) => void): Promise<T>;
+  request<T>(
+    message: DistributiveOmit<HostRequest, 'id'> & { op: string },
+    onDelta?: (text: string, tokenIds: number[]) => void,
+    onState?: (state: WorkerSessionState) => void,
+  ): Promise<T>;
   /** Fire-and-forget message (no reply). */
   post(message: HostRequest): void;
 }
@@ -64,11 +83,15 @@ export class HostSession implements EngineSession {
   }
 
   appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void> {
-    return this.append({ kind: 'system', instructions: content.instructions, tools: content.tools }).then(() => undefined);
+    return this.append({ kind: 'system', instructions: content.instructions, tools: content.tools }).then(
+      () => undefined,
+    );
   }
 
   async appendUser(parts: UserPart[]): Promise<TurnRef> {
-    const wire = parts.map((p) => (p.type === 'text' ? { type: 'text' as const, text: p.text } : { type: 'audio' as const, audioId: p.audio.id }));
+    const wire = parts.map((p) =>
+      p.type === 'text' ? { type: 'text' as const, text: p.text } : { type: 'audio' as const, audioId: p.audio.id },
+    );
     return (await this.append({ kind: 'user', parts: wire })) as TurnRef;
   }
 
@@ -124,7 +147,11 @@ export class HostSession implements EngineSession {
 
   rewind(checkpoint: Checkpoint): Promise<void> {
     const cp = checkpoint as Partial<WireCheckpoint>;
-    const wire: WireCheckpoint = { length: checkpoint.length, turns: checkpoint.turns, epoch: cp.epoch ?? this.state.epoch };
+    const wire: WireCheckpoint = {
+      length: checkpoint.length,
+      turns: checkpoint.turns,
+      epoch: cp.epoch ?? this.state.epoch,
+    };
     return this.call({ op: 'rewind', sessionId: this.id, checkpoint: wire }).then(() => undefined);
   }
 

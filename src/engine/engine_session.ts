@@ -23,7 +23,6 @@ export interface ToolSpec {
 
 export type UserPart = { type: 'text'; text: string } | { type: 'audio'; audio: AudioHandle };
 
-
 export interface GenerateOptions {
   maxNewTokens: number;
   /** Greedy when absent. */
@@ -37,7 +36,6 @@ export interface GenerateOptions {
    */
   assistantPrefix?: string;
 }
-
 
 export interface TokenUsage {
   /** Tokens this generation fed (its own prompt turn and what was pending). */

@@ -11,7 +11,14 @@ import type { UserPart } from './engine_session.ts';
 import { Phi4Engine } from './phi4_engine.ts';
 import type { Phi4Session } from './phi4_session.ts';
 import {
-  CANCEL_FLAG, CANCEL_STEPS, serializeError, type AppendRequest, type HostRequest, type WorkerSessionState, type WorkerInit, type WorkerMessage,
+  CANCEL_FLAG,
+  CANCEL_STEPS,
+  serializeError,
+  type AppendRequest,
+  type HostRequest,
+  type WorkerSessionState,
+  type WorkerInit,
+  type WorkerMessage,
 } from './worker_protocol.ts';
 
 const port = parentPort;
@@ -56,7 +63,10 @@ function append(session: Phi4Session, request: AppendRequest): Promise<unknown> 
 }
 
 /** Starts the request's work synchronously (keeps per-session order) and returns its outcome. */
-function handle(engine: Phi4Engine, request: HostRequest & { id: number }): { work: Promise<unknown>; session?: Phi4Session } {
+function handle(
+  engine: Phi4Engine,
+  request: HostRequest & { id: number },
+): { work: Promise<unknown>; session?: Phi4Session } {
   switch (request.op) {
     case 'encodeAudio':
       return { work: engine.encodeAudio(request.pcm, request.sampleRateHz) };
@@ -176,7 +186,10 @@ async function shutdown(): Promise<void> {
     await loaded.close();
   } catch (error) {
     // A failure to release changes nothing about exiting.
-    log.warn({ error: error instanceof Error ? error.message : String(error) }, 'engine worker: error while closing the engine');
+    log.warn(
+      { error: error instanceof Error ? error.message : String(error) },
+      'engine worker: error while closing the engine',
+    );
   }
   process.exit(0);
 }
@@ -188,30 +201,49 @@ port.on('message', (request: HostRequest) => {
     void shutdown();
     return;
   }
-  void enginePromise.then((engine) => {
-    if (request.op === 'releaseAudio') {
-      engine.releaseAudio({ id: request.audioId, audioTokens: 0, durationMs: 0 });
-      return;
-    }
-    if (request.op === 'setTranscript') {
-      sessions.get(request.sessionId)?.setTranscript({ index: request.turnIndex }, request.transcript);
-      return;
-    }
-    if (stopping) {
-      post({ type: 'error', id: request.id, error: serializeError(new EarshotError('E_ENGINE', 'The engine is closing.')) });
-      return;
-    }
-    let started: { work: Promise<unknown>; session?: Phi4Session };
-    try {
-      started = handle(engine, request);
-    } catch (error) {
-      post({ type: 'error', id: request.id, error: serializeError(error) });
-      return;
-    }
-    const { work, session } = started;
-    work.then(
-      (value) => post({ type: 'result', id: request.id, value, session: session === undefined ? undefined : stateOf(session) }),
-      (error: unknown) => post({ type: 'error', id: request.id, error: serializeError(error), session: session === undefined ? undefined : stateOf(session) }),
-    );
-  }, () => undefined);
+  void enginePromise.then(
+    (engine) => {
+      if (request.op === 'releaseAudio') {
+        engine.releaseAudio({ id: request.audioId, audioTokens: 0, durationMs: 0 });
+        return;
+      }
+      if (request.op === 'setTranscript') {
+        sessions.get(request.sessionId)?.setTranscript({ index: request.turnIndex }, request.transcript);
+        return;
+      }
+      if (stopping) {
+        post({
+          type: 'error',
+          id: request.id,
+          error: serializeError(new EarshotError('E_ENGINE', 'The engine is closing.')),
+        });
+        return;
+      }
+      let started: { work: Promise<unknown>; session?: Phi4Session };
+      try {
+        started = handle(engine, request);
+      } catch (error) {
+        post({ type: 'error', id: request.id, error: serializeError(error) });
+        return;
+      }
+      const { work, session } = started;
+      work.then(
+        (value) =>
+          post({
+            type: 'result',
+            id: request.id,
+            value,
+            session: session === undefined ? undefined : stateOf(session),
+          }),
+        (error: unknown) =>
+          post({
+            type: 'error',
+            id: request.id,
+            error: serializeError(error),
+            session: session === undefined ? undefined : stateOf(session),
+          }),
+      );
+    },
+    () => undefined,
+  );
 });

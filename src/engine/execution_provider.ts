@@ -32,9 +32,16 @@ export function ortBindingDir(): string {
 /** Throws E_ENGINE_PROVIDER unless `provider` can be used here (`bindingDir` is overridable for tests). */
 export function assertProviderAvailable(provider: ExecutionProvider, bindingDir: string = ortBindingDir()): void {
   if (provider === 'cpu') return;
-  if (provider !== 'cuda') throw new EarshotError('E_ENGINE_PROVIDER', `Unknown execution provider "${String(provider)}" (expected ${EXECUTION_PROVIDERS.join(' or ')}).`);
+  if (provider !== 'cuda')
+    throw new EarshotError(
+      'E_ENGINE_PROVIDER',
+      `Unknown execution provider "${String(provider)}" (expected ${EXECUTION_PROVIDERS.join(' or ')}).`,
+    );
   if (`${process.platform}/${process.arch}` !== 'linux/x64') {
-    throw new EarshotError('E_ENGINE_PROVIDER', `The CUDA execution provider of onnxruntime-node is installed on linux/x64 only, not ${process.platform}/${process.arch}.`);
+    throw new EarshotError(
+      'E_ENGINE_PROVIDER',
+      `The CUDA execution provider of onnxruntime-node is installed on linux/x64 only, not ${process.platform}/${process.arch}.`,
+    );
   }
   const missing = CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(bindingDir, f)));
   if (missing.length > 0) {

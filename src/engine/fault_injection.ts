@@ -65,7 +65,9 @@ export class FaultInjector {
   /** Called before each run of `graph`: throws once per armed fault that is due. */
   beforeRun(graph: FaultGraph, positions: number): void {
     if (this.armed.length === 0) return;
-    const due = this.armed.findIndex((a) => a.graph === graph && positions >= a.minPositions && (!a.afterDecode || a.decodeSeen) && this.isDue(a));
+    const due = this.armed.findIndex(
+      (a) => a.graph === graph && positions >= a.minPositions && (!a.afterDecode || a.decodeSeen) && this.isDue(a),
+    );
     if (positions === 1) for (const a of this.armed) a.decodeSeen = true;
     if (due < 0) return;
     this.armed.splice(due, 1);

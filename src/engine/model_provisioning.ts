@@ -76,8 +76,10 @@ export class ModelProvisioner<E> {
   }
 
   get whileMissing(): EarshotError {
-    return new EarshotError('E_MODEL_MISSING',
-      `The model is being downloaded into ${this.opts.dir} (progress: GET /readyz); sessions opened once it is loaded use it.`);
+    return new EarshotError(
+      'E_MODEL_MISSING',
+      `The model is being downloaded into ${this.opts.dir} (progress: GET /readyz); sessions opened once it is loaded use it.`,
+    );
   }
 
   /** Aborts a download in progress (server shutdown); the .part files stay for the next start. */
@@ -88,11 +90,21 @@ export class ModelProvisioner<E> {
   async run(): Promise<LoadOutcome<E>> {
     const { dir, settings, log } = this.opts;
     const reporter = createProgressReporter({ stream: settings.progressStream });
-    log.info({ dir, variant: settings.variant }, 'no model: downloading it (earshot serve --no-pull or model.auto_pull=false turns this off)');
+    log.info(
+      { dir, variant: settings.variant },
+      'no model: downloading it (earshot serve --no-pull or model.auto_pull=false turns this off)',
+    );
     try {
       await pullModel({
-        variant: settings.variant, dir, endpoint: settings.endpoint, env: settings.env, signal: this.controller.signal,
-        fetchImpl: settings.fetchImpl, connectTimeoutMs: settings.connectTimeoutMs, stallTimeoutMs: settings.stallTimeoutMs, retry: settings.retry,
+        variant: settings.variant,
+        dir,
+        endpoint: settings.endpoint,
+        env: settings.env,
+        signal: this.controller.signal,
+        fetchImpl: settings.fetchImpl,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        retry: settings.retry,
         onProgress: (event) => {
           reporter.onProgress(event);
           this.track(event);
@@ -103,19 +115,28 @@ export class ModelProvisioner<E> {
       const pullError = isEarshotError(err) ? err : new EarshotError('E_MODEL_PULL', String(err), { cause: err });
       if (pullError.code !== 'E_ABORTED') {
         // Said once, in words on the terminal and as one log record; the server keeps serving without a model.
-        settings.progressStream.write(`earshot: the model could not be downloaded; the server runs without it.\n${pullError.message}\n`);
+        settings.progressStream.write(
+          `earshot: the model could not be downloaded; the server runs without it.\n${pullError.message}\n`,
+        );
         log.warn({ code: pullError.code, dir }, 'model download failed: serving without a model');
       }
-      const unavailable = new EarshotError('E_MODEL_MISSING', `No model at ${dir}: the download failed (${firstLine(pullError.message)}).`);
+      const unavailable = new EarshotError(
+        'E_MODEL_MISSING',
+        `No model at ${dir}: the download failed (${firstLine(pullError.message)}).`,
+      );
       this.current = { status: 'model_missing', reason: unavailable.message };
       return { engine: null, unavailable };
     }
     this.current = { status: 'loading' };
     log.info({ dir }, 'model downloaded: loading it');
     const outcome = await this.opts.load();
-    this.current = outcome.engine !== null
-      ? { status: 'ready' }
-      : { status: outcome.unavailable?.code === 'E_MODEL_MISSING' ? 'model_missing' : 'model_invalid', reason: outcome.unavailable?.message ?? 'the model could not be loaded' };
+    this.current =
+      outcome.engine !== null
+        ? { status: 'ready' }
+        : {
+            status: outcome.unavailable?.code === 'E_MODEL_MISSING' ? 'model_missing' : 'model_invalid',
+            reason: outcome.unavailable?.message ?? 'the model could not be loaded',
+          };
     return outcome;
   }
 
@@ -158,6 +179,9 @@ export function modelReadiness(
     const { status } = provisioning;
     return provisioning.status === 'downloading' ? { ...provisioning } : { status };
   }
-  if (engine === null) return { status: unavailable === undefined || unavailable.code === 'E_MODEL_MISSING' ? 'model_missing' : 'model_invalid' };
-  return { status: engine.isReady ?? true ? 'ready' : 'loading' };
+  if (engine === null)
+    return {
+      status: unavailable === undefined || unavailable.code === 'E_MODEL_MISSING' ? 'model_missing' : 'model_invalid',
+    };
+  return { status: (engine.isReady ?? true) ? 'ready' : 'loading' };
 }

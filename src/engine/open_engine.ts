@@ -8,10 +8,17 @@ import { resolveModelDir } from './phi4mm/model_location.ts';
  * default) loaded in a worker thread. Loading is asynchronous; `ready` / `loadError` report the outcome,
  * so a server starts even without a usable model.
  */
-export function createConfiguredEngine(config: EarshotConfig, opts: { modelDir?: string; log?: EngineLogger } = {}): EngineHost {
+export function createConfiguredEngine(
+  config: EarshotConfig,
+  opts: { modelDir?: string; log?: EngineLogger } = {},
+): EngineHost {
   const e = config.engine;
   // On CUDA the default model is the GPU export (float16 boundary): half the bytes crossing per step.
-  const modelDir = resolveModelDir({ model: opts.modelDir, configDir: config.model.dir, variant: e.execution_provider === 'cuda' ? 'gpu' : undefined });
+  const modelDir = resolveModelDir({
+    model: opts.modelDir,
+    configDir: config.model.dir,
+    variant: e.execution_provider === 'cuda' ? 'gpu' : undefined,
+  });
   return createEngineHost({
     modelDir,
     contextBudgetTokens: e.context_budget_tokens,

@@ -82,17 +82,31 @@ export interface EngineTotals {
 /** The engine's view of the load-time LoRA rewrite, with a warning when the speech LoRA is not in effect. */
 function adapterStatus(model: Phi4Model, log: EngineLogger): AdapterStatus {
   const lora = model.lora;
-  if (lora === undefined) return { status: 'absent', reason: 'the decoder graph was loaded with initializer overrides' };
+  if (lora === undefined)
+    return { status: 'absent', reason: 'the decoder graph was loaded with initializer overrides' };
   const cache = model.textGraphCache;
-  if (cache?.location === 'user_cache' && !cache.reused) log.info({ path: cache.path }, 'model directory not writable: the rewritten decoder graph is cached in the user cache directory');
-  if (cache?.problem) log.warn({ problem: cache.problem }, 'rewritten decoder graph not cached: the next start redoes the rewrite');
+  if (cache?.location === 'user_cache' && !cache.reused)
+    log.info(
+      { path: cache.path },
+      'model directory not writable: the rewritten decoder graph is cached in the user cache directory',
+    );
+  if (cache?.problem)
+    log.warn({ problem: cache.problem }, 'rewritten decoder graph not cached: the next start redoes the rewrite');
   const mayNotTranscribe = 'the base model runs without the speech LoRA and may refuse to transcribe';
   switch (lora.speechAdapter) {
     case 'applied':
       if (lora.problems.length > 0) log.warn({ problems: lora.problems }, 'speech LoRA applied with notes');
-      return { status: 'applied', tensorCount: lora.appliedBranches * 4, rank: lora.speechAdapterRank, graphRank: lora.graphLoraRank };
+      return {
+        status: 'applied',
+        tensorCount: lora.appliedBranches * 4,
+        rank: lora.speechAdapterRank,
+        graphRank: lora.graphLoraRank,
+      };
     case 'refused':
-      log.warn({ mismatches: lora.problems }, `speech LoRA adapter refused (${lora.problems.length} problem(s)); ${mayNotTranscribe}`);
+      log.warn(
+        { mismatches: lora.problems },
+        `speech LoRA adapter refused (${lora.problems.length} problem(s)); ${mayNotTranscribe}`,
+      );
       return { status: 'refused', mismatches: lora.problems };
     case 'merged':
       return { status: 'merged' };
@@ -120,9 +134,17 @@ export class Phi4Engine implements SpeechEngine {
     private readonly log: EngineLogger,
   ) {
     this.scheduler = new StepScheduler(options.maxPendingRequests ?? DEFAULT_MAX_PENDING_REQUESTS);
-    this.stepBatcher = new StepBatcher(model, { maxRows: options.batchMaxRows, maxContextTokens: options.batchMaxContextTokens }, () => this.scheduler.notifyParked());
+    this.stepBatcher = new StepBatcher(
+      model,
+      { maxRows: options.batchMaxRows, maxContextTokens: options.batchMaxContextTokens },
+      () => this.scheduler.notifyParked(),
+    );
     this.scheduler.setBatcher(this.stepBatcher);
-    installFaultHooks(model, { embedding: model.io.names.embedding.inputIds, text: model.io.names.text.inputsEmbeds }, this.faults);
+    installFaultHooks(
+      model,
+      { embedding: model.io.names.embedding.inputIds, text: model.io.names.text.inputsEmbeds },
+      this.faults,
+    );
   }
 
   /** Load the model directory; throws E_MODEL_MISSING / E_MODEL_INVALID with the reason. */
@@ -131,7 +153,10 @@ export class Phi4Engine implements SpeechEngine {
     const provider = options.executionProvider ?? 'cpu';
     assertProviderAvailable(provider);
     const sessionOptions = { ...providerSessionOptions(provider), ...options.sessionOptions };
-    const model = await loadPhi4Model(options.modelDir, { sessionOptions, applySpeechAdapter: options.applySpeechAdapter !== false });
+    const model = await loadPhi4Model(options.modelDir, {
+      sessionOptions,
+      applySpeechAdapter: options.applySpeechAdapter !== false,
+    });
     const adapter = adapterStatus(model, log);
     let tokenizer: Phi4Tokenizer;
     try {
@@ -154,10 +179,16 @@ export class Phi4Engine implements SpeechEngine {
       executionProvider: provider,
     };
     if (provider === 'cuda' && io.floatType === 'float32') {
-      log.warn({ modelDir: model.dir }, 'CUDA with a float32 (CPU) export: the GPU export (float16, `earshot model pull --variant gpu`) halves the bytes moved per step');
+      log.warn(
+        { modelDir: model.dir },
+        'CUDA with a float32 (CPU) export: the GPU export (float16, `earshot model pull --variant gpu`) halves the bytes moved per step',
+      );
     }
     if (!model.lastPositionLogits.applied) {
-      log.warn({ reason: model.lastPositionLogits.reason }, 'text graph kept as exported: prefill runs compute logits for every position');
+      log.warn(
+        { reason: model.lastPositionLogits.reason },
+        'text graph kept as exported: prefill runs compute logits for every position',
+      );
     }
     log.info({ ...info, adapter: adapter.status, graphCache: model.textGraphCache }, 'engine model loaded');
     return new Phi4Engine(model, tokenizer, info, options, log);
@@ -169,20 +200,35 @@ export class Phi4Engine implements SpeechEngine {
     const { pending, steps, maxStepWaitMs } = this.scheduler.stats();
     const batches = this.stepBatcher.stats();
     return {
-      sessions: this.sessions.size, kvBytes, audioHandles: this.audio.size, pendingRequests: pending, steps, maxStepWaitMs,
-      batchRuns: batches.runs, batchRows: batches.rows,
+      sessions: this.sessions.size,
+      kvBytes,
+      audioHandles: this.audio.size,
+      pendingRequests: pending,
+      steps,
+      maxStepWaitMs,
+      batchRuns: batches.runs,
+      batchRows: batches.rows,
     };
   }
 
   encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
     if (sampleRateHz !== 16000 && sampleRateHz !== 8000) {
-      return Promise.reject(new EarshotError('E_UNSUPPORTED_FORMAT', `encodeAudio takes 16000 or 8000 Hz audio, not ${String(sampleRateHz)}.`));
+      return Promise.reject(
+        new EarshotError(
+          'E_UNSUPPORTED_FORMAT',
+          `encodeAudio takes 16000 or 8000 Hz audio, not ${String(sampleRateHz)}.`,
+        ),
+      );
     }
     const id = `audio-${randomUUID()}`;
     const engine = this;
     return this.scheduler.submit(id, async function* (): AsyncGenerator<void, AudioHandle, void> {
       const features = extractFeatures(pcm, sampleRateHz);
-      if (features.frames < 1) throw new EarshotError('E_UNSUPPORTED_FORMAT', `The audio is too short to encode (${pcm.length} samples at ${sampleRateHz} Hz).`);
+      if (features.frames < 1)
+        throw new EarshotError(
+          'E_UNSUPPORTED_FORMAT',
+          `The audio is too short to encode (${pcm.length} samples at ${sampleRateHz} Hz).`,
+        );
       yield;
       const embedding = await encodeAudio(engine.model, features);
       if (engine.closed) throw new EarshotError('E_ENGINE', 'The engine is closed.');

@@ -6,7 +6,14 @@
 import { EarshotError } from '../errors.ts';
 import { planRebuild, DEFAULT_CONTEXT_BUDGET_TOKENS } from './context_budget.ts';
 import type {
-  Checkpoint, EngineSession, EngineStats, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
+  Checkpoint,
+  EngineSession,
+  EngineStats,
+  GenerateOptions,
+  GenerationEvent,
+  ToolSpec,
+  TurnRef,
+  UserPart,
 } from './engine_session.ts';
 import type { EngineLogger } from './engine_logger.ts';
 import { GenerationSession, type KvCacheMode, type TextModel } from './phi4mm/generate.ts';
@@ -18,7 +25,15 @@ import { TOKEN_ID } from './phi4mm/tokenizer_ids.ts';
 import { checkPromptIds, isGeneratable } from './phi4mm/token_mask.ts';
 import type { FaultInjector } from './fault_injection.ts';
 import { restoreSnapshot, takeSnapshot, trimAudioToRows, type SessionSnapshot } from './phi4_session_rollback.ts';
-import { isOpen, systemIds, turnCosts, userIdsSliced, wrappedIdsSliced, type Turn, type TurnPart } from './phi4_session_turns.ts';
+import {
+  isOpen,
+  systemIds,
+  turnCosts,
+  userIdsSliced,
+  wrappedIdsSliced,
+  type Turn,
+  type TurnPart,
+} from './phi4_session_turns.ts';
 import { compactTurns, turnsAtCheckpoint } from './phi4_session_rebuild.ts';
 import { decodeLoop, type DecodeTarget, type GenerationControl } from './phi4_session_decode.ts';
 import type { StepJob, StepScheduler } from './scheduler.ts';
@@ -83,11 +98,25 @@ export class Phi4Session implements EngineSession {
   /** Ids fed by the last append (pending ones included): a generation's prompt tokens. */
   private lastFedTokens = 0;
 
-  constructor(readonly id: string, private readonly env: SessionEnvironment, options: Phi4SessionOptions = {}) {
-    this.budgetTokens = Math.min(options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS, env.model.io.contextLength);
-    if (!(this.budgetTokens >= 16)) throw new EarshotError('E_INTERNAL', `contextBudgetTokens must be at least 16, got ${options.contextBudgetTokens}`);
+  constructor(
+    readonly id: string,
+    private readonly env: SessionEnvironment,
+    options: Phi4SessionOptions = {},
+  ) {
+    this.budgetTokens = Math.min(
+      options.contextBudgetTokens ?? DEFAULT_CONTEXT_BUDGET_TOKENS,
+      env.model.io.contextLength,
+    );
+    if (!(this.budgetTokens >= 16))
+      throw new EarshotError(
+        'E_INTERNAL',
+        `contextBudgetTokens must be at least 16, got ${options.contextBudgetTokens}`,
+      );
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
-    this.reserveTokens = Math.max(1, options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)));
+    this.reserveTokens = Math.max(
+      1,
+      options.generationReserveTokens ?? Math.min(512, Math.floor(this.budgetTokens / 8)),
+    );
     this.keepTurnLogits = options.keepTurnLogits ?? false;
     // Chunking is done here (so chunks are scheduler steps); the generation session feeds what it is given.
     this.gen = new GenerationSession(env.model, env.tokenizer, {
@@ -117,7 +146,13 @@ export class Phi4Session implements EngineSession {
   }
 
   stats(): EngineStats {
-    return { tokens: this.length, kvBytes: this.kvBytes, contextBudgetTokens: this.budgetTokens, rebuilds: this.rebuilds, audioTokens: this.audioTokens() };
+    return {
+      tokens: this.length,
+      kvBytes: this.kvBytes,
+      contextBudgetTokens: this.budgetTokens,
+      rebuilds: this.rebuilds,
+      audioTokens: this.audioTokens(),
+    };
   }
 
   /** Audio placeholder positions in the conversation (replaced audio no longer counts). */
@@ -138,7 +173,11 @@ export class Phi4Session implements EngineSession {
 
   appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void> {
     return this.submit(async function* (this: Phi4Session) {
-      yield* this.appendTurn({ kind: 'system', ids: systemIds(this.env.tokenizer, content.instructions, content.tools), audio: [] });
+      yield* this.appendTurn({
+        kind: 'system',
+        ids: systemIds(this.env.tokenizer, content.instructions, content.tools),
+        audio: [],
+      });
     });
   }
 
@@ -193,9 +232,13 @@ export class Phi4Session implements EngineSession {
 
   dispose(): Promise<void> {
     if (this.disposed) return Promise.resolve();
-    return this.env.scheduler.submit(this.id, async function* (this: Phi4Session): AsyncGenerator<void, void, void> {
-      this.disposeNow();
-    }.bind(this), { exempt: true });
+    return this.env.scheduler.submit(
+      this.id,
+      async function* (this: Phi4Session): AsyncGenerator<void, void, void> {
+        this.disposeNow();
+      }.bind(this),
+      { exempt: true },
+    );
   }
 
   /** Frees the KV cache at once (the engine closing, or a dispose job). */
@@ -225,8 +268,17 @@ export class Phi4Session implements EngineSession {
    * still valid are kept; when a rebuild had already replaced them, the restored conversation becomes
    * pending and the next job re-prefills it.
    */
-  private async *rollingBack<T>(body: (this: Phi4Session) => AsyncGenerator<void, T, void>): AsyncGenerator<void, T, void> {
-    const snapshot: SessionSnapshot = takeSnapshot(this.turns, this.nextTurnIndex, this.pending, this.pendingAudio, this.epoch, this.gen.length);
+  private async *rollingBack<T>(
+    body: (this: Phi4Session) => AsyncGenerator<void, T, void>,
+  ): AsyncGenerator<void, T, void> {
+    const snapshot: SessionSnapshot = takeSnapshot(
+      this.turns,
+      this.nextTurnIndex,
+      this.pending,
+      this.pendingAudio,
+      this.epoch,
+      this.gen.length,
+    );
     try {
       return yield* body.call(this);
     } catch (error) {
@@ -239,7 +291,12 @@ export class Phi4Session implements EngineSession {
         this.epoch = snapshot.epoch;
         this.lastLogits = undefined;
         this.env.log.warn(
-          { sessionId: this.id, tokens: this.length, reprefill: restored.reprefill, error: error instanceof Error ? error.message : String(error) },
+          {
+            sessionId: this.id,
+            tokens: this.length,
+            reprefill: restored.reprefill,
+            error: error instanceof Error ? error.message : String(error),
+          },
           'engine session job failed; rolled back',
         );
       }
@@ -257,12 +314,23 @@ export class Phi4Session implements EngineSession {
   }
 
   /** `wantLogits`: the turn starts a generation (the assistant prefix), which samples from its last logits. */
-  private async *appendTurn(turn: Omit<Turn, 'index'>, extraNeeded = 0, wantLogits = false): AsyncGenerator<void, number, void> {
+  private async *appendTurn(
+    turn: Omit<Turn, 'index'>,
+    extraNeeded = 0,
+    wantLogits = false,
+  ): AsyncGenerator<void, number, void> {
     // Checked before anything changes: a bad id never enters the turn log (a rebuild would re-feed it).
-    checkPromptIds(turn.ids, this.env.tokenizer.maxRealTokenId, turn.audio.reduce((n, a) => n + a.rows, 0));
+    checkPromptIds(
+      turn.ids,
+      this.env.tokenizer.maxRealTokenId,
+      turn.audio.reduce((n, a) => n + a.rows, 0),
+    );
     if (turn.ids.length + extraNeeded > this.budgetTokens) {
       // No rebuild can make room for a turn larger than the whole budget: say so before touching the cache.
-      throw new EarshotError('E_CONTEXT_OVERFLOW', `The new ${turn.kind} turn alone needs ${turn.ids.length + extraNeeded} tokens, over the session's ${this.budgetTokens}-token context budget.`);
+      throw new EarshotError(
+        'E_CONTEXT_OVERFLOW',
+        `The new ${turn.kind} turn alone needs ${turn.ids.length + extraNeeded} tokens, over the session's ${this.budgetTokens}-token context budget.`,
+      );
     }
     this.closeOpenTurn();
     yield* this.ensureBudget(turn.ids.length + extraNeeded);
@@ -276,19 +344,35 @@ export class Phi4Session implements EngineSession {
    * Prefill the pending ids and `ids` in chunks (one scheduler step each). Logits only when asked for, and
    * only of the last position: a turn that no generation follows needs none (its tokens only fill the cache).
    */
-  private async *feed(ids: readonly number[], audio: readonly AudioEmbedding[], wantLogits: boolean): AsyncGenerator<void, number, void> {
+  private async *feed(
+    ids: readonly number[],
+    audio: readonly AudioEmbedding[],
+    wantLogits: boolean,
+  ): AsyncGenerator<void, number, void> {
     const all = [...this.pending, ...ids];
     audio = [...this.pendingAudio, ...audio];
     this.pending = [];
     this.pendingAudio = [];
     const { hiddenSize, floatType } = this.env.model.io;
-    const merged = audio.length === 0 ? undefined : audio.length === 1 ? audio[0].tensor : concatRows(floatType, audio.map((a) => a.tensor), hiddenSize);
+    const merged =
+      audio.length === 0
+        ? undefined
+        : audio.length === 1
+          ? audio[0].tensor
+          : concatRows(
+              floatType,
+              audio.map((a) => a.tensor),
+              hiddenSize,
+            );
     let row = 0;
     for (let start = 0; start < all.length; start += this.chunkTokens) {
       if (start > 0) yield;
       const chunk = all.slice(start, start + this.chunkTokens);
       const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
-      const clip = rows === 0 || merged === undefined ? [] : [{ rows, tensor: sliceRows(merged, hiddenSize, row, rows, [rows, hiddenSize]) }];
+      const clip =
+        rows === 0 || merged === undefined
+          ? []
+          : [{ rows, tensor: sliceRows(merged, hiddenSize, row, rows, [rows, hiddenSize]) }];
       row += rows;
       const last = start + this.chunkTokens >= all.length;
       const logits = await this.gen.append(chunk, clip, undefined, { logits: last && wantLogits });
@@ -319,25 +403,49 @@ export class Phi4Session implements EngineSession {
       yield;
       this.env.faults?.rebuild(true);
       try {
-        yield* this.feed(ids, kept.flatMap((t) => t.audio), false);
+        yield* this.feed(
+          ids,
+          kept.flatMap((t) => t.audio),
+          false,
+        );
       } finally {
         this.env.faults?.rebuild(false);
       }
     }
     this.env.log.info(
-      { sessionId: this.id, tokensBefore: before, tokensAfter: this.length, neededTokens, compactedTurns: compacted, droppedTurns: dropped, rebuilds: this.rebuilds, budgetTokens: this.budgetTokens },
+      {
+        sessionId: this.id,
+        tokensBefore: before,
+        tokensAfter: this.length,
+        neededTokens,
+        compactedTurns: compacted,
+        droppedTurns: dropped,
+        rebuilds: this.rebuilds,
+        budgetTokens: this.budgetTokens,
+      },
       'engine session context rebuilt',
     );
   }
 
   private rewindNow(cp: Phi4Checkpoint): void {
-    if (cp.turns > this.nextTurnIndex) throw new EarshotError('E_INTERNAL', `Checkpoint at turn ${cp.turns} is ahead of the session (turn ${this.nextTurnIndex}).`);
+    if (cp.turns > this.nextTurnIndex)
+      throw new EarshotError(
+        'E_INTERNAL',
+        `Checkpoint at turn ${cp.turns} is ahead of the session (turn ${this.nextTurnIndex}).`,
+      );
     const sameEpoch = cp.epoch === this.epoch;
-    if (sameEpoch && cp.length > this.length) throw new EarshotError('E_INTERNAL', `Checkpoint at ${cp.length} tokens is ahead of the session (${this.length} tokens).`);
+    if (sameEpoch && cp.length > this.length)
+      throw new EarshotError(
+        'E_INTERNAL',
+        `Checkpoint at ${cp.length} tokens is ahead of the session (${this.length} tokens).`,
+      );
     const { kept, tokens: target } = turnsAtCheckpoint(this.turns, cp.turns, sameEpoch ? cp.length : undefined);
     if (target >= this.gen.length) {
       this.pending = this.pending.slice(0, target - this.gen.length);
-      this.pendingAudio = trimAudioToRows(this.pendingAudio, this.pending.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0));
+      this.pendingAudio = trimAudioToRows(
+        this.pendingAudio,
+        this.pending.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0),
+      );
     } else {
       this.pending = [];
       this.pendingAudio = [];
@@ -348,7 +456,10 @@ export class Phi4Session implements EngineSession {
     this.nextTurnIndex = cp.turns;
   }
 
-  private async *generateSteps(options: GenerateOptions, control: GenerationControl): AsyncGenerator<void, DoneEvent, void> {
+  private async *generateSteps(
+    options: GenerateOptions,
+    control: GenerationControl,
+  ): AsyncGenerator<void, DoneEvent, void> {
     const rng = new SeededRandom(options.sampling?.seed ?? 0);
     const reserve = Math.min(Math.max(0, Math.floor(options.maxNewTokens)), this.reserveTokens);
     const prefixIds = options.assistantPrefix ? this.env.tokenizer.encode(options.assistantPrefix) : [];
@@ -362,7 +473,11 @@ export class Phi4Session implements EngineSession {
       pick: (logits) => {
         const tokenId = this.gen.pickToken(logits, options.sampling, rng);
         // The mask never picks one; checked anyway because a generated id is fed back as input.
-        if (!isGeneratable(this.env.tokenizer, tokenId)) throw new EarshotError('E_ENGINE', `Generation picked token id ${tokenId}, which only the chat template may write.`);
+        if (!isGeneratable(this.env.tokenizer, tokenId))
+          throw new EarshotError(
+            'E_ENGINE',
+            `Generation picked token id ${tokenId}, which only the chat template may write.`,
+          );
         // Picked: nothing needs these logits any more (and a batched run's rows may share one buffer).
         if (!this.keepTurnLogits) this.lastLogits = undefined;
         return tokenId;
@@ -378,6 +493,11 @@ export class Phi4Session implements EngineSession {
     };
     const r = yield* decodeLoop(target, this.env.tokenizer, options, control, this.lastLogits!);
     const completionTokens = r.tokenIds.length + (r.stopTokenId === undefined ? 0 : 1);
-    return { type: 'done', text: r.text, finishReason: r.finishReason, usage: { promptTokens, completionTokens, ...attended } };
+    return {
+      type: 'done',
+      text: r.text,
+      finishReason: r.finishReason,
+      usage: { promptTokens, completionTokens, ...attended },
+    };
   }
 }

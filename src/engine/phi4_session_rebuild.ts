@@ -41,7 +41,11 @@ export function compactTurns(tokenizer: Phi4Tokenizer, turns: readonly Turn[], p
  * (`cpLength` given) the last turns are trimmed back to the exact length (e.g. an `<|end|>` that closed an
  * open turn after the checkpoint); across a rebuild the kept turns' own length is the target.
  */
-export function turnsAtCheckpoint(turns: readonly Turn[], cpTurns: number, cpLength?: number): { kept: Turn[]; tokens: number } {
+export function turnsAtCheckpoint(
+  turns: readonly Turn[],
+  cpTurns: number,
+  cpLength?: number,
+): { kept: Turn[]; tokens: number } {
   const kept = turns.filter((t) => t.index < cpTurns);
   if (cpLength === undefined) return { kept, tokens: turnTokens(kept) };
   let excess = turnTokens(kept) - cpLength;

@@ -45,7 +45,11 @@ export interface RestoredState {
 }
 
 /** Restores the snapshot's turns and truncates `cache` to what is still valid. */
-export function restoreSnapshot(snapshot: SessionSnapshot, cache: { readonly length: number; truncate(length: number): void }, epochNow: number): RestoredState {
+export function restoreSnapshot(
+  snapshot: SessionSnapshot,
+  cache: { readonly length: number; truncate(length: number): void },
+  epochNow: number,
+): RestoredState {
   const turns = snapshot.turns.map(({ turn, idsLength, audio, transcript }) => {
     turn.ids.length = idsLength;
     turn.audio = audio;

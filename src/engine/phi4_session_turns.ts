@@ -27,7 +27,11 @@ export interface Turn {
 }
 
 export function toolDefinitions(tools: readonly ToolSpec[]): ToolDefinition[] {
-  return tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters as ToolDefinition['parameters'] }));
+  return tools.map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: t.parameters as ToolDefinition['parameters'],
+  }));
 }
 
 /** `<|system|>{instructions}<|tool|>{tools}<|/tool|><|end|>` (tool part only with tools). */
@@ -44,7 +48,11 @@ export function systemIds(tokenizer: Phi4Tokenizer, instructions: string, tools:
  * audio becomes `rows` audio ids. With `transcript` set, audio parts are replaced by the transcript
  * once (the transcript covers the turn's audio); without one they are left out.
  */
-export function userIds(tokenizer: Phi4Tokenizer, parts: readonly TurnPart[], asText?: { transcript?: string }): { ids: number[]; audio: AudioEmbedding[] } {
+export function userIds(
+  tokenizer: Phi4Tokenizer,
+  parts: readonly TurnPart[],
+  asText?: { transcript?: string },
+): { ids: number[]; audio: AudioEmbedding[] } {
   const ids: number[] = [TOKEN_ID.user];
   const audio: AudioEmbedding[] = [];
   let transcriptWritten = false;
@@ -88,7 +96,10 @@ export function sliceForTokenizing(text: string, maxChars: number): { slices: st
     for (let p = start + maxChars; p > start + 1; p--) {
       const c = text[p];
       const prev = text[p - 1];
-      if ((LETTER.test(c) && (prev === '\n' || prev === '\r')) || (c === ' ' && LETTER.test(text[p + 1] ?? '') && !SPACE.test(prev))) {
+      if (
+        (LETTER.test(c) && (prev === '\n' || prev === '\r')) ||
+        (c === ' ' && LETTER.test(text[p + 1] ?? '') && !SPACE.test(prev))
+      ) {
         cut = p;
         break;
       }
@@ -107,7 +118,12 @@ export function sliceForTokenizing(text: string, maxChars: number): { slices: st
 }
 
 /** encodeLiteral of `text` appended to `out`, one slice per step (the generator yields between slices). */
-export function* encodeSliced(tokenizer: Phi4Tokenizer, text: string, out: number[], sliceChars = TOKENIZE_SLICE_CHARS): Generator<void, void, void> {
+export function* encodeSliced(
+  tokenizer: Phi4Tokenizer,
+  text: string,
+  out: number[],
+  sliceChars = TOKENIZE_SLICE_CHARS,
+): Generator<void, void, void> {
   if (text.length <= sliceChars) return appendIds(out, tokenizer.encodeLiteral(text));
   const { slices } = sliceForTokenizing(text, sliceChars);
   for (let i = 0; i < slices.length; i++) {
@@ -117,7 +133,10 @@ export function* encodeSliced(tokenizer: Phi4Tokenizer, text: string, out: numbe
 }
 
 /** userIds (no transcript), tokenizing long text parts in slices: yields between slices. */
-export function* userIdsSliced(tokenizer: Phi4Tokenizer, parts: readonly TurnPart[]): Generator<void, { ids: number[]; audio: AudioEmbedding[] }, void> {
+export function* userIdsSliced(
+  tokenizer: Phi4Tokenizer,
+  parts: readonly TurnPart[],
+): Generator<void, { ids: number[]; audio: AudioEmbedding[] }, void> {
   const ids: number[] = [TOKEN_ID.user];
   const audio: AudioEmbedding[] = [];
   for (const part of parts) {
@@ -132,7 +151,11 @@ export function* userIdsSliced(tokenizer: Phi4Tokenizer, parts: readonly TurnPar
 }
 
 /** `[open] text <|end|>` with the text tokenized in slices (assistant and tool-response turns). */
-export function* wrappedIdsSliced(tokenizer: Phi4Tokenizer, open: number, text: string): Generator<void, number[], void> {
+export function* wrappedIdsSliced(
+  tokenizer: Phi4Tokenizer,
+  open: number,
+  text: string,
+): Generator<void, number[], void> {
   const ids = [open];
   yield* encodeSliced(tokenizer, text, ids);
   ids.push(TOKEN_ID.end);

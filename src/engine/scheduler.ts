@@ -77,7 +77,8 @@ export class StepScheduler {
   private wake: (() => void) | undefined;
 
   constructor(private readonly maxPending: number = DEFAULT_MAX_PENDING_REQUESTS) {
-    if (!Number.isInteger(maxPending) || maxPending < 1) throw new EarshotError('E_INTERNAL', `maxPending must be a positive integer, got ${maxPending}`);
+    if (!Number.isInteger(maxPending) || maxPending < 1)
+      throw new EarshotError('E_INTERNAL', `maxPending must be a positive integer, got ${maxPending}`);
   }
 
   stats(): SchedulerStats {
@@ -133,11 +134,20 @@ export class StepScheduler {
     const exempt = options.exempt ?? false;
     if (!exempt && this.pendingCount >= this.maxPending) {
       return Promise.reject(
-        new EarshotError('E_ENGINE_BUSY', `The engine has ${this.pendingCount} requests pending (limit ${this.maxPending}); try again later.`, { retryable: true }),
+        new EarshotError(
+          'E_ENGINE_BUSY',
+          `The engine has ${this.pendingCount} requests pending (limit ${this.maxPending}); try again later.`,
+          { retryable: true },
+        ),
       );
     }
     return new Promise<T>((resolve, reject) => {
-      const queued: QueuedJob = { start: job as StepJob<unknown>, exempt, resolve: resolve as (v: unknown) => void, reject };
+      const queued: QueuedJob = {
+        start: job as StepJob<unknown>,
+        exempt,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       if (!exempt) this.pendingCount++;
       let queue = this.lanes.get(lane);
       if (queue === undefined) {
@@ -248,7 +258,14 @@ export class StepScheduler {
     await (parked === undefined ? settled : Promise.race([settled, parked]));
   }
 
-  private settle(lane: string, queue: QueuedJob[], job: QueuedJob, finished: boolean, value: unknown, error: unknown): void {
+  private settle(
+    lane: string,
+    queue: QueuedJob[],
+    job: QueuedJob,
+    finished: boolean,
+    value: unknown,
+    error: unknown,
+  ): void {
     this.inflight--;
     if (error !== undefined) job.reject(error);
     else if (finished) job.resolve(value);

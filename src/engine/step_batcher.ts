@@ -42,9 +42,16 @@ export class StepBatcher implements DecodeStepBatcher {
   private rowsRun = 0;
 
   /** `onWaiting` is told each time a row starts waiting (the scheduler then knows the step parked). */
-  constructor(private readonly model: BatchedStepModel, options: StepBatcherOptions = {}, private readonly onWaiting: () => void = () => undefined) {
+  constructor(
+    private readonly model: BatchedStepModel,
+    options: StepBatcherOptions = {},
+    private readonly onWaiting: () => void = () => undefined,
+  ) {
     this.maxRows = Math.max(1, Math.floor(options.maxRows ?? DEFAULT_BATCH_MAX_ROWS));
-    this.maxContextTokens = Math.min(LONGROPE_SWITCH_TOKENS - 1, Math.max(0, Math.floor(options.maxContextTokens ?? DEFAULT_BATCH_MAX_CONTEXT_TOKENS)));
+    this.maxContextTokens = Math.min(
+      LONGROPE_SWITCH_TOKENS - 1,
+      Math.max(0, Math.floor(options.maxContextTokens ?? DEFAULT_BATCH_MAX_CONTEXT_TOKENS)),
+    );
   }
 
   /** Whether a step over a cache of `cacheLength` tokens should wait for a batch. */
@@ -89,7 +96,10 @@ export class StepBatcher implements DecodeStepBatcher {
       for (let start = 0; start < group.length; start += this.maxRows) {
         const chunk = group.slice(start, start + this.maxRows);
         try {
-          const logits = await runBatchedStep(this.model, chunk.map((w) => w.row));
+          const logits = await runBatchedStep(
+            this.model,
+            chunk.map((w) => w.row),
+          );
           this.runs++;
           this.rowsRun += chunk.length;
           chunk.forEach((w, i) => w.resolve(logits[i]));

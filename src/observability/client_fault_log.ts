@@ -6,7 +6,16 @@ import { isEarshotError, type ErrorCode } from '../errors.ts';
 import type { Logger } from './logger.ts';
 
 /** Codes whose cause is on the server's side (as the protocol's server_error type). */
-const SERVER_FAULTS: ReadonlySet<string> = new Set<ErrorCode>(['E_VAD_MODEL', 'E_MODEL_MISSING', 'E_MODEL_INVALID', 'E_MODEL_PULL', 'E_ENGINE', 'E_INTERNAL', 'E_ENGINE_WORKER_EXITED', 'E_STORE']);
+const SERVER_FAULTS: ReadonlySet<string> = new Set<ErrorCode>([
+  'E_VAD_MODEL',
+  'E_MODEL_MISSING',
+  'E_MODEL_INVALID',
+  'E_MODEL_PULL',
+  'E_ENGINE',
+  'E_INTERNAL',
+  'E_ENGINE_WORKER_EXITED',
+  'E_STORE',
+]);
 
 export interface ClientFaultLogOptions {
   /** Client-caused failures logged per window; more are counted and summarised. */
@@ -38,7 +47,8 @@ export class ClientFaultLog {
     }
     const now = this.nowMs();
     if (now - this.windowStartMs >= this.windowMs) {
-      if (this.suppressed > 0) log.warn({ suppressed: this.suppressed, windowMs: this.windowMs }, 'client-caused turn failures not logged');
+      if (this.suppressed > 0)
+        log.warn({ suppressed: this.suppressed, windowMs: this.windowMs }, 'client-caused turn failures not logged');
       this.windowStartMs = now;
       this.logged = 0;
       this.suppressed = 0;
@@ -48,7 +58,10 @@ export class ClientFaultLog {
       return;
     }
     this.logged++;
-    log.warn({ code, message: err instanceof Error ? err.message.slice(0, 300) : undefined }, 'turn failed (client request)');
+    log.warn(
+      { code, message: err instanceof Error ? err.message.slice(0, 300) : undefined },
+      'turn failed (client request)',
+    );
   }
 }
 

@@ -5,7 +5,14 @@ export type Logger = PinoLogger;
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 /** Fields every line carries that a person reading a terminal does not need. */
 const QUIET_FIELDS = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname']);
 
@@ -45,5 +52,8 @@ function prettyDestination(out: NodeJS.WritableStream): Writable {
  */
 export function createLogger(level: string, format: LogFormat = 'auto'): Logger {
   const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
-  return pino({ level, base: { service: 'earshot' } }, pretty ? prettyDestination(process.stderr) : pino.destination(2));
+  return pino(
+    { level, base: { service: 'earshot' } },
+    pretty ? prettyDestination(process.stderr) : pino.destination(2),
+  );
 }

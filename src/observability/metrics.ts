@@ -1,7 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why a new session was refused (label of earshot_sessions_rejected_total). */
-export type RejectReasonLabel = 'unauthorized' | 'forbidden_origin' | 'max_sessions' | 'max_sessions_per_key' | 'draining' | 'engine_busy' | 'overloaded';
+export type RejectReasonLabel =
+  | 'unauthorized'
+  | 'forbidden_origin'
+  | 'max_sessions'
+  | 'max_sessions_per_key'
+  | 'draining'
+  | 'engine_busy'
+  | 'overloaded';
 /** Why a session ended (label of earshot_sessions_ended_total). */
 export type EndReasonLabel = 'client_closed' | 'max_duration' | 'idle_timeout' | 'shutdown' | 'error';
 
@@ -43,7 +50,11 @@ export function createMetrics(opts: MetricsOptions = {}): EarshotMetrics {
   return {
     registry,
     sessionsActive: new Gauge({ name: `${p}sessions_active`, help: 'Realtime sessions open now.', registers }),
-    sessionsTotal: new Counter({ name: `${p}sessions_total`, help: 'Realtime sessions admitted since start.', registers }),
+    sessionsTotal: new Counter({
+      name: `${p}sessions_total`,
+      help: 'Realtime sessions admitted since start.',
+      registers,
+    }),
     sessionsRejected: new Counter({
       name: `${p}sessions_rejected_total`,
       help: 'Sessions refused, by reason (unauthorized, forbidden_origin, max_sessions, max_sessions_per_key, draining, engine_busy).',
@@ -56,7 +67,11 @@ export function createMetrics(opts: MetricsOptions = {}): EarshotMetrics {
       labelNames: ['reason'] as const,
       registers,
     }),
-    audioInputSeconds: new Counter({ name: `${p}audio_input_seconds_total`, help: 'Seconds of input audio received (sample clock).', registers }),
+    audioInputSeconds: new Counter({
+      name: `${p}audio_input_seconds_total`,
+      help: 'Seconds of input audio received (sample clock).',
+      registers,
+    }),
     // One Silero window is 32 ms of audio; measured batched cost is 0.1-2 ms per window, so buckets
     // span 50 us to 32 ms (at 32 ms VAD no longer keeps up with real time).
     vadWindowSeconds: new Histogram({
@@ -91,9 +106,22 @@ export function createMetrics(opts: MetricsOptions = {}): EarshotMetrics {
       buckets: [1, 2, 5, 10, 20, 40, 80, 160, 320, 640],
       registers,
     }),
-    engineQueueDepth: new Gauge({ name: `${p}engine_queue_depth`, help: 'Engine work items waiting to run.', registers }),
-    kvCacheBytes: new Gauge({ name: `${p}kv_cache_bytes`, help: 'Bytes held by KV caches of open sessions.', registers }),
-    errors: new Counter({ name: `${p}errors_total`, help: 'Errors reported, by Earshot error code.', labelNames: ['code'] as const, registers }),
+    engineQueueDepth: new Gauge({
+      name: `${p}engine_queue_depth`,
+      help: 'Engine work items waiting to run.',
+      registers,
+    }),
+    kvCacheBytes: new Gauge({
+      name: `${p}kv_cache_bytes`,
+      help: 'Bytes held by KV caches of open sessions.',
+      registers,
+    }),
+    errors: new Counter({
+      name: `${p}errors_total`,
+      help: 'Errors reported, by Earshot error code.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
     storeWriteErrors: new Counter({
       name: `${p}store_write_errors_total`,
       help: 'Transcript store writes that failed (read-only database, disk full...), by error code; serving continues.',

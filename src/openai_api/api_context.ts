@@ -111,10 +111,14 @@ export async function serveAdmitted(
     return count('error');
   }
   const abort = new AbortController();
-  const decision = deps.admission.admit(identity.keyId, (expiry) => abort.abort(new EarshotError(expiry.code, expiry.message)));
+  const decision = deps.admission.admit(identity.keyId, (expiry) =>
+    abort.abort(new EarshotError(expiry.code, expiry.message)),
+  );
   if (!decision.ok) {
     req.resume();
-    sendError(res, decision.httpStatus, decision.code, decision.message, undefined, { 'retry-after': String(decision.retryAfterS) });
+    sendError(res, decision.httpStatus, decision.code, decision.message, undefined, {
+      'retry-after': String(decision.retryAfterS),
+    });
     return count('error');
   }
   // The response's close before it finished = the client went away: stop the engine work.

@@ -20,9 +20,37 @@ export function createApiMetrics(metrics: EarshotMetrics | undefined, cache: Pre
     labelNames: ['endpoint', 'outcome'] as const,
     registers,
   });
-  new Gauge({ name: 'earshot_api_prefix_cache_bytes', help: 'KV-cache bytes held by chat conversations kept for prefix reuse.', registers, collect() { this.set(cache.stats().bytes); } });
-  new Gauge({ name: 'earshot_api_prefix_cache_entries', help: 'Chat conversations kept for prefix reuse.', registers, collect() { this.set(cache.stats().entries); } });
-  new Gauge({ name: 'earshot_api_prefix_cache_hits', help: 'Chat requests that continued a cached conversation, since start.', registers, collect() { this.set(cache.stats().hits); } });
-  new Gauge({ name: 'earshot_api_prefix_cache_misses', help: 'Chat requests that started a fresh session, since start.', registers, collect() { this.set(cache.stats().misses); } });
+  new Gauge({
+    name: 'earshot_api_prefix_cache_bytes',
+    help: 'KV-cache bytes held by chat conversations kept for prefix reuse.',
+    registers,
+    collect() {
+      this.set(cache.stats().bytes);
+    },
+  });
+  new Gauge({
+    name: 'earshot_api_prefix_cache_entries',
+    help: 'Chat conversations kept for prefix reuse.',
+    registers,
+    collect() {
+      this.set(cache.stats().entries);
+    },
+  });
+  new Gauge({
+    name: 'earshot_api_prefix_cache_hits',
+    help: 'Chat requests that continued a cached conversation, since start.',
+    registers,
+    collect() {
+      this.set(cache.stats().hits);
+    },
+  });
+  new Gauge({
+    name: 'earshot_api_prefix_cache_misses',
+    help: 'Chat requests that started a fresh session, since start.',
+    registers,
+    collect() {
+      this.set(cache.stats().misses);
+    },
+  });
   return { requests };
 }

@@ -54,9 +54,15 @@ export async function runChatCompletion(req: ChatRequest, opts: ChatRunOptions):
     const promptTokens = session.length;
     const beforeAnswer = session.checkpoint();
     const generated = await generate(session, req, opts);
-    const result: ChatResult = { ...generated.result, usage: { ...generated.result.usage, promptTokens, cachedTokens, audioTokens: audioUsage.audioTokens } };
+    const result: ChatResult = {
+      ...generated.result,
+      usage: { ...generated.result.usage, promptTokens, cachedTokens, audioTokens: audioUsage.audioTokens },
+    };
     if (!opts.cache.enabled || session.stats().rebuilds !== rebuildsBefore) return result;
-    const calls = result.toolCalls.map((c) => ({ type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+    const calls = result.toolCalls.map((c) => ({
+      type: 'function' as const,
+      function: { name: c.name, arguments: c.arguments },
+    }));
     if (!generated.clean) {
       // The answer was cut (length, a stop sequence) or held unreadable calls: the session is made to hold
       // the answer as the client will send it back, so the cache key and the KV cache agree.
@@ -64,7 +70,11 @@ export async function runChatCompletion(req: ChatRequest, opts: ChatRunOptions):
       await session.appendAssistant(assistantText(result.content, calls));
     }
     keep = true;
-    await opts.cache.put([...keys, assistantKey(result.content, calls)], [...checkpoints, session.checkpoint()], session);
+    await opts.cache.put(
+      [...keys, assistantKey(result.content, calls)],
+      [...checkpoints, session.checkpoint()],
+      session,
+    );
     return result;
   } finally {
     if (!keep) await session.dispose().catch(() => undefined);
@@ -75,21 +85,38 @@ function generateOptions(req: ChatRequest, defaultMaxTokens: number): GenerateOp
   const maxNewTokens = req.max_completion_tokens ?? req.max_tokens ?? defaultMaxTokens;
   const options: GenerateOptions = { maxNewTokens };
   // Greedy unless a temperature above 0 is asked for (the model card's own setting is greedy decoding).
-  if (req.temperature) options.sampling = { temperature: req.temperature, ...(req.top_p ? { topP: req.top_p } : {}), seed: req.seed ?? randomInt(2 ** 31) };
+  if (req.temperature)
+    options.sampling = {
+      temperature: req.temperature,
+      ...(req.top_p ? { topP: req.top_p } : {}),
+      seed: req.seed ?? randomInt(2 ** 31),
+    };
   const names = new Set((req.tools ?? []).map((t) => t.function.name));
   const choice = req.tool_choice;
   if (names.size > 0 && choice === 'required') options.assistantPrefix = '<|tool_call|>';
   if (names.size > 0 && typeof choice === 'object' && choice) {
-    if (!names.has(choice.function.name)) throw new EarshotError('E_INVALID_REQUEST', `tool_choice names ${choice.function.name}, which is not in tools.`, { param: 'tool_choice' });
+    if (!names.has(choice.function.name))
+      throw new EarshotError('E_INVALID_REQUEST', `tool_choice names ${choice.function.name}, which is not in tools.`, {
+        param: 'tool_choice',
+      });
     options.assistantPrefix = `<|tool_call|>[{"name": ${JSON.stringify(choice.function.name)}, "arguments": `;
   }
   return options;
 }
 
-async function generate(session: EngineSession, req: ChatRequest, opts: ChatRunOptions): Promise<{ result: Omit<ChatResult, 'usage'> & { usage: Pick<ChatResult['usage'], 'completionTokens'> }; clean: boolean }> {
+async function generate(
+  session: EngineSession,
+  req: ChatRequest,
+  opts: ChatRunOptions,
+): Promise<{
+  result: Omit<ChatResult, 'usage'> & { usage: Pick<ChatResult['usage'], 'completionTokens'> };
+  clean: boolean;
+}> {
   const options = generateOptions(req, opts.defaultMaxTokens);
   const callsAllowed = (req.tools?.length ?? 0) > 0 && req.tool_choice !== 'none';
-  const stops = new StopScanner(req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop);
+  const stops = new StopScanner(
+    req.stop === undefined || req.stop === null ? [] : typeof req.stop === 'string' ? [req.stop] : req.stop,
+  );
   const filter = callsAllowed ? new ToolCallTextFilter() : null;
   const local = new AbortController();
   const onAbort = () => local.abort();
@@ -120,8 +147,13 @@ async function generate(session: EngineSession, req: ChatRequest, opts: ChatRunO
   const parsed = callsAllowed ? parseToolCalls(raw) : { text: raw, calls: [] };
   const rest = filter ? filter.push(tail) + filter.finish(parsed) : tail;
   if (rest) opts.onDelta?.(rest);
-  const toolCalls = parsed.calls.flatMap((c) => (c.ok ? [{ id: `call_${randomBytes(12).toString('hex')}`, name: c.name, arguments: JSON.stringify(c.arguments) }] : []));
-  const finishReason: ChatFinishReason = toolCalls.length > 0 ? 'tool_calls' : stops.stopped || finish !== 'length' ? 'stop' : 'length';
+  const toolCalls = parsed.calls.flatMap((c) =>
+    c.ok
+      ? [{ id: `call_${randomBytes(12).toString('hex')}`, name: c.name, arguments: JSON.stringify(c.arguments) }]
+      : [],
+  );
+  const finishReason: ChatFinishReason =
+    toolCalls.length > 0 ? 'tool_calls' : stops.stopped || finish !== 'length' ? 'stop' : 'length';
   const clean = finish === 'stop' && !stops.stopped && parsed.calls.every((c) => c.ok);
   return { result: { content: parsed.text, toolCalls, finishReason, usage: { completionTokens } }, clean };
 }

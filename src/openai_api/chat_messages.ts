@@ -20,7 +20,11 @@ export interface TurnLimits {
 }
 
 export function toolSpecs(req: ChatRequest): ToolSpec[] {
-  return (req.tools ?? []).map((t) => ({ name: t.function.name, description: t.function.description ?? '', parameters: t.function.parameters ?? {} }));
+  return (req.tools ?? []).map((t) => ({
+    name: t.function.name,
+    description: t.function.description ?? '',
+    parameters: t.function.parameters ?? {},
+  }));
 }
 
 /** The request's messages as turns. Tools go with the first system message (or a system turn of their own). */
@@ -48,7 +52,10 @@ function messageTurn(message: ChatMessage, index: number, tools: ToolSpec[], lim
       return systemTurn(textOf(message.content, index), tools);
     case 'assistant': {
       const text = assistantText(textOf(message.content ?? '', index), message.tool_calls ?? []);
-      return { key: assistantKey(textOf(message.content ?? '', index), message.tool_calls ?? []), apply: (session) => session.appendAssistant(text) };
+      return {
+        key: assistantKey(textOf(message.content ?? '', index), message.tool_calls ?? []),
+        apply: (session) => session.appendAssistant(text),
+      };
     }
     case 'tool': {
       const text = textOf(message.content, index);
@@ -61,13 +68,21 @@ function messageTurn(message: ChatMessage, index: number, tools: ToolSpec[], lim
 
 /** The key of an assistant message as a client sends it back (what the server returned, ids aside). */
 export function assistantKey(content: string, calls: readonly ChatToolCall[]): string {
-  return canonical({ role: 'assistant', text: content, calls: calls.map((c) => ({ name: c.function.name, arguments: canonicalArguments(c.function.arguments) })) });
+  return canonical({
+    role: 'assistant',
+    text: content,
+    calls: calls.map((c) => ({ name: c.function.name, arguments: canonicalArguments(c.function.arguments) })),
+  });
 }
 
 /** An earlier assistant turn with tool calls, written in Phi-4's call form. */
 export function assistantText(content: string, calls: readonly ChatToolCall[]): string {
   if (calls.length === 0) return content;
-  const body = calls.map((c) => `{"name": ${JSON.stringify(c.function.name)}, "arguments": ${canonicalArguments(c.function.arguments)}}`).join(', ');
+  const body = calls
+    .map(
+      (c) => `{"name": ${JSON.stringify(c.function.name)}, "arguments": ${canonicalArguments(c.function.arguments)}}`,
+    )
+    .join(', ');
   return `${content}<|tool_call|>[${body}]<|/tool_call|>`;
 }
 
@@ -86,7 +101,8 @@ function userTurn(content: UserContent, index: number, limits: TurnLimits): Chat
   const keyParts: unknown[] = [];
   for (const [j, part] of parts.entries()) {
     if (part.type === 'text') keyParts.push({ text: (part as { text: string }).text });
-    else if (part.type === 'input_audio') keyParts.push({ audio: sha256((part as { input_audio: { data: string } }).input_audio.data) });
+    else if (part.type === 'input_audio')
+      keyParts.push({ audio: sha256((part as { input_audio: { data: string } }).input_audio.data) });
     else throw unsupportedPart(part.type, `messages[${index}].content[${j}]`);
   }
   return {
@@ -102,7 +118,9 @@ function userTurn(content: UserContent, index: number, limits: TurnLimits): Chat
           }
           const audio = (part as { input_audio: { data: string; format: string } }).input_audio;
           const pcm = decodeAudioPart(audio, `messages[${index}].content[${j}].input_audio`, limits.maxAudioMs);
-          const handle = pcm.samples8k ? await engine.encodeAudio(pcm.samples8k, 8000) : await engine.encodeAudio(pcm.samples16k, 16000);
+          const handle = pcm.samples8k
+            ? await engine.encodeAudio(pcm.samples8k, 8000)
+            : await engine.encodeAudio(pcm.samples16k, 16000);
           handles.push(handle);
           limits.usage.audioTokens += handle.audioTokens;
           userParts.push({ type: 'audio', audio: handle });
@@ -115,11 +133,20 @@ function userTurn(content: UserContent, index: number, limits: TurnLimits): Chat
   };
 }
 
-function decodeAudioPart(audio: { data: string; format: string }, param: string, maxAudioMs: number): { samples16k: Float32Array; samples8k?: Float32Array } {
+function decodeAudioPart(
+  audio: { data: string; format: string },
+  param: string,
+  maxAudioMs: number,
+): { samples16k: Float32Array; samples8k?: Float32Array } {
   if (audio.format !== 'wav') {
-    throw new EarshotError('E_UNSUPPORTED_FORMAT', `input_audio.format ${JSON.stringify(audio.format.slice(0, 16))} is not supported; send base64 WAV (format "wav").`, { param: `${param}.format` });
+    throw new EarshotError(
+      'E_UNSUPPORTED_FORMAT',
+      `input_audio.format ${JSON.stringify(audio.format.slice(0, 16))} is not supported; send base64 WAV (format "wav").`,
+      { param: `${param}.format` },
+    );
   }
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(audio.data)) throw new EarshotError('E_INVALID_BASE64', 'input_audio.data is not valid base64.', { param: `${param}.data` });
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(audio.data))
+    throw new EarshotError('E_INVALID_BASE64', 'input_audio.data is not valid base64.', { param: `${param}.data` });
   let pcm: { samples16k: Float32Array; samples8k?: Float32Array };
   try {
     pcm = decodeWavAs16k(Buffer.from(audio.data, 'base64'));
@@ -128,7 +155,12 @@ function decodeAudioPart(audio: { data: string; format: string }, param: string,
     throw err;
   }
   const ms = (pcm.samples16k.length * 1000) / 16000;
-  if (ms > maxAudioMs) throw new EarshotError('E_AUDIO_TOO_LONG', `The audio part lasts ${Math.round(ms)} ms; the limit is ${maxAudioMs} ms (openai_api.max_chat_audio_ms).`, { param: `${param}.data` });
+  if (ms > maxAudioMs)
+    throw new EarshotError(
+      'E_AUDIO_TOO_LONG',
+      `The audio part lasts ${Math.round(ms)} ms; the limit is ${maxAudioMs} ms (openai_api.max_chat_audio_ms).`,
+      { param: `${param}.data` },
+    );
   return pcm;
 }
 
@@ -136,14 +168,19 @@ function textOf(content: string | readonly { type: string; text?: unknown }[], i
   if (typeof content === 'string') return content;
   return content
     .map((part, j) => {
-      if (part.type !== 'text' || typeof part.text !== 'string') throw unsupportedPart(part.type, `messages[${index}].content[${j}]`);
+      if (part.type !== 'text' || typeof part.text !== 'string')
+        throw unsupportedPart(part.type, `messages[${index}].content[${j}]`);
       return part.text;
     })
     .join('');
 }
 
 function unsupportedPart(type: string, param: string): EarshotError {
-  return new EarshotError('E_UNSUPPORTED_FEATURE', `Content parts of type ${JSON.stringify(type.slice(0, 32))} are not supported here; use text (and input_audio in user messages).`, { param });
+  return new EarshotError(
+    'E_UNSUPPORTED_FEATURE',
+    `Content parts of type ${JSON.stringify(type.slice(0, 32))} are not supported here; use text (and input_audio in user messages).`,
+    { param },
+  );
 }
 
 function canonical(value: unknown): string {

@@ -46,14 +46,27 @@ async function readChatRequest(req: IncomingMessage, maxBytes: number): Promise<
   return parsed.data;
 }
 
-async function handleChat(deps: OpenAiApiDeps, cache: PrefixCache, req: IncomingMessage, res: ServerResponse, call: ApiCall): Promise<void> {
+async function handleChat(
+  deps: OpenAiApiDeps,
+  cache: PrefixCache,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: ApiCall,
+): Promise<void> {
   const limits = deps.config.openai_api;
   const request = await readChatRequest(req, limits.max_chat_body_bytes);
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = request.model;
   const run = (onDelta?: (text: string) => void) =>
-    runChatCompletion(request, { engine: call.engine, cache, defaultMaxTokens: deps.config.agent.max_output_tokens ?? deps.config.engine.context_budget_tokens, maxAudioMs: limits.max_chat_audio_ms, signal: call.signal, onDelta });
+    runChatCompletion(request, {
+      engine: call.engine,
+      cache,
+      defaultMaxTokens: deps.config.agent.max_output_tokens ?? deps.config.engine.context_budget_tokens,
+      maxAudioMs: limits.max_chat_audio_ms,
+      signal: call.signal,
+      onDelta,
+    });
   if (!request.stream) {
     const result = await run();
     sendJson(res, 200, {
@@ -67,12 +80,29 @@ async function handleChat(deps: OpenAiApiDeps, cache: PrefixCache, req: Incoming
     return;
   }
   const sse = new SseWriter(res);
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => sse.data({ id, object: 'chat.completion.chunk', created, model, choices, ...extra });
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    sse.data({ id, object: 'chat.completion.chunk', created, model, choices, ...extra });
   try {
     chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }]);
-    const result = await run((text) => chunk([{ index: 0, delta: { content: text }, finish_reason: null, logprobs: null }]));
+    const result = await run((text) =>
+      chunk([{ index: 0, delta: { content: text }, finish_reason: null, logprobs: null }]),
+    );
     if (result.toolCalls.length > 0) {
-      chunk([{ index: 0, delta: { tool_calls: result.toolCalls.map((c, i) => ({ index: i, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }, finish_reason: null, logprobs: null }]);
+      chunk([
+        {
+          index: 0,
+          delta: {
+            tool_calls: result.toolCalls.map((c, i) => ({
+              index: i,
+              id: c.id,
+              type: 'function',
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          },
+          finish_reason: null,
+          logprobs: null,
+        },
+      ]);
     }
     chunk([{ index: 0, delta: {}, finish_reason: result.finishReason, logprobs: null }]);
     if (request.stream_options?.include_usage) chunk([], { usage: usageOf(result) });
@@ -90,7 +120,13 @@ function messageOf(result: ChatResult) {
     content: result.content === '' && result.toolCalls.length > 0 ? null : result.content,
     refusal: null,
     ...(result.toolCalls.length > 0
-      ? { tool_calls: result.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+      ? {
+          tool_calls: result.toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function' as const,
+            function: { name: c.name, arguments: c.arguments },
+          })),
+        }
       : {}),
   };
 }

@@ -50,10 +50,15 @@ export const chatRequestSchema = z.object({
   top_p: z.number().gt(0).max(1).nullish(),
   seed: z.number().int().nullish(),
   n: z.literal(1).nullish(),
-  stop: z.union([z.string().max(MAX_STOP_CHARS), z.array(z.string().min(1).max(MAX_STOP_CHARS)).max(MAX_STOP_SEQUENCES)]).nullish(),
+  stop: z
+    .union([z.string().max(MAX_STOP_CHARS), z.array(z.string().min(1).max(MAX_STOP_CHARS)).max(MAX_STOP_SEQUENCES)])
+    .nullish(),
   tools: z.array(toolSchema).max(MAX_TOOLS).nullish(),
   tool_choice: z
-    .union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })])
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
     .nullish(),
 });
 

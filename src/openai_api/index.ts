@@ -19,8 +19,19 @@ export interface OpenAiApi {
 
 export function createOpenAiApi(deps: OpenAiApiDeps): OpenAiApi {
   const c = deps.config.openai_api;
-  const prefixCache = new PrefixCache({ maxBytes: c.prefix_cache_max_bytes, maxEntries: c.prefix_cache_max_entries, ttlMs: c.prefix_cache_ttl_ms });
+  const prefixCache = new PrefixCache({
+    maxBytes: c.prefix_cache_max_bytes,
+    maxEntries: c.prefix_cache_max_entries,
+    ttlMs: c.prefix_cache_ttl_ms,
+  });
   const withMetrics: OpenAiApiDeps = { ...deps, apiMetrics: createApiMetrics(deps.metrics, prefixCache) };
-  const routes = c.enabled ? [createModelsRoute(withMetrics), createAudioRoutes(withMetrics), createChatRoute(withMetrics, prefixCache), createSpeechRoute(withMetrics)] : [];
+  const routes = c.enabled
+    ? [
+        createModelsRoute(withMetrics),
+        createAudioRoutes(withMetrics),
+        createChatRoute(withMetrics, prefixCache),
+        createSpeechRoute(withMetrics),
+      ]
+    : [];
   return { routes, prefixCache, close: () => prefixCache.clear() };
 }

@@ -21,7 +21,10 @@ export function createModelsRoute(deps: OpenAiApiDeps): HttpRoute {
     const model = { id, object: 'model', created: CREATED_S, owned_by: 'earshot' };
     await withErrors(res, () => {
       if (match[1] === undefined) return sendJson(res, 200, { object: 'list', data: [model] });
-      if (decodeURIComponent(match[1]) !== id) throw new EarshotError('E_NOT_FOUND', `No model ${match[1].slice(0, 64)}; this server serves ${id}.`, { param: 'model' });
+      if (decodeURIComponent(match[1]) !== id)
+        throw new EarshotError('E_NOT_FOUND', `No model ${match[1].slice(0, 64)}; this server serves ${id}.`, {
+          param: 'model',
+        });
       sendJson(res, 200, model);
     });
     return true;

@@ -39,7 +39,11 @@ export async function readUploadForm(req: IncomingMessage, maxFileBytes: number)
   const body = await readBodyBounded(req, maxFileBytes + MULTIPART_OVERHEAD_BYTES, 'upload');
   let form: FormData;
   try {
-    form = await new Request('http://earshot.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: new Blob([new Uint8Array(body)]) }).formData();
+    form = await new Request('http://earshot.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: new Blob([new Uint8Array(body)]),
+    }).formData();
   } catch {
     throw new EarshotError('E_INVALID_REQUEST', 'The multipart/form-data body cannot be parsed.');
   }
@@ -49,7 +53,10 @@ export async function readUploadForm(req: IncomingMessage, maxFileBytes: number)
     if (typeof value === 'string') {
       fields.set(name, [...(fields.get(name) ?? []), value]);
     } else if (name === 'file' && file === null) {
-      if (value.size > maxFileBytes) throw new EarshotError('E_PAYLOAD_TOO_LARGE', `The file exceeds the limit of ${maxFileBytes} bytes.`, { param: 'file' });
+      if (value.size > maxFileBytes)
+        throw new EarshotError('E_PAYLOAD_TOO_LARGE', `The file exceeds the limit of ${maxFileBytes} bytes.`, {
+          param: 'file',
+        });
       file = { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) };
     }
   }

@@ -8,7 +8,11 @@ import { SPEECH_OUTPUT_RATE_HZ } from '../tts/synthesizer.ts';
 
 export type SpeechResponseFormat = 'pcm' | 'wav' | 'mp3';
 
-export const CONTENT_TYPES: Record<SpeechResponseFormat, string> = { pcm: 'audio/pcm', wav: 'audio/wav', mp3: 'audio/mpeg' };
+export const CONTENT_TYPES: Record<SpeechResponseFormat, string> = {
+  pcm: 'audio/pcm',
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+};
 
 const WAV_HEADER_BYTES = 44;
 const STREAMING_SIZE = 0xffffffff; // length unknown while streaming; readers use the bytes present
@@ -17,7 +21,9 @@ const STREAMING_SIZE = 0xffffffff; // length unknown while streaming; readers us
 export function streamingWavHeader(sampleRateHz = SPEECH_OUTPUT_RATE_HZ): Uint8Array {
   const header = new Uint8Array(WAV_HEADER_BYTES);
   const view = new DataView(header.buffer);
-  const ascii = (offset: number, text: string) => { for (let i = 0; i < text.length; i++) header[offset + i] = text.charCodeAt(i); };
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < text.length; i++) header[offset + i] = text.charCodeAt(i);
+  };
   ascii(0, 'RIFF');
   view.setUint32(4, STREAMING_SIZE, true);
   ascii(8, 'WAVE');
@@ -47,13 +53,24 @@ export async function chooseSpeechFormat(requested: string | undefined): Promise
   if (requested === 'pcm' || requested === 'wav') return requested;
   if (requested === 'mp3') {
     if (await mp3Available()) return 'mp3';
-    throw new EarshotError('E_UNSUPPORTED_FORMAT', 'mp3 needs the lame program on the server (apt install lame); ask for wav or pcm.', { param: 'response_format' });
+    throw new EarshotError(
+      'E_UNSUPPORTED_FORMAT',
+      'mp3 needs the lame program on the server (apt install lame); ask for wav or pcm.',
+      { param: 'response_format' },
+    );
   }
-  throw new EarshotError('E_UNSUPPORTED_FORMAT', `response_format "${requested}" is not supported; use pcm, wav or mp3.`, { param: 'response_format' });
+  throw new EarshotError(
+    'E_UNSUPPORTED_FORMAT',
+    `response_format "${requested}" is not supported; use pcm, wav or mp3.`,
+    { param: 'response_format' },
+  );
 }
 
 /** The answer's audio (24 kHz s16 chunks) as the bytes of `format`. */
-export async function* encodeSpeech(audio: AsyncIterable<Int16Array>, format: SpeechResponseFormat): AsyncGenerator<Uint8Array> {
+export async function* encodeSpeech(
+  audio: AsyncIterable<Int16Array>,
+  format: SpeechResponseFormat,
+): AsyncGenerator<Uint8Array> {
   if (format === 'mp3') {
     yield* encodeMp3(audio);
     return;

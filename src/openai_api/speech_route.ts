@@ -49,7 +49,11 @@ interface SpeechParams {
 
 async function readParams(deps: OpenAiApiDeps, req: IncomingMessage): Promise<SpeechParams> {
   const maxChars = deps.config.tts.max_input_chars;
-  const raw = await readBodyBounded(req, maxChars * UTF8_MAX_BYTES_PER_CHAR + JSON_OVERHEAD_BYTES, 'speech request body');
+  const raw = await readBodyBounded(
+    req,
+    maxChars * UTF8_MAX_BYTES_PER_CHAR + JSON_OVERHEAD_BYTES,
+    'speech request body',
+  );
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
@@ -59,21 +63,39 @@ async function readParams(deps: OpenAiApiDeps, req: IncomingMessage): Promise<Sp
   const parsed = speechBody.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new EarshotError('E_INVALID_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`, { param: String(issue.path[0] ?? '') || undefined });
+    throw new EarshotError('E_INVALID_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`, {
+      param: String(issue.path[0] ?? '') || undefined,
+    });
   }
   const body = parsed.data;
   if (body.input.length > maxChars) {
-    throw new EarshotError('E_TEXT_TOO_LARGE', `input has ${body.input.length} characters; the limit is ${maxChars} (tts.max_input_chars).`, { param: 'input' });
+    throw new EarshotError(
+      'E_TEXT_TOO_LARGE',
+      `input has ${body.input.length} characters; the limit is ${maxChars} (tts.max_input_chars).`,
+      { param: 'input' },
+    );
   }
   const format = await chooseSpeechFormat(body.response_format);
-  return { input: body.input, voice: typeof body.voice === 'string' ? body.voice : body.voice.id, speed: body.speed ?? 1, format, sse: body.stream_format === 'sse' };
+  return {
+    input: body.input,
+    voice: typeof body.voice === 'string' ? body.voice : body.voice.id,
+    speed: body.speed ?? 1,
+    format,
+    sse: body.stream_format === 'sse',
+  };
 }
 
-async function handleSpeech(deps: OpenAiApiDeps, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function handleSpeech(
+  deps: OpenAiApiDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   const params = await readParams(deps, req);
   const voiceEngine = deps.voiceEngine;
   const synthesizer = voiceEngine?.synthesizer;
-  if (!synthesizer) throw voiceEngine?.unavailable ?? new EarshotError('E_TTS_UNAVAILABLE', 'This server has no voice engine.');
+  if (!synthesizer)
+    throw voiceEngine?.unavailable ?? new EarshotError('E_TTS_UNAVAILABLE', 'This server has no voice engine.');
   const stream = openSpeechStream(synthesizer, deps.config.tts, { voice: params.voice, speed: params.speed });
   const cancel = () => stream.cancel();
   signal.addEventListener('abort', cancel, { once: true });
@@ -82,7 +104,12 @@ async function handleSpeech(deps: OpenAiApiDeps, req: IncomingMessage, res: Serv
   let sse: SseWriter | null = null;
   const startResponse = () => {
     if (params.sse) sse ??= new SseWriter(res);
-    else if (!res.headersSent) res.writeHead(200, { 'content-type': CONTENT_TYPES[params.format], 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    else if (!res.headersSent)
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[params.format],
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+      });
   };
   try {
     // Headers go out with the first audio, so a failure before it (unknown voice, engine down) is a JSON error.
@@ -113,7 +140,11 @@ async function handleSpeech(deps: OpenAiApiDeps, req: IncomingMessage, res: Serv
 
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
     res.on('drain', done).on('close', done);
   });
 }

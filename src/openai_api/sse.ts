@@ -5,7 +5,12 @@ import { isEarshotError } from '../errors.ts';
 
 export class SseWriter {
   constructor(private readonly res: ServerResponse) {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.flushHeaders();
   }
 
@@ -19,7 +24,9 @@ export class SseWriter {
   }
 
   error(err: unknown): void {
-    const e = isEarshotError(err) ? { code: err.code, message: err.message, type: 'server_error', param: err.param ?? null } : { code: 'E_INTERNAL', message: 'Internal error.', type: 'server_error', param: null };
+    const e = isEarshotError(err)
+      ? { code: err.code, message: err.message, type: 'server_error', param: err.param ?? null }
+      : { code: 'E_INTERNAL', message: 'Internal error.', type: 'server_error', param: null };
     if (!this.res.writableEnded) this.res.write(`event: error\ndata: ${JSON.stringify({ error: e })}\n\n`);
   }
 

@@ -46,9 +46,16 @@ export function verboseJson(task: AudioTask, result: TranscriptionResult, langua
   };
 }
 
-export function formatTranscription(format: ResponseFormat, task: AudioTask, result: TranscriptionResult, language: string | undefined): FormattedBody {
+export function formatTranscription(
+  format: ResponseFormat,
+  task: AudioTask,
+  result: TranscriptionResult,
+  language: string | undefined,
+): FormattedBody {
   // Empty utterances (noise the VAD took for speech) have no cue.
-  const cues = result.segments.filter((s) => s.text !== '').map((s) => ({ startMs: s.startMs, endMs: s.endMs, text: s.text }));
+  const cues = result.segments
+    .filter((s) => s.text !== '')
+    .map((s) => ({ startMs: s.startMs, endMs: s.endMs, text: s.text }));
   switch (format) {
     case 'json':
       return json({ text: result.text, usage: usageJson(result) });

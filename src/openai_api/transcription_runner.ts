@@ -60,7 +60,10 @@ export async function runTranscription(engine: SpeechEngine, req: TranscriptionR
       let pendingSpace = '';
       const tokenIds: number[] = [];
       try {
-        await session.appendUser([{ type: 'audio', audio: handle }, { type: 'text', text: instruction }]);
+        await session.appendUser([
+          { type: 'audio', audio: handle },
+          { type: 'text', text: instruction },
+        ]);
         usage.inputTokens += session.length - checkpoint.length;
         usage.audioTokens += handle.audioTokens;
         for await (const event of session.generate({ maxNewTokens: req.maxTokensPerSegment }, req.signal)) {
@@ -85,13 +88,22 @@ export async function runTranscription(engine: SpeechEngine, req: TranscriptionR
         engine.releaseAudio(handle);
       }
       req.signal.throwIfAborted();
-      segments.push({ id: segments.length, startMs: (u.startSample * 1000) / 16000, endMs: (u.endSample * 1000) / 16000, text: text.trim(), tokenIds });
+      segments.push({
+        id: segments.length,
+        startMs: (u.startSample * 1000) / 16000,
+        endMs: (u.endSample * 1000) / 16000,
+        text: text.trim(),
+        tokenIds,
+      });
     }
   } finally {
     await session.dispose();
   }
   return {
-    text: segments.map((s) => s.text).filter((t) => t !== '').join(' '),
+    text: segments
+      .map((s) => s.text)
+      .filter((t) => t !== '')
+      .join(' '),
     segments,
     durationMs: (samples16k.length * 1000) / 16000,
     usage,

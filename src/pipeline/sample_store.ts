@@ -34,7 +34,9 @@ export class SampleStore {
   /** Copies [start, end) out; the range must still be stored. */
   slice(startSample: number, endSample: number): Float32Array {
     if (startSample < this.baseSample || endSample > this.endSample || endSample < startSample) {
-      throw new RangeError(`samples [${startSample}, ${endSample}) are not stored (have [${this.baseSample}, ${this.endSample}))`);
+      throw new RangeError(
+        `samples [${startSample}, ${endSample}) are not stored (have [${this.baseSample}, ${this.endSample}))`,
+      );
     }
     return this.buffer.slice(startSample - this.baseSample, endSample - this.baseSample);
   }

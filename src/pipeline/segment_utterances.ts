@@ -1,5 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
-import { ONSET_FLOOR_WINDOW_SAMPLES, refineOffset, refineOnset, type EndpointRefinerParams } from '../vad/endpoint_refiner.ts';
+import {
+  ONSET_FLOOR_WINDOW_SAMPLES,
+  refineOffset,
+  refineOnset,
+  type EndpointRefinerParams,
+} from '../vad/endpoint_refiner.ts';
 import { TurnStateMachine, type EndpointHooks, type TurnEvent, type TurnParams } from '../vad/turn_state_machine.ts';
 import { expandEach } from './operators.ts';
 import { SampleStore } from './sample_store.ts';
@@ -77,16 +82,26 @@ class UtteranceSegmenter {
   private nextWindowStart = 0;
   /** Exact endpoints from the stored audio once Silero has decided (see endpoint_refiner.ts). */
   private readonly endpoints: EndpointHooks = {
-    onset: (approx, lowest, seenEnd) => (this.refine.searchSamples > 0 ? refineOnset(this.store, approx, lowest, this.refine, seenEnd) : approx),
+    onset: (approx, lowest, seenEnd) =>
+      this.refine.searchSamples > 0 ? refineOnset(this.store, approx, lowest, this.refine, seenEnd) : approx,
     offset: (approx, silenceEnd, lowest, finalPeak) =>
       this.refine.searchSamples > 0
-        ? refineOffset(this.store, approx, silenceEnd, lowest, this.refine, this.has8k && finalPeak >= DECISIVE_END_PROBABILITY)
+        ? refineOffset(
+            this.store,
+            approx,
+            silenceEnd,
+            lowest,
+            this.refine,
+            this.has8k && finalPeak >= DECISIVE_END_PROBABILITY,
+          )
         : approx,
   };
 
   constructor(private readonly options: SegmentOptions) {
     this.refine = refinerParams(options.turnDetection);
-    this.machine = options.turnDetection ? new TurnStateMachine(toTurnParams(options.turnDetection), this.endpoints) : null;
+    this.machine = options.turnDetection
+      ? new TurnStateMachine(toTurnParams(options.turnDetection), this.endpoints)
+      : null;
   }
 
   handle(item: FramedItem): SegmentEvent[] {
@@ -97,7 +112,8 @@ class UtteranceSegmenter {
         break;
       case 'window':
         this.nextWindowStart = item.startSample + VAD_WINDOW_SAMPLES;
-        if (this.machine && item.probability !== undefined) this.applyTurnEvents(this.machine.pushWindow(item.startSample, item.probability), out);
+        if (this.machine && item.probability !== undefined)
+          this.applyTurnEvents(this.machine.pushWindow(item.startSample, item.probability), out);
         break;
       case 'commit':
         this.onCommit(item.atSample, out);
@@ -127,13 +143,18 @@ class UtteranceSegmenter {
     if (!this.machine) {
       // Manual mode still honours the cap: a buffer that reaches it is committed in pieces.
       const cap = msToSamples(this.options.maxUtteranceMs);
-      while (this.store.endSample - this.floorSample >= cap) this.manualCut(this.floorSample + cap, 'max_duration', out);
+      while (this.store.endSample - this.floorSample >= cap)
+        this.manualCut(this.floorSample + cap, 'max_duration', out);
     }
   }
 
   private onCommit(atSample: number, out: SegmentEvent[]): void {
     if (this.machine && !this.machine.speaking) {
-      out.push({ type: 'error', code: 'E_BUFFER_EMPTY', message: 'No speech is in progress; with server_vad, utterances are committed automatically.' });
+      out.push({
+        type: 'error',
+        code: 'E_BUFFER_EMPTY',
+        message: 'No speech is in progress; with server_vad, utterances are committed automatically.',
+      });
     } else if (this.machine) {
       this.applyTurnEvents(this.machine.forceEnd(atSample, 'commit'), out);
     } else if (atSample > this.floorSample) {
@@ -186,11 +207,27 @@ class UtteranceSegmenter {
     });
   }
 
-  private finishUtterance(open: OpenUtterance, e: Extract<TurnEvent, { type: 'speech_stopped' }>, out: SegmentEvent[]): void {
-    out.push({ type: 'speech_stopped', itemId: open.itemId, audioEndMs: roundMs(e.audioEndSample), speechEndMs: roundMs(e.speechEndSample) });
+  private finishUtterance(
+    open: OpenUtterance,
+    e: Extract<TurnEvent, { type: 'speech_stopped' }>,
+    out: SegmentEvent[],
+  ): void {
+    out.push({
+      type: 'speech_stopped',
+      itemId: open.itemId,
+      audioEndMs: roundMs(e.audioEndSample),
+      speechEndMs: roundMs(e.speechEndSample),
+    });
     out.push({
       type: 'utterance',
-      utterance: this.makeUtterance(open.audioStart, e.audioEndSample, open.speechStart, e.speechEndSample, e.reason, open.itemId),
+      utterance: this.makeUtterance(
+        open.audioStart,
+        e.audioEndSample,
+        open.speechStart,
+        e.speechEndSample,
+        e.reason,
+        open.itemId,
+      ),
     });
     this.floorSample = e.audioEndSample;
     this.open = null;
@@ -198,11 +235,21 @@ class UtteranceSegmenter {
 
   private manualCut(end: number, reason: Utterance['endReason'], out: SegmentEvent[]): void {
     const itemId = this.options.newItemId();
-    out.push({ type: 'utterance', utterance: this.makeUtterance(this.floorSample, end, this.floorSample, end, reason, itemId) });
+    out.push({
+      type: 'utterance',
+      utterance: this.makeUtterance(this.floorSample, end, this.floorSample, end, reason, itemId),
+    });
     this.floorSample = end;
   }
 
-  private makeUtterance(start: number, end: number, speechStart: number, speechEnd: number, endReason: Utterance['endReason'], itemId: string): Utterance {
+  private makeUtterance(
+    start: number,
+    end: number,
+    speechStart: number,
+    speechEnd: number,
+    endReason: Utterance['endReason'],
+    itemId: string,
+  ): Utterance {
     return {
       itemId,
       pcm16k: this.store.slice(start, end),
@@ -217,7 +264,9 @@ class UtteranceSegmenter {
 
   /** Drops stored audio no future utterance (or refinement) can need. */
   private trim(): void {
-    const keepFrom = this.machine ? Math.min(this.machine.retainFromSample(this.nextWindowStart), this.nextWindowStart) : this.floorSample;
+    const keepFrom = this.machine
+      ? Math.min(this.machine.retainFromSample(this.nextWindowStart), this.nextWindowStart)
+      : this.floorSample;
     this.store.discardBefore(keepFrom);
     if (this.has8k) this.store8k.discardBefore(Math.floor(keepFrom / 2));
   }

@@ -52,7 +52,11 @@ function describeChar(text: string, index: number): string {
 const NON_ALPHABET = /[^A-Za-z0-9+/\-_]/;
 
 interface NodeBufferLike {
-  from(arrayBuffer: ArrayBufferLike, byteOffset: number, length: number): { write(text: string, encoding: 'base64'): number };
+  from(
+    arrayBuffer: ArrayBufferLike,
+    byteOffset: number,
+    length: number,
+  ): { write(text: string, encoding: 'base64'): number };
 }
 
 /**
@@ -60,7 +64,10 @@ interface NodeBufferLike {
  * wrap it in an Int16Array); `destination(byteLength)` may instead return a reusable buffer of exactly
  * that length, which a streaming caller does to avoid one ArrayBuffer per message.
  */
-export function decodeBase64Audio(b64: string, destination: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n)): Base64DecodeResult {
+export function decodeBase64Audio(
+  b64: string,
+  destination: (byteLength: number) => Uint8Array = (n) => new Uint8Array(n),
+): Base64DecodeResult {
   const checked = checkBase64(b64);
   if (!checked.ok) return checked;
   const nodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
@@ -68,7 +75,8 @@ export function decodeBase64Audio(b64: string, destination: (byteLength: number)
   // Decode straight into the destination, without the copy Buffer.from(string) + slice would cost.
   const bytes = destination(checked.byteLength);
   const written = nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(b64, 'base64');
-  if (written !== checked.byteLength) return fail(`Invalid base64: decoded ${written} bytes, expected ${checked.byteLength}.`);
+  if (written !== checked.byteLength)
+    return fail(`Invalid base64: decoded ${written} bytes, expected ${checked.byteLength}.`);
   return { ok: true, bytes };
 }
 
@@ -91,10 +99,18 @@ function measure(b64: string): { length: number; tailChars: number; error?: stri
   }
   const tailChars = length % 4;
   if (padChars > 0 && b64.length % 4 !== 0) {
-    return { length, tailChars, error: `Padded base64 must have a length that is a multiple of 4 (got ${b64.length}).` };
+    return {
+      length,
+      tailChars,
+      error: `Padded base64 must have a length that is a multiple of 4 (got ${b64.length}).`,
+    };
   }
   if (tailChars === 1) {
-    return { length, tailChars, error: `Base64 of length ${b64.length} is truncated: one character cannot encode a byte.` };
+    return {
+      length,
+      tailChars,
+      error: `Base64 of length ${b64.length} is truncated: one character cannot encode a byte.`,
+    };
   }
   return { length, tailChars };
 }

@@ -154,7 +154,8 @@ const BETA_PARAMS: ReadonlyArray<[ga: string, beta: string]> = [
 
 /** `param` of an error as a beta client spells it ('session.audio.input.turn_detection.x' -> 'session.turn_detection.x'). */
 export function toBetaParam(param: string): string {
-  for (const [ga, beta] of BETA_PARAMS) if (param === ga || param.startsWith(`${ga}.`)) return beta + param.slice(ga.length);
+  for (const [ga, beta] of BETA_PARAMS)
+    if (param === ga || param.startsWith(`${ga}.`)) return beta + param.slice(ga.length);
   return param;
 }
 
@@ -203,6 +204,8 @@ export function fromBetaSessionConfig(session: WireSessionConfig): WireSessionCo
     ...rest,
     ...(Object.keys(audio).length > 0 ? { audio: audio as WireSessionConfig['audio'] } : {}),
     ...(modalities !== undefined && rest.output_modalities === undefined ? { output_modalities: modalities } : {}),
-    ...(max_response_output_tokens !== undefined && rest.max_output_tokens === undefined ? { max_output_tokens: max_response_output_tokens } : {}),
+    ...(max_response_output_tokens !== undefined && rest.max_output_tokens === undefined
+      ? { max_output_tokens: max_response_output_tokens }
+      : {}),
   };
 }

@@ -50,10 +50,18 @@ function decodeUnchecked(text: string): DecodeResult {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, code: 'E_INVALID_JSON', message: `The message is not valid JSON: ${quote(errorMessage(error))}` };
+    return {
+      ok: false,
+      code: 'E_INVALID_JSON',
+      message: `The message is not valid JSON: ${quote(errorMessage(error))}`,
+    };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, code: 'E_INVALID_EVENT', message: `A client event must be a JSON object, got ${describe(value)}.` };
+    return {
+      ok: false,
+      code: 'E_INVALID_EVENT',
+      message: `A client event must be a JSON object, got ${describe(value)}.`,
+    };
   }
   const record = value as Record<string, unknown>;
   const rawEventId = Object.hasOwn(record, 'event_id') ? record.event_id : undefined;
@@ -120,7 +128,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function formatIssues(issues: readonly IssueLike[]): string {
-  const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => `${formatPath(issue.path) || '(event)'}: ${issue.message}`);
+  const listed = issues
+    .slice(0, MAX_LISTED_ISSUES)
+    .map((issue) => `${formatPath(issue.path) || '(event)'}: ${issue.message}`);
   const more = issues.length - listed.length;
   return listed.join('; ') + (more > 0 ? `; and ${more} more issue${more === 1 ? '' : 's'}` : '') + '.';
 }

@@ -36,7 +36,8 @@ function randomBase62(length: number): string {
 }
 
 function counterBase62(): string {
-  if (counter < 0) counter = Math.floor((globalThis.crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32) * COUNTER_MODULUS);
+  if (counter < 0)
+    counter = Math.floor((globalThis.crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32) * COUNTER_MODULUS);
   counter = (counter + 1) % COUNTER_MODULUS;
   let value = counter;
   let out = '';

@@ -25,27 +25,45 @@ export function selectAgent(opts: ConnectionOptions): AgentSelection {
     }
   }
   // ?intent=transcription wins; otherwise a captioning agent makes a transcription session.
-  const sessionType = opts.sessionType === 'transcription' || (requestedAgentIsExplicit(opts) && agent?.sessionType === 'transcription') ? 'transcription' : (opts.sessionType ?? 'realtime');
+  const sessionType =
+    opts.sessionType === 'transcription' || (requestedAgentIsExplicit(opts) && agent?.sessionType === 'transcription')
+      ? 'transcription'
+      : (opts.sessionType ?? 'realtime');
   return { agent, unknownAgent, sessionType };
 }
 
 export function knownAgentNames(agentOpts: Pick<AgentConnectionOptions, 'catalogue'> | undefined): string | undefined {
-  return agentOpts?.catalogue.list().map((a) => a.name).join(', ');
+  return agentOpts?.catalogue
+    .list()
+    .map((a) => a.name)
+    .join(', ');
 }
 
 /**
  * The agent named by session.update's `agent` field (Earshot extension), checked before anything applies;
  * null when the field is absent or names the current agent.
  */
-export function resolveAgentUpdate(session: Record<string, unknown>, agentOpts: Pick<AgentConnectionOptions, 'catalogue'> | undefined, current: { agentName: string | null; type: SessionType }): AgentDefinition | null {
+export function resolveAgentUpdate(
+  session: Record<string, unknown>,
+  agentOpts: Pick<AgentConnectionOptions, 'catalogue'> | undefined,
+  current: { agentName: string | null; type: SessionType },
+): AgentDefinition | null {
   const name = session.agent;
   if (typeof name !== 'string' || !agentOpts || name === current.agentName) return null;
   const agent = agentOpts.catalogue.get(name);
   if (!agent) {
-    throw new EarshotError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(name)}; known agents: ${knownAgentNames(agentOpts)}.`, { param: 'session.agent' });
+    throw new EarshotError(
+      'E_AGENT_UNKNOWN',
+      `Unknown agent ${JSON.stringify(name)}; known agents: ${knownAgentNames(agentOpts)}.`,
+      { param: 'session.agent' },
+    );
   }
   if (agent.sessionType !== current.type) {
-    throw new EarshotError('E_UNSUPPORTED_FEATURE', `Agent ${name} serves ${agent.sessionType} sessions and this is a ${current.type} session; open a new connection with ?agent=${name}.`, { param: 'session.agent' });
+    throw new EarshotError(
+      'E_UNSUPPORTED_FEATURE',
+      `Agent ${name} serves ${agent.sessionType} sessions and this is a ${current.type} session; open a new connection with ?agent=${name}.`,
+      { param: 'session.agent' },
+    );
   }
   return agent;
 }

@@ -10,13 +10,18 @@ import type { AudioOutputSink } from '../transport/audio_output.ts';
 import type { SpeechSettings } from './speech_settings.ts';
 
 /** The runtime's `speech` option: null for a text response. */
-export function answerSpeechFor(settings: SpeechSettings, player: AudioOutputSink | undefined): (params?: WireResponseCreateParams) => AnswerSpeech | null {
+export function answerSpeechFor(
+  settings: SpeechSettings,
+  player: AudioOutputSink | undefined,
+): (params?: WireResponseCreateParams) => AnswerSpeech | null {
   return (params) => {
     const resolved = settings.resolve(params);
     if (!resolved.audio) return null;
     return {
       openStream: () => settings.openStream(resolved),
-      delivery: player ? { kind: 'player', player } : { kind: 'events', newEncoder: () => createSpeechEncoder(resolved.format.type) },
+      delivery: player
+        ? { kind: 'player', player }
+        : { kind: 'events', newEncoder: () => createSpeechEncoder(resolved.format.type) },
     };
   };
 }

@@ -45,7 +45,10 @@ export class AudioIntake {
     // (at most a socket read, about 64 KiB: 8 s of G.711), so they are accepted up to twice the bound;
     // otherwise a message that would pass the bound is refused.
     if (pendingMs > (this.inputPaused ? 2 * limitMs : limitMs)) {
-      throw new EarshotError('E_AUDIO_BACKLOG', `Audio not accepted: ${Math.round(pendingMs)} ms would be waiting for processing (limit ${limitMs} ms). Send audio no faster than it can be processed.`);
+      throw new EarshotError(
+        'E_AUDIO_BACKLOG',
+        `Audio not accepted: ${Math.round(pendingMs)} ms would be waiting for processing (limit ${limitMs} ms). Send audio no faster than it can be processed.`,
+      );
     }
     const source = this.decoder.decode(bytes);
     const { samples16k, samples8k } = this.decoder.push(source);

@@ -32,7 +32,12 @@ export class EventFanout {
     this.sidebands.add(sideband);
     return {
       handleText,
-      handleBinary: () => emitIn(dialect, transport, errorEvent('E_BINARY_NOT_ALLOWED', 'A sideband connection carries events only; the call carries the audio.')),
+      handleBinary: () =>
+        emitIn(
+          dialect,
+          transport,
+          errorEvent('E_BINARY_NOT_ALLOWED', 'A sideband connection carries events only; the call carries the audio.'),
+        ),
       dispose: () => this.sidebands.delete(sideband),
     };
   }

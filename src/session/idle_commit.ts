@@ -33,7 +33,11 @@ export class IdleTimeoutWatch {
   }
 
   /** At audio time `clockSamples16k`: the silent stretch to commit now (server_vad with idle_timeout_ms), or null. */
-  check(clockSamples16k: number, turnDetection: TurnDetectionConfig | null, turnsPending = false): { startMs: number; endMs: number } | null {
+  check(
+    clockSamples16k: number,
+    turnDetection: TurnDetectionConfig | null,
+    turnsPending = false,
+  ): { startMs: number; endMs: number } | null {
     const td = turnDetection;
     const clockMs = clockSamples16k / 16;
     const timeoutMs = td?.type === 'server_vad' ? td.idle_timeout_ms : null;

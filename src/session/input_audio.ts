@@ -8,10 +8,7 @@ import { decodeBase64Audio } from '../protocol/base64.ts';
 import type { WireConversationItem } from '../protocol/item_schema.ts';
 
 /** The session's input audio format, as resolved from session.update. */
-export type InputAudioFormat =
-  | { type: 'audio/pcm'; rateHz: number }
-  | { type: 'audio/pcmu' }
-  | { type: 'audio/pcma' };
+export type InputAudioFormat = { type: 'audio/pcm'; rateHz: number } | { type: 'audio/pcmu' } | { type: 'audio/pcma' };
 
 export const DEFAULT_INPUT_FORMAT: InputAudioFormat = { type: 'audio/pcm', rateHz: 24_000 };
 const G711_RATE_HZ = 8_000;
@@ -109,7 +106,11 @@ export function decodeItemAudio(item: WireConversationItem, format: InputAudioFo
     const all = new Float32Array(samples16k.length + tail.length);
     all.set(samples16k);
     all.set(tail, samples16k.length);
-    clips.push({ contentIndex, samples16k: all, ...(decoder.sourceRateHz === G711_RATE_HZ ? { samples8k: source } : {}) });
+    clips.push({
+      contentIndex,
+      samples16k: all,
+      ...(decoder.sourceRateHz === G711_RATE_HZ ? { samples8k: source } : {}),
+    });
   });
   return clips;
 }

@@ -28,7 +28,11 @@ export class ItemEvents {
       else this.send({ type: 'conversation.item.done', previous_item_id: payload.previous_item_id, item });
       return;
     }
-    if (payload.type !== 'conversation.item.input_audio_transcription.completed' && payload.type !== 'conversation.item.input_audio_transcription.failed') return;
+    if (
+      payload.type !== 'conversation.item.input_audio_transcription.completed' &&
+      payload.type !== 'conversation.item.input_audio_transcription.failed'
+    )
+      return;
     if (!this.awaitingTranscript.has(payload.item_id)) return;
     const previous = this.awaitingTranscript.get(payload.item_id) ?? null;
     this.awaitingTranscript.delete(payload.item_id);
@@ -43,15 +47,31 @@ export class ItemEvents {
    * Truncation cuts an assistant's audio at what was played. Earshot's assistant items are text with no
    * audio, so there is nothing to cut: a valid request is confirmed and the text kept (what the user saw).
    */
-  truncate(itemId: string, contentIndex: number, audioEndMs: number): ServerEventPayloadOf<'conversation.item.truncated'> {
+  truncate(
+    itemId: string,
+    contentIndex: number,
+    audioEndMs: number,
+  ): ServerEventPayloadOf<'conversation.item.truncated'> {
     const item = this.items.get(itemId);
-    if (!item) throw new EarshotError('E_ITEM_NOT_FOUND', `No item ${JSON.stringify(itemId.slice(0, 64))} in the conversation.`, { param: 'item_id' });
+    if (!item)
+      throw new EarshotError(
+        'E_ITEM_NOT_FOUND',
+        `No item ${JSON.stringify(itemId.slice(0, 64))} in the conversation.`,
+        { param: 'item_id' },
+      );
     if (item.type !== 'message' || item.role !== 'assistant') {
       throw new EarshotError('E_INVALID_EVENT', 'Only assistant message items can be truncated.', { param: 'item_id' });
     }
     if (contentIndex >= Math.max(1, item.content.length)) {
-      throw new EarshotError('E_INVALID_EVENT', `Item ${itemId} has no content part ${contentIndex}.`, { param: 'content_index' });
+      throw new EarshotError('E_INVALID_EVENT', `Item ${itemId} has no content part ${contentIndex}.`, {
+        param: 'content_index',
+      });
     }
-    return { type: 'conversation.item.truncated', item_id: itemId, content_index: contentIndex, audio_end_ms: Math.floor(audioEndMs) };
+    return {
+      type: 'conversation.item.truncated',
+      item_id: itemId,
+      content_index: contentIndex,
+      audio_end_ms: Math.floor(audioEndMs),
+    };
   }
 }

@@ -48,7 +48,13 @@ export interface LiveSessionsOptions {
 }
 
 /** Errors after which the client is told the capacity it has left. */
-const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_ENGINE_BUSY', 'E_AUDIO_BACKLOG', 'E_CAPACITY', 'E_OVERLOADED', 'E_QUEUE_FULL']);
+const CAPACITY_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'E_ENGINE_BUSY',
+  'E_AUDIO_BACKLOG',
+  'E_CAPACITY',
+  'E_OVERLOADED',
+  'E_QUEUE_FULL',
+]);
 
 const CANCEL_EVENT = JSON.stringify({ type: 'response.cancel' });
 
@@ -71,7 +77,11 @@ class LiveSession implements LiveSessionHandler {
   ) {
     this.metrics = new SessionMetrics(owner.opts.metrics);
     this.recorder = owner.opts.store
-      ? new TranscriptRecorder({ store: owner.opts.store, keyId: identity.keyId, onWriteFailed: () => queueMicrotask(() => this.storeWriteFailed()) })
+      ? new TranscriptRecorder({
+          store: owner.opts.store,
+          keyId: identity.keyId,
+          onWriteFailed: () => queueMicrotask(() => this.storeWriteFailed()),
+        })
       : null;
   }
 
@@ -102,7 +112,10 @@ class LiveSession implements LiveSessionHandler {
   }
 
   sendRateLimits(): void {
-    const context = this.usedTokens === null ? undefined : { limitTokens: this.owner.opts.contextBudgetTokens, usedTokens: this.usedTokens };
+    const context =
+      this.usedTokens === null
+        ? undefined
+        : { limitTokens: this.owner.opts.contextBudgetTokens, usedTokens: this.usedTokens };
     const payload = this.owner.opts.admission.rateLimitsEvent(this.identity.keyId, context);
     this.peer.sendText(encodeServerEvent(serverEvent(payload)));
   }
@@ -111,7 +124,12 @@ class LiveSession implements LiveSessionHandler {
   private storeWriteFailed(): void {
     if (this.storeErrorReported || this.disposed) return;
     this.storeErrorReported = true;
-    this.send(errorEvent('E_STORE', 'The server could not save this session\'s transcript (its database is failing); the session goes on, but the stored transcript may be incomplete.'));
+    this.send(
+      errorEvent(
+        'E_STORE',
+        "The server could not save this session's transcript (its database is failing); the session goes on, but the stored transcript may be incomplete.",
+      ),
+    );
   }
 
   expire(expiry: SessionExpiry): void {
@@ -175,7 +193,12 @@ export class LiveSessions {
    * Admits the connection (the gate checked capacity before the upgrade; admit() takes the slot), builds
    * it with observed hooks and starts it: session.created, then rate_limits.updated.
    */
-  open(peer: SocketPeer, identity: AuthIdentity, build: (hooks: ConnectionHooks) => ManagedConnection, dialect: Dialect = 'ga'): LiveSessionHandler {
+  open(
+    peer: SocketPeer,
+    identity: AuthIdentity,
+    build: (hooks: ConnectionHooks) => ManagedConnection,
+    dialect: Dialect = 'ga',
+  ): LiveSessionHandler {
     let session: LiveSession | null = null;
     const admitted = this.opts.admission.admit(identity.keyId, (expiry) => session?.expire(expiry));
     if (!admitted.ok) {

@@ -15,14 +15,21 @@ import { checkTextBounds, textBoundsFromConfig } from './text_bounds.ts';
 /** The session object a connection opened with this preset would start with; throws what it would refuse. */
 export function describePreset(config: EarshotConfig, preset: unknown, catalogue?: AgentCatalogue): unknown {
   const decoded = decodeClientEvent(JSON.stringify({ type: 'session.update', session: preset }));
-  if (!decoded.ok) throw new EarshotError(decoded.code, decoded.message.replace("'session.update' event", 'session'), { param: decoded.param });
+  if (!decoded.ok)
+    throw new EarshotError(decoded.code, decoded.message.replace("'session.update' event", 'session'), {
+      param: decoded.param,
+    });
   const event = decoded.event;
-  if (event.type !== 'session.update') throw new EarshotError('E_INVALID_REQUEST', 'The session configuration could not be read.', { param: 'session' });
+  if (event.type !== 'session.update')
+    throw new EarshotError('E_INVALID_REQUEST', 'The session configuration could not be read.', { param: 'session' });
   checkTextBounds(event, textBoundsFromConfig(config.limits));
   const update = event.session as WireSessionConfig;
   checkSessionSupport(update, { dialect: 'ga', rawFields: Object.keys(event.session) });
   const type = update.type === 'transcription' ? 'transcription' : 'realtime';
-  resolveAgentUpdate(update as Record<string, unknown>, catalogue ? { catalogue } : undefined, { agentName: null, type });
+  resolveAgentUpdate(update as Record<string, unknown>, catalogue ? { catalogue } : undefined, {
+    agentName: null,
+    type,
+  });
   const state = new SessionState(config, type);
   state.apply(update);
   return state.toSessionObject();

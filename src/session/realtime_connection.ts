@@ -28,7 +28,12 @@ import { sessionSpeechOptions } from './session_speech.ts';
 import { checkTextBounds, textBoundsFromConfig, type TextBounds } from './text_bounds.ts';
 import { checkSessionSupport, ignoredFields, type Dialect } from './session_support.ts';
 
-export type { AgentConnectionOptions, ConnectionOptions, ConnectionTransport, VadStreamHandle } from './connection_types.ts';
+export type {
+  AgentConnectionOptions,
+  ConnectionOptions,
+  ConnectionTransport,
+  VadStreamHandle,
+} from './connection_types.ts';
 
 /**
  * One Realtime connection: validates client events, runs its audio through the pipeline and reports
@@ -47,7 +52,11 @@ export class RealtimeConnection {
   private clockSamples16k = 0;
   private readonly unknownAgent: string | null;
   private readonly fanout: EventFanout;
-  private readonly itemEvents = new ItemEvents(this.items, (payload) => this.send(payload), () => this.state.transcription !== null && this.runtime !== null);
+  private readonly itemEvents = new ItemEvents(
+    this.items,
+    (payload) => this.send(payload),
+    () => this.state.transcription !== null && this.runtime !== null,
+  );
   private readonly idle = new IdleTimeoutWatch();
   private disposed = false;
 
@@ -59,7 +68,11 @@ export class RealtimeConnection {
     this.fanout = new EventFanout(opts.transport, 'ga');
     // A transport that plays audio itself reports playback (output_audio_buffer.*) as session events.
     opts.transport.audioOutput?.setEventSink?.((event) => this.send(event));
-    this.state = new SessionState(opts.config, sessionType, sessionSpeechOptions(agentOpts?.synthesizer ?? null, opts.config.tts, agentOpts?.synthesizerUnavailable));
+    this.state = new SessionState(
+      opts.config,
+      sessionType,
+      sessionSpeechOptions(agentOpts?.synthesizer ?? null, opts.config.tts, agentOpts?.synthesizerUnavailable),
+    );
     this.textBounds = textBoundsFromConfig(opts.config.limits);
     if (opts.model) this.state.model = opts.model;
     if (agentOpts && agent) {
@@ -78,11 +91,16 @@ export class RealtimeConnection {
         speech: answerSpeechFor(this.state.speech, opts.transport.audioOutput),
       });
     }
-    this.intake = new AudioIntake(opts.config, () => this.state.inputFormat, opts.transport, (samples16k, samples8k) => {
-      this.idle.audioAppended(samples16k);
-      this.opts.onAudioIn?.(samples16k.length);
-      this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k ? { samples8k } : {}) });
-    });
+    this.intake = new AudioIntake(
+      opts.config,
+      () => this.state.inputFormat,
+      opts.transport,
+      (samples16k, samples8k) => {
+        this.idle.audioAppended(samples16k);
+        this.opts.onAudioIn?.(samples16k.length);
+        this.pipelineInput.next({ type: 'audio', samples16k, ...(samples8k ? { samples8k } : {}) });
+      },
+    );
     this.vadStream = opts.openVadStream();
     this.subscription = this.pipelineInput
       .pipe(
@@ -103,7 +121,11 @@ export class RealtimeConnection {
   start(): void {
     this.send({ type: 'session.created', session: this.state.toSessionObject() });
     if (this.unknownAgent !== null) {
-      this.sendError('E_AGENT_UNKNOWN', `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${knownAgentNames(this.opts.agent)}.`, 'agent');
+      this.sendError(
+        'E_AGENT_UNKNOWN',
+        `Unknown agent ${JSON.stringify(this.unknownAgent)}; serving ${this.runtime?.agentName}. Known agents: ${knownAgentNames(this.opts.agent)}.`,
+        'agent',
+      );
     }
   }
 
@@ -130,7 +152,13 @@ export class RealtimeConnection {
     } catch (err) {
       const clientEventId = decoded.event.event_id;
       // A beta client is told the field in its own spelling (its session.update was read in the GA shape).
-      if (isEarshotError(err)) this.sendError(err.code, err.message, err.param && this.dialect === 'beta' ? toBetaParam(err.param) : err.param, clientEventId);
+      if (isEarshotError(err))
+        this.sendError(
+          err.code,
+          err.message,
+          err.param && this.dialect === 'beta' ? toBetaParam(err.param) : err.param,
+          clientEventId,
+        );
       else {
         this.opts.log.error({ err }, 'unexpected error handling a client event');
         this.sendError('E_INTERNAL', 'Internal error while handling the event.', undefined, clientEventId);
@@ -142,7 +170,10 @@ export class RealtimeConnection {
   handleBinary(bytes: Uint8Array): void {
     if (this.disposed) return;
     if (this.state.inputFormat.type !== 'audio/pcm') {
-      this.sendError('E_BINARY_NOT_ALLOWED', `Binary frames carry PCM16; the session's input format is ${this.state.inputFormat.type}.`);
+      this.sendError(
+        'E_BINARY_NOT_ALLOWED',
+        `Binary frames carry PCM16; the session's input format is ${this.state.inputFormat.type}.`,
+      );
       return;
     }
     try {
@@ -191,7 +222,11 @@ export class RealtimeConnection {
       case 'session.update':
       case 'transcription_session.update': {
         if (event.type === 'transcription_session.update' && this.state.type !== 'transcription') {
-          throw new EarshotError('E_UNSUPPORTED_FEATURE', 'transcription_session.update configures a transcription session; this is a realtime session (connect with ?intent=transcription).', { param: 'type' });
+          throw new EarshotError(
+            'E_UNSUPPORTED_FEATURE',
+            'transcription_session.update configures a transcription session; this is a realtime session (connect with ?intent=transcription).',
+            { param: 'type' },
+          );
         }
         const raw = event.session;
         const update = this.dialect === 'beta' ? fromBetaSessionConfig(raw) : raw;
@@ -200,7 +235,13 @@ export class RealtimeConnection {
         const nextAgent = resolveAgentUpdate(update as Record<string, unknown>, this.opts.agent, this.state);
         const changed = this.state.apply(update);
         // Audio asked of a server without a voice engine: said plainly, and the rest of the update holds.
-        if (changed.speechUnavailable) this.sendError(changed.speechUnavailable.code, changed.speechUnavailable.message, this.dialect === 'beta' ? toBetaParam('session.output_modalities') : 'session.output_modalities', event.event_id);
+        if (changed.speechUnavailable)
+          this.sendError(
+            changed.speechUnavailable.code,
+            changed.speechUnavailable.message,
+            this.dialect === 'beta' ? toBetaParam('session.output_modalities') : 'session.output_modalities',
+            event.event_id,
+          );
         if (nextAgent) this.runtime?.setAgent(nextAgent);
         else if (changed.promptChanged) this.runtime?.promptChanged();
         if (changed.formatChanged) this.intake.switchFormat();
@@ -228,7 +269,12 @@ export class RealtimeConnection {
         return;
       case 'conversation.item.create': {
         const runtime = this.requireRuntime(event.type);
-        runtime.createItem(event.item, event.event_id, decodeItemAudio(event.item, this.state.inputFormat), event.previous_item_id);
+        runtime.createItem(
+          event.item,
+          event.event_id,
+          decodeItemAudio(event.item, this.state.inputFormat),
+          event.previous_item_id,
+        );
         return;
       }
       case 'conversation.item.retrieve':
@@ -238,7 +284,8 @@ export class RealtimeConnection {
         this.requireRuntime(event.type).deleteItem(event.item_id, event.event_id);
         return;
       case 'conversation.item.truncate':
-        if (this.runtime) this.runtime.truncateItem(event.item_id, event.content_index, event.audio_end_ms, event.event_id);
+        if (this.runtime)
+          this.runtime.truncateItem(event.item_id, event.content_index, event.audio_end_ms, event.event_id);
         else this.send(this.itemEvents.truncate(event.item_id, event.content_index, event.audio_end_ms));
         return;
       case 'response.create':
@@ -252,13 +299,20 @@ export class RealtimeConnection {
         return;
       default: {
         const unhandled: never = event;
-        throw new EarshotError('E_UNSUPPORTED_FEATURE', `${(unhandled as { type: string }).type} is not supported by Earshot.`);
+        throw new EarshotError(
+          'E_UNSUPPORTED_FEATURE',
+          `${(unhandled as { type: string }).type} is not supported by Earshot.`,
+        );
       }
     }
   }
 
   private requireRuntime(what: string): AgentRuntime {
-    if (!this.runtime) throw new EarshotError('E_UNSUPPORTED_FEATURE', `${what} needs the agent runtime, which this server does not run.`);
+    if (!this.runtime)
+      throw new EarshotError(
+        'E_UNSUPPORTED_FEATURE',
+        `${what} needs the agent runtime, which this server does not run.`,
+      );
     return this.runtime;
   }
 
@@ -272,7 +326,11 @@ export class RealtimeConnection {
         this.intake.resumeIfCaughtUp();
         return;
       case 'speech_started':
-        this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: event.audioStartMs, item_id: event.itemId });
+        this.send({
+          type: 'input_audio_buffer.speech_started',
+          audio_start_ms: event.audioStartMs,
+          item_id: event.itemId,
+        });
         this.idle.speechStarted();
         this.bargeInPlayer();
         this.runtime?.speechStarted(event.speechStartMs, this.clockSamples16k / 16);
@@ -317,10 +375,19 @@ export class RealtimeConnection {
 
   /** idle_timeout_ms on the audio clock: commits the silent stretch, and the runtime may answer it. */
   private checkIdle(): void {
-    const stretch = this.idle.check(this.clockSamples16k, this.state.turnDetection, (this.runtime?.turnsPending ?? 0) > 0);
+    const stretch = this.idle.check(
+      this.clockSamples16k,
+      this.state.turnDetection,
+      (this.runtime?.turnsPending ?? 0) > 0,
+    );
     if (!stretch) return;
     const itemId = newItemId();
-    this.send({ type: 'input_audio_buffer.timeout_triggered', audio_start_ms: stretch.startMs, audio_end_ms: stretch.endMs, item_id: itemId });
+    this.send({
+      type: 'input_audio_buffer.timeout_triggered',
+      audio_start_ms: stretch.startMs,
+      audio_end_ms: stretch.endMs,
+      item_id: itemId,
+    });
     this.commitUserAudio(itemId);
     const audio = this.idle.audioOf(stretch.startMs, this.clockSamples16k);
     this.runtime?.enqueueIdleTimeout({ itemId, ...audio, silenceMs: stretch.endMs - stretch.startMs });

@@ -31,7 +31,10 @@ export class SessionMetrics {
   private readonly responses = new Map<string, { createdMs: number; firstTokenMs?: number }>();
   private readonly now: () => number;
 
-  constructor(private readonly metrics: EarshotMetrics, nowMs?: () => number) {
+  constructor(
+    private readonly metrics: EarshotMetrics,
+    nowMs?: () => number,
+  ) {
     this.now = nowMs ?? (() => performance.now());
   }
 

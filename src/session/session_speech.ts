@@ -23,15 +23,25 @@ export function sessionSpeechService(synthesizer: Synthesizer, tts: TtsConfig): 
     resolveVoice,
     voiceNames: () => [...Object.keys(tts.voices).filter((name) => resolveVoice(name) !== null), ...engineVoices],
     defaultVoice: tts.default_voice,
-    openStream: (engineVoice, speed) => new PipelinedSpeechStream({ synthesizer, voice: engineVoice, speed, bounds: tts.stream }),
+    openStream: (engineVoice, speed) =>
+      new PipelinedSpeechStream({ synthesizer, voice: engineVoice, speed, bounds: tts.stream }),
   };
 }
 
 /** What each connection gets: the service, or why there is none (E_TTS_UNAVAILABLE with the fix). */
-export function sessionSpeechOptions(synthesizer: Synthesizer | null, tts: TtsConfig, unavailable?: EarshotError): SessionSpeechOptions {
+export function sessionSpeechOptions(
+  synthesizer: Synthesizer | null,
+  tts: TtsConfig,
+  unavailable?: EarshotError,
+): SessionSpeechOptions {
   if (synthesizer) return { service: sessionSpeechService(synthesizer, tts) };
   return {
     service: null,
-    unavailable: unavailable ?? new EarshotError('E_TTS_UNAVAILABLE', 'This server has no voice engine, so answers are text only. Install espeak-ng (apt install espeak-ng) or set tts.remote.url, then restart.'),
+    unavailable:
+      unavailable ??
+      new EarshotError(
+        'E_TTS_UNAVAILABLE',
+        'This server has no voice engine, so answers are text only. Install espeak-ng (apt install espeak-ng) or set tts.remote.url, then restart.',
+      ),
   };
 }

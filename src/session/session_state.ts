@@ -2,7 +2,15 @@ import type { AgentSessionView, SessionType } from '../agent/session_view.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { EarshotError } from '../errors.ts';
 import type { TurnDetectionSettings } from '../pipeline/types.ts';
-import type { SessionObject, TurnDetectionConfig, TranscriptionConfig, AudioFormat, FunctionToolDefinition, ToolChoice, MaxOutputTokens } from '../protocol/server_session.ts';
+import type {
+  SessionObject,
+  TurnDetectionConfig,
+  TranscriptionConfig,
+  AudioFormat,
+  FunctionToolDefinition,
+  ToolChoice,
+  MaxOutputTokens,
+} from '../protocol/server_session.ts';
 import type { WireSessionConfig, WireTurnDetection } from '../protocol/session_schema.ts';
 import { newSessionId } from '../protocol/ids.ts';
 import type { IgnoredField } from './session_support.ts';
@@ -79,32 +87,52 @@ export class SessionState implements AgentSessionView {
    * Validates a whole update before changing anything (an update is applied entirely or not at all).
    * Returns what changed for the pipeline.
    */
-  apply(update: WireSessionConfig): { formatChanged: boolean; turnDetectionChanged: boolean; promptChanged: boolean; speechUnavailable: EarshotError | null } {
+  apply(update: WireSessionConfig): {
+    formatChanged: boolean;
+    turnDetectionChanged: boolean;
+    promptChanged: boolean;
+    speechUnavailable: EarshotError | null;
+  } {
     if (update.type && update.type !== this.type) {
-      throw new EarshotError('E_UNSUPPORTED_FEATURE', `The session type is ${this.type} and cannot change to ${update.type}; open a new connection.`, {
-        param: 'session.type',
-      });
+      throw new EarshotError(
+        'E_UNSUPPORTED_FEATURE',
+        `The session type is ${this.type} and cannot change to ${update.type}; open a new connection.`,
+        {
+          param: 'session.type',
+        },
+      );
     }
     // Audio output is checked here and applied with the rest; without a voice engine it is reported
     // (speechUnavailable, session_support.ignoredFields) and the session stays text-only.
     const speech = this.type === 'realtime' ? this.speech.prepare(update) : null;
     const input = update.audio?.input;
     const format = input?.format ? this.resolveFormat(input.format) : undefined;
-    const tdWire = input && 'turn_detection' in input ? input.turn_detection : 'turn_detection' in update ? update.turn_detection : undefined;
+    const tdWire =
+      input && 'turn_detection' in input
+        ? input.turn_detection
+        : 'turn_detection' in update
+          ? update.turn_detection
+          : undefined;
     const turnDetection = tdWire === undefined ? undefined : this.resolveTurnDetection(tdWire);
     const transcription = input && 'transcription' in input ? input.transcription : undefined;
 
     const agentField = (update as Record<string, unknown>).agent;
     if (agentField !== undefined && (typeof agentField !== 'string' || agentField === '')) {
-      throw new EarshotError('E_INVALID_EVENT', 'session.agent must be an agent name (see `earshot agents`)', { param: 'session.agent' });
+      throw new EarshotError('E_INVALID_EVENT', 'session.agent must be an agent name (see `earshot agents`)', {
+        param: 'session.agent',
+      });
     }
     const tools = update.tools?.filter((t): t is Extract<typeof t, { type: 'function' }> => t.type === 'function');
     const formatChanged = format !== undefined && JSON.stringify(format) !== JSON.stringify(this.inputFormat);
-    const turnDetectionChanged = turnDetection !== undefined && JSON.stringify(turnDetection) !== JSON.stringify(this.turnDetection);
+    const turnDetectionChanged =
+      turnDetection !== undefined && JSON.stringify(turnDetection) !== JSON.stringify(this.turnDetection);
     if (format) this.inputFormat = format;
     if (turnDetection !== undefined) this.turnDetection = turnDetection;
     if (transcription !== undefined) {
-      this.transcription = transcription === null ? null : { model: transcription.model ?? DEFAULT_TRANSCRIPTION_MODEL, ...pick(transcription) };
+      this.transcription =
+        transcription === null
+          ? null
+          : { model: transcription.model ?? DEFAULT_TRANSCRIPTION_MODEL, ...pick(transcription) };
     }
     const promptChanged =
       (update.instructions !== undefined && update.instructions !== this.instructions) ||
@@ -130,7 +158,9 @@ export class SessionState implements AgentSessionView {
     return { formatChanged, turnDetectionChanged, promptChanged, speechUnavailable: speech?.unavailable ?? null };
   }
 
-  private resolveFormat(format: NonNullable<NonNullable<WireSessionConfig['audio']>['input']>['format']): InputAudioFormat {
+  private resolveFormat(
+    format: NonNullable<NonNullable<WireSessionConfig['audio']>['input']>['format'],
+  ): InputAudioFormat {
     if (!format) return this.inputFormat;
     if (format.type === 'audio/pcm') {
       const rateHz = format.rate ?? 24_000;
@@ -158,9 +188,13 @@ export class SessionState implements AgentSessionView {
       });
     }
     if (td.idle_timeout_ms != null && td.idle_timeout_ms < MIN_IDLE_TIMEOUT_MS) {
-      throw new EarshotError('E_INVALID_EVENT', `idle_timeout_ms must be at least ${MIN_IDLE_TIMEOUT_MS} (or null for none)`, {
-        param: 'session.audio.input.turn_detection.idle_timeout_ms',
-      });
+      throw new EarshotError(
+        'E_INVALID_EVENT',
+        `idle_timeout_ms must be at least ${MIN_IDLE_TIMEOUT_MS} (or null for none)`,
+        {
+          param: 'session.audio.input.turn_detection.idle_timeout_ms',
+        },
+      );
     }
     return {
       type: 'server_vad',
@@ -177,11 +211,26 @@ export class SessionState implements AgentSessionView {
   toSessionObject(ignored: IgnoredField[] = []): SessionObject {
     const notes = ignored.length > 0 ? { ignored_fields: ignored } : {};
     const wireFormat: AudioFormat =
-      this.inputFormat.type === 'audio/pcm' ? { type: 'audio/pcm', rate: this.inputFormat.rateHz } : { type: this.inputFormat.type };
-    const input = { format: wireFormat, transcription: this.transcription, noise_reduction: null, turn_detection: this.turnDetection };
+      this.inputFormat.type === 'audio/pcm'
+        ? { type: 'audio/pcm', rate: this.inputFormat.rateHz }
+        : { type: this.inputFormat.type };
+    const input = {
+      format: wireFormat,
+      transcription: this.transcription,
+      noise_reduction: null,
+      turn_detection: this.turnDetection,
+    };
     const expiresAt = this.createdAtS + SESSION_LIFETIME_S;
     if (this.type === 'transcription') {
-      return { id: this.id, object: 'realtime.transcription_session', type: 'transcription', audio: { input }, include: null, expires_at: expiresAt, ...notes };
+      return {
+        id: this.id,
+        object: 'realtime.transcription_session',
+        type: 'transcription',
+        audio: { input },
+        include: null,
+        expires_at: expiresAt,
+        ...notes,
+      };
     }
     return {
       id: this.id,

@@ -9,7 +9,8 @@ import type { WireSessionConfig } from '../protocol/session_schema.ts';
 
 export type { Dialect };
 
-const BETA_HINT = 'or connect with the beta dialect (subprotocol openai-beta.realtime-v1 or header OpenAI-Beta: realtime=v1)';
+const BETA_HINT =
+  'or connect with the beta dialect (subprotocol openai-beta.realtime-v1 or header OpenAI-Beta: realtime=v1)';
 
 const GA_HOME: Record<(typeof BETA_FLAT_SESSION_FIELDS)[number], string> = {
   modalities: 'session.output_modalities',
@@ -27,21 +28,41 @@ function refuse(param: string, message: string): never {
 }
 
 /** Throws E_UNSUPPORTED_FEATURE for the first field Earshot cannot honour. `update` is in the GA shape. */
-export function checkSessionSupport(update: WireSessionConfig, opts: { dialect: Dialect; rawFields: readonly string[] }): void {
+export function checkSessionSupport(
+  update: WireSessionConfig,
+  opts: { dialect: Dialect; rawFields: readonly string[] },
+): void {
   if (opts.dialect === 'ga') {
     for (const field of BETA_FLAT_SESSION_FIELDS) {
-      if (opts.rawFields.includes(field)) refuse(`session.${field}`, `session.${field} is a beta (realtime=v1) field; in the GA API use ${GA_HOME[field]}, ${BETA_HINT}.`);
+      if (opts.rawFields.includes(field))
+        refuse(
+          `session.${field}`,
+          `session.${field} is a beta (realtime=v1) field; in the GA API use ${GA_HOME[field]}, ${BETA_HINT}.`,
+        );
     }
   }
   const mcpIndex = update.tools?.findIndex((t) => t.type !== 'function') ?? -1;
   if (mcpIndex >= 0) {
-    refuse(`session.tools[${mcpIndex}]`, 'Earshot supports function tools only (type "function"); MCP tools are not supported.');
+    refuse(
+      `session.tools[${mcpIndex}]`,
+      'Earshot supports function tools only (type "function"); MCP tools are not supported.',
+    );
   }
-  if (update.tool_choice !== undefined && typeof update.tool_choice === 'object' && update.tool_choice.type !== 'function') {
-    refuse('session.tool_choice', 'tool_choice may be "auto", "none", "required" or {type:"function", name}; MCP tool choices are not supported.');
+  if (
+    update.tool_choice !== undefined &&
+    typeof update.tool_choice === 'object' &&
+    update.tool_choice.type !== 'function'
+  ) {
+    refuse(
+      'session.tool_choice',
+      'tool_choice may be "auto", "none", "required" or {type:"function", name}; MCP tool choices are not supported.',
+    );
   }
   if (update.prompt != null) {
-    refuse('session.prompt', 'Stored prompts (session.prompt) live on OpenAI\'s platform; send the text as session.instructions instead.');
+    refuse(
+      'session.prompt',
+      "Stored prompts (session.prompt) live on OpenAI's platform; send the text as session.instructions instead.",
+    );
   }
 }
 
@@ -50,10 +71,15 @@ export function checkSessionSupport(update: WireSessionConfig, opts: { dialect: 
  * clients) or the header `OpenAI-Beta: realtime=v1` (Node clients; the `openai` package's beta
  * connectors send it), GA otherwise.
  */
-export function dialectOf(info: { headers: Record<string, string | string[] | undefined>; protocols: readonly string[] }): Dialect {
+export function dialectOf(info: {
+  headers: Record<string, string | string[] | undefined>;
+  protocols: readonly string[];
+}): Dialect {
   if (info.protocols.includes('openai-beta.realtime-v1')) return 'beta';
   const header = info.headers['openai-beta'];
-  const values = (Array.isArray(header) ? header : [header ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase());
+  const values = (Array.isArray(header) ? header : [header ?? ''])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim().toLowerCase());
   return values.includes('realtime=v1') ? 'beta' : 'ga';
 }
 
@@ -76,11 +102,21 @@ export function ignoredFields(raw: WireSessionConfig, dialect: Dialect, speaks =
   const beta = dialect === 'beta';
   if (!speaks) textOnlyNotes(raw, beta, note);
   const noise = raw.audio?.input?.noise_reduction ?? (beta ? raw.input_audio_noise_reduction : undefined);
-  if (noise != null) note(raw.audio?.input?.noise_reduction != null ? 'audio.input.noise_reduction' : 'input_audio_noise_reduction', 'Earshot does not apply noise reduction; the audio is used as sent.');
-  if (raw.temperature !== undefined) note('temperature', "The agent's own generation settings apply (greedy decoding unless the agent sets a temperature).");
+  if (noise != null)
+    note(
+      raw.audio?.input?.noise_reduction != null ? 'audio.input.noise_reduction' : 'input_audio_noise_reduction',
+      'Earshot does not apply noise reduction; the audio is used as sent.',
+    );
+  if (raw.temperature !== undefined)
+    note(
+      'temperature',
+      "The agent's own generation settings apply (greedy decoding unless the agent sets a temperature).",
+    );
   if (raw.tracing != null) note('tracing', 'Tracing is an OpenAI platform feature; Earshot logs locally instead.');
-  if (raw.truncation !== undefined) note('truncation', 'Earshot keeps the context within its budget by replacing old audio with transcripts.');
-  if (raw.parallel_tool_calls !== undefined) note('parallel_tool_calls', 'The model decides how many calls it writes in one answer.');
+  if (raw.truncation !== undefined)
+    note('truncation', 'Earshot keeps the context within its budget by replacing old audio with transcripts.');
+  if (raw.parallel_tool_calls !== undefined)
+    note('parallel_tool_calls', 'The model decides how many calls it writes in one answer.');
   if (raw.include != null && raw.include.length > 0) note('include', 'Log probabilities are not reported.');
   return out;
 }
@@ -88,9 +124,15 @@ export function ignoredFields(raw: WireSessionConfig, dialect: Dialect, speaks =
 /** Audio-output fields of a server without a voice engine: accepted, without effect. */
 function textOnlyNotes(raw: WireSessionConfig, beta: boolean, note: (param: string, reason: string) => void): void {
   const modalities = raw.output_modalities ?? (beta ? raw.modalities : undefined);
-  if (modalities?.includes('audio')) note(raw.output_modalities ? 'output_modalities' : 'modalities', `${TEXT_ONLY} (audio output is not produced).`);
+  if (modalities?.includes('audio'))
+    note(raw.output_modalities ? 'output_modalities' : 'modalities', `${TEXT_ONLY} (audio output is not produced).`);
   const output = raw.audio?.output;
-  if (output?.voice !== undefined || (beta && raw.voice !== undefined)) note(output?.voice !== undefined ? 'audio.output.voice' : 'voice', `${TEXT_ONLY}; no voice is used.`);
-  if (output?.format !== undefined || (beta && raw.output_audio_format !== undefined)) note(output?.format !== undefined ? 'audio.output.format' : 'output_audio_format', `${TEXT_ONLY}; there is no audio output.`);
+  if (output?.voice !== undefined || (beta && raw.voice !== undefined))
+    note(output?.voice !== undefined ? 'audio.output.voice' : 'voice', `${TEXT_ONLY}; no voice is used.`);
+  if (output?.format !== undefined || (beta && raw.output_audio_format !== undefined))
+    note(
+      output?.format !== undefined ? 'audio.output.format' : 'output_audio_format',
+      `${TEXT_ONLY}; there is no audio output.`,
+    );
   if (output?.speed !== undefined) note('audio.output.speed', `${TEXT_ONLY}; there is no audio output.`);
 }

@@ -68,9 +68,12 @@ export class SpeechSettings {
     const output = update.audio?.output;
     const wantsAudio = update.output_modalities?.includes('audio');
     if (update.output_modalities !== undefined && update.output_modalities.length === 0) {
-      throw new EarshotError('E_INVALID_EVENT', 'output_modalities must name "text" or "audio".', { param: 'session.output_modalities' });
+      throw new EarshotError('E_INVALID_EVENT', 'output_modalities must name "text" or "audio".', {
+        param: 'session.output_modalities',
+      });
     }
-    const format = output?.format !== undefined ? resolveFormat(output.format, 'session.audio.output.format') : undefined;
+    const format =
+      output?.format !== undefined ? resolveFormat(output.format, 'session.audio.output.format') : undefined;
     const speed = output?.speed !== undefined ? checkSpeed(output.speed, 'session.audio.output.speed') : undefined;
     const voice = output?.voice !== undefined ? voiceName(output.voice) : undefined;
     if (voice !== undefined && this.available) this.engineVoice(voice, 'session.audio.output.voice');
@@ -79,7 +82,8 @@ export class SpeechSettings {
       unavailable,
       commit: () => {
         // Audio is either the answer's modality (with its transcript) or absent: OpenAI allows one.
-        if (update.output_modalities !== undefined) this.modalities = wantsAudio && this.available ? ['audio'] : ['text'];
+        if (update.output_modalities !== undefined)
+          this.modalities = wantsAudio && this.available ? ['audio'] : ['text'];
         if (format) this.format = format;
         if (speed !== undefined) this.speed = speed;
         if (voice !== undefined) this.voice = voice;
@@ -93,11 +97,17 @@ export class SpeechSettings {
     const output = params?.audio?.output;
     const wantsAudio = modalities !== undefined ? modalities.includes('audio') : this.modalities.includes('audio');
     if (modalities?.includes('audio') && !this.available) throw this.unavailableError('response.output_modalities');
-    const format = output?.format !== undefined ? resolveFormat(output.format, 'response.audio.output.format') : this.format;
+    const format =
+      output?.format !== undefined ? resolveFormat(output.format, 'response.audio.output.format') : this.format;
     const rawVoice = output?.voice ?? (params as { voice?: string | { id: string } } | undefined)?.voice;
     const voice = rawVoice !== undefined ? voiceName(rawVoice) : this.voice;
     const audio = wantsAudio && this.available;
-    return { audio, format, engineVoice: audio ? this.engineVoice(voice, 'response.audio.output.voice') : voice, speed: this.speed };
+    return {
+      audio,
+      format,
+      engineVoice: audio ? this.engineVoice(voice, 'response.audio.output.voice') : voice,
+      speed: this.speed,
+    };
   }
 
   /** One answer's speech stream (the service exists when resolve() said audio). */
@@ -116,17 +126,29 @@ export class SpeechSettings {
     if (!service) throw this.unavailableError();
     const engineVoice = service.resolveVoice(voice);
     if (engineVoice === null) {
-      throw new EarshotError('E_TTS_VOICE', `Unknown voice ${JSON.stringify(voice.slice(0, 64))}; this server speaks with: ${service.voiceNames().join(', ')}.`, { param });
+      throw new EarshotError(
+        'E_TTS_VOICE',
+        `Unknown voice ${JSON.stringify(voice.slice(0, 64))}; this server speaks with: ${service.voiceNames().join(', ')}.`,
+        { param },
+      );
     }
     if (this.spoken && voice !== this.voice) {
-      throw new EarshotError('E_VOICE_LOCKED', `The voice cannot change once the session has answered with audio (it speaks as ${JSON.stringify(this.voice)}).`, { param });
+      throw new EarshotError(
+        'E_VOICE_LOCKED',
+        `The voice cannot change once the session has answered with audio (it speaks as ${JSON.stringify(this.voice)}).`,
+        { param },
+      );
     }
     return engineVoice;
   }
 
   private unavailableError(param = 'session.output_modalities'): EarshotError {
     const cause = this.opts.unavailable;
-    return new EarshotError(cause?.code ?? 'E_UNSUPPORTED_FEATURE', cause?.message ?? 'This server has no voice engine: answers are text only.', { param });
+    return new EarshotError(
+      cause?.code ?? 'E_UNSUPPORTED_FEATURE',
+      cause?.message ?? 'This server has no voice engine: answers are text only.',
+      { param },
+    );
   }
 }
 
@@ -136,7 +158,9 @@ function voiceName(voice: string | { id: string }): string {
 
 function checkSpeed(speed: number, param: string): number {
   if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) {
-    throw new EarshotError('E_INVALID_EVENT', `speed must be between ${MIN_SPEED} and ${MAX_SPEED} (got ${speed}).`, { param });
+    throw new EarshotError('E_INVALID_EVENT', `speed must be between ${MIN_SPEED} and ${MAX_SPEED} (got ${speed}).`, {
+      param,
+    });
   }
   return speed;
 }
@@ -145,7 +169,9 @@ function checkSpeed(speed: number, param: string): number {
 function resolveFormat(format: WireAudioFormat, param: string): AudioFormat {
   if (format.type !== 'audio/pcm') return { type: format.type };
   if (format.rate !== undefined && format.rate !== SPEECH_OUTPUT_RATE_HZ) {
-    throw new EarshotError('E_UNSUPPORTED_FORMAT', `Output audio/pcm is 24 kHz only (got rate ${format.rate}).`, { param: `${param}.rate` });
+    throw new EarshotError('E_UNSUPPORTED_FORMAT', `Output audio/pcm is 24 kHz only (got rate ${format.rate}).`, {
+      param: `${param}.rate`,
+    });
   }
   return { type: 'audio/pcm', rate: SPEECH_OUTPUT_RATE_HZ };
 }

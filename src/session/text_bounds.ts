@@ -11,15 +11,23 @@ export interface TextBounds {
   maxInstructionsBytes: number;
 }
 
-export function textBoundsFromConfig(limits: Pick<LimitsConfig, 'max_item_text_bytes' | 'max_instructions_bytes'>): TextBounds {
+export function textBoundsFromConfig(
+  limits: Pick<LimitsConfig, 'max_item_text_bytes' | 'max_instructions_bytes'>,
+): TextBounds {
   return { maxItemTextBytes: limits.max_item_text_bytes, maxInstructionsBytes: limits.max_instructions_bytes };
 }
 
 /** Throws E_TEXT_TOO_LARGE (with the offending param) when the event carries text over its bound. */
 export function checkTextBounds(event: ClientEvent, bounds: TextBounds): void {
-  const e = event as { type: string; item?: unknown; session?: Record<string, unknown>; response?: Record<string, unknown> };
+  const e = event as {
+    type: string;
+    item?: unknown;
+    session?: Record<string, unknown>;
+    response?: Record<string, unknown>;
+  };
   if (e.type === 'conversation.item.create') checkItem(e.item, 'item', bounds);
-  if ((e.type === 'session.update' || e.type === 'transcription_session.update') && e.session) checkConfig(e.session, 'session', bounds);
+  if ((e.type === 'session.update' || e.type === 'transcription_session.update') && e.session)
+    checkConfig(e.session, 'session', bounds);
   if (e.type === 'response.create' && e.response) {
     checkConfig(e.response, 'response', bounds);
     const input = e.response.input;
@@ -30,12 +38,20 @@ export function checkTextBounds(event: ClientEvent, bounds: TextBounds): void {
 function checkConfig(config: Record<string, unknown>, param: string, bounds: TextBounds): void {
   const instructions = stringBytes(config.instructions);
   if (instructions > bounds.maxInstructionsBytes) {
-    throw new EarshotError('E_TEXT_TOO_LARGE', `${param}.instructions is ${instructions} bytes; the limit is ${bounds.maxInstructionsBytes} (limits.max_instructions_bytes).`, { param: `${param}.instructions` });
+    throw new EarshotError(
+      'E_TEXT_TOO_LARGE',
+      `${param}.instructions is ${instructions} bytes; the limit is ${bounds.maxInstructionsBytes} (limits.max_instructions_bytes).`,
+      { param: `${param}.instructions` },
+    );
   }
   if (Array.isArray(config.tools)) {
     const tools = Buffer.byteLength(JSON.stringify(config.tools));
     if (tools > bounds.maxInstructionsBytes) {
-      throw new EarshotError('E_TEXT_TOO_LARGE', `${param}.tools is ${tools} bytes of JSON; the limit is ${bounds.maxInstructionsBytes} (limits.max_instructions_bytes).`, { param: `${param}.tools` });
+      throw new EarshotError(
+        'E_TEXT_TOO_LARGE',
+        `${param}.tools is ${tools} bytes of JSON; the limit is ${bounds.maxInstructionsBytes} (limits.max_instructions_bytes).`,
+        { param: `${param}.tools` },
+      );
     }
   }
 }
@@ -43,6 +59,10 @@ function checkConfig(config: Record<string, unknown>, param: string, bounds: Tex
 function checkItem(item: unknown, param: string, bounds: TextBounds): void {
   const bytes = itemTextBytes(item);
   if (bytes > bounds.maxItemTextBytes) {
-    throw new EarshotError('E_TEXT_TOO_LARGE', `The ${param} carries ${bytes} bytes of text; the limit is ${bounds.maxItemTextBytes} (limits.max_item_text_bytes).`, { param });
+    throw new EarshotError(
+      'E_TEXT_TOO_LARGE',
+      `The ${param} carries ${bytes} bytes of text; the limit is ${bounds.maxItemTextBytes} (limits.max_item_text_bytes).`,
+      { param },
+    );
   }
 }

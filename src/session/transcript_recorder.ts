@@ -29,7 +29,17 @@ function responseText(response: RealtimeResponseObject): string | null {
   return parts.length > 0 ? parts.join('') : null;
 }
 
-type StoreWrites = Pick<TranscriptStore, 'startSession' | 'endSession' | 'commitUtterance' | 'setUtteranceText' | 'setUtteranceError' | 'recordResponse' | 'recordToolCall' | 'recordToolCallOutput'>;
+type StoreWrites = Pick<
+  TranscriptStore,
+  | 'startSession'
+  | 'endSession'
+  | 'commitUtterance'
+  | 'setUtteranceText'
+  | 'setUtteranceError'
+  | 'recordResponse'
+  | 'recordToolCall'
+  | 'recordToolCallOutput'
+>;
 
 export class TranscriptRecorder {
   private sessionId: string | null = null;
@@ -80,7 +90,12 @@ export class TranscriptRecorder {
       case 'session.created':
         this.sessionId = event.session.id;
         this.noteSession(event.session);
-        store.startSession({ id: event.session.id, keyId: this.opts.keyId, type: event.session.type, model: 'model' in event.session ? event.session.model : null });
+        store.startSession({
+          id: event.session.id,
+          keyId: this.opts.keyId,
+          type: event.session.type,
+          model: 'model' in event.session ? event.session.model : null,
+        });
         return;
       case 'session.updated':
         this.noteSession(event.session);
@@ -99,18 +114,31 @@ export class TranscriptRecorder {
         const b = this.bounds.get(event.item_id);
         this.bounds.delete(event.item_id);
         this.lastUserItem = event.item_id;
-        store.commitUtterance({ sessionId: this.sessionId, itemId: event.item_id, startMs: b?.startMs ?? 0, endMs: b?.endMs ?? b?.startMs ?? 0 });
+        store.commitUtterance({
+          sessionId: this.sessionId,
+          itemId: event.item_id,
+          startMs: b?.startMs ?? 0,
+          endMs: b?.endMs ?? b?.startMs ?? 0,
+        });
         return;
       }
       case 'conversation.item.input_audio_transcription.completed':
-        store.setUtteranceText(event.item_id, this.translating ? { translation: event.transcript } : { transcript: event.transcript });
+        store.setUtteranceText(
+          event.item_id,
+          this.translating ? { translation: event.transcript } : { transcript: event.transcript },
+        );
         return;
       case 'conversation.item.input_audio_transcription.failed':
         store.setUtteranceError(event.item_id, { code: event.error.code ?? 'E_ENGINE', message: event.error.message });
         return;
       case 'response.created':
         if (!this.sessionId) return;
-        store.recordResponse({ id: event.response.id, sessionId: this.sessionId, status: event.response.status, inputItemId: this.lastUserItem });
+        store.recordResponse({
+          id: event.response.id,
+          sessionId: this.sessionId,
+          status: event.response.status,
+          inputItemId: this.lastUserItem,
+        });
         return;
       case 'response.done':
         this.onResponseDone(event.response);
@@ -131,7 +159,13 @@ export class TranscriptRecorder {
   /** The segmenter's own utterance (exact speech bounds and why it ended); called right after its commit. */
   utterance(u: Utterance): void {
     if (!this.sessionId) return;
-    this.store.commitUtterance({ sessionId: this.sessionId, itemId: u.itemId, startMs: u.speechStartMs, endMs: u.speechEndMs, endReason: u.endReason });
+    this.store.commitUtterance({
+      sessionId: this.sessionId,
+      itemId: u.itemId,
+      startMs: u.speechStartMs,
+      endMs: u.speechEndMs,
+      endReason: u.endReason,
+    });
   }
 
   /** Marks the session ended (idempotent). */
@@ -162,7 +196,14 @@ export class TranscriptRecorder {
     if (!this.sessionId || this.seenItems.has(item.id)) return;
     if (item.type === 'function_call' && item.status === 'completed') {
       this.seenItems.add(item.id);
-      this.store.recordToolCall({ callId: item.call_id, sessionId: this.sessionId, responseId, name: item.name, argumentsJson: item.arguments, status: 'in_progress' });
+      this.store.recordToolCall({
+        callId: item.call_id,
+        sessionId: this.sessionId,
+        responseId,
+        name: item.name,
+        argumentsJson: item.arguments,
+        status: 'in_progress',
+      });
     } else if (item.type === 'function_call_output') {
       // A server tool's result, inside the response that called it.
       this.seenItems.add(item.id);

@@ -13,7 +13,12 @@ import { VadBatcher } from '../vad/vad_batcher.ts';
 import { getSharedWorkerVadModel } from '../vad/worker_vad_model.ts';
 
 /** Refuses new sessions, lets running responses finish for up to graceMs, then cancels what is left. */
-export async function drainSessions(admission: AdmissionController, sessions: LiveSessions, log: Logger, graceMs: number): Promise<void> {
+export async function drainSessions(
+  admission: AdmissionController,
+  sessions: LiveSessions,
+  log: Logger,
+  graceMs: number,
+): Promise<void> {
   admission.drain();
   log.info({ graceMs, sessions: sessions.size, responses: sessions.inFlightResponses }, 'draining: no new sessions');
   await waitUntil(() => sessions.inFlightResponses === 0, graceMs);
@@ -31,7 +36,8 @@ export function openStore(config: EarshotConfig, log: Logger, metrics: EarshotMe
   const store = TranscriptStore.open({
     path: config.store.path ?? ':memory:',
     log,
-    onWriteError: (err, sqliteCode) => metrics.storeWriteErrors.inc({ code: sqliteCode === 'UNKNOWN' ? err.code : sqliteCode }),
+    onWriteError: (err, sqliteCode) =>
+      metrics.storeWriteErrors.inc({ code: sqliteCode === 'UNKNOWN' ? err.code : sqliteCode }),
   });
   const dangling = store.closeDanglingSessions();
   if (dangling > 0) log.warn({ sessions: dangling }, 'sessions cut off by the previous run were marked interrupted');
@@ -41,9 +47,15 @@ export function openStore(config: EarshotConfig, log: Logger, metrics: EarshotMe
 /** The process's shared Silero model (not released: one per process) behind this server's batcher. */
 export async function openVadBatcher(config: EarshotConfig, metrics: EarshotMetrics): Promise<VadBatcher> {
   const inWorkers = config.vad.inference_thread === 'worker';
-  const model = instrumentVadModel(inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(), metrics);
+  const model = instrumentVadModel(
+    inWorkers ? await getSharedWorkerVadModel(config.vad.worker_threads) : await getSharedSileroModel(),
+    metrics,
+  );
   // One batch in flight per VAD thread: the in-thread model runs one batch at a time.
-  return new VadBatcher(model, { maxBatchStreams: config.vad.batch_max_streams, maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1 });
+  return new VadBatcher(model, {
+    maxBatchStreams: config.vad.batch_max_streams,
+    maxBatchesInFlight: inWorkers ? config.vad.worker_threads : 1,
+  });
 }
 
 /**
@@ -57,13 +69,19 @@ export async function openVadBatcher(config: EarshotConfig, metrics: EarshotMetr
  * queue (how long sessions' turns and steps wait). Any refuses new sessions; a change tells admitted
  * sessions their remaining capacity at once.
  */
-export function watchLoad(config: EarshotConfig, log: Logger, sources: { batcher: VadBatcher; engineWaitMs: () => number }, onChange: () => void) {
+export function watchLoad(
+  config: EarshotConfig,
+  log: Logger,
+  sources: { batcher: VadBatcher; engineWaitMs: () => number },
+  onChange: () => void,
+) {
   const watch = (what: string, limitMs: number, sampleDelayMs?: () => number) =>
     new LoadMonitor({
       maxEventLoopDelayMs: limitMs,
       sampleDelayMs,
       onChange: (overloaded, delayMs) => {
-        if (overloaded) log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
+        if (overloaded)
+          log.warn({ what, delayMs: Math.round(delayMs), limitMs }, 'server behind real time: refusing new sessions');
         else log.info({ what, delayMs: Math.round(delayMs) }, 'server back to real time: admitting sessions');
         onChange();
       },

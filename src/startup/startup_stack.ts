@@ -4,7 +4,20 @@
 import type { Logger } from '../observability/logger.ts';
 
 /** The steps of startServer, in order (names for the test hook, the log and the release report). */
-export const STARTUP_STEPS = ['agents', 'engine', 'services', 'store', 'retention', 'vad', 'engine_stats', 'voice', 'load_monitors', 'openai_api', 'webrtc', 'listen'] as const;
+export const STARTUP_STEPS = [
+  'agents',
+  'engine',
+  'services',
+  'store',
+  'retention',
+  'vad',
+  'engine_stats',
+  'voice',
+  'load_monitors',
+  'openai_api',
+  'webrtc',
+  'listen',
+] as const;
 export type StartupStep = (typeof STARTUP_STEPS)[number];
 
 /** Test hooks: fail a step before it runs, and see which parts were released. */
@@ -30,7 +43,11 @@ export class StartupStack {
   ) {}
 
   /** Runs one step; `release` (if any) is registered once `start` succeeded. */
-  async step<T>(step: StartupStep, start: () => T | Promise<T>, release?: (value: T) => void | Promise<void>): Promise<T> {
+  async step<T>(
+    step: StartupStep,
+    start: () => T | Promise<T>,
+    release?: (value: T) => void | Promise<void>,
+  ): Promise<T> {
     this.hooks.beforeStep?.(step);
     const value = await start();
     if (release) this.parts.push({ step, release: () => release(value) });

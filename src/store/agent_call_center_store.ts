@@ -61,15 +61,66 @@ const SCHEMA = `
 
 /** Fictional sample customers (made up for this project; any resemblance is accidental). */
 export const SAMPLE_CUSTOMERS: readonly Customer[] = [
-  { id: 'C-1001', name: 'Ada Lindqvist', phone: '+1-555-0101', email: 'ada.lindqvist@example.com', plan: 'fiber 500', city: 'Portland' },
-  { id: 'C-1002', name: 'Bruno Okafor', phone: '+1-555-0102', email: 'bruno.okafor@example.com', plan: 'mobile unlimited', city: 'Austin' },
-  { id: 'C-1003', name: 'Chen Wei', phone: '+1-555-0103', email: 'chen.wei@example.com', plan: 'fiber 1000', city: 'Seattle' },
-  { id: 'C-1004', name: 'Dolores Vega', phone: '+1-555-0104', email: 'dolores.vega@example.com', plan: 'basic dsl', city: 'Denver' },
-  { id: 'C-1005', name: 'Emeka Hansen', phone: '+1-555-0105', email: 'emeka.hansen@example.com', plan: 'mobile family', city: 'Boston' },
-  { id: 'C-1006', name: 'Fatima Rossi', phone: '+1-555-0106', email: 'fatima.rossi@example.com', plan: 'fiber 500', city: 'Chicago' },
+  {
+    id: 'C-1001',
+    name: 'Ada Lindqvist',
+    phone: '+1-555-0101',
+    email: 'ada.lindqvist@example.com',
+    plan: 'fiber 500',
+    city: 'Portland',
+  },
+  {
+    id: 'C-1002',
+    name: 'Bruno Okafor',
+    phone: '+1-555-0102',
+    email: 'bruno.okafor@example.com',
+    plan: 'mobile unlimited',
+    city: 'Austin',
+  },
+  {
+    id: 'C-1003',
+    name: 'Chen Wei',
+    phone: '+1-555-0103',
+    email: 'chen.wei@example.com',
+    plan: 'fiber 1000',
+    city: 'Seattle',
+  },
+  {
+    id: 'C-1004',
+    name: 'Dolores Vega',
+    phone: '+1-555-0104',
+    email: 'dolores.vega@example.com',
+    plan: 'basic dsl',
+    city: 'Denver',
+  },
+  {
+    id: 'C-1005',
+    name: 'Emeka Hansen',
+    phone: '+1-555-0105',
+    email: 'emeka.hansen@example.com',
+    plan: 'mobile family',
+    city: 'Boston',
+  },
+  {
+    id: 'C-1006',
+    name: 'Fatima Rossi',
+    phone: '+1-555-0106',
+    email: 'fatima.rossi@example.com',
+    plan: 'fiber 500',
+    city: 'Chicago',
+  },
 ];
 
-type TicketRow = { id: number; customer_id: string; subject: string; description: string; priority: TicketPriority; status: 'open' | 'closed'; call_id: string | null; created_at_ms: number };
+type TicketRow = {
+  id: number;
+  customer_id: string;
+  subject: string;
+  description: string;
+  priority: TicketPriority;
+  status: 'open' | 'closed';
+  call_id: string | null;
+  created_at_ms: number;
+};
 
 const toTicket = (r: TicketRow): Ticket => ({
   id: r.id,
@@ -90,7 +141,9 @@ export class CallCenterStore {
 
   static open(path: string, nowMs: () => number = Date.now): CallCenterStore {
     const db = openAgentDb(path, SCHEMA);
-    const insert = db.prepare('INSERT OR IGNORE INTO customers (id, name, phone, email, plan, city) VALUES (@id, @name, @phone, @email, @plan, @city)');
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO customers (id, name, phone, email, plan, city) VALUES (@id, @name, @phone, @email, @plan, @city)',
+    );
     db.transaction(() => SAMPLE_CUSTOMERS.forEach((c) => insert.run(c)))();
     return new CallCenterStore(db, nowMs);
   }
@@ -112,20 +165,32 @@ export class CallCenterStore {
     return this.db.prepare('SELECT * FROM customers WHERE id = ?').get(id) as Customer | undefined;
   }
 
-  openTicket(t: { customerId: string; subject: string; description: string; priority: TicketPriority; callId?: string }): Ticket {
+  openTicket(t: {
+    customerId: string;
+    subject: string;
+    description: string;
+    priority: TicketPriority;
+    callId?: string;
+  }): Ticket {
     const row = this.db
-      .prepare('INSERT INTO tickets (customer_id, subject, description, priority, call_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING *')
+      .prepare(
+        'INSERT INTO tickets (customer_id, subject, description, priority, call_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+      )
       .get(t.customerId, t.subject, t.description, t.priority, t.callId ?? null, this.nowMs()) as TicketRow;
     return toTicket(row);
   }
 
   listTickets(customerId: string): Ticket[] {
-    return (this.db.prepare('SELECT * FROM tickets WHERE customer_id = ? ORDER BY id').all(customerId) as TicketRow[]).map(toTicket);
+    return (
+      this.db.prepare('SELECT * FROM tickets WHERE customer_id = ? ORDER BY id').all(customerId) as TicketRow[]
+    ).map(toTicket);
   }
 
   saveCallSummary(callId: string, summary: string, transcript: string[]): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO call_summaries (call_id, summary, transcript_json, created_at_ms) VALUES (?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR REPLACE INTO call_summaries (call_id, summary, transcript_json, created_at_ms) VALUES (?, ?, ?, ?)',
+      )
       .run(callId, summary, JSON.stringify(transcript), this.nowMs());
   }
 
@@ -133,7 +198,14 @@ export class CallCenterStore {
     const r = this.db.prepare('SELECT * FROM call_summaries WHERE call_id = ?').get(callId) as
       | { call_id: string; summary: string; transcript_json: string; created_at_ms: number }
       | undefined;
-    return r && { callId: r.call_id, summary: r.summary, transcript: JSON.parse(r.transcript_json) as string[], createdAtMs: r.created_at_ms };
+    return (
+      r && {
+        callId: r.call_id,
+        summary: r.summary,
+        transcript: JSON.parse(r.transcript_json) as string[],
+        createdAtMs: r.created_at_ms,
+      }
+    );
   }
 
   close(): void {

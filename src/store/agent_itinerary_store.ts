@@ -24,9 +24,23 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS itinerary_stops_by_trip ON itinerary_stops (trip, date, id);
 `;
 
-type Row = { id: number; trip: string; description: string; city: string | null; date: string | null; created_at_ms: number };
+type Row = {
+  id: number;
+  trip: string;
+  description: string;
+  city: string | null;
+  date: string | null;
+  created_at_ms: number;
+};
 
-const toStop = (r: Row): ItineraryStop => ({ id: r.id, trip: r.trip, description: r.description, city: r.city, date: r.date, createdAtMs: r.created_at_ms });
+const toStop = (r: Row): ItineraryStop => ({
+  id: r.id,
+  trip: r.trip,
+  description: r.description,
+  city: r.city,
+  date: r.date,
+  createdAtMs: r.created_at_ms,
+});
 
 export class ItineraryStore {
   private constructor(
@@ -40,14 +54,18 @@ export class ItineraryStore {
 
   addStop(trip: string, stop: { description: string; city?: string; date?: string }): ItineraryStop {
     const row = this.db
-      .prepare('INSERT INTO itinerary_stops (trip, description, city, date, created_at_ms) VALUES (?, ?, ?, ?, ?) RETURNING *')
+      .prepare(
+        'INSERT INTO itinerary_stops (trip, description, city, date, created_at_ms) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      )
       .get(trip, stop.description, stop.city ?? null, stop.date ?? null, this.nowMs()) as Row;
     return toStop(row);
   }
 
   /** Stops in date order (undated last), then in the order they were added. */
   listStops(trip: string): ItineraryStop[] {
-    const rows = this.db.prepare('SELECT * FROM itinerary_stops WHERE trip = ? ORDER BY date IS NULL, date, id').all(trip) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM itinerary_stops WHERE trip = ? ORDER BY date IS NULL, date, id')
+      .all(trip) as Row[];
     return rows.map(toStop);
   }
 

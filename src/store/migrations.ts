@@ -71,7 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'the reported failure of an utterance\'s transcription',
+    name: "the reported failure of an utterance's transcription",
     sql: `
       -- JSON {code, message} of conversation.item.input_audio_transcription.failed; NULL when none failed.
       ALTER TABLE utterances ADD COLUMN transcription_error TEXT;
@@ -86,7 +86,10 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const from = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length > 0 ? migrations[migrations.length - 1].version : 0;
   if (from > latest) {
-    throw new EarshotError('E_STORE', `The transcript store has schema version ${from}, newer than this Earshot knows (${latest}); upgrade Earshot or use another --store file.`);
+    throw new EarshotError(
+      'E_STORE',
+      `The transcript store has schema version ${from}, newer than this Earshot knows (${latest}); upgrade Earshot or use another --store file.`,
+    );
   }
   for (const migration of migrations) {
     if (migration.version <= from) continue;

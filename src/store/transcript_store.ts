@@ -5,7 +5,14 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { EarshotError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { migrate } from './migrations.ts';
-import type { ResponseRecord, SessionDetail, SessionPage, SessionRecord, ToolCallRecord, UtteranceRecord } from './store_types.ts';
+import type {
+  ResponseRecord,
+  SessionDetail,
+  SessionPage,
+  SessionRecord,
+  ToolCallRecord,
+  UtteranceRecord,
+} from './store_types.ts';
 
 export type * from './store_types.ts';
 
@@ -63,7 +70,9 @@ export class TranscriptStore {
       if (!inMemory) mkdirSync(dirname(opts.path), { recursive: true, mode: 0o700 });
       db = new BetterSqlite3(opts.path);
     } catch (err) {
-      throw new EarshotError('E_STORE', `Cannot open the transcript store at ${opts.path}: ${(err as Error).message}`, { cause: err });
+      throw new EarshotError('E_STORE', `Cannot open the transcript store at ${opts.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     try {
       if (!inMemory) {
@@ -79,7 +88,11 @@ export class TranscriptStore {
     } catch (err) {
       db.close();
       if (err instanceof EarshotError) throw err;
-      throw new EarshotError('E_STORE', `Cannot initialise the transcript store at ${opts.path}: ${(err as Error).message}`, { cause: err });
+      throw new EarshotError(
+        'E_STORE',
+        `Cannot initialise the transcript store at ${opts.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     return new TranscriptStore(db, opts);
   }
@@ -96,7 +109,13 @@ export class TranscriptStore {
 
   startSession(s: { id: string; keyId: string; type: string; model?: string | null; createdAtMs?: number }): boolean {
     return this.write('startSession', () => {
-      this.stmt.startSession.run({ id: s.id, key_id: s.keyId, type: s.type, model: s.model ?? null, created_at_ms: s.createdAtMs ?? this.nowMs() });
+      this.stmt.startSession.run({
+        id: s.id,
+        key_id: s.keyId,
+        type: s.type,
+        model: s.model ?? null,
+        created_at_ms: s.createdAtMs ?? this.nowMs(),
+      });
     });
   }
 
@@ -153,7 +172,10 @@ export class TranscriptStore {
   }
 
   /** Insert or update (in_progress first, completed later, or only once at response.done). */
-  recordResponse(r: Omit<ResponseRecord, 'inputItemId' | 'text' | 'usage' | 'createdAtMs' | 'completedAtMs'> & Partial<ResponseRecord>): boolean {
+  recordResponse(
+    r: Omit<ResponseRecord, 'inputItemId' | 'text' | 'usage' | 'createdAtMs' | 'completedAtMs'> &
+      Partial<ResponseRecord>,
+  ): boolean {
     return this.write('recordResponse', () => {
       this.stmt.recordResponse.run({
         id: r.id,
@@ -168,7 +190,9 @@ export class TranscriptStore {
     });
   }
 
-  recordToolCall(t: Omit<ToolCallRecord, 'responseId' | 'outputJson' | 'startedAtMs' | 'endedAtMs'> & Partial<ToolCallRecord>): boolean {
+  recordToolCall(
+    t: Omit<ToolCallRecord, 'responseId' | 'outputJson' | 'startedAtMs' | 'endedAtMs'> & Partial<ToolCallRecord>,
+  ): boolean {
     return this.write('recordToolCall', () => {
       this.stmt.recordToolCall.run({
         call_id: t.callId,
@@ -187,7 +211,12 @@ export class TranscriptStore {
   /** A tool call's result (server tool or client function_call_output); only a call of that session is updated. */
   recordToolCallOutput(callId: string, sessionId: string, outputJson: string, endedAtMs?: number): boolean {
     return this.write('recordToolCallOutput', () => {
-      this.stmt.recordToolCallOutput.run({ call_id: callId, session_id: sessionId, output_json: outputJson, ended_at_ms: endedAtMs ?? this.nowMs() });
+      this.stmt.recordToolCallOutput.run({
+        call_id: callId,
+        session_id: sessionId,
+        output_json: outputJson,
+        ended_at_ms: endedAtMs ?? this.nowMs(),
+      });
     });
   }
 
@@ -221,7 +250,9 @@ export class TranscriptStore {
       let cursor: { created_at_ms: number; id: string } | undefined;
       if (opts.after) {
         // Scoped like the page itself: another key's session id reads as unknown (no existence oracle).
-        cursor = this.stmt.sessionCursor.get({ id: opts.after, key_id: opts.keyId ?? null }) as { created_at_ms: number; id: string } | undefined;
+        cursor = this.stmt.sessionCursor.get({ id: opts.after, key_id: opts.keyId ?? null }) as
+          | { created_at_ms: number; id: string }
+          | undefined;
         if (!cursor) return { sessions: [], hasMore: false };
       }
       const rows = this.stmt.listSessions.all({
@@ -278,7 +309,10 @@ export class TranscriptStore {
       const sqliteCode = (err as { code?: string }).code ?? 'UNKNOWN';
       // Only the operation and SQLite's code: the row (a transcript) must never reach the log.
       this.log?.error({ op, sqliteCode, path: this.path }, 'transcript store write failed');
-      this.onWriteError?.(new EarshotError('E_STORE', `Transcript store ${op} failed (${sqliteCode}).`, { cause: err, retryable: true }), sqliteCode);
+      this.onWriteError?.(
+        new EarshotError('E_STORE', `Transcript store ${op} failed (${sqliteCode}).`, { cause: err, retryable: true }),
+        sqliteCode,
+      );
       return false;
     }
   }
@@ -288,7 +322,10 @@ export class TranscriptStore {
       return fn();
     } catch (err) {
       if (err instanceof EarshotError) throw err;
-      throw new EarshotError('E_STORE', `Transcript store read failed: ${(err as Error).message}`, { cause: err, retryable: true });
+      throw new EarshotError('E_STORE', `Transcript store read failed: ${(err as Error).message}`, {
+        cause: err,
+        retryable: true,
+      });
     }
   }
 }
@@ -298,44 +335,58 @@ function prepareStatements(db: Database): Record<string, Statement> {
   return {
     startSession: db.prepare(
       `INSERT INTO sessions (id, key_id, type, model, created_at_ms) VALUES (@id, @key_id, @type, @model, @created_at_ms)
-       ON CONFLICT (id) DO UPDATE SET type = excluded.type, model = excluded.model`),
-    endSession: db.prepare('UPDATE sessions SET ended_at_ms = @ended_at_ms, end_reason = @end_reason WHERE id = @id AND ended_at_ms IS NULL'),
+       ON CONFLICT (id) DO UPDATE SET type = excluded.type, model = excluded.model`,
+    ),
+    endSession: db.prepare(
+      'UPDATE sessions SET ended_at_ms = @ended_at_ms, end_reason = @end_reason WHERE id = @id AND ended_at_ms IS NULL',
+    ),
     commitUtterance: db.prepare(
       `INSERT INTO utterances (item_id, session_id, start_ms, end_ms, end_reason, committed_at_ms, transcript, translation, language)
        VALUES (@item_id, @session_id, @start_ms, @end_ms, @end_reason, @committed_at_ms, @transcript, @translation, @language)
        ON CONFLICT (item_id) DO UPDATE SET start_ms = excluded.start_ms, end_ms = excluded.end_ms, end_reason = excluded.end_reason,
          transcript = COALESCE(excluded.transcript, transcript), translation = COALESCE(excluded.translation, translation),
-         language = COALESCE(excluded.language, language)`),
+         language = COALESCE(excluded.language, language)`,
+    ),
     setUtteranceText: db.prepare(
       `UPDATE utterances SET transcript = COALESCE(@transcript, transcript), translation = COALESCE(@translation, translation),
-         language = COALESCE(@language, language) WHERE item_id = @item_id`),
-    setUtteranceError: db.prepare('UPDATE utterances SET transcription_error = @transcription_error WHERE item_id = @item_id'),
+         language = COALESCE(@language, language) WHERE item_id = @item_id`,
+    ),
+    setUtteranceError: db.prepare(
+      'UPDATE utterances SET transcription_error = @transcription_error WHERE item_id = @item_id',
+    ),
     recordResponse: db.prepare(
       `INSERT INTO responses (id, session_id, input_item_id, status, text, usage_json, created_at_ms, completed_at_ms)
        VALUES (@id, @session_id, @input_item_id, @status, @text, @usage_json, @created_at_ms, @completed_at_ms)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, text = COALESCE(excluded.text, text),
          usage_json = COALESCE(excluded.usage_json, usage_json), completed_at_ms = COALESCE(excluded.completed_at_ms, completed_at_ms),
-         input_item_id = COALESCE(excluded.input_item_id, input_item_id)`),
+         input_item_id = COALESCE(excluded.input_item_id, input_item_id)`,
+    ),
     recordToolCall: db.prepare(
       `INSERT INTO tool_calls (call_id, session_id, response_id, name, arguments_json, output_json, status, started_at_ms, ended_at_ms)
        VALUES (@call_id, @session_id, @response_id, @name, @arguments_json, @output_json, @status, @started_at_ms, @ended_at_ms)
        ON CONFLICT (call_id) DO UPDATE SET output_json = COALESCE(excluded.output_json, output_json), status = excluded.status,
-         ended_at_ms = COALESCE(excluded.ended_at_ms, ended_at_ms)`),
+         ended_at_ms = COALESCE(excluded.ended_at_ms, ended_at_ms)`,
+    ),
     recordToolCallOutput: db.prepare(
       `UPDATE tool_calls SET output_json = @output_json, status = 'completed', ended_at_ms = @ended_at_ms
-       WHERE call_id = @call_id AND session_id = @session_id`),
+       WHERE call_id = @call_id AND session_id = @session_id`,
+    ),
     closeDangling: db.prepare(
       `UPDATE sessions SET end_reason = @end_reason, ended_at_ms = MAX(created_at_ms,
          COALESCE((SELECT MAX(committed_at_ms) FROM utterances u WHERE u.session_id = sessions.id), created_at_ms),
          COALESCE((SELECT MAX(COALESCE(completed_at_ms, created_at_ms)) FROM responses r WHERE r.session_id = sessions.id), created_at_ms))
-       WHERE ended_at_ms IS NULL`),
+       WHERE ended_at_ms IS NULL`,
+    ),
     deleteOlder: db.prepare('DELETE FROM sessions WHERE created_at_ms < @cutoff_ms'),
-    sessionCursor: db.prepare('SELECT created_at_ms, id FROM sessions WHERE id = @id AND (@key_id IS NULL OR key_id = @key_id)'),
+    sessionCursor: db.prepare(
+      'SELECT created_at_ms, id FROM sessions WHERE id = @id AND (@key_id IS NULL OR key_id = @key_id)',
+    ),
     listSessions: db.prepare(
       `SELECT ${sessionCols} FROM sessions
        WHERE (@key_id IS NULL OR key_id = @key_id)
          AND (@cursor_ms IS NULL OR created_at_ms < @cursor_ms OR (created_at_ms = @cursor_ms AND id < @cursor_id))
-       ORDER BY created_at_ms DESC, id DESC LIMIT @limit`),
+       ORDER BY created_at_ms DESC, id DESC LIMIT @limit`,
+    ),
     getSession: db.prepare(`SELECT ${sessionCols} FROM sessions WHERE id = @id`),
     getUtterances: db.prepare('SELECT * FROM utterances WHERE session_id = @session_id ORDER BY start_ms, rowid'),
     getResponses: db.prepare('SELECT * FROM responses WHERE session_id = @session_id ORDER BY created_at_ms, rowid'),

@@ -25,7 +25,9 @@ export interface TranscribedUtterance {
 export function taskInstruction(task: TranscribeTask, language?: string, spokenLanguage?: string): string {
   switch (task) {
     case 'asr':
-      return spokenLanguage ? `Transcribe the ${languageName(spokenLanguage)} audio clip into text.` : 'Transcribe the audio clip into text.';
+      return spokenLanguage
+        ? `Transcribe the ${languageName(spokenLanguage)} audio clip into text.`
+        : 'Transcribe the audio clip into text.';
     case 'translate':
       return `Translate the audio to ${requireLanguage(task, language)}.`;
     case 'asr+translate':
@@ -39,7 +41,10 @@ export function taskInstruction(task: TranscribeTask, language?: string, spokenL
 }
 
 function requireLanguage(task: TranscribeTask, language?: string): string {
-  if (!language) throw new EarshotError('E_INVALID_REQUEST', `--task ${task} needs --translate-to (e.g. --translate-to French)`, { param: 'translate_to' });
+  if (!language)
+    throw new EarshotError('E_INVALID_REQUEST', `--task ${task} needs --translate-to (e.g. --translate-to French)`, {
+      param: 'translate_to',
+    });
   return language;
 }
 
@@ -84,7 +89,10 @@ export async function transcribeSamples(
       const checkpoint = session.checkpoint();
       let text = '';
       try {
-        await session.appendUser([{ type: 'audio', audio: handle }, { type: 'text', text: instruction }]);
+        await session.appendUser([
+          { type: 'audio', audio: handle },
+          { type: 'text', text: instruction },
+        ]);
         for await (const event of session.generate({ maxNewTokens: opts.maxNewTokens }, opts.signal)) {
           if (event.type === 'done') text = event.text;
         }

@@ -83,7 +83,10 @@ export class AdmissionController {
   private draining = false;
   private readonly nowMs: () => number;
 
-  constructor(readonly limits: AdmissionLimits, private readonly opts: AdmissionOptions = {}) {
+  constructor(
+    readonly limits: AdmissionLimits,
+    private readonly opts: AdmissionOptions = {},
+  ) {
     this.nowMs = opts.nowMs ?? (() => Date.now());
   }
 
@@ -110,18 +113,43 @@ export class AdmissionController {
 
   /** Refusal that admit() would return now, without taking a slot (for a check before the upgrade). */
   check(keyId: string): Rejection | null {
-    if (this.draining) return this.reject('draining', 'E_DRAINING', 503, CLOSE_GOING_AWAY, 'The server is shutting down; connect to another instance or retry later.');
+    if (this.draining)
+      return this.reject(
+        'draining',
+        'E_DRAINING',
+        503,
+        CLOSE_GOING_AWAY,
+        'The server is shutting down; connect to another instance or retry later.',
+      );
     if (this.active >= this.limits.maxSessions) {
-      return this.reject('max_sessions', 'E_CAPACITY', 503, CLOSE_TRY_AGAIN_LATER, `The server is at its limit of ${this.limits.maxSessions} concurrent sessions; retry later.`);
+      return this.reject(
+        'max_sessions',
+        'E_CAPACITY',
+        503,
+        CLOSE_TRY_AGAIN_LATER,
+        `The server is at its limit of ${this.limits.maxSessions} concurrent sessions; retry later.`,
+      );
     }
     // Without API keys every session is 'anonymous': one tenant, bounded by max_sessions alone.
     if (keyId !== ANONYMOUS_KEY_ID && this.activeFor(keyId) >= this.limits.maxSessionsPerKey) {
-      return this.reject('max_sessions_per_key', 'E_KEY_CAPACITY', 429, CLOSE_TRY_AGAIN_LATER, `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`);
+      return this.reject(
+        'max_sessions_per_key',
+        'E_KEY_CAPACITY',
+        429,
+        CLOSE_TRY_AGAIN_LATER,
+        `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`,
+      );
     }
     const overload = this.opts.overload?.();
     if (overload) return this.reject('overloaded', 'E_OVERLOADED', 503, CLOSE_TRY_AGAIN_LATER, overload);
     if (this.opts.isEngineSaturated?.()) {
-      return this.reject('engine_busy', 'E_ENGINE_BUSY', 503, CLOSE_TRY_AGAIN_LATER, 'The engine is at capacity; retry later.');
+      return this.reject(
+        'engine_busy',
+        'E_ENGINE_BUSY',
+        503,
+        CLOSE_TRY_AGAIN_LATER,
+        'The engine is at capacity; retry later.',
+      );
     }
     return null;
   }
@@ -153,7 +181,10 @@ export class AdmissionController {
    * Payload of `rate_limits.updated` for `keyId`: `requests` is the session capacity this key can still
    * use (the tighter of its own and the server's), `tokens` the session's context budget when given.
    */
-  rateLimitsEvent(keyId: string, context?: { limitTokens: number; usedTokens: number }): { type: 'rate_limits.updated'; rate_limits: RateLimit[] } {
+  rateLimitsEvent(
+    keyId: string,
+    context?: { limitTokens: number; usedTokens: number },
+  ): { type: 'rate_limits.updated'; rate_limits: RateLimit[] } {
     const perKey = keyId === ANONYMOUS_KEY_ID ? this.limits.maxSessions : this.limits.maxSessionsPerKey;
     const keyRemaining = perKey - this.activeFor(keyId);
     const globalRemaining = this.limits.maxSessions - this.active;
@@ -167,12 +198,23 @@ export class AdmissionController {
       },
     ];
     if (context) {
-      rateLimits.push({ name: 'tokens', limit: context.limitTokens, remaining: Math.max(0, context.limitTokens - context.usedTokens), reset_seconds: 0 });
+      rateLimits.push({
+        name: 'tokens',
+        limit: context.limitTokens,
+        remaining: Math.max(0, context.limitTokens - context.usedTokens),
+        reset_seconds: 0,
+      });
     }
     return { type: 'rate_limits.updated', rate_limits: rateLimits };
   }
 
-  private reject(reason: RejectReason, code: ErrorCode, httpStatus: 429 | 503, closeCode: number, message: string): Rejection {
+  private reject(
+    reason: RejectReason,
+    code: ErrorCode,
+    httpStatus: 429 | 503,
+    closeCode: number,
+    message: string,
+  ): Rejection {
     return { ok: false, reason, code, httpStatus, closeCode, message, retryAfterS: CAPACITY_RETRY_AFTER_S };
   }
 
@@ -196,10 +238,20 @@ export class AdmissionController {
       const durationDeadline = admittedAtMs + maxSessionDurationMs;
       const idleDeadline = lastActivityMs + idleTimeoutMs;
       if (now >= durationDeadline) {
-        return expire({ reason: 'max_duration', code: 'E_SESSION_EXPIRED', closeCode: CLOSE_POLICY, message: `The session reached its maximum duration of ${formatMs(maxSessionDurationMs)}.` });
+        return expire({
+          reason: 'max_duration',
+          code: 'E_SESSION_EXPIRED',
+          closeCode: CLOSE_POLICY,
+          message: `The session reached its maximum duration of ${formatMs(maxSessionDurationMs)}.`,
+        });
       }
       if (now >= idleDeadline) {
-        return expire({ reason: 'idle_timeout', code: 'E_IDLE_TIMEOUT', closeCode: CLOSE_POLICY, message: `The session received nothing for ${formatMs(idleTimeoutMs)} and was closed.` });
+        return expire({
+          reason: 'idle_timeout',
+          code: 'E_IDLE_TIMEOUT',
+          closeCode: CLOSE_POLICY,
+          message: `The session received nothing for ${formatMs(idleTimeoutMs)} and was closed.`,
+        });
       }
       timer = setTimeout(schedule, Math.min(durationDeadline, idleDeadline) - now);
       timer.unref();

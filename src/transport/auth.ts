@@ -92,7 +92,12 @@ export class Authenticator {
     this.keyHashes = [...new Set(opts.apiKeys)].map((key) => ({ hash: hashKey(key), keyId: keyIdOf(key) }));
     const origins = opts.allowedOrigins ?? [];
     this.anyOrigin = origins.includes('*');
-    this.origins = new Set(origins.filter((o) => o !== '*').map(normalizeOrigin).filter((o): o is string => o !== null));
+    this.origins = new Set(
+      origins
+        .filter((o) => o !== '*')
+        .map(normalizeOrigin)
+        .filter((o): o is string => o !== null),
+    );
     this.nowMs = opts.nowMs ?? Date.now;
     this.ephemeralKeyTtlS = opts.ephemeralKeyTtlS ?? 600;
     this.maxEphemeralKeys = opts.maxEphemeralKeys ?? 10_000;
@@ -161,17 +166,26 @@ export class Authenticator {
    * 10..7200 s is refused like OpenAI does; the session configuration is handed back on use.
    */
   issueEphemeralKey(owner: AuthIdentity, opts: { ttlS?: number; session?: unknown } = {}): EphemeralKey {
-    if (owner.kind === 'ephemeral') throw new EarshotError('E_UNAUTHORIZED', 'An ephemeral key cannot mint other keys.');
+    if (owner.kind === 'ephemeral')
+      throw new EarshotError('E_UNAUTHORIZED', 'An ephemeral key cannot mint other keys.');
     const ttlS = opts.ttlS ?? this.ephemeralKeyTtlS;
     if (!Number.isInteger(ttlS) || ttlS < MIN_EPHEMERAL_TTL_S || ttlS > MAX_EPHEMERAL_TTL_S) {
-      throw new EarshotError('E_INVALID_REQUEST', `expires_after.seconds must be an integer from ${MIN_EPHEMERAL_TTL_S} to ${MAX_EPHEMERAL_TTL_S}.`, {
-        param: 'expires_after.seconds',
-      });
+      throw new EarshotError(
+        'E_INVALID_REQUEST',
+        `expires_after.seconds must be an integer from ${MIN_EPHEMERAL_TTL_S} to ${MAX_EPHEMERAL_TTL_S}.`,
+        {
+          param: 'expires_after.seconds',
+        },
+      );
     }
     const presetJson = opts.session === undefined || opts.session === null ? null : JSON.stringify(opts.session);
     const presetBytes = presetJson === null ? 0 : Buffer.byteLength(presetJson);
     if (presetBytes > this.maxPresetBytes) {
-      throw new EarshotError('E_PAYLOAD_TOO_LARGE', `The session configuration is ${presetBytes} bytes; an ephemeral key may carry at most ${this.maxPresetBytes} (auth.max_ephemeral_preset_bytes).`, { param: 'session' });
+      throw new EarshotError(
+        'E_PAYLOAD_TOO_LARGE',
+        `The session configuration is ${presetBytes} bytes; an ephemeral key may carry at most ${this.maxPresetBytes} (auth.max_ephemeral_preset_bytes).`,
+        { param: 'session' },
+      );
     }
     const bytes = presetBytes + EPHEMERAL_ENTRY_OVERHEAD_BYTES;
     if (this.mintRefusal(owner.keyId, bytes) !== null) this.pruneExpired();
@@ -208,13 +222,25 @@ export class Authenticator {
   private mintRefusal(ownerKeyId: string, bytes: number): EarshotError | null {
     const used = this.usageOf(ownerKeyId);
     if (used.keys >= this.maxPerKey) {
-      return new EarshotError('E_EPHEMERAL_KEY_QUOTA', `This API key holds ${used.keys} unexpired ephemeral keys, its limit (auth.max_ephemeral_keys_per_key); retry when some expire.`, { retryable: true });
+      return new EarshotError(
+        'E_EPHEMERAL_KEY_QUOTA',
+        `This API key holds ${used.keys} unexpired ephemeral keys, its limit (auth.max_ephemeral_keys_per_key); retry when some expire.`,
+        { retryable: true },
+      );
     }
     if (used.bytes + bytes > this.maxBytesPerKey) {
-      return new EarshotError('E_EPHEMERAL_KEY_QUOTA', `This API key's unexpired ephemeral keys hold ${used.bytes} bytes; ${bytes} more would pass its limit of ${this.maxBytesPerKey} (auth.max_ephemeral_bytes_per_key).`, { retryable: true });
+      return new EarshotError(
+        'E_EPHEMERAL_KEY_QUOTA',
+        `This API key's unexpired ephemeral keys hold ${used.bytes} bytes; ${bytes} more would pass its limit of ${this.maxBytesPerKey} (auth.max_ephemeral_bytes_per_key).`,
+        { retryable: true },
+      );
     }
     if (this.ephemeral.size >= this.maxEphemeralKeys || this.ephemeralBytes + bytes > this.maxBytesTotal) {
-      return new EarshotError('E_CAPACITY', `Too many unexpired ephemeral keys on this server (limit ${this.maxEphemeralKeys} keys, ${this.maxBytesTotal} bytes); retry later.`, { retryable: true });
+      return new EarshotError(
+        'E_CAPACITY',
+        `Too many unexpired ephemeral keys on this server (limit ${this.maxEphemeralKeys} keys, ${this.maxBytesTotal} bytes); retry later.`,
+        { retryable: true },
+      );
     }
     return null;
   }
@@ -234,12 +260,23 @@ export class Authenticator {
 
   private authorize(req: RequestLike, presented: (string | null)[], allowEphemeral: boolean): AuthDecision {
     if (!this.originAllowed(req.headers)) {
-      return { ok: false, status: 403, code: 'E_FORBIDDEN_ORIGIN', message: 'This origin is not allowed (auth.allowed_origins).' };
+      return {
+        ok: false,
+        status: 403,
+        code: 'E_FORBIDDEN_ORIGIN',
+        message: 'This origin is not allowed (auth.allowed_origins).',
+      };
     }
     const keys = presented.filter((k): k is string => k !== null && k !== '');
     if (!this.enabled) return { ok: true, identity: { kind: 'anonymous', keyId: ANONYMOUS_KEY_ID } };
     if (keys.length === 0) {
-      return { ok: false, status: 401, code: 'E_UNAUTHORIZED', message: 'Missing API key: send "Authorization: Bearer <key>" (or the openai-insecure-api-key.<key> subprotocol).' };
+      return {
+        ok: false,
+        status: 401,
+        code: 'E_UNAUTHORIZED',
+        message:
+          'Missing API key: send "Authorization: Bearer <key>" (or the openai-insecure-api-key.<key> subprotocol).',
+      };
     }
     let expired = false;
     for (const key of keys) {
@@ -282,7 +319,11 @@ export class Authenticator {
       return 'expired';
     }
     const session: unknown = entry.presetJson === null ? null : JSON.parse(entry.presetJson);
-    return { kind: 'ephemeral', keyId: entry.ownerKeyId, ephemeral: { session, expiresAtS: Math.floor(entry.expiresAtMs / 1000) } };
+    return {
+      kind: 'ephemeral',
+      keyId: entry.ownerKeyId,
+      ephemeral: { session, expiresAtS: Math.floor(entry.expiresAtMs / 1000) },
+    };
   }
 
   private pruneExpired(): void {
@@ -297,7 +338,13 @@ export function hashKey(key: string): Buffer {
 
 /** Stable non-secret id of a key: a domain-separated digest prefix (48 bits), safe to log and store. */
 export function keyIdOf(key: string): string {
-  return 'key_' + createHash('sha256').update('earshot-key-id\0' + key, 'utf8').digest('hex').slice(0, 12);
+  return (
+    'key_' +
+    createHash('sha256')
+      .update('earshot-key-id\0' + key, 'utf8')
+      .digest('hex')
+      .slice(0, 12)
+  );
 }
 
 /**
@@ -305,11 +352,15 @@ export function keyIdOf(key: string): string {
  * an invalid env key throws E_CONFIG_INVALID naming its position, never its value.
  */
 export function collectApiKeys(configKeys: readonly string[], envValue: string | undefined): string[] {
-  const fromEnv = (envValue ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const fromEnv = (envValue ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const problems: string[] = [];
   fromEnv.forEach((key, i) => {
     const parsed = apiKeySchema.safeParse(key);
-    if (!parsed.success) problems.push(`EARSHOT_API_KEYS entry ${i + 1}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+    if (!parsed.success)
+      problems.push(`EARSHOT_API_KEYS entry ${i + 1}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   });
   if (problems.length > 0) throw new EarshotError('E_CONFIG_INVALID', problems.join('\n'));
   return [...new Set([...configKeys, ...fromEnv])];
@@ -347,7 +398,10 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /** 127.0.0.0/8, ::1 (and its IPv4-mapped form) and `localhost`; 0.0.0.0 and :: listen on every interface. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIP(h) === 4) return LOOPBACK.check(h, 'ipv4');
   if (isIP(h) === 6) return LOOPBACK.check(h, 'ipv6');
@@ -358,7 +412,11 @@ export function isLoopbackHost(host: string): boolean {
  * Start-up rule: without API keys the server may listen only on a loopback address unless
  * allow_unauthenticated_non_loopback is set. Throws E_CONFIG_INVALID with the ways out.
  */
-export function assertSafeToServe(opts: { host: string; authEnabled: boolean; allowUnauthenticatedNonLoopback: boolean }): void {
+export function assertSafeToServe(opts: {
+  host: string;
+  authEnabled: boolean;
+  allowUnauthenticatedNonLoopback: boolean;
+}): void {
   if (opts.authEnabled || opts.allowUnauthenticatedNonLoopback || isLoopbackHost(opts.host)) return;
   throw new EarshotError(
     'E_CONFIG_INVALID',
@@ -372,10 +430,24 @@ export function assertSafeToServe(opts: { host: string; authEnabled: boolean; al
  * The raw HTTP response that refuses a WebSocket upgrade (written to the socket before destroying it).
  * The JSON body carries the error code so clients that expose it (ws's 'unexpected-response') can show why.
  */
-export function upgradeRefusal(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+export function upgradeRefusal(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): string {
+  const reason =
+    {
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      421: 'Misdirected Request',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
   const body = JSON.stringify({ error: { type: 'invalid_request_error', code, message } });
-  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="earshot"\r\n' : '';
   return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n${auth}${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }

@@ -69,7 +69,13 @@ export class CallSidebands<D> {
   open(peer: SocketPeer, identity: AuthIdentity, callId: string, dialect: D): SocketHandler {
     const call = this.calls.get(callId);
     if (!call || call.ownerKeyId !== identity.keyId) {
-      return refuse(peer, 'E_NOT_FOUND', `No active WebRTC call ${callId.slice(0, 64)}.`, CLOSE_UNKNOWN_CALL, 'unknown call_id');
+      return refuse(
+        peer,
+        'E_NOT_FOUND',
+        `No active WebRTC call ${callId.slice(0, 64)}.`,
+        CLOSE_UNKNOWN_CALL,
+        'unknown call_id',
+      );
     }
     const sideband: OpenSideband = {
       peer,
@@ -108,7 +114,9 @@ export class CallSidebands<D> {
 }
 
 function refuse(peer: SocketPeer, code: ErrorCode, message: string, closeCode: number, reason: string): SocketHandler {
-  peer.sendText(encodeServerEvent(errorEvent(code, message, code === 'E_NOT_FOUND' ? { param: 'call_id' } : undefined)));
+  peer.sendText(
+    encodeServerEvent(errorEvent(code, message, code === 'E_NOT_FOUND' ? { param: 'call_id' } : undefined)),
+  );
   peer.close(closeCode, reason);
   return NO_OP;
 }

@@ -36,7 +36,8 @@ const SECURITY_HEADERS = {
 };
 
 /** Files the client build produces; anything else is not served (no path is ever joined from the URL). */
-const SERVED = /^\/(?:index\.html|app\.js|app\.css|pcm_capture_worklet\.js|app\.js\.map|app\.css\.map|pcm_capture_worklet\.js\.map)$/;
+const SERVED =
+  /^\/(?:index\.html|app\.js|app\.css|pcm_capture_worklet\.js|app\.js\.map|app\.css\.map|pcm_capture_worklet\.js\.map)$/;
 
 export function createStaticRoute(options: StaticRouteOptions = {}): HttpRoute {
   const outDir = options.outDir ?? DEFAULT_CLIENT_BUILD_DIR;

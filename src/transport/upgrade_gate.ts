@@ -14,7 +14,11 @@ export interface GateContext {
  * draining, 429 this key at its limit) with Retry-After. Every refusal is counted by reason. The slot
  * itself is taken after the handshake (same tick), by LiveSessions.open.
  */
-export function createUpgradeGate(auth: Authenticator, admission: AdmissionController, metrics: EarshotMetrics): (req: IncomingMessage) => UpgradeGateResult {
+export function createUpgradeGate(
+  auth: Authenticator,
+  admission: AdmissionController,
+  metrics: EarshotMetrics,
+): (req: IncomingMessage) => UpgradeGateResult {
   return (req) => {
     const decision = auth.authorizeUpgrade(req);
     if (!decision.ok) {
@@ -24,7 +28,13 @@ export function createUpgradeGate(auth: Authenticator, admission: AdmissionContr
     const refusal = admission.check(decision.identity.keyId);
     if (refusal) {
       metrics.sessionsRejected.inc({ reason: refusal.reason });
-      return { ok: false, status: refusal.httpStatus, code: refusal.code, message: refusal.message, headers: { 'Retry-After': String(refusal.retryAfterS) } };
+      return {
+        ok: false,
+        status: refusal.httpStatus,
+        code: refusal.code,
+        message: refusal.message,
+        headers: { 'Retry-After': String(refusal.retryAfterS) },
+      };
     }
     const context: GateContext = { identity: decision.identity };
     return { ok: true, context };

@@ -40,7 +40,7 @@ export type UpgradeGateResult =
   | { ok: true; context?: unknown }
   | { ok: false; status: number; code: string; message: string; headers?: Record<string, string> };
 
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
 export interface RealtimeServerOptions {
   config: ServerConfig;
@@ -97,13 +97,16 @@ export class RealtimeServer {
   async listen(): Promise<AddressInfo> {
     const cfg = this.opts.config;
     if (cfg.tls_cert_file || cfg.tls_key_file) {
-      if (!cfg.tls_cert_file || !cfg.tls_key_file) throw new Error('tls_cert_file and tls_key_file must be given together');
+      if (!cfg.tls_cert_file || !cfg.tls_key_file)
+        throw new Error('tls_cert_file and tls_key_file must be given together');
       this.tls = loadTlsFiles(cfg.tls_cert_file, cfg.tls_key_file);
     } else if (cfg.tls_self_signed) {
       this.tls = await loadOrCreateSelfSigned(cfg.tls_self_signed_dir);
     }
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
-    const server: Server = this.tls ? createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, onRequest) : createServer(onRequest);
+    const server: Server = this.tls
+      ? createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, onRequest)
+      : createServer(onRequest);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
     this.server = server;
@@ -147,12 +150,16 @@ export class RealtimeServer {
     try {
       const hostRefusal = this.opts.checkHost?.(req.headers);
       if (hostRefusal) {
-        sendJson(res, hostRefusal.status, { error: { type: 'invalid_request_error', code: hostRefusal.code, message: hostRefusal.message, param: null } });
+        sendJson(res, hostRefusal.status, {
+          error: { type: 'invalid_request_error', code: hostRefusal.code, message: hostRefusal.message, param: null },
+        });
         return;
       }
       const url = parseRequestUrl(req.url);
       if (!url) {
-        sendJson(res, 400, { error: { code: 'E_INVALID_REQUEST', message: 'The request target is not a valid path.' } });
+        sendJson(res, 400, {
+          error: { code: 'E_INVALID_REQUEST', message: 'The request target is not a valid path.' },
+        });
         return;
       }
       if (req.method === 'GET' && url.pathname === '/healthz') {
@@ -178,7 +185,15 @@ export class RealtimeServer {
     if (url.pathname !== REALTIME_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (this.sockets.size >= this.opts.config.max_connections) {
       this.opts.onUpgradeRefused?.(503, 'E_CAPACITY');
-      return refuse(socket, upgradeRefusal(503, 'E_CAPACITY', `The server is at its limit of ${this.opts.config.max_connections} connections; retry later.`, { 'Retry-After': '5' }));
+      return refuse(
+        socket,
+        upgradeRefusal(
+          503,
+          'E_CAPACITY',
+          `The server is at its limit of ${this.opts.config.max_connections} connections; retry later.`,
+          { 'Retry-After': '5' },
+        ),
+      );
     }
     let context: unknown;
     if (this.opts.gateUpgrade) {
@@ -193,7 +208,9 @@ export class RealtimeServer {
       .map((p) => p.trim())
       .filter(Boolean);
     // handleUpgrade calls back synchronously, so nothing can be admitted between the gate and openSocket.
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, { url, headers: req.headers, protocols, context }));
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.onSocket(ws, { url, headers: req.headers, protocols, context }),
+    );
   }
 
   private onSocket(ws: WebSocket, info: UpgradeInfo): void {

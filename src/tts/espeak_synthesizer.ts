@@ -14,7 +14,22 @@ const MAX_WPM = 450;
 const STDERR_KEEP_BYTES = 2048;
 
 /** English espeak voices and variants (+fN female, +mN male timbres); any other espeak voice id is accepted too. */
-const ENGLISH_VOICES = ['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-029', 'en-us+f2', 'en-us+f3', 'en-us+f4', 'en-us+m1', 'en-us+m2', 'en-us+m3', 'en-gb+f2', 'en-gb+m2', 'en-gb+m4'];
+const ENGLISH_VOICES = [
+  'en-us',
+  'en-gb',
+  'en-gb-scotland',
+  'en-gb-x-rp',
+  'en-029',
+  'en-us+f2',
+  'en-us+f3',
+  'en-us+f4',
+  'en-us+m1',
+  'en-us+m2',
+  'en-us+m3',
+  'en-gb+f2',
+  'en-gb+m2',
+  'en-gb+m4',
+];
 // espeak voice ids: a language tag with an optional +variant. Anything else never reaches the command line.
 const VOICE_ID = /^[a-z]{2,3}(-[a-z0-9]{1,8})*(\+[a-z0-9]{1,16})?$/i;
 
@@ -40,7 +55,9 @@ export function checkEspeakInstalled(program: string, timeoutMs = 5000): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(program, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+    });
     child.on('error', (err) => reject(missingProgram(program, err)));
     child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(missingProgram(program))));
   });
@@ -73,13 +90,22 @@ export class EspeakSynthesizer implements Synthesizer {
     });
     this.children.add(child);
     const state = { spawnError: null as unknown, timedOut: false, stderr: '' };
-    const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.on('error', (err) => { state.spawnError = err; });
+    child.on('error', (err) => {
+      state.spawnError = err;
+    });
     child.stdin.on('error', () => {}); // EPIPE when killed mid-write: the exit status says what happened
-    child.stderr.on('data', (d: Buffer) => { state.stderr = (state.stderr + d.toString('utf8')).slice(-STDERR_KEEP_BYTES); });
+    child.stderr.on('data', (d: Buffer) => {
+      state.stderr = (state.stderr + d.toString('utf8')).slice(-STDERR_KEEP_BYTES);
+    });
     request.signal.addEventListener('abort', kill, { once: true });
-    const timer = setTimeout(() => { state.timedOut = true; kill(); }, this.options.timeout_ms);
+    const timer = setTimeout(() => {
+      state.timedOut = true;
+      kill();
+    }, this.options.timeout_ms);
     child.stdin.end(request.text, 'utf8');
     try {
       yield* pcmAfterHeader(child.stdout as AsyncIterable<Buffer>);
@@ -87,7 +113,11 @@ export class EspeakSynthesizer implements Synthesizer {
       if (request.signal.aborted) return;
       if (state.spawnError) throw missingProgram(this.options.program, state.spawnError);
       if (state.timedOut) {
-        throw new EarshotError('E_TTS_ENGINE', `espeak-ng took longer than tts.espeak.timeout_ms (${this.options.timeout_ms} ms) and was stopped.`, { retryable: true });
+        throw new EarshotError(
+          'E_TTS_ENGINE',
+          `espeak-ng took longer than tts.espeak.timeout_ms (${this.options.timeout_ms} ms) and was stopped.`,
+          { retryable: true },
+        );
       }
       if (code !== 0) throw engineFailure(code, state.stderr, request.voice);
     } finally {
@@ -106,16 +136,26 @@ export class EspeakSynthesizer implements Synthesizer {
 
 function validate(request: SynthesisRequest, maxInputChars: number): void {
   if (request.text.length > maxInputChars) {
-    throw new EarshotError('E_TEXT_TOO_LARGE', `The text to speak has ${request.text.length} characters; the limit is ${maxInputChars} (tts.max_input_chars).`, { param: 'input' });
+    throw new EarshotError(
+      'E_TEXT_TOO_LARGE',
+      `The text to speak has ${request.text.length} characters; the limit is ${maxInputChars} (tts.max_input_chars).`,
+      { param: 'input' },
+    );
   }
   if (!VOICE_ID.test(request.voice)) {
-    throw new EarshotError('E_TTS_VOICE', `"${request.voice}" is not an espeak-ng voice id (e.g. en-us, en-gb, en-us+f3).`, { param: 'voice' });
+    throw new EarshotError(
+      'E_TTS_VOICE',
+      `"${request.voice}" is not an espeak-ng voice id (e.g. en-us, en-gb, en-us+f3).`,
+      { param: 'voice' },
+    );
   }
 }
 
 function engineFailure(code: number | null, stderr: string, voice: string): EarshotError {
   if (/voice does not exist/i.test(stderr)) {
-    return new EarshotError('E_TTS_VOICE', `espeak-ng has no voice "${voice}" (espeak-ng --voices lists them).`, { param: 'voice' });
+    return new EarshotError('E_TTS_VOICE', `espeak-ng has no voice "${voice}" (espeak-ng --voices lists them).`, {
+      param: 'voice',
+    });
   }
   return new EarshotError('E_TTS_ENGINE', `espeak-ng exited with status ${code}: ${stderr.trim() || 'no message'}`);
 }
@@ -131,7 +171,10 @@ async function* pcmAfterHeader(stdout: AsyncIterable<Buffer>): AsyncGenerator<Pc
       headerLeft -= skip;
       bytes = bytes.subarray(skip);
     }
-    if (carry) { bytes = Buffer.concat([carry, bytes]); carry = null; }
+    if (carry) {
+      bytes = Buffer.concat([carry, bytes]);
+      carry = null;
+    }
     const whole = bytes.length & ~1;
     if (whole < bytes.length) carry = Buffer.from(bytes.subarray(whole));
     if (whole === 0) continue;

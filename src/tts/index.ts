@@ -4,12 +4,30 @@ import { PipelinedSpeechStream } from './speech_stream.ts';
 import type { SpeechStream, Synthesizer } from './synthesizer.ts';
 import { resolveVoice } from './voices.ts';
 
-export { SPEECH_OUTPUT_RATE_HZ, type PcmChunk, type SpeechStream, type SynthesisRequest, type Synthesizer, type SynthesizerName } from './synthesizer.ts';
+export {
+  SPEECH_OUTPUT_RATE_HZ,
+  type PcmChunk,
+  type SpeechStream,
+  type SynthesisRequest,
+  type Synthesizer,
+  type SynthesizerName,
+} from './synthesizer.ts';
 export { EspeakSynthesizer, checkEspeakInstalled, ESPEAK_SAMPLE_RATE_HZ } from './espeak_synthesizer.ts';
 export { RemoteSynthesizer } from './remote_synthesizer.ts';
 export { PipelinedSpeechStream, type SpeechStreamOptions } from './speech_stream.ts';
-export { createSpeechEncoder, OUTPUT_BYTES_PER_SECOND, type SpeechEncoder, type SpeechOutputFormat } from './output_format.ts';
-export { openSynthesizer, noVoiceEngine, type SynthesizerHooks, type VoiceEngine, type VoiceEngineStatus } from './select.ts';
+export {
+  createSpeechEncoder,
+  OUTPUT_BYTES_PER_SECOND,
+  type SpeechEncoder,
+  type SpeechOutputFormat,
+} from './output_format.ts';
+export {
+  openSynthesizer,
+  noVoiceEngine,
+  type SynthesizerHooks,
+  type VoiceEngine,
+  type VoiceEngineStatus,
+} from './select.ts';
 export { resolveVoice } from './voices.ts';
 
 /**

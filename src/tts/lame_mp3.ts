@@ -28,12 +28,33 @@ export interface Mp3Encoder {
 export function startMp3Encoder(program = MP3_PROGRAM): Mp3Encoder {
   const khz = String(SPEECH_OUTPUT_RATE_HZ / 1000);
   const child: ChildProcessWithoutNullStreams = spawn(program, [
-    '--quiet', '-r', '-s', khz, '--bitwidth', '16', '--signed', '--little-endian', '-m', 'm', '-b', String(MP3_BITRATE_KBPS), '-', '-',
+    '--quiet',
+    '-r',
+    '-s',
+    khz,
+    '--bitwidth',
+    '16',
+    '--signed',
+    '--little-endian',
+    '-m',
+    'm',
+    '-b',
+    String(MP3_BITRATE_KBPS),
+    '-',
+    '-',
   ]);
   let failure: EarshotError | null = null;
-  child.on('error', (err) => { failure = new EarshotError('E_UNSUPPORTED_FORMAT', `mp3 needs the lame program (apt install lame): ${err.message}`, { cause: err }); });
+  child.on('error', (err) => {
+    failure = new EarshotError(
+      'E_UNSUPPORTED_FORMAT',
+      `mp3 needs the lame program (apt install lame): ${err.message}`,
+      { cause: err },
+    );
+  });
   child.stdin.on('error', () => {}); // EPIPE after a kill: the output side reports the failure
-  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   async function* output(): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
@@ -44,11 +65,12 @@ export function startMp3Encoder(program = MP3_PROGRAM): Mp3Encoder {
   }
   return {
     output: output(),
-    write: (pcmBytes) => new Promise((resolve) => {
-      if (child.stdin.destroyed || child.stdin.writableEnded) return resolve();
-      if (child.stdin.write(pcmBytes)) return resolve();
-      child.stdin.once('drain', resolve).once('close', resolve);
-    }),
+    write: (pcmBytes) =>
+      new Promise((resolve) => {
+        if (child.stdin.destroyed || child.stdin.writableEnded) return resolve();
+        if (child.stdin.write(pcmBytes)) return resolve();
+        child.stdin.once('drain', resolve).once('close', resolve);
+      }),
     end: () => child.stdin.end(),
     kill,
   };

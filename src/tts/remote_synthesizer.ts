@@ -41,7 +41,11 @@ export class RemoteSynthesizer implements Synthesizer {
 
   async *synthesize(request: SynthesisRequest): AsyncGenerator<PcmChunk> {
     if (request.text.length > this.options.maxInputChars) {
-      throw new EarshotError('E_TEXT_TOO_LARGE', `The text to speak has ${request.text.length} characters; the limit is ${this.options.maxInputChars} (tts.max_input_chars).`, { param: 'input' });
+      throw new EarshotError(
+        'E_TEXT_TOO_LARGE',
+        `The text to speak has ${request.text.length} characters; the limit is ${this.options.maxInputChars} (tts.max_input_chars).`,
+        { param: 'input' },
+      );
     }
     if (request.signal.aborted || request.text.trim() === '') return;
     const controller = new AbortController();
@@ -83,7 +87,13 @@ export class RemoteSynthesizer implements Synthesizer {
   private async post(request: SynthesisRequest, signal: AbortSignal): Promise<Response | null> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.api_key) headers.authorization = `Bearer ${this.options.api_key}`;
-    const body = JSON.stringify({ model: this.options.model, input: request.text, voice: request.voice, response_format: 'pcm', speed: request.speed });
+    const body = JSON.stringify({
+      model: this.options.model,
+      input: request.text,
+      voice: request.voice,
+      response_format: 'pcm',
+      speed: request.speed,
+    });
     try {
       return await fetch(speechEndpoint(this.options.url), { method: 'POST', headers, body, signal });
     } catch (err) {
@@ -95,13 +105,25 @@ export class RemoteSynthesizer implements Synthesizer {
   private failure(request: SynthesisRequest, watchdog: Watchdog, err: unknown): unknown {
     if (request.signal.aborted || err instanceof EarshotError) return err;
     if (watchdog.fired === 'headers') {
-      return new EarshotError('E_TTS_REMOTE', `The speech server did not answer within tts.remote.request_timeout_ms (${this.options.request_timeout_ms} ms).`, { retryable: true });
+      return new EarshotError(
+        'E_TTS_REMOTE',
+        `The speech server did not answer within tts.remote.request_timeout_ms (${this.options.request_timeout_ms} ms).`,
+        { retryable: true },
+      );
     }
     if (watchdog.fired === 'idle') {
-      return new EarshotError('E_TTS_REMOTE', `The speech server sent no audio for tts.remote.stream_idle_timeout_ms (${this.options.stream_idle_timeout_ms} ms).`, { retryable: true });
+      return new EarshotError(
+        'E_TTS_REMOTE',
+        `The speech server sent no audio for tts.remote.stream_idle_timeout_ms (${this.options.stream_idle_timeout_ms} ms).`,
+        { retryable: true },
+      );
     }
     const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    return new EarshotError('E_TTS_REMOTE', `The speech server at ${this.options.url} could not be reached: ${reason}`, { retryable: true, cause: err });
+    return new EarshotError(
+      'E_TTS_REMOTE',
+      `The speech server at ${this.options.url} could not be reached: ${reason}`,
+      { retryable: true, cause: err },
+    );
   }
 }
 
@@ -112,7 +134,10 @@ class Watchdog {
   constructor(private readonly controller: AbortController) {}
   arm(ms: number, phase: 'headers' | 'idle'): void {
     this.disarm();
-    this.timer = setTimeout(() => { this.fired = phase; this.controller.abort(); }, ms);
+    this.timer = setTimeout(() => {
+      this.fired = phase;
+      this.controller.abort();
+    }, ms);
   }
   disarm(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -127,9 +152,15 @@ async function httpFailure(response: Response): Promise<EarshotError> {
     const parsed = JSON.parse(text) as { error?: { message?: string } | string; detail?: unknown };
     const inner = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message;
     message = inner ?? (parsed.detail !== undefined ? JSON.stringify(parsed.detail) : text);
-  } catch { /* not JSON: keep the text */ }
+  } catch {
+    /* not JSON: keep the text */
+  }
   const retryable = response.status === 429 || response.status >= 500;
-  return new EarshotError('E_TTS_REMOTE', `The speech server answered HTTP ${response.status}: ${message || response.statusText}`, { retryable });
+  return new EarshotError(
+    'E_TTS_REMOTE',
+    `The speech server answered HTTP ${response.status}: ${message || response.statusText}`,
+    { retryable },
+  );
 }
 
 /** The body's bytes as whole s16le samples (an odd byte waits for the next chunk). */
@@ -138,7 +169,10 @@ async function* pcmChunks(body: ReadableStream<Uint8Array>, onChunk: () => void)
   for await (const piece of body as unknown as AsyncIterable<Uint8Array>) {
     onChunk();
     let bytes = piece;
-    if (carry) { bytes = Buffer.concat([carry, bytes]); carry = null; }
+    if (carry) {
+      bytes = Buffer.concat([carry, bytes]);
+      carry = null;
+    }
     const whole = bytes.length & ~1;
     if (whole < bytes.length) carry = bytes.slice(whole);
     if (whole === 0) continue;

@@ -34,7 +34,8 @@ export interface VoiceEngine {
 
 type Attempt = { synthesizer: Synthesizer } | { reason: string; publicReason: string };
 
-const ESPEAK_FIX = 'install espeak-ng (apt install espeak-ng), or set tts.remote.url (--tts-url) to an OpenAI-compatible speech server';
+const ESPEAK_FIX =
+  'install espeak-ng (apt install espeak-ng), or set tts.remote.url (--tts-url) to an OpenAI-compatible speech server';
 
 async function tryEspeak(tts: TtsConfig): Promise<Attempt> {
   try {
@@ -47,26 +48,39 @@ async function tryEspeak(tts: TtsConfig): Promise<Attempt> {
 
 function tryRemote(tts: TtsConfig): Attempt {
   const url = tts.remote.url;
-  if (!url) return { reason: 'remote: tts.remote.url (--tts-url) is not set', publicReason: 'tts.remote.url is not set' };
+  if (!url)
+    return { reason: 'remote: tts.remote.url (--tts-url) is not set', publicReason: 'tts.remote.url is not set' };
   return { synthesizer: new RemoteSynthesizer({ ...tts.remote, url, maxInputChars: tts.max_input_chars }) };
 }
 
 async function tryKokoro(hooks: SynthesizerHooks): Promise<Attempt> {
-  if (!hooks.kokoro) return { reason: 'kokoro: this build has no Kokoro engine', publicReason: 'kokoro is not available' };
+  if (!hooks.kokoro)
+    return { reason: 'kokoro: this build has no Kokoro engine', publicReason: 'kokoro is not available' };
   try {
     const synthesizer = await hooks.kokoro();
-    return synthesizer ? { synthesizer } : { reason: 'kokoro: its model files are not present and cannot be fetched', publicReason: 'kokoro is not available' };
+    return synthesizer
+      ? { synthesizer }
+      : {
+          reason: 'kokoro: its model files are not present and cannot be fetched',
+          publicReason: 'kokoro is not available',
+        };
   } catch (err) {
-    return { reason: `kokoro: ${isEarshotError(err) || err instanceof Error ? err.message : String(err)}`, publicReason: 'kokoro failed to load' };
+    return {
+      reason: `kokoro: ${isEarshotError(err) || err instanceof Error ? err.message : String(err)}`,
+      publicReason: 'kokoro failed to load',
+    };
   }
 }
 
 /** Opens the configured voice engine; never throws for a missing engine (see VoiceEngine.unavailable). */
 export async function openSynthesizer(tts: TtsConfig, hooks: SynthesizerHooks = {}): Promise<VoiceEngine> {
   const order: Array<() => Promise<Attempt> | Attempt> =
-    tts.engine === 'espeak' ? [() => tryEspeak(tts)]
-      : tts.engine === 'remote' ? [() => tryRemote(tts)]
-        : tts.engine === 'kokoro' ? [() => tryKokoro(hooks)]
+    tts.engine === 'espeak'
+      ? [() => tryEspeak(tts)]
+      : tts.engine === 'remote'
+        ? [() => tryRemote(tts)]
+        : tts.engine === 'kokoro'
+          ? [() => tryKokoro(hooks)]
           : [...(tts.remote.url ? [() => tryRemote(tts)] : []), () => tryKokoro(hooks), () => tryEspeak(tts)];
   const reasons: string[] = [];
   const publicReasons: string[] = [];
@@ -74,18 +88,30 @@ export async function openSynthesizer(tts: TtsConfig, hooks: SynthesizerHooks = 
     const result = await attempt();
     if ('synthesizer' in result) {
       const status: VoiceEngineStatus = { requested: tts.engine, engine: result.synthesizer.name };
-      if (reasons.length > 0) Object.assign(status, { reason: reasons.join('; '), publicReason: publicReasons.join('; ') });
+      if (reasons.length > 0)
+        Object.assign(status, { reason: reasons.join('; '), publicReason: publicReasons.join('; ') });
       return { synthesizer: result.synthesizer, status };
     }
     reasons.push(result.reason);
     publicReasons.push(result.publicReason);
   }
-  const fix = tts.engine === 'auto' || tts.engine === 'espeak' ? ESPEAK_FIX : `set tts.engine to auto or espeak, or ${ESPEAK_FIX}`;
+  const fix =
+    tts.engine === 'auto' || tts.engine === 'espeak'
+      ? ESPEAK_FIX
+      : `set tts.engine to auto or espeak, or ${ESPEAK_FIX}`;
   const reason = `No voice engine (tts.engine=${tts.engine}): ${reasons.join('; ')}. To fix: ${fix}.`;
   return {
     synthesizer: null,
-    unavailable: new EarshotError('E_TTS_UNAVAILABLE', `Audio output is unavailable. ${reason} Text output keeps working.`),
-    status: { requested: tts.engine, engine: null, reason, publicReason: `${publicReasons.join('; ')} (tts.engine=${tts.engine}; \`earshot config\` says more)` },
+    unavailable: new EarshotError(
+      'E_TTS_UNAVAILABLE',
+      `Audio output is unavailable. ${reason} Text output keeps working.`,
+    ),
+    status: {
+      requested: tts.engine,
+      engine: null,
+      reason,
+      publicReason: `${publicReasons.join('; ')} (tts.engine=${tts.engine}; \`earshot config\` says more)`,
+    },
   };
 }
 

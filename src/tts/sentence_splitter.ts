@@ -102,7 +102,12 @@ export class SentenceSplitter {
 }
 
 /** End of the first match whose end is at least minEnd (newlines always count), or null. */
-function firstMatchEndingAfter(pattern: RegExp, text: string, minEnd: number, always: (m: RegExpExecArray) => boolean): number | null {
+function firstMatchEndingAfter(
+  pattern: RegExp,
+  text: string,
+  minEnd: number,
+  always: (m: RegExpExecArray) => boolean,
+): number | null {
   pattern.lastIndex = 0;
   for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
     const end = m.index + m[0].length;

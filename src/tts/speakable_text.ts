@@ -21,7 +21,11 @@ export class SpeakableText {
     }
     if (this.inCodeBlock || TABLE_RULE.test(piece)) return '';
     let text = piece.replace(SPECIAL_TOKEN, ' ').replace(LINK, '$1');
-    text = text.replace(LINE_MARK, '').replace(INLINE_MARKS, '').replace(/#/g, ' ').replace(/\s*\|\s*/g, ', ');
+    text = text
+      .replace(LINE_MARK, '')
+      .replace(INLINE_MARKS, '')
+      .replace(/#/g, ' ')
+      .replace(/\s*\|\s*/g, ', ');
     text = text.replace(/\s+/g, ' ').replace(/^[\s,]+|[\s,]+$/g, '');
     return /[\p{L}\p{N}]/u.test(text) ? text : '';
   }

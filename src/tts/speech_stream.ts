@@ -70,7 +70,10 @@ export class PipelinedSpeechStream implements SpeechStream {
   push(textDelta: string): void {
     if (this.ended || textDelta === '') return;
     // Past the bound, the rest of the answer is not spoken at all: a later fragment after a gap would mislead.
-    if (this.droppedChars > 0 || this.splitter.pendingChars + this.queuedChars + textDelta.length > this.options.bounds.max_buffered_chars) {
+    if (
+      this.droppedChars > 0 ||
+      this.splitter.pendingChars + this.queuedChars + textDelta.length > this.options.bounds.max_buffered_chars
+    ) {
       if (this.droppedChars === 0) this.options.onOverflow?.(textDelta.length);
       this.droppedChars += textDelta.length;
       return;
@@ -99,7 +102,9 @@ export class PipelinedSpeechStream implements SpeechStream {
   /** The pieces whose audio was yielded, in order (the one being yielded last, with its samples so far). */
   spokenPieces(): ReadonlyArray<{ text: string; samples: number }> {
     const current = this.jobs[this.consumed];
-    return current !== undefined && current.yielded > 0 ? [...this.spoken, { text: current.raw, samples: current.yielded }] : this.spoken;
+    return current !== undefined && current.yielded > 0
+      ? [...this.spoken, { text: current.raw, samples: current.yielded }]
+      : this.spoken;
   }
 
   private addPieces(pieces: string[]): void {
@@ -107,7 +112,17 @@ export class PipelinedSpeechStream implements SpeechStream {
       const text = this.speakable.clean(piece);
       if (text === '') continue;
       this.queuedChars += text.length;
-      this.jobs.push({ text, raw: piece, yielded: 0, chunks: [], done: false, error: null, controller: new AbortController(), started: false, producing: false });
+      this.jobs.push({
+        text,
+        raw: piece,
+        yielded: 0,
+        chunks: [],
+        done: false,
+        error: null,
+        controller: new AbortController(),
+        started: false,
+        producing: false,
+      });
     }
     this.startJobs();
   }
@@ -116,12 +131,15 @@ export class PipelinedSpeechStream implements SpeechStream {
     this.clearFirstCutTimer();
     const due = this.splitter.firstCutDueAtMs;
     if (due === null) return;
-    this.firstCutTimer = setTimeout(() => {
-      this.firstCutTimer = null;
-      if (this.ended) return;
-      this.addPieces(this.splitter.tick(Date.now()));
-      this.armFirstCutTimer();
-    }, Math.max(0, due - Date.now()));
+    this.firstCutTimer = setTimeout(
+      () => {
+        this.firstCutTimer = null;
+        if (this.ended) return;
+        this.addPieces(this.splitter.tick(Date.now()));
+        this.armFirstCutTimer();
+      },
+      Math.max(0, due - Date.now()),
+    );
   }
 
   private clearFirstCutTimer(): void {
@@ -148,11 +166,19 @@ export class PipelinedSpeechStream implements SpeechStream {
     const { synthesizer, voice, speed } = this.options;
     let resampler: StreamingResampler | null = null;
     try {
-      for await (const chunk of synthesizer.synthesize({ text: job.text, voice, speed, signal: job.controller.signal })) {
+      for await (const chunk of synthesizer.synthesize({
+        text: job.text,
+        voice,
+        speed,
+        signal: job.controller.signal,
+      })) {
         if (job.controller.signal.aborted) break;
         resampler ??= new StreamingResampler(chunk.sampleRateHz, SPEECH_OUTPUT_RATE_HZ);
         if (resampler.inputRateHz !== chunk.sampleRateHz) {
-          throw new EarshotError('E_TTS_ENGINE', `The voice engine changed its sample rate within one sentence (${resampler.inputRateHz} -> ${chunk.sampleRateHz} Hz).`);
+          throw new EarshotError(
+            'E_TTS_ENGINE',
+            `The voice engine changed its sample rate within one sentence (${resampler.inputRateHz} -> ${chunk.sampleRateHz} Hz).`,
+          );
         }
         this.deliver(job, resampler.push(int16ToFloat32(chunk.pcm)));
       }
@@ -178,7 +204,9 @@ export class PipelinedSpeechStream implements SpeechStream {
     job.producing = true;
     // After the consumer has had this audio: spawning the next engine process is synchronous and costs
     // tens of ms on a loaded machine, which would otherwise come before the first audio is handed on.
-    setImmediate(() => { if (!this.cancelled) this.startJobs(); });
+    setImmediate(() => {
+      if (!this.cancelled) this.startJobs();
+    });
   }
 
   private notify(): void {
@@ -188,7 +216,9 @@ export class PipelinedSpeechStream implements SpeechStream {
   }
 
   private waitForChange(): Promise<void> {
-    return new Promise((resolve) => { this.wake = resolve; });
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
   }
 
   private async *iterate(): AsyncGenerator<Int16Array> {
@@ -211,7 +241,10 @@ export class PipelinedSpeechStream implements SpeechStream {
           yield chunk;
           continue;
         }
-        if (!job.done) { await this.waitForChange(); continue; }
+        if (!job.done) {
+          await this.waitForChange();
+          continue;
+        }
         if (job.error) throw job.error;
         this.queuedChars -= job.text.length;
         if (job.yielded > 0) this.spoken.push({ text: job.raw, samples: job.yielded });

@@ -8,7 +8,11 @@ import type { SynthesizerName } from './synthesizer.ts';
 const MAX_VOICE_CHARS = 64;
 
 /** The engine voice id for `requested` (or tts.default_voice when absent) on the given engine. */
-export function resolveVoice(tts: Pick<TtsConfig, 'voices' | 'default_voice'>, engine: SynthesizerName, requested?: string | null): string {
+export function resolveVoice(
+  tts: Pick<TtsConfig, 'voices' | 'default_voice'>,
+  engine: SynthesizerName,
+  requested?: string | null,
+): string {
   const name = requested ?? tts.default_voice;
   if (name.length === 0 || name.length > MAX_VOICE_CHARS) {
     throw new EarshotError('E_TTS_VOICE', `A voice name has 1 to ${MAX_VOICE_CHARS} characters.`, { param: 'voice' });

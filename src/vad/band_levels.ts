@@ -21,7 +21,10 @@ export interface SampleSource {
   slice(start: number, end: number): Float32Array;
 }
 
-const HANN = Float64Array.from({ length: WINDOW_SAMPLES }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / WINDOW_SAMPLES));
+const HANN = Float64Array.from(
+  { length: WINDOW_SAMPLES },
+  (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / WINDOW_SAMPLES),
+);
 const BAND_BINS = BAND_EDGES_HZ.map((hz) => Math.round((hz * FFT_SIZE) / RATE_HZ));
 const BIT_REVERSED = Uint16Array.from({ length: FFT_SIZE }, (_, i) => {
   let r = 0;

@@ -7,7 +7,15 @@
 // traffic), while per-band floors make noise of any colour read 0 dB. When the audio shows no clear edge,
 // or the noise around it is not steady enough to trust, Silero's boundary is kept.
 // Pure: works on whatever sample accessor it is given.
-import { BAND_FRAME_SAMPLES, bandFloors, bandSumLevelsDb, bandFrameRange, bandPowers, whitenedLevelsDb, type SampleSource } from './band_levels.ts';
+import {
+  BAND_FRAME_SAMPLES,
+  bandFloors,
+  bandSumLevelsDb,
+  bandFrameRange,
+  bandPowers,
+  whitenedLevelsDb,
+  type SampleSource,
+} from './band_levels.ts';
 
 export type { SampleSource } from './band_levels.ts';
 
@@ -68,7 +76,14 @@ interface Levels {
 }
 
 /** Whitened levels over [from, to) against the floors of [floorFrom, floorTo); null when the floor is not trustworthy. */
-function levelsAgainstFloor(source: SampleSource, floorFrom: number, floorTo: number, from: number, to: number, marginDb: number): Levels | null {
+function levelsAgainstFloor(
+  source: SampleSource,
+  floorFrom: number,
+  floorTo: number,
+  from: number,
+  to: number,
+  marginDb: number,
+): Levels | null {
   const [floorFirst, floorEnd] = bandFrameRange(source, floorFrom, floorTo);
   if (floorEnd - floorFirst < MIN_FLOOR_FRAMES) return null;
   const floors = bandFloors(bandPowers(source, floorFirst, floorEnd), FLOOR_PERCENTILE);
@@ -80,7 +95,12 @@ function levelsAgainstFloor(source: SampleSource, floorFrom: number, floorTo: nu
   const powers = bandPowers(source, first, end);
   const sorted = Float64Array.from(floorLevels).sort();
   const noiseHighDb = sorted[Math.floor(NOISE_HIGH_PERCENTILE * (sorted.length - 1))];
-  return { first, levels: whitenedLevelsDb(powers, floors), bandDb: bandSumLevelsDb(powers), continueDb: Math.max(CONTINUE_DB, noiseHighDb + NOISE_HIGH_MARGIN_DB) };
+  return {
+    first,
+    levels: whitenedLevelsDb(powers, floors),
+    bandDb: bandSumLevelsDb(powers),
+    continueDb: Math.max(CONTINUE_DB, noiseHighDb + NOISE_HIGH_MARGIN_DB),
+  };
 }
 
 function maxOf(values: Float64Array): number {
@@ -199,7 +219,14 @@ export function refineOffset(
   keepUnlessLater = false,
 ): number {
   const limit = Math.min(silenceEnd, approx + TAIL_EXTENSION_SAMPLES);
-  const found = levelsAgainstFloor(source, approx, silenceEnd, Math.max(lowest, approx - params.searchSamples * OFFSET_SEARCH_FACTOR), limit, params.marginDb);
+  const found = levelsAgainstFloor(
+    source,
+    approx,
+    silenceEnd,
+    Math.max(lowest, approx - params.searchSamples * OFFSET_SEARCH_FACTOR),
+    limit,
+    params.marginDb,
+  );
   if (!found) return approx;
   const approxFrame = Math.floor(approx / BAND_FRAME_SAMPLES) - found.first;
   const end = lastRunEnd(found.levels, approxFrame, params.marginDb);

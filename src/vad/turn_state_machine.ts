@@ -106,7 +106,12 @@ export class TurnStateMachine {
     const p = this.phase;
     const events: TurnEvent[] = [];
     if (p.kind === 'speaking') {
-      events.push({ type: 'speech_stopped', audioEndSample: atSample, speechEndSample: Math.min(p.lastSpeechEnd, atSample), reason });
+      events.push({
+        type: 'speech_stopped',
+        audioEndSample: atSample,
+        speechEndSample: Math.min(p.lastSpeechEnd, atSample),
+        reason,
+      });
     }
     this.phase = { kind: 'quiet' };
     this.floorSample = Math.max(this.floorSample, atSample);
@@ -139,8 +144,16 @@ export class TurnStateMachine {
       const onset = this.endpoints ? this.endpoints.onset(p.candidateStart, this.floorSample, end) : p.candidateStart;
       const audioStart = Math.max(this.floorSample, onset - prm.prefixPaddingSamples);
       const flags: WindowFlag[] = [];
-      for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples) flags.push({ start: s, speech: true });
-      this.phase = { kind: 'speaking', audioStart, speechStart: onset, lastSpeechEnd: end, trailing: [probability], flags };
+      for (let s = end - p.speechWindows * prm.windowSamples; s < end; s += prm.windowSamples)
+        flags.push({ start: s, speech: true });
+      this.phase = {
+        kind: 'speaking',
+        audioStart,
+        speechStart: onset,
+        lastSpeechEnd: end,
+        trailing: [probability],
+        flags,
+      };
       events.push({ type: 'speech_started', audioStartSample: audioStart, speechStartSample: onset });
       return;
     }
@@ -152,7 +165,9 @@ export class TurnStateMachine {
       return;
     }
     if (end - p.lastSpeechEnd >= prm.silenceSamples) {
-      const offset = this.endpoints ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart, Math.max(...p.trailing)) : p.lastSpeechEnd;
+      const offset = this.endpoints
+        ? this.endpoints.offset(p.lastSpeechEnd, end, p.speechStart, Math.max(...p.trailing))
+        : p.lastSpeechEnd;
       // As OpenAI's audio_end_ms: the utterance's audio includes the silence the detector waited for (up
       // to the audio received so far, when the refiner found a tail past Silero's last speech window).
       const audioEnd = Math.min(end, Math.max(offset + prm.silenceSamples, p.audioStart + 1));
@@ -183,7 +198,11 @@ export class TurnStateMachine {
         if (prevIsSpeech) {
           const mid = Math.floor((f.start + runEnd) / 2);
           // Keep the first piece at least one window long so the next piece's cap lies beyond this window.
-          if (runEnd - f.start >= prm.minSplitPauseSamples && mid >= searchFrom && mid >= p.audioStart + prm.windowSamples) {
+          if (
+            runEnd - f.start >= prm.minSplitPauseSamples &&
+            mid >= searchFrom &&
+            mid >= p.audioStart + prm.windowSamples
+          ) {
             cut = mid;
             break;
           }
@@ -195,8 +214,14 @@ export class TurnStateMachine {
       if (fEnd < searchFrom) break;
     }
     let speechEndBeforeCut = p.speechStart;
-    for (const f of p.flags) if (f.speech && f.start < cut) speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
-    events.push({ type: 'speech_stopped', audioEndSample: cut, speechEndSample: speechEndBeforeCut, reason: 'max_duration' });
+    for (const f of p.flags)
+      if (f.speech && f.start < cut) speechEndBeforeCut = Math.min(f.start + prm.windowSamples, cut);
+    events.push({
+      type: 'speech_stopped',
+      audioEndSample: cut,
+      speechEndSample: speechEndBeforeCut,
+      reason: 'max_duration',
+    });
     this.floorSample = cut;
     // Continue from the cut with the windows already seen after it.
     const rest = p.flags.filter((f) => f.start + prm.windowSamples > cut);
@@ -208,7 +233,14 @@ export class TurnStateMachine {
     let lastSpeechEnd = cut;
     for (const f of rest) if (f.speech) lastSpeechEnd = f.start + prm.windowSamples;
     const speechStart = Math.max(cut, firstSpeech.start);
-    this.phase = { kind: 'speaking', audioStart: cut, speechStart, lastSpeechEnd, trailing: [...p.trailing], flags: rest };
+    this.phase = {
+      kind: 'speaking',
+      audioStart: cut,
+      speechStart,
+      lastSpeechEnd,
+      trailing: [...p.trailing],
+      flags: rest,
+    };
     events.push({ type: 'speech_started', audioStartSample: cut, speechStartSample: speechStart });
   }
 }

@@ -63,13 +63,22 @@ class BatchedStream implements VadStream {
     if (this.closed) return Promise.reject(new EarshotError('E_ABORTED', 'The VAD stream is closed.'));
     if (window.length !== SILERO_WINDOW_SAMPLES) {
       // Rejected here rather than in the model so one bad caller cannot fail the other streams' batch.
-      return Promise.reject(new EarshotError('E_INTERNAL', `VAD windows are ${SILERO_WINDOW_SAMPLES} samples, got ${window.length}`));
+      return Promise.reject(
+        new EarshotError('E_INTERNAL', `VAD windows are ${SILERO_WINDOW_SAMPLES} samples, got ${window.length}`),
+      );
     }
     return new Promise<number>((resolve, reject) => {
       const dueAtMs = Math.max(performance.now(), this.lastDueAtMs + SILERO_WINDOW_MS);
       this.lastDueAtMs = dueAtMs;
       // Copy: the caller may reuse its buffer before the flush runs.
-      this.queue.push({ window: Float32Array.from(window), resolve, reject, resetAfter: false, settled: false, dueAtMs });
+      this.queue.push({
+        window: Float32Array.from(window),
+        resolve,
+        reject,
+        resetAfter: false,
+        settled: false,
+        dueAtMs,
+      });
       this.batcher.markReady(this);
     });
   }
@@ -109,8 +118,12 @@ export class VadBatcher {
     opts: { maxBatchStreams: number; maxBatchesInFlight?: number },
   ) {
     const maxBatchesInFlight = opts.maxBatchesInFlight ?? 1;
-    for (const [name, value] of [['maxBatchStreams', opts.maxBatchStreams], ['maxBatchesInFlight', maxBatchesInFlight]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new EarshotError('E_CONFIG_INVALID', `${name} must be a positive integer, got ${value}`);
+    for (const [name, value] of [
+      ['maxBatchStreams', opts.maxBatchStreams],
+      ['maxBatchesInFlight', maxBatchesInFlight],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new EarshotError('E_CONFIG_INVALID', `${name} must be a positive integer, got ${value}`);
     }
     this.maxBatchStreams = opts.maxBatchStreams;
     this.maxBatchesInFlight = maxBatchesInFlight;
@@ -205,7 +218,11 @@ export class VadBatcher {
       const error =
         isEarshotError(cause) && cause.code === 'E_VAD_MODEL'
           ? cause
-          : new EarshotError('E_VAD_MODEL', `Silero VAD batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+          : new EarshotError(
+              'E_VAD_MODEL',
+              `Silero VAD batch failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+              { cause },
+            );
       for (const item of items) settleReject(item, error);
     } finally {
       this.runningDueAtMs.delete(batchId);

@@ -17,13 +17,19 @@ export type VadWorkerMessage =
   | { type: 'failed'; id: number; code: string; message: string };
 
 const post = (message: VadWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
-const errorOf = (error: unknown) => ({ code: isEarshotError(error) ? error.code : 'E_VAD_MODEL', message: error instanceof Error ? error.message : String(error) });
+const errorOf = (error: unknown) => ({
+  code: isEarshotError(error) ? error.code : 'E_VAD_MODEL',
+  message: error instanceof Error ? error.message : String(error),
+});
 
 try {
   const model = await SileroModel.load((workerData as { modelPath?: string }).modelPath);
   port.on('message', (request: VadWorkerRequest) => {
     model.runPacked(request).then(
-      (out) => post({ type: 'result', id: request.id, probabilities: out.probabilities, hn: out.hn, cn: out.cn }, [out.probabilities.buffer as ArrayBuffer]),
+      (out) =>
+        post({ type: 'result', id: request.id, probabilities: out.probabilities, hn: out.hn, cn: out.cn }, [
+          out.probabilities.buffer as ArrayBuffer,
+        ]),
       (error: unknown) => post({ type: 'failed', id: request.id, ...errorOf(error) }),
     );
   });

@@ -5,7 +5,14 @@
 
 import { Worker } from 'node:worker_threads';
 import { EarshotError } from '../errors.ts';
-import { checkBatchOutput, newSileroState, packBatch, unpackBatch, type SileroState, type VadModel } from './silero_model.ts';
+import {
+  checkBatchOutput,
+  newSileroState,
+  packBatch,
+  unpackBatch,
+  type SileroState,
+  type VadModel,
+} from './silero_model.ts';
 import type { VadWorkerMessage, VadWorkerRequest } from './vad_worker.ts';
 
 interface Pending {
@@ -57,12 +64,18 @@ export class WorkerVadModel implements VadModel {
     await this.ensureWorker();
     const worker = this.worker!;
     const id = ++this.nextId;
-    const out = await new Promise<{ probabilities: Float32Array; hn: Float32Array; cn: Float32Array }>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.updateRef();
-      const request: VadWorkerRequest = { id, ...packed };
-      worker.postMessage(request, [packed.input.buffer as ArrayBuffer, packed.h.buffer as ArrayBuffer, packed.c.buffer as ArrayBuffer]);
-    });
+    const out = await new Promise<{ probabilities: Float32Array; hn: Float32Array; cn: Float32Array }>(
+      (resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.updateRef();
+        const request: VadWorkerRequest = { id, ...packed };
+        worker.postMessage(request, [
+          packed.input.buffer as ArrayBuffer,
+          packed.h.buffer as ArrayBuffer,
+          packed.c.buffer as ArrayBuffer,
+        ]);
+      },
+    );
     const batchOut = { ...out, batch: windows.length };
     checkBatchOutput(batchOut, stateFloats);
     unpackBatch(states, batchOut);
@@ -83,7 +96,9 @@ export class WorkerVadModel implements VadModel {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(new URL('./vad_worker_bootstrap.mjs', import.meta.url), { workerData: { modelPath: this.modelPath } });
+    const worker = new Worker(new URL('./vad_worker_bootstrap.mjs', import.meta.url), {
+      workerData: { modelPath: this.modelPath },
+    });
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: VadWorkerMessage) => {
@@ -97,19 +112,26 @@ export class WorkerVadModel implements VadModel {
           else pending?.reject(new EarshotError('E_VAD_MODEL', message.message));
         }
       });
-      worker.on('error', (error) => reject(new EarshotError('E_VAD_MODEL', `The VAD worker failed: ${error.message}`, { cause: error })));
+      worker.on('error', (error) =>
+        reject(new EarshotError('E_VAD_MODEL', `The VAD worker failed: ${error.message}`, { cause: error })),
+      );
       worker.on('exit', (code) => {
         if (this.worker !== worker) return;
         // Batches in flight are lost; the next one starts a new worker.
         this.worker = undefined;
         this.ready = undefined;
         reject(new EarshotError('E_VAD_MODEL', `The VAD worker exited (code ${code}) before loading the model.`));
-        this.failPending(new EarshotError('E_VAD_MODEL', `The VAD worker exited (code ${code}); the batches it was running are lost.`));
+        this.failPending(
+          new EarshotError('E_VAD_MODEL', `The VAD worker exited (code ${code}); the batches it was running are lost.`),
+        );
       });
     });
     // Referenced only while something waits on it (loading, batches in flight): an idle VAD worker never
     // keeps the process alive; servers and tests own their lifetimes.
-    void ready.then(() => this.updateRef(), () => undefined);
+    void ready.then(
+      () => this.updateRef(),
+      () => undefined,
+    );
     return ready;
   }
 
@@ -139,7 +161,8 @@ export class WorkerVadPool implements VadModel {
   private constructor(private readonly workers: WorkerVadModel[]) {}
 
   static async start(threads: number, modelPath?: string): Promise<WorkerVadPool> {
-    if (!Number.isInteger(threads) || threads < 1) throw new EarshotError('E_CONFIG_INVALID', `VAD worker threads must be a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new EarshotError('E_CONFIG_INVALID', `VAD worker threads must be a positive integer, got ${threads}`);
     const workers = await Promise.all(Array.from({ length: threads }, () => WorkerVadModel.start(modelPath)));
     return new WorkerVadPool(workers);
   }

@@ -1,4 +1,10 @@
-import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession, tool, type RealtimeItem } from '@openai/agents-realtime';
+import {
+  OpenAIRealtimeWebSocket,
+  RealtimeAgent,
+  RealtimeSession,
+  tool,
+  type RealtimeItem,
+} from '@openai/agents-realtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkCannotParse } from './sdk_parser.ts';
 import { ScriptedEngine } from '../helpers/scripted_engine.ts';
@@ -16,11 +22,14 @@ const engine = new ScriptedEngine({
   answer: (ctx) => {
     const text = ctx.lastUser?.text ?? '';
     if (text === 'What is the weather in Paris?') {
-      return ctx.toolResponses.length === 0 ? '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>' : `The weather: ${ctx.toolResponses[0]}`;
+      return ctx.toolResponses.length === 0
+        ? '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>'
+        : `The weather: ${ctx.toolResponses[0]}`;
     }
     return `Answer to ${ctx.heard ?? text}. ${'And some more words. '.repeat(4)}`.trim();
   },
-  beforeStep: ({ step, kind }) => (kind === 'answer' && step === 3 && gate ? gate.open : new Promise<void>((r) => setImmediate(r))),
+  beforeStep: ({ step, kind }) =>
+    kind === 'answer' && step === 3 && gate ? gate.open : new Promise<void>((r) => setImmediate(r)),
 });
 
 let server: ConformanceServer;
@@ -44,7 +53,12 @@ async function open(): Promise<Harness> {
   const getWeather = tool({
     name: 'get_weather',
     description: 'The weather in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+      additionalProperties: false,
+    },
     strict: true,
     execute: async (input) => {
       const { city } = input as { city: string };
@@ -53,14 +67,21 @@ async function open(): Promise<Harness> {
     },
   });
   const agent = new RealtimeAgent({ name: 'Assistant', instructions: 'Answer briefly.', tools: [getWeather] });
-  const transport = new OpenAIRealtimeWebSocket({ url: `ws://127.0.0.1:${server.port}/v1/realtime?model=phi-4-multimodal-instruct` });
+  const transport = new OpenAIRealtimeWebSocket({
+    url: `ws://127.0.0.1:${server.port}/v1/realtime?model=phi-4-multimodal-instruct`,
+  });
   const session = new RealtimeSession(agent, {
     transport,
     model: 'phi-4-multimodal-instruct',
     tracingDisabled: true,
     config: {
       outputModalities: ['text'],
-      audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, turnDetection: { type: 'server_vad', silenceDurationMs: 500 } } },
+      audio: {
+        input: {
+          format: { type: 'audio/pcm', rate: 24000 },
+          turnDetection: { type: 'server_vad', silenceDurationMs: 500 },
+        },
+      },
     },
   });
   const raw = new EventLog();
@@ -68,7 +89,14 @@ async function open(): Promise<Harness> {
   const errors: unknown[] = [];
   session.on('transport_event', (event) => {
     const e = event as unknown as LoggedEvent;
-    if (typeof e.type !== 'string' || e.type === 'connection_change' || e.type === 'audio' || e.type === 'turn_started' || e.type === 'turn_done') return;
+    if (
+      typeof e.type !== 'string' ||
+      e.type === 'connection_change' ||
+      e.type === 'audio' ||
+      e.type === 'turn_started' ||
+      e.type === 'turn_done'
+    )
+      return;
     raw.push(e);
     if (sdkCannotParse(e)) generic.push(e);
   });
@@ -78,20 +106,28 @@ async function open(): Promise<Harness> {
   return { session, raw, generic, errors, toolCalls };
 }
 
-const messages = (history: RealtimeItem[]) => history.filter((i): i is Extract<RealtimeItem, { type: 'message' }> => i.type === 'message');
+const messages = (history: RealtimeItem[]) =>
+  history.filter((i): i is Extract<RealtimeItem, { type: 'message' }> => i.type === 'message');
 const contentText = (item: Extract<RealtimeItem, { type: 'message' }>) =>
-  item.content.map((c) => ('text' in c && typeof c.text === 'string' ? c.text : 'transcript' in c ? (c.transcript ?? '') : '')).join('');
+  item.content
+    .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : 'transcript' in c ? (c.transcript ?? '') : ''))
+    .join('');
 
 describe('@openai/agents-realtime RealtimeSession over the WebSocket transport', () => {
   it('runs a client-side function tool the SDK executes itself, then answers with its result', async () => {
     const h = await open();
-    const updated = h.raw.ofType('session.updated').at(-1)!.session as { output_modalities: string[]; tools: { name: string }[] };
+    const updated = h.raw.ofType('session.updated').at(-1)!.session as {
+      output_modalities: string[];
+      tools: { name: string }[];
+    };
     expect(updated.output_modalities).toEqual(['text']);
     expect(updated.tools.map((t) => t.name)).toEqual(['get_weather']);
     h.session.sendMessage('What is the weather in Paris?');
     await h.raw.waitFor((e) => e.type === 'response.done' && h.raw.ofType('response.done').length === 2);
     expect(h.toolCalls).toEqual([{ city: 'Paris' }]);
-    const [first, second] = h.raw.ofType('response.done').map((e) => e.response as { status: string; output: { type: string }[] });
+    const [first, second] = h.raw
+      .ofType('response.done')
+      .map((e) => e.response as { status: string; output: { type: string }[] });
     expect(first.output.map((o) => o.type)).toEqual(['function_call']);
     expect(second.status).toBe('completed');
     // The SDK's history: the user's message, the call with its output, and the answer.
@@ -121,7 +157,12 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
     await h.raw.waitFor((e) => e.type === 'response.output_text.delta', 30_000);
     // Speech while the answer is held after 3 tokens: the server cancels it.
     sendWav(placeWithGaps({ clips: [LIBRIVOX_CLIPS[1]], gapsMs: [300, 900] }).samples16k);
-    await h.raw.waitFor((e) => e.type === 'input_audio_buffer.speech_stopped' && h.raw.ofType('input_audio_buffer.speech_stopped').length === 2, 30_000);
+    await h.raw.waitFor(
+      (e) =>
+        e.type === 'input_audio_buffer.speech_stopped' &&
+        h.raw.ofType('input_audio_buffer.speech_stopped').length === 2,
+      30_000,
+    );
     gate.release();
     gate = null;
     const firstDone = await h.raw.waitFor((e) => e.type === 'response.done', 30_000);
@@ -131,7 +172,9 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
     // The SDK retrieved each user item after its transcript and shows the transcripts in its history.
     await waitUntil(() => h.raw.ofType('conversation.item.retrieved').length === 2);
     const users = messages(h.session.history).filter((m) => m.role === 'user');
-    expect(users.map(contentText)).toEqual(h.raw.ofType('conversation.item.input_audio_transcription.completed').map((e) => e.transcript));
+    expect(users.map(contentText)).toEqual(
+      h.raw.ofType('conversation.item.input_audio_transcription.completed').map((e) => e.transcript),
+    );
     expect(users.map(contentText).every((t) => /^heard \d+ ms$/.test(t))).toBe(true);
     const assistants = messages(h.session.history).filter((m) => m.role === 'assistant');
     expect(assistants).toHaveLength(2);
@@ -144,22 +187,37 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
   });
 });
 
-
 describe('@openai/agents-realtime with its default (audio output) configuration', () => {
   it('is accepted: the echo says output is text and lists what had no effect, and a message is answered', async () => {
-    const transport = new OpenAIRealtimeWebSocket({ url: `ws://127.0.0.1:${server.port}/v1/realtime?model=gpt-realtime` });
-    const session = new RealtimeSession(new RealtimeAgent({ name: 'Default', instructions: 'Hi.' }), { transport, tracingDisabled: true });
+    const transport = new OpenAIRealtimeWebSocket({
+      url: `ws://127.0.0.1:${server.port}/v1/realtime?model=gpt-realtime`,
+    });
+    const session = new RealtimeSession(new RealtimeAgent({ name: 'Default', instructions: 'Hi.' }), {
+      transport,
+      tracingDisabled: true,
+    });
     const raw = new EventLog();
     const errors: unknown[] = [];
     session.on('transport_event', (event) => {
       const e = event as unknown as LoggedEvent;
-      if (typeof e.type === 'string' && e.type !== 'connection_change' && e.type !== 'audio' && e.type !== 'turn_started' && e.type !== 'turn_done') raw.push(e);
+      if (
+        typeof e.type === 'string' &&
+        e.type !== 'connection_change' &&
+        e.type !== 'audio' &&
+        e.type !== 'turn_started' &&
+        e.type !== 'turn_done'
+      )
+        raw.push(e);
     });
     session.on('error', (err) => errors.push(err));
     await session.connect({ apiKey: 'sk-earshot-test' });
-    const updated = await raw.waitFor((e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Hi.');
+    const updated = await raw.waitFor(
+      (e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Hi.',
+    );
     expect(updated.session).toMatchObject({ output_modalities: ['text'] });
-    expect((updated.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toContain('session.output_modalities');
+    expect((updated.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toContain(
+      'session.output_modalities',
+    );
     session.sendMessage('Hello');
     const done = await raw.waitFor((e) => e.type === 'response.done');
     expect(done.response).toMatchObject({ status: 'completed', output_modalities: ['text'] });

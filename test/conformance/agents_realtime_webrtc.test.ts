@@ -15,7 +15,9 @@ const engine = new ScriptedEngine({
   answer: (ctx) => {
     const text = ctx.lastUser?.text ?? '';
     if (text === 'What is the weather in Paris?') {
-      return ctx.toolResponses.length === 0 ? '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>' : `The weather: ${ctx.toolResponses[0]}`;
+      return ctx.toolResponses.length === 0
+        ? '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>'
+        : `The weather: ${ctx.toolResponses[0]}`;
     }
     return `You said: ${ctx.heard ?? text}`;
   },
@@ -68,9 +70,14 @@ describe.skipIf(!chromiumAvailable())('@openai/agents-realtime WebRTC transport 
     await server?.close();
   });
 
-  const count = (page: Page, type: string) => page.evaluate(`window.state.events.filter((e) => e.type === ${JSON.stringify(type)}).length`) as Promise<number>;
+  const count = (page: Page, type: string) =>
+    page.evaluate(`window.state.events.filter((e) => e.type === ${JSON.stringify(type)}).length`) as Promise<number>;
   const waitCount = (page: Page, type: string, n: number) =>
-    page.waitForFunction(`window.state.events.filter((e) => e.type === ${JSON.stringify(type)}).length >= ${n}`, undefined, { timeout: 30_000 });
+    page.waitForFunction(
+      `window.state.events.filter((e) => e.type === ${JSON.stringify(type)}).length >= ${n}`,
+      undefined,
+      { timeout: 30_000 },
+    );
 
   it('a spoken turn from the microphone and a client-side tool, every event parsed by the SDK', async () => {
     const page = await browser.newPage();
@@ -82,18 +89,28 @@ describe.skipIf(!chromiumAvailable())('@openai/agents-realtime WebRTC transport 
     expect(callId).toMatch(/^rtc_/);
     // The microphone's utterance: transcript, then the answer to it.
     await waitCount(page, 'response.done', 1);
-    const transcript = (await page.evaluate(`window.state.events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed').transcript`)) as string;
+    const transcript = (await page.evaluate(
+      `window.state.events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed').transcript`,
+    )) as string;
     expect(transcript).toMatch(/^heard \d+ ms$/);
-    const answer = (await page.evaluate(`window.state.events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')`)) as string;
+    const answer = (await page.evaluate(
+      `window.state.events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')`,
+    )) as string;
     expect(answer).toBe(`You said: ${transcript}`);
     // A typed message that makes the model call the browser-side tool.
     await page.evaluate(`window.session.sendMessage('What is the weather in Paris?')`);
     await waitCount(page, 'response.done', 3);
     expect(await page.evaluate('window.state.toolCalls')).toEqual(['Paris']);
-    const last = (await page.evaluate(`window.state.events.filter((e) => e.type === 'response.done').at(-1).response`)) as { status: string; output: { content: { text: string }[] }[] };
+    const last = (await page.evaluate(
+      `window.state.events.filter((e) => e.type === 'response.done').at(-1).response`,
+    )) as { status: string; output: { content: { text: string }[] }[] };
     expect(last.status).toBe('completed');
     expect(last.output[0].content[0].text).toBe('The weather: sunny in Paris');
-    await page.waitForFunction(`window.session.history.some((i) => i.type === 'message' && i.role === 'user' && i.content.some((c) => c.transcript))`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      `window.session.history.some((i) => i.type === 'message' && i.role === 'user' && i.content.some((c) => c.transcript))`,
+      undefined,
+      { timeout: 10_000 },
+    );
     expect(await count(page, 'session.updated')).toBeGreaterThan(0);
     expect(await page.evaluate('window.state.generic')).toEqual([]);
     expect(await page.evaluate('window.state.errors')).toEqual([]);

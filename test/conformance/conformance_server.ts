@@ -26,12 +26,20 @@ export interface ConformanceServer extends RunningServer {
   port: number;
 }
 
-export async function startConformanceServer(engine: SpeechEngine | null, opts: { tls?: boolean; overrides?: Overrides } = {}): Promise<ConformanceServer> {
+export async function startConformanceServer(
+  engine: SpeechEngine | null,
+  opts: { tls?: boolean; overrides?: Overrides } = {},
+): Promise<ConformanceServer> {
   const overrides = opts.overrides ?? {};
   const tlsDir = mkdtempSync(join(tmpdir(), 'earshot-conf-tls-'));
   const config = configSchema.parse({
     ...overrides,
-    server: { host: '127.0.0.1', port: 0, ...(opts.tls ? { tls_self_signed: true, tls_self_signed_dir: tlsDir } : {}), ...overrides.server },
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      ...(opts.tls ? { tls_self_signed: true, tls_self_signed_dir: tlsDir } : {}),
+      ...overrides.server,
+    },
     log: { level: 'silent', ...overrides.log },
     // No overload refusals (event loop or VAD wait) from a loaded test machine unless a test asks.
     limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
@@ -71,6 +79,7 @@ export function wavAt24k(samples16k: Float32Array): { path: string; pcm24k: Uint
 export function base64Chunks(pcm24k: Uint8Array, chunkMs = 100): string[] {
   const bytes = chunkMs * 48;
   const out: string[] = [];
-  for (let i = 0; i < pcm24k.length; i += bytes) out.push(Buffer.from(pcm24k.subarray(i, Math.min(pcm24k.length, i + bytes))).toString('base64'));
+  for (let i = 0; i < pcm24k.length; i += bytes)
+    out.push(Buffer.from(pcm24k.subarray(i, Math.min(pcm24k.length, i + bytes))).toString('base64'));
   return out;
 }

@@ -22,5 +22,8 @@ export class EventLog extends EventWaitList<LoggedEvent> {
 }
 
 export function textOf(events: LoggedEvent[], type: string, responseId?: string): string {
-  return events.filter((e) => e.type === type && (responseId === undefined || e.response_id === responseId)).map((e) => e.delta as string).join('');
+  return events
+    .filter((e) => e.type === type && (responseId === undefined || e.response_id === responseId))
+    .map((e) => e.delta as string)
+    .join('');
 }

@@ -16,14 +16,17 @@ import { EventLog, type LoggedEvent } from './event_log.ts';
 
 const CALL = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>';
 const LONG = 'One, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen, fourteen, fifteen.';
-const talking = (session: ScriptedSession) => session.log.some((e) => e.role === 'system' && e.text.includes('Talk for a while.'));
+const talking = (session: ScriptedSession) =>
+  session.log.some((e) => e.role === 'system' && e.text.includes('Talk for a while.'));
 const engine = new ScriptedEngine({
   transcribe: (pcm) => `heard ${Math.round(pcm.length / 16)} ms`,
   // The long answer runs at 20 ms a token, so interrupt() lands while it streams.
   beforeStep: ({ session }) => new Promise<void>((r) => (talking(session) ? setTimeout(r, 20) : setImmediate(r))),
   answer: (ctx) => {
     if (talking(ctx.session)) return LONG;
-    const toolsDeclared = ctx.session.log.some((e) => e.role === 'system' && e.tools.some((t) => t.name === 'get_weather'));
+    const toolsDeclared = ctx.session.log.some(
+      (e) => e.role === 'system' && e.tools.some((t) => t.name === 'get_weather'),
+    );
     if (toolsDeclared && ctx.lastUser?.text === 'weather please' && ctx.toolResponses.length === 0) return CALL;
     if (ctx.toolResponses.length > 0) return `It is ${JSON.parse(ctx.toolResponses[0]).sky} in Paris.`;
     return `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`;
@@ -70,7 +73,8 @@ function speechFrames(clip: string): AudioFrame[] {
 async function readGeneration(ev: llm.GenerationCreatedEvent): Promise<{ text: string; calls: llm.FunctionCall[] }> {
   const readMessages = (async () => {
     let text = '';
-    for await (const message of ev.messageStream) for await (const chunk of message.textStream) text += typeof chunk === 'string' ? chunk : chunk.text;
+    for await (const message of ev.messageStream)
+      for await (const chunk of message.textStream) text += typeof chunk === 'string' ? chunk : chunk.text;
     return text;
   })();
   const calls: llm.FunctionCall[] = [];
@@ -80,22 +84,40 @@ async function readGeneration(ev: llm.GenerationCreatedEvent): Promise<{ text: s
 
 describe('@livekit/agents-plugin-openai RealtimeModel, standalone', () => {
   it('server-VAD turns, instructions, tools, generateReply, a tool round trip through updateChatCtx, interrupt', async () => {
-    const model = new openai.realtime.RealtimeModel({ baseURL: server.baseURL, apiKey: 'sk-earshot-test', model: 'gpt-realtime', modalities: ['text'], turnDetection: { type: 'server_vad', silence_duration_ms: 500, create_response: true, interrupt_response: true } });
+    const model = new openai.realtime.RealtimeModel({
+      baseURL: server.baseURL,
+      apiKey: 'sk-earshot-test',
+      model: 'gpt-realtime',
+      modalities: ['text'],
+      turnDetection: { type: 'server_vad', silence_duration_ms: 500, create_response: true, interrupt_response: true },
+    });
     const session = model.session();
     const log = new EventLog();
     session.on('openai_server_event_received', (e: LoggedEvent) => log.push(e));
     const generations: llm.GenerationCreatedEvent[] = [];
     session.on('generation_created', (ev: llm.GenerationCreatedEvent) => generations.push(ev));
     const transcripts: string[] = [];
-    session.on('input_audio_transcription_completed', (ev: { transcript: string; isFinal: boolean }) => ev.isFinal && transcripts.push(ev.transcript));
+    session.on(
+      'input_audio_transcription_completed',
+      (ev: { transcript: string; isFinal: boolean }) => ev.isFinal && transcripts.push(ev.transcript),
+    );
     try {
       // The plugin's first session.update carries audio.output.voice "marin": accepted, reported as ignored.
       const first = await log.waitFor((e) => e.type === 'session.updated');
-      expect((first.session as { ignored_fields?: { param: string }[] }).ignored_fields?.map((f) => f.param)).toContain('session.audio.output.voice');
-      expect(first.session).toMatchObject({ output_modalities: ['text'], audio: { input: { turn_detection: { type: 'server_vad' } } } });
+      expect((first.session as { ignored_fields?: { param: string }[] }).ignored_fields?.map((f) => f.param)).toContain(
+        'session.audio.output.voice',
+      );
+      expect(first.session).toMatchObject({
+        output_modalities: ['text'],
+        audio: { input: { turn_detection: { type: 'server_vad' } } },
+      });
 
       await session.updateInstructions('Answer in one short sentence.');
-      await log.waitFor((e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Answer in one short sentence.');
+      await log.waitFor(
+        (e) =>
+          e.type === 'session.updated' &&
+          (e.session as { instructions: string }).instructions === 'Answer in one short sentence.',
+      );
 
       // A server-VAD turn: transcript, then streamed text, pushed faster than real time.
       for (const frame of speechFrames(CARD_CLIPS[0])) session.pushAudio(frame);
@@ -105,12 +127,26 @@ describe('@livekit/agents-plugin-openai RealtimeModel, standalone', () => {
       expect(transcripts[0]).toMatch(/^heard \d+ ms$/);
       expect(turn.text).toBe(`You said: ${transcripts[0]}`);
       const order = log.events.map((e) => e.type);
-      expect(order.indexOf('conversation.item.input_audio_transcription.completed')).toBeLessThan(order.indexOf('response.output_text.delta'));
+      expect(order.indexOf('conversation.item.input_audio_transcription.completed')).toBeLessThan(
+        order.indexOf('response.output_text.delta'),
+      );
       expect(done.response).toMatchObject({ status: 'completed', output_modalities: ['text'] });
 
       // updateTools, then generateReply on a text item: the scripted model calls the client tool.
-      await session.updateTools(new llm.ToolContext({ get_weather: llm.tool({ description: 'The weather in a city', parameters: z.object({ city: z.string() }), execute: async () => ({ sky: 'sunny' }) }) }));
-      await log.waitFor((e) => e.type === 'session.updated' && (e.session as { tools: { name: string }[] }).tools.some((t) => t.name === 'get_weather'));
+      await session.updateTools(
+        new llm.ToolContext({
+          get_weather: llm.tool({
+            description: 'The weather in a city',
+            parameters: z.object({ city: z.string() }),
+            execute: async () => ({ sky: 'sunny' }),
+          }),
+        }),
+      );
+      await log.waitFor(
+        (e) =>
+          e.type === 'session.updated' &&
+          (e.session as { tools: { name: string }[] }).tools.some((t) => t.name === 'get_weather'),
+      );
       const withUser = session.chatCtx.copy();
       withUser.addMessage({ role: 'user', content: 'weather please' });
       await session.updateChatCtx(withUser);
@@ -122,11 +158,20 @@ describe('@livekit/agents-plugin-openai RealtimeModel, standalone', () => {
       // The agent's tool result: a function call and its output created back to back (chained creates).
       const withResult = session.chatCtx.copy();
       const call = toolTurn.calls[0];
-      withResult.insert([llm.FunctionCall.create({ callId: call.callId, name: call.name, args: call.args }), llm.FunctionCallOutput.create({ callId: call.callId, output: JSON.stringify({ sky: 'sunny' }), isError: false })]);
+      withResult.insert([
+        llm.FunctionCall.create({ callId: call.callId, name: call.name, args: call.args }),
+        llm.FunctionCallOutput.create({
+          callId: call.callId,
+          output: JSON.stringify({ sky: 'sunny' }),
+          isError: false,
+        }),
+      ]);
       await session.updateChatCtx(withResult);
       const answer = await readGeneration(await session.generateReply());
       expect(answer.text).toBe('It is sunny in Paris.');
-      const outputs = log.ofType('conversation.item.added').filter((e) => (e.item as { type: string }).type === 'function_call_output');
+      const outputs = log
+        .ofType('conversation.item.added')
+        .filter((e) => (e.item as { type: string }).type === 'function_call_output');
       expect(outputs).toHaveLength(1);
       expect(session.chatCtx.items.map((i) => i.type)).toContain('function_call_output');
 
@@ -135,7 +180,9 @@ describe('@livekit/agents-plugin-openai RealtimeModel, standalone', () => {
       await log.waitFor((e) => e.type === 'response.output_text.delta' && e.response_id === generation.responseId);
       await session.interrupt();
       const cut = await readGeneration(generation);
-      const last = await log.waitFor((e) => e.type === 'response.done' && (e.response as { id: string }).id === generation.responseId);
+      const last = await log.waitFor(
+        (e) => e.type === 'response.done' && (e.response as { id: string }).id === generation.responseId,
+      );
       expect(last.response).toMatchObject({ status: 'cancelled', status_details: { reason: 'client_cancelled' } });
       expect(LONG.startsWith(cut.text) && cut.text.length < LONG.length).toBe(true);
 

@@ -17,7 +17,8 @@ const engine = new ScriptedEngine({
     if (text === 'Count slowly.') return 'One, two, three, four, five, six, seven, eight, nine, ten.';
     return `You said: ${ctx.heard ?? text}`;
   },
-  beforeStep: ({ step, kind }) => (kind === 'answer' && step === 2 && gate ? gate.open : new Promise<void>((r) => setImmediate(r))),
+  beforeStep: ({ step, kind }) =>
+    kind === 'answer' && step === 2 && gate ? gate.open : new Promise<void>((r) => setImmediate(r)),
 });
 
 let server: ConformanceServer;
@@ -41,7 +42,9 @@ async function connect(props: { model: string } | { intent: 'transcription' }): 
   const log = new EventLog();
   const errors: Connection['errors'] = [];
   rt.on('event', (e) => log.push(e as unknown as LoggedEvent));
-  rt.on('error', (err) => errors.push({ code: err.error?.code ?? undefined, param: err.error?.param ?? null, message: err.message }));
+  rt.on('error', (err) =>
+    errors.push({ code: err.error?.code ?? undefined, param: err.error?.param ?? null, message: err.message }),
+  );
   await new Promise<void>((resolve, reject) => {
     rt.socket.once('open', () => resolve());
     rt.socket.once('error', reject);
@@ -50,7 +53,8 @@ async function connect(props: { model: string } | { intent: 'transcription' }): 
   return { rt, log, errors };
 }
 
-const close = (c: Connection) => new Promise<void>((resolve) => (c.rt.socket.once('close', () => resolve()), c.rt.close()));
+const close = (c: Connection) =>
+  new Promise<void>((resolve) => (c.rt.socket.once('close', () => resolve()), c.rt.close()));
 
 describe('openai OpenAIRealtimeWS over wss://', () => {
   it('connects with ?model=, updates the session; audio output is accepted as text, a hosted prompt refused', async () => {
@@ -63,7 +67,13 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
         type: 'realtime',
         instructions: 'Be brief.',
         output_modalities: ['text'],
-        audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { model: 'gpt-4o-transcribe', language: 'en' }, turn_detection: { type: 'server_vad', silence_duration_ms: 600 } } },
+        audio: {
+          input: {
+            format: { type: 'audio/pcm', rate: 24000 },
+            transcription: { model: 'gpt-4o-transcribe', language: 'en' },
+            turn_detection: { type: 'server_vad', silence_duration_ms: 600 },
+          },
+        },
       },
     });
     const updated = await c.log.waitFor((e) => e.type === 'session.updated');
@@ -71,14 +81,38 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
       type: 'realtime',
       instructions: 'Be brief.',
       output_modalities: ['text'],
-      audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { language: 'en' }, turn_detection: { type: 'server_vad', silence_duration_ms: 600 } } },
+      audio: {
+        input: {
+          format: { type: 'audio/pcm', rate: 24000 },
+          transcription: { language: 'en' },
+          turn_detection: { type: 'server_vad', silence_duration_ms: 600 },
+        },
+      },
     });
     // Audio output and a voice never fail an update: the rest applies and the echo lists them; a hosted prompt is refused.
-    c.rt.send({ type: 'session.update', event_id: 'evt_audio', session: { type: 'realtime', output_modalities: ['audio'], max_output_tokens: 300, audio: { output: { voice: 'marin' } } } });
-    const withVoice = await c.log.waitFor((e) => e.type === 'session.updated' && (e.session as { max_output_tokens: unknown }).max_output_tokens === 300);
+    c.rt.send({
+      type: 'session.update',
+      event_id: 'evt_audio',
+      session: {
+        type: 'realtime',
+        output_modalities: ['audio'],
+        max_output_tokens: 300,
+        audio: { output: { voice: 'marin' } },
+      },
+    });
+    const withVoice = await c.log.waitFor(
+      (e) => e.type === 'session.updated' && (e.session as { max_output_tokens: unknown }).max_output_tokens === 300,
+    );
     expect(withVoice.session).toMatchObject({ output_modalities: ['text'] });
-    expect((withVoice.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toEqual(['session.output_modalities', 'session.audio.output.voice']);
-    c.rt.send({ type: 'session.update', event_id: 'evt_prompt', session: { type: 'realtime', prompt: { id: 'pmpt_1' } } });
+    expect((withVoice.session as { ignored_fields: { param: string }[] }).ignored_fields.map((f) => f.param)).toEqual([
+      'session.output_modalities',
+      'session.audio.output.voice',
+    ]);
+    c.rt.send({
+      type: 'session.update',
+      event_id: 'evt_prompt',
+      session: { type: 'realtime', prompt: { id: 'pmpt_1' } },
+    });
     await c.log.waitFor((e) => e.type === 'error');
     expect(c.errors.map((e) => [e.code, e.param])).toEqual([['E_UNSUPPORTED_FEATURE', 'session.prompt']]);
     expect(c.log.ofType('error').map((e) => (e.error as { event_id: string }).event_id)).toEqual(['evt_prompt']);
@@ -87,21 +121,37 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
 
   it('answers a text message with a streamed response', async () => {
     const c = await connect({ model: 'gpt-realtime' });
-    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello there' }] } });
+    c.rt.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello there' }] },
+    });
     c.rt.send({ type: 'response.create' });
     const done = await c.log.waitFor((e) => e.type === 'response.done');
-    const response = done.response as { id: string; status: string; output: { type: string; role: string; content: { type: string; text: string }[] }[]; usage: { output_tokens: number } };
+    const response = done.response as {
+      id: string;
+      status: string;
+      output: { type: string; role: string; content: { type: string; text: string }[] }[];
+      usage: { output_tokens: number };
+    };
     expect(response.status).toBe('completed');
     const deltas = c.log.ofType('response.output_text.delta');
     expect(deltas.length).toBeGreaterThan(1);
     expect(textOf(c.log.events, 'response.output_text.delta', response.id)).toBe('You said: Hello there');
-    expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'You said: Hello there' }] });
+    expect(response.output[0]).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: 'You said: Hello there' }],
+    });
     expect(response.usage.output_tokens).toBe(deltas.length);
     // The user item and the answer are retrievable.
     const userItem = c.log.ofType('conversation.item.added')[0].item as { id: string };
     c.rt.send({ type: 'conversation.item.retrieve', item_id: userItem.id });
     const retrieved = await c.log.waitFor((e) => e.type === 'conversation.item.retrieved');
-    expect(retrieved.item).toMatchObject({ id: userItem.id, role: 'user', content: [{ type: 'input_text', text: 'Hello there' }] });
+    expect(retrieved.item).toMatchObject({
+      id: userItem.id,
+      role: 'user',
+      content: [{ type: 'input_text', text: 'Hello there' }],
+    });
     expect(c.errors).toEqual([]);
     await close(c);
   });
@@ -117,15 +167,21 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
     for (const [turn, itemId] of committed.entries()) {
       const ev = c.log.events;
       const at = (pred: (e: LoggedEvent) => boolean) => ev.findIndex(pred);
-      const completed = at((e) => e.type === 'conversation.item.input_audio_transcription.completed' && e.item_id === itemId);
+      const completed = at(
+        (e) => e.type === 'conversation.item.input_audio_transcription.completed' && e.item_id === itemId,
+      );
       const itemDone = at((e) => e.type === 'conversation.item.done' && (e.item as { id: string }).id === itemId);
       const responseId = (c.log.ofType('response.created')[turn].response as { id: string }).id;
       const firstDelta = at((e) => e.type === 'response.output_text.delta' && e.response_id === responseId);
-      expect(at((e) => e.type === 'input_audio_buffer.speech_started' && e.item_id === itemId)).toBeGreaterThanOrEqual(0);
+      expect(at((e) => e.type === 'input_audio_buffer.speech_started' && e.item_id === itemId)).toBeGreaterThanOrEqual(
+        0,
+      );
       expect(completed).toBeGreaterThan(0);
       expect(ev[completed].transcript).toMatch(/^heard \d+ ms$/);
       expect(itemDone).toBeGreaterThan(completed);
-      expect((ev[itemDone].item as { content: { transcript: string }[] }).content[0].transcript).toBe(ev[completed].transcript);
+      expect((ev[itemDone].item as { content: { transcript: string }[] }).content[0].transcript).toBe(
+        ev[completed].transcript,
+      );
       expect(firstDelta).toBeGreaterThan(completed);
       expect(textOf(ev, 'response.output_text.delta', responseId)).toBe(`You said: ${ev[completed].transcript}`);
     }
@@ -135,12 +191,24 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
 
   it('a transcription session (?intent=transcription) gives transcripts and never responses', async () => {
     const c = await connect({ intent: 'transcription' });
-    expect(c.log.ofType('session.created')[0].session).toMatchObject({ type: 'transcription', object: 'realtime.transcription_session' });
-    c.rt.send({ type: 'session.update', session: { type: 'transcription', audio: { input: { transcription: { model: 'gpt-4o-transcribe', language: 'en' } } } } });
+    expect(c.log.ofType('session.created')[0].session).toMatchObject({
+      type: 'transcription',
+      object: 'realtime.transcription_session',
+    });
+    c.rt.send({
+      type: 'session.update',
+      session: {
+        type: 'transcription',
+        audio: { input: { transcription: { model: 'gpt-4o-transcribe', language: 'en' } } },
+      },
+    });
     await c.log.waitFor((e) => e.type === 'session.updated');
     const wav = wavAt24k(placeWithGaps({ clips: [CARD_CLIPS[2]], gapsMs: [500, 1200] }).samples16k);
     for (const audio of base64Chunks(wav.pcm24k)) c.rt.send({ type: 'input_audio_buffer.append', audio });
-    const completed = await c.log.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.completed', 60_000);
+    const completed = await c.log.waitFor(
+      (e) => e.type === 'conversation.item.input_audio_transcription.completed',
+      60_000,
+    );
     expect(completed.transcript).toMatch(/^heard \d+ ms$/);
     c.rt.send({ type: 'response.create', event_id: 'evt_resp' });
     await c.log.waitFor((e) => e.type === 'error');
@@ -153,19 +221,30 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
     let release!: () => void;
     gate = { open: new Promise<void>((r) => (release = r)), release: () => release() };
     const c = await connect({ model: 'gpt-realtime' });
-    c.rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Count slowly.' }] } });
+    c.rt.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Count slowly.' }] },
+    });
     c.rt.send({ type: 'response.create' });
-    await c.log.waitFor((e) => e.type === 'response.output_text.delta' && c.log.ofType('response.output_text.delta').length === 2);
+    await c.log.waitFor(
+      (e) => e.type === 'response.output_text.delta' && c.log.ofType('response.output_text.delta').length === 2,
+    );
     c.rt.send({ type: 'response.cancel' });
     // The cancel is handled before the gated decode step runs.
     await new Promise((r) => setTimeout(r, 50));
     gate.release();
     gate = null;
     const done = await c.log.waitFor((e) => e.type === 'response.done');
-    expect(done.response).toMatchObject({ status: 'cancelled', status_details: { type: 'cancelled', reason: 'client_cancelled' } });
+    expect(done.response).toMatchObject({
+      status: 'cancelled',
+      status_details: { type: 'cancelled', reason: 'client_cancelled' },
+    });
     const said = textOf(c.log.events, 'response.output_text.delta');
     expect(said).toBe('One, two,');
-    expect((done.response as { output: { status: string; content: { text: string }[] }[] }).output[0]).toMatchObject({ status: 'incomplete', content: [{ text: said }] });
+    expect((done.response as { output: { status: string; content: { text: string }[] }[] }).output[0]).toMatchObject({
+      status: 'incomplete',
+      content: [{ text: said }],
+    });
     expect(c.errors).toEqual([]);
     await close(c);
   });

@@ -27,21 +27,32 @@ afterAll(async () => {
 
 describe('openai OpenAIRealtimeWS with the tiny ONNX model', () => {
   it('a WAV streamed at 24 kHz: transcript, then a text response with usage', async () => {
-    const rt = new OpenAIRealtimeWS({ model: 'phi-4-multimodal-instruct', options: { ca: server.ca! } }, new OpenAI({ apiKey: 'sk-earshot-test', baseURL: server.baseURL }));
+    const rt = new OpenAIRealtimeWS(
+      { model: 'phi-4-multimodal-instruct', options: { ca: server.ca! } },
+      new OpenAI({ apiKey: 'sk-earshot-test', baseURL: server.baseURL }),
+    );
     const log = new EventLog();
     const errors: unknown[] = [];
     rt.on('event', (e) => log.push(e as unknown as LoggedEvent));
     rt.on('error', (err) => errors.push(err));
     await log.waitFor((e) => e.type === 'session.created');
-    rt.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'], max_output_tokens: 6, instructions: 'Answer briefly.' } });
+    rt.send({
+      type: 'session.update',
+      session: { type: 'realtime', output_modalities: ['text'], max_output_tokens: 6, instructions: 'Answer briefly.' },
+    });
     await log.waitFor((e) => e.type === 'session.updated');
     const wav = wavAt24k(placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [500, 1200] }).samples16k);
     for (const audio of base64Chunks(wav.pcm24k)) rt.send({ type: 'input_audio_buffer.append', audio });
     const done = await log.waitFor((e) => e.type === 'response.done', 120_000);
-    const completed = log.ofType('conversation.item.input_audio_transcription.completed')[0] as LoggedEvent & { usage: { input_token_details: { audio_tokens: number } } };
+    const completed = log.ofType('conversation.item.input_audio_transcription.completed')[0] as LoggedEvent & {
+      usage: { input_token_details: { audio_tokens: number } };
+    };
     expect(completed).toBeDefined();
     expect(completed.usage.input_token_details.audio_tokens).toBeGreaterThan(0);
-    const response = done.response as { status: string; usage: { output_tokens: number; input_token_details: { audio_tokens: number } } };
+    const response = done.response as {
+      status: string;
+      usage: { output_tokens: number; input_token_details: { audio_tokens: number } };
+    };
     expect(['completed', 'incomplete']).toContain(response.status);
     expect(response.usage.output_tokens).toBeGreaterThan(0);
     expect(response.usage.output_tokens).toBeLessThanOrEqual(6);
@@ -57,7 +68,8 @@ describe('openai OpenAIRealtimeWS with the tiny ONNX model', () => {
     const { WebSocket } = await import('ws');
     const transport = new OpenAIRealtimeWebSocket({
       url: ws,
-      createWebSocket: async ({ url, apiKey }) => new WebSocket(url, { ca: server.ca!, headers: { Authorization: `Bearer ${apiKey}` } }) as never,
+      createWebSocket: async ({ url, apiKey }) =>
+        new WebSocket(url, { ca: server.ca!, headers: { Authorization: `Bearer ${apiKey}` } }) as never,
     });
     const session = new RealtimeSession(new RealtimeAgent({ name: 'Tiny', instructions: 'Answer briefly.' }), {
       transport,

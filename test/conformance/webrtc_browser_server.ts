@@ -20,7 +20,10 @@ import { RealtimeServer } from '../../src/transport/ws_server.ts';
 import { getSharedSileroModel } from '../../src/vad/silero_model.ts';
 import { VadBatcher } from '../../src/vad/vad_batcher.ts';
 
-const SDK_EVENTS = join(import.meta.dirname, '../../node_modules/@openai/agents-realtime/dist/openaiRealtimeEvents.mjs');
+const SDK_EVENTS = join(
+  import.meta.dirname,
+  '../../node_modules/@openai/agents-realtime/dist/openaiRealtimeEvents.mjs',
+);
 
 /** The SDK's browser build (exports condition "browser") and its event parser, as `window.AgentsRealtime`. */
 export async function bundleAgentsRealtime(): Promise<string> {
@@ -81,7 +84,9 @@ export async function startWebRtcAgentServer(engine: SpeechEngine): Promise<WebR
         if (req.method !== 'GET' || (url.pathname !== '/agents-realtime.js' && url.pathname !== '/')) return false;
         const js = url.pathname !== '/';
         res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' });
-        res.end(js ? bundle : '<!doctype html><title>agents-realtime</title><script src="/agents-realtime.js"></script>');
+        res.end(
+          js ? bundle : '<!doctype html><title>agents-realtime</title><script src="/agents-realtime.js"></script>',
+        );
         return true;
       },
     ],

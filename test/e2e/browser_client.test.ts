@@ -68,7 +68,11 @@ beforeAll(async () => {
   if (!runnable) return;
   // Long lead-in and tail: the fake microphone starts playing when the page opens it (the server's clock
   // starts later), and the tail lets the VAD close the last utterance before the file ends.
-  const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [1500, 1200, 2000], noiseLevel: NOISE_LEVEL });
+  const fixture = placeWithGaps({
+    clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]],
+    gapsMs: [1500, 1200, 2000],
+    noiseLevel: NOISE_LEVEL,
+  });
   wavPath = fixture.wavPath;
   wavMs = (fixture.samples16k.length * 1000) / 16_000;
   fixtureSamples = fixture.samples16k;
@@ -90,7 +94,8 @@ function segmentsOf(events: EventLike[]): Segment[] {
   const out: Segment[] = [];
   for (const e of events) {
     if (e.type === 'input_audio_buffer.speech_started') starts.set(e.item_id!, e.audio_start_ms!);
-    if (e.type === 'input_audio_buffer.speech_stopped') out.push({ startMs: starts.get(e.item_id!) ?? NaN, endMs: e.audio_end_ms! });
+    if (e.type === 'input_audio_buffer.speech_stopped')
+      out.push({ startMs: starts.get(e.item_id!) ?? NaN, endMs: e.audio_end_ms! });
   }
   return out;
 }
@@ -110,7 +115,12 @@ async function offlineSegments(samples16k: Float32Array): Promise<Segment[]> {
  * opens it, the server counts from the first audio it receives. Coarse from the first onset, then the
  * lag within +-150 ms that best correlates 0.5 s of received speech with the file.
  */
-function alignmentSamples(received: Float32Array, wav: Float32Array, coarseSamples: number, probeAt: number): { lag: number; correlation: number } {
+function alignmentSamples(
+  received: Float32Array,
+  wav: Float32Array,
+  coarseSamples: number,
+  probeAt: number,
+): { lag: number; correlation: number } {
   const probe = received.subarray(probeAt, probeAt + 8000);
   let best = { lag: coarseSamples, correlation: -Infinity };
   for (let lag = coarseSamples - 2400; lag <= coarseSamples + 2400; lag++) {
@@ -134,10 +144,14 @@ function parseVttTimes(vtt: string): Segment[] {
     const [h, m, s] = t.split(':');
     return Math.round((Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1000);
   };
-  return [...vtt.matchAll(/(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})/g)].map((m) => ({ startMs: toMs(m[1]), endMs: toMs(m[2]) }));
+  return [...vtt.matchAll(/(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})/g)].map((m) => ({
+    startMs: toMs(m[1]),
+    endMs: toMs(m[2]),
+  }));
 }
 
-const pageEvents = (page: Page) => page.evaluate(() => (window as unknown as { earshot: { events: EventLike[] } }).earshot.events);
+const pageEvents = (page: Page) =>
+  page.evaluate(() => (window as unknown as { earshot: { events: EventLike[] } }).earshot.events);
 
 for (const transport of ['websocket', 'webrtc'] as const) {
   describe.skipIf(!runnable)(`browser client over ${transport} against earshot serve with the tiny model`, () => {
@@ -155,7 +169,10 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         expect(await page.getByTestId('transport-select').inputValue()).toBe(transport);
         expect(await page.getByTestId('mode-select').inputValue()).toBe('agent');
         await page.getByTestId('connect').click();
-        await page.getByTestId('status').filter({ hasText: /^connected/ }).waitFor({ timeout: 15_000 });
+        await page
+          .getByTestId('status')
+          .filter({ hasText: /^connected/ })
+          .waitFor({ timeout: 15_000 });
         expect(await page.getByTestId('disconnect').isEnabled()).toBe(true);
 
         // Speech shows up while it is spoken: the interim caption line appears.
@@ -169,11 +186,14 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         for (const caption of captions) expect(caption.trim()).not.toBe('');
         // The agent answers: wait until every response it started is done, then the text is on the page.
         await expect
-          .poll(async () => {
-            const events = await pageEvents(page);
-            const created = events.filter((e) => e.type === 'response.created').length;
-            return created > 0 && events.filter((e) => e.type === 'response.done').length === created;
-          }, { timeout: 45_000, interval: 250 })
+          .poll(
+            async () => {
+              const events = await pageEvents(page);
+              const created = events.filter((e) => e.type === 'response.created').length;
+              return created > 0 && events.filter((e) => e.type === 'response.done').length === created;
+            },
+            { timeout: 45_000, interval: 250 },
+          )
           .toBe(true);
         const events = await pageEvents(page);
         expect(events.filter((e) => e.type === 'error').map((e) => e.error)).toEqual([]);
@@ -209,8 +229,18 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         // Onto the WAV's clock: the lag found by cross-correlation, the same at the first and last utterance
         // (no audio lost or inserted on the way).
         const coarse = Math.round(((cliSegments[0].audio_start_ms - got[0].startMs) * 16_000) / 1000);
-        const { lag, correlation } = alignmentSamples(received, fixtureSamples, coarse, Math.round(((got[0].startMs + 600) * 16_000) / 1000));
-        const later = alignmentSamples(received, fixtureSamples, lag, Math.round(((got.at(-1)!.startMs + 600) * 16_000) / 1000));
+        const { lag, correlation } = alignmentSamples(
+          received,
+          fixtureSamples,
+          coarse,
+          Math.round(((got[0].startMs + 600) * 16_000) / 1000),
+        );
+        const later = alignmentSamples(
+          received,
+          fixtureSamples,
+          lag,
+          Math.round(((got.at(-1)!.startMs + 600) * 16_000) / 1000),
+        );
         expect(correlation).toBeGreaterThan(0.8);
         expect(Math.abs(later.lag - lag)).toBeLessThanOrEqual(16);
         const lagMs = lag / 16;
@@ -221,17 +251,34 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         const shifted = await offlineSegments(shiftedWav);
         const shiftedErrorsMs = got.flatMap((g, i) => [g.startMs - shifted[i]?.startMs, g.endMs - shifted[i]?.endMs]);
         // Also versus the offline VAD on the WAV shifted by the lag: what the VAD's grid alone accounts for.
-        const record = { transport, noiseLevel: NOISE_LEVEL, lagMs, correlation: Number(correlation.toFixed(3)), onsetErrorsMs, offsetErrorsMs, shiftedErrorsMs, at: new Date().toISOString() };
+        const record = {
+          transport,
+          noiseLevel: NOISE_LEVEL,
+          lagMs,
+          correlation: Number(correlation.toFixed(3)),
+          onsetErrorsMs,
+          offsetErrorsMs,
+          shiftedErrorsMs,
+          at: new Date().toISOString(),
+        };
         appendFileSync(join(ARTIFACTS, 'boundary_errors.jsonl'), `${JSON.stringify(record)}\n`);
-        if (process.env.E2E_DUMP_AUDIO) writeFileSync(join(ARTIFACTS, `received_${transport}_${lag}.f32`), Buffer.from(received.buffer, received.byteOffset, received.byteLength));
+        if (process.env.E2E_DUMP_AUDIO)
+          writeFileSync(
+            join(ARTIFACTS, `received_${transport}_${lag}.f32`),
+            Buffer.from(received.buffer, received.byteOffset, received.byteLength),
+          );
         console.log(
           `${transport}: server clock starts ${lagMs.toFixed(1)} ms into the WAV (correlation ${correlation.toFixed(3)}); ` +
             `onset errors ${onsetErrorsMs.join(', ')} ms, offset errors ${offsetErrorsMs.join(', ')} ms vs earshot vad on the WAV (noise ${NOISE_LEVEL})`,
         );
-        for (const error of [...onsetErrorsMs, ...offsetErrorsMs]) expect(Math.abs(error)).toBeLessThanOrEqual(BOUNDARY_TOLERANCE_MS);
+        for (const error of [...onsetErrorsMs, ...offsetErrorsMs])
+          expect(Math.abs(error)).toBeLessThanOrEqual(BOUNDARY_TOLERANCE_MS);
 
         await page.getByTestId('disconnect').click();
-        await page.getByTestId('status').filter({ hasText: /^closed/ }).waitFor({ timeout: 5000 });
+        await page
+          .getByTestId('status')
+          .filter({ hasText: /^closed/ })
+          .waitFor({ timeout: 5000 });
         expect(pageErrors).toEqual([]);
       } finally {
         await browser.close();

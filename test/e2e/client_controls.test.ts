@@ -37,7 +37,9 @@ afterAll(async () => {
 });
 
 async function serverEvents(page: Page): Promise<{ type: string; [k: string]: unknown }[]> {
-  return page.evaluate(() => (window as unknown as { earshot: { events: { type: string }[] } }).earshot.events) as never;
+  return page.evaluate(
+    () => (window as unknown as { earshot: { events: { type: string }[] } }).earshot.events,
+  ) as never;
 }
 
 describe.skipIf(!runnable)('browser client controls', () => {
@@ -52,18 +54,27 @@ describe.skipIf(!runnable)('browser client controls', () => {
     // The long-lived key left the address bar and sits in the (password) field.
     expect(page.url()).not.toContain(API_KEY);
     expect(await page.getByTestId('api-key').inputValue()).toBe(API_KEY);
-    await expect.poll(() => page.getByTestId('readiness').getAttribute('data-status'), { timeout: 15_000 }).toBe('ready');
+    await expect
+      .poll(() => page.getByTestId('readiness').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('ready');
 
     await page.locator('#settings summary').click();
     await page.getByTestId('instructions').fill('Answer like a ship captain.');
     await page.getByTestId('silence-ms').fill('700');
     await page.getByTestId('vad-threshold').fill('0.6');
     await page.getByTestId('connect').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-state'), { timeout: 30_000 }).toBe('connected');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('connected');
 
     // The server applied the settings: its session.updated echo carries them.
     const updated = (await serverEvents(page)).filter((e) => e.type === 'session.updated').at(-1) as
-      | { session: { instructions: string; audio: { input: { turn_detection: { silence_duration_ms: number; threshold: number } } } } }
+      | {
+          session: {
+            instructions: string;
+            audio: { input: { turn_detection: { silence_duration_ms: number; threshold: number } } };
+          };
+        }
       | undefined;
     expect(updated?.session.instructions).toBe('Answer like a ship captain.');
     expect(updated?.session.audio.input.turn_detection).toMatchObject({ silence_duration_ms: 700, threshold: 0.6 });
@@ -71,10 +82,16 @@ describe.skipIf(!runnable)('browser client controls', () => {
     // The microphone picker lists inputs; the meter moved while the fake microphone played its speech (the
     // file plays once, so by now it may be over: the meter keeps its peak).
     expect(await page.getByTestId('mic-select').locator('option').count()).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => page.getByTestId('mic-level').evaluate((m) => Number((m as HTMLMeterElement).dataset.peak)), { timeout: 20_000 }).toBeGreaterThan(0.3);
+    await expect
+      .poll(() => page.getByTestId('mic-level').evaluate((m) => Number((m as HTMLMeterElement).dataset.peak)), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0.3);
 
     // The spoken utterance's caption arrives; Copy puts the transcript on the clipboard.
-    await expect.poll(() => page.locator('#caption-list li:not(.pending)').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => page.locator('#caption-list li:not(.pending)').count(), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1);
     await page.getByTestId('copy-transcript').click();
     const captions = await page.locator('#caption-list li:not(.pending)').allTextContents();
     const clipboard = await page.evaluate(() => navigator.clipboard.readText());
@@ -82,19 +99,27 @@ describe.skipIf(!runnable)('browser client controls', () => {
     expect(captions.join(' ')).toContain(clipboard.trim().split('\n')[0]);
 
     // The spoken turn's answer is done before typing: a typed turn is then never barged in on by that speech.
-    await expect.poll(() => page.locator('.msg.assistant').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringMatching(/^You said: utterance/));
+    await expect
+      .poll(() => page.locator('.msg.assistant').allTextContents(), { timeout: 30_000 })
+      .toContainEqual(expect.stringMatching(/^You said: utterance/));
 
     // A typed message gets an answer in the conversation.
     await page.getByTestId('text-input').fill('what is the weather like');
     await page.getByTestId('text-send').click();
-    await expect.poll(() => page.locator('.msg.assistant').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringContaining('what is the weather like'));
+    await expect
+      .poll(() => page.locator('.msg.assistant').allTextContents(), { timeout: 30_000 })
+      .toContainEqual(expect.stringContaining('what is the weather like'));
 
     // The inspector shows both directions and filters.
     await page.locator('#inspector summary').click();
     expect(Number(await page.getByTestId('event-count').textContent())).toBeGreaterThan(5);
     await page.getByTestId('event-filter').fill('client');
-    const clientTypes = await page.locator('#event-list li:not([hidden])').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.type));
-    expect(clientTypes).toEqual(expect.arrayContaining(['session.update', 'conversation.item.create', 'response.create']));
+    const clientTypes = await page
+      .locator('#event-list li:not([hidden])')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.type));
+    expect(clientTypes).toEqual(
+      expect.arrayContaining(['session.update', 'conversation.item.create', 'response.create']),
+    );
     expect(await page.locator('#event-list li:not([hidden])[data-direction="server"]').count()).toBe(0);
     await page.getByTestId('event-filter').fill('response.done');
     const doneRow = page.locator('#event-list li:not([hidden])').first();
@@ -116,7 +141,9 @@ describe.skipIf(!runnable)('browser client controls', () => {
 
     // A recording chosen in the file picker is transcribed through POST /v1/audio/transcriptions.
     await page.getByTestId('file-input').setInputFiles(wavPath);
-    await expect.poll(() => page.getByTestId('file-status').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    await expect
+      .poll(() => page.getByTestId('file-status').getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('done');
     const segments = await page.getByTestId('file-segments').locator('li').allTextContents();
     expect(segments.length).toBeGreaterThanOrEqual(1);
     expect(segments[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} - \d\d:\d\d:\d\d\.\d{3}\S/);

@@ -40,9 +40,16 @@ beforeAll(async () => {
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-agent-')) });
   const synthesizer = new EspeakSynthesizer({ ...config.tts.espeak, maxInputChars: config.tts.max_input_chars });
-  host = createEngineHost({ modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  host = createEngineHost({
+    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   const running = await startServer(config, createLogger('silent'), {
-    engine: host, services, env: {}, voiceEngine: { synthesizer, status: { requested: 'espeak', engine: 'espeak' } },
+    engine: host,
+    services,
+    env: {},
+    voiceEngine: { synthesizer, status: { requested: 'espeak', engine: 'espeak' } },
   });
   server = { ...running, closeServices: () => services.close() };
   // The fake microphone plays silence: the only answer is the typed one.
@@ -67,13 +74,18 @@ describe.skipIf(!runnable)('spoken answers in the browser (WebRTC)', () => {
     await page.getByTestId('speaker').click();
     expect(await page.getByTestId('speaker').getAttribute('aria-pressed')).toBe('true');
     await page.getByTestId('connect').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-state'), { timeout: 30_000 }).toBe('connected');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('connected');
     const [callId] = server.webrtcCalls.callIds();
     const sink = server.webrtcCalls.getCall(callId)!.audioOutput!;
 
     await page.getByTestId('text-input').fill('what is the weather like');
     await page.getByTestId('text-send').click();
-    const types = () => page.evaluate(() => (window as unknown as { earshot: { events: { type: string }[] } }).earshot.events.map((e) => e.type));
+    const types = () =>
+      page.evaluate(() =>
+        (window as unknown as { earshot: { events: { type: string }[] } }).earshot.events.map((e) => e.type),
+      );
     await expect.poll(types, { timeout: 30_000 }).toContain('output_audio_buffer.stopped');
     // Let the last packets play out and the page's statistics (polled every 250 ms) catch up.
     await page.waitForTimeout(800);
@@ -83,7 +95,9 @@ describe.skipIf(!runnable)('spoken answers in the browser (WebRTC)', () => {
     const packets = Number(await audio.getAttribute('data-packets'));
     const audibleMs = Number(await audio.getAttribute('data-audible-ms'));
     const peak = Number(await audio.getAttribute('data-peak'));
-    console.log(`spoken answer over WebRTC: server sent ${sentMs} ms (${sink.stats.framesSent} frames); page received ${packets} packets, audible ${audibleMs} ms, peak RMS ${peak}`);
+    console.log(
+      `spoken answer over WebRTC: server sent ${sentMs} ms (${sink.stats.framesSent} frames); page received ${packets} packets, audible ${audibleMs} ms, peak RMS ${peak}`,
+    );
 
     // espeak speaks this sentence for several seconds at 175 words per minute.
     expect(sentMs).toBeGreaterThan(3_000);

@@ -7,10 +7,18 @@ export function launchChromiumWithMicrophone(wavPath: string): Promise<Browser> 
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wavPath}%noloop`, '--allow-loopback-in-peer-connection',
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wavPath}%noloop`,
+      '--allow-loopback-in-peer-connection',
       '--autoplay-policy=no-user-gesture-required',
     ],
   });

@@ -25,7 +25,10 @@ export class EventWaitList<E extends { type: string }> {
     const existing = this.events.slice(fromIndex).find(predicate);
     if (existing) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for an event; got ${this.events.map((e) => e.type).join(', ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for an event; got ${this.events.map((e) => e.type).join(', ')}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         predicate,
         resolve: (e) => {

@@ -36,18 +36,34 @@ export interface FakeSpeechServer {
 
 function tone(samples: number): Buffer {
   const out = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 300 * i) / 24_000)), i * 2);
+  for (let i = 0; i < samples; i++)
+    out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 300 * i) / 24_000)), i * 2);
   return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function answer(req: IncomingMessage, res: ServerResponse, options: FakeSpeechServerOptions, log: SpeechRequestLog[]): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: FakeSpeechServerOptions,
+  log: SpeechRequestLog[],
+): Promise<void> {
   let raw = '';
   for await (const part of req) raw += part;
-  const entry: SpeechRequestLog = { body: JSON.parse(raw), authorization: req.headers.authorization, startedAtMs: Date.now(), firstPieceAtMs: null, finishedAtMs: null, abortedAtMs: null, bytesSent: 0 };
+  const entry: SpeechRequestLog = {
+    body: JSON.parse(raw),
+    authorization: req.headers.authorization,
+    startedAtMs: Date.now(),
+    firstPieceAtMs: null,
+    finishedAtMs: null,
+    abortedAtMs: null,
+    bytesSent: 0,
+  };
   log.push(entry);
-  res.on('close', () => { if (!res.writableFinished) entry.abortedAtMs = Date.now(); });
+  res.on('close', () => {
+    if (!res.writableFinished) entry.abortedAtMs = Date.now();
+  });
   if (options.headerDelayMs) await sleep(options.headerDelayMs);
   if (options.failWith) {
     res.writeHead(options.failWith.status, { 'content-type': 'application/json' });
@@ -65,7 +81,10 @@ async function answer(req: IncomingMessage, res: ServerResponse, options: FakeSp
     if (options.stallAfterFirstPiece) return;
     await sleep(options.pieceGapMs ?? 20);
   }
-  if (!res.destroyed) res.end(() => { entry.finishedAtMs = Date.now(); });
+  if (!res.destroyed)
+    res.end(() => {
+      entry.finishedAtMs = Date.now();
+    });
 }
 
 export async function startFakeSpeechServer(options: FakeSpeechServerOptions = {}): Promise<FakeSpeechServer> {
@@ -82,6 +101,10 @@ export async function startFakeSpeechServer(options: FakeSpeechServerOptions = {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

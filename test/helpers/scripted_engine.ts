@@ -76,10 +76,17 @@ export class ScriptedEngine implements SpeechEngine {
   async encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
     this.encodes++;
     const durationMs = (pcm.length / sampleRateHz) * 1000;
-    const handle: AudioHandle = { id: `audio_${this.encodes}`, audioTokens: Math.max(1, Math.round(durationMs / 80)), durationMs };
+    const handle: AudioHandle = {
+      id: `audio_${this.encodes}`,
+      audioTokens: Math.max(1, Math.round(durationMs / 80)),
+      durationMs,
+    };
     this.audio.set(handle.id, { pcm, handle, sampleRateHz });
     // What the clip "says" outlives the handle: the engine prefilled it, a later answer may refer to it.
-    this.heardById.set(handle.id, this.options.transcribe ? this.options.transcribe(pcm, handle) : `utterance ${this.encodes}`);
+    this.heardById.set(
+      handle.id,
+      this.options.transcribe ? this.options.transcribe(pcm, handle) : `utterance ${this.encodes}`,
+    );
     await macrotask();
     return handle;
   }
@@ -117,7 +124,12 @@ export class ScriptedSession implements EngineSession {
 
   async appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void> {
     this.check();
-    this.log.push({ role: 'system', text: content.instructions, tools: content.tools ?? [], tokens: 2 + scriptedTokens(content.instructions).length + (content.tools?.length ?? 0) * 10 });
+    this.log.push({
+      role: 'system',
+      text: content.instructions,
+      tools: content.tools ?? [],
+      tokens: 2 + scriptedTokens(content.instructions).length + (content.tools?.length ?? 0) * 10,
+    });
   }
 
   async appendUser(parts: UserPart[]): Promise<TurnRef> {
@@ -149,7 +161,10 @@ export class ScriptedSession implements EngineSession {
     this.busy = true;
     const prefix = options.assistantPrefix ?? '';
     const ctx = this.replyContext(prefix);
-    const script = ctx.kind === 'caption' ? this.captionText(ctx) : (this.engine.options.answer?.(ctx) ?? `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`);
+    const script =
+      ctx.kind === 'caption'
+        ? this.captionText(ctx)
+        : (this.engine.options.answer?.(ctx) ?? `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`);
     // Like the real engine: the prefix is already in the turn, the model continues after it.
     const tokens = scriptedTokens(script.startsWith(prefix) ? script.slice(prefix.length) : script);
     const trace: GenerationTrace = { kind: ctx.kind, steps: 0, assistantPrefix: prefix };
@@ -157,7 +172,12 @@ export class ScriptedSession implements EngineSession {
     const onAbort = () => (trace.stepsAtAbort ??= trace.steps);
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const entry: Extract<LogEntry, { role: 'assistant' }> = { role: 'assistant', text: prefix, tokens: 1 + scriptedTokens(prefix).length, generated: true };
+    const entry: Extract<LogEntry, { role: 'assistant' }> = {
+      role: 'assistant',
+      text: prefix,
+      tokens: 1 + scriptedTokens(prefix).length,
+      generated: true,
+    };
     this.log.push(entry);
     let finish: 'stop' | 'length' | 'aborted' = 'stop';
     try {
@@ -179,7 +199,12 @@ export class ScriptedSession implements EngineSession {
       }
       if (finish === 'stop') entry.tokens++; // <|end|>
       trace.finish = finish;
-      yield { type: 'done', text: entry.text.slice(prefix.length), finishReason: finish, usage: { promptTokens: 1, completionTokens: trace.steps } };
+      yield {
+        type: 'done',
+        text: entry.text.slice(prefix.length),
+        finishReason: finish,
+        usage: { promptTokens: 1, completionTokens: trace.steps },
+      };
     } finally {
       trace.finish ??= 'aborted';
       entry.finish = trace.finish;
@@ -232,7 +257,13 @@ export class ScriptedSession implements EngineSession {
     const lastUser = lastUserIndex >= 0 ? (this.log[lastUserIndex] as Extract<LogEntry, { role: 'user' }>) : undefined;
     const heard = lastUser?.audio[0] ? this.engine.heard(lastUser.audio[0]) : undefined;
     // A caption branch is audio plus the task prompt (prompts.ts captionTask); other audio+text turns are answered.
-    const kind = lastUser && lastUser.audio.length > 0 && /^(Transcribe|Translate) the /.test(lastUser.text) && this.log.length - 1 === lastUserIndex ? 'caption' : 'answer';
+    const kind =
+      lastUser &&
+      lastUser.audio.length > 0 &&
+      /^(Transcribe|Translate) the /.test(lastUser.text) &&
+      this.log.length - 1 === lastUserIndex
+        ? 'caption'
+        : 'answer';
     const toolResponses = this.log.slice(lastUserIndex + 1).flatMap((e) => (e.role === 'tool' ? [e.text] : []));
     return { session: this, engine: this.engine, kind, lastUser, heard, toolResponses, assistantPrefix };
   }

@@ -56,7 +56,8 @@ export function pocketsphinxAvailable(): boolean {
 
 export function clipPath(id: string): string {
   const [kind, name] = id.split('/');
-  if (kind === 'librivox') return join(POCKETSPHINX_DATA_DIR, 'librivox', `sense_and_sensibility_01_austen_64kb-${name}.wav`);
+  if (kind === 'librivox')
+    return join(POCKETSPHINX_DATA_DIR, 'librivox', `sense_and_sensibility_01_austen_64kb-${name}.wav`);
   if (kind === 'cards') return join(POCKETSPHINX_DATA_DIR, 'cards', `${name}.wav`);
   if (kind === 'raw') return join(POCKETSPHINX_DATA_DIR, `${name}.raw`);
   throw new Error(`unknown clip id ${id}`);
@@ -68,7 +69,9 @@ const clipMemo = new Map<string, Float32Array>();
 export function loadClip(id: string): Float32Array {
   const memo = clipMemo.get(id);
   if (memo) return memo;
-  const samples = id.startsWith('espeak:') ? espeakClip(id.slice('espeak:'.length)) : quantizeToPcm16(decodeWithSox(clipPath(id)));
+  const samples = id.startsWith('espeak:')
+    ? espeakClip(id.slice('espeak:'.length))
+    : quantizeToPcm16(decodeWithSox(clipPath(id)));
   clipMemo.set(id, samples);
   return samples;
 }
@@ -119,7 +122,11 @@ function addCropped(out: Float32Array, clip: Float32Array, from: number, to: num
   }
 }
 
-function cached<T extends Fixture>(builder: string, params: unknown, build: () => { samples16k: Float32Array; meta: Omit<T, keyof Fixture> }): T {
+function cached<T extends Fixture>(
+  builder: string,
+  params: unknown,
+  build: () => { samples16k: Float32Array; meta: Omit<T, keyof Fixture> },
+): T {
   const wavPath = fixturePath(builder, params, 'wav');
   const metaPath = fixturePath(builder, params, 'json');
   if (!existsSync(wavPath) || !existsSync(metaPath)) {
@@ -148,8 +155,10 @@ export interface PlaceOptions {
  */
 export function placeWithGaps(options: PlaceOptions): PlacedFixture {
   const { clips } = options;
-  const gapsMs = typeof options.gapsMs === 'number' ? new Array<number>(clips.length + 1).fill(options.gapsMs) : options.gapsMs;
-  if (gapsMs.length !== clips.length + 1) throw new Error(`placeWithGaps: need ${clips.length + 1} gaps, got ${gapsMs.length}`);
+  const gapsMs =
+    typeof options.gapsMs === 'number' ? new Array<number>(clips.length + 1).fill(options.gapsMs) : options.gapsMs;
+  if (gapsMs.length !== clips.length + 1)
+    throw new Error(`placeWithGaps: need ${clips.length + 1} gaps, got ${gapsMs.length}`);
   const noiseLevel = options.noiseLevel ?? DEFAULT_NOISE_LEVEL;
   const seed = options.seed ?? 1;
   const params = { clips, gapsMs, noiseLevel, seed, context: CLIP_CONTEXT_MS };
@@ -171,7 +180,10 @@ export function placeWithGaps(options: PlaceOptions): PlacedFixture {
       const from = Math.max(0, extent.onsetSample - context);
       const to = Math.min(clip.length, extent.offsetSample + context);
       addCropped(out, clip, from, to, onsetAt - (extent.onsetSample - from));
-      truth.push({ onsetMs: samplesToMs(onsetAt), offsetMs: samplesToMs(onsetAt + extent.offsetSample - extent.onsetSample) });
+      truth.push({
+        onsetMs: samplesToMs(onsetAt),
+        offsetMs: samplesToMs(onsetAt + extent.offsetSample - extent.onsetSample),
+      });
     }
     return { samples16k: quantizeToPcm16(out), meta: { truth } };
   });
@@ -179,7 +191,11 @@ export function placeWithGaps(options: PlaceOptions): PlacedFixture {
 
 /** Noise alone (no speech anywhere), `seconds` long. */
 export function noiseOnly(options: { seconds: number; noiseLevel?: number; seed?: number }): Fixture {
-  const params = { seconds: options.seconds, noiseLevel: options.noiseLevel ?? DEFAULT_NOISE_LEVEL, seed: options.seed ?? 3 };
+  const params = {
+    seconds: options.seconds,
+    noiseLevel: options.noiseLevel ?? DEFAULT_NOISE_LEVEL,
+    seed: options.seed ?? 3,
+  };
   return cached<Fixture>('noise', params, () => ({
     samples16k: quantizeToPcm16(whiteNoise(msToSamples(params.seconds * 1000), params.noiseLevel, params.seed)),
     meta: {},

@@ -12,7 +12,10 @@ export const FIXTURE_CACHE_DIR = join(tmpdir(), 'earshot-fixtures');
 
 /** Cache file name for a builder and its parameters: same params, same file (idempotent builders). */
 export function fixturePath(builder: string, params: unknown, ext: string): string {
-  const key = createHash('sha256').update(`${builder}:v2:${JSON.stringify(params)}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${builder}:v2:${JSON.stringify(params)}`)
+    .digest('hex')
+    .slice(0, 16);
   return join(FIXTURE_CACHE_DIR, `${builder}-${key}.${ext}`);
 }
 
@@ -26,12 +29,18 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 
 /** Decodes an audio file with sox to 16 kHz mono float in [-1, 1). `.raw` files are read as s16le 16 kHz mono. */
 export function decodeWithSox(path: string): Float32Array {
-  const inputType = path.endsWith('.raw') ? ['-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L'] : [];
+  const inputType = path.endsWith('.raw')
+    ? ['-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L']
+    : [];
   // -D: no dither. sox dithers by default after rate conversion, with random noise, which would make two
   // builds of the same fixture differ.
-  const pcm = execFileSync('sox', ['-D', ...inputType, path, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const pcm = execFileSync(
+    'sox',
+    ['-D', ...inputType, path, '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-L', '-'],
+    {
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   return pcm16ToFloat(pcm);
 }
 
@@ -57,7 +66,8 @@ export function encodeWav16kMono(samples: Float32Array): Uint8Array {
   const dataBytes = samples.length * 2;
   const bytes = new Uint8Array(44 + dataBytes);
   const view = new DataView(bytes.buffer);
-  const ascii = (offset: number, text: string) => [...text].forEach((ch, i) => view.setUint8(offset + i, ch.charCodeAt(0)));
+  const ascii = (offset: number, text: string) =>
+    [...text].forEach((ch, i) => view.setUint8(offset + i, ch.charCodeAt(0)));
   ascii(0, 'RIFF');
   view.setUint32(4, 36 + dataBytes, true);
   ascii(8, 'WAVE');
@@ -80,7 +90,13 @@ export function readCachedWav(path: string): Float32Array {
   const bytes = readFileSync(path);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (offset: number) => bytes.subarray(offset, offset + 4).toString('latin1');
-  if (tag(0) !== 'RIFF' || tag(8) !== 'WAVE' || tag(36) !== 'data' || view.getUint16(22, true) !== 1 || view.getUint32(24, true) !== FIXTURE_SAMPLE_RATE_HZ) {
+  if (
+    tag(0) !== 'RIFF' ||
+    tag(8) !== 'WAVE' ||
+    tag(36) !== 'data' ||
+    view.getUint16(22, true) !== 1 ||
+    view.getUint32(24, true) !== FIXTURE_SAMPLE_RATE_HZ
+  ) {
     throw new Error(`${path} is not a fixture WAV (PCM16 mono 16 kHz, 44-byte header)`);
   }
   return pcm16ToFloat(bytes.subarray(44, 44 + view.getUint32(40, true)));

@@ -9,7 +9,10 @@ type Overrides = { [K in keyof EarshotConfig]?: Partial<EarshotConfig[K]> };
  * transcript store and the agents' data in memory: a test never writes to the user's data directory.
  * EARSHOT_API_KEYS of the test process is ignored unless options.env passes it.
  */
-export async function startTestServer(overrides: Overrides = {}, options: StartServerOptions = {}): Promise<RunningServer> {
+export async function startTestServer(
+  overrides: Overrides = {},
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
   const config = configSchema.parse({
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...overrides.server },

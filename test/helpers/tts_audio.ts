@@ -11,7 +11,10 @@ export function rms(samples: Int16Array): number {
 export function concatInt16(chunks: Int16Array[]): Int16Array {
   const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
@@ -21,7 +24,12 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export async function synthesizeAll(synth: Synthesizer, text: string, voice = 'en-us', speed = 1): Promise<{ pcm: Int16Array; chunks: PcmChunk[] }> {
+export async function synthesizeAll(
+  synth: Synthesizer,
+  text: string,
+  voice = 'en-us',
+  speed = 1,
+): Promise<{ pcm: Int16Array; chunks: PcmChunk[] }> {
   const chunks = await collect(synth.synthesize({ text, voice, speed, signal: new AbortController().signal }));
   return { pcm: concatInt16(chunks.map((c) => c.pcm)), chunks };
 }

@@ -11,7 +11,10 @@ export interface WaitForOptions {
 }
 
 /** Polls `condition` until it returns a truthy value, which it resolves with; rejects after timeoutMs. */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<NonNullable<T>> {
   const deadline = performance.now() + (options.timeoutMs ?? 10_000);
   for (;;) {
     const value = await condition();

@@ -58,7 +58,10 @@ export class WebRtcTestClient extends EventRecorder {
       codecs: { audio: [useOPUS()] },
     });
     const channel = pc.createDataChannel('oai-events');
-    const audioTransceivers = options.audio === false ? [] : Array.from({ length: options.audioTracks ?? 1 }, () => pc.addTransceiver('audio', { direction: 'sendonly' }));
+    const audioTransceivers =
+      options.audio === false
+        ? []
+        : Array.from({ length: options.audioTracks ?? 1 }, () => pc.addTransceiver('audio', { direction: 'sendonly' }));
     const transceiver = audioTransceivers[0] ?? null;
     const offer = await pc.createOffer();
     if (options.candidateless) {
@@ -66,7 +69,10 @@ export class WebRtcTestClient extends EventRecorder {
       return { client: new WebRtcTestClient(pc, channel, transceiver, audioTransceivers), offerSdp: offer.sdp };
     }
     await pc.setLocalDescription(offer); // resolves once candidates are gathered
-    return { client: new WebRtcTestClient(pc, channel, transceiver, audioTransceivers), offerSdp: pc.localDescription!.sdp };
+    return {
+      client: new WebRtcTestClient(pc, channel, transceiver, audioTransceivers),
+      offerSdp: pc.localDescription!.sdp,
+    };
   }
 
   /** Calls the server and waits for the events channel and session.created. */

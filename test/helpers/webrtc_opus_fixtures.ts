@@ -22,10 +22,14 @@ export function chromiumAvailable(): boolean {
 }
 
 /** The 16 kHz samples as 20 ms Opus packets (Chromium's libopus), cached on disk. */
-export async function encodeOpusPackets(samples16k: Float32Array, options: OpusEncodeOptions = {}): Promise<Uint8Array[]> {
+export async function encodeOpusPackets(
+  samples16k: Float32Array,
+  options: OpusEncodeOptions = {},
+): Promise<Uint8Array[]> {
   const bitrateBps = options.bitrateBps ?? 32_000;
   const pcm16 = Buffer.alloc(samples16k.length * 2);
-  for (let i = 0; i < samples16k.length; i++) pcm16.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples16k[i] * 32767))), i * 2);
+  for (let i = 0; i < samples16k.length; i++)
+    pcm16.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples16k[i] * 32767))), i * 2);
   const audioHash = createHash('sha256').update(pcm16).digest('hex');
   const path = fixturePath('opus', { audioHash, bitrateBps, frameMs: OPUS_FRAME_MS }, 'json');
   if (!existsSync(path)) {
@@ -72,7 +76,15 @@ async function encodeWithChromium(pcmBase64: string, bitrateBps: number): Promis
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage();

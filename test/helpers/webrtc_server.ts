@@ -39,11 +39,13 @@ export interface WebRtcTestServer {
 
 type Overrides = { [K in keyof EarshotConfig]?: Partial<EarshotConfig[K]> };
 
-export async function startWebRtcTestServer(options: {
-  webrtc?: Partial<WebRtcConfig>;
-  config?: Overrides;
-  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
-} = {}): Promise<WebRtcTestServer> {
+export async function startWebRtcTestServer(
+  options: {
+    webrtc?: Partial<WebRtcConfig>;
+    config?: Overrides;
+    authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  } = {},
+): Promise<WebRtcTestServer> {
   const overrides = options.config ?? {};
   const config = configSchema.parse({
     ...overrides,
@@ -79,7 +81,14 @@ export async function startWebRtcTestServer(options: {
     log,
     authorize: options.authorize,
     openSession: (peer, info) => {
-      const record: RecordedSession = { callId: info.callId, url: info.url, chunks: [], samples16k: 0, texts: 0, disposed: false };
+      const record: RecordedSession = {
+        callId: info.callId,
+        url: info.url,
+        chunks: [],
+        samples16k: 0,
+        texts: 0,
+        disposed: false,
+      };
       sessions.set(info.callId, record);
       const connection = newConnection(info.url, (text) => peer.sendText(text));
       return {
@@ -106,7 +115,11 @@ export async function startWebRtcTestServer(options: {
     config: config.server,
     log,
     routes: [route],
-    openSocket: (peer, info) => newConnection(info.url, (text) => peer.sendText(text), { pause: () => peer.pauseInput(), resume: () => peer.resumeInput() }),
+    openSocket: (peer, info) =>
+      newConnection(info.url, (text) => peer.sendText(text), {
+        pause: () => peer.pauseInput(),
+        resume: () => peer.resumeInput(),
+      }),
   });
   const address: AddressInfo = await server.listen();
   const host = `127.0.0.1:${address.port}`;
@@ -118,7 +131,10 @@ export async function startWebRtcTestServer(options: {
     waitDisposed: (callId, timeoutMs = 10_000) => {
       if (sessions.get(callId)?.disposed) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`call ${callId} was not disposed within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`call ${callId} was not disposed within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const list = disposedWaiters.get(callId) ?? [];
         list.push(() => {
           clearTimeout(timer);

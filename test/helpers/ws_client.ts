@@ -22,14 +22,20 @@ export class TestClient extends EventRecorder {
     );
   }
 
-  static async connect(url: string, options: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<TestClient> {
+  static async connect(
+    url: string,
+    options: WebSocket.ClientOptions & { protocols?: string[] } = {},
+  ): Promise<TestClient> {
     const client = await TestClient.connectRaw(url, options);
     await client.waitFor((e) => e.type === 'session.created');
     return client;
   }
 
   /** Opens the socket without waiting for session.created (sidebands, refused connections). */
-  static async connectRaw(url: string, options: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<TestClient> {
+  static async connectRaw(
+    url: string,
+    options: WebSocket.ClientOptions & { protocols?: string[] } = {},
+  ): Promise<TestClient> {
     const ws = new WebSocket(url, options.protocols ?? [], options);
     const client = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {

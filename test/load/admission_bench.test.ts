@@ -30,7 +30,7 @@ describe('admission and capacity benchmarks', () => {
     expect(r.ratio).toBeCloseTo(2 / r.realtime_streams, 3);
   }, 300_000);
 
-  it('bench ephemeral-keys: keys minted with the largest preset until the pool\'s byte bounds refuse them', async () => {
+  it("bench ephemeral-keys: keys minted with the largest preset until the pool's byte bounds refuse them", async () => {
     // 500 requests over 2 API keys: each key's 16 MiB holds about 170 presets of 96 KiB, the rest get 429.
     const r = await benchEphemeralKeys({ keys: 500, apiKeys: 2 });
     expect(r.preset_bytes).toBeLessThanOrEqual(r.limits.max_ephemeral_preset_bytes);

@@ -12,18 +12,22 @@ import { streamPcm16k, use16kBinary } from '../integration/agent/agent_server.ts
 // (figures in the README).
 // Nothing here asserts a speed: only correctness under concurrency.
 describe('load', () => {
-  it.each(['pcm24-json', 'pcm16-binary'] as const)('8 real-time sessions for 8 s (%s) through the whole server: no errors, every utterance committed, transcribed and stored', async (format) => {
-    const r = await benchServer({ clients: 8, seconds: 8, format });
-    expect(r.audio_format).toBe(format);
-    expect(r.errors, JSON.stringify(r.error_codes)).toBe(0);
-    expect(r.closed_early).toEqual({});
-    expect(r.utterances_committed).toBeGreaterThanOrEqual(8);
-    expect(r.utterances_transcribed).toBe(r.utterances_committed);
-    expect(r.sessions_stored).toBe(8);
-    expect(r.utterances_stored).toBe(r.utterances_committed);
-    expect(r.lag_ms_p99).toBeGreaterThan(0);
-    expect(r.clients_cpu_pct).toBeGreaterThan(0);
-  }, 120_000);
+  it.each(['pcm24-json', 'pcm16-binary'] as const)(
+    '8 real-time sessions for 8 s (%s) through the whole server: no errors, every utterance committed, transcribed and stored',
+    async (format) => {
+      const r = await benchServer({ clients: 8, seconds: 8, format });
+      expect(r.audio_format).toBe(format);
+      expect(r.errors, JSON.stringify(r.error_codes)).toBe(0);
+      expect(r.closed_early).toEqual({});
+      expect(r.utterances_committed).toBeGreaterThanOrEqual(8);
+      expect(r.utterances_transcribed).toBe(r.utterances_committed);
+      expect(r.sessions_stored).toBe(8);
+      expect(r.utterances_stored).toBe(r.utterances_committed);
+      expect(r.lag_ms_p99).toBeGreaterThan(0);
+      expect(r.clients_cpu_pct).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 
   it('past capacity new sessions are refused (503) while the admitted ones are served completely', async () => {
     const server = await startTestServer({ limits: { max_sessions: 3 } }, { engine: new ScriptedEngine() });
@@ -34,7 +38,10 @@ describe('load', () => {
           () =>
             new Promise<number>((resolve, reject) => {
               const c = TestClient.connect(server.url);
-              c.then(() => reject(new Error('admitted past capacity')), (err: Error) => resolve(Number(/(\d{3})/.exec(err.message)?.[1] ?? 0)));
+              c.then(
+                () => reject(new Error('admitted past capacity')),
+                (err: Error) => resolve(Number(/(\d{3})/.exec(err.message)?.[1] ?? 0)),
+              );
             }),
         ),
       );
@@ -48,7 +55,9 @@ describe('load', () => {
         await c.waitFor(() => c.ofType('conversation.item.input_audio_transcription.completed').length === 2, 20_000);
         expect(c.ofType('error')).toEqual([]);
       }
-      expect(await server.metrics.registry.getSingleMetricAsString('earshot_sessions_rejected_total')).toContain('reason="max_sessions"} 3');
+      expect(await server.metrics.registry.getSingleMetricAsString('earshot_sessions_rejected_total')).toContain(
+        'reason="max_sessions"} 3',
+      );
       await Promise.all(admitted.map((c) => c.close()));
     } finally {
       await server.close();

@@ -7,7 +7,7 @@ import { benchTts } from '../../src/bench/tts/tts_bench.ts';
 const espeakInstalled = spawnSync('espeak-ng', ['--version']).status === 0;
 
 describe.skipIf(!espeakInstalled)('bench tts', () => {
-  it('reports time to first audio, both engines\' speed and WebRTC frame gaps', async () => {
+  it("reports time to first audio, both engines' speed and WebRTC frame gaps", async () => {
     const result = await benchTts({ answers: 2, sessions: 2, seconds: 2 });
     for (const key of ['ttfa_ms', 'espeak_rtf', 'kokoro_fixture_rtf', 'webrtc_frame_gap_p99_ms'] as const) {
       expect(Number.isFinite(result[key]) && result[key] > 0, `${key} = ${result[key]}`).toBe(true);

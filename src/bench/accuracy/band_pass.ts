@@ -9,7 +9,8 @@ function kernel(rateHz: number, lowHz: number, highHz: number): Float64Array {
   const sinc = (fc: number, n: number) => (n === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * n) / (Math.PI * n));
   for (let i = 0; i < TAPS; i++) {
     const n = i - mid;
-    const window = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (TAPS - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (TAPS - 1));
+    const window =
+      0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (TAPS - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (TAPS - 1));
     h[i] = (sinc(highHz / rateHz, n) - sinc(lowHz / rateHz, n)) * window;
   }
   return h;

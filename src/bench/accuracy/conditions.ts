@@ -48,7 +48,8 @@ export const TELEPHONE_BAND_HZ: readonly [number, number] = [300, 3400];
 
 export function allConditions(): Condition[] {
   const out: Condition[] = [];
-  for (const channel of CHANNELS) for (const noise of NOISE_COLOURS) for (const snrDb of SNRS_DB) out.push({ noise, snrDb, channel });
+  for (const channel of CHANNELS)
+    for (const noise of NOISE_COLOURS) for (const snrDb of SNRS_DB) out.push({ noise, snrDb, channel });
   return out;
 }
 
@@ -82,7 +83,10 @@ function speechTrack(clips: readonly string[]): { track: Float64Array; truth: Tr
   const placements = clips.map((name, i) => {
     const c = clip(name);
     const at = cursor;
-    cursor = at + (c.offsetSample - c.onsetSample) + msToSamples(i === clips.length - 1 ? TAIL_MS : GAPS_MS[i % GAPS_MS.length]);
+    cursor =
+      at +
+      (c.offsetSample - c.onsetSample) +
+      msToSamples(i === clips.length - 1 ? TAIL_MS : GAPS_MS[i % GAPS_MS.length]);
     return { c, at };
   });
   const track = new Float64Array(cursor);
@@ -122,6 +126,10 @@ export function buildCondition(condition: Condition, clips: readonly string[] = 
   // A phone line: 300-3400 Hz, 8 kHz, G.711 in a WAV file, read back as `earshot vad` would read it.
   const line = bandPass(noise, RATE_HZ, TELEPHONE_BAND_HZ[0], TELEPHONE_BAND_HZ[1]);
   const samples8k = resample(Float32Array.from(line), RATE_HZ, 8000);
-  const wavBytes = writeWav({ sampleRateHz: 8000, channels: [samples8k], encoding: condition.channel === 'mulaw8k' ? 'mulaw' : 'alaw' });
+  const wavBytes = writeWav({
+    sampleRateHz: 8000,
+    channels: [samples8k],
+    encoding: condition.channel === 'mulaw8k' ? 'mulaw' : 'alaw',
+  });
   return { condition, truth, ...wavAs16k(readWav(wavBytes)) };
 }

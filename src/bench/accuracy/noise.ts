@@ -32,7 +32,13 @@ function gaussian(samples: number, seed: number): Float64Array {
 /** Paul Kellet's pink filter (accurate to ±0.05 dB above 9.2 Hz at 44.1 kHz; close enough at 16 kHz). */
 function pinkFrom(white: Float64Array): Float64Array {
   const out = new Float64Array(white.length);
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0,
+    b3 = 0,
+    b4 = 0,
+    b5 = 0,
+    b6 = 0;
   for (let i = 0; i < white.length; i++) {
     const w = white[i];
     b0 = 0.99886 * b0 + w * 0.0555179;

@@ -30,7 +30,8 @@ export function replaySource(probabilities: readonly number[]): SpeechProbabilit
   let next = 0;
   return {
     infer() {
-      if (next >= probabilities.length) return Promise.reject(new Error('replaySource: more windows than were recorded'));
+      if (next >= probabilities.length)
+        return Promise.reject(new Error('replaySource: more windows than were recorded'));
       return Promise.resolve(probabilities[next++]);
     },
   };

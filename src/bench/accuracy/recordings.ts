@@ -46,7 +46,10 @@ function pcm16le(bytes: Uint8Array): Float32Array {
 export function loadCleanClip(name: string, dataDir = POCKETSPHINX_DATA_DIR): CleanClip {
   const path = join(dataDir, name);
   if (!existsSync(path)) {
-    throw new EarshotError('E_FILE_NOT_FOUND', `${path} is missing: install Debian's pocketsphinx-testdata (apt-get install pocketsphinx-testdata).`);
+    throw new EarshotError(
+      'E_FILE_NOT_FOUND',
+      `${path} is missing: install Debian's pocketsphinx-testdata (apt-get install pocketsphinx-testdata).`,
+    );
   }
   const bytes = readFileSync(path);
   let samples: Float32Array;
@@ -54,7 +57,8 @@ export function loadCleanClip(name: string, dataDir = POCKETSPHINX_DATA_DIR): Cl
     samples = pcm16le(bytes); // the .raw files are headerless s16le 16 kHz mono
   } else {
     const wav = readWav(bytes);
-    if (wav.sampleRateHz !== RATE_HZ || wav.channels.length !== 1) throw new EarshotError('E_WAV_UNSUPPORTED', `${path}: expected 16 kHz mono.`);
+    if (wav.sampleRateHz !== RATE_HZ || wav.channels.length !== 1)
+      throw new EarshotError('E_WAV_UNSUPPORTED', `${path}: expected 16 kHz mono.`);
     samples = wav.channels[0];
   }
   return { name, samples, ...speechExtent(samples) };
@@ -79,7 +83,10 @@ export function speechExtent(samples: Float32Array): { onsetSample: number; offs
     levels[f] = 10 * Math.log10(sum / FRAME + 1e-20);
   }
   const sorted = Float64Array.from(levels).sort();
-  const threshold = Math.max(sorted[frames - 1] - BELOW_PEAK_DB, sorted[Math.floor(FLOOR_PERCENTILE * (frames - 1))] + ABOVE_FLOOR_DB);
+  const threshold = Math.max(
+    sorted[frames - 1] - BELOW_PEAK_DB,
+    sorted[Math.floor(FLOOR_PERCENTILE * (frames - 1))] + ABOVE_FLOOR_DB,
+  );
   let first = -1;
   let last = -1;
   let runStart = -1;

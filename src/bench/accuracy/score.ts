@@ -31,7 +31,14 @@ function overlapMs(a0: number, a1: number, b0: number, b1: number): number {
  * last one (a clip split at an inner pause still has one onset and one offset).
  */
 export function scoreCondition(detected: DetectedSpeech[], truth: TruthSegment[]): ConditionScore {
-  const score: ConditionScore = { onsetErrorsMs: [], offsetErrorsMs: [], missedClips: 0, falseUtterances: 0, missedSpeechMs: 0, falseSpeechMs: 0 };
+  const score: ConditionScore = {
+    onsetErrorsMs: [],
+    offsetErrorsMs: [],
+    missedClips: 0,
+    falseUtterances: 0,
+    missedSpeechMs: 0,
+    falseSpeechMs: 0,
+  };
   for (const t of truth) {
     const hits = detected.filter((d) => overlaps(d, t));
     let covered = 0;

@@ -64,20 +64,37 @@ function values(count: number, seed: number): Float32Array {
   return out;
 }
 
-async function session(prepared: PreparedTextGraph | string, dir: string, threads: number): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+async function session(
+  prepared: PreparedTextGraph | string,
+  dir: string,
+  threads: number,
+): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
   if (typeof prepared === 'string') return ort.InferenceSession.create(prepared, options);
   if (prepared.path !== undefined) return ort.InferenceSession.create(prepared.path, options);
-  return ort.InferenceSession.create(prepared.bytes!, { ...options, extra: { session: { model_external_initializers_file_folder_path: dir } } });
+  return ort.InferenceSession.create(prepared.bytes!, {
+    ...options,
+    extra: { session: { model_external_initializers_file_folder_path: dir } },
+  });
 }
 
-export async function benchAdapterStep(modelDir: string, threads: number, options: AdapterBenchOptions = {}): Promise<AdapterBenchResult> {
+export async function benchAdapterStep(
+  modelDir: string,
+  threads: number,
+  options: AdapterBenchOptions = {},
+): Promise<AdapterBenchResult> {
   const progress = options.progress ?? (() => undefined);
   const files = findModelFiles(modelDir);
   const io = inspectModelFiles(files).io!;
   const t = io.names.text;
   const past = options.pastTokens ?? 64;
-  const prepare = (applySpeechAdapter: boolean) => prepareTextGraph(files, { applySpeechAdapter, lastPositionLogits: true, logitsName: t.logits });
+  const prepare = (applySpeechAdapter: boolean) =>
+    prepareTextGraph(files, { applySpeechAdapter, lastPositionLogits: true, logitsName: t.logits });
   progress('adapter step: preparing the decoder with the speech adapter applied and with the LoRA branches removed');
   const applied = prepare(true);
   const removed = prepare(false);
@@ -89,14 +106,33 @@ export async function benchAdapterStep(modelDir: string, threads: number, option
   }
   const kv: Record<string, ort.Tensor> = {};
   for (let i = 0; i < io.numLayers; i++) {
-    kv[t.pastKeys[i]] = floatTensor(io.floatType, values(io.numKvHeads * past * io.headSize, 2 * i + 1), [1, io.numKvHeads, past, io.headSize]);
-    kv[t.pastValues[i]] = floatTensor(io.floatType, values(io.numKvHeads * past * io.headSize, 2 * i + 2), [1, io.numKvHeads, past, io.headSize]);
+    kv[t.pastKeys[i]] = floatTensor(io.floatType, values(io.numKvHeads * past * io.headSize, 2 * i + 1), [
+      1,
+      io.numKvHeads,
+      past,
+      io.headSize,
+    ]);
+    kv[t.pastValues[i]] = floatTensor(io.floatType, values(io.numKvHeads * past * io.headSize, 2 * i + 2), [
+      1,
+      io.numKvHeads,
+      past,
+      io.headSize,
+    ]);
   }
-  const base = { ...kv, [t.inputsEmbeds]: floatTensor(io.floatType, values(io.hiddenSize, 99), [1, 1, io.hiddenSize]), [t.attentionMask]: onesMask(past + 1) };
+  const base = {
+    ...kv,
+    [t.inputsEmbeds]: floatTensor(io.floatType, values(io.hiddenSize, 99), [1, 1, io.hiddenSize]),
+    [t.attentionMask]: onesMask(past + 1),
+  };
   // The layers-only step needs the last-position slice (graph_rewrite.ts) to compute no logits row.
   const sliced = applied.lastPositionLogits.applied && removed.lastPositionLogits.applied;
   const feeds = (name: string, logits: boolean): Record<string, ort.Tensor> =>
-    name === 'inputs' || !sliced ? base : { ...base, [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]) };
+    name === 'inputs' || !sliced
+      ? base
+      : {
+          ...base,
+          [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]),
+        };
   const timed: Record<string, number[]> = {};
   const run = async (name: string, key: string, logits: boolean, count: number) => {
     for (let i = 0; i < count; i++) {

@@ -19,12 +19,27 @@ async function countTokens(events: AsyncIterable<GenerationEvent>): Promise<numb
 }
 
 /** `sessions` sessions, each with a short prompt, decode `tokens` tokens at once; tokens/s over all of them. */
-async function aggregateDecode(modelDir: string, threads: number, batchMaxRows: number, sessions: number, tokens: number): Promise<number> {
-  const host = createEngineHost({ modelDir, intraOpNumThreads: threads, batchMaxRows, maxPendingRequests: Math.max(64, 4 * sessions) });
+async function aggregateDecode(
+  modelDir: string,
+  threads: number,
+  batchMaxRows: number,
+  sessions: number,
+  tokens: number,
+): Promise<number> {
+  const host = createEngineHost({
+    modelDir,
+    intraOpNumThreads: threads,
+    batchMaxRows,
+    maxPendingRequests: Math.max(64, 4 * sessions),
+  });
   try {
     await host.ready;
     const all = await Promise.all(Array.from({ length: sessions }, () => host.createSession()));
-    await Promise.all(all.map((s, i) => s.appendUser([{ type: 'text', text: `Caller ${i}: please describe the weather in the mountains this week.` }])));
+    await Promise.all(
+      all.map((s, i) =>
+        s.appendUser([{ type: 'text', text: `Caller ${i}: please describe the weather in the mountains this week.` }]),
+      ),
+    );
     // Warm-up: one token each, so graph initialisation is not timed.
     await Promise.all(all.map((s) => countTokens(s.generate({ maxNewTokens: 1, stopIds: [] }))));
     const start = performance.now();
@@ -37,7 +52,11 @@ async function aggregateDecode(modelDir: string, threads: number, batchMaxRows: 
   }
 }
 
-export async function benchBatchedDecode(modelDir: string, threads: number, options: { sessions?: number; tokens?: number } = {}): Promise<BatchBenchResult> {
+export async function benchBatchedDecode(
+  modelDir: string,
+  threads: number,
+  options: { sessions?: number; tokens?: number } = {},
+): Promise<BatchBenchResult> {
   const sessions = options.sessions ?? 16;
   const tokens = options.tokens ?? 16;
   const unbatched = await aggregateDecode(modelDir, threads, 1, sessions, tokens);

@@ -72,7 +72,10 @@ async function firstDelta(events: AsyncIterable<GenerationEvent>): Promise<void>
   for await (const e of events) if (e.type === 'delta' || e.type === 'done') return;
 }
 
-async function drain(events: AsyncIterable<GenerationEvent>, onDelta?: () => void): Promise<Extract<GenerationEvent, { type: 'done' }>> {
+async function drain(
+  events: AsyncIterable<GenerationEvent>,
+  onDelta?: () => void,
+): Promise<Extract<GenerationEvent, { type: 'done' }>> {
   for await (const e of events) {
     if (e.type === 'done') return e;
     onDelta?.();
@@ -102,7 +105,8 @@ async function earshotDecode(host: EngineHost, userText: string, decodeTokens: n
       if (deltas++ === 0) start = performance.now();
     });
     const ms = performance.now() - start;
-    if (done.usage.completionTokens !== decodeTokens) throw new Error(`expected ${decodeTokens} tokens, got ${done.usage.completionTokens}`);
+    if (done.usage.completionTokens !== decodeTokens)
+      throw new Error(`expected ${decodeTokens} tokens, got ${done.usage.completionTokens}`);
     return ((decodeTokens - 1) * 1000) / ms;
   } finally {
     await session.dispose();
@@ -129,14 +133,21 @@ export type EngineBenchResult = RealSizeBenchResult & Partial<LegacyEngineBenchR
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
   const progress = options.progress ?? (() => undefined);
   const preset = options.preset ?? 'tiny';
-  const modelDir = options.modelDir ?? (progress(`generating/locating the ${preset} fixture model`), await ensureFixtureModel(preset, undefined, { onProgress: progress }));
+  const modelDir =
+    options.modelDir ??
+    (progress(`generating/locating the ${preset} fixture model`),
+    await ensureFixtureModel(preset, undefined, { onProgress: progress }));
   const realSize = await benchRealSize(modelDir, options.modelDir === undefined ? preset : undefined, progress);
   const model = options.modelDir ?? `fixture:${preset}`;
   if (preset === 'full' && options.modelDir === undefined) return { model, ...realSize };
   return { ...realSize, ...(await benchLegacy(modelDir, options, progress)), model };
 }
 
-async function benchLegacy(modelDir: string, options: EngineBenchOptions, progress: (m: string) => void): Promise<LegacyEngineBenchResult> {
+async function benchLegacy(
+  modelDir: string,
+  options: EngineBenchOptions,
+  progress: (m: string) => void,
+): Promise<LegacyEngineBenchResult> {
   const preset = options.preset ?? 'tiny';
   const decodeTokens = options.decodeTokens ?? 32;
   const turnTokens = options.turnTokens ?? 250;
@@ -150,7 +161,11 @@ async function benchLegacy(modelDir: string, options: EngineBenchOptions, progre
   const threads = defaultIntraOpThreads();
   const host = createEngineHost({ modelDir, intraOpNumThreads: threads });
   const model = await loadPhi4Model(modelDir, { sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
-  const promptIds = [...systemIds(tokenizer, SYSTEM), ...userIds(tokenizer, [{ type: 'text', text: userText }]).ids, TOKEN_ID.assistant];
+  const promptIds = [
+    ...systemIds(tokenizer, SYSTEM),
+    ...userIds(tokenizer, [{ type: 'text', text: userText }]).ids,
+    TOKEN_ID.assistant,
+  ];
   const maxTokenId = Math.min(tokenizer.maxRealTokenId, model.io.vocabSize - 1);
   const earshotRuns: number[] = [];
   const rawRuns: number[] = [];
@@ -172,7 +187,10 @@ async function benchLegacy(modelDir: string, options: EngineBenchOptions, progre
 
     progress(`time to first token at turn ${turnCount} (${turnTokens}-token turns)`);
     // Each turn: a user message and an answer, together about turnTokens tokens.
-    const turns = Array.from({ length: turnCount }, (_, i) => [textOfTokens(tokenizer, Math.round(turnTokens * 0.8), i), textOfTokens(tokenizer, Math.round(turnTokens * 0.2) - 2, i + 100)]);
+    const turns = Array.from({ length: turnCount }, (_, i) => [
+      textOfTokens(tokenizer, Math.round(turnTokens * 0.8), i),
+      textOfTokens(tokenizer, Math.round(turnTokens * 0.2) - 2, i + 100),
+    ]);
     const persistent = await host.createSession();
     await buildHistory(persistent, turns, turnCount - 1);
     historyTokens = persistent.length;
@@ -188,7 +206,8 @@ async function benchLegacy(modelDir: string, options: EngineBenchOptions, progre
 
     progress(`event-loop lag while ${concurrent} sessions generate`);
     const sessions = await Promise.all(Array.from({ length: concurrent }, () => host.createSession()));
-    for (const [i, s] of sessions.entries()) await s.appendUser([{ type: 'text', text: textOfTokens(tokenizer, 30, i) }]);
+    for (const [i, s] of sessions.entries())
+      await s.appendUser([{ type: 'text', text: textOfTokens(tokenizer, 30, i) }]);
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
     await Promise.all(sessions.map((s) => drain(s.generate({ maxNewTokens: decodeTokens, stopIds: [] }))));

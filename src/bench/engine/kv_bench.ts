@@ -68,10 +68,14 @@ export async function decodeMatrix(
   points: { mode: KvCacheMode; positions: number }[],
   o: Pick<KvBenchOptions, 'steps' | 'warmupSteps' | 'prefillChunkTokens' | 'syntheticContext' | 'progress'>,
 ): Promise<(DecodePoint & { mode: KvCacheMode })[]> {
-  const sessions = points.map((p) => new GenerationSession(model, tokenizer, { kvCache: p.mode, prefillChunkTokens: o.prefillChunkTokens }));
+  const sessions = points.map(
+    (p) => new GenerationSession(model, tokenizer, { kvCache: p.mode, prefillChunkTokens: o.prefillChunkTokens }),
+  );
   try {
     for (const [i, p] of points.entries()) {
-      o.progress?.(`  ${o.syntheticContext ? 'filling' : 'prefilling'} a ${p.mode} session to ${p.positions - o.warmupSteps} positions`);
+      o.progress?.(
+        `  ${o.syntheticContext ? 'filling' : 'prefilling'} a ${p.mode} session to ${p.positions - o.warmupSteps} positions`,
+      );
       await fillContext(sessions[i], p.positions - o.warmupSteps, p.positions, o.syntheticContext);
     }
     o.progress?.(`  ${o.warmupSteps} warm-up and ${o.steps} timed rounds of one step per session`);
@@ -83,14 +87,23 @@ export async function decodeMatrix(
         if (round >= o.warmupSteps) times[i].push(performance.now() - start);
       }
     }
-    return points.map((p, i) => ({ ...p, ms: median(times[i]), tokensPerS: (times[i].length * 1000) / times[i].reduce((a, b) => a + b, 0) }));
+    return points.map((p, i) => ({
+      ...p,
+      ms: median(times[i]),
+      tokensPerS: (times[i].length * 1000) / times[i].reduce((a, b) => a + b, 0),
+    }));
   } finally {
     for (const s of sessions) s.dispose();
   }
 }
 
 /** Brings `session` to `positions` tokens: a real prefill, or zero KV entries (syntheticContext). */
-async function fillContext(session: GenerationSession, positions: number, seed: number, synthetic: boolean | undefined): Promise<void> {
+async function fillContext(
+  session: GenerationSession,
+  positions: number,
+  seed: number,
+  synthetic: boolean | undefined,
+): Promise<void> {
   const missing = positions - session.length;
   if (missing <= 0) return;
   if (!synthetic) {
@@ -106,7 +119,9 @@ async function fillContext(session: GenerationSession, positions: number, seed: 
   const { numLayers, numKvHeads, headSize, floatType } = cache.layout;
   const zeros = (): ort.Tensor => {
     const n = numKvHeads * positions * headSize;
-    return floatType === 'float32' ? new ort.Tensor('float32', new Float32Array(n), [1, numKvHeads, positions, headSize]) : new ort.Tensor('float16', new Uint16Array(n), [1, numKvHeads, positions, headSize]);
+    return floatType === 'float32'
+      ? new ort.Tensor('float32', new Float32Array(n), [1, numKvHeads, positions, headSize])
+      : new ort.Tensor('float16', new Uint16Array(n), [1, numKvHeads, positions, headSize]);
   };
   const outputs: Record<string, ort.Tensor> = {};
   for (let i = 0; i < numLayers; i++) {
@@ -116,7 +131,13 @@ async function fillContext(session: GenerationSession, positions: number, seed: 
   cache.update(outputs, missing);
 }
 
-async function prefillRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, chunk: number, tokens: number): Promise<number> {
+async function prefillRate(
+  model: Phi4Model,
+  tokenizer: Phi4Tokenizer,
+  mode: KvCacheMode,
+  chunk: number,
+  tokens: number,
+): Promise<number> {
   const session = new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: chunk });
   try {
     await session.append(promptIds(chunk, 7), [], undefined, { logits: false }); // warm-up run
@@ -128,27 +149,45 @@ async function prefillRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvC
   }
 }
 
-async function batchedRate(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, o: KvBenchOptions): Promise<{ tokensPerS: number; arenas: number }> {
+async function batchedRate(
+  model: Phi4Model,
+  tokenizer: Phi4Tokenizer,
+  mode: KvCacheMode,
+  o: KvBenchOptions,
+): Promise<{ tokensPerS: number; arenas: number }> {
   const { batchRows: rows, batchSteps: steps } = o;
-  const sessions = Array.from({ length: rows }, () => new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: o.prefillChunkTokens }));
+  const sessions = Array.from(
+    { length: rows },
+    () => new GenerationSession(model, tokenizer, { kvCache: mode, prefillChunkTokens: o.prefillChunkTokens }),
+  );
   try {
     for (const [i, s] of sessions.entries()) await fillContext(s, 100 + 13 * i, 20 + i, o.syntheticContext);
     const step = async (token: number) => {
-      const batch = await Promise.all(sessions.map(async (s) => ({ cache: s.cache, embeds: await s.embed([token]), loraFeeds: {} })));
+      const batch = await Promise.all(
+        sessions.map(async (s) => ({ cache: s.cache, embeds: await s.embed([token]), loraFeeds: {} })),
+      );
       await runBatchedStep(model, batch);
     };
     for (let i = 0; i < 3; i++) await step(500 + i); // warm-up (and, in place, the arena's one copy)
     const arenasBefore = arenaStats.formed;
     const start = performance.now();
     for (let i = 0; i < steps; i++) await step(600 + i);
-    return { tokensPerS: (rows * steps * 1000) / (performance.now() - start), arenas: arenaStats.formed - arenasBefore };
+    return {
+      tokensPerS: (rows * steps * 1000) / (performance.now() - start),
+      arenas: arenaStats.formed - arenasBefore,
+    };
   } finally {
     for (const s of sessions) s.dispose();
   }
 }
 
 /** Prefill and batched-step rates of one cache kind. */
-export async function benchKvRates(model: Phi4Model, tokenizer: Phi4Tokenizer, mode: KvCacheMode, o: KvBenchOptions): Promise<KvRates> {
+export async function benchKvRates(
+  model: Phi4Model,
+  tokenizer: Phi4Tokenizer,
+  mode: KvCacheMode,
+  o: KvBenchOptions,
+): Promise<KvRates> {
   o.progress?.(`${mode} KV cache: prefill rate`);
   const prefillTokensPerS = await prefillRate(model, tokenizer, mode, o.prefillChunkTokens, o.prefillTokens ?? 512);
   o.progress?.(`${mode} KV cache: ${o.batchRows} sessions stepping as one batch`);

@@ -13,7 +13,12 @@ export interface RawDecodeResult {
 }
 
 /** Prefill `promptIds` in one run, then `decodeTokens` greedy steps; times the decode steps only. */
-export async function rawDecode(model: Phi4Model, promptIds: readonly number[], decodeTokens: number, maxTokenId: number): Promise<RawDecodeResult> {
+export async function rawDecode(
+  model: Phi4Model,
+  promptIds: readonly number[],
+  decodeTokens: number,
+  maxTokenId: number,
+): Promise<RawDecodeResult> {
   const { names, numLayers, numKvHeads, headSize, floatType, hiddenSize, vocabSize } = model.io;
   const e = names.embedding;
   const t = names.text;
@@ -25,10 +30,19 @@ export async function rawDecode(model: Phi4Model, promptIds: readonly number[], 
   }
   let length = 0;
   const step = async (ids: readonly number[]): Promise<number> => {
-    const emb = await model.embedding.run({ [e.inputIds]: int64Tensor(ids, [1, ids.length]), [e.imageFeatures]: emptyFeatures, [e.audioFeatures]: emptyFeatures });
+    const emb = await model.embedding.run({
+      [e.inputIds]: int64Tensor(ids, [1, ids.length]),
+      [e.imageFeatures]: emptyFeatures,
+      [e.audioFeatures]: emptyFeatures,
+    });
     length += ids.length;
     const embeds = emb[e.inputsEmbeds];
-    const out = await model.text.run({ ...past, ...model.textFeeds(true), [t.inputsEmbeds]: embeds, [t.attentionMask]: onesMask(length) });
+    const out = await model.text.run({
+      ...past,
+      ...model.textFeeds(true),
+      [t.inputsEmbeds]: embeds,
+      [t.attentionMask]: onesMask(length),
+    });
     embeds.dispose();
     const next: Record<string, ort.Tensor> = {};
     for (let i = 0; i < numLayers; i++) {

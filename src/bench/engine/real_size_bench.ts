@@ -63,7 +63,11 @@ function at(points: Points, mode: KvCacheMode, positions: number): { ms: number;
   return point;
 }
 
-export async function benchRealSize(modelDir: string, preset: FixturePreset | undefined, progress?: (m: string) => void): Promise<RealSizeBenchResult> {
+export async function benchRealSize(
+  modelDir: string,
+  preset: FixturePreset | undefined,
+  progress?: (m: string) => void,
+): Promise<RealSizeBenchResult> {
   const threads = defaultIntraOpThreads();
   progress?.('loading the model in this thread');
   const loadStart = performance.now();
@@ -99,7 +103,12 @@ export async function benchRealSize(modelDir: string, preset: FixturePreset | un
       decode_tok_s: round(at(points, 'in_place', 100).tokensPerS),
       prefill_tok_s: round(inPlace.prefillTokensPerS, 1),
       batched_decode_tok_s: round(inPlace.batchedTokensPerS),
-      ...(copy ? { prefill_tok_s_copy: round(copy.prefillTokensPerS, 1), batched_decode_tok_s_copy: round(copy.batchedTokensPerS) } : {}),
+      ...(copy
+        ? {
+            prefill_tok_s_copy: round(copy.prefillTokensPerS, 1),
+            batched_decode_tok_s_copy: round(copy.batchedTokensPerS),
+          }
+        : {}),
       batch_arenas_formed: inPlace.batchArenasFormed,
       prefill_chunk_tokens: options.prefillChunkTokens,
     };

@@ -32,7 +32,12 @@ function syntheticSpeech(seconds: number): Float32Array {
   return pcm;
 }
 
-export async function benchUtterance(model: Phi4Model, tokenizer: Phi4Tokenizer, prefillChunkTokens: number, captionTokens = 20): Promise<UtteranceBenchResult> {
+export async function benchUtterance(
+  model: Phi4Model,
+  tokenizer: Phi4Tokenizer,
+  prefillChunkTokens: number,
+  captionTokens = 20,
+): Promise<UtteranceBenchResult> {
   const pcm = syntheticSpeech(5);
   let firstTokenMs = 0;
   const start = performance.now();
@@ -44,7 +49,12 @@ export async function benchUtterance(model: Phi4Model, tokenizer: Phi4Tokenizer,
     await session.generate({ inputIds: prompt, audio: [audio], maxNewTokens: captionTokens, stopIds: [] }, (delta) => {
       if (firstTokenMs === 0 && delta.tokenId !== undefined) firstTokenMs = performance.now() - start;
     });
-    return { ttftMs: firstTokenMs, captionMs: performance.now() - start, audioTokens: audio.rows, promptTokens: prompt.length };
+    return {
+      ttftMs: firstTokenMs,
+      captionMs: performance.now() - start,
+      audioTokens: audio.rows,
+      promptTokens: prompt.length,
+    };
   } finally {
     session.dispose();
     audio.tensor.dispose();

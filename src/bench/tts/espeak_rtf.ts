@@ -30,7 +30,11 @@ export interface EspeakRtfResult {
 export async function measureEspeakRtf(options: EspeakRtfOptions = {}): Promise<EspeakRtfResult> {
   const runs = options.runs ?? 10;
   const tts = defaultConfig().tts;
-  const synth = new EspeakSynthesizer({ ...tts.espeak, program: options.program ?? tts.espeak.program, maxInputChars: tts.max_input_chars });
+  const synth = new EspeakSynthesizer({
+    ...tts.espeak,
+    program: options.program ?? tts.espeak.program,
+    maxInputChars: tts.max_input_chars,
+  });
   const rtfs: number[] = [];
   const firstAudioMs: number[] = [];
   let audioSeconds = 0;
@@ -39,7 +43,12 @@ export async function measureEspeakRtf(options: EspeakRtfOptions = {}): Promise<
       const started = performance.now();
       let first: number | null = null;
       let samples = 0;
-      const request = { text: options.text ?? PARAGRAPH, voice: options.voice ?? 'en-us', speed: 1, signal: new AbortController().signal };
+      const request = {
+        text: options.text ?? PARAGRAPH,
+        voice: options.voice ?? 'en-us',
+        speed: 1,
+        signal: new AbortController().signal,
+      };
       for await (const chunk of synth.synthesize(request)) {
         first ??= performance.now() - started;
         samples += chunk.pcm.length;

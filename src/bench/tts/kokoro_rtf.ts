@@ -7,7 +7,8 @@ import { openKokoroSynthesizer } from '../../tts/kokoro/open.ts';
 // tokens, the worker's graph run, PCM conversion) on the generated contract graph. It measures Earshot's
 // plumbing around the model, not Kokoro's own speed, which needs the real weights.
 
-const BENCH_TEXT = 'Your train leaves at 7:45 pm from platform two. The ticket costs $23.50, and the trip takes about three hours. ' +
+const BENCH_TEXT =
+  'Your train leaves at 7:45 pm from platform two. The ticket costs $23.50, and the trip takes about three hours. ' +
   'Would you like me to book a seat by the window?';
 
 export interface KokoroRtfOptions {
@@ -26,13 +27,23 @@ export interface KokoroRtfResult {
 
 export async function measureKokoroFixtureRtf(o: KokoroRtfOptions = {}): Promise<KokoroRtfResult> {
   const dir = ensureKokoroFixture();
-  const config = kokoroConfigSchema.parse({ dir, auto_pull: false, ...(o.intraOpThreads === undefined ? {} : { intra_op_threads: o.intraOpThreads }) });
+  const config = kokoroConfigSchema.parse({
+    dir,
+    auto_pull: false,
+    ...(o.intraOpThreads === undefined ? {} : { intra_op_threads: o.intraOpThreads }),
+  });
   const kokoro = (await openKokoroSynthesizer(config, { env: {} })) as KokoroSynthesizer;
   try {
     const text = o.text ?? BENCH_TEXT;
     const speak = async (): Promise<number> => {
       let samples = 0;
-      for await (const chunk of kokoro.synthesize({ text, voice: 'af_heart', speed: 1, signal: new AbortController().signal })) samples += chunk.pcm.length;
+      for await (const chunk of kokoro.synthesize({
+        text,
+        voice: 'af_heart',
+        speed: 1,
+        signal: new AbortController().signal,
+      }))
+        samples += chunk.pcm.length;
       return samples;
     };
     await speak(); // warm-up: first-run allocations, voice file read

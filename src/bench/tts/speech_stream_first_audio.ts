@@ -45,5 +45,9 @@ export async function measureSpeechStreamFirstAudio(trials = 20): Promise<Speech
   } finally {
     await synth.close();
   }
-  return { stream_first_audio_ms: round(percentile(streamed, 50), 1), espeak_first_audio_ms: round(percentile(alone, 50), 1), trials };
+  return {
+    stream_first_audio_ms: round(percentile(streamed, 50), 1),
+    espeak_first_audio_ms: round(percentile(alone, 50), 1),
+    trials,
+  };
 }

@@ -52,25 +52,51 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
     limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0 },
-    tts: { engine: 'espeak', ...(opts.firstCutWaitMs !== undefined ? { stream: { first_cut_wait_ms: opts.firstCutWaitMs } } : {}) },
+    tts: {
+      engine: 'espeak',
+      ...(opts.firstCutWaitMs !== undefined ? { stream: { first_cut_wait_ms: opts.firstCutWaitMs } } : {}),
+    },
   });
   log('preparing the tiny fixture model');
-  const host = createEngineHost({ modelDir: await favouringFixtureModel([WORD_TOKEN_ID]), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const host = createEngineHost({
+    modelDir: await favouringFixtureModel([WORD_TOKEN_ID]),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   const services = createAgentServices(config.agent, { dataDir });
   try {
     await host.ready;
     const synthesizer = new EspeakSynthesizer({ ...config.tts.espeak, maxInputChars: config.tts.max_input_chars });
-    const server = await startServer(config, createLogger('silent'), { engine: host, services, env: {}, voiceEngine: { synthesizer, status: { requested: 'espeak', engine: 'espeak' } } });
+    const server = await startServer(config, createLogger('silent'), {
+      engine: host,
+      services,
+      env: {},
+      voiceEngine: { synthesizer, status: { requested: 'espeak', engine: 'espeak' } },
+    });
     try {
-      const samples = await askInARow(`ws://127.0.0.1:${server.address.port}/v1/realtime`, answers, opts.maxTokens ?? 40, log);
+      const samples = await askInARow(
+        `ws://127.0.0.1:${server.address.port}/v1/realtime`,
+        answers,
+        opts.maxTokens ?? 40,
+        log,
+      );
       const ttfa = samples.map((s) => s.ttfaMs);
       return {
         ttfa_ms: round(percentile(ttfa, 50), 1),
         ttfa_ms_p90: round(percentile(ttfa, 90), 1),
         ttfa_ms_max: round(Math.max(...ttfa), 1),
         answers: samples.length,
-        chars_before_audio: percentile(samples.map((s) => s.charsBeforeAudio), 50),
-        answer_ms: round(percentile(samples.map((s) => s.answerMs), 50), 1),
+        chars_before_audio: percentile(
+          samples.map((s) => s.charsBeforeAudio),
+          50,
+        ),
+        answer_ms: round(
+          percentile(
+            samples.map((s) => s.answerMs),
+            50,
+          ),
+          1,
+        ),
         engine: 'espeak',
         first_cut_wait_ms: config.tts.stream.first_cut_wait_ms,
         first_cut_min_chars: config.tts.stream.first_cut_min_chars,
@@ -92,11 +118,22 @@ interface AnswerSample {
 }
 
 /** One connection, `answers` spoken answers one after the other. */
-async function askInARow(url: string, answers: number, maxTokens: number, log: (m: string) => void): Promise<AnswerSample[]> {
+async function askInARow(
+  url: string,
+  answers: number,
+  maxTokens: number,
+  log: (m: string) => void,
+): Promise<AnswerSample[]> {
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
   const samples: AnswerSample[] = [];
-  let current: { startMs: number; textMs: number | null; chars: number; audioMs: number | null; done: () => void } | null = null;
+  let current: {
+    startMs: number;
+    textMs: number | null;
+    chars: number;
+    audioMs: number | null;
+    done: () => void;
+  } | null = null;
   ws.on('message', (data) => {
     const now = performance.now();
     const event = JSON.parse(data.toString()) as { type: string; delta?: string; error?: { message: string } };
@@ -109,17 +146,32 @@ async function askInARow(url: string, answers: number, maxTokens: number, log: (
     else if (event.type === 'response.done') current.done();
   });
   const send = (event: Record<string, unknown>) => ws.send(JSON.stringify(event));
-  send({ type: 'session.update', session: { output_modalities: ['audio'], max_output_tokens: maxTokens, audio: { input: { turn_detection: null } } } });
+  send({
+    type: 'session.update',
+    session: { output_modalities: ['audio'], max_output_tokens: maxTokens, audio: { input: { turn_detection: null } } },
+  });
   try {
     for (let i = 0; i < answers; i++) {
       const finished = new Promise<void>((resolve) => {
         current = { startMs: performance.now(), textMs: null, chars: 0, audioMs: null, done: resolve };
       });
-      send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `Question ${i + 1}: what is the weather like?` }] } });
+      send({
+        type: 'conversation.item.create',
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_text', text: `Question ${i + 1}: what is the weather like?` }],
+        },
+      });
       send({ type: 'response.create' });
       await finished;
       const a = current!;
-      if (a.textMs !== null && a.audioMs !== null) samples.push({ ttfaMs: a.audioMs - a.textMs, charsBeforeAudio: a.chars, answerMs: performance.now() - a.startMs });
+      if (a.textMs !== null && a.audioMs !== null)
+        samples.push({
+          ttfaMs: a.audioMs - a.textMs,
+          charsBeforeAudio: a.chars,
+          answerMs: performance.now() - a.startMs,
+        });
       log(`answer ${i + 1}/${answers}`);
     }
   } finally {

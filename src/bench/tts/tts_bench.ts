@@ -33,7 +33,11 @@ export async function benchTts(options: TtsBenchOptions = {}): Promise<TtsBenchR
   progress('time to first audio through a real server');
   const ttfa = await measureTtfa({ answers: options.answers ?? 20, progress });
   progress('WebRTC pacing');
-  const webrtc = await measureWebrtcFrameGaps({ sessions: options.sessions ?? 20, seconds: options.seconds ?? 10, progress });
+  const webrtc = await measureWebrtcFrameGaps({
+    sessions: options.sessions ?? 20,
+    seconds: options.seconds ?? 10,
+    progress,
+  });
   return {
     ttfa_ms: ttfa.ttfa_ms,
     espeak_rtf: espeak.espeak_rtf,

@@ -52,9 +52,23 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
   const seconds = options.seconds ?? 10;
   const progress = options.progress ?? (() => {});
   const server = await startBenchServer(sessions);
-  const child = spawn(process.execPath, ['--import', 'tsx', LISTENERS_MAIN, '--url', server.httpUrl, '--sessions', String(sessions), '--seconds', String(seconds)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      LISTENERS_MAIN,
+      '--url',
+      server.httpUrl,
+      '--sessions',
+      String(sessions),
+      '--seconds',
+      String(seconds),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const lines = jsonLines(child);
     const { callIds } = (await lines.next()) as { callIds: string[] };
@@ -70,7 +84,12 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
       return sink;
     });
     await feedLikeASynthesizer(sinks, speech);
-    const { gaps } = (await lines.next()) as { gaps: Omit<WebrtcFrameGapResult, 'audio_sessions' | 'webrtc_frames_expected' | 'server_cpu_pct' | 'server_loop_delay_ms_p99'> };
+    const { gaps } = (await lines.next()) as {
+      gaps: Omit<
+        WebrtcFrameGapResult,
+        'audio_sessions' | 'webrtc_frames_expected' | 'server_cpu_pct' | 'server_loop_delay_ms_p99'
+      >;
+    };
     loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
     return {

@@ -35,14 +35,23 @@ export class WebRtcListener {
     pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => {
         const { sequenceNumber, timestamp, marker } = rtp.header;
-        this.packets.push({ atMs: performance.now(), sequenceNumber, timestamp, marker, payload: new Uint8Array(rtp.payload) });
+        this.packets.push({
+          atMs: performance.now(),
+          sequenceNumber,
+          timestamp,
+          marker,
+          payload: new Uint8Array(rtp.payload),
+        });
         this.notify();
       });
     });
   }
 
   /** Calls `${baseUrl}/v1/realtime/calls` and waits for the events channel and session.created. */
-  static async connect(baseUrl: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<WebRtcListener> {
+  static async connect(
+    baseUrl: string,
+    options: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<WebRtcListener> {
     const pc = new RTCPeerConnection({
       iceServers: [],
       iceUseIpv4: false,
@@ -65,7 +74,11 @@ export class WebRtcListener {
     listener.callId = (response.headers.get('location') ?? '').split('/').pop() ?? '';
     listener.answerSdp = await response.text();
     await pc.setRemoteDescription({ type: 'answer', sdp: listener.answerSdp });
-    await listener.waitUntil(() => listener.events.some((e) => e.type === 'session.created'), options.timeoutMs ?? 15_000, 'session.created');
+    await listener.waitUntil(
+      () => listener.events.some((e) => e.type === 'session.created'),
+      options.timeoutMs ?? 15_000,
+      'session.created',
+    );
     return listener;
   }
 
@@ -77,7 +90,10 @@ export class WebRtcListener {
   waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (!predicate()) {
           this.waiters.push(check);

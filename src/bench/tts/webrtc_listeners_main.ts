@@ -5,14 +5,20 @@ import { parseArgs } from 'node:util';
 import { percentile, round } from '../stats.ts';
 import { WebRtcListener } from './webrtc_listener.ts';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, sessions: { type: 'string' }, seconds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { url: { type: 'string' }, sessions: { type: 'string' }, seconds: { type: 'string' } },
+});
 const sessions = Number(values.sessions);
 const seconds = Number(values.seconds);
 const listeners: WebRtcListener[] = [];
 for (let i = 0; i < sessions; i++) listeners.push(await WebRtcListener.connect(values.url!));
 process.stdout.write(`${JSON.stringify({ callIds: listeners.map((l) => l.callId) })}\n`);
 const timeoutMs = seconds * 1000 + 15_000;
-await Promise.all(listeners.map((l) => l.waitUntil(() => l.events.some((e) => e.type === 'output_audio_buffer.stopped'), timeoutMs, 'playback to end')));
+await Promise.all(
+  listeners.map((l) =>
+    l.waitUntil(() => l.events.some((e) => e.type === 'output_audio_buffer.stopped'), timeoutMs, 'playback to end'),
+  ),
+);
 // The last packets are on their way when the server reports stopped.
 await new Promise((resolve) => setTimeout(resolve, 200));
 const gaps: number[] = [];
@@ -24,7 +30,10 @@ for (const { packets } of listeners) {
 const gapsResult = {
   webrtc_frame_gap_p99_ms: round(percentile(gaps, 99), 2),
   webrtc_frame_gap_p50_ms: round(percentile(gaps, 50), 2),
-  webrtc_frame_gap_max_ms: round(gaps.reduce((a, b) => Math.max(a, b), 0), 2),
+  webrtc_frame_gap_max_ms: round(
+    gaps.reduce((a, b) => Math.max(a, b), 0),
+    2,
+  ),
   webrtc_frames_received: received,
 };
 process.stdout.write(`${JSON.stringify({ gaps: gapsResult })}\n`);

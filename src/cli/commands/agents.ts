@@ -9,7 +9,12 @@ export function registerAgentsCommand(program: Command): void {
     .command('agents')
     .description('List the agents a connection can choose (?agent=NAME or session.agent)')
     .option('--json', 'print {"agents":[...]} as JSON')
-    .option('--agents <file>', 'also load the agents of this module (repeatable)', (file: string, all: string[]) => [...all, file], [] as string[])
+    .option(
+      '--agents <file>',
+      'also load the agents of this module (repeatable)',
+      (file: string, all: string[]) => [...all, file],
+      [] as string[],
+    )
     .action(async (opts: { json?: boolean; agents: string[] }) => {
       let agents: Awaited<ReturnType<typeof withAgentModules>>;
       try {
@@ -24,7 +29,9 @@ export function registerAgentsCommand(program: Command): void {
       }
       for (const agent of agents) {
         process.stdout.write(`${agent.name} (${agent.sessionType})\n  ${agent.description}\n`);
-        process.stdout.write(`  tools: ${agent.tools.length > 0 ? agent.tools.map((t) => t.name).join(', ') : 'none'}\n`);
+        process.stdout.write(
+          `  tools: ${agent.tools.length > 0 ? agent.tools.map((t) => t.name).join(', ') : 'none'}\n`,
+        );
       }
     });
 }

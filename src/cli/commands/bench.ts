@@ -21,11 +21,16 @@ function print(result: object, json: boolean | undefined, title: string): void {
     return;
   }
   process.stdout.write(`${title}\n`);
-  for (const [k, v] of Object.entries(result)) process.stdout.write(`  ${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+  for (const [k, v] of Object.entries(result))
+    process.stdout.write(`  ${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
 }
 
 export function registerBenchCommand(program: Command): void {
-  const bench = program.command('bench').description('Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features');
+  const bench = program
+    .command('bench')
+    .description(
+      'Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features',
+    );
 
   registerBenchCapacityCommands(bench);
   bench
@@ -43,14 +48,20 @@ export function registerBenchCommand(program: Command): void {
 
   bench
     .command('ingest')
-    .description('N WebSocket clients (separate process) stream real speech at real-time pace; speech_stopped lag and server CPU')
+    .description(
+      'N WebSocket clients (separate process) stream real speech at real-time pace; speech_stopped lag and server CPU',
+    )
     .option('--json', 'print JSON {"clients","lag_ms_p50","lag_ms_p99","errors","server_cpu_pct",...}')
     .option('--clients <n>', 'concurrent clients', numberFlag, 10)
     .option('--seconds <s>', 'streaming time per client', numberFlag, 30)
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
     .action(async (opts: { json?: boolean; clients: number; seconds: number; audio?: string }) => {
       try {
-        const result = await benchIngest({ clients: positiveIntFlag('clients', opts.clients), seconds: positiveIntFlag('seconds', opts.seconds), audio: opts.audio });
+        const result = await benchIngest({
+          clients: positiveIntFlag('clients', opts.clients),
+          seconds: positiveIntFlag('seconds', opts.seconds),
+          audio: opts.audio,
+        });
         print(result, opts.json, 'Ingest: speech_stopped lag (ms) and server cost');
       } catch (err) {
         reportCliError(err);
@@ -59,14 +70,24 @@ export function registerBenchCommand(program: Command): void {
 
   bench
     .command('fairness')
-    .description("Another key's response latency while one client floods the engine with huge text items (one 4 MB item, then 100 x 1 MB)")
+    .description(
+      "Another key's response latency while one client floods the engine with huge text items (one 4 MB item, then 100 x 1 MB)",
+    )
     .option('--json', 'print JSON {"quiet","one_4mb_item","hundred_1mb_items"} with latency_ms_p50/p99 each')
     .option('--seconds <s>', 'longest a flood scenario is measured', numberFlag, 20)
     .option('--unbounded', 'raise the per-connection text bounds so the flood reaches the engine')
     .action(async (opts: { json?: boolean; seconds: number; unbounded?: boolean }) => {
       try {
         const progress = (m: string) => process.stderr.write(`${m}\n`);
-        print(await benchFairness({ seconds: positiveIntFlag('seconds', opts.seconds), unbounded: opts.unbounded, progress }), opts.json, "Fairness: another key's response latency (ms) under a text flood");
+        print(
+          await benchFairness({
+            seconds: positiveIntFlag('seconds', opts.seconds),
+            unbounded: opts.unbounded,
+            progress,
+          }),
+          opts.json,
+          "Fairness: another key's response latency (ms) under a text flood",
+        );
       } catch (err) {
         reportCliError(err);
       }
@@ -105,7 +126,9 @@ export function registerBenchCommand(program: Command): void {
 function registerBenchCapacityCommands(bench: Command): void {
   bench
     .command('capacity')
-    .description('Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad\'s realtime_streams (same run) and their ratio')
+    .description(
+      "Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad's realtime_streams (same run) and their ratio",
+    )
     .option('--json', 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}')
     .option('--target-ms <ms>', 'lag p99 each session count must hold', numberFlag, 200)
     .option('--seconds <s>', 'streaming time of each sweep step', numberFlag, 20)
@@ -113,32 +136,47 @@ function registerBenchCapacityCommands(bench: Command): void {
     .option('--max <n>', 'largest session count considered', numberFlag, 400)
     .option('--resolution <n>', 'stop bisecting when the bracket is this narrow', numberFlag, 10)
     .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; targetMs: number; seconds: number; start: number; max: number; resolution: number; audio?: string }) => {
-      try {
-        const result = await benchCapacity({
-          targetLagMs: opts.targetMs,
-          seconds: positiveIntFlag('seconds', opts.seconds),
-          startClients: positiveIntFlag('start', opts.start),
-          maxClients: positiveIntFlag('max', opts.max),
-          resolution: positiveIntFlag('resolution', opts.resolution),
-          audio: opts.audio,
-          progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
-        });
-        print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
+    .action(
+      async (opts: {
+        json?: boolean;
+        targetMs: number;
+        seconds: number;
+        start: number;
+        max: number;
+        resolution: number;
+        audio?: string;
+      }) => {
+        try {
+          const result = await benchCapacity({
+            targetLagMs: opts.targetMs,
+            seconds: positiveIntFlag('seconds', opts.seconds),
+            startClients: positiveIntFlag('start', opts.start),
+            maxClients: positiveIntFlag('max', opts.max),
+            resolution: positiveIntFlag('resolution', opts.resolution),
+            audio: opts.audio,
+            progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
+          });
+          print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
+        } catch (err) {
+          reportCliError(err);
+        }
+      },
+    );
 
   bench
     .command('ephemeral-keys')
-    .description('Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset')
+    .description(
+      'Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset',
+    )
     .option('--json', 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}')
     .option('--keys <n>', 'mint requests in all', numberFlag, 10_000)
     .option('--api-keys <n>', 'API keys the requests are spread over', numberFlag, 10)
     .action(async (opts: { json?: boolean; keys: number; apiKeys: number }) => {
       try {
-        const result = await benchEphemeralKeys({ keys: positiveIntFlag('keys', opts.keys), apiKeys: positiveIntFlag('api-keys', opts.apiKeys) });
+        const result = await benchEphemeralKeys({
+          keys: positiveIntFlag('keys', opts.keys),
+          apiKeys: positiveIntFlag('api-keys', opts.apiKeys),
+        });
         print(result, opts.json, 'Ephemeral keys: memory held with the largest preset');
       } catch (err) {
         reportCliError(err);

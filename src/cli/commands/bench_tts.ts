@@ -8,8 +8,13 @@ const HEADLINE = ['ttfa_ms', 'espeak_rtf', 'kokoro_fixture_rtf', 'webrtc_frame_g
 export function registerBenchTtsCommand(bench: Command): void {
   bench
     .command('tts')
-    .description('Spoken answers: time to first audio through a real server (espeak-ng, tiny model), espeak and Kokoro-fixture speed, WebRTC frame pacing with N calls speaking')
-    .option('--json', 'print one JSON object {"ttfa_ms","espeak_rtf","kokoro_fixture_rtf","webrtc_frame_gap_p99_ms","audio_sessions","details"}')
+    .description(
+      'Spoken answers: time to first audio through a real server (espeak-ng, tiny model), espeak and Kokoro-fixture speed, WebRTC frame pacing with N calls speaking',
+    )
+    .option(
+      '--json',
+      'print one JSON object {"ttfa_ms","espeak_rtf","kokoro_fixture_rtf","webrtc_frame_gap_p99_ms","audio_sessions","details"}',
+    )
     .option('--answers <n>', 'answers for the time-to-first-audio median', numberFlag, 20)
     .option('--sessions <n>', 'WebRTC calls speaking at once', numberFlag, 20)
     .option('--seconds <s>', 'seconds of audio each WebRTC call plays', numberFlag, 10)

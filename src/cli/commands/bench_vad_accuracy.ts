@@ -15,7 +15,10 @@ export function registerBenchVadAccuracyCommand(bench: Command): void {
     if (!config) return;
     try {
       if (!opts.json) process.stdout.write(`${formatTableHeader()}\n`);
-      const rows = await benchVadAccuracy({ vad: config.vad, onRow: (row) => !opts.json && process.stdout.write(`${formatRow(row)}\n`) });
+      const rows = await benchVadAccuracy({
+        vad: config.vad,
+        onRow: (row) => !opts.json && process.stdout.write(`${formatRow(row)}\n`),
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify({ conditions: rows })}\n`);
     } catch (err) {
       reportCliError(err);

@@ -21,7 +21,9 @@ export function registerConfigCommand(program: Command): void {
       .option('--json', 'with --schema: print the JSON Schema of the config file'),
   ).action(async (opts: { config?: string; defaults?: boolean; schema?: boolean; json?: boolean }) => {
     if (opts.schema) {
-      process.stdout.write(opts.json ? `${JSON.stringify(configJsonSchema(), null, 2)}\n` : formatOptions(describeOptions()));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(configJsonSchema(), null, 2)}\n` : formatOptions(describeOptions()),
+      );
       return;
     }
     if (opts.defaults) {

@@ -32,8 +32,10 @@ export function featuresToF32leBytes(features: AudioFeatures): Uint8Array {
 export function registerFeaturesCommand(program: Command, deps: FeaturesCommandDeps = {}): void {
   program
     .command('features')
-    .description('Compute Phi-4-multimodal log-mel features of a WAV file (channels averaged; 8 kHz files take ' +
-      'the 8 kHz telephony path, other rates are resampled to 16 kHz)')
+    .description(
+      'Compute Phi-4-multimodal log-mel features of a WAV file (channels averaged; 8 kHz files take ' +
+        'the 8 kHz telephony path, other rates are resampled to 16 kHz)',
+    )
     .argument('<file>', 'input WAV (PCM16 or float32)')
     .option('--out <file>', 'write the features as float32 little-endian [frames][80]')
     .option('--json', 'print {"frames","audio_tokens","sample_rate"} as JSON')
@@ -44,12 +46,18 @@ export function registerFeaturesCommand(program: Command, deps: FeaturesCommandD
         const features = extractFeatures(mixToMono(wav.channels), wav.sampleRateHz);
         if (flags.out !== undefined) await writeFile(flags.out, featuresToF32leBytes(features));
         if (flags.json) {
-          const summary = { frames: features.frames, audio_tokens: features.audioTokens, sample_rate: features.sampleRateHz };
+          const summary = {
+            frames: features.frames,
+            audio_tokens: features.audioTokens,
+            sample_rate: features.sampleRateHz,
+          };
           stdout.write(`${JSON.stringify(summary)}\n`);
         } else {
           const where = flags.out === undefined ? '' : ` -> ${flags.out}`;
-          stdout.write(`${features.frames} frames x 80 mel bins, ${features.audioTokens} audio tokens, ` +
-            `${features.sampleRateHz} Hz path (input ${wav.sampleRateHz} Hz)${where}\n`);
+          stdout.write(
+            `${features.frames} frames x 80 mel bins, ${features.audioTokens} audio tokens, ` +
+              `${features.sampleRateHz} Hz path (input ${wav.sampleRateHz} Hz)${where}\n`,
+          );
         }
       } catch (err) {
         if (!isEarshotError(err)) throw err;

@@ -8,9 +8,14 @@ import { formatModelReport, modelReport } from '../../engine/phi4mm/model_report
 export function registerModelCheckCommand(model: Command): void {
   model
     .command('check')
-    .description('Verify that a model directory matches the Phi-4-multimodal ONNX layout Earshot expects, and how its speech LoRA will be applied')
+    .description(
+      'Verify that a model directory matches the Phi-4-multimodal ONNX layout Earshot expects, and how its speech LoRA will be applied',
+    )
     .argument('<dir>', 'model directory (the folder holding genai_config.json)')
-    .option('--json', 'print {"ok","variant","speech_adapter","speech_adapter_rank","graph_lora_rank","lora_graph_inputs","resident_bytes_estimate","problems",...}')
+    .option(
+      '--json',
+      'print {"ok","variant","speech_adapter","speech_adapter_rank","graph_lora_rank","lora_graph_inputs","resident_bytes_estimate","problems",...}',
+    )
     .action(async (dir: string, opts: { json?: boolean }) => {
       const report = await modelReport(dir);
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -13,9 +13,13 @@ import { pullKokoro } from '../../tts/kokoro/pull.ts';
 export const DEFAULT_KOKORO_PULL_PRECISIONS: KokoroPrecision[] = ['fp32', 'q8'];
 
 export function parsePrecisions(value: string): KokoroPrecision[] {
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = names.filter((n) => !(KOKORO_CONFIG_PRECISIONS as readonly string[]).includes(n));
-  if (names.length === 0 || bad.length > 0) throw new InvalidArgumentError(`precisions are a comma-separated list of ${KOKORO_CONFIG_PRECISIONS.join(', ')}`);
+  if (names.length === 0 || bad.length > 0)
+    throw new InvalidArgumentError(`precisions are a comma-separated list of ${KOKORO_CONFIG_PRECISIONS.join(', ')}`);
   return names as KokoroPrecision[];
 }
 
@@ -36,11 +40,20 @@ export async function runKokoroPull(o: KokoroPullRun): Promise<void> {
   const reporter = createProgressReporter({ stream: o.stderr });
   try {
     const result = await pullKokoro({
-      dir, precisions: o.precisions, revision: o.revision, env: o.env, signal: o.signal, fetchImpl: o.fetchImpl, onProgress: reporter.onProgress, ...o.overrides,
+      dir,
+      precisions: o.precisions,
+      revision: o.revision,
+      env: o.env,
+      signal: o.signal,
+      fetchImpl: o.fetchImpl,
+      onProgress: reporter.onProgress,
+      ...o.overrides,
     });
     const fetched = result.files.filter((f) => !f.skipped);
-    o.stdout.write(`Kokoro (${KOKORO_REPO_ID}@${o.revision}, ${o.precisions.join(', ')}) is complete in ${dir}: ` +
-      `${fetched.length} file(s) downloaded (${formatBytes(fetched.reduce((n, f) => n + f.bytes, 0))}), ${result.files.length - fetched.length} already present.\n`);
+    o.stdout.write(
+      `Kokoro (${KOKORO_REPO_ID}@${o.revision}, ${o.precisions.join(', ')}) is complete in ${dir}: ` +
+        `${fetched.length} file(s) downloaded (${formatBytes(fetched.reduce((n, f) => n + f.bytes, 0))}), ${result.files.length - fetched.length} already present.\n`,
+    );
   } finally {
     reporter.stop();
   }

@@ -35,8 +35,13 @@ const DEFAULT_TIMEOUT_MS = 120_000;
  */
 export async function runStream(file: string, opts: StreamCommandOptions, io: StreamIo): Promise<number> {
   const mode = opts.mode ?? 'agent';
-  if (!isClientMode(mode)) throw new EarshotError('E_INVALID_REQUEST', `--mode must be agent, captions or translate, got ${JSON.stringify(mode)}`);
-  if (mode === 'translate' && !opts.translateTo) throw new EarshotError('E_INVALID_REQUEST', '--mode translate needs --translate-to <language>');
+  if (!isClientMode(mode))
+    throw new EarshotError(
+      'E_INVALID_REQUEST',
+      `--mode must be agent, captions or translate, got ${JSON.stringify(mode)}`,
+    );
+  if (mode === 'translate' && !opts.translateTo)
+    throw new EarshotError('E_INVALID_REQUEST', '--mode translate needs --translate-to <language>');
   // Read the file first: a bad path should not open (and bill) a session.
   const samples16k = await loadWav16k(file);
   const client = await EarshotNodeClient.connect({
@@ -64,7 +69,10 @@ export async function runStream(file: string, opts: StreamCommandOptions, io: St
     for (const record of recordsFor(event, model)) emit(record);
   });
   try {
-    const sent = await client.streamSamples(samples16k, { realtime: opts.realtime, trailingSilenceMs: DEFAULT_TRAILING_SILENCE_MS });
+    const sent = await client.streamSamples(samples16k, {
+      realtime: opts.realtime,
+      trailingSilenceMs: DEFAULT_TRAILING_SILENCE_MS,
+    });
     await settle(model, () => lastEventAt, opts.idleMs ?? DEFAULT_IDLE_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     emit(summaryRecord(model, sent.sentMs));
   } finally {
@@ -74,7 +82,12 @@ export async function runStream(file: string, opts: StreamCommandOptions, io: St
 }
 
 /** Waits until the server has been quiet for idleMs with nothing in flight, or timeoutMs passed. */
-async function settle(model: SessionModel, lastEventAt: () => number, idleMs: number, timeoutMs: number): Promise<void> {
+async function settle(
+  model: SessionModel,
+  lastEventAt: () => number,
+  idleMs: number,
+  timeoutMs: number,
+): Promise<void> {
   const start = performance.now();
   while (performance.now() - start < timeoutMs) {
     if (!model.busy && performance.now() - lastEventAt() >= idleMs) return;
@@ -82,27 +95,48 @@ async function settle(model: SessionModel, lastEventAt: () => number, idleMs: nu
   }
 }
 
-export function registerStreamCommand(program: Command, io: StreamIo = { stdout: process.stdout, stderr: process.stderr }): void {
+export function registerStreamCommand(
+  program: Command,
+  io: StreamIo = { stdout: process.stdout, stderr: process.stderr },
+): void {
   program
     .command('stream')
     .argument('<file>', 'WAV file (PCM16 or float32, any rate, mono or stereo)')
     .description('Stream a WAV file to a running server and print its captions and answers')
-    .option('--url <url>', 'server URL (ws://host:port/v1/realtime or http://host:port)', 'ws://127.0.0.1:8787/v1/realtime')
+    .option(
+      '--url <url>',
+      'server URL (ws://host:port/v1/realtime or http://host:port)',
+      'ws://127.0.0.1:8787/v1/realtime',
+    )
     .option('--realtime', 'send the audio at real-time pace (default: as fast as the server accepts it)')
-    .option('--json', 'print one JSON object per line (utterance, caption, answer, tool_call, interruption, error, summary)')
+    .option(
+      '--json',
+      'print one JSON object per line (utterance, caption, answer, tool_call, interruption, error, summary)',
+    )
     .option('--mode <mode>', 'agent (captions and answers), captions, or translate', 'agent')
     .option('--agent <name>', 'agent to talk to (?agent=)')
     .option('--language <code>', 'spoken language hint, e.g. en')
     .option('--translate-to <code>', 'caption language in translate mode, e.g. fr')
     .option('--api-key <key>', 'API key (default: $EARSHOT_API_KEY)')
-    .option('--idle-ms <n>', `after the audio, stop once the server has been quiet this long (default ${DEFAULT_IDLE_MS})`, numberFlag)
-    .option('--timeout-ms <n>', `after the audio, stop waiting for text after this long (default ${DEFAULT_TIMEOUT_MS})`, numberFlag)
+    .option(
+      '--idle-ms <n>',
+      `after the audio, stop once the server has been quiet this long (default ${DEFAULT_IDLE_MS})`,
+      numberFlag,
+    )
+    .option(
+      '--timeout-ms <n>',
+      `after the audio, stop waiting for text after this long (default ${DEFAULT_TIMEOUT_MS})`,
+      numberFlag,
+    )
     .action(async (file: string, opts: StreamCommandOptions) => {
       try {
         for (const key of ['idleMs', 'timeoutMs'] as const) {
           const value = opts[key];
           if (value !== undefined && (typeof value !== 'number' || value < 0)) {
-            throw new EarshotError('E_INVALID_REQUEST', `--${key === 'idleMs' ? 'idle-ms' : 'timeout-ms'} must be a non-negative number`);
+            throw new EarshotError(
+              'E_INVALID_REQUEST',
+              `--${key === 'idleMs' ? 'idle-ms' : 'timeout-ms'} must be a non-negative number`,
+            );
           }
         }
         process.exitCode = await runStream(file, opts, io);

@@ -10,13 +10,20 @@ export interface ToolJson {
 }
 
 export function toolToJson(tool: ServerTool): ToolJson {
-  return { name: tool.name, description: tool.description, parameters: toolParametersJsonSchema(tool), timeout_ms: tool.timeoutMs ?? null };
+  return {
+    name: tool.name,
+    description: tool.description,
+    parameters: toolParametersJsonSchema(tool),
+    timeout_ms: tool.timeoutMs ?? null,
+  };
 }
 
 function describeParameters(schema: Record<string, unknown>): string {
   const properties = (schema.properties ?? {}) as Record<string, { type?: string; description?: string }>;
   const required = new Set((schema.required ?? []) as string[]);
-  const names = Object.entries(properties).map(([name, p]) => `${name}${required.has(name) ? '' : '?'}: ${p.type ?? 'any'}`);
+  const names = Object.entries(properties).map(
+    ([name, p]) => `${name}${required.has(name) ? '' : '?'}: ${p.type ?? 'any'}`,
+  );
   return names.length > 0 ? names.join(', ') : 'no parameters';
 }
 
@@ -31,7 +38,9 @@ export function registerToolsCommand(program: Command): void {
         return;
       }
       for (const tool of ALL_TOOLS) {
-        process.stdout.write(`${tool.name}(${describeParameters(toolParametersJsonSchema(tool))})\n  ${tool.description}\n`);
+        process.stdout.write(
+          `${tool.name}(${describeParameters(toolParametersJsonSchema(tool))})\n  ${tool.description}\n`,
+        );
       }
     });
 }

@@ -16,7 +16,11 @@ const PROGRESS_INTERVAL_MS = 500;
 
 function cueOf(u: TranscribedUtterance) {
   // Every utterance keeps its cue, so cue times always match the VAD's utterances; an empty result is marked.
-  return { startMs: u.startMs, endMs: u.endMs, text: (u.translation ? `${u.text}\n${u.translation}` : u.text).trim() || EMPTY_CUE_TEXT };
+  return {
+    startMs: u.startMs,
+    endMs: u.endMs,
+    text: (u.translation ? `${u.text}\n${u.translation}` : u.text).trim() || EMPTY_CUE_TEXT,
+  };
 }
 
 /**
@@ -30,7 +34,10 @@ export function transcriptPrinter(format: Format): { cue(u: TranscribedUtterance
   }
   if (format === 'text') {
     const time = (ms: number) => formatSubtitleTime(ms, '.');
-    return { cue: (u) => `[${time(u.startMs)} --> ${time(u.endMs)}] ${cueOf(u).text.replace(/\n/g, ' / ')}\n`, end: () => '' };
+    return {
+      cue: (u) => `[${time(u.startMs)} --> ${time(u.endMs)}] ${cueOf(u).text.replace(/\n/g, ' / ')}\n`,
+      end: () => '',
+    };
   }
   const all: TranscribedUtterance[] = [];
   return { cue: (u) => (all.push(u), ''), end: () => `${JSON.stringify({ utterances: all })}\n` };
@@ -55,8 +62,10 @@ interface TranscribeFlags {
 }
 
 function parseFlags(opts: TranscribeFlags): { task: TranscribeTask; format: Format; translateTo?: string } {
-  if (!TASKS.includes(opts.task as TranscribeTask)) throw new EarshotError('E_INVALID_REQUEST', `--task must be one of ${TASKS.join(', ')}`, { param: 'task' });
-  if (!FORMATS.includes(opts.format as Format)) throw new EarshotError('E_INVALID_REQUEST', `--format must be one of ${FORMATS.join(', ')}`, { param: 'format' });
+  if (!TASKS.includes(opts.task as TranscribeTask))
+    throw new EarshotError('E_INVALID_REQUEST', `--task must be one of ${TASKS.join(', ')}`, { param: 'task' });
+  if (!FORMATS.includes(opts.format as Format))
+    throw new EarshotError('E_INVALID_REQUEST', `--format must be one of ${FORMATS.join(', ')}`, { param: 'format' });
   const translateTo = opts.translateTo ?? opts.lang;
   const task = opts.task === 'asr' && translateTo ? 'translate' : (opts.task as TranscribeTask);
   return { task, format: opts.format as Format, translateTo };
@@ -69,7 +78,9 @@ function progressReporter(totalMs: number, enabled: boolean): (doneMs: number) =
     if (!enabled || now - lastAt < PROGRESS_INTERVAL_MS) return;
     lastAt = now;
     const percent = totalMs > 0 ? Math.min(100, Math.round((doneMs / totalMs) * 100)) : 100;
-    process.stderr.write(`\rtranscribing: ${formatSubtitleTime(doneMs, '.')} of ${formatSubtitleTime(totalMs, '.')} (${percent} %)`);
+    process.stderr.write(
+      `\rtranscribing: ${formatSubtitleTime(doneMs, '.')} of ${formatSubtitleTime(totalMs, '.')} (${percent} %)`,
+    );
   };
 }
 
@@ -77,12 +88,20 @@ export function registerTranscribeCommand(program: Command): void {
   withConfigOption(
     program
       .command('transcribe')
-      .argument('<file>', 'audio file: WAV (PCM 8/16/24/32-bit, float, G.711), MP3, FLAC, Ogg Vorbis/Opus; others through ffmpeg')
-      .description('VAD-segment a recording and run each utterance through Phi-4; cues are printed as each utterance finishes')
+      .argument(
+        '<file>',
+        'audio file: WAV (PCM 8/16/24/32-bit, float, G.711), MP3, FLAC, Ogg Vorbis/Opus; others through ffmpeg',
+      )
+      .description(
+        'VAD-segment a recording and run each utterance through Phi-4; cues are printed as each utterance finishes',
+      )
       .option('--model <dir>', 'Phi-4-multimodal ONNX model directory')
       .option('--task <task>', `one of ${TASKS.join(', ')}`, 'asr')
       .option('--language <code>', 'the spoken language (e.g. en), a hint for transcription')
-      .option('--translate-to <language>', 'translate into this language (e.g. French); implies --task translate unless asr+translate')
+      .option(
+        '--translate-to <language>',
+        'translate into this language (e.g. French); implies --task translate unless asr+translate',
+      )
       .option('--lang <language>', 'old name of --translate-to')
       .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'text')
       .option('--no-progress', 'no progress line on stderr (shown only when stderr is a terminal)')

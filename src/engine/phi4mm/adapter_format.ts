@@ -23,7 +23,9 @@ export interface EncodeAdapterOptions {
 
 /** Serialise parameters into adapter-file bytes (used for fixtures and tests). */
 export function encodeAdapter(params: readonly AdapterParameter[], options: EncodeAdapterOptions = {}): Uint8Array {
-  const builder = new Builder(1024 + params.reduce((n, p) => n + p.rawData.length + p.name.length + 8 * p.dims.length + 64, 0));
+  const builder = new Builder(
+    1024 + params.reduce((n, p) => n + p.rawData.length + p.name.length + 8 * p.dims.length + 64, 0),
+  );
   const paramOffsets = params.map((p) => {
     const name = builder.createString(p.name);
     builder.startVector(8, p.dims.length, 8);
@@ -118,7 +120,8 @@ class Reader {
   i64(pos: number, what: string): number {
     this.check(pos, 8, what);
     const value = this.view.getBigInt64(pos, true);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) this.fail(`${what} out of range`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER))
+      this.fail(`${what} out of range`);
     return Number(value);
   }
 }
@@ -127,10 +130,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parse adapter-file bytes. Parameter rawData are views into `bytes` (no copy). */
 export function decodeAdapter(bytes: Uint8Array): AdapterFile {
-  if (bytes.length < 8) throw new EarshotError('E_MODEL_INVALID', `Adapter file is ${bytes.length} bytes: too short to be an ONNX Runtime adapter.`);
+  if (bytes.length < 8)
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `Adapter file is ${bytes.length} bytes: too short to be an ONNX Runtime adapter.`,
+    );
   const identifier = String.fromCharCode(bytes[4], bytes[5], bytes[6], bytes[7]);
   if (identifier !== ADAPTER_FILE_IDENTIFIER) {
-    throw new EarshotError('E_MODEL_INVALID', `Not an ONNX Runtime adapter file: identifier ${JSON.stringify(identifier)}, expected "TORT".`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `Not an ONNX Runtime adapter file: identifier ${JSON.stringify(identifier)}, expected "TORT".`,
+    );
   }
   const r: Reader = new Reader(bytes);
   const root = r.deref(0, 'root offset');
@@ -140,7 +150,10 @@ export function decodeAdapter(bytes: Uint8Array): AdapterFile {
   };
   const formatVersion = intField(0, 'format_version');
   if (formatVersion !== ADAPTER_FORMAT_VERSION) {
-    throw new EarshotError('E_MODEL_INVALID', `Adapter format version ${formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}).`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `Adapter format version ${formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}).`,
+    );
   }
   const adapterVersion = intField(1, 'adapter_version');
   const modelVersion = intField(2, 'model_version');
@@ -184,4 +197,3 @@ export function decodeAdapter(bytes: Uint8Array): AdapterFile {
   }
   return { formatVersion, adapterVersion, modelVersion, parameters };
 }
-

@@ -18,7 +18,8 @@ export async function loadAdapterFile(path: string): Promise<AdapterFile> {
   try {
     return decodeAdapter(bytes);
   } catch (error) {
-    if (error instanceof EarshotError) throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
+    if (error instanceof EarshotError)
+      throw new EarshotError(error.code, `${path}: ${error.message}`, { cause: error });
     throw error;
   }
 }

@@ -29,7 +29,12 @@ const CACHE_HEADROOM_MIN_POSITIONS = 32;
  * with headroom. A fresh buffer per row, layer and step was most of the engine worker's garbage: every
  * ArrayBuffer counts as external memory, and V8 starts a full collection per 64 MB of it.
  */
-function rowCacheArray(previous: FloatArray, elements: number, elementsPerPosition: number, positions: number): FloatArray {
+function rowCacheArray(
+  previous: FloatArray,
+  elements: number,
+  elementsPerPosition: number,
+  positions: number,
+): FloatArray {
   const Type = previous instanceof Float32Array ? Float32Array : Uint16Array;
   if (previous.byteOffset === 0 && previous.buffer.byteLength >= elements * Type.BYTES_PER_ELEMENT) {
     return new Type(previous.buffer as ArrayBuffer, 0, elements);
@@ -64,7 +69,8 @@ function scratch(model: object, key: string, like: FloatArray, length: number): 
 export async function runBatchedStep(model: BatchedStepModel, rows: readonly StepRow[]): Promise<Float32Array[]> {
   if (rows.length === 0) return [];
   if (rows.some((r) => r.cache.inPlace)) {
-    if (!rows.every((r) => r.cache.inPlace)) throw new EarshotError('E_INTERNAL', 'A batch mixes in-place and copying KV caches.');
+    if (!rows.every((r) => r.cache.inPlace))
+      throw new EarshotError('E_INTERNAL', 'A batch mixes in-place and copying KV caches.');
     return runInPlaceBatch(model, rows);
   }
   const copying = rows as readonly (StepRow & { cache: KvCache })[];
@@ -77,19 +83,21 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   const headStride = maxPast * headSize;
   const rowStride = numKvHeads * headStride;
   const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds, ...model.textFeeds?.(true) };
-  const pastOf = (kind: string, pick: (layer: number) => readonly ort.Tensor[]) => (layer: number): ort.Tensor => {
-    const parts = pick(layer);
-    const first = parts[0].data as FloatArray;
-    const out = scratch(model.text, `${kind}${layer}`, first, batch * rowStride);
-    for (let b = 0; b < batch; b++) {
-      const src = parts[b].data as FloatArray;
-      const len = lengths[b];
-      for (let h = 0; h < numKvHeads; h++) {
-        out.set(src.subarray(h * len * headSize, (h + 1) * len * headSize), b * rowStride + h * headStride);
+  const pastOf =
+    (kind: string, pick: (layer: number) => readonly ort.Tensor[]) =>
+    (layer: number): ort.Tensor => {
+      const parts = pick(layer);
+      const first = parts[0].data as FloatArray;
+      const out = scratch(model.text, `${kind}${layer}`, first, batch * rowStride);
+      for (let b = 0; b < batch; b++) {
+        const src = parts[b].data as FloatArray;
+        const len = lengths[b];
+        for (let h = 0; h < numKvHeads; h++) {
+          out.set(src.subarray(h * len * headSize, (h + 1) * len * headSize), b * rowStride + h * headStride);
+        }
       }
-    }
-    return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [batch, numKvHeads, maxPast, headSize]);
-  };
+      return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [batch, numKvHeads, maxPast, headSize]);
+    };
   const keysOf = pastOf('key', (layer) => copying.map((r) => r.cache.layerTensors(layer).key));
   const valuesOf = pastOf('value', (layer) => copying.map((r) => r.cache.layerTensors(layer).value));
   for (let layer = 0; layer < numLayers; layer++) {
@@ -100,7 +108,11 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   const embeds = allocLike(firstEmbeds, batch * hiddenSize);
   rows.forEach((r, b) => {
     const data = r.embeds.data as FloatArray;
-    if (data.length !== hiddenSize) throw new EarshotError('E_INTERNAL', `A batched step row has ${data.length} embedding values, expected ${hiddenSize}.`);
+    if (data.length !== hiddenSize)
+      throw new EarshotError(
+        'E_INTERNAL',
+        `A batched step row has ${data.length} embedding values, expected ${hiddenSize}.`,
+      );
     embeds.set(data, b * hiddenSize);
   });
   feeds[n.inputsEmbeds] = new ort.Tensor(floatType, embeds as Float32Array & Uint16Array, [batch, 1, hiddenSize]);
@@ -118,26 +130,43 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   }
   const logits = outputs[n.logits] as ort.Tensor | undefined;
   if (logits === undefined || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[2] !== vocabSize) {
-    throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`);
+    throw new EarshotError(
+      'E_ENGINE',
+      `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`,
+    );
   }
   // Split the presents back into one cache per row (only the row's own positions).
   const perRow: Record<string, ort.Tensor>[] = rows.map(() => ({}));
   for (let layer = 0; layer < numLayers; layer++) {
     const previous = copying.map((r) => r.cache.layerTensors(layer));
-    for (const [kind, name] of [['key', n.presentKeys[layer]], ['value', n.presentValues[layer]]] as const) {
+    for (const [kind, name] of [
+      ['key', n.presentKeys[layer]],
+      ['value', n.presentValues[layer]],
+    ] as const) {
       const present = outputs[name] as ort.Tensor | undefined;
       if (present === undefined || present.dims[0] !== batch || present.dims[2] < total) {
-        throw new EarshotError('E_ENGINE', `The text graph returned ${name} of shape [${present?.dims.join(', ') ?? 'none'}] for a batch of ${batch} and ${total} positions.`);
+        throw new EarshotError(
+          'E_ENGINE',
+          `The text graph returned ${name} of shape [${present?.dims.join(', ') ?? 'none'}] for a batch of ${batch} and ${total} positions.`,
+        );
       }
       const data = present.data as FloatArray;
       const presentLen = present.dims[2];
       const presentHeadStride = presentLen * headSize;
       for (let b = 0; b < batch; b++) {
         const len = lengths[b] + 1;
-        const out = rowCacheArray(previous[b][kind].data as FloatArray, numKvHeads * len * headSize, numKvHeads * headSize, len);
+        const out = rowCacheArray(
+          previous[b][kind].data as FloatArray,
+          numKvHeads * len * headSize,
+          numKvHeads * headSize,
+          len,
+        );
         const base = b * numKvHeads * presentHeadStride;
         for (let h = 0; h < numKvHeads; h++) {
-          out.set(data.subarray(base + h * presentHeadStride, base + h * presentHeadStride + len * headSize), h * len * headSize);
+          out.set(
+            data.subarray(base + h * presentHeadStride, base + h * presentHeadStride + len * headSize),
+            h * len * headSize,
+          );
         }
         perRow[b][name] = new ort.Tensor(floatType, out as Float32Array & Uint16Array, [1, numKvHeads, len, headSize]);
       }
@@ -160,11 +189,20 @@ async function runSingleRow(model: BatchedStepModel, row: StepRow & { cache: KvC
   const n = names.text;
   const length = row.cache.length;
   const mask = new BigInt64Array(length + 1).fill(1n);
-  const feeds: Record<string, ort.Tensor> = { ...row.loraFeeds, ...model.textFeeds?.(true), ...row.cache.feeds(), [n.inputsEmbeds]: row.embeds, [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]) };
+  const feeds: Record<string, ort.Tensor> = {
+    ...row.loraFeeds,
+    ...model.textFeeds?.(true),
+    ...row.cache.feeds(),
+    [n.inputsEmbeds]: row.embeds,
+    [n.attentionMask]: new ort.Tensor('int64', mask, [1, length + 1]),
+  };
   const outputs = await runGraph(model.text, feeds, 'The text graph failed');
   const logits = outputs[n.logits] as ort.Tensor | undefined;
   if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
-    throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1, ${vocabSize}].`);
+    throw new EarshotError(
+      'E_ENGINE',
+      `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1, ${vocabSize}].`,
+    );
   }
   row.cache.update(outputs as Record<string, ort.Tensor>, 1);
   const result = floatRowView(logits, 0, vocabSize);

@@ -21,7 +21,9 @@ export const arenaStats = { formed: 0, rowsMoved: 0 };
  * The arena rows [first, first + count) holding `caches` when they are consecutive rows of one arena
  * with room for one more position each; the caches in row order, or undefined.
  */
-function existingSpan(caches: readonly InPlaceKvCache[]): { storage: KvStorage; first: number; order: number[] } | undefined {
+function existingSpan(
+  caches: readonly InPlaceKvCache[],
+): { storage: KvStorage; first: number; order: number[] } | undefined {
   const first = caches[0].placement;
   if (first === undefined || first.storage.rows < caches.length) return undefined;
   const storage = first.storage;
@@ -39,7 +41,11 @@ function existingSpan(caches: readonly InPlaceKvCache[]): { storage: KvStorage; 
 }
 
 /** A new arena for `caches` (sorted by length), each moved into its row. */
-function formArena(caches: readonly InPlaceKvCache[], growthTokens: number, maxTokens: number): { storage: KvStorage; first: number; order: number[] } {
+function formArena(
+  caches: readonly InPlaceKvCache[],
+  growthTokens: number,
+  maxTokens: number,
+): { storage: KvStorage; first: number; order: number[] } {
   const longest = Math.max(...caches.map((c) => c.length));
   const storage = new KvStorage(caches[0].shape, caches.length, capacityFor(longest + 1, growthTokens, maxTokens));
   caches.forEach((c, i) => c.moveTo(storage, i));
@@ -54,10 +60,18 @@ export async function runInPlaceBatch(model: BatchedStepModel, rows: readonly St
   const n = names.text;
   const caches = rows.map((r) => r.cache as InPlaceKvCache);
   const longest = Math.max(...caches.map((c) => c.length));
-  if (longest + 1 > contextLength) throw new EarshotError('E_ENGINE', `The context would reach ${longest + 1} tokens, over the ${contextLength}-token limit.`);
+  if (longest + 1 > contextLength)
+    throw new EarshotError(
+      'E_ENGINE',
+      `The context would reach ${longest + 1} tokens, over the ${contextLength}-token limit.`,
+    );
   for (const r of rows) {
     const values = (r.embeds.data as FloatArray).length;
-    if (values !== hiddenSize) throw new EarshotError('E_INTERNAL', `A batched step row has ${values} embedding values, expected ${hiddenSize}.`);
+    if (values !== hiddenSize)
+      throw new EarshotError(
+        'E_INTERNAL',
+        `A batched step row has ${values} embedding values, expected ${hiddenSize}.`,
+      );
   }
   if (caches.length === 1) caches[0].reserve(1); // alone: its own row, grown in chunks
   const span = existingSpan(caches) ?? formArena(caches, caches[0].growthTokens, contextLength);
@@ -66,7 +80,8 @@ export async function runInPlaceBatch(model: BatchedStepModel, rows: readonly St
   const ordered = span.order.map((i) => rows[i]);
   const { keys, values } = span.storage.spanTensors(span.first, batch);
   const kv = bindingsOf(n, keys, values);
-  const embeds: FloatArray = floatType === 'float32' ? new Float32Array(batch * hiddenSize) : new Uint16Array(batch * hiddenSize);
+  const embeds: FloatArray =
+    floatType === 'float32' ? new Float32Array(batch * hiddenSize) : new Uint16Array(batch * hiddenSize);
   ordered.forEach((r, b) => embeds.set(r.embeds.data as Float32Array & Uint16Array, b * hiddenSize));
   // Right padding: row b attends to its own length plus the new token, which GQA writes at that length.
   const total = longest + 1;
@@ -79,10 +94,16 @@ export async function runInPlaceBatch(model: BatchedStepModel, rows: readonly St
     [n.inputsEmbeds]: new ort.Tensor(floatType, embeds as Float32Array & Uint16Array, [batch, 1, hiddenSize]),
     [n.attentionMask]: new ort.Tensor('int64', mask, [batch, total]),
   };
-  const outputs = await runGraph(model.text, feeds, `The text graph failed on a batch of ${batch}`, { [n.logits]: null, ...kv.fetches });
+  const outputs = await runGraph(model.text, feeds, `The text graph failed on a batch of ${batch}`, {
+    [n.logits]: null,
+    ...kv.fetches,
+  });
   const logits = outputs[n.logits] as ort.Tensor | undefined;
   if (logits === undefined || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[2] !== vocabSize) {
-    throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`);
+    throw new EarshotError(
+      'E_ENGINE',
+      `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`,
+    );
   }
   const result = new Array<Float32Array>(batch);
   ordered.forEach((r, b) => {

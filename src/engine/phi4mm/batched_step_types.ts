@@ -8,7 +8,10 @@ import type { ModelIo } from './model_check.ts';
 export interface BatchedStepModel {
   text: ort.InferenceSession;
   textFeeds?(logits: boolean): Record<string, ort.Tensor>;
-  io: Pick<ModelIo, 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names' | 'contextLength'>;
+  io: Pick<
+    ModelIo,
+    'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'floatType' | 'names' | 'contextLength'
+  >;
 }
 
 export interface StepRow {

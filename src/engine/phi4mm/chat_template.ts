@@ -239,7 +239,8 @@ export function renderChatText(input: Omit<ChatPromptInput, 'audioTokenCounts'>)
       text += `<|user|>${m.content}`;
     } else if (m.role === 'assistant') {
       text += `<|assistant|>${m.content}`;
-      if (m.toolCalls !== undefined && m.toolCalls.length > 0) text += `<|tool_call|>${renderToolCalls(m.toolCalls)}<|/tool_call|>`;
+      if (m.toolCalls !== undefined && m.toolCalls.length > 0)
+        text += `<|tool_call|>${renderToolCalls(m.toolCalls)}<|/tool_call|>`;
     } else {
       text += `<|tool_response|>${m.content}`;
     }
@@ -261,7 +262,12 @@ export const TASK_PROMPTS = {
 } as const;
 
 /** One-turn task prompt for a single clip: `<|user|><|audio_1|>...<|end|><|assistant|>`. */
-export function buildTaskPrompt(tokenizer: Phi4Tokenizer, userText: string, audioTokens: number, system?: string): ChatPrompt {
+export function buildTaskPrompt(
+  tokenizer: Phi4Tokenizer,
+  userText: string,
+  audioTokens: number,
+  system?: string,
+): ChatPrompt {
   const messages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
   messages.push({ role: 'user', content: userText });
   return buildChatPrompt(tokenizer, { messages, audioTokenCounts: [audioTokens] });

@@ -100,7 +100,10 @@ export class RealFft {
     let span = 1;
     if (this.leadingRadix2) {
       for (let i = 0; i < half; i += 2) {
-        const ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1];
+        const ar = re[i],
+          ai = im[i],
+          br = re[i + 1],
+          bi = im[i + 1];
         re[i] = ar + br;
         im[i] = ai + bi;
         re[i + 1] = ar - br;
@@ -110,10 +113,22 @@ export class RealFft {
     } else {
       // First radix-4 pass (span 1): all twiddles are 1.
       for (let a = 0; a < half; a += 4) {
-        const ar = re[a], ai = im[a], br = re[a + 1], bi = im[a + 1];
-        const cr = re[a + 2], ci = im[a + 2], dr = re[a + 3], di = im[a + 3];
-        const sumABr = ar + br, sumABi = ai + bi, difABr = ar - br, difABi = ai - bi;
-        const sumCDr = cr + dr, sumCDi = ci + di, difCDr = cr - dr, difCDi = ci - di;
+        const ar = re[a],
+          ai = im[a],
+          br = re[a + 1],
+          bi = im[a + 1];
+        const cr = re[a + 2],
+          ci = im[a + 2],
+          dr = re[a + 3],
+          di = im[a + 3];
+        const sumABr = ar + br,
+          sumABi = ai + bi,
+          difABr = ar - br,
+          difABi = ai - bi;
+        const sumCDr = cr + dr,
+          sumCDi = ci + di,
+          difCDr = cr - dr,
+          difCDi = ci - di;
         re[a] = sumABr + sumCDr;
         im[a] = sumABi + sumCDi;
         re[a + 2] = sumABr - sumCDr;
@@ -129,18 +144,33 @@ export class RealFft {
     for (; span < half; span <<= 2) {
       const group = 4 * span;
       for (let k = 0; k < span; k++, offset += 6) {
-        const w1r = stageTwiddles[offset], w1i = stageTwiddles[offset + 1];
-        const w2r = stageTwiddles[offset + 2], w2i = stageTwiddles[offset + 3];
-        const w3r = stageTwiddles[offset + 4], w3i = stageTwiddles[offset + 5];
+        const w1r = stageTwiddles[offset],
+          w1i = stageTwiddles[offset + 1];
+        const w2r = stageTwiddles[offset + 2],
+          w2i = stageTwiddles[offset + 3];
+        const w3r = stageTwiddles[offset + 4],
+          w3i = stageTwiddles[offset + 5];
         for (let a = k; a < half; a += group) {
-          const b = a + span, c = b + span, d = c + span;
+          const b = a + span,
+            c = b + span,
+            d = c + span;
           // B = w^2k x_b, C = w^k x_c, D = w^3k x_d (w = e^{-2 pi i / group}); see the constructor.
-          const br = re[b] * w1r - im[b] * w1i, bi = re[b] * w1i + im[b] * w1r;
-          const cr = re[c] * w2r - im[c] * w2i, ci = re[c] * w2i + im[c] * w2r;
-          const dr = re[d] * w3r - im[d] * w3i, di = re[d] * w3i + im[d] * w3r;
-          const ar = re[a], ai = im[a];
-          const sumABr = ar + br, sumABi = ai + bi, difABr = ar - br, difABi = ai - bi;
-          const sumCDr = cr + dr, sumCDi = ci + di, difCDr = cr - dr, difCDi = ci - di;
+          const br = re[b] * w1r - im[b] * w1i,
+            bi = re[b] * w1i + im[b] * w1r;
+          const cr = re[c] * w2r - im[c] * w2i,
+            ci = re[c] * w2i + im[c] * w2r;
+          const dr = re[d] * w3r - im[d] * w3i,
+            di = re[d] * w3i + im[d] * w3r;
+          const ar = re[a],
+            ai = im[a];
+          const sumABr = ar + br,
+            sumABi = ai + bi,
+            difABr = ar - br,
+            difABi = ai - bi;
+          const sumCDr = cr + dr,
+            sumCDi = ci + di,
+            difCDr = cr - dr,
+            difCDi = ci - di;
           re[a] = sumABr + sumCDr;
           im[a] = sumABi + sumCDi;
           re[c] = sumABr - sumCDr;
@@ -167,8 +197,10 @@ export class RealFft {
     power[0] = dc * dc;
     power[half] = nyquist * nyquist;
     for (let k = 1; k < half; k++) {
-      const zr = re[k], zi = im[k];
-      const cr = re[half - k], ci = -im[half - k]; // conj Z[half - k]
+      const zr = re[k],
+        zi = im[k];
+      const cr = re[half - k],
+        ci = -im[half - k]; // conj Z[half - k]
       const er = 0.5 * (zr + cr);
       const ei = 0.5 * (zi + ci);
       // (Z - conj) / 2i = (dr + i di) / 2i = (di - i dr) / 2

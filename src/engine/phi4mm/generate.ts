@@ -22,7 +22,10 @@ export interface TextModel {
   text: ort.InferenceSession;
   /** Extra text-graph feeds (the rewritten graph's logits start); absent: none. */
   textFeeds?(logits: boolean): Record<string, ort.Tensor>;
-  io: Pick<ModelIo, 'floatType' | 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'contextLength' | 'names'>;
+  io: Pick<
+    ModelIo,
+    'floatType' | 'numLayers' | 'numKvHeads' | 'headSize' | 'hiddenSize' | 'vocabSize' | 'contextLength' | 'names'
+  >;
 }
 
 /** Runs one-token decode steps of several sessions together (the engine's StepBatcher implements it). */
@@ -98,16 +101,22 @@ export class GenerationSession {
   ) {
     const io = model.io;
     const names = io.names.text;
-    const shape = { numLayers: io.numLayers, numKvHeads: io.numKvHeads, headSize: io.headSize, floatType: io.floatType };
-    this.cache = (options.kvCache ?? 'in_place') === 'in_place'
-      ? new InPlaceKvCache(shape, names, { growthTokens: options.kvGrowthTokens, maxTokens: io.contextLength })
-      : new KvCache({
-          ...shape,
-          pastKeyName: (i) => names.pastKeys[i],
-          pastValueName: (i) => names.pastValues[i],
-          presentKeyName: (i) => names.presentKeys[i],
-          presentValueName: (i) => names.presentValues[i],
-        });
+    const shape = {
+      numLayers: io.numLayers,
+      numKvHeads: io.numKvHeads,
+      headSize: io.headSize,
+      floatType: io.floatType,
+    };
+    this.cache =
+      (options.kvCache ?? 'in_place') === 'in_place'
+        ? new InPlaceKvCache(shape, names, { growthTokens: options.kvGrowthTokens, maxTokens: io.contextLength })
+        : new KvCache({
+            ...shape,
+            pastKeyName: (i) => names.pastKeys[i],
+            pastValueName: (i) => names.pastValues[i],
+            presentKeyName: (i) => names.presentKeys[i],
+            presentValueName: (i) => names.presentValues[i],
+          });
     this.chunkTokens = Math.max(1, Math.floor(options.prefillChunkTokens ?? 64));
     this.loraFeeds = options.loraFeeds ?? {};
     this.stepBatcher = options.stepBatcher;
@@ -163,7 +172,8 @@ export class GenerationSession {
   /** Rewind to `length` tokens (a checkpoint taken with `length`). */
   truncate(length: number): void {
     if (length >= this.cache.length) {
-      if (length > this.length) throw new EarshotError('E_INTERNAL', `Cannot truncate ${this.length} tokens to ${length}.`);
+      if (length > this.length)
+        throw new EarshotError('E_INTERNAL', `Cannot truncate ${this.length} tokens to ${length}.`);
       this.pending = this.pending.slice(0, length - this.cache.length);
       return;
     }
@@ -202,15 +212,28 @@ export class GenerationSession {
     }
     const { hiddenSize, floatType, contextLength } = this.model.io;
     if (this.cache.length + ids.length > contextLength) {
-      throw new EarshotError('E_ENGINE', `The context would reach ${this.cache.length + ids.length} tokens, over the ${contextLength}-token limit.`);
+      throw new EarshotError(
+        'E_ENGINE',
+        `The context would reach ${this.cache.length + ids.length} tokens, over the ${contextLength}-token limit.`,
+      );
     }
     this.pending = [];
-    const allAudio = audio.length === 0 ? undefined : audio.length === 1 ? audio[0].tensor : concatRows(floatType, audio.map((a) => a.tensor), hiddenSize);
+    const allAudio =
+      audio.length === 0
+        ? undefined
+        : audio.length === 1
+          ? audio[0].tensor
+          : concatRows(
+              floatType,
+              audio.map((a) => a.tensor),
+              hiddenSize,
+            );
     let audioRow = 0;
     let logits: Float32Array | undefined;
     const ranges: [number, number][] = [];
     const bulkEnd = wantLogits ? ids.length - 1 : ids.length;
-    for (let start = 0; start < bulkEnd; start += this.chunkTokens) ranges.push([start, Math.min(bulkEnd, start + this.chunkTokens)]);
+    for (let start = 0; start < bulkEnd; start += this.chunkTokens)
+      ranges.push([start, Math.min(bulkEnd, start + this.chunkTokens)]);
     if (wantLogits) ranges.push([ids.length - 1, ids.length]);
     for (const [start, end] of ranges) {
       if (signal?.aborted) {
@@ -219,7 +242,10 @@ export class GenerationSession {
       }
       const chunk = ids.slice(start, end);
       const rows = chunk.reduce((n, id) => n + (id === TOKEN_ID.audio ? 1 : 0), 0);
-      const features = rows === 0 || allAudio === undefined ? undefined : sliceRows(allAudio, hiddenSize, audioRow, rows, [rows, hiddenSize]);
+      const features =
+        rows === 0 || allAudio === undefined
+          ? undefined
+          : sliceRows(allAudio, hiddenSize, audioRow, rows, [rows, hiddenSize]);
       audioRow += rows;
       const embeds = await this.embed(chunk, features);
       logits = await this.runText(embeds, chunk.length, wantLogits && end === ids.length);
@@ -239,7 +265,8 @@ export class GenerationSession {
     };
     const outputs = await runGraph(this.model.embedding, feeds, 'The embedding graph failed');
     const embeds = outputs[n.inputsEmbeds] as ort.Tensor | undefined;
-    if (embeds === undefined) throw new EarshotError('E_ENGINE', `The embedding graph did not return ${n.inputsEmbeds}.`);
+    if (embeds === undefined)
+      throw new EarshotError('E_ENGINE', `The embedding graph did not return ${n.inputsEmbeds}.`);
     return embeds;
   }
 
@@ -261,7 +288,12 @@ export class GenerationSession {
       [n.inputsEmbeds]: embeds,
       [n.attentionMask]: onesMask(this.cache.length + seqLength),
     };
-    const outputs = await runGraph(this.model.text, feeds, 'The text graph failed', wantLogits ? undefined : this.presentNames());
+    const outputs = await runGraph(
+      this.model.text,
+      feeds,
+      'The text graph failed',
+      wantLogits ? undefined : this.presentNames(),
+    );
     embeds.dispose();
     if (!wantLogits) {
       this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
@@ -269,7 +301,10 @@ export class GenerationSession {
     }
     const logits = outputs[n.logits] as ort.Tensor | undefined;
     if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
-      throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`);
+      throw new EarshotError(
+        'E_ENGINE',
+        `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`,
+      );
     }
     this.cache.update(outputs as Record<string, ort.Tensor>, seqLength);
     // Only the last position's row matters for the next token (the rewritten graph returns only that row).
@@ -279,7 +314,12 @@ export class GenerationSession {
   }
 
   /** runText over a cache the graph appends to in place: past and present are the same tensors. */
-  private async runTextInPlace(cache: InPlaceKvCache, embeds: ort.Tensor, seqLength: number, wantLogits: boolean): Promise<Float32Array | undefined> {
+  private async runTextInPlace(
+    cache: InPlaceKvCache,
+    embeds: ort.Tensor,
+    seqLength: number,
+    wantLogits: boolean,
+  ): Promise<Float32Array | undefined> {
     const { names, vocabSize } = this.model.io;
     const n = names.text;
     cache.reserve(seqLength);
@@ -300,7 +340,10 @@ export class GenerationSession {
     if (!wantLogits) return undefined;
     const logits = outputs[n.logits] as ort.Tensor | undefined;
     if (logits === undefined || logits.dims.at(-1) !== vocabSize) {
-      throw new EarshotError('E_ENGINE', `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`);
+      throw new EarshotError(
+        'E_ENGINE',
+        `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [1, 1 or ${seqLength}, ${vocabSize}].`,
+      );
     }
     const last = floatRowView(logits, (logits.dims[1] - 1) * vocabSize, vocabSize);
     logits.dispose();
@@ -323,7 +366,10 @@ export class GenerationSession {
     }
   }
 
-  private async generateUnlocked(request: GenerateRequest, onDelta?: (delta: GenerationDelta) => void): Promise<GenerateResult> {
+  private async generateUnlocked(
+    request: GenerateRequest,
+    onDelta?: (delta: GenerationDelta) => void,
+  ): Promise<GenerateResult> {
     const { signal } = request;
     const stopIds = new Set(request.stopIds ?? DEFAULT_STOP_IDS);
     const rng = new SeededRandom(request.sampling?.seed ?? 0);
@@ -334,7 +380,10 @@ export class GenerationSession {
     let stopTokenId: number | undefined;
     let finishReason: FinishReason = 'length';
 
-    let logits = request.inputIds.length > 0 || this.pending.length > 0 ? await this.append(request.inputIds, request.audio, signal) : undefined;
+    let logits =
+      request.inputIds.length > 0 || this.pending.length > 0
+        ? await this.append(request.inputIds, request.audio, signal)
+        : undefined;
     if (logits === undefined) {
       if (!signal?.aborted) throw new EarshotError('E_INTERNAL', 'Generation needs a prompt or a pending token.');
       finishReason = 'aborted';
@@ -390,6 +439,10 @@ export class GenerationSession {
 }
 
 /** One-call form: generate on a session (see GenerationSession.generate). */
-export function generate(session: GenerationSession, request: GenerateRequest, onDelta?: (delta: GenerationDelta) => void): Promise<GenerateResult> {
+export function generate(
+  session: GenerationSession,
+  request: GenerateRequest,
+  onDelta?: (delta: GenerationDelta) => void,
+): Promise<GenerateResult> {
   return session.generate(request, onDelta);
 }

@@ -32,7 +32,11 @@ export interface EncodeAudioOptions {
 }
 
 /** Run the speech encoder over one clip's features. */
-export async function encodeAudio(model: SpeechModel, features: AudioFeatures, options: EncodeAudioOptions = {}): Promise<AudioEmbedding> {
+export async function encodeAudio(
+  model: SpeechModel,
+  features: AudioFeatures,
+  options: EncodeAudioOptions = {},
+): Promise<AudioEmbedding> {
   const { floatType, hiddenSize, names } = model.io;
   const n = names.speech;
   const parts: ort.Tensor[] = [];

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
@@ -51,7 +62,9 @@ function writable(dir: string): boolean {
 }
 
 function userCacheDir(modelDir: string): string {
-  const root = process.env.EARSHOT_GRAPH_CACHE ? resolve(process.env.EARSHOT_GRAPH_CACHE) : join(homedir(), '.cache', 'earshot', 'graphs');
+  const root = process.env.EARSHOT_GRAPH_CACHE
+    ? resolve(process.env.EARSHOT_GRAPH_CACHE)
+    : join(homedir(), '.cache', 'earshot', 'graphs');
   return join(root, createHash('sha256').update(resolve(modelDir)).digest('hex').slice(0, 16));
 }
 
@@ -64,7 +77,11 @@ export function cacheEntry(modelDir: string, graphFile: string, key: CacheKey, c
   const name = `${basename(graphFile)}${ENTRY_MARK}${keyHash(key)}`;
   const inModelDir = cacheDir === undefined && writable(modelDir);
   const dir = cacheDir ?? (inModelDir ? modelDir : userCacheDir(modelDir));
-  return { graphPath: join(dir, `${name}.onnx`), metaPath: join(dir, `${name}.json`), location: inModelDir || resolve(dir) === resolve(modelDir) ? 'model_dir' : 'user_cache' };
+  return {
+    graphPath: join(dir, `${name}.onnx`),
+    metaPath: join(dir, `${name}.json`),
+    location: inModelDir || resolve(dir) === resolve(modelDir) ? 'model_dir' : 'user_cache',
+  };
 }
 
 /** The cached metadata when the entry exists and was written for exactly `key`. */

@@ -48,19 +48,30 @@ export function sliceLogitsToLastPosition(model: ModelProto, logitsName: string)
     } else if (PER_POSITION_OPS.has(op)) {
       // Follow the input that is computed (not an initializer or constant bias).
       const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
-      const computed = (node.input ?? []).filter((name) => name !== '' && !initializers.has(name) && producer.get(name)?.opType !== 'Constant');
-      if (computed.length !== 1) return { applied: false, reason: `${node.name ?? op} before ${logitsName} has ${computed.length} computed inputs` };
+      const computed = (node.input ?? []).filter(
+        (name) => name !== '' && !initializers.has(name) && producer.get(name)?.opType !== 'Constant',
+      );
+      if (computed.length !== 1)
+        return {
+          applied: false,
+          reason: `${node.name ?? op} before ${logitsName} has ${computed.length} computed inputs`,
+        };
       value = computed[0];
     } else {
-      return { applied: false, reason: `${node.name ?? op} (${op}) between the lm_head and ${logitsName} is not per-position` };
+      return {
+        applied: false,
+        reason: `${node.name ?? op} (${op}) between the lm_head and ${logitsName} is not per-position`,
+      };
     }
   }
-  if (lmHead === undefined) return { applied: false, reason: `no projection within ${MAX_WALK_NODES} nodes of ${logitsName}` };
+  if (lmHead === undefined)
+    return { applied: false, reason: `no projection within ${MAX_WALK_NODES} nodes of ${logitsName}` };
   // The lm_head's output must feed only the path to logits (otherwise slicing would change other values).
   const lmOut = lmHead.output?.[0] ?? '';
   const consumers = nodes.filter((n) => (n.input ?? []).includes(lmOut));
   const isGraphOutput = (graph.output ?? []).some((o) => o.name === lmOut);
-  if (consumers.length + (isGraphOutput ? 1 : 0) !== 1) return { applied: false, reason: `${lmOut} has ${consumers.length} consumers` };
+  if (consumers.length + (isGraphOutput ? 1 : 0) !== 1)
+    return { applied: false, reason: `${lmOut} has ${consumers.length} consumers` };
 
   const hidden = lmHead.input?.[0] ?? '';
   const int64 = (name: string, value: bigint) =>
@@ -70,7 +81,11 @@ export function sliceLogitsToLastPosition(model: ModelProto, logitsName: string)
       dims: [1],
       rawData: new Uint8Array(new BigInt64Array([value]).buffer),
     });
-  graph.initializer = [...(graph.initializer ?? []), int64(`${SLICE_PREFIX}/ends`, LOGITS_NONE), int64(`${SLICE_PREFIX}/axes`, 1n)];
+  graph.initializer = [
+    ...(graph.initializer ?? []),
+    int64(`${SLICE_PREFIX}/ends`, LOGITS_NONE),
+    int64(`${SLICE_PREFIX}/axes`, 1n),
+  ];
   graph.input = [
     ...(graph.input ?? []),
     onnxProto.onnx.ValueInfoProto.create({
@@ -91,6 +106,7 @@ export function sliceLogitsToLastPosition(model: ModelProto, logitsName: string)
   // The declared output shape: one position.
   const output = (graph.output ?? []).find((o) => o.name === logitsName);
   const dims = output?.type?.tensorType?.shape?.dim;
-  if (dims && dims.length === 3) dims[1] = onnxProto.onnx.TensorShapeProto.Dimension.create({ dimParam: 'logits_positions' });
+  if (dims && dims.length === 3)
+    dims[1] = onnxProto.onnx.TensorShapeProto.Dimension.create({ dimParam: 'logits_positions' });
   return { applied: true, lmHeadNode: lmHead.name ?? lmHead.opType ?? 'lm_head' };
 }

@@ -86,10 +86,16 @@ export class KvCache {
       const k = outputs[this.layout.presentKeyName(i)];
       const v = outputs[this.layout.presentValueName(i)];
       if (k === undefined || v === undefined) {
-        throw new EarshotError('E_ENGINE', `The text graph did not return ${this.layout.presentKeyName(i)} / ${this.layout.presentValueName(i)}.`);
+        throw new EarshotError(
+          'E_ENGINE',
+          `The text graph did not return ${this.layout.presentKeyName(i)} / ${this.layout.presentValueName(i)}.`,
+        );
       }
       if (k.dims[2] !== expected || v.dims[2] !== expected) {
-        throw new EarshotError('E_ENGINE', `present KV of layer ${i} has ${k.dims[2]} positions, expected ${expected}.`);
+        throw new EarshotError(
+          'E_ENGINE',
+          `present KV of layer ${i} has ${k.dims[2]} positions, expected ${expected}.`,
+        );
       }
       keys.push(k);
       values.push(v);
@@ -114,11 +120,19 @@ export class KvCache {
     const { numKvHeads, headSize } = this.layout;
     const cut = (t: ort.Tensor): ort.Tensor => {
       const data = t.data as Float32Array | Uint16Array;
-      const out = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(numKvHeads * length * headSize);
+      const out = new (data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(
+        numKvHeads * length * headSize,
+      );
       const oldStride = this.len * headSize;
       const newStride = length * headSize;
-      for (let h = 0; h < numKvHeads; h++) out.set(data.subarray(h * oldStride, h * oldStride + newStride), h * newStride);
-      return new ort.Tensor(t.type as 'float32' | 'float16', out as Float32Array & Uint16Array, [1, numKvHeads, length, headSize]);
+      for (let h = 0; h < numKvHeads; h++)
+        out.set(data.subarray(h * oldStride, h * oldStride + newStride), h * newStride);
+      return new ort.Tensor(t.type as 'float32' | 'float16', out as Float32Array & Uint16Array, [
+        1,
+        numKvHeads,
+        length,
+        headSize,
+      ]);
     };
     const keys = this.keys.map(cut);
     const values = this.values.map(cut);

@@ -38,7 +38,11 @@ export class InPlaceKvCache {
   readonly growthTokens: number;
   private readonly maxTokens: number;
 
-  constructor(readonly shape: KvShape, private readonly names: KvNames, options: InPlaceKvOptions) {
+  constructor(
+    readonly shape: KvShape,
+    private readonly names: KvNames,
+    options: InPlaceKvOptions,
+  ) {
     this.growthTokens = Math.max(1, Math.floor(options.growthTokens ?? DEFAULT_KV_GROWTH_TOKENS));
     this.maxTokens = options.maxTokens;
   }
@@ -72,7 +76,10 @@ export class InPlaceKvCache {
     this.assertLive();
     const needed = this.len + added;
     if (needed > this.maxTokens) {
-      throw new EarshotError('E_ENGINE', `The context would reach ${needed} tokens, over the ${this.maxTokens}-token limit.`);
+      throw new EarshotError(
+        'E_ENGINE',
+        `The context would reach ${needed} tokens, over the ${this.maxTokens}-token limit.`,
+      );
     }
     if (this.storage !== undefined && needed <= this.storage.capacity) return;
     this.moveTo(new KvStorage(this.shape, 1, capacityFor(needed, this.growthTokens, this.maxTokens)), 0);
@@ -84,7 +91,8 @@ export class InPlaceKvCache {
    */
   bindings(): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
     this.assertLive();
-    if (this.storage === undefined) throw new EarshotError('E_INTERNAL', 'reserve() must place the KV cache before a run.');
+    if (this.storage === undefined)
+      throw new EarshotError('E_INTERNAL', 'reserve() must place the KV cache before a run.');
     const { keys, values } = this.storage.spanTensors(this.rowIndex, 1);
     return bindingsOf(this.names, keys, values);
   }
@@ -97,12 +105,18 @@ export class InPlaceKvCache {
     this.assertLive();
     const { numKvHeads, headSize, floatType } = this.shape;
     const compact = (data: Float32Array | Uint16Array | undefined): ort.Tensor => {
-      const out = floatType === 'float32' ? new Float32Array(numKvHeads * this.len * headSize) : new Uint16Array(numKvHeads * this.len * headSize);
+      const out =
+        floatType === 'float32'
+          ? new Float32Array(numKvHeads * this.len * headSize)
+          : new Uint16Array(numKvHeads * this.len * headSize);
       if (data !== undefined && this.storage !== undefined) {
         const base = this.rowIndex * this.storage.rowElements;
         for (let h = 0; h < numKvHeads; h++) {
           const s = base + h * this.storage.capacity * headSize;
-          (out as Float32Array).set((data as Float32Array).subarray(s, s + this.len * headSize), h * this.len * headSize);
+          (out as Float32Array).set(
+            (data as Float32Array).subarray(s, s + this.len * headSize),
+            h * this.len * headSize,
+          );
         }
       }
       return new ort.Tensor(floatType, out as Float32Array & Uint16Array, [1, numKvHeads, this.len, headSize]);
@@ -113,14 +127,19 @@ export class InPlaceKvCache {
   /** Records `added` positions written by a run over bindings(). */
   commit(added: number): void {
     this.assertLive();
-    if (this.len + added > this.capacity) throw new EarshotError('E_INTERNAL', `A run wrote past the KV capacity (${this.len} + ${added} > ${this.capacity}).`);
+    if (this.len + added > this.capacity)
+      throw new EarshotError(
+        'E_INTERNAL',
+        `A run wrote past the KV capacity (${this.len} + ${added} > ${this.capacity}).`,
+      );
     this.len += added;
   }
 
   /** Moves the cache into row `row` of `storage` (copying its positions); the old row is given up. */
   moveTo(storage: KvStorage, row: number): void {
     this.assertLive();
-    if (this.len > storage.capacity) throw new EarshotError('E_INTERNAL', `A KV row of ${storage.capacity} positions cannot hold ${this.len}.`);
+    if (this.len > storage.capacity)
+      throw new EarshotError('E_INTERNAL', `A KV row of ${storage.capacity} positions cannot hold ${this.len}.`);
     if (this.storage !== undefined && this.len > 0) storage.copyRowFrom(this.storage, this.rowIndex, row, this.len);
     this.storage = storage;
     this.rowIndex = row;
@@ -169,7 +188,11 @@ export class InPlaceKvCache {
 }
 
 /** Feeds and fetches naming the same tensors (see InPlaceKvCache.bindings). */
-export function bindingsOf(names: KvNames, keys: readonly ort.Tensor[], values: readonly ort.Tensor[]): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
+export function bindingsOf(
+  names: KvNames,
+  keys: readonly ort.Tensor[],
+  values: readonly ort.Tensor[],
+): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
   const feeds: Record<string, ort.Tensor> = {};
   const fetches: Record<string, ort.Tensor> = {};
   for (let i = 0; i < keys.length; i++) {

@@ -27,7 +27,11 @@ export class KvStorage {
   /** Elements of one row of one layer's key (or value) buffer. */
   readonly rowElements: number;
 
-  constructor(readonly shape: KvShape, readonly rows: number, readonly capacity: number) {
+  constructor(
+    readonly shape: KvShape,
+    readonly rows: number,
+    readonly capacity: number,
+  ) {
     this.rowElements = shape.numKvHeads * capacity * shape.headSize;
     const alloc = () => allocFloats(shape.floatType, rows * this.rowElements);
     this.keys = Array.from({ length: shape.numLayers }, alloc);
@@ -43,7 +47,11 @@ export class KvStorage {
   spanTensors(first: number, count: number): { keys: ort.Tensor[]; values: ort.Tensor[] } {
     const dims = [count, this.shape.numKvHeads, this.capacity, this.shape.headSize];
     const view = (data: FloatArray): ort.Tensor =>
-      new ort.Tensor(this.shape.floatType, data.subarray(first * this.rowElements, (first + count) * this.rowElements) as Float32Array & Uint16Array, dims);
+      new ort.Tensor(
+        this.shape.floatType,
+        data.subarray(first * this.rowElements, (first + count) * this.rowElements) as Float32Array & Uint16Array,
+        dims,
+      );
     return { keys: this.keys.map(view), values: this.values.map(view) };
   }
 
@@ -57,7 +65,10 @@ export class KvStorage {
     const copy = (src: FloatArray, dst: FloatArray): void => {
       for (let h = 0; h < numKvHeads; h++) {
         const s = fromRow * from.rowElements + h * from.capacity * headSize;
-        (dst as Float32Array).set((src as Float32Array).subarray(s, s + n), toRow * this.rowElements + h * this.capacity * headSize);
+        (dst as Float32Array).set(
+          (src as Float32Array).subarray(s, s + n),
+          toRow * this.rowElements + h * this.capacity * headSize,
+        );
       }
     };
     for (let layer = 0; layer < this.shape.numLayers; layer++) {

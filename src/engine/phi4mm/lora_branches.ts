@@ -70,10 +70,12 @@ export function isLoraTensorName(name: string): boolean {
 export function findLoraBranches(graph: GraphProto): FoundBranches {
   const nodes = graph.node ?? [];
   const consumers = new Map<string, NodeProto[]>();
-  for (const node of nodes) for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+  for (const node of nodes)
+    for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
   const branches: LoraBranch[] = [];
   const problems: string[] = [];
-  const isNBits = (n: NodeProto | undefined, mark: string) => n?.opType === 'MatMulNBits' && (n.input?.[1] ?? '').includes(mark);
+  const isNBits = (n: NodeProto | undefined, mark: string) =>
+    n?.opType === 'MatMulNBits' && (n.input?.[1] ?? '').includes(mark);
   for (const a of nodes) {
     if (!isNBits(a, LORA_A_MARK)) continue;
     const weight = a.input![1];
@@ -122,7 +124,8 @@ export function findLoraBranches(graph: GraphProto): FoundBranches {
   }
   const covered = new Set(branches.flatMap((br) => br.tensors));
   for (const t of graph.initializer ?? []) {
-    if (isLoraTensorName(t.name ?? '') && !covered.has(t.name ?? '')) problems.push(`${t.name}: a LoRA-named initializer outside any recognised branch`);
+    if (isLoraTensorName(t.name ?? '') && !covered.has(t.name ?? ''))
+      problems.push(`${t.name}: a LoRA-named initializer outside any recognised branch`);
   }
   return { branches, problems };
 }

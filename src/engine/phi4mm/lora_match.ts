@@ -18,7 +18,12 @@ export interface BranchPlan {
 }
 
 export type LoraMatch =
-  | { ok: true; rank: number; plans: BranchPlan[]; /** Branches the adapter does not cover (removed). */ uncovered: string[] }
+  | {
+      ok: true;
+      rank: number;
+      plans: BranchPlan[] /** Branches the adapter does not cover (removed). */;
+      uncovered: string[];
+    }
   | { ok: false; mismatches: string[] };
 
 function formatDims(dims: readonly number[]): string {
@@ -33,8 +38,14 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
 function planBranch(branch: LoraBranch, params: AdapterParameter[], problems: string[]): number | undefined {
   const [aQ4, aScales, bQ4, bScales] = params;
   const { aAttrs: a, bAttrs: b } = branch;
-  if (a.bits !== 4 || b.bits !== 4) problems.push(`${branch.name}: the graph's LoRA nodes use ${a.bits}/${b.bits}-bit weights; only 4-bit is supported`);
-  if (branch.extraInputs.length > 0) problems.push(`${branch.name}: the graph's LoRA nodes have zero points (${branch.extraInputs.join(', ')}), which an adapter cannot replace`);
+  if (a.bits !== 4 || b.bits !== 4)
+    problems.push(
+      `${branch.name}: the graph's LoRA nodes use ${a.bits}/${b.bits}-bit weights; only 4-bit is supported`,
+    );
+  if (branch.extraInputs.length > 0)
+    problems.push(
+      `${branch.name}: the graph's LoRA nodes have zero points (${branch.extraInputs.join(', ')}), which an adapter cannot replace`,
+    );
   const blob = (a.blockSize * a.bits) / 8;
   const rank = aQ4.dims[0];
   if (!(rank > 0)) {
@@ -44,7 +55,8 @@ function planBranch(branch: LoraBranch, params: AdapterParameter[], problems: st
   const aBlocks = Math.ceil(a.K / a.blockSize);
   const bBlocks = Math.ceil(rank / b.blockSize);
   const expect = (p: AdapterParameter, dims: number[], why: string) => {
-    if (!sameDims(p.dims, dims)) problems.push(`${p.name}: shape ${formatDims(p.dims)} but ${why} needs ${formatDims(dims)}`);
+    if (!sameDims(p.dims, dims))
+      problems.push(`${p.name}: shape ${formatDims(p.dims)} but ${why} needs ${formatDims(dims)}`);
   };
   expect(aQ4, [rank, aBlocks, blob], `lora_A (K ${a.K}, block ${a.blockSize}) at rank ${rank}`);
   expect(aScales, [rank * aBlocks], `lora_A at rank ${rank}`);
@@ -53,7 +65,11 @@ function planBranch(branch: LoraBranch, params: AdapterParameter[], problems: st
   return rank;
 }
 
-export function matchAdapterToBranches(adapter: AdapterFile, branches: LoraBranch[], initializers: Map<string, TensorProto>): LoraMatch {
+export function matchAdapterToBranches(
+  adapter: AdapterFile,
+  branches: LoraBranch[],
+  initializers: Map<string, TensorProto>,
+): LoraMatch {
   const mismatches: string[] = [];
   const byName = new Map<string, AdapterParameter>();
   const owner = new Map<string, LoraBranch>();
@@ -65,12 +81,17 @@ export function matchAdapterToBranches(adapter: AdapterFile, branches: LoraBranc
     if (byName.has(p.name)) problems.push('appears twice in the adapter');
     byName.set(p.name, p);
     const init = initializers.get(p.name);
-    if (!owner.has(p.name) || init === undefined) problems.push('no LoRA branch of the text graph has a tensor of this name');
-    else if (init.dataType !== p.dataType) problems.push(`data type ${elemTypeName(p.dataType)} but the graph's tensor is ${elemTypeName(init.dataType ?? 0)}`);
+    if (!owner.has(p.name) || init === undefined)
+      problems.push('no LoRA branch of the text graph has a tensor of this name');
+    else if (init.dataType !== p.dataType)
+      problems.push(
+        `data type ${elemTypeName(p.dataType)} but the graph's tensor is ${elemTypeName(init.dataType ?? 0)}`,
+      );
     const bytes = ELEM_BYTES[p.dataType];
     const elements = p.dims.reduce((n, d) => n * d, 1);
     if (bytes === undefined) problems.push(`unsupported data type ${elemTypeName(p.dataType)}`);
-    else if (elements * bytes !== p.rawData.length) problems.push(`holds ${p.rawData.length} bytes but shape ${formatDims(p.dims)} needs ${elements * bytes}`);
+    else if (elements * bytes !== p.rawData.length)
+      problems.push(`holds ${p.rawData.length} bytes but shape ${formatDims(p.dims)} needs ${elements * bytes}`);
     if (problems.length > 0) mismatches.push(`${p.name}: ${problems.join('; ')}`);
   }
   const plans: BranchPlan[] = [];

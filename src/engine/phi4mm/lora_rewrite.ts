@@ -1,6 +1,13 @@
 import onnxProto from 'onnx-proto';
 import type { AdapterFile } from './adapter_types.ts';
-import { findLoraBranches, isLoraTensorName, loraGraphInputs, setIntAttr, type LoraBranch, type ModelProto } from './lora_branches.ts';
+import {
+  findLoraBranches,
+  isLoraTensorName,
+  loraGraphInputs,
+  setIntAttr,
+  type LoraBranch,
+  type ModelProto,
+} from './lora_branches.ts';
 import { graphLoraRank, matchAdapterToBranches, type BranchPlan } from './lora_match.ts';
 
 // Load-time rewrite of the decoder's LoRA branches (the export's layout, docs/model.md). The export
@@ -54,7 +61,14 @@ function removeBranches(model: ModelProto, branches: LoraBranch[]): void {
     const out = br.add.output?.[0] ?? '';
     if (outputs.has(out)) {
       rename.delete(out);
-      keepAsIdentity.push(onnxProto.onnx.NodeProto.create({ name: `${br.add.name}/Identity`, opType: 'Identity', input: [br.base], output: [out] }));
+      keepAsIdentity.push(
+        onnxProto.onnx.NodeProto.create({
+          name: `${br.add.name}/Identity`,
+          opType: 'Identity',
+          input: [br.base],
+          output: [out],
+        }),
+      );
     }
   }
   graph.node = [...(graph.node ?? []).filter((n) => !removed.has(n)), ...keepAsIdentity];
@@ -95,7 +109,9 @@ function shareIdenticalLoraA(model: ModelProto, plans: BranchPlan[]): number {
   const removedTensors = new Set<string>();
   for (const plan of plans) {
     const key = `${plan.branch.a.input?.[0]}|${plan.rank}|${plan.branch.aAttrs.K}`;
-    const same = (kept.get(key) ?? []).find((k) => [0, 1].every((i) => Buffer.from(k.tensors[i].rawData).equals(plan.tensors[i].rawData)));
+    const same = (kept.get(key) ?? []).find((k) =>
+      [0, 1].every((i) => Buffer.from(k.tensors[i].rawData).equals(plan.tensors[i].rawData)),
+    );
     if (same === undefined) {
       kept.set(key, [...(kept.get(key) ?? []), plan]);
       continue;
@@ -116,7 +132,12 @@ export function rewriteLoraBranches(model: ModelProto, options: LoraRewriteOptio
   const problems = [...found.problems];
   const graphRank = graphLoraRank(found.branches);
   let shared = 0;
-  const report = (status: SpeechAdapterStatus, applied: number, removed: number, adapterRank?: number): LoraRewriteReport => {
+  const report = (
+    status: SpeechAdapterStatus,
+    applied: number,
+    removed: number,
+    adapterRank?: number,
+  ): LoraRewriteReport => {
     // Every LoRA tensor stops being a graph input: those with an initializer become constants (those of
     // unrecognised patterns keep their zero value), those of removed branches are no longer read.
     const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
@@ -142,15 +163,24 @@ export function rewriteLoraBranches(model: ModelProto, options: LoraRewriteOptio
     if (options.noAdapterReason) problems.push(options.noAdapterReason);
     return report(found.branches.length === 0 ? 'merged' : 'absent', 0, found.branches.length);
   }
-  const match = matchAdapterToBranches(options.adapter, found.branches, new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t])));
+  const match = matchAdapterToBranches(
+    options.adapter,
+    found.branches,
+    new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t])),
+  );
   if (!match.ok) {
     removeBranches(model, found.branches);
     problems.push(...match.mismatches);
-    const aRanks = options.adapter.parameters.filter((p) => p.name.endsWith('lora_A.MatMul.weight_Q4')).map((p) => p.dims[0]);
+    const aRanks = options.adapter.parameters
+      .filter((p) => p.name.endsWith('lora_A.MatMul.weight_Q4'))
+      .map((p) => p.dims[0]);
     return report('refused', 0, found.branches.length, aRanks.length > 0 ? Math.max(...aRanks) : undefined);
   }
   const uncovered = found.branches.filter((b) => match.uncovered.includes(b.name));
-  if (uncovered.length > 0) problems.push(`the adapter has no tensors for ${uncovered.length} branch(es) (removed): ${uncovered.map((b) => b.name).join(', ')}`);
+  if (uncovered.length > 0)
+    problems.push(
+      `the adapter has no tensors for ${uncovered.length} branch(es) (removed): ${uncovered.map((b) => b.name).join(', ')}`,
+    );
   applyBranches(model, match);
   shared = shareIdenticalLoraA(model, match.plans);
   removeBranches(model, uncovered);

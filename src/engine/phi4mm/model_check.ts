@@ -7,7 +7,13 @@ import type { LoraRewriteReport } from './lora_rewrite.ts';
 import type { FloatType } from './tensors.ts';
 import { initializerBytes, rewriteTextGraph } from './text_graph_prepare.ts';
 import { expandLayerNames, type GenaiConfig } from './genai_config.ts';
-import { readGraphSignature, resolveModelFiles, type GraphSignature, type ModelFiles, type ValueSignature } from './model_dir.ts';
+import {
+  readGraphSignature,
+  resolveModelFiles,
+  type GraphSignature,
+  type ModelFiles,
+  type ValueSignature,
+} from './model_dir.ts';
 
 // Verifies a model directory against the inference contract (docs/model.md): every graph's
 // input/output names, element types and ranks, consistent float type, files present. All findings are
@@ -27,7 +33,13 @@ interface ExpectedValue {
 }
 
 export interface ResolvedIoNames {
-  speech: { audioEmbeds: string; attentionMask: string; audioSizes: string; audioProjectionMode: string; audioFeatures: string };
+  speech: {
+    audioEmbeds: string;
+    attentionMask: string;
+    audioSizes: string;
+    audioProjectionMode: string;
+    audioFeatures: string;
+  };
   embedding: { inputIds: string; imageFeatures: string; audioFeatures: string; inputsEmbeds: string };
   text: {
     inputsEmbeds: string;
@@ -93,8 +105,16 @@ export function resolveIoNames(config: GenaiConfig): ResolvedIoNames {
 function expectations(config: GenaiConfig, names: ResolvedIoNames) {
   const d = config.model.decoder;
   const hidden: [number, number] = [-1, d.hidden_size];
-  const kv: [number, number][] = [[1, d.num_key_value_heads], [3, d.head_size]];
-  const v = (name: string, type: string, ranks: number[], fixed?: [number, number][]): ExpectedValue => ({ name, type, ranks, fixed });
+  const kv: [number, number][] = [
+    [1, d.num_key_value_heads],
+    [3, d.head_size],
+  ];
+  const v = (name: string, type: string, ranks: number[], fixed?: [number, number][]): ExpectedValue => ({
+    name,
+    type,
+    ranks,
+    fixed,
+  });
   const s = names.speech;
   const e = names.embedding;
   const t = names.text;
@@ -109,7 +129,11 @@ function expectations(config: GenaiConfig, names: ResolvedIoNames) {
       outputs: [v(s.audioFeatures, FLOAT, [2, 3], [hidden])],
     },
     embedding: {
-      inputs: [v(e.inputIds, 'int64', [2]), v(e.imageFeatures, FLOAT, [2], [hidden]), v(e.audioFeatures, FLOAT, [2], [hidden])],
+      inputs: [
+        v(e.inputIds, 'int64', [2]),
+        v(e.imageFeatures, FLOAT, [2], [hidden]),
+        v(e.audioFeatures, FLOAT, [2], [hidden]),
+      ],
       outputs: [v(e.inputsEmbeds, FLOAT, [3], [hidden])],
     },
     text: {
@@ -146,15 +170,20 @@ function compareValues(
       continue;
     }
     const expType = exp.type === FLOAT ? floatType : exp.type;
-    if (found.elemType !== expType) out.push(`${file}: ${kind} "${exp.name}": expected ${expType}, found ${found.elemType}`);
+    if (found.elemType !== expType)
+      out.push(`${file}: ${kind} "${exp.name}": expected ${expType}, found ${found.elemType}`);
     if (!exp.ranks.includes(found.dims.length)) {
-      out.push(`${file}: ${kind} "${exp.name}": expected rank ${exp.ranks.join(' or ')}, found rank ${found.dims.length} ${formatDims(found.dims)}`);
+      out.push(
+        `${file}: ${kind} "${exp.name}": expected rank ${exp.ranks.join(' or ')}, found rank ${found.dims.length} ${formatDims(found.dims)}`,
+      );
       continue;
     }
     for (const [axis, size] of exp.fixed ?? []) {
       const dim = found.dims[axis < 0 ? found.dims.length + axis : axis];
       if (typeof dim === 'number' && dim !== size) {
-        out.push(`${file}: ${kind} "${exp.name}": dimension ${axis < 0 ? found.dims.length + axis : axis} is ${dim}, expected ${size} (from genai_config.json)`);
+        out.push(
+          `${file}: ${kind} "${exp.name}": dimension ${axis < 0 ? found.dims.length + axis : axis} is ${dim}, expected ${size} (from genai_config.json)`,
+        );
       }
     }
   }
@@ -173,14 +202,18 @@ function checkGraph(
   const known = new Set(expected.inputs.map((e) => e.name));
   for (const input of signature.inputs) {
     if (!known.has(input.name)) {
-      out.push(`${file}: unexpected input "${input.name}" (${input.elemType} ${formatDims(input.dims)}) has no default value, and the engine does not feed it`);
+      out.push(
+        `${file}: unexpected input "${input.name}" (${input.elemType} ${formatDims(input.dims)}) has no default value, and the engine does not feed it`,
+      );
     }
   }
   for (const { location, minBytes } of signature.externalData) {
     const dataPath = join(dirname(path), location);
     if (!existsSync(dataPath)) out.push(`${file}: external data file ${location} is missing`);
     else if (statSync(dataPath).size < minBytes) {
-      out.push(`${file}: external data file ${location} is ${statSync(dataPath).size} bytes, its weights need ${minBytes} (truncated download?)`);
+      out.push(
+        `${file}: external data file ${location} is ${statSync(dataPath).size} bytes, its weights need ${minBytes} (truncated download?)`,
+      );
     }
   }
 }
@@ -190,7 +223,8 @@ export function inspectModelFiles(files: ModelFiles): ModelInspection {
   const differences: string[] = [];
   const notes: string[] = [];
   const config = files.config;
-  if (config.model.type !== 'phi4mm') differences.push(`genai_config.json: model.type is "${config.model.type}", expected "phi4mm"`);
+  if (config.model.type !== 'phi4mm')
+    differences.push(`genai_config.json: model.type is "${config.model.type}", expected "phi4mm"`);
   const names = resolveIoNames(config);
   const expected = expectations(config, names);
   const graphs = { speech: files.speech, embedding: files.embedding, text: files.text } as const;
@@ -207,7 +241,10 @@ export function inspectModelFiles(files: ModelFiles): ModelInspection {
   const embedsType = signatures.text?.inputs.find((i) => i.name === names.text.inputsEmbeds)?.elemType;
   let floatType: FloatType = 'float32';
   if (embedsType === 'float32' || embedsType === 'float16') floatType = embedsType;
-  else if (embedsType) notes.push(`text graph input "${names.text.inputsEmbeds}" is ${embedsType}; checking the other graphs against float32`);
+  else if (embedsType)
+    notes.push(
+      `text graph input "${names.text.inputsEmbeds}" is ${embedsType}; checking the other graphs against float32`,
+    );
   for (const key of Object.keys(graphs) as (keyof typeof graphs)[]) {
     const signature = signatures[key];
     if (signature) checkGraph(graphs[key], expected[key], signature, floatType, differences);
@@ -267,9 +304,21 @@ export async function checkModelDir(dir: string): Promise<ModelCheckResult> {
   differences.push(...inspection.differences);
   if (differences.length > 0 || !inspection.io) return { ok: false, differences };
   const io = inspection.io;
-  const rewritten = rewriteTextGraph(files, { applySpeechAdapter: true, lastPositionLogits: true, logitsName: io.names.text.logits });
+  const rewritten = rewriteTextGraph(files, {
+    applySpeechAdapter: true,
+    lastPositionLogits: true,
+    logitsName: io.names.text.logits,
+  });
   const graphBytes = (path: string) => initializerBytes(onnxProto.onnx.ModelProto.decode(readFileSync(path)));
-  const listed = [files.configPath, files.speech, files.embedding, files.text, files.speechProcessor, files.tokenizer, files.tokenizerConfig];
+  const listed = [
+    files.configPath,
+    files.speech,
+    files.embedding,
+    files.text,
+    files.speechProcessor,
+    files.tokenizer,
+    files.tokenizerConfig,
+  ];
   if (files.speechAdapter) listed.push(files.speechAdapter);
   if (files.vision) listed.push(files.vision);
   return {

@@ -13,7 +13,8 @@ const { onnx } = onnxProto;
 export const GENAI_CONFIG_FILE = 'genai_config.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
-export const MODEL_PULL_HINT = 'Run `earshot model pull` to download the model, or point the config at an exported model directory.';
+export const MODEL_PULL_HINT =
+  'Run `earshot model pull` to download the model, or point the config at an exported model directory.';
 
 export interface ModelFiles {
   dir: string;
@@ -48,17 +49,25 @@ export function readGenaiConfig(dir: string): { config: GenaiConfig; configPath:
   }
   const configPath = join(absDir, GENAI_CONFIG_FILE);
   if (!existsSync(configPath)) {
-    throw new EarshotError('E_MODEL_MISSING', `${configPath} is missing, so ${absDir} is not an exported model directory. ${MODEL_PULL_HINT}`);
+    throw new EarshotError(
+      'E_MODEL_MISSING',
+      `${configPath} is missing, so ${absDir} is not an exported model directory. ${MODEL_PULL_HINT}`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(configPath, 'utf8'));
   } catch (err) {
-    throw new EarshotError('E_MODEL_INVALID', `${configPath} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new EarshotError('E_MODEL_INVALID', `${configPath} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const parsed = genaiConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new EarshotError('E_MODEL_INVALID', `${configPath} is invalid:\n  ${describeConfigIssues(parsed.error).join('\n  ')}`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `${configPath} is invalid:\n  ${describeConfigIssues(parsed.error).join('\n  ')}`,
+    );
   }
   return { config: parsed.data, configPath };
 }
@@ -81,7 +90,14 @@ export function resolveModelFiles(dir: string): ResolvedModelFiles {
     tokenizerConfig: at(TOKENIZER_CONFIG_FILE),
     speechAdapter: m.speech.adapter_filename ? at(m.speech.adapter_filename) : undefined,
   };
-  const required = [files.speech, files.embedding, files.text, files.speechProcessor, files.tokenizer, files.tokenizerConfig];
+  const required = [
+    files.speech,
+    files.embedding,
+    files.text,
+    files.speechProcessor,
+    files.tokenizer,
+    files.tokenizerConfig,
+  ];
   if (files.speechAdapter) required.push(files.speechAdapter);
   const missing = required.filter((path) => !existsSync(path));
   const notes: string[] = [];
@@ -89,7 +105,8 @@ export function resolveModelFiles(dir: string): ResolvedModelFiles {
     const visionPath = at(m.vision.filename);
     if (existsSync(visionPath)) {
       files.vision = visionPath;
-      if (m.vision.adapter_filename && existsSync(at(m.vision.adapter_filename))) files.visionAdapter = at(m.vision.adapter_filename);
+      if (m.vision.adapter_filename && existsSync(at(m.vision.adapter_filename)))
+        files.visionAdapter = at(m.vision.adapter_filename);
     } else {
       notes.push(`${m.vision.filename} is absent: image input is unavailable (vision is optional).`);
     }
@@ -131,8 +148,20 @@ export interface GraphSignature {
 }
 
 const ELEM_TYPE_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
-  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
 };
 
 export function elemTypeName(onnxType: number): string {
@@ -159,7 +188,9 @@ export function readGraphSignature(path: string): GraphSignature {
   try {
     model = onnx.ModelProto.decode(readFileSync(path));
   } catch (err) {
-    throw new EarshotError('E_MODEL_INVALID', `${path} is not a readable ONNX model: ${(err as Error).message}`, { cause: err });
+    throw new EarshotError('E_MODEL_INVALID', `${path} is not a readable ONNX model: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const graph = model.graph;
   const initializerNames = new Set((graph?.initializer ?? []).map((t) => t.name ?? ''));

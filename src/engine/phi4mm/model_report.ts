@@ -43,8 +43,14 @@ export async function modelReport(dir: string): Promise<ModelReport> {
   const lora = s.lora;
   const inEffect = lora.speechAdapter === 'applied' || lora.speechAdapter === 'merged';
   const problems = [...lora.problems];
-  if (!inEffect) problems.push('without the speech LoRA the model may refuse to transcribe (the engine still starts, on the base model)');
-  if (lora.loraGraphInputs > 0) problems.push(`${lora.loraGraphInputs} LoRA tensors stay graph inputs after the rewrite (their branches were not recognised): every token pays for them`);
+  if (!inEffect)
+    problems.push(
+      'without the speech LoRA the model may refuse to transcribe (the engine still starts, on the base model)',
+    );
+  if (lora.loraGraphInputs > 0)
+    problems.push(
+      `${lora.loraGraphInputs} LoRA tensors stay graph inputs after the rewrite (their branches were not recognised): every token pays for them`,
+    );
   return {
     ok: inEffect && lora.loraGraphInputs === 0,
     dir: s.dir,
@@ -64,7 +70,10 @@ function gib(bytes: number): string {
 }
 
 function adapterSentence(r: ModelReport): string {
-  const graph = r.graph_lora_rank === null ? 'the decoder has no LoRA branches' : `the decoder's LoRA branches are rank ${r.graph_lora_rank}`;
+  const graph =
+    r.graph_lora_rank === null
+      ? 'the decoder has no LoRA branches'
+      : `the decoder's LoRA branches are rank ${r.graph_lora_rank}`;
   switch (r.speech_adapter) {
     case 'applied':
       return `speech LoRA: applied at rank ${r.speech_adapter_rank} (${graph}; the engine rewrites them to the adapter's rank at load)`;

@@ -4,7 +4,13 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { EarshotError } from '../../errors.ts';
 import type { GenaiConfig } from './genai_config.ts';
-import { LOGITS_LAST, LOGITS_NONE, LOGITS_START_INPUT, sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
+import {
+  LOGITS_LAST,
+  LOGITS_NONE,
+  LOGITS_START_INPUT,
+  sliceLogitsToLastPosition,
+  type LastPositionResult,
+} from './graph_rewrite.ts';
 import { findModelFiles, type ModelFiles } from './model_dir.ts';
 import { formatDifferences, inspectModelFiles, type ModelIo } from './model_check.ts';
 import type { LoraRewriteReport } from './lora_rewrite.ts';
@@ -82,7 +88,11 @@ const DEFAULT_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
  * .data file; the session config key below tells onnxruntime where to find it when the model comes
  * from a buffer.
  */
-function graphBytesWithOverrides(path: string, overrides: InitializerOverride[], rewrite?: (model: ModelProto) => void): Uint8Array {
+function graphBytesWithOverrides(
+  path: string,
+  overrides: InitializerOverride[],
+  rewrite?: (model: ModelProto) => void,
+): Uint8Array {
   const model = onnxProto.onnx.ModelProto.decode(readFileSync(path));
   rewrite?.(model);
   const initializers = new Map((model.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
@@ -95,7 +105,9 @@ function graphBytesWithOverrides(path: string, overrides: InitializerOverride[],
     }
     const dims = (tensor.dims ?? []).map(Number);
     if (tensor.dataType !== override.dataType || dims.join(',') !== override.dims.join(',')) {
-      problems.push(`"${override.name}": graph has type ${tensor.dataType} [${dims.join(', ')}], override has type ${override.dataType} [${override.dims.join(', ')}]`);
+      problems.push(
+        `"${override.name}": graph has type ${tensor.dataType} [${dims.join(', ')}], override has type ${override.dataType} [${override.dims.join(', ')}]`,
+      );
       continue;
     }
     tensor.dataLocation = onnxProto.onnx.TensorProto.DataLocation.DEFAULT;
@@ -103,24 +115,42 @@ function graphBytesWithOverrides(path: string, overrides: InitializerOverride[],
     tensor.rawData = override.rawData;
   }
   if (problems.length > 0) {
-    throw new EarshotError('E_MODEL_INVALID', `Cannot apply initializer overrides to ${path}:\n  ${problems.join('\n  ')}`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `Cannot apply initializer overrides to ${path}:\n  ${problems.join('\n  ')}`,
+    );
   }
   return onnxProto.onnx.ModelProto.encode(model).finish();
 }
 
 /** A session from bytes whose external weights live in `dir`. */
-async function sessionFromBytes(bytes: Uint8Array, dir: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  const extra = { ...(options.extra ?? {}), session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dir } };
+async function sessionFromBytes(
+  bytes: Uint8Array,
+  dir: string,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  const extra = {
+    ...(options.extra ?? {}),
+    session: { ...(options.extra?.session ?? {}), model_external_initializers_file_folder_path: dir },
+  };
   return ort.InferenceSession.create(bytes, { ...options, extra });
 }
 
 /** The prepared decoder graph (LoRA rewrite + last-position logits, cached) as a session. */
-async function preparedTextSession(prepared: PreparedTextGraph, textPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+async function preparedTextSession(
+  prepared: PreparedTextGraph,
+  textPath: string,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
   try {
     if (prepared.path !== undefined) return await ort.InferenceSession.create(prepared.path, options);
     return await sessionFromBytes(prepared.bytes!, dirname(textPath), options);
   } catch (err) {
-    throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load the prepared decoder graph of ${textPath}: ${(err as Error).message}`, { cause: err });
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `onnxruntime could not load the prepared decoder graph of ${textPath}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -135,7 +165,9 @@ async function createSession(
     return await sessionFromBytes(graphBytesWithOverrides(path, overrides, rewrite), dirname(path), options);
   } catch (err) {
     if (err instanceof EarshotError) throw err;
-    throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load ${path}: ${(err as Error).message}`, { cause: err });
+    throw new EarshotError('E_MODEL_INVALID', `onnxruntime could not load ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -160,9 +192,12 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
     let text: ort.InferenceSession;
     let prepared: PreparedTextGraph | undefined;
     if (opts.initializerOverrides?.text !== undefined) {
-      const rewrite = opts.lastPositionLogits === false ? undefined : (model: ModelProto) => {
-        lastPositionLogits = sliceLogitsToLastPosition(model, inspection.io!.names.text.logits);
-      };
+      const rewrite =
+        opts.lastPositionLogits === false
+          ? undefined
+          : (model: ModelProto) => {
+              lastPositionLogits = sliceLogitsToLastPosition(model, inspection.io!.names.text.logits);
+            };
       text = await track(files.text, opts.initializerOverrides.text, rewrite);
     } else {
       prepared = prepareTextGraph(files, {
@@ -190,7 +225,9 @@ export async function loadPhi4Model(dir: string, opts: LoadPhi4Options = {}): Pr
       lora: prepared?.lora,
       textGraphCache: prepared?.cache,
       textFeeds: (logits: boolean): Record<string, ort.Tensor> =>
-        lastPositionLogits.applied ? { [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]) } : {},
+        lastPositionLogits.applied
+          ? { [LOGITS_START_INPUT]: new ort.Tensor('int64', BigInt64Array.of(logits ? LOGITS_LAST : LOGITS_NONE), [1]) }
+          : {},
       async dispose() {
         if (disposed) return;
         disposed = true;

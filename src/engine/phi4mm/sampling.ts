@@ -68,7 +68,12 @@ export function argmaxInRanges(logits: Float32Array, ranges: readonly (readonly 
 const NEGLIGIBLE_LOGIT_GAP = 30;
 
 /** Pick the next token from one row of logits; ids above maxTokenId (padding columns) are masked. */
-export function selectToken(logits: Float32Array, maxTokenId: number, options: SamplingOptions | undefined, rng: SeededRandom): number {
+export function selectToken(
+  logits: Float32Array,
+  maxTokenId: number,
+  options: SamplingOptions | undefined,
+  rng: SeededRandom,
+): number {
   if (options === undefined || !(options.temperature > 0)) return argmax(logits, maxTokenId);
   const end = Math.min(maxTokenId + 1, logits.length);
   const temperature = options.temperature;

@@ -87,7 +87,9 @@ export function floatTensor(type: FloatType, values: Float32Array, dims: readonl
 
 /** Zero-size float tensor, e.g. `[0, hidden]` features when there is no audio. */
 export function emptyFloatTensor(type: FloatType, dims: readonly number[]): ort.Tensor {
-  return type === 'float32' ? new ort.Tensor('float32', new Float32Array(0), dims) : new ort.Tensor('float16', new Uint16Array(0), dims);
+  return type === 'float32'
+    ? new ort.Tensor('float32', new Float32Array(0), dims)
+    : new ort.Tensor('float16', new Uint16Array(0), dims);
 }
 
 /**
@@ -130,7 +132,13 @@ export function tensorBytes(tensor: ort.Tensor): number {
 }
 
 /** Rows [start, start + count) of a row-major `[rows, width]` float tensor, same type, copied. */
-export function sliceRows(tensor: ort.Tensor, width: number, start: number, count: number, dims: readonly number[]): ort.Tensor {
+export function sliceRows(
+  tensor: ort.Tensor,
+  width: number,
+  start: number,
+  count: number,
+  dims: readonly number[],
+): ort.Tensor {
   const data = tensor.data as Float32Array | Uint16Array;
   const part = data.slice(start * width, (start + count) * width);
   return new ort.Tensor(tensor.type as 'float32' | 'float16', part as Float32Array & Uint16Array, dims);

@@ -3,7 +3,15 @@ import { basename } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { decodeAdapter } from './adapter_format.ts';
 import type { AdapterFile } from './adapter_types.ts';
-import { cacheEntry, GRAPH_REWRITE_VERSION, readCached, stampOf, writeCached, type CacheKey, type CacheLocation } from './graph_cache.ts';
+import {
+  cacheEntry,
+  GRAPH_REWRITE_VERSION,
+  readCached,
+  stampOf,
+  writeCached,
+  type CacheKey,
+  type CacheLocation,
+} from './graph_cache.ts';
 import { sliceLogitsToLastPosition, type LastPositionResult } from './graph_rewrite.ts';
 import type { ModelProto } from './lora_branches.ts';
 import { rewriteLoraBranches, type LoraRewriteReport } from './lora_rewrite.ts';
@@ -67,7 +75,10 @@ export function initializerBytes(model: ModelProto): number {
 }
 
 /** Rewrites the text graph in memory (no cache); the caller encodes or inspects the model. */
-export function rewriteTextGraph(files: ModelFiles, options: PrepareTextGraphOptions): { model: ModelProto; data: CachedData } {
+export function rewriteTextGraph(
+  files: ModelFiles,
+  options: PrepareTextGraphOptions,
+): { model: ModelProto; data: CachedData } {
   const model = onnxProto.onnx.ModelProto.decode(readFileSync(files.text));
   let adapter: AdapterFile | undefined;
   let reason: string | undefined;
@@ -90,8 +101,16 @@ export function rewriteTextGraph(files: ModelFiles, options: PrepareTextGraphOpt
 function cacheKeyOf(files: ModelFiles, options: PrepareTextGraphOptions): CacheKey {
   return {
     version: GRAPH_REWRITE_VERSION,
-    sources: [stampOf(files.text), stampOf(`${files.text}.data`), files.speechAdapter ? stampOf(files.speechAdapter) : undefined],
-    options: { applySpeechAdapter: options.applySpeechAdapter, lastPositionLogits: options.lastPositionLogits, logitsName: options.logitsName },
+    sources: [
+      stampOf(files.text),
+      stampOf(`${files.text}.data`),
+      files.speechAdapter ? stampOf(files.speechAdapter) : undefined,
+    ],
+    options: {
+      applySpeechAdapter: options.applySpeechAdapter,
+      lastPositionLogits: options.lastPositionLogits,
+      logitsName: options.logitsName,
+    },
   };
 }
 
@@ -113,7 +132,21 @@ export function prepareTextGraph(files: ModelFiles, options: PrepareTextGraphOpt
   const bytes = onnxProto.onnx.ModelProto.encode(model).finish();
   if (options.writeCache === false) return { ...data, bytes, cache: { location: 'none', reused: false } };
   const problem = writeCached(entry, key, bytes, data);
-  if (problem !== undefined) return { ...data, bytes, cache: { location: 'none', reused: false, problem: `could not cache the rewritten graph at ${entry.graphPath}: ${problem}` } };
+  if (problem !== undefined)
+    return {
+      ...data,
+      bytes,
+      cache: {
+        location: 'none',
+        reused: false,
+        problem: `could not cache the rewritten graph at ${entry.graphPath}: ${problem}`,
+      },
+    };
   const inModelDir = entry.location === 'model_dir';
-  return { ...data, path: inModelDir ? entry.graphPath : undefined, bytes: inModelDir ? undefined : bytes, cache: { location: entry.location, reused: false, path: entry.graphPath } };
+  return {
+    ...data,
+    path: inModelDir ? entry.graphPath : undefined,
+    bytes: inModelDir ? undefined : bytes,
+    cache: { location: entry.location, reused: false, path: entry.graphPath },
+  };
 }

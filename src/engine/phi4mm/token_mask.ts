@@ -14,7 +14,12 @@ import { PHI4MM_LAST_REAL_TOKEN_ID, TOKEN_ID } from './tokenizer_ids.ts';
 export const CONTROL_BLOCK_FIRST_ID = TOKEN_ID.endOfText;
 
 /** Control ids that are legitimate model output: the stops and the tool-call markup. */
-export const GENERATABLE_CONTROL_IDS: readonly number[] = [TOKEN_ID.endOfText, TOKEN_ID.end, TOKEN_ID.toolCall, TOKEN_ID.toolCallEnd];
+export const GENERATABLE_CONTROL_IDS: readonly number[] = [
+  TOKEN_ID.endOfText,
+  TOKEN_ID.end,
+  TOKEN_ID.toolCall,
+  TOKEN_ID.toolCallEnd,
+];
 
 type Range = readonly [number, number];
 
@@ -75,14 +80,23 @@ export function checkPromptIds(ids: readonly number[], maxRealTokenId: number, a
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!Number.isInteger(id) || id < 0 || id > maxRealTokenId) {
-      throw new EarshotError('E_PROMPT_TOKEN_INVALID', `Token id ${id} at position ${i} is outside the model's vocabulary (0..${maxRealTokenId}).`);
+      throw new EarshotError(
+        'E_PROMPT_TOKEN_INVALID',
+        `Token id ${id} at position ${i} is outside the model's vocabulary (0..${maxRealTokenId}).`,
+      );
     }
     if (id === TOKEN_ID.image) {
-      throw new EarshotError('E_PROMPT_TOKEN_INVALID', `Token id ${id} (the image placeholder) at position ${i}: this server feeds no images.`);
+      throw new EarshotError(
+        'E_PROMPT_TOKEN_INVALID',
+        `Token id ${id} (the image placeholder) at position ${i}: this server feeds no images.`,
+      );
     }
     if (id === TOKEN_ID.audio) audio++;
   }
   if (audio !== audioRows) {
-    throw new EarshotError('E_PROMPT_AUDIO_MISMATCH', `The turn has ${audio} audio token positions but its audio clips have ${audioRows} rows.`);
+    throw new EarshotError(
+      'E_PROMPT_AUDIO_MISMATCH',
+      `The turn has ${audio} audio token positions but its audio clips have ${audioRows} rows.`,
+    );
   }
 }

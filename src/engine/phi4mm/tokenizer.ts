@@ -53,15 +53,22 @@ function checkControlTokens(added: ReadonlyMap<number, AddedTokenLike>): void {
   const mismatches: string[] = [];
   for (const expected of PHI4MM_ADDED_TOKENS) {
     const actual = addedIdByContent.get(expected.content);
-    if (actual !== expected.id) mismatches.push(`${expected.content} is ${actual ?? 'not an added token'}, expected ${expected.id}`);
+    if (actual !== expected.id)
+      mismatches.push(`${expected.content} is ${actual ?? 'not an added token'}, expected ${expected.id}`);
   }
   if (mismatches.length > 0) {
-    throw new EarshotError('E_MODEL_INVALID', `tokenizer.json does not carry Phi-4-mm's token ids: ${mismatches.join('; ')}`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `tokenizer.json does not carry Phi-4-mm's token ids: ${mismatches.join('; ')}`,
+    );
   }
 }
 
 /** The highest id the model learned, and the ids below it that no token uses (never to be sampled). */
-function realTokenIds(vocab: Record<string, number>, added: ReadonlyMap<number, AddedTokenLike>): { maxRealTokenId: number; unusedIdRanges: [number, number][] } {
+function realTokenIds(
+  vocab: Record<string, number>,
+  added: ReadonlyMap<number, AddedTokenLike>,
+): { maxRealTokenId: number; unusedIdRanges: [number, number][] } {
   let maxId = 0;
   for (const id of Object.values(vocab)) if (id > maxId) maxId = id;
   for (const t of added.values()) if (!PLACEHOLDER_NAME.test(t.content) && t.id > maxId) maxId = t.id;
@@ -84,7 +91,10 @@ function realTokenIds(vocab: Record<string, number>, added: ReadonlyMap<number, 
 export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unknown): Phi4Tokenizer {
   const json = tokenizerJson as { added_tokens?: AddedTokenLike[]; model?: { vocab?: Record<string, number> } };
   if (typeof json !== 'object' || json === null || typeof json.model?.vocab !== 'object') {
-    throw new EarshotError('E_MODEL_INVALID', 'tokenizer.json has no model.vocab: not a Hugging Face BPE tokenizer file.');
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      'tokenizer.json has no model.vocab: not a Hugging Face BPE tokenizer file.',
+    );
   }
   let hf: Tokenizer;
   try {
@@ -122,7 +132,8 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfigJson: unk
   const toIds = (tokens: string[]): number[] =>
     tokens.map((t) => {
       const id = model.tokens_to_ids.get(t);
-      if (id === undefined) throw new EarshotError('E_INTERNAL', `BPE produced a token outside the vocabulary: ${JSON.stringify(t)}`);
+      if (id === undefined)
+        throw new EarshotError('E_INTERNAL', `BPE produced a token outside the vocabulary: ${JSON.stringify(t)}`);
       return id;
     });
 
@@ -178,7 +189,9 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     if (!required) return {};
-    throw new EarshotError('E_MODEL_INVALID', `Cannot read ${path}: the model directory needs its tokenizer files.`, { cause });
+    throw new EarshotError('E_MODEL_INVALID', `Cannot read ${path}: the model directory needs its tokenizer files.`, {
+      cause,
+    });
   }
   try {
     return JSON.parse(text) as unknown;

@@ -33,7 +33,8 @@ const TRAINING_CORPUS = [
 ].join('\n');
 
 // Training-time split only; it approximates the o200k pattern in JavaScript syntax (Node 20 lacks `(?i:)`).
-const TRAINING_SPLIT = /'(?:s|t|re|ve|m|ll|d)| ?\p{L}+| ?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+const TRAINING_SPLIT =
+  /'(?:s|t|re|ve|m|ll|d)| ?\p{L}+| ?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
 function learnMerges(corpus: string, mergeCount: number): [string, string][] {
   const encoder = new TextEncoder();

@@ -21,7 +21,10 @@ export class RemoteEngine implements SpeechEngine {
   private heldBytes = 0;
   private readonly closing = new AbortController();
 
-  constructor(private readonly config: RemoteEngineConfig, private readonly contextBudgetTokens: number) {
+  constructor(
+    private readonly config: RemoteEngineConfig,
+    private readonly contextBudgetTokens: number,
+  ) {
     if (!config.url) throw new EarshotError('E_CONFIG_INVALID', 'engine.remote.url is not set.');
   }
 
@@ -32,11 +35,18 @@ export class RemoteEngine implements SpeechEngine {
   async encodeAudio(pcm: Float32Array, sampleRateHz: 16000 | 8000): Promise<AudioHandle> {
     const wav = writeWav({ sampleRateHz, channels: [pcm], encoding: 'pcm16' });
     if (this.heldBytes + wav.length > this.config.max_audio_cache_bytes) {
-      throw new EarshotError('E_ENGINE_BUSY', `Encoded audio waiting for the remote engine exceeds engine.remote.max_audio_cache_bytes (${this.config.max_audio_cache_bytes}).`, { retryable: true });
+      throw new EarshotError(
+        'E_ENGINE_BUSY',
+        `Encoded audio waiting for the remote engine exceeds engine.remote.max_audio_cache_bytes (${this.config.max_audio_cache_bytes}).`,
+        { retryable: true },
+      );
     }
     const id = `ra_${randomBytes(8).toString('hex')}`;
     const durationMs = (pcm.length * 1000) / sampleRateHz;
-    const held = { wavBase64: Buffer.from(wav).toString('base64'), audioTokens: Math.ceil(durationMs / MS_PER_AUDIO_TOKEN) };
+    const held = {
+      wavBase64: Buffer.from(wav).toString('base64'),
+      audioTokens: Math.ceil(durationMs / MS_PER_AUDIO_TOKEN),
+    };
     this.audio.set(id, held);
     this.heldBytes += wav.length;
     return { id, audioTokens: held.audioTokens, durationMs };

@@ -5,7 +5,13 @@ import type { RemoteEngineConfig } from '../../config/remote_engine_schema.ts';
 import { EarshotError } from '../../errors.ts';
 
 export interface ChatChunk {
-  choices?: { delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+  choices?: {
+    delta?: {
+      content?: string | null;
+      tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
+    };
+    finish_reason?: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
 }
 
@@ -28,7 +34,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Sends the request (retrying before the headers), then yields the parsed SSE chunks. */
-export async function* streamChatCompletion(cfg: RemoteEngineConfig, body: unknown, signal: AbortSignal): AsyncGenerator<ChatChunk> {
+export async function* streamChatCompletion(
+  cfg: RemoteEngineConfig,
+  body: unknown,
+  signal: AbortSignal,
+): AsyncGenerator<ChatChunk> {
   const res = await openStream(cfg, body, signal);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -69,14 +79,28 @@ function parseSseBlock(block: string): ChatChunk | 'done' | null {
     throw remoteError('The remote engine sent an unreadable stream chunk.', false);
   }
   const error = (json as { error?: { message?: string; code?: string } }).error;
-  if (event === 'error' || error) throw remoteError(`The remote engine failed mid-stream: ${error?.code ?? ''} ${error?.message ?? ''}`.trim(), false);
+  if (event === 'error' || error)
+    throw remoteError(
+      `The remote engine failed mid-stream: ${error?.code ?? ''} ${error?.message ?? ''}`.trim(),
+      false,
+    );
   return json as ChatChunk;
 }
 
-async function readWithIdleLimit(reader: ReadableStreamDefaultReader<Uint8Array>, idleMs: number, signal: AbortSignal): Promise<ReadableStreamReadResult<Uint8Array>> {
+async function readWithIdleLimit(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  idleMs: number,
+  signal: AbortSignal,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
   let timer: NodeJS.Timeout | undefined;
   const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(remoteError(`The remote engine sent nothing for ${idleMs} ms (engine.remote.stream_idle_timeout_ms).`, false)), idleMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          remoteError(`The remote engine sent nothing for ${idleMs} ms (engine.remote.stream_idle_timeout_ms).`, false),
+        ),
+      idleMs,
+    );
   });
   try {
     return await Promise.race([reader.read(), idle]);
@@ -113,7 +137,11 @@ async function openOnce(url: string, cfg: RemoteEngineConfig, payload: string, s
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(cfg.api_key ? { authorization: `Bearer ${cfg.api_key}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...(cfg.api_key ? { authorization: `Bearer ${cfg.api_key}` } : {}),
+      },
       body: payload,
       signal: combined,
     });
@@ -132,7 +160,11 @@ async function openOnce(url: string, cfg: RemoteEngineConfig, payload: string, s
   } catch (err) {
     if (err instanceof EarshotError) throw err;
     if (signal.aborted) throw signal.reason ?? new EarshotError('E_ABORTED');
-    if (headersTimeout.signal.aborted) throw remoteError(`The remote engine did not answer within ${cfg.request_timeout_ms} ms (engine.remote.request_timeout_ms).`, true);
+    if (headersTimeout.signal.aborted)
+      throw remoteError(
+        `The remote engine did not answer within ${cfg.request_timeout_ms} ms (engine.remote.request_timeout_ms).`,
+        true,
+      );
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     throw remoteError(`The remote engine at ${cfg.url} cannot be reached${cause ? ` (${cause})` : ''}.`, true, err);
   } finally {

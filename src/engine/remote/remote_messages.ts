@@ -27,7 +27,10 @@ function audioPart(wavBase64: string) {
   return { type: 'input_audio', input_audio: { data: wavBase64, format: 'wav' } };
 }
 
-export function renderMessages(turns: readonly LoggedTurn[], opts: RenderOptions): { messages: unknown[]; tools: ToolSpec[]; hasAudio: boolean } {
+export function renderMessages(
+  turns: readonly LoggedTurn[],
+  opts: RenderOptions,
+): { messages: unknown[]; tools: ToolSpec[]; hasAudio: boolean } {
   const messages: unknown[] = [];
   let tools: ToolSpec[] = [];
   let hasAudio = false;
@@ -55,13 +58,23 @@ export function renderMessages(turns: readonly LoggedTurn[], opts: RenderOptions
         pendingCallIds.push(...(turn.toolCalls ?? []).map((c) => c.id));
         messages.push(
           turn.toolCalls && turn.toolCalls.length > 0
-            ? { role: 'assistant', content: turn.text === '' ? null : turn.text, tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+            ? {
+                role: 'assistant',
+                content: turn.text === '' ? null : turn.text,
+                tool_calls: turn.toolCalls.map((c) => ({
+                  id: c.id,
+                  type: 'function',
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
             : { role: 'assistant', content: turn.text },
         );
         return;
       case 'tool': {
         const id = pendingCallIds.shift();
-        messages.push(id ? { role: 'tool', content: turn.text, tool_call_id: id } : { role: 'tool', content: turn.text });
+        messages.push(
+          id ? { role: 'tool', content: turn.text, tool_call_id: id } : { role: 'tool', content: turn.text },
+        );
         return;
       }
     }

@@ -4,9 +4,23 @@
 import type { RemoteEngineConfig } from '../../config/remote_engine_schema.ts';
 import { EarshotError } from '../../errors.ts';
 import type {
-  Checkpoint, EngineSession, EngineStats, FinishReason, GenerateOptions, GenerationEvent, ToolSpec, TurnRef, UserPart,
+  Checkpoint,
+  EngineSession,
+  EngineStats,
+  FinishReason,
+  GenerateOptions,
+  GenerationEvent,
+  ToolSpec,
+  TurnRef,
+  UserPart,
 } from '../engine_session.ts';
-import { estimateTokens, renderMessages, type LoggedPart, type LoggedTurn, type ReturnedToolCall } from './remote_messages.ts';
+import {
+  estimateTokens,
+  renderMessages,
+  type LoggedPart,
+  type LoggedTurn,
+  type ReturnedToolCall,
+} from './remote_messages.ts';
 import { streamChatCompletion, type ChatChunk } from './remote_http.ts';
 
 export interface RemoteSessionDeps {
@@ -38,11 +52,17 @@ export class RemoteSession implements EngineSession {
   }
 
   async appendSystem(content: { instructions: string; tools?: ToolSpec[] }): Promise<void> {
-    this.push({ role: 'system', text: content.instructions, ...(content.tools && content.tools.length > 0 ? { tools: content.tools } : {}) });
+    this.push({
+      role: 'system',
+      text: content.instructions,
+      ...(content.tools && content.tools.length > 0 ? { tools: content.tools } : {}),
+    });
   }
 
   async appendUser(parts: UserPart[]): Promise<TurnRef> {
-    const logged: LoggedPart[] = parts.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : { type: 'audio', ...this.deps.resolveAudio(p.audio.id) }));
+    const logged: LoggedPart[] = parts.map((p) =>
+      p.type === 'text' ? { type: 'text', text: p.text } : { type: 'audio', ...this.deps.resolveAudio(p.audio.id) },
+    );
     return { index: this.push({ role: 'user', parts: logged }) };
   }
 
@@ -96,7 +116,10 @@ export class RemoteSession implements EngineSession {
     if (options.sampling?.topP !== undefined) body.top_p = options.sampling.topP;
     if (options.sampling) body.seed = options.sampling.seed;
     if (tools.length > 0) {
-      body.tools = tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+      body.tools = tools.map((t) => ({
+        type: 'function',
+        function: { name: t.name, description: t.description, parameters: t.parameters },
+      }));
       // A forced call is the chat API's tool_choice; the engine interface expresses it as an answer prefix.
       const named = options.assistantPrefix?.match(/"name": ("(?:[^"\\]|\\.)*")/);
       if (named) body.tool_choice = { type: 'function', function: { name: JSON.parse(named[1]) as string } };
@@ -135,15 +158,27 @@ export class RemoteSession implements EngineSession {
       if (!abort.aborted) throw err;
       finish = 'aborted';
     }
-    const toolCalls: ReturnedToolCall[] = calls.map((c, i) => ({ id: c.id ?? `call_${i}`, name: c.name, arguments: c.arguments }));
+    const toolCalls: ReturnedToolCall[] = calls.map((c, i) => ({
+      id: c.id ?? `call_${i}`,
+      name: c.name,
+      arguments: c.arguments,
+    }));
     // Structured calls come back to the agent in Phi-4's own call form, which its parser reads.
-    const callText = toolCalls.length > 0 ? `${TOOL_CALL_OPEN}[${toolCalls.map((c) => `{"name": ${JSON.stringify(c.name)}, "arguments": ${c.arguments || '{}'}}`).join(', ')}]<|/tool_call|>` : '';
+    const callText =
+      toolCalls.length > 0
+        ? `${TOOL_CALL_OPEN}[${toolCalls.map((c) => `{"name": ${JSON.stringify(c.name)}, "arguments": ${c.arguments || '{}'}}`).join(', ')}]<|/tool_call|>`
+        : '';
     const prefix = options.assistantPrefix ?? '';
     const callDelta = callText.startsWith(prefix) ? callText.slice(prefix.length) : callText;
     if (callDelta) yield { type: 'delta', text: callDelta, tokenIds: [] };
     // The answer stays in the log as the remote returned it (content and calls), so it is sent back byte-stable.
     if (!this.disposed) this.push({ role: 'assistant', text, ...(toolCalls.length > 0 ? { toolCalls } : {}) });
     const completionTokens = usage?.completion_tokens ?? Math.ceil((text.length + callText.length) / 4);
-    yield { type: 'done', text: text + callDelta, finishReason: finish, usage: { promptTokens: usage?.prompt_tokens ?? promptEstimate, completionTokens } };
+    yield {
+      type: 'done',
+      text: text + callDelta,
+      finishReason: finish,
+      usage: { promptTokens: usage?.prompt_tokens ?? promptEstimate, completionTokens },
+    };
   }
 }

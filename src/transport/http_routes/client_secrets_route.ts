@@ -34,7 +34,11 @@ export type RequestedSession = z.infer<typeof sessionConfigSchema>;
  * it the configuration is checked against the schema and echoed back. The body has a WebSocket event's
  * limits: at most maxBodyBytes and MAX_EVENT_DEPTH levels of nesting; the preset at most the key's bound.
  */
-export function createClientSecretsRoute(opts: { auth: Authenticator; describeSession?: (requested: RequestedSession) => unknown; maxBodyBytes?: number }): HttpRoute {
+export function createClientSecretsRoute(opts: {
+  auth: Authenticator;
+  describeSession?: (requested: RequestedSession) => unknown;
+  maxBodyBytes?: number;
+}): HttpRoute {
   return async (req, res, url) => {
     if (url.pathname !== CLIENT_SECRETS_PATH) return false;
     if (req.method !== 'POST') {
@@ -45,23 +49,37 @@ export function createClientSecretsRoute(opts: { auth: Authenticator; describeSe
     if (!identity) return true;
     await withErrors(res, async () => {
       // Never more than a WebSocket event, nor more than the largest preset needs: refused before buffering.
-      const maxBodyBytes = Math.min(opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, opts.auth.maxPresetBytes + BODY_SLACK_BYTES);
+      const maxBodyBytes = Math.min(
+        opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        opts.auth.maxPresetBytes + BODY_SLACK_BYTES,
+      );
       const body = await readJsonBody(req, maxBodyBytes);
       if (body !== null && typeof body === 'object' && exceedsDepth(body, MAX_EVENT_DEPTH)) {
-        throw new EarshotError('E_INVALID_REQUEST', `The body nests arrays or objects deeper than ${MAX_EVENT_DEPTH} levels.`);
+        throw new EarshotError(
+          'E_INVALID_REQUEST',
+          `The body nests arrays or objects deeper than ${MAX_EVENT_DEPTH} levels.`,
+        );
       }
       const parsed = requestSchema.safeParse(body);
       if (!parsed.success) throw invalid(parsed.error.issues[0]);
-      const presetBytes = parsed.data.session === undefined ? 0 : Buffer.byteLength(JSON.stringify(parsed.data.session));
+      const presetBytes =
+        parsed.data.session === undefined ? 0 : Buffer.byteLength(JSON.stringify(parsed.data.session));
       if (presetBytes > opts.auth.maxPresetBytes) {
-        throw new EarshotError('E_PAYLOAD_TOO_LARGE', `The session configuration is ${presetBytes} bytes; an ephemeral key may carry at most ${opts.auth.maxPresetBytes} (auth.max_ephemeral_preset_bytes).`, { param: 'session' });
+        throw new EarshotError(
+          'E_PAYLOAD_TOO_LARGE',
+          `The session configuration is ${presetBytes} bytes; an ephemeral key may carry at most ${opts.auth.maxPresetBytes} (auth.max_ephemeral_preset_bytes).`,
+          { param: 'session' },
+        );
       }
       // Safe once the depth is bounded; describeSession then checks it as a connection would.
       const checked = sessionConfigSchema.optional().safeParse(parsed.data.session);
       if (!checked.success) throw invalid(checked.error.issues[0], 'session');
       const requested: RequestedSession = checked.data ?? { type: 'realtime' };
       const session = opts.describeSession ? opts.describeSession(requested) : { type: 'realtime', ...requested };
-      const key = opts.auth.issueEphemeralKey(identity, { ttlS: parsed.data.expires_after?.seconds, session: requested });
+      const key = opts.auth.issueEphemeralKey(identity, {
+        ttlS: parsed.data.expires_after?.seconds,
+        session: requested,
+      });
       sendJson(res, 200, { value: key.value, expires_at: key.expiresAtS, session });
     });
     return true;
@@ -70,5 +88,7 @@ export function createClientSecretsRoute(opts: { auth: Authenticator; describeSe
 
 function invalid(issue: { path: PropertyKey[]; message: string }, prefix?: string): EarshotError {
   const param = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
-  return new EarshotError('E_INVALID_REQUEST', `Invalid ${param || 'body'}: ${issue.message}`, { param: param || undefined });
+  return new EarshotError('E_INVALID_REQUEST', `Invalid ${param || 'body'}: ${issue.message}`, {
+    param: param || undefined,
+  });
 }

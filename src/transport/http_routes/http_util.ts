@@ -4,23 +4,48 @@ import type { AuthDecision, AuthIdentity, Authenticator } from '../auth.ts';
 import { sendJson } from '../ws_server.ts';
 
 /** OpenAI-style error body: clients of the openai package read `error.message` / `error.code`. */
-export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, param?: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  param?: string,
+  headers: Record<string, string> = {},
+): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  sendJson(res, status, { error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message, param: param ?? null } });
+  sendJson(res, status, {
+    error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message, param: param ?? null },
+  });
 }
 
 export function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 
 /** Answers a refused auth decision (401 with WWW-Authenticate, or 403). */
 export function sendAuthFailure(res: ServerResponse, decision: Extract<AuthDecision, { ok: false }>): void {
-  sendError(res, decision.status, decision.code, decision.message, undefined, decision.status === 401 ? { 'www-authenticate': 'Bearer realm="earshot"' } : {});
+  sendError(
+    res,
+    decision.status,
+    decision.code,
+    decision.message,
+    undefined,
+    decision.status === 401 ? { 'www-authenticate': 'Bearer realm="earshot"' } : {},
+  );
 }
 
 /** The caller's identity, or null after answering 401/403. */
-export function requireIdentity(auth: Authenticator, req: IncomingMessage, res: ServerResponse, opts: { allowEphemeral?: boolean } = {}): AuthIdentity | null {
+export function requireIdentity(
+  auth: Authenticator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { allowEphemeral?: boolean } = {},
+): AuthIdentity | null {
   const decision = auth.authorizeRequest(req, opts);
   if (decision.ok) return decision.identity;
   sendAuthFailure(res, decision);

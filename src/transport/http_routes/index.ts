@@ -34,7 +34,11 @@ export function createServerRoutes(opts: ServerRoutesOptions): HttpRoute[] {
   const routes: HttpRoute[] = [
     createReadyzRoute(opts.isReady),
     createMetricsRoute({ metrics: opts.metrics, auth: opts.auth, public: opts.publicMetrics }),
-    createClientSecretsRoute({ auth: opts.auth, describeSession: opts.describeSession, maxBodyBytes: opts.maxClientSecretsBodyBytes }),
+    createClientSecretsRoute({
+      auth: opts.auth,
+      describeSession: opts.describeSession,
+      maxBodyBytes: opts.maxClientSecretsBodyBytes,
+    }),
   ];
   if (opts.store) routes.push(createSessionRoutes({ store: opts.store, auth: opts.auth }));
   if (opts.listAgents) routes.push(createAgentsRoute({ auth: opts.auth, listAgents: opts.listAgents }));

@@ -8,7 +8,11 @@ import { methodNotAllowed, requireIdentity, sendText } from './http_util.ts';
  * (Prometheus sends `authorization: { credentials: <key> }` as a Bearer header); `public: true` exposes it
  * without a key, for scrapers on a private network.
  */
-export function createMetricsRoute(opts: { metrics: EarshotMetrics; auth: Authenticator; public?: boolean }): HttpRoute {
+export function createMetricsRoute(opts: {
+  metrics: EarshotMetrics;
+  auth: Authenticator;
+  public?: boolean;
+}): HttpRoute {
   return async (req, res, url) => {
     if (url.pathname !== '/metrics') return false;
     if (req.method !== 'GET') {

@@ -76,13 +76,21 @@ function listSessions(store: TranscriptStore, identity: AuthIdentity, url: URL, 
   }
   const page = store.listSessions({ keyId: scopeOf(identity), limit, after });
   const data = page.sessions.map(sessionJson);
-  sendJson(res, 200, { object: 'list', data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  sendJson(res, 200, {
+    object: 'list',
+    data,
+    has_more: page.hasMore,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+  });
 }
 
 function sendTranscript(store: TranscriptStore, session: SessionRecord, url: URL, res: ServerResponse): void {
   const format = (url.searchParams.get('format') ?? 'json') as TranscriptFormat;
   if (!TRANSCRIPT_FORMATS.includes(format)) {
-    throw new EarshotError('E_INVALID_REQUEST', `format must be one of ${TRANSCRIPT_FORMATS.join(', ')}.`, { param: 'format' });
+    throw new EarshotError('E_INVALID_REQUEST', `format must be one of ${TRANSCRIPT_FORMATS.join(', ')}.`, {
+      param: 'format',
+    });
   }
   const track = url.searchParams.get('track') ?? 'transcript';
   if (track !== 'transcript' && track !== 'translation') {
@@ -110,7 +118,10 @@ function sendTranscript(store: TranscriptStore, session: SessionRecord, url: URL
 }
 
 /** Cues from utterances that have text on the chosen track (pending or failed ones are left out). */
-export function transcriptCues(utterances: readonly UtteranceRecord[], track: 'transcript' | 'translation' = 'transcript'): Cue[] {
+export function transcriptCues(
+  utterances: readonly UtteranceRecord[],
+  track: 'transcript' | 'translation' = 'transcript',
+): Cue[] {
   const cues: Cue[] = [];
   for (const u of utterances) {
     const text = track === 'transcript' ? u.transcript : u.translation;
@@ -162,7 +173,15 @@ export function transcriptionErrorJson(stored: string | null): { code: string; m
 }
 
 function responseJson(r: ResponseRecord) {
-  return { id: r.id, input_item_id: r.inputItemId, status: r.status, text: r.text, usage: r.usage, created_at_ms: r.createdAtMs, completed_at_ms: r.completedAtMs };
+  return {
+    id: r.id,
+    input_item_id: r.inputItemId,
+    status: r.status,
+    text: r.text,
+    usage: r.usage,
+    created_at_ms: r.createdAtMs,
+    completed_at_ms: r.completedAtMs,
+  };
 }
 
 function toolCallJson(t: ToolCallRecord) {

@@ -48,7 +48,8 @@ interface RouteState {
  */
 export function createWebRtcCallsRoute(opts: WebRtcCallsRouteOptions): WebRtcCallsRoute {
   const state: RouteState = { opts, calls: new Map(), owners: new Map(), negotiating: 0, closing: false };
-  const route = ((req: IncomingMessage, res: ServerResponse, url: URL) => handleRequest(state, req, res, url)) as WebRtcCallsRoute;
+  const route = ((req: IncomingMessage, res: ServerResponse, url: URL) =>
+    handleRequest(state, req, res, url)) as WebRtcCallsRoute;
   route.activeCalls = () => state.calls.size;
   route.getCall = (callId) => state.calls.get(callId);
   route.callIds = () => [...state.calls.keys()];
@@ -68,7 +69,9 @@ async function handleRequest(state: RouteState, req: IncomingMessage, res: Serve
   if (path !== CALLS_PATH && !path.startsWith(`${CALLS_PATH}/`)) return false;
   const decision = opts.authorize ? await opts.authorize(req) : true;
   if (decision === false) {
-    sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="earshot"' });
+    sendError(res, 401, 'E_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>".', {
+      'www-authenticate': 'Bearer realm="earshot"',
+    });
     return true;
   }
   const caller = decision === true ? '' : decision;
@@ -81,11 +84,23 @@ async function handleRequest(state: RouteState, req: IncomingMessage, res: Serve
   const [callId, action, ...rest] = path.slice(CALLS_PATH.length + 1).split('/');
   if (rest.length === 0 && action === undefined && method === 'DELETE') hangUpCall(state, res, callId, caller);
   else if (rest.length === 0 && action === 'hangup' && method === 'POST') hangUpCall(state, res, callId, caller);
-  else sendError(res, 404, 'E_NOT_FOUND', `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`);
+  else
+    sendError(
+      res,
+      404,
+      'E_NOT_FOUND',
+      `No route for ${method} ${url.pathname}; hang up with DELETE ${CALLS_PATH}/{call_id}.`,
+    );
   return true;
 }
 
-async function createCall(state: RouteState, req: IncomingMessage, res: ServerResponse, url: URL, owner: string): Promise<void> {
+async function createCall(
+  state: RouteState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  owner: string,
+): Promise<void> {
   if (refuseCreate(state, req, res)) return;
   state.negotiating++;
   let call: WebRtcCall | null = null;
@@ -116,11 +131,18 @@ function refuseCreate(state: RouteState, req: IncomingMessage, res: ServerRespon
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (mediaType !== 'application/sdp') {
     const got = mediaType === '' ? 'no Content-Type' : `Content-Type ${mediaType}`;
-    sendError(res, 415, 'E_UNSUPPORTED_MEDIA_TYPE', `The offer must be sent as Content-Type: application/sdp (got ${got}).`);
+    sendError(
+      res,
+      415,
+      'E_UNSUPPORTED_MEDIA_TYPE',
+      `The offer must be sent as Content-Type: application/sdp (got ${got}).`,
+    );
     return true;
   }
   if (state.closing || state.calls.size + state.negotiating >= config.max_calls) {
-    sendError(res, 503, 'E_CAPACITY', `The server is at its limit of ${config.max_calls} WebRTC calls; retry later.`, { 'retry-after': '5' });
+    sendError(res, 503, 'E_CAPACITY', `The server is at its limit of ${config.max_calls} WebRTC calls; retry later.`, {
+      'retry-after': '5',
+    });
     return true;
   }
   return false;
@@ -134,7 +156,13 @@ async function readOffer(state: RouteState, req: IncomingMessage, res: ServerRes
     body = await readBody(req, config.max_offer_bytes, config.offer_read_timeout_ms);
   } catch (err) {
     if (err === READ_TIMED_OUT) {
-      sendError(res, 408, 'E_REQUEST_TIMEOUT', `The SDP offer was not received within ${config.offer_read_timeout_ms} ms.`, { connection: 'close' });
+      sendError(
+        res,
+        408,
+        'E_REQUEST_TIMEOUT',
+        `The SDP offer was not received within ${config.offer_read_timeout_ms} ms.`,
+        { connection: 'close' },
+      );
       return null;
     }
     // The client went away mid-upload (the only way the request stream errors): nobody is left to
@@ -144,7 +172,9 @@ async function readOffer(state: RouteState, req: IncomingMessage, res: ServerRes
     return null;
   }
   if (body === null) {
-    sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, { connection: 'close' });
+    sendError(res, 413, 'E_PAYLOAD_TOO_LARGE', `The SDP offer exceeds ${config.max_offer_bytes} bytes.`, {
+      connection: 'close',
+    });
     return null;
   }
   const check = checkOffer(body);
@@ -170,7 +200,12 @@ function newCall(state: RouteState, req: IncomingMessage, url: URL): WebRtcCall 
 }
 
 /** The answer SDP, or null once the request has been answered with 400 (the call is then hung up). */
-async function negotiate(state: RouteState, call: WebRtcCall, offer: string, res: ServerResponse): Promise<string | null> {
+async function negotiate(
+  state: RouteState,
+  call: WebRtcCall,
+  offer: string,
+  res: ServerResponse,
+): Promise<string | null> {
   try {
     return await call.answer(offer);
   } catch (err) {
@@ -206,7 +241,8 @@ function startCall(state: RouteState, call: WebRtcCall, res: ServerResponse, own
 
 function hangUpCall(state: RouteState, res: ServerResponse, callId: string, caller: string): void {
   const call = state.calls.get(callId);
-  if (!call || state.owners.get(callId) !== caller) return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
+  if (!call || state.owners.get(callId) !== caller)
+    return sendError(res, 404, 'E_NOT_FOUND', `No active call ${callId.slice(0, 64)}.`);
   call.hangUp('hung up by the client');
   sendJson(res, 200, { id: callId, object: 'realtime.call', status: 'ended' });
 }
@@ -262,7 +298,11 @@ function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Pr
  * instead; the log keeps the original.
  */
 function negotiationFailure(err: unknown): string {
-  const runtimeError = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+  const runtimeError =
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError;
   const detail = err instanceof Error ? err.message : String(err);
   if (runtimeError || detail.trim() === '') {
     return 'The SDP offer could not be negotiated: its media sections are inconsistent (check a=mid, a=group:BUNDLE, ICE credentials, a=fingerprint and a=sctp-port in each section).';
@@ -271,7 +311,15 @@ function negotiationFailure(err: unknown): string {
 }
 
 /** OpenAI-style error body (`error.type/code/message/param`), as the rest of the HTTP API answers. */
-function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  sendJson(res, status, { error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message, param: null } });
+  sendJson(res, status, {
+    error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message, param: null },
+  });
 }

@@ -75,7 +75,8 @@ export function opusPacketDurationTicks(payload: Uint8Array): number | null {
 }
 
 function frameTicksOfConfig(config: number): number {
-  const ms = config < 12 ? [10, 20, 40, 60][config % 4] : config < 16 ? [10, 20][config % 2] : [2.5, 5, 10, 20][config % 4];
+  const ms =
+    config < 12 ? [10, 20, 40, 60][config % 4] : config < 16 ? [10, 20][config % 2] : [2.5, 5, 10, 20][config % 4];
   return (ms * OPUS_RTP_CLOCK_HZ) / 1000;
 }
 

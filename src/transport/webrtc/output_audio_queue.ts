@@ -160,14 +160,25 @@ export class OutputAudioQueue {
   private responseFor(responseId: string): ResponseAudio {
     let response = this.responses.find((r) => r.id === responseId);
     if (!response) {
-      response = { id: responseId, ended: false, started: false, segments: [], bufferedSamples: 0, resamplingItem: null, resampler: null, played: new Map(), playingItem: null };
+      response = {
+        id: responseId,
+        ended: false,
+        started: false,
+        segments: [],
+        bufferedSamples: 0,
+        resamplingItem: null,
+        resampler: null,
+        played: new Map(),
+        playingItem: null,
+      };
       this.responses.push(response);
     }
     return response;
   }
 
   private flushResampler(response: ResponseAudio): void {
-    if (response.resampler && response.resamplingItem !== null) this.append(response, response.resamplingItem, response.resampler.flush());
+    if (response.resampler && response.resamplingItem !== null)
+      this.append(response, response.resamplingItem, response.resampler.flush());
     response.resampler = null;
   }
 
@@ -186,5 +197,9 @@ export class OutputAudioQueue {
 function clearedOf(response: ResponseAudio): ClearedAudio | null {
   const itemId = response.playingItem ?? response.segments[0]?.itemId ?? response.resamplingItem;
   if (itemId === null || itemId === undefined) return null;
-  return { responseId: response.id, itemId, playedMs: Math.round((response.played.get(itemId) ?? 0) / SAMPLES_48K_PER_MS) };
+  return {
+    responseId: response.id,
+    itemId,
+    playedMs: Math.round((response.played.get(itemId) ?? 0) / SAMPLES_48K_PER_MS),
+  };
 }

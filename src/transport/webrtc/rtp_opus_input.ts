@@ -49,7 +49,14 @@ export class RtpOpusInput {
   private last: { extendedSeq: number; endTimestamp: number; ticks: number } | null = null;
   private waitTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly counters = { packets: 0, lost: 0, decodeErrors: 0, decodedSamples: 0, concealedSamples: 0, decodeMs: 0 };
+  private readonly counters = {
+    packets: 0,
+    lost: 0,
+    decodeErrors: 0,
+    decodedSamples: 0,
+    concealedSamples: 0,
+    decodeMs: 0,
+  };
 
   constructor(private readonly opts: RtpOpusInputOptions) {
     this.reorder = new ReorderBuffer(opts.depthPackets);
@@ -90,7 +97,7 @@ export class RtpOpusInput {
     if (last) {
       const seqGap = packet.extendedSeq - last.extendedSeq - 1;
       // Signed 32-bit distance on the RTP clock from where the previous packet's audio ended.
-      const gapTicks = ((packet.timestamp - last.endTimestamp) | 0);
+      const gapTicks = (packet.timestamp - last.endTimestamp) | 0;
       const maxTicks = (this.opts.maxConcealMs * OPUS_RTP_CLOCK_HZ) / 1000;
       let fillTicks = 0;
       if (gapTicks > 0 && gapTicks <= maxTicks) fillTicks = gapTicks;

@@ -17,7 +17,10 @@ export interface RtpWriter {
 }
 
 export interface WebRtcAudioOutputOptions {
-  config: Pick<WebRtcConfig, 'output_buffer_max_seconds' | 'output_frame_ms' | 'output_bitrate_bps' | 'output_max_catch_up_frames'>;
+  config: Pick<
+    WebRtcConfig,
+    'output_buffer_max_seconds' | 'output_frame_ms' | 'output_bitrate_bps' | 'output_max_catch_up_frames'
+  >;
   track: RtpWriter;
   log: Logger;
   callId: string;
@@ -160,7 +163,8 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     const now = (this.clock ?? performance).now();
     if (this.afterSilence) {
       // RTP time keeps running through a pause: advance by the frames the silence lasted (at least one).
-      const silentFrames = this.lastSentAtMs === null ? 0 : Math.max(1, Math.round((now - this.lastSentAtMs) / this.frameMs));
+      const silentFrames =
+        this.lastSentAtMs === null ? 0 : Math.max(1, Math.round((now - this.lastSentAtMs) / this.frameMs));
       this.timestamp = (this.timestamp + silentFrames * this.frameSamples) >>> 0;
     } else {
       this.timestamp = (this.timestamp + this.frameSamples) >>> 0;
@@ -169,7 +173,12 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     const marker = this.afterSilence;
     this.afterSilence = false;
     this.lastSentAtMs = now;
-    const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.sequenceNumber, timestamp: this.timestamp, marker });
+    const header = new RtpHeader({
+      payloadType: 111,
+      sequenceNumber: this.sequenceNumber,
+      timestamp: this.timestamp,
+      marker,
+    });
     return new RtpPacket(header, this.encoder.encode(frame.pcm48k));
   }
 
@@ -184,6 +193,9 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     if (this.warnedOverflow) return;
     this.warnedOverflow = true;
     const maxSeconds = this.opts.config.output_buffer_max_seconds;
-    this.opts.log.warn({ callId: this.opts.callId, responseId, maxSeconds }, 'webrtc output buffer full: spoken audio past webrtc.output_buffer_max_seconds is dropped');
+    this.opts.log.warn(
+      { callId: this.opts.callId, responseId, maxSeconds },
+      'webrtc output buffer full: spoken audio past webrtc.output_buffer_max_seconds is dropped',
+    );
   }
 }

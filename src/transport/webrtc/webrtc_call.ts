@@ -1,5 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { MediaStreamTrack, RTCPeerConnection, useOPUS, type PeerConfig, type RTCDataChannel, type RTCRtpTransceiver } from 'werift';
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  useOPUS,
+  type PeerConfig,
+  type RTCDataChannel,
+  type RTCRtpTransceiver,
+} from 'werift';
 import type { Logger } from '../../observability/logger.ts';
 import type { AudioOutputSink } from '../audio_output.ts';
 import type { WebRtcConfig } from '../../config/webrtc_schema.ts';
@@ -112,7 +119,8 @@ export class WebRtcCall {
     const outbound = this.attachOutboundTrack();
     if (config.stun_servers.length === 0) {
       // werift falls back to a public STUN server when none is configured: "none" must mean none.
-      for (const transport of this.pc.iceTransports) (transport.connection as { stunServer?: unknown }).stunServer = undefined;
+      for (const transport of this.pc.iceTransports)
+        (transport.connection as { stunServer?: unknown }).stunServer = undefined;
     }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer); // gathers candidates before resolving
@@ -136,7 +144,10 @@ export class WebRtcCall {
   start(): void {
     this.peer.audioOutput = this.output ?? undefined;
     this.session = this.opts.openSession(this.peer, this.opts.info);
-    this.connectTimer = setTimeout(() => this.hangUp('connect timeout: the events channel did not open'), this.opts.config.connect_timeout_ms);
+    this.connectTimer = setTimeout(
+      () => this.hangUp('connect timeout: the events channel did not open'),
+      this.opts.config.connect_timeout_ms,
+    );
     this.connectTimer.unref();
   }
 
@@ -162,8 +173,13 @@ export class WebRtcCall {
     } catch {
       // already closed by the peer
     }
-    this.pc.close().catch((err: unknown) => this.opts.log.debug({ err, callId: this.id }, 'peer connection close failed'));
-    this.opts.log.info({ callId: this.id, reason, stats: this.input?.stats, output: this.output?.stats }, 'webrtc call ended');
+    this.pc
+      .close()
+      .catch((err: unknown) => this.opts.log.debug({ err, callId: this.id }, 'peer connection close failed'));
+    this.opts.log.info(
+      { callId: this.id, reason, stats: this.input?.stats, output: this.output?.stats },
+      'webrtc call ended',
+    );
     this.opts.onEnded(this.id);
   }
 
@@ -254,7 +270,10 @@ export class WebRtcCall {
     if (this.audioTrack !== null) {
       // Two streams through one jitter buffer and decoder would interleave into noise: the extra ones are
       // negotiated (the offer stays valid) and their packets dropped.
-      this.opts.log.info({ callId: this.id, ssrc: track.ssrc }, 'ignoring a further audio track: a call takes the first one offered');
+      this.opts.log.info(
+        { callId: this.id, ssrc: track.ssrc },
+        'ignoring a further audio track: a call takes the first one offered',
+      );
       return;
     }
     this.audioTrack = track;
@@ -262,7 +281,11 @@ export class WebRtcCall {
       if (this.ended) return;
       this.touch();
       try {
-        this.input?.push({ sequenceNumber: rtp.header.sequenceNumber, timestamp: rtp.header.timestamp, payload: rtp.payload });
+        this.input?.push({
+          sequenceNumber: rtp.header.sequenceNumber,
+          timestamp: rtp.header.timestamp,
+          payload: rtp.payload,
+        });
       } catch (err) {
         this.opts.log.error({ err, callId: this.id }, 'audio input failed');
         this.hangUp('internal error');
@@ -278,7 +301,10 @@ export class WebRtcCall {
       if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
       this.disconnectTimer = null;
     } else if (state === 'disconnected') {
-      this.disconnectTimer ??= setTimeout(() => this.hangUp('peer disconnected'), this.opts.config.disconnect_timeout_ms);
+      this.disconnectTimer ??= setTimeout(
+        () => this.hangUp('peer disconnected'),
+        this.opts.config.disconnect_timeout_ms,
+      );
       this.disconnectTimer.unref();
     } else if (state === 'failed' || state === 'closed') {
       this.hangUp(`peer connection ${state}`);
@@ -303,7 +329,9 @@ export class WebRtcCall {
 
 function peerConfig(config: WebRtcConfig): Partial<PeerConfig> {
   const portRange: [number, number] | undefined =
-    config.ice_port_min !== undefined && config.ice_port_max !== undefined ? [config.ice_port_min, config.ice_port_max] : undefined;
+    config.ice_port_min !== undefined && config.ice_port_max !== undefined
+      ? [config.ice_port_min, config.ice_port_max]
+      : undefined;
   return {
     iceServers: config.stun_servers.map((urls) => ({ urls })),
     iceUseIpv4: config.ice_gather_interfaces,

@@ -46,7 +46,9 @@ export class KokoroRuntime {
     private readonly maxQueuedRuns: number,
   ) {
     worker.on('message', (reply: KokoroReply) => this.onReply(reply));
-    worker.on('error', (err) => this.fail(new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) =>
+      this.fail(new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed: ${err.message}`, { cause: err })),
+    );
     worker.on('exit', (code) => {
       this.exited = true;
       this.fail(new EarshotError('E_TTS_ENGINE', `The Kokoro worker stopped (exit code ${code}).`));
@@ -56,7 +58,11 @@ export class KokoroRuntime {
   /** Starts the worker and waits for its speed check; rejects with the folder's error if no variant works. */
   static start(o: KokoroRuntimeOptions): Promise<KokoroRuntime> {
     const init: KokoroWorkerInit = {
-      variants: o.variants, checkIds: o.checkIds, checkStyle: o.checkStyle, intraOpNumThreads: o.intraOpNumThreads, interOpNumThreads: o.interOpNumThreads,
+      variants: o.variants,
+      checkIds: o.checkIds,
+      checkStyle: o.checkStyle,
+      intraOpNumThreads: o.intraOpNumThreads,
+      interOpNumThreads: o.interOpNumThreads,
     };
     const worker = new Worker(new URL('./kokoro_worker_bootstrap.mjs', import.meta.url), { workerData: init });
     return new Promise((resolve, reject) => {
@@ -76,7 +82,9 @@ export class KokoroRuntime {
       };
       const onError = (err: Error): void => {
         cleanup();
-        reject(new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed while loading: ${err.message}`, { cause: err }));
+        reject(
+          new EarshotError('E_TTS_ENGINE', `The Kokoro worker failed while loading: ${err.message}`, { cause: err }),
+        );
       };
       const cleanup = (): void => {
         worker.off('message', onFirst);
@@ -98,8 +106,13 @@ export class KokoroRuntime {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(new EarshotError('E_ABORTED', 'Synthesis cancelled.'));
     if (this.running !== undefined && this.queue.length >= this.maxQueuedRuns) {
-      return Promise.reject(new EarshotError('E_ENGINE_BUSY',
-        `The Kokoro queue is full (${this.maxQueuedRuns} runs waiting, tts.kokoro.max_queued_runs).`, { retryable: true }));
+      return Promise.reject(
+        new EarshotError(
+          'E_ENGINE_BUSY',
+          `The Kokoro queue is full (${this.maxQueuedRuns} runs waiting, tts.kokoro.max_queued_runs).`,
+          { retryable: true },
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       const pending: Pending = { id: this.nextId++, ids, style, speed, signal, resolve, reject };
@@ -121,7 +134,13 @@ export class KokoroRuntime {
     const next = this.queue.shift();
     if (next === undefined) return;
     this.running = next;
-    const request: KokoroRequest = { op: 'synthesize', id: next.id, ids: next.ids, style: next.style, speed: next.speed };
+    const request: KokoroRequest = {
+      op: 'synthesize',
+      id: next.id,
+      ids: next.ids,
+      style: next.style,
+      speed: next.speed,
+    };
     this.worker.postMessage(request);
   }
 

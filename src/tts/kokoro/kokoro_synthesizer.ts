@@ -68,7 +68,10 @@ export class KokoroSynthesizer implements Synthesizer {
     const chosen = runtime.checks.find((c) => c.precision === runtime.precision);
     if (chosen?.rtf !== undefined && chosen.rtf >= settings.maxRtf) {
       this.markSlow('warmup_slow');
-      deps.log?.warn({ precision: runtime.precision, rtf: chosen.rtf, max_rtf: settings.maxRtf }, 'kokoro: slower than real time at load; answers use the fallback voice for now');
+      deps.log?.warn(
+        { precision: runtime.precision, rtf: chosen.rtf, max_rtf: settings.maxRtf },
+        'kokoro: slower than real time at load; answers use the fallback voice for now',
+      );
     }
   }
 
@@ -85,7 +88,11 @@ export class KokoroSynthesizer implements Synthesizer {
     let rows = this.voiceRows.get(voice);
     if (rows === undefined) {
       const path = this.folder.voices.get(voice);
-      if (path === undefined) throw new EarshotError('E_TTS_VOICE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
+      if (path === undefined)
+        throw new EarshotError(
+          'E_TTS_VOICE',
+          `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`,
+        );
       rows = readVoice(path);
       this.voiceRows.set(voice, rows);
     }
@@ -124,7 +131,11 @@ export class KokoroSynthesizer implements Synthesizer {
 
   private async *stream(request: SynthesisRequest): AsyncGenerator<PcmChunk> {
     const { signal, voice, speed } = request;
-    if (!this.folder.voices.has(voice)) throw new EarshotError('E_TTS_VOICE', `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`);
+    if (!this.folder.voices.has(voice))
+      throw new EarshotError(
+        'E_TTS_VOICE',
+        `Kokoro has no voice ${JSON.stringify(voice)} (voices: ${this.voices().join(', ')}).`,
+      );
     const fallback = this.deps.fallback;
     if (fallback !== undefined && this.nowMs() < this.slowUntilMs) {
       this.deps.countFallback?.(this.slowReason === 'warmup_slow' ? 'warmup_slow' : 'recently_slow');
@@ -138,7 +149,12 @@ export class KokoroSynthesizer implements Synthesizer {
         const runs = allRuns.filter((r) => r.sentence === s);
         let tooSlow = false;
         for (const run of runs) {
-          const { waveform, runMs } = await this.runtime.run(run.ids, this.styleFor(voice, run.ids.length), speed, signal);
+          const { waveform, runMs } = await this.runtime.run(
+            run.ids,
+            this.styleFor(voice, run.ids.length),
+            speed,
+            signal,
+          );
           if (signal.aborted) return;
           yield { pcm: toInt16(waveform), sampleRateHz: KOKORO_SAMPLE_RATE_HZ };
           const audioMs = (waveform.length / KOKORO_SAMPLE_RATE_HZ) * 1000;
@@ -148,7 +164,10 @@ export class KokoroSynthesizer implements Synthesizer {
         const rest = sentences.slice(s + 1).join(' ');
         if (tooSlow) this.markSlow('running_slow');
         if (tooSlow && fallback !== undefined && rest !== '') {
-          this.deps.log?.warn({ max_rtf: this.settings.maxRtf }, 'kokoro: slower than real time; the rest of the answer uses the fallback voice');
+          this.deps.log?.warn(
+            { max_rtf: this.settings.maxRtf },
+            'kokoro: slower than real time; the rest of the answer uses the fallback voice',
+          );
           this.deps.countFallback?.('running_slow');
           yield* fallback.synthesize({ ...request, text: rest, voice: this.fallbackVoiceOf(voice) });
           return;

@@ -17,14 +17,20 @@ const post = (message: KokoroReply, transfer: ArrayBuffer[] = []): void => port.
 
 const OUTPUT_RATE_HZ = 24_000;
 
-async function run(session: ort.InferenceSession, ids: BigInt64Array, style: Float32Array, speed: number): Promise<Float32Array> {
+async function run(
+  session: ort.InferenceSession,
+  ids: BigInt64Array,
+  style: Float32Array,
+  speed: number,
+): Promise<Float32Array> {
   const out = await session.run({
     input_ids: new ort.Tensor('int64', ids, [1, ids.length]),
     style: new ort.Tensor('float32', style, [1, STYLE_DIM]),
     speed: new ort.Tensor('float32', Float32Array.of(speed), [1]),
   });
   const waveform = out.waveform;
-  if (waveform === undefined || waveform.type !== 'float32') throw new EarshotError('E_TTS_ENGINE', 'The Kokoro graph returned no float32 waveform.');
+  if (waveform === undefined || waveform.type !== 'float32')
+    throw new EarshotError('E_TTS_ENGINE', 'The Kokoro graph returned no float32 waveform.');
   // A copy the worker owns, so it can be transferred to the main thread.
   return new Float32Array(waveform.data as Float32Array);
 }
@@ -33,10 +39,15 @@ async function check(variant: KokoroVariant): Promise<{ session?: ort.InferenceS
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(variant.path, {
-      intraOpNumThreads: init.intraOpNumThreads, interOpNumThreads: init.interOpNumThreads, graphOptimizationLevel: 'all',
+      intraOpNumThreads: init.intraOpNumThreads,
+      interOpNumThreads: init.interOpNumThreads,
+      graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new EarshotError('E_MODEL_INVALID', `${variant.path} cannot be loaded by onnxruntime: ${(err as Error).message}`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `${variant.path} cannot be loaded by onnxruntime: ${(err as Error).message}`,
+    );
   }
   // A graph with other inputs/outputs is the wrong model: the folder is rejected, not just this variant.
   checkKokoroGraphIo(variant.path, session.inputMetadata, session.outputMetadata);
@@ -76,7 +87,10 @@ async function load(): Promise<ort.InferenceSession> {
     throw err;
   }
   if (best === undefined) {
-    const error = new EarshotError('E_MODEL_INVALID', `No Kokoro variant ran on this machine: ${checks.map((c) => `${c.precision}: ${c.error}`).join('; ')}.`);
+    const error = new EarshotError(
+      'E_MODEL_INVALID',
+      `No Kokoro variant ran on this machine: ${checks.map((c) => `${c.precision}: ${c.error}`).join('; ')}.`,
+    );
     post({ type: 'loadError', error: serializeError(error), checks });
     throw error;
   }
@@ -90,17 +104,30 @@ loaded.catch(() => undefined);
 // Requests arrive one at a time (the runtime keeps one in flight), so runs never overlap.
 port.on('message', (request: KokoroRequest) => {
   if (request.op === 'close') {
-    void loaded.then((s) => s.release(), () => undefined).finally(() => process.exit(0));
+    void loaded
+      .then(
+        (s) => s.release(),
+        () => undefined,
+      )
+      .finally(() => process.exit(0));
     return;
   }
-  void loaded.then(async (session) => {
-    try {
-      const started = performance.now();
-      const waveform = await run(session, request.ids, request.style, request.speed);
-      post({ type: 'audio', id: request.id, waveform, runMs: performance.now() - started }, [waveform.buffer as ArrayBuffer]);
-    } catch (err) {
-      const error = err instanceof EarshotError ? err : new EarshotError('E_TTS_ENGINE', `The Kokoro graph failed: ${(err as Error).message}`);
-      post({ type: 'error', id: request.id, error: serializeError(error) });
-    }
-  }, () => undefined);
+  void loaded.then(
+    async (session) => {
+      try {
+        const started = performance.now();
+        const waveform = await run(session, request.ids, request.style, request.speed);
+        post({ type: 'audio', id: request.id, waveform, runMs: performance.now() - started }, [
+          waveform.buffer as ArrayBuffer,
+        ]);
+      } catch (err) {
+        const error =
+          err instanceof EarshotError
+            ? err
+            : new EarshotError('E_TTS_ENGINE', `The Kokoro graph failed: ${(err as Error).message}`);
+        post({ type: 'error', id: request.id, error: serializeError(error) });
+      }
+    },
+    () => undefined,
+  );
 });

@@ -58,14 +58,19 @@ export function kokoroFolderIncomplete(dir: string): boolean {
 
 function readVoices(dir: string): Map<string, string> {
   const voicesDir = join(dir, 'voices');
-  if (!existsSync(voicesDir)) throw new EarshotError('E_MODEL_MISSING', `${voicesDir} does not exist: a Kokoro folder needs voices/<name>.bin.`);
+  if (!existsSync(voicesDir))
+    throw new EarshotError('E_MODEL_MISSING', `${voicesDir} does not exist: a Kokoro folder needs voices/<name>.bin.`);
   const voices = new Map<string, string>();
-  for (const file of readdirSync(voicesDir).filter((f) => f.endsWith('.bin')).sort()) {
+  for (const file of readdirSync(voicesDir)
+    .filter((f) => f.endsWith('.bin'))
+    .sort()) {
     const path = join(voicesDir, file);
     const size = statSync(path).size;
     if (size !== VOICE_FILE_BYTES) {
-      throw new EarshotError('E_MODEL_INVALID',
-        `${path} is ${size} bytes; a Kokoro voice is ${VOICE_ROWS} x ${STYLE_DIM} float32 (${VOICE_FILE_BYTES} bytes).`);
+      throw new EarshotError(
+        'E_MODEL_INVALID',
+        `${path} is ${size} bytes; a Kokoro voice is ${VOICE_ROWS} x ${STYLE_DIM} float32 (${VOICE_FILE_BYTES} bytes).`,
+      );
     }
     voices.set(file.slice(0, -'.bin'.length), path);
   }
@@ -75,21 +80,29 @@ function readVoices(dir: string): Map<string, string> {
 
 /** Checks the folder's files (not the graphs: those are checked when loaded) and reads the vocabulary. */
 export function readKokoroFolder(dir: string): KokoroFolder {
-  if (!existsSync(dir)) throw new EarshotError('E_MODEL_MISSING', `The Kokoro folder ${dir} does not exist (earshot model pull kokoro fetches it).`);
+  if (!existsSync(dir))
+    throw new EarshotError(
+      'E_MODEL_MISSING',
+      `The Kokoro folder ${dir} does not exist (earshot model pull kokoro fetches it).`,
+    );
   const tokenizerPath = join(dir, TOKENIZER_FILE);
-  if (!existsSync(tokenizerPath)) throw new EarshotError('E_MODEL_MISSING', `${tokenizerPath} is missing (the phoneme vocabulary).`);
+  if (!existsSync(tokenizerPath))
+    throw new EarshotError('E_MODEL_MISSING', `${tokenizerPath} is missing (the phoneme vocabulary).`);
   if (statSync(tokenizerPath).size > MAX_TOKENIZER_JSON_BYTES) {
     throw new EarshotError('E_MODEL_INVALID', `${tokenizerPath} is larger than ${MAX_TOKENIZER_JSON_BYTES} bytes.`);
   }
   const vocab = parseVocab(readFileSync(tokenizerPath, 'utf8'), tokenizerPath);
   const onnxDir = join(dir, 'onnx');
-  const variants = KOKORO_PRECISION_NAMES
-    .map((precision) => ({ precision, path: join(onnxDir, KOKORO_PRECISIONS[precision]) }))
-    .filter((v) => existsSync(v.path));
+  const variants = KOKORO_PRECISION_NAMES.map((precision) => ({
+    precision,
+    path: join(onnxDir, KOKORO_PRECISIONS[precision]),
+  })).filter((v) => existsSync(v.path));
   const skipped = SKIPPED_VARIANT_FILES.filter((f) => existsSync(join(onnxDir, f)));
   if (variants.length === 0) {
-    throw new EarshotError('E_MODEL_MISSING',
-      `${onnxDir} holds none of ${Object.values(KOKORO_PRECISIONS).join(', ')}${skipped.length > 0 ? ` (only ${skipped.join(', ')}, which Earshot does not run on the CPU)` : ''}.`);
+    throw new EarshotError(
+      'E_MODEL_MISSING',
+      `${onnxDir} holds none of ${Object.values(KOKORO_PRECISIONS).join(', ')}${skipped.length > 0 ? ` (only ${skipped.join(', ')}, which Earshot does not run on the CPU)` : ''}.`,
+    );
   }
   return { dir, variants, skipped, voices: readVoices(dir), vocab };
 }
@@ -97,7 +110,8 @@ export function readKokoroFolder(dir: string): KokoroFolder {
 /** One voice's 510 style rows. */
 export function readVoice(path: string): Float32Array {
   const bytes = readFileSync(path);
-  if (bytes.length !== VOICE_FILE_BYTES) throw new EarshotError('E_MODEL_INVALID', `${path} is ${bytes.length} bytes, not ${VOICE_FILE_BYTES}.`);
+  if (bytes.length !== VOICE_FILE_BYTES)
+    throw new EarshotError('E_MODEL_INVALID', `${path} is ${bytes.length} bytes, not ${VOICE_FILE_BYTES}.`);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
@@ -129,14 +143,23 @@ export function checkKokoroGraphIo(path: string, inputs: readonly IoMetadata[], 
   for (const want of EXPECTED_INPUTS) {
     const got = inputs.find((m) => m.name === want.name);
     if (got === undefined) problems.push(`no input ${want.name}`);
-    else if (got.type !== want.type || !shapeMatches(got.shape, want.shape)) problems.push(`input ${describeIo(got)} (expected ${want.type} [${want.shape.map((d) => d ?? 'T').join(',')}])`);
+    else if (got.type !== want.type || !shapeMatches(got.shape, want.shape))
+      problems.push(`input ${describeIo(got)} (expected ${want.type} [${want.shape.map((d) => d ?? 'T').join(',')}])`);
   }
   const extra = inputs.filter((m) => !EXPECTED_INPUTS.some((e) => e.name === m.name));
   if (extra.length > 0) problems.push(`unexpected inputs ${extra.map((m) => m.name).join(', ')}`);
   const waveform = outputs.find((m) => m.name === 'waveform');
-  if (waveform === undefined) problems.push(`no output waveform (outputs: ${outputs.map((m) => m.name).join(', ') || 'none'})`);
-  else if (waveform.type !== 'float32' || (waveform.shape !== undefined && waveform.shape.length !== 2 && waveform.shape.length !== 1)) problems.push(`output ${describeIo(waveform)} (expected float32 [1,N])`);
+  if (waveform === undefined)
+    problems.push(`no output waveform (outputs: ${outputs.map((m) => m.name).join(', ') || 'none'})`);
+  else if (
+    waveform.type !== 'float32' ||
+    (waveform.shape !== undefined && waveform.shape.length !== 2 && waveform.shape.length !== 1)
+  )
+    problems.push(`output ${describeIo(waveform)} (expected float32 [1,N])`);
   if (problems.length > 0) {
-    throw new EarshotError('E_MODEL_INVALID', `${path} does not have Kokoro's inputs and outputs: ${problems.join('; ')}.`);
+    throw new EarshotError(
+      'E_MODEL_INVALID',
+      `${path} does not have Kokoro's inputs and outputs: ${problems.join('; ')}.`,
+    );
   }
 }

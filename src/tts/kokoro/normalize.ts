@@ -2,10 +2,34 @@
 // and espeak's own reading of symbols ("$5" -> "dollar five") is wrong in order or missing. It covers what
 // answers of a voice agent hold: numbers, money, clock times, percentages and common titles.
 
-const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
-  'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ONES = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
-const SCALES: [number, string][] = [[1e9, 'billion'], [1e6, 'million'], [1e3, 'thousand']];
+const SCALES: [number, string][] = [
+  [1e9, 'billion'],
+  [1e6, 'million'],
+  [1e3, 'thousand'],
+];
 
 function underThousand(n: number): string {
   const words: string[] = [];
@@ -23,7 +47,11 @@ function underThousand(n: number): string {
 
 /** Integer words up to the trillions; larger numbers are read digit by digit. */
 export function integerToWords(n: number): string {
-  if (!Number.isSafeInteger(n) || n >= 1e12) return String(n).split('').map((d) => ONES[Number(d)] ?? d).join(' ');
+  if (!Number.isSafeInteger(n) || n >= 1e12)
+    return String(n)
+      .split('')
+      .map((d) => ONES[Number(d)] ?? d)
+      .join(' ');
   if (n < 0) return `minus ${integerToWords(-n)}`;
   const parts: string[] = [];
   for (const [scale, name] of SCALES) {
@@ -39,7 +67,12 @@ export function integerToWords(n: number): string {
 function decimalToWords(text: string): string {
   const [whole, fraction] = text.split('.');
   const head = integerToWords(Number(whole));
-  return fraction === undefined ? head : `${head} point ${fraction.split('').map((d) => ONES[Number(d)]).join(' ')}`;
+  return fraction === undefined
+    ? head
+    : `${head} point ${fraction
+        .split('')
+        .map((d) => ONES[Number(d)])
+        .join(' ')}`;
 }
 
 const CURRENCIES: Record<string, [string, string, string, string]> = {
@@ -63,12 +96,21 @@ function moneyToWords(symbol: string, amount: string, scale: string | undefined)
 function timeToWords(hours: string, minutes: string, meridiem: string | undefined): string {
   const h = integerToWords(Number(hours));
   const m = Number(minutes);
-  const minuteWords = m === 0 ? (meridiem === undefined ? "o'clock" : '') : m < 10 ? `oh ${ONES[m]}` : integerToWords(m);
+  const minuteWords =
+    m === 0 ? (meridiem === undefined ? "o'clock" : '') : m < 10 ? `oh ${ONES[m]}` : integerToWords(m);
   const suffix = meridiem === undefined ? '' : ` ${meridiem.replace(/\./g, '').toUpperCase().split('').join(' ')}`;
   return `${h}${minuteWords === '' ? '' : ` ${minuteWords}`}${suffix}`;
 }
 
-const ORDINAL_WORDS: Record<string, string> = { one: 'first', two: 'second', three: 'third', five: 'fifth', eight: 'eighth', nine: 'ninth', twelve: 'twelfth' };
+const ORDINAL_WORDS: Record<string, string> = {
+  one: 'first',
+  two: 'second',
+  three: 'third',
+  five: 'fifth',
+  eight: 'eighth',
+  nine: 'ninth',
+  twelve: 'twelfth',
+};
 
 function ordinalToWords(n: number): string {
   const words = integerToWords(n);
@@ -80,21 +122,36 @@ function ordinalToWords(n: number): string {
 }
 
 const TITLES: Record<string, string> = {
-  mr: 'Mister', mrs: 'Missus', ms: 'Miz', dr: 'Doctor', prof: 'Professor', st: 'Saint', jr: 'Junior', sr: 'Senior', mt: 'Mount', vs: 'versus',
+  mr: 'Mister',
+  mrs: 'Missus',
+  ms: 'Miz',
+  dr: 'Doctor',
+  prof: 'Professor',
+  st: 'Saint',
+  jr: 'Junior',
+  sr: 'Senior',
+  mt: 'Mount',
+  vs: 'versus',
 };
 
 /** Spells out what espeak-ng would misread; everything else is left as written. */
 export function normalizeText(text: string): string {
-  return text
-    .replace(/\b(Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Mt|vs)\./gi, (_m, t: string) => TITLES[t.toLowerCase()])
-    .replace(/([$£€])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion)\b)?/gi,
-      (_m, s: string, a: string, scale: string | undefined) => moneyToWords(s, a, scale))
-    // "3 pm." keeps its full stop; "3 p.m." is taken whole (its last dot may also end the sentence).
-    .replace(/\b(\d{1,2}):(\d{2})(?:\s?([ap])(\.?)m(\.?)(?=\W|$))?/gi,
-      (_m, h: string, mm: string, ap: string | undefined, inner: string, last: string) =>
-        timeToWords(h, mm, ap === undefined ? undefined : `${ap}m`) + (inner === '' ? last : ''))
-    .replace(/\b(\d+)(st|nd|rd|th)\b/gi, (_m, n: string) => ordinalToWords(Number(n)))
-    .replace(/(\d[\d,]*(?:\.\d+)?)\s?%/g, (_m, n: string) => `${decimalToWords(n.replace(/,/g, ''))} percent`)
-    .replace(/\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b/g, (n) => decimalToWords(n.replace(/,/g, '')))
-    .replace(/\b\d+(?:\.\d+)?\b/g, (n) => decimalToWords(n));
+  return (
+    text
+      .replace(/\b(Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Mt|vs)\./gi, (_m, t: string) => TITLES[t.toLowerCase()])
+      .replace(
+        /([$£€])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion)\b)?/gi,
+        (_m, s: string, a: string, scale: string | undefined) => moneyToWords(s, a, scale),
+      )
+      // "3 pm." keeps its full stop; "3 p.m." is taken whole (its last dot may also end the sentence).
+      .replace(
+        /\b(\d{1,2}):(\d{2})(?:\s?([ap])(\.?)m(\.?)(?=\W|$))?/gi,
+        (_m, h: string, mm: string, ap: string | undefined, inner: string, last: string) =>
+          timeToWords(h, mm, ap === undefined ? undefined : `${ap}m`) + (inner === '' ? last : ''),
+      )
+      .replace(/\b(\d+)(st|nd|rd|th)\b/gi, (_m, n: string) => ordinalToWords(Number(n)))
+      .replace(/(\d[\d,]*(?:\.\d+)?)\s?%/g, (_m, n: string) => `${decimalToWords(n.replace(/,/g, ''))} percent`)
+      .replace(/\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b/g, (n) => decimalToWords(n.replace(/,/g, '')))
+      .replace(/\b\d+(?:\.\d+)?\b/g, (n) => decimalToWords(n))
+  );
 }

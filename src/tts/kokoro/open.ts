@@ -8,7 +8,14 @@ import type { Synthesizer } from '../synthesizer.ts';
 import { KokoroRuntime } from './kokoro_runtime.ts';
 import { KokoroSynthesizer, type KokoroFallbackReason } from './kokoro_synthesizer.ts';
 import { resolveKokoroDir } from './location.ts';
-import { kokoroFolderIncomplete, readKokoroFolder, readVoice, STYLE_DIM, type KokoroFolder, type KokoroPrecision } from './model_folder.ts';
+import {
+  kokoroFolderIncomplete,
+  readKokoroFolder,
+  readVoice,
+  STYLE_DIM,
+  type KokoroFolder,
+  type KokoroPrecision,
+} from './model_folder.ts';
 import { pullKokoro } from './pull.ts';
 import { padIds, styleRowIndex, tokenize } from './tokenizer.ts';
 
@@ -62,32 +69,65 @@ async function ensureFiles(dir: string, config: KokoroConfig, deps: OpenKokoroDe
   try {
     deps.log?.info({ dir }, 'kokoro: fetching the model files (first use)');
     await pullKokoro({
-      dir, precisions: config.pull_precisions, env: deps.env, endpoint: deps.endpoint, fetchImpl: deps.fetchImpl,
-      onProgress: deps.onPullProgress, signal: deps.signal, ...deps.pullTimeouts,
+      dir,
+      precisions: config.pull_precisions,
+      env: deps.env,
+      endpoint: deps.endpoint,
+      fetchImpl: deps.fetchImpl,
+      onProgress: deps.onPullProgress,
+      signal: deps.signal,
+      ...deps.pullTimeouts,
     });
     return true;
   } catch (err) {
     if (!isEarshotError(err) || err.code === 'E_ABORTED') throw err;
-    deps.log?.warn({ dir, code: err.code, error: err.message }, 'kokoro: the model files cannot be fetched; no Kokoro voice');
+    deps.log?.warn(
+      { dir, code: err.code, error: err.message },
+      'kokoro: the model files cannot be fetched; no Kokoro voice',
+    );
     return false;
   }
 }
 
-export async function openKokoroSynthesizer(config: KokoroConfig, deps: OpenKokoroDeps = {}): Promise<Synthesizer | null> {
+export async function openKokoroSynthesizer(
+  config: KokoroConfig,
+  deps: OpenKokoroDeps = {},
+): Promise<Synthesizer | null> {
   const dir = resolveKokoroDir(config.dir, deps.env ?? process.env);
   if (!(await ensureFiles(dir, config, deps))) return null;
   const folder = readKokoroFolder(dir);
-  const variants = config.precision === 'auto' ? folder.variants : folder.variants.filter((v) => v.precision === (config.precision as KokoroPrecision));
+  const variants =
+    config.precision === 'auto'
+      ? folder.variants
+      : folder.variants.filter((v) => v.precision === (config.precision as KokoroPrecision));
   if (variants.length === 0) {
-    throw new EarshotError('E_MODEL_MISSING', `tts.kokoro.precision is ${config.precision} but ${dir}/onnx has only ${folder.variants.map((v) => v.precision).join(', ')}.`);
+    throw new EarshotError(
+      'E_MODEL_MISSING',
+      `tts.kokoro.precision is ${config.precision} but ${dir}/onnx has only ${folder.variants.map((v) => v.precision).join(', ')}.`,
+    );
   }
   const check = speedCheckInput(folder, config.speed_check_phonemes);
   const runtime = await KokoroRuntime.start({
-    variants, checkIds: check.ids, checkStyle: check.style, maxQueuedRuns: config.max_queued_runs,
-    intraOpNumThreads: config.intra_op_threads ?? Math.max(1, availableParallelism() - 1), interOpNumThreads: 1,
+    variants,
+    checkIds: check.ids,
+    checkStyle: check.style,
+    maxQueuedRuns: config.max_queued_runs,
+    intraOpNumThreads: config.intra_op_threads ?? Math.max(1, availableParallelism() - 1),
+    interOpNumThreads: 1,
   });
-  deps.log?.info({ dir, precision: runtime.precision, checks: runtime.checks, skipped: folder.skipped }, 'kokoro: precision chosen by the load-time speed check');
-  return new KokoroSynthesizer(folder, runtime, {
-    maxRtf: config.max_rtf, fallbackHoldMs: config.fallback_hold_ms, maxPhonemesPerRun: config.max_phonemes_per_run, espeakProgram: deps.espeakProgram ?? 'espeak-ng',
-  }, { fallback: deps.fallback, countFallback: deps.countFallback, fallbackVoice: deps.fallbackVoice, log: deps.log });
+  deps.log?.info(
+    { dir, precision: runtime.precision, checks: runtime.checks, skipped: folder.skipped },
+    'kokoro: precision chosen by the load-time speed check',
+  );
+  return new KokoroSynthesizer(
+    folder,
+    runtime,
+    {
+      maxRtf: config.max_rtf,
+      fallbackHoldMs: config.fallback_hold_ms,
+      maxPhonemesPerRun: config.max_phonemes_per_run,
+      espeakProgram: deps.espeakProgram ?? 'espeak-ng',
+    },
+    { fallback: deps.fallback, countFallback: deps.countFallback, fallbackVoice: deps.fallbackVoice, log: deps.log },
+  );
 }

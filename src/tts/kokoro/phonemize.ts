@@ -19,7 +19,15 @@ const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 
 /** espeak's IPA digraphs written as the single letters Kokoro's vocabulary uses for them. */
 const KOKORO_LETTERS: [RegExp, string][] = [
-  [/oʊ/g, 'O'], [/eɪ/g, 'A'], [/aɪ/g, 'I'], [/aʊ/g, 'W'], [/ɔɪ/g, 'Y'], [/dʒ/g, 'ʤ'], [/tʃ/g, 'ʧ'], [/r/g, 'ɹ'], [/ɐ/g, 'ə'],
+  [/oʊ/g, 'O'],
+  [/eɪ/g, 'A'],
+  [/aɪ/g, 'I'],
+  [/aʊ/g, 'W'],
+  [/ɔɪ/g, 'Y'],
+  [/dʒ/g, 'ʤ'],
+  [/tʃ/g, 'ʧ'],
+  [/r/g, 'ɹ'],
+  [/ɐ/g, 'ə'],
 ];
 
 export function toKokoroPhonemes(ipa: string): string {
@@ -53,7 +61,10 @@ export function splitClauses(text: string): Clause[] {
 function runEspeak(lines: string[], o: PhonemizeOptions): Promise<string[]> {
   const maxBytes = o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   return new Promise((resolve, reject) => {
-    const child = spawn(o.program ?? 'espeak-ng', ['-q', '--ipa', '-v', o.language ?? 'en-us', '--stdin'], { stdio: ['pipe', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn(o.program ?? 'espeak-ng', ['-q', '--ipa', '-v', o.language ?? 'en-us', '--stdin'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: o.signal,
+    });
     const out: Buffer[] = [];
     let bytes = 0;
     let stderr = '';
@@ -65,13 +76,28 @@ function runEspeak(lines: string[], o: PhonemizeOptions): Promise<string[]> {
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-500)));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (o.signal?.aborted) reject(new EarshotError('E_ABORTED', 'Phonemisation cancelled.'));
-      else reject(new EarshotError('E_TTS_ENGINE', `espeak-ng (Kokoro's phonemiser) could not run: ${err.message}. Install the espeak-ng package.`, { cause: err }));
+      else
+        reject(
+          new EarshotError(
+            'E_TTS_ENGINE',
+            `espeak-ng (Kokoro's phonemiser) could not run: ${err.message}. Install the espeak-ng package.`,
+            { cause: err },
+          ),
+        );
     });
     child.on('close', (code) => {
       if (o.signal?.aborted) return reject(new EarshotError('E_ABORTED', 'Phonemisation cancelled.'));
-      if (bytes > maxBytes) return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng wrote more than ${maxBytes} bytes of phonemes.`));
-      if (code !== 0) return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng exited with code ${code}: ${stderr.trim()}`));
-      resolve(Buffer.concat(out).toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== ''));
+      if (bytes > maxBytes)
+        return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng wrote more than ${maxBytes} bytes of phonemes.`));
+      if (code !== 0)
+        return reject(new EarshotError('E_TTS_ENGINE', `espeak-ng exited with code ${code}: ${stderr.trim()}`));
+      resolve(
+        Buffer.concat(out)
+          .toString('utf8')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== ''),
+      );
     });
     child.stdin.on('error', () => undefined); // a process that died early is reported by 'close'
     child.stdin.end(`${lines.join('\n')}\n`);
@@ -87,9 +113,15 @@ export async function phonemize(text: string, o: PhonemizeOptions = {}): Promise
   const clauses = splitClauses(text);
   if (clauses.length === 0) return '';
   // Each clause keeps its mark so that espeak ends its line there (a bare newline does not end a clause).
-  const lines = await runEspeak(clauses.map((c) => `${c.text}${c.punctuation}`), o);
+  const lines = await runEspeak(
+    clauses.map((c) => `${c.text}${c.punctuation}`),
+    o,
+  );
   if (lines.length === clauses.length) {
-    return clauses.map((c, i) => `${toKokoroPhonemes(lines[i])}${c.punctuation}`).join(' ').trim();
+    return clauses
+      .map((c, i) => `${toKokoroPhonemes(lines[i])}${c.punctuation}`)
+      .join(' ')
+      .trim();
   }
   return `${toKokoroPhonemes(lines.join(' '))}${clauses[clauses.length - 1].punctuation}`.trim();
 }
@@ -106,5 +138,10 @@ export async function phonemizeSentences(sentences: readonly string[], o: Phonem
   const out = await runEspeak(lines, o);
   if (out.length !== lines.length) return Promise.all(sentences.map((s) => phonemize(s, o)));
   let next = 0;
-  return clauses.map((cs) => cs.map((c) => `${toKokoroPhonemes(out[next++])}${c.punctuation}`).join(' ').trim());
+  return clauses.map((cs) =>
+    cs
+      .map((c) => `${toKokoroPhonemes(out[next++])}${c.punctuation}`)
+      .join(' ')
+      .trim(),
+  );
 }

@@ -2,8 +2,23 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError, isEarshotError } from '../../errors.ts';
 import { downloadFile, sha256OfFile } from '../../engine/phi4mm/pull/download_file.ts';
-import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, listTree, normalizeEndpoint, resolveUrl, type HubFile, type HubSettings } from '../../engine/phi4mm/pull/hub_api.ts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STALL_TIMEOUT_MS, describeNetworkError, isUnreachableError, type FetchImpl } from '../../engine/phi4mm/pull/net.ts';
+import {
+  authHeaders,
+  DEFAULT_HF_ENDPOINT,
+  hubEnv,
+  listTree,
+  normalizeEndpoint,
+  resolveUrl,
+  type HubFile,
+  type HubSettings,
+} from '../../engine/phi4mm/pull/hub_api.ts';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  describeNetworkError,
+  isUnreachableError,
+  type FetchImpl,
+} from '../../engine/phi4mm/pull/net.ts';
 import type { PullProgressEvent } from '../../engine/phi4mm/pull/progress.ts';
 import { safeRelativePath, withRetries } from '../../engine/phi4mm/pull/pull_plan.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../engine/phi4mm/pull/retry.ts';
@@ -43,9 +58,18 @@ export function selectKokoroFiles(files: HubFile[], precisions: readonly KokoroP
   const missing = [...wanted, TOKENIZER_FILE].filter((p) => !byPath.has(p));
   const voices = files.filter((f) => /^voices\/[^/]+\.bin$/.test(f.path));
   if (voices.length === 0) missing.push('voices/*.bin');
-  if (missing.length > 0) throw new EarshotError('E_MODEL_PULL', `The hub repository lacks Kokoro files Earshot needs: ${missing.join(', ')}.`);
+  if (missing.length > 0)
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `The hub repository lacks Kokoro files Earshot needs: ${missing.join(', ')}.`,
+    );
   const config = byPath.get('config.json');
-  return [...wanted.map((p) => byPath.get(p) as HubFile), ...voices, ...(config === undefined ? [] : [config]), byPath.get(TOKENIZER_FILE) as HubFile];
+  return [
+    ...wanted.map((p) => byPath.get(p) as HubFile),
+    ...voices,
+    ...(config === undefined ? [] : [config]),
+    byPath.get(TOKENIZER_FILE) as HubFile,
+  ];
 }
 
 async function alreadyComplete(path: string, file: HubFile, signal?: AbortSignal): Promise<boolean> {
@@ -64,13 +88,22 @@ export async function pullKokoro(o: PullKokoroOptions): Promise<PullKokoroResult
   const token = o.token ?? fromEnv.token;
   const revision = o.revision ?? 'main';
   const repo = o.repo ?? KOKORO_REPO_ID;
-  const hub: HubSettings = { endpoint, token, fetchImpl: o.fetchImpl ?? fetch, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+  const hub: HubSettings = {
+    endpoint,
+    token,
+    fetchImpl: o.fetchImpl ?? fetch,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  };
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...o.retry };
   const fail = (err: unknown, stage: string): EarshotError => {
     if (o.signal?.aborted) return new EarshotError('E_ABORTED', 'Kokoro download cancelled.', { cause: err });
     if (isUnreachableError(err) || (isEarshotError(err) && isUnreachableError(err.cause))) {
-      return new EarshotError('E_MODEL_PULL', `${stage}: ${endpoint} cannot be reached (${describeNetworkError(isEarshotError(err) && err.cause !== undefined ? err.cause : err)}). ` +
-        `Download ${repo} (onnx/, voices/, tokenizer.json) by hand into ${o.dir}, or set HF_ENDPOINT to a mirror.`, { retryable: true, cause: err });
+      return new EarshotError(
+        'E_MODEL_PULL',
+        `${stage}: ${endpoint} cannot be reached (${describeNetworkError(isEarshotError(err) && err.cause !== undefined ? err.cause : err)}). ` +
+          `Download ${repo} (onnx/, voices/, tokenizer.json) by hand into ${o.dir}, or set HF_ENDPOINT to a mirror.`,
+        { retryable: true, cause: err },
+      );
     }
     if (isEarshotError(err)) return err;
     return new EarshotError('E_MODEL_PULL', `${stage} failed: ${describeNetworkError(err)}`, { cause: err });
@@ -78,7 +111,11 @@ export async function pullKokoro(o: PullKokoroOptions): Promise<PullKokoroResult
 
   let planned: HubFile[];
   try {
-    const tree = await withRetries(() => listTree(hub, { repo, revision, folder: '', recursive: true, signal: o.signal }), retry, o.signal);
+    const tree = await withRetries(
+      () => listTree(hub, { repo, revision, folder: '', recursive: true, signal: o.signal }),
+      retry,
+      o.signal,
+    );
     planned = selectKokoroFiles(tree.files, o.precisions);
   } catch (err) {
     throw fail(err, 'Listing the Kokoro files');
@@ -87,22 +124,39 @@ export async function pullKokoro(o: PullKokoroOptions): Promise<PullKokoroResult
   const toFetch: HubFile[] = [];
   for (const file of planned) {
     const path = join(o.dir, ...safeRelativePath(file.path, '').split('/'));
-    if (await alreadyComplete(path, file, o.signal)) results.push({ path: file.path, bytes: file.sizeBytes, skipped: true });
+    if (await alreadyComplete(path, file, o.signal))
+      results.push({ path: file.path, bytes: file.sizeBytes, skipped: true });
     else toFetch.push(file);
   }
   const allBytes = planned.reduce((sum, f) => sum + f.sizeBytes, 0);
   let doneBytes = 0;
   o.onProgress?.({
-    type: 'plan', dir: o.dir, folder: repo, fileCount: planned.length, skippedCount: results.length, leftOutCount: 0,
-    allBytes, totalBytes: toFetch.reduce((sum, f) => sum + f.sizeBytes, 0), doneBytes,
+    type: 'plan',
+    dir: o.dir,
+    folder: repo,
+    fileCount: planned.length,
+    skippedCount: results.length,
+    leftOutCount: 0,
+    allBytes,
+    totalBytes: toFetch.reduce((sum, f) => sum + f.sizeBytes, 0),
+    doneBytes,
   });
   for (const file of toFetch) {
     o.onProgress?.({ type: 'file-start', path: file.path, sizeBytes: file.sizeBytes });
     try {
       const got = await downloadFile({
-        url: resolveUrl(endpoint, repo, revision, file.path), destPath: join(o.dir, ...file.path.split('/')), displayPath: file.path,
-        expectedBytes: file.sizeBytes, expectedSha256: file.sha256, headers: authHeaders(token), fetchImpl: hub.fetchImpl, signal: o.signal,
-        retry, connectTimeoutMs: hub.connectTimeoutMs, stallTimeoutMs: o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, corruptRetries: 1,
+        url: resolveUrl(endpoint, repo, revision, file.path),
+        destPath: join(o.dir, ...file.path.split('/')),
+        displayPath: file.path,
+        expectedBytes: file.sizeBytes,
+        expectedSha256: file.sha256,
+        headers: authHeaders(token),
+        fetchImpl: hub.fetchImpl,
+        signal: o.signal,
+        retry,
+        connectTimeoutMs: hub.connectTimeoutMs,
+        stallTimeoutMs: o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+        corruptRetries: 1,
         onBytes: (deltaBytes) => {
           doneBytes += deltaBytes;
           o.onProgress?.({ type: 'bytes', path: file.path, deltaBytes, doneBytes });

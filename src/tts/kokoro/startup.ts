@@ -36,7 +36,8 @@ async function espeakFallback(tts: TtsConfig): Promise<Synthesizer | undefined> 
  * Kokoro's prefix (a/b = American/British, f/m = female/male).
  */
 export function espeakVoiceFor(tts: TtsConfig, kokoroVoice: string): string {
-  for (const ids of Object.values(tts.voices)) if (ids.kokoro === kokoroVoice && ids.espeak !== undefined) return ids.espeak;
+  for (const ids of Object.values(tts.voices))
+    if (ids.kokoro === kokoroVoice && ids.espeak !== undefined) return ids.espeak;
   const accent = kokoroVoice.startsWith('b') ? 'en-gb' : 'en-us';
   return kokoroVoice[1] === 'm' ? `${accent}+m3` : kokoroVoice[1] === 'f' ? `${accent}+f3` : accent;
 }
@@ -45,14 +46,23 @@ export function espeakVoiceFor(tts: TtsConfig, kokoroVoice: string): string {
 export async function openVoiceEngine(tts: TtsConfig, deps: VoiceStartupDeps): Promise<VoiceEngine> {
   const env = deps.env ?? process.env;
   const kokoroDeps = async (): Promise<OpenKokoroDeps> => ({
-    log: deps.log, env, espeakProgram: tts.espeak.program, fallback: await espeakFallback(tts),
+    log: deps.log,
+    env,
+    espeakProgram: tts.espeak.program,
+    fallback: await espeakFallback(tts),
     countFallback: (reason) => deps.metrics.ttsKokoroFallbacks.inc({ reason }),
     fallbackVoice: (voice) => espeakVoiceFor(tts, voice),
   });
   const dir = resolveKokoroDir(tts.kokoro.dir, env);
-  const fetchLater = kokoroFolderIncomplete(dir) && tts.kokoro.auto_pull && deps.autoPull !== undefined && tts.engine !== 'espeak' && tts.engine !== 'remote';
+  const fetchLater =
+    kokoroFolderIncomplete(dir) &&
+    tts.kokoro.auto_pull &&
+    deps.autoPull !== undefined &&
+    tts.engine !== 'espeak' &&
+    tts.engine !== 'remote';
   const voice = await openSynthesizer(tts, {
-    kokoro: async () => (fetchLater ? null : openKokoroSynthesizer({ ...tts.kokoro, auto_pull: false }, await kokoroDeps())),
+    kokoro: async () =>
+      fetchLater ? null : openKokoroSynthesizer({ ...tts.kokoro, auto_pull: false }, await kokoroDeps()),
   });
   if (fetchLater && !(voice.synthesizer !== null && voice.synthesizer.name === 'remote')) {
     void (async () => {
@@ -62,10 +72,15 @@ export async function openVoiceEngine(tts: TtsConfig, deps: VoiceStartupDeps): P
       voice.synthesizer = kokoro;
       voice.unavailable = undefined;
       voice.status = { requested: tts.engine, engine: 'kokoro' };
-      deps.log.info({ replaced: previous?.name ?? null }, 'kokoro: fetched on first use; spoken answers now use Kokoro');
+      deps.log.info(
+        { replaced: previous?.name ?? null },
+        'kokoro: fetched on first use; spoken answers now use Kokoro',
+      );
       deps.onKokoroReady?.(kokoro);
       // The replaced espeak engine holds no resources beyond its running children, which finish by themselves.
-    })().catch((err: unknown) => deps.log.warn({ error: (err as Error).message }, 'kokoro: could not be opened after the first-use fetch'));
+    })().catch((err: unknown) =>
+      deps.log.warn({ error: (err as Error).message }, 'kokoro: could not be opened after the first-use fetch'),
+    );
   }
   return voice;
 }

@@ -28,7 +28,10 @@ export function parseVocab(json: string, where: string): KokoroVocab {
   const map = new Map<string, number>();
   for (const [symbol, id] of Object.entries(vocab)) {
     if (!Number.isInteger(id) || (id as number) < 0 || (id as number) > 1023) {
-      throw new EarshotError('E_MODEL_INVALID', `${where}: the id of ${JSON.stringify(symbol)} is not a small non-negative integer.`);
+      throw new EarshotError(
+        'E_MODEL_INVALID',
+        `${where}: the id of ${JSON.stringify(symbol)} is not a small non-negative integer.`,
+      );
     }
     // Kokoro's symbols are single code points; anything longer can never match a phoneme and is skipped.
     if ([...symbol].length === 1) map.set(symbol, id as number);
@@ -72,7 +75,8 @@ export function splitPhonemes(phonemes: string, maxPhonemes: number = MAX_PHONEM
 
 /** input_ids of one run: the ids between two pads. */
 export function padIds(ids: readonly number[]): BigInt64Array {
-  if (ids.length > MAX_PHONEMES_PER_RUN) throw new EarshotError('E_INTERNAL', `${ids.length} phoneme ids do not fit one Kokoro run.`);
+  if (ids.length > MAX_PHONEMES_PER_RUN)
+    throw new EarshotError('E_INTERNAL', `${ids.length} phoneme ids do not fit one Kokoro run.`);
   const out = new BigInt64Array(ids.length + 2);
   out[0] = BigInt(PAD_ID);
   for (let i = 0; i < ids.length; i++) out[i + 1] = BigInt(ids[i]);

@@ -28,7 +28,10 @@ describe('agent modules on the server', () => {
   afterAll(() => server.close());
 
   it('earshot agents --agents FILE --json lists the module agents after the built-in ones', () => {
-    const r = spawnSync(process.execPath, [BIN, 'agents', '--agents', DESK_MODULE, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, 'agents', '--agents', DESK_MODULE, '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const { agents } = JSON.parse(r.stdout) as { agents: { name: string; tools: string[] }[] };
     expect(agents.at(-1)).toMatchObject({ name: 'help-desk', tools: ['lookup_desk'] });
@@ -36,7 +39,10 @@ describe('agent modules on the server', () => {
   });
 
   it('earshot agents with a bad module prints one line naming the file, exit 1', () => {
-    const r = spawnSync(process.execPath, [BIN, 'agents', '--agents', join(REPO_ROOT, 'package.json')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, 'agents', '--agents', join(REPO_ROOT, 'package.json')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^earshot: E_AGENT_MODULE: .*package\.json/)]);
   });
@@ -46,7 +52,10 @@ describe('agent modules on the server', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { name: string; description: string; tools: string[] }[] };
     const byName = new Map(body.data.map((a) => [a.name, a]));
-    expect(byName.get('help-desk')).toMatchObject({ description: expect.stringMatching(/help desk/), tools: ['lookup_desk'] });
+    expect(byName.get('help-desk')).toMatchObject({
+      description: expect.stringMatching(/help desk/),
+      tools: ['lookup_desk'],
+    });
     expect(byName.get('dice-master')?.tools).toEqual(['roll_dice']);
     expect(byName.has('assistant')).toBe(true);
   });
@@ -54,11 +63,20 @@ describe('agent modules on the server', () => {
   it('a WebSocket session picks the module agent with ?agent= and its tool runs', async () => {
     const client = await TestClient.connect(`${server.url}?agent=help-desk`);
     try {
-      client.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'When is the desk open?' }] } });
+      client.send({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'When is the desk open?' }] },
+      });
       client.send({ type: 'response.create' });
-      const output = await client.waitFor((e) => e.type === 'conversation.item.done' && (e.item as { type?: string }).type === 'function_call_output', 30_000);
+      const output = await client.waitFor(
+        (e) => e.type === 'conversation.item.done' && (e.item as { type?: string }).type === 'function_call_output',
+        30_000,
+      );
       expect(JSON.parse((output.item as { output: string }).output)).toEqual({ city: 'Oslo', hours: '08:00-16:00' });
-      const done = await client.waitFor((e) => e.type === 'response.output_text.done' && String(e.text).startsWith('Open'), 30_000);
+      const done = await client.waitFor(
+        (e) => e.type === 'response.output_text.done' && String(e.text).startsWith('Open'),
+        30_000,
+      );
       expect(done.text).toBe('Open 08:00-16:00.');
       expect(client.events.some((e) => e.type === 'error')).toBe(false);
     } finally {

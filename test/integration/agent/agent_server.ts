@@ -14,7 +14,10 @@ import type { TestClient } from '../../helpers/ws_client.ts';
 
 type Overrides = { [K in keyof EarshotConfig]?: Partial<EarshotConfig[K]> };
 
-export async function startAgentServer(engine: SpeechEngine | null, overrides: Overrides = {}): Promise<RunningServer & { services: AgentServices }> {
+export async function startAgentServer(
+  engine: SpeechEngine | null,
+  overrides: Overrides = {},
+): Promise<RunningServer & { services: AgentServices }> {
   const config = configSchema.parse({
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...overrides.server },
@@ -30,12 +33,16 @@ export async function startAgentServer(engine: SpeechEngine | null, overrides: O
 
 /** Switches the session to 16 kHz binary PCM16 input. */
 export async function use16kBinary(client: TestClient, extra: Record<string, unknown> = {}): Promise<void> {
-  client.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...extra } });
+  client.send({
+    type: 'session.update',
+    session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...extra },
+  });
   await client.roundTrip();
 }
 
 /** Streams 16 kHz samples as binary frames of `chunkMs`, as fast as the socket takes them. */
 export function streamPcm16k(client: TestClient, samples: Float32Array, chunkMs = 100): void {
   const chunk = chunkMs * 16;
-  for (let i = 0; i < samples.length; i += chunk) client.sendRaw(float32ToPcm16Bytes(samples.subarray(i, Math.min(samples.length, i + chunk))));
+  for (let i = 0; i < samples.length; i += chunk)
+    client.sendRaw(float32ToPcm16Bytes(samples.subarray(i, Math.min(samples.length, i + chunk))));
 }

@@ -53,11 +53,18 @@ describe('end to end over the WebSocket with the tiny ONNX model', () => {
       expect(order).toEqual([...order].sort((a, b) => a - b));
       const firstDelta = at(ev, (e) => e.type === 'response.output_text.delta' && e.response_id === response.id);
       if (firstDelta >= 0) expect(firstDelta).toBeGreaterThan(order[3]);
-      const caption = ev[order[3]] as ReceivedEvent & { usage: { input_tokens: number; output_tokens: number; input_token_details: { audio_tokens: number } } };
+      const caption = ev[order[3]] as ReceivedEvent & {
+        usage: { input_tokens: number; output_tokens: number; input_token_details: { audio_tokens: number } };
+      };
       expect(caption.usage.input_token_details.audio_tokens).toBeGreaterThan(0);
       expect(caption.usage.output_tokens).toBeGreaterThan(0);
       expect(caption.usage.output_tokens).toBeLessThanOrEqual(6);
-      const done = ev[order[5]].response as { status: string; status_details: { reason?: string } | null; usage: ResponseUsage; output: { type: string; content?: { text: string }[] }[] };
+      const done = ev[order[5]].response as {
+        status: string;
+        status_details: { reason?: string } | null;
+        usage: ResponseUsage;
+        output: { type: string; content?: { text: string }[] }[];
+      };
       const usage = done.usage;
       usages.push(usage);
       expect(usage.output_tokens).toBeGreaterThan(0);
@@ -68,16 +75,23 @@ describe('end to end over the WebSocket with the tiny ONNX model', () => {
       } else expect(done.status).toBe('completed');
       expect(usage.total_tokens).toBe(usage.input_tokens + usage.output_tokens);
       // The user's audio turn is in the context the answer attended to, with the caption's audio token count.
-      expect(usage.input_token_details.audio_tokens).toBeGreaterThanOrEqual(caption.usage.input_token_details.audio_tokens);
+      expect(usage.input_token_details.audio_tokens).toBeGreaterThanOrEqual(
+        caption.usage.input_token_details.audio_tokens,
+      );
       expect(usage.input_token_details.text_tokens).toBeGreaterThan(0);
       expect(usage.input_tokens).toBeGreaterThan(usage.input_token_details.cached_tokens);
       // Streamed text equals the final text.
-      const streamed = ev.filter((e) => e.type === 'response.output_text.delta' && e.response_id === response.id).map((e) => e.delta).join('');
+      const streamed = ev
+        .filter((e) => e.type === 'response.output_text.delta' && e.response_id === response.id)
+        .map((e) => e.delta)
+        .join('');
       const message = done.output.find((o) => o.type === 'message');
       expect(message?.content?.[0]?.text ?? '').toBe(streamed);
     }
     // Turn 2 reuses turn 1's context from the KV cache: its cached prefix holds turn 1's input and answer.
-    expect(usages[1].input_token_details.cached_tokens).toBeGreaterThanOrEqual(usages[0].input_tokens + usages[0].output_tokens);
+    expect(usages[1].input_token_details.cached_tokens).toBeGreaterThanOrEqual(
+      usages[0].input_tokens + usages[0].output_tokens,
+    );
     expect(usages[1].input_token_details.audio_tokens).toBeGreaterThan(usages[0].input_token_details.audio_tokens);
     await c.close();
   }, 180_000);
@@ -86,7 +100,12 @@ describe('end to end over the WebSocket with the tiny ONNX model', () => {
     const c = await TestClient.connect(`${server.url}?intent=transcription`);
     await use16kBinary(c);
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[1], CARD_CLIPS[2]], gapsMs: [500, 1200, 1000] }).samples16k);
-    await c.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.completed' && c.ofType('conversation.item.input_audio_transcription.completed').length === 2, 120_000);
+    await c.waitFor(
+      (e) =>
+        e.type === 'conversation.item.input_audio_transcription.completed' &&
+        c.ofType('conversation.item.input_audio_transcription.completed').length === 2,
+      120_000,
+    );
     await c.roundTrip();
     expect(c.ofType('input_audio_buffer.committed')).toHaveLength(2);
     expect(c.events.some((e) => e.type.startsWith('response.'))).toBe(false);
@@ -97,12 +116,16 @@ describe('end to end over the WebSocket with the tiny ONNX model', () => {
   it('assistantPrefix (tool_choice) is written into the assistant turn through the worker: <|tool_call|> is one tag token', async () => {
     const session = await host.createSession();
     try {
-      await session.appendSystem({ instructions: 'Use tools.', tools: [{ name: 'lookup', description: 'weather', parameters: { type: 'object', properties: {} } }] });
+      await session.appendSystem({
+        instructions: 'Use tools.',
+        tools: [{ name: 'lookup', description: 'weather', parameters: { type: 'object', properties: {} } }],
+      });
       await session.appendUser([{ type: 'text', text: 'weather?' }]);
       const lengthFor = async (assistantPrefix?: string): Promise<{ added: number; text: string }> => {
         const cp = session.checkpoint();
         let text = '';
-        for await (const e of session.generate({ maxNewTokens: 0, ...(assistantPrefix ? { assistantPrefix } : {}) })) if (e.type === 'done') text = e.text;
+        for await (const e of session.generate({ maxNewTokens: 0, ...(assistantPrefix ? { assistantPrefix } : {}) }))
+          if (e.type === 'done') text = e.text;
         const added = session.length - cp.length;
         await session.rewind(cp);
         return { added, text };

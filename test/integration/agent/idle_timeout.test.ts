@@ -10,7 +10,8 @@ import { startAgentServer, streamPcm16k, use16kBinary } from './agent_server.ts'
 // per idle stretch; with create_response the model is prompted to follow up.
 
 const engine = new ScriptedEngine({
-  answer: (ctx) => (/said nothing for/.test(ctx.lastUser?.text ?? '') ? 'Are you still there?' : `Answer to ${ctx.heard ?? ''}.`),
+  answer: (ctx) =>
+    /said nothing for/.test(ctx.lastUser?.text ?? '') ? 'Are you still there?' : `Answer to ${ctx.heard ?? ''}.`,
 });
 
 let server: RunningServer;
@@ -25,7 +26,11 @@ const silence = (ms: number) => new Float32Array(ms * 16);
 
 async function connect(turnDetection: Record<string, unknown>): Promise<TestClient> {
   const c = await TestClient.connect(server.url);
-  await use16kBinary(c, { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: { type: 'server_vad', ...turnDetection } } } });
+  await use16kBinary(c, {
+    audio: {
+      input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: { type: 'server_vad', ...turnDetection } },
+    },
+  });
   return c;
 }
 
@@ -33,10 +38,19 @@ describe('idle_timeout_ms', () => {
   it('is accepted and echoed; below a second is refused', async () => {
     const c = await connect({ idle_timeout_ms: 5000 });
     const updated = c.ofType('session.updated').at(-1)!;
-    expect((updated.session as { audio: { input: { turn_detection: { idle_timeout_ms: number } } } }).audio.input.turn_detection.idle_timeout_ms).toBe(5000);
-    c.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', idle_timeout_ms: 200 } } } } });
+    expect(
+      (updated.session as { audio: { input: { turn_detection: { idle_timeout_ms: number } } } }).audio.input
+        .turn_detection.idle_timeout_ms,
+    ).toBe(5000);
+    c.send({
+      type: 'session.update',
+      session: { audio: { input: { turn_detection: { type: 'server_vad', idle_timeout_ms: 200 } } } },
+    });
     const error = await c.waitFor((e) => e.type === 'error');
-    expect(error.error).toMatchObject({ code: 'E_INVALID_EVENT', param: 'session.audio.input.turn_detection.idle_timeout_ms' });
+    expect(error.error).toMatchObject({
+      code: 'E_INVALID_EVENT',
+      param: 'session.audio.input.turn_detection.idle_timeout_ms',
+    });
     await c.close();
   });
 
@@ -59,7 +73,12 @@ describe('idle_timeout_ms', () => {
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(c.ofType('response.output_text.delta').map((e) => e.delta).join('')).toBe('Are you still there?');
+    expect(
+      c
+        .ofType('response.output_text.delta')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Are you still there?');
     // The model saw the silent stretch as audio (2 s) with the follow-up prompt.
     const session = engine.sessions.at(-1)!;
     const user = session.log.filter((e) => e.role === 'user').at(-1)!;
@@ -88,7 +107,10 @@ describe('idle_timeout_ms', () => {
     c.send({ type: 'input_audio_buffer.commit' });
     await c.waitFor((e) => e.type === 'error' && (e.error as { code: string }).code === 'E_BUFFER_EMPTY');
     expect(c.ofType('input_audio_buffer.timeout_triggered')).toHaveLength(1);
-    expect(c.ofType('input_audio_buffer.timeout_triggered')[0]).toMatchObject({ audio_start_ms: 0, audio_end_ms: 1000 });
+    expect(c.ofType('input_audio_buffer.timeout_triggered')[0]).toMatchObject({
+      audio_start_ms: 0,
+      audio_end_ms: 1000,
+    });
     expect(c.ofType('input_audio_buffer.committed')).toHaveLength(1);
     expect(c.ofType('response.created')).toEqual([]);
     await c.close();

@@ -15,9 +15,13 @@ import { startAgentServer } from './agent_server.ts';
 let slowAnswers = false;
 const engine = new ScriptedEngine({
   transcribe: (pcm) => `heard ${Math.round(pcm.length / 16)} ms`,
-  answer: (ctx) => (ctx.toolResponses.length > 0 ? `tool said ${ctx.toolResponses.at(-1)}` : `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`),
+  answer: (ctx) =>
+    ctx.toolResponses.length > 0
+      ? `tool said ${ctx.toolResponses.at(-1)}`
+      : `You said: ${ctx.heard ?? ctx.lastUser?.text ?? ''}`,
   // Slow answers (200 ms a token) let the next utterance be committed while an answer streams.
-  beforeStep: ({ kind }) => new Promise<void>((r) => (slowAnswers && kind === 'answer' ? setTimeout(r, 200) : setImmediate(r))),
+  beforeStep: ({ kind }) =>
+    new Promise<void>((r) => (slowAnswers && kind === 'answer' ? setTimeout(r, 200) : setImmediate(r))),
 });
 
 let server: RunningServer;
@@ -28,7 +32,12 @@ afterAll(async () => {
   await server.close();
 });
 
-const userText = (id: string, text: string) => ({ type: 'message', id, role: 'user', content: [{ type: 'input_text', text }] });
+const userText = (id: string, text: string) => ({
+  type: 'message',
+  id,
+  role: 'user',
+  content: [{ type: 'input_text', text }],
+});
 
 /** The conversation as a client rebuilds it from the server's events (each item after its previous_item_id). */
 function conversationOrder(events: ReceivedEvent[]): string[] {
@@ -37,7 +46,8 @@ function conversationOrder(events: ReceivedEvent[]): string[] {
     if (e.type === 'conversation.item.added') {
       const id = (e.item as { id: string }).id;
       const previous = e.previous_item_id as string | null;
-      if (previous !== null && !order.includes(previous)) throw new Error(`${id} follows ${previous}, which the client does not know`);
+      if (previous !== null && !order.includes(previous))
+        throw new Error(`${id} follows ${previous}, which the client does not know`);
       order.splice(previous === null ? 0 : order.indexOf(previous) + 1, 0, id);
     } else if (e.type === 'conversation.item.deleted') order.splice(order.indexOf(e.item_id as string), 1);
   }
@@ -45,7 +55,8 @@ function conversationOrder(events: ReceivedEvent[]): string[] {
 }
 
 /** What the engine session holds, one line per turn. */
-const engineTurns = (session: ScriptedSession) => session.log.slice(1).map((e) => `${e.role}: ${e.role === 'user' ? (e.transcript ?? e.text) : e.text}`);
+const engineTurns = (session: ScriptedSession) =>
+  session.log.slice(1).map((e) => `${e.role}: ${e.role === 'user' ? (e.transcript ?? e.text) : e.text}`);
 
 describe('arrival order', () => {
   it('chained creates back to back, a call answered once, insertion in the middle and at the root', async () => {
@@ -55,8 +66,16 @@ describe('arrival order', () => {
     c.send({ type: 'conversation.item.create', item: userText('item_a', 'first') });
     c.send({ type: 'conversation.item.create', previous_item_id: 'item_a', item: userText('item_b', 'second') });
     c.send({ type: 'conversation.item.create', previous_item_id: 'item_b', item: call });
-    c.send({ type: 'conversation.item.create', previous_item_id: 'item_call', item: { type: 'function_call_output', id: 'item_out', call_id: 'call_1', output: '{"ok":true}' } });
-    c.send({ type: 'conversation.item.create', event_id: 'evt_again', item: { type: 'function_call_output', call_id: 'call_1', output: '{"ok":false}' } });
+    c.send({
+      type: 'conversation.item.create',
+      previous_item_id: 'item_call',
+      item: { type: 'function_call_output', id: 'item_out', call_id: 'call_1', output: '{"ok":true}' },
+    });
+    c.send({
+      type: 'conversation.item.create',
+      event_id: 'evt_again',
+      item: { type: 'function_call_output', call_id: 'call_1', output: '{"ok":false}' },
+    });
     c.send({ type: 'response.create' });
     const done = await c.waitFor((e) => e.type === 'response.done');
     const error = await c.waitFor((e) => e.type === 'error');
@@ -76,9 +95,19 @@ describe('arrival order', () => {
     const sessions = engine.sessions.length;
     c.send({ type: 'conversation.item.create', previous_item_id: 'item_a', item: userText('item_mid', 'inserted') });
     c.send({ type: 'conversation.item.create', previous_item_id: 'root', item: userText('item_root', 'opening') });
-    const root = await c.waitFor((e) => e.type === 'conversation.item.added' && (e.item as { id: string }).id === 'item_root');
+    const root = await c.waitFor(
+      (e) => e.type === 'conversation.item.added' && (e.item as { id: string }).id === 'item_root',
+    );
     expect(root.previous_item_id).toBeNull();
-    expect(conversationOrder(c.events)).toEqual(['item_root', 'item_a', 'item_mid', 'item_b', 'item_call', 'item_out', assistantId]);
+    expect(conversationOrder(c.events)).toEqual([
+      'item_root',
+      'item_a',
+      'item_mid',
+      'item_b',
+      'item_call',
+      'item_out',
+      assistantId,
+    ]);
     expect(engine.sessions.length).toBe(sessions);
     expect(engineTurns(session)).toEqual([
       'user: opening',
@@ -90,8 +119,15 @@ describe('arrival order', () => {
       'assistant: tool said {"ok":true}',
     ]);
     // A create that names an item no event created is refused at once.
-    c.send({ type: 'conversation.item.create', event_id: 'evt_lost', previous_item_id: 'item_nowhere', item: userText('item_lost', 'lost') });
-    expect((await c.waitFor((e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'evt_lost')).error).toMatchObject({ code: 'E_ITEM_NOT_FOUND', param: 'previous_item_id' });
+    c.send({
+      type: 'conversation.item.create',
+      event_id: 'evt_lost',
+      previous_item_id: 'item_nowhere',
+      item: userText('item_lost', 'lost'),
+    });
+    expect(
+      (await c.waitFor((e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'evt_lost')).error,
+    ).toMatchObject({ code: 'E_ITEM_NOT_FOUND', param: 'previous_item_id' });
     await c.close();
   });
 });
@@ -99,7 +135,9 @@ describe('arrival order', () => {
 /** For each response: every user audio item before its assistant item has its transcript completed before its first delta. */
 function checkTranscriptsFirst(events: ReceivedEvent[]): number {
   const order = conversationOrder(events);
-  const audioItems = new Set(events.filter((e) => e.type === 'input_audio_buffer.committed').map((e) => e.item_id as string));
+  const audioItems = new Set(
+    events.filter((e) => e.type === 'input_audio_buffer.committed').map((e) => e.item_id as string),
+  );
   let checked = 0;
   for (const created of events.filter((e) => e.type === 'response.created')) {
     const id = (created.response as { id: string }).id;
@@ -109,7 +147,9 @@ function checkTranscriptsFirst(events: ReceivedEvent[]): number {
     const before = order.slice(0, order.indexOf(itemId)).filter((i) => audioItems.has(i));
     expect(before.length).toBeGreaterThan(0);
     for (const userItem of before) {
-      const completed = events.findIndex((e) => e.type === 'conversation.item.input_audio_transcription.completed' && e.item_id === userItem);
+      const completed = events.findIndex(
+        (e) => e.type === 'conversation.item.input_audio_transcription.completed' && e.item_id === userItem,
+      );
       expect(completed, `transcript of ${userItem} before response ${id}`).toBeGreaterThanOrEqual(0);
       expect(completed).toBeLessThan(firstDelta);
     }
@@ -130,7 +170,8 @@ function pcm24kChunks(samples16k: Float32Array, chunkMs: number): string[] {
   }
   const bytes = float32ToPcm16Bytes(out);
   const chunks: string[] = [];
-  for (let i = 0; i < bytes.length; i += chunkMs * 48) chunks.push(Buffer.from(bytes.subarray(i, Math.min(bytes.length, i + chunkMs * 48))).toString('base64'));
+  for (let i = 0; i < bytes.length; i += chunkMs * 48)
+    chunks.push(Buffer.from(bytes.subarray(i, Math.min(bytes.length, i + chunkMs * 48))).toString('base64'));
   return chunks;
 }
 
@@ -139,9 +180,19 @@ describe('transcript before answer', () => {
     slowAnswers = true;
     try {
       const c = await TestClient.connect(server.url);
-      c.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', silence_duration_ms: 400, interrupt_response: false } } } } });
+      c.send({
+        type: 'session.update',
+        session: {
+          audio: {
+            input: { turn_detection: { type: 'server_vad', silence_duration_ms: 400, interrupt_response: false } },
+          },
+        },
+      });
       await c.waitFor((e) => e.type === 'session.updated');
-      const speech = placeWithGaps({ clips: [CARD_CLIPS[0], CARD_CLIPS[1], CARD_CLIPS[2]], gapsMs: [300, 700, 700, 1500] }).samples16k;
+      const speech = placeWithGaps({
+        clips: [CARD_CLIPS[0], CARD_CLIPS[1], CARD_CLIPS[2]],
+        gapsMs: [300, 700, 700, 1500],
+      }).samples16k;
       // 100 ms of audio every 25 ms.
       for (const audio of pcm24kChunks(speech, 100)) {
         c.send({ type: 'input_audio_buffer.append', audio });
@@ -153,7 +204,10 @@ describe('transcript before answer', () => {
       const committedAt = c.events.flatMap((e, i) => (e.type === 'input_audio_buffer.committed' ? [i] : []));
       const streaming = c.ofType('response.created').map((r) => {
         const id = (r.response as { id: string }).id;
-        return [c.events.indexOf(r), c.events.findIndex((e) => e.type === 'response.done' && (e.response as { id: string }).id === id)];
+        return [
+          c.events.indexOf(r),
+          c.events.findIndex((e) => e.type === 'response.done' && (e.response as { id: string }).id === id),
+        ];
       });
       expect(committedAt.some((i) => streaming.some(([from, to]) => i > from && i < to))).toBe(true);
       expect(checkTranscriptsFirst(c.events)).toBe(3);
@@ -168,7 +222,8 @@ describe('transcript before answer', () => {
     const c = await TestClient.connect(server.url);
     c.send({ type: 'session.update', session: { audio: { input: { turn_detection: null } } } });
     await c.waitFor((e) => e.type === 'session.updated');
-    for (const audio of pcm24kChunks(placeWithGaps({ clips: [CARD_CLIPS[3]], gapsMs: [300, 300] }).samples16k, 100)) c.send({ type: 'input_audio_buffer.append', audio });
+    for (const audio of pcm24kChunks(placeWithGaps({ clips: [CARD_CLIPS[3]], gapsMs: [300, 300] }).samples16k, 100))
+      c.send({ type: 'input_audio_buffer.append', audio });
     c.send({ type: 'input_audio_buffer.commit' });
     c.send({ type: 'response.create' });
     const done = await c.waitFor((e) => e.type === 'response.done', 30_000);

@@ -29,14 +29,24 @@ describe('RealtimeConnection.attachSideband', () => {
       log: createLogger('silent'),
       openVadStream: () => batcher.openStream(),
       transport: { send: (e) => call.push(e), pauseInput() {}, resumeInput() {} },
-      agent: { engine: new ScriptedEngine(), catalogue: createAgentCatalogue(config.agent.default), settings: agentRuntimeSettings(config), services },
+      agent: {
+        engine: new ScriptedEngine(),
+        catalogue: createAgentCatalogue(config.agent.default),
+        settings: agentRuntimeSettings(config),
+        services,
+      },
     });
     connection.start();
     const ga: ServerEvent[] = [];
     const beta: { type: string }[] = [];
     const sideband = connection.attachSideband({ send: (e) => ga.push(e) });
     const betaSideband = connection.attachSideband({ send: (e) => beta.push(e as { type: string }) }, 'beta');
-    sideband.handleText(JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } }));
+    sideband.handleText(
+      JSON.stringify({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] },
+      }),
+    );
     sideband.handleText(JSON.stringify({ type: 'response.create' }));
     await connection.agentRuntime!.whenIdle();
     const types = (events: { type: string }[]) => events.map((e) => e.type);

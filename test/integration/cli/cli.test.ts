@@ -15,7 +15,11 @@ import { CARD_CLIPS, LIBRIVOX_CLIPS, placeWithGaps } from '../../helpers/speech_
 const BIN = join(REPO_ROOT, 'src', 'cli', 'earshot.mjs');
 
 function earshot(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
 }
 
 describe('earshot CLI', () => {
@@ -72,11 +76,17 @@ describe('earshot CLI', () => {
       expect(r.status, r.stderr).toBe(0);
       const segments = (JSON.parse(r.stdout) as { segments: { start_ms: number; end_ms: number }[] }).segments;
       expect(segments).toHaveLength(2);
-      segments.forEach((s, i) => expect(Math.abs(s.start_ms - fixture.truth[i].onsetMs), JSON.stringify(segments)).toBeLessThanOrEqual(150));
+      segments.forEach((s, i) =>
+        expect(Math.abs(s.start_ms - fixture.truth[i].onsetMs), JSON.stringify(segments)).toBeLessThanOrEqual(150),
+      );
       const audio = wavAs16k(readWav(bytes));
-      expect(audio.samples8k).toEqual(encoding === 'mulaw' ? decodeMuLaw(bytes.subarray(58)) : decodeALaw(bytes.subarray(58)));
+      expect(audio.samples8k).toEqual(
+        encoding === 'mulaw' ? decodeMuLaw(bytes.subarray(58)) : decodeALaw(bytes.subarray(58)),
+      );
       const utterances = await segmentOffline(audio.samples16k, defaultConfig().vad, audio.samples8k);
-      expect(utterances.map((u) => u.pcm8k?.length)).toEqual(utterances.map((u) => Math.floor(u.endSample / 2) - Math.floor(u.startSample / 2)));
+      expect(utterances.map((u) => u.pcm8k?.length)).toEqual(
+        utterances.map((u) => Math.floor(u.endSample / 2) - Math.floor(u.startSample / 2)),
+      );
     }
   });
 
@@ -88,7 +98,14 @@ describe('earshot CLI', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/E_WAV_INVALID/);
     const stereo = join(dir, 'stereo48k.wav');
-    writeFileSync(stereo, writeWav({ sampleRateHz: 48000, encoding: 'float32', channels: [new Float32Array(4800), new Float32Array(4800)] }));
+    writeFileSync(
+      stereo,
+      writeWav({
+        sampleRateHz: 48000,
+        encoding: 'float32',
+        channels: [new Float32Array(4800), new Float32Array(4800)],
+      }),
+    );
     expect(earshot(['vad', stereo, '--json']).stdout).toContain('"segments":[]');
   });
 });

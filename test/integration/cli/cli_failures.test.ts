@@ -47,7 +47,17 @@ describe('earshot CLI failures', () => {
   });
 
   it('serve with a missing TLS file: one line naming the file, no stack', () => {
-    const r = earshot(['serve', '--port', '0', '--store', ':memory:', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
+    const r = earshot([
+      'serve',
+      '--port',
+      '0',
+      '--store',
+      ':memory:',
+      '--tls-cert',
+      '/nonexistent/cert.pem',
+      '--tls-key',
+      '/nonexistent/key.pem',
+    ]);
     expect(r.status).not.toBe(0);
     const lines = humanLines(r.stderr);
     expect(lines).toHaveLength(1);

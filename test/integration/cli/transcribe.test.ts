@@ -24,11 +24,18 @@ function parseVttTimes(vtt: string): [number, number][] {
 describe('earshot transcribe', () => {
   it('prints VTT with one cue per VAD utterance at the utterance times', async () => {
     const model = await ensureFixtureModel('tiny');
-    const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[3], CARD_CLIPS[2], LIBRIVOX_CLIPS[4]], gapsMs: [600, 1200, 1500, 900] });
-    const r = spawnSync(process.execPath, [BIN, 'transcribe', fixture.wavPath, '--model', model, '--format', 'vtt', '--max-new-tokens', '6'], {
-      encoding: 'utf8',
-      timeout: 120_000,
+    const fixture = placeWithGaps({
+      clips: [LIBRIVOX_CLIPS[3], CARD_CLIPS[2], LIBRIVOX_CLIPS[4]],
+      gapsMs: [600, 1200, 1500, 900],
     });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'transcribe', fixture.wavPath, '--model', model, '--format', 'vtt', '--max-new-tokens', '6'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.startsWith('WEBVTT\n')).toBe(true);
     const utterances = await segmentOffline(fixture.samples16k, defaultConfig().vad);
@@ -42,32 +49,46 @@ describe('earshot transcribe', () => {
   });
 
   it('a missing file fails at once, naming the file, before any model is loaded', () => {
-    const r = spawnSync(process.execPath, [BIN, 'transcribe', '/nonexistent/call.wav', '--model', '/nonexistent/model'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'transcribe', '/nonexistent/call.wav', '--model', '/nonexistent/model'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toMatch(/^earshot: E_FILE_NOT_FOUND: .*\/nonexistent\/call\.wav/);
     expect(r.stderr).not.toMatch(/E_MODEL_MISSING/);
   });
 
-  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)('an MP3 transcribes with one cue per VAD utterance of its audio', async () => {
-    const model = await ensureFixtureModel('tiny');
-    const fixture = placeWithGaps({ clips: [CARD_CLIPS[1], LIBRIVOX_CLIPS[2]], gapsMs: [700, 1300, 800] });
-    const mp3 = fixture.wavPath.replace(/\.wav$/, '.mp3');
-    execFileSync('lame', ['--quiet', '-b', '96', fixture.wavPath, mp3]);
-    const r = spawnSync(process.execPath, [BIN, 'transcribe', mp3, '--model', model, '--format', 'srt', '--max-new-tokens', '4'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const decoded = await readAudioFileAs16k(mp3);
-    const utterances = await segmentOffline(decoded.samples16k, defaultConfig().vad);
-    expect(utterances.length).toBeGreaterThanOrEqual(2);
-    const cues = [...r.stdout.matchAll(/^(\d+)\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n/gm)];
-    expect(cues.map((m) => Number(m[1]))).toEqual(utterances.map((_, i) => i + 1));
-  });
+  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)(
+    'an MP3 transcribes with one cue per VAD utterance of its audio',
+    async () => {
+      const model = await ensureFixtureModel('tiny');
+      const fixture = placeWithGaps({ clips: [CARD_CLIPS[1], LIBRIVOX_CLIPS[2]], gapsMs: [700, 1300, 800] });
+      const mp3 = fixture.wavPath.replace(/\.wav$/, '.mp3');
+      execFileSync('lame', ['--quiet', '-b', '96', fixture.wavPath, mp3]);
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'transcribe', mp3, '--model', model, '--format', 'srt', '--max-new-tokens', '4'],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const decoded = await readAudioFileAs16k(mp3);
+      const utterances = await segmentOffline(decoded.samples16k, defaultConfig().vad);
+      expect(utterances.length).toBeGreaterThanOrEqual(2);
+      const cues = [...r.stdout.matchAll(/^(\d+)\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n/gm)];
+      expect(cues.map((m) => Number(m[1]))).toEqual(utterances.map((_, i) => i + 1));
+    },
+  );
 
   it('a missing model is one clear error naming the fix', async () => {
     const fixture = placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [500, 900] });
-    const r = spawnSync(process.execPath, [BIN, 'transcribe', fixture.wavPath, '--model', '/nonexistent/model'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, 'transcribe', fixture.wavPath, '--model', '/nonexistent/model'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/E_MODEL_MISSING/);
     expect(r.stderr).toMatch(/model pull/);

@@ -39,7 +39,11 @@ afterAll(async () => {
 function capture() {
   let out = '';
   let err = '';
-  return { io: { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } }, out: () => out, err: () => err };
+  return {
+    io: { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 describe('EarshotNodeClient', () => {
@@ -52,7 +56,11 @@ describe('EarshotNodeClient', () => {
     const reading = (async () => {
       for await (const event of client.events()) {
         events.push(event);
-        if (event.type === 'input_audio_buffer.committed' && events.filter((e) => e.type === 'input_audio_buffer.committed').length === expected.utterances) break;
+        if (
+          event.type === 'input_audio_buffer.committed' &&
+          events.filter((e) => e.type === 'input_audio_buffer.committed').length === expected.utterances
+        )
+          break;
       }
     })();
     const sent = await client.streamWavFile(wavPath, { trailingSilenceMs: 1000 });
@@ -66,7 +74,9 @@ describe('EarshotNodeClient', () => {
   });
 
   it('paces audio at real time with --realtime semantics', async () => {
-    const client = await EarshotNodeClient.connect({ url: server.url.replace('ws://', 'http://').replace('/v1/realtime', '') });
+    const client = await EarshotNodeClient.connect({
+      url: server.url.replace('ws://', 'http://').replace('/v1/realtime', ''),
+    });
     const samples = new Float32Array(8000); // 0.5 s
     const result = await client.streamSamples(samples, { realtime: true, chunkMs: 20, trailingSilenceMs: 0 });
     // The last 20 ms chunk is due at 480 ms; sending all of it cannot be faster than that.
@@ -75,7 +85,9 @@ describe('EarshotNodeClient', () => {
   });
 
   it('fails with E_CONNECT_FAILED when nothing listens', async () => {
-    await expect(EarshotNodeClient.connect({ url: 'ws://127.0.0.1:1/v1/realtime', connectTimeoutMs: 2000 })).rejects.toMatchObject({ code: 'E_CONNECT_FAILED' });
+    await expect(
+      EarshotNodeClient.connect({ url: 'ws://127.0.0.1:1/v1/realtime', connectTimeoutMs: 2000 }),
+    ).rejects.toMatchObject({ code: 'E_CONNECT_FAILED' });
   });
 });
 
@@ -92,10 +104,22 @@ describe('earshot stream', () => {
   }
 
   it('prints JSON lines: one utterance per VAD segment, captions when the server transcribes, and a summary', async () => {
-    const { code, out, err } = await run([wavPath, '--url', server.url, '--json', '--mode', 'captions', '--idle-ms', '800']);
+    const { code, out, err } = await run([
+      wavPath,
+      '--url',
+      server.url,
+      '--json',
+      '--mode',
+      'captions',
+      '--idle-ms',
+      '800',
+    ]);
     expect(err).toBe('');
     expect(code).toBe(0);
-    const records = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; [k: string]: unknown });
+    const records = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; [k: string]: unknown });
     const utterances = records.filter((r) => r.type === 'utterance');
     expect(utterances.map((u) => u.end_ms)).toEqual(expected.stops);
     const summary = records.at(-1)!;

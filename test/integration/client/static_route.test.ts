@@ -54,7 +54,11 @@ describe('static route', () => {
     const html = await page.text();
     expect(html).toContain('data-testid="connect"');
     expect(html).not.toMatch(/https?:\/\//); // no CDN, no external fonts
-    for (const [path, type] of [['/app.js', 'text/javascript'], ['/pcm_capture_worklet.js', 'text/javascript'], ['/app.css', 'text/css']]) {
+    for (const [path, type] of [
+      ['/app.js', 'text/javascript'],
+      ['/pcm_capture_worklet.js', 'text/javascript'],
+      ['/app.css', 'text/css'],
+    ]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);
@@ -66,7 +70,13 @@ describe('static route', () => {
   });
 
   it('serves nothing outside the build and only GET/HEAD', async () => {
-    for (const path of ['/package.json', '/../package.json', '/%2e%2e/package.json', '/client/web/main.ts', '/index.htm']) {
+    for (const path of [
+      '/package.json',
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/client/web/main.ts',
+      '/index.htm',
+    ]) {
       expect((await fetch(`${base}${path}`)).status, path).toBe(404);
     }
     expect((await fetch(`${base}/`, { method: 'POST', body: 'x' })).status).toBe(404);

@@ -11,7 +11,12 @@ let alone: Phi4Engine;
 
 beforeAll(async () => {
   const modelDir = await tinyModelDir();
-  batched = await Phi4Engine.load({ modelDir, sessionOptions: SINGLE_THREAD, batchMaxRows: 4, batchMaxContextTokens: 600 });
+  batched = await Phi4Engine.load({
+    modelDir,
+    sessionOptions: SINGLE_THREAD,
+    batchMaxRows: 4,
+    batchMaxContextTokens: 600,
+  });
   alone = await Phi4Engine.load({ modelDir, sessionOptions: SINGLE_THREAD, batchMaxRows: 1 });
   engines.push(batched, alone);
 }, 120_000);
@@ -20,14 +25,25 @@ afterAll(async () => {
 });
 
 /** One caption-like turn per session: audio of a different length each, then a generation. */
-async function conversation(engine: Phi4Engine, index: number, promptWords: number, systemWords = 0): Promise<number[][]> {
+async function conversation(
+  engine: Phi4Engine,
+  index: number,
+  promptWords: number,
+  systemWords = 0,
+): Promise<number[][]> {
   const session = await engine.createSession();
   await session.appendSystem({ instructions: 'word '.repeat(systemWords) + `You are assistant number ${index}.` });
   const outputs: number[][] = [];
   for (let turn = 0; turn < 2; turn++) {
-    const audio: AudioHandle = await engine.encodeAudio(testPcm(0.5 + 0.3 * index + 0.2 * turn, 16000, index + turn), 16000);
+    const audio: AudioHandle = await engine.encodeAudio(
+      testPcm(0.5 + 0.3 * index + 0.2 * turn, 16000, index + turn),
+      16000,
+    );
     const checkpoint = session.checkpoint();
-    await session.appendUser([{ type: 'audio', audio }, { type: 'text', text: 'word '.repeat(promptWords) + `Transcribe turn ${turn}.` }]);
+    await session.appendUser([
+      { type: 'audio', audio },
+      { type: 'text', text: 'word '.repeat(promptWords) + `Transcribe turn ${turn}.` },
+    ]);
     outputs.push((await collect(session.generate({ maxNewTokens: 6 + index, stopIds: [] }))).tokenIds);
     await session.rewind(checkpoint);
     engine.releaseAudio(audio);

@@ -17,7 +17,9 @@ export function testPcm(seconds: number, sampleRateHz: number, seed = 1): Float3
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     const t = i / sampleRateHz;
-    out[i] = 0.3 * Math.sin(2 * Math.PI * (150 + 40 * seed) * t) * (0.5 + 0.5 * Math.sin(2 * Math.PI * 1.3 * t)) + 0.02 * (s / 2 ** 32 - 0.5);
+    out[i] =
+      0.3 * Math.sin(2 * Math.PI * (150 + 40 * seed) * t) * (0.5 + 0.5 * Math.sin(2 * Math.PI * 1.3 * t)) +
+      0.02 * (s / 2 ** 32 - 0.5);
   }
   return out;
 }
@@ -35,7 +37,10 @@ export interface Collected {
   done: Extract<GenerationEvent, { type: 'done' }>;
 }
 
-export async function collect(events: AsyncIterable<GenerationEvent>, onDelta?: (n: number) => void): Promise<Collected> {
+export async function collect(
+  events: AsyncIterable<GenerationEvent>,
+  onDelta?: (n: number) => void,
+): Promise<Collected> {
   const tokenIds: number[] = [];
   let deltas = 0;
   for await (const e of events) {

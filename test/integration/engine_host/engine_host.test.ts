@@ -15,7 +15,11 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   modelDir = await tinyModelDir();
-  host = createEngineHost({ modelDir, ...SINGLE_THREAD, log: { info: () => undefined, warn: () => undefined, error: (_d, m) => errors.push(m) } });
+  host = createEngineHost({
+    modelDir,
+    ...SINGLE_THREAD,
+    log: { info: () => undefined, warn: () => undefined, error: (_d, m) => errors.push(m) },
+  });
   await host.ready;
 }, 120_000);
 
@@ -34,11 +38,18 @@ describe('EngineHost (worker thread, tiny model)', () => {
   it('is ready, reports the model, and streams deltas from the worker', async () => {
     expect(host.isReady).toBe(true);
     expect(host.loadError).toBeUndefined();
-    expect(host.info).toMatchObject({ floatType: 'float32', contextBudgetTokens: 4096, adapter: { status: 'applied' } });
+    expect(host.info).toMatchObject({
+      floatType: 'float32',
+      contextBudgetTokens: 4096,
+      adapter: { status: 'applied' },
+    });
     const audio = await host.encodeAudio(testPcm(1, 16000), 16000);
     expect(audio.audioTokens).toBe(13);
     const s = await host.createSession();
-    const ref = await s.appendUser([{ type: 'audio', audio }, { type: 'text', text: 'Transcribe the audio clip into text.' }]);
+    const ref = await s.appendUser([
+      { type: 'audio', audio },
+      { type: 'text', text: 'Transcribe the audio clip into text.' },
+    ]);
     expect(ref.index).toBe(0);
     s.setTranscript(ref, 'hello');
     const before = s.checkpoint();
@@ -95,7 +106,9 @@ describe('EngineHost (worker thread, tiny model)', () => {
     try {
       await busy.ready;
       const s = await busy.createSession();
-      const settled = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => s.appendUser([{ type: 'text', text: `burst ${i}` }])));
+      const settled = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => s.appendUser([{ type: 'text', text: `burst ${i}` }])),
+      );
       const codes = settled.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as EarshotError).code));
       expect(codes[0]).toBe('ok');
       expect(codes).toContain('E_ENGINE_BUSY');
@@ -138,7 +151,9 @@ describe('EngineHost (worker thread, tiny model)', () => {
       failure = error;
     }
     expect((failure as EarshotError).code).toBe('E_ENGINE_WORKER_EXITED');
-    await expect(idle.appendUser([{ type: 'text', text: 'hello?' }])).rejects.toMatchObject({ code: 'E_ENGINE_WORKER_EXITED' });
+    await expect(idle.appendUser([{ type: 'text', text: 'hello?' }])).rejects.toMatchObject({
+      code: 'E_ENGINE_WORKER_EXITED',
+    });
     await expect(collect(idle.generate({ maxNewTokens: 2 }))).rejects.toMatchObject({ code: 'E_ENGINE_WORKER_EXITED' });
     expect(idle.stats().kvBytes).toBe(0);
     await idle.dispose();

@@ -24,7 +24,11 @@ interface Round {
 
 async function startHost(modelDir: string): Promise<Round> {
   const errors: string[] = [];
-  const host = createEngineHost({ modelDir, ...SINGLE_THREAD, log: { info: () => undefined, warn: () => undefined, error: (_d, m) => errors.push(m) } });
+  const host = createEngineHost({
+    modelDir,
+    ...SINGLE_THREAD,
+    log: { info: () => undefined, warn: () => undefined, error: (_d, m) => errors.push(m) },
+  });
   await host.ready;
   return { host, errors };
 }
@@ -44,9 +48,11 @@ async function closeDuringGeneration({ host }: Round): Promise<{ outcome: string
   await s.appendUser([{ type: 'text', text: 'Count to a thousand.' }]);
   const events = s.generate({ maxNewTokens: 3000, stopIds: [] })[Symbol.asyncIterator]();
   expect((await events.next()).value).toMatchObject({ type: 'delta' }); // the worker is decoding
-  const rest = codeOf((async () => {
-    for (let r = await events.next(); !r.done; r = await events.next()) if (r.value.type === 'done') return r.value;
-  })());
+  const rest = codeOf(
+    (async () => {
+      for (let r = await events.next(); !r.done; r = await events.next()) if (r.value.type === 'done') return r.value;
+    })(),
+  );
   await host.close();
   return { outcome: await rest, session: s };
 }
@@ -90,7 +96,9 @@ export function describeShutdownUnderLoad(): void {
         expect(gen.outcome).toBe('E_ENGINE');
         expect(prefill.outcome).toBe(crashFirst ? 'E_ENGINE_WORKER_EXITED' : 'E_ENGINE');
         // Everything after close() fails with a clear code instead of hanging.
-        await expect(gen.session.appendUser([{ type: 'text', text: 'still there?' }])).rejects.toMatchObject({ code: 'E_ENGINE' });
+        await expect(gen.session.appendUser([{ type: 'text', text: 'still there?' }])).rejects.toMatchObject({
+          code: 'E_ENGINE',
+        });
         await expect(a.host.createSession()).rejects.toMatchObject({ code: 'E_ENGINE' });
         await expect(b.host.encodeAudio(new Float32Array(16000), 16000)).rejects.toMatchObject({ code: 'E_ENGINE' });
         expect(a.host.isReady).toBe(false);

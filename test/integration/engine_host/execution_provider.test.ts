@@ -6,7 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
 import { createEngineHost } from '../../../src/engine/engine_host.ts';
 import {
-  assertProviderAvailable, CUDA_INSTALL_COMMAND, CUDA_PROVIDER_FILES, ortBindingDir, providerSessionOptions,
+  assertProviderAvailable,
+  CUDA_INSTALL_COMMAND,
+  CUDA_PROVIDER_FILES,
+  ortBindingDir,
+  providerSessionOptions,
 } from '../../../src/engine/execution_provider.ts';
 import { Phi4Engine } from '../../../src/engine/phi4_engine.ts';
 import { InPlaceKvCache } from '../../../src/engine/phi4mm/kv_cache_in_place.ts';
@@ -35,7 +39,12 @@ afterAll(() => {
 });
 
 function isProviderError(e: unknown): boolean {
-  return e instanceof EarshotError && e.code === 'E_ENGINE_PROVIDER' && e.message.includes(CUDA_INSTALL_COMMAND) && e.message.includes('cuDNN 9');
+  return (
+    e instanceof EarshotError &&
+    e.code === 'E_ENGINE_PROVIDER' &&
+    e.message.includes(CUDA_INSTALL_COMMAND) &&
+    e.message.includes('cuDNN 9')
+  );
 }
 
 describe('execution provider', () => {
@@ -47,8 +56,11 @@ describe('execution provider', () => {
     writeFileSync(join(empty, CUDA_PROVIDER_FILES[0]), '');
     expect(() => assertProviderAvailable('cuda', empty)).toThrow(/libonnxruntime_providers_shared\.so/);
     writeFileSync(join(empty, CUDA_PROVIDER_FILES[1]), '');
-    if (process.platform === 'linux' && process.arch === 'x64') expect(() => assertProviderAvailable('cuda', empty)).not.toThrow();
-    expect(() => assertProviderAvailable('tpu' as 'cpu', empty)).toThrow(expect.toSatisfy((e: unknown) => (e as EarshotError).code === 'E_ENGINE_PROVIDER'));
+    if (process.platform === 'linux' && process.arch === 'x64')
+      expect(() => assertProviderAvailable('cuda', empty)).not.toThrow();
+    expect(() => assertProviderAvailable('tpu' as 'cpu', empty)).toThrow(
+      expect.toSatisfy((e: unknown) => (e as EarshotError).code === 'E_ENGINE_PROVIDER'),
+    );
     expect(providerSessionOptions('cuda')).toEqual({ executionProviders: ['cuda'] });
     expect(providerSessionOptions('cpu')).toEqual({});
     expect(ortBindingDir()).toMatch(/onnxruntime-node[/\\]bin[/\\]napi-v6/);
@@ -60,28 +72,46 @@ describe('execution provider', () => {
     expect(configSchema.safeParse({ engine: { execution_provider: 'rocm' } }).success).toBe(false);
   });
 
-  it.skipIf(cudaInstalledHere)('`earshot serve --device cuda` refuses to start without the provider, naming the install command', () => {
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--device', 'cuda', '--port', '0', '--store', ':memory:'], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('E_ENGINE_PROVIDER');
-    expect(r.stderr).toContain(CUDA_INSTALL_COMMAND);
-    expect(r.stdout).not.toContain('listening');
-  });
+  it.skipIf(cudaInstalledHere)(
+    '`earshot serve --device cuda` refuses to start without the provider, naming the install command',
+    () => {
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--device', 'cuda', '--port', '0', '--store', ':memory:'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('E_ENGINE_PROVIDER');
+      expect(r.stderr).toContain(CUDA_INSTALL_COMMAND);
+      expect(r.stdout).not.toContain('listening');
+    },
+  );
 
-  it.skipIf(cudaInstalledHere)('the engine worker reports E_ENGINE_PROVIDER as its load error; Phi4Engine.load refuses before loading', async () => {
-    const modelDir = await ensureFixtureModel('tiny', 1, { floatType: 'float16' });
-    await expect(Phi4Engine.load({ modelDir, executionProvider: 'cuda' })).rejects.toSatisfy(isProviderError);
-    const host = createEngineHost({ modelDir, executionProvider: 'cuda', intraOpNumThreads: 1, interOpNumThreads: 1 });
-    try {
-      await expect(host.ready).rejects.toSatisfy(isProviderError);
-    } finally {
-      await host.close();
-    }
-  });
+  it.skipIf(cudaInstalledHere)(
+    'the engine worker reports E_ENGINE_PROVIDER as its load error; Phi4Engine.load refuses before loading',
+    async () => {
+      const modelDir = await ensureFixtureModel('tiny', 1, { floatType: 'float16' });
+      await expect(Phi4Engine.load({ modelDir, executionProvider: 'cuda' })).rejects.toSatisfy(isProviderError);
+      const host = createEngineHost({
+        modelDir,
+        executionProvider: 'cuda',
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+      });
+      try {
+        await expect(host.ready).rejects.toSatisfy(isProviderError);
+      } finally {
+        await host.close();
+      }
+    },
+  );
 
   it('the float16 export runs on the CPU provider with the in-place KV cache (Uint16 buffers)', async () => {
     const modelDir = await ensureFixtureModel('tiny', 1, { floatType: 'float16' });
-    const engine = await Phi4Engine.load({ modelDir, executionProvider: 'cpu', sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
+    const engine = await Phi4Engine.load({
+      modelDir,
+      executionProvider: 'cpu',
+      sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    });
     try {
       expect(engine.info).toMatchObject({ floatType: 'float16', executionProvider: 'cpu', kvCache: 'in_place' });
       const session = await engine.createSession();

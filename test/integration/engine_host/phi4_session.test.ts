@@ -15,7 +15,11 @@ let audioB: AudioHandle;
 const infos: { data: object; message: string }[] = [];
 
 const TOOLS: ToolSpec[] = [
-  { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } } } },
+  {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } } },
+  },
 ];
 
 beforeAll(async () => {
@@ -36,11 +40,17 @@ afterAll(async () => {
 /** A conversation built turn by turn: system + tools, audio user turn, generation, tool response, text. */
 async function buildConversation(session: Phi4Session): Promise<void> {
   await session.appendSystem({ instructions: 'You are a travel assistant.', tools: TOOLS });
-  await session.appendUser([{ type: 'audio', audio: audioA }, { type: 'text', text: 'Where should I go?' }]);
+  await session.appendUser([
+    { type: 'audio', audio: audioA },
+    { type: 'text', text: 'Where should I go?' },
+  ]);
   await collect(session.generate({ maxNewTokens: 5, stopIds: [] }));
   await session.appendToolResponse('{"city": "Paris", "weather": "sunny"}');
   await session.appendAssistant('Paris is sunny.');
-  await session.appendUser([{ type: 'text', text: 'And tomorrow?' }, { type: 'audio', audio: audioB }]);
+  await session.appendUser([
+    { type: 'text', text: 'And tomorrow?' },
+    { type: 'audio', audio: audioB },
+  ]);
 }
 
 function oneShotLogits(session: Phi4Session): Promise<Float32Array | undefined> {
@@ -75,7 +85,10 @@ describe('Phi4Session (in process, tiny model)', () => {
     for (const s of [lean, keeping]) await buildConversation(s);
     expect(lean.lastLogits).toBeUndefined();
     expect(keeping.lastLogits).toBeDefined();
-    const [a, b] = [await collect(lean.generate({ maxNewTokens: 10, stopIds: [] })), await collect(keeping.generate({ maxNewTokens: 10, stopIds: [] }))];
+    const [a, b] = [
+      await collect(lean.generate({ maxNewTokens: 10, stopIds: [] })),
+      await collect(keeping.generate({ maxNewTokens: 10, stopIds: [] })),
+    ];
     expect(a.tokenIds).toEqual(b.tokenIds);
     // Once a token is picked nothing holds the logits (a batched run's buffer is shared by its rows).
     expect(lean.lastLogits).toBeUndefined();
@@ -90,7 +103,10 @@ describe('Phi4Session (in process, tiny model)', () => {
     await straight.appendUser([{ type: 'text', text: 'Hello there.' }]);
     const cp = branched.checkpoint();
     // A side pass: ASR branch with audio and a generated transcript, then rewound.
-    await branched.appendUser([{ type: 'audio', audio: audioA }, { type: 'text', text: 'Transcribe the audio clip into text.' }]);
+    await branched.appendUser([
+      { type: 'audio', audio: audioA },
+      { type: 'text', text: 'Transcribe the audio clip into text.' },
+    ]);
     const asr = await collect(branched.generate({ maxNewTokens: 6, stopIds: [] }));
     expect(asr.tokenIds).toHaveLength(6);
     await branched.rewind(cp);
@@ -98,7 +114,10 @@ describe('Phi4Session (in process, tiny model)', () => {
     expect(branched.tokenIds()).toEqual(straight.tokenIds());
     for (const s of [branched, straight]) await s.appendUser([{ type: 'audio', audio: audioB }]);
     expect(maxAbsDiff(branched.lastLogits!, straight.lastLogits!)).toBeLessThan(1e-4);
-    const [a, b] = [await collect(branched.generate({ maxNewTokens: 8, stopIds: [] })), await collect(straight.generate({ maxNewTokens: 8, stopIds: [] }))];
+    const [a, b] = [
+      await collect(branched.generate({ maxNewTokens: 8, stopIds: [] })),
+      await collect(straight.generate({ maxNewTokens: 8, stopIds: [] })),
+    ];
     expect(a.tokenIds).toEqual(b.tokenIds);
     expect(branched.stats()).toEqual(straight.stats());
     // Rewinding a generation that stopped mid-turn removes the <|end|> a later append added.
@@ -126,7 +145,11 @@ describe('Phi4Session (in process, tiny model)', () => {
 
   it('compaction replaces old audio by transcripts, keeps the session under budget and usable', async () => {
     const budget = 300;
-    const session = await engine.createSession({ contextBudgetTokens: budget, generationReserveTokens: 8, keepTurnLogits: true });
+    const session = await engine.createSession({
+      contextBudgetTokens: budget,
+      generationReserveTokens: 8,
+      keepTurnLogits: true,
+    });
     await session.appendSystem({ instructions: 'Summarise the call.' });
     let maxTokens = 0;
     for (let turn = 0; turn < 14; turn++) {
@@ -188,7 +211,11 @@ describe('Phi4Session (in process, tiny model)', () => {
   });
 
   it('beyond the pending bound requests fail at once with E_ENGINE_BUSY', async () => {
-    const small = await Phi4Engine.load({ modelDir: await tinyModelDir(), sessionOptions: SINGLE_THREAD, maxPendingRequests: 2 });
+    const small = await Phi4Engine.load({
+      modelDir: await tinyModelDir(),
+      sessionOptions: SINGLE_THREAD,
+      maxPendingRequests: 2,
+    });
     try {
       const session = await small.createSession();
       const attempts = Array.from({ length: 5 }, (_, i) => session.appendUser([{ type: 'text', text: `turn ${i}` }]));

@@ -36,7 +36,10 @@ afterAll(async () => {
 async function turns(session: Phi4Session, count: number, from = 0): Promise<number[][]> {
   const out: number[][] = [];
   for (let i = from; i < from + count; i++) {
-    const ref = await session.appendUser([{ type: 'audio', audio }, { type: 'text', text: `turn ${i}` }]);
+    const ref = await session.appendUser([
+      { type: 'audio', audio },
+      { type: 'text', text: `turn ${i}` },
+    ]);
     session.setTranscript(ref, `the caller said thing ${i}`);
     out.push((await collect(session.generate({ maxNewTokens: 6, stopIds: [] }))).tokenIds);
   }
@@ -47,7 +50,10 @@ const LONG_TURN_TOKENS = 90;
 
 /** One user turn longer than the room left in a filled 240-token context: it rebuilds. */
 function rebuildingTurn(session: Phi4Session): Promise<unknown> {
-  return session.appendUser([{ type: 'audio', audio }, { type: 'text', text: 'a long question '.repeat(6) }]);
+  return session.appendUser([
+    { type: 'audio', audio },
+    { type: 'text', text: 'a long question '.repeat(6) },
+  ]);
 }
 
 async function withFault(session: Phi4Session, fault: FaultSpec, op: () => Promise<unknown>): Promise<void> {
@@ -65,10 +71,30 @@ async function withFault(session: Phi4Session, fault: FaultSpec, op: () => Promi
 
 describe('a failed engine job is rolled back', () => {
   const cases: { name: string; fault: FaultSpec; budget: number; op: (s: Phi4Session) => Promise<unknown> }[] = [
-    { name: 'an embedding run of a user turn', fault: { graph: 'embedding' }, budget: 4096, op: (s) => s.appendUser([{ type: 'audio', audio }]) },
-    { name: 'a decode step', fault: { graph: 'text', skipRuns: 3 }, budget: 4096, op: (s) => collect(s.generate({ maxNewTokens: 8, stopIds: [] })) },
-    { name: 'the re-prefill of a context rebuild', fault: { graph: 'text', when: 'rebuild' }, budget: 240, op: rebuildingTurn },
-    { name: 'the first step after a rebuild', fault: { graph: 'embedding', when: 'afterRebuild' }, budget: 240, op: rebuildingTurn },
+    {
+      name: 'an embedding run of a user turn',
+      fault: { graph: 'embedding' },
+      budget: 4096,
+      op: (s) => s.appendUser([{ type: 'audio', audio }]),
+    },
+    {
+      name: 'a decode step',
+      fault: { graph: 'text', skipRuns: 3 },
+      budget: 4096,
+      op: (s) => collect(s.generate({ maxNewTokens: 8, stopIds: [] })),
+    },
+    {
+      name: 'the re-prefill of a context rebuild',
+      fault: { graph: 'text', when: 'rebuild' },
+      budget: 240,
+      op: rebuildingTurn,
+    },
+    {
+      name: 'the first step after a rebuild',
+      fault: { graph: 'embedding', when: 'afterRebuild' },
+      budget: 240,
+      op: rebuildingTurn,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: the session is as before, and the next turns equal those of a session that never failed`, async () => {
@@ -101,9 +127,15 @@ describe('a failed engine job is rolled back', () => {
 });
 
 describe('ids only the template writes are never generated', () => {
-  for (const [name, favoured] of [['the image placeholder', TOKEN_ID.image], ['<|user|>', TOKEN_ID.user]] as const) {
+  for (const [name, favoured] of [
+    ['the image placeholder', TOKEN_ID.image],
+    ['<|user|>', TOKEN_ID.user],
+  ] as const) {
     it(`a model favouring ${name} answers with the next best ids, greedy, sampled and batched`, async () => {
-      const biased = await Phi4Engine.load({ modelDir: await favouringFixtureModel([favoured]), sessionOptions: SINGLE_THREAD });
+      const biased = await Phi4Engine.load({
+        modelDir: await favouringFixtureModel([favoured]),
+        sessionOptions: SINGLE_THREAD,
+      });
       try {
         // The fixture really prefers the id: unmasked, it wins every position.
         const raw = new GenerationSession(biased.model, biased.tokenizer);
@@ -115,7 +147,9 @@ describe('ids only the template writes are never generated', () => {
         for (const s of sessions) await s.appendUser([{ type: 'text', text: 'hello' }]);
         // Greedy in two sessions at once (their steps are batched), then sampled; then the session goes on.
         const greedy = await Promise.all(sessions.map((s) => collect(s.generate({ maxNewTokens: 12, stopIds: [] }))));
-        const sampled = await collect(sessions[0].generate({ maxNewTokens: 12, stopIds: [], sampling: { temperature: 1, topK: 50, seed: 7 } }));
+        const sampled = await collect(
+          sessions[0].generate({ maxNewTokens: 12, stopIds: [], sampling: { temperature: 1, topK: 50, seed: 7 } }),
+        );
         for (const r of [...greedy, sampled]) {
           expect(r.tokenIds).toHaveLength(12);
           for (const id of r.tokenIds) expect(isGeneratable(biased.tokenizer, id)).toBe(true);

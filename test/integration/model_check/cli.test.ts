@@ -45,7 +45,9 @@ describe('earshot model check', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`OK: ${fixture}`);
     expect(result.stdout).toContain('cpu variant (float32 graphs), 2 layers, hidden 64, vocab 200064');
-    expect(result.stdout).toContain("speech LoRA: applied at rank 64 (the decoder's LoRA branches are rank 32; the engine rewrites them to the adapter's rank at load)");
+    expect(result.stdout).toContain(
+      "speech LoRA: applied at rank 64 (the decoder's LoRA branches are rank 32; the engine rewrites them to the adapter's rank at load)",
+    );
     expect(result.stdout).toContain('LoRA tensors still graph inputs after the rewrite: 0\n');
   });
 
@@ -62,7 +64,15 @@ describe('earshot model check', () => {
   it('--json prints the structured result', async () => {
     const result = await run(['check', '--json', fixture]);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ ok: true, variant: 'cpu', speech_adapter: 'applied', speech_adapter_rank: 64, graph_lora_rank: 32, lora_graph_inputs: 0, problems: [] });
+    expect(report).toMatchObject({
+      ok: true,
+      variant: 'cpu',
+      speech_adapter: 'applied',
+      speech_adapter_rank: 64,
+      graph_lora_rank: 32,
+      lora_graph_inputs: 0,
+      problems: [],
+    });
     expect(report.speech_adapter_rank).toBeGreaterThan(report.graph_lora_rank);
     expect(report.resident_bytes_estimate).toBeGreaterThan(0);
   });
@@ -71,14 +81,29 @@ describe('earshot model check', () => {
     const dir = copyModelDir(fixture);
     writeFileSync(
       join(dir, FIXTURE_FILES.speechAdapter),
-      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) }]),
+      encodeAdapter([
+        {
+          name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4',
+          dims: [8, 1, 16],
+          dataType: 2,
+          rawData: new Uint8Array(128),
+        },
+      ]),
     );
     const result = await run(['check', '--json', dir]);
     rmSync(dir, { recursive: true, force: true });
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ ok: false, speech_adapter: 'refused', speech_adapter_rank: 8, graph_lora_rank: 32, lora_graph_inputs: 0 });
-    expect(report.problems).toContain('model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales');
+    expect(report).toMatchObject({
+      ok: false,
+      speech_adapter: 'refused',
+      speech_adapter_rank: 8,
+      graph_lora_rank: 32,
+      lora_graph_inputs: 0,
+    });
+    expect(report.problems).toContain(
+      'model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales',
+    );
   });
 });
 

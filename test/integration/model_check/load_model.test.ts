@@ -45,16 +45,33 @@ describe('loadPhi4Model', () => {
   it('loads the fixture and resolves the I/O contract from genai_config.json', async () => {
     const model = await loadPhi4Model(fixture);
     try {
-      expect(model.io).toMatchObject({ floatType: 'float32', numLayers: 2, numKvHeads: 2, numHeads: 4, headSize: 16, hiddenSize: 64, vocabSize: 200064 });
+      expect(model.io).toMatchObject({
+        floatType: 'float32',
+        numLayers: 2,
+        numKvHeads: 2,
+        numHeads: 4,
+        headSize: 16,
+        hiddenSize: 64,
+        vocabSize: 200064,
+      });
       expect(model.io.names.text.pastKeys).toEqual(['past_key_values.0.key', 'past_key_values.1.key']);
       expect(model.io.names.text.presentValues).toEqual(['present.0.value', 'present.1.value']);
       expect(model.io.names.speech.attentionMask).toBe('audio_attention_mask');
       expect(model.io.loraInputs.text).toHaveLength(8);
-      expect(model.io.loraInputs.speech).toEqual(['speech.encoder.out.lora_A.MatMul.weight', 'speech.encoder.out.lora_B.MatMul.weight']);
+      expect(model.io.loraInputs.speech).toEqual([
+        'speech.encoder.out.lora_A.MatMul.weight',
+        'speech.encoder.out.lora_B.MatMul.weight',
+      ]);
       expect(model.vision).toBeUndefined();
-      expect([...model.text.inputNames].sort()).toEqual(
-        ['attention_mask', 'earshot_logits_start', 'inputs_embeds', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value'],
-      );
+      expect([...model.text.inputNames].sort()).toEqual([
+        'attention_mask',
+        'earshot_logits_start',
+        'inputs_embeds',
+        'past_key_values.0.key',
+        'past_key_values.0.value',
+        'past_key_values.1.key',
+        'past_key_values.1.value',
+      ]);
       expect(model.config.model.eos_token_id).toEqual([200020, 199999]);
     } finally {
       await model.dispose();
@@ -68,7 +85,9 @@ describe('loadPhi4Model', () => {
     const base = await loadPhi4Model(fixture, { applySpeechAdapter: false });
     const adapted = await loadPhi4Model(fixture, { initializerOverrides: { text: adapter.parameters } });
     const zeros = await loadPhi4Model(fixture, {
-      initializerOverrides: { text: adapter.parameters.map((p) => ({ ...p, rawData: new Uint8Array(p.rawData.length) })) },
+      initializerOverrides: {
+        text: adapter.parameters.map((p) => ({ ...p, rawData: new Uint8Array(p.rawData.length) })),
+      },
     });
     try {
       const baseLogits = await prefillLogits(base, embeds, 3);
@@ -93,7 +112,12 @@ describe('loadPhi4Model', () => {
         initializerOverrides: {
           text: [
             { name: 'no.such.tensor', dims: [1], dataType: 1, rawData: new Uint8Array(4) },
-            { name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) },
+            {
+              name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4',
+              dims: [8, 1, 16],
+              dataType: 2,
+              rawData: new Uint8Array(128),
+            },
           ],
         },
       }),

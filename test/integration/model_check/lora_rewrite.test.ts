@@ -1,4 +1,13 @@
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -35,7 +44,8 @@ beforeAll(() => {
 function copyModel(name: string, adapter?: Uint8Array): string {
   const dir = join(root, name);
   mkdirSync(dir);
-  for (const file of readdirSync(published)) if (!file.includes('.earshot-')) linkSync(join(published, file), join(dir, file));
+  for (const file of readdirSync(published))
+    if (!file.includes('.earshot-')) linkSync(join(published, file), join(dir, file));
   if (adapter) {
     rmSync(join(dir, FIXTURE_FILES.speechAdapter));
     writeFileSync(join(dir, FIXTURE_FILES.speechAdapter), adapter);
@@ -69,13 +79,22 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
   it('gives logits bit-identical to a fixture generated at the adapter rank with its values as constants', async () => {
     const dir = copyModel('applied');
     const model = await loadPhi4Model(dir, { sessionOptions: SINGLE_THREAD });
-    expect(model.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 32, speechAdapterRank: 64, branches: 14, appliedBranches: 14, loraGraphInputs: 0, problems: [] });
+    expect(model.lora).toMatchObject({
+      speechAdapter: 'applied',
+      graphLoraRank: 32,
+      speechAdapterRank: 64,
+      branches: 14,
+      appliedBranches: 14,
+      loraGraphInputs: 0,
+      problems: [],
+    });
     // q/k/v and gate/up read one input through identical lora_A copies: one node each serves them (3 fewer per layer).
     expect(model.lora!.sharedLoraA).toBe(6);
     await model.dispose();
     // The reference keeps its graph as generated (the initializer-overrides path does not rewrite LoRA).
     const [expected, applied] = [await logitsOf(baked, { initializerOverrides: { text: [] } }), await logitsOf(dir)];
-    for (let i = 0; i < 2; i++) expect(Buffer.from(applied[i].buffer).equals(Buffer.from(expected[i].buffer))).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect(Buffer.from(applied[i].buffer).equals(Buffer.from(expected[i].buffer))).toBe(true);
   });
 
   it('changes the logits; removing the branches equals the exported zero branches exactly', async () => {
@@ -89,7 +108,11 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
   });
 
   it('one rewritten hook matches an independent float reference ((q - 8) * scale, low nibble first) within 1e-5', async () => {
-    const { model } = rewriteTextGraph(findModelFiles(published), { applySpeechAdapter: true, lastPositionLogits: false, logitsName: 'logits' });
+    const { model } = rewriteTextGraph(findModelFiles(published), {
+      applySpeechAdapter: true,
+      lastPositionLogits: false,
+      logitsName: 'logits',
+    });
     const graph = model.graph!;
     // o_proj has a lora_A of its own (q/k/v share one after the rewrite).
     const branch = findLoraBranches(graph).branches.find((b) => b.name === 'model.layers.1.attn.o_proj')!;
@@ -101,8 +124,13 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
       opsetImport: model.opsetImport,
       graph: {
         name: 'hook',
-        node: [{ ...branch.a, input: ['x', ...branch.a.input!.slice(1)] }, { ...branch.b, output: ['y'] }],
-        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 64 }] } } } }],
+        node: [
+          { ...branch.a, input: ['x', ...branch.a.input!.slice(1)] },
+          { ...branch.b, output: ['y'] },
+        ],
+        input: [
+          { name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 64 }] } } } },
+        ],
         output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }],
         initializer: branch.tensors.map((name) => init.get(name)!),
       },
@@ -113,11 +141,15 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
     await session.release();
 
     // Reference in float64, straight from the adapter file (not from the rewritten graph).
-    const params = new Map(decodeAdapter(readFileSync(join(published, FIXTURE_FILES.speechAdapter))).parameters.map((p) => [p.name, p]));
+    const params = new Map(
+      decodeAdapter(readFileSync(join(published, FIXTURE_FILES.speechAdapter))).parameters.map((p) => [p.name, p]),
+    );
     const matmul = (input: Float64Array, q4Name: string, scalesName: string): Float64Array => {
       const q4 = params.get(q4Name)!;
       const scalesRaw = params.get(scalesName)!.rawData;
-      const scales = new Float32Array(scalesRaw.buffer.slice(scalesRaw.byteOffset, scalesRaw.byteOffset + scalesRaw.byteLength));
+      const scales = new Float32Array(
+        scalesRaw.buffer.slice(scalesRaw.byteOffset, scalesRaw.byteOffset + scalesRaw.byteLength),
+      );
       const [n, blocks, blob] = q4.dims;
       const out = new Float64Array(n);
       for (let row = 0; row < n; row++) {
@@ -141,36 +173,52 @@ describe('speech adapter applied by rewriting the LoRA branches', () => {
 
 describe('an adapter that does not fit', () => {
   function misfitAdapter(): Uint8Array {
-    const params = decodeAdapter(readFileSync(join(published, FIXTURE_FILES.speechAdapter))).parameters.map((p) => ({ ...p }));
+    const params = decodeAdapter(readFileSync(join(published, FIXTURE_FILES.speechAdapter))).parameters.map((p) => ({
+      ...p,
+    }));
     const bQ4 = params.find((p) => p.name === 'model.layers.0.attn.k_proj.lora_B.MatMul.weight_Q4')!;
     bQ4.dims = [bQ4.dims[0] + 1, ...bQ4.dims.slice(1)]; // N that the node does not have
     bQ4.rawData = new Uint8Array(bQ4.dims.reduce((a, b) => a * b, 1));
     const scales = params.find((p) => p.name === 'model.layers.1.mlp.up_proj.lora_A.MatMul.weight_scales')!;
     scales.dataType = 10; // float16 where the graph has float32
     scales.rawData = scales.rawData.slice(0, scales.rawData.length / 2);
-    params.push({ name: 'model.layers.9.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [64, 2, 16], dataType: 2, rawData: new Uint8Array(2048) });
+    params.push({
+      name: 'model.layers.9.attn.q_proj.lora_A.MatMul.weight_Q4',
+      dims: [64, 2, 16],
+      dataType: 2,
+      rawData: new Uint8Array(2048),
+    });
     return encodeAdapter(params.filter((p) => p.name !== 'model.layers.1.mlp.down_proj.lora_B.MatMul.weight_scales'));
   }
 
   it('is refused with every mismatch listed; the engine loads the base model and transcribes', async () => {
     const dir = copyModel('misfit', misfitAdapter());
     const warnings: { obj: object; msg: string }[] = [];
-    const log: EngineLogger = { info: () => undefined, warn: (obj, msg) => warnings.push({ obj, msg }), error: () => undefined };
+    const log: EngineLogger = {
+      info: () => undefined,
+      warn: (obj, msg) => warnings.push({ obj, msg }),
+      error: () => undefined,
+    };
     const engine = await Phi4Engine.load({ modelDir: dir, sessionOptions: SINGLE_THREAD, log });
     try {
       expect(engine.info.adapter.status).toBe('refused');
       const mismatches = engine.info.adapter.status === 'refused' ? engine.info.adapter.mismatches : [];
       expect(mismatches).toEqual([
-        'model.layers.1.mlp.up_proj.lora_A.MatMul.weight_scales: data type float16 but the graph\'s tensor is float32',
+        "model.layers.1.mlp.up_proj.lora_A.MatMul.weight_scales: data type float16 but the graph's tensor is float32",
         'model.layers.9.attn.q_proj.lora_A.MatMul.weight_Q4: no LoRA branch of the text graph has a tensor of this name',
         'model.layers.0.attn.k_proj.lora_B.MatMul.weight_Q4: shape [33, 2, 16] but lora_B (N 32, block 32) at rank 64 needs [32, 2, 16]',
         'model.layers.1.mlp.down_proj: the adapter lacks model.layers.1.mlp.down_proj.lora_B.MatMul.weight_scales',
       ]);
       expect(engine.model.lora).toMatchObject({ removedBranches: 14, loraGraphInputs: 0 });
-      expect(warnings.map((w) => w.msg).join('\n')).toMatch(/refused \(4 problem\(s\)\); the base model runs without the speech LoRA and may refuse to transcribe/);
+      expect(warnings.map((w) => w.msg).join('\n')).toMatch(
+        /refused \(4 problem\(s\)\); the base model runs without the speech LoRA and may refuse to transcribe/,
+      );
       const audio = await engine.encodeAudio(testPcm(1, 16000), 16000);
       const s = await engine.createSession();
-      await s.appendUser([{ type: 'audio', audio }, { type: 'text', text: 'Transcribe the audio clip into text.' }]);
+      await s.appendUser([
+        { type: 'audio', audio },
+        { type: 'text', text: 'Transcribe the audio clip into text.' },
+      ]);
       const r = await collect(s.generate({ maxNewTokens: 5, stopIds: [] }));
       expect(r.done.usage.completionTokens).toBe(5);
       await s.dispose();
@@ -180,7 +228,10 @@ describe('an adapter that does not fit', () => {
   });
 
   it('a corrupt adapter file is refused too, never a failed load', async () => {
-    const dir = copyModel('corrupt', new Uint8Array(readFileSync(join(published, FIXTURE_FILES.speechAdapter)).subarray(0, 40)));
+    const dir = copyModel(
+      'corrupt',
+      new Uint8Array(readFileSync(join(published, FIXTURE_FILES.speechAdapter)).subarray(0, 40)),
+    );
     const model = await loadPhi4Model(dir, { sessionOptions: SINGLE_THREAD });
     expect(model.lora).toMatchObject({ speechAdapter: 'refused', loraGraphInputs: 0, removedBranches: 14 });
     expect(model.lora!.problems[0]).toMatch(/^phi-4-mm-speech\.onnx_adapter could not be read: .*corrupt or truncated/);
@@ -219,7 +270,12 @@ describe('the rewritten-graph cache', () => {
   it('goes to the cache directory given when the model directory is not to be written', async () => {
     const dir = copyModel('elsewhere');
     const cacheDir = join(root, 'graph-cache');
-    const prepared = prepareTextGraph(findModelFiles(dir), { applySpeechAdapter: true, lastPositionLogits: true, logitsName: 'logits', cacheDir });
+    const prepared = prepareTextGraph(findModelFiles(dir), {
+      applySpeechAdapter: true,
+      lastPositionLogits: true,
+      logitsName: 'logits',
+      cacheDir,
+    });
     expect(prepared.cache).toMatchObject({ location: 'user_cache', reused: false });
     expect(prepared.path).toBeUndefined();
     expect(readdirSync(dir).some((f) => f.includes('.earshot-'))).toBe(false);

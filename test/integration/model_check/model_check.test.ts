@@ -23,25 +23,49 @@ describe('checkModelDir', () => {
     const result = await checkModelDir(fixture);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.summary).toMatchObject({ floatType: 'float32', numLayers: 2, hiddenSize: 64, vocabSize: 200064, vision: true });
+    expect(result.summary).toMatchObject({
+      floatType: 'float32',
+      numLayers: 2,
+      hiddenSize: 64,
+      vocabSize: 200064,
+      vision: true,
+    });
     // As exported: 4 LoRA tensors on 7 projections of 2 layers are graph inputs; none after the rewrite.
     expect(result.summary.loraInputs).toEqual({ speech: 0, text: 56 });
     expect(result.summary.notes).toEqual([]);
-    expect(result.summary.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 32, speechAdapterRank: 64, branches: 14, loraGraphInputs: 0, problems: [] });
+    expect(result.summary.lora).toMatchObject({
+      speechAdapter: 'applied',
+      graphLoraRank: 32,
+      speechAdapterRank: 64,
+      branches: 14,
+      loraGraphInputs: 0,
+      problems: [],
+    });
     expect(result.summary.residentBytesEstimate).toBeGreaterThan(0);
   });
 
   it('notes the absent vision graph of the single-hook fixture', async () => {
     const result = await checkModelDir(await ensureFixtureModel('tiny', 1, { layout: 'single-hook' }));
-    expect(result.ok && result.summary.notes).toEqual(['phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).']);
-    expect(result.ok && result.summary.lora).toMatchObject({ speechAdapter: 'applied', graphLoraRank: 8, speechAdapterRank: 8, branches: 2 });
+    expect(result.ok && result.summary.notes).toEqual([
+      'phi-4-mm-vision.onnx is absent: image input is unavailable (vision is optional).',
+    ]);
+    expect(result.ok && result.summary.lora).toMatchObject({
+      speechAdapter: 'applied',
+      graphLoraRank: 8,
+      speechAdapterRank: 8,
+      branches: 2,
+    });
   });
 
   it('accepts the float16 (GPU layout) fixture', async () => {
     const result = await checkModelDir(await ensureFixtureModel('tiny', 1, { floatType: 'float16' }));
     expect(result.ok && result.summary.floatType).toBe('float16');
     // The GPU types: float16 LoRA scales in the graph and in the adapter, which still applies.
-    expect(result.ok && result.summary.lora).toMatchObject({ speechAdapter: 'applied', speechAdapterRank: 64, loraGraphInputs: 0 });
+    expect(result.ok && result.summary.lora).toMatchObject({
+      speechAdapter: 'applied',
+      speechAdapterRank: 64,
+      loraGraphInputs: 0,
+    });
   }, 60_000);
 
   it('reports a renamed input as missing plus an unexpected input', async () => {
@@ -125,13 +149,22 @@ describe('checkModelDir adapter', () => {
     const dir = copy();
     writeFileSync(
       join(dir, FIXTURE_FILES.speechAdapter),
-      encodeAdapter([{ name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4', dims: [8, 1, 16], dataType: 2, rawData: new Uint8Array(128) }]),
+      encodeAdapter([
+        {
+          name: 'model.layers.0.attn.q_proj.lora_A.MatMul.weight_Q4',
+          dims: [8, 1, 16],
+          dataType: 2,
+          rawData: new Uint8Array(128),
+        },
+      ]),
     );
     const result = await checkModelDir(dir);
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.summary.lora.speechAdapter).toBe('refused');
-      expect(result.summary.lora.problems).toEqual(['model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales']);
+      expect(result.summary.lora.problems).toEqual([
+        'model.layers.0.attn.q_proj: the adapter lacks model.layers.0.attn.q_proj.lora_A.MatMul.weight_scales, model.layers.0.attn.q_proj.lora_B.MatMul.weight_Q4, model.layers.0.attn.q_proj.lora_B.MatMul.weight_scales',
+      ]);
     }
   });
 });

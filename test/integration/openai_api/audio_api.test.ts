@@ -21,13 +21,19 @@ const CAPTION_TOKENS = 6;
 let host: EngineHost;
 let server: RunningServer;
 let client: OpenAI;
-const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[3], CARD_CLIPS[2], CARD_CLIPS[0]], gapsMs: [600, 1200, 1500, 900] });
+const fixture = placeWithGaps({
+  clips: [LIBRIVOX_CLIPS[3], CARD_CLIPS[2], CARD_CLIPS[0]],
+  gapsMs: [600, 1200, 1500, 900],
+});
 const wav = () => toFile(readFileSync(fixture.wavPath), 'speech.wav', { type: 'audio/wav' });
 
 beforeAll(async () => {
   host = createEngineHost({ modelDir: await ensureFixtureModel('tiny'), intraOpNumThreads: 1, interOpNumThreads: 1 });
   await host.ready;
-  server = await startTestServer({ agent: { caption_max_tokens: CAPTION_TOKENS }, openai_api: { max_audio_duration_ms: 60_000 } }, { engine: host });
+  server = await startTestServer(
+    { agent: { caption_max_tokens: CAPTION_TOKENS }, openai_api: { max_audio_duration_ms: 60_000 } },
+    { engine: host },
+  );
   client = new OpenAI({ apiKey: 'sk-earshot-test', baseURL: `${server.httpUrl}/v1`, maxRetries: 0 });
 }, 300_000);
 afterAll(async () => {
@@ -43,23 +49,49 @@ describe('OpenAI audio API', () => {
     expect((await client.models.retrieve('phi-4-multimodal-instruct')).owned_by).toBe('earshot');
   });
 
-  it('every response format carries the engine\'s text for the VAD\'s utterances', async () => {
+  it("every response format carries the engine's text for the VAD's utterances", async () => {
     const utterances = await segmentOffline(fixture.samples16k, defaultConfig().vad);
     expect(utterances).toHaveLength(3);
-    const direct = await transcribeSamples(host, { samples16k: fixture.samples16k }, { task: 'asr', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad });
-    const expectedText = direct.map((u) => u.text).filter((t) => t !== '').join(' ');
+    const direct = await transcribeSamples(
+      host,
+      { samples16k: fixture.samples16k },
+      { task: 'asr', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad },
+    );
+    const expectedText = direct
+      .map((u) => u.text)
+      .filter((t) => t !== '')
+      .join(' ');
     expect(expectedText.length).toBeGreaterThan(0);
 
-    const json = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'json' });
+    const json = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'json',
+    });
     expect(json.text).toBe(expectedText);
     expect(json.usage).toMatchObject({ type: 'tokens' });
     expect((json.usage as { output_tokens: number }).output_tokens).toBeGreaterThan(0);
 
     // language names the spoken language in the prompt ('Transcribe the English audio clip...'): the
     // engine is compared on that same prompt, which may change the tiny model's tokens.
-    const directEn = await transcribeSamples(host, { samples16k: fixture.samples16k }, { task: 'asr', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad, spokenLanguage: 'en' });
-    const verbose = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'verbose_json', timestamp_granularities: ['segment'], language: 'en' });
-    expect(verbose.text).toBe(directEn.map((u) => u.text).filter((t) => t !== '').join(' '));
+    const directEn = await transcribeSamples(
+      host,
+      { samples16k: fixture.samples16k },
+      { task: 'asr', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad, spokenLanguage: 'en' },
+    );
+    const verbose = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'verbose_json',
+      timestamp_granularities: ['segment'],
+      language: 'en',
+    });
+    expect(verbose.text).toBe(
+      directEn
+        .map((u) => u.text)
+        .filter((t) => t !== '')
+        .join(' '),
+    );
     expect(verbose.language).toBe('en');
     expect(verbose.duration).toBeCloseTo(fixture.samples16k.length / 16000, 3);
     expect(verbose.segments).toHaveLength(3);
@@ -70,20 +102,40 @@ describe('OpenAI audio API', () => {
       expect(s.tokens.length).toBeGreaterThan(0);
     });
 
-    const text = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'text' });
+    const text = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'text',
+    });
     expect(text).toBe(`${expectedText}\n`);
     const cues = direct.filter((u) => u.text !== '');
-    const srt = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'srt' });
+    const srt = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'srt',
+    });
     expect([...srt.matchAll(/ --> /g)]).toHaveLength(cues.length);
     expect(srt).toContain(cues[0].text);
-    const vtt = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'vtt' });
+    const vtt = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'vtt',
+    });
     expect(vtt.startsWith('WEBVTT')).toBe(true);
     expect([...vtt.matchAll(/ --> /g)]).toHaveLength(cues.length);
   }, 180_000);
 
   it('stream: true gives transcript.text.delta events that add up to transcript.text.done', async () => {
-    const json = await client.audio.transcriptions.create({ file: await wav(), model: 'gpt-4o-transcribe', response_format: 'json' });
-    const stream = await client.audio.transcriptions.create({ file: await wav(), model: 'gpt-4o-transcribe', stream: true });
+    const json = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'gpt-4o-transcribe',
+      response_format: 'json',
+    });
+    const stream = await client.audio.transcriptions.create({
+      file: await wav(),
+      model: 'gpt-4o-transcribe',
+      stream: true,
+    });
     const deltas: string[] = [];
     let done: { text: string; usage?: unknown } | undefined;
     for await (const event of stream) {
@@ -96,10 +148,23 @@ describe('OpenAI audio API', () => {
     expect(done?.usage).toMatchObject({ type: 'tokens' });
   }, 120_000);
 
-  it('translations.create answers with the English-translation task\'s text', async () => {
-    const translation = await client.audio.translations.create({ file: await wav(), model: 'whisper-1', response_format: 'verbose_json' });
-    const direct = await transcribeSamples(host, { samples16k: fixture.samples16k }, { task: 'translate', language: 'English', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad });
-    expect(translation.text).toBe(direct.map((u) => u.text).filter((t) => t !== '').join(' '));
+  it("translations.create answers with the English-translation task's text", async () => {
+    const translation = await client.audio.translations.create({
+      file: await wav(),
+      model: 'whisper-1',
+      response_format: 'verbose_json',
+    });
+    const direct = await transcribeSamples(
+      host,
+      { samples16k: fixture.samples16k },
+      { task: 'translate', language: 'English', maxNewTokens: CAPTION_TOKENS, vad: defaultConfig().vad },
+    );
+    expect(translation.text).toBe(
+      direct
+        .map((u) => u.text)
+        .filter((t) => t !== '')
+        .join(' '),
+    );
     expect((translation as unknown as { segments: unknown[] }).segments).toHaveLength(3);
   }, 120_000);
 
@@ -107,46 +172,77 @@ describe('OpenAI audio API', () => {
     const long = continuousSpeech({ seconds: 90 });
     const cut = await segmentOffline(long.samples16k.subarray(0, 50 * 16000), defaultConfig().vad);
     const file = await toFile(encodeWav16kMono(long.samples16k.subarray(0, 50 * 16000)), 'long.wav');
-    const verbose = await client.audio.transcriptions.create({ file, model: 'whisper-1', response_format: 'verbose_json' });
+    const verbose = await client.audio.transcriptions.create({
+      file,
+      model: 'whisper-1',
+      response_format: 'verbose_json',
+    });
     expect(verbose.segments!.length).toBe(cut.length);
     expect(verbose.segments!.length).toBeGreaterThan(1);
     for (const s of verbose.segments!) expect(s.end - s.start).toBeLessThanOrEqual(40);
-    for (let i = 1; i < verbose.segments!.length; i++) expect(verbose.segments![i].start).toBeGreaterThanOrEqual(verbose.segments![i - 1].end);
+    for (let i = 1; i < verbose.segments!.length; i++)
+      expect(verbose.segments![i].start).toBeGreaterThanOrEqual(verbose.segments![i - 1].end);
 
     const tooLong = await toFile(encodeWav16kMono(long.samples16k.subarray(0, 61 * 16000)), 'long.wav');
-    const err = await client.audio.transcriptions.create({ file: tooLong, model: 'whisper-1' }).catch((e: unknown) => e);
+    const err = await client.audio.transcriptions
+      .create({ file: tooLong, model: 'whisper-1' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('E_AUDIO_TOO_LONG');
   }, 180_000);
 
-  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)('an MP3 upload is decoded and segmented like its WAV', async () => {
-    const mp3Path = fixture.wavPath.replace(/\.wav$/, '.mp3');
-    execFileSync('lame', ['--quiet', '-b', '128', fixture.wavPath, mp3Path]);
-    const result = await client.audio.transcriptions.create({ file: await toFile(readFileSync(mp3Path), 'speech.mp3', { type: 'audio/mpeg' }), model: 'whisper-1', response_format: 'verbose_json' });
-    const decoded = await decodeUploadAs16k(readFileSync(mp3Path));
-    expect(result.segments?.length).toBe((await segmentOffline(decoded.samples16k, defaultConfig().vad)).length);
-  });
+  it.runIf(spawnSync('lame', ['--version'], { stdio: 'ignore' }).error === undefined)(
+    'an MP3 upload is decoded and segmented like its WAV',
+    async () => {
+      const mp3Path = fixture.wavPath.replace(/\.wav$/, '.mp3');
+      execFileSync('lame', ['--quiet', '-b', '128', fixture.wavPath, mp3Path]);
+      const result = await client.audio.transcriptions.create({
+        file: await toFile(readFileSync(mp3Path), 'speech.mp3', { type: 'audio/mpeg' }),
+        model: 'whisper-1',
+        response_format: 'verbose_json',
+      });
+      const decoded = await decodeUploadAs16k(readFileSync(mp3Path));
+      expect(result.segments?.length).toBe((await segmentOffline(decoded.samples16k, defaultConfig().vad)).length);
+    },
+  );
 
   it('a garbage upload gets 400 E_UNSUPPORTED_FORMAT; an oversized one 413; a wrong format 400', async () => {
     const garbage = await toFile(Buffer.from('this is not audio at all, just some text bytes'), 'x.mp3');
-    const err = await client.audio.transcriptions.create({ file: garbage, model: 'whisper-1' }).catch((e: unknown) => e);
+    const err = await client.audio.transcriptions
+      .create({ file: garbage, model: 'whisper-1' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('E_UNSUPPORTED_FORMAT');
 
     const small = await startTestServer({ openai_api: { max_upload_bytes: 1000 } }, { engine: host });
     try {
       const smallClient = new OpenAI({ apiKey: 'x', baseURL: `${small.httpUrl}/v1`, maxRetries: 0 });
-      const big = await smallClient.audio.transcriptions.create({ file: await wav(), model: 'whisper-1' }).catch((e: unknown) => e);
+      const big = await smallClient.audio.transcriptions
+        .create({ file: await wav(), model: 'whisper-1' })
+        .catch((e: unknown) => e);
       expect((big as { status: number }).status).toBe(413);
       expect((big as { code: string }).code).toBe('E_PAYLOAD_TOO_LARGE');
     } finally {
       await small.close();
     }
-    const format = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'mp3' as never }).catch((e: unknown) => e);
+    const format = await client.audio.transcriptions
+      .create({ file: await wav(), model: 'whisper-1', response_format: 'mp3' as never })
+      .catch((e: unknown) => e);
     expect((format as { status: number; param: string }).param).toBe('response_format');
-    const words = await client.audio.transcriptions.create({ file: await wav(), model: 'whisper-1', response_format: 'verbose_json', timestamp_granularities: ['word'] }).catch((e: unknown) => e);
+    const words = await client.audio.transcriptions
+      .create({
+        file: await wav(),
+        model: 'whisper-1',
+        response_format: 'verbose_json',
+        timestamp_granularities: ['word'],
+      })
+      .catch((e: unknown) => e);
     expect((words as { code: string }).code).toBe('E_UNSUPPORTED_FEATURE');
-    const raw = await fetch(`${server.httpUrl}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const raw = await fetch(`${server.httpUrl}/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(raw.status).toBe(415);
   }, 120_000);
 
@@ -156,7 +252,11 @@ describe('OpenAI audio API', () => {
       const anon = new OpenAI({ apiKey: 'sk-wrong-key-wrong-key', baseURL: `${keyed.httpUrl}/v1`, maxRetries: 0 });
       const err = await anon.models.list().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
-      const ok = new OpenAI({ apiKey: 'sk-earshot-openai-api-test-key', baseURL: `${keyed.httpUrl}/v1`, maxRetries: 0 });
+      const ok = new OpenAI({
+        apiKey: 'sk-earshot-openai-api-test-key',
+        baseURL: `${keyed.httpUrl}/v1`,
+        maxRetries: 0,
+      });
       const json = await ok.audio.transcriptions.create({ file: await wav(), model: 'whisper-1' });
       expect(json.text.length).toBeGreaterThan(0);
     } finally {
@@ -170,12 +270,18 @@ describe('OpenAI audio API', () => {
     const ws = await TestClient.connect(full.url);
     try {
       await ws.waitFor((e) => e.type === 'session.created', 10_000);
-      const res = await fetch(`${full.httpUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      const res = await fetch(`${full.httpUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('E_CAPACITY');
       const fullClient = new OpenAI({ apiKey: 'x', baseURL: `${full.httpUrl}/v1`, maxRetries: 0 });
-      const err = await fullClient.audio.transcriptions.create({ file: await wav(), model: 'whisper-1' }).catch((e: unknown) => e);
+      const err = await fullClient.audio.transcriptions
+        .create({ file: await wav(), model: 'whisper-1' })
+        .catch((e: unknown) => e);
       expect((err as { status: number; code: string }).code).toBe('E_CAPACITY');
       // The listing is not engine work and needs no slot.
       expect((await fullClient.models.list()).data).toHaveLength(1);
@@ -184,7 +290,11 @@ describe('OpenAI audio API', () => {
     }
     // The slot is back once the session is gone; the API request then runs and gives its slot back.
     await expect.poll(() => full.admission.activeSessions, { timeout: 5000 }).toBe(0);
-    const ok = await new OpenAI({ apiKey: 'x', baseURL: `${full.httpUrl}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    const ok = await new OpenAI({ apiKey: 'x', baseURL: `${full.httpUrl}/v1`, maxRetries: 0 }).chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 2,
+    });
     expect(ok.choices[0].message.content!.length).toBeGreaterThan(0);
     expect(full.admission.activeSessions).toBe(0);
     await full.close();

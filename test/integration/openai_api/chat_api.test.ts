@@ -46,8 +46,15 @@ const audioTurn = (text: string): ChatCompletionMessageParam => ({
 
 describe('OpenAI chat.completions', () => {
   it('an input_audio message: the plain and the streamed answer are the same text, with audio tokens in usage', async () => {
-    const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'You are terse.' }, audioTurn('What was said?')];
-    const plain = await freshClient.chat.completions.create({ model: 'phi-4-multimodal-instruct', messages, max_tokens: 8 });
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'You are terse.' },
+      audioTurn('What was said?'),
+    ];
+    const plain = await freshClient.chat.completions.create({
+      model: 'phi-4-multimodal-instruct',
+      messages,
+      max_tokens: 8,
+    });
     expect(plain.object).toBe('chat.completion');
     const answer = plain.choices[0];
     expect(answer.message.role).toBe('assistant');
@@ -58,7 +65,13 @@ describe('OpenAI chat.completions', () => {
     expect(plain.usage!.prompt_tokens_details!.audio_tokens).toBeGreaterThan(0);
     expect(plain.usage!.prompt_tokens).toBeGreaterThan(plain.usage!.prompt_tokens_details!.audio_tokens!);
 
-    const stream = await freshClient.chat.completions.create({ model: 'phi-4-multimodal-instruct', messages, max_completion_tokens: 8, stream: true, stream_options: { include_usage: true } });
+    const stream = await freshClient.chat.completions.create({
+      model: 'phi-4-multimodal-instruct',
+      messages,
+      max_completion_tokens: 8,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -78,7 +91,10 @@ describe('OpenAI chat.completions', () => {
   }, 120_000);
 
   it('prefix reuse: a request extending an earlier one continues its KV cache and answers as a fresh session does', async () => {
-    const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'You are terse.' }, audioTurn('Turn one.')];
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'You are terse.' },
+      audioTurn('Turn one.'),
+    ];
     for (let turn = 1; turn <= 3; turn++) {
       const reused = await client.chat.completions.create({ model: 'm', messages, max_tokens: 6 });
       const baseline = await freshClient.chat.completions.create({ model: 'm', messages, max_tokens: 6 });
@@ -91,9 +107,14 @@ describe('OpenAI chat.completions', () => {
         expect(reused.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThan(0);
         expect(reused.usage!.prompt_tokens_details!.cached_tokens).toBeLessThan(reused.usage!.prompt_tokens);
         // The reused audio was not encoded again: only the new turn's audio counts.
-        expect(reused.usage!.prompt_tokens_details!.audio_tokens).toBeLessThan(baseline.usage!.prompt_tokens_details!.audio_tokens!);
+        expect(reused.usage!.prompt_tokens_details!.audio_tokens).toBeLessThan(
+          baseline.usage!.prompt_tokens_details!.audio_tokens!,
+        );
       }
-      messages.push({ role: 'assistant', content: reused.choices[0].message.content }, turn % 2 === 0 ? audioTurn(`Turn ${turn + 1}.`) : { role: 'user', content: `Turn ${turn + 1}, in text.` });
+      messages.push(
+        { role: 'assistant', content: reused.choices[0].message.content },
+        turn % 2 === 0 ? audioTurn(`Turn ${turn + 1}.`) : { role: 'user', content: `Turn ${turn + 1}, in text.` },
+      );
     }
     // A request that branches off an earlier point (an edited last turn) reuses the common prefix.
     const edited = messages.slice(0, 3).concat([{ role: 'user', content: 'Something else.' }]);
@@ -113,16 +134,36 @@ describe('OpenAI chat.completions', () => {
     const cut = await client.chat.completions.create({ model: 'm', messages, max_tokens: 12, stop: [stopAt] });
     expect(cut.choices[0].message.content).toBe(content.slice(0, content.indexOf(stopAt)));
     expect(cut.choices[0].finish_reason).toBe('stop');
-    const stream = await client.chat.completions.create({ model: 'm', messages, max_tokens: 12, stop: stopAt, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'm',
+      messages,
+      max_tokens: 12,
+      stop: stopAt,
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe(content.slice(0, content.indexOf(stopAt)));
   }, 120_000);
 
   it('tools and tool_choice: a named function is called with parsed arguments', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Weather in a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
     const forced = await client.chat.completions.create({
-      model: 'm', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, max_tokens: 24, temperature: 0,
+      model: 'm',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      max_tokens: 24,
+      temperature: 0,
     });
     const choice = forced.choices[0];
     // The tiny model's arguments are random text: a call is either parsed (tool_calls) or its text is kept.
@@ -132,22 +173,59 @@ describe('OpenAI chat.completions', () => {
     } else {
       expect(choice.message.content).not.toContain('<|tool_call|>');
     }
-    const sampled = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5, temperature: 0.8, top_p: 0.9, seed: 7 });
-    const again = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5, temperature: 0.8, top_p: 0.9, seed: 7 });
+    const sampled = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 5,
+      temperature: 0.8,
+      top_p: 0.9,
+      seed: 7,
+    });
+    const again = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 5,
+      temperature: 0.8,
+      top_p: 0.9,
+      seed: 7,
+    });
     expect(sampled.choices[0].message.content).toBe(again.choices[0].message.content);
   }, 120_000);
 
   it('invalid requests get 400 with a stable code and the parameter', async () => {
-    const bad = async (body: Record<string, unknown>) => (await client.chat.completions.create(body as never).then(() => ({ status: 200, code: "", param: "" }), (e: unknown) => e)) as { status: number; code: string; param: string };
+    const bad = async (body: Record<string, unknown>) =>
+      (await client.chat.completions.create(body as never).then(
+        () => ({ status: 200, code: '', param: '' }),
+        (e: unknown) => e,
+      )) as { status: number; code: string; param: string };
     const noMessages = await bad({ model: 'm', messages: [] });
     expect(noMessages.status).toBe(400);
     expect(noMessages.code).toBe('E_INVALID_REQUEST');
-    const image = await bad({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }] });
+    const image = await bad({
+      model: 'm',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }],
+    });
     expect(image.code).toBe('E_UNSUPPORTED_FEATURE');
     expect(image.param).toBe('messages[0].content[0]');
-    const mp3 = await bad({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: wavBase64, format: 'mp3' } }] }] });
+    const mp3 = await bad({
+      model: 'm',
+      messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: wavBase64, format: 'mp3' } }] }],
+    });
     expect(mp3.code).toBe('E_UNSUPPORTED_FORMAT');
-    const garbage = await bad({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: Buffer.from('not a wav file at all').toString('base64'), format: 'wav' } }] }] });
+    const garbage = await bad({
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'input_audio',
+              input_audio: { data: Buffer.from('not a wav file at all').toString('base64'), format: 'wav' },
+            },
+          ],
+        },
+      ],
+    });
     expect(garbage.status).toBe(400);
     expect(garbage.code).toBe('E_WAV_INVALID');
     const tooMany = await bad({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 });
@@ -157,12 +235,17 @@ describe('OpenAI chat.completions', () => {
   it('a client that disconnects mid-stream stops the generation; /metrics counts it as aborted', async () => {
     const metric = async (outcome: string) => {
       const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`earshot_api_requests_total{endpoint="chat_completions",outcome="${outcome}"}`));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`earshot_api_requests_total{endpoint="chat_completions",outcome="${outcome}"}`));
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
     const abortedBefore = await metric('aborted');
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Talk for a long time.' }], max_tokens: 2000, stream: true }, { signal: controller.signal });
+    const stream = await client.chat.completions.create(
+      { model: 'm', messages: [{ role: 'user', content: 'Talk for a long time.' }], max_tokens: 2000, stream: true },
+      { signal: controller.signal },
+    );
     let chunks = 0;
     try {
       for await (const _chunk of stream) if (++chunks === 3) controller.abort();
@@ -174,7 +257,11 @@ describe('OpenAI chat.completions', () => {
     const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
     expect(text).toMatch(/earshot_api_prefix_cache_hits \d+/);
     // The engine is free again: a new request is answered.
-    const after = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 });
+    const after = await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 3,
+    });
     expect(after.choices[0].message.content!.length).toBeGreaterThan(0);
   }, 120_000);
 });

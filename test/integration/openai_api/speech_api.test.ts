@@ -23,7 +23,11 @@ const SHORT = 'Hello there. This is Earshot speaking.';
 const LONG = `${SHORT} It can read a much longer answer aloud, sentence by sentence, while the text is still arriving.`;
 
 async function speech(body: unknown, srv = server): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
-  const res = await fetch(`${srv.httpUrl}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${srv.httpUrl}/v1/audio/speech`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
@@ -37,19 +41,32 @@ beforeAll(async () => {
   server = await startTestServer({}, { engine: null });
   client = new OpenAI({ apiKey: 'sk-earshot-test', baseURL: `${server.httpUrl}/v1`, maxRetries: 0 });
 }, 120_000);
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 describe('POST /v1/audio/speech with espeak-ng', () => {
   it('serves a valid streaming WAV at 24 kHz through the openai package', async () => {
     expect(server.voiceEngine.status.engine).toBe('espeak');
-    const res = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: SHORT, response_format: 'wav' });
+    const res = await client.audio.speech.create({
+      model: 'tts-1',
+      voice: 'alloy',
+      input: SHORT,
+      response_format: 'wav',
+    });
     expect(res.headers.get('content-type')).toBe('audio/wav');
     const bytes = new Uint8Array(await res.arrayBuffer());
     const view = new DataView(bytes.buffer);
     const ascii = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
     expect([ascii(0), ascii(8), ascii(12), ascii(36)]).toEqual(['RIFF', 'WAVE', 'fmt ', 'data']);
-    expect([view.getUint16(20, true), view.getUint16(22, true), view.getUint32(24, true), view.getUint32(28, true), view.getUint16(32, true), view.getUint16(34, true)])
-      .toEqual([1, 1, 24_000, 48_000, 2, 16]);
+    expect([
+      view.getUint16(20, true),
+      view.getUint16(22, true),
+      view.getUint32(24, true),
+      view.getUint32(28, true),
+      view.getUint16(32, true),
+      view.getUint16(34, true),
+    ]).toEqual([1, 1, 24_000, 48_000, 2, 16]);
     const wav = readWav(bytes);
     expect(wav.sampleRateHz).toBe(24_000);
     expect(wav.channels[0].length).toBe((bytes.length - 44) / 2);
@@ -87,28 +104,44 @@ describe('POST /v1/audio/speech with espeak-ng', () => {
 
   it('streams server-sent events with stream_format sse', async () => {
     const res = await speech({ input: SHORT, voice: 'alloy', response_format: 'pcm', stream_format: 'sse' });
-    const events = Buffer.from(res.bytes).toString('utf8').split('\n\n').filter(Boolean).map((b) => JSON.parse(b.replace(/^data: /, '')));
+    const events = Buffer.from(res.bytes)
+      .toString('utf8')
+      .split('\n\n')
+      .filter(Boolean)
+      .map((b) => JSON.parse(b.replace(/^data: /, '')));
     expect(events.at(-1)).toEqual({ type: 'speech.audio.done' });
     const audioBytes = events.slice(0, -1).reduce((n, e) => n + Buffer.from(e.audio, 'base64').length, 0);
     expect(audioBytes).toBe((await speech({ input: SHORT, voice: 'alloy', response_format: 'pcm' })).bytes.length);
   });
 
   it('answers invalid requests with stable codes', async () => {
-    const code = async (body: unknown) => { const r = await speech(body); return [r.status, JSON.parse(Buffer.from(r.bytes).toString()).error.code]; };
+    const code = async (body: unknown) => {
+      const r = await speech(body);
+      return [r.status, JSON.parse(Buffer.from(r.bytes).toString()).error.code];
+    };
     expect(await code('{not json')).toEqual([400, 'E_INVALID_JSON']);
     expect(await code({ voice: 'alloy' })).toEqual([400, 'E_INVALID_REQUEST']);
     expect(await code({ input: 'Hi.', voice: 'alloy', speed: 9 })).toEqual([400, 'E_INVALID_REQUEST']);
-    expect(await code({ input: 'Hi.', voice: 'alloy', response_format: 'opus' })).toEqual([400, 'E_UNSUPPORTED_FORMAT']);
+    expect(await code({ input: 'Hi.', voice: 'alloy', response_format: 'opus' })).toEqual([
+      400,
+      'E_UNSUPPORTED_FORMAT',
+    ]);
     expect(await code({ input: 'Hi.', voice: 'zz-nosuch' })).toEqual([400, 'E_TTS_VOICE']);
     expect(await code({ input: 'x'.repeat(4097), voice: 'alloy' })).toEqual([413, 'E_TEXT_TOO_LARGE']);
   });
 
   it('without a voice engine answers 503 E_TTS_UNAVAILABLE with the fix', async () => {
-    const bare = await startTestServer({}, { engine: null, voiceEngine: noVoiceEngine(defaultConfig().tts, 'install espeak-ng (apt install espeak-ng)') });
+    const bare = await startTestServer(
+      {},
+      { engine: null, voiceEngine: noVoiceEngine(defaultConfig().tts, 'install espeak-ng (apt install espeak-ng)') },
+    );
     try {
       const res = await speech({ input: 'Hi.', voice: 'alloy' }, bare);
       expect(res.status).toBe(503);
-      expect(JSON.parse(Buffer.from(res.bytes).toString()).error).toMatchObject({ code: 'E_TTS_UNAVAILABLE', message: expect.stringMatching(/apt install espeak-ng/) });
+      expect(JSON.parse(Buffer.from(res.bytes).toString()).error).toMatchObject({
+        code: 'E_TTS_UNAVAILABLE',
+        message: expect.stringMatching(/apt install espeak-ng/),
+      });
       const ready = await (await fetch(`${bare.httpUrl}/readyz`)).json();
       expect(ready).toMatchObject({ voice_engine: null, voice_engine_unavailable: expect.stringMatching(/espeak-ng/) });
     } finally {
@@ -125,13 +158,19 @@ describe('POST /v1/audio/speech with espeak-ng', () => {
     // long synthesis would, so the kill on disconnect is observable.
     const dir = mkdtempSync(join(tmpdir(), 'earshot-espeak-'));
     const program = join(dir, 'slow-espeak');
-    writeFileSync(program, '#!/bin/sh\n[ "$1" = --version ] && exec espeak-ng --version\nespeak-ng "$@"\nexec sleep 30\n');
+    writeFileSync(
+      program,
+      '#!/bin/sh\n[ "$1" = --version ] && exec espeak-ng --version\nespeak-ng "$@"\nexec sleep 30\n',
+    );
     chmodSync(program, 0o755);
     const slow = await startTestServer({ tts: { engine: 'espeak', espeak: { program } } as never }, { engine: null });
     try {
       expect(slow.voiceEngine.status.engine).toBe('espeak');
       const synth = slow.voiceEngine.synthesizer as EspeakSynthesizer;
-      const req = request(`${slow.httpUrl}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      const req = request(`${slow.httpUrl}/v1/audio/speech`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       req.end(JSON.stringify({ input: LONG, voice: 'alloy', response_format: 'pcm' }));
       const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve));
       await new Promise((resolve) => res.once('data', resolve)); // audio is flowing

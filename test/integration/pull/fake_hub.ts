@@ -66,8 +66,19 @@ function treeEntries(files: Record<string, FakeHubFile>, folder: string, recursi
     }
     if (!recursive && rest.length > 1) continue;
     entries.push({
-      type: 'file', path, size: file.content.length, oid: gitBlobOid(file.content),
-      ...(file.lfs === true ? { lfs: { oid: createHash('sha256').update(file.content).digest('hex'), size: file.content.length, pointerSize: 134 } } : {}),
+      type: 'file',
+      path,
+      size: file.content.length,
+      oid: gitBlobOid(file.content),
+      ...(file.lfs === true
+        ? {
+            lfs: {
+              oid: createHash('sha256').update(file.content).digest('hex'),
+              size: file.content.length,
+              pointerSize: 134,
+            },
+          }
+        : {}),
     });
   }
   return [...[...dirs].sort().map((path) => ({ type: 'directory', path, size: 0, oid: '0'.repeat(40) })), ...entries];
@@ -105,7 +116,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
     }
@@ -148,7 +163,9 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
       const folder = decodeURIComponent(url.pathname.slice(treePrefix.length + 1));
       const all = treeEntries(opts.files, folder, url.searchParams.get('recursive') === 'true');
       if (all.length === 0) {
-        res.writeHead(404, { 'content-type': 'application/json', 'x-error-code': 'EntryNotFound' }).end('{"error":"not found"}');
+        res
+          .writeHead(404, { 'content-type': 'application/json', 'x-error-code': 'EntryNotFound' })
+          .end('{"error":"not found"}');
         return;
       }
       const pageSize = opts.pageSize ?? all.length;
@@ -182,12 +199,15 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    downloadsOf: (path) => requests.filter((r) => r.url.includes('/resolve/') || r.url.startsWith('/cdn/'))
-      .filter((r) => decodeURIComponent(r.url).endsWith(`/${path}`)),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    downloadsOf: (path) =>
+      requests
+        .filter((r) => r.url.includes('/resolve/') || r.url.startsWith('/cdn/'))
+        .filter((r) => decodeURIComponent(r.url).endsWith(`/${path}`)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -211,9 +231,10 @@ export async function startSilentServer(): Promise<{ endpoint: string; close(): 
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

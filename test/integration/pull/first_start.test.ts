@@ -22,7 +22,11 @@ import { waitFor } from '../../helpers/wait_for.ts';
 const TEXT_DATA = 'phi-4-mm-text.onnx.data';
 // Bytes of the text graph's data left by an "earlier run" (.part), so the start resumes it with a Range.
 const PARTIAL_BYTES = 5_000_000;
-const FAST = { connectTimeoutMs: 2_000, stallTimeoutMs: 60_000, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 5 } };
+const FAST = {
+  connectTimeoutMs: 2_000,
+  stallTimeoutMs: 60_000,
+  retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 5 },
+};
 
 let modelFiles: Record<string, Buffer>;
 /** What the pull fetches of `modelFiles`: the engine's files (vision stays on the hub without --with-vision). */
@@ -66,7 +70,10 @@ function sink(): { stream: PassThrough & { isTTY?: boolean }; text: () => string
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-async function start(autoPull: Partial<AutoPullSettings> & { progressStream: AutoPullSettings['progressStream'] }, autoPullConfig = true): Promise<RunningServer> {
+async function start(
+  autoPull: Partial<AutoPullSettings> & { progressStream: AutoPullSettings['progressStream'] },
+  autoPullConfig = true,
+): Promise<RunningServer> {
   return startTestServer(
     { model: { dir, auto_pull: autoPullConfig }, engine: { intra_op_threads: 1 } },
     { autoPull: { variant: 'cpu', env: {}, ...FAST, ...autoPull } },
@@ -78,7 +85,11 @@ async function readyz(s: RunningServer): Promise<{ code: number; body: Record<st
   return { code: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function waitForReadyz(s: RunningServer, pred: (r: { code: number; body: Record<string, unknown> }) => boolean, timeoutMs: number) {
+async function waitForReadyz(
+  s: RunningServer,
+  pred: (r: { code: number; body: Record<string, unknown> }) => boolean,
+  timeoutMs: number,
+) {
   let last: Awaited<ReturnType<typeof readyz>> | undefined;
   return waitFor(
     async () => {
@@ -102,13 +113,21 @@ describe('first start without a model', () => {
     await writeFile(join(dir, `${TEXT_DATA}.part`), modelFiles[TEXT_DATA].subarray(0, PARTIAL_BYTES));
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: hubFiles({ [TEXT_DATA]: { hold, holdAfterBytes: 4096 } }), redirectToCdn: true });
+    hub = await startFakeHub({
+      repo: MODEL_REPO_ID,
+      files: hubFiles({ [TEXT_DATA]: { hold, holdAfterBytes: 4096 } }),
+      redirectToCdn: true,
+    });
     const progress = sink();
     server = await start({ endpoint: hub.endpoint, progressStream: progress.stream });
     expect(server.engine).toBeNull();
 
     // Listening, downloading: /readyz says how far, past the resumed part, and not done.
-    const downloading = await waitForReadyz(server, (r) => r.body.status === 'downloading' && (r.body.downloaded_bytes as number) > PARTIAL_BYTES, 60_000);
+    const downloading = await waitForReadyz(
+      server,
+      (r) => r.body.status === 'downloading' && (r.body.downloaded_bytes as number) > PARTIAL_BYTES,
+      60_000,
+    );
     expect(downloading.code).toBe(503);
     expect(downloading.body.percent).toBeGreaterThan(0);
     expect(downloading.body.percent).toBeLessThan(100);
@@ -122,7 +141,10 @@ describe('first start without a model', () => {
     const early = await speakOnce(server);
     const failed = await early.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.failed', 60_000);
     expect(early.ofType('input_audio_buffer.committed')).toHaveLength(1);
-    expect(failed.error).toMatchObject({ code: 'E_MODEL_MISSING', message: expect.stringContaining('being downloaded') as string });
+    expect(failed.error).toMatchObject({
+      code: 'E_MODEL_MISSING',
+      message: expect.stringContaining('being downloaded') as string,
+    });
     early.close();
 
     release();
@@ -162,7 +184,10 @@ describe('first start without a model', () => {
 
     const c = await speakOnce(server);
     const failed = await c.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.failed', 60_000);
-    expect(failed.error).toMatchObject({ code: 'E_MODEL_MISSING', message: expect.stringContaining('the download failed') as string });
+    expect(failed.error).toMatchObject({
+      code: 'E_MODEL_MISSING',
+      message: expect.stringContaining('the download failed') as string,
+    });
     c.close();
   }, 120_000);
 

@@ -4,16 +4,44 @@ import type { FakeHubFile } from './fake_hub.ts';
 // Repository layouts for the fake hub: one export folder as published (the files the engine uses, the vision
 // files, files nobody uses) placed under any folder name, so a test can build the layouts pull must tell apart.
 
-export const GENAI_CONFIG = JSON.stringify({ model: { type: 'phi4mm',
-  decoder: { filename: 'phi-4-mm-text.onnx' }, embedding: { filename: 'phi-4-mm-embedding.onnx' },
-  speech: { filename: 'phi-4-mm-speech.onnx', config_filename: 'speech_processor.json', adapter_filename: 'phi-4-mm-speech.onnx_adapter' },
-  vision: { filename: 'phi-4-mm-vision.onnx', config_filename: 'vision_processor.json', adapter_filename: 'phi-4-mm-vision.onnx_adapter' } } });
+export const GENAI_CONFIG = JSON.stringify({
+  model: {
+    type: 'phi4mm',
+    decoder: { filename: 'phi-4-mm-text.onnx' },
+    embedding: { filename: 'phi-4-mm-embedding.onnx' },
+    speech: {
+      filename: 'phi-4-mm-speech.onnx',
+      config_filename: 'speech_processor.json',
+      adapter_filename: 'phi-4-mm-speech.onnx_adapter',
+    },
+    vision: {
+      filename: 'phi-4-mm-vision.onnx',
+      config_filename: 'vision_processor.json',
+      adapter_filename: 'phi-4-mm-vision.onnx_adapter',
+    },
+  },
+});
 
 /** Files the engine uses, as in the published export (small random contents). */
-export const ENGINE_FILES = ['genai_config.json', 'phi-4-mm-embedding.onnx', 'phi-4-mm-embedding.onnx.data', 'phi-4-mm-speech.onnx',
-  'phi-4-mm-speech.onnx.data', 'phi-4-mm-speech.onnx_adapter', 'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data',
-  'speech_processor.json', 'tokenizer.json', 'tokenizer_config.json'];
-export const VISION_FILES = ['phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data', 'phi-4-mm-vision.onnx_adapter', 'vision_processor.json'];
+export const ENGINE_FILES = [
+  'genai_config.json',
+  'phi-4-mm-embedding.onnx',
+  'phi-4-mm-embedding.onnx.data',
+  'phi-4-mm-speech.onnx',
+  'phi-4-mm-speech.onnx.data',
+  'phi-4-mm-speech.onnx_adapter',
+  'phi-4-mm-text.onnx',
+  'phi-4-mm-text.onnx.data',
+  'speech_processor.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+];
+export const VISION_FILES = [
+  'phi-4-mm-vision.onnx',
+  'phi-4-mm-vision.onnx.data',
+  'phi-4-mm-vision.onnx_adapter',
+  'vision_processor.json',
+];
 
 export function variantFiles(folder: string): Record<string, FakeHubFile> {
   const small = (n: number): FakeHubFile => ({ content: randomBytes(n), lfs: true });
@@ -41,4 +69,3 @@ export function variantFiles(folder: string): Record<string, FakeHubFile> {
     'onnx/builder.py': { content: Buffer.from('# export script\n') },
   };
 }
-

@@ -16,15 +16,21 @@ import { closedPort, startFakeHub, type FakeHub, type FakeHubFile } from './fake
 // `earshot model pull kokoro` and the first-use fetch against a loopback fake hub serving the generated
 // Kokoro fixture in the hub repository's layout (plus files Earshot leaves on the hub).
 
-const FAST = { connectTimeoutMs: 2_000, stallTimeoutMs: 300, retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+const FAST = {
+  connectTimeoutMs: 2_000,
+  stallTimeoutMs: 300,
+  retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 },
+};
 let fixtureDir: string;
 let hubFiles: Record<string, FakeHubFile>;
 const made: string[] = [];
 let hub: FakeHub | undefined;
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 async function tempDir(): Promise<string> {
@@ -37,7 +43,10 @@ beforeAll(() => {
   fixtureDir = ensureKokoroFixture();
   hubFiles = {};
   for (const rel of listFiles(fixtureDir).filter((f) => !f.startsWith('.'))) {
-    hubFiles[rel] = { content: readFileSync(join(fixtureDir, rel)), lfs: rel.endsWith('.onnx') || rel.endsWith('.bin') };
+    hubFiles[rel] = {
+      content: readFileSync(join(fixtureDir, rel)),
+      lfs: rel.endsWith('.onnx') || rel.endsWith('.bin'),
+    };
   }
   hubFiles['README.md'] = { content: Buffer.from('# Kokoro\n') };
   hubFiles['onnx/model_q4f16.onnx'] = { content: Buffer.from('not fetched'), lfs: true };
@@ -53,8 +62,16 @@ describe('pullKokoro against a loopback fake hub', () => {
     hub = await startFakeHub({ repo: KOKORO_REPO_ID, files: hubFiles, redirectToCdn: true, pageSize: 3 });
     const dir = await tempDir();
     const result = await pullKokoro({ dir, precisions: ['fp32', 'q8'], endpoint: hub.endpoint, env: {}, ...FAST });
-    expect(listFiles(dir)).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json',
-      'voices/af_bella.bin', 'voices/af_heart.bin', 'voices/am_michael.bin', 'voices/bf_emma.bin']);
+    expect(listFiles(dir)).toEqual([
+      'config.json',
+      'onnx/model.onnx',
+      'onnx/model_quantized.onnx',
+      'tokenizer.json',
+      'voices/af_bella.bin',
+      'voices/af_heart.bin',
+      'voices/am_michael.bin',
+      'voices/bf_emma.bin',
+    ]);
     for (const f of listFiles(dir)) expect(readFileSync(join(dir, f)).equals(hubFiles[f].content)).toBe(true);
     expect(result.files.at(-1)?.path).toBe('tokenizer.json');
     const again = await pullKokoro({ dir, precisions: ['fp32', 'q8'], endpoint: hub.endpoint, env: {}, ...FAST });
@@ -78,16 +95,22 @@ describe('pullKokoro against a loopback fake hub', () => {
     const voice = hubFiles['voices/af_heart.bin'];
     const corrupt = Buffer.from(voice.content);
     corrupt[10] ^= 0xff;
-    hub = await startFakeHub({ repo: KOKORO_REPO_ID, files: { ...hubFiles, 'voices/af_heart.bin': { ...voice, served: corrupt } } });
+    hub = await startFakeHub({
+      repo: KOKORO_REPO_ID,
+      files: { ...hubFiles, 'voices/af_heart.bin': { ...voice, served: corrupt } },
+    });
     const dir = await tempDir();
-    await expect(pullKokoro({ dir, precisions: ['q8'], endpoint: hub.endpoint, env: {}, ...FAST })).rejects.toMatchObject({ code: 'E_MODEL_PULL' });
+    await expect(
+      pullKokoro({ dir, precisions: ['q8'], endpoint: hub.endpoint, env: {}, ...FAST }),
+    ).rejects.toMatchObject({ code: 'E_MODEL_PULL' });
     expect(listFiles(dir)).not.toContain('tokenizer.json');
   });
 
   it('names the missing files when the hub lacks a precision', async () => {
     hub = await startFakeHub({ repo: KOKORO_REPO_ID, files: hubFiles });
-    await expect(pullKokoro({ dir: await tempDir(), precisions: ['uint8'], endpoint: hub.endpoint, env: {}, ...FAST }))
-      .rejects.toMatchObject({ code: 'E_MODEL_PULL', message: expect.stringContaining('onnx/model_uint8.onnx') });
+    await expect(
+      pullKokoro({ dir: await tempDir(), precisions: ['uint8'], endpoint: hub.endpoint, env: {}, ...FAST }),
+    ).rejects.toMatchObject({ code: 'E_MODEL_PULL', message: expect.stringContaining('onnx/model_uint8.onnx') });
   });
 });
 
@@ -100,7 +123,13 @@ describe('Kokoro on first use', () => {
     try {
       expect(kokoro).not.toBeNull();
       const chunks = [];
-      for await (const c of kokoro!.synthesize({ text: 'Fetched and speaking.', voice: 'af_heart', speed: 1, signal: new AbortController().signal })) chunks.push(c);
+      for await (const c of kokoro!.synthesize({
+        text: 'Fetched and speaking.',
+        voice: 'af_heart',
+        speed: 1,
+        signal: new AbortController().signal,
+      }))
+        chunks.push(c);
       expect(chunks).toHaveLength(1);
       expect(chunks[0].pcm.length).toBeGreaterThan(0);
     } finally {
@@ -113,18 +142,30 @@ describe('Kokoro on first use', () => {
     const config = kokoroConfigSchema.parse({ dir, intra_op_threads: 1 });
     const warnings: string[] = [];
     const log = { info: () => undefined, warn: (_d: object, m: string) => void warnings.push(m) };
-    await expect(openKokoroSynthesizer(config, { endpoint: `http://127.0.0.1:${await closedPort()}`, env: {}, pullTimeouts: FAST, log })).resolves.toBeNull();
+    await expect(
+      openKokoroSynthesizer(config, {
+        endpoint: `http://127.0.0.1:${await closedPort()}`,
+        env: {},
+        pullTimeouts: FAST,
+        log,
+      }),
+    ).resolves.toBeNull();
     expect(warnings).toEqual(['kokoro: the model files cannot be fetched; no Kokoro voice']);
   });
 });
 
 describe('earshot model pull kokoro (commander)', () => {
-  async function runCli(args: string[], env: Record<string, string>): Promise<{ exitCode: number; code?: string; stdout: string; stderr: string }> {
+  async function runCli(
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<{ exitCode: number; code?: string; stdout: string; stderr: string }> {
     const out = new PassThrough();
     const err: PassThrough & { isTTY?: boolean } = new PassThrough();
     err.isTTY = false;
     const text = (s: PassThrough) => () => (s.read() as Buffer | null)?.toString('utf8') ?? '';
-    const program = new Command('earshot').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    const program = new Command('earshot')
+      .exitOverride()
+      .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
     registerModelPullCommand(program.command('model'), { env, stdout: out, stderr: err, pullOverrides: FAST });
     try {
       await program.parseAsync(['node', 'earshot', 'model', 'pull', 'kokoro', ...args]);

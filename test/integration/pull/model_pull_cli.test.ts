@@ -29,14 +29,25 @@ async function runCli(args: string[], env: Record<string, string>): Promise<CliR
   const stdout = sink();
   const stderr = sink();
   let commanderErr = '';
-  const program = new Command('earshot').exitOverride().showHelpAfterError().configureOutput({
-    writeOut: (s) => stdout.stream.write(s),
-    writeErr: (s) => { commanderErr += s; },
-  });
+  const program = new Command('earshot')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => stdout.stream.write(s),
+      writeErr: (s) => {
+        commanderErr += s;
+      },
+    });
   const model = program.command('model').description('manage the model');
   const deps: ModelPullDeps = {
-    env, stdout: stdout.stream, stderr: stderr.stream,
-    pullOverrides: { connectTimeoutMs: 2_000, stallTimeoutMs: 500, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 } },
+    env,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    pullOverrides: {
+      connectTimeoutMs: 2_000,
+      stallTimeoutMs: 500,
+      retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 },
+    },
   };
   registerModelPullCommand(model, deps);
   try {
@@ -69,7 +80,9 @@ describe('earshot model pull (commander)', () => {
     expect(run.stdout).toContain('11 file(s) downloaded');
     expect(run.stdout).toContain('6 file(s) of the folder left on the hub');
     const lines = run.stderr.trim().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^Pulling 11 files of ${GPU_VARIANT_FOLDER} \\([\\d.]+ KiB\\) into ${dir}: [\\d.]+ KiB to download`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^Pulling 11 files of ${GPU_VARIANT_FOLDER} \\([\\d.]+ KiB\\) into ${dir}: [\\d.]+ KiB to download`),
+    );
     // Percent, bytes, speed and time left on every plain progress line.
     expect(run.stderr).toMatch(/^100% [\d.]+ KiB\/[\d.]+ KiB [\d.]+ \S+\/s ETA \S+/m);
     expect((await readdir(dir)).length).toBe(11);

@@ -1,4 +1,4 @@
-import { createHash, } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -13,7 +13,11 @@ import { ENGINE_FILES, VISION_FILES, variantFiles } from './hub_layouts.ts';
 const GPU = GPU_VARIANT_FOLDER;
 const CPU = 'cpu/cpu-int4-rtn-block-32-acc-level-4'; // the older guess: still found
 // Fast, bounded test timings (production: 10 s connect, 30 s stall, 1-16 s backoff).
-const FAST = { connectTimeoutMs: 2_000, stallTimeoutMs: 300, retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 } };
+const FAST = {
+  connectTimeoutMs: 2_000,
+  stallTimeoutMs: 300,
+  retry: { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 },
+};
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -31,7 +35,10 @@ async function listFilesRecursive(dir: string): Promise<string[]> {
 }
 
 async function expectPullError(promise: Promise<unknown>): Promise<EarshotError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isEarshotError(err), `expected an EarshotError, got ${String(err)}`).toBe(true);
   return err as EarshotError;
 }
@@ -52,26 +59,45 @@ describe('pullModel against a local fake hub', () => {
     pullModel({ variant: 'gpu', dir, endpoint: hub?.endpoint, env: {}, ...FAST, ...extra });
 
   it('downloads only the files the engine uses, verified and in place, after stating the total', async () => {
-    const files: Record<string, FakeHubFile> = { ...variantFiles(GPU), 'gpu/other-variant/genai_config.json': { content: Buffer.from('{}') } };
+    const files: Record<string, FakeHubFile> = {
+      ...variantFiles(GPU),
+      'gpu/other-variant/genai_config.json': { content: Buffer.from('{}') },
+    };
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files, pageSize: 3, redirectToCdn: true });
     const events: PullProgressEvent[] = [];
     const result = await pull({ token: 'hf_secret', onProgress: (e) => events.push(e) });
 
     expect(result.folder).toBe(GPU);
     expect(await listFilesRecursive(dir)).toEqual(ENGINE_FILES);
-    for (const name of ENGINE_FILES) expect((await readFile(join(dir, name))).equals(files[`${GPU}/${name}`].content)).toBe(true);
-    expect(result.leftOut.sort()).toEqual([...VISION_FILES, 'extra/nested/readme.txt', 'special_tokens_map.json'].sort());
+    for (const name of ENGINE_FILES)
+      expect((await readFile(join(dir, name))).equals(files[`${GPU}/${name}`].content)).toBe(true);
+    expect(result.leftOut.sort()).toEqual(
+      [...VISION_FILES, 'extra/nested/readme.txt', 'special_tokens_map.json'].sort(),
+    );
     const big = result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data');
-    expect(big).toMatchObject({ bytes: 300_000, skipped: false, sha256: sha256(files[`${GPU}/phi-4-mm-text.onnx.data`].content) });
+    expect(big).toMatchObject({
+      bytes: 300_000,
+      skipped: false,
+      sha256: sha256(files[`${GPU}/phi-4-mm-text.onnx.data`].content),
+    });
     // genai_config.json is moved into place last: a directory holding it is complete.
     expect(result.files.at(-1)?.path).toBe('genai_config.json');
     // The token goes to the hub; the listing was paginated (3 entries per page); nothing else was fetched.
     expect(hub.requests.filter((r) => r.url.includes('/api/models/')).length).toBeGreaterThan(1);
     expect(hub.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
-    expect(hub.requests.some((r) => /README|builder|other-variant|vision|readme|special_tokens/.test(r.url))).toBe(false);
+    expect(hub.requests.some((r) => /README|builder|other-variant|vision|readme|special_tokens/.test(r.url))).toBe(
+      false,
+    );
     // Progress: the plan, first, states the total; bytes end at it; then done.
     const total = bytesOf(files, GPU, ENGINE_FILES);
-    expect(events[0]).toMatchObject({ type: 'plan', allBytes: total, totalBytes: total, fileCount: ENGINE_FILES.length, skippedCount: 0, leftOutCount: 6 });
+    expect(events[0]).toMatchObject({
+      type: 'plan',
+      allBytes: total,
+      totalBytes: total,
+      fileCount: ENGINE_FILES.length,
+      skippedCount: 0,
+      leftOutCount: 6,
+    });
     expect(events.at(-1)).toEqual({ type: 'done', doneBytes: total });
   });
 
@@ -85,9 +111,14 @@ describe('pullModel against a local fake hub', () => {
 
   it('finds the CPU export in cpu_and_mobile/ or cpu/, preferring accuracy level 4', async () => {
     const level4 = 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4';
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: {
-      ...variantFiles(level4), ...variantFiles('cpu_and_mobile/cpu-int4-rtn-block-32'), ...variantFiles(GPU),
-    } });
+    hub = await startFakeHub({
+      repo: MODEL_REPO_ID,
+      files: {
+        ...variantFiles(level4),
+        ...variantFiles('cpu_and_mobile/cpu-int4-rtn-block-32'),
+        ...variantFiles(GPU),
+      },
+    });
     expect((await pull({ variant: 'cpu' })).folder).toBe(level4);
     await hub.close();
 
@@ -98,7 +129,10 @@ describe('pullModel against a local fake hub', () => {
   });
 
   it('refuses a layout where no folder matches, naming the folders found, and downloads nothing', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles('cpu/cpu-fp32'), ...variantFiles('dml/dml-int4') } });
+    hub = await startFakeHub({
+      repo: MODEL_REPO_ID,
+      files: { ...variantFiles('cpu/cpu-fp32'), ...variantFiles('dml/dml-int4') },
+    });
     const err = await expectPullError(pull({ variant: 'cpu' }));
     expect(err.code).toBe('E_MODEL_PULL');
     expect(err.message).toContain('Cannot find the cpu export');
@@ -126,11 +160,18 @@ describe('pullModel against a local fake hub', () => {
     // Through the CDN redirect, as the real hub serves LFS files: the Range must survive the 302.
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files, redirectToCdn: true });
     const retries: PullProgressEvent[] = [];
-    const result = await pull({ onProgress: (e) => { if (e.type === 'retry') retries.push(e); } });
+    const result = await pull({
+      onProgress: (e) => {
+        if (e.type === 'retry') retries.push(e);
+      },
+    });
 
     expect((await readFile(join(dir, 'phi-4-mm-text.onnx.data'))).equals(files[path].content)).toBe(true);
     expect(result.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')?.sha256).toBe(sha256(files[path].content));
-    const ranges = hub.downloadsOf(path).filter((r) => r.url.startsWith('/cdn/')).map((r) => r.range);
+    const ranges = hub
+      .downloadsOf(path)
+      .filter((r) => r.url.startsWith('/cdn/'))
+      .map((r) => r.range);
     expect(ranges).toHaveLength(3);
     expect(ranges[0]).toBeUndefined();
     // Each retry asks for the rest only, from where the previous attempt stopped.
@@ -204,7 +245,9 @@ describe('pullModel against a local fake hub', () => {
 
     const second = await pull();
     // Besides the planning read of genai_config.json, only the damaged file is fetched again.
-    const newRequests = hub.requests.slice(before).filter((r) => r.url.includes('/resolve/') && !r.url.endsWith('/genai_config.json'));
+    const newRequests = hub.requests
+      .slice(before)
+      .filter((r) => r.url.includes('/resolve/') && !r.url.endsWith('/genai_config.json'));
     expect(newRequests.map((r) => decodeURIComponent(r.url).split('/').pop())).toEqual(['phi-4-mm-text.onnx']);
     expect(second.files.filter((f) => !f.skipped).map((f) => f.path)).toEqual(['phi-4-mm-text.onnx']);
     expect(second.files.find((f) => f.path === 'phi-4-mm-text.onnx.data')).toMatchObject({ skipped: true });
@@ -233,7 +276,10 @@ describe('pullModel against a local fake hub', () => {
   });
 
   it('refuses two CPU folders that fit equally well, listing both', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles('cpu/cpu-int4-a'), ...variantFiles('cpu/cpu-int4-b') } });
+    hub = await startFakeHub({
+      repo: MODEL_REPO_ID,
+      files: { ...variantFiles('cpu/cpu-int4-a'), ...variantFiles('cpu/cpu-int4-b') },
+    });
     const err = await expectPullError(pull({ variant: 'cpu' }));
     expect(err.code).toBe('E_MODEL_PULL');
     expect(err.message).toContain('cpu/cpu-int4-a, cpu/cpu-int4-b');
@@ -257,10 +303,15 @@ describe('pullModel against a local fake hub', () => {
     files[path] = { ...files[path], stallAfterBytes: 60_000 };
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
     const controller = new AbortController();
-    const err = await expectPullError(pull({
-      signal: controller.signal, stallTimeoutMs: 60_000,
-      onProgress: (e) => { if (e.type === 'bytes' && e.path === 'phi-4-mm-text.onnx.data' && e.doneBytes > 0) controller.abort(); },
-    }));
+    const err = await expectPullError(
+      pull({
+        signal: controller.signal,
+        stallTimeoutMs: 60_000,
+        onProgress: (e) => {
+          if (e.type === 'bytes' && e.path === 'phi-4-mm-text.onnx.data' && e.doneBytes > 0) controller.abort();
+        },
+      }),
+    );
     expect(err.code).toBe('E_ABORTED');
     const onDisk = await listFilesRecursive(dir);
     expect(onDisk).toContain('phi-4-mm-text.onnx.data.part');
@@ -268,7 +319,10 @@ describe('pullModel against a local fake hub', () => {
   });
 
   it('refuses listing paths that would escape the target directory', async () => {
-    hub = await startFakeHub({ repo: MODEL_REPO_ID, files: { ...variantFiles(GPU), [`${GPU}/../../evil.txt`]: { content: Buffer.from('x') } } });
+    hub = await startFakeHub({
+      repo: MODEL_REPO_ID,
+      files: { ...variantFiles(GPU), [`${GPU}/../../evil.txt`]: { content: Buffer.from('x') } },
+    });
     const err = await expectPullError(pull());
     expect(err.message).toContain('unexpected path');
   });
@@ -304,9 +358,13 @@ describe('pullModel without network', () => {
     // undici's failure for an unknown host, injected: tests make no DNS queries.
     const endpoint = 'http://earshot-no-such-host.invalid';
     const fetchImpl = async (): Promise<Response> => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND earshot-no-such-host.invalid'), { code: 'ENOTFOUND' }) });
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('getaddrinfo ENOTFOUND earshot-no-such-host.invalid'), { code: 'ENOTFOUND' }),
+      });
     };
-    const err = await expectPullError(pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, fetchImpl, ...FAST }));
+    const err = await expectPullError(
+      pullModel({ variant: 'gpu', dir, env: { HF_ENDPOINT: endpoint }, fetchImpl, ...FAST }),
+    );
     expectManualInstructions(err, endpoint);
     expect(err.message).toContain('ENOTFOUND');
   });
@@ -314,7 +372,9 @@ describe('pullModel without network', () => {
   it('gives up after the connect timeout when the host accepts but never answers', async () => {
     const silent = await startSilentServer();
     try {
-      const err = await expectPullError(pullModel({ variant: 'gpu', dir, endpoint: silent.endpoint, env: {}, ...FAST, connectTimeoutMs: 200 }));
+      const err = await expectPullError(
+        pullModel({ variant: 'gpu', dir, endpoint: silent.endpoint, env: {}, ...FAST, connectTimeoutMs: 200 }),
+      );
       expectManualInstructions(err, silent.endpoint);
       expect(err.message).toContain('within 200 ms');
     } finally {

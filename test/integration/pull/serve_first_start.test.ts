@@ -49,7 +49,11 @@ async function readyzUntil(p: ServerProcess, status: string, timeoutMs: number):
       body = (await (await fetch(`${p.httpUrl}/readyz`)).json()) as Record<string, unknown>;
       return body.status === status ? body : null;
     },
-    { timeoutMs, intervalMs: 100, what: () => `readyz ${status}; it stayed ${JSON.stringify(body)}; stderr:\n${p.stderr()}` },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      what: () => `readyz ${status}; it stayed ${JSON.stringify(body)}; stderr:\n${p.stderr()}`,
+    },
   );
 }
 
@@ -57,7 +61,10 @@ describe('earshot serve on a machine without the model', () => {
   it('downloads it into the cache with progress on stderr, then becomes ready', async () => {
     home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
-    proc = await spawnServer([], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
+    proc = await spawnServer([], {
+      dataDir: home,
+      env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' },
+    });
     expect(await readyzUntil(proc, 'ready', 180_000)).toEqual({ status: 'ready', voice_engine: 'espeak' });
     const dir = cacheModelDir('cpu', { XDG_CACHE_HOME: home });
     // The pulled files, and the engine's own cache entry for the rewritten text graph written at load.
@@ -70,8 +77,14 @@ describe('earshot serve on a machine without the model', () => {
   it('--no-pull leaves the hub alone', async () => {
     home = await mkdtemp(join(tmpdir(), 'earshot-serve-pull-'));
     hub = await startFakeHub({ repo: MODEL_REPO_ID, files });
-    proc = await spawnServer(['--no-pull'], { dataDir: home, env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' } });
-    expect(await readyzUntil(proc, 'model_missing', 30_000)).toEqual({ status: 'model_missing', voice_engine: 'espeak' });
+    proc = await spawnServer(['--no-pull'], {
+      dataDir: home,
+      env: { HF_ENDPOINT: hub.endpoint, XDG_CACHE_HOME: home, EARSHOT_MODEL_AUTO_PULL: 'true' },
+    });
+    expect(await readyzUntil(proc, 'model_missing', 30_000)).toEqual({
+      status: 'model_missing',
+      voice_engine: 'espeak',
+    });
     expect(hub.requests).toEqual([]);
   }, 120_000);
 });

@@ -17,7 +17,8 @@ let a: RunningServer;
 let b: RunningServer;
 let aPort = 0;
 
-const startA = (port: number) => startTestServer({ server: { port }, agent: { caption_max_tokens: 6 } }, { engine: host });
+const startA = (port: number) =>
+  startTestServer({ server: { port }, agent: { caption_max_tokens: 6 } }, { engine: host });
 
 async function aMetric(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${a.httpUrl}/metrics`)).text();
@@ -50,7 +51,10 @@ describe('remote engine: Earshot B driving Earshot A over chat completions', () 
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [500, 1200] }).samples16k);
     const done = await c.waitFor((e) => e.type === 'response.done', 60_000);
     expect(c.ofType('error')).toEqual([]);
-    const transcript = c.ofType('conversation.item.input_audio_transcription.completed')[0] as unknown as { transcript: string; usage: { input_token_details: { audio_tokens: number } } };
+    const transcript = c.ofType('conversation.item.input_audio_transcription.completed')[0] as unknown as {
+      transcript: string;
+      usage: { input_token_details: { audio_tokens: number } };
+    };
     expect(transcript.transcript.length).toBeGreaterThan(0);
     expect(transcript.usage.input_token_details.audio_tokens).toBeGreaterThan(0);
     const response = done.response as { status: string; usage: { output_tokens: number } };
@@ -58,7 +62,9 @@ describe('remote engine: Earshot B driving Earshot A over chat completions', () 
     expect(c.ofType('response.output_text.delta').length).toBeGreaterThan(0);
     expect(response.usage.output_tokens).toBeGreaterThan(0);
     // The caption and the answer were two requests to A.
-    expect(await aMetric('earshot_api_requests_total', 'endpoint="chat_completions",outcome="ok"')).toBeGreaterThanOrEqual(okBefore + 2);
+    expect(
+      await aMetric('earshot_api_requests_total', 'endpoint="chat_completions",outcome="ok"'),
+    ).toBeGreaterThanOrEqual(okBefore + 2);
     await c.close();
   }, 120_000);
 
@@ -70,29 +76,49 @@ describe('remote engine: Earshot B driving Earshot A over chat completions', () 
     await c.waitFor((e) => e.type === 'response.output_text.delta', 60_000);
     streamPcm16k(c, placeWithGaps({ clips: [LIBRIVOX_CLIPS[1]], gapsMs: [300, 900] }).samples16k);
     const done = await c.waitFor((e) => e.type === 'response.done', 60_000);
-    expect(done.response).toMatchObject({ status: 'cancelled', status_details: { type: 'cancelled', reason: 'turn_detected' } });
-    await expect.poll(() => aMetric('earshot_api_requests_total', 'endpoint="chat_completions",outcome="aborted"'), { timeout: 20_000 }).toBeGreaterThan(abortedBefore);
+    expect(done.response).toMatchObject({
+      status: 'cancelled',
+      status_details: { type: 'cancelled', reason: 'turn_detected' },
+    });
+    await expect
+      .poll(() => aMetric('earshot_api_requests_total', 'endpoint="chat_completions",outcome="aborted"'), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(abortedBefore);
     await c.close();
   }, 120_000);
 
-  it('A stopped: B\'s session gets E_ENGINE_REMOTE error events; A back on its port: the same session works again', async () => {
+  it("A stopped: B's session gets E_ENGINE_REMOTE error events; A back on its port: the same session works again", async () => {
     const c = await TestClient.connect(b.url);
     await use16kBinary(c, { max_output_tokens: 6 });
     await a.close();
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[2]], gapsMs: [500, 1200] }).samples16k);
-    const error = await c.waitFor((e) => e.type === 'error' || (e.type === 'conversation.item.input_audio_transcription.failed'), 60_000);
+    const error = await c.waitFor(
+      (e) => e.type === 'error' || e.type === 'conversation.item.input_audio_transcription.failed',
+      60_000,
+    );
     const code = (error as unknown as { error: { code: string } }).error.code;
     expect(code).toBe('E_ENGINE_REMOTE');
     await c.waitFor((e) => e.type === 'response.done', 60_000).catch(() => undefined);
-    const errorsWhileDown = c.events.filter((e) => (e as { error?: { code?: string } }).error?.code === 'E_ENGINE_REMOTE').length;
+    const errorsWhileDown = c.events.filter(
+      (e) => (e as { error?: { code?: string } }).error?.code === 'E_ENGINE_REMOTE',
+    ).length;
     expect(errorsWhileDown).toBeGreaterThan(0);
 
     a = await startA(aPort);
     const before = c.ofType('conversation.item.input_audio_transcription.completed').length;
     const responsesBefore = c.ofType('response.done').length;
     streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[3]], gapsMs: [500, 1200] }).samples16k);
-    await c.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.completed' && c.ofType('conversation.item.input_audio_transcription.completed').length > before, 60_000);
-    const done = await c.waitFor((e) => e.type === 'response.done' && c.ofType('response.done').length > responsesBefore, 60_000);
+    await c.waitFor(
+      (e) =>
+        e.type === 'conversation.item.input_audio_transcription.completed' &&
+        c.ofType('conversation.item.input_audio_transcription.completed').length > before,
+      60_000,
+    );
+    const done = await c.waitFor(
+      (e) => e.type === 'response.done' && c.ofType('response.done').length > responsesBefore,
+      60_000,
+    );
     expect(['completed', 'incomplete']).toContain((done.response as { status: string }).status);
     await c.close();
   }, 180_000);

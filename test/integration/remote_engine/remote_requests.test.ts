@@ -25,14 +25,20 @@ async function remote(handler: Handler, overrides: Partial<RemoteEngineConfig> =
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return new RemoteEngine(remoteEngineSchema.parse({ url, model: 'phi4', speech_model: 'speech', retry_backoff_ms: 10, ...overrides }), 4096);
+  return new RemoteEngine(
+    remoteEngineSchema.parse({ url, model: 'phi4', speech_model: 'speech', retry_backoff_ms: 10, ...overrides }),
+    4096,
+  );
 }
 
 function sse(res: ServerResponse, words: string[]): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const w of words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
+  for (const w of words)
+    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
   res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-  res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 42, completion_tokens: words.length } })}\n\n`);
+  res.write(
+    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 42, completion_tokens: words.length } })}\n\n`,
+  );
   res.end('data: [DONE]\n\n');
 }
 
@@ -52,18 +58,46 @@ describe('RemoteEngine requests', () => {
   it('vLLM-shaped bodies: input_audio WAV parts, the speech LoRA as model when audio is present, byte-stable prefixes', async () => {
     const engine = await remote((_req, res) => sse(res, ['Hel', 'lo']));
     const session = await engine.createSession();
-    await session.appendSystem({ instructions: 'Be brief.', tools: [{ name: 'get_time', description: 'Time now', parameters: { type: 'object', properties: {} } }] });
+    await session.appendSystem({
+      instructions: 'Be brief.',
+      tools: [{ name: 'get_time', description: 'Time now', parameters: { type: 'object', properties: {} } }],
+    });
     const audio = await engine.encodeAudio(new Float32Array(16000).fill(0.1), 16000);
     expect(audio.audioTokens).toBe(13);
-    await session.appendUser([{ type: 'audio', audio }, { type: 'text', text: 'Transcribe.' }]);
+    await session.appendUser([
+      { type: 'audio', audio },
+      { type: 'text', text: 'Transcribe.' },
+    ]);
     engine.releaseAudio(audio);
     const events = await collect(session.generate({ maxNewTokens: 16 }));
     expect(events.filter((e) => e.type === 'delta').map((e) => e.text)).toEqual(['Hel', 'lo']);
-    expect(events.at(-1)).toMatchObject({ type: 'done', text: 'Hello', finishReason: 'stop', usage: { promptTokens: 42, completionTokens: 2 } });
-    const first = JSON.parse(bodies[0]) as { model: string; messages: { role: string; content: unknown }[]; stream: boolean; max_tokens: number; temperature: number; tools: unknown[] };
+    expect(events.at(-1)).toMatchObject({
+      type: 'done',
+      text: 'Hello',
+      finishReason: 'stop',
+      usage: { promptTokens: 42, completionTokens: 2 },
+    });
+    const first = JSON.parse(bodies[0]) as {
+      model: string;
+      messages: { role: string; content: unknown }[];
+      stream: boolean;
+      max_tokens: number;
+      temperature: number;
+      tools: unknown[];
+    };
     expect(first.model).toBe('speech');
-    expect(first).toMatchObject({ stream: true, max_tokens: 16, temperature: 0, stream_options: { include_usage: true } });
-    expect(first.tools).toEqual([{ type: 'function', function: { name: 'get_time', description: 'Time now', parameters: { type: 'object', properties: {} } } }]);
+    expect(first).toMatchObject({
+      stream: true,
+      max_tokens: 16,
+      temperature: 0,
+      stream_options: { include_usage: true },
+    });
+    expect(first.tools).toEqual([
+      {
+        type: 'function',
+        function: { name: 'get_time', description: 'Time now', parameters: { type: 'object', properties: {} } },
+      },
+    ]);
     const part = (first.messages[1].content as { type: string; input_audio: { data: string; format: string } }[])[0];
     expect(part.type).toBe('input_audio');
     expect(part.input_audio.format).toBe('wav');
@@ -109,10 +143,13 @@ describe('RemoteEngine requests', () => {
 
   it('503s are retried max_retries times, then fail retryable; a stalled stream times out', async () => {
     let calls = 0;
-    const engine = await remote((_req, res) => {
-      calls += 1;
-      res.writeHead(503).end();
-    }, { max_retries: 2 });
+    const engine = await remote(
+      (_req, res) => {
+        calls += 1;
+        res.writeHead(503).end();
+      },
+      { max_retries: 2 },
+    );
     const session = await engine.createSession();
     await session.appendUser([{ type: 'text', text: 'Hi' }]);
     const err = await collect(session.generate({ maxNewTokens: 4 })).catch((e: unknown) => e);
@@ -121,11 +158,14 @@ describe('RemoteEngine requests', () => {
     await engine.close();
     await new Promise<void>((resolve) => server!.close(() => resolve()));
 
-    const stalled = await remote((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'a' } }] })}\n\n`);
-      // then nothing
-    }, { stream_idle_timeout_ms: 200 });
+    const stalled = await remote(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'a' } }] })}\n\n`);
+        // then nothing
+      },
+      { stream_idle_timeout_ms: 200 },
+    );
     const s2 = await stalled.createSession();
     await s2.appendUser([{ type: 'text', text: 'Hi' }]);
     const timeout = await collect(s2.generate({ maxNewTokens: 4 })).catch((e: unknown) => e);
@@ -139,7 +179,10 @@ describe('RemoteEngine requests', () => {
     let closed = false;
     const engine = await remote((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const timer = setInterval(() => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x' } }] })}\n\n`), 5);
+      const timer = setInterval(
+        () => res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'x' } }] })}\n\n`),
+        5,
+      );
       res.on('close', () => {
         closed = true;
         clearInterval(timer);
@@ -169,10 +212,16 @@ describe('RemoteEngine requests', () => {
     await session.appendUser([{ type: 'audio', audio: a2 }]);
     await collect(session.generate({ maxNewTokens: 4 }));
     const first = JSON.parse(bodies[0]) as { messages: { content: { type: string }[] }[] };
-    const second = JSON.parse(bodies[1]) as { model: string; messages: { content: { type: string; text?: string }[] }[] };
+    const second = JSON.parse(bodies[1]) as {
+      model: string;
+      messages: { content: { type: string; text?: string }[] }[];
+    };
     // The only user turn is the latest: audio (8 kHz WAV kept at 8 kHz).
     expect(first.messages[0].content[0].type).toBe('input_audio');
-    const wav8k = Buffer.from((first.messages[0].content[0] as unknown as { input_audio: { data: string } }).input_audio.data, 'base64');
+    const wav8k = Buffer.from(
+      (first.messages[0].content[0] as unknown as { input_audio: { data: string } }).input_audio.data,
+      'base64',
+    );
     expect(wav8k.readUInt32LE(24)).toBe(8000);
     expect(second.messages[0].content).toEqual([{ type: 'text', text: 'book a table' }]);
     expect(second.messages[2].content[0].type).toBe('input_audio');

@@ -27,7 +27,11 @@ const dir = mkdtempSync(join(tmpdir(), 'earshot-scale-out-'));
 const storeOf = (i: number) => join(dir, `frontend-${i}.sqlite`);
 
 beforeAll(async () => {
-  engineHost = createEngineHost({ modelDir: await ensureFixtureModel('tiny'), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  engineHost = createEngineHost({
+    modelDir: await ensureFixtureModel('tiny'),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   await engineHost.ready;
   engineServer = await startTestServer({ agent: { caption_max_tokens: 6 } }, { engine: engineHost });
   for (const i of [0, 1]) {
@@ -45,7 +49,10 @@ beforeAll(async () => {
       }),
     );
   }
-  nginx = await startNginx(dir, frontends.map((f) => new URL(f.httpUrl).host));
+  nginx = await startNginx(
+    dir,
+    frontends.map((f) => new URL(f.httpUrl).host),
+  );
 }, 300_000);
 
 afterAll(async () => {

@@ -15,7 +15,10 @@ let server: RunningServer;
 const opened: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ auth: { api_keys: [KEY_A, KEY_B] }, limits: { max_sessions: 20, max_sessions_per_key: 3 } }, { engine: null });
+  server = await startTestServer(
+    { auth: { api_keys: [KEY_A, KEY_B] }, limits: { max_sessions: 20, max_sessions_per_key: 3 } },
+    { engine: null },
+  );
 });
 afterAll(async () => server?.close());
 afterEach(async () => {
@@ -36,7 +39,11 @@ async function sideband(callId: string, key: string): Promise<TestClient> {
 }
 
 async function mint(key: string): Promise<string> {
-  const res = await fetch(`${server.httpUrl}/v1/realtime/client_secrets`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${server.httpUrl}/v1/realtime/client_secrets`, {
+    method: 'POST',
+    headers: { ...bearer(key), 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { value: string }).value;
 }
@@ -68,14 +75,20 @@ describe('WebRTC call ownership', () => {
   it('answers a hang-up from another key with 404 and leaves the call up', async () => {
     const c = await call(KEY_A);
     for (const init of [{ method: 'DELETE' }, { method: 'POST', path: '/hangup' }]) {
-      const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}${init.path ?? ''}`, { method: init.method, headers: bearer(KEY_B) });
+      const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}${init.path ?? ''}`, {
+        method: init.method,
+        headers: bearer(KEY_B),
+      });
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
     }
     const ws = await sideband(c.callId, KEY_A);
     ws.send({ type: 'session.update', session: { type: 'realtime', instructions: 'still here' } });
     await ws.waitFor((e) => e.type === 'session.updated');
-    const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}`, { method: 'DELETE', headers: bearer(KEY_A) });
+    const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}`, {
+      method: 'DELETE',
+      headers: bearer(KEY_A),
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -97,7 +110,10 @@ describe('sidebands as sessions', () => {
     const bands = [await sideband(c.callId, KEY_A), await sideband(c.callId, KEY_A)];
     const before = server.admission.activeSessions;
     expect(before).toBe(3);
-    const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}`, { method: 'DELETE', headers: bearer(KEY_A) });
+    const res = await fetch(`${server.httpUrl}/v1/realtime/calls/${c.callId}`, {
+      method: 'DELETE',
+      headers: bearer(KEY_A),
+    });
     expect(res.status).toBe(200);
     for (const ws of bands) expect(await ws.closed).toBe(1000);
     await holdsWithin(() => !(server.admission.activeSessions > 0), 6000); // bounded: the test's own expectations say if it never settled
@@ -112,7 +128,9 @@ function attemptSideband(callId: string, key: string): Promise<{ status: number;
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error: { code: string } }).error.code }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error: { code: string } }).error.code }),
+      );
     });
     ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
     ws.once('open', () => {

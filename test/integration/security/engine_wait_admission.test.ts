@@ -53,7 +53,11 @@ describe('admission by engine queue wait', () => {
     });
     const queued = engine.scheduler.submit('queued-lane', async function* () {});
     // Within two monitor intervals (1 s each) the guard has seen the wait.
-    const limits = await admitted.waitFor((e) => e.type === 'rate_limits.updated' && (e as unknown as { rate_limits: { remaining: number }[] }).rate_limits[0].remaining === 0);
+    const limits = await admitted.waitFor(
+      (e) =>
+        e.type === 'rate_limits.updated' &&
+        (e as unknown as { rate_limits: { remaining: number }[] }).rate_limits[0].remaining === 0,
+    );
     expect(limits).toMatchObject({ rate_limits: [{ name: 'requests', remaining: 0 }] });
     expect(await attempt()).toMatchObject({ status: 503, code: 'E_OVERLOADED' });
     expect((await fetch(`${server.httpUrl}/readyz`)).status).toBe(503);
@@ -66,7 +70,13 @@ describe('admission by engine queue wait', () => {
       status = (await attempt()).status;
     }
     expect(status).toBe(101);
-    await admitted.waitFor((e) => e.type === 'rate_limits.updated' && (e as unknown as { rate_limits: { remaining: number }[] }).rate_limits[0].remaining > 0, 10_000, seen);
+    await admitted.waitFor(
+      (e) =>
+        e.type === 'rate_limits.updated' &&
+        (e as unknown as { rate_limits: { remaining: number }[] }).rate_limits[0].remaining > 0,
+      10_000,
+      seen,
+    );
     await admitted.close();
   }, 60_000);
 });

@@ -14,13 +14,27 @@ let server: RunningServer;
 
 beforeAll(async () => {
   server = await startTestServer(
-    { auth: { api_keys: [KEY_A, KEY_B], max_ephemeral_keys_per_key: 5, max_ephemeral_keys: 8, max_ephemeral_preset_bytes: 256 * 1024, max_ephemeral_bytes_per_key: 1024 * 1024 } },
+    {
+      auth: {
+        api_keys: [KEY_A, KEY_B],
+        max_ephemeral_keys_per_key: 5,
+        max_ephemeral_keys: 8,
+        max_ephemeral_preset_bytes: 256 * 1024,
+        max_ephemeral_bytes_per_key: 1024 * 1024,
+      },
+    },
     { engine: null },
   );
 });
 afterAll(async () => server?.close());
 
-async function mint(key: string, body: unknown): Promise<{ status: number; json: { value?: string; session?: { instructions?: string }; error?: { code: string; param?: string } } }> {
+async function mint(
+  key: string,
+  body: unknown,
+): Promise<{
+  status: number;
+  json: { value?: string; session?: { instructions?: string }; error?: { code: string; param?: string } };
+}> {
   const res = await fetch(`${server.httpUrl}/v1/realtime/client_secrets`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -35,7 +49,7 @@ function nested(depth: number): string {
 }
 
 describe('ephemeral key quotas', () => {
-  it("one key at its quota gets 429 E_EPHEMERAL_KEY_QUOTA while another key still mints; the shared pool is bounded", async () => {
+  it('one key at its quota gets 429 E_EPHEMERAL_KEY_QUOTA while another key still mints; the shared pool is bounded', async () => {
     for (let i = 0; i < 5; i++) expect((await mint(KEY_A, {})).status).toBe(200);
     expect(await mint(KEY_A, {})).toMatchObject({ status: 429, json: { error: { code: 'E_EPHEMERAL_KEY_QUOTA' } } });
     for (let i = 0; i < 3; i++) expect((await mint(KEY_B, {})).status).toBe(200);
@@ -56,7 +70,10 @@ describe('mint bodies and presets', () => {
     await fc.assert(
       fc.asyncProperty(depths, fc.constantFrom('metadata', 'tools'), async (depth, where) => {
         await freeQuota();
-        const inner = where === 'metadata' ? `"metadata":${nested(depth)}` : `"tools":[{"type":"function","name":"f","description":"d","parameters":${nested(depth)}}]`;
+        const inner =
+          where === 'metadata'
+            ? `"metadata":${nested(depth)}`
+            : `"tools":[{"type":"function","name":"f","description":"d","parameters":${nested(depth)}}]`;
         const r = await mint(KEY_A, `{"session":{"type":"realtime","instructions":"preset ${depth}",${inner}}}`);
         expect([200, 400]).toContain(r.status);
         if (r.status === 400) {
@@ -66,7 +83,9 @@ describe('mint bodies and presets', () => {
         const c = await TestClient.connect(server.url, { headers: { authorization: `Bearer ${r.json.value}` } });
         await c.roundTrip();
         expect(c.ofType('error')).toEqual([]);
-        expect((c.ofType('session.created')[0].session as { instructions: string }).instructions).toBe(`preset ${depth}`);
+        expect((c.ofType('session.created')[0].session as { instructions: string }).instructions).toBe(
+          `preset ${depth}`,
+        );
         await c.close();
       }),
       { numRuns: 15 },
@@ -75,7 +94,10 @@ describe('mint bodies and presets', () => {
 
   it('refuses at mint a preset the connection would refuse (unknown agent, beta field)', async () => {
     await freeQuota();
-    expect(await mint(KEY_A, { session: { type: 'realtime', agent: 'nobody' } })).toMatchObject({ status: 400, json: { error: { code: 'E_AGENT_UNKNOWN' } } });
+    expect(await mint(KEY_A, { session: { type: 'realtime', agent: 'nobody' } })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'E_AGENT_UNKNOWN' } },
+    });
     expect(await mint(KEY_A, { session: { type: 'realtime', modalities: ['text'] } })).toMatchObject({ status: 400 });
   });
 });

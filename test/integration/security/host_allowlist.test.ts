@@ -14,7 +14,10 @@ const KEY = 'sk-host-check-0123456789';
 
 beforeAll(async () => {
   keyless = await startTestServer({}, { engine: null });
-  keyed = await startTestServer({ auth: { api_keys: [KEY] }, server: { allowed_hosts: ['voice.example.com'] } }, { engine: null });
+  keyed = await startTestServer(
+    { auth: { api_keys: [KEY] }, server: { allowed_hosts: ['voice.example.com'] } },
+    { engine: null },
+  );
 });
 afterAll(async () => {
   await keyless?.close();
@@ -22,7 +25,11 @@ afterAll(async () => {
 });
 
 /** One HTTP request to 127.0.0.1 with the given Host header: status and body. */
-function get(server: RunningServer, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function get(
+  server: RunningServer,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.address.port, path, headers }, (res) => {
       let body = '';
@@ -35,13 +42,19 @@ function get(server: RunningServer, path: string, headers: Record<string, string
 }
 
 /** A WebSocket upgrade with the given Host header: 'open', or the refusal's status and code. */
-function upgrade(server: RunningServer, host: string, headers: Record<string, string> = {}): Promise<'open' | { status: number; code: string }> {
+function upgrade(
+  server: RunningServer,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<'open' | { status: number; code: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(server.url, { headers: { host, ...headers } });
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error: { code: string } }).error.code }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, code: (JSON.parse(body) as { error: { code: string } }).error.code }),
+      );
     });
     ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
     ws.once('open', () => {
@@ -58,12 +71,17 @@ const foreignName = fc.domain().filter((d) => !/(^|\.)localhost$/i.test(d));
 describe('host allowlist without keys', () => {
   it('refuses a rebinding host (with or without a matching Origin) with 421 on every route', async () => {
     await fc.assert(
-      fc.asyncProperty(foreignName, port, fc.constantFrom('/v1/sessions', '/healthz', '/v1/realtime/client_secrets', '/metrics', '/'), async (name, p, path) => {
-        const host = `${name}:${p}`;
-        const res = await get(keyless, path, { host, origin: `http://${host}` });
-        expect(res.status).toBe(421);
-        expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'E_HOST_NOT_ALLOWED' } });
-      }),
+      fc.asyncProperty(
+        foreignName,
+        port,
+        fc.constantFrom('/v1/sessions', '/healthz', '/v1/realtime/client_secrets', '/metrics', '/'),
+        async (name, p, path) => {
+          const host = `${name}:${p}`;
+          const res = await get(keyless, path, { host, origin: `http://${host}` });
+          expect(res.status).toBe(421);
+          expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'E_HOST_NOT_ALLOWED' } });
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -79,12 +97,17 @@ describe('host allowlist without keys', () => {
   });
 
   it('refuses a rebinding WebSocket upgrade before the handshake', async () => {
-    expect(await upgrade(keyless, `attacker.example:${keyless.address.port}`, { origin: `http://attacker.example:${keyless.address.port}` })).toEqual({ status: 421, code: 'E_HOST_NOT_ALLOWED' });
+    expect(
+      await upgrade(keyless, `attacker.example:${keyless.address.port}`, {
+        origin: `http://attacker.example:${keyless.address.port}`,
+      }),
+    ).toEqual({ status: 421, code: 'E_HOST_NOT_ALLOWED' });
     expect(await upgrade(keyless, `localhost:${keyless.address.port}`)).toBe('open');
   });
 
   it('refuses malformed Host headers', async () => {
-    for (const host of ['localhost@attacker.example', 'attacker.example/x', 'localhost:1 x']) expect((await get(keyless, '/healthz', { host })).status).not.toBe(200);
+    for (const host of ['localhost@attacker.example', 'attacker.example/x', 'localhost:1 x'])
+      expect((await get(keyless, '/healthz', { host })).status).not.toBe(200);
   });
 });
 

@@ -9,7 +9,11 @@ import { SINGLE_THREAD, tinyModelDir } from '../engine_host/engine_fixture.ts';
 // context budget and fail there, with E_CONTEXT_OVERFLOW, on the real engine with the tiny model.
 let engine: Phi4Engine;
 beforeAll(async () => {
-  engine = await Phi4Engine.load({ modelDir: await tinyModelDir(), sessionOptions: SINGLE_THREAD, prefillChunkTokens: 64 });
+  engine = await Phi4Engine.load({
+    modelDir: await tinyModelDir(),
+    sessionOptions: SINGLE_THREAD,
+    prefillChunkTokens: 64,
+  });
 }, 120_000);
 afterAll(async () => engine?.close());
 
@@ -20,7 +24,9 @@ describe('megabyte text on the engine', () => {
   it('a user turn fails with E_CONTEXT_OVERFLOW, and the session still works', async () => {
     const session = await engine.createSession();
     await session.appendSystem({ instructions: 'Be brief.' });
-    await expect(session.appendUser([{ type: 'text', text: HUGE }])).rejects.toMatchObject({ code: 'E_CONTEXT_OVERFLOW' });
+    await expect(session.appendUser([{ type: 'text', text: HUGE }])).rejects.toMatchObject({
+      code: 'E_CONTEXT_OVERFLOW',
+    });
     await session.appendUser([{ type: 'text', text: 'hello' }]);
     await session.dispose();
   }, 120_000);

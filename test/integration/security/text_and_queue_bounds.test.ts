@@ -21,7 +21,13 @@ const INSTRUCTIONS_BYTES = 600;
 let server: RunningServer;
 beforeAll(async () => {
   server = await startAgentServer(engine, {
-    limits: { max_item_text_bytes: ITEM_BYTES, max_instructions_bytes: INSTRUCTIONS_BYTES, max_queued_turns: 4, max_pending_text_bytes: 2500, max_event_loop_delay_ms: 0 },
+    limits: {
+      max_item_text_bytes: ITEM_BYTES,
+      max_instructions_bytes: INSTRUCTIONS_BYTES,
+      max_queued_turns: 4,
+      max_pending_text_bytes: 2500,
+      max_event_loop_delay_ms: 0,
+    },
   });
 });
 afterAll(async () => server?.close());
@@ -33,7 +39,11 @@ async function errorOf(c: TestClient, event: Record<string, unknown>): Promise<R
   const from = c.events.length;
   c.send({ ...event, event_id: 'evt_probe' });
   await c.roundTrip();
-  return c.events.slice(from).find((e) => e.type === 'error' && (e.error as { event_id?: string }).event_id === 'evt_probe') ?? null;
+  return (
+    c.events
+      .slice(from)
+      .find((e) => e.type === 'error' && (e.error as { event_id?: string }).event_id === 'evt_probe') ?? null
+  );
 }
 
 describe('text size bounds', () => {
@@ -47,15 +57,25 @@ describe('text size bounds', () => {
           const item = await errorOf(c, { type: 'conversation.item.create', item: userText(text) });
           if (bytes > ITEM_BYTES) expect(item?.error).toMatchObject({ code: 'E_TEXT_TOO_LARGE', param: 'item' });
           else expect((item?.error as { code?: string } | undefined)?.code).not.toBe('E_TEXT_TOO_LARGE');
-          const session = await errorOf(c, { type: 'session.update', session: { type: 'realtime', instructions: text } });
-          if (bytes > INSTRUCTIONS_BYTES) expect(session?.error).toMatchObject({ code: 'E_TEXT_TOO_LARGE', param: 'session.instructions' });
+          const session = await errorOf(c, {
+            type: 'session.update',
+            session: { type: 'realtime', instructions: text },
+          });
+          if (bytes > INSTRUCTIONS_BYTES)
+            expect(session?.error).toMatchObject({ code: 'E_TEXT_TOO_LARGE', param: 'session.instructions' });
           else expect(session).toBeNull();
-          const response = await errorOf(c, { type: 'response.create', response: { instructions: text, conversation: 'none', input: [] } });
-          if (bytes > INSTRUCTIONS_BYTES) expect(response?.error).toMatchObject({ code: 'E_TEXT_TOO_LARGE', param: 'response.instructions' });
+          const response = await errorOf(c, {
+            type: 'response.create',
+            response: { instructions: text, conversation: 'none', input: [] },
+          });
+          if (bytes > INSTRUCTIONS_BYTES)
+            expect(response?.error).toMatchObject({ code: 'E_TEXT_TOO_LARGE', param: 'response.instructions' });
         }),
         { numRuns: 20 },
       );
-      expect(await errorOf(c, { type: 'session.update', session: { type: 'realtime', instructions: 'short' } })).toBeNull();
+      expect(
+        await errorOf(c, { type: 'session.update', session: { type: 'realtime', instructions: 'short' } }),
+      ).toBeNull();
     } finally {
       await c.close();
     }
@@ -68,13 +88,18 @@ describe('per-connection queue bounds', () => {
     try {
       closeGate();
       const errors: (ReceivedEvent | null)[] = [];
-      for (let i = 0; i < 7; i++) errors.push(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText(`q${i}`)] } }));
+      for (let i = 0; i < 7; i++)
+        errors.push(
+          await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText(`q${i}`)] } }),
+        );
       expect(errors.slice(0, 4)).toEqual([null, null, null, null]);
       for (const e of errors.slice(4)) expect(e?.error).toMatchObject({ code: 'E_QUEUE_FULL' });
       expect(c.ofType('rate_limits.updated').length).toBeGreaterThanOrEqual(4);
       open();
       await waitFor(() => c.ofType('response.done').length >= 4);
-      expect(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('again')] } })).toBeNull();
+      expect(
+        await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('again')] } }),
+      ).toBeNull();
       await waitFor(() => c.ofType('response.done').length >= 5);
     } finally {
       open();
@@ -88,11 +113,16 @@ describe('per-connection queue bounds', () => {
       closeGate();
       const big = 'x'.repeat(900);
       const errors: (ReceivedEvent | null)[] = [];
-      for (let i = 0; i < 3; i++) errors.push(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText(big)] } }));
+      for (let i = 0; i < 3; i++)
+        errors.push(
+          await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText(big)] } }),
+        );
       expect(errors.slice(0, 2)).toEqual([null, null]);
       expect(errors[2]?.error).toMatchObject({ code: 'E_QUEUE_FULL' });
       // Small requests still fit beside the text already waiting.
-      expect(await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('tiny')] } })).toBeNull();
+      expect(
+        await errorOf(c, { type: 'response.create', response: { conversation: 'none', input: [userText('tiny')] } }),
+      ).toBeNull();
       open();
       await waitFor(() => c.ofType('response.done').length >= 3);
     } finally {
@@ -101,4 +131,3 @@ describe('per-connection queue bounds', () => {
     }
   });
 });
-

@@ -22,7 +22,9 @@ describe('audio input metric', () => {
     const vad = await TestClient.connect(server.url);
     await use16kBinary(vad);
     const manual = await TestClient.connect(server.url);
-    await use16kBinary(manual, { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } });
+    await use16kBinary(manual, {
+      audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } },
+    });
     expect(manual.ofType('error')).toEqual([]);
     streamPcm16k(vad, new Float32Array(2 * 16_000));
     streamPcm16k(manual, new Float32Array(3 * 16_000));

@@ -20,7 +20,13 @@ function attempt(): Promise<{ status: number; code?: string; retryAfter?: string
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(body).error?.code, retryAfter: res.headers['retry-after'] }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          code: JSON.parse(body).error?.code,
+          retryAfter: res.headers['retry-after'],
+        }),
+      );
     });
     ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
     ws.once('open', () => {

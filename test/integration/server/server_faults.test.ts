@@ -25,11 +25,18 @@ type Completed = { item_id: string; transcript: string };
 describe('SIGKILL of the server mid-session', () => {
   it('every transcript completed before the kill is in the store after a restart', async () => {
     const store = join(dir, 'kill.sqlite');
-    const first = await spawnServer(['--store', store, '--model', modelDir], { dataDir: dir, env: { EARSHOT_AGENT_CAPTION_MAX_TOKENS: '4' } });
+    const first = await spawnServer(['--store', store, '--model', modelDir], {
+      dataDir: dir,
+      env: { EARSHOT_AGENT_CAPTION_MAX_TOKENS: '4' },
+    });
     const c = await TestClient.connect(`${first.url}?intent=transcription`);
     const sessionId = (c.events[0].session as { id: string }).id;
     await use16kBinary(c);
-    streamPcm16k(c, placeWithGaps({ clips: [CARD_CLIPS[0], CARD_CLIPS[1], CARD_CLIPS[2], CARD_CLIPS[3], CARD_CLIPS[4]], gapsMs: 900 }).samples16k);
+    streamPcm16k(
+      c,
+      placeWithGaps({ clips: [CARD_CLIPS[0], CARD_CLIPS[1], CARD_CLIPS[2], CARD_CLIPS[3], CARD_CLIPS[4]], gapsMs: 900 })
+        .samples16k,
+    );
     await c.waitFor(() => c.ofType('conversation.item.input_audio_transcription.completed').length >= 2, 60_000);
     first.child.kill('SIGKILL');
     expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
@@ -47,7 +54,9 @@ describe('SIGKILL of the server mid-session', () => {
       for (const e of completed) expect(byId.get(e.item_id), e.item_id).toBe(e.transcript);
       // Every commit the client saw is there too (its transcript may have been cut off).
       for (const id of committed) expect(byId.has(id as string), id as string).toBe(true);
-      const session = (await (await fetch(`${second.httpUrl}/v1/sessions/${sessionId}`)).json()) as { end_reason: string };
+      const session = (await (await fetch(`${second.httpUrl}/v1/sessions/${sessionId}`)).json()) as {
+        end_reason: string;
+      };
       expect(session.end_reason).toBe('interrupted');
     } finally {
       second.child.kill('SIGTERM');
@@ -77,7 +86,11 @@ describe('engine worker killed mid-answer', () => {
       streamPcm16k(a, placeWithGaps({ clips: [LIBRIVOX_CLIPS[0]], gapsMs: [300, 1200] }).samples16k);
       await a.waitFor((e) => e.type === 'response.created', 60_000);
       await host.terminateWorker();
-      const failure = await a.waitFor((e) => e.type === 'error' || (e.type === 'response.done' && (e.response as { status: string }).status === 'failed'), 30_000);
+      const failure = await a.waitFor(
+        (e) =>
+          e.type === 'error' || (e.type === 'response.done' && (e.response as { status: string }).status === 'failed'),
+        30_000,
+      );
       expect(JSON.stringify(failure)).toContain('E_ENGINE_WORKER_EXITED');
       expect(a.closeCode).toBeNull();
       await host.ready;
@@ -88,12 +101,15 @@ describe('engine worker killed mid-answer', () => {
       streamPcm16k(b, placeWithGaps({ clips: [CARD_CLIPS[0]], gapsMs: [300, 1200] }).samples16k);
       await b.waitFor((e) => e.type === 'conversation.item.input_audio_transcription.completed', 60_000);
       expect(b.ofType('error')).toEqual([]);
-      expect(await server.metrics.registry.getSingleMetricAsString('earshot_errors_total')).toContain('E_ENGINE_WORKER_EXITED');
+      expect(await server.metrics.registry.getSingleMetricAsString('earshot_errors_total')).toContain(
+        'E_ENGINE_WORKER_EXITED',
+      );
       await a.close();
       await b.close();
     } finally {
       // Terminating a worker while onnxruntime runs aborts the process: let queued work finish first.
-      for (let i = 0; i < 300 && (await host.totals().catch(() => ({ pendingRequests: 0 }))).pendingRequests > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && (await host.totals().catch(() => ({ pendingRequests: 0 }))).pendingRequests > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       await server.close();
     }
   }, 120_000);

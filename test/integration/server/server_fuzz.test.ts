@@ -45,14 +45,49 @@ function raw(request: string | Buffer): Promise<string> {
 
 const status = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 const token = fc.stringMatching(/^[\x21-\x7e]{0,80}$/);
-const headerValue = fc.oneof(fc.stringMatching(/^[\x20-\x7e]{0,300}$/), fc.constantFrom('', 'Bearer', 'Bearer ', `Bearer ${KEY}x`, `bearer ${KEY.slice(1)}`, 'Basic Zm9vOmJhcg=='));
-const traversal = fc.constantFrom('/../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/v1/sessions/..%2f..%2fetc', '/v1/sessions/%00', '/v1/realtime/../../metrics', '//metrics', '/metrics/', '/v1/sessions/' + 'a'.repeat(300));
+const headerValue = fc.oneof(
+  fc.stringMatching(/^[\x20-\x7e]{0,300}$/),
+  fc.constantFrom('', 'Bearer', 'Bearer ', `Bearer ${KEY}x`, `bearer ${KEY.slice(1)}`, 'Basic Zm9vOmJhcg=='),
+);
+const traversal = fc.constantFrom(
+  '/../etc/passwd',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/v1/sessions/..%2f..%2fetc',
+  '/v1/sessions/%00',
+  '/v1/realtime/../../metrics',
+  '//metrics',
+  '/metrics/',
+  '/v1/sessions/' + 'a'.repeat(300),
+);
 const path = fc.oneof(
   traversal,
-  fc.constantFrom('//', '//evil.example/metrics', 'http://127.0.0.1/metrics', '/v1/sessions', '/v1/sessions/sess_1', '/v1/sessions/sess_1/transcript', '/metrics', '/v1/realtime/client_secrets', '/healthz', '/readyz', '/v1/realtime'),
+  fc.constantFrom(
+    '//',
+    '//evil.example/metrics',
+    'http://127.0.0.1/metrics',
+    '/v1/sessions',
+    '/v1/sessions/sess_1',
+    '/v1/sessions/sess_1/transcript',
+    '/metrics',
+    '/v1/realtime/client_secrets',
+    '/healthz',
+    '/readyz',
+    '/v1/realtime',
+  ),
   fc.stringMatching(/^\/[\x21-\x7e]{0,120}$/),
 );
-const query = fc.oneof(fc.constant(''), fc.stringMatching(/^\?[\x21-\x7e]{0,200}$/), fc.constantFrom('?format=../../x', '?limit=-1', '?limit=1e9', '?after=%27%20OR%201=1--', '?format=vtt&format=srt', '?' + 'a=1&'.repeat(500)));
+const query = fc.oneof(
+  fc.constant(''),
+  fc.stringMatching(/^\?[\x21-\x7e]{0,200}$/),
+  fc.constantFrom(
+    '?format=../../x',
+    '?limit=-1',
+    '?limit=1e9',
+    '?after=%27%20OR%201=1--',
+    '?format=vtt&format=srt',
+    '?' + 'a=1&'.repeat(500),
+  ),
+);
 
 describe('fuzzing the HTTP API with keys on', () => {
   it('random methods, paths, queries, credentials and bodies: no 500, nothing protected without the key', async () => {
@@ -62,7 +97,17 @@ describe('fuzzing the HTTP API with keys on', () => {
         path,
         query,
         fc.option(headerValue, { nil: undefined }),
-        fc.oneof(fc.constant(''), fc.string({ maxLength: 400 }), fc.constantFrom('{"expires_after":{"seconds":-5}}', '{"session":{"type":"nope"}}', '[]', 'null', '{'.repeat(1000))),
+        fc.oneof(
+          fc.constant(''),
+          fc.string({ maxLength: 400 }),
+          fc.constantFrom(
+            '{"expires_after":{"seconds":-5}}',
+            '{"session":{"type":"nope"}}',
+            '[]',
+            'null',
+            '{'.repeat(1000),
+          ),
+        ),
         async (method, p, q, auth, body) => {
           const bytes = Buffer.from(body, 'utf8');
           const head = `${method} ${p}${q} HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth === undefined ? '' : `Authorization: ${auth}\r\n`}Content-Type: application/json\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`;
@@ -88,7 +133,14 @@ describe('fuzzing the HTTP API with keys on', () => {
 
   it('oversized bodies are refused with 413 before being buffered', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 0x7b);
-    const answer = await raw(Buffer.concat([Buffer.from(`POST /v1/realtime/client_secrets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n`), big]));
+    const answer = await raw(
+      Buffer.concat([
+        Buffer.from(
+          `POST /v1/realtime/client_secrets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n`,
+        ),
+        big,
+      ]),
+    );
     expect(status(answer)).toBe(413);
   });
 });
@@ -103,23 +155,64 @@ describe('fuzzing WebSocket upgrade headers', () => {
   it('random subprotocols, keys, origins and versions: 101 only with a valid key and handshake, never a 5xx other than 503', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.option(fc.oneof(fc.array(token, { maxLength: 6 }).map((p) => p.join(', ')), fc.constantFrom(`realtime, openai-insecure-api-key.${KEY}`, 'realtime, openai-insecure-api-key.', `openai-insecure-api-key.${KEY}`, `realtime,openai-insecure-api-key.${KEY},openai-insecure-api-key.x`, 'realtime, openai-insecure-api-key.ek_' + 'x'.repeat(500))), { nil: undefined }),
+        fc.option(
+          fc.oneof(
+            fc.array(token, { maxLength: 6 }).map((p) => p.join(', ')),
+            fc.constantFrom(
+              `realtime, openai-insecure-api-key.${KEY}`,
+              'realtime, openai-insecure-api-key.',
+              `openai-insecure-api-key.${KEY}`,
+              `realtime,openai-insecure-api-key.${KEY},openai-insecure-api-key.x`,
+              'realtime, openai-insecure-api-key.ek_' + 'x'.repeat(500),
+            ),
+          ),
+          { nil: undefined },
+        ),
         fc.option(headerValue, { nil: undefined }),
-        fc.option(fc.oneof(headerValue, fc.constantFrom('null', 'https://evil.example', 'http://127.0.0.1')), { nil: undefined }),
+        fc.option(fc.oneof(headerValue, fc.constantFrom('null', 'https://evil.example', 'http://127.0.0.1')), {
+          nil: undefined,
+        }),
         fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', '', 'short', 'x'.repeat(100), undefined),
         fc.constantFrom('13', '8', 'abc', undefined),
-        fc.constantFrom('/v1/realtime', '/v1/realtime?intent=transcription', '/v1/realtime?agent=' + '%'.repeat(50), '/v1/realtime/../metrics', '/other'),
+        fc.constantFrom(
+          '/v1/realtime',
+          '/v1/realtime?intent=transcription',
+          '/v1/realtime?agent=' + '%'.repeat(50),
+          '/v1/realtime/../metrics',
+          '/other',
+        ),
         async (protocols, auth, origin, wsKey, version, target) => {
-          const answer = await raw(upgrade({ Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': version, 'Sec-WebSocket-Key': wsKey, 'Sec-WebSocket-Protocol': protocols, Authorization: auth, Origin: origin }, target));
+          const answer = await raw(
+            upgrade(
+              {
+                Connection: 'Upgrade',
+                Upgrade: 'websocket',
+                'Sec-WebSocket-Version': version,
+                'Sec-WebSocket-Key': wsKey,
+                'Sec-WebSocket-Protocol': protocols,
+                Authorization: auth,
+                Origin: origin,
+              },
+              target,
+            ),
+          );
           const code = status(answer);
           upgradeSeen.set(code, (upgradeSeen.get(code) ?? 0) + 1);
           if (answer === '') return;
           expect([101, 400, 401, 403, 404, 426, 429, 503], answer.slice(0, 200)).toContain(code);
           if (code === 101) {
-            const credentialed = auth === `Bearer ${KEY}` || (protocols ?? '').split(',').some((p) => p.trim() === `openai-insecure-api-key.${KEY}`);
+            const credentialed =
+              auth === `Bearer ${KEY}` ||
+              (protocols ?? '').split(',').some((p) => p.trim() === `openai-insecure-api-key.${KEY}`);
             expect(credentialed, `upgraded without a key: ${protocols} / ${auth}`).toBe(true);
             // If the client offered `realtime`, it was selected.
-            if ((protocols ?? '').split(',').map((p) => p.trim()).includes('realtime')) expect(answer).toMatch(/Sec-WebSocket-Protocol: realtime\r\n/i);
+            if (
+              (protocols ?? '')
+                .split(',')
+                .map((p) => p.trim())
+                .includes('realtime')
+            )
+              expect(answer).toMatch(/Sec-WebSocket-Protocol: realtime\r\n/i);
           }
         },
       ),
@@ -130,7 +223,15 @@ describe('fuzzing WebSocket upgrade headers', () => {
     expect((await fetch(`${server.httpUrl}/healthz`)).status).toBe(200);
     expect(upgradeSeen.get(401) ?? 0, JSON.stringify([...upgradeSeen])).toBeGreaterThan(20);
     // And the valid handshake still upgrades, selecting realtime next to the key subprotocol.
-    const ok = await raw(upgrade({ Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': `realtime, openai-insecure-api-key.${KEY}` }));
+    const ok = await raw(
+      upgrade({
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Protocol': `realtime, openai-insecure-api-key.${KEY}`,
+      }),
+    );
     expect(status(ok)).toBe(101);
     expect(ok).toMatch(/Sec-WebSocket-Protocol: realtime\r\n/i);
   }, 60_000);

@@ -13,7 +13,10 @@ export interface ServerProcess {
 }
 
 /** Starts `earshot serve --port 0` with the given flags; data directories point into `dataDir`. */
-export async function spawnServer(args: string[], opts: { dataDir: string; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function spawnServer(
+  args: string[],
+  opts: { dataDir: string; env?: Record<string, string> },
+): Promise<ServerProcess> {
   // Node's flags as npm start gives them (src/observability/gc_mode.ts).
   const child = spawn(process.execPath, ['--single-threaded-gc', EARSHOT_BIN, 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,7 +34,9 @@ export async function spawnServer(args: string[], opts: { dataDir: string; env?:
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -32,7 +32,10 @@ describe('transcript store fed from the send path', () => {
       // The audio goes in faster than real time: without this, the second utterance could barge in on the
       // first answer whenever the pipeline outpaces the engine (a loaded machine), and the test is about
       // what is stored, not about barge-in.
-      c.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } } });
+      c.send({
+        type: 'session.update',
+        session: { audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } },
+      });
       await c.roundTrip();
       streamPcm16k(c, speech());
       await c.waitFor(() => c.ofType('response.done').length === 2, 20_000);
@@ -48,7 +51,11 @@ describe('transcript store fed from the send path', () => {
       expect(c.events[afterDone].type).toBe('rate_limits.updated');
 
       const res = await fetch(`${server.httpUrl}/v1/sessions/${sessionId}`);
-      const detail = (await res.json()) as { utterances: { item_id: string; start_ms: number; end_ms: number; transcript: string }[]; responses: { status: string; text: string }[]; ended_at_ms: number | null };
+      const detail = (await res.json()) as {
+        utterances: { item_id: string; start_ms: number; end_ms: number; transcript: string }[];
+        responses: { status: string; text: string }[];
+        ended_at_ms: number | null;
+      };
       expect(detail.utterances.map((u) => u.item_id)).toEqual(ids(c, 'input_audio_buffer.committed'));
       const completed = c.ofType('conversation.item.input_audio_transcription.completed');
       expect(detail.utterances.map((u) => u.transcript)).toEqual(completed.map((e) => e.transcript));
@@ -58,7 +65,10 @@ describe('transcript store fed from the send path', () => {
         // The stored start is the detected speech onset; the event's audio_start_ms includes prefix padding.
         expect(u.start_ms).toBeGreaterThanOrEqual(started);
       }
-      expect(detail.responses.map((r) => [r.status, r.text])).toEqual([['completed', 'Sure thing.'], ['completed', 'Sure thing.']]);
+      expect(detail.responses.map((r) => [r.status, r.text])).toEqual([
+        ['completed', 'Sure thing.'],
+        ['completed', 'Sure thing.'],
+      ]);
       expect(detail.ended_at_ms).toBeNull();
       const vtt = await (await fetch(`${server.httpUrl}/v1/sessions/${sessionId}/transcript?format=vtt`)).text();
       expect(vtt.startsWith('WEBVTT')).toBe(true);
@@ -98,7 +108,9 @@ describe('transcript store fed from the send path', () => {
       await c.waitFor(() => c.ofType('response.done').length === 2, 20_000);
       expect(c.ofType('error').map((e) => (e.error as { code: string }).code)).toEqual(['E_STORE']);
       expect(ids(c, 'conversation.item.input_audio_transcription.completed')).toHaveLength(2);
-      expect(await server.metrics.registry.getSingleMetricAsString('earshot_store_write_errors_total')).toMatch(/} [1-9]/);
+      expect(await server.metrics.registry.getSingleMetricAsString('earshot_store_write_errors_total')).toMatch(
+        /} [1-9]/,
+      );
       // Reads answer 503, not a crash.
       expect((await fetch(`${server.httpUrl}/v1/sessions`)).status).toBe(503);
     } finally {
@@ -110,7 +122,10 @@ describe('transcript store fed from the send path', () => {
 describe('graceful shutdown', () => {
   /** An engine whose answers take `stepMs` per token (captions are immediate). */
   function slowEngine(answer: string, stepMs: number) {
-    return new ScriptedEngine({ answer: () => answer, beforeStep: ({ kind }) => new Promise((r) => (kind === 'answer' ? setTimeout(r, stepMs) : setImmediate(r))) });
+    return new ScriptedEngine({
+      answer: () => answer,
+      beforeStep: ({ kind }) => new Promise((r) => (kind === 'answer' ? setTimeout(r, stepMs) : setImmediate(r))),
+    });
   }
 
   it('stops admitting (503 E_DRAINING), lets the running response finish, flushes the store, closes with 1001', async () => {

@@ -30,9 +30,13 @@ describe('transcript store durability', () => {
           resolve();
         }
       });
-      child.once('exit', (code) => (committed.length < 25 ? reject(new Error(`child exited ${code}: ${stderr}`)) : undefined));
+      child.once('exit', (code) =>
+        committed.length < 25 ? reject(new Error(`child exited ${code}: ${stderr}`)) : undefined,
+      );
     });
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve),
+    );
     expect(child.signalCode).toBe('SIGKILL');
 
     const store = TranscriptStore.open({ path });

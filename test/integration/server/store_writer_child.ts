@@ -8,7 +8,13 @@ store.startSession({ id: 'sess_killed', keyId: 'key_test', type: 'transcription'
 let n = 0;
 const timer = setInterval(() => {
   n += 1;
-  const ok = store.commitUtterance({ sessionId: 'sess_killed', itemId: `item_${n}`, startMs: n * 1000, endMs: n * 1000 + 800, transcript: `utterance number ${n}` });
+  const ok = store.commitUtterance({
+    sessionId: 'sess_killed',
+    itemId: `item_${n}`,
+    startMs: n * 1000,
+    endMs: n * 1000 + 800,
+    transcript: `utterance number ${n}`,
+  });
   if (ok) process.stdout.write(`committed item_${n}\n`);
 }, 5);
 timer.ref();

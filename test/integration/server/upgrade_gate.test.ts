@@ -10,7 +10,12 @@ import { holdsWithin } from '../../helpers/wait_for.ts';
 // before the upgrade (401/403), admission before the upgrade (429/503 + Retry-After), a slot per socket.
 const KEY = 'sk-upgrade-test-000000000';
 const auth = new Authenticator({ apiKeys: [KEY], allowedOrigins: ['https://app.example.com'] });
-const admission = new AdmissionController({ maxSessions: 2, maxSessionsPerKey: 1, maxSessionDurationMs: 60_000, idleTimeoutMs: 60_000 });
+const admission = new AdmissionController({
+  maxSessions: 2,
+  maxSessionsPerKey: 1,
+  maxSessionDurationMs: 60_000,
+  idleTimeoutMs: 60_000,
+});
 let http: Server;
 let url: string;
 
@@ -26,7 +31,11 @@ beforeAll(async () => {
     let ticket: SessionTicket | null = null;
     const admitted = admission.admit(decision.identity.keyId, () => {});
     if (!admitted.ok) {
-      socket.end(upgradeRefusal(admitted.httpStatus, admitted.code, admitted.message, { 'Retry-After': String(admitted.retryAfterS) }));
+      socket.end(
+        upgradeRefusal(admitted.httpStatus, admitted.code, admitted.message, {
+          'Retry-After': String(admitted.retryAfterS),
+        }),
+      );
       return;
     }
     ticket = admitted.ticket;
@@ -62,16 +71,24 @@ function connect(opts: { protocols?: string[]; headers?: Record<string, string>;
 describe('upgrade gate with real WebSockets', () => {
   it('refuses a missing or wrong key with 401 before the upgrade', async () => {
     expect(await connect({})).toMatchObject({ status: 401, body: expect.stringContaining('E_UNAUTHORIZED') });
-    expect(await connect({ protocols: ['realtime', 'openai-insecure-api-key.sk-nope-nope-nope-nope'] })).toMatchObject({ status: 401 });
+    expect(await connect({ protocols: ['realtime', 'openai-insecure-api-key.sk-nope-nope-nope-nope'] })).toMatchObject({
+      status: 401,
+    });
   });
 
   it('refuses a foreign browser origin with 403 even with a valid key', async () => {
-    const outcome = await connect({ protocols: ['realtime', `openai-insecure-api-key.${KEY}`], origin: 'https://evil.example.com' });
+    const outcome = await connect({
+      protocols: ['realtime', `openai-insecure-api-key.${KEY}`],
+      origin: 'https://evil.example.com',
+    });
     expect(outcome).toMatchObject({ status: 403, body: expect.stringContaining('E_FORBIDDEN_ORIGIN') });
   });
 
   it('accepts the subprotocol key (selecting realtime), then applies the per-key limit with 429 + Retry-After', async () => {
-    const first = await connect({ protocols: ['realtime', `openai-insecure-api-key.${KEY}`], origin: 'https://app.example.com' });
+    const first = await connect({
+      protocols: ['realtime', `openai-insecure-api-key.${KEY}`],
+      origin: 'https://app.example.com',
+    });
     if (!('open' in first)) throw new Error(`refused: ${JSON.stringify(first)}`);
     expect(first.open.protocol).toBe('realtime');
     expect(JSON.parse(first.first)).toEqual({ type: 'session.created', key_id: keyIdOf(KEY) });

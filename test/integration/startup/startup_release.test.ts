@@ -11,7 +11,17 @@ import { ScriptedEngine } from '../../helpers/scripted_engine.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 
 /** Steps that start something to release (the others load or compute only). */
-const RELEASED: ReadonlySet<StartupStep> = new Set(['engine', 'services', 'store', 'retention', 'engine_stats', 'load_monitors', 'openai_api', 'webrtc', 'listen']);
+const RELEASED: ReadonlySet<StartupStep> = new Set([
+  'engine',
+  'services',
+  'store',
+  'retention',
+  'engine_stats',
+  'load_monitors',
+  'openai_api',
+  'webrtc',
+  'listen',
+]);
 
 const dir = mkdtempSync(join(tmpdir(), 'earshot-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,7 +80,10 @@ describe('startServer releases what it started when a step fails', () => {
     await Promise.all([server.close(), server.close()]);
     expect(released).toEqual(STARTUP_STEPS.filter((s) => RELEASED.has(s)).reverse());
     expect(storeIsClosed(storePath)).toBe(true);
-    const refused = await fetch(`${server.httpUrl}/readyz`).then(() => 'answered', () => 'refused');
+    const refused = await fetch(`${server.httpUrl}/readyz`).then(
+      () => 'answered',
+      () => 'refused',
+    );
     expect(refused).toBe('refused');
   });
 });

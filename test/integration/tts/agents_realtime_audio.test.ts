@@ -14,7 +14,11 @@ let host: EngineHost;
 let server: RunningServer;
 
 beforeAll(async () => {
-  host = createEngineHost({ modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  host = createEngineHost({
+    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   await host.ready;
   server = await startSpokenServer(host);
 }, 300_000);
@@ -26,11 +30,19 @@ afterAll(async () => {
 
 describe('agents-realtime receives spoken answers', () => {
   it('audio events with 24 kHz PCM, the transcript in history, no event it cannot parse', async () => {
-    const transport = new OpenAIRealtimeWebSocket({ url: `ws://127.0.0.1:${server.address.port}/v1/realtime?model=phi-4-multimodal-instruct` });
+    const transport = new OpenAIRealtimeWebSocket({
+      url: `ws://127.0.0.1:${server.address.port}/v1/realtime?model=phi-4-multimodal-instruct`,
+    });
     const session = new RealtimeSession(new RealtimeAgent({ name: 'Speaker', instructions: 'Answer briefly.' }), {
       transport,
       tracingDisabled: true,
-      config: { outputModalities: ['audio'], audio: { input: { turnDetection: null as never }, output: { voice: 'alloy', format: { type: 'audio/pcm', rate: 24000 } } } },
+      config: {
+        outputModalities: ['audio'],
+        audio: {
+          input: { turnDetection: null as never },
+          output: { voice: 'alloy', format: { type: 'audio/pcm', rate: 24000 } },
+        },
+      },
     });
     const log = new EventLog();
     const generic: string[] = [];
@@ -51,12 +63,16 @@ describe('agents-realtime receives spoken answers', () => {
     session.transport.sendEvent({ type: 'session.update', session: { type: 'realtime', max_output_tokens: 12 } });
     session.sendMessage('Tell me about the weather.');
     await log.waitFor((e) => e.type === 'response.done', 120_000);
-    const transcript = (log.events.find((e) => e.type === 'response.output_audio_transcript.done') as LoggedEvent & { transcript: string }).transcript;
+    const transcript = (
+      log.events.find((e) => e.type === 'response.output_audio_transcript.done') as LoggedEvent & { transcript: string }
+    ).transcript;
     expect(transcript.trim()).not.toBe('');
     expect(audioBytes).toBeGreaterThan(48_000 * 0.2);
     expect(audioBytes % 2).toBe(0);
     await new Promise((r) => setTimeout(r, 100));
-    const assistant = session.history.find((i) => i.type === 'message' && i.role === 'assistant') as { content: { type: string; transcript?: string | null }[] } | undefined;
+    const assistant = session.history.find((i) => i.type === 'message' && i.role === 'assistant') as
+      | { content: { type: string; transcript?: string | null }[] }
+      | undefined;
     expect(assistant?.content[0]).toMatchObject({ type: 'output_audio', transcript });
     expect(generic).toEqual([]);
     expect(errors).toEqual([]);

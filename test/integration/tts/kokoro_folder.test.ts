@@ -27,7 +27,8 @@ afterEach(() => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const open = (dir: string) => openKokoroSynthesizer(kokoroConfigSchema.parse({ dir, auto_pull: false, intra_op_threads: 1 }), { env: {} });
+const open = (dir: string) =>
+  openKokoroSynthesizer(kokoroConfigSchema.parse({ dir, auto_pull: false, intra_op_threads: 1 }), { env: {} });
 
 /** A graph with Kokoro's file name but another contract (`tokens` instead of `input_ids`, no speed). */
 function wrongGraph(path: string): void {
@@ -47,7 +48,10 @@ describe('Kokoro model folder validation', () => {
   it('a voice file of the wrong size is E_MODEL_INVALID naming the file', async () => {
     const dir = copyOfFixture();
     truncateSync(join(dir, 'voices', 'af_bella.bin'), 1000);
-    await expect(open(dir)).rejects.toMatchObject({ code: 'E_MODEL_INVALID', message: expect.stringContaining('af_bella.bin is 1000 bytes') });
+    await expect(open(dir)).rejects.toMatchObject({
+      code: 'E_MODEL_INVALID',
+      message: expect.stringContaining('af_bella.bin is 1000 bytes'),
+    });
   });
 
   it('a tokenizer.json without a vocabulary is E_MODEL_INVALID', () => {
@@ -59,15 +63,22 @@ describe('Kokoro model folder validation', () => {
   it('a folder with only the q8f16 variant is E_MODEL_MISSING (it is never run on the CPU)', () => {
     const dir = copyOfFixture();
     for (const f of ['model.onnx', 'model_fp16.onnx', 'model_quantized.onnx']) unlinkSync(join(dir, 'onnx', f));
-    expect(() => readKokoroFolder(dir)).toThrow(expect.objectContaining({ code: 'E_MODEL_MISSING', message: expect.stringContaining('model_q8f16.onnx') }));
+    expect(() => readKokoroFolder(dir)).toThrow(
+      expect.objectContaining({ code: 'E_MODEL_MISSING', message: expect.stringContaining('model_q8f16.onnx') }),
+    );
   });
 
   it('a graph with other inputs or outputs is E_MODEL_INVALID with the differences', async () => {
     const dir = copyOfFixture();
     wrongGraph(join(dir, 'onnx', 'model_quantized.onnx'));
-    const err = await open(dir).then(() => undefined, (e: unknown) => e);
+    const err = await open(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'E_MODEL_INVALID' });
-    expect((err as Error).message).toMatch(/model_quantized\.onnx does not have Kokoro's inputs and outputs: no input input_ids; no input speed; unexpected inputs tokens/);
+    expect((err as Error).message).toMatch(
+      /model_quantized\.onnx does not have Kokoro's inputs and outputs: no input input_ids; no input speed; unexpected inputs tokens/,
+    );
   });
 });
 
@@ -99,7 +110,12 @@ describe('Kokoro run queue', () => {
     const ids = padIds(new Array(500).fill(50));
     const style = new Float32Array(256);
     const runtime = await KokoroRuntime.start({
-      variants: folder.variants.slice(0, 1), checkIds: padIds([50, 51]), checkStyle: style, intraOpNumThreads: 1, interOpNumThreads: 1, maxQueuedRuns: 2,
+      variants: folder.variants.slice(0, 1),
+      checkIds: padIds([50, 51]),
+      checkStyle: style,
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      maxQueuedRuns: 2,
     });
     try {
       const controller = new AbortController();

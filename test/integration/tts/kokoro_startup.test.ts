@@ -36,14 +36,24 @@ function emptyDir(): string {
 describe('openVoiceEngine with the Kokoro hook', () => {
   it('uses Kokoro when its folder is present, and counts answers handed to espeak in the metric', async () => {
     const metrics = createMetrics({ collectProcessMetrics: false });
-    const tts = ttsSchema.parse({ kokoro: { dir: ensureKokoroFixture(), auto_pull: false, max_rtf: 1e-9, intra_op_threads: 1 } });
+    const tts = ttsSchema.parse({
+      kokoro: { dir: ensureKokoroFixture(), auto_pull: false, max_rtf: 1e-9, intra_op_threads: 1 },
+    });
     opened = await openVoiceEngine(tts, { log, metrics, env: {} });
     expect(opened.status.engine).toBe('kokoro');
     const rates: number[] = [];
-    for await (const c of opened.synthesizer!.synthesize({ text: 'Too slow for real time here.', voice: 'af_heart', speed: 1, signal: new AbortController().signal })) rates.push(c.sampleRateHz);
+    for await (const c of opened.synthesizer!.synthesize({
+      text: 'Too slow for real time here.',
+      voice: 'af_heart',
+      speed: 1,
+      signal: new AbortController().signal,
+    }))
+      rates.push(c.sampleRateHz);
     expect(rates.length).toBeGreaterThan(0);
     expect(new Set(rates)).toEqual(new Set([22_050]));
-    expect(await metrics.registry.getSingleMetricAsString('earshot_tts_kokoro_fallbacks_total')).toContain('earshot_tts_kokoro_fallbacks_total{reason="warmup_slow"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('earshot_tts_kokoro_fallbacks_total')).toContain(
+      'earshot_tts_kokoro_fallbacks_total{reason="warmup_slow"} 1',
+    );
   });
 
   it('maps Kokoro voices to espeak voices for the fallback', () => {
@@ -72,8 +82,18 @@ describe('openVoiceEngine with the Kokoro hook', () => {
     let ready: (s: Synthesizer) => void = () => undefined;
     const arrived = new Promise<Synthesizer>((resolve) => (ready = resolve));
     opened = await openVoiceEngine(tts, {
-      log, metrics: createMetrics({ collectProcessMetrics: false }), env: {}, onKokoroReady: (s) => ready(s),
-      autoPull: { endpoint: hub.endpoint, pullTimeouts: { connectTimeoutMs: 2_000, stallTimeoutMs: 300, retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 } } },
+      log,
+      metrics: createMetrics({ collectProcessMetrics: false }),
+      env: {},
+      onKokoroReady: (s) => ready(s),
+      autoPull: {
+        endpoint: hub.endpoint,
+        pullTimeouts: {
+          connectTimeoutMs: 2_000,
+          stallTimeoutMs: 300,
+          retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 },
+        },
+      },
     });
     expect(opened.status.engine).toBe('espeak');
     const kokoro = await arrived;

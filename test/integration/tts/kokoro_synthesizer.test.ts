@@ -36,7 +36,8 @@ class RecordingEspeak implements Synthesizer {
 const SEED = DEFAULT_KOKORO_FIXTURE_SEED;
 let dir: string;
 
-const config = (over: Partial<KokoroConfig> = {}): KokoroConfig => kokoroConfigSchema.parse({ dir, auto_pull: false, intra_op_threads: 1, ...over });
+const config = (over: Partial<KokoroConfig> = {}): KokoroConfig =>
+  kokoroConfigSchema.parse({ dir, auto_pull: false, intra_op_threads: 1, ...over });
 
 async function collect(chunks: AsyncIterable<PcmChunk>): Promise<PcmChunk[]> {
   const out: PcmChunk[] = [];
@@ -64,15 +65,22 @@ describe('Kokoro synthesizer on the contract fixture', () => {
   it('feeds espeak phonemes as vocabulary ids between two pads', async () => {
     const text = 'It costs $5.';
     const { runs } = await kokoro.prepare(text);
-    const expected = padIds(tokenize(await phonemize(normalizeText(text)), (await import('../../../src/tts/kokoro/tokenizer.ts')).parseVocab(
-      (await import('node:fs')).readFileSync(`${dir}/tokenizer.json`, 'utf8'), 'tokenizer.json')).ids);
+    const expected = padIds(
+      tokenize(
+        await phonemize(normalizeText(text)),
+        (await import('../../../src/tts/kokoro/tokenizer.ts')).parseVocab(
+          (await import('node:fs')).readFileSync(`${dir}/tokenizer.json`, 'utf8'),
+          'tokenizer.json',
+        ),
+      ).ids,
+    );
     expect(runs).toHaveLength(1);
     expect([...runs[0].ids]).toEqual([...expected]);
     expect(runs[0].ids[0]).toBe(0n);
     expect(runs[0].ids.at(-1)).toBe(0n);
   });
 
-  it('uses style row min(max(T-2,0),509) of the voice: the output amplitude is that row\'s', async () => {
+  it("uses style row min(max(T-2,0),509) of the voice: the output amplitude is that row's", async () => {
     const text = 'Hello there, how are you today?';
     const { runs } = await kokoro.prepare(text);
     const T = runs[0].ids.length;
@@ -80,7 +88,9 @@ describe('Kokoro synthesizer on the contract fixture', () => {
     const rowAmp = (row: number) => fixtureAmplitude(voice.subarray(row * STYLE_DIM, (row + 1) * STYLE_DIM), SEED);
     const row = styleRowIndex(T);
     expect(kokoro.styleFor('am_michael', T)).toEqual(voice.slice(row * STYLE_DIM, (row + 1) * STYLE_DIM));
-    const [chunk] = await collect(kokoro.synthesize({ text, voice: 'am_michael', speed: 1, signal: new AbortController().signal }));
+    const [chunk] = await collect(
+      kokoro.synthesize({ text, voice: 'am_michael', speed: 1, signal: new AbortController().signal }),
+    );
     const measured = peak(chunk.pcm) / 32767;
     expect(Math.abs(measured - rowAmp(row))).toBeLessThan(0.01 * rowAmp(row) + 1e-3);
     // The neighbouring rows would give another amplitude: the check can tell rows apart.
@@ -92,9 +102,13 @@ describe('Kokoro synthesizer on the contract fixture', () => {
     const { runs } = await kokoro.prepare(text);
     expect(runs).toHaveLength(2);
     for (const speed of [1, 0.8, 1.25, 0.5]) {
-      const chunks = await collect(kokoro.synthesize({ text, voice: 'af_heart', speed, signal: new AbortController().signal }));
+      const chunks = await collect(
+        kokoro.synthesize({ text, voice: 'af_heart', speed, signal: new AbortController().signal }),
+      );
       expect(chunks.map((c) => c.sampleRateHz)).toEqual([24_000, 24_000]);
-      expect(chunks.map((c) => c.pcm.length)).toEqual(runs.map((r) => Math.round((r.ids.length * FIXTURE_SAMPLES_PER_TOKEN) / speed)));
+      expect(chunks.map((c) => c.pcm.length)).toEqual(
+        runs.map((r) => Math.round((r.ids.length * FIXTURE_SAMPLES_PER_TOKEN) / speed)),
+      );
     }
   });
 
@@ -104,7 +118,9 @@ describe('Kokoro synthesizer on the contract fixture', () => {
     expect(sentences).toHaveLength(3);
     const lengths = runs.map((r) => r.ids.length * FIXTURE_SAMPLES_PER_TOKEN);
     expect(new Set(lengths).size).toBe(3);
-    const chunks = await collect(kokoro.synthesize({ text, voice: 'af_heart', speed: 1, signal: new AbortController().signal }));
+    const chunks = await collect(
+      kokoro.synthesize({ text, voice: 'af_heart', speed: 1, signal: new AbortController().signal }),
+    );
     expect(chunks.map((c) => c.pcm.length)).toEqual(lengths);
   });
 
@@ -117,13 +133,16 @@ describe('Kokoro synthesizer on the contract fixture', () => {
       controller.abort();
     }
     expect(got).toHaveLength(1);
-    const after = await collect(kokoro.synthesize({ text: 'Still here.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }));
+    const after = await collect(
+      kokoro.synthesize({ text: 'Still here.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }),
+    );
     expect(after).toHaveLength(1);
   });
 
   it('rejects a voice the folder does not have', async () => {
-    await expect(collect(kokoro.synthesize({ text: 'Hi.', voice: 'nobody', speed: 1, signal: new AbortController().signal })))
-      .rejects.toMatchObject({ code: 'E_TTS_VOICE' });
+    await expect(
+      collect(kokoro.synthesize({ text: 'Hi.', voice: 'nobody', speed: 1, signal: new AbortController().signal })),
+    ).rejects.toMatchObject({ code: 'E_TTS_VOICE' });
   });
 });
 
@@ -133,17 +152,29 @@ describe('Kokoro falls back to espeak when slower than real time', () => {
     const fallback = new RecordingEspeak();
     const counted: string[] = [];
     // max_rtf 1e9 at load (passes), then lowered: the warm-up was fast enough, the running answer is not.
-    const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e9 }), { fallback, countFallback: (r) => counted.push(r) })) as KokoroSynthesizer;
+    const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e9 }), {
+      fallback,
+      countFallback: (r) => counted.push(r),
+    })) as KokoroSynthesizer;
     try {
       (kokoro as unknown as { settings: { maxRtf: number } }).settings.maxRtf = 1e-9;
-      const chunks = await collect(kokoro.synthesize({ text: 'Kokoro speaks this. Espeak speaks this one.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }));
+      const chunks = await collect(
+        kokoro.synthesize({
+          text: 'Kokoro speaks this. Espeak speaks this one.',
+          voice: 'af_heart',
+          speed: 1,
+          signal: new AbortController().signal,
+        }),
+      );
       expect(chunks[0].sampleRateHz).toBe(24_000);
       expect(chunks.slice(1).every((c) => c.sampleRateHz === ESPEAK_RATE_HZ)).toBe(true);
       expect(chunks.slice(1).reduce((n, c) => n + c.pcm.length, 0)).toBeGreaterThan(ESPEAK_RATE_HZ / 2);
       expect(fallback.requests).toEqual(['Espeak speaks this one.']);
       expect(counted).toEqual(['running_slow']);
       // Within fallback_hold_ms the next answer goes to the fallback directly.
-      const next = await collect(kokoro.synthesize({ text: 'Next answer.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }));
+      const next = await collect(
+        kokoro.synthesize({ text: 'Next answer.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }),
+      );
       expect(next.every((c) => c.sampleRateHz === ESPEAK_RATE_HZ)).toBe(true);
       expect(counted).toEqual(['running_slow', 'recently_slow']);
     } finally {
@@ -154,9 +185,19 @@ describe('Kokoro falls back to espeak when slower than real time', () => {
   it('a warm-up slower than the threshold (config max_rtf) sends answers to the fallback from the start', async () => {
     const fallback = new RecordingEspeak();
     const counted: string[] = [];
-    const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e-9 }), { fallback, countFallback: (r) => counted.push(r) })) as Synthesizer;
+    const kokoro = (await openKokoroSynthesizer(config({ max_rtf: 1e-9 }), {
+      fallback,
+      countFallback: (r) => counted.push(r),
+    })) as Synthesizer;
     try {
-      const chunks = await collect(kokoro.synthesize({ text: 'All of this is espeak.', voice: 'af_heart', speed: 1, signal: new AbortController().signal }));
+      const chunks = await collect(
+        kokoro.synthesize({
+          text: 'All of this is espeak.',
+          voice: 'af_heart',
+          speed: 1,
+          signal: new AbortController().signal,
+        }),
+      );
       expect(chunks.length).toBeGreaterThan(0);
       expect(chunks.every((c) => c.sampleRateHz === ESPEAK_RATE_HZ)).toBe(true);
       expect(counted).toEqual(['warmup_slow']);

@@ -14,10 +14,16 @@ let host: EngineHost;
 let server: RunningServer;
 
 beforeAll(async () => {
-  host = createEngineHost({ modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  host = createEngineHost({
+    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   await host.ready;
   // Pieces cut by length only (no timer), so one text always gives the same pieces and the same audio.
-  server = await startSpokenServer(host, { overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never } });
+  server = await startSpokenServer(host, {
+    overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never },
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -27,7 +33,15 @@ afterAll(async () => {
 
 async function spokenClient(session: Record<string, unknown> = {}, maxTokens = 24): Promise<TestClient> {
   const c = await TestClient.connect(server.url);
-  c.send({ type: 'session.update', session: { output_modalities: ['audio'], max_output_tokens: maxTokens, audio: { input: { turn_detection: null } }, ...session } });
+  c.send({
+    type: 'session.update',
+    session: {
+      output_modalities: ['audio'],
+      max_output_tokens: maxTokens,
+      audio: { input: { turn_detection: null } },
+      ...session,
+    },
+  });
   await c.waitFor((e) => e.type === 'session.updated');
   return c;
 }
@@ -37,7 +51,10 @@ const types = (events: ReceivedEvent[]) => events.map((e) => e.type);
 describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
   it('sends the GA event sequence of an audio answer, in order, with its transcript and non-silent 24 kHz PCM', async () => {
     const c = await spokenClient();
-    expect(c.ofType('session.updated')[0].session).toMatchObject({ output_modalities: ['audio'], audio: { output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1 } } });
+    expect(c.ofType('session.updated')[0].session).toMatchObject({
+      output_modalities: ['audio'],
+      audio: { output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1 } },
+    });
     const events = await askFor(c, 'Tell me about the weather.');
     const item = events.find((e) => e.type === 'response.output_item.added')!.item as { id: string };
     // The order: everything of the message before its .done events, then item and response done.
@@ -57,13 +74,24 @@ describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
     expect(types(events).some((t) => t.startsWith('response.output_text'))).toBe(false);
     const deltas = events.filter((e) => e.type.endsWith('.delta'));
     const doneAt = types(events).indexOf('response.output_audio.done');
-    expect(deltas.every((d) => events.indexOf(d) < doneAt && d.item_id === item.id && d.content_index === 0 && d.output_index === 0)).toBe(true);
-    expect(events.find((e) => e.type === 'response.content_part.added')!.part).toEqual({ type: 'audio', transcript: '' });
+    expect(
+      deltas.every(
+        (d) => events.indexOf(d) < doneAt && d.item_id === item.id && d.content_index === 0 && d.output_index === 0,
+      ),
+    ).toBe(true);
+    expect(events.find((e) => e.type === 'response.content_part.added')!.part).toEqual({
+      type: 'audio',
+      transcript: '',
+    });
     const transcript = transcriptOf(events);
     expect(transcript.trim()).not.toBe('');
     expect(events.find((e) => e.type === 'response.output_audio_transcript.done')!.transcript).toBe(transcript);
     expect(events.find((e) => e.type === 'response.content_part.done')!.part).toEqual({ type: 'audio', transcript });
-    const done = events.at(-1)!.response as { status: string; output_modalities: string[]; output: { content: unknown[] }[] };
+    const done = events.at(-1)!.response as {
+      status: string;
+      output_modalities: string[];
+      output: { content: unknown[] }[];
+    };
     // The biased model never writes its end token: the answer stops at max_output_tokens.
     expect(done.status).toBe('incomplete');
     expect(done.output_modalities).toEqual(['audio']);
@@ -93,7 +121,9 @@ describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
   it('pcmu and pcma carry 8,000 bytes per second of the same speech; the duration grows with the text', async () => {
     const bytes: Record<string, number> = {};
     for (const format of ['audio/pcm', 'audio/pcmu', 'audio/pcma']) {
-      const c = await spokenClient({ audio: { input: { turn_detection: null }, output: { format: { type: format } } } });
+      const c = await spokenClient({
+        audio: { input: { turn_detection: null }, output: { format: { type: format } } },
+      });
       const events = await askFor(c, 'Tell me about the weather.');
       const audio = audioBytes(events);
       if (format !== 'audio/pcm') expect(new Set(audio).size).toBeGreaterThan(16); // G.711 codes, not one silent value
@@ -115,7 +145,10 @@ describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
   it('response.cancel mid-answer stops the audio at once and still sends the .done events', async () => {
     const c = await spokenClient({}, 200);
     const from = c.events.length;
-    c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Talk for a long time.' }] } });
+    c.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Talk for a long time.' }] },
+    });
     c.send({ type: 'response.create' });
     await c.waitFor((e) => e.type === 'response.output_audio.delta', 120_000, from);
     c.send({ type: 'response.cancel' });
@@ -125,7 +158,11 @@ describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
     const ts = types(events);
     const audioDone = ts.indexOf('response.output_audio.done');
     expect(audioDone).toBeGreaterThan(0);
-    expect(ts.slice(audioDone, audioDone + 3)).toEqual(['response.output_audio.done', 'response.output_audio_transcript.done', 'response.content_part.done']);
+    expect(ts.slice(audioDone, audioDone + 3)).toEqual([
+      'response.output_audio.done',
+      'response.output_audio_transcript.done',
+      'response.content_part.done',
+    ]);
     expect(ts.lastIndexOf('response.output_audio.delta')).toBeLessThan(audioDone);
     expect(ts.indexOf('response.output_item.done')).toBeGreaterThan(audioDone);
     // Far fewer than the 200 tokens were generated: the generation stopped too.

@@ -23,7 +23,10 @@ export function espeakFor(config: EarshotConfig): Synthesizer {
   return new EspeakSynthesizer({ ...config.tts.espeak, maxInputChars: config.tts.max_input_chars });
 }
 
-export async function startSpokenServer(engine: SpeechEngine | null, opts: { speak?: boolean; overrides?: Overrides } = {}): Promise<RunningServer> {
+export async function startSpokenServer(
+  engine: SpeechEngine | null,
+  opts: { speak?: boolean; overrides?: Overrides } = {},
+): Promise<RunningServer> {
   const overrides = opts.overrides ?? {};
   const config = configSchema.parse({
     ...overrides,
@@ -32,15 +35,25 @@ export async function startSpokenServer(engine: SpeechEngine | null, opts: { spe
     limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-tts-')) });
-  const voiceEngine: VoiceEngine = opts.speak === false ? noVoiceEngine(config.tts, 'install espeak-ng (apt install espeak-ng)') : { synthesizer: espeakFor(config), status: { requested: 'espeak', engine: 'espeak' } };
+  const voiceEngine: VoiceEngine =
+    opts.speak === false
+      ? noVoiceEngine(config.tts, 'install espeak-ng (apt install espeak-ng)')
+      : { synthesizer: espeakFor(config), status: { requested: 'espeak', engine: 'espeak' } };
   const running = await startServer(config, createLogger(config.log.level), { engine, services, env: {}, voiceEngine });
   return { ...running, close: async () => (await running.close(), services.close()) };
 }
 
 /** A user text item and a response to it; resolves with the response's events (response.created .. response.done). */
-export async function askFor(c: TestClient, text: string, response: Record<string, unknown> = {}): Promise<ReceivedEvent[]> {
+export async function askFor(
+  c: TestClient,
+  text: string,
+  response: Record<string, unknown> = {},
+): Promise<ReceivedEvent[]> {
   const from = c.events.length;
-  c.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+  c.send({
+    type: 'conversation.item.create',
+    item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+  });
   c.send({ type: 'response.create', response });
   await c.waitFor((e) => e.type === 'response.done', 120_000, from);
   return responseEvents(c, from);
@@ -67,5 +80,8 @@ export function pcm16Rms(bytes: Buffer): number {
 }
 
 export function transcriptOf(events: ReceivedEvent[], type = 'response.output_audio_transcript.delta'): string {
-  return events.filter((e) => e.type === type).map((e) => e.delta as string).join('');
+  return events
+    .filter((e) => e.type === type)
+    .map((e) => e.delta as string)
+    .join('');
 }

@@ -14,9 +14,15 @@ let server: RunningServer;
 let textOnly: RunningServer;
 
 beforeAll(async () => {
-  host = createEngineHost({ modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS), intraOpNumThreads: 1, interOpNumThreads: 1 });
+  host = createEngineHost({
+    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   await host.ready;
-  server = await startSpokenServer(host, { overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never } });
+  server = await startSpokenServer(host, {
+    overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never },
+  });
   textOnly = await startSpokenServer(host, { speak: false });
 }, 300_000);
 
@@ -28,13 +34,18 @@ afterAll(async () => {
 
 async function spokenClient(url = server.url, maxTokens = 24): Promise<TestClient> {
   const c = await TestClient.connect(url);
-  c.send({ type: 'session.update', session: { output_modalities: ['audio'], max_output_tokens: maxTokens, audio: { input: { turn_detection: null } } } });
+  c.send({
+    type: 'session.update',
+    session: { output_modalities: ['audio'], max_output_tokens: maxTokens, audio: { input: { turn_detection: null } } },
+  });
   await c.waitFor((e) => e.type === 'session.updated');
   return c;
 }
 
 /** A spoken answer, optionally truncated, then a second question: the second response's input tokens. */
-async function secondInputTokens(truncateAtShare: number | null): Promise<{ inputTokens: number; full: string; heard: string | null }> {
+async function secondInputTokens(
+  truncateAtShare: number | null,
+): Promise<{ inputTokens: number; full: string; heard: string | null }> {
   const c = await spokenClient();
   const first = await askFor(c, 'Tell me about the weather.');
   const itemId = (first.find((e) => e.type === 'response.output_item.added')!.item as { id: string }).id;
@@ -43,16 +54,29 @@ async function secondInputTokens(truncateAtShare: number | null): Promise<{ inpu
   if (truncateAtShare !== null) {
     const audioMs = Math.floor((audioBytes(first).length / 48_000) * 1000);
     const from = c.events.length;
-    c.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.floor(audioMs * truncateAtShare) });
+    c.send({
+      type: 'conversation.item.truncate',
+      item_id: itemId,
+      content_index: 0,
+      audio_end_ms: Math.floor(audioMs * truncateAtShare),
+    });
     const truncated = await c.waitFor((e) => e.type === 'conversation.item.truncated', 30_000, from);
-    expect(truncated).toMatchObject({ item_id: itemId, content_index: 0, audio_end_ms: Math.floor(audioMs * truncateAtShare) });
+    expect(truncated).toMatchObject({
+      item_id: itemId,
+      content_index: 0,
+      audio_end_ms: Math.floor(audioMs * truncateAtShare),
+    });
     c.send({ type: 'conversation.item.retrieve', item_id: itemId });
     const retrieved = await c.waitFor((e) => e.type === 'conversation.item.retrieved', 30_000, from);
-    heard = ((retrieved.item as { content: { transcript: string }[] }).content[0]).transcript;
+    heard = (retrieved.item as { content: { transcript: string }[] }).content[0].transcript;
   }
   const second = await askFor(c, 'And tomorrow?');
   await c.close();
-  return { inputTokens: (second.at(-1)!.response as { usage: { input_tokens: number } }).usage.input_tokens, full, heard };
+  return {
+    inputTokens: (second.at(-1)!.response as { usage: { input_tokens: number } }).usage.input_tokens,
+    full,
+    heard,
+  };
 }
 
 describe('spoken answers: truncation, voice, dialects', () => {
@@ -76,7 +100,13 @@ describe('spoken answers: truncation, voice, dialects', () => {
     const first = await askFor(c, 'Tell me about the weather.');
     const itemId = (first.find((e) => e.type === 'response.output_item.added')!.item as { id: string }).id;
     const audioMs = Math.floor((audioBytes(first).length / 48_000) * 1000);
-    c.send({ type: 'conversation.item.truncate', event_id: 'past', item_id: itemId, content_index: 0, audio_end_ms: audioMs + 500 });
+    c.send({
+      type: 'conversation.item.truncate',
+      event_id: 'past',
+      item_id: itemId,
+      content_index: 0,
+      audio_end_ms: audioMs + 500,
+    });
     const error = await c.waitFor((e) => e.type === 'error');
     expect(error.error).toMatchObject({ code: 'E_AUDIO_END_PAST_END', param: 'audio_end_ms', event_id: 'past' });
     c.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 0 });
@@ -90,51 +120,106 @@ describe('spoken answers: truncation, voice, dialects', () => {
   it('the voice may change until the session has answered with audio, then it is refused; an unknown voice is an error', async () => {
     const c = await spokenClient();
     c.send({ type: 'session.update', event_id: 'typo', session: { audio: { output: { voice: 'no-such-voice' } } } });
-    expect((await c.waitFor((e) => e.type === 'error')).error).toMatchObject({ code: 'E_TTS_VOICE', param: 'session.audio.output.voice', event_id: 'typo' });
+    expect((await c.waitFor((e) => e.type === 'error')).error).toMatchObject({
+      code: 'E_TTS_VOICE',
+      param: 'session.audio.output.voice',
+      event_id: 'typo',
+    });
     c.send({ type: 'session.update', session: { audio: { output: { voice: 'echo', speed: 1.25 } } } });
-    const updated = await c.waitFor((e) => e.type === 'session.updated' && (e.session as { audio: { output: { voice: string } } }).audio.output.voice === 'echo');
+    const updated = await c.waitFor(
+      (e) =>
+        e.type === 'session.updated' &&
+        (e.session as { audio: { output: { voice: string } } }).audio.output.voice === 'echo',
+    );
     expect(updated.session).toMatchObject({ audio: { output: { voice: 'echo', speed: 1.25 } } });
     expect(audioBytes(await askFor(c, 'Hello.')).length).toBeGreaterThan(0);
     const from = c.events.length;
     c.send({ type: 'session.update', event_id: 'late', session: { audio: { output: { voice: 'shimmer' } } } });
-    expect((await c.waitFor((e) => e.type === 'error', 10_000, from)).error).toMatchObject({ code: 'E_VOICE_LOCKED', event_id: 'late' });
+    expect((await c.waitFor((e) => e.type === 'error', 10_000, from)).error).toMatchObject({
+      code: 'E_VOICE_LOCKED',
+      event_id: 'late',
+    });
     c.send({ type: 'session.update', event_id: 'slow', session: { audio: { output: { speed: 3 } } } });
-    expect((await c.waitFor((e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'slow', 10_000, from)).error).toMatchObject({ code: 'E_INVALID_EVENT', param: 'session.audio.output.speed' });
+    expect(
+      (
+        await c.waitFor(
+          (e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'slow',
+          10_000,
+          from,
+        )
+      ).error,
+    ).toMatchObject({ code: 'E_INVALID_EVENT', param: 'session.audio.output.speed' });
     // The same voice again is no change, and other fields still apply.
     c.send({ type: 'session.update', session: { instructions: 'Be brief.', audio: { output: { voice: 'echo' } } } });
-    const kept = await c.waitFor((e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Be brief.', 10_000, from);
+    const kept = await c.waitFor(
+      (e) => e.type === 'session.updated' && (e.session as { instructions: string }).instructions === 'Be brief.',
+      10_000,
+      from,
+    );
     expect(kept.session).toMatchObject({ audio: { output: { voice: 'echo' } } });
     await c.close();
   }, 180_000);
 
   it('beta dialect: modalities, voice and output_audio_format in, response.audio.* and response.audio_transcript.* out', async () => {
     const c = await TestClient.connect(server.url, { protocols: ['realtime', 'openai-beta.realtime-v1'] });
-    c.send({ type: 'session.update', session: { modalities: ['text', 'audio'], voice: 'coral', output_audio_format: 'g711_ulaw', turn_detection: null, max_response_output_tokens: 12 } });
+    c.send({
+      type: 'session.update',
+      session: {
+        modalities: ['text', 'audio'],
+        voice: 'coral',
+        output_audio_format: 'g711_ulaw',
+        turn_detection: null,
+        max_response_output_tokens: 12,
+      },
+    });
     const updated = await c.waitFor((e) => e.type === 'session.updated');
     expect(updated.session).toMatchObject({ modalities: ['audio'], voice: 'coral', output_audio_format: 'g711_ulaw' });
     const events = await askFor(c, 'Hello.');
     const ts = events.map((e) => e.type);
-    for (const name of ['response.audio.delta', 'response.audio.done', 'response.audio_transcript.delta', 'response.audio_transcript.done']) expect(ts).toContain(name);
+    for (const name of [
+      'response.audio.delta',
+      'response.audio.done',
+      'response.audio_transcript.delta',
+      'response.audio_transcript.done',
+    ])
+      expect(ts).toContain(name);
     expect(ts.some((t) => t.startsWith('response.output_audio'))).toBe(false);
     const bytes = audioBytes(events, 'response.audio.delta');
     expect(bytes.length).toBeGreaterThan(800); // G.711 at 8,000 bytes per second: more than 0.1 s of speech
     const transcript = transcriptOf(events, 'response.audio_transcript.delta');
-    expect(events.find((e) => e.type === 'response.output_item.done')!.item).toMatchObject({ content: [{ type: 'audio', transcript }] });
+    expect(events.find((e) => e.type === 'response.output_item.done')!.item).toMatchObject({
+      content: [{ type: 'audio', transcript }],
+    });
     await c.close();
   }, 180_000);
 
   it('without a voice engine, asking for audio is E_TTS_UNAVAILABLE, the rest of the update applies and text keeps working', async () => {
     const c = await TestClient.connect(textOnly.url);
-    c.send({ type: 'session.update', event_id: 'speak', session: { output_modalities: ['audio'], instructions: 'Be brief.', max_output_tokens: 6, audio: { input: { turn_detection: null } } } });
+    c.send({
+      type: 'session.update',
+      event_id: 'speak',
+      session: {
+        output_modalities: ['audio'],
+        instructions: 'Be brief.',
+        max_output_tokens: 6,
+        audio: { input: { turn_detection: null } },
+      },
+    });
     const error = await c.waitFor((e) => e.type === 'error');
-    expect(error.error).toMatchObject({ code: 'E_TTS_UNAVAILABLE', param: 'session.output_modalities', event_id: 'speak' });
+    expect(error.error).toMatchObject({
+      code: 'E_TTS_UNAVAILABLE',
+      param: 'session.output_modalities',
+      event_id: 'speak',
+    });
     const updated = await c.waitFor((e) => e.type === 'session.updated');
     expect(updated.session).toMatchObject({ output_modalities: ['text'], instructions: 'Be brief.' });
     expect((updated.session as { audio: Record<string, unknown> }).audio.output).toBeUndefined();
     const events = await askFor(c, 'Hello.');
     expect(events.map((e) => e.type)).toContain('response.output_text.delta');
     c.send({ type: 'response.create', event_id: 'again', response: { output_modalities: ['audio'] } });
-    expect((await c.waitFor((e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'again')).error).toMatchObject({ code: 'E_TTS_UNAVAILABLE' });
+    expect(
+      (await c.waitFor((e) => e.type === 'error' && (e.error as { event_id: string }).event_id === 'again')).error,
+    ).toMatchObject({ code: 'E_TTS_UNAVAILABLE' });
     await c.close();
   }, 180_000);
 });

@@ -43,6 +43,9 @@ export function describeMeasured(measured: Measured[]): string {
 
 export function describeSegments(utterances: Utterance[]): string {
   return utterances
-    .map((u) => `${u.speechStartMs.toFixed(0)}-${u.speechEndMs.toFixed(0)} ms [${u.startSample}, ${u.endSample}) ${u.endReason}`)
+    .map(
+      (u) =>
+        `${u.speechStartMs.toFixed(0)}-${u.speechEndMs.toFixed(0)} ms [${u.startSample}, ${u.endSample}) ${u.endReason}`,
+    )
     .join('\n');
 }

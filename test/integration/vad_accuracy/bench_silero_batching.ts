@@ -56,7 +56,10 @@ async function batched(model: SileroModel, streams: number): Promise<number> {
   return median(samples);
 }
 
-async function throughBatcher(model: SileroModel, streams: number): Promise<{ tickMs: number; batchesPerTick: number }> {
+async function throughBatcher(
+  model: SileroModel,
+  streams: number,
+): Promise<{ tickMs: number; batchesPerTick: number }> {
   const batcher = new VadBatcher(model, { maxBatchStreams: 64 });
   const vadStreams = Array.from({ length: streams }, () => batcher.openStream());
   const samples: number[] = [];

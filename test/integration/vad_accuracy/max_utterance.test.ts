@@ -19,17 +19,19 @@ function expectExactCoverage(input: Float32Array, utterances: Utterance[]): void
     expect(u.pcm16k.length).toBe(u.endSample - u.startSample);
     // Same samples as the input slice, bit for bit (compare as bytes: fast and exact).
     const expected = input.subarray(u.startSample, u.endSample);
-    expect(Buffer.from(u.pcm16k.buffer, u.pcm16k.byteOffset, u.pcm16k.byteLength).equals(
-      Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
-    )).toBe(true);
+    expect(
+      Buffer.from(u.pcm16k.buffer, u.pcm16k.byteOffset, u.pcm16k.byteLength).equals(
+        Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+      ),
+    ).toBe(true);
     previousEnd = u.endSample;
   }
   // utterances + gaps = the whole input: the gaps are exactly the complement, so their lengths add up.
   const inUtterances = utterances.reduce((sum, u) => sum + (u.endSample - u.startSample), 0);
-  const gaps = utterances.reduce(
-    (acc, u) => ({ sum: acc.sum + (u.startSample - acc.end), end: u.endSample }),
-    { sum: 0, end: 0 },
-  );
+  const gaps = utterances.reduce((acc, u) => ({ sum: acc.sum + (u.startSample - acc.end), end: u.endSample }), {
+    sum: 0,
+    end: 0,
+  });
   expect(inUtterances + gaps.sum + (input.length - gaps.end)).toBe(input.length);
 }
 
@@ -79,8 +81,12 @@ describe('40 s cap on continuous speech', () => {
   it('default config: every utterance <= 40.000 s, cuts in pauses, exact coverage', async () => {
     const vad = defaultConfig().vad;
     const { input, utterances } = await segmentContinuous(vad);
-    for (const u of utterances) expect(u.endSample - u.startSample, describeSegments(utterances)).toBeLessThanOrEqual(640_000);
-    expect(utterances.some((u) => u.endReason === 'max_duration'), describeSegments(utterances)).toBe(true);
+    for (const u of utterances)
+      expect(u.endSample - u.startSample, describeSegments(utterances)).toBeLessThanOrEqual(640_000);
+    expect(
+      utterances.some((u) => u.endReason === 'max_duration'),
+      describeSegments(utterances),
+    ).toBe(true);
     expectSplitsInPauses(input, utterances);
     expectExactCoverage(input, utterances);
   });
@@ -88,7 +94,8 @@ describe('40 s cap on continuous speech', () => {
   it('a 12 s cap splits the same speech many times, each cut in a pause', async () => {
     const vad = { ...defaultConfig().vad, max_utterance_ms: 12_000, split_search_ms: 6_000 };
     const { input, utterances } = await segmentContinuous(vad);
-    for (const u of utterances) expect(u.endSample - u.startSample, describeSegments(utterances)).toBeLessThanOrEqual(msToSamples(12_000));
+    for (const u of utterances)
+      expect(u.endSample - u.startSample, describeSegments(utterances)).toBeLessThanOrEqual(msToSamples(12_000));
     expect(expectSplitsInPauses(input, utterances), describeSegments(utterances)).toBeGreaterThanOrEqual(4);
     expectExactCoverage(input, utterances);
   });

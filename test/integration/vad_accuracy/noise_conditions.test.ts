@@ -45,7 +45,11 @@ function describeRow(r: AccuracyRow): string {
 describe('VAD endpoint accuracy in coloured noise and on G.711 (subset of bench vad-accuracy)', () => {
   for (const condition of CONDITIONS) {
     it(`${condition.noise} noise, ${condition.snrDb} dB SNR, ${condition.channel}: targets met, no worse than raw Silero`, async () => {
-      const row = await measureCondition(condition, defaultConfig().vad, condition.channel === 'pcm16k' ? WIDEBAND_CLIPS : undefined);
+      const row = await measureCondition(
+        condition,
+        defaultConfig().vad,
+        condition.channel === 'pcm16k' ? WIDEBAND_CLIPS : undefined,
+      );
       const report = describeRow(row);
       const { silero, earshot } = row;
       expect(earshot.missed_clips, report).toBe(0);

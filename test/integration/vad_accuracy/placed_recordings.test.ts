@@ -4,19 +4,38 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, type VadConfig } from '../../../src/config/schema.ts';
 import { segmentOffline } from '../../../src/pipeline/offline.ts';
 import { msToSamples } from '../../../src/pipeline/types.ts';
-import { CARD_CLIPS, ESPEAK_SENTENCES, LIBRIVOX_CLIPS, noiseOnly, placeWithGaps, type PlacedFixture } from '../../helpers/speech_fixtures.ts';
-import { OFFSET_TOLERANCE_MS, ONSET_TOLERANCE_MS, describeMeasured, describeSegments, measure } from './accuracy_report.ts';
+import {
+  CARD_CLIPS,
+  ESPEAK_SENTENCES,
+  LIBRIVOX_CLIPS,
+  noiseOnly,
+  placeWithGaps,
+  type PlacedFixture,
+} from '../../helpers/speech_fixtures.ts';
+import {
+  OFFSET_TOLERANCE_MS,
+  ONSET_TOLERANCE_MS,
+  describeMeasured,
+  describeSegments,
+  measure,
+} from './accuracy_report.ts';
 
 const vad: VadConfig = defaultConfig().vad;
 
 async function expectAccurate(fixture: PlacedFixture): Promise<void> {
   const utterances = await segmentOffline(fixture.samples16k, vad);
-  expect(utterances.length, `expected ${fixture.truth.length} utterances, got:\n${describeSegments(utterances)}`).toBe(fixture.truth.length);
+  expect(utterances.length, `expected ${fixture.truth.length} utterances, got:\n${describeSegments(utterances)}`).toBe(
+    fixture.truth.length,
+  );
   const measured = measure(utterances, fixture.truth);
   const report = describeMeasured(measured);
   for (const m of measured) {
-    expect(Math.abs(m.onsetErrorMs), `onset beyond ${ONSET_TOLERANCE_MS} ms:\n${report}`).toBeLessThanOrEqual(ONSET_TOLERANCE_MS);
-    expect(Math.abs(m.offsetErrorMs), `offset beyond ${OFFSET_TOLERANCE_MS} ms:\n${report}`).toBeLessThanOrEqual(OFFSET_TOLERANCE_MS);
+    expect(Math.abs(m.onsetErrorMs), `onset beyond ${ONSET_TOLERANCE_MS} ms:\n${report}`).toBeLessThanOrEqual(
+      ONSET_TOLERANCE_MS,
+    );
+    expect(Math.abs(m.offsetErrorMs), `offset beyond ${OFFSET_TOLERANCE_MS} ms:\n${report}`).toBeLessThanOrEqual(
+      OFFSET_TOLERANCE_MS,
+    );
   }
 }
 
@@ -58,18 +77,30 @@ describe('VAD accuracy on placed recordings (white noise, peak 0.01)', () => {
 
 describe('VAD on espeak-ng speech', () => {
   it('four separately spoken sentences with 1.5 s gaps give four utterances', async () => {
-    const fixture = placeWithGaps({ clips: ESPEAK_SENTENCES.slice(0, 4).map((s) => `espeak:${s}`), gapsMs: 1500, seed: 4 });
+    const fixture = placeWithGaps({
+      clips: ESPEAK_SENTENCES.slice(0, 4).map((s) => `espeak:${s}`),
+      gapsMs: 1500,
+      seed: 4,
+    });
     await expectAccurate(fixture);
   });
 
   it("one multi-sentence rendering stays one utterance: espeak's ~400 ms sentence pauses are under silence_duration_ms", async () => {
-    const fixture = placeWithGaps({ clips: [`espeak:${ESPEAK_SENTENCES.slice(0, 3).join(' ')}`], gapsMs: 1500, seed: 5 });
+    const fixture = placeWithGaps({
+      clips: [`espeak:${ESPEAK_SENTENCES.slice(0, 3).join(' ')}`],
+      gapsMs: 1500,
+      seed: 5,
+    });
     const utterances = await segmentOffline(fixture.samples16k, vad);
     expect(utterances, describeSegments(utterances)).toHaveLength(1);
   });
 
   it('the same rendering splits into its three sentences with silence_duration_ms 200', async () => {
-    const fixture = placeWithGaps({ clips: [`espeak:${ESPEAK_SENTENCES.slice(0, 3).join(' ')}`], gapsMs: 1500, seed: 5 });
+    const fixture = placeWithGaps({
+      clips: [`espeak:${ESPEAK_SENTENCES.slice(0, 3).join(' ')}`],
+      gapsMs: 1500,
+      seed: 5,
+    });
     const utterances = await segmentOffline(fixture.samples16k, { ...vad, silence_duration_ms: 200 });
     expect(utterances, describeSegments(utterances)).toHaveLength(3);
   });

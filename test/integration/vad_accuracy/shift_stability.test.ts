@@ -9,7 +9,12 @@ import { defaultConfig } from '../../../src/config/schema.ts';
 import { segmentOffline } from '../../../src/pipeline/offline.ts';
 import type { Utterance } from '../../../src/pipeline/types.ts';
 
-const CLIPS = ['cards/001.wav', 'librivox/sense_and_sensibility_01_austen_64kb-0880.wav', 'cards/002.wav', 'goforward.raw'];
+const CLIPS = [
+  'cards/001.wav',
+  'librivox/sense_and_sensibility_01_austen_64kb-0880.wav',
+  'cards/002.wav',
+  'goforward.raw',
+];
 const MAX_SHIFT_SAMPLES = 1600; // 100 ms
 /**
  * One Silero window (32 ms): a boundary Silero's own edge decides (kept when the refiner is unsure) moves
@@ -35,8 +40,14 @@ describe('endpoint stability under start shifts (VAD grid phase)', () => {
         expect(shifted).toHaveLength(base.length);
         const shiftMs = shift / 16;
         shifted.forEach((u, i) => {
-          expect(Math.abs(u.speechStartMs + shiftMs - base[i].speechStartMs), `onset ${i}, cut ${shift}`).toBeLessThanOrEqual(BOUND_MS);
-          expect(Math.abs(u.speechEndMs + shiftMs - base[i].speechEndMs), `offset ${i}, cut ${shift}`).toBeLessThanOrEqual(OFFSET_BOUND_MS);
+          expect(
+            Math.abs(u.speechStartMs + shiftMs - base[i].speechStartMs),
+            `onset ${i}, cut ${shift}`,
+          ).toBeLessThanOrEqual(BOUND_MS);
+          expect(
+            Math.abs(u.speechEndMs + shiftMs - base[i].speechEndMs),
+            `offset ${i}, cut ${shift}`,
+          ).toBeLessThanOrEqual(OFFSET_BOUND_MS);
         });
       }),
       { numRuns: 12, seed: 20261206 },

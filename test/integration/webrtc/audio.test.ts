@@ -24,7 +24,11 @@ beforeAll(async () => {
   // Quiet background (-60 dBFS): after speech, SILK-coded white noise at the default -45 dBFS keeps Silero's
   // probability at 0.2-0.4 (0.01 on the source), which moves offsets by ~190 ms. That is Opus + Silero on
   // synthetic noise, not transport; it is measured separately in the report.
-  const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [700, 1200, 1500], noiseLevel: 0.002 });
+  const fixture = placeWithGaps({
+    clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]],
+    gapsMs: [700, 1200, 1500],
+    noiseLevel: 0.002,
+  });
   source = fixture.samples16k;
   packets = await encodeOpusPackets(source);
 }, 60_000);
@@ -38,13 +42,21 @@ type Turn = [string, number];
 function liveTurns(events: ReceivedEvent[]): Turn[] {
   return events
     .filter((e) => e.type === 'input_audio_buffer.speech_started' || e.type === 'input_audio_buffer.speech_stopped')
-    .map((e) => (e.type === 'input_audio_buffer.speech_started' ? ['started', e.audio_start_ms as number] : ['stopped', e.audio_end_ms as number]));
+    .map((e) =>
+      e.type === 'input_audio_buffer.speech_started'
+        ? ['started', e.audio_start_ms as number]
+        : ['stopped', e.audio_end_ms as number],
+    );
 }
 
 async function offlineTurns(samples16k: Float32Array): Promise<Turn[]> {
   const events = await segmentEventsOffline(samples16k, defaultConfig().vad);
   return events.flatMap((e): Turn[] =>
-    e.type === 'speech_started' ? [['started', e.audioStartMs]] : e.type === 'speech_stopped' ? [['stopped', e.audioEndMs]] : [],
+    e.type === 'speech_started'
+      ? [['started', e.audioStartMs]]
+      : e.type === 'speech_stopped'
+        ? [['stopped', e.audioEndMs]]
+        : [],
   );
 }
 
@@ -59,7 +71,10 @@ async function runCall(order: number[]) {
     await client.sendPackets(packets, { order });
     const expectedSamples = packets.length * SAMPLES_PER_PACKET;
     const record = server.sessions.get(client.callId)!;
-    await waitUntil(() => record.samples16k >= expectedSamples, `${expectedSamples} samples (have ${record.samples16k})`);
+    await waitUntil(
+      () => record.samples16k >= expectedSamples,
+      `${expectedSamples} samples (have ${record.samples16k})`,
+    );
     await client.waitFor(() => client.ofType('input_audio_buffer.committed').length >= UTTERANCES);
     await client.roundTrip();
     const call = server.route.getCall(client.callId)!;
@@ -96,7 +111,10 @@ describe('WebRTC microphone: Opus RTP to the pipeline', () => {
       await Promise.all([client.sendPackets(packets), client.sendPackets(other.slice(0, 150), {}, 1)]);
       const expectedSamples = packets.length * SAMPLES_PER_PACKET;
       const record = server.sessions.get(client.callId)!;
-      await waitUntil(() => record.samples16k >= expectedSamples, `${expectedSamples} samples (have ${record.samples16k})`);
+      await waitUntil(
+        () => record.samples16k >= expectedSamples,
+        `${expectedSamples} samples (have ${record.samples16k})`,
+      );
       await client.waitFor(() => client.ofType('input_audio_buffer.committed').length >= UTTERANCES);
       await client.roundTrip();
       const stats = server.route.getCall(client.callId)!.inputStats!;

@@ -51,7 +51,11 @@ describe('WebRTC outbound audio', () => {
       const sink = sinkOf(listener.callId);
       sink.write('resp_1', 'item_1', tone24k(1_000));
       sink.end('resp_1');
-      await listener.waitUntil(() => listener.events.some((e) => e.type === 'output_audio_buffer.stopped'), 10_000, 'output_audio_buffer.stopped');
+      await listener.waitUntil(
+        () => listener.events.some((e) => e.type === 'output_audio_buffer.stopped'),
+        10_000,
+        'output_audio_buffer.stopped',
+      );
       await listener.waitUntil(() => listener.packets.length >= 50, 2_000, '50 packets');
       const { packets } = listener;
       expect(packets).toHaveLength(50);
@@ -82,7 +86,11 @@ describe('WebRTC outbound audio', () => {
       sink.write('resp_1', 'item_1', tone24k(3_000));
       await listener.waitUntil(() => listener.packets.length >= 20, 5_000, '20 packets');
       const played = sink.clear();
-      await listener.waitUntil(() => listener.events.some((e) => e.type === 'output_audio_buffer.cleared'), 5_000, 'output_audio_buffer.cleared');
+      await listener.waitUntil(
+        () => listener.events.some((e) => e.type === 'output_audio_buffer.cleared'),
+        5_000,
+        'output_audio_buffer.cleared',
+      );
       await new Promise((resolve) => setTimeout(resolve, 200)); // packets in flight arrive; no more follow
       expect(played?.itemId).toBe('item_1');
       expect(played!.playedMs).toBe(listener.packets.length * 20);

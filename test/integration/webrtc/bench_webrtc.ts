@@ -7,10 +7,15 @@ import { WebRtcTestClient } from '../../helpers/webrtc_client.ts';
 import { encodeOpusPackets } from '../../helpers/webrtc_opus_fixtures.ts';
 import { startWebRtcTestServer } from '../../helpers/webrtc_server.ts';
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]], gapsMs: [700, 1200, 1500], noiseLevel: 0.002 });
+const fixture = placeWithGaps({
+  clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]],
+  gapsMs: [700, 1200, 1500],
+  noiseLevel: 0.002,
+});
 for (const bitrateBps of [32_000, 64_000]) {
   const packets = await encodeOpusPackets(fixture.samples16k, { bitrateBps });
   const decoder = await OpusPacketDecoder.create();
@@ -23,10 +28,12 @@ for (const bitrateBps of [32_000, 64_000]) {
   for (let r = 0; r < 2000; r++) decoder.conceal(320);
   const plcUs = ((performance.now() - plcStarted) * 1000) / 2000;
   decoder.free();
-  console.log(`decode ${bitrateBps / 1000} kbps speech: ${perPacketUs.toFixed(1)} us per 20 ms packet (${((perPacketUs / 20_000) * 100).toFixed(2)} % of a core per call); PLC ${plcUs.toFixed(1)} us per 20 ms`);
+  console.log(
+    `decode ${bitrateBps / 1000} kbps speech: ${perPacketUs.toFixed(1)} us per 20 ms packet (${((perPacketUs / 20_000) * 100).toFixed(2)} % of a core per call); PLC ${plcUs.toFixed(1)} us per 20 ms`,
+  );
 }
 
-const server = await startWebRtcTestServer({ webrtc: { ice_gather_interfaces: process.env.GATHER !== "0" } });
+const server = await startWebRtcTestServer({ webrtc: { ice_gather_interfaces: process.env.GATHER !== '0' } });
 const answer: number[] = [];
 const serverConnect: number[] = [];
 const clientConnect: number[] = [];
@@ -43,6 +50,10 @@ for (let i = 0; i < 12; i++) {
   await server.waitDisposed(client.callId);
 }
 console.log(`offer -> answer (server): median ${fmt(percentile(answer, 0.5))}, max ${fmt(Math.max(...answer))}`);
-console.log(`offer -> events channel open (server): median ${fmt(percentile(serverConnect, 0.5))}, max ${fmt(Math.max(...serverConnect))}`);
-console.log(`POST -> session.created on the channel (client): median ${fmt(percentile(clientConnect, 0.5))}, max ${fmt(Math.max(...clientConnect))}`);
+console.log(
+  `offer -> events channel open (server): median ${fmt(percentile(serverConnect, 0.5))}, max ${fmt(Math.max(...serverConnect))}`,
+);
+console.log(
+  `POST -> session.created on the channel (client): median ${fmt(percentile(clientConnect, 0.5))}, max ${fmt(Math.max(...clientConnect))}`,
+);
 await server.close();

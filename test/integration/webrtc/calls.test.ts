@@ -5,10 +5,20 @@ import { startWebRtcTestServer, type WebRtcTestServer } from '../../helpers/webr
 
 // Signalling, the events channel, errors and cleanup of WebRTC calls, werift-to-werift on 127.0.0.1.
 
-async function post(server: WebRtcTestServer, body: string, headers: Record<string, string> = { 'content-type': 'application/sdp' }, path = '/v1/realtime/calls') {
+async function post(
+  server: WebRtcTestServer,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/sdp' },
+  path = '/v1/realtime/calls',
+) {
   const response = await fetch(`${server.baseUrl}${path}`, { method: 'POST', headers, body });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), text, json: () => JSON.parse(text) as { error: { code: string; message: string } } };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text,
+    json: () => JSON.parse(text) as { error: { code: string; message: string } },
+  };
 }
 
 async function offerSdp(): Promise<string> {
@@ -35,7 +45,11 @@ describe('WebRTC calls: signalling and the events channel', () => {
       const created = client.ofType('session.created');
       expect(created).toHaveLength(1);
       expect((created[0].session as { type: string }).type).toBe('realtime');
-      client.send({ type: 'session.update', event_id: 'evt_1', session: { type: 'realtime', instructions: 'Be brief.' } });
+      client.send({
+        type: 'session.update',
+        event_id: 'evt_1',
+        session: { type: 'realtime', instructions: 'Be brief.' },
+      });
       const updated = await client.waitFor((e) => e.type === 'session.updated');
       expect((updated.session as { instructions: string }).instructions).toBe('Be brief.');
       // Protocol errors come back on the channel exactly as on the WebSocket.
@@ -48,7 +62,10 @@ describe('WebRTC calls: signalling and the events channel', () => {
   });
 
   it('passes the query to the session (intent=transcription) and accepts an offer without candidates (agents-realtime style)', async () => {
-    const client = await WebRtcTestClient.connect(server.baseUrl, { query: '?intent=transcription', candidateless: true });
+    const client = await WebRtcTestClient.connect(server.baseUrl, {
+      query: '?intent=transcription',
+      candidateless: true,
+    });
     try {
       expect((client.ofType('session.created')[0].session as { type: string }).type).toBe('transcription');
     } finally {
@@ -58,7 +75,11 @@ describe('WebRTC calls: signalling and the events channel', () => {
 
   it('answers 415 for a wrong or missing content type', async () => {
     const sdp = await offerSdp();
-    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'text/plain' }, {} as Record<string, string>]) {
+    for (const headers of [
+      { 'content-type': 'application/json' },
+      { 'content-type': 'text/plain' },
+      {} as Record<string, string>,
+    ]) {
       const response = await post(server, sdp, headers);
       expect(response.status).toBe(415);
       expect(response.contentType).toBe('application/json');
@@ -70,7 +91,10 @@ describe('WebRTC calls: signalling and the events channel', () => {
   it('answers 400 with a clear message for garbage and for offers that cannot carry events', async () => {
     const sdp = await offerSdp();
     const sessionsBefore = server.sessions.size;
-    const noDataChannel = sdp.split(/\r\n(?=m=)/).filter((section) => !section.startsWith('m=application')).join('\r\n');
+    const noDataChannel = sdp
+      .split(/\r\n(?=m=)/)
+      .filter((section) => !section.startsWith('m=application'))
+      .join('\r\n');
     const cases: [string, RegExp][] = [
       ['', /start with "v=0"/],
       ['hello, I am not SDP', /start with "v=0"/],
@@ -137,7 +161,11 @@ describe('WebRTC calls: cleanup', () => {
   it('cleans up a peer that never connects after connect_timeout_ms', async () => {
     const server = cleanupServer;
     const sdp = await offerSdp(); // this peer is closed: nobody will ever answer ICE checks
-    const response = await fetch(`${server.baseUrl}/v1/realtime/calls`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: sdp });
+    const response = await fetch(`${server.baseUrl}/v1/realtime/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: sdp,
+    });
     expect(response.status).toBe(201);
     const callId = response.headers.get('location')!.split('/').pop()!;
     const call = server.route.getCall(callId)!;
@@ -162,7 +190,6 @@ describe('WebRTC calls: cleanup', () => {
     expect(vanishingCall.endReason).toMatch(/^idle/);
     expect(server.route.getCall(vanishing.callId)).toBeUndefined();
   });
-
 });
 
 describe('WebRTC calls: limits and auth', () => {
@@ -188,11 +215,15 @@ describe('WebRTC calls: limits and auth', () => {
       const { request } = await import('node:http');
       const started = Date.now();
       const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(`${server.baseUrl}/v1/realtime/calls`, { method: 'POST', headers: { 'content-type': 'application/sdp', 'content-length': '5000' } }, (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
+        const req = request(
+          `${server.baseUrl}/v1/realtime/calls`,
+          { method: 'POST', headers: { 'content-type': 'application/sdp', 'content-length': '5000' } },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
         req.write('v=0\r\n'); // and never the rest
       });
@@ -223,7 +254,10 @@ describe('WebRTC calls: limits and auth', () => {
 
   it('hangs up every call when the route closes', async () => {
     const server = await startWebRtcTestServer();
-    const clients = await Promise.all([WebRtcTestClient.connect(server.baseUrl), WebRtcTestClient.connect(server.baseUrl)]);
+    const clients = await Promise.all([
+      WebRtcTestClient.connect(server.baseUrl),
+      WebRtcTestClient.connect(server.baseUrl),
+    ]);
     await server.close();
     expect(server.route.activeCalls()).toBe(0);
     expect([...server.sessions.values()].every((s) => s.disposed)).toBe(true);

@@ -55,19 +55,35 @@ describe.skipIf(!chromiumAvailable())('WebRTC calls from Chromium', () => {
     await page.addScriptTag({ content: CALL_SCRIPT });
     const { callId } = (await page.evaluate('window.startCall()')) as { callId: string; connectMs: number };
     expect(server.route.getCall(callId)?.timings.connectMs).toBeGreaterThan(0);
-    await page.evaluate(`window.callChannel.send(JSON.stringify({ type: 'session.update', session: { instructions: 'hi' } }))`);
+    await page.evaluate(
+      `window.callChannel.send(JSON.stringify({ type: 'session.update', session: { instructions: 'hi' } }))`,
+    );
     const waitEvent = async (type: string, count = 1) => {
-      await page.waitForFunction(`window.callEvents.filter((e) => e.type === '${type}').length >= ${count}`, undefined, { timeout: 15_000 });
+      await page.waitForFunction(
+        `window.callEvents.filter((e) => e.type === '${type}').length >= ${count}`,
+        undefined,
+        { timeout: 15_000 },
+      );
     };
     await waitEvent('session.updated');
     await waitEvent('input_audio_buffer.committed');
-    const events = (await page.evaluate('window.callEvents')) as { type: string; audio_start_ms?: number; audio_end_ms?: number }[];
+    const events = (await page.evaluate('window.callEvents')) as {
+      type: string;
+      audio_start_ms?: number;
+      audio_end_ms?: number;
+    }[];
     const live: Turn[] = events
       .filter((e) => e.type === 'input_audio_buffer.speech_started' || e.type === 'input_audio_buffer.speech_stopped')
-      .map((e) => (e.type === 'input_audio_buffer.speech_started' ? ['started', e.audio_start_ms!] : ['stopped', e.audio_end_ms!]));
+      .map((e) =>
+        e.type === 'input_audio_buffer.speech_started' ? ['started', e.audio_start_ms!] : ['stopped', e.audio_end_ms!],
+      );
     const offline = await segmentEventsOffline(fixture.samples16k, defaultConfig().vad);
     const reference: Turn[] = offline.flatMap((e): Turn[] =>
-      e.type === 'speech_started' ? [['started', e.audioStartMs]] : e.type === 'speech_stopped' ? [['stopped', e.audioEndMs]] : [],
+      e.type === 'speech_started'
+        ? [['started', e.audioStartMs]]
+        : e.type === 'speech_stopped'
+          ? [['stopped', e.audioEndMs]]
+          : [],
     );
     const stats = server.route.getCall(callId)!.inputStats!;
     expect(stats.decodeErrors).toBe(0);

@@ -39,7 +39,9 @@ beforeAll(async () => {
   port = server.address.port;
   const { client, offerSdp } = await WebRtcTestClient.prepare();
   await client.close();
-  baseLines = offerSdp.split('\r\n').filter((line) => line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates');
+  baseLines = offerSdp
+    .split('\r\n')
+    .filter((line) => line !== '' && !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates');
   await holdsWithin(() => udpSockets() === 0, 5000); // the preparing client's sockets close asynchronously
   udpBaseline = udpSockets();
 });
@@ -58,7 +60,14 @@ interface Answer {
  */
 function post(body: Buffer, headers: Record<string, string>, { chunked = false } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: CALLS, agent: false, headers: chunked ? headers : { ...headers, 'content-length': body.length } });
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: CALLS,
+      agent: false,
+      headers: chunked ? headers : { ...headers, 'content-length': body.length },
+    });
     const timer = setTimeout(() => {
       req.destroy();
       reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`));
@@ -71,7 +80,12 @@ function post(body: Buffer, headers: Record<string, string>, { chunked = false }
       res.on('end', () => {
         clearTimeout(timer);
         req.destroy(); // stop uploading the rest of a refused body
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), location: res.headers.location, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type']),
+          location: res.headers.location,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     // Writing the rest of a body the server already refused may fail (EPIPE, ECONNRESET): the answer is
@@ -84,7 +98,8 @@ function post(body: Buffer, headers: Record<string, string>, { chunked = false }
     });
     if (chunked) {
       // Several writes, so the server sees the body arrive in pieces as from a real client.
-      for (let offset = 0; offset < body.length; offset += 16 * 1024) req.write(body.subarray(offset, offset + 16 * 1024));
+      for (let offset = 0; offset < body.length; offset += 16 * 1024)
+        req.write(body.subarray(offset, offset + 16 * 1024));
       req.end();
     } else {
       req.end(body);
@@ -112,24 +127,33 @@ async function expectWellFormed(answer: Answer, label: string): Promise<void> {
   const { error } = JSON.parse(answer.body) as { error: { type: string; code: string; message: string; param: null } };
   expect(error.type, what).toBe('invalid_request_error');
   expect(Object.keys(ERROR_CODES), what).toContain(error.code);
-  expect({ 400: 'E_SDP_INVALID', 413: 'E_PAYLOAD_TOO_LARGE', 415: 'E_UNSUPPORTED_MEDIA_TYPE' }[answer.status], what).toBe(error.code);
+  expect(
+    { 400: 'E_SDP_INVALID', 413: 'E_PAYLOAD_TOO_LARGE', 415: 'E_UNSUPPORTED_MEDIA_TYPE' }[answer.status],
+    what,
+  ).toBe(error.code);
   expect(error.message.length, what).toBeGreaterThan(0);
   expect(error.message.length, what).toBeLessThan(1000); // a refusal never echoes a huge offer back
   expect(error.param, what).toBeNull();
   // werift's runtime errors on inconsistent offers are not echoed to the client (calls_route.ts).
-  expect(error.message, what).not.toMatch(/TypeError|RangeError|Cannot read properties|is not a function|is not iterable|undefined/);
+  expect(error.message, what).not.toMatch(
+    /TypeError|RangeError|Cannot read properties|is not a function|is not iterable|undefined/,
+  );
   seen.set(`${answer.status} ${error.code}`, (seen.get(`${answer.status} ${error.code}`) ?? 0) + 1);
 }
-
 
 const sessionsActive = async () => (await server.metrics.sessionsActive.get()).values[0]?.value ?? 0;
 
 /** Nothing outlives the fuzzed requests, and a normal call still works. */
 async function expectCleanServer(): Promise<void> {
-  expect(await holdsWithin(() => server.sessions.size === 0, 5000), `${server.sessions.size} sessions still open`).toBe(true);
+  expect(await holdsWithin(() => server.sessions.size === 0, 5000), `${server.sessions.size} sessions still open`).toBe(
+    true,
+  );
   expect(await sessionsActive()).toBe(0);
   // werift releases a closed peer connection's sockets asynchronously.
-  expect(await holdsWithin(() => udpSockets() <= udpBaseline, 5000), `${udpSockets() - udpBaseline} UDP sockets leaked`).toBe(true);
+  expect(
+    await holdsWithin(() => udpSockets() <= udpBaseline, 5000),
+    `${udpSockets() - udpBaseline} UDP sockets leaked`,
+  ).toBe(true);
   // Events only: with an audio track too, werift's *client* leaves open the socket of the transport that
   // BUNDLE makes redundant, which would be counted here as a server leak (calls.test.ts covers audio).
   const call = await WebRtcTestClient.connect(server.httpUrl, { audio: false });
@@ -147,43 +171,145 @@ const crlf = (lines: Buffer[]) => Buffer.concat(lines.flatMap((line) => [line, B
 // Lines a hostile or broken client could put in an offer, grouped by what they break.
 const NASTY_LINES: (string | Buffer)[] = [
   // media sections without usable audio or data channel
-  'm=audio 9 UDP/TLS/RTP/SAVPF 0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=rtpmap:111 ISAC/16000', 'm=video 9 UDP/TLS/RTP/SAVPF 96',
-  'm=audio 9 RTP/AVP 96', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'm=application 9 DTLS/SCTP 5000', 'm=', 'm=audio',
-  'm=text 9 RTP/AVP 0', 'm=audio 9 UDP/TLS/RTP/SAVPF',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+  'a=rtpmap:111 ISAC/16000',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96',
+  'm=audio 9 RTP/AVP 96',
+  'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+  'm=application 9 DTLS/SCTP 5000',
+  'm=',
+  'm=audio',
+  'm=text 9 RTP/AVP 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF',
   // ports and payload types out of range
-  'm=audio 99999999999999999999 UDP/TLS/RTP/SAVPF 96', 'm=audio -1 UDP/TLS/RTP/SAVPF 96', 'm=application 65536 UDP/DTLS/SCTP webrtc-datachannel',
-  'm=audio 9/65535 UDP/TLS/RTP/SAVPF 96', 'm=audio 9 UDP/TLS/RTP/SAVPF 128 255 999999 -5 abc 1e309', 'a=rtpmap:4294967296 opus/48000/2',
-  'a=rtpmap:-1 opus/48000/2', 'a=rtpmap:96 opus/0/0', 'a=rtpmap:96 opus/99999999999999999999/2', 'a=rtpmap:96', 'a=rtpmap:abc opus/48000/2',
-  'a=rtpmap:96 opus/48000/-2', 'a=fmtp:96 minptime=-10;useinbandfec=1e999;stereo', 'a=fmtp:', 'a=rtcp-fb:96 nack pli', 'a=rtcp-fb:* ccm fir',
-  'a=ptime:0', 'a=maxptime:-1',
+  'm=audio 99999999999999999999 UDP/TLS/RTP/SAVPF 96',
+  'm=audio -1 UDP/TLS/RTP/SAVPF 96',
+  'm=application 65536 UDP/DTLS/SCTP webrtc-datachannel',
+  'm=audio 9/65535 UDP/TLS/RTP/SAVPF 96',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 128 255 999999 -5 abc 1e309',
+  'a=rtpmap:4294967296 opus/48000/2',
+  'a=rtpmap:-1 opus/48000/2',
+  'a=rtpmap:96 opus/0/0',
+  'a=rtpmap:96 opus/99999999999999999999/2',
+  'a=rtpmap:96',
+  'a=rtpmap:abc opus/48000/2',
+  'a=rtpmap:96 opus/48000/-2',
+  'a=fmtp:96 minptime=-10;useinbandfec=1e999;stereo',
+  'a=fmtp:',
+  'a=rtcp-fb:96 nack pli',
+  'a=rtcp-fb:* ccm fir',
+  'a=ptime:0',
+  'a=maxptime:-1',
   // ICE credentials and DTLS fingerprints: empty, huge, duplicated with other values, broken
-  'a=ice-ufrag:', 'a=ice-pwd:', `a=ice-ufrag:${'u'.repeat(5000)}`, 'a=ice-ufrag:other', 'a=ice-pwd:0123456789abcdefghijkl', 'a=ice-pwd:x',
-  'a=fingerprint:', 'a=fingerprint:sha-256 ', 'a=fingerprint:md5 00', `a=fingerprint:sha-256 ${'ZZ:'.repeat(31)}ZZ`, 'a=fingerprint:sha-999 AA',
-  `a=fingerprint:sha-512 ${'AB:'.repeat(2000)}AB`, 'a=ice-options:ice2,trickle,renomination', 'a=ice-lite',
+  'a=ice-ufrag:',
+  'a=ice-pwd:',
+  `a=ice-ufrag:${'u'.repeat(5000)}`,
+  'a=ice-ufrag:other',
+  'a=ice-pwd:0123456789abcdefghijkl',
+  'a=ice-pwd:x',
+  'a=fingerprint:',
+  'a=fingerprint:sha-256 ',
+  'a=fingerprint:md5 00',
+  `a=fingerprint:sha-256 ${'ZZ:'.repeat(31)}ZZ`,
+  'a=fingerprint:sha-999 AA',
+  `a=fingerprint:sha-512 ${'AB:'.repeat(2000)}AB`,
+  'a=ice-options:ice2,trickle,renomination',
+  'a=ice-lite',
   // DTLS roles, mids, bundles, SCTP parameters
-  'a=setup:passive', 'a=setup:active', 'a=setup:holdconn', 'a=setup:bogus', 'a=mid:', 'a=mid:0', 'a=mid:1', `a=mid:${'m'.repeat(300)}`,
-  'a=group:BUNDLE 0 1 2 3 99', 'a=group:BUNDLE', 'a=group:LS 0 1', 'a=sctp-port:0', 'a=sctp-port:99999999', 'a=sctp-port:-1',
-  'a=max-message-size:-1', 'a=max-message-size:1e400', 'a=max-message-size:0', 'a=sctpmap:5000 webrtc-datachannel 1024',
+  'a=setup:passive',
+  'a=setup:active',
+  'a=setup:holdconn',
+  'a=setup:bogus',
+  'a=mid:',
+  'a=mid:0',
+  'a=mid:1',
+  `a=mid:${'m'.repeat(300)}`,
+  'a=group:BUNDLE 0 1 2 3 99',
+  'a=group:BUNDLE',
+  'a=group:LS 0 1',
+  'a=sctp-port:0',
+  'a=sctp-port:99999999',
+  'a=sctp-port:-1',
+  'a=max-message-size:-1',
+  'a=max-message-size:1e400',
+  'a=max-message-size:0',
+  'a=sctpmap:5000 webrtc-datachannel 1024',
   // connection, origin, timing, bandwidth
-  'c=IN IP4 ', 'c=IN IP6 zz', 'c=IN IP4 127.0.0.1/999/999', 'o=', 'o=- 99999999999999999999999 -1 IN IP4 0.0.0.0', 't=abc', 's=',
-  'b=AS:-1', 'b=TIAS:99999999999999999999', 'a=rtcp:0', 'a=rtcp:70000 IN IP4 127.0.0.1', 'a=rtcp-mux-only', 'a=rtcp-rsize',
+  'c=IN IP4 ',
+  'c=IN IP6 zz',
+  'c=IN IP4 127.0.0.1/999/999',
+  'o=',
+  'o=- 99999999999999999999999 -1 IN IP4 0.0.0.0',
+  't=abc',
+  's=',
+  'b=AS:-1',
+  'b=TIAS:99999999999999999999',
+  'a=rtcp:0',
+  'a=rtcp:70000 IN IP4 127.0.0.1',
+  'a=rtcp-mux-only',
+  'a=rtcp-rsize',
   // SSRCs, extensions, simulcast
-  'a=ssrc:99999999999 cname:x', 'a=ssrc:-1 cname:x', 'a=ssrc:1', 'a=ssrc-group:FID 1 2 3', 'a=ssrc-group:FID', 'a=extmap:999999 urn:x',
-  'a=extmap:1/sendonly', 'a=extmap-allow-mixed', 'a=msid:- x', 'a=msid:', 'a=simulcast:send 1;2', 'a=rid:1 send', 'a=rid:',
+  'a=ssrc:99999999999 cname:x',
+  'a=ssrc:-1 cname:x',
+  'a=ssrc:1',
+  'a=ssrc-group:FID 1 2 3',
+  'a=ssrc-group:FID',
+  'a=extmap:999999 urn:x',
+  'a=extmap:1/sendonly',
+  'a=extmap-allow-mixed',
+  'a=msid:- x',
+  'a=msid:',
+  'a=simulcast:send 1;2',
+  'a=rid:1 send',
+  'a=rid:',
   // directions
-  'a=sendrecv', 'a=inactive', 'a=recvonly', 'a=sendonly',
+  'a=sendrecv',
+  'a=inactive',
+  'a=recvonly',
+  'a=sendonly',
   // candidates: loopback only (see the top of the file)
-  'a=candidate:1 1 udp 2116026367 127.0.0.1 9 typ host', 'a=candidate:1 1 tcp 1 127.0.0.1 0 typ host tcptype passive', 'a=candidate:garbage',
-  'a=candidate:1 1 udp -5 127.0.0.1 99999 typ host', 'a=candidate:', 'a=end-of-candidates', 'a=candidate:1 2 udp 1 127.0.0.1 9 typ relay raddr 127.0.0.1 rport 0',
+  'a=candidate:1 1 udp 2116026367 127.0.0.1 9 typ host',
+  'a=candidate:1 1 tcp 1 127.0.0.1 0 typ host tcptype passive',
+  'a=candidate:garbage',
+  'a=candidate:1 1 udp -5 127.0.0.1 99999 typ host',
+  'a=candidate:',
+  'a=end-of-candidates',
+  'a=candidate:1 2 udp 1 127.0.0.1 9 typ relay raddr 127.0.0.1 rport 0',
   // NUL bytes, control characters, invalid UTF-8, very long lines
-  'a=\u0000\u0000\u0000', 'a=ice-ufrag:ab\u0000cd', 'v=0\u0000', 'a=mid:\u0001\u0002', '\u0000', 'a=\r', ' a=x', 'A=x', 'x', '=', 'a=', 'v=1', 'v=0',
-  Buffer.from([0x61, 0x3d, 0xff, 0xfe, 0xc3, 0x28]), Buffer.from([0x61, 0x3d, 0xed, 0xa0, 0x80]), Buffer.from([0xef, 0xbb, 0xbf, 0x76, 0x3d, 0x30]),
-  `a=x${'y'.repeat(1000)}`, `a=x${'y'.repeat(30_000)}`, `a=fmtp:96 ${'k=v;'.repeat(5000)}`, `m=audio 9 UDP/TLS/RTP/SAVPF ${'96 '.repeat(3000)}96`,
+  'a=\u0000\u0000\u0000',
+  'a=ice-ufrag:ab\u0000cd',
+  'v=0\u0000',
+  'a=mid:\u0001\u0002',
+  '\u0000',
+  'a=\r',
+  ' a=x',
+  'A=x',
+  'x',
+  '=',
+  'a=',
+  'v=1',
+  'v=0',
+  Buffer.from([0x61, 0x3d, 0xff, 0xfe, 0xc3, 0x28]),
+  Buffer.from([0x61, 0x3d, 0xed, 0xa0, 0x80]),
+  Buffer.from([0xef, 0xbb, 0xbf, 0x76, 0x3d, 0x30]),
+  `a=x${'y'.repeat(1000)}`,
+  `a=x${'y'.repeat(30_000)}`,
+  `a=fmtp:96 ${'k=v;'.repeat(5000)}`,
+  `m=audio 9 UDP/TLS/RTP/SAVPF ${'96 '.repeat(3000)}96`,
 ];
 
 const nastyLine = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...NASTY_LINES).map((line) => Buffer.from(line)) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a=', 'm=', 'c=', 'o=', 'b=', 'a=rtpmap:', 'a=fingerprint:sha-256 ', 'a=ice-ufrag:', 'a=mid:'), fc.uint8Array({ maxLength: 60 })).map(([prefix, bytes]) => Buffer.concat([Buffer.from(prefix), bytes])) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('a=', 'm=', 'c=', 'o=', 'b=', 'a=rtpmap:', 'a=fingerprint:sha-256 ', 'a=ice-ufrag:', 'a=mid:'),
+        fc.uint8Array({ maxLength: 60 }),
+      )
+      .map(([prefix, bytes]) => Buffer.concat([Buffer.from(prefix), bytes])),
+  },
 );
 
 type Mutation =
@@ -194,9 +320,18 @@ type Mutation =
   | { kind: 'drop-section' | 'repeat-section'; at: number; at2: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete', 'duplicate', 'truncate', 'swap', 'drop-section', 'repeat-section'), at: fc.nat(), at2: fc.nat() }) as fc.Arbitrary<Mutation>,
+  fc.record({
+    kind: fc.constantFrom('delete', 'duplicate', 'truncate', 'swap', 'drop-section', 'repeat-section'),
+    at: fc.nat(),
+    at2: fc.nat(),
+  }) as fc.Arbitrary<Mutation>,
   fc.record({ kind: fc.constantFrom('replace', 'insert'), at: fc.nat(), line: nastyLine }) as fc.Arbitrary<Mutation>,
-  fc.record({ kind: fc.constant('corrupt'), at: fc.nat(), at2: fc.nat(), byte: fc.constantFrom(0x00, 0x0a, 0x0d, 0x20, 0x3a, 0x3d, 0x7f, 0x80, 0xc3, 0xff) }) as fc.Arbitrary<Mutation>,
+  fc.record({
+    kind: fc.constant('corrupt'),
+    at: fc.nat(),
+    at2: fc.nat(),
+    byte: fc.constantFrom(0x00, 0x0a, 0x0d, 0x20, 0x3a, 0x3d, 0x7f, 0x80, 0xc3, 0xff),
+  }) as fc.Arbitrary<Mutation>,
 );
 
 /** Media sections of an offer as [start, end) line ranges. */
@@ -255,13 +390,19 @@ const base = () => baseLines.map((line) => Buffer.from(line));
 
 describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
   it('random bytes, random SDP-looking lines and truncated offers: refused (or, truncated harmlessly, a call)', async () => {
-    const sdpLine = fc.tuple(fc.constantFrom(...'vosctmabiukezr'), fc.string({ unit: 'binary', maxLength: 80 })).map(([t, rest]) => `${t}=${rest}`);
+    const sdpLine = fc
+      .tuple(fc.constantFrom(...'vosctmabiukezr'), fc.string({ unit: 'binary', maxLength: 80 }))
+      .map(([t, rest]) => `${t}=${rest}`);
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
           fc.uint8Array({ maxLength: 4096 }).map((bytes) => ({ label: 'random bytes', body: Buffer.from(bytes) })),
-          fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ label: 'v=0 + random bytes', body: Buffer.concat([Buffer.from('v=0\r\n'), bytes]) })),
-          fc.array(sdpLine, { maxLength: 40 }).map((lines) => ({ label: 'random lines', body: Buffer.from(['v=0', ...lines].join('\r\n')) })),
+          fc
+            .uint8Array({ maxLength: 2048 })
+            .map((bytes) => ({ label: 'v=0 + random bytes', body: Buffer.concat([Buffer.from('v=0\r\n'), bytes]) })),
+          fc
+            .array(sdpLine, { maxLength: 40 })
+            .map((lines) => ({ label: 'random lines', body: Buffer.from(['v=0', ...lines].join('\r\n')) })),
           fc.nat().map((at) => {
             const whole = crlf(base());
             return { label: `truncated at ${at % whole.length}`, body: whole.subarray(0, at % whole.length) };
@@ -276,11 +417,24 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
 
   it('valid offers with mutated lines and sections: a refusal or a real call, nothing left behind', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom('\r\n', '\n', '\r\n\r\n'), async (mutations, eol) => {
-        const lines = mutations.reduce(mutate, base());
-        const body = Buffer.concat(lines.flatMap((line) => [line, Buffer.from(eol)]));
-        await expectWellFormed(await post(body, SDP), JSON.stringify(mutations, (k, v: unknown) => (k === 'line' ? Buffer.from((v as { data: number[] }).data).toString('latin1').slice(0, 80) : v)));
-      }),
+      fc.asyncProperty(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('\r\n', '\n', '\r\n\r\n'),
+        async (mutations, eol) => {
+          const lines = mutations.reduce(mutate, base());
+          const body = Buffer.concat(lines.flatMap((line) => [line, Buffer.from(eol)]));
+          await expectWellFormed(
+            await post(body, SDP),
+            JSON.stringify(mutations, (k, v: unknown) =>
+              k === 'line'
+                ? Buffer.from((v as { data: number[] }).data)
+                    .toString('latin1')
+                    .slice(0, 80)
+                : v,
+            ),
+          );
+        },
+      ),
       { numRuns: 400, seed: SEED + 1 },
     );
     await expectCleanServer();
@@ -291,12 +445,28 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
 
   it('bodies past max_offer_bytes are refused with 413, with or without Content-Length', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 * MAX_OFFER_BYTES }), fc.boolean(), fc.constantFrom('lines', 'one line', 'zeros'), async (extra, chunked, filler) => {
-        const head = crlf(base());
-        const size = MAX_OFFER_BYTES + extra;
-        const pad = filler === 'zeros' ? Buffer.alloc(size - head.length) : Buffer.from((filler === 'lines' ? 'a=x\r\n' : 'a=y').padEnd(size - head.length, filler === 'lines' ? 'a=x\r\n' : 'y'));
-        await expectWellFormed(await post(Buffer.concat([head, pad]), SDP, { chunked }), `${size} bytes, ${filler}, ${chunked ? 'chunked' : 'content-length'}`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 * MAX_OFFER_BYTES }),
+        fc.boolean(),
+        fc.constantFrom('lines', 'one line', 'zeros'),
+        async (extra, chunked, filler) => {
+          const head = crlf(base());
+          const size = MAX_OFFER_BYTES + extra;
+          const pad =
+            filler === 'zeros'
+              ? Buffer.alloc(size - head.length)
+              : Buffer.from(
+                  (filler === 'lines' ? 'a=x\r\n' : 'a=y').padEnd(
+                    size - head.length,
+                    filler === 'lines' ? 'a=x\r\n' : 'y',
+                  ),
+                );
+          await expectWellFormed(
+            await post(Buffer.concat([head, pad]), SDP, { chunked }),
+            `${size} bytes, ${filler}, ${chunked ? 'chunked' : 'content-length'}`,
+          );
+        },
+      ),
       { numRuns: 60, seed: SEED + 2 },
     );
     expect(seen.get('413 E_PAYLOAD_TOO_LARGE')).toBeGreaterThanOrEqual(60);
@@ -312,10 +482,32 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
 
   it('any Content-Type other than application/sdp (parameters and case aside) is refused with 415', async () => {
     const mediaType = fc.oneof(
-      fc.constantFrom('', 'application/json', 'text/plain', 'application/sdp2', 'application/sdpx', 'application/x-sdp', 'text/sdp', 'application/*', '*/*',
-        'application/sdp, application/json', 'application', '/', ';application/sdp', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded'),
+      fc.constantFrom(
+        '',
+        'application/json',
+        'text/plain',
+        'application/sdp2',
+        'application/sdpx',
+        'application/x-sdp',
+        'text/sdp',
+        'application/*',
+        '*/*',
+        'application/sdp, application/json',
+        'application',
+        '/',
+        ';application/sdp',
+        'multipart/form-data; boundary=x',
+        'application/x-www-form-urlencoded',
+      ),
       fc.stringMatching(/^[\x20-\x7e]{0,100}$/),
-      fc.constantFrom('application/sdp', 'APPLICATION/SDP', ' Application/Sdp ', 'application/sdp;', 'application/sdp; charset=utf-8', 'application/sdp;;;x="y;z"'),
+      fc.constantFrom(
+        'application/sdp',
+        'APPLICATION/SDP',
+        ' Application/Sdp ',
+        'application/sdp;',
+        'application/sdp; charset=utf-8',
+        'application/sdp;;;x="y;z"',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(mediaType, async (contentType) => {
@@ -340,19 +532,47 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
       fc.constant(null), // missing part
     );
     const sessionPart = fc.oneof(
-      fc.constantFrom('{', '{"type":"realtime"', 'null', '[]', '{"type":1}', '{"type":"realtime","instructions":' + '"x'.repeat(100) + '}', '\u0000'),
+      fc.constantFrom(
+        '{',
+        '{"type":"realtime"',
+        'null',
+        '[]',
+        '{"type":1}',
+        '{"type":"realtime","instructions":' + '"x'.repeat(100) + '}',
+        '\u0000',
+      ),
       fc.constant(null),
     );
     await fc.assert(
-      fc.asyncProperty(sdpPart, sessionPart, fc.constantFrom('xYz', '----WebKitFormBoundary7MA4YWxkTrZu0gW', ''), fc.boolean(), async (sdp, session, boundary, closed) => {
-        const parts: Buffer[] = [];
-        if (sdp) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="sdp"\r\nContent-Type: application/sdp\r\n\r\n`), sdp, Buffer.from('\r\n'));
-        if (session !== null) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="session"\r\nContent-Type: application/json\r\n\r\n${session}\r\n`));
-        if (closed) parts.push(Buffer.from(`--${boundary}--\r\n`));
-        const answer = await post(Buffer.concat(parts), { 'content-type': `multipart/form-data; boundary=${boundary}` });
-        await expectWellFormed(answer, `multipart sdp=${sdp?.length ?? 'none'} session=${session}`);
-        expect(answer.status).toBeGreaterThanOrEqual(400);
-      }),
+      fc.asyncProperty(
+        sdpPart,
+        sessionPart,
+        fc.constantFrom('xYz', '----WebKitFormBoundary7MA4YWxkTrZu0gW', ''),
+        fc.boolean(),
+        async (sdp, session, boundary, closed) => {
+          const parts: Buffer[] = [];
+          if (sdp)
+            parts.push(
+              Buffer.from(
+                `--${boundary}\r\nContent-Disposition: form-data; name="sdp"\r\nContent-Type: application/sdp\r\n\r\n`,
+              ),
+              sdp,
+              Buffer.from('\r\n'),
+            );
+          if (session !== null)
+            parts.push(
+              Buffer.from(
+                `--${boundary}\r\nContent-Disposition: form-data; name="session"\r\nContent-Type: application/json\r\n\r\n${session}\r\n`,
+              ),
+            );
+          if (closed) parts.push(Buffer.from(`--${boundary}--\r\n`));
+          const answer = await post(Buffer.concat(parts), {
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+          });
+          await expectWellFormed(answer, `multipart sdp=${sdp?.length ?? 'none'} session=${session}`);
+          expect(answer.status).toBeGreaterThanOrEqual(400);
+        },
+      ),
       { numRuns: 100, seed: SEED + 4 },
     );
     await expectCleanServer();
@@ -363,7 +583,9 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
     const [[audioStart, audioEnd]] = sections(lines);
     const audio = lines.slice(audioStart, audioEnd);
     const offer = (audioSections: number) => {
-      const copies = Array.from({ length: audioSections }, (_, i) => audio.map((line) => (line.toString('latin1').startsWith('a=mid:') ? Buffer.from(`a=mid:a${i}`) : line)));
+      const copies = Array.from({ length: audioSections }, (_, i) =>
+        audio.map((line) => (line.toString('latin1').startsWith('a=mid:') ? Buffer.from(`a=mid:a${i}`) : line)),
+      );
       return crlf([...lines.slice(0, audioStart), ...copies.flat(), ...lines.slice(audioEnd)]);
     };
     const refused = await post(offer(MAX_MEDIA_SECTIONS), SDP);
@@ -387,7 +609,13 @@ describe('fuzzing SDP offers on POST /v1/realtime/calls', () => {
         const socket = connect(port, '127.0.0.1');
         socket.on('error', () => {});
         await new Promise((resolve) => socket.once('connect', resolve));
-        socket.write(Buffer.concat([Buffer.from(head), chunked && part.length > 0 ? Buffer.from(`${part.length.toString(16)}\r\n`) : Buffer.alloc(0), part]));
+        socket.write(
+          Buffer.concat([
+            Buffer.from(head),
+            chunked && part.length > 0 ? Buffer.from(`${part.length.toString(16)}\r\n`) : Buffer.alloc(0),
+            part,
+          ]),
+        );
         await new Promise((resolve) => setTimeout(resolve, 5)); // let the server start reading the body
         socket.destroy();
       }),

@@ -32,14 +32,26 @@ describe('bad input gets an error event and the connection lives on', () => {
     await expectError(c, () => c.send({ type: 'no.such.event' }), 'E_UNKNOWN_EVENT');
     await expectError(c, () => c.send({ type: 'input_audio_buffer.append' }), 'E_INVALID_EVENT');
     await expectError(c, () => c.send({ type: 'input_audio_buffer.append', audio: 'ab$c' }), 'E_INVALID_BASE64');
-    await expectError(c, () => c.send({ type: 'input_audio_buffer.append', audio: Buffer.from([1, 2, 3]).toString('base64') }), 'E_ODD_PCM_BYTES');
+    await expectError(
+      c,
+      () => c.send({ type: 'input_audio_buffer.append', audio: Buffer.from([1, 2, 3]).toString('base64') }),
+      'E_ODD_PCM_BYTES',
+    );
     await expectError(c, () => c.sendRaw(new Uint8Array([1, 2, 3])), 'E_ODD_PCM_BYTES');
     await expectError(
       c,
-      () => c.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 11025 } } } } }),
+      () =>
+        c.send({
+          type: 'session.update',
+          session: { audio: { input: { format: { type: 'audio/pcm', rate: 11025 } } } },
+        }),
       'E_UNSUPPORTED_FORMAT',
     );
-    await expectError(c, () => c.send({ type: 'session.update', session: { prompt: { id: 'pmpt_1' } } }), 'E_UNSUPPORTED_FEATURE');
+    await expectError(
+      c,
+      () => c.send({ type: 'session.update', session: { prompt: { id: 'pmpt_1' } } }),
+      'E_UNSUPPORTED_FEATURE',
+    );
     c.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcmu' } } } } });
     await c.roundTrip();
     await expectError(c, () => c.sendRaw(new Uint8Array(320)), 'E_BINARY_NOT_ALLOWED');
@@ -52,7 +64,11 @@ describe('bad input gets an error event and the connection lives on', () => {
     // Also for an append taken by the fast path (src/protocol/append_fast_path.ts), with the param.
     const fromAppend = c.events.length;
     c.sendRaw('{"event_id":"evt_client_2","type":"input_audio_buffer.append","audio":"ab$c"}');
-    const appendError = (await c.waitFor((ev) => ev.type === 'error', 5000, fromAppend)).error as { code: string; event_id: string; param: string };
+    const appendError = (await c.waitFor((ev) => ev.type === 'error', 5000, fromAppend)).error as {
+      code: string;
+      event_id: string;
+      param: string;
+    };
     expect(appendError).toMatchObject({ code: 'E_INVALID_BASE64', event_id: 'evt_client_2', param: 'audio' });
     expect(c.closeCode).toBeNull();
     await c.close();
@@ -61,7 +77,10 @@ describe('bad input gets an error event and the connection lives on', () => {
   it('manual turn detection: commit makes an item of the buffered audio, clear drops it', async () => {
     const s = await server();
     const c = await TestClient.connect(s.url);
-    c.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } } });
+    c.send({
+      type: 'session.update',
+      session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } },
+    });
     await c.roundTrip();
     c.sendRaw(new Uint8Array(16000 * 2)); // 1 s of silence
     c.send({ type: 'input_audio_buffer.commit' });

@@ -23,7 +23,10 @@ const eventLike = fc.record(
     type: fc.oneof(fc.constantFrom(...CLIENT_EVENT_TYPES), fc.string()),
     event_id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
     audio: fc.oneof(fc.base64String(), fc.string(), fc.integer()),
-    session: fc.oneof(fc.jsonValue(), fc.record({ audio: fc.record({ input: fc.record({ format: fc.jsonValue(), turn_detection: fc.jsonValue() }) }) })),
+    session: fc.oneof(
+      fc.jsonValue(),
+      fc.record({ audio: fc.record({ input: fc.record({ format: fc.jsonValue(), turn_detection: fc.jsonValue() }) }) }),
+    ),
     item: fc.jsonValue(),
     response: fc.jsonValue(),
   },
@@ -54,7 +57,10 @@ describe('wire fuzzing', () => {
   it('survives 2000+ random messages with only error events, then works normally', async () => {
     const client = await TestClient.connect(server.url);
     // Manual turns: random binary audio then cannot start speech by chance.
-    client.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } } });
+    client.send({
+      type: 'session.update',
+      session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } },
+    });
     await client.roundTrip();
     const batches = fc.sample(fc.array(message, { minLength: 100, maxLength: 100 }), { numRuns: 21, seed: 20261126 });
     let sent = 0;
@@ -76,7 +82,10 @@ describe('wire fuzzing', () => {
     expect(client.closeCode).toBeNull();
 
     // A well-formed exchange still works on the same connection and on a new one.
-    client.send({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } } });
+    client.send({
+      type: 'session.update',
+      session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, turn_detection: null } } },
+    });
     await client.roundTrip();
     client.sendRaw(new Uint8Array(3200));
     client.send({ type: 'input_audio_buffer.commit' });

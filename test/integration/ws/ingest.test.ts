@@ -23,15 +23,57 @@ type FormatCase = {
 };
 
 const CASES: FormatCase[] = [
-  { name: 'audio/pcm 24 kHz (base64)', format: { type: 'audio/pcm', rate: 24000 }, rateHz: 24000, encode: float32ToPcm16Bytes, decode: pcm16BytesToFloat32, binary: false },
-  { name: 'audio/pcm 16 kHz (binary frames)', format: { type: 'audio/pcm', rate: 16000 }, rateHz: 16000, encode: float32ToPcm16Bytes, decode: pcm16BytesToFloat32, binary: true },
-  { name: 'audio/pcmu', format: { type: 'audio/pcmu' }, rateHz: 8000, encode: encodeMuLaw, decode: decodeMuLaw, binary: false },
-  { name: 'audio/pcma', format: { type: 'audio/pcma' }, rateHz: 8000, encode: encodeALaw, decode: decodeALaw, binary: false },
+  {
+    name: 'audio/pcm 24 kHz (base64)',
+    format: { type: 'audio/pcm', rate: 24000 },
+    rateHz: 24000,
+    encode: float32ToPcm16Bytes,
+    decode: pcm16BytesToFloat32,
+    binary: false,
+  },
+  {
+    name: 'audio/pcm 16 kHz (binary frames)',
+    format: { type: 'audio/pcm', rate: 16000 },
+    rateHz: 16000,
+    encode: float32ToPcm16Bytes,
+    decode: pcm16BytesToFloat32,
+    binary: true,
+  },
+  {
+    name: 'audio/pcmu',
+    format: { type: 'audio/pcmu' },
+    rateHz: 8000,
+    encode: encodeMuLaw,
+    decode: decodeMuLaw,
+    binary: false,
+  },
+  {
+    name: 'audio/pcma',
+    format: { type: 'audio/pcma' },
+    rateHz: 8000,
+    encode: encodeALaw,
+    decode: decodeALaw,
+    binary: false,
+  },
 ];
 
 /** The fixture at another rate, as sox (a reference resampler independent of ours) renders it. */
 function soxAtRate(path: string, rateHz: number): Float32Array {
-  const raw = execFileSync('sox', [path, '-t', 'raw', '-r', String(rateHz), '-e', 'signed', '-b', '16', '-c', '1', '-L', '-']);
+  const raw = execFileSync('sox', [
+    path,
+    '-t',
+    'raw',
+    '-r',
+    String(rateHz),
+    '-e',
+    'signed',
+    '-b',
+    '16',
+    '-c',
+    '1',
+    '-L',
+    '-',
+  ]);
   return pcm16BytesToFloat32(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
 }
 
@@ -40,7 +82,10 @@ let wavPath: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const fixture = placeWithGaps({ clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1], LIBRIVOX_CLIPS[2]], gapsMs: [700, 1200, 900, 1500] });
+  const fixture = placeWithGaps({
+    clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1], LIBRIVOX_CLIPS[2]],
+    gapsMs: [700, 1200, 900, 1500],
+  });
   wavPath = fixture.wavPath;
 });
 
@@ -65,7 +110,9 @@ function unevenChunks(bytes: Uint8Array, bytesPerSample: number): Uint8Array[] {
 function turnEvents(events: { type: string; [k: string]: unknown }[]) {
   return events
     .filter((e) => e.type === 'input_audio_buffer.speech_started' || e.type === 'input_audio_buffer.speech_stopped')
-    .map((e) => (e.type === 'input_audio_buffer.speech_started' ? ['started', e.audio_start_ms] : ['stopped', e.audio_end_ms]));
+    .map((e) =>
+      e.type === 'input_audio_buffer.speech_started' ? ['started', e.audio_start_ms] : ['stopped', e.audio_end_ms],
+    );
 }
 
 describe('WebSocket ingest', () => {
@@ -77,7 +124,11 @@ describe('WebSocket ingest', () => {
       const heard16k = resample(c.decode(bytes), c.rateHz, 16000);
       const offline = await segmentEventsOffline(heard16k, defaultConfig().vad);
       const expected = offline.flatMap((e) =>
-        e.type === 'speech_started' ? [['started', e.audioStartMs]] : e.type === 'speech_stopped' ? [['stopped', e.audioEndMs]] : [],
+        e.type === 'speech_started'
+          ? [['started', e.audioStartMs]]
+          : e.type === 'speech_stopped'
+            ? [['stopped', e.audioEndMs]]
+            : [],
       );
       const expectedUtterances = offline.filter((e) => e.type === 'utterance').length;
       expect(expectedUtterances).toBe(3);
@@ -90,7 +141,10 @@ describe('WebSocket ingest', () => {
         else client.send({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') });
       }
       for (let i = 0; i < expectedUtterances; i++) {
-        await client.waitFor((e) => e.type === 'input_audio_buffer.committed' && client.ofType('input_audio_buffer.committed').length >= i + 1);
+        await client.waitFor(
+          (e) =>
+            e.type === 'input_audio_buffer.committed' && client.ofType('input_audio_buffer.committed').length >= i + 1,
+        );
       }
       await client.roundTrip();
       expect(client.ofType('error')).toEqual([]);
@@ -112,18 +166,29 @@ describe('WebSocket ingest', () => {
 
 describe('WebSocket ingest on a pool of VAD worker threads', () => {
   it('three concurrent clients each get the offline turn events (vad.worker_threads 2, batches of one stream)', async () => {
-    const pooled = await startTestServer({ vad: { inference_thread: 'worker', worker_threads: 2, batch_max_streams: 1 } });
+    const pooled = await startTestServer({
+      vad: { inference_thread: 'worker', worker_threads: 2, batch_max_streams: 1 },
+    });
     try {
       const source = soxAtRate(wavPath, 24000);
       const bytes = float32ToPcm16Bytes(source);
-      const offline = await segmentEventsOffline(resample(pcm16BytesToFloat32(bytes), 24000, 16000), defaultConfig().vad);
+      const offline = await segmentEventsOffline(
+        resample(pcm16BytesToFloat32(bytes), 24000, 16000),
+        defaultConfig().vad,
+      );
       const expected = offline.flatMap((e) =>
-        e.type === 'speech_started' ? [['started', e.audioStartMs]] : e.type === 'speech_stopped' ? [['stopped', e.audioEndMs]] : [],
+        e.type === 'speech_started'
+          ? [['started', e.audioStartMs]]
+          : e.type === 'speech_stopped'
+            ? [['stopped', e.audioEndMs]]
+            : [],
       );
       const clients = await Promise.all([0, 1, 2].map(() => TestClient.connect(pooled.url)));
       // Interleaved sends: the clients' windows queue together and run as separate batches on both threads.
       const chunks = unevenChunks(bytes, 2);
-      for (const chunk of chunks) for (const client of clients) client.send({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') });
+      for (const chunk of chunks)
+        for (const client of clients)
+          client.send({ type: 'input_audio_buffer.append', audio: Buffer.from(chunk).toString('base64') });
       for (const client of clients) {
         await client.waitFor(() => client.ofType('input_audio_buffer.committed').length >= 3);
         await client.roundTrip();

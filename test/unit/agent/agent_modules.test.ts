@@ -31,15 +31,26 @@ describe('agent modules', () => {
 
   it('loads an array of TypeScript agents built with defineAgent / defineTool and zod', async () => {
     const agents = await loadAgentModule(join(FIXTURES, 'typed_agents.ts'));
-    expect(agents.map((a) => [a.name, a.sessionType])).toEqual([['dice-master', 'realtime'], ['quiet-notes', 'transcription']]);
+    expect(agents.map((a) => [a.name, a.sessionType])).toEqual([
+      ['dice-master', 'realtime'],
+      ['quiet-notes', 'transcription'],
+    ]);
     expect(agents[0].tools[0].parameters.safeParse({ n: 11 }).success).toBe(false);
   });
 
   it.each([
     ['no default export', 'export const x = 1;', /default: the module has no default export/],
-    ['a bad agent name', "export default { name: 'Bad Name', description: 'd', instructions: '' };", /default\.name: must be kebab-case/],
+    [
+      'a bad agent name',
+      "export default { name: 'Bad Name', description: 'd', instructions: '' };",
+      /default\.name: must be kebab-case/,
+    ],
     ['a missing description', "export default { name: 'ok', instructions: '' };", /default\.description/],
-    ['an unknown field', "export default { name: 'ok', description: 'd', instructions: '', colour: 'red' };", /default: .*colour/],
+    [
+      'an unknown field',
+      "export default { name: 'ok', description: 'd', instructions: '', colour: 'red' };",
+      /default: .*colour/,
+    ],
     [
       'a tool without execute',
       "export default [{ name: 'ok', description: 'd', instructions: '', tools: [{ name: 't', description: 'x', parameters: { type: 'object', properties: {} } }] }];",
@@ -60,8 +71,14 @@ describe('agent modules', () => {
   });
 
   it('refuses a module agent that reuses a built-in name, and names a missing file', async () => {
-    const clash = moduleFile('clash.mjs', `export default { name: '${AGENTS[0].name}', description: 'd', instructions: '' };`);
-    await expect(withAgentModules(AGENTS, [clash])).rejects.toMatchObject({ code: 'E_AGENT_MODULE', message: expect.stringMatching(/already defined by the built-in agents/) });
+    const clash = moduleFile(
+      'clash.mjs',
+      `export default { name: '${AGENTS[0].name}', description: 'd', instructions: '' };`,
+    );
+    await expect(withAgentModules(AGENTS, [clash])).rejects.toMatchObject({
+      code: 'E_AGENT_MODULE',
+      message: expect.stringMatching(/already defined by the built-in agents/),
+    });
     await expect(withAgentModules(AGENTS, [join(dir, 'nope.mjs')])).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
   });
 });

@@ -24,7 +24,12 @@ describe('agent runtime: one spoken turn', () => {
     ]);
     const completed = h.ofType('conversation.item.input_audio_transcription.completed')[0];
     expect(completed).toMatchObject({ item_id: u.itemId, transcript: 'what time is it' });
-    expect(h.ofType('conversation.item.input_audio_transcription.delta').map((d) => d.delta).join('')).toBe('what time is it');
+    expect(
+      h
+        .ofType('conversation.item.input_audio_transcription.delta')
+        .map((d) => d.delta)
+        .join(''),
+    ).toBe('what time is it');
     expect(completed.usage).toMatchObject({ type: 'tokens', input_token_details: { audio_tokens: 15 } });
     const done = h.ofType('response.done')[0].response;
     expect(done.status).toBe('completed');
@@ -64,7 +69,10 @@ describe('agent runtime: one spoken turn', () => {
     h.runtime.createItem({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello there' }] });
     h.runtime.createResponse(undefined);
     await h.runtime.whenIdle();
-    expect(h.ofType('conversation.item.added')[0].item).toMatchObject({ role: 'user', content: [{ type: 'input_text', text: 'hello there' }] });
+    expect(h.ofType('conversation.item.added')[0].item).toMatchObject({
+      role: 'user',
+      content: [{ type: 'input_text', text: 'hello there' }],
+    });
     const done = h.ofType('response.done')[0].response;
     expect(saidIn(h.events, done.id)).toBe('echo hello there');
   });
@@ -76,7 +84,10 @@ describe('agent runtime: one spoken turn', () => {
     h.runtime.createResponse({ conversation: 'none' });
     await h.runtime.whenIdle();
     expect(h.ofType('response.done')[0].response).toMatchObject({ status: 'completed', conversation_id: null });
-    expect(engine.sessions[0] && (engine.sessions[0] as ScriptedSession).log.map((e) => e.role)).toEqual(['system', 'user']);
+    expect(engine.sessions[0] && (engine.sessions[0] as ScriptedSession).log.map((e) => e.role)).toEqual([
+      'system',
+      'user',
+    ]);
   });
 
   it('honours max_output_tokens: status incomplete, reason max_output_tokens', async () => {
@@ -113,7 +124,9 @@ describe('agent runtime: session kinds and a missing model', () => {
     h.state.apply({ audio: { input: { transcription: { language: 'en', translate_to: 'fr' } } } });
     h.runtime.enqueueUtterance(utterance());
     await h.runtime.whenIdle();
-    expect(h.ofType('conversation.item.input_audio_transcription.completed')[0].transcript).toBe('[French] good morning');
+    expect(h.ofType('conversation.item.input_audio_transcription.completed')[0].transcript).toBe(
+      '[French] good morning',
+    );
     h.state.apply({ audio: { input: { transcription: { language: 'de' } } } });
     let prompt = '';
     engine.options.caption = (ctx) => ((prompt = ctx.lastUser!.text), 'guten Morgen');
@@ -130,7 +143,9 @@ describe('agent runtime: session kinds and a missing model', () => {
     expect(failed.error.code).toBe('E_MODEL_MISSING');
     expect(failed.error.message).toContain('earshot model pull');
     expect(() => h.runtime.createResponse(undefined)).toThrow(/--model DIR/);
-    expect(() => h.runtime.createItem({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] })).toThrow(/earshot model pull/);
+    expect(() =>
+      h.runtime.createItem({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] }),
+    ).toThrow(/earshot model pull/);
   });
 });
 
@@ -141,7 +156,8 @@ describe('call summary at the end of a call', () => {
     const services = tempServices();
     const engine = new ScriptedEngine({
       transcribe: (pcm) => (pcm[0] === 0 ? 'my internet is down' : 'my id is C-1003'),
-      answer: (ctx) => (ctx.lastUser?.text.startsWith('Summarize this call') ? 'Caller C-1003 reported an outage.' : 'I see.'),
+      answer: (ctx) =>
+        ctx.lastUser?.text.startsWith('Summarize this call') ? 'Caller C-1003 reported an outage.' : 'I see.',
     });
     const h = makeHarness({ engine, agent: callCenter });
     (h.runtime as unknown as { opts: { services: unknown } }).opts.services = services;

@@ -12,7 +12,9 @@ async function run(register: (p: Command) => void, argv: string[]): Promise<stri
   const program = new Command('earshot').exitOverride();
   register(program);
   let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+  const spy = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
   try {
     await program.parseAsync(['node', 'earshot', ...argv]);
   } finally {
@@ -38,9 +40,29 @@ describe('agents/', () => {
 
   it('defineAgent / defineTool refuse bad definitions', () => {
     const tool = defineTool({ name: 'ok_tool', description: 'd', parameters: z.object({}), execute: () => 1 });
-    expect(() => defineTool({ name: 'Bad Name', description: 'd', parameters: z.object({}), execute: () => 1 })).toThrow(/snake_case/);
-    expect(() => defineAgent({ name: 'x', description: '', instructions: '', tools: [tool, tool], sessionType: 'realtime', generation: { maxOutputTokens: 1 } })).toThrow(/twice/);
-    expect(() => defineAgent({ name: 'x', description: '', instructions: '', tools: [tool], sessionType: 'transcription', generation: { maxOutputTokens: 1 } })).toThrow(/transcription/);
+    expect(() =>
+      defineTool({ name: 'Bad Name', description: 'd', parameters: z.object({}), execute: () => 1 }),
+    ).toThrow(/snake_case/);
+    expect(() =>
+      defineAgent({
+        name: 'x',
+        description: '',
+        instructions: '',
+        tools: [tool, tool],
+        sessionType: 'realtime',
+        generation: { maxOutputTokens: 1 },
+      }),
+    ).toThrow(/twice/);
+    expect(() =>
+      defineAgent({
+        name: 'x',
+        description: '',
+        instructions: '',
+        tools: [tool],
+        sessionType: 'transcription',
+        generation: { maxOutputTokens: 1 },
+      }),
+    ).toThrow(/transcription/);
   });
 
   it('tools convert to JSON-schema specs for the engine', () => {
@@ -55,14 +77,21 @@ describe('agents/', () => {
 
 describe('earshot agents / earshot tools', () => {
   it('--json lists agents with their tools', async () => {
-    const json = JSON.parse(await run(registerAgentsCommand, ['agents', '--json'])) as { agents: { name: string; tools: string[]; session_type: string }[] };
+    const json = JSON.parse(await run(registerAgentsCommand, ['agents', '--json'])) as {
+      agents: { name: string; tools: string[]; session_type: string }[];
+    };
     expect(json.agents.map((a) => a.name)).toEqual(['assistant', 'trip-planner', 'captioner', 'call-center']);
-    expect(json.agents[0]).toMatchObject({ session_type: 'realtime', tools: ['get_time', 'calculator', 'convert_units'] });
+    expect(json.agents[0]).toMatchObject({
+      session_type: 'realtime',
+      tools: ['get_time', 'calculator', 'convert_units'],
+    });
     expect(await run(registerAgentsCommand, ['agents'])).toContain('trip-planner (realtime)');
   });
 
   it('--json lists tools with their parameter schemas', async () => {
-    const json = JSON.parse(await run(registerToolsCommand, ['tools', '--json'])) as { tools: { name: string; parameters: { properties: Record<string, unknown>; required?: string[] } }[] };
+    const json = JSON.parse(await run(registerToolsCommand, ['tools', '--json'])) as {
+      tools: { name: string; parameters: { properties: Record<string, unknown>; required?: string[] } }[];
+    };
     expect(json.tools).toHaveLength(ALL_TOOLS.length);
     const convert = json.tools.find((t) => t.name === 'convert_units')!;
     expect(convert.parameters.properties).toMatchObject({ value: { type: 'number' }, from: { type: 'string' } });

@@ -6,11 +6,18 @@ import { makeHarness } from './runtime_harness.ts';
 // operator's agent.max_output_tokens only when one is configured; a number still limits the response.
 
 const LONG = Array.from({ length: 700 }, (_, i) => `w${i}`).join(' ');
-const userText = (text: string) => ({ type: 'message' as const, role: 'user' as const, content: [{ type: 'input_text' as const, text }] });
+const userText = (text: string) => ({
+  type: 'message' as const,
+  role: 'user' as const,
+  content: [{ type: 'input_text' as const, text }],
+});
 
 describe('max_output_tokens', () => {
   it("'inf' lets a 700-token answer finish when the server sets no cap", async () => {
-    const h = makeHarness({ engine: new ScriptedEngine({ answer: () => LONG }), settings: { contextBudgetTokens: 4096 } });
+    const h = makeHarness({
+      engine: new ScriptedEngine({ answer: () => LONG }),
+      settings: { contextBudgetTokens: 4096 },
+    });
     expect(h.state.maxOutputTokens).toBe('inf');
     h.runtime.createItem(userText('talk'));
     h.runtime.createResponse(undefined);
@@ -21,12 +28,19 @@ describe('max_output_tokens', () => {
   });
 
   it("'inf' stops at the operator's agent.max_output_tokens when one is set", async () => {
-    const h = makeHarness({ engine: new ScriptedEngine({ answer: () => LONG }), settings: { defaultMaxOutputTokens: 200, contextBudgetTokens: 4096 } });
+    const h = makeHarness({
+      engine: new ScriptedEngine({ answer: () => LONG }),
+      settings: { defaultMaxOutputTokens: 200, contextBudgetTokens: 4096 },
+    });
     h.runtime.createItem(userText('talk'));
     h.runtime.createResponse(undefined);
     await h.runtime.whenIdle();
     const done = h.ofType('response.done')[0].response;
-    expect(done).toMatchObject({ status: 'incomplete', status_details: { reason: 'max_output_tokens' }, max_output_tokens: 'inf' });
+    expect(done).toMatchObject({
+      status: 'incomplete',
+      status_details: { reason: 'max_output_tokens' },
+      max_output_tokens: 'inf',
+    });
     expect(done.usage!.output_tokens).toBe(200);
   });
 

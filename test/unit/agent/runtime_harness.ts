@@ -78,7 +78,9 @@ export function makeHarness(opts: {
   const errors: Harness['errors'] = [];
   const runtime = new AgentRuntime({
     engine: opts.engine,
-    engineUnavailable: opts.engine ? undefined : new EarshotError('E_MODEL_MISSING', 'No model at /nowhere: run `earshot model pull`, or pass --model DIR.'),
+    engineUnavailable: opts.engine
+      ? undefined
+      : new EarshotError('E_MODEL_MISSING', 'No model at /nowhere: run `earshot model pull`, or pass --model DIR.'),
     state,
     agent: opts.agent ?? testAgent(),
     settings: { ...DEFAULT_TEST_SETTINGS, ...opts.settings },
@@ -94,7 +96,8 @@ export function makeHarness(opts: {
     events,
     errors,
     types: () => events.map((e) => e.type),
-    ofType: <T extends ServerEventPayload['type']>(type: T) => events.filter((e): e is Extract<ServerEventPayload, { type: T }> => e.type === type),
+    ofType: <T extends ServerEventPayload['type']>(type: T) =>
+      events.filter((e): e is Extract<ServerEventPayload, { type: T }> => e.type === type),
   };
 }
 
@@ -104,13 +107,24 @@ export function utterance(durationMs = 1000, fill = 0): Utterance {
   const samples = Math.round(durationMs * 16);
   const pcm16k = new Float32Array(samples).fill(fill);
   nextUtterance++;
-  return { itemId: `item_u${nextUtterance}`, pcm16k, startSample: 0, endSample: samples, speechStartMs: 0, speechEndMs: durationMs, endReason: 'silence' };
+  return {
+    itemId: `item_u${nextUtterance}`,
+    pcm16k,
+    startSample: 0,
+    endSample: samples,
+    speechStartMs: 0,
+    speechEndMs: durationMs,
+    endReason: 'silence',
+  };
 }
 
 /** Concatenated output_text deltas of one response. */
 export function saidIn(events: ServerEventPayload[], responseId: string): string {
   return events
-    .filter((e): e is Extract<ServerEventPayload, { type: 'response.output_text.delta' }> => e.type === 'response.output_text.delta' && e.response_id === responseId)
+    .filter(
+      (e): e is Extract<ServerEventPayload, { type: 'response.output_text.delta' }> =>
+        e.type === 'response.output_text.delta' && e.response_id === responseId,
+    )
     .map((e) => e.delta)
     .join('');
 }

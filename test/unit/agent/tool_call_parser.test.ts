@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseLenientJson, parseToolCalls, ToolCallTextFilter } from '../../../src/agent/tool_call_parser.ts';
 
-const ok = (name: string, args: Record<string, unknown>) => expect.objectContaining({ ok: true, name, arguments: args });
+const ok = (name: string, args: Record<string, unknown>) =>
+  expect.objectContaining({ ok: true, name, arguments: args });
 
 describe('parseToolCalls: every form of docs/model.md, "Tokens and prompts"', () => {
   it.each([
@@ -15,30 +16,46 @@ describe('parseToolCalls: every form of docs/model.md, "Tokens and prompts"', ()
     ['bare object', '  {"name": "f", "arguments": {"a": 1}}'],
     ['missing closing tag', '<|tool_call|>[{"name": "f", "arguments": {"a": 1}}]'],
     ['truncated JSON', '<|tool_call|>[{"name": "f", "arguments": {"a": 1'],
-    ['OpenAI function wrapper', '<|tool_call|>[{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]<|/tool_call|>'],
+    [
+      'OpenAI function wrapper',
+      '<|tool_call|>[{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]<|/tool_call|>',
+    ],
   ])('%s', (_label, text) => {
     expect(parseToolCalls(text)).toEqual({ text: '', calls: [ok('f', { a: 1 })] });
   });
 
   it('keeps the text before the call and reads several calls', () => {
-    const parsed = parseToolCalls('Checking both. <|tool_call|>[{"name": "f", "arguments": {}}, {"name": "g", "arguments": {"x": "y"}}]<|/tool_call|>');
+    const parsed = parseToolCalls(
+      'Checking both. <|tool_call|>[{"name": "f", "arguments": {}}, {"name": "g", "arguments": {"x": "y"}}]<|/tool_call|>',
+    );
     expect(parsed.text).toBe('Checking both.');
     expect(parsed.calls).toEqual([ok('f', {}), ok('g', { x: 'y' })]);
   });
 
   it('reads consecutive tagged calls', () => {
-    const parsed = parseToolCalls('<|tool_call|>{"name": "f", "arguments": {}}<|/tool_call|><|tool_call|>{"name": "g", "arguments": {}}<|/tool_call|>');
+    const parsed = parseToolCalls(
+      '<|tool_call|>{"name": "f", "arguments": {}}<|/tool_call|><|tool_call|>{"name": "g", "arguments": {}}<|/tool_call|>',
+    );
     expect(parsed.calls.map((c) => c.name)).toEqual(['f', 'g']);
   });
 
   it('malformed calls are reported, not thrown', () => {
-    expect(parseToolCalls('<|tool_call|>not json at all<|/tool_call|>').calls).toEqual([expect.objectContaining({ ok: false })]);
-    expect(parseToolCalls('<|tool_call|><|/tool_call|>').calls).toEqual([expect.objectContaining({ ok: false, error: 'empty tool call' })]);
-    expect(parseToolCalls('<|tool_call|>[{"arguments": {}}]<|/tool_call|>').calls).toEqual([expect.objectContaining({ ok: false })]);
+    expect(parseToolCalls('<|tool_call|>not json at all<|/tool_call|>').calls).toEqual([
+      expect.objectContaining({ ok: false }),
+    ]);
+    expect(parseToolCalls('<|tool_call|><|/tool_call|>').calls).toEqual([
+      expect.objectContaining({ ok: false, error: 'empty tool call' }),
+    ]);
+    expect(parseToolCalls('<|tool_call|>[{"arguments": {}}]<|/tool_call|>').calls).toEqual([
+      expect.objectContaining({ ok: false }),
+    ]);
     expect(parseToolCalls('<|tool_call|>[{"name": "f", "arguments": [1]}]<|/tool_call|>').calls).toEqual([
       expect.objectContaining({ ok: false, name: 'f', error: 'the arguments must be a JSON object' }),
     ]);
-    expect(parseToolCalls('<|tool_call|>{"name": "f", "arguments": {"a": ]}<|/tool_call|>').calls[0]).toMatchObject({ ok: false, name: 'f' });
+    expect(parseToolCalls('<|tool_call|>{"name": "f", "arguments": {"a": ]}<|/tool_call|>').calls[0]).toMatchObject({
+      ok: false,
+      name: 'f',
+    });
   });
 
   it('plain answers have no calls', () => {
@@ -47,10 +64,14 @@ describe('parseToolCalls: every form of docs/model.md, "Tokens and prompts"', ()
 
   it('property: never throws on any text', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 200 }), fc.constantFrom('', '<|tool_call|>', 'functools', '[', '{"name": "'), (s, prefix) => {
-        const parsed = parseToolCalls(prefix + s);
-        return Array.isArray(parsed.calls);
-      }),
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom('', '<|tool_call|>', 'functools', '[', '{"name": "'),
+        (s, prefix) => {
+          const parsed = parseToolCalls(prefix + s);
+          return Array.isArray(parsed.calls);
+        },
+      ),
       { numRuns: 500, seed: 5 },
     );
   });

@@ -18,7 +18,8 @@ function textMessage(text: string) {
 /** A model that never calls a tool on its own: only a prefix makes it write a call. */
 function reluctant(ctx: ReplyContext): string {
   if (ctx.toolResponses.length > 0) return `It is ${JSON.parse(ctx.toolResponses[0]).weather}.`;
-  if (ctx.assistantPrefix === '<|tool_call|>') return '<|tool_call|>[{"name": "lookup", "arguments": {"city": "Rome"}}]<|/tool_call|>';
+  if (ctx.assistantPrefix === '<|tool_call|>')
+    return '<|tool_call|>[{"name": "lookup", "arguments": {"city": "Rome"}}]<|/tool_call|>';
   // Continues after a named-function prefix: only the arguments (and no closing tag: the turn just ends).
   if (ctx.assistantPrefix.startsWith('<|tool_call|>[{"name": "lookup"')) return '{"city": "Oslo"}}]';
   return 'I would rather chat.';
@@ -32,7 +33,9 @@ describe('toolChoicePrefix', () => {
   it('opens a call for required, writes the name for a known function, nothing otherwise', () => {
     const names = new Set(['lookup']);
     expect(toolChoicePrefix('required', names)).toBe('<|tool_call|>');
-    expect(toolChoicePrefix({ type: 'function', name: 'lookup' }, names)).toBe('<|tool_call|>[{"name": "lookup", "arguments": ');
+    expect(toolChoicePrefix({ type: 'function', name: 'lookup' }, names)).toBe(
+      '<|tool_call|>[{"name": "lookup", "arguments": ',
+    );
     expect(toolChoicePrefix('auto', names)).toBe('');
     expect(toolChoicePrefix('none', names)).toBe('');
     expect(toolChoicePrefix('required', new Set())).toBe('');
@@ -67,7 +70,9 @@ describe('tool_choice', () => {
     expect(saidIn(h.events, done.id)).toBe('It is sunny.');
     // The prefix is part of the assistant turn in the session.
     const log = (engine.sessions[0] as ScriptedSession).log;
-    expect(log.find((e) => e.role === 'assistant')?.text).toBe('<|tool_call|>[{"name": "lookup", "arguments": {"city": "Rome"}}]<|/tool_call|>');
+    expect(log.find((e) => e.role === 'assistant')?.text).toBe(
+      '<|tool_call|>[{"name": "lookup", "arguments": {"city": "Rome"}}]<|/tool_call|>',
+    );
   });
 
   it('a named function on response.create: the prefix writes the name, the model only the arguments', async () => {
@@ -132,5 +137,8 @@ describe('tool_choice', () => {
 /** The system turns in the prompt of the first generation of a test. */
 let systemsAtGeneration: { text: string; tools: { name: string }[] }[] = [];
 function captureSystems(ctx: ReplyContext): void {
-  if (ctx.session.generations.length === 0) systemsAtGeneration = ctx.session.log.flatMap((e) => (e.role === 'system' ? [{ text: e.text, tools: e.tools }] : []));
+  if (ctx.session.generations.length === 0)
+    systemsAtGeneration = ctx.session.log.flatMap((e) =>
+      e.role === 'system' ? [{ text: e.text, tools: e.tools }] : [],
+    );
 }

@@ -21,7 +21,8 @@ function textMessage(text: string) {
 /** An engine whose sessions fail the first tool-response prefill, as a failed graph run would. */
 function engineFailingFirstToolPrefill(): ScriptedEngine {
   const engine = new ScriptedEngine({
-    answer: (ctx) => (ctx.toolResponses.length === 0 ? `Let me look. ${CALL}` : `It is ${JSON.parse(ctx.toolResponses[0]).weather}.`),
+    answer: (ctx) =>
+      ctx.toolResponses.length === 0 ? `Let me look. ${CALL}` : `It is ${JSON.parse(ctx.toolResponses[0]).weather}.`,
   });
   const create = engine.createSession.bind(engine);
   engine.createSession = async (...args: Parameters<ScriptedEngine['createSession']>) => {
@@ -61,7 +62,14 @@ describe('a tool step fails', () => {
       expect(h.ofType('response.done')[1 + i].response.status).toBe('completed');
     }
     const toolTurn = ['user', 'assistant', 'tool', 'assistant'];
-    expect(session.log.map((e) => e.role)).toEqual(['system', 'user', 'assistant', ...toolTurn, ...toolTurn, ...toolTurn]);
+    expect(session.log.map((e) => e.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      ...toolTurn,
+      ...toolTurn,
+      ...toolTurn,
+    ]);
     expect(lookupCalls).toHaveLength(4);
     expect(h.errors).toEqual([]);
   });

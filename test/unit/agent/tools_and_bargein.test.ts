@@ -17,7 +17,10 @@ function textMessage(text: string) {
 describe('server tools', () => {
   it('a full round: call, execution, result fed back, final answer; reported as items', async () => {
     const engine = new ScriptedEngine({
-      answer: (ctx) => (ctx.toolResponses.length === 0 ? `Let me look. ${CALL}` : `In Paris it is ${JSON.parse(ctx.toolResponses[0]).weather}.`),
+      answer: (ctx) =>
+        ctx.toolResponses.length === 0
+          ? `Let me look. ${CALL}`
+          : `In Paris it is ${JSON.parse(ctx.toolResponses[0]).weather}.`,
     });
     const h = makeHarness({ engine });
     h.runtime.createItem(textMessage('weather in Paris?'));
@@ -27,21 +30,37 @@ describe('server tools', () => {
     const done = h.ofType('response.done')[0].response;
     expect(done.status).toBe('completed');
     expect(done.output.map((i) => i.type)).toEqual(['message', 'function_call', 'function_call_output', 'message']);
-    expect(done.output[1]).toMatchObject({ type: 'function_call', name: 'lookup', status: 'completed', arguments: '{"city":"Paris"}' });
-    expect(done.output[2]).toMatchObject({ type: 'function_call_output', output: '{"city":"Paris","weather":"sunny"}' });
-    expect(h.ofType('response.function_call_arguments.done')[0]).toMatchObject({ name: 'lookup', arguments: '{"city":"Paris"}' });
+    expect(done.output[1]).toMatchObject({
+      type: 'function_call',
+      name: 'lookup',
+      status: 'completed',
+      arguments: '{"city":"Paris"}',
+    });
+    expect(done.output[2]).toMatchObject({
+      type: 'function_call_output',
+      output: '{"city":"Paris","weather":"sunny"}',
+    });
+    expect(h.ofType('response.function_call_arguments.done')[0]).toMatchObject({
+      name: 'lookup',
+      arguments: '{"city":"Paris"}',
+    });
     // Clients never see the call markup as text.
     expect(saidIn(h.events, done.id)).toBe('Let me look.In Paris it is sunny.');
     expect(h.ofType('response.output_text.done').map((e) => e.text)).toEqual(['Let me look.', 'In Paris it is sunny.']);
     const session = engine.sessions[0] as ScriptedSession;
     expect(session.log.map((e) => e.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant']);
-    expect(session.log[0]).toMatchObject({ tools: [{ name: 'lookup', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] });
+    expect(session.log[0]).toMatchObject({
+      tools: [{ name: 'lookup', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+    });
     expect(done.usage!.output_tokens).toBe(session.generations.reduce((n, g) => n + g.steps, 0));
   });
 
   it('a call the parser cannot read is shown as text: no invented call, no server-made output', async () => {
     const engine = new ScriptedEngine({
-      answer: (ctx) => (ctx.toolResponses.length === 0 ? 'Checking. <|tool_call|>[{"name": "lookup", "arguments": {"city": ]<|/tool_call|>' : 'Sorry, I could not check.'),
+      answer: (ctx) =>
+        ctx.toolResponses.length === 0
+          ? 'Checking. <|tool_call|>[{"name": "lookup", "arguments": {"city": ]<|/tool_call|>'
+          : 'Sorry, I could not check.',
     });
     const h = makeHarness({ engine });
     h.runtime.createItem(textMessage('weather?'));
@@ -60,7 +79,9 @@ describe('server tools', () => {
   it('invalid arguments and unknown tools become error results', async () => {
     const engine = new ScriptedEngine({
       answer: (ctx) =>
-        ctx.toolResponses.length === 0 ? '<|tool_call|>[{"name": "lookup", "arguments": {"city": 5}}, {"name": "nope", "arguments": {}}]<|/tool_call|>' : 'done',
+        ctx.toolResponses.length === 0
+          ? '<|tool_call|>[{"name": "lookup", "arguments": {"city": 5}}, {"name": "nope", "arguments": {}}]<|/tool_call|>'
+          : 'done',
     });
     const h = makeHarness({ engine });
     h.runtime.createItem(textMessage('x'));
@@ -87,7 +108,10 @@ describe('server tools', () => {
         }),
     });
     const engine = new ScriptedEngine({
-      answer: (ctx) => (ctx.toolResponses.length === 0 ? '<|tool_call|>{"name": "slow", "arguments": {}}<|/tool_call|>' : 'It took too long.'),
+      answer: (ctx) =>
+        ctx.toolResponses.length === 0
+          ? '<|tool_call|>{"name": "slow", "arguments": {}}<|/tool_call|>'
+          : 'It took too long.',
     });
     const h = makeHarness({ engine, agent: testAgent([slow]) });
     h.runtime.createItem(textMessage('x'));
@@ -126,7 +150,16 @@ describe('client tools', () => {
           : `You are in ${JSON.parse(ctx.toolResponses[0]).city}.`,
     });
     const h = makeHarness({ engine });
-    h.state.apply({ tools: [{ type: 'function', name: 'get_location', description: 'where the user is', parameters: { type: 'object', properties: { precise: { type: 'boolean' } } } }] });
+    h.state.apply({
+      tools: [
+        {
+          type: 'function',
+          name: 'get_location',
+          description: 'where the user is',
+          parameters: { type: 'object', properties: { precise: { type: 'boolean' } } },
+        },
+      ],
+    });
     h.runtime.promptChanged();
     h.runtime.createItem(textMessage('where am I?'));
     h.runtime.createResponse(undefined);
@@ -135,12 +168,24 @@ describe('client tools', () => {
     expect(first.status).toBe('completed');
     expect(first.output).toHaveLength(1);
     const call = first.output[0];
-    expect(call).toMatchObject({ type: 'function_call', name: 'get_location', status: 'completed', arguments: '{"precise":true}' });
+    expect(call).toMatchObject({
+      type: 'function_call',
+      name: 'get_location',
+      status: 'completed',
+      arguments: '{"precise":true}',
+    });
     expect(h.ofType('response.function_call_arguments.delta')[0].delta).toBe('{"precise":true}');
-    expect(h.ofType('response.output_item.done').at(-1)!.item).toMatchObject({ type: 'function_call', status: 'completed' });
+    expect(h.ofType('response.output_item.done').at(-1)!.item).toMatchObject({
+      type: 'function_call',
+      status: 'completed',
+    });
     expect(lookupCalls).toEqual([]);
 
-    h.runtime.createItem({ type: 'function_call_output', call_id: 'call_id' in call ? call.call_id : '', output: '{"city": "Oslo"}' });
+    h.runtime.createItem({
+      type: 'function_call_output',
+      call_id: 'call_id' in call ? call.call_id : '',
+      output: '{"city": "Oslo"}',
+    });
     h.runtime.createResponse(undefined);
     await h.runtime.whenIdle();
     const second = h.ofType('response.done')[1].response;
@@ -183,7 +228,10 @@ describe('barge-in and cancel', () => {
     // The context keeps what the user was told and nothing after it.
     const last = session.log.at(-1)!;
     expect(last).toMatchObject({ role: 'assistant', text: said });
-    expect(h.ofType('response.output_item.done')[0].item).toMatchObject({ status: 'incomplete', content: [{ text: said }] });
+    expect(h.ofType('response.output_item.done')[0].item).toMatchObject({
+      status: 'incomplete',
+      content: [{ text: said }],
+    });
     // The conversation goes on after the interruption.
     engine.options.answer = () => 'Yes?';
     h.runtime.enqueueUtterance(utterance());
@@ -222,7 +270,10 @@ describe('barge-in and cancel', () => {
   });
 
   it('interrupt_response false lets the answer finish', async () => {
-    const engine = new ScriptedEngine({ answer: () => 'short answer here', beforeStep: ({ step, kind }) => void (kind === 'answer' && step === 1 && h.runtime.speechStarted(0, 1000)) });
+    const engine = new ScriptedEngine({
+      answer: () => 'short answer here',
+      beforeStep: ({ step, kind }) => void (kind === 'answer' && step === 1 && h.runtime.speechStarted(0, 1000)),
+    });
     const h = makeHarness({ engine });
     h.state.apply({ audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } });
     h.runtime.enqueueUtterance(utterance());
@@ -231,11 +282,18 @@ describe('barge-in and cancel', () => {
   });
 
   it('response.cancel gives reason client_cancelled', async () => {
-    const engine = new ScriptedEngine({ answer: () => LONG, beforeStep: ({ step, kind }) => void (kind === 'answer' && step === 3 && h.runtime.cancelResponse('client_cancelled')) });
+    const engine = new ScriptedEngine({
+      answer: () => LONG,
+      beforeStep: ({ step, kind }) =>
+        void (kind === 'answer' && step === 3 && h.runtime.cancelResponse('client_cancelled')),
+    });
     const h = makeHarness({ engine });
     h.runtime.enqueueUtterance(utterance());
     await h.runtime.whenIdle();
-    expect(h.ofType('response.done')[0].response).toMatchObject({ status: 'cancelled', status_details: { reason: 'client_cancelled' } });
+    expect(h.ofType('response.done')[0].response).toMatchObject({
+      status: 'cancelled',
+      status_details: { reason: 'client_cancelled' },
+    });
     expect(h.runtime.cancelResponse('client_cancelled')).toBe(false);
   });
 
@@ -264,21 +322,33 @@ describe('barge-in and cancel', () => {
 describe('ordering under concurrent turns', () => {
   it('each transcript completes before the first delta of the answer to it; turns run in order', async () => {
     const engines = [0, 1].map(
-      (c) => new ScriptedEngine({ transcribe: (pcm) => `conn${c} turn${pcm[0]}`, answer: (ctx) => `answer to ${ctx.heard} with several words in it` }),
+      (c) =>
+        new ScriptedEngine({
+          transcribe: (pcm) => `conn${c} turn${pcm[0]}`,
+          answer: (ctx) => `answer to ${ctx.heard} with several words in it`,
+        }),
     );
     const harnesses = engines.map((engine) => makeHarness({ engine }));
-    for (const h of harnesses) h.state.apply({ audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } });
+    for (const h of harnesses)
+      h.state.apply({ audio: { input: { turn_detection: { type: 'server_vad', interrupt_response: false } } } });
     // Three utterances per connection, all arriving at once, two connections at once.
     for (let i = 0; i < 3; i++) for (const h of harnesses) h.runtime.enqueueUtterance(utterance(500, i));
     await Promise.all(harnesses.map((h) => h.runtime.whenIdle()));
     for (const [c, h] of harnesses.entries()) {
-      const completed = h.events.flatMap((e, i) => (e.type === 'conversation.item.input_audio_transcription.completed' ? [i] : []));
+      const completed = h.events.flatMap((e, i) =>
+        e.type === 'conversation.item.input_audio_transcription.completed' ? [i] : [],
+      );
       const responses = h.ofType('response.done').map((d) => d.response.id);
       expect(completed).toHaveLength(3);
       expect(responses).toHaveLength(3);
       for (let turn = 0; turn < 3; turn++) {
-        const firstDelta = h.events.findIndex((e) => e.type === 'response.output_text.delta' && e.response_id === responses[turn]);
-        const lastOfPrevious = turn === 0 ? -1 : h.events.findIndex((e) => e.type === 'response.done' && e.response.id === responses[turn - 1]);
+        const firstDelta = h.events.findIndex(
+          (e) => e.type === 'response.output_text.delta' && e.response_id === responses[turn],
+        );
+        const lastOfPrevious =
+          turn === 0
+            ? -1
+            : h.events.findIndex((e) => e.type === 'response.done' && e.response.id === responses[turn - 1]);
         expect(completed[turn]).toBeLessThan(firstDelta);
         expect(completed[turn]).toBeGreaterThan(lastOfPrevious);
         expect(saidIn(h.events, responses[turn])).toBe(`answer to conn${c} turn${turn} with several words in it`);

@@ -24,8 +24,16 @@ describe('function length', () => {
 
   it('measures declarations, methods, arrows and function expressions by their lines', () => {
     const text = [
-      'export function a() {', '  return 1;', '}',
-      'class K {', '  m() {', '    const f = () => {', '      return 2;', '    };', '  }', '}',
+      'export function a() {',
+      '  return 1;',
+      '}',
+      'class K {',
+      '  m() {',
+      '    const f = () => {',
+      '      return 2;',
+      '    };',
+      '  }',
+      '}',
       'const g = function () {};',
     ].join('\n');
     const found = functionLengths('x.ts', text).map((f) => `${f.name}:${f.lines}`);

@@ -66,7 +66,7 @@ describe('the check itself', () => {
       "export * from './c.ts';",
       "const d = await import('./d.ts');",
       "// import { e } from './e.ts';",
-      "const s = \"import { f } from './f.ts'\";",
+      'const s = "import { f } from \'./f.ts\'";',
       "import { z } from 'zod';",
     ].join('\n');
     expect(importSpecifiers(text).sort()).toEqual(['../b.ts', './a.ts', './c.ts', './d.ts']);
@@ -99,7 +99,8 @@ describe('the check itself', () => {
       'src/engine/bad.ts': "import { x } from '../session/thing.ts';\nexport const y = x;\n",
       'src/session/thing.ts': "import { E } from '../errors.ts';\nexport const x = E;\n",
       'src/errors.ts': 'export const E = 1;\n',
-      'client/web/main.ts': "import { x } from '../../src/session/thing.ts';\nimport { E } from '../../src/errors.ts';\n",
+      'client/web/main.ts':
+        "import { x } from '../../src/session/thing.ts';\nimport { E } from '../../src/errors.ts';\n",
     });
     expect(unexplained(scanImports(root, ['src', 'client'])).sort()).toEqual([
       'client/web/main.ts -> src/session/thing.ts',

@@ -25,20 +25,38 @@ const ENGINE_NEVER = ['session', 'transport', 'protocol', 'agent', 'pipeline', '
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
   protocol: { only: LEAF, why: 'the wire schema is shared with the browser client and depends on nothing of ours' },
   audio: { only: LEAF, why: 'pure DSP, shared with the browser client' },
-  vad: { only: [...LEAF, 'audio'], why: 'the Silero wrapper and the pure turn state machine (audio: the windows it reads)' },
+  vad: {
+    only: [...LEAF, 'audio'],
+    why: 'the Silero wrapper and the pure turn state machine (audio: the windows it reads)',
+  },
   config: { only: LEAF, why: 'config is the root schema: every layer reads it, it imports none' },
   observability: { only: LEAF, why: 'metrics and logs are fed plain numbers and records by their callers' },
   engine: { never: ENGINE_NEVER, why: 'the engine knows nothing of sessions, transport, the protocol or the agent' },
-  'engine/phi4mm': { never: [...ENGINE_NEVER, 'engine'], why: 'the ONNX implementation depends on no engine plumbing (the engine composes it)' },
-  pipeline: { never: ['engine', 'engine/phi4mm', 'session', 'transport', 'agent'], why: 'the RxJS pipeline runs on audio and VAD, never the engine' },
-  agent: { never: ['session', 'transport', 'main', 'cli'], why: 'the agent talks to engine interfaces and protocol types' },
-  store: { never: ['pipeline', 'protocol', 'session', 'transport', 'agent', 'engine', 'engine/phi4mm'], why: 'the store has its own record types; the session maps events to them' },
+  'engine/phi4mm': {
+    never: [...ENGINE_NEVER, 'engine'],
+    why: 'the ONNX implementation depends on no engine plumbing (the engine composes it)',
+  },
+  pipeline: {
+    never: ['engine', 'engine/phi4mm', 'session', 'transport', 'agent'],
+    why: 'the RxJS pipeline runs on audio and VAD, never the engine',
+  },
+  agent: {
+    never: ['session', 'transport', 'main', 'cli'],
+    why: 'the agent talks to engine interfaces and protocol types',
+  },
+  store: {
+    never: ['pipeline', 'protocol', 'session', 'transport', 'agent', 'engine', 'engine/phi4mm'],
+    why: 'the store has its own record types; the session maps events to them',
+  },
   transport: { never: ['engine', 'engine/phi4mm', 'client', 'main', 'cli'], why: 'transport does I/O only' },
   tts: {
     only: [...LEAF, 'audio', 'config', 'observability', 'engine', 'engine/phi4mm'],
     why: "voice engines: audio, config types, errors, metrics, and the engine's ONNX tooling for Kokoro (hub download, graph builder, worker messages); never sessions, transport, the protocol or the agent",
   },
-  client: { only: [...LEAF, 'client', 'protocol', 'audio'], why: 'the browser client: protocol types, the error catalogue and pure audio code' },
+  client: {
+    only: [...LEAF, 'client', 'protocol', 'audio'],
+    why: 'the browser client: protocol types, the error catalogue and pure audio code',
+  },
   errors: { only: [], why: 'the error catalogue is the one thing every layer may import' },
 };
 
@@ -46,8 +64,7 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
  * Edges the tree still has against the rules, each with its reason and the branch that removes it.
  * Keys are `from -> to` file paths. Shrink this list; never grow it without a reason.
  */
-export const ALLOWED_VIOLATIONS: Readonly<Record<string, string>> = {
-};
+export const ALLOWED_VIOLATIONS: Readonly<Record<string, string>> = {};
 
 export interface Violation {
   from: string;
@@ -65,13 +82,17 @@ export function isForbidden(fromLayer: string, toLayer: string, rules: Readonly<
 }
 
 /** Every file edge that crosses layers against the rules. */
-export function layerViolations(graph: ImportGraph, rules: Readonly<Record<string, LayerRule>> = LAYER_RULES): Violation[] {
+export function layerViolations(
+  graph: ImportGraph,
+  rules: Readonly<Record<string, LayerRule>> = LAYER_RULES,
+): Violation[] {
   const found: Violation[] = [];
   for (const [from, targets] of graph) {
     const fromLayer = layerOf(from);
     for (const to of targets) {
       const toLayer = layerOf(to);
-      if (isForbidden(fromLayer, toLayer, rules)) found.push({ from, to, fromLayer, toLayer, why: rules[fromLayer]!.why });
+      if (isForbidden(fromLayer, toLayer, rules))
+        found.push({ from, to, fromLayer, toLayer, why: rules[fromLayer]!.why });
     }
   }
   return found;

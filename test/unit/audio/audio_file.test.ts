@@ -88,7 +88,10 @@ describe('readAudioFile', () => {
     const before = process.env.EARSHOT_FFMPEG;
     process.env.EARSHOT_FFMPEG = '/nonexistent/ffmpeg';
     try {
-      await expect(readAudioFile(path)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_FORMAT', message: expect.stringMatching(/notes\.txt.*ffmpeg/) });
+      await expect(readAudioFile(path)).rejects.toMatchObject({
+        code: 'E_UNSUPPORTED_FORMAT',
+        message: expect.stringMatching(/notes\.txt.*ffmpeg/),
+      });
     } finally {
       if (before === undefined) delete process.env.EARSHOT_FFMPEG;
       else process.env.EARSHOT_FFMPEG = before;
@@ -96,7 +99,10 @@ describe('readAudioFile', () => {
   });
 
   it('garbage that claims to be MP3 (an ID3 tag and no frame) or FLAC is E_AUDIO_UNREADABLE, never a crash', async () => {
-    for (const [name, head] of [['bad.mp3', [0x49, 0x44, 0x33, 0x04]], ['bad.flac', [0x66, 0x4c, 0x61, 0x43]]] as const) {
+    for (const [name, head] of [
+      ['bad.mp3', [0x49, 0x44, 0x33, 0x04]],
+      ['bad.flac', [0x66, 0x4c, 0x61, 0x43]],
+    ] as const) {
       const path = join(dir, name);
       writeFileSync(path, new Uint8Array([...head, ...new Array(4000).fill(7)]));
       await expect(readAudioFile(path)).rejects.toMatchObject({ code: expect.stringMatching(/^E_AUDIO_UNREADABLE$/) });
@@ -104,7 +110,10 @@ describe('readAudioFile', () => {
   });
 
   it('a missing file names the file', async () => {
-    await expect(readAudioFile(join(dir, 'missing.wav'))).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('missing.wav') });
+    await expect(readAudioFile(join(dir, 'missing.wav'))).rejects.toMatchObject({
+      code: 'E_FILE_NOT_FOUND',
+      message: expect.stringContaining('missing.wav'),
+    });
   });
 
   it('a WAV goes through the WAV reader unchanged', async () => {

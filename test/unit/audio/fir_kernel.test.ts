@@ -34,7 +34,8 @@ describe('fir kernel (WebAssembly SIMD)', () => {
   });
 
   const pairs: [number, number][] = [];
-  for (const input of SUPPORTED_INPUT_RATES_HZ) for (const output of [16_000, 24_000, 48_000]) if (input !== output) pairs.push([input, output]);
+  for (const input of SUPPORTED_INPUT_RATES_HZ)
+    for (const output of [16_000, 24_000, 48_000]) if (input !== output) pairs.push([input, output]);
 
   it.each(pairs)('%i -> %i Hz: equals the scalar float64 loop to float32 rounding', (inputRateHz, outputRateHz) => {
     const x = noise(inputRateHz / 5, inputRateHz + outputRateHz);
@@ -64,7 +65,10 @@ describe('fir kernel (WebAssembly SIMD)', () => {
         joined.set(part, offset);
         offset += part.length;
       }
-      expect(Buffer.from(joined.buffer).equals(Buffer.from(resample(inputs[i], rates[i], 16_000, 'simd').buffer)), String(rates[i])).toBe(true);
+      expect(
+        Buffer.from(joined.buffer).equals(Buffer.from(resample(inputs[i], rates[i], 16_000, 'simd').buffer)),
+        String(rates[i]),
+      ).toBe(true);
     });
   });
 
@@ -74,6 +78,8 @@ describe('fir kernel (WebAssembly SIMD)', () => {
     const stream = new StreamingResampler(48_000, 16_000, 'simd');
     const parts = [stream.push(x.subarray(0, 480_000)), stream.push(x.subarray(480_000)), stream.flush()];
     expect(whole.length).toBe(320_000);
-    expect(Buffer.from(whole.buffer).equals(Buffer.from(Float32Array.from(parts.flatMap((p) => Array.from(p))).buffer))).toBe(true);
+    expect(
+      Buffer.from(whole.buffer).equals(Buffer.from(Float32Array.from(parts.flatMap((p) => Array.from(p))).buffer)),
+    ).toBe(true);
   });
 });

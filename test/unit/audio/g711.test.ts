@@ -25,8 +25,27 @@ function soxDecode(encoding: 'mu-law' | 'a-law'): number[] {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-g711-'));
   try {
     writeFileSync(join(dir, 'codes.raw'), ALL_CODES);
-    execFileSync('sox', ['-D', '-t', 'raw', '-r', '8000', '-e', encoding, '-b', '8', '-c', '1', join(dir, 'codes.raw'),
-      '-t', 'raw', '-e', 'signed-integer', '-b', '16', join(dir, 'linear.raw')]);
+    execFileSync('sox', [
+      '-D',
+      '-t',
+      'raw',
+      '-r',
+      '8000',
+      '-e',
+      encoding,
+      '-b',
+      '8',
+      '-c',
+      '1',
+      join(dir, 'codes.raw'),
+      '-t',
+      'raw',
+      '-e',
+      'signed-integer',
+      '-b',
+      '16',
+      join(dir, 'linear.raw'),
+    ]);
     const bytes = readFileSync(join(dir, 'linear.raw'));
     return Array.from(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2));
   } finally {
@@ -55,8 +74,13 @@ describe('G.711 decoding tables', () => {
 
   it('tables are odd-symmetric and strictly monotonic within each sign', () => {
     for (const decode of [muLawToLinear, aLawToLinear]) {
-      const positive = Array.from(ALL_CODES, decode).filter((v) => v > 0).sort((a, b) => a - b);
-      const negative = Array.from(ALL_CODES, decode).filter((v) => v < 0).map((v) => -v).sort((a, b) => a - b);
+      const positive = Array.from(ALL_CODES, decode)
+        .filter((v) => v > 0)
+        .sort((a, b) => a - b);
+      const negative = Array.from(ALL_CODES, decode)
+        .filter((v) => v < 0)
+        .map((v) => -v)
+        .sort((a, b) => a - b);
       expect(negative).toEqual(positive);
       expect(new Set(positive).size).toBe(positive.length);
     }
@@ -77,7 +101,10 @@ describe('G.711 encoding', () => {
   });
 
   it('every int16 value encodes to one of the two reconstruction levels around it', () => {
-    for (const [encode, decode] of [[linearToMuLaw, muLawToLinear], [linearToALaw, aLawToLinear]] as const) {
+    for (const [encode, decode] of [
+      [linearToMuLaw, muLawToLinear],
+      [linearToALaw, aLawToLinear],
+    ] as const) {
       const levels = [...new Set(Array.from(ALL_CODES, decode))].sort((a, b) => a - b);
       for (let value = -32768; value <= 32767; value++) {
         const decoded = decode(encode(value));

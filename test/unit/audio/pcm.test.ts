@@ -40,9 +40,12 @@ describe('round trips', () => {
 
   it('bytes -> float -> bytes is exact', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }).filter((b) => b.length % 2 === 0), (bytes) => {
-        expect(float32ToPcm16Bytes(pcm16BytesToFloat32(bytes))).toEqual(bytes);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }).filter((b) => b.length % 2 === 0),
+        (bytes) => {
+          expect(float32ToPcm16Bytes(pcm16BytesToFloat32(bytes))).toEqual(bytes);
+        },
+      ),
     );
   });
 

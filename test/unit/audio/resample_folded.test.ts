@@ -25,15 +25,17 @@ function signal(n: number): Float32Array {
   let s = 7;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = 0.4 * Math.sin(i * 0.05) + ((s / 2 ** 32) - 0.5) * 0.3;
+    x[i] = 0.4 * Math.sin(i * 0.05) + (s / 2 ** 32 - 0.5) * 0.3;
   }
   return x;
 }
 
 describe('folded resampling', () => {
   it('folds the symmetric rate pairs and only those', () => {
-    for (const rate of [8000, 24_000, 32_000, 48_000]) expect(getPolyphaseFilter(rate, 16_000).foldedLengths, String(rate)).not.toBeNull();
-    for (const rate of [22_050, 44_100]) expect(getPolyphaseFilter(rate, 16_000).foldedLengths, String(rate)).toBeNull();
+    for (const rate of [8000, 24_000, 32_000, 48_000])
+      expect(getPolyphaseFilter(rate, 16_000).foldedLengths, String(rate)).not.toBeNull();
+    for (const rate of [22_050, 44_100])
+      expect(getPolyphaseFilter(rate, 16_000).foldedLengths, String(rate)).toBeNull();
   });
 
   it.each([8000, 24_000, 32_000, 48_000])('%i Hz: equals the tap-by-tap definition', (rate) => {

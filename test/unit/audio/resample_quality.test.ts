@@ -37,16 +37,19 @@ describe('resampler passband', () => {
     expect(Math.abs(levelDb(output))).toBeLessThan(0.1);
   });
 
-  it.each(SUPPORTED_INPUT_RATES_HZ)('reproduces 1 kHz and 3 kHz tones from %i Hz sample by sample (phase aligned)', (rateHz) => {
-    for (const frequencyHz of [1000, 3000]) {
-      const output = resampledTone(frequencyHz, rateHz);
-      const ideal = sine(frequencyHz, OUTPUT_RATE_HZ, OUTPUT_RATE_HZ);
-      let worst = 0;
-      for (let k = 1000; k < 15000; k++) worst = Math.max(worst, Math.abs(output[k] - ideal[k]));
-      // -60 dB of the amplitude: a delay of even 1/100 of an output sample would exceed this at 3 kHz.
-      expect(worst).toBeLessThan(AMPLITUDE * 1e-3);
-    }
-  });
+  it.each(SUPPORTED_INPUT_RATES_HZ)(
+    'reproduces 1 kHz and 3 kHz tones from %i Hz sample by sample (phase aligned)',
+    (rateHz) => {
+      for (const frequencyHz of [1000, 3000]) {
+        const output = resampledTone(frequencyHz, rateHz);
+        const ideal = sine(frequencyHz, OUTPUT_RATE_HZ, OUTPUT_RATE_HZ);
+        let worst = 0;
+        for (let k = 1000; k < 15000; k++) worst = Math.max(worst, Math.abs(output[k] - ideal[k]));
+        // -60 dB of the amplitude: a delay of even 1/100 of an output sample would exceed this at 3 kHz.
+        expect(worst).toBeLessThan(AMPLITUDE * 1e-3);
+      }
+    },
+  );
 
   it('passes DC with unity gain in every polyphase phase', () => {
     for (const rateHz of SUPPORTED_INPUT_RATES_HZ) {
@@ -96,7 +99,11 @@ describe('resampler anti-aliasing (tones above 8 kHz would alias into the band)'
 
 describe('resampler rates', () => {
   it('rejects unsupported rates with E_UNSUPPORTED_FORMAT', () => {
-    for (const [input, output] of [[11025, 16000], [16000, 12345], [0, 16000]]) {
+    for (const [input, output] of [
+      [11025, 16000],
+      [16000, 12345],
+      [0, 16000],
+    ]) {
       let caught: unknown;
       try {
         new StreamingResampler(input, output);

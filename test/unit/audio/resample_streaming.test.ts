@@ -1,7 +1,13 @@
 // Streaming exactness, output length and time alignment: the sample clock of the whole pipeline relies on these.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { resample, resampledLength, type ResamplerKernel, StreamingResampler, SUPPORTED_INPUT_RATES_HZ } from '../../../src/audio/resample.ts';
+import {
+  resample,
+  resampledLength,
+  type ResamplerKernel,
+  StreamingResampler,
+  SUPPORTED_INPUT_RATES_HZ,
+} from '../../../src/audio/resample.ts';
 
 function bytesOf(samples: Float32Array): Buffer {
   return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
@@ -36,20 +42,26 @@ const signalArbitrary = fc.tuple(fc.nat({ max: 3000 }), fc.integer()).map(([leng
 describe('StreamingResampler streaming exactness', () => {
   it('any chunking + flush is bit-identical to resample(whole input), with either kernel', () => {
     fc.assert(
-      fc.property(kernelArbitrary, rateArbitrary, signalArbitrary, fc.array(fc.nat({ max: 700 }), { maxLength: 20 }), (kernel, rateHz, input, cuts) => {
-        const expected = resample(input, rateHz, 16_000, kernel);
-        const resampler = new StreamingResampler(rateHz, 16_000, kernel);
-        const parts: Float32Array[] = [];
-        let offset = 0;
-        for (const cut of cuts) {
-          const end = Math.min(input.length, offset + cut);
-          parts.push(resampler.push(input.subarray(offset, end)));
-          offset = end;
-        }
-        parts.push(resampler.push(input.subarray(offset)));
-        parts.push(resampler.flush());
-        expect(bytesOf(concat(parts)).equals(bytesOf(expected))).toBe(true);
-      }),
+      fc.property(
+        kernelArbitrary,
+        rateArbitrary,
+        signalArbitrary,
+        fc.array(fc.nat({ max: 700 }), { maxLength: 20 }),
+        (kernel, rateHz, input, cuts) => {
+          const expected = resample(input, rateHz, 16_000, kernel);
+          const resampler = new StreamingResampler(rateHz, 16_000, kernel);
+          const parts: Float32Array[] = [];
+          let offset = 0;
+          for (const cut of cuts) {
+            const end = Math.min(input.length, offset + cut);
+            parts.push(resampler.push(input.subarray(offset, end)));
+            offset = end;
+          }
+          parts.push(resampler.push(input.subarray(offset)));
+          parts.push(resampler.flush());
+          expect(bytesOf(concat(parts)).equals(bytesOf(expected))).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -65,19 +77,25 @@ describe('StreamingResampler streaming exactness', () => {
     }
   });
 
-  it.each(KERNELS)('%s: a push larger than the internal block size matches small pushes, with a bounded working buffer', (kernel) => {
-    const input = noise(100_000, 7);
-    const resampler = new StreamingResampler(44100, 16_000, kernel);
-    const whole = concat([resampler.push(input), resampler.flush()]);
-    const chunked = new StreamingResampler(44100, 16_000, kernel);
-    const parts: Float32Array[] = [];
-    for (let offset = 0; offset < input.length; offset += 6999) parts.push(chunked.push(input.subarray(offset, offset + 6999)));
-    parts.push(chunked.flush());
-    expect(bytesOf(whole).equals(bytesOf(concat(parts)))).toBe(true);
-    expect(whole.length).toBe(Math.round((100_000 * 16000) / 44100));
-    // White-box: the look-ahead buffer must not grow with the size of one push.
-    expect((resampler as unknown as { buffer: Float32Array | Float64Array }).buffer.length).toBeLessThanOrEqual(65_536);
-  });
+  it.each(KERNELS)(
+    '%s: a push larger than the internal block size matches small pushes, with a bounded working buffer',
+    (kernel) => {
+      const input = noise(100_000, 7);
+      const resampler = new StreamingResampler(44100, 16_000, kernel);
+      const whole = concat([resampler.push(input), resampler.flush()]);
+      const chunked = new StreamingResampler(44100, 16_000, kernel);
+      const parts: Float32Array[] = [];
+      for (let offset = 0; offset < input.length; offset += 6999)
+        parts.push(chunked.push(input.subarray(offset, offset + 6999)));
+      parts.push(chunked.flush());
+      expect(bytesOf(whole).equals(bytesOf(concat(parts)))).toBe(true);
+      expect(whole.length).toBe(Math.round((100_000 * 16000) / 44100));
+      // White-box: the look-ahead buffer must not grow with the size of one push.
+      expect((resampler as unknown as { buffer: Float32Array | Float64Array }).buffer.length).toBeLessThanOrEqual(
+        65_536,
+      );
+    },
+  );
 
   it('flush resets: the next stream starts from a clean state', () => {
     const input = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 0.01));

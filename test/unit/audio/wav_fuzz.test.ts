@@ -85,7 +85,12 @@ function serialize(spec: FileSpec): Uint8Array {
     if (c.pad && c.payload.length % 2 === 1) parts.push(new Uint8Array(1));
   }
   const body = Buffer.concat(parts);
-  const whole = Buffer.concat([Buffer.from(spec.riffTag, 'latin1'), u32(spec.riffSize ?? body.length + 4), Buffer.from('WAVE'), body]);
+  const whole = Buffer.concat([
+    Buffer.from(spec.riffTag, 'latin1'),
+    u32(spec.riffSize ?? body.length + 4),
+    Buffer.from('WAVE'),
+    body,
+  ]);
   const bytes = new Uint8Array(whole.buffer, whole.byteOffset, whole.length); // a view at an offset, like readFile's
   return spec.truncateAt === null ? bytes : bytes.subarray(0, spec.truncateAt % (bytes.length + 1));
 }
@@ -124,21 +129,46 @@ function declare(kind: string, length: number, random: number): number {
 
 /** One header field of a valid fmt chunk set to a hostile value. */
 type FmtMutation =
-  | { field: 'formatCode' | 'channelCount' | 'sampleRateHz' | 'bitsPerSample' | 'subFormat' | 'blockAlign' | 'byteRate' | 'guid' | 'cut'; value: number }
+  | {
+      field:
+        | 'formatCode'
+        | 'channelCount'
+        | 'sampleRateHz'
+        | 'bitsPerSample'
+        | 'subFormat'
+        | 'blockAlign'
+        | 'byteRate'
+        | 'guid'
+        | 'cut';
+      value: number;
+    }
   | { field: 'shape'; value: 'cbSize' | 'long' | 'odd' }
   | { field: 'size'; value: string; random: number };
 
 const fmtMutation: fc.Arbitrary<FmtMutation> = fc.oneof(
-  fc.record({ field: fc.constant('formatCode'), value: fc.oneof(fc.constantFrom(1, 3, 0xfffe, 6, 7, 2, 0x11, 0x55, 0), u16) }),
+  fc.record({
+    field: fc.constant('formatCode'),
+    value: fc.oneof(fc.constantFrom(1, 3, 0xfffe, 6, 7, 2, 0x11, 0x55, 0), u16),
+  }),
   fc.record({ field: fc.constant('channelCount'), value: fc.oneof(fc.constantFrom(0, 3, 8, 255, 65535), u16) }),
-  fc.record({ field: fc.constant('sampleRateHz'), value: fc.oneof(fc.constantFrom(0, 1, 11025, 96000, 0x7fffffff, 0xffffffff), u32) }),
-  fc.record({ field: fc.constant('bitsPerSample'), value: fc.oneof(fc.constantFrom(0, 7, 8, 12, 24, 32, 64, 65535), u16) }),
+  fc.record({
+    field: fc.constant('sampleRateHz'),
+    value: fc.oneof(fc.constantFrom(0, 1, 11025, 96000, 0x7fffffff, 0xffffffff), u32),
+  }),
+  fc.record({
+    field: fc.constant('bitsPerSample'),
+    value: fc.oneof(fc.constantFrom(0, 7, 8, 12, 24, 32, 64, 65535), u16),
+  }),
   fc.record({ field: fc.constant('subFormat'), value: fc.constantFrom(1, 3, 6, 7, 0, 0xffff) }),
   fc.record({ field: fc.constantFrom('blockAlign', 'byteRate'), value: u32 }), // block align inconsistent with the rest
   fc.record({ field: fc.constant('guid'), value: fc.nat({ max: 13 }) }),
   fc.record({ field: fc.constant('cut'), value: fc.nat({ max: 15 }) }), // fmt shorter than 16 bytes
   fc.record({ field: fc.constant('shape'), value: fc.constantFrom('cbSize', 'long', 'odd') }),
-  fc.record({ field: fc.constant('size'), value: fc.constantFrom('zero', 'max', 'larger', 'smaller', 'random'), random: u32 }),
+  fc.record({
+    field: fc.constant('size'),
+    value: fc.constantFrom('zero', 'max', 'larger', 'smaller', 'random'),
+    random: u32,
+  }),
 ) as fc.Arbitrary<FmtMutation>;
 
 /** Writers that forget the pad byte after an odd chunk exist; most do not. */
@@ -156,8 +186,15 @@ const fmtArb: fc.Arbitrary<RawChunk> = fc
     mutations: fc.oneof(fc.constant<FmtMutation[]>([]), fc.array(fmtMutation, { minLength: 1, maxLength: 3 })),
   })
   .map(({ float, extensible, channelCount, sampleRateHz, mutations }) => {
-    const spec: FmtSpec = { formatCode: extensible ? 0xfffe : float ? 3 : 1, subFormat: float ? 3 : 1, channelCount, sampleRateHz, bitsPerSample: float ? 32 : 16 };
-    for (const m of mutations) if (m.field in spec) (spec as unknown as Record<string, number>)[m.field] = m.value as number;
+    const spec: FmtSpec = {
+      formatCode: extensible ? 0xfffe : float ? 3 : 1,
+      subFormat: float ? 3 : 1,
+      channelCount,
+      sampleRateHz,
+      bitsPerSample: float ? 32 : 16,
+    };
+    for (const m of mutations)
+      if (m.field in spec) (spec as unknown as Record<string, number>)[m.field] = m.value as number;
     let payload = fmtRaw(spec).payload;
     const view = new DataView(payload.buffer);
     for (const m of mutations) {
@@ -170,29 +207,51 @@ const fmtArb: fc.Arbitrary<RawChunk> = fc
       if (m.field === 'shape' && m.value === 'odd') payload = Uint8Array.from([...payload, 0x7f]);
     }
     const size = mutations.find((m): m is Extract<FmtMutation, { field: 'size' }> => m.field === 'size');
-    return { id: tag('fmt '), declaredSize: size ? declare(size.value, payload.length, size.random) : payload.length, payload, pad: true };
+    return {
+      id: tag('fmt '),
+      declaredSize: size ? declare(size.value, payload.length, size.random) : payload.length,
+      payload,
+      pad: true,
+    };
   });
 
 /** Sample bytes: random, or float32 / int16 values including NaN, infinities and absurd magnitudes. */
 const samplesArb = fc.oneof(
   fc.uint8Array({ maxLength: 600 }),
-  fc.array(fc.oneof(fc.float(), fc.constantFrom(Number.NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1.5, -1, 1e-45)), { maxLength: 150 }).map(float32Payload),
+  fc
+    .array(fc.oneof(fc.float(), fc.constantFrom(Number.NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1.5, -1, 1e-45)), {
+      maxLength: 150,
+    })
+    .map(float32Payload),
   fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 300 }).map(int16Payload),
 );
 
 const dataArb: fc.Arbitrary<RawChunk> = fc
   .record({ payload: samplesArb, size: sizeLie, random: u32, pad: mostlyPadded })
-  .map((d) => ({ id: tag('data'), declaredSize: declare(d.size, d.payload.length, d.random), payload: d.payload, pad: d.pad }));
+  .map((d) => ({
+    id: tag('data'),
+    declaredSize: declare(d.size, d.payload.length, d.random),
+    payload: d.payload,
+    pad: d.pad,
+  }));
 
 const junkArb: fc.Arbitrary<RawChunk> = fc
   .record({
-    id: fc.oneof(fc.constantFrom('LIST', 'fact', 'JUNK', 'bext', 'cue ', 'id3 ', 'PEAK', 'smpl', 'RIFF', 'WAVE').map(tag), fc.uint8Array({ minLength: 4, maxLength: 4 })),
+    id: fc.oneof(
+      fc.constantFrom('LIST', 'fact', 'JUNK', 'bext', 'cue ', 'id3 ', 'PEAK', 'smpl', 'RIFF', 'WAVE').map(tag),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    ),
     payload: fc.uint8Array({ maxLength: 40 }),
     size: sizeLie,
     random: u32,
     pad: mostlyPadded,
   })
-  .map((j) => ({ id: j.id, declaredSize: declare(j.size, j.payload.length, j.random), payload: j.payload, pad: j.pad }));
+  .map((j) => ({
+    id: j.id,
+    declaredSize: declare(j.size, j.payload.length, j.random),
+    payload: j.payload,
+    pad: j.pad,
+  }));
 
 /**
  * Half the files are hostile throughout (any RIFF tag and size, junk chunks whose sizes lie, chunks missing,
@@ -202,7 +261,10 @@ const junkArb: fc.Arbitrary<RawChunk> = fc
 const fileArb: fc.Arbitrary<FileSpec> = fc
   .record({
     hostile: fc.boolean(),
-    riffTag: fc.oneof({ weight: 4, arbitrary: fc.constant('RIFF') }, { weight: 3, arbitrary: fc.constantFrom('RIFX', 'RF64', 'riff') }),
+    riffTag: fc.oneof(
+      { weight: 4, arbitrary: fc.constant('RIFF') },
+      { weight: 3, arbitrary: fc.constantFrom('RIFX', 'RF64', 'riff') },
+    ),
     riffSize: fc.option(fc.oneof(u32, fc.constantFrom(0, 4, 0xffffffff)), { freq: 3 }),
     before: fc.oneof(fc.array(junkArb, { maxLength: 2 }), fc.array(junkArb, { maxLength: 60 })), // many before fmt
     fmt: fc.option(fmtArb, { freq: 5 }),
@@ -216,12 +278,22 @@ const fileArb: fc.Arbitrary<FileSpec> = fc
     if (!f.hostile) {
       const honest = (chunks: RawChunk[]) => chunks.map((c) => ({ ...c, declaredSize: c.payload.length, pad: true }));
       const fmt = f.fmt ?? fmtRaw({ formatCode: 1, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 16 });
-      return { riffTag: 'RIFF', riffSize: f.riffSize, chunks: [...honest(f.before.slice(0, 3)), fmt, ...honest(f.between), ...(f.data ? [f.data] : []), ...f.after], truncateAt: null };
+      return {
+        riffTag: 'RIFF',
+        riffSize: f.riffSize,
+        chunks: [...honest(f.before.slice(0, 3)), fmt, ...honest(f.between), ...(f.data ? [f.data] : []), ...f.after],
+        truncateAt: null,
+      };
     }
     const fmt = f.fmt === null ? [] : [f.fmt];
     const data = f.data === null ? [] : [f.data];
     const middle = f.dataFirst ? [...data, ...f.between, ...fmt] : [...fmt, ...f.between, ...data];
-    return { riffTag: f.riffTag, riffSize: f.riffSize, chunks: [...f.before, ...middle, ...f.after], truncateAt: f.truncateAt };
+    return {
+      riffTag: f.riffTag,
+      riffSize: f.riffSize,
+      chunks: [...f.before, ...middle, ...f.after],
+      truncateAt: f.truncateAt,
+    };
   });
 
 /** Outcomes seen, to show the properties reached both decoded audio and every kind of refusal. */
@@ -234,8 +306,14 @@ describe('fuzzing readWav', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 1024 }),
-          fc.uint8Array({ maxLength: 1024 }).map((rest) => Uint8Array.from([...Buffer.from('RIFF'), 0xff, 0xff, 0xff, 0xff, ...Buffer.from('WAVE'), ...rest])),
-          fc.uint8Array({ maxLength: 512 }).map((rest) => Uint8Array.from([...Buffer.from('RIFF\x00\x00\x00\x00WAVEfmt '), ...rest])),
+          fc
+            .uint8Array({ maxLength: 1024 })
+            .map((rest) =>
+              Uint8Array.from([...Buffer.from('RIFF'), 0xff, 0xff, 0xff, 0xff, ...Buffer.from('WAVE'), ...rest]),
+            ),
+          fc
+            .uint8Array({ maxLength: 512 })
+            .map((rest) => Uint8Array.from([...Buffer.from('RIFF\x00\x00\x00\x00WAVEfmt '), ...rest])),
         ),
         (bytes) => void expectSaneRead(bytes),
       ),
@@ -249,7 +327,8 @@ describe('fuzzing readWav', () => {
       { numRuns: 500, seed: SEED + 1 },
     );
     // Every outcome was reached, not only refusals.
-    for (const outcome of ['ok pcm16', 'ok float32', 'E_WAV_INVALID', 'E_WAV_UNSUPPORTED']) expect(outcomes.get(outcome) ?? 0, outcome).toBeGreaterThan(10);
+    for (const outcome of ['ok pcm16', 'ok float32', 'E_WAV_INVALID', 'E_WAV_UNSUPPORTED'])
+      expect(outcomes.get(outcome) ?? 0, outcome).toBeGreaterThan(10);
   });
 
   it('a well-formed file decodes exactly the frames present: min(declared, present) bytes, partial frame dropped', () => {
@@ -258,14 +337,27 @@ describe('fuzzing readWav', () => {
         fc.constantFrom<'pcm16' | 'float32'>('pcm16', 'float32'),
         fc.integer({ min: 1, max: 3 }),
         fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 200 }),
-        fc.array(junkArb.map((j) => ({ ...j, id: tag('LIST'), declaredSize: j.payload.length, pad: true })), { maxLength: 5 }),
+        fc.array(
+          junkArb.map((j) => ({ ...j, id: tag('LIST'), declaredSize: j.payload.length, pad: true })),
+          { maxLength: 5 },
+        ),
         sizeLie,
         u32,
         (encoding, channelCount, values, junk, size, random) => {
           // Float samples from integers: finite, so the file is valid whatever the data size says.
           const payload = encoding === 'pcm16' ? int16Payload(values) : float32Payload(values.map((v) => v / 32768));
-          const fmt = fmtRaw({ formatCode: encoding === 'pcm16' ? 1 : 3, channelCount, sampleRateHz: 16000, bitsPerSample: encoding === 'pcm16' ? 16 : 32 });
-          const data: RawChunk = { id: tag('data'), declaredSize: declare(size, payload.length, random), payload, pad: true };
+          const fmt = fmtRaw({
+            formatCode: encoding === 'pcm16' ? 1 : 3,
+            channelCount,
+            sampleRateHz: 16000,
+            bitsPerSample: encoding === 'pcm16' ? 16 : 32,
+          });
+          const data: RawChunk = {
+            id: tag('data'),
+            declaredSize: declare(size, payload.length, random),
+            payload,
+            pad: true,
+          };
           const audio = readWav(wavOf(...junk, fmt, data));
           const bytesPerSample = encoding === 'pcm16' ? 2 : 4;
           // The data chunk is last and even-sized: exactly payload.length bytes are present after its header.
@@ -303,11 +395,16 @@ describe('fuzzing readWavFileAs16k (the CLI loader)', () => {
         }
         decoded++;
         const wav = readWav(bytes);
-        expect(result.samples16k.length).toBe(wav.sampleRateHz === 16000 ? wav.channels[0].length : resampledLength(wav.channels[0].length, wav.sampleRateHz));
+        expect(result.samples16k.length).toBe(
+          wav.sampleRateHz === 16000
+            ? wav.channels[0].length
+            : resampledLength(wav.channels[0].length, wav.sampleRateHz),
+        );
         expect(result.samples8k === undefined).toBe(wav.sampleRateHz !== 8000);
         // Float input is clipped to [-1, 1] first, so even ±3.4e38 stays finite through the resampler, whose
         // worst-case gain (the largest sum of |coefficients| of a phase) is under 2.5.
-        for (const sample of result.samples16k) expect(Number.isFinite(sample) && Math.abs(sample) <= 2.5, `sample ${sample}`).toBe(true);
+        for (const sample of result.samples16k)
+          expect(Number.isFinite(sample) && Math.abs(sample) <= 2.5, `sample ${sample}`).toBe(true);
       }),
       { numRuns: 250, seed: SEED + 3 },
     );
@@ -317,22 +414,49 @@ describe('fuzzing readWavFileAs16k (the CLI loader)', () => {
   it('a directory or a file past the 2 GiB read limit is E_WAV_INVALID, not a raw fs error', async () => {
     const folder = join(dir, 'folder.wav');
     mkdirSync(folder);
-    await expect(readWavFileAs16k(folder)).rejects.toMatchObject({ name: 'EarshotError', code: 'E_WAV_INVALID', message: expect.stringContaining('EISDIR') });
+    await expect(readWavFileAs16k(folder)).rejects.toMatchObject({
+      name: 'EarshotError',
+      code: 'E_WAV_INVALID',
+      message: expect.stringContaining('EISDIR'),
+    });
     const huge = join(dir, 'huge.wav');
     writeFileSync(huge, '');
     truncateSync(huge, 3 * 1024 ** 3); // sparse: no disk used, and Node refuses before allocating
-    await expect(readWavFileAs16k(huge)).rejects.toMatchObject({ name: 'EarshotError', code: 'E_WAV_INVALID', message: expect.stringContaining('larger than 2 GiB') });
+    await expect(readWavFileAs16k(huge)).rejects.toMatchObject({
+      name: 'EarshotError',
+      code: 'E_WAV_INVALID',
+      message: expect.stringContaining('larger than 2 GiB'),
+    });
     rmSync(huge);
   });
 });
 
 describe('earshot vad on corrupt files', () => {
   it('exits 1 with the error code on stderr and no stack trace', () => {
-    const data = (payload: Uint8Array, declaredSize = payload.length): RawChunk => ({ id: tag('data'), declaredSize, payload, pad: true });
+    const data = (payload: Uint8Array, declaredSize = payload.length): RawChunk => ({
+      id: tag('data'),
+      declaredSize,
+      payload,
+      pad: true,
+    });
     const cases: [string, Uint8Array | 'directory', RegExp][] = [
       // Before the fix this one exited 0: the NaN went through the pipeline silently.
-      ['nan.wav', wavOf(fmtRaw({ formatCode: 3, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 32 }), data(float32Payload([0.5, Number.NaN]))), /^earshot: E_WAV_INVALID: .*nan\.wav: WAV float32 data holds a non-finite sample \(NaN\)/],
-      ['bits12.wav', wavOf(fmtRaw({ formatCode: 1, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 12 }), data(new Uint8Array(10), 0xffffffff)), /^earshot: E_WAV_UNSUPPORTED: .*12-bit PCM/],
+      [
+        'nan.wav',
+        wavOf(
+          fmtRaw({ formatCode: 3, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 32 }),
+          data(float32Payload([0.5, Number.NaN])),
+        ),
+        /^earshot: E_WAV_INVALID: .*nan\.wav: WAV float32 data holds a non-finite sample \(NaN\)/,
+      ],
+      [
+        'bits12.wav',
+        wavOf(
+          fmtRaw({ formatCode: 1, channelCount: 1, sampleRateHz: 16000, bitsPerSample: 12 }),
+          data(new Uint8Array(10), 0xffffffff),
+        ),
+        /^earshot: E_WAV_UNSUPPORTED: .*12-bit PCM/,
+      ],
       // Before the fix: a raw EISDIR with a stack trace.
       ['dir.wav', 'directory', /^earshot: E_AUDIO_UNREADABLE: .*dir\.wav: the file cannot be read/],
     ];
@@ -340,7 +464,10 @@ describe('earshot vad on corrupt files', () => {
       const path = join(dir, name);
       if (content === 'directory') mkdirSync(path);
       else writeFileSync(path, content);
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'src', 'cli', 'earshot.mjs'), 'vad', path], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'src', 'cli', 'earshot.mjs'), 'vad', path], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status, `${name}: ${r.stderr}`).toBe(1);
       expect(r.stderr).toMatch(stderr);
       expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -35,7 +35,28 @@ function deinterleave(raw: Buffer, channelCount: number, kind: 'int16' | 'float3
 describe('sox-written WAVs', () => {
   it('16-bit stereo 44.1 kHz with a comment (LIST chunk after data)', async () => {
     const path = join(dir, 'stereo16.wav');
-    sox('-n', '-r', '44100', '-c', '2', '-b', '16', '-e', 'signed-integer', '--comment', 'earshot test', path, 'synth', '0.05', 'sine', '440', 'sine', '1000', 'vol', '0.7');
+    sox(
+      '-n',
+      '-r',
+      '44100',
+      '-c',
+      '2',
+      '-b',
+      '16',
+      '-e',
+      'signed-integer',
+      '--comment',
+      'earshot test',
+      path,
+      'synth',
+      '0.05',
+      'sine',
+      '440',
+      'sine',
+      '1000',
+      'vol',
+      '0.7',
+    );
     const audio = await readWavFile(path);
     expect(audio.sampleRateHz).toBe(44100);
     expect(audio.encoding).toBe('pcm16');
@@ -92,11 +113,30 @@ describe('sox-written WAVs', () => {
   it('reads sox 24-bit and 32-bit PCM WAVs', () => {
     for (const bits of ['24', '32']) {
       const path = join(dir, `pcm${bits}.wav`);
-      sox('-n', '-r', '16000', '-c', '2', '-b', bits, '-e', 'signed-integer', path, 'synth', '0.02', 'sine', '300', 'sine', '500');
+      sox(
+        '-n',
+        '-r',
+        '16000',
+        '-c',
+        '2',
+        '-b',
+        bits,
+        '-e',
+        'signed-integer',
+        path,
+        'synth',
+        '0.02',
+        'sine',
+        '300',
+        'sine',
+        '500',
+      );
       const wav = readWav(readFileSync(path));
       expect(wav.encoding).toBe(`pcm${bits}`);
       const reference = deinterleave(soxRaw(path, 'signed-integer'), 2, 'int16');
-      for (let c = 0; c < 2; c++) for (let i = 0; i < reference[c].length; i++) expect(Math.abs(wav.channels[c][i] - reference[c][i])).toBeLessThanOrEqual(1 / 32768);
+      for (let c = 0; c < 2; c++)
+        for (let i = 0; i < reference[c].length; i++)
+          expect(Math.abs(wav.channels[c][i] - reference[c][i])).toBeLessThanOrEqual(1 / 32768);
     }
   });
 });

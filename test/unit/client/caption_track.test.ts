@@ -14,7 +14,9 @@ describe('CaptionTrack', () => {
     expect(track.finals()).toEqual([]);
     track.apply(completed('item_a', ' hello world '));
     expect(track.interim()).toBeNull();
-    expect(track.finals()).toEqual([{ itemId: 'item_a', startMs: 1200, endMs: 3400, text: 'hello world', state: 'final' }]);
+    expect(track.finals()).toEqual([
+      { itemId: 'item_a', startMs: 1200, endMs: 3400, text: 'hello world', state: 'final' },
+    ]);
   });
 
   it('keeps utterances in order and ignores late deltas after the final', () => {
@@ -33,7 +35,14 @@ describe('CaptionTrack', () => {
     const track = new CaptionTrack();
     track.apply(completed('manual', 'typed commit'));
     track.apply(started('x', 10));
-    track.apply(ev({ type: 'conversation.item.input_audio_transcription.failed', item_id: 'x', content_index: 0, error: { type: 'server_error', code: 'E_ENGINE', message: 'boom' } }));
+    track.apply(
+      ev({
+        type: 'conversation.item.input_audio_transcription.failed',
+        item_id: 'x',
+        content_index: 0,
+        error: { type: 'server_error', code: 'E_ENGINE', message: 'boom' },
+      }),
+    );
     track.apply(completed('empty', '   '));
     expect(track.finals().map((c) => c.itemId)).toEqual(['manual']);
     expect(track.byId('x')?.state).toBe('failed');

@@ -16,7 +16,20 @@ const callItem = (status: 'in_progress' | 'completed', args: string): FunctionCa
 describe('ConversationLog', () => {
   it('streams an answer token by token and fills the user turn from its transcript', () => {
     const log = new ConversationLog();
-    log.apply(ev({ type: 'conversation.item.added', previous_item_id: null, item: { id: 'u1', object: 'realtime.item', type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_audio', transcript: null }] } }));
+    log.apply(
+      ev({
+        type: 'conversation.item.added',
+        previous_item_id: null,
+        item: {
+          id: 'u1',
+          object: 'realtime.item',
+          type: 'message',
+          status: 'completed',
+          role: 'user',
+          content: [{ type: 'input_audio', transcript: null }],
+        },
+      }),
+    );
     log.apply(completed('u1', 'what time is it'));
     log.apply(textDelta('r1', 'a1', 'It is '));
     expect(log.assistantMessages()[0]).toMatchObject({ text: 'It is ', state: 'streaming' });
@@ -29,14 +42,62 @@ describe('ConversationLog', () => {
 
   it('builds a tool card from argument deltas, the call item and the output item', () => {
     const log = new ConversationLog();
-    log.apply(ev({ type: 'response.output_item.added', response_id: 'r1', output_index: 0, item: callItem('in_progress', '') }));
-    log.apply(ev({ type: 'response.function_call_arguments.delta', response_id: 'r1', item_id: 'item_call', output_index: 0, call_id: 'call_1', delta: '{"city":' }));
+    log.apply(
+      ev({ type: 'response.output_item.added', response_id: 'r1', output_index: 0, item: callItem('in_progress', '') }),
+    );
+    log.apply(
+      ev({
+        type: 'response.function_call_arguments.delta',
+        response_id: 'r1',
+        item_id: 'item_call',
+        output_index: 0,
+        call_id: 'call_1',
+        delta: '{"city":',
+      }),
+    );
     expect(log.toolCalls()[0]).toMatchObject({ arguments: '{"city":', state: 'streaming' });
-    log.apply(ev({ type: 'response.function_call_arguments.done', response_id: 'r1', item_id: 'item_call', output_index: 0, call_id: 'call_1', name: 'local_time', arguments: '{"city":"Lyon"}' }));
-    log.apply(ev({ type: 'response.output_item.done', response_id: 'r1', output_index: 0, item: callItem('completed', '{"city":"Lyon"}') }));
-    log.apply(ev({ type: 'conversation.item.added', previous_item_id: 'item_call', item: { id: 'item_out', object: 'realtime.item', type: 'function_call_output', call_id: 'call_1', output: '{"time":"12:00"}' } }));
+    log.apply(
+      ev({
+        type: 'response.function_call_arguments.done',
+        response_id: 'r1',
+        item_id: 'item_call',
+        output_index: 0,
+        call_id: 'call_1',
+        name: 'local_time',
+        arguments: '{"city":"Lyon"}',
+      }),
+    );
+    log.apply(
+      ev({
+        type: 'response.output_item.done',
+        response_id: 'r1',
+        output_index: 0,
+        item: callItem('completed', '{"city":"Lyon"}'),
+      }),
+    );
+    log.apply(
+      ev({
+        type: 'conversation.item.added',
+        previous_item_id: 'item_call',
+        item: {
+          id: 'item_out',
+          object: 'realtime.item',
+          type: 'function_call_output',
+          call_id: 'call_1',
+          output: '{"time":"12:00"}',
+        },
+      }),
+    );
     expect(log.toolCalls()).toEqual([
-      { kind: 'tool_call', itemId: 'item_call', callId: 'call_1', name: 'local_time', arguments: '{"city":"Lyon"}', output: '{"time":"12:00"}', state: 'done' },
+      {
+        kind: 'tool_call',
+        itemId: 'item_call',
+        callId: 'call_1',
+        name: 'local_time',
+        arguments: '{"city":"Lyon"}',
+        output: '{"time":"12:00"}',
+        state: 'done',
+      },
     ]);
   });
 

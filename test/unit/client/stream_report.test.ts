@@ -19,13 +19,27 @@ function answerEvents(responseId: string, itemId: string, text: string): ServerE
   return [
     textDelta(responseId, itemId, text.slice(0, 3)),
     textDelta(responseId, itemId, text.slice(3)),
-    ev({ type: 'response.output_text.done', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, text }),
+    ev({
+      type: 'response.output_text.done',
+      response_id: responseId,
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      text,
+    }),
   ];
 }
 
 function incompleteDone(id: string): ServerEvent {
   const done = responseDone(id, 'completed') as Extract<ServerEvent, { type: 'response.done' }>;
-  return { ...done, response: { ...done.response, status: 'incomplete', status_details: { type: 'incomplete', reason: 'max_output_tokens' } } } as ServerEvent;
+  return {
+    ...done,
+    response: {
+      ...done.response,
+      status: 'incomplete',
+      status_details: { type: 'incomplete', reason: 'max_output_tokens' },
+    },
+  } as ServerEvent;
 }
 
 describe('stream report answers', () => {
@@ -44,7 +58,10 @@ describe('stream report answers', () => {
   });
 
   it('a barged-in answer is printed once as cancelled, followed by the interruption', () => {
-    const records = replay([textDelta('resp_3', 'item_3', 'I was say'), responseDone('resp_3', 'cancelled', 'turn_detected')]);
+    const records = replay([
+      textDelta('resp_3', 'item_3', 'I was say'),
+      responseDone('resp_3', 'cancelled', 'turn_detected'),
+    ]);
     expect(records.map((r) => r.type)).toEqual(['answer', 'interruption']);
     expect(records[0]).toMatchObject({ status: 'cancelled', text: 'I was say' });
   });

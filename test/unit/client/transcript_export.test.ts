@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { Caption } from '../../../client/core/caption_track.ts';
-import { FALLBACK_CUE_MS, formatTimestamp, toSrt, toTranscriptJson, toWebVtt } from '../../../client/core/transcript_export.ts';
+import {
+  FALLBACK_CUE_MS,
+  formatTimestamp,
+  toSrt,
+  toTranscriptJson,
+  toWebVtt,
+} from '../../../client/core/transcript_export.ts';
 import * as serverFormats from '../../../src/protocol/subtitle_formats.ts';
 
-const cap = (itemId: string, startMs: number | null, endMs: number | null, text: string): Caption => ({ itemId, startMs, endMs, text, state: 'final' });
+const cap = (itemId: string, startMs: number | null, endMs: number | null, text: string): Caption => ({
+  itemId,
+  startMs,
+  endMs,
+  text,
+  state: 'final',
+});
 
 describe('transcript export', () => {
   it('formats timestamps for WebVTT and SRT', () => {

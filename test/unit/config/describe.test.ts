@@ -8,7 +8,9 @@ describe('config description', () => {
   const options = describeOptions();
 
   it('lists every leaf of the default config once, each with a description', () => {
-    const leaves = Object.entries(defaultConfig()).flatMap(([section, values]) => Object.keys(values as object).map((key) => `${section}.${key}`));
+    const leaves = Object.entries(defaultConfig()).flatMap(([section, values]) =>
+      Object.keys(values as object).map((key) => `${section}.${key}`),
+    );
     const described = options.map((o) => o.path);
     for (const leaf of leaves) expect(described).toContain(leaf);
     expect(new Set(described).size).toBe(described.length);
@@ -26,7 +28,9 @@ describe('config description', () => {
   it('prints text that names each option and a JSON Schema with descriptions', () => {
     const text = formatOptions(options);
     for (const o of options) expect(text).toContain(`${o.path}  (`);
-    const schema = configJsonSchema() as { properties: Record<string, { properties: Record<string, { description?: string }> }> };
+    const schema = configJsonSchema() as {
+      properties: Record<string, { properties: Record<string, { description?: string }> }>;
+    };
     expect(schema.properties.vad.properties.threshold.description).toMatch(/Silero/);
   });
 });

@@ -15,12 +15,21 @@ describe('configuration', () => {
   it('has defaults for everything', () => {
     const c = loadConfig({ env: {} });
     expect(c.server).toMatchObject({ host: '127.0.0.1', port: 8787 });
-    expect(c.vad).toMatchObject({ threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500, max_utterance_ms: 40000 });
+    expect(c.vad).toMatchObject({
+      threshold: 0.5,
+      prefix_padding_ms: 300,
+      silence_duration_ms: 500,
+      max_utterance_ms: 40000,
+    });
   });
 
   it('layers file < environment < flags', () => {
     const file = tempJson({ server: { port: 1000, host: '127.0.0.2' }, vad: { threshold: 0.6 } });
-    const c = loadConfig({ file, env: { EARSHOT_PORT: '2000', EARSHOT_VAD_THRESHOLD: '0.7' }, overrides: { server: { port: 3000 } } });
+    const c = loadConfig({
+      file,
+      env: { EARSHOT_PORT: '2000', EARSHOT_VAD_THRESHOLD: '0.7' },
+      overrides: { server: { port: 3000 } },
+    });
     expect(c.server.port).toBe(3000);
     expect(c.server.host).toBe('127.0.0.2');
     expect(c.vad.threshold).toBe(0.7);
@@ -35,7 +44,8 @@ describe('configuration', () => {
       expect((err as { code: string }).code).toBe('E_CONFIG_INVALID');
       message = (err as Error).message;
     }
-    for (const needle of ['server.port', 'extra', 'vad.threshold', 'vad.silence_duration_ms', 'EARSHOT_NOPE']) expect(message).toContain(needle);
+    for (const needle of ['server.port', 'extra', 'vad.threshold', 'vad.silence_duration_ms', 'EARSHOT_NOPE'])
+      expect(message).toContain(needle);
   });
 
   it('reports an unreadable or non-object file', () => {
@@ -46,7 +56,9 @@ describe('configuration', () => {
 
   it('describes every option with its unit or reason', () => {
     for (const [section, schema] of Object.entries(configSchema.shape)) {
-      const inner = (schema as unknown as { _zod: { def: { innerType: { shape: Record<string, { description?: string }> } } } })._zod.def.innerType;
+      const inner = (
+        schema as unknown as { _zod: { def: { innerType: { shape: Record<string, { description?: string }> } } } }
+      )._zod.def.innerType;
       for (const [key, leaf] of Object.entries(inner.shape)) {
         expect(leaf.description, `${section}.${key} has no .describe()`).toBeTruthy();
       }

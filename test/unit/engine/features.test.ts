@@ -133,7 +133,11 @@ describe('frame and token counts', () => {
   });
 
   it('input shorter than one 8 kHz window gives 0 frames', () => {
-    expect(extractFeatures(new Float32Array(199), 8000)).toMatchObject({ frames: 0, audioTokens: 0, sampleRateHz: 8000 });
+    expect(extractFeatures(new Float32Array(199), 8000)).toMatchObject({
+      frames: 0,
+      audioTokens: 0,
+      sampleRateHz: 8000,
+    });
   });
 
   it('exactly one window gives one frame', () => {

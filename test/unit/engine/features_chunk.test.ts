@@ -12,7 +12,12 @@ function speechLike(length: number, rateHz: number): Float32Array {
   return Float32Array.from({ length }, (_, i) => {
     const t = i / rateHz;
     const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 1.3 * t);
-    return envelope * (0.3 * Math.sin(2 * Math.PI * 220 * t) + 0.1 * Math.sin(2 * Math.PI * 1870 * t) + 0.05 * Math.sin(2 * Math.PI * 5230 * t));
+    return (
+      envelope *
+      (0.3 * Math.sin(2 * Math.PI * 220 * t) +
+        0.1 * Math.sin(2 * Math.PI * 1870 * t) +
+        0.05 * Math.sin(2 * Math.PI * 5230 * t))
+    );
   });
 }
 
@@ -38,9 +43,17 @@ describe('chunkFeatures', () => {
   });
 
   it('returns chunks that do not alias the input', () => {
-    const features: AudioFeatures = { frames: 16, data: new Float32Array(16 * 80).fill(1), audioTokens: 2, sampleRateHz: 8000 };
+    const features: AudioFeatures = {
+      frames: 16,
+      data: new Float32Array(16 * 80).fill(1),
+      audioTokens: 2,
+      sampleRateHz: 8000,
+    };
     const chunks = chunkFeatures(features, 8);
-    expect(chunks.map((c) => [c.frames, c.audioTokens, c.sampleRateHz])).toEqual([[8, 1, 8000], [8, 1, 8000]]);
+    expect(chunks.map((c) => [c.frames, c.audioTokens, c.sampleRateHz])).toEqual([
+      [8, 1, 8000],
+      [8, 1, 8000],
+    ]);
     chunks[0].data[0] = 5;
     expect(features.data[0]).toBe(1);
   });
@@ -53,7 +66,12 @@ describe('chunkFeatures', () => {
 
   it('token counts add up for every length (chunks are multiples of 8 but the last)', () => {
     for (const frames of [1, 7, 8, 9, 3999, 4000, 4001, 8000, 12345]) {
-      const features: AudioFeatures = { frames, data: new Float32Array(frames * 80), audioTokens: Math.ceil(frames / 8), sampleRateHz: 16000 };
+      const features: AudioFeatures = {
+        frames,
+        data: new Float32Array(frames * 80),
+        audioTokens: Math.ceil(frames / 8),
+        sampleRateHz: 16000,
+      };
       const chunks = chunkFeatures(features);
       expect(chunks.every((c) => c.frames <= MAX_FEATURE_FRAMES_PER_CHUNK)).toBe(true);
       expect(chunks.reduce((sum, c) => sum + c.audioTokens, 0)).toBe(features.audioTokens);
@@ -88,7 +106,8 @@ describe('resampled path', () => {
     // Compare interior frames (resampler edges differ) on the loud low bands.
     let maxDiff = 0;
     for (let f = 5; f < direct.frames - 5; f++) {
-      for (let m = 0; m < 40; m++) maxDiff = Math.max(maxDiff, Math.abs(direct.data[f * 80 + m] - viaResample.data[f * 80 + m]));
+      for (let m = 0; m < 40; m++)
+        maxDiff = Math.max(maxDiff, Math.abs(direct.data[f * 80 + m] - viaResample.data[f * 80 + m]));
     }
     expect(maxDiff).toBeLessThan(0.1);
   });

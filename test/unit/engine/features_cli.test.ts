@@ -43,8 +43,15 @@ describe('earshot features', () => {
     const out = join(workDir, `${name}.f32le`);
     const { stdout, error } = await runCli(['features', join(GOLDEN_DIR, `${name}.wav`), '--out', out, '--json']);
     expect(error).toBeUndefined();
-    const sidecar = JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), 'utf8')) as { shape: number[]; audio_tokens: number };
-    expect(JSON.parse(stdout)).toEqual({ frames: sidecar.shape[0], audio_tokens: sidecar.audio_tokens, sample_rate: rateHz });
+    const sidecar = JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), 'utf8')) as {
+      shape: number[];
+      audio_tokens: number;
+    };
+    expect(JSON.parse(stdout)).toEqual({
+      frames: sidecar.shape[0],
+      audio_tokens: sidecar.audio_tokens,
+      sample_rate: rateHz,
+    });
     const written = readF32(out);
     const golden = readF32(join(GOLDEN_DIR, `${name}.features.f32le.bin`));
     expect(written.length).toBe(golden.length);
@@ -66,7 +73,11 @@ describe('earshot features', () => {
     const expected = extractFeatures(mono, 44100);
     const resampledLength = resample(mono, 44100, 16000).length;
     expect(expected.frames).toBe(Math.floor((resampledLength - 400) / 160) + 1);
-    expect(JSON.parse(stdout)).toEqual({ frames: expected.frames, audio_tokens: expected.audioTokens, sample_rate: 16000 });
+    expect(JSON.parse(stdout)).toEqual({
+      frames: expected.frames,
+      audio_tokens: expected.audioTokens,
+      sample_rate: 16000,
+    });
     const written = readF32(out);
     let maxDiff = 0;
     for (let i = 0; i < expected.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(written[i] - expected.data[i]));

@@ -6,11 +6,23 @@ const userAudio = (tokens = 100, textTokens = 12): TurnCost => ({ kind: 'user', 
 const answer = (tokens = 30): TurnCost => ({ kind: 'assistant', tokens });
 
 describe('planRebuild', () => {
-  const turns: TurnCost[] = [sys, userAudio(), answer(), userAudio(), answer(), userAudio(), answer(), userAudio(), answer()];
+  const turns: TurnCost[] = [
+    sys,
+    userAudio(),
+    answer(),
+    userAudio(),
+    answer(),
+    userAudio(),
+    answer(),
+    userAudio(),
+    answer(),
+  ];
   // total = 50 + 4 * 130 = 570
 
   it('keeps everything when it already fits the soft target', () => {
-    expect(planRebuild(turns, { budgetTokens: 1000, neededTokens: 100, slackTokens: 0 }).actions.every((a) => a === 'keep')).toBe(true);
+    expect(
+      planRebuild(turns, { budgetTokens: 1000, neededTokens: 100, slackTokens: 0 }).actions.every((a) => a === 'keep'),
+    ).toBe(true);
   });
 
   it('replaces the oldest audio by transcripts first and keeps the recent turns whole', () => {
@@ -33,11 +45,17 @@ describe('planRebuild', () => {
     expect(plan.tokens).toBeLessThanOrEqual(200);
     expect(plan.actions[0]).toBe('keep');
     expect(plan.actions[7]).not.toBe('drop');
-    expect(() => planRebuild(turns, { budgetTokens: 80, neededTokens: 60 })).toThrow(expect.objectContaining({ code: 'E_CONTEXT_OVERFLOW' }));
+    expect(() => planRebuild(turns, { budgetTokens: 80, neededTokens: 60 })).toThrow(
+      expect.objectContaining({ code: 'E_CONTEXT_OVERFLOW' }),
+    );
   });
 
   it('the slack is best effort: the hard limit decides', () => {
-    const plan = planRebuild([sys, userAudio(100, 100), answer()], { budgetTokens: 200, neededTokens: 10, slackTokens: 1000 });
+    const plan = planRebuild([sys, userAudio(100, 100), answer()], {
+      budgetTokens: 200,
+      neededTokens: 10,
+      slackTokens: 1000,
+    });
     expect(plan.tokens).toBeLessThanOrEqual(190);
   });
 });

@@ -17,7 +17,11 @@ describe('StepScheduler', () => {
   it('interleaves lanes round robin, one step at a time', async () => {
     const s = new StepScheduler(10);
     const log: string[] = [];
-    const results = await Promise.all([s.submit('a', job(log, 'a', 3)), s.submit('b', job(log, 'b', 2)), s.submit('c', job(log, 'c', 1))]);
+    const results = await Promise.all([
+      s.submit('a', job(log, 'a', 3)),
+      s.submit('b', job(log, 'b', 2)),
+      s.submit('c', job(log, 'c', 1)),
+    ]);
     expect(results).toEqual(['a', 'b', 'c']);
     expect(log).toEqual(['a0', 'b0', 'c0', 'a1', 'b1', 'a2']);
   });
@@ -25,7 +29,11 @@ describe('StepScheduler', () => {
   it('runs the jobs of one lane in order, never two at once', async () => {
     const s = new StepScheduler(10);
     const log: string[] = [];
-    await Promise.all([s.submit('a', job(log, 'x', 2)), s.submit('a', job(log, 'y', 2)), s.submit('b', job(log, 'z', 3))]);
+    await Promise.all([
+      s.submit('a', job(log, 'x', 2)),
+      s.submit('a', job(log, 'y', 2)),
+      s.submit('b', job(log, 'z', 3)),
+    ]);
     expect(log.filter((e) => e[0] !== 'z')).toEqual(['x0', 'x1', 'y0', 'y1']);
     expect(log.indexOf('z1')).toBeLessThan(log.indexOf('y0'));
   });
@@ -35,7 +43,9 @@ describe('StepScheduler', () => {
     const log: string[] = [];
     const a = s.submit('a', job(log, 'a', 2));
     const b = s.submit('b', job(log, 'b', 2));
-    await expect(s.submit('c', job(log, 'c', 1))).rejects.toSatisfy((e: unknown) => e instanceof EarshotError && e.code === 'E_ENGINE_BUSY' && e.retryable);
+    await expect(s.submit('c', job(log, 'c', 1))).rejects.toSatisfy(
+      (e: unknown) => e instanceof EarshotError && e.code === 'E_ENGINE_BUSY' && e.retryable,
+    );
     const exempt = s.submit('d', job(log, 'd', 1), { exempt: true });
     expect(s.stats().pending).toBe(2);
     await Promise.all([a, b, exempt]);

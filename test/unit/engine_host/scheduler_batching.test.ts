@@ -6,7 +6,10 @@ import { EarshotError } from '../../../src/errors.ts';
 class FakeBatcher implements SchedulerBatcher {
   readonly flushes: string[][] = [];
   private queue: { name: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  constructor(readonly maxRows: number, private readonly scheduler: StepScheduler) {}
+  constructor(
+    readonly maxRows: number,
+    private readonly scheduler: StepScheduler,
+  ) {}
   get waiting(): number {
     return this.queue.length;
   }
@@ -65,7 +68,11 @@ describe('StepScheduler with a batcher', () => {
     const log: string[] = [];
     const results = await Promise.all(['a', 'b', 'c'].map((n) => s.submit(n, decoder(b, log, n, 3))));
     expect(results).toEqual(['a', 'b', 'c']);
-    expect(b.flushes).toEqual([['a0', 'b0', 'c0'], ['a1', 'b1', 'c1'], ['a2', 'b2', 'c2']]);
+    expect(b.flushes).toEqual([
+      ['a0', 'b0', 'c0'],
+      ['a1', 'b1', 'c1'],
+      ['a2', 'b2', 'c2'],
+    ]);
     expect(log).toEqual(['a0', 'b0', 'c0', 'a1', 'b1', 'c1', 'a2', 'b2', 'c2']);
   });
 
@@ -73,8 +80,16 @@ describe('StepScheduler with a batcher', () => {
     const { s, b } = setup();
     const log: string[] = [];
     // "p" always has plain work; the decoders must still be flushed every round.
-    await Promise.all([s.submit('d', decoder(b, log, 'd', 3)), s.submit('p', plain(log, 'p', 12)), s.submit('e', decoder(b, log, 'e', 3))]);
-    expect(b.flushes).toEqual([['d0', 'e0'], ['d1', 'e1'], ['d2', 'e2']]);
+    await Promise.all([
+      s.submit('d', decoder(b, log, 'd', 3)),
+      s.submit('p', plain(log, 'p', 12)),
+      s.submit('e', decoder(b, log, 'e', 3)),
+    ]);
+    expect(b.flushes).toEqual([
+      ['d0', 'e0'],
+      ['d1', 'e1'],
+      ['d2', 'e2'],
+    ]);
     // Between two flushes "p" ran about once per round, not all 12 steps.
     expect(log.indexOf('d1')).toBeLessThan(log.indexOf('p4'));
   });
@@ -90,7 +105,11 @@ describe('StepScheduler with a batcher', () => {
   it('jobs of one lane still run in order around parked steps', async () => {
     const { s, b } = setup();
     const log: string[] = [];
-    await Promise.all([s.submit('a', decoder(b, log, 'x', 2)), s.submit('a', plain(log, 'y', 2)), s.submit('b', decoder(b, log, 'z', 3))]);
+    await Promise.all([
+      s.submit('a', decoder(b, log, 'x', 2)),
+      s.submit('a', plain(log, 'y', 2)),
+      s.submit('b', decoder(b, log, 'z', 3)),
+    ]);
     expect(log.filter((e) => e[0] !== 'z')).toEqual(['x0', 'x1', 'y0', 'y1']);
   });
 

@@ -17,8 +17,18 @@ function f16Param(name: string, dims: number[]): AdapterParameter {
 
 const params: AdapterParameter[] = [
   f16Param('model.layers.0.attn.qkv_proj.lora_A.MatMul.weight', [16, 4]),
-  { name: 'model.layers.0.attn.qkv_proj.lora_B.MatMul.weight_Q4', dims: [8, 2, 16], dataType: ADAPTER_DATA_TYPE.UINT8, rawData: new Uint8Array(256).map((_, i) => i) },
-  { name: 'scales', dims: [3], dataType: ADAPTER_DATA_TYPE.FLOAT, rawData: new Uint8Array(new Float32Array([1.5, -2, 3]).buffer) },
+  {
+    name: 'model.layers.0.attn.qkv_proj.lora_B.MatMul.weight_Q4',
+    dims: [8, 2, 16],
+    dataType: ADAPTER_DATA_TYPE.UINT8,
+    rawData: new Uint8Array(256).map((_, i) => i),
+  },
+  {
+    name: 'scales',
+    dims: [3],
+    dataType: ADAPTER_DATA_TYPE.FLOAT,
+    rawData: new Uint8Array(new Float32Array([1.5, -2, 3]).buffer),
+  },
 ];
 
 describe('adapter file format', () => {
@@ -27,7 +37,9 @@ describe('adapter file format', () => {
     expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe('TORT');
     const file = decodeAdapter(bytes);
     expect(file).toMatchObject({ formatVersion: 1, adapterVersion: 3, modelVersion: 7 });
-    expect(file.parameters.map((p) => [p.name, p.dims, p.dataType])).toEqual(params.map((p) => [p.name, p.dims, p.dataType]));
+    expect(file.parameters.map((p) => [p.name, p.dims, p.dataType])).toEqual(
+      params.map((p) => [p.name, p.dims, p.dataType]),
+    );
     file.parameters.forEach((p, i) => {
       expect([...p.rawData]).toEqual([...params[i].rawData]);
       expect(p.rawData.byteOffset % 8).toBe(0); // force_align: 8
@@ -71,13 +83,19 @@ describe('adapter file format', () => {
     };
     for (let len = 0; len < good.length; len++) outcome(good.subarray(0, len));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
-        const bytes = good.slice();
-        for (const [pos, value] of edits) bytes[pos] = value;
-        outcome(bytes);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        (edits) => {
+          const bytes = good.slice();
+          for (const [pos, value] of edits) bytes[pos] = value;
+          outcome(bytes);
+        },
+      ),
       { numRuns: 2000, seed: 3 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => outcome(bytes)), { numRuns: 500, seed: 4 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => outcome(bytes)),
+      { numRuns: 500, seed: 4 },
+    );
   });
 });

@@ -61,7 +61,9 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
       const token = (i: number) => 1000 + i * 3 + step;
       const expected: Float32Array[] = [];
       for (let i = 0; i < alone.length; i++) expected.push((await alone[i].append([token(i)]))!);
-      const rows = await Promise.all(batched.map(async (g, i) => ({ cache: g.cache, embeds: await g.embed([token(i)]), loraFeeds: {} })));
+      const rows = await Promise.all(
+        batched.map(async (g, i) => ({ cache: g.cache, embeds: await g.embed([token(i)]), loraFeeds: {} })),
+      );
       const logits = await runBatchedStep(fx.model, rows);
       expect(logits).toHaveLength(lengths.length);
       for (let i = 0; i < lengths.length; i++) {
@@ -70,8 +72,15 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
         expect(cacheValues(batched[i])).toEqual(cacheValues(alone[i]));
       }
       // The first batched step gives each row's cache a buffer with headroom; later steps write into it.
-      const buffers = batched.map((g) => [0, 1].flatMap((layer) => Object.values(g.cache.layerTensors(layer)).map((t: ort.Tensor) => (t.data as Float32Array | Uint16Array).buffer)));
-      if (step > 0) expect(buffers).toEqual(buffersBefore.map((row) => row.map((b) => expect.toSatisfy((x) => x === b))));
+      const buffers = batched.map((g) =>
+        [0, 1].flatMap((layer) =>
+          Object.values(g.cache.layerTensors(layer)).map(
+            (t: ort.Tensor) => (t.data as Float32Array | Uint16Array).buffer,
+          ),
+        ),
+      );
+      if (step > 0)
+        expect(buffers).toEqual(buffersBefore.map((row) => row.map((b) => expect.toSatisfy((x) => x === b))));
       buffersBefore = buffers;
     }
   });
@@ -80,7 +89,9 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
     const [alone] = await sessionsOf(fx, [9]);
     const [batched] = await sessionsOf(fx, [9]);
     const expected = (await alone.append([4242]))!;
-    const [logits] = await runBatchedStep(fx.model, [{ cache: batched.cache, embeds: await batched.embed([4242]), loraFeeds: {} }]);
+    const [logits] = await runBatchedStep(fx.model, [
+      { cache: batched.cache, embeds: await batched.embed([4242]), loraFeeds: {} },
+    ]);
     expect(maxAbsDiff(logits, expected)).toBe(0);
     expect(cacheValues(batched)).toEqual(cacheValues(alone));
   });
@@ -90,9 +101,12 @@ describe.each(['float32', 'float16'] as const)('runBatchedStep (%s)', (type) => 
     const before = sessions.map(cacheValues);
     const good = await sessions[0].embed([77]);
     const twoTokens = await sessions[1].embed([77, 78]);
-    await expect(runBatchedStep(fx.model, [{ cache: sessions[0].cache, embeds: good, loraFeeds: {} }, { cache: sessions[1].cache, embeds: twoTokens, loraFeeds: {} }])).rejects.toSatisfy(
-      (e: unknown) => e instanceof EarshotError && e.code === 'E_INTERNAL',
-    );
+    await expect(
+      runBatchedStep(fx.model, [
+        { cache: sessions[0].cache, embeds: good, loraFeeds: {} },
+        { cache: sessions[1].cache, embeds: twoTokens, loraFeeds: {} },
+      ]),
+    ).rejects.toSatisfy((e: unknown) => e instanceof EarshotError && e.code === 'E_INTERNAL');
     expect(sessions.map(cacheValues)).toEqual(before);
     expect(sessions.map((s) => s.length)).toEqual([3, 4]);
   });

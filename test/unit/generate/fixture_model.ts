@@ -15,7 +15,10 @@ export async function loadTinyFixture(
   layout?: 'published' | 'single-hook',
 ): Promise<LoadedFixture> {
   const dir = await ensureFixtureModel('tiny', 1, { floatType, layout });
-  const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 }, applySpeechAdapter });
+  const model = await loadPhi4Model(dir, {
+    sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    applySpeechAdapter,
+  });
   const tokenizer = await loadTokenizer(dir);
   return { dir, model, tokenizer };
 }

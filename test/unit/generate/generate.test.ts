@@ -53,7 +53,12 @@ describe('generation on the tiny fixture model', () => {
 
   it('seeded sampling is deterministic for a seed and varies across seeds', async () => {
     const run = (seed: number) =>
-      session().generate({ inputIds: prompt, maxNewTokens: 6, stopIds: [], sampling: { temperature: 1.5, topK: 50, topP: 0.95, seed } });
+      session().generate({
+        inputIds: prompt,
+        maxNewTokens: 6,
+        stopIds: [],
+        sampling: { temperature: 1.5, topK: 50, topP: 0.95, seed },
+      });
     const [a, b] = [await run(11), await run(11)];
     expect(a.tokenIds).toEqual(b.tokenIds);
     const others = await Promise.all([12, 13, 14].map(async (seed) => (await run(seed)).tokenIds.join(',')));
@@ -63,7 +68,12 @@ describe('generation on the tiny fixture model', () => {
   it('a stop id stops generation and is not part of the output', async () => {
     const greedy = await session().generate({ inputIds: prompt, maxNewTokens: 4, stopIds: [] });
     const stopAtFirst = await session().generate({ inputIds: prompt, maxNewTokens: 4, stopIds: [greedy.tokenIds[0]] });
-    expect(stopAtFirst).toMatchObject({ tokenIds: [], stopTokenId: greedy.tokenIds[0], finishReason: 'stop', text: '' });
+    expect(stopAtFirst).toMatchObject({
+      tokenIds: [],
+      stopTokenId: greedy.tokenIds[0],
+      finishReason: 'stop',
+      text: '',
+    });
     expect(stopAtFirst.usage.completionTokens).toBe(1);
     const third = greedy.tokenIds[2];
     const firstIndex = greedy.tokenIds.indexOf(third);
@@ -76,9 +86,12 @@ describe('generation on the tiny fixture model', () => {
     const controller = new AbortController();
     let seen = 0;
     const s = session();
-    const result = await s.generate({ inputIds: prompt, maxNewTokens: 20, stopIds: [], signal: controller.signal }, () => {
-      if (++seen === 2) controller.abort();
-    });
+    const result = await s.generate(
+      { inputIds: prompt, maxNewTokens: 20, stopIds: [], signal: controller.signal },
+      () => {
+        if (++seen === 2) controller.abort();
+      },
+    );
     expect(result.finishReason).toBe('aborted');
     expect(result.tokenIds).toHaveLength(2);
     // The last sampled token is pending, not lost: the conversation length counts it.
@@ -124,7 +137,11 @@ describe('generation on the tiny fixture model', () => {
     expect(a.kvBytes).toBe(held());
     expect(a.kvBytes).toBeGreaterThanOrEqual(checkpoint * a.cache.bytesPerToken);
     expect(a.kvBytes).toBeLessThanOrEqual((checkpoint + 2 * DEFAULT_KV_GROWTH_TOKENS) * a.cache.bytesPerToken);
-    await a.generate({ inputIds: fx.tokenizer.encode('<|user|>Transcribe<|end|><|assistant|>'), maxNewTokens: 3, stopIds: [] });
+    await a.generate({
+      inputIds: fx.tokenizer.encode('<|user|>Transcribe<|end|><|assistant|>'),
+      maxNewTokens: 3,
+      stopIds: [],
+    });
     expect(a.length).toBeGreaterThan(checkpoint);
     a.truncate(checkpoint);
     expect(a.kvBytes).toBe(held());
@@ -139,6 +156,8 @@ describe('generation on the tiny fixture model', () => {
 
   it('refuses a context over the limit', async () => {
     const s = session();
-    await expect(s.append(new Array(fx.model.io.contextLength + 1).fill(72))).rejects.toMatchObject({ code: 'E_ENGINE' });
+    await expect(s.append(new Array(fx.model.io.contextLength + 1).fill(72))).rejects.toMatchObject({
+      code: 'E_ENGINE',
+    });
   });
 });

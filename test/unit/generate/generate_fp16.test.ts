@@ -22,7 +22,12 @@ afterAll(async () => {
 describe('float16 graphs', () => {
   it('generates from audio with float16 tensors, deterministically, cached equal to recomputed', async () => {
     expect(fx.model.io.floatType).toBe('float16');
-    const audio = await encodeAudio(fx.model, { frames: 40, data: fakeFeatures(40, 3), audioTokens: 5, sampleRateHz: 16000 });
+    const audio = await encodeAudio(fx.model, {
+      frames: 40,
+      data: fakeFeatures(40, 3),
+      audioTokens: 5,
+      sampleRateHz: 16000,
+    });
     expect(audio.tensor.type).toBe('float16');
     const prompt = buildTaskPrompt(fx.tokenizer, TASK_PROMPTS.asr(), audio.rows).inputIds;
     const run = async () => {

@@ -19,9 +19,22 @@ function feedsFor(model: Phi4Model, seqLength: number): Record<string, ort.Tenso
   const { hiddenSize, numLayers, numKvHeads, headSize, floatType, names } = model.io;
   const n = names.text;
   const values = new Float32Array(seqLength * hiddenSize).map((_, i) => Math.sin(i * 0.37) * 0.5);
-  const embeds = floatType === 'float32' ? new ort.Tensor('float32', values, [1, seqLength, hiddenSize]) : new ort.Tensor('float16', Uint16Array.from(values, (v) => f16(v)), [1, seqLength, hiddenSize]);
-  const feeds: Record<string, ort.Tensor> = { [n.inputsEmbeds]: embeds, [n.attentionMask]: new ort.Tensor('int64', new BigInt64Array(seqLength).fill(1n), [1, seqLength]) };
-  const empty = () => (floatType === 'float32' ? new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headSize]) : new ort.Tensor('float16', new Uint16Array(0), [1, numKvHeads, 0, headSize]));
+  const embeds =
+    floatType === 'float32'
+      ? new ort.Tensor('float32', values, [1, seqLength, hiddenSize])
+      : new ort.Tensor(
+          'float16',
+          Uint16Array.from(values, (v) => f16(v)),
+          [1, seqLength, hiddenSize],
+        );
+  const feeds: Record<string, ort.Tensor> = {
+    [n.inputsEmbeds]: embeds,
+    [n.attentionMask]: new ort.Tensor('int64', new BigInt64Array(seqLength).fill(1n), [1, seqLength]),
+  };
+  const empty = () =>
+    floatType === 'float32'
+      ? new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headSize])
+      : new ort.Tensor('float16', new Uint16Array(0), [1, numKvHeads, 0, headSize]);
   for (let i = 0; i < numLayers; i++) {
     feeds[n.pastKeys[i]] = empty();
     feeds[n.pastValues[i]] = empty();
@@ -46,7 +59,10 @@ describe.each(['float32', 'float16'] as const)('lm_head on the last position onl
     const model = await loadPhi4Model(dir, { sessionOptions: { intraOpNumThreads: 1 }, applySpeechAdapter: false });
     opened.push({ release: () => model.dispose() });
     expect(model.lastPositionLogits).toMatchObject({ applied: true });
-    const original = await ort.InferenceSession.create(findModelFiles(dir).text, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const original = await ort.InferenceSession.create(findModelFiles(dir).text, {
+      intraOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
     opened.push(original);
     const seqLength = 7;
     const a = await original.run(feedsFor(model, seqLength));
@@ -77,7 +93,21 @@ describe('sliceLogitsToLastPosition refuses graphs it does not understand', () =
     // Put a Softmax over the sequence axis between the lm_head and the output: slicing would change it.
     const producer = graph.node!.find((node) => node.output!.includes('logits'))!;
     producer.output = producer.output!.map((o) => (o === 'logits' ? 'logits_before' : o));
-    graph.node!.push(onnxProto.onnx.NodeProto.create({ name: 'seq_softmax', opType: 'Softmax', input: ['logits_before'], output: ['logits'], attribute: [onnxProto.onnx.AttributeProto.create({ name: 'axis', type: onnxProto.onnx.AttributeProto.AttributeType.INT, i: 1 })] }));
+    graph.node!.push(
+      onnxProto.onnx.NodeProto.create({
+        name: 'seq_softmax',
+        opType: 'Softmax',
+        input: ['logits_before'],
+        output: ['logits'],
+        attribute: [
+          onnxProto.onnx.AttributeProto.create({
+            name: 'axis',
+            type: onnxProto.onnx.AttributeProto.AttributeType.INT,
+            i: 1,
+          }),
+        ],
+      }),
+    );
     const before = onnxProto.onnx.ModelProto.encode(model).finish();
     const result = sliceLogitsToLastPosition(model, 'logits');
     expect(result.applied).toBe(false);

@@ -32,21 +32,32 @@ function cacheValues(g: GenerationSession): string[] {
     const { key, value } = g.cache.layerTensors(layer) as { key: ort.Tensor; value: ort.Tensor };
     for (const t of [key, value]) {
       const data = t.data as Float32Array | Uint16Array;
-      out.push(`${t.dims.join('x')}:${createHash('sha256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest('hex')}`);
+      out.push(
+        `${t.dims.join('x')}:${createHash('sha256')
+          .update(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+          .digest('hex')}`,
+      );
     }
   }
   return out;
 }
 
 /** Both paths side by side: every operation is applied to both and their logits compared. */
-function pair(fx: LoadedFixture, options: GenerationSessionOptions = {}): { copy: GenerationSession; inPlace: GenerationSession } {
+function pair(
+  fx: LoadedFixture,
+  options: GenerationSessionOptions = {},
+): { copy: GenerationSession; inPlace: GenerationSession } {
   return {
     copy: new GenerationSession(fx.model, fx.tokenizer, { ...options, kvCache: 'copy' }),
     inPlace: new GenerationSession(fx.model, fx.tokenizer, { ...options, kvCache: 'in_place' }),
   };
 }
 
-async function appendBoth(p: { copy: GenerationSession; inPlace: GenerationSession }, tokens: number[], logits = true): Promise<void> {
+async function appendBoth(
+  p: { copy: GenerationSession; inPlace: GenerationSession },
+  tokens: number[],
+  logits = true,
+): Promise<void> {
   const a = await p.copy.append(tokens, [], undefined, { logits });
   const b = await p.inPlace.append(tokens, [], undefined, { logits });
   if (logits) expect(sameBits(b!, a!)).toBe(true);
@@ -102,13 +113,21 @@ describe.each(['float32', 'float16'] as const)('in-place KV cache (%s)', (type) 
   it('batched rows of different lengths run in one arena, formed once, bit-identical to the copying batch', async () => {
     const lengths = [5, 37, 1, 120, 64, 2];
     const copying = lengths.map(() => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'copy' }));
-    const batched = lengths.map(() => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'in_place', kvGrowthTokens: 8 }));
+    const batched = lengths.map(
+      () => new GenerationSession(fx.model, fx.tokenizer, { kvCache: 'in_place', kvGrowthTokens: 8 }),
+    );
     for (const [i, n] of lengths.entries()) {
       await copying[i].append(ids(n, i), [], undefined, { logits: false });
       await batched[i].append(ids(n, i), [], undefined, { logits: false });
     }
     const rowsOf = (sessions: GenerationSession[], order: number[], token: (i: number) => number) =>
-      Promise.all(order.map(async (i) => ({ cache: sessions[i].cache, embeds: await sessions[i].embed([token(i)]), loraFeeds: {} })));
+      Promise.all(
+        order.map(async (i) => ({
+          cache: sessions[i].cache,
+          embeds: await sessions[i].embed([token(i)]),
+          loraFeeds: {},
+        })),
+      );
     const all = lengths.map((_, i) => i);
     const formedBefore = arenaStats.formed;
     for (let step = 0; step < 12; step++) {

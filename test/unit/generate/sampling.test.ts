@@ -24,17 +24,21 @@ describe('sampling', () => {
 
   it('top-k 1 equals greedy and top-k / top-p restrict the choice', () => {
     fc.assert(
-      fc.property(fc.array(fc.float({ min: -5, max: 5, noNaN: true }), { minLength: 2, maxLength: 40 }), fc.nat(), (values, seed) => {
-        const logits = Float32Array.from(values);
-        const max = logits.length - 1;
-        const rng = new SeededRandom(seed);
-        expect(logits[selectToken(logits, max, { temperature: 1, topK: 1 }, rng)]).toBe(logits[argmax(logits, max)]);
-        const sorted = [...logits].sort((a, b) => b - a);
-        const pick = selectToken(logits, max, { temperature: 1, topK: 3 }, rng);
-        expect(logits[pick]).toBeGreaterThanOrEqual(sorted[Math.min(2, sorted.length - 1)]);
-        const nucleus = selectToken(logits, max, { temperature: 1, topP: 1e-6 }, rng);
-        expect(logits[nucleus]).toBe(sorted[0]);
-      }),
+      fc.property(
+        fc.array(fc.float({ min: -5, max: 5, noNaN: true }), { minLength: 2, maxLength: 40 }),
+        fc.nat(),
+        (values, seed) => {
+          const logits = Float32Array.from(values);
+          const max = logits.length - 1;
+          const rng = new SeededRandom(seed);
+          expect(logits[selectToken(logits, max, { temperature: 1, topK: 1 }, rng)]).toBe(logits[argmax(logits, max)]);
+          const sorted = [...logits].sort((a, b) => b - a);
+          const pick = selectToken(logits, max, { temperature: 1, topK: 3 }, rng);
+          expect(logits[pick]).toBeGreaterThanOrEqual(sorted[Math.min(2, sorted.length - 1)]);
+          const nucleus = selectToken(logits, max, { temperature: 1, topP: 1e-6 }, rng);
+          expect(logits[nucleus]).toBe(sorted[0]);
+        },
+      ),
       { numRuns: 200, seed: 9 },
     );
   });

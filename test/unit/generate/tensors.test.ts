@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { float16ArrayToFloat32, float16BitsToFloat32, float32ToFloat16Bits, readFloats, floatTensor } from '../../../src/engine/phi4mm/tensors.ts';
+import {
+  float16ArrayToFloat32,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  readFloats,
+  floatTensor,
+} from '../../../src/engine/phi4mm/tensors.ts';
 
 describe('float16 conversion', () => {
   it('every half value survives half -> float -> half', () => {

@@ -28,14 +28,25 @@ describe('expandEach', () => {
     const got: number[] = [];
     const want: number[] = [];
     const input = [[1, 2], [], [3], [4, 5, 6]];
-    from(input).pipe(expandEach((xs) => xs)).subscribe((x) => got.push(x));
-    from(input).pipe(concatMap((xs) => from(xs))).subscribe((x) => want.push(x));
+    from(input)
+      .pipe(expandEach((xs) => xs))
+      .subscribe((x) => got.push(x));
+    from(input)
+      .pipe(concatMap((xs) => from(xs)))
+      .subscribe((x) => want.push(x));
     expect(got).toEqual(want);
   });
 
   it('a throwing project errors the stream', () => {
     const errors: unknown[] = [];
-    from([1, 2]).pipe(expandEach((x) => { if (x === 2) throw new Error('boom'); return [x]; })).subscribe({ error: (e) => errors.push(e) });
+    from([1, 2])
+      .pipe(
+        expandEach((x) => {
+          if (x === 2) throw new Error('boom');
+          return [x];
+        }),
+      )
+      .subscribe({ error: (e) => errors.push(e) });
     expect(errors).toHaveLength(1);
   });
 });
@@ -50,7 +61,10 @@ describe('mapOrdered', () => {
           const out: string[] = [];
           let completed = false;
           const project = (i: number) => (isAsync[i] ? deferreds[i].promise : `v${i}`);
-          const piped = op === 'ordered' ? input.pipe(mapOrdered(project)) : input.pipe(concatMap((i) => Promise.resolve(project(i))));
+          const piped =
+            op === 'ordered'
+              ? input.pipe(mapOrdered(project))
+              : input.pipe(concatMap((i) => Promise.resolve(project(i))));
           piped.subscribe({ next: (v) => out.push(v), complete: () => (completed = true) });
           isAsync.forEach((_, i) => input.next(i));
           input.complete();
@@ -95,7 +109,9 @@ describe('mapOrdered', () => {
     const second = deferred();
     const out: string[] = [];
     const errors: unknown[] = [];
-    input.pipe(mapOrdered((i) => (i === 0 ? first.promise : i === 1 ? second.promise : `v${i}`))).subscribe({ next: (v) => out.push(v), error: (e) => errors.push(e) });
+    input
+      .pipe(mapOrdered((i) => (i === 0 ? first.promise : i === 1 ? second.promise : `v${i}`)))
+      .subscribe({ next: (v) => out.push(v), error: (e) => errors.push(e) });
     input.next(0);
     input.next(1);
     input.next(2);

@@ -46,7 +46,11 @@ describe('append fast path', () => {
       JSON.stringify({ type: 'input_audio_buffer.append', audio: 5 }),
       JSON.stringify({ type: 'input_audio_buffer.append' }),
       JSON.stringify({ type: 'input_audio_buffer.commit', audio: AUDIO }),
-      JSON.stringify({ type: 'input_audio_buffer.append', audio: AUDIO, event_id: 'e'.repeat(MAX_CLIENT_EVENT_ID_CHARS + 1) }),
+      JSON.stringify({
+        type: 'input_audio_buffer.append',
+        audio: AUDIO,
+        event_id: 'e'.repeat(MAX_CLIENT_EVENT_ID_CHARS + 1),
+      }),
       `{"type":"input_audio_buffer.append","audio":"AAAA"} x`,
       `{"type":"input_audio_buffer.append","audio":"AAAA",}`,
       `["input_audio_buffer.append"]`,
@@ -55,7 +59,13 @@ describe('append fast path', () => {
   });
 
   it('keeps the general path errors for texts it leaves', () => {
-    const tooLong = decodeClientEvent(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AAAA', event_id: 'e'.repeat(MAX_CLIENT_EVENT_ID_CHARS + 1) }));
+    const tooLong = decodeClientEvent(
+      JSON.stringify({
+        type: 'input_audio_buffer.append',
+        audio: 'AAAA',
+        event_id: 'e'.repeat(MAX_CLIENT_EVENT_ID_CHARS + 1),
+      }),
+    );
     expect(tooLong.ok).toBe(false);
     const badJson = decodeClientEvent(`{"type":"input_audio_buffer.append","audio":"AA\tA"}`);
     expect(badJson).toMatchObject({ ok: false, code: 'E_INVALID_JSON' });
@@ -76,10 +86,15 @@ describe('append fast path', () => {
     );
     const key = fc.constantFrom('"type"', '"audio"', '"event_id"', '"other"', '"type\\u0000"', 'type');
     const member = fc.tuple(ws, key, ws, value, ws).map(([a, k, b, v, c]) => `${a}${k}${b}:${b}${v}${c}`);
-    const text = fc.tuple(ws, fc.array(member, { maxLength: 4 }), ws, fc.constantFrom('', ' ', ',', 'x'))
+    const text = fc
+      .tuple(ws, fc.array(member, { maxLength: 4 }), ws, fc.constantFrom('', ' ', ',', 'x'))
       .map(([a, members, b, tail]) => `${a}{${members.join(',')}}${b}${tail}`);
-    const likely = fc.tuple(fc.array(fc.constantFrom('event_id', 'type', 'audio'), { minLength: 1, maxLength: 4 }), ws)
-      .map(([keys, space]) => `{${keys.map((k) => `"${k}":${space}"${k === 'type' ? 'input_audio_buffer.append' : k === 'audio' ? AUDIO.slice(0, 16) : 'e1'}"`).join(`,${space}`)}}`);
+    const likely = fc
+      .tuple(fc.array(fc.constantFrom('event_id', 'type', 'audio'), { minLength: 1, maxLength: 4 }), ws)
+      .map(
+        ([keys, space]) =>
+          `{${keys.map((k) => `"${k}":${space}"${k === 'type' ? 'input_audio_buffer.append' : k === 'audio' ? AUDIO.slice(0, 16) : 'e1'}"`).join(`,${space}`)}}`,
+      );
     let taken = 0;
     fc.assert(
       fc.property(fc.oneof(text, likely), (candidate) => {

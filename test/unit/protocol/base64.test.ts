@@ -68,7 +68,10 @@ function describeDecoder(name: string, decode: (text: string) => Base64DecodeRes
 
     it('rejects any character outside the alphabet, wherever it is', () => {
       const outsider = fc
-        .oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }), fc.constantFrom(' ', '\n', '\t', '.', '*', '\0', 'é', '😀'))
+        .oneof(
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+          fc.constantFrom(' ', '\n', '\t', '.', '*', '\0', 'é', '😀'),
+        )
         .filter((ch) => !ALPHABET.includes(ch) && ch !== '-' && ch !== '_' && ch !== '=');
       fc.assert(
         fc.property(fc.uint8Array({ minLength: 3, maxLength: 60 }), outsider, fc.nat(), (bytes, ch, at) => {
@@ -94,7 +97,20 @@ function describeDecoder(name: string, decode: (text: string) => Base64DecodeRes
     });
 
     it('rejects bad lengths and misplaced padding', () => {
-      for (const text of ['A', 'AAAAA', 'Zg=', 'Zg===', '=', '==', '====', 'Zg==Zg==', 'Z===', 'Zm9=v', 'AA=A', 'A=AA']) {
+      for (const text of [
+        'A',
+        'AAAAA',
+        'Zg=',
+        'Zg===',
+        '=',
+        '==',
+        '====',
+        'Zg==Zg==',
+        'Z===',
+        'Zm9=v',
+        'AA=A',
+        'A=AA',
+      ]) {
         expectInvalid(text);
       }
     });

@@ -103,9 +103,13 @@ describe('beta dialect', () => {
   });
 
   it('turns item.added into item.created and drops item.done', () => {
-    const added = toBetaServerEvent(serverEvent({ type: 'conversation.item.added', previous_item_id: null, item: assistant }));
+    const added = toBetaServerEvent(
+      serverEvent({ type: 'conversation.item.added', previous_item_id: null, item: assistant }),
+    );
     expect(added).toMatchObject({ type: 'conversation.item.created', previous_item_id: null });
-    expect(toBetaServerEvent(serverEvent({ type: 'conversation.item.done', previous_item_id: null, item: assistant }))).toBeNull();
+    expect(
+      toBetaServerEvent(serverEvent({ type: 'conversation.item.done', previous_item_id: null, item: assistant })),
+    ).toBeNull();
   });
 
   it('renames output_modalities in responses and passes other events through', () => {

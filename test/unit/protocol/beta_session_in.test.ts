@@ -22,7 +22,12 @@ describe('beta session fields in', () => {
       output_modalities: ['text'],
       max_output_tokens: 'inf',
       audio: {
-        input: { format: { type: 'audio/pcma' }, turn_detection: null, transcription: { model: 'whisper-1', language: 'fr' }, noise_reduction: null },
+        input: {
+          format: { type: 'audio/pcma' },
+          turn_detection: null,
+          transcription: { model: 'whisper-1', language: 'fr' },
+          noise_reduction: null,
+        },
         output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
       },
     });
@@ -31,8 +36,13 @@ describe('beta session fields in', () => {
   });
 
   it('keeps the GA spelling when both are given, and leaves an update without flat fields alone', () => {
-    expect(fromBetaSessionConfig({ modalities: ['audio'], output_modalities: ['text'] })).toEqual({ output_modalities: ['text'] });
-    expect(fromBetaSessionConfig({ input_audio_format: 'pcm16', audio: { input: { format: { type: 'audio/pcmu' } } } }).audio?.input?.format).toEqual({ type: 'audio/pcmu' });
+    expect(fromBetaSessionConfig({ modalities: ['audio'], output_modalities: ['text'] })).toEqual({
+      output_modalities: ['text'],
+    });
+    expect(
+      fromBetaSessionConfig({ input_audio_format: 'pcm16', audio: { input: { format: { type: 'audio/pcmu' } } } }).audio
+        ?.input?.format,
+    ).toEqual({ type: 'audio/pcmu' });
     expect(fromBetaSessionConfig({ instructions: 'y' })).toEqual({ instructions: 'y' });
   });
 });
@@ -59,8 +69,17 @@ describe('checkSessionSupport', () => {
   };
 
   it('refuses flat fields on a GA connection, pointing at their GA home', () => {
-    expect(paramOf(() => checkSessionSupport({ turn_detection: null }, { dialect: 'ga', rawFields: ['turn_detection'] }))).toBe('session.turn_detection');
-    expect(paramOf(() => checkSessionSupport({ audio: { input: { turn_detection: null } } }, { dialect: 'beta', rawFields: ['turn_detection'] }))).toBeUndefined();
+    expect(
+      paramOf(() => checkSessionSupport({ turn_detection: null }, { dialect: 'ga', rawFields: ['turn_detection'] })),
+    ).toBe('session.turn_detection');
+    expect(
+      paramOf(() =>
+        checkSessionSupport(
+          { audio: { input: { turn_detection: null } } },
+          { dialect: 'beta', rawFields: ['turn_detection'] },
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   it('accepts what a text-only agents-realtime session sends', () => {
@@ -68,10 +87,15 @@ describe('checkSessionSupport', () => {
       type: 'realtime' as const,
       output_modalities: ['text' as const],
       tracing: 'auto' as const,
-      audio: { input: { noise_reduction: null, turn_detection: { type: 'semantic_vad' as const } }, output: { format: { type: 'audio/pcm' as const, rate: 24000 }, speed: 1 } },
+      audio: {
+        input: { noise_reduction: null, turn_detection: { type: 'semantic_vad' as const } },
+        output: { format: { type: 'audio/pcm' as const, rate: 24000 }, speed: 1 },
+      },
       tool_choice: 'auto' as const,
       tools: [{ type: 'function' as const, name: 'f' }],
     };
-    expect(paramOf(() => checkSessionSupport(update, { dialect: 'ga', rawFields: Object.keys(update) }))).toBeUndefined();
+    expect(
+      paramOf(() => checkSessionSupport(update, { dialect: 'ga', rawFields: Object.keys(update) })),
+    ).toBeUndefined();
   });
 });

@@ -14,18 +14,33 @@ const invalid: Record<string, Array<[unknown, string]>> = {
     [{ type: 'session.update', session: { max_output_tokens: 0 } }, 'session.max_output_tokens'],
     [{ type: 'session.update', session: { max_output_tokens: 'lots' } }, 'session.max_output_tokens'],
     [{ type: 'session.update', session: { output_modalities: ['video'] } }, 'session.output_modalities[0]'],
-    [{ type: 'session.update', session: { audio: { input: { format: { type: 'audio/opus' } } } } }, 'session.audio.input.format.type'],
-    [{ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: -1 } } } } }, 'session.audio.input.format.rate'],
     [
-      { type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', threshold: 2 } } } } },
+      { type: 'session.update', session: { audio: { input: { format: { type: 'audio/opus' } } } } },
+      'session.audio.input.format.type',
+    ],
+    [
+      { type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: -1 } } } } },
+      'session.audio.input.format.rate',
+    ],
+    [
+      {
+        type: 'session.update',
+        session: { audio: { input: { turn_detection: { type: 'server_vad', threshold: 2 } } } },
+      },
       'session.audio.input.turn_detection.threshold',
     ],
     [
-      { type: 'session.update', session: { audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'very' } } } } },
+      {
+        type: 'session.update',
+        session: { audio: { input: { turn_detection: { type: 'semantic_vad', eagerness: 'very' } } } },
+      },
       'session.audio.input.turn_detection.eagerness',
     ],
     [{ type: 'session.update', session: { tools: [{ type: 'function' }] } }, 'session.tools[0].name'],
-    [{ type: 'session.update', session: { tools: [{ name: 'x', parameters: 'nope' }] } }, 'session.tools[0].parameters'],
+    [
+      { type: 'session.update', session: { tools: [{ name: 'x', parameters: 'nope' }] } },
+      'session.tools[0].parameters',
+    ],
     [{ type: 'session.update', session: { tool_choice: 'sometimes' } }, 'session.tool_choice'],
     [{ type: 'session.update', session: { input_audio_format: 'mp3' } }, 'session.input_audio_format'],
     [{ type: 'session.update', event_id: 7, session: {} }, 'event_id'],
@@ -53,7 +68,11 @@ const invalid: Record<string, Array<[unknown, string]>> = {
     [{ type: 'conversation.item.create', item: { type: 'function_call_output', output: 'x' } }, 'item.call_id'],
     [{ type: 'conversation.item.create', item: { type: 'telepathy' } }, 'item.type'],
     [
-      { type: 'conversation.item.create', previous_item_id: 3, item: { type: 'function_call_output', call_id: 'c', output: '' } },
+      {
+        type: 'conversation.item.create',
+        previous_item_id: 3,
+        item: { type: 'function_call_output', call_id: 'c', output: '' },
+      },
       'previous_item_id',
     ],
   ],

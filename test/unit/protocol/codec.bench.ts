@@ -24,7 +24,13 @@ const sessionUpdate = JSON.stringify({
       },
     },
     tool_choice: 'auto',
-    tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+    tools: [
+      {
+        type: 'function',
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    ],
   },
 });
 

@@ -93,7 +93,11 @@ describe('decodeClientEvent error codes', () => {
     expect(decodeOk({ type: 'session.update', session: { unknown: nested(MAX_EVENT_DEPTH - 2) } }).type).toBe(
       'session.update',
     );
-    const failure = decodeFail({ type: 'session.update', event_id: 'd', session: { unknown: nested(MAX_EVENT_DEPTH - 1) } });
+    const failure = decodeFail({
+      type: 'session.update',
+      event_id: 'd',
+      session: { unknown: nested(MAX_EVENT_DEPTH - 1) },
+    });
     expect(failure).toMatchObject({ code: 'E_INVALID_EVENT', clientEventId: 'd' });
     expect(failure.message).toContain(String(MAX_EVENT_DEPTH));
   });

@@ -12,7 +12,10 @@ export const VALID_CLIENT_EVENTS: Record<string, unknown[]> = {
     { type: 'input_audio_buffer.append', audio: 'AAAA' },
     { type: 'input_audio_buffer.append', audio: '', event_id: 'x' },
   ],
-  'input_audio_buffer.commit': [{ type: 'input_audio_buffer.commit' }, { type: 'input_audio_buffer.commit', event_id: 'e' }],
+  'input_audio_buffer.commit': [
+    { type: 'input_audio_buffer.commit' },
+    { type: 'input_audio_buffer.commit', event_id: 'e' },
+  ],
   'input_audio_buffer.clear': [{ type: 'input_audio_buffer.clear' }],
   'output_audio_buffer.clear': [{ type: 'output_audio_buffer.clear' }],
   'conversation.item.create': [

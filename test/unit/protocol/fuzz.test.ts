@@ -121,12 +121,17 @@ describe('decodeClientEvent never throws', () => {
 
   it('on truncated and spliced valid event text', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...SEEDS), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 }), (seed, at, junk) => {
-        const text = JSON.stringify(seed);
-        const index = at % (text.length + 1);
-        decodeChecked(text.slice(0, index));
-        decodeChecked(text.slice(0, index) + junk + text.slice(index));
-      }),
+      fc.property(
+        fc.constantFrom(...SEEDS),
+        fc.nat(),
+        fc.string({ unit: 'binary', maxLength: 4 }),
+        (seed, at, junk) => {
+          const text = JSON.stringify(seed);
+          const index = at % (text.length + 1);
+          decodeChecked(text.slice(0, index));
+          decodeChecked(text.slice(0, index) + junk + text.slice(index));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -151,7 +156,10 @@ describe('decodeClientEvent never throws', () => {
       `{"type":"response.create","response":{"input":[${Array(20_000).fill('{"type":"item_reference"}').join(',')}]}}`,
     ];
     for (const text of cases) decodeChecked(text);
-    expect(decodeClientEvent('{"__proto__":{"type":"response.cancel"}}')).toMatchObject({ ok: false, code: 'E_INVALID_EVENT' });
+    expect(decodeClientEvent('{"__proto__":{"type":"response.cancel"}}')).toMatchObject({
+      ok: false,
+      code: 'E_INVALID_EVENT',
+    });
     expect(({} as Record<string, unknown>).type).toBeUndefined();
   });
 });

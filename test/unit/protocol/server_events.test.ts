@@ -119,9 +119,20 @@ const ref = { response_id: 'resp_1', item_id: 'item_c', output_index: 0, content
 const samples: Record<ServerEventType, ServerEventPayload> = {
   'session.created': { type: 'session.created', session },
   'session.updated': { type: 'session.updated', session },
-  'conversation.created': { type: 'conversation.created', conversation: { id: 'conv_1', object: 'realtime.conversation' } },
-  'input_audio_buffer.speech_started': { type: 'input_audio_buffer.speech_started', audio_start_ms: 100, item_id: 'item_a' },
-  'input_audio_buffer.speech_stopped': { type: 'input_audio_buffer.speech_stopped', audio_end_ms: 900, item_id: 'item_a' },
+  'conversation.created': {
+    type: 'conversation.created',
+    conversation: { id: 'conv_1', object: 'realtime.conversation' },
+  },
+  'input_audio_buffer.speech_started': {
+    type: 'input_audio_buffer.speech_started',
+    audio_start_ms: 100,
+    item_id: 'item_a',
+  },
+  'input_audio_buffer.speech_stopped': {
+    type: 'input_audio_buffer.speech_stopped',
+    audio_end_ms: 900,
+    item_id: 'item_a',
+  },
   'input_audio_buffer.committed': { type: 'input_audio_buffer.committed', item_id: 'item_a', previous_item_id: null },
   'input_audio_buffer.cleared': { type: 'input_audio_buffer.cleared' },
   'input_audio_buffer.timeout_triggered': {
@@ -135,7 +146,12 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
   'conversation.item.done': { type: 'conversation.item.done', previous_item_id: 'item_z', item },
   'conversation.item.retrieved': { type: 'conversation.item.retrieved', item },
   'conversation.item.deleted': { type: 'conversation.item.deleted', item_id: 'item_a' },
-  'conversation.item.truncated': { type: 'conversation.item.truncated', item_id: 'item_a', content_index: 0, audio_end_ms: 10 },
+  'conversation.item.truncated': {
+    type: 'conversation.item.truncated',
+    item_id: 'item_a',
+    content_index: 0,
+    audio_end_ms: 10,
+  },
   'conversation.item.input_audio_transcription.delta': {
     type: 'conversation.item.input_audio_transcription.delta',
     item_id: 'item_a',
@@ -147,7 +163,13 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
     item_id: 'item_a',
     content_index: 0,
     transcript: 'hello',
-    usage: { type: 'tokens', input_tokens: 10, output_tokens: 2, total_tokens: 12, input_token_details: { text_tokens: 0, audio_tokens: 10 } },
+    usage: {
+      type: 'tokens',
+      input_tokens: 10,
+      output_tokens: 2,
+      total_tokens: 12,
+      input_token_details: { text_tokens: 0, audio_tokens: 10 },
+    },
   },
   'conversation.item.input_audio_transcription.failed': {
     type: 'conversation.item.input_audio_transcription.failed',
@@ -155,10 +177,23 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
     content_index: 0,
     error: { type: 'server_error', code: 'E_ENGINE', message: 'engine failed' },
   },
-  'response.created': { type: 'response.created', response: { ...response, status: 'in_progress', status_details: null, output: [], usage: null } },
+  'response.created': {
+    type: 'response.created',
+    response: { ...response, status: 'in_progress', status_details: null, output: [], usage: null },
+  },
   'response.done': { type: 'response.done', response },
-  'response.output_item.added': { type: 'response.output_item.added', response_id: 'resp_1', output_index: 0, item: callItem },
-  'response.output_item.done': { type: 'response.output_item.done', response_id: 'resp_1', output_index: 0, item: callItem },
+  'response.output_item.added': {
+    type: 'response.output_item.added',
+    response_id: 'resp_1',
+    output_index: 0,
+    item: callItem,
+  },
+  'response.output_item.done': {
+    type: 'response.output_item.done',
+    response_id: 'resp_1',
+    output_index: 0,
+    item: callItem,
+  },
   'response.content_part.added': { type: 'response.content_part.added', ...ref, part: { type: 'text', text: '' } },
   'response.content_part.done': { type: 'response.content_part.done', ...ref, part: { type: 'text', text: 'Hi.' } },
   'response.output_text.delta': { type: 'response.output_text.delta', ...ref, delta: 'Hi' },
@@ -183,7 +218,11 @@ const samples: Record<ServerEventType, ServerEventPayload> = {
   'response.output_audio.delta': { type: 'response.output_audio.delta', ...ref, delta: 'AAAA' },
   'response.output_audio.done': { type: 'response.output_audio.done', ...ref },
   'response.output_audio_transcript.delta': { type: 'response.output_audio_transcript.delta', ...ref, delta: 'Hel' },
-  'response.output_audio_transcript.done': { type: 'response.output_audio_transcript.done', ...ref, transcript: 'Hello.' },
+  'response.output_audio_transcript.done': {
+    type: 'response.output_audio_transcript.done',
+    ...ref,
+    transcript: 'Hello.',
+  },
   'output_audio_buffer.started': { type: 'output_audio_buffer.started', response_id: 'resp_1' },
   'output_audio_buffer.stopped': { type: 'output_audio_buffer.stopped', response_id: 'resp_1' },
   'output_audio_buffer.cleared': { type: 'output_audio_buffer.cleared', response_id: 'resp_1' },
@@ -238,7 +277,11 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
   'conversation.item.retrieved': z.looseObject({ item: itemCheck }),
   'conversation.item.deleted': z.looseObject({ item_id: str }),
   'conversation.item.truncated': z.looseObject({ item_id: str, audio_end_ms: num, content_index: num }),
-  'conversation.item.input_audio_transcription.delta': z.looseObject({ item_id: str, content_index: num.optional(), delta: str.optional() }),
+  'conversation.item.input_audio_transcription.delta': z.looseObject({
+    item_id: str,
+    content_index: num.optional(),
+    delta: str.optional(),
+  }),
   'conversation.item.input_audio_transcription.completed': z.looseObject({
     item_id: str,
     content_index: num,
@@ -259,7 +302,12 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
   'conversation.item.input_audio_transcription.failed': z.looseObject({
     item_id: str,
     content_index: num,
-    error: z.looseObject({ code: str.optional(), message: str.optional(), param: str.optional(), type: str.optional() }),
+    error: z.looseObject({
+      code: str.optional(),
+      message: str.optional(),
+      param: str.optional(),
+      type: str.optional(),
+    }),
   }),
   'response.created': z.looseObject({ response: responseCheck }),
   'response.done': z.looseObject({ response: responseCheck }),
@@ -269,7 +317,13 @@ const agentsChecks: Record<ServerEventType, z.ZodType> = {
   'response.content_part.done': z.looseObject({ ...contentRef, part: partCheck }),
   'response.output_text.delta': z.looseObject({ ...contentRef, delta: str }),
   'response.output_text.done': z.looseObject({ ...contentRef, text: str }),
-  'response.function_call_arguments.delta': z.looseObject({ response_id: str, item_id: str, output_index: num, call_id: str, delta: str }),
+  'response.function_call_arguments.delta': z.looseObject({
+    response_id: str,
+    item_id: str,
+    output_index: num,
+    call_id: str,
+    delta: str,
+  }),
   'response.function_call_arguments.done': z.looseObject({
     response_id: str,
     item_id: str,
@@ -295,7 +349,10 @@ describe('server events', () => {
     const payload = { type: 'input_audio_buffer.cleared' } as const;
     const a = serverEvent(payload);
     const b = serverEvent(payload);
-    expect(a).toEqual({ type: 'input_audio_buffer.cleared', event_id: expect.stringMatching(/^event_[0-9A-Za-z]{20}$/) });
+    expect(a).toEqual({
+      type: 'input_audio_buffer.cleared',
+      event_id: expect.stringMatching(/^event_[0-9A-Za-z]{20}$/),
+    });
     expect(a.event_id).not.toBe(b.event_id);
     expect(payload).toEqual({ type: 'input_audio_buffer.cleared' });
   });
@@ -311,7 +368,10 @@ describe('server events', () => {
   }
 
   it('the conformance checks can fail (a missing id is caught)', () => {
-    const { item_id: _dropped, ...withoutItemId } = serverEvent(samples['response.output_text.delta']) as Record<string, unknown>;
+    const { item_id: _dropped, ...withoutItemId } = serverEvent(samples['response.output_text.delta']) as Record<
+      string,
+      unknown
+    >;
     expect(agentsChecks['response.output_text.delta'].safeParse(withoutItemId).success).toBe(false);
   });
 });
@@ -321,7 +381,13 @@ describe('errorEvent', () => {
     expect(errorEvent('E_INVALID_BASE64', 'bad audio')).toEqual({
       type: 'error',
       event_id: expect.stringMatching(/^event_/),
-      error: { type: 'invalid_request_error', code: 'E_INVALID_BASE64', message: 'bad audio', param: null, event_id: null },
+      error: {
+        type: 'invalid_request_error',
+        code: 'E_INVALID_BASE64',
+        message: 'bad audio',
+        param: null,
+        event_id: null,
+      },
     });
   });
 
@@ -331,7 +397,11 @@ describe('errorEvent', () => {
       clientEventId: 'evt_9',
       type: 'server_error',
     });
-    expect(event.error).toMatchObject({ param: 'session.audio.input.format.rate', event_id: 'evt_9', type: 'server_error' });
+    expect(event.error).toMatchObject({
+      param: 'session.audio.input.format.rate',
+      event_id: 'evt_9',
+      type: 'server_error',
+    });
   });
 
   it('classifies engine and model failures as server errors, input problems as request errors', () => {

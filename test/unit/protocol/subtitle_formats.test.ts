@@ -19,7 +19,8 @@ describe('subtitle formats', () => {
 
   it('SRT: numbered cues, comma milliseconds, no escaping', () => {
     expect(toSrt(cues)).toBe(
-      '1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n' + '2\n00:01:01,234 --> 01:02:03,456\nFish & chips <b>\nsecond line\n',
+      '1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n' +
+        '2\n00:01:01,234 --> 01:02:03,456\nFish & chips <b>\nsecond line\n',
     );
     expect(toSrt([])).toBe('');
   });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { hubEnv, parseNextLink, resolveUrl, treeUrl, folderWebUrl } from '../../../src/engine/phi4mm/pull/hub_api.ts';
 import { contentRangeStart } from '../../../src/engine/phi4mm/pull/download_file.ts';
-import { ConnectTimeoutError, describeNetworkError, errorCode, isLocalFsError, isUnreachableError } from '../../../src/engine/phi4mm/pull/net.ts';
+import {
+  ConnectTimeoutError,
+  describeNetworkError,
+  errorCode,
+  isLocalFsError,
+  isUnreachableError,
+} from '../../../src/engine/phi4mm/pull/net.ts';
 import { backoffDelayMs } from '../../../src/engine/phi4mm/pull/retry.ts';
 import { genaiConfigFiles, selectEngineFiles } from '../../../src/engine/phi4mm/pull/engine_files.ts';
 import { chooseVariantFolder, variantFoldersOf } from '../../../src/engine/phi4mm/pull/variants.ts';
@@ -10,15 +16,19 @@ const REPO = 'microsoft/Phi-4-multimodal-instruct-onnx';
 
 describe('hub urls', () => {
   it('builds the tree and resolve urls of the hub API', () => {
-    expect(treeUrl('https://huggingface.co/', REPO, 'main', 'gpu/gpu-int4-rtn-block-32', true))
-      .toBe(`https://huggingface.co/api/models/${REPO}/tree/main/gpu/gpu-int4-rtn-block-32?recursive=true`);
-    expect(resolveUrl('https://huggingface.co', REPO, 'main', 'gpu/x/phi-4-mm-text.onnx.data'))
-      .toBe(`https://huggingface.co/${REPO}/resolve/main/gpu/x/phi-4-mm-text.onnx.data`);
+    expect(treeUrl('https://huggingface.co/', REPO, 'main', 'gpu/gpu-int4-rtn-block-32', true)).toBe(
+      `https://huggingface.co/api/models/${REPO}/tree/main/gpu/gpu-int4-rtn-block-32?recursive=true`,
+    );
+    expect(resolveUrl('https://huggingface.co', REPO, 'main', 'gpu/x/phi-4-mm-text.onnx.data')).toBe(
+      `https://huggingface.co/${REPO}/resolve/main/gpu/x/phi-4-mm-text.onnx.data`,
+    );
     expect(folderWebUrl('http://mirror', REPO, 'main', 'cpu')).toBe(`http://mirror/${REPO}/tree/main/cpu`);
   });
 
   it('encodes revisions and path segments but keeps the slashes between segments', () => {
-    expect(resolveUrl('http://h', REPO, 'refs/pr/1', 'a b/c#d')).toBe(`http://h/${REPO}/resolve/refs%2Fpr%2F1/a%20b/c%23d`);
+    expect(resolveUrl('http://h', REPO, 'refs/pr/1', 'a b/c#d')).toBe(
+      `http://h/${REPO}/resolve/refs%2Fpr%2F1/a%20b/c%23d`,
+    );
   });
 
   it('reads HF_ENDPOINT and HF_TOKEN, ignoring blank values', () => {
@@ -28,10 +38,12 @@ describe('hub urls', () => {
 
   it('follows Link rel="next", absolute or relative', () => {
     const current = 'https://huggingface.co/api/models/a/b/tree/main?recursive=true';
-    expect(parseNextLink('<https://huggingface.co/api/models/a/b/tree/main?cursor=xyz>; rel="next"', current))
-      .toBe('https://huggingface.co/api/models/a/b/tree/main?cursor=xyz');
-    expect(parseNextLink('</api/x?cursor=2>; rel="prev", </api/x?cursor=3>; rel="next"', current))
-      .toBe('https://huggingface.co/api/x?cursor=3');
+    expect(parseNextLink('<https://huggingface.co/api/models/a/b/tree/main?cursor=xyz>; rel="next"', current)).toBe(
+      'https://huggingface.co/api/models/a/b/tree/main?cursor=xyz',
+    );
+    expect(parseNextLink('</api/x?cursor=2>; rel="prev", </api/x?cursor=3>; rel="next"', current)).toBe(
+      'https://huggingface.co/api/x?cursor=3',
+    );
     expect(parseNextLink('</api/x?cursor=2>; rel="prev"', current)).toBeUndefined();
     expect(parseNextLink(null, current)).toBeUndefined();
   });
@@ -48,21 +60,40 @@ describe('variant folder choice (folders holding a genai_config.json)', () => {
   const GPU = 'gpu/gpu-int4-rtn-block-32';
 
   it('finds the folders that hold a genai_config.json, the root included', () => {
-    expect(variantFoldersOf([`${CPU4}/genai_config.json`, `${CPU4}/tokenizer.json`, 'genai_config.json', 'onnx/builder.py', `${GPU}/genai_config.json`]))
-      .toEqual(['', CPU4, GPU]);
+    expect(
+      variantFoldersOf([
+        `${CPU4}/genai_config.json`,
+        `${CPU4}/tokenizer.json`,
+        'genai_config.json',
+        'onnx/builder.py',
+        `${GPU}/genai_config.json`,
+      ]),
+    ).toEqual(['', CPU4, GPU]);
   });
 
   it('cpu: accuracy level 4 wins, wherever the folder sits', () => {
-    expect(chooseVariantFolder('cpu', [CPU4, 'cpu_and_mobile/cpu-int4-rtn-block-32', GPU])).toEqual({ ok: true, folder: CPU4 });
-    expect(chooseVariantFolder('cpu', ['cpu/cpu-int4-rtn-block-32-acc-level-4', 'cpu/cpu-fp32'])).toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32-acc-level-4' });
-    expect(chooseVariantFolder('cpu', ['cpu/cpu-fp32', 'cpu/cpu-int4-rtn-block-32', GPU])).toEqual({ ok: true, folder: 'cpu/cpu-int4-rtn-block-32' });
+    expect(chooseVariantFolder('cpu', [CPU4, 'cpu_and_mobile/cpu-int4-rtn-block-32', GPU])).toEqual({
+      ok: true,
+      folder: CPU4,
+    });
+    expect(chooseVariantFolder('cpu', ['cpu/cpu-int4-rtn-block-32-acc-level-4', 'cpu/cpu-fp32'])).toEqual({
+      ok: true,
+      folder: 'cpu/cpu-int4-rtn-block-32-acc-level-4',
+    });
+    expect(chooseVariantFolder('cpu', ['cpu/cpu-fp32', 'cpu/cpu-int4-rtn-block-32', GPU])).toEqual({
+      ok: true,
+      folder: 'cpu/cpu-int4-rtn-block-32',
+    });
     // Two level-4 folders: the expected name settles it.
     expect(chooseVariantFolder('cpu', ['cpu/cpu-int4-awq-acc-level-4', CPU4])).toEqual({ ok: true, folder: CPU4 });
   });
 
   it('gpu: the folder named gpu-int4-rtn-block-32', () => {
     expect(chooseVariantFolder('gpu', [CPU4, GPU, 'gpu/gpu-fp16'])).toEqual({ ok: true, folder: GPU });
-    expect(chooseVariantFolder('gpu', [CPU4, 'cuda/gpu-int4-rtn-block-32'])).toEqual({ ok: true, folder: 'cuda/gpu-int4-rtn-block-32' });
+    expect(chooseVariantFolder('gpu', [CPU4, 'cuda/gpu-int4-rtn-block-32'])).toEqual({
+      ok: true,
+      folder: 'cuda/gpu-int4-rtn-block-32',
+    });
   });
 
   it('refuses ambiguous or absent folders, naming the folders found', () => {
@@ -78,13 +109,41 @@ describe('variant folder choice (folders holding a genai_config.json)', () => {
 });
 
 describe('engine file selection', () => {
-  const CONFIG = JSON.stringify({ model: { type: 'phi4mm', decoder: { filename: 'phi-4-mm-text.onnx' },
-    speech: { filename: 'phi-4-mm-speech.onnx', config_filename: 'speech_processor.json', adapter_filename: 'phi-4-mm-speech.onnx_adapter' },
-    vision: { filename: 'phi-4-mm-vision.onnx', config_filename: 'vision_processor.json', adapter_filename: 'phi-4-mm-vision.onnx_adapter' } } });
-  const LISTED = ['genai_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
-    'phi-4-mm-text.onnx', 'phi-4-mm-text.onnx.data', 'phi-4-mm-embedding.onnx', 'phi-4-mm-embedding.onnx.data',
-    'phi-4-mm-speech.onnx', 'phi-4-mm-speech.onnx.data', 'phi-4-mm-speech.onnx_adapter', 'speech_processor.json',
-    'phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data', 'phi-4-mm-vision.onnx_adapter', 'vision_processor.json'];
+  const CONFIG = JSON.stringify({
+    model: {
+      type: 'phi4mm',
+      decoder: { filename: 'phi-4-mm-text.onnx' },
+      speech: {
+        filename: 'phi-4-mm-speech.onnx',
+        config_filename: 'speech_processor.json',
+        adapter_filename: 'phi-4-mm-speech.onnx_adapter',
+      },
+      vision: {
+        filename: 'phi-4-mm-vision.onnx',
+        config_filename: 'vision_processor.json',
+        adapter_filename: 'phi-4-mm-vision.onnx_adapter',
+      },
+    },
+  });
+  const LISTED = [
+    'genai_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'added_tokens.json',
+    'phi-4-mm-text.onnx',
+    'phi-4-mm-text.onnx.data',
+    'phi-4-mm-embedding.onnx',
+    'phi-4-mm-embedding.onnx.data',
+    'phi-4-mm-speech.onnx',
+    'phi-4-mm-speech.onnx.data',
+    'phi-4-mm-speech.onnx_adapter',
+    'speech_processor.json',
+    'phi-4-mm-vision.onnx',
+    'phi-4-mm-vision.onnx.data',
+    'phi-4-mm-vision.onnx_adapter',
+    'vision_processor.json',
+  ];
   const names = () => {
     const parsed = genaiConfigFiles(CONFIG);
     if (!parsed.ok) throw new Error(parsed.reason);
@@ -92,7 +151,10 @@ describe('engine file selection', () => {
   };
 
   it('never takes a rewritten-graph cache entry for external data', () => {
-    const cached = ['phi-4-mm-text.onnx.earshot-95623148226d0220.onnx', 'phi-4-mm-text.onnx.earshot-95623148226d0220.json'];
+    const cached = [
+      'phi-4-mm-text.onnx.earshot-95623148226d0220.onnx',
+      'phi-4-mm-text.onnx.earshot-95623148226d0220.json',
+    ];
     const s = selectEngineFiles(names(), [...LISTED, ...cached], true);
     expect(s.selected).toContain('phi-4-mm-text.onnx.data');
     expect(s.selected.filter((p) => p.includes('.earshot-'))).toEqual([]);
@@ -102,8 +164,14 @@ describe('engine file selection', () => {
   it('keeps what the engine loads and leaves vision and unused files on the hub', () => {
     const s = selectEngineFiles(names(), LISTED, false);
     expect(s.missing).toEqual([]);
-    expect(s.leftOut.sort()).toEqual(['added_tokens.json', 'phi-4-mm-vision.onnx', 'phi-4-mm-vision.onnx.data',
-      'phi-4-mm-vision.onnx_adapter', 'special_tokens_map.json', 'vision_processor.json']);
+    expect(s.leftOut.sort()).toEqual([
+      'added_tokens.json',
+      'phi-4-mm-vision.onnx',
+      'phi-4-mm-vision.onnx.data',
+      'phi-4-mm-vision.onnx_adapter',
+      'special_tokens_map.json',
+      'vision_processor.json',
+    ]);
     expect(s.selected).toContain('phi-4-mm-speech.onnx_adapter');
     expect(s.selected).toContain('phi-4-mm-text.onnx.data');
   });
@@ -114,7 +182,11 @@ describe('engine file selection', () => {
   });
 
   it('reports the files the config names that the folder lacks', () => {
-    const s = selectEngineFiles(names(), LISTED.filter((p) => p !== 'phi-4-mm-speech.onnx_adapter' && p !== 'tokenizer.json'), false);
+    const s = selectEngineFiles(
+      names(),
+      LISTED.filter((p) => p !== 'phi-4-mm-speech.onnx_adapter' && p !== 'tokenizer.json'),
+      false,
+    );
     expect(s.missing).toEqual(['tokenizer.json', 'phi-4-mm-speech.onnx_adapter']);
   });
 
@@ -125,7 +197,8 @@ describe('engine file selection', () => {
 });
 
 describe('error classification', () => {
-  const fetchFailed = (code: string): TypeError => new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} x`), { code }) });
+  const fetchFailed = (code: string): TypeError =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} x`), { code }) });
 
   it('treats DNS failure, refusal and connect timeouts as unreachable', () => {
     expect(isUnreachableError(fetchFailed('ENOTFOUND'))).toBe(true);
@@ -138,8 +211,11 @@ describe('error classification', () => {
   it('finds codes in the cause chain and describes them once', () => {
     expect(errorCode(fetchFailed('EAI_AGAIN'))).toBe('EAI_AGAIN');
     expect(describeNetworkError(fetchFailed('ENOTFOUND'))).toBe('getaddrinfo ENOTFOUND x');
-    expect(describeNetworkError(new TypeError('fetch failed', { cause: Object.assign(new Error('boom'), { code: 'ECONNRESET' }) })))
-      .toBe('ECONNRESET: boom');
+    expect(
+      describeNetworkError(
+        new TypeError('fetch failed', { cause: Object.assign(new Error('boom'), { code: 'ECONNRESET' }) }),
+      ),
+    ).toBe('ECONNRESET: boom');
   });
 
   it('recognises local disk errors (never retried)', () => {

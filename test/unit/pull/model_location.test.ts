@@ -1,7 +1,12 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheModelDir, defaultModelDir, isModelVariant, resolveModelDir } from '../../../src/engine/phi4mm/model_location.ts';
+import {
+  cacheModelDir,
+  defaultModelDir,
+  isModelVariant,
+  resolveModelDir,
+} from '../../../src/engine/phi4mm/model_location.ts';
 
 const CACHE_TAIL = join('earshot', 'models', 'phi-4-multimodal-instruct-onnx');
 
@@ -23,7 +28,9 @@ describe('model location', () => {
     expect(resolveModelDir({ model: '/from/flag', configDir: '/from/config', env })).toBe('/from/flag');
     expect(resolveModelDir({ configDir: '/from/config', env })).toBe('/from/env');
     expect(resolveModelDir({ configDir: '/from/config', env: { XDG_CACHE_HOME: '/cache' } })).toBe('/from/config');
-    expect(resolveModelDir({ variant: 'gpu', env: { XDG_CACHE_HOME: '/cache' } })).toBe(join('/cache', CACHE_TAIL, 'gpu'));
+    expect(resolveModelDir({ variant: 'gpu', env: { XDG_CACHE_HOME: '/cache' } })).toBe(
+      join('/cache', CACHE_TAIL, 'gpu'),
+    );
     expect(resolveModelDir({ env: { XDG_CACHE_HOME: '/cache' } })).toBe(join('/cache', CACHE_TAIL, 'cpu'));
   });
 

@@ -8,19 +8,31 @@ import { ensureFixtureModel } from '../../../src/engine/phi4mm/fixture/index.ts'
 import { silentLogger } from '../../../src/engine/engine_logger.ts';
 
 // A provisioner that has not run: its status is the start of a download.
-const provisioner = (): ModelProvisioner<unknown> => new ModelProvisioner<unknown>({
-  dir: '/m', log: silentLogger, load: async () => ({ engine: null }),
-  settings: { variant: 'cpu', env: {}, progressStream: process.stderr },
-});
+const provisioner = (): ModelProvisioner<unknown> =>
+  new ModelProvisioner<unknown>({
+    dir: '/m',
+    log: silentLogger,
+    load: async () => ({ engine: null }),
+    settings: { variant: 'cpu', env: {}, progressStream: process.stderr },
+  });
 
 describe('modelReadiness (the model part of /readyz)', () => {
   it('reports a download in progress, with the percent', () => {
-    expect(modelReadiness(null, undefined, provisioner())).toEqual({ status: 'downloading', percent: 0, downloaded_bytes: 0, total_bytes: 0 });
+    expect(modelReadiness(null, undefined, provisioner())).toEqual({
+      status: 'downloading',
+      percent: 0,
+      downloaded_bytes: 0,
+      total_bytes: 0,
+    });
   });
 
   it('tells a missing model from an invalid one, without the message', () => {
-    expect(modelReadiness(null, new EarshotError('E_MODEL_MISSING', '/secret/path'), null)).toEqual({ status: 'model_missing' });
-    expect(modelReadiness(null, new EarshotError('E_MODEL_INVALID', '/secret/path'), null)).toEqual({ status: 'model_invalid' });
+    expect(modelReadiness(null, new EarshotError('E_MODEL_MISSING', '/secret/path'), null)).toEqual({
+      status: 'model_missing',
+    });
+    expect(modelReadiness(null, new EarshotError('E_MODEL_INVALID', '/secret/path'), null)).toEqual({
+      status: 'model_invalid',
+    });
     expect(modelReadiness(null, undefined, null)).toEqual({ status: 'model_missing' });
   });
 

@@ -1,7 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
-  createProgressReporter, etaSeconds, formatBytes, formatDelay, formatDuration, formatProgressLine, TransferRate,
+  createProgressReporter,
+  etaSeconds,
+  formatBytes,
+  formatDelay,
+  formatDuration,
+  formatProgressLine,
+  TransferRate,
 } from '../../../src/engine/phi4mm/pull/progress.ts';
 
 function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean }; text: () => string } {
@@ -44,8 +50,14 @@ describe('progress helpers', () => {
   });
 
   it('formats a plain line with bytes, speed and ETA', () => {
-    expect(formatProgressLine({ doneBytes: 512 * 1024 ** 2, totalBytes: 1024 ** 3, bytesPerSecond: 8 * 1024 ** 2, file: 'a.onnx' }))
-      .toBe('50% 512 MiB/1.00 GiB 8.00 MiB/s ETA 1m04s a.onnx');
+    expect(
+      formatProgressLine({
+        doneBytes: 512 * 1024 ** 2,
+        totalBytes: 1024 ** 3,
+        bytesPerSecond: 8 * 1024 ** 2,
+        file: 'a.onnx',
+      }),
+    ).toBe('50% 512 MiB/1.00 GiB 8.00 MiB/s ETA 1m04s a.onnx');
   });
 });
 
@@ -54,7 +66,17 @@ describe('progress reporter', () => {
     const out = capture(false);
     let now = 0;
     const reporter = createProgressReporter({ stream: out.stream, nowMs: () => now, plainIntervalMs: 10_000 });
-    reporter.onProgress({ type: 'plan', dir: '/m', folder: 'gpu/x', fileCount: 2, skippedCount: 1, leftOutCount: 3, allBytes: 1500, totalBytes: 1000, doneBytes: 0 });
+    reporter.onProgress({
+      type: 'plan',
+      dir: '/m',
+      folder: 'gpu/x',
+      fileCount: 2,
+      skippedCount: 1,
+      leftOutCount: 3,
+      allBytes: 1500,
+      totalBytes: 1000,
+      doneBytes: 0,
+    });
     reporter.onProgress({ type: 'file-start', path: 'a.onnx', sizeBytes: 1000 });
     for (let i = 1; i <= 10; i += 1) {
       now = i * 3_000;
@@ -63,7 +85,9 @@ describe('progress reporter', () => {
     reporter.onProgress({ type: 'retry', path: 'a.onnx', failures: 1, delayMs: 2_000, reason: 'ECONNRESET' });
     reporter.onProgress({ type: 'done', doneBytes: 1000 });
     const lines = out.text().trim().split('\n');
-    expect(lines[0]).toBe('Pulling 2 files of gpu/x (1.46 KiB) into /m: 1000 B to download (1 already complete, 3 unused file(s) left on the hub)');
+    expect(lines[0]).toBe(
+      'Pulling 2 files of gpu/x (1.46 KiB) into /m: 1000 B to download (1 already complete, 3 unused file(s) left on the hub)',
+    );
     // plan line, at 0 s, then every >= 10 s of clock (12 s, 24 s), the retry, then the final line.
     expect(lines.filter((l) => /^\d+% /.test(l))).toHaveLength(4);
     expect(lines).toContain('retrying a.onnx in 2s: ECONNRESET');
@@ -74,7 +98,17 @@ describe('progress reporter', () => {
   it('draws a cli-progress bar on a terminal', () => {
     const out = capture(true);
     const reporter = createProgressReporter({ stream: out.stream, nowMs: () => 0 });
-    reporter.onProgress({ type: 'plan', dir: '/m', folder: 'gpu/x', fileCount: 1, skippedCount: 0, leftOutCount: 0, allBytes: 2048, totalBytes: 2048, doneBytes: 0 });
+    reporter.onProgress({
+      type: 'plan',
+      dir: '/m',
+      folder: 'gpu/x',
+      fileCount: 1,
+      skippedCount: 0,
+      leftOutCount: 0,
+      allBytes: 2048,
+      totalBytes: 2048,
+      doneBytes: 0,
+    });
     reporter.onProgress({ type: 'file-start', path: 'a.onnx', sizeBytes: 2048 });
     reporter.onProgress({ type: 'bytes', path: 'a.onnx', deltaBytes: 2048, doneBytes: 2048 });
     reporter.onProgress({ type: 'done', doneBytes: 2048 });

@@ -22,7 +22,12 @@ const target = { attachSideband: () => ({ handleText() {}, handleBinary() {}, di
 
 describe('CallSidebands', () => {
   it('closes an idle sideband with E_IDLE_TIMEOUT and frees its slot on dispose', async () => {
-    const admission = new AdmissionController({ maxSessions: 10, maxSessionsPerKey: 10, maxSessionDurationMs: 60_000, idleTimeoutMs: 60 });
+    const admission = new AdmissionController({
+      maxSessions: 10,
+      maxSessionsPerKey: 10,
+      maxSessionDurationMs: 60_000,
+      idleTimeoutMs: 60,
+    });
     const sidebands = new CallSidebands<'ga'>({ admission, log: createLogger('silent') });
     sidebands.register('rtc_1', 'key_a', target);
     const { peer, sent, closes } = recordingPeer();
@@ -36,7 +41,12 @@ describe('CallSidebands', () => {
   });
 
   it('closes a sideband at the maximum session duration even while it talks', async () => {
-    const admission = new AdmissionController({ maxSessions: 10, maxSessionsPerKey: 10, maxSessionDurationMs: 80, idleTimeoutMs: 60_000 });
+    const admission = new AdmissionController({
+      maxSessions: 10,
+      maxSessionsPerKey: 10,
+      maxSessionDurationMs: 80,
+      idleTimeoutMs: 60_000,
+    });
     const sidebands = new CallSidebands<'ga'>({ admission, log: createLogger('silent') });
     sidebands.register('rtc_1', 'key_a', target);
     const { peer, sent, closes } = recordingPeer();
@@ -50,7 +60,12 @@ describe('CallSidebands', () => {
   });
 
   it('closes every sideband of a call when it ends, and refuses new ones', () => {
-    const admission = new AdmissionController({ maxSessions: 10, maxSessionsPerKey: 10, maxSessionDurationMs: 60_000, idleTimeoutMs: 60_000 });
+    const admission = new AdmissionController({
+      maxSessions: 10,
+      maxSessionsPerKey: 10,
+      maxSessionDurationMs: 60_000,
+      idleTimeoutMs: 60_000,
+    });
     const sidebands = new CallSidebands<'ga'>({ admission, log: createLogger('silent') });
     sidebands.register('rtc_1', 'key_a', target);
     const peers = [recordingPeer(), recordingPeer()];

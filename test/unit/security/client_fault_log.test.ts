@@ -8,8 +8,12 @@ import type { Logger } from '../../../src/observability/logger.ts';
 
 function recordingLog() {
   const lines: { level: string; data: Record<string, unknown>; message: string }[] = [];
-  const at = (level: string) => (data: Record<string, unknown>, message: string) => lines.push({ level, data, message });
-  return { log: { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as Logger, lines };
+  const at = (level: string) => (data: Record<string, unknown>, message: string) =>
+    lines.push({ level, data, message });
+  return {
+    log: { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as Logger,
+    lines,
+  };
 }
 
 describe('ClientFaultLog', () => {
@@ -32,7 +36,12 @@ describe('ClientFaultLog', () => {
   it('keeps server faults and unexpected exceptions at error level with the error, never rate-limited', () => {
     const faults = new ClientFaultLog({ perWindow: 1 });
     const { log, lines } = recordingLog();
-    const errors = [new EarshotError('E_ENGINE', 'onnx failed'), new TypeError('bug'), new EarshotError('E_INTERNAL'), new TypeError('bug 2')];
+    const errors = [
+      new EarshotError('E_ENGINE', 'onnx failed'),
+      new TypeError('bug'),
+      new EarshotError('E_INTERNAL'),
+      new TypeError('bug 2'),
+    ];
     for (const err of errors) faults.turnFailed(log, err);
     expect(lines.map((l) => l.level)).toEqual(['error', 'error', 'error', 'error']);
     expect(lines.map((l) => l.data.err)).toEqual(errors);

@@ -14,13 +14,18 @@ describe('session list cursors', () => {
   it("answer another key's session id exactly as an unknown id", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ key: fc.constantFrom('key_a', 'key_b'), createdAtMs: fc.integer({ min: 0, max: 50 }) }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ key: fc.constantFrom('key_a', 'key_b'), createdAtMs: fc.integer({ min: 0, max: 50 }) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
         fc.nat(),
         fc.integer({ min: 1, max: 5 }),
         (rows, pick, limit) => {
           const store = TranscriptStore.open({ path: ':memory:' });
           open.push(store);
-          rows.forEach((r, i) => store.startSession({ id: `s${i}`, keyId: r.key, type: 'realtime', createdAtMs: r.createdAtMs }));
+          rows.forEach((r, i) =>
+            store.startSession({ id: `s${i}`, keyId: r.key, type: 'realtime', createdAtMs: r.createdAtMs }),
+          );
           const target = pick % rows.length;
           const caller = rows[target].key === 'key_a' ? 'key_b' : 'key_a';
           const viaForeign = store.listSessions({ keyId: caller, limit, after: `s${target}` });

@@ -9,7 +9,31 @@ import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/tokenizer_fixt
 const fixture = buildFixtureTokenizer();
 const tokenizer = createTokenizer(fixture.tokenizerJson, fixture.tokenizerConfigJson);
 
-const pieces = ['the', ' quick', 'Brown', ' fox', "'s", ' ', '  ', '\n', '\r\n', '\n\n', '12', '345', '.', ', ', '!?', '{"a": 1}', 'été', ' 漢字', '😀', '\t', 'don\'t', ' A', 'ÀB'];
+const pieces = [
+  'the',
+  ' quick',
+  'Brown',
+  ' fox',
+  "'s",
+  ' ',
+  '  ',
+  '\n',
+  '\r\n',
+  '\n\n',
+  '12',
+  '345',
+  '.',
+  ', ',
+  '!?',
+  '{"a": 1}',
+  'été',
+  ' 漢字',
+  '😀',
+  '\t',
+  "don't",
+  ' A',
+  'ÀB',
+];
 const text = fc.array(fc.constantFrom(...pieces), { maxLength: 120 }).map((p) => p.join(''));
 
 describe('tokenizing in slices', () => {

@@ -49,7 +49,7 @@ async function upload(batcher: VadBatcher, seconds: number): Promise<number[]> {
   return Promise.all(results).finally(() => stream.close());
 }
 
-describe('VAD lag on each stream\'s own clock', () => {
+describe("VAD lag on each stream's own clock", () => {
   it('a client uploading faster than real time is not lag while the VAD keeps ahead of its audio', async () => {
     const batcher = new VadBatcher(await getSharedSileroModel(), { maxBatchStreams: 64, maxBatchesInFlight: 1 });
     const vad = new LoadMonitor({ maxEventLoopDelayMs: 300, sampleDelayMs: () => 0 });

@@ -5,7 +5,11 @@ import { AdmissionController, type SessionExpiry } from '../../../src/transport/
 
 const limits = { maxSessions: 3, maxSessionsPerKey: 2, maxSessionDurationMs: 60_000, idleTimeoutMs: 10_000 };
 
-async function metricValue(metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metricValue(
+  metrics: ReturnType<typeof createMetrics>,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = await metrics.registry.getSingleMetric(name)!.get();
   const found = metric.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
   return found?.value ?? 0;
@@ -34,10 +38,23 @@ describe('AdmissionController', () => {
     const a2 = ctl.admit('a', () => {});
     expect(a1.ok && a2.ok).toBe(true);
     const a3 = ctl.admit('a', () => {});
-    expect(a3).toMatchObject({ ok: false, reason: 'max_sessions_per_key', code: 'E_KEY_CAPACITY', httpStatus: 429, closeCode: 1013 });
+    expect(a3).toMatchObject({
+      ok: false,
+      reason: 'max_sessions_per_key',
+      code: 'E_KEY_CAPACITY',
+      httpStatus: 429,
+      closeCode: 1013,
+    });
     expect(ctl.admit('b', () => {}).ok).toBe(true);
     const b2 = ctl.admit('b', () => {});
-    expect(b2).toMatchObject({ ok: false, reason: 'max_sessions', code: 'E_CAPACITY', httpStatus: 503, closeCode: 1013, retryAfterS: 5 });
+    expect(b2).toMatchObject({
+      ok: false,
+      reason: 'max_sessions',
+      code: 'E_CAPACITY',
+      httpStatus: 503,
+      closeCode: 1013,
+      retryAfterS: 5,
+    });
     expect(ctl.activeSessions).toBe(3);
     expect(ctl.activeFor('a')).toBe(2);
     if (!a1.ok) throw new Error('unreachable');
@@ -55,11 +72,22 @@ describe('AdmissionController', () => {
   it('refuses everything while draining (503, close 1001) and while the engine is saturated', () => {
     let saturated = true;
     const ctl = new AdmissionController(limits, { isEngineSaturated: () => saturated });
-    expect(ctl.admit('a', () => {})).toMatchObject({ ok: false, reason: 'engine_busy', code: 'E_ENGINE_BUSY', httpStatus: 503 });
+    expect(ctl.admit('a', () => {})).toMatchObject({
+      ok: false,
+      reason: 'engine_busy',
+      code: 'E_ENGINE_BUSY',
+      httpStatus: 503,
+    });
     saturated = false;
     expect(ctl.check('a')).toBeNull();
     ctl.drain();
-    expect(ctl.admit('a', () => {})).toMatchObject({ ok: false, reason: 'draining', code: 'E_DRAINING', httpStatus: 503, closeCode: 1001 });
+    expect(ctl.admit('a', () => {})).toMatchObject({
+      ok: false,
+      reason: 'draining',
+      code: 'E_DRAINING',
+      httpStatus: 503,
+      closeCode: 1001,
+    });
   });
 
   it('expires a session at its maximum duration even while active', () => {
@@ -73,7 +101,14 @@ describe('AdmissionController', () => {
     }
     expect(expiries).toEqual([]);
     vi.advanceTimersByTime(1000);
-    expect(expiries).toEqual([{ reason: 'max_duration', code: 'E_SESSION_EXPIRED', closeCode: 1008, message: 'The session reached its maximum duration of 1 min.' }]);
+    expect(expiries).toEqual([
+      {
+        reason: 'max_duration',
+        code: 'E_SESSION_EXPIRED',
+        closeCode: 1008,
+        message: 'The session reached its maximum duration of 1 min.',
+      },
+    ]);
     vi.advanceTimersByTime(120_000);
     expect(expiries).toHaveLength(1);
   });
@@ -104,14 +139,22 @@ describe('AdmissionController', () => {
 
   it('rate_limits.updated reflects the capacity left to the key', () => {
     const ctl = new AdmissionController(limits);
-    expect(ctl.rateLimitsEvent('a')).toEqual({ type: 'rate_limits.updated', rate_limits: [{ name: 'requests', limit: 2, remaining: 2, reset_seconds: 0 }] });
+    expect(ctl.rateLimitsEvent('a')).toEqual({
+      type: 'rate_limits.updated',
+      rate_limits: [{ name: 'requests', limit: 2, remaining: 2, reset_seconds: 0 }],
+    });
     ctl.admit('a', () => {});
     expect(ctl.rateLimitsEvent('a').rate_limits[0].remaining).toBe(1);
     ctl.admit('b', () => {});
     ctl.admit('b', () => {});
     // The server is full: key a has room of its own but the global limit binds.
     expect(ctl.rateLimitsEvent('a').rate_limits[0].remaining).toBe(0);
-    expect(ctl.rateLimitsEvent('a', { limitTokens: 4096, usedTokens: 1000 }).rate_limits[1]).toEqual({ name: 'tokens', limit: 4096, remaining: 3096, reset_seconds: 0 });
+    expect(ctl.rateLimitsEvent('a', { limitTokens: 4096, usedTokens: 1000 }).rate_limits[1]).toEqual({
+      name: 'tokens',
+      limit: 4096,
+      remaining: 3096,
+      reset_seconds: 0,
+    });
   });
 
   it('records auth refusals in the same metric', async () => {

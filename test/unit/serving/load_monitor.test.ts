@@ -20,7 +20,11 @@ describe('LoadMonitor', () => {
 
   it('samples on its interval; a limit of 0 never starts', async () => {
     const samples = [500, 500, 10];
-    const m = new LoadMonitor({ maxEventLoopDelayMs: 100, intervalMs: 5, sampleDelayMs: () => samples.shift() ?? 10 }).start();
+    const m = new LoadMonitor({
+      maxEventLoopDelayMs: 100,
+      intervalMs: 5,
+      sampleDelayMs: () => samples.shift() ?? 10,
+    }).start();
     await new Promise((r) => setTimeout(r, 12));
     expect(m.overloaded).toBe(true);
     await new Promise((r) => setTimeout(r, 30));
@@ -33,8 +37,18 @@ describe('LoadMonitor', () => {
 
   it('admission refuses new sessions with 503 E_OVERLOADED while overloaded', () => {
     let message: string | null = 'behind real time';
-    const ctl = new AdmissionController({ maxSessions: 10, maxSessionsPerKey: 10, maxSessionDurationMs: 60_000, idleTimeoutMs: 60_000 }, { overload: () => message });
-    expect(ctl.admit('a', () => {})).toMatchObject({ ok: false, reason: 'overloaded', code: 'E_OVERLOADED', httpStatus: 503, closeCode: 1013, message: 'behind real time' });
+    const ctl = new AdmissionController(
+      { maxSessions: 10, maxSessionsPerKey: 10, maxSessionDurationMs: 60_000, idleTimeoutMs: 60_000 },
+      { overload: () => message },
+    );
+    expect(ctl.admit('a', () => {})).toMatchObject({
+      ok: false,
+      reason: 'overloaded',
+      code: 'E_OVERLOADED',
+      httpStatus: 503,
+      closeCode: 1013,
+      message: 'behind real time',
+    });
     message = null;
     expect(ctl.admit('a', () => {})).toMatchObject({ ok: true });
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { authSchema, authLimitsStoreSections, limitsSchema, storeSchema } from '../../../src/config/auth_limits_store_schema.ts';
+import {
+  authSchema,
+  authLimitsStoreSections,
+  limitsSchema,
+  storeSchema,
+} from '../../../src/config/auth_limits_store_schema.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 
 describe('metrics', () => {
@@ -25,12 +30,28 @@ describe('auth, limits and store config sections', () => {
     const cfg = z.object(authLimitsStoreSections).parse({});
     expect(cfg).toEqual({
       auth: {
-        api_keys: [], allowed_origins: [], allow_unauthenticated_non_loopback: false, ephemeral_key_ttl_s: 600, max_ephemeral_keys: 10_000,
-        max_ephemeral_keys_per_key: 1000, max_ephemeral_preset_bytes: 96 * 1024, max_ephemeral_bytes_per_key: 16 * 1024 * 1024, max_ephemeral_bytes_total: 128 * 1024 * 1024,
+        api_keys: [],
+        allowed_origins: [],
+        allow_unauthenticated_non_loopback: false,
+        ephemeral_key_ttl_s: 600,
+        max_ephemeral_keys: 10_000,
+        max_ephemeral_keys_per_key: 1000,
+        max_ephemeral_preset_bytes: 96 * 1024,
+        max_ephemeral_bytes_per_key: 16 * 1024 * 1024,
+        max_ephemeral_bytes_total: 128 * 1024 * 1024,
       },
       limits: {
-        max_sessions: 256, max_sessions_per_key: 64, max_session_duration_ms: 3_600_000, max_event_loop_delay_ms: 250, idle_timeout_ms: 600_000, max_vad_lag_ms: 300, max_engine_wait_ms: 2000,
-        max_item_text_bytes: 128 * 1024, max_instructions_bytes: 64 * 1024, max_queued_turns: 16, max_pending_text_bytes: 512 * 1024,
+        max_sessions: 256,
+        max_sessions_per_key: 64,
+        max_session_duration_ms: 3_600_000,
+        max_event_loop_delay_ms: 250,
+        idle_timeout_ms: 600_000,
+        max_vad_lag_ms: 300,
+        max_engine_wait_ms: 2000,
+        max_item_text_bytes: 128 * 1024,
+        max_instructions_bytes: 64 * 1024,
+        max_queued_turns: 16,
+        max_pending_text_bytes: 512 * 1024,
       },
       store: { retention_days: 0 },
     });
@@ -38,7 +59,8 @@ describe('auth, limits and store config sections', () => {
 
   it('every option is described', () => {
     for (const schema of [authSchema, limitsSchema, storeSchema]) {
-      for (const [key, option] of Object.entries(schema.shape)) expect((option as z.ZodType).description, key).toBeTruthy();
+      for (const [key, option] of Object.entries(schema.shape))
+        expect((option as z.ZodType).description, key).toBeTruthy();
     }
   });
 

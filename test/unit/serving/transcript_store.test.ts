@@ -30,13 +30,70 @@ afterEach(() => {
 
 function fillSession(store: TranscriptStore, id: string, createdAtMs: number, keyId = 'key_a') {
   expect(store.startSession({ id, keyId, type: 'realtime', model: 'phi-4-multimodal', createdAtMs })).toBe(true);
-  expect(store.commitUtterance({ sessionId: id, itemId: `${id}_u1`, startMs: 320, endMs: 2110, endReason: 'silence', committedAtMs: createdAtMs + 2600 })).toBe(true);
+  expect(
+    store.commitUtterance({
+      sessionId: id,
+      itemId: `${id}_u1`,
+      startMs: 320,
+      endMs: 2110,
+      endReason: 'silence',
+      committedAtMs: createdAtMs + 2600,
+    }),
+  ).toBe(true);
   expect(store.setUtteranceText(`${id}_u1`, { transcript: 'what is the weather in Lyon' })).toBe(true);
-  expect(store.commitUtterance({ sessionId: id, itemId: `${id}_u2`, startMs: 4000, endMs: 5000, committedAtMs: createdAtMs + 5600, transcript: 'thanks', translation: 'merci', language: 'en' })).toBe(true);
-  expect(store.recordResponse({ id: `${id}_r1`, sessionId: id, inputItemId: `${id}_u1`, status: 'in_progress', createdAtMs: createdAtMs + 2700 })).toBe(true);
-  expect(store.recordToolCall({ callId: `${id}_c1`, sessionId: id, responseId: `${id}_r1`, name: 'get_weather', argumentsJson: '{"city":"Lyon"}', status: 'in_progress', startedAtMs: createdAtMs + 2800 })).toBe(true);
-  expect(store.recordToolCall({ callId: `${id}_c1`, sessionId: id, name: 'get_weather', argumentsJson: '{"city":"Lyon"}', outputJson: '{"temp_c":21}', status: 'completed', endedAtMs: createdAtMs + 2900 })).toBe(true);
-  expect(store.recordResponse({ id: `${id}_r1`, sessionId: id, status: 'completed', text: 'It is 21 degrees.', usage: { output_tokens: 6 }, completedAtMs: createdAtMs + 3100 })).toBe(true);
+  expect(
+    store.commitUtterance({
+      sessionId: id,
+      itemId: `${id}_u2`,
+      startMs: 4000,
+      endMs: 5000,
+      committedAtMs: createdAtMs + 5600,
+      transcript: 'thanks',
+      translation: 'merci',
+      language: 'en',
+    }),
+  ).toBe(true);
+  expect(
+    store.recordResponse({
+      id: `${id}_r1`,
+      sessionId: id,
+      inputItemId: `${id}_u1`,
+      status: 'in_progress',
+      createdAtMs: createdAtMs + 2700,
+    }),
+  ).toBe(true);
+  expect(
+    store.recordToolCall({
+      callId: `${id}_c1`,
+      sessionId: id,
+      responseId: `${id}_r1`,
+      name: 'get_weather',
+      argumentsJson: '{"city":"Lyon"}',
+      status: 'in_progress',
+      startedAtMs: createdAtMs + 2800,
+    }),
+  ).toBe(true);
+  expect(
+    store.recordToolCall({
+      callId: `${id}_c1`,
+      sessionId: id,
+      name: 'get_weather',
+      argumentsJson: '{"city":"Lyon"}',
+      outputJson: '{"temp_c":21}',
+      status: 'completed',
+      endedAtMs: createdAtMs + 2900,
+    }),
+  ).toBe(true);
+  expect(
+    store.recordResponse({
+      id: `${id}_r1`,
+      sessionId: id,
+      status: 'completed',
+      text: 'It is 21 degrees.',
+      usage: { output_tokens: 6 },
+      completedAtMs: createdAtMs + 3100,
+    }),
+  ).toBe(true);
 }
 
 describe('TranscriptStore', () => {
@@ -53,13 +110,64 @@ describe('TranscriptStore', () => {
     const store = openStore();
     const detail = store.getSessionDetail('sess_1');
     expect(detail).toEqual({
-      id: 'sess_1', keyId: 'key_a', type: 'realtime', model: 'phi-4-multimodal', createdAtMs: 1_000, endedAtMs: null, endReason: null,
+      id: 'sess_1',
+      keyId: 'key_a',
+      type: 'realtime',
+      model: 'phi-4-multimodal',
+      createdAtMs: 1_000,
+      endedAtMs: null,
+      endReason: null,
       utterances: [
-        { sessionId: 'sess_1', itemId: 'sess_1_u1', startMs: 320, endMs: 2110, endReason: 'silence', committedAtMs: 3600, transcript: 'what is the weather in Lyon', translation: null, language: null, transcriptionError: null },
-        { sessionId: 'sess_1', itemId: 'sess_1_u2', startMs: 4000, endMs: 5000, endReason: null, committedAtMs: 6600, transcript: 'thanks', translation: 'merci', language: 'en', transcriptionError: null },
+        {
+          sessionId: 'sess_1',
+          itemId: 'sess_1_u1',
+          startMs: 320,
+          endMs: 2110,
+          endReason: 'silence',
+          committedAtMs: 3600,
+          transcript: 'what is the weather in Lyon',
+          translation: null,
+          language: null,
+          transcriptionError: null,
+        },
+        {
+          sessionId: 'sess_1',
+          itemId: 'sess_1_u2',
+          startMs: 4000,
+          endMs: 5000,
+          endReason: null,
+          committedAtMs: 6600,
+          transcript: 'thanks',
+          translation: 'merci',
+          language: 'en',
+          transcriptionError: null,
+        },
       ],
-      responses: [{ id: 'sess_1_r1', sessionId: 'sess_1', inputItemId: 'sess_1_u1', status: 'completed', text: 'It is 21 degrees.', usage: { output_tokens: 6 }, createdAtMs: 3700, completedAtMs: 4100 }],
-      toolCalls: [{ callId: 'sess_1_c1', sessionId: 'sess_1', responseId: 'sess_1_r1', name: 'get_weather', argumentsJson: '{"city":"Lyon"}', outputJson: '{"temp_c":21}', status: 'completed', startedAtMs: 3800, endedAtMs: 3900 }],
+      responses: [
+        {
+          id: 'sess_1_r1',
+          sessionId: 'sess_1',
+          inputItemId: 'sess_1_u1',
+          status: 'completed',
+          text: 'It is 21 degrees.',
+          usage: { output_tokens: 6 },
+          createdAtMs: 3700,
+          completedAtMs: 4100,
+        },
+      ],
+      toolCalls: [
+        {
+          callId: 'sess_1_c1',
+          sessionId: 'sess_1',
+          responseId: 'sess_1_r1',
+          name: 'get_weather',
+          argumentsJson: '{"city":"Lyon"}',
+          outputJson: '{"temp_c":21}',
+          status: 'completed',
+          startedAtMs: 3800,
+          endedAtMs: 3900,
+        },
+      ],
     });
     expect(store.endSession('sess_1', 'client_closed', 9_000)).toBe(true);
     expect(store.endSession('sess_1', 'again', 10_000)).toBe(true); // first end wins
@@ -69,7 +177,8 @@ describe('TranscriptStore', () => {
 
   it('lists newest first, scoped by key, with an id cursor', () => {
     const store = openStore();
-    for (let i = 0; i < 5; i++) store.startSession({ id: `s${i}`, keyId: i % 2 ? 'key_b' : 'key_a', type: 'realtime', createdAtMs: 1000 + i });
+    for (let i = 0; i < 5; i++)
+      store.startSession({ id: `s${i}`, keyId: i % 2 ? 'key_b' : 'key_a', type: 'realtime', createdAtMs: 1000 + i });
     expect(store.listSessions().sessions.map((s) => s.id)).toEqual(['s4', 's3', 's2', 's1', 's0']);
     const page1 = store.listSessions({ keyId: 'key_a', limit: 2 });
     expect(page1).toMatchObject({ hasMore: true, sessions: [{ id: 's4' }, { id: 's2' }] });
@@ -104,7 +213,13 @@ describe('TranscriptStore', () => {
       expect(store.getSession('recent')).toBeNull();
       retention.stop();
       const raw = new BetterSqlite3(path, { readonly: true });
-      expect(raw.prepare('SELECT (SELECT COUNT(*) FROM utterances) + (SELECT COUNT(*) FROM responses) + (SELECT COUNT(*) FROM tool_calls) AS n').get()).toEqual({ n: 0 });
+      expect(
+        raw
+          .prepare(
+            'SELECT (SELECT COUNT(*) FROM utterances) + (SELECT COUNT(*) FROM responses) + (SELECT COUNT(*) FROM tool_calls) AS n',
+          )
+          .get(),
+      ).toEqual({ n: 0 });
       raw.close();
       // 0 days keeps everything and schedules nothing.
       fillSession(store, 'kept', 0);
@@ -127,7 +242,14 @@ describe('TranscriptStore', () => {
     raw.close();
     (store as unknown as { db: BetterSqlite3.Database }).db.pragma(`max_page_count = ${pages}`);
     let ok = true;
-    for (let i = 0; i < 200 && ok; i++) ok = store.commitUtterance({ sessionId: 's', itemId: `u${i}`, startMs: i, endMs: i + 1, transcript: 'x'.repeat(2000) });
+    for (let i = 0; i < 200 && ok; i++)
+      ok = store.commitUtterance({
+        sessionId: 's',
+        itemId: `u${i}`,
+        startMs: i,
+        endMs: i + 1,
+        transcript: 'x'.repeat(2000),
+      });
     expect(ok).toBe(false);
     expect(errors.at(-1)).toMatchObject({ code: 'SQLITE_FULL', err: { code: 'E_STORE', retryable: true } });
     expect(store.getSession('s')).not.toBeNull();
@@ -157,7 +279,9 @@ describe('TranscriptStore', () => {
     const raw = new BetterSqlite3(path);
     raw.pragma('user_version = 999');
     raw.close();
-    expect(() => TranscriptStore.open({ path })).toThrow(expect.objectContaining({ code: 'E_STORE', message: expect.stringContaining('newer') }));
+    expect(() => TranscriptStore.open({ path })).toThrow(
+      expect.objectContaining({ code: 'E_STORE', message: expect.stringContaining('newer') }),
+    );
     const junk = join(dir, 'junk.sqlite');
     writeFileSync(junk, 'this is not sqlite at all, just some text that is long enough to have a header'.repeat(20));
     expect(() => TranscriptStore.open({ path: junk })).toThrow(expect.objectContaining({ code: 'E_STORE' }));
@@ -169,7 +293,13 @@ describe('TranscriptStore', () => {
     const log = pino({ level: 'trace' }, sink);
     const store = openStore({ log });
     fillSession(store, 'private', 0);
-    store.commitUtterance({ sessionId: 'missing-session', itemId: 'u', startMs: 0, endMs: 1, transcript: 'secret words' }); // FK failure is logged
+    store.commitUtterance({
+      sessionId: 'missing-session',
+      itemId: 'u',
+      startMs: 0,
+      endMs: 1,
+      transcript: 'secret words',
+    }); // FK failure is logged
     expect(logged).toContain('transcript store write failed');
     expect(logged).not.toContain('secret words');
     expect(logged).not.toContain('weather in Lyon');

@@ -49,9 +49,19 @@ describe('chat template', () => {
     expect(toPhiToolsJson([weatherTool])).toBe(
       '[{"name": "get_weather", "description": "Current weather", "parameters": {"city": {"description": "City name", "type": "str", "default": "Paris"}, "days": {"description": "Forecast days", "type": "int"}}}]',
     );
-    const text = renderChatText({ messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }], tools: [weatherTool] });
-    expect(text).toBe(`<|system|>S<|tool|>${toPhiToolsJson([weatherTool])}<|/tool|><|end|><|user|>U<|end|><|assistant|>`);
-    expect(renderChatText({ messages: [{ role: 'user', content: 'U' }], tools: [weatherTool] })).toMatch(/^<\|system\|><\|tool\|>\[/);
+    const text = renderChatText({
+      messages: [
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'U' },
+      ],
+      tools: [weatherTool],
+    });
+    expect(text).toBe(
+      `<|system|>S<|tool|>${toPhiToolsJson([weatherTool])}<|/tool|><|end|><|user|>U<|end|><|assistant|>`,
+    );
+    expect(renderChatText({ messages: [{ role: 'user', content: 'U' }], tools: [weatherTool] })).toMatch(
+      /^<\|system\|><\|tool\|>\[/,
+    );
     expect(renderChatText({ messages: [{ role: 'system', content: 'S' }], tools: [] })).not.toContain('<|tool|>');
   });
 
@@ -94,9 +104,15 @@ describe('chat template', () => {
 describe('audio placeholders', () => {
   it('ASR prompt: one placeholder expanded to audio_tokens copies at the right place', () => {
     const prompt = buildTaskPrompt(tokenizer, TASK_PROMPTS.asr(), 5);
-    const expected = tokenizer.encode('<|user|><|endoftext11|>Transcribe the audio clip into text.<|end|><|assistant|>');
+    const expected = tokenizer.encode(
+      '<|user|><|endoftext11|>Transcribe the audio clip into text.<|end|><|assistant|>',
+    );
     expect(expandAudioPlaceholders(expected, [5]).inputIds).toEqual(prompt.inputIds);
-    expect(prompt.inputIds.slice(0, 7)).toEqual([TOKEN_ID.user, ...new Array(5).fill(TOKEN_ID.audio), prompt.inputIds[6]]);
+    expect(prompt.inputIds.slice(0, 7)).toEqual([
+      TOKEN_ID.user,
+      ...new Array(5).fill(TOKEN_ID.audio),
+      prompt.inputIds[6],
+    ]);
     expect(prompt.audioSpans).toEqual([{ start: 1, length: 5 }]);
     expect(prompt.inputIds.filter((id) => id === TOKEN_ID.audio)).toHaveLength(5);
   });
@@ -106,7 +122,9 @@ describe('audio placeholders', () => {
     expect(TASK_PROMPTS.asrAndTranslate('German')).toBe(
       '<|audio_1|>Transcribe the audio to text, and then translate the audio to German. Use <sep> as a separator between the original transcript and the translation.',
     );
-    expect(renderChatText({ messages: [{ role: 'user', content: TASK_PROMPTS.spokenQuery() }] })).toBe('<|user|><|audio_1|><|end|><|assistant|>');
+    expect(renderChatText({ messages: [{ role: 'user', content: TASK_PROMPTS.spokenQuery() }] })).toBe(
+      '<|user|><|audio_1|><|end|><|assistant|>',
+    );
   });
 
   it('two clips in two turns land in order', () => {
@@ -127,14 +145,21 @@ describe('audio placeholders', () => {
   });
 
   it('errors when placeholders and audios disagree', () => {
-    expect(() => buildTaskPrompt(tokenizer, 'no audio here', 4)).toThrow(expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }));
+    expect(() => buildTaskPrompt(tokenizer, 'no audio here', 4)).toThrow(
+      expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }),
+    );
     expect(() => buildChatPrompt(tokenizer, { messages: [{ role: 'user', content: '<|audio_1|>' }] })).toThrow(
       expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }),
     );
     expect(() =>
-      buildChatPrompt(tokenizer, { messages: [{ role: 'user', content: '<|audio_2|><|audio_1|>' }], audioTokenCounts: [1, 1] }),
+      buildChatPrompt(tokenizer, {
+        messages: [{ role: 'user', content: '<|audio_2|><|audio_1|>' }],
+        audioTokenCounts: [1, 1],
+      }),
     ).toThrow(expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }));
-    expect(() => expandAudioPlaceholders([TOKEN_ID.audio], [0])).toThrow(expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }));
+    expect(() => expandAudioPlaceholders([TOKEN_ID.audio], [0])).toThrow(
+      expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }),
+    );
     expect(() => expandAudioPlaceholders([TOKEN_ID.audio, TOKEN_ID.audio], [1])).toThrow(
       expect.objectContaining({ code: 'E_PROMPT_AUDIO_MISMATCH' }),
     );

@@ -20,7 +20,10 @@ describe('fixture tokenizer', () => {
   });
 
   it('has 256 byte tokens, a few hundred merges and the real added-token ids', () => {
-    const json = fixture.tokenizerJson as { model: { vocab: Record<string, number>; merges: unknown[] }; added_tokens: { id: number; content: string; special: boolean }[] };
+    const json = fixture.tokenizerJson as {
+      model: { vocab: Record<string, number>; merges: unknown[] };
+      added_tokens: { id: number; content: string; special: boolean }[];
+    };
     expect(json.model.merges.length).toBeGreaterThanOrEqual(200);
     for (const t of PHI4MM_ADDED_TOKENS) {
       expect(tokenizer.idOf(t.content)).toBe(t.id);
@@ -74,7 +77,9 @@ describe('encode / decode', () => {
   it('keeps non-special tool tokens and drops special ones when decoding', () => {
     const ids = tokenizer.encode('<|assistant|><|tool_call|>[{"name": "x"}]<|/tool_call|><|end|>');
     expect(tokenizer.decode(ids)).toBe('<|tool_call|>[{"name": "x"}]<|/tool_call|>');
-    expect(tokenizer.decode(ids, { skipSpecialTokens: false })).toBe('<|assistant|><|tool_call|>[{"name": "x"}]<|/tool_call|><|end|>');
+    expect(tokenizer.decode(ids, { skipSpecialTokens: false })).toBe(
+      '<|assistant|><|tool_call|>[{"name": "x"}]<|/tool_call|><|end|>',
+    );
   });
 
   it('round-trips any text, and agrees with the library decoder', () => {
@@ -86,7 +91,9 @@ describe('encode / decode', () => {
         expect(tokenizer.encodeLiteral(text).every((id) => id < 199999)).toBe(true);
         expect(tokenizer.decode(tokenizer.encodeLiteral(text))).toBe(text);
         if (ids.length > 0) {
-          expect(tokenizer.decode(ids)).toBe(hf.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }));
+          expect(tokenizer.decode(ids)).toBe(
+            hf.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
+          );
         }
       }),
       { numRuns: 300, seed: 42 },

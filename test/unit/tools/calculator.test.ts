@@ -9,7 +9,10 @@ describe('calculator', () => {
     expect(evaluate('2 ^ 3 ^ 2')).toBe(512);
     expect(evaluate('-3 + 10 % 4')).toBe(-1);
     expect(evaluate('sqrt(16) / 2')).toBe(2);
-    expect(okResult(await callTool(calculator, { expression: '0.1 + 0.2' }))).toEqual({ expression: '0.1 + 0.2', result: 0.3 });
+    expect(okResult(await callTool(calculator, { expression: '0.1 + 0.2' }))).toEqual({
+      expression: '0.1 + 0.2',
+      result: 0.3,
+    });
   });
   it('reports bad expressions as errors, never evaluates code', async () => {
     for (const expression of ['1 / 0', '2 +', 'process.exit()', 'sqrt(-1)', '(1']) {

@@ -8,7 +8,10 @@ describe('great_circle_distance', () => {
     const result = okResult(await callTool(greatCircleDistance, { from: 'London', to: 'New York' })) as { km: number };
     expect(result.km).toBeGreaterThan(5540);
     expect(result.km).toBeLessThan(5600); // London-New York is about 5570 km
-    expect(okResult(await callTool(greatCircleDistance, { from: 'CDG', to: 'cdg' }))).toMatchObject({ km: 0, from: 'CDG (Paris)' });
+    expect(okResult(await callTool(greatCircleDistance, { from: 'CDG', to: 'cdg' }))).toMatchObject({
+      km: 0,
+      from: 'CDG (Paris)',
+    });
   });
   it('reports unknown places and bad arguments', async () => {
     expect(await callTool(greatCircleDistance, { from: 'London', to: 'Narnia' })).toMatchObject({ status: 'error' });

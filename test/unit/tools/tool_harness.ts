@@ -10,16 +10,31 @@ import { createLogger } from '../../../src/observability/logger.ts';
 
 export const FIXED_NOW = new Date('2026-03-01T12:00:00Z');
 
-export function tempServices(overrides: Partial<AgentServices> = {}, config = defaultConfig().agent): AgentServices & { dir: string } {
+export function tempServices(
+  overrides: Partial<AgentServices> = {},
+  config = defaultConfig().agent,
+): AgentServices & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-tools-'));
   return { ...createAgentServices(config, { dataDir: dir, now: () => FIXED_NOW }), ...overrides, dir };
 }
 
 /** Calls a tool the way the runtime does: schema validation, timeout, error capture. */
-export async function callTool(tool: ServerTool, args: Record<string, unknown>, services: AgentServices = tempServices(), sessionId = 'sess_test'): Promise<ToolOutcome> {
+export async function callTool(
+  tool: ServerTool,
+  args: Record<string, unknown>,
+  services: AgentServices = tempServices(),
+  sessionId = 'sess_test',
+): Promise<ToolOutcome> {
   return runToolCall(
     { ok: true, name: tool.name, arguments: args, raw: '' },
-    { tools: new Map([[tool.name, tool]]), defaultTimeoutMs: 2000, signal: new AbortController().signal, log: createLogger('silent'), services, sessionId },
+    {
+      tools: new Map([[tool.name, tool]]),
+      defaultTimeoutMs: 2000,
+      signal: new AbortController().signal,
+      log: createLogger('silent'),
+      services,
+      sessionId,
+    },
   );
 }
 

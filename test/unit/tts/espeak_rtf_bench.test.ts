@@ -14,7 +14,7 @@ describe('measureEspeakRtf', () => {
 });
 
 describe('measureSpeechStreamFirstAudio', () => {
-  it('reports the stream\'s first audio beside espeak-ng\'s own, from the same run', async () => {
+  it("reports the stream's first audio beside espeak-ng's own, from the same run", async () => {
     const r = await measureSpeechStreamFirstAudio(2);
     expect(r.trials).toBe(2);
     expect(r.stream_first_audio_ms).toBeGreaterThan(0);

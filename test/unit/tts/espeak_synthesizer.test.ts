@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { EarshotError } from '../../../src/errors.ts';
-import { ESPEAK_SAMPLE_RATE_HZ, EspeakSynthesizer, checkEspeakInstalled, espeakWordsPerMinute } from '../../../src/tts/espeak_synthesizer.ts';
+import {
+  ESPEAK_SAMPLE_RATE_HZ,
+  EspeakSynthesizer,
+  checkEspeakInstalled,
+  espeakWordsPerMinute,
+} from '../../../src/tts/espeak_synthesizer.ts';
 import { rms, synthesizeAll } from '../../helpers/tts_audio.ts';
 
 const config = defaultConfig().tts;
@@ -9,7 +14,10 @@ const espeak = (over: Partial<typeof config.espeak> = {}, maxInputChars = config
   new EspeakSynthesizer({ ...config.espeak, ...over, maxInputChars });
 
 async function errorOf(promise: Promise<unknown>): Promise<EarshotError> {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(EarshotError);
   return err as EarshotError;
 }
@@ -32,8 +40,11 @@ describe('EspeakSynthesizer (the espeak-ng program)', () => {
   it('speaks longer text for longer, and faster at a higher speed', async () => {
     const synth = espeak();
     const short = (await synthesizeAll(synth, 'Hello there.')).pcm.length;
-    const long = (await synthesizeAll(synth, 'Hello there. This sentence is a good deal longer than the first one.')).pcm.length;
-    const fast = (await synthesizeAll(synth, 'Hello there. This sentence is a good deal longer than the first one.', 'en-us', 1.5)).pcm.length;
+    const long = (await synthesizeAll(synth, 'Hello there. This sentence is a good deal longer than the first one.'))
+      .pcm.length;
+    const fast = (
+      await synthesizeAll(synth, 'Hello there. This sentence is a good deal longer than the first one.', 'en-us', 1.5)
+    ).pcm.length;
     expect(long).toBeGreaterThan(short * 2);
     expect(fast).toBeLessThan(long * 0.8);
   });
@@ -50,7 +61,9 @@ describe('EspeakSynthesizer (the espeak-ng program)', () => {
   });
 
   it('refuses text over the named bound, an invalid voice id, and a voice espeak lacks', async () => {
-    expect((await errorOf(synthesizeAll(espeak({}, 10), 'This is more than ten characters.'))).code).toBe('E_TEXT_TOO_LARGE');
+    expect((await errorOf(synthesizeAll(espeak({}, 10), 'This is more than ten characters.'))).code).toBe(
+      'E_TEXT_TOO_LARGE',
+    );
     expect((await errorOf(synthesizeAll(espeak(), 'Hello.', 'en; rm -rf'))).code).toBe('E_TTS_VOICE');
     expect((await errorOf(synthesizeAll(espeak(), 'Hello.', 'zz-nosuch'))).code).toBe('E_TTS_VOICE');
   });

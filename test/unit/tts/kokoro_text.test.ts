@@ -19,18 +19,27 @@ describe('Kokoro text normaliser', () => {
     expect(normalizeText('At 10:00 sharp, 7:30 a.m. too')).toBe("At ten o'clock sharp, seven thirty A M too");
     expect(normalizeText('Dr. Smith and Mrs. Jones')).toBe('Doctor Smith and Missus Jones');
     expect(normalizeText('50% of 1,200 on the 21st, pi is 3.14')).toBe(
-      'fifty percent of one thousand two hundred on the twenty-first, pi is three point one four');
+      'fifty percent of one thousand two hundred on the twenty-first, pi is three point one four',
+    );
   });
 
   it('cuts sentences after their marks but not inside numbers', () => {
-    expect(splitSentences('Hello there. How are you? I am "fine." Yes 3.5 it is! End')).toEqual(
-      ['Hello there.', 'How are you?', 'I am "fine."', 'Yes 3.5 it is!', 'End']);
+    expect(splitSentences('Hello there. How are you? I am "fine." Yes 3.5 it is! End')).toEqual([
+      'Hello there.',
+      'How are you?',
+      'I am "fine."',
+      'Yes 3.5 it is!',
+      'End',
+    ]);
     expect(splitSentences(' ... ')).toEqual([]);
   });
 
   it('keeps clause punctuation and maps espeak diphthongs to Kokoro letters', async () => {
     expect(splitClauses('Hello, world. Fine')).toEqual([
-      { text: 'Hello', punctuation: ',' }, { text: 'world', punctuation: '.' }, { text: 'Fine', punctuation: '' }]);
+      { text: 'Hello', punctuation: ',' },
+      { text: 'world', punctuation: '.' },
+      { text: 'Fine', punctuation: '' },
+    ]);
     expect(toKokoroPhonemes('həlˈoʊ wˈaɪ dʒˈʌmp')).toBe('həlˈO wˈI ʤˈʌmp');
     const phonemes = await phonemize('Hello, world. How are you?');
     expect(phonemes).toMatch(/^h.*l.*O, w.*ld\. h.*W .*\?$/u);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMuLaw } from '../../../src/audio/g711.ts';
-import { createSpeechEncoder, OUTPUT_BYTES_PER_SECOND, type SpeechOutputFormat } from '../../../src/tts/output_format.ts';
+import {
+  createSpeechEncoder,
+  OUTPUT_BYTES_PER_SECOND,
+  type SpeechOutputFormat,
+} from '../../../src/tts/output_format.ts';
 
 function tone24k(seconds: number, hz = 440): Int16Array {
   const out = new Int16Array(Math.round(seconds * 24_000));

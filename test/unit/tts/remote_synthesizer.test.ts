@@ -3,20 +3,35 @@ import { defaultConfig } from '../../../src/config/schema.ts';
 import { EarshotError } from '../../../src/errors.ts';
 import { RemoteSynthesizer, REMOTE_PCM_RATE_HZ, speechEndpoint } from '../../../src/tts/remote_synthesizer.ts';
 import { PipelinedSpeechStream } from '../../../src/tts/speech_stream.ts';
-import { startFakeSpeechServer, type FakeSpeechServer, type FakeSpeechServerOptions } from '../../helpers/fake_speech_server.ts';
+import {
+  startFakeSpeechServer,
+  type FakeSpeechServer,
+  type FakeSpeechServerOptions,
+} from '../../helpers/fake_speech_server.ts';
 import { collect, concatInt16, rms, synthesizeAll } from '../../helpers/tts_audio.ts';
 
 const config = defaultConfig().tts;
 let server: FakeSpeechServer | null = null;
-afterEach(async () => { await server?.close(); server = null; });
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
 
 async function remote(serverOptions: FakeSpeechServerOptions = {}, over: Partial<typeof config.remote> = {}) {
   server = await startFakeSpeechServer(serverOptions);
-  return new RemoteSynthesizer({ ...config.remote, ...over, url: server.baseUrl, maxInputChars: config.max_input_chars });
+  return new RemoteSynthesizer({
+    ...config.remote,
+    ...over,
+    url: server.baseUrl,
+    maxInputChars: config.max_input_chars,
+  });
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<EarshotError> {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(EarshotError);
   return err as EarshotError;
 }
@@ -29,7 +44,13 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
   it('posts {model, input, voice, response_format: pcm, speed} with the key and streams the 24 kHz samples', async () => {
     const synth = await remote({ samplesPerChar: 100 }, { api_key: 'sk-test', model: 'kokoro' });
     const { pcm, chunks } = await synthesizeAll(synth, 'Hello from afar.', 'af_heart', 1.25);
-    expect(server!.requests[0].body).toEqual({ model: 'kokoro', input: 'Hello from afar.', voice: 'af_heart', response_format: 'pcm', speed: 1.25 });
+    expect(server!.requests[0].body).toEqual({
+      model: 'kokoro',
+      input: 'Hello from afar.',
+      voice: 'af_heart',
+      response_format: 'pcm',
+      speed: 1.25,
+    });
     expect(server!.requests[0].authorization).toBe('Bearer sk-test');
     expect(pcm.length).toBe('Hello from afar.'.length * 100); // odd-sized pieces reassembled, no byte lost
     expect(chunks.every((c) => c.sampleRateHz === REMOTE_PCM_RATE_HZ)).toBe(true);
@@ -45,7 +66,11 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     stream.end();
     const pcm = concatInt16(await audio);
     const reqs = server!.requests;
-    expect(reqs.map((r) => r.body.input)).toEqual(['The first sentence is here.', 'The second one follows.', 'And a third.']);
+    expect(reqs.map((r) => r.body.input)).toEqual([
+      'The first sentence is here.',
+      'The second one follows.',
+      'And a third.',
+    ]);
     expect(reqs[1].startedAtMs).toBeLessThan(reqs[0].finishedAtMs!);
     // ...but only once the first one produces audio, so it has the CPU to itself until then.
     expect(reqs[1].startedAtMs).toBeGreaterThanOrEqual(reqs[0].firstPieceAtMs!);
@@ -61,7 +86,9 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
     stream.cancel();
     expect((await it.next()).done).toBe(true);
     await vi.waitFor(() => expect(synth.activeRequests).toBe(0));
-    await vi.waitFor(() => expect(server!.requests.filter((r) => r.abortedAtMs !== null).length).toBe(server!.requests.length));
+    await vi.waitFor(() =>
+      expect(server!.requests.filter((r) => r.abortedAtMs !== null).length).toBe(server!.requests.length),
+    );
     expect(server!.requests.every((r) => r.finishedAtMs === null)).toBe(true);
   });
 
@@ -80,11 +107,15 @@ describe('RemoteSynthesizer against a loopback OpenAI-style speech server', () =
   });
 
   it('maps HTTP errors to E_TTS_REMOTE with the server message; 5xx and 429 are retryable', async () => {
-    const unauthorized = await errorOf(synthesizeAll(await remote({ failWith: { status: 401, message: 'bad key' } }), 'Hi there.'));
+    const unauthorized = await errorOf(
+      synthesizeAll(await remote({ failWith: { status: 401, message: 'bad key' } }), 'Hi there.'),
+    );
     expect(unauthorized).toMatchObject({ code: 'E_TTS_REMOTE', retryable: false });
     expect(unauthorized.message).toMatch(/HTTP 401: bad key/);
     await server!.close();
-    const busy = await errorOf(synthesizeAll(await remote({ failWith: { status: 503, message: 'busy' } }), 'Hi there.'));
+    const busy = await errorOf(
+      synthesizeAll(await remote({ failWith: { status: 503, message: 'busy' } }), 'Hi there.'),
+    );
     expect(busy).toMatchObject({ code: 'E_TTS_REMOTE', retryable: true });
   });
 

@@ -19,7 +19,11 @@ describe('openSynthesizer', () => {
     const kokoro = new EspeakSynthesizer({ ...tts().espeak, maxInputChars: 10 }); // any Synthesizer object stands for the hook's result
     expect((await openSynthesizer(tts(), { kokoro: async () => kokoro })).synthesizer).toBe(kokoro);
     expect((await openSynthesizer(tts(), { kokoro: async () => null })).status.engine).toBe('espeak');
-    const failed = await openSynthesizer(tts(), { kokoro: async () => { throw new Error('weights corrupt'); } });
+    const failed = await openSynthesizer(tts(), {
+      kokoro: async () => {
+        throw new Error('weights corrupt');
+      },
+    });
     expect(failed.status).toMatchObject({ engine: 'espeak' });
     expect(failed.status.reason).toMatch(/weights corrupt/);
   });
@@ -41,7 +45,9 @@ describe('openSynthesizer', () => {
   it('the public reason (for /readyz) names no path', async () => {
     const voice = await openSynthesizer(tts({ espeak: { program: '/secret/dir/espeak-ng' } }));
     expect(voice.status.reason).toContain('/secret/dir');
-    expect(voice.status.publicReason).toBe('kokoro is not available; espeak-ng is not installed (tts.engine=auto; `earshot config` says more)');
+    expect(voice.status.publicReason).toBe(
+      'kokoro is not available; espeak-ng is not installed (tts.engine=auto; `earshot config` says more)',
+    );
   });
 
   it('an explicit engine is not replaced by another', async () => {
@@ -69,6 +75,8 @@ describe('resolveVoice', () => {
 
   it('refuses an empty or over-long voice name', () => {
     expect(() => resolveVoice(config, 'espeak', '')).toThrow(expect.objectContaining({ code: 'E_TTS_VOICE' }));
-    expect(() => resolveVoice(config, 'espeak', 'x'.repeat(65))).toThrow(expect.objectContaining({ code: 'E_TTS_VOICE' }));
+    expect(() => resolveVoice(config, 'espeak', 'x'.repeat(65))).toThrow(
+      expect.objectContaining({ code: 'E_TTS_VOICE' }),
+    );
   });
 });

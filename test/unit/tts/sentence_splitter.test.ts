@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { SentenceSplitter, type SplitterBounds } from '../../../src/tts/sentence_splitter.ts';
 import { SpeakableText } from '../../../src/tts/speakable_text.ts';
 
-const bounds: SplitterBounds = { firstCutMinChars: 40, firstCutWaitMs: 300, minSentenceChars: 8, maxSentenceChars: 120 };
+const bounds: SplitterBounds = {
+  firstCutMinChars: 40,
+  firstCutWaitMs: 300,
+  minSentenceChars: 8,
+  maxSentenceChars: 120,
+};
 const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
 function splitAll(text: string, chunkSizes: number[], b = bounds): string[] {
@@ -22,7 +27,12 @@ function splitAll(text: string, chunkSizes: number[], b = bounds): string[] {
 describe('SentenceSplitter', () => {
   it('cuts later sentences at . ! ? ; and newlines, not at commas or inside numbers', () => {
     const text = 'Sure. It costs 3.50 euros, roughly, today! Shall we go? Yes; now\nNext line here';
-    expect(splitAll(text, [text.length])).toEqual(['Sure. It costs 3.50 euros, roughly, today!', 'Shall we go?', 'Yes; now', 'Next line here']);
+    expect(splitAll(text, [text.length])).toEqual([
+      'Sure. It costs 3.50 euros, roughly, today!',
+      'Shall we go?',
+      'Yes; now',
+      'Next line here',
+    ]);
   });
 
   it('waits for whitespace after a full stop (the next delta may be "5" of "3.5")', () => {
@@ -75,28 +85,51 @@ describe('SentenceSplitter', () => {
       fc.constantFrom('Hello', 'world', 'Dr.', '3.5', 'yes,', 'no;', 'end.', 'wow!', 'why?', '\n', ' - ', ':', 'x'),
       fc.string({ minLength: 1, maxLength: 12 }),
     );
-    fc.assert(fc.property(
-      fc.array(token, { maxLength: 60 }),
-      fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 40 }),
-      fc.integer({ min: 20, max: 200 }),
-      (tokens, chunkSizes, maxSentenceChars) => {
-        const text = tokens.join(' ');
-        const pieces = splitAll(text, chunkSizes, { ...bounds, maxSentenceChars });
-        expect(words(pieces.join(' '))).toEqual(words(text));
-        for (const p of pieces) {
-          expect(p.trim()).toBe(p);
-          expect(p.length).toBeGreaterThan(0);
-          expect(p.length).toBeLessThanOrEqual(maxSentenceChars);
-        }
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(token, { maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 40 }),
+        fc.integer({ min: 20, max: 200 }),
+        (tokens, chunkSizes, maxSentenceChars) => {
+          const text = tokens.join(' ');
+          const pieces = splitAll(text, chunkSizes, { ...bounds, maxSentenceChars });
+          expect(words(pieces.join(' '))).toEqual(words(text));
+          for (const p of pieces) {
+            expect(p.trim()).toBe(p);
+            expect(p.length).toBeGreaterThan(0);
+            expect(p.length).toBeLessThanOrEqual(maxSentenceChars);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('SpeakableText', () => {
   it('drops markdown marks, code blocks, table rules and tool tokens', () => {
     const speakable = new SpeakableText();
-    const lines = ['# Your **trip**', '- *Day one*: [Lyon](https://x.y/lyon)', '```json', '{"a": 1}', '```', '| City | Days |', '|---|---|', '<|tool_call|>', 'Use `earshot` now.'];
-    expect(lines.map((l) => speakable.clean(l))).toEqual(['Your trip', 'Day one: Lyon', '', '', '', 'City, Days', '', '', 'Use earshot now.']);
+    const lines = [
+      '# Your **trip**',
+      '- *Day one*: [Lyon](https://x.y/lyon)',
+      '```json',
+      '{"a": 1}',
+      '```',
+      '| City | Days |',
+      '|---|---|',
+      '<|tool_call|>',
+      'Use `earshot` now.',
+    ];
+    expect(lines.map((l) => speakable.clean(l))).toEqual([
+      'Your trip',
+      'Day one: Lyon',
+      '',
+      '',
+      '',
+      'City, Days',
+      '',
+      '',
+      'Use earshot now.',
+    ]);
   });
 });

@@ -85,7 +85,9 @@ describe('PipelinedSpeechStream with espeak-ng', () => {
   it('drops text past max_buffered_chars and reports it once', async () => {
     const overflows: number[] = [];
     const s = new PipelinedSpeechStream({
-      synthesizer: espeak, voice: 'en-us', speed: 1,
+      synthesizer: espeak,
+      voice: 'en-us',
+      speed: 1,
       bounds: { ...config.stream, max_buffered_chars: 60 },
       onOverflow: (n) => overflows.push(n),
     });

@@ -47,7 +47,13 @@ describe('VadBatcher', () => {
     const model = new ScriptedModel();
     const batcher = new VadBatcher(model, { maxBatchStreams: 64 });
     const [a, b, c] = [batcher.openStream(), batcher.openStream(), batcher.openStream()];
-    const results = await Promise.all([a.infer(tagged(10)), a.infer(tagged(11)), b.infer(tagged(20)), c.infer(tagged(30)), b.infer(tagged(21))]);
+    const results = await Promise.all([
+      a.infer(tagged(10)),
+      a.infer(tagged(11)),
+      b.infer(tagged(20)),
+      c.infer(tagged(30)),
+      b.infer(tagged(21)),
+    ]);
     expect(model.batches).toEqual([
       [10, 20, 30],
       [11, 21],

@@ -103,7 +103,11 @@ describe('VadBatcher with several batches in flight', () => {
       await releaseAll(model, () => finished);
       const results = await all;
       // The n-th window of stream i saw step n: states advanced one window at a time, in order.
-      pending.forEach((p, k) => expect(results[k], `${maxBatchesInFlight}: stream ${p.stream} window ${p.window}`).toBe(p.stream + 100 * p.window));
+      pending.forEach((p, k) =>
+        expect(results[k], `${maxBatchesInFlight}: stream ${p.stream} window ${p.window}`).toBe(
+          p.stream + 100 * p.window,
+        ),
+      );
       expect(model.maxInFlight).toBeLessThanOrEqual(maxBatchesInFlight);
       if (maxBatchesInFlight > 1) expect(model.maxInFlight).toBeGreaterThan(1);
       // No batch holds one stream twice.

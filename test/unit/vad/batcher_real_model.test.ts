@@ -53,7 +53,9 @@ describe('VadBatcher with Silero', () => {
     }
     await Promise.all(pending);
     let maxDifference = 0;
-    inputs.forEach((_, i) => batched[i].forEach((p, w) => (maxDifference = Math.max(maxDifference, Math.abs(p - alone[i][w])))));
+    inputs.forEach((_, i) =>
+      batched[i].forEach((p, w) => (maxDifference = Math.max(maxDifference, Math.abs(p - alone[i][w])))),
+    );
     expect(maxDifference).toBeLessThan(1e-5);
     const stats = batcher.stats();
     expect(stats.windows).toBe(8 * WINDOWS);
@@ -66,10 +68,13 @@ describe('VadBatcher with Silero', () => {
     const fresh = await classifyWindowsOffline(model, clip);
     const batcher = new VadBatcher(model, { maxBatchStreams: 4 });
     const stream = batcher.openStream();
-    for (let w = 0; w < 10; w++) await stream.infer(loadClip('cards/001').subarray(w * SILERO_WINDOW_SAMPLES, (w + 1) * SILERO_WINDOW_SAMPLES));
+    for (let w = 0; w < 10; w++)
+      await stream.infer(loadClip('cards/001').subarray(w * SILERO_WINDOW_SAMPLES, (w + 1) * SILERO_WINDOW_SAMPLES));
     stream.reset();
     const again = await Promise.all(
-      Array.from({ length: 20 }, (_, w) => stream.infer(clip.subarray(w * SILERO_WINDOW_SAMPLES, (w + 1) * SILERO_WINDOW_SAMPLES))),
+      Array.from({ length: 20 }, (_, w) =>
+        stream.infer(clip.subarray(w * SILERO_WINDOW_SAMPLES, (w + 1) * SILERO_WINDOW_SAMPLES)),
+      ),
     );
     again.forEach((p, w) => expect(Math.abs(p - fresh[w])).toBeLessThan(1e-5));
     stream.close();

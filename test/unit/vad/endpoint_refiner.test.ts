@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { colouredNoise } from '../../../src/bench/accuracy/noise.ts';
-import { ONSET_SAME_AS_SILERO_SAMPLES, REFINE_FRAME_SAMPLES, refineOffset, refineOnset, type SampleSource } from '../../../src/vad/endpoint_refiner.ts';
+import {
+  ONSET_SAME_AS_SILERO_SAMPLES,
+  REFINE_FRAME_SAMPLES,
+  refineOffset,
+  refineOnset,
+  type SampleSource,
+} from '../../../src/vad/endpoint_refiner.ts';
 
 function source(samples: Float32Array, firstSample = 0): SampleSource {
-  return { firstSample, endSample: firstSample + samples.length, slice: (a, b) => samples.slice(a - firstSample, b - firstSample) };
+  return {
+    firstSample,
+    endSample: firstSample + samples.length,
+    slice: (a, b) => samples.slice(a - firstSample, b - firstSample),
+  };
 }
 
 /** Noise at -50 dBFS with a 440 Hz tone at -20 dBFS over [on, off). */
@@ -32,7 +42,9 @@ describe('endpoint refiner', () => {
     for (const approx of [on - 200, on, on + 50]) expect(refineOnset(s, approx, 0, params)).toBe(approx);
     expect(ONSET_SAME_AS_SILERO_SAMPLES + REFINE_FRAME_SAMPLES).toBeLessThan(600);
     for (const approx of [off, off + 1000, off + 4000]) {
-      expect(Math.abs(refineOffset(s, approx, approx + 8000, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+      expect(Math.abs(refineOffset(s, approx, approx + 8000, on, params) - off)).toBeLessThanOrEqual(
+        REFINE_FRAME_SAMPLES,
+      );
     }
   });
 
@@ -55,24 +67,33 @@ describe('endpoint refiner in low-frequency noise', () => {
   /** Brown noise as loud (RMS) as a 1.2 kHz tone burst over [on, off): broadband, the burst adds 3 dB to the rumble. */
   function brownWithTone(on: number, off: number): Float32Array {
     const noise = colouredNoise('brown', 60_000, 0.03, 7);
-    return Float32Array.from(noise, (x, i) => x + (i >= on && i < off ? 0.03 * Math.SQRT2 * Math.sin((2 * Math.PI * 1200 * i) / 16000) : 0));
+    return Float32Array.from(
+      noise,
+      (x, i) => x + (i >= on && i < off ? 0.03 * Math.SQRT2 * Math.sin((2 * Math.PI * 1200 * i) / 16000) : 0),
+    );
   }
 
   it('places onset and offset within a frame from the speech band, though broadband the burst adds only 3 dB', () => {
     const on = 24_000;
     const off = 40_000;
     const s = source(brownWithTone(on, off));
-    for (const approx of [on - 1500, on, on + 1000]) expect(Math.abs(refineOnset(s, approx, 0, params) - on)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+    for (const approx of [on - 1500, on, on + 1000])
+      expect(Math.abs(refineOnset(s, approx, 0, params) - on)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
     // The burst reads ~18 dB above its floor: a tail Silero dropped is found, but an offset is not moved
     // earlier than Silero's (at that level weak word endings sit under the noise).
-    expect(Math.abs(refineOffset(s, off - 1500, off + 6500, on, params) - off)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
-    for (const approx of [off + 1000, off + 4000]) expect(refineOffset(s, approx, approx + 8000, on, params)).toBe(approx);
+    expect(Math.abs(refineOffset(s, off - 1500, off + 6500, on, params) - off)).toBeLessThanOrEqual(
+      REFINE_FRAME_SAMPLES,
+    );
+    for (const approx of [off + 1000, off + 4000])
+      expect(refineOffset(s, approx, approx + 8000, on, params)).toBe(approx);
   });
 
   it('keeps a decisive Silero offset unless a tail carries it later, and finds a tail past it', () => {
     const s = source(brownWithTone(24_000, 40_000));
     expect(refineOffset(s, 41_000, 49_000, 24_000, params, true)).toBe(41_000);
-    expect(Math.abs(refineOffset(s, 38_500, 46_500, 24_000, params, true) - 40_000)).toBeLessThanOrEqual(REFINE_FRAME_SAMPLES);
+    expect(Math.abs(refineOffset(s, 38_500, 46_500, 24_000, params, true) - 40_000)).toBeLessThanOrEqual(
+      REFINE_FRAME_SAMPLES,
+    );
   });
 
   it('keeps the approximation when the noise before an onset is not steady (speech in the floor stretch)', () => {

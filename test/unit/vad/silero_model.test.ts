@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EarshotError } from '../../../src/errors.ts';
-import { SILERO_WINDOW_SAMPLES, SileroModel, getSharedSileroModel, type SileroState } from '../../../src/vad/silero_model.ts';
+import {
+  SILERO_WINDOW_SAMPLES,
+  SileroModel,
+  getSharedSileroModel,
+  type SileroState,
+} from '../../../src/vad/silero_model.ts';
 import { classifyWindowsOffline } from '../../../src/vad/vad_batcher.ts';
 import { ESPEAK_SENTENCES, loadClip, whiteNoise } from '../../helpers/speech_fixtures.ts';
 import { speechExtent } from '../../helpers/speech_extent.ts';
@@ -30,7 +35,10 @@ function windowsOf(samples: Float32Array, count: number, offsetSamples = 0): Flo
 
 function identityModelBytes(inputName: string, outputName: string): Uint8Array {
   const { onnx } = onnxProto;
-  const valueInfo = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } });
+  const valueInfo = (name: string) => ({
+    name,
+    type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } },
+  });
   const proto = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
@@ -83,7 +91,10 @@ describe('SileroModel inference', () => {
   it('gives high probabilities on speech and low ones on silence and noise', async () => {
     const speech = loadClip(`espeak:${ESPEAK_SENTENCES[0]}`);
     const extent = speechExtent(speech);
-    const speechProbabilities = await classifyWindowsOffline(model, speech.subarray(extent.onsetSample, extent.offsetSample));
+    const speechProbabilities = await classifyWindowsOffline(
+      model,
+      speech.subarray(extent.onsetSample, extent.offsetSample),
+    );
     const speechWindows = speechProbabilities.filter((p) => p >= 0.5).length;
     expect(speechWindows / speechProbabilities.length).toBeGreaterThan(0.8);
     expect(Math.max(...speechProbabilities)).toBeGreaterThan(0.95);
@@ -102,7 +113,9 @@ describe('SileroModel inference', () => {
       loadClip(`espeak:${ESPEAK_SENTENCES[1]}`),
     ];
     const windowCount = 40;
-    const alone = await Promise.all(sources.map((s) => classifyWindowsOffline(model, s.subarray(0, windowCount * SILERO_WINDOW_SAMPLES))));
+    const alone = await Promise.all(
+      sources.map((s) => classifyWindowsOffline(model, s.subarray(0, windowCount * SILERO_WINDOW_SAMPLES))),
+    );
     const states = sources.map(() => model.createState());
     const perWindow = sources.map((s) => windowsOf(s, windowCount));
     const next = sources.map(() => 0);
@@ -144,6 +157,8 @@ describe('SileroModel inference', () => {
   it('rejects calls after dispose with E_VAD_MODEL', async () => {
     const own = await SileroModel.load();
     await own.dispose();
-    await expect(own.runBatch([new Float32Array(SILERO_WINDOW_SAMPLES)], [own.createState()])).rejects.toMatchObject({ code: 'E_VAD_MODEL' });
+    await expect(own.runBatch([new Float32Array(SILERO_WINDOW_SAMPLES)], [own.createState()])).rejects.toMatchObject({
+      code: 'E_VAD_MODEL',
+    });
   });
 });

@@ -57,7 +57,12 @@ describe('TurnStateMachine', () => {
     const p = params({ maxUtteranceSamples: 48_000, splitSearchSamples: 32_000, prefixPaddingSamples: 0 });
     const events = run(seq([0.9, 60], [0, 6], [0.9, 100]), p);
     const stop = events.find((e) => e.type === 'speech_stopped');
-    expect(stop).toEqual({ type: 'speech_stopped', audioEndSample: 63 * W, speechEndSample: 60 * W, reason: 'max_duration' });
+    expect(stop).toEqual({
+      type: 'speech_stopped',
+      audioEndSample: 63 * W,
+      speechEndSample: 60 * W,
+      reason: 'max_duration',
+    });
     const restart = events[2];
     expect(restart).toEqual({ type: 'speech_started', audioStartSample: 63 * W, speechStartSample: 66 * W });
   });
@@ -75,7 +80,7 @@ describe('TurnStateMachine', () => {
 
   it('never lets an utterance exceed the cap, whatever the probabilities', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 50; trial++) {
       const probs: number[] = [];
       while (probs.length < 2000) {

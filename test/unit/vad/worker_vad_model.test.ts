@@ -32,8 +32,14 @@ describe('WorkerVadModel', () => {
     const remoteStates = [remote.createState(), remote.createState(), remote.createState()];
     for (let step = 0; step < 20; step++) {
       const windows = [windowAt(step), windowAt(step + 7), windowAt(step + 31)];
-      const a = await local.runBatch(windows.map((w) => w.slice()), localStates);
-      const b = await remote.runBatch(windows.map((w) => w.slice()), remoteStates);
+      const a = await local.runBatch(
+        windows.map((w) => w.slice()),
+        localStates,
+      );
+      const b = await remote.runBatch(
+        windows.map((w) => w.slice()),
+        remoteStates,
+      );
       expect(Array.from(b)).toEqual(Array.from(a));
       expect(remoteStates.map((s) => Array.from(s.h))).toEqual(localStates.map((s) => Array.from(s.h)));
     }
@@ -53,7 +59,9 @@ describe('WorkerVadModel', () => {
   });
 
   it('a model that cannot load is E_VAD_MODEL at start', async () => {
-    await expect(WorkerVadModel.start('/nonexistent/silero.onnx')).rejects.toSatisfy((e: unknown) => e instanceof EarshotError && e.code === 'E_VAD_MODEL');
+    await expect(WorkerVadModel.start('/nonexistent/silero.onnx')).rejects.toSatisfy(
+      (e: unknown) => e instanceof EarshotError && e.code === 'E_VAD_MODEL',
+    );
   });
 });
 
@@ -66,7 +74,8 @@ describe('WorkerVadPool', () => {
       const offsets = [0, 7, 31, 50, 64, 90];
       const streams = offsets.map(() => batcher.openStream());
       const results: Promise<number>[][] = offsets.map(() => []);
-      for (let step = 0; step < 12; step++) offsets.forEach((offset, i) => results[i].push(streams[i].infer(windowAt(offset + step))));
+      for (let step = 0; step < 12; step++)
+        offsets.forEach((offset, i) => results[i].push(streams[i].infer(windowAt(offset + step))));
       const got = await Promise.all(results.map((r) => Promise.all(r)));
       for (const [i, offset] of offsets.entries()) {
         const state = local.createState();

@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReorderBuffer, type OrderedPacket } from '../../../src/transport/webrtc/reorder_buffer.ts';
 
-const packet = (seq: number) => ({ sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0, payload: new Uint8Array([seq & 0xff]) });
+const packet = (seq: number) => ({
+  sequenceNumber: seq & 0xffff,
+  timestamp: (seq * 960) >>> 0,
+  payload: new Uint8Array([seq & 0xff]),
+});
 const seqs = (released: OrderedPacket[]) => released.map((p) => p.extendedSeq);
 
 describe('ReorderBuffer', () => {
@@ -60,9 +64,12 @@ describe('ReorderBuffer', () => {
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 1000 })), { minLength: 1, maxLength: 200 }),
         (start, depth, plan) => {
           // Packet i is kept unless plan says drop (first kept always), and is displaced by < depth slots.
-          const kept = plan.map(([drop], i) => ({ i, drop: i > 0 && drop })).filter((p) => !p.drop).map((p) => p.i);
+          const kept = plan
+            .map(([drop], i) => ({ i, drop: i > 0 && drop }))
+            .filter((p) => !p.drop)
+            .map((p) => p.i);
           const order = kept
-            .map((i, k) => ({ i, key: k + (k === 0 ? 0 : (plan[i][1] % depth)) + 0.5 * (k === 0 ? -1 : 0) }))
+            .map((i, k) => ({ i, key: k + (k === 0 ? 0 : plan[i][1] % depth) + 0.5 * (k === 0 ? -1 : 0) }))
             .sort((a, b) => a.key - b.key)
             .map((p) => p.i);
           const buffer = new ReorderBuffer(depth);

@@ -19,9 +19,19 @@ class FakeDecoder implements PacketDecoder {
 function setup(depthPackets = 3) {
   const decoder = new FakeDecoder();
   const chunks: Float32Array[] = [];
-  const input = new RtpOpusInput({ decoder, depthPackets, maxWaitMs: 80, maxConcealMs: 2000, onPcm16k: (s) => chunks.push(s) });
+  const input = new RtpOpusInput({
+    decoder,
+    depthPackets,
+    maxWaitMs: 80,
+    maxConcealMs: 2000,
+    onPcm16k: (s) => chunks.push(s),
+  });
   const send = (index: number, payload = index % 200, seq0 = 65_530, ts0 = 4_294_967_000) =>
-    input.push({ sequenceNumber: (seq0 + index) & 0xffff, timestamp: (ts0 + 960 * index) >>> 0, payload: new Uint8Array([payload]) });
+    input.push({
+      sequenceNumber: (seq0 + index) & 0xffff,
+      timestamp: (ts0 + 960 * index) >>> 0,
+      payload: new Uint8Array([payload]),
+    });
   /** One value per 20 ms block of output. */
   const blocks = () => {
     const all = chunks.flatMap((c) => Array.from(c));

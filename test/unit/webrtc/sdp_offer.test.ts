@@ -31,7 +31,10 @@ describe('checkOffer', () => {
   });
 
   it('accepts a data-channel-only offer', () => {
-    const dataOnly = OFFER.replace(/m=audio[\s\S]*?(?=m=application)/, '').replace('m=application', 'a=ice-ufrag:x\r\na=ice-pwd:y\r\na=fingerprint:sha-256 AA\r\nm=application');
+    const dataOnly = OFFER.replace(/m=audio[\s\S]*?(?=m=application)/, '').replace(
+      'm=application',
+      'a=ice-ufrag:x\r\na=ice-pwd:y\r\na=fingerprint:sha-256 AA\r\nm=application',
+    );
     expect(checkOffer(dataOnly)).toEqual({ ok: true, hasAudio: false });
   });
 

@@ -6,7 +6,13 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { EarshotError } from '../../../errors.ts';
-import { describeNetworkError, fetchWithConnectTimeout, isLocalFsError, StallTimeoutError, type FetchImpl } from './net.ts';
+import {
+  describeNetworkError,
+  fetchWithConnectTimeout,
+  isLocalFsError,
+  StallTimeoutError,
+  type FetchImpl,
+} from './net.ts';
 import { backoffDelayMs, waitBeforeRetry, type RetryPolicy } from './retry.ts';
 
 // One file: resumable download into `<dest>.part`, verification, then an atomic rename onto `<dest>`.
@@ -64,7 +70,8 @@ async function fileSizeBytes(path: string): Promise<number | undefined> {
 
 export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: HASH_READ_BYTES, signal })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: HASH_READ_BYTES, signal }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -75,10 +82,17 @@ export function contentRangeStart(header: string | null): number | undefined {
 }
 
 /** Appends one response body to the part file; returns the new size on disk. Throws on any cut. */
-async function transferOnce(o: DownloadFileOptions, partPath: string, haveBytes: number, account: (size: number) => void): Promise<number> {
+async function transferOnce(
+  o: DownloadFileOptions,
+  partPath: string,
+  haveBytes: number,
+  account: (size: number) => void,
+): Promise<number> {
   const headers = { ...o.headers, ...(haveBytes > 0 ? { range: `bytes=${haveBytes}-` } : {}) };
   const { response, abort } = await fetchWithConnectTimeout(o.fetchImpl, o.url, {
-    headers, signal: o.signal, connectTimeoutMs: o.connectTimeoutMs,
+    headers,
+    signal: o.signal,
+    connectTimeoutMs: o.connectTimeoutMs,
   });
   let startBytes = haveBytes;
   if (response.status === 206) {
@@ -100,16 +114,23 @@ async function transferOnce(o: DownloadFileOptions, partPath: string, haveBytes:
       await truncate(partPath, 0);
       account(0);
     }
-    const hint = response.status === 401 || response.status === 403 ? ' Set HF_TOKEN to a token that can read the repository.' : '';
-    throw new EarshotError('E_MODEL_PULL', `The hub answered HTTP ${response.status} for ${o.url}.${hint}`, { retryable });
+    const hint =
+      response.status === 401 || response.status === 403
+        ? ' Set HF_TOKEN to a token that can read the repository.'
+        : '';
+    throw new EarshotError('E_MODEL_PULL', `The hub answered HTTP ${response.status} for ${o.url}.${hint}`, {
+      retryable,
+    });
   }
   if (response.body === null) throw new Error('the response has no body');
 
   const declaredBytes = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declaredBytes) && startBytes + declaredBytes !== o.expectedBytes) {
     await response.body.cancel();
-    throw new SizeMismatchError('E_MODEL_PULL',
-      `${o.displayPath}: the server sends ${startBytes + declaredBytes} bytes but the hub listing says ${o.expectedBytes}.`);
+    throw new SizeMismatchError(
+      'E_MODEL_PULL',
+      `${o.displayPath}: the server sends ${startBytes + declaredBytes} bytes but the hub listing says ${o.expectedBytes}.`,
+    );
   }
 
   if (startBytes === 0 && haveBytes > 0) account(0);
@@ -123,8 +144,12 @@ async function transferOnce(o: DownloadFileOptions, partPath: string, haveBytes:
     transform(chunk: Buffer, _encoding, callback) {
       armStallTimer();
       if (sizeBytes + chunk.length > o.expectedBytes) {
-        callback(new SizeMismatchError('E_MODEL_PULL',
-          `${o.displayPath}: the server sends more than the ${o.expectedBytes} bytes the hub listing says.`));
+        callback(
+          new SizeMismatchError(
+            'E_MODEL_PULL',
+            `${o.displayPath}: the server sends more than the ${o.expectedBytes} bytes the hub listing says.`,
+          ),
+        );
         return;
       }
       sizeBytes += chunk.length;
@@ -190,9 +215,12 @@ export async function downloadFile(o: DownloadFileOptions): Promise<DownloadFile
       try {
         haveBytes = await transferOnce(o, partPath, haveBytes, account);
       } catch (err) {
-        if (o.signal?.aborted) throw new EarshotError('E_ABORTED', `Download of ${o.displayPath} cancelled.`, { cause: err });
+        if (o.signal?.aborted)
+          throw new EarshotError('E_ABORTED', `Download of ${o.displayPath} cancelled.`, { cause: err });
         if (isLocalFsError(err)) {
-          throw new EarshotError('E_MODEL_PULL', `Cannot write ${partPath}: ${describeNetworkError(err)}`, { cause: err });
+          throw new EarshotError('E_MODEL_PULL', `Cannot write ${partPath}: ${describeNetworkError(err)}`, {
+            cause: err,
+          });
         }
         if (!isRetryable(err)) {
           if (err instanceof SizeMismatchError) await rm(partPath, { force: true });
@@ -202,10 +230,12 @@ export async function downloadFile(o: DownloadFileOptions): Promise<DownloadFile
         account(haveBytes);
         failures = haveBytes > attemptStartBytes ? 1 : failures + 1;
         if (failures > o.retry.maxRetries) {
-          throw new EarshotError('E_MODEL_PULL',
+          throw new EarshotError(
+            'E_MODEL_PULL',
             `Downloading ${o.displayPath} failed after ${o.retry.maxRetries} retries: ${describeNetworkError(err)}. ` +
-            `${haveBytes} of ${o.expectedBytes} bytes are kept in ${partPath}; run the command again to resume.`,
-            { retryable: true, cause: err });
+              `${haveBytes} of ${o.expectedBytes} bytes are kept in ${partPath}; run the command again to resume.`,
+            { retryable: true, cause: err },
+          );
         }
         const delayMs = backoffDelayMs(failures, o.retry);
         o.onRetry?.({ failures, delayMs, reason: describeNetworkError(err) });
@@ -225,12 +255,18 @@ export async function downloadFile(o: DownloadFileOptions): Promise<DownloadFile
       account(0);
       if (corruptRetriesLeft > 0) {
         corruptRetriesLeft -= 1;
-        o.onRetry?.({ failures: 0, delayMs: 0, reason: `sha256 mismatch, downloading ${o.displayPath} again from the start` });
+        o.onRetry?.({
+          failures: 0,
+          delayMs: 0,
+          reason: `sha256 mismatch, downloading ${o.displayPath} again from the start`,
+        });
         continue;
       }
-      throw new EarshotError('E_MODEL_PULL',
+      throw new EarshotError(
+        'E_MODEL_PULL',
         `${o.displayPath} is corrupted: expected sha256 ${o.expectedSha256}, got ${sha256}. ` +
-        `The partial file was deleted; run the command again (if it keeps failing, the server or a proxy alters the file).`);
+          `The partial file was deleted; run the command again (if it keeps failing, the server or a proxy alters the file).`,
+      );
     }
     await rename(partPath, o.destPath);
     return { bytes: haveBytes, sha256, resumedFromBytes };

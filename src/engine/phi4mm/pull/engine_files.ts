@@ -27,12 +27,24 @@ const DEFAULTS = {
 
 /** The files a user without network must place by hand (default names, no vision). */
 export const ENGINE_FILES_BY_DEFAULT: readonly string[] = [
-  'genai_config.json', ...TOKENIZER_FILES, DEFAULTS.text, `${DEFAULTS.text}.data`, DEFAULTS.embedding, `${DEFAULTS.embedding}.data`,
-  DEFAULTS.speech, `${DEFAULTS.speech}.data`, DEFAULTS.speechConfig, DEFAULTS.speechAdapter,
+  'genai_config.json',
+  ...TOKENIZER_FILES,
+  DEFAULTS.text,
+  `${DEFAULTS.text}.data`,
+  DEFAULTS.embedding,
+  `${DEFAULTS.embedding}.data`,
+  DEFAULTS.speech,
+  `${DEFAULTS.speech}.data`,
+  DEFAULTS.speechConfig,
+  DEFAULTS.speechAdapter,
 ];
 
 // Only the fields that name files; everything else in the config is the engine's business.
-const fileFields = z.object({ filename: z.string().min(1).optional(), config_filename: z.string().min(1).optional(), adapter_filename: z.string().min(1).optional() });
+const fileFields = z.object({
+  filename: z.string().min(1).optional(),
+  config_filename: z.string().min(1).optional(),
+  adapter_filename: z.string().min(1).optional(),
+});
 const looseConfigSchema = z.object({
   model: z.object({
     decoder: fileFields.optional(),
@@ -61,11 +73,14 @@ function namesFrom(model: z.infer<typeof looseConfigSchema>['model']) {
     speechConfig: model.speech?.config_filename ?? DEFAULTS.speechConfig,
     /** Named by the config: required; otherwise taken when listed under the default name. */
     speechAdapter: model.speech?.adapter_filename,
-    vision: model.vision === undefined ? undefined : {
-      graph: model.vision.filename ?? DEFAULTS.vision,
-      config: model.vision.config_filename ?? DEFAULTS.visionConfig,
-      adapter: model.vision.adapter_filename,
-    },
+    vision:
+      model.vision === undefined
+        ? undefined
+        : {
+            graph: model.vision.filename ?? DEFAULTS.vision,
+            config: model.vision.config_filename ?? DEFAULTS.visionConfig,
+            adapter: model.vision.adapter_filename,
+          },
   };
 }
 
@@ -78,7 +93,8 @@ export function genaiConfigFiles(text: string): GenaiConfigFiles {
     return { ok: false, reason: `it is not valid JSON (${(err as Error).message})` };
   }
   const parsed = looseConfigSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: `it has no usable "model" section (${parsed.error.issues[0]?.message ?? 'invalid'})` };
+  if (!parsed.success)
+    return { ok: false, reason: `it has no usable "model" section (${parsed.error.issues[0]?.message ?? 'invalid'})` };
   return { ok: true, names: namesFrom(parsed.data.model) };
 }
 
@@ -86,8 +102,19 @@ export function genaiConfigFiles(text: string): GenaiConfigFiles {
  * Chooses among `listed` (paths relative to the variant folder) the files the engine uses. A graph's
  * external data are the listed files whose name starts with the graph's name and a dot (`x.onnx.data`).
  */
-export function selectEngineFiles(names: ReturnType<typeof namesFrom>, listed: readonly string[], withVision: boolean): EngineFileSelection & { visionAbsent: boolean } {
-  const required = ['genai_config.json', ...TOKENIZER_FILES, names.text, names.embedding, names.speech, names.speechConfig];
+export function selectEngineFiles(
+  names: ReturnType<typeof namesFrom>,
+  listed: readonly string[],
+  withVision: boolean,
+): EngineFileSelection & { visionAbsent: boolean } {
+  const required = [
+    'genai_config.json',
+    ...TOKENIZER_FILES,
+    names.text,
+    names.embedding,
+    names.speech,
+    names.speechConfig,
+  ];
   const optional: string[] = [];
   const graphs = [names.text, names.embedding, names.speech];
   if (names.speechAdapter !== undefined) required.push(names.speechAdapter);
@@ -102,7 +129,8 @@ export function selectEngineFiles(names: ReturnType<typeof namesFrom>, listed: r
   // A rewritten-graph cache entry (`x.onnx.earshot-<key>.onnx` / `.json`, graph_cache.ts) also starts with the
   // graph's name and a dot, but it is a local artifact keyed by the paths and times of the machine that wrote
   // it (left in a folder uploaded from a loaded model): never external data, never downloaded.
-  const isExternalData = (path: string) => graphs.some((g) => path.startsWith(`${g}.`) && !path.startsWith(`${g}${GRAPH_CACHE_MARK}`));
+  const isExternalData = (path: string) =>
+    graphs.some((g) => path.startsWith(`${g}.`) && !path.startsWith(`${g}${GRAPH_CACHE_MARK}`));
   const selected = listed.filter((p) => wanted.has(p) || isExternalData(p));
   const listedSet = new Set(listed);
   return {

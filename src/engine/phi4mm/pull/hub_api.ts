@@ -88,11 +88,12 @@ export function parseNextLink(header: string | null, currentUrl: string): string
 }
 
 function httpFailure(status: number, url: string, hubErrorCode: string | null): EarshotError {
-  const hint = status === 401 || status === 403
-    ? ' The hub refused access: set HF_TOKEN to a token that can read the repository.'
-    : status === 404
-      ? ' The repository, revision or folder does not exist on this endpoint (check --revision and HF_ENDPOINT).'
-      : '';
+  const hint =
+    status === 401 || status === 403
+      ? ' The hub refused access: set HF_TOKEN to a token that can read the repository.'
+      : status === 404
+        ? ' The repository, revision or folder does not exist on this endpoint (check --revision and HF_ENDPOINT).'
+        : '';
   const code = hubErrorCode === null ? '' : ` (${hubErrorCode})`;
   return new EarshotError('E_MODEL_PULL', `The hub answered HTTP ${status}${code} for ${url}.${hint}`, {
     retryable: status >= 500 || status === 429,
@@ -112,7 +113,10 @@ export async function listTree(
   let url: string | undefined = treeUrl(hub.endpoint, query.repo, query.revision, query.folder, query.recursive);
   for (let page = 0; url !== undefined; page += 1) {
     if (page >= MAX_TREE_PAGES) {
-      throw new EarshotError('E_MODEL_PULL', `The hub listing of ${query.folder} has more than ${MAX_TREE_PAGES} pages.`);
+      throw new EarshotError(
+        'E_MODEL_PULL',
+        `The hub listing of ${query.folder} has more than ${MAX_TREE_PAGES} pages.`,
+      );
     }
     const { response } = await fetchWithConnectTimeout(hub.fetchImpl, url, {
       headers: { accept: 'application/json', ...authHeaders(hub.token) },
@@ -131,7 +135,10 @@ export async function listTree(
     }
     const parsed = treePageSchema.safeParse(body);
     if (!parsed.success) {
-      throw new EarshotError('E_MODEL_PULL', `The hub listing at ${url} has an unexpected shape: ${parsed.error.message}`);
+      throw new EarshotError(
+        'E_MODEL_PULL',
+        `The hub listing at ${url} has an unexpected shape: ${parsed.error.message}`,
+      );
     }
     for (const entry of parsed.data) {
       if (entry.type === 'directory') {
@@ -141,7 +148,8 @@ export async function listTree(
         if (sizeBytes === undefined) {
           throw new EarshotError('E_MODEL_PULL', `The hub listing gives no size for ${entry.path}.`);
         }
-        const sha256 = entry.lfs !== undefined && /^[0-9a-f]{64}$/i.test(entry.lfs.oid) ? entry.lfs.oid.toLowerCase() : undefined;
+        const sha256 =
+          entry.lfs !== undefined && /^[0-9a-f]{64}$/i.test(entry.lfs.oid) ? entry.lfs.oid.toLowerCase() : undefined;
         files.push({ path: entry.path, sizeBytes, sha256 });
       }
     }
@@ -172,7 +180,10 @@ export async function fetchSmallFile(
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > query.maxBytes) {
     await response.body?.cancel();
-    throw new EarshotError('E_MODEL_PULL', `${query.path} on the hub is ${declared} bytes, more than the ${query.maxBytes} expected of it.`);
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `${query.path} on the hub is ${declared} bytes, more than the ${query.maxBytes} expected of it.`,
+    );
   }
   // Read chunk by chunk so a body without content-length still stops at the bound.
   const chunks: Uint8Array[] = [];
@@ -184,7 +195,10 @@ export async function fetchSmallFile(
     bytes += next.value.length;
     if (bytes > query.maxBytes) {
       await reader?.cancel();
-      throw new EarshotError('E_MODEL_PULL', `${query.path} on the hub is more than the ${query.maxBytes} bytes expected of it.`);
+      throw new EarshotError(
+        'E_MODEL_PULL',
+        `${query.path} on the hub is more than the ${query.maxBytes} bytes expected of it.`,
+      );
     }
     chunks.push(next.value);
   }

@@ -21,12 +21,14 @@ export interface OfflineMessageInput {
 
 export function offlineMessage(m: OfflineMessageInput): string {
   const folder = m.folder ?? probableVariantFolder(m.variant);
-  const unconfirmed = m.folder === undefined
-    ? ` (not listed yet: if the name differs, take the ${m.variant === 'cpu' ? 'int4 CPU' : 'GPU int4'} folder holding genai_config.json)`
-    : '';
-  const files = m.files !== undefined && m.files.length > 0
-    ? m.files.join(', ')
-    : `${ENGINE_FILES_BY_DEFAULT.join(', ')} (the vision files are not needed)`;
+  const unconfirmed =
+    m.folder === undefined
+      ? ` (not listed yet: if the name differs, take the ${m.variant === 'cpu' ? 'int4 CPU' : 'GPU int4'} folder holding genai_config.json)`
+      : '';
+  const files =
+    m.files !== undefined && m.files.length > 0
+      ? m.files.join(', ')
+      : `${ENGINE_FILES_BY_DEFAULT.join(', ')} (the vision files are not needed)`;
   return [
     `Cannot reach the Hugging Face hub at ${m.endpoint} (${m.reason}).`,
     `To install the model by hand, put these files of`,

@@ -18,7 +18,10 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 export type FetchImpl = (input: string, init?: RequestInit) => Promise<Response>;
 
 export class ConnectTimeoutError extends Error {
-  constructor(readonly url: string, readonly timeoutMs: number) {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
     super(`no response from ${new URL(url).origin} within ${timeoutMs} ms`);
     this.name = 'ConnectTimeoutError';
   }
@@ -49,7 +52,10 @@ export async function fetchWithConnectTimeout(
 ): Promise<TimedFetch> {
   const controller = new AbortController();
   const signal = init.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, init.signal]);
-  const timer = setTimeout(() => controller.abort(new ConnectTimeoutError(url, init.connectTimeoutMs)), init.connectTimeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new ConnectTimeoutError(url, init.connectTimeoutMs)),
+    init.connectTimeoutMs,
+  );
   try {
     const response = await fetchImpl(url, { headers: init.headers, signal, redirect: 'follow' });
     return { response, abort: (reason) => controller.abort(reason) };
@@ -64,12 +70,31 @@ export async function fetchWithConnectTimeout(
 
 // Connection-level failures: nothing came back from the host at all.
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENETUNREACH', 'EHOSTUNREACH',
-  'ENETDOWN', 'EHOSTDOWN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 // Local disk failures: retrying the download cannot help.
-const LOCAL_FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOTDIR', 'EMFILE', 'ENFILE']);
+const LOCAL_FS_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EISDIR',
+  'ENOTDIR',
+  'EMFILE',
+  'ENFILE',
+]);
 
 /** The first `code` found along the error's cause chain (undici puts the socket error in `cause`). */
 export function errorCode(err: unknown): string | undefined {

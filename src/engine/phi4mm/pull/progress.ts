@@ -5,12 +5,18 @@ import cliProgress from 'cli-progress';
 
 export type PullProgressEvent =
   | {
-    type: 'plan'; dir: string; folder: string; fileCount: number; skippedCount: number;
-    /** Files of the hub folder the engine does not use, left on the hub. */
-    leftOutCount: number;
-    /** Size of every selected file; totalBytes: of those still to fetch; doneBytes: already in .part files. */
-    allBytes: number; totalBytes: number; doneBytes: number;
-  }
+      type: 'plan';
+      dir: string;
+      folder: string;
+      fileCount: number;
+      skippedCount: number;
+      /** Files of the hub folder the engine does not use, left on the hub. */
+      leftOutCount: number;
+      /** Size of every selected file; totalBytes: of those still to fetch; doneBytes: already in .part files. */
+      allBytes: number;
+      totalBytes: number;
+      doneBytes: number;
+    }
   | { type: 'file-start'; path: string; sizeBytes: number }
   | { type: 'bytes'; path: string; deltaBytes: number; doneBytes: number }
   | { type: 'retry'; path: string; failures: number; delayMs: number; reason: string }
@@ -109,8 +115,11 @@ export function planLine(e: Extract<PullProgressEvent, { type: 'plan' }>): strin
     e.doneBytes > 0 ? `${formatBytes(e.doneBytes)} already in partial files` : '',
     e.leftOutCount > 0 ? `${e.leftOutCount} unused file(s) left on the hub` : '',
   ].filter((n) => n !== '');
-  return `Pulling ${e.fileCount} files of ${e.folder} (${formatBytes(e.allBytes)}) into ${e.dir}: ` +
-    `${formatBytes(e.totalBytes - e.doneBytes)} to download` + (notes.length > 0 ? ` (${notes.join(', ')})` : '');
+  return (
+    `Pulling ${e.fileCount} files of ${e.folder} (${formatBytes(e.allBytes)}) into ${e.dir}: ` +
+    `${formatBytes(e.totalBytes - e.doneBytes)} to download` +
+    (notes.length > 0 ? ` (${notes.join(', ')})` : '')
+  );
 }
 
 export interface ProgressReporter {
@@ -138,8 +147,14 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
   let retryNote: string | undefined;
   let lastPlainMs = Number.NEGATIVE_INFINITY;
 
-  const label = (): string | undefined => (file === undefined || retryNote === undefined ? file : `${file} (${retryNote})`);
-  const snapshot = (): ProgressSnapshot => ({ doneBytes, totalBytes, bytesPerSecond: rate.bytesPerSecond(), file: label() });
+  const label = (): string | undefined =>
+    file === undefined || retryNote === undefined ? file : `${file} (${retryNote})`;
+  const snapshot = (): ProgressSnapshot => ({
+    doneBytes,
+    totalBytes,
+    bytesPerSecond: rate.bytesPerSecond(),
+    file: label(),
+  });
   const writeLine = (line: string): void => {
     opts.stream.write(`${line}\n`);
   };
@@ -147,8 +162,11 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
     const s = snapshot();
     if (bar !== undefined) {
       bar.update(s.doneBytes, {
-        done: formatBytes(s.doneBytes), total_text: formatBytes(s.totalBytes), speed: `${formatBytes(s.bytesPerSecond)}/s`,
-        eta_text: formatDuration(etaSeconds(s.totalBytes - s.doneBytes, s.bytesPerSecond)), file: s.file ?? '',
+        done: formatBytes(s.doneBytes),
+        total_text: formatBytes(s.totalBytes),
+        speed: `${formatBytes(s.bytesPerSecond)}/s`,
+        eta_text: formatDuration(etaSeconds(s.totalBytes - s.doneBytes, s.bytesPerSecond)),
+        file: s.file ?? '',
       });
     } else if (!tty && (force || nowMs() - lastPlainMs >= plainIntervalMs)) {
       lastPlainMs = nowMs();
@@ -170,13 +188,16 @@ export function createProgressReporter(opts: ProgressReporterOptions): ProgressR
           rate.sample(nowMs(), doneBytes);
           writeLine(planLine(event));
           if (tty && totalBytes > 0) {
-            bar = new cliProgress.SingleBar({
-              stream: opts.stream,
-              format: '{bar} {percentage}% | {done}/{total_text} | {speed} | ETA {eta_text} | {file}',
-              fps: BAR_FPS,
-              hideCursor: true,
-              barsize: 30,
-            }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              {
+                stream: opts.stream,
+                format: '{bar} {percentage}% | {done}/{total_text} | {speed} | ETA {eta_text} | {file}',
+                fps: BAR_FPS,
+                hideCursor: true,
+                barsize: 30,
+              },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(totalBytes, doneBytes, { done: '', total_text: '', speed: '', eta_text: '', file: '' });
           }
           redraw(true);

@@ -3,9 +3,23 @@ import { join } from 'node:path';
 import { EarshotError, isEarshotError } from '../../../errors.ts';
 import type { ModelVariant } from '../model_location.ts';
 import { downloadFile, sha256OfFile } from './download_file.ts';
-import { authHeaders, DEFAULT_HF_ENDPOINT, hubEnv, normalizeEndpoint, resolveUrl, type HubFile, type HubSettings } from './hub_api.ts';
+import {
+  authHeaders,
+  DEFAULT_HF_ENDPOINT,
+  hubEnv,
+  normalizeEndpoint,
+  resolveUrl,
+  type HubFile,
+  type HubSettings,
+} from './hub_api.ts';
 import { offlineMessage } from './manual_instructions.ts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STALL_TIMEOUT_MS, describeNetworkError, isUnreachableError, type FetchImpl } from './net.ts';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  describeNetworkError,
+  isUnreachableError,
+  type FetchImpl,
+} from './net.ts';
 import type { PullProgressEvent } from './progress.ts';
 import { planPull } from './pull_plan.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
@@ -90,7 +104,10 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   const repo = opts.repo ?? MODEL_REPO_ID;
   const { signal, onProgress } = opts;
   const hub: HubSettings = {
-    endpoint, token, fetchImpl: opts.fetchImpl ?? fetch, connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    endpoint,
+    token,
+    fetchImpl: opts.fetchImpl ?? fetch,
+    connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   };
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
   const manual = { endpoint, repo, revision, variant: opts.variant, dir: opts.dir };
@@ -99,8 +116,11 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
     if (signal?.aborted) return new EarshotError('E_ABORTED', 'Model download cancelled.', { cause: err });
     if (isUnreachableError(err) || (isEarshotError(err) && isUnreachableError(err.cause))) {
       const cause = isEarshotError(err) && err.cause !== undefined ? err.cause : err;
-      return new EarshotError('E_MODEL_PULL', offlineMessage({ ...manual, folder, files, reason: describeNetworkError(cause) }),
-        { retryable: true, cause: err });
+      return new EarshotError(
+        'E_MODEL_PULL',
+        offlineMessage({ ...manual, folder, files, reason: describeNetworkError(cause) }),
+        { retryable: true, cause: err },
+      );
     }
     if (isEarshotError(err)) return err;
     return new EarshotError('E_MODEL_PULL', `${stage} failed: ${describeNetworkError(err)}`, { cause: err });
@@ -110,7 +130,14 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   let planned: PlannedFile[];
   let leftOut: string[];
   try {
-    const plan = await planPull(hub, { repo, revision, variant: opts.variant, withVision: opts.withVision ?? false, retry, signal });
+    const plan = await planPull(hub, {
+      repo,
+      revision,
+      variant: opts.variant,
+      withVision: opts.withVision ?? false,
+      retry,
+      signal,
+    });
     folder = plan.folder;
     leftOut = plan.leftOut;
     planned = plan.files.map((f) => ({ ...f, destPath: join(opts.dir, ...f.relPath.split('/')) }));
@@ -123,7 +150,13 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   try {
     for (const file of planned) {
       const check = await isComplete(file, signal);
-      if (check.complete) results.set(file.relPath, { path: file.relPath, bytes: file.hub.sizeBytes, sha256: check.sha256, skipped: true });
+      if (check.complete)
+        results.set(file.relPath, {
+          path: file.relPath,
+          bytes: file.hub.sizeBytes,
+          sha256: check.sha256,
+          skipped: true,
+        });
       else toFetch.push(file);
     }
   } catch (err) {
@@ -135,8 +168,15 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   // Bytes already in .part files count as done; downloadFile reports them first through onBytes.
   const allBytes = planned.reduce((sum, f) => sum + f.hub.sizeBytes, 0);
   onProgress?.({
-    type: 'plan', dir: opts.dir, folder, fileCount: planned.length, skippedCount: results.size, leftOutCount: leftOut.length,
-    allBytes, totalBytes, doneBytes,
+    type: 'plan',
+    dir: opts.dir,
+    folder,
+    fileCount: planned.length,
+    skippedCount: results.size,
+    leftOutCount: leftOut.length,
+    allBytes,
+    totalBytes,
+    doneBytes,
   });
   for (const file of toFetch) {
     onProgress?.({ type: 'file-start', path: file.relPath, sizeBytes: file.hub.sizeBytes });

@@ -32,8 +32,14 @@ export function safeRelativePath(repoPath: string, folder: string): string {
   const prefix = folder === '' ? '' : `${folder}/`;
   const rel = repoPath.slice(prefix.length);
   const segments = rel.split('/');
-  if (!repoPath.startsWith(prefix) || rel === '' || isAbsolute(rel) || rel.includes('\\') || rel.includes('\0') ||
-      segments.some((s) => s === '' || s === '.' || s === '..')) {
+  if (
+    !repoPath.startsWith(prefix) ||
+    rel === '' ||
+    isAbsolute(rel) ||
+    rel.includes('\\') ||
+    rel.includes('\0') ||
+    segments.some((s) => s === '' || s === '.' || s === '..')
+  ) {
     throw new EarshotError('E_MODEL_PULL', `The hub listing contains an unexpected path: ${JSON.stringify(repoPath)}.`);
   }
   return rel;
@@ -45,7 +51,8 @@ export async function withRetries<T>(call: () => Promise<T>, retry: RetryPolicy,
     try {
       return await call();
     } catch (err) {
-      if (!isEarshotError(err) || !err.retryable || failures > retry.maxRetries || (signal?.aborted ?? false)) throw err;
+      if (!isEarshotError(err) || !err.retryable || failures > retry.maxRetries || (signal?.aborted ?? false))
+        throw err;
       await waitBeforeRetry(backoffDelayMs(failures, retry), signal);
     }
   }
@@ -57,35 +64,71 @@ export async function withRetries<T>(call: () => Promise<T>, retry: RetryPolicy,
  */
 function orderForDownload(files: PullPlan['files']): PullPlan['files'] {
   const rank = (f: PullPlan['files'][number]) => (f.relPath === VARIANT_MARKER_FILE ? 1 : 0);
-  return [...files].sort((a, b) => rank(a) - rank(b) || b.hub.sizeBytes - a.hub.sizeBytes || a.relPath.localeCompare(b.relPath));
+  return [...files].sort(
+    (a, b) => rank(a) - rank(b) || b.hub.sizeBytes - a.hub.sizeBytes || a.relPath.localeCompare(b.relPath),
+  );
 }
 
 export async function planPull(hub: HubSettings, q: PlanQuery): Promise<PullPlan> {
-  const tree = await withRetries(() => listTree(hub, { repo: q.repo, revision: q.revision, folder: '', recursive: true, signal: q.signal }), q.retry, q.signal);
+  const tree = await withRetries(
+    () => listTree(hub, { repo: q.repo, revision: q.revision, folder: '', recursive: true, signal: q.signal }),
+    q.retry,
+    q.signal,
+  );
   const choice = chooseVariantFolder(q.variant, variantFoldersOf(tree.files.map((f) => f.path)));
   if (!choice.ok) {
-    throw new EarshotError('E_MODEL_PULL', `Cannot find the ${q.variant} export in ${q.repo} at revision ${q.revision}: ${choice.reason}.`);
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `Cannot find the ${q.variant} export in ${q.repo} at revision ${q.revision}: ${choice.reason}.`,
+    );
   }
   const folder = choice.folder;
   const prefix = folder === '' ? '' : `${folder}/`;
-  const inFolder = tree.files.filter((f) => f.path.startsWith(prefix)).map((hubFile) => ({ hub: hubFile, relPath: safeRelativePath(hubFile.path, folder) }));
+  const inFolder = tree.files
+    .filter((f) => f.path.startsWith(prefix))
+    .map((hubFile) => ({ hub: hubFile, relPath: safeRelativePath(hubFile.path, folder) }));
   const configFile = inFolder.find((f) => f.relPath === VARIANT_MARKER_FILE) as PullPlan['files'][number];
   if (configFile.hub.sizeBytes > MAX_GENAI_CONFIG_BYTES) {
-    throw new EarshotError('E_MODEL_PULL', `${configFile.hub.path} is ${configFile.hub.sizeBytes} bytes, more than the ${MAX_GENAI_CONFIG_BYTES} expected of it.`);
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `${configFile.hub.path} is ${configFile.hub.sizeBytes} bytes, more than the ${MAX_GENAI_CONFIG_BYTES} expected of it.`,
+    );
   }
   const configText = await withRetries(
-    () => fetchSmallFile(hub, { repo: q.repo, revision: q.revision, path: configFile.hub.path, maxBytes: MAX_GENAI_CONFIG_BYTES, signal: q.signal }),
-    q.retry, q.signal);
+    () =>
+      fetchSmallFile(hub, {
+        repo: q.repo,
+        revision: q.revision,
+        path: configFile.hub.path,
+        maxBytes: MAX_GENAI_CONFIG_BYTES,
+        signal: q.signal,
+      }),
+    q.retry,
+    q.signal,
+  );
   const parsed = genaiConfigFiles(configText);
   if (!parsed.ok) throw new EarshotError('E_MODEL_PULL', `${configFile.hub.path} cannot be used: ${parsed.reason}.`);
-  const selection = selectEngineFiles(parsed.names, inFolder.map((f) => f.relPath), q.withVision);
+  const selection = selectEngineFiles(
+    parsed.names,
+    inFolder.map((f) => f.relPath),
+    q.withVision,
+  );
   if (selection.visionAbsent) {
-    throw new EarshotError('E_MODEL_PULL', `--with-vision: ${configFile.hub.path} has no vision section, so ${folder} has no vision graph.`);
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `--with-vision: ${configFile.hub.path} has no vision section, so ${folder} has no vision graph.`,
+    );
   }
   if (selection.missing.length > 0) {
-    throw new EarshotError('E_MODEL_PULL',
-      `The hub folder ${folder} lacks files the engine needs: ${selection.missing.join(', ')} (named by its genai_config.json or required by Earshot).`);
+    throw new EarshotError(
+      'E_MODEL_PULL',
+      `The hub folder ${folder} lacks files the engine needs: ${selection.missing.join(', ')} (named by its genai_config.json or required by Earshot).`,
+    );
   }
   const selected = new Set(selection.selected);
-  return { folder, files: orderForDownload(inFolder.filter((f) => selected.has(f.relPath))), leftOut: selection.leftOut };
+  return {
+    folder,
+    files: orderForDownload(inFolder.filter((f) => selected.has(f.relPath))),
+    leftOut: selection.leftOut,
+  };
 }

@@ -57,8 +57,12 @@ export function chooseVariantFolder(variant: ModelVariant, folders: readonly str
   if (variant === 'gpu') {
     const gpu = folders.filter((f) => baseName(f) === GPU_VARIANT_NAME);
     if (gpu.length === 1) return { ok: true, folder: gpu[0] };
-    if (gpu.length > 1) return { ok: false, reason: `several folders are named ${GPU_VARIANT_NAME}: ${gpu.join(', ')}` };
-    return { ok: false, reason: `no folder named ${GPU_VARIANT_NAME} holds a ${VARIANT_MARKER_FILE}; folders with one: ${found}` };
+    if (gpu.length > 1)
+      return { ok: false, reason: `several folders are named ${GPU_VARIANT_NAME}: ${gpu.join(', ')}` };
+    return {
+      ok: false,
+      reason: `no folder named ${GPU_VARIANT_NAME} holds a ${VARIANT_MARKER_FILE}; folders with one: ${found}`,
+    };
   }
   const cpu = folders.filter(isCpuInt4);
   if (cpu.length === 0) {
