@@ -57,7 +57,7 @@ const close = (c: Connection) =>
   new Promise<void>((resolve) => (c.rt.socket.once('close', () => resolve()), c.rt.close()));
 
 describe('openai OpenAIRealtimeWS over wss://', () => {
-  it('connects with ?model=, updates the session; audio output is accepted as text, a hosted prompt refused', async () => {
+  it('connects with ?model=, updates the session; audio output without a voice engine is E_TTS_UNAVAILABLE while the rest applies, a hosted prompt refused', async () => {
     const c = await connect({ model: 'gpt-realtime' });
     expect(c.rt.url.protocol).toBe('wss:');
     expect(c.rt.url.searchParams.get('model')).toBe('gpt-realtime');
@@ -89,7 +89,8 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
         },
       },
     });
-    // Audio output and a voice never fail an update: the rest applies and the echo lists them; a hosted prompt is refused.
+    // On this text-only server, audio output is refused with E_TTS_UNAVAILABLE (the fix named) while the rest of
+    // the update applies and the echo lists the unused fields; a hosted prompt is refused.
     c.rt.send({
       type: 'session.update',
       event_id: 'evt_audio',
@@ -113,9 +114,15 @@ describe('openai OpenAIRealtimeWS over wss://', () => {
       event_id: 'evt_prompt',
       session: { type: 'realtime', prompt: { id: 'pmpt_1' } },
     });
-    await c.log.waitFor((e) => e.type === 'error');
-    expect(c.errors.map((e) => [e.code, e.param])).toEqual([['E_UNSUPPORTED_FEATURE', 'session.prompt']]);
-    expect(c.log.ofType('error').map((e) => (e.error as { event_id: string }).event_id)).toEqual(['evt_prompt']);
+    await c.log.waitFor((e) => e.type === 'error' && (e.error as { event_id?: string }).event_id === 'evt_prompt');
+    expect(c.errors.map((e) => [e.code, e.param])).toEqual([
+      ['E_TTS_UNAVAILABLE', 'session.output_modalities'],
+      ['E_UNSUPPORTED_FEATURE', 'session.prompt'],
+    ]);
+    expect(c.log.ofType('error').map((e) => (e.error as { event_id: string }).event_id)).toEqual([
+      'evt_audio',
+      'evt_prompt',
+    ]);
     await close(c);
   });
 

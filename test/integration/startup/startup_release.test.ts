@@ -17,6 +17,7 @@ const RELEASED: ReadonlySet<StartupStep> = new Set([
   'store',
   'retention',
   'engine_stats',
+  'voice',
   'load_monitors',
   'openai_api',
   'webrtc',
