@@ -81,13 +81,10 @@ function storedSessions(store: RunningServer['store'], limit: number) {
   return { sessions, utterancesStored };
 }
 
-export async function benchServer(opts: ServerBenchOptions): Promise<ServerBenchResult> {
-  const log = (m: string) => opts.progress?.(m);
-  log('preparing the tiny fixture model');
-  const modelDir = await ensureFixtureModel('tiny');
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-server-'));
+/** The server's configuration for the benchmark: loopback, silent, in-memory agent data, nothing refused. */
+function benchServerConfig(opts: ServerBenchOptions, modelDir: string, dir: string) {
   const maxTokens = opts.maxTokens ?? 8;
-  const config = configSchema.parse({
+  return configSchema.parse({
     server: { host: '127.0.0.1', port: 0, max_connections: opts.clients + 10 },
     log: { level: 'silent' },
     model: { dir: modelDir },
@@ -105,6 +102,44 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     limits: { max_sessions: opts.clients + 10, max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0 },
     store: { path: join(dir, 'bench.sqlite') },
   });
+}
+
+/** Node arguments that run the clients' process against the server at `url`. */
+function clientsProcessArgs(opts: ServerBenchOptions, url: string): string[] {
+  const args = [
+    '--import',
+    'tsx',
+    SERVER_CLIENTS_MAIN,
+    '--url',
+    url,
+    '--clients',
+    String(opts.clients),
+    '--seconds',
+    String(opts.seconds),
+  ];
+  if (!opts.realtime) args.push('--query', 'intent=transcription');
+  if (opts.audio) args.push('--audio', opts.audio);
+  args.push('--format', opts.format ?? 'pcm24-json');
+  return args;
+}
+
+/** Polls the engine until no request is pending (at most 600 polls, 200 ms apart). */
+async function waitForEngineIdle(running: RunningServer): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const totals = await (running.engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)
+      ?.totals?.()
+      .catch(() => null);
+    if (!totals || totals.pendingRequests === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export async function benchServer(opts: ServerBenchOptions): Promise<ServerBenchResult> {
+  const log = (m: string) => opts.progress?.(m);
+  log('preparing the tiny fixture model');
+  const modelDir = await ensureFixtureModel('tiny');
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-server-'));
+  const config = benchServerConfig(opts, modelDir, dir);
   const rssStart = process.memoryUsage().rss;
   log('starting the server');
   const running = await startServer(config, createLogger('silent'), { env: {} });
@@ -130,20 +165,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     );
   };
   try {
-    const args = [
-      '--import',
-      'tsx',
-      SERVER_CLIENTS_MAIN,
-      '--url',
-      running.url,
-      '--clients',
-      String(opts.clients),
-      '--seconds',
-      String(opts.seconds),
-    ];
-    if (!opts.realtime) args.push('--query', 'intent=transcription');
-    if (opts.audio) args.push('--audio', opts.audio);
-    args.push('--format', opts.format ?? 'pcm24-json');
+    const args = clientsProcessArgs(opts, running.url);
     log(`streaming: ${opts.clients} clients x ${opts.seconds} s of speech at real-time pace`);
     const { clients: r, server } = await measureServerDuringClients(args, { onSample: sample });
     log('clients finished; reading the store');
@@ -183,13 +205,7 @@ export async function benchServer(opts: ServerBenchOptions): Promise<ServerBench
     // Terminating the engine worker while onnxruntime runs aborts the process (onnxruntime-node), so
     // captions still queued for the departed clients are let finish first (bounded).
     log('waiting for the engine to go idle');
-    for (let i = 0; i < 600; i++) {
-      const totals = await (running.engine as { totals?: () => Promise<{ pendingRequests: number }> } | null)
-        ?.totals?.()
-        .catch(() => null);
-      if (!totals || totals.pendingRequests === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitForEngineIdle(running);
     return result;
   } finally {
     log('stopping the server');

@@ -90,35 +90,11 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
   const tracker = opts.tracker ?? new SoakTracker();
   const started = performance.now();
   let sent = 0;
-  const ws = new WebSocket(server.url);
-  const waiters = new Set<() => void>();
-  let updated = 0;
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    const event = JSON.parse(String(data)) as { type: string };
-    if (event.type === 'session.updated') updated++;
-    // The block of the audio sent last (an utterance commits after its audio went out).
-    tracker.onEvent(event, performance.now(), Math.floor(Math.max(0, sent - 1) / blockSamples));
-    for (const w of waiters) w();
-  });
-  const waitUntil = (done: () => boolean, timeoutMs: number, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const timer = setTimeout(
-        () => (waiters.delete(check), reject(new Error(`soak: timed out waiting for ${what}`))),
-        timeoutMs,
-      );
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      waiters.add(check);
-    });
+  // The block of the audio sent last (an utterance commits after its audio went out).
+  const client = connectSoakClient(server.url, tracker, () => Math.floor(Math.max(0, sent - 1) / blockSamples));
   try {
-    await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    ws.send(
+    await client.opened();
+    client.ws.send(
       JSON.stringify({
         type: 'session.update',
         session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } }, ...opts.session },
@@ -130,23 +106,9 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     const wallLeft = () => opts.maxWallS === undefined || (performance.now() - started) / 1000 < opts.maxWallS;
     while (sent < total && wallLeft()) {
       const n = Math.min(SEND_BLOCK_S * 16_000, total - sent);
-      for (let i = 0; i < n; i += CHUNK_MS * 16) {
-        const from = (sent + i) % speech.length;
-        ws.send(
-          float32ToPcm16Bytes(speech.subarray(from, Math.min(speech.length, from + Math.min(CHUNK_MS * 16, n - i)))),
-        );
-      }
+      sendSpeech(client.ws, speech, sent, n);
       sent += n;
-      // The server has handled all the audio once a session.update sent after it is answered; then every
-      // utterance committed so far must be transcribed and answered before more audio goes out.
-      const marker = updated + 1;
-      ws.send(JSON.stringify({ type: 'session.update', session: {} }));
-      await waitUntil(() => updated >= marker, 60_000, 'the session.update round trip');
-      await waitUntil(
-        () => tracker.settled(true),
-        opts.settleTimeoutMs ?? 600_000,
-        'every committed utterance to be transcribed and answered',
-      );
+      await waitUntilAnswered(client, tracker, opts.settleTimeoutMs ?? 600_000);
       const totals = await engine.totals();
       tracker.samples.push({
         block: Math.floor((sent - 1) / blockSamples),
@@ -167,7 +129,7 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
       }
     }
   } finally {
-    ws.close();
+    client.ws.close();
     await server.close();
     await engine.close();
   }
@@ -180,6 +142,74 @@ export async function benchSoak(opts: SoakOptions): Promise<SoakResult> {
     config,
     session: opts.session,
   });
+}
+
+/** The soak's realtime client: its socket, the session.updated answers so far, and waits on its events. */
+interface SoakClient {
+  ws: WebSocket;
+  /** Resolves once the socket is open; rejects on a socket error before that. */
+  opened(): Promise<void>;
+  /** How many session.updated events came so far. */
+  updated(): number;
+  /** Resolves once `done()` holds, checked now and after every event; rejects after `timeoutMs`. */
+  waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void>;
+}
+
+/** Opens the socket; every text event goes to the tracker, filed under the block `blockOf` says. */
+function connectSoakClient(url: string, tracker: SoakTracker, blockOf: () => number): SoakClient {
+  const ws = new WebSocket(url);
+  const waiters = new Set<() => void>();
+  let updated = 0;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const event = JSON.parse(String(data)) as { type: string };
+    if (event.type === 'session.updated') updated++;
+    tracker.onEvent(event, performance.now(), blockOf());
+    for (const w of waiters) w();
+  });
+  const waitUntil = (done: () => boolean, timeoutMs: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const timer = setTimeout(
+        () => (waiters.delete(check), reject(new Error(`soak: timed out waiting for ${what}`))),
+        timeoutMs,
+      );
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+    });
+  return {
+    ws,
+    opened: () => new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject))),
+    updated: () => updated,
+    waitUntil,
+  };
+}
+
+/** Sends `n` samples of the looped speech, starting `sent` samples in, in CHUNK_MS chunks of PCM16. */
+function sendSpeech(ws: WebSocket, speech: Float32Array, sent: number, n: number): void {
+  for (let i = 0; i < n; i += CHUNK_MS * 16) {
+    const from = (sent + i) % speech.length;
+    ws.send(float32ToPcm16Bytes(speech.subarray(from, Math.min(speech.length, from + Math.min(CHUNK_MS * 16, n - i)))));
+  }
+}
+
+/** Waits until the server has handled all the audio sent and every utterance committed so far is answered. */
+async function waitUntilAnswered(client: SoakClient, tracker: SoakTracker, settleTimeoutMs: number): Promise<void> {
+  // The server has handled all the audio once a session.update sent after it is answered; then every
+  // utterance committed so far must be transcribed and answered before more audio goes out.
+  const marker = client.updated() + 1;
+  client.ws.send(JSON.stringify({ type: 'session.update', session: {} }));
+  await client.waitUntil(() => client.updated() >= marker, 60_000, 'the session.update round trip');
+  await client.waitUntil(
+    () => tracker.settled(true),
+    settleTimeoutMs,
+    'every committed utterance to be transcribed and answered',
+  );
 }
 
 /** The figures of a finished soak, from its tracker and the run's own counts. */

@@ -128,6 +128,60 @@ async function ttft(session: EngineSession, userText: string): Promise<number> {
   return performance.now() - start;
 }
 
+interface KvReuseTiming {
+  persistentMs: number;
+  reprefillMs: number;
+  historyTokens: number;
+}
+
+/**
+ * Time to first token at the last of `turnCount` turns, once on a session that kept its KV cache through
+ * the history and once on a fresh session that must prefill the whole history first.
+ */
+async function measureKvReuse(
+  host: EngineHost,
+  tokenizer: Phi4Tokenizer,
+  turnCount: number,
+  turnTokens: number,
+): Promise<KvReuseTiming> {
+  // Each turn: a user message and an answer, together about turnTokens tokens.
+  const turns = Array.from({ length: turnCount }, (_, i) => [
+    textOfTokens(tokenizer, Math.round(turnTokens * 0.8), i),
+    textOfTokens(tokenizer, Math.round(turnTokens * 0.2) - 2, i + 100),
+  ]);
+  const persistent = await host.createSession();
+  await buildHistory(persistent, turns, turnCount - 1);
+  const historyTokens = persistent.length;
+  const persistentMs = await ttft(persistent, turns[turnCount - 1][0]);
+  await persistent.dispose();
+  const fresh = await host.createSession();
+  const start = performance.now();
+  await buildHistory(fresh, turns, turnCount - 1);
+  await fresh.appendUser([{ type: 'text', text: turns[turnCount - 1][0] }]);
+  await firstDelta(fresh.generate({ maxNewTokens: 1, stopIds: [] }));
+  const reprefillMs = performance.now() - start;
+  await fresh.dispose();
+  return { persistentMs, reprefillMs, historyTokens };
+}
+
+/** p99 main-thread event-loop delay (ms) while `concurrent` sessions generate through the worker. */
+async function measureEventLoopLag(
+  host: EngineHost,
+  tokenizer: Phi4Tokenizer,
+  concurrent: number,
+  decodeTokens: number,
+): Promise<number> {
+  const sessions = await Promise.all(Array.from({ length: concurrent }, () => host.createSession()));
+  for (const [i, s] of sessions.entries()) await s.appendUser([{ type: 'text', text: textOfTokens(tokenizer, 30, i) }]);
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  await Promise.all(sessions.map((s) => drain(s.generate({ maxNewTokens: decodeTokens, stopIds: [] }))));
+  histogram.disable();
+  const lagP99Ms = histogram.percentile(99) / 1e6;
+  await Promise.all(sessions.map((s) => s.dispose()));
+  return lagP99Ms;
+}
+
 export type EngineBenchResult = RealSizeBenchResult & Partial<LegacyEngineBenchResult> & { model: string };
 
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
@@ -186,34 +240,10 @@ async function benchLegacy(
     await model.dispose();
 
     progress(`time to first token at turn ${turnCount} (${turnTokens}-token turns)`);
-    // Each turn: a user message and an answer, together about turnTokens tokens.
-    const turns = Array.from({ length: turnCount }, (_, i) => [
-      textOfTokens(tokenizer, Math.round(turnTokens * 0.8), i),
-      textOfTokens(tokenizer, Math.round(turnTokens * 0.2) - 2, i + 100),
-    ]);
-    const persistent = await host.createSession();
-    await buildHistory(persistent, turns, turnCount - 1);
-    historyTokens = persistent.length;
-    persistentMs = await ttft(persistent, turns[turnCount - 1][0]);
-    await persistent.dispose();
-    const fresh = await host.createSession();
-    const start = performance.now();
-    await buildHistory(fresh, turns, turnCount - 1);
-    await fresh.appendUser([{ type: 'text', text: turns[turnCount - 1][0] }]);
-    await firstDelta(fresh.generate({ maxNewTokens: 1, stopIds: [] }));
-    reprefillMs = performance.now() - start;
-    await fresh.dispose();
+    ({ persistentMs, reprefillMs, historyTokens } = await measureKvReuse(host, tokenizer, turnCount, turnTokens));
 
     progress(`event-loop lag while ${concurrent} sessions generate`);
-    const sessions = await Promise.all(Array.from({ length: concurrent }, () => host.createSession()));
-    for (const [i, s] of sessions.entries())
-      await s.appendUser([{ type: 'text', text: textOfTokens(tokenizer, 30, i) }]);
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
-    histogram.enable();
-    await Promise.all(sessions.map((s) => drain(s.generate({ maxNewTokens: decodeTokens, stopIds: [] }))));
-    histogram.disable();
-    lagP99Ms = histogram.percentile(99) / 1e6;
-    await Promise.all(sessions.map((s) => s.dispose()));
+    lagP99Ms = await measureEventLoopLag(host, tokenizer, concurrent, decodeTokens);
   } finally {
     await host.close();
     await model.dispose();

@@ -74,15 +74,55 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
     return runInPlaceBatch(model, rows);
   }
   const copying = rows as readonly (StepRow & { cache: KvCache })[];
-  const { numLayers, numKvHeads, headSize, hiddenSize, vocabSize, floatType, names } = model.io;
+  const { vocabSize, names } = model.io;
   const n = names.text;
   const batch = rows.length;
   if (batch === 1) return [await runSingleRow(model, copying[0])];
   const lengths = rows.map((r) => r.cache.length);
+  const feeds = buildBatchFeeds(model, copying, lengths);
+
+  let outputs: ort.InferenceSession.OnnxValueMapType;
+  try {
+    outputs = await runGraph(model.text, feeds, `The text graph failed on a batch of ${batch}`);
+  } finally {
+    for (const [name, t] of Object.entries(feeds)) if (!(name in rows[0].loraFeeds)) t.dispose();
+  }
+  const logits = outputs[n.logits] as ort.Tensor | undefined;
+  if (logits === undefined || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[2] !== vocabSize) {
+    throw new EarshotError(
+      'E_ENGINE',
+      `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`,
+    );
+  }
+  const perRow = splitPresentsPerRow(model, copying, lengths, outputs);
+  const result = copying.map((r, b) => {
+    r.cache.update(perRow[b], 1);
+    // A view: sessions drop their logits as soon as they picked a token (phi4_session.ts), so the batch's
+    // buffer is not kept alive by one row.
+    return floatRowView(logits, b * vocabSize, vocabSize);
+  });
+  logits.dispose();
+  return result;
+}
+
+/**
+ * The feeds of one batched run: the first row's LoRA feeds, the model's extra text feeds, every layer's
+ * past keys and values right-padded to the longest row, the rows' embeddings and the attention mask.
+ * Throws E_INTERNAL when a row's embeddings are not one position wide (the feeds made by then are not
+ * disposed).
+ */
+function buildBatchFeeds(
+  model: BatchedStepModel,
+  copying: readonly (StepRow & { cache: KvCache })[],
+  lengths: readonly number[],
+): Record<string, ort.Tensor> {
+  const { numLayers, numKvHeads, headSize, hiddenSize, floatType, names } = model.io;
+  const n = names.text;
+  const batch = copying.length;
   const maxPast = Math.max(...lengths);
   const headStride = maxPast * headSize;
   const rowStride = numKvHeads * headStride;
-  const feeds: Record<string, ort.Tensor> = { ...rows[0].loraFeeds, ...model.textFeeds?.(true) };
+  const feeds: Record<string, ort.Tensor> = { ...copying[0].loraFeeds, ...model.textFeeds?.(true) };
   const pastOf =
     (kind: string, pick: (layer: number) => readonly ort.Tensor[]) =>
     (layer: number): ort.Tensor => {
@@ -104,9 +144,9 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
     feeds[n.pastKeys[layer]] = keysOf(layer);
     feeds[n.pastValues[layer]] = valuesOf(layer);
   }
-  const firstEmbeds = rows[0].embeds.data as FloatArray;
+  const firstEmbeds = copying[0].embeds.data as FloatArray;
   const embeds = allocLike(firstEmbeds, batch * hiddenSize);
-  rows.forEach((r, b) => {
+  copying.forEach((r, b) => {
     const data = r.embeds.data as FloatArray;
     if (data.length !== hiddenSize)
       throw new EarshotError(
@@ -121,22 +161,25 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
   const mask = new BigInt64Array(batch * total);
   for (let b = 0; b < batch; b++) mask.fill(1n, b * total, b * total + lengths[b] + 1);
   feeds[n.attentionMask] = new ort.Tensor('int64', mask, [batch, total]);
+  return feeds;
+}
 
-  let outputs: ort.InferenceSession.OnnxValueMapType;
-  try {
-    outputs = await runGraph(model.text, feeds, `The text graph failed on a batch of ${batch}`);
-  } finally {
-    for (const [name, t] of Object.entries(feeds)) if (!(name in rows[0].loraFeeds)) t.dispose();
-  }
-  const logits = outputs[n.logits] as ort.Tensor | undefined;
-  if (logits === undefined || logits.dims.length !== 3 || logits.dims[0] !== batch || logits.dims[2] !== vocabSize) {
-    throw new EarshotError(
-      'E_ENGINE',
-      `The text graph returned logits of shape [${logits?.dims.join(', ') ?? 'none'}], expected [${batch}, 1, ${vocabSize}].`,
-    );
-  }
-  // Split the presents back into one cache per row (only the row's own positions).
-  const perRow: Record<string, ort.Tensor>[] = rows.map(() => ({}));
+/**
+ * Splits the presents of a batched run back into one cache per row (only the row's own positions), layer
+ * by layer, disposing each present once copied out. Throws E_ENGINE on a present of the wrong shape,
+ * before any cache is updated.
+ */
+function splitPresentsPerRow(
+  model: BatchedStepModel,
+  copying: readonly (StepRow & { cache: KvCache })[],
+  lengths: readonly number[],
+  outputs: ort.InferenceSession.OnnxValueMapType,
+): Record<string, ort.Tensor>[] {
+  const { numLayers, numKvHeads, headSize, floatType, names } = model.io;
+  const n = names.text;
+  const batch = copying.length;
+  const total = Math.max(...lengths) + 1;
+  const perRow: Record<string, ort.Tensor>[] = copying.map(() => ({}));
   for (let layer = 0; layer < numLayers; layer++) {
     const previous = copying.map((r) => r.cache.layerTensors(layer));
     for (const [kind, name] of [
@@ -173,14 +216,7 @@ export async function runBatchedStep(model: BatchedStepModel, rows: readonly Ste
       present.dispose();
     }
   }
-  const result = copying.map((r, b) => {
-    r.cache.update(perRow[b], 1);
-    // A view: sessions drop their logits as soon as they picked a token (phi4_session.ts), so the batch's
-    // buffer is not kept alive by one row.
-    return floatRowView(logits, b * vocabSize, vocabSize);
-  });
-  logits.dispose();
-  return result;
+  return perRow;
 }
 
 /** One row needs no copies: the cache's tensors are fed as they are and the presents adopted. */

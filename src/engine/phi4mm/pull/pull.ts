@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EarshotError, isEarshotError } from '../../../errors.ts';
 import type { ModelVariant } from '../model_location.ts';
-import { downloadFile, sha256OfFile } from './download_file.ts';
+import { type DownloadFileResult, downloadFile, sha256OfFile } from './download_file.ts';
 import {
   authHeaders,
   DEFAULT_HF_ENDPOINT,
@@ -96,13 +96,24 @@ async function isComplete(file: PlannedFile, signal?: AbortSignal): Promise<{ co
   return { complete: sha256 === file.hub.sha256, sha256 };
 }
 
-export async function pullModel(opts: PullModelOptions): Promise<PullModelResult> {
+/** One pull's settings, resolved from the options over HF_ENDPOINT / HF_TOKEN over the defaults. */
+interface PullContext {
+  endpoint: string;
+  token: string | undefined;
+  revision: string;
+  repo: string;
+  hub: HubSettings;
+  retry: RetryPolicy;
+  /** What offlineMessage needs to tell the user how to fetch the files by hand. */
+  manual: { endpoint: string; repo: string; revision: string; variant: ModelVariant; dir: string };
+}
+
+function resolvePullContext(opts: PullModelOptions): PullContext {
   const fromEnv = hubEnv(opts.env ?? process.env);
   const endpoint = normalizeEndpoint(opts.endpoint ?? fromEnv.endpoint ?? DEFAULT_HF_ENDPOINT);
   const token = opts.token ?? fromEnv.token;
   const revision = opts.revision ?? DEFAULT_REVISION;
   const repo = opts.repo ?? MODEL_REPO_ID;
-  const { signal, onProgress } = opts;
   const hub: HubSettings = {
     endpoint,
     token,
@@ -111,20 +122,90 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   };
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
   const manual = { endpoint, repo, revision, variant: opts.variant, dir: opts.dir };
+  return { endpoint, token, revision, repo, hub, retry, manual };
+}
 
-  const fail = (err: unknown, stage: string, folder?: string, files?: string[]): EarshotError => {
-    if (signal?.aborted) return new EarshotError('E_ABORTED', 'Model download cancelled.', { cause: err });
-    if (isUnreachableError(err) || (isEarshotError(err) && isUnreachableError(err.cause))) {
-      const cause = isEarshotError(err) && err.cause !== undefined ? err.cause : err;
-      return new EarshotError(
-        'E_MODEL_PULL',
-        offlineMessage({ ...manual, folder, files, reason: describeNetworkError(cause) }),
-        { retryable: true, cause: err },
-      );
-    }
-    if (isEarshotError(err)) return err;
-    return new EarshotError('E_MODEL_PULL', `${stage} failed: ${describeNetworkError(err)}`, { cause: err });
-  };
+/**
+ * The error a failed pull stage throws: E_ABORTED once the signal fired, a retryable E_MODEL_PULL with the
+ * manual download instructions when the hub cannot be reached, an EarshotError as it is, else E_MODEL_PULL.
+ */
+function pullError(
+  ctx: PullContext,
+  signal: AbortSignal | undefined,
+  err: unknown,
+  stage: string,
+  folder?: string,
+  files?: string[],
+): EarshotError {
+  if (signal?.aborted) return new EarshotError('E_ABORTED', 'Model download cancelled.', { cause: err });
+  if (isUnreachableError(err) || (isEarshotError(err) && isUnreachableError(err.cause))) {
+    const cause = isEarshotError(err) && err.cause !== undefined ? err.cause : err;
+    return new EarshotError(
+      'E_MODEL_PULL',
+      offlineMessage({ ...ctx.manual, folder, files, reason: describeNetworkError(cause) }),
+      { retryable: true, cause: err },
+    );
+  }
+  if (isEarshotError(err)) return err;
+  return new EarshotError('E_MODEL_PULL', `${stage} failed: ${describeNetworkError(err)}`, { cause: err });
+}
+
+/**
+ * Sorts the planned files into those already complete on disk (as skipped results, keyed by relPath) and
+ * those still to fetch, checking them one after another in plan order. Errors propagate unchanged.
+ */
+async function findCompleteFiles(
+  planned: readonly PlannedFile[],
+  signal: AbortSignal | undefined,
+): Promise<{ results: Map<string, PulledFile>; toFetch: PlannedFile[] }> {
+  const results = new Map<string, PulledFile>();
+  const toFetch: PlannedFile[] = [];
+  for (const file of planned) {
+    const check = await isComplete(file, signal);
+    if (check.complete)
+      results.set(file.relPath, {
+        path: file.relPath,
+        bytes: file.hub.sizeBytes,
+        sha256: check.sha256,
+        skipped: true,
+      });
+    else toFetch.push(file);
+  }
+  return { results, toFetch };
+}
+
+/** Downloads one planned file (resumable, retried, verified); onBytes gets every delta, resumed bytes first. */
+function downloadPlannedFile(
+  ctx: PullContext,
+  opts: PullModelOptions,
+  file: PlannedFile,
+  onBytes: (deltaBytes: number) => void,
+): Promise<DownloadFileResult> {
+  const { signal, onProgress } = opts;
+  return downloadFile({
+    url: resolveUrl(ctx.endpoint, ctx.repo, ctx.revision, file.hub.path),
+    destPath: file.destPath,
+    displayPath: file.relPath,
+    expectedBytes: file.hub.sizeBytes,
+    expectedSha256: file.hub.sha256,
+    headers: authHeaders(ctx.token),
+    fetchImpl: ctx.hub.fetchImpl,
+    signal,
+    retry: ctx.retry,
+    connectTimeoutMs: ctx.hub.connectTimeoutMs,
+    stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    corruptRetries: opts.corruptRetries ?? DEFAULT_CORRUPT_RETRIES,
+    onBytes,
+    onRetry: (info) => onProgress?.({ type: 'retry', path: file.relPath, ...info }),
+  });
+}
+
+export async function pullModel(opts: PullModelOptions): Promise<PullModelResult> {
+  const ctx = resolvePullContext(opts);
+  const { revision, repo, hub, retry } = ctx;
+  const { signal, onProgress } = opts;
+  const fail = (err: unknown, stage: string, folder?: string, files?: string[]): EarshotError =>
+    pullError(ctx, signal, err, stage, folder, files);
 
   let folder: string | undefined;
   let planned: PlannedFile[];
@@ -145,20 +226,10 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
     throw fail(err, 'Listing the model files', folder);
   }
 
-  const results = new Map<string, PulledFile>();
-  const toFetch: PlannedFile[] = [];
+  let results: Map<string, PulledFile>;
+  let toFetch: PlannedFile[];
   try {
-    for (const file of planned) {
-      const check = await isComplete(file, signal);
-      if (check.complete)
-        results.set(file.relPath, {
-          path: file.relPath,
-          bytes: file.hub.sizeBytes,
-          sha256: check.sha256,
-          skipped: true,
-        });
-      else toFetch.push(file);
-    }
+    ({ results, toFetch } = await findCompleteFiles(planned, signal));
   } catch (err) {
     throw fail(err, 'Checking the files already present', folder);
   }
@@ -181,24 +252,9 @@ export async function pullModel(opts: PullModelOptions): Promise<PullModelResult
   for (const file of toFetch) {
     onProgress?.({ type: 'file-start', path: file.relPath, sizeBytes: file.hub.sizeBytes });
     try {
-      const got = await downloadFile({
-        url: resolveUrl(endpoint, repo, revision, file.hub.path),
-        destPath: file.destPath,
-        displayPath: file.relPath,
-        expectedBytes: file.hub.sizeBytes,
-        expectedSha256: file.hub.sha256,
-        headers: authHeaders(token),
-        fetchImpl: hub.fetchImpl,
-        signal,
-        retry,
-        connectTimeoutMs: hub.connectTimeoutMs,
-        stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-        corruptRetries: opts.corruptRetries ?? DEFAULT_CORRUPT_RETRIES,
-        onBytes: (deltaBytes) => {
-          doneBytes += deltaBytes;
-          onProgress?.({ type: 'bytes', path: file.relPath, deltaBytes, doneBytes });
-        },
-        onRetry: (info) => onProgress?.({ type: 'retry', path: file.relPath, ...info }),
+      const got = await downloadPlannedFile(ctx, opts, file, (deltaBytes) => {
+        doneBytes += deltaBytes;
+        onProgress?.({ type: 'bytes', path: file.relPath, deltaBytes, doneBytes });
       });
       results.set(file.relPath, { path: file.relPath, bytes: got.bytes, sha256: got.sha256, skipped: false });
       onProgress?.({ type: 'file-done', path: file.relPath });
