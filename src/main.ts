@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadAgentCatalogue } from '../agents/index.ts';
-import { agentToJson } from './agent/agent_listing.ts';
 import type { AgentCatalogue } from './agent/agent.ts';
 import type { AgentRuntimeSettings } from './agent/agent_runtime.ts';
 import { createAgentServices } from './agent/create_services.ts';
@@ -23,29 +22,20 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
 import { startRetention } from './store/retention.ts';
 import type { TranscriptStore } from './store/transcript_store.ts';
-import { describePreset } from './session/preset.ts';
 import { AdmissionController } from './transport/admission.ts';
-import { ANONYMOUS_KEY_ID, assertSafeToServe, Authenticator } from './transport/auth.ts';
-import { createServerRoutes, type ReadinessReport } from './transport/http_routes/index.ts';
-import { createStaticRoute } from './transport/static_route.ts';
-import { dialectOf, type Dialect } from './session/session_support.ts';
+import { assertSafeToServe, Authenticator } from './transport/auth.ts';
+import type { ReadinessReport } from './transport/http_routes/index.ts';
+import type { Dialect } from './session/session_support.ts';
 import { CallSidebands } from './transport/call_sidebands.ts';
-import { createHostCheck } from './transport/host_allowlist.ts';
 import { LiveSessions } from './session/live_sessions.ts';
-import { createUpgradeGate, type GateContext } from './transport/upgrade_gate.ts';
-import { RealtimeServer, type HttpRoute } from './transport/ws_server.ts';
+import type { RealtimeServer } from './transport/ws_server.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 import type { VoiceEngine } from './tts/select.ts';
 import { openVoiceEngine } from './tts/kokoro/startup.ts';
 import type { WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
-import {
-  callsRoute,
-  connectionFactory,
-  type BuildConnection,
-  type ConnectionSetup,
-  type EngineAvailability,
-} from './startup/connections.ts';
+import { callsRoute, connectionFactory, type EngineAvailability } from './startup/connections.ts';
+import { httpRoutes, realtimeServer } from './startup/listener.ts';
 import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
 import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
 
@@ -166,30 +156,18 @@ export async function startServer(
   }
 }
 
-async function composeServer(
-  config: EarshotConfig,
-  log: Logger,
-  options: StartServerOptions,
-  stack: StartupStack,
-): Promise<RunningServer> {
-  const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
-  // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
-  assertSafeToServe({
-    host: config.server.host,
-    authEnabled: auth.enabled,
-    allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback,
-  });
+/** The parts every connection shares, started in order on the stack (each releases itself on a failed start). */
+async function startSharedParts(config: EarshotConfig, log: Logger, options: StartServerOptions, stack: StartupStack) {
   const catalogue = await stack.step(
     'agents',
     async () => options.catalogue ?? (await loadAgentCatalogue(config.agent.default, config.agent.modules)),
   );
   const metrics = createMetrics();
-  const engine = await stack.step(
+  const { availability, provisioner } = await stack.step(
     'engine',
     () => provideEngine(config, log, options),
     (e) => e.release(),
   );
-  const { availability, provisioner } = engine;
   const services = await stack.step(
     'services',
     () => options.services ?? createAgentServices(config.agent),
@@ -223,6 +201,51 @@ async function composeServer(
       if (!options.voiceEngine) return v.synthesizer?.close();
     },
   );
+  return {
+    catalogue,
+    metrics,
+    availability,
+    provisioner,
+    services,
+    store,
+    batcher,
+    pollEngineStats,
+    engineStats,
+    voiceEngine,
+  };
+}
+
+type SharedParts = Awaited<ReturnType<typeof startSharedParts>>;
+
+/** GET /readyz: draining, overloaded, or the model's state; the voice engine is reported, never blocking. */
+function readinessReport(parts: SharedParts, admission: AdmissionController, overloaded: () => boolean) {
+  const { availability, provisioner, voiceEngine } = parts;
+  return (): ReadinessReport => {
+    if (admission.isDraining) return { ready: false, status: 'draining' };
+    if (overloaded()) return { ready: false, status: 'overloaded' };
+    const model = modelReadiness(
+      availability.engine as { isReady?: boolean } | null,
+      availability.unavailable,
+      provisioner,
+    );
+    // Text answers work without a voice engine, so it never makes the server unready.
+    const voice = {
+      voice_engine: voiceEngine.status.engine,
+      ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }),
+    };
+    return { ready: model.status === 'ready', ...model, ...voice };
+  };
+}
+
+/** Admission, sessions and every route, then the listener: what turns the shared parts into a server. */
+async function startServing(
+  config: EarshotConfig,
+  log: Logger,
+  auth: Authenticator,
+  parts: SharedParts,
+  stack: StartupStack,
+) {
+  const { metrics, availability, batcher, engineStats, voiceEngine, store, catalogue } = parts;
   let sessionsRef: LiveSessions | null = null;
   const load = await stack.step(
     'load_monitors',
@@ -237,14 +260,10 @@ async function composeServer(
     isEngineSaturated: () => engineStats.poller.saturated,
     overload: () => load.overloadMessage(),
   });
-  const sessions = new LiveSessions({
-    admission,
-    metrics,
-    store,
-    log,
-    contextBudgetTokens: config.engine.context_budget_tokens,
-  });
+  const contextBudgetTokens = config.engine.context_budget_tokens;
+  const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens });
   sessionsRef = sessions;
+  const settings = agentRuntimeSettings(config);
   const buildConnection = connectionFactory({
     config,
     log,
@@ -252,25 +271,10 @@ async function composeServer(
     availability,
     voiceEngine,
     catalogue,
-    settings: agentRuntimeSettings(config),
-    services,
+    settings,
+    services: parts.services,
   });
-
-  const readiness = (): ReadinessReport => {
-    if (admission.isDraining) return { ready: false, status: 'draining' };
-    if (load.overloaded()) return { ready: false, status: 'overloaded' };
-    const model = modelReadiness(
-      availability.engine as { isReady?: boolean } | null,
-      availability.unavailable,
-      provisioner,
-    );
-    // The voice engine never makes the server unready (text answers work without it); it is reported.
-    const voice = {
-      voice_engine: voiceEngine.status.engine,
-      ...(voiceEngine.synthesizer ? {} : { voice_engine_unavailable: voiceEngine.status.publicReason }),
-    };
-    return { ready: model.status === 'ready', ...model, ...voice };
-  };
+  const readiness = readinessReport(parts, admission, () => load.overloaded());
   const openAiApi = await stack.step(
     'openai_api',
     () =>
@@ -309,6 +313,48 @@ async function composeServer(
     () => server.listen(),
     () => server.close(1001, 'server shutting down'),
   );
+  return { admission, sessions, readiness, openAiApi, webrtc, server, address };
+}
+
+/** A model fetched on first start replaces the placeholder engine; sessions opened afterwards use it. */
+function adoptProvisionedModel(parts: SharedParts, log: Logger, stopping: () => boolean): void {
+  const { provisioner, availability, engineStats } = parts;
+  void provisioner
+    ?.run()
+    .then(async (outcome) => {
+      if (stopping()) return void (await outcome.engine?.close());
+      Object.assign(availability, outcome);
+      if (outcome.engine === null)
+        return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
+      engineStats.poller.stop();
+      engineStats.poller = parts.pollEngineStats(outcome.engine);
+      log.info('model loaded: new sessions use it');
+    })
+    .catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
+}
+
+async function composeServer(
+  config: EarshotConfig,
+  log: Logger,
+  options: StartServerOptions,
+  stack: StartupStack,
+): Promise<RunningServer> {
+  const auth = Authenticator.fromConfig(config.auth, options.env ?? process.env);
+  // Before anything is loaded: an exposed server without keys is a configuration error, not a warning.
+  assertSafeToServe({
+    host: config.server.host,
+    authEnabled: auth.enabled,
+    allowUnauthenticatedNonLoopback: config.auth.allow_unauthenticated_non_loopback,
+  });
+  const parts = await startSharedParts(config, log, options, stack);
+  const { admission, sessions, readiness, openAiApi, webrtc, server, address } = await startServing(
+    config,
+    log,
+    auth,
+    parts,
+    stack,
+  );
+  const { availability, provisioner, store } = parts;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${server.scheme}://${host}:${address.port}/v1/realtime`;
   const httpUrl = `${server.scheme === 'wss' ? 'https' : 'http'}://${host}:${address.port}`;
@@ -318,18 +364,7 @@ async function composeServer(
   );
 
   let stopping: Promise<void> | null = null;
-  void provisioner
-    ?.run()
-    .then(async (outcome) => {
-      if (stopping) return void (await outcome.engine?.close());
-      Object.assign(availability, outcome);
-      if (outcome.engine === null)
-        return void log.warn({ code: outcome.unavailable?.code }, outcome.unavailable?.message ?? 'no model');
-      engineStats.poller.stop();
-      engineStats.poller = pollEngineStats(outcome.engine);
-      log.info('model loaded: new sessions use it');
-    })
-    .catch((err: unknown) => log.error({ err: (err as Error).message }, 'model provisioning failed'));
+  adoptProvisionedModel(parts, log, () => stopping !== null);
   const shutdown = (graceMs: number): Promise<void> => {
     stopping ??= (async () => {
       provisioner?.stop();
@@ -352,10 +387,10 @@ async function composeServer(
     get engineUnavailable() {
       return availability.unavailable;
     },
-    voiceEngine,
+    voiceEngine: parts.voiceEngine,
     auth,
     admission,
-    metrics,
+    metrics: parts.metrics,
     store,
     sessions,
     openAiApi,
@@ -367,84 +402,6 @@ async function composeServer(
   };
 }
 
-interface HttpRouteParts {
-  config: EarshotConfig;
-  log: Logger;
-  auth: Authenticator;
-  metrics: EarshotMetrics;
-  store: TranscriptStore;
-  catalogue: AgentCatalogue;
-  readiness: () => ReadinessReport;
-  webrtc: HttpRoute;
-  openAiApi: OpenAiApi;
-}
-
-function httpRoutes(p: HttpRouteParts): HttpRoute[] {
-  const { config, catalogue } = p;
-  return [
-    ...createServerRoutes({
-      auth: p.auth,
-      metrics: p.metrics,
-      store: p.store,
-      isReady: p.readiness,
-      publicMetrics: config.server.metrics_public,
-      listAgents: () => catalogue.list().map(agentToJson),
-      // A preset is checked exactly as the connection will apply it (never accepted, then dropped).
-      describeSession: (requested) => describePreset(config, requested, catalogue),
-      maxClientSecretsBodyBytes: config.server.max_message_bytes,
-    }),
-    p.webrtc,
-    // OpenAI's HTTP APIs (models, audio transcriptions, chat completions) on the same port, keys and admission.
-    ...p.openAiApi.routes,
-    // The browser client at `/`, from its build folder.
-    createStaticRoute({ log: p.log }),
-  ];
-}
-
-interface RealtimeServerParts {
-  config: EarshotConfig;
-  log: Logger;
-  auth: Authenticator;
-  admission: AdmissionController;
-  metrics: EarshotMetrics;
-  routes: HttpRoute[];
-  sessions: LiveSessions;
-  sidebands: CallSidebands<Dialect>;
-  buildConnection: BuildConnection;
-}
-
-/** The listener: HTTP routes, and WebSocket upgrades that become sessions (or sidebands of a call). */
-function realtimeServer(p: RealtimeServerParts): RealtimeServer {
-  return new RealtimeServer({
-    config: p.config.server,
-    log: p.log,
-    routes: p.routes,
-    checkHost: createHostCheck({ allowedHosts: p.config.server.allowed_hosts, authEnabled: p.auth.enabled }),
-    gateUpgrade: createUpgradeGate(p.auth, p.admission, p.metrics),
-    onUpgradeRefused: () => p.metrics.sessionsRejected.inc({ reason: 'max_sessions' }),
-    openSocket: (peer, info) => {
-      const identity = (info.context as GateContext | undefined)?.identity ?? {
-        kind: 'anonymous',
-        keyId: ANONYMOUS_KEY_ID,
-      };
-      const callId = info.url.searchParams.get('call_id');
-      // A sideband on a WebRTC call: events only, on the call's own session; admitted as a session itself.
-      if (callId !== null) return p.sidebands.open(peer, identity, callId, dialectOf(info));
-      const setup: ConnectionSetup = {
-        intent: info.url.searchParams.get('intent'),
-        agentName: info.url.searchParams.get('agent'),
-        model: info.url.searchParams.get('model'),
-        dialect: dialectOf(info),
-        identity,
-        peerPause: () => peer.pauseInput(),
-        peerResume: () => peer.resumeInput(),
-      };
-      return p.sessions.open(peer, identity, (hooks) => p.buildConnection(setup, hooks), setup.dialect);
-    },
-  });
-}
-
-/** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
 /** The voice engine of spoken answers; Kokoro is fetched on first use only where the model is (`earshot serve`). */
 async function openVoice(
   config: EarshotConfig,
@@ -466,6 +423,7 @@ async function openVoice(
   return voiceEngine;
 }
 
+/** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
 async function provideEngine(config: EarshotConfig, log: Logger, options: StartServerOptions) {
   const provisioner = createProvisioner(config, log, options);
   // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
