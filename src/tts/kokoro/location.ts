@@ -14,7 +14,7 @@ export function defaultKokoroDir(env: Env = process.env): string {
   const fromEnv = env[KOKORO_DIR_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return resolve(fromEnv);
   const xdg = env.XDG_CACHE_HOME;
-  const cacheRoot = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
+  const cacheRoot = xdg?.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(cacheRoot, 'earshot', 'models', KOKORO_CACHE_NAME);
 }
 
