@@ -26,6 +26,8 @@ export interface TtfaOptions {
   maxTokens?: number;
   /** tts.stream.first_cut_wait_ms (default: the config's 300): the text has no clause marks, so this cut starts the audio. */
   firstCutWaitMs?: number;
+  /** Token ids the fixture model favours, and by how much (default: " audio" alone, words without clause marks). */
+  favour?: { tokenIds: readonly number[]; boost: readonly number[] };
   progress?: (message: string) => void;
 }
 
@@ -42,6 +44,8 @@ export interface TtfaResult {
   engine: 'espeak';
   first_cut_wait_ms: number;
   first_cut_min_chars: number;
+  /** The first answer's text received before its first audio (what the first cut was taken from). */
+  text_before_audio: string;
 }
 
 export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
@@ -59,7 +63,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
   });
   log('preparing the tiny fixture model');
   const host = createEngineHost({
-    modelDir: await favouringFixtureModel([WORD_TOKEN_ID]),
+    modelDir: await favouringFixtureModel(opts.favour?.tokenIds ?? [WORD_TOKEN_ID], opts.favour?.boost ?? 1000),
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
   });
@@ -100,6 +104,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
         engine: 'espeak',
         first_cut_wait_ms: config.tts.stream.first_cut_wait_ms,
         first_cut_min_chars: config.tts.stream.first_cut_min_chars,
+        text_before_audio: samples[0]?.textBeforeAudio ?? '',
       };
     } finally {
       await server.close();
@@ -115,6 +120,7 @@ interface AnswerSample {
   ttfaMs: number;
   charsBeforeAudio: number;
   answerMs: number;
+  textBeforeAudio: string;
 }
 
 /** One connection, `answers` spoken answers one after the other. */
@@ -131,6 +137,7 @@ async function askInARow(
     startMs: number;
     textMs: number | null;
     chars: number;
+    text: string;
     audioMs: number | null;
     done: () => void;
   } | null = null;
@@ -141,7 +148,10 @@ async function askInARow(
     if (!current) return;
     if (event.type === 'response.output_audio_transcript.delta') {
       current.textMs ??= now;
-      if (current.audioMs === null) current.chars += event.delta?.length ?? 0;
+      if (current.audioMs === null) {
+        current.chars += event.delta?.length ?? 0;
+        current.text += event.delta ?? '';
+      }
     } else if (event.type === 'response.output_audio.delta') current.audioMs ??= now;
     else if (event.type === 'response.done') current.done();
   });
@@ -153,7 +163,7 @@ async function askInARow(
   try {
     for (let i = 0; i < answers; i++) {
       const finished = new Promise<void>((resolve) => {
-        current = { startMs: performance.now(), textMs: null, chars: 0, audioMs: null, done: resolve };
+        current = { startMs: performance.now(), textMs: null, chars: 0, text: '', audioMs: null, done: resolve };
       });
       send({
         type: 'conversation.item.create',
@@ -170,6 +180,7 @@ async function askInARow(
         samples.push({
           ttfaMs: a.audioMs - a.textMs,
           charsBeforeAudio: a.chars,
+          textBeforeAudio: a.text,
           answerMs: performance.now() - a.startMs,
         });
       log(`answer ${i + 1}/${answers}`);
