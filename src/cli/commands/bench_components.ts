@@ -41,6 +41,9 @@ export function registerBenchComponentCommands(bench: Command): void {
       } catch (err) {
         reportCliError(err);
       }
+      // werift keeps timers of closed peer connections alive in this process (the peer runs in-process
+      // here), so the event loop would never drain: end once the figures are written.
+      process.exit();
     });
 
   bench
