@@ -14,6 +14,7 @@ import { registerBenchServerCommand } from './bench_server.ts';
 import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
 import { registerBenchSoakCommand } from './bench_soak.ts';
 import { registerBenchTtsCommand } from './bench_tts.ts';
+import { registerBenchComponentCommands } from './bench_components.ts';
 
 function print(result: object, json: boolean | undefined, title: string): void {
   if (json) {
@@ -29,7 +30,7 @@ export function registerBenchCommand(program: Command): void {
   const bench = program
     .command('bench')
     .description(
-      'Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features',
+      'Benchmarks (figures, not tests): vad, vad-accuracy, ingest, engine, server, capacity, soak, tts, features, webrtc, vad-batching, codec',
     );
 
   registerBenchCapacityCommands(bench);
@@ -112,6 +113,7 @@ export function registerBenchCommand(program: Command): void {
   registerBenchChatPrefixCommand(bench);
   registerBenchSoakCommand(bench);
   registerBenchTtsCommand(bench);
+  registerBenchComponentCommands(bench);
 
   bench
     .command('features')
