@@ -1,6 +1,6 @@
 // The resampler's inner loop on WebAssembly SIMD (fir_kernel.wat): four float32 multiply-adds per
 // instruction instead of one float64 multiply-add. At 200 live 24 kHz streams the scalar loop was the
-// largest single cost on the event loop (a third of it); `npx tsx test/unit/audio/resample_throughput.ts`
+// largest single cost on the event loop (a third of it); `earshot bench resample`
 // compares the two kernels.
 //
 // One instance per thread. Its memory holds each rate pair's coefficient table (float32, every phase

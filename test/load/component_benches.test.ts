@@ -1,4 +1,4 @@
-// `earshot bench webrtc`, `bench vad-batching` and `bench codec` with tiny sizes: every figure is measured
+// `earshot bench webrtc`, `bench vad-batching`, `bench codec` and `bench resample` with tiny sizes: every figure is measured
 // (a finite number; durations positive). No speed is asserted: benchmarks report, tests do not time.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { POCKETSPHINX_LIBRIVOX_DIR } from '../../src/bench/bench_audio.ts';
 import { benchCodec } from '../../src/bench/codec_bench.ts';
+import { benchResample } from '../../src/bench/resample_bench.ts';
 import { benchVadBatching } from '../../src/bench/vad_batching_bench.ts';
 import { benchWebrtc } from '../../src/bench/webrtc_bench.ts';
 
@@ -18,6 +19,17 @@ function expectPositive(figures: Record<string, unknown>, keys: string[]): void 
     expect(typeof v === 'number' && Number.isFinite(v) && v > 0, `${key} = ${v}`).toBe(true);
   }
 }
+
+describe('bench resample', () => {
+  it('measures both kernels at every input rate', () => {
+    const result = benchResample({ audioSeconds: 1 });
+    expect(result.rows.map((r) => r.kernel)).toEqual([
+      ...Array(result.rows.length / 2).fill('scalar'),
+      ...Array(result.rows.length / 2).fill('simd'),
+    ]);
+    for (const row of result.rows) expectPositive({ ...row }, ['audio_s_per_cpu_s', 'core_pct_per_stream']);
+  });
+});
 
 describe('bench codec', () => {
   it('measures every case', () => {

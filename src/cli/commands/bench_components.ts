@@ -2,6 +2,7 @@
 // Opus decoding, Silero batching, the protocol edge), each a function of src/bench/ printing its figures.
 import type { Command } from 'commander';
 import { benchCodec } from '../../bench/codec_bench.ts';
+import { benchResample } from '../../bench/resample_bench.ts';
 import { benchVadBatching } from '../../bench/vad_batching_bench.ts';
 import { benchWebrtc } from '../../bench/webrtc_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
@@ -18,6 +19,29 @@ function print(result: object, json: boolean | undefined, title: string): void {
 }
 
 export function registerBenchComponentCommands(bench: Command): void {
+  bench
+    .command('resample')
+    .description(
+      'Streaming resampler throughput per kernel (scalar, WebAssembly SIMD) and input rate, to 16 kHz in 20 ms chunks',
+    )
+    .option(
+      '--json',
+      'print JSON {"audio_seconds","rows":[{"kernel","input_rate_hz","audio_s_per_cpu_s","core_pct_per_stream"}]}',
+    )
+    .option('--seconds <s>', 'seconds of audio resampled per row', numberFlag, 60)
+    .action((opts: { json?: boolean; seconds: number }) => {
+      try {
+        const result = benchResample({ audioSeconds: positiveIntFlag('seconds', opts.seconds) });
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.stdout.write('Resampler: seconds of audio per CPU second (% of a core per live stream)\n');
+        for (const r of result.rows)
+          process.stdout.write(
+            `  ${r.kernel.padEnd(6)} ${String(r.input_rate_hz).padStart(5)} Hz: ${r.audio_s_per_cpu_s} (${r.core_pct_per_stream} %)\n`,
+          );
+      } catch (err) {
+        reportCliError(err);
+      }
+    });
   bench
     .command('webrtc')
     .description('Offer-to-connected time of WebRTC calls on 127.0.0.1, and the cost of decoding 20 ms Opus packets')
