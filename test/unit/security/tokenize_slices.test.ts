@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeSliced, sliceForTokenizing } from '../../../src/engine/phi4_session_turns.ts';
 import { createTokenizer } from '../../../src/engine/phi4mm/tokenizer.ts';
-import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/tokenizer_fixture.ts';
+import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/fixture/tokenizer.ts';
 
 // Issue 16, item 4: long text is tokenized in slices (one engine step each) so it cannot hold the other
 // sessions' steps; cutting at the chosen places must give exactly the ids of the whole text.

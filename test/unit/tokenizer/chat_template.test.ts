@@ -11,7 +11,7 @@ import {
   type ChatMessage,
   type ToolDefinition,
 } from '../../../src/engine/phi4mm/chat_template.ts';
-import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/tokenizer_fixture.ts';
+import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/fixture/tokenizer.ts';
 import { createTokenizer } from '../../../src/engine/phi4mm/tokenizer.ts';
 import { TOKEN_ID } from '../../../src/engine/phi4mm/tokenizer_ids.ts';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StreamingDetokenizer } from '../../../src/engine/phi4mm/detokenizer.ts';
-import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/tokenizer_fixture.ts';
+import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/fixture/tokenizer.ts';
 import { createTokenizer } from '../../../src/engine/phi4mm/tokenizer.ts';
 import { PHI4MM_ADDED_TOKENS } from '../../../src/engine/phi4mm/tokenizer_ids.ts';
 

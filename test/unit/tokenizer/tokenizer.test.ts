@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/tokenizer_fixture.ts';
+import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/fixture/tokenizer.ts';
 import { createTokenizer, loadTokenizer } from '../../../src/engine/phi4mm/tokenizer.ts';
 import { PHI4MM_ADDED_TOKENS, TOKEN_ID } from '../../../src/engine/phi4mm/tokenizer_ids.ts';
 import { EarshotError } from '../../../src/errors.ts';
