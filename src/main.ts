@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadAgentCatalogue } from '../agents/index.ts';
 import type { AgentCatalogue } from './agent/agent.ts';
@@ -7,16 +6,8 @@ import { createAgentServices } from './agent/create_services.ts';
 import type { AgentServices } from './agent/services.ts';
 import type { EarshotConfig } from './config/schema.ts';
 import type { SpeechEngine } from './engine/engine_session.ts';
-import { resolveModelDir } from './engine/phi4mm/model_location.ts';
-import {
-  ModelProvisioner,
-  modelNeedsPull,
-  modelReadiness,
-  type AutoPullSettings,
-} from './engine/model_provisioning.ts';
-import { createConfiguredEngine } from './engine/open_engine.ts';
-import { RemoteEngine } from './engine/remote/remote_engine.ts';
-import { EarshotError, isEarshotError } from './errors.ts';
+import { modelReadiness, type AutoPullSettings } from './engine/model_provisioning.ts';
+import type { EarshotError } from './errors.ts';
 import { EngineStatsPoller } from './observability/engine_stats.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type EarshotMetrics } from './observability/metrics.ts';
@@ -32,9 +23,9 @@ import type { RealtimeServer } from './transport/ws_server.ts';
 import { gcMode } from './observability/gc_mode.ts';
 import { createOpenAiApi, type OpenAiApi } from './openai_api/index.ts';
 import type { VoiceEngine } from './tts/select.ts';
-import { openVoiceEngine } from './tts/kokoro/startup.ts';
 import type { WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { callsRoute, connectionFactory, type EngineAvailability } from './startup/connections.ts';
+import { openEngine, openVoice, provideEngine } from './startup/engine_parts.ts';
 import { httpRoutes, realtimeServer } from './startup/listener.ts';
 import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
 import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
@@ -93,39 +84,6 @@ export interface StartServerOptions {
 
 export type { EngineAvailability };
 
-const MODEL_FIX =
-  'run `earshot model pull`, or start the server with --model DIR (or set EARSHOT_MODEL / model.dir in the config)';
-
-/** Loads the Phi-4 engine in its worker; a missing or broken model is reported, never fatal (docs/architecture.md). */
-export async function openEngine(config: EarshotConfig, log: Logger): Promise<EngineAvailability> {
-  // engine.remote.url: the model runs elsewhere (vLLM or another Earshot), nothing is loaded here.
-  if (config.engine.remote.url)
-    return { engine: new RemoteEngine(config.engine.remote, config.engine.context_budget_tokens) };
-  const modelDir = resolveModelDir({ configDir: config.model.dir });
-  if (!existsSync(modelDir)) {
-    return {
-      engine: null,
-      unavailable: new EarshotError('E_MODEL_MISSING', `No Phi-4-multimodal model at ${modelDir}: ${MODEL_FIX}.`),
-    };
-  }
-  const host = createConfiguredEngine(config, { modelDir, log });
-  try {
-    await host.ready;
-    return { engine: host };
-  } catch (err) {
-    await host.close().catch(() => {});
-    const code = isEarshotError(err) ? err.code : 'E_MODEL_INVALID';
-    const message = err instanceof Error ? err.message : String(err);
-    return {
-      engine: null,
-      unavailable: new EarshotError(
-        code,
-        `The model at ${modelDir} could not be loaded (${message}); check it with \`earshot model check\`, or ${MODEL_FIX}.`,
-      ),
-    };
-  }
-}
-
 export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSettings {
   const a = config.agent;
   return {
@@ -141,6 +99,8 @@ export function agentRuntimeSettings(config: EarshotConfig): AgentRuntimeSetting
 }
 
 /** Composition root of `earshot serve`: one Silero model, VAD batcher and engine shared by every connection. */
+export { openEngine };
+
 export async function startServer(
   config: EarshotConfig,
   log: Logger,
@@ -400,63 +360,4 @@ async function composeServer(
     shutdown: (opts) => shutdown(opts?.graceMs ?? config.server.shutdown_grace_ms),
     close: () => shutdown(0),
   };
-}
-
-/** The voice engine of spoken answers; Kokoro is fetched on first use only where the model is (`earshot serve`). */
-async function openVoice(
-  config: EarshotConfig,
-  log: Logger,
-  metrics: EarshotMetrics,
-  options: StartServerOptions,
-): Promise<VoiceEngine> {
-  const voiceEngine =
-    options.voiceEngine ??
-    (await openVoiceEngine(config.tts, {
-      log,
-      metrics,
-      env: options.env,
-      autoPull: options.autoPull && { endpoint: options.autoPull.endpoint, fetchImpl: options.autoPull.fetchImpl },
-    }));
-  if (voiceEngine.synthesizer)
-    log.info({ voiceEngine: voiceEngine.status.engine, reason: voiceEngine.status.reason }, 'voice engine ready');
-  else log.warn({ code: 'E_TTS_UNAVAILABLE' }, voiceEngine.status.reason ?? 'no voice engine');
-  return voiceEngine;
-}
-
-/** The engine (or why there is none) and the provisioner fetching a missing model; released last. */
-async function provideEngine(config: EarshotConfig, log: Logger, options: StartServerOptions) {
-  const provisioner = createProvisioner(config, log, options);
-  // Mutable: a model fetched on first start replaces the placeholder; sessions opened later get the engine.
-  const availability: EngineAvailability =
-    options.engine !== undefined
-      ? {
-          engine: options.engine,
-          ...(options.engine
-            ? {}
-            : { unavailable: new EarshotError('E_MODEL_MISSING', `No model is loaded: ${MODEL_FIX}.`) }),
-        }
-      : provisioner !== null
-        ? { engine: null, unavailable: provisioner.whileMissing }
-        : await openEngine(config, log);
-  if (availability.unavailable && provisioner === null)
-    log.warn({ code: availability.unavailable.code }, availability.unavailable.message);
-  const ownsEngine = options.engine === undefined;
-  const release = async () => {
-    provisioner?.stop();
-    if (ownsEngine) await availability.engine?.close();
-  };
-  return { availability, provisioner, release };
-}
-
-/** A provisioner when `earshot serve` starts without a usable model and may fetch it; else null. */
-function createProvisioner(
-  config: EarshotConfig,
-  log: Logger,
-  options: StartServerOptions,
-): ModelProvisioner<SpeechEngine> | null {
-  if (options.engine !== undefined || options.autoPull === undefined || !config.model.auto_pull) return null;
-  const dir = resolveModelDir({ configDir: config.model.dir });
-  if (!modelNeedsPull(dir)) return null;
-  const settings = { ...options.autoPull, endpoint: options.autoPull.endpoint ?? config.model.hub_endpoint };
-  return new ModelProvisioner<SpeechEngine>({ dir, settings, log, load: () => openEngine(config, log) });
 }
