@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../../src/agent/tool.ts';
 import { ScriptedEngine, type ScriptedSession } from '../../helpers/scripted_engine.ts';
@@ -97,6 +97,7 @@ describe('server tools', () => {
 
   it('a tool that times out is aborted and reported as a timeout; the answer goes on', async () => {
     let sawAbort = false;
+    let started = false;
     const slow = defineTool({
       name: 'slow',
       description: 'never answers',
@@ -104,6 +105,7 @@ describe('server tools', () => {
       timeoutMs: 30,
       execute: (_args, { signal }) =>
         new Promise(() => {
+          started = true;
           signal.addEventListener('abort', () => (sawAbort = true));
         }),
     });
@@ -113,15 +115,28 @@ describe('server tools', () => {
           ? '<|tool_call|>{"name": "slow", "arguments": {}}<|/tool_call|>'
           : 'It took too long.',
     });
-    const h = makeHarness({ engine, agent: testAgent([slow]) });
-    h.runtime.createItem(textMessage('x'));
-    h.runtime.createResponse(undefined);
-    await h.runtime.whenIdle();
-    const done = h.ofType('response.done')[0].response;
-    const output = done.output.find((i) => i.type === 'function_call_output');
-    expect(output && 'output' in output ? output.output : '').toContain('did not answer within 30 ms');
-    expect(sawAbort).toBe(true);
-    expect(saidIn(h.events, done.id)).toBe('It took too long.');
+    // Fake setTimeout: the tool's deadline is hit exactly, not after a real wait (setImmediate stays real).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const h = makeHarness({ engine, agent: testAgent([slow]) });
+      h.runtime.createItem(textMessage('x'));
+      h.runtime.createResponse(undefined);
+      const idle = h.runtime.whenIdle();
+      // The engine turns on setImmediate (real): let it run until the tool is called, without moving time.
+      for (let i = 0; i < 1000 && !started; i++) await new Promise((r) => setImmediate(r));
+      expect(started).toBe(true);
+      await vi.advanceTimersByTimeAsync(29);
+      expect(sawAbort).toBe(false); // still inside its 30 ms
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sawAbort).toBe(true); // aborted at 30 ms exactly
+      await idle;
+      const done = h.ofType('response.done')[0].response;
+      const output = done.output.find((i) => i.type === 'function_call_output');
+      expect(output && 'output' in output ? output.output : '').toContain('did not answer within 30 ms');
+      expect(saidIn(h.events, done.id)).toBe('It took too long.');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the step limit stops a model that keeps calling tools', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { AdmissionController } from '../../../src/transport/admission.ts';
 import { CallSidebands } from '../../../src/transport/call_sidebands.ts';
@@ -21,6 +21,14 @@ function recordingPeer() {
 const target = { attachSideband: () => ({ handleText() {}, handleBinary() {}, dispose() {} }) };
 
 describe('CallSidebands', () => {
+  // The deadlines are timers on Date.now(): fake both, so a deadline is hit exactly, not after a real wait.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('closes an idle sideband with E_IDLE_TIMEOUT and frees its slot on dispose', async () => {
     const admission = new AdmissionController({
       maxSessions: 10,
@@ -33,7 +41,9 @@ describe('CallSidebands', () => {
     const { peer, sent, closes } = recordingPeer();
     const handler = sidebands.open(peer, { kind: 'api_key', keyId: 'key_a' }, 'rtc_1', 'ga');
     expect(admission.activeFor('key_a')).toBe(1);
-    await new Promise((r) => setTimeout(r, 150));
+    await vi.advanceTimersByTimeAsync(59);
+    expect(closes).toEqual([]); // not idle yet
+    await vi.advanceTimersByTimeAsync(1);
     expect(sent.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_IDLE_TIMEOUT' } });
     expect(closes).toEqual([1008]);
     handler.dispose();
@@ -51,10 +61,14 @@ describe('CallSidebands', () => {
     sidebands.register('rtc_1', 'key_a', target);
     const { peer, sent, closes } = recordingPeer();
     const handler = sidebands.open(peer, { kind: 'api_key', keyId: 'key_a' }, 'rtc_1', 'ga');
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 2; i++) {
       handler.handleText('{}');
-      await new Promise((r) => setTimeout(r, 30));
+      await vi.advanceTimersByTimeAsync(30);
     }
+    handler.handleText('{}');
+    await vi.advanceTimersByTimeAsync(19);
+    expect(closes).toEqual([]); // talking, and under the maximum duration
+    await vi.advanceTimersByTimeAsync(1);
     expect(sent.at(-1)).toMatchObject({ type: 'error', error: { code: 'E_SESSION_EXPIRED' } });
     expect(closes).toEqual([1008]);
   });

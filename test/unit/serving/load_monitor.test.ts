@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LoadMonitor } from '../../../src/observability/load_monitor.ts';
 import { AdmissionController } from '../../../src/transport/admission.ts';
 
@@ -19,20 +19,33 @@ describe('LoadMonitor', () => {
   });
 
   it('samples on its interval; a limit of 0 never starts', async () => {
-    const samples = [500, 500, 10];
-    const m = new LoadMonitor({
-      maxEventLoopDelayMs: 100,
-      intervalMs: 5,
-      sampleDelayMs: () => samples.shift() ?? 10,
-    }).start();
-    await new Promise((r) => setTimeout(r, 12));
-    expect(m.overloaded).toBe(true);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(m.overloaded).toBe(false);
-    m.stop();
-    const off = new LoadMonitor({ maxEventLoopDelayMs: 0, intervalMs: 1, sampleDelayMs: () => 1e6 }).start();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(off.overloaded).toBe(false);
+    // Fake timers: the interval is the behaviour under test, so time moves only when the test says.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const samples = [500, 500, 10];
+      const m = new LoadMonitor({
+        maxEventLoopDelayMs: 100,
+        intervalMs: 5,
+        sampleDelayMs: () => samples.shift() ?? 10,
+      }).start();
+      await vi.advanceTimersByTimeAsync(4);
+      expect(m.overloaded).toBe(false); // no interval ended yet
+      await vi.advanceTimersByTimeAsync(1);
+      expect(m.overloaded).toBe(true);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(m.overloaded).toBe(true);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(m.overloaded).toBe(false);
+      expect(samples).toEqual([]);
+      m.stop();
+      expect(vi.getTimerCount()).toBe(0);
+      const off = new LoadMonitor({ maxEventLoopDelayMs: 0, intervalMs: 1, sampleDelayMs: () => 1e6 }).start();
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(off.overloaded).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('admission refuses new sessions with 503 E_OVERLOADED while overloaded', () => {
