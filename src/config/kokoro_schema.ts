@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// tts.kokoro (issue 23): the Kokoro-82M voice, run on Earshot's own onnxruntime in a worker thread.
+// tts.kokoro: the Kokoro-82M voice, run on Earshot's own onnxruntime in a worker thread.
 // The precision names mirror src/tts/kokoro/model_folder.ts (config imports no layer).
 
 const positiveInt = () => z.number().int().positive();

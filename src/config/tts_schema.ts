@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EarshotError } from '../errors.ts';
 import { kokoroConfigSchema } from './kokoro_schema.ts';
 
-// tts (issue 23): spoken answers. Phi-4-multimodal answers in text; a voice engine speaks the text as it
+// tts: spoken answers. Phi-4-multimodal answers in text; a voice engine speaks the text as it
 // streams. Engines: espeak-ng (a child process, offline), kokoro (ONNX, its own branch), remote (any
 // OpenAI-compatible POST /audio/speech).
 

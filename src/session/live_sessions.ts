@@ -18,7 +18,7 @@ import type { AdmissionController, SessionExpiry, SessionTicket } from '../trans
 import type { AuthIdentity } from '../transport/auth.ts';
 import type { SocketHandler, SocketPeer } from '../transport/ws_server.ts';
 
-/** The part of RealtimeConnection the hardening layer drives. */
+/** The part of RealtimeConnection that session admission and bookkeeping drive. */
 export interface ManagedConnection extends SocketHandler {
   start(): void;
   /** Audio already decoded to 16 kHz (WebRTC). */

@@ -9,7 +9,7 @@ import { segmentEventsOffline } from '../../src/pipeline/offline.ts';
 import { CARD_CLIPS, LIBRIVOX_CLIPS, placeWithGaps, pocketsphinxAvailable } from '../helpers/speech_fixtures.ts';
 import { earshotVad, startE2eServer, type E2eServer, type VadCliSegment } from './e2e_server.ts';
 
-// Issue 6's "Must show" in real headless Chromium (Debian's, driven by playwright-core) with a fake
+// The browser client's behaviour in real headless Chromium (Debian's, driven by playwright-core) with a fake
 // microphone playing a speech WAV, against `earshot serve`'s own composition (startServer) with the tiny
 // Phi-4-mm model loaded by its EngineHost, for both transports: the page connects, one final caption per
 // utterance, an answer streams in (agent mode), the latency readout shows a number, the VTT download has

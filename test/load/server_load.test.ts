@@ -6,7 +6,7 @@ import { startTestServer } from '../helpers/test_server.ts';
 import { TestClient } from '../helpers/ws_client.ts';
 import { streamPcm16k, use16kBinary } from '../integration/agent/agent_server.ts';
 
-// The load case of issue 8 at the scale an automated test can afford on a 2-core machine: the full
+// The server load case at the scale an automated test can afford on a 2-core machine: the full
 // benchmark path (clients in a separate process at real-time pace, tiny model, store, metrics). The
 // 200-session / 60 s case is `earshot bench server --clients 200 --seconds 60 [--format pcm16-binary]`
 // (figures in the README).

@@ -29,7 +29,7 @@ export interface ServerRoutesOptions {
   listAgents?: () => AgentSummary[];
 }
 
-/** Every route of issue 8 in one list, for RealtimeServerOptions.routes. */
+/** The server's own HTTP routes (health, metrics, sessions, agents, client secrets) in one list, for RealtimeServerOptions.routes. */
 export function createServerRoutes(opts: ServerRoutesOptions): HttpRoute[] {
   const routes: HttpRoute[] = [
     createReadyzRoute(opts.isReady),

@@ -6,7 +6,7 @@ import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
 import { holdsWithin } from '../../helpers/wait_for.ts';
 
-// Issue 16, items 1 and 2, on the real server with two API keys: a WebRTC call belongs to the key that
+// On the real server with two API keys: a WebRTC call belongs to the key that
 // created it (its ephemeral keys included), and sidebands are admitted like sessions and end with the call.
 const KEY_A = 'sk-owner-alpha-0123456789';
 const KEY_B = 'sk-other-bravo-0123456789';

@@ -6,7 +6,7 @@ import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
 import { SINGLE_THREAD, tinyModelDir } from '../engine_host/engine_fixture.ts';
 
-// Issue 16, item 9: the overload guard watched the event loop (and then the VAD), which stay fast while the
+// The overload guard watched the event loop (and then the VAD), which stay fast while the
 // engine falls behind. With the real engine (tiny model) in the server, a step that holds the engine for
 // seconds (as a prefill slice of a large model on a slow machine does) makes another session's queued step
 // wait; past limits.max_engine_wait_ms the server refuses new sessions at the upgrade (503 E_OVERLOADED)

@@ -5,7 +5,7 @@ import { keyIdOf } from '../../../src/transport/auth.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
 
-// Issue 16, items 6 to 8: ephemeral keys are bounded per minting key (count and preset bytes), presets
+// Ephemeral keys are bounded per minting key (count and preset bytes), presets
 // have a size bound, mint bodies have a WebSocket event's depth bound, and a preset is checked at mint
 // exactly as the connection applies it.
 const KEY_A = 'sk-mint-alpha-0123456789';

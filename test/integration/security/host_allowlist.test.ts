@@ -6,7 +6,7 @@ import type { RunningServer } from '../../../src/main.ts';
 import { hostNameOf } from '../../../src/transport/host_allowlist.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
 
-// Issue 16, item 3: DNS rebinding. A page on attacker.example whose name resolves to 127.0.0.1 sends
+// DNS rebinding. A page on attacker.example whose name resolves to 127.0.0.1 sends
 // `Host: attacker.example:PORT` (and a matching Origin); the keyless loopback server must not answer it.
 let keyless: RunningServer;
 let keyed: RunningServer;

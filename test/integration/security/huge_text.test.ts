@@ -4,7 +4,7 @@ import { Phi4Engine } from '../../../src/engine/phi4_engine.ts';
 import { appendIds } from '../../../src/engine/phi4mm/chat_template.ts';
 import { SINGLE_THREAD, tinyModelDir } from '../engine_host/engine_fixture.ts';
 
-// Issue 16, item 5: text of about a megabyte used to fail with E_ENGINE "Maximum call stack size
+// Text of about a megabyte used to fail with E_ENGINE "Maximum call stack size
 // exceeded" (`ids.push(...encodeLiteral(text))` passes every id as an argument). It must reach the
 // context budget and fail there, with E_CONTEXT_OVERFLOW, on the real engine with the tiny model.
 let engine: Phi4Engine;

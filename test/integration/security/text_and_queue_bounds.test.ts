@@ -6,7 +6,7 @@ import { TestClient, type ReceivedEvent } from '../../helpers/ws_client.ts';
 import { startAgentServer } from '../agent/agent_server.ts';
 import { waitFor } from '../../helpers/wait_for.ts';
 
-// Issue 16, item 4 (the per-connection bounds) and the text size bounds: a client cannot queue
+// The per-connection bounds and the text size bounds: a client cannot queue
 // unbounded turns or text for the shared engine, and oversized text is refused before it is tokenized.
 // The scripted engine stands in for the model here: what is tested is the agent's queue, not inference.
 let gate: Promise<void> = Promise.resolve();

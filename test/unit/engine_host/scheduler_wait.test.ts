@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StepScheduler } from '../../../src/engine/scheduler.ts';
 
-// Issue 16, item 9: admission watches how long sessions' turns and steps wait in the engine queue. The
+// Admission watches how long sessions' turns and steps wait in the engine queue. The
 // scheduler reports the longest wait of a lane for its next step over the last second or two, and the age
 // of the oldest lane still waiting (a step that holds the engine finishes nothing, and that is when
 // everyone else waits).

@@ -3,7 +3,7 @@ import { EarshotError } from '../../../src/errors.ts';
 import { ClientFaultLog } from '../../../src/observability/client_fault_log.ts';
 import type { Logger } from '../../../src/observability/logger.ts';
 
-// Issue 16, item 10: client-caused turn failures were logged at error level with a stack, one per
+// Client-caused turn failures were logged at error level with a stack, one per
 // failure (1,127 lines in 20 s). They are warn lines without a stack, at most perWindow per window.
 
 function recordingLog() {

@@ -4,7 +4,7 @@ import { encodeSliced, sliceForTokenizing } from '../../../src/engine/phi4_sessi
 import { createTokenizer } from '../../../src/engine/phi4mm/tokenizer.ts';
 import { buildFixtureTokenizer } from '../../../src/engine/phi4mm/fixture/tokenizer.ts';
 
-// Issue 16, item 4: long text is tokenized in slices (one engine step each) so it cannot hold the other
+// Long text is tokenized in slices (one engine step each) so it cannot hold the other
 // sessions' steps; cutting at the chosen places must give exactly the ids of the whole text.
 const fixture = buildFixtureTokenizer();
 const tokenizer = createTokenizer(fixture.tokenizerJson, fixture.tokenizerConfigJson);

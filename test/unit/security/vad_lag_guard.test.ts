@@ -4,7 +4,7 @@ import { LoadMonitor } from '../../../src/observability/load_monitor.ts';
 import { getSharedSileroModel, SILERO_WINDOW_SAMPLES, type VadModel } from '../../../src/vad/silero_model.ts';
 import { VadBatcher } from '../../../src/vad/vad_batcher.ts';
 
-// Issue 16, item 9: the overload guard watched only the event loop, which stays fast while the shared VAD
+// The overload guard watched only the event loop, which stays fast while the shared VAD
 // thread falls behind. The batcher now reports how long windows wait for it, and admission refuses new
 // sessions (and tells admitted ones nothing remains) while that wait is over limits.max_vad_lag_ms.
 
