@@ -15,16 +15,7 @@ import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
 import { registerBenchSoakCommand } from './bench_soak.ts';
 import { registerBenchTtsCommand } from './bench_tts.ts';
 import { registerBenchComponentCommands } from './bench_components.ts';
-
-function print(result: object, json: boolean | undefined, title: string): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  process.stdout.write(`${title}\n`);
-  for (const [k, v] of Object.entries(result))
-    process.stdout.write(`  ${k.padEnd(16)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-}
+import { printBenchResult as print } from './bench_print.ts';
 
 export function registerBenchCommand(program: Command): void {
   const bench = program

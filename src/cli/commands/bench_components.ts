@@ -6,17 +6,9 @@ import { benchResample } from '../../bench/resample_bench.ts';
 import { benchVadBatching } from '../../bench/vad_batching_bench.ts';
 import { benchWebrtc } from '../../bench/webrtc_bench.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
+import { printBenchResult } from './bench_print.ts';
 
-/** JSON on one line with --json; otherwise a title and one indented line per figure. */
-function print(result: object, json: boolean | undefined, title: string): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  process.stdout.write(`${title}\n`);
-  for (const [k, v] of Object.entries(result))
-    process.stdout.write(`  ${k.padEnd(32)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
-}
+const print = (result: object, json: boolean | undefined, title: string) => printBenchResult(result, json, title, 32);
 
 export function registerBenchComponentCommands(bench: Command): void {
   bench
