@@ -46,6 +46,8 @@ export const DEFAULT_MAX_PENDING_REQUESTS = 64;
 /** Step waits are reported over this window and the one before it (the admission guard polls each second). */
 const WAIT_WINDOW_MS = 1000;
 
+const closedError = (): EarshotError => new EarshotError('E_ENGINE', 'The engine is closed.');
+
 /** What the scheduler needs of a step batcher. */
 export interface SchedulerBatcher {
   readonly waiting: number;
@@ -130,7 +132,7 @@ export class StepScheduler {
 
   /** Queue `job` on `lane`; rejects at once with E_ENGINE_BUSY when the bound is reached. */
   submit<T>(lane: string, job: StepJob<T>, options: SubmitOptions = {}): Promise<T> {
-    if (this.closed) return Promise.reject(new EarshotError('E_ENGINE', 'The engine is closed.'));
+    if (this.closed) return Promise.reject(closedError());
     const exempt = options.exempt ?? false;
     if (!exempt && this.pendingCount >= this.maxPending) {
       return Promise.reject(
@@ -169,14 +171,14 @@ export class StepScheduler {
     for (const queue of this.lanes.values()) {
       for (const job of queue) {
         void job.iterator?.return(undefined);
-        job.reject(new EarshotError('E_ENGINE', 'The engine is closed.'));
+        job.reject(closedError());
       }
     }
     this.lanes.clear();
     this.ready.length = 0;
     this.readySinceMs.clear();
     this.pendingCount = 0;
-    this.batcher?.failAll(new EarshotError('E_ENGINE', 'The engine is closed.'));
+    this.batcher?.failAll(closedError());
     this.signal();
     return this.loopDone ?? Promise.resolve();
   }
@@ -210,7 +212,10 @@ export class StepScheduler {
       for (;;) {
         if (this.closed) {
           // Let parked steps (failed by close) and resumed ones finish before the model is released.
+          // A step whose graph run was still going when close() came parks only afterwards: fail it
+          // too, or it would wait for a flush that never comes and close() would never resolve.
           if (this.inflight === 0) break;
+          this.batcher?.failAll(closedError());
           await this.nextSignal();
           continue;
         }

@@ -142,4 +142,23 @@ describe('StepScheduler with a batcher', () => {
     );
     expect(resumed).toBe(true);
   });
+
+  it('a step that parks after close() began (its graph run was still going) is failed, and close() resolves', async () => {
+    const { s, b } = setup();
+    let finishGraphRun: () => void = () => undefined;
+    const graphRun = new Promise<void>((resolve) => (finishGraphRun = resolve));
+    let running = false;
+    const late = s.submit('late', async function* (): AsyncGenerator<void, string, void> {
+      running = true;
+      await graphRun; // stands for the embedding run that precedes a batched text step
+      await b.step('late0');
+      return 'late';
+    });
+    while (!running) await new Promise((r) => setImmediate(r));
+    const closing = s.close();
+    finishGraphRun();
+    await expect(late).rejects.toMatchObject({ code: 'E_ENGINE' });
+    await closing;
+    expect(b.waiting).toBe(0);
+  });
 });
