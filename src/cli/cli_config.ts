@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { EarshotConfig } from '../config/schema.ts';
 import { EarshotError, isEarshotError } from '../errors.ts';
@@ -20,8 +20,12 @@ export function positiveIntFlag(name: string, value: unknown): number {
   return value;
 }
 
+export function configOption(): Option {
+  return new Option('--config <file>', 'JSON config file (see README: Configuration)');
+}
+
 export function withConfigOption(cmd: Command): Command {
-  return cmd.option('--config <file>', 'JSON config file (see README: Configuration)');
+  return cmd.addOption(configOption());
 }
 
 /** Loads config from file/env/flags, or prints every problem and exits 2 before anything starts. */

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadBenchSpeech16k } from '../../bench/bench_audio.ts';
 import { benchCapacity } from '../../bench/capacity_bench.ts';
 import { benchEphemeralKeys } from '../../bench/ephemeral_keys_bench.ts';
@@ -8,14 +8,14 @@ import { runIngestClients } from '../../bench/ingest_clients.ts';
 import { benchVad } from '../../bench/vad_bench.ts';
 import { registerBenchVadAccuracyCommand } from './bench_vad_accuracy.ts';
 import { benchFeatures } from '../../bench/features_bench.ts';
-import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
+import { numberFlag } from '../cli_config.ts';
 import { registerBenchEngineCommand } from './bench_engine.ts';
 import { registerBenchServerCommand } from './bench_server.ts';
 import { registerBenchChatPrefixCommand } from './bench_chat_prefix.ts';
 import { registerBenchSoakCommand } from './bench_soak.ts';
 import { registerBenchTtsCommand } from './bench_tts.ts';
 import { registerBenchComponentCommands } from './bench_components.ts';
-import { printBenchResult as print } from './bench_print.ts';
+import { audioOption, numberOption, registerBench, sizeOption, stderrProgress } from './bench_command.ts';
 
 export function registerBenchCommand(program: Command): void {
   const bench = program
@@ -25,65 +25,47 @@ export function registerBenchCommand(program: Command): void {
     );
 
   registerBenchCapacityCommands(bench);
-  bench
-    .command('vad')
-    .description('In-process cost of Silero VAD + segmentation per 32 ms window on real speech')
-    .option('--json', 'print JSON {"window_ms_p50","window_ms_p99","rtf",...}')
-    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; audio?: string }) => {
-      try {
-        print(await benchVad(await loadBenchSpeech16k(opts.audio)), opts.json, 'VAD + segmentation cost per window');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
+  registerBench(bench, {
+    name: 'vad',
+    description: 'In-process cost of Silero VAD + segmentation per 32 ms window on real speech',
+    json: 'print JSON {"window_ms_p50","window_ms_p99","rtf",...}',
+    options: [audioOption()],
+    run: async (opts: { audio?: string }) => benchVad(await loadBenchSpeech16k(opts.audio)),
+    print: 'VAD + segmentation cost per window',
+  });
 
-  bench
-    .command('ingest')
-    .description(
+  registerBench(bench, {
+    name: 'ingest',
+    description:
       'N WebSocket clients (separate process) stream real speech at real-time pace; speech_stopped lag and server CPU',
-    )
-    .option('--json', 'print JSON {"clients","lag_ms_p50","lag_ms_p99","errors","server_cpu_pct",...}')
-    .option('--clients <n>', 'concurrent clients', numberFlag, 10)
-    .option('--seconds <s>', 'streaming time per client', numberFlag, 30)
-    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(async (opts: { json?: boolean; clients: number; seconds: number; audio?: string }) => {
-      try {
-        const result = await benchIngest({
-          clients: positiveIntFlag('clients', opts.clients),
-          seconds: positiveIntFlag('seconds', opts.seconds),
-          audio: opts.audio,
-        });
-        print(result, opts.json, 'Ingest: speech_stopped lag (ms) and server cost');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
+    json: 'print JSON {"clients","lag_ms_p50","lag_ms_p99","errors","server_cpu_pct",...}',
+    options: [
+      sizeOption('--clients <n>', 'concurrent clients', 10),
+      sizeOption('--seconds <s>', 'streaming time per client', 30),
+      audioOption(),
+    ],
+    run: (opts: { clients: number; seconds: number; audio?: string }) =>
+      benchIngest({ clients: opts.clients, seconds: opts.seconds, audio: opts.audio }),
+    print: 'Ingest: speech_stopped lag (ms) and server cost',
+  });
 
-  bench
-    .command('fairness')
-    .description(
+  registerBench(bench, {
+    name: 'fairness',
+    description:
       "Another key's response latency while one client floods the engine with huge text items (one 4 MB item, then 100 x 1 MB)",
-    )
-    .option('--json', 'print JSON {"quiet","one_4mb_item","hundred_1mb_items"} with latency_ms_p50/p99 each')
-    .option('--seconds <s>', 'longest a flood scenario is measured', numberFlag, 20)
-    .option('--unbounded', 'raise the per-connection text bounds so the flood reaches the engine')
-    .action(async (opts: { json?: boolean; seconds: number; unbounded?: boolean }) => {
-      try {
-        const progress = (m: string) => process.stderr.write(`${m}\n`);
-        print(
-          await benchFairness({
-            seconds: positiveIntFlag('seconds', opts.seconds),
-            unbounded: opts.unbounded,
-            progress,
-          }),
-          opts.json,
-          "Fairness: another key's response latency (ms) under a text flood",
-        );
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
+    json: 'print JSON {"quiet","one_4mb_item","hundred_1mb_items"} with latency_ms_p50/p99 each',
+    options: [
+      sizeOption('--seconds <s>', 'longest a flood scenario is measured', 20),
+      new Option('--unbounded', 'raise the per-connection text bounds so the flood reaches the engine'),
+    ],
+    run: (opts: { seconds: number; unbounded?: boolean }) =>
+      benchFairness({
+        seconds: opts.seconds,
+        unbounded: opts.unbounded,
+        progress: (m: string) => process.stderr.write(`${m}\n`),
+      }),
+    print: "Fairness: another key's response latency (ms) under a text flood",
+  });
 
   // Internal: the client side of `bench ingest`, run in its own process.
   bench
@@ -106,73 +88,61 @@ export function registerBenchCommand(program: Command): void {
   registerBenchTtsCommand(bench);
   registerBenchComponentCommands(bench);
 
-  bench
-    .command('features')
-    .description('Phi-4 log-mel feature extraction time for 40 s of 16 kHz audio')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      print(await benchFeatures(), opts.json, 'Phi-4 audio features (40 s of audio)');
-    });
+  registerBench(bench, {
+    name: 'features',
+    description: 'Phi-4 log-mel feature extraction time for 40 s of 16 kHz audio',
+    json: 'print JSON',
+    run: () => benchFeatures(),
+    print: 'Phi-4 audio features (40 s of audio)',
+  });
 }
 
 /** `bench capacity` and `bench ephemeral-keys`: how much this machine holds. */
 function registerBenchCapacityCommands(bench: Command): void {
-  bench
-    .command('capacity')
-    .description(
+  registerBench(bench, {
+    name: 'capacity',
+    description:
       "Sweep of `bench server` runs: the largest session count holding lag p99 under the target, beside bench vad's realtime_streams (same run) and their ratio",
-    )
-    .option('--json', 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}')
-    .option('--target-ms <ms>', 'lag p99 each session count must hold', numberFlag, 200)
-    .option('--seconds <s>', 'streaming time of each sweep step', numberFlag, 20)
-    .option('--start <n>', 'first session count tried (then doubled until one fails, then bisected)', numberFlag, 25)
-    .option('--max <n>', 'largest session count considered', numberFlag, 400)
-    .option('--resolution <n>', 'stop bisecting when the bracket is this narrow', numberFlag, 10)
-    .option('--audio <file>', 'speech WAV (default: pocketsphinx-testdata LibriVox excerpts)')
-    .action(
-      async (opts: {
-        json?: boolean;
-        targetMs: number;
-        seconds: number;
-        start: number;
-        max: number;
-        resolution: number;
-        audio?: string;
-      }) => {
-        try {
-          const result = await benchCapacity({
-            targetLagMs: opts.targetMs,
-            seconds: positiveIntFlag('seconds', opts.seconds),
-            startClients: positiveIntFlag('start', opts.start),
-            maxClients: positiveIntFlag('max', opts.max),
-            resolution: positiveIntFlag('resolution', opts.resolution),
-            audio: opts.audio,
-            progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
-          });
-          print(result, opts.json, 'Capacity: sessions holding the lag target, beside the Silero throughput');
-        } catch (err) {
-          reportCliError(err);
-        }
-      },
-    );
+    json: 'print JSON {"target_lag_ms","sessions","realtime_streams","ratio","steps",...}',
+    options: [
+      numberOption('--target-ms <ms>', 'lag p99 each session count must hold', 200),
+      sizeOption('--seconds <s>', 'streaming time of each sweep step', 20),
+      sizeOption('--start <n>', 'first session count tried (then doubled until one fails, then bisected)', 25),
+      sizeOption('--max <n>', 'largest session count considered', 400),
+      sizeOption('--resolution <n>', 'stop bisecting when the bracket is this narrow', 10),
+      audioOption(),
+    ],
+    run: (opts: {
+      json?: boolean;
+      targetMs: number;
+      seconds: number;
+      start: number;
+      max: number;
+      resolution: number;
+      audio?: string;
+    }) =>
+      benchCapacity({
+        targetLagMs: opts.targetMs,
+        seconds: opts.seconds,
+        startClients: opts.start,
+        maxClients: opts.max,
+        resolution: opts.resolution,
+        audio: opts.audio,
+        progress: opts.json ? undefined : stderrProgress,
+      }),
+    print: 'Capacity: sessions holding the lag target, beside the Silero throughput',
+  });
 
-  bench
-    .command('ephemeral-keys')
-    .description(
+  registerBench(bench, {
+    name: 'ephemeral-keys',
+    description:
       'Memory held by ephemeral keys minted through POST /v1/realtime/client_secrets with the largest allowed preset',
-    )
-    .option('--json', 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}')
-    .option('--keys <n>', 'mint requests in all', numberFlag, 10_000)
-    .option('--api-keys <n>', 'API keys the requests are spread over', numberFlag, 10)
-    .action(async (opts: { json?: boolean; keys: number; apiKeys: number }) => {
-      try {
-        const result = await benchEphemeralKeys({
-          keys: positiveIntFlag('keys', opts.keys),
-          apiKeys: positiveIntFlag('api-keys', opts.apiKeys),
-        });
-        print(result, opts.json, 'Ephemeral keys: memory held with the largest preset');
-      } catch (err) {
-        reportCliError(err);
-      }
-    });
+    json: 'print JSON {"requested","minted","refused","heap_mb_delta","accounted_mb",...}',
+    options: [
+      sizeOption('--keys <n>', 'mint requests in all', 10_000),
+      sizeOption('--api-keys <n>', 'API keys the requests are spread over', 10),
+    ],
+    run: (opts: { keys: number; apiKeys: number }) => benchEphemeralKeys({ keys: opts.keys, apiKeys: opts.apiKeys }),
+    print: 'Ephemeral keys: memory held with the largest preset',
+  });
 }
