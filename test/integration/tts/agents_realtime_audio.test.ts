@@ -1,37 +1,18 @@
 import { OpenAIRealtimeWebSocket, RealtimeAgent, RealtimeSession } from '@openai/agents-realtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
-import type { RunningServer } from '../../../src/main.ts';
-import { favouringFixtureModel } from '../../helpers/biased_fixture.ts';
+import { describe, expect, it } from 'vitest';
 import { EventLog, type LoggedEvent } from '../../conformance/event_log.ts';
 import { sdkCannotParse } from '../../conformance/sdk_parser.ts';
-import { SPEAKABLE_TOKEN_IDS, startSpokenServer } from './spoken_server.ts';
+import { useSpokenSuite } from './spoken_suite.ts';
 
 // @openai/agents-realtime (RealtimeSession over its WebSocket transport) asking Earshot for audio: every
 // event parsed by the SDK, its `audio` events carry the PCM, and its history holds the spoken transcript.
 
-let host: EngineHost;
-let server: RunningServer;
-
-beforeAll(async () => {
-  host = createEngineHost({
-    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
-  await host.ready;
-  server = await startSpokenServer(host);
-}, 300_000);
-
-afterAll(async () => {
-  await server?.close();
-  await host?.close();
-});
+const suite = useSpokenSuite();
 
 describe('agents-realtime receives spoken answers', () => {
   it('audio events with 24 kHz PCM, the transcript in history, no event it cannot parse', async () => {
     const transport = new OpenAIRealtimeWebSocket({
-      url: `ws://127.0.0.1:${server.address.port}/v1/realtime?model=phi-4-multimodal-instruct`,
+      url: `ws://127.0.0.1:${suite.server.address.port}/v1/realtime?model=phi-4-multimodal-instruct`,
     });
     const session = new RealtimeSession(new RealtimeAgent({ name: 'Speaker', instructions: 'Answer briefly.' }), {
       transport,

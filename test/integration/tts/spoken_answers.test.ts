@@ -1,38 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
-import type { RunningServer } from '../../../src/main.ts';
-import { favouringFixtureModel } from '../../helpers/biased_fixture.ts';
+import { describe, expect, it } from 'vitest';
 import { TestClient, type ReceivedEvent } from '../../helpers/ws_client.ts';
-import { askFor, audioBytes, pcm16Rms, SPEAKABLE_TOKEN_IDS, startSpokenServer, transcriptOf } from './spoken_server.ts';
+import { askFor, audioBytes, pcm16Rms, transcriptOf } from './spoken_server.ts';
+import { useSpokenSuite } from './spoken_suite.ts';
 
 // Spoken answers over a real WebSocket: the real engine (EngineHost worker) on the tiny fixture model
 // biased to write speakable words, espeak-ng as the voice, the audio checked as audio.
 
 const PCM_BYTES_PER_S = 48_000;
 const G711_BYTES_PER_S = 8_000;
-let host: EngineHost;
-let server: RunningServer;
-
-beforeAll(async () => {
-  host = createEngineHost({
-    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
-  await host.ready;
-  // Pieces cut by length only (no timer), so one text always gives the same pieces and the same audio.
-  server = await startSpokenServer(host, {
-    overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never },
-  });
-}, 300_000);
-
-afterAll(async () => {
-  await server?.close();
-  await host?.close();
-});
+const suite = useSpokenSuite({ lengthCuts: true });
 
 async function spokenClient(session: Record<string, unknown> = {}, maxTokens = 24): Promise<TestClient> {
-  const c = await TestClient.connect(server.url);
+  const c = await TestClient.connect(suite.server.url);
   c.send({
     type: 'session.update',
     session: {
@@ -171,7 +150,7 @@ describe('spoken answers over the WebSocket (espeak-ng, tiny model)', () => {
   }, 180_000);
 
   it('text-only sessions are unchanged: output_text events and no audio', async () => {
-    const c = await TestClient.connect(server.url);
+    const c = await TestClient.connect(suite.server.url);
     c.send({ type: 'session.update', session: { max_output_tokens: 6, audio: { input: { turn_detection: null } } } });
     await c.waitFor((e) => e.type === 'session.updated');
     const events = await askFor(c, 'Hello.');

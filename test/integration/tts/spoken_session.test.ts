@@ -1,38 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineHost, type EngineHost } from '../../../src/engine/engine_host.ts';
-import type { RunningServer } from '../../../src/main.ts';
-import { favouringFixtureModel } from '../../helpers/biased_fixture.ts';
+import { describe, expect, it } from 'vitest';
 import { TestClient } from '../../helpers/ws_client.ts';
-import { askFor, audioBytes, SPEAKABLE_TOKEN_IDS, startSpokenServer, transcriptOf } from './spoken_server.ts';
+import { askFor, audioBytes, transcriptOf } from './spoken_server.ts';
+import { useSpokenSuite } from './spoken_suite.ts';
 
 // Barge-in and session rules of spoken answers over a real WebSocket (espeak-ng, the tiny model):
 // truncation cuts the transcript and the model's context, the voice is fixed once the session has
 // spoken, the beta dialect's names, and a server without a voice engine.
 
-let host: EngineHost;
-let server: RunningServer;
-let textOnly: RunningServer;
+const suite = useSpokenSuite({ lengthCuts: true, textOnly: true });
 
-beforeAll(async () => {
-  host = createEngineHost({
-    modelDir: await favouringFixtureModel(SPEAKABLE_TOKEN_IDS),
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
-  await host.ready;
-  server = await startSpokenServer(host, {
-    overrides: { tts: { stream: { first_cut_wait_ms: 10_000, max_sentence_chars: 60 } } as never },
-  });
-  textOnly = await startSpokenServer(host, { speak: false });
-}, 300_000);
-
-afterAll(async () => {
-  await server?.close();
-  await textOnly?.close();
-  await host?.close();
-});
-
-async function spokenClient(url = server.url, maxTokens = 24): Promise<TestClient> {
+async function spokenClient(url = suite.server.url, maxTokens = 24): Promise<TestClient> {
   const c = await TestClient.connect(url);
   c.send({
     type: 'session.update',
@@ -161,7 +138,7 @@ describe('spoken answers: truncation, voice, dialects', () => {
   }, 180_000);
 
   it('beta dialect: modalities, voice and output_audio_format in, response.audio.* and response.audio_transcript.* out', async () => {
-    const c = await TestClient.connect(server.url, { protocols: ['realtime', 'openai-beta.realtime-v1'] });
+    const c = await TestClient.connect(suite.server.url, { protocols: ['realtime', 'openai-beta.realtime-v1'] });
     c.send({
       type: 'session.update',
       session: {
@@ -194,7 +171,7 @@ describe('spoken answers: truncation, voice, dialects', () => {
   }, 180_000);
 
   it('without a voice engine, asking for audio is E_TTS_UNAVAILABLE, the rest of the update applies and text keeps working', async () => {
-    const c = await TestClient.connect(textOnly.url);
+    const c = await TestClient.connect(suite.textOnly.url);
     c.send({
       type: 'session.update',
       event_id: 'speak',
