@@ -41,7 +41,11 @@ export type TtfaText = 'clause_marks' | 'no_clause_marks';
 
 export interface TtfaOptions {
   answers?: number;
-  /** Tokens per answer (the biased model never stops by itself). */
+  /**
+   * Tokens per answer (the biased model never stops by itself). Default 40 with clause marks; 120 without,
+   * so the answer is still being written when the 300 ms wait cuts (at 40 tokens a quiet machine finishes
+   * the whole answer within the wait, and its end, not the wait, would cut).
+   */
   maxTokens?: number;
   /** What the model writes (default clause_marks). */
   text?: TtfaText;
@@ -69,6 +73,7 @@ export interface TtfaResult {
   espeak_processes_started: number;
   first_cut_wait_ms: number;
   first_cut_min_chars: number;
+  max_tokens: number;
   /** The first answer's text received before its first audio (what the first cut was taken from). */
   text_before_audio: string;
   /** The first answer's whole text (seeded: the same on every run). */
@@ -95,6 +100,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
   const answers = opts.answers ?? 20;
   const log = (m: string) => opts.progress?.(m);
   const text = opts.text ?? 'clause_marks';
+  const maxTokens = opts.maxTokens ?? (text === 'clause_marks' ? 40 : 120);
   const dataDir = mkdtempSync(join(tmpdir(), 'earshot-bench-ttfa-'));
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
@@ -126,12 +132,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
     });
     try {
       log(`time to first audio, ${text}, ${config.tts.espeak.warm_processes} warm espeak-ng processes`);
-      const samples = await askFromWorker(
-        `ws://127.0.0.1:${server.address.port}/v1/realtime`,
-        answers,
-        opts.maxTokens ?? 40,
-        log,
-      );
+      const samples = await askFromWorker(`ws://127.0.0.1:${server.address.port}/v1/realtime`, answers, maxTokens, log);
       const ttfa = samples.map((s) => s.ttfaMs);
       return {
         ttfa_ms: round(percentile(ttfa, 50), 1),
@@ -155,6 +156,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
         espeak_processes_started: synthesizer.processesStarted,
         first_cut_wait_ms: config.tts.stream.first_cut_wait_ms,
         first_cut_min_chars: config.tts.stream.first_cut_min_chars,
+        max_tokens: maxTokens,
         text_before_audio: samples[0]?.textBeforeAudio ?? '',
         answer_text: samples[0]?.answerText ?? '',
       };
