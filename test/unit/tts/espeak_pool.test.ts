@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/schema.ts';
+import { configSchema, defaultConfig } from '../../../src/config/schema.ts';
 import { EarshotError } from '../../../src/errors.ts';
 import type { SpawnEspeak } from '../../../src/tts/espeak_pool.ts';
 import { EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
@@ -57,6 +57,17 @@ async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> 
 }
 
 describe('warm espeak-ng processes', () => {
+  it('has named, validated bounds: tts.espeak.warm_processes (0-64, default 2) and warm_idle_ms (> 0)', () => {
+    expect(config.espeak.warm_processes).toBe(2);
+    expect(config.espeak.warm_idle_ms).toBe(60_000);
+    const parses = (espeak: Record<string, unknown>) => configSchema.safeParse({ tts: { espeak } }).success;
+    expect(parses({ warm_processes: 0 })).toBe(true);
+    expect(parses({ warm_processes: -1 })).toBe(false);
+    expect(parses({ warm_processes: 65 })).toBe(false);
+    expect(parses({ warm_processes: 1.5 })).toBe(false);
+    expect(parses({ warm_idle_ms: 0 })).toBe(false);
+  });
+
   it('starts a warm process after the first audio and speaks the next sentence with it', async () => {
     const { synth, children } = recorded();
     expect((await synthesizeAll(synth, SENTENCE)).pcm.length).toBeGreaterThan(0);
