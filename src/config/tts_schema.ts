@@ -62,6 +62,16 @@ export const ttsEspeakSchema = z.strictObject({
     .describe(
       'Longest one sentence may take to synthesise, in ms; past it the process is killed (E_TTS_ENGINE). espeak-ng speaks 18 s of audio in ~70 ms, so this only catches a hung process.',
     ),
+  warm_processes: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(2)
+    .describe(
+      'espeak-ng processes started ahead and kept waiting for their text, in all voices and speeds together, so a sentence does not wait 30-40 ms for a process start; past it the oldest waiting one is killed. 0 turns warming off.',
+    ),
+  warm_idle_ms: positiveInt().default(60_000).describe('A warm espeak-ng process unused this long, in ms, is killed.'),
 });
 
 export const ttsRemoteSchema = z.strictObject({
@@ -167,7 +177,9 @@ export const ttsSchema = z.strictObject({
     ),
   espeak: ttsEspeakSchema
     .prefault({})
-    .describe('The espeak-ng engine: program, words per minute at speed 1, timeout per sentence in ms.'),
+    .describe(
+      'The espeak-ng engine: program, words per minute at speed 1, timeout per sentence in ms, warm processes kept and their idle lifetime in ms.',
+    ),
   remote: ttsRemoteSchema
     .prefault({})
     .describe(

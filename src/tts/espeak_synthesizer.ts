@@ -3,6 +3,7 @@
 // pipe-sized pieces as it is produced, so the first audio arrives ~40 ms after spawn. The text goes on
 // stdin (`--stdin`), never on the command line, so text starting with "-" cannot be read as an option.
 import { spawn } from 'node:child_process';
+import { type EspeakProcess, EspeakProcessPool, killProcess, type SpawnEspeak } from './espeak_pool.ts';
 import { EarshotError } from '../errors.ts';
 import type { TtsEspeakConfig } from '../config/tts_schema.ts';
 import type { PcmChunk, SynthesisRequest, Synthesizer } from './synthesizer.ts';
@@ -11,7 +12,6 @@ export const ESPEAK_SAMPLE_RATE_HZ = 22_050;
 const WAV_HEADER_BYTES = 44;
 const MIN_WPM = 80;
 const MAX_WPM = 450;
-const STDERR_KEEP_BYTES = 2048;
 
 /** English espeak voices and variants (+fN female, +mN male timbres); any other espeak voice id is accepted too. */
 const ENGLISH_VOICES = [
@@ -66,15 +66,32 @@ export function checkEspeakInstalled(program: string, timeoutMs = 5000): Promise
 export class EspeakSynthesizer implements Synthesizer {
   readonly name = 'espeak' as const;
   private readonly options: EspeakOptions;
-  private readonly children = new Set<ReturnType<typeof spawn>>();
+  private readonly pool: EspeakProcessPool;
+  private readonly running = new Set<EspeakProcess>();
 
-  constructor(options: EspeakOptions) {
+  constructor(options: EspeakOptions, spawnFn?: SpawnEspeak) {
     this.options = options;
+    this.pool = new EspeakProcessPool({
+      program: options.program,
+      maxIdle: options.warm_processes,
+      idleMs: options.warm_idle_ms,
+      ...(spawnFn ? { spawn: spawnFn } : {}),
+    });
   }
 
-  /** espeak-ng processes running now (each in-flight synthesis has one). */
+  /** espeak-ng processes speaking now (each in-flight synthesis has one). */
   get runningProcesses(): number {
-    return this.children.size;
+    return this.running.size;
+  }
+
+  /** Warm espeak-ng processes waiting for their text. */
+  get warmProcesses(): number {
+    return this.pool.idleProcesses;
+  }
+
+  /** espeak-ng processes started so far, warm or not. */
+  get processesStarted(): number {
+    return this.pool.spawns;
   }
 
   voices(): readonly string[] {
@@ -85,52 +102,61 @@ export class EspeakSynthesizer implements Synthesizer {
     validate(request, this.options.maxInputChars);
     if (request.signal.aborted || request.text.trim() === '') return;
     const wpm = espeakWordsPerMinute(request.speed, this.options.words_per_minute);
-    const child = spawn(this.options.program, ['-v', request.voice, '-s', String(wpm), '--stdout', '--stdin'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.children.add(child);
-    const state = { spawnError: null as unknown, timedOut: false, stderr: '' };
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.on('error', (err) => {
-      state.spawnError = err;
-    });
-    child.stdin.on('error', () => {}); // EPIPE when killed mid-write: the exit status says what happened
-    child.stderr.on('data', (d: Buffer) => {
-      state.stderr = (state.stderr + d.toString('utf8')).slice(-STDERR_KEEP_BYTES);
-    });
+    const proc = this.pool.take(request.voice, wpm);
+    let audio = false;
+    try {
+      for await (const chunk of this.speak(proc, request)) {
+        // The replacement starts after this chunk has gone out: setImmediate runs once the consumer's
+        // synchronous and promise work on it (resampling, encoding, the socket write) is done.
+        if (!audio) setImmediate(() => this.pool.replenish(request.voice, wpm));
+        audio = true;
+        yield chunk;
+      }
+    } catch (err) {
+      // A warm process that failed before any audio (killed while it waited) is not the caller's problem:
+      // a fresh process gives the audio, or the same error a fresh process would have given.
+      if (audio || !proc.warm || request.signal.aborted) throw err;
+      yield* this.speak(this.pool.fresh(request.voice, wpm), request);
+    }
+  }
+
+  /** Writes the text to one process and streams its PCM; throws what went wrong once it has exited. */
+  private async *speak(proc: EspeakProcess, request: SynthesisRequest): AsyncGenerator<PcmChunk> {
+    const { child } = proc;
+    this.running.add(proc);
+    let timedOut = false;
+    const kill = () => killProcess(proc);
     request.signal.addEventListener('abort', kill, { once: true });
     const timer = setTimeout(() => {
-      state.timedOut = true;
+      timedOut = true;
       kill();
     }, this.options.timeout_ms);
     child.stdin.end(request.text, 'utf8');
     try {
       yield* pcmAfterHeader(child.stdout as AsyncIterable<Buffer>);
-      const code = await exited;
+      const code = await proc.exited;
       if (request.signal.aborted) return;
-      if (state.spawnError) throw missingProgram(this.options.program, state.spawnError);
-      if (state.timedOut) {
+      if (proc.spawnError) throw missingProgram(this.options.program, proc.spawnError);
+      if (timedOut) {
         throw new EarshotError(
           'E_TTS_ENGINE',
           `espeak-ng took longer than tts.espeak.timeout_ms (${this.options.timeout_ms} ms) and was stopped.`,
           { retryable: true },
         );
       }
-      if (code !== 0) throw engineFailure(code, state.stderr, request.voice);
+      if (code !== 0) throw engineFailure(code, proc.stderr, request.voice);
     } finally {
       clearTimeout(timer);
       request.signal.removeEventListener('abort', kill);
       kill();
-      this.children.delete(child);
+      this.running.delete(proc);
     }
   }
 
   async close(): Promise<void> {
-    for (const child of this.children) child.kill('SIGKILL');
-    this.children.clear();
+    this.pool.close();
+    for (const proc of this.running) killProcess(proc);
+    this.running.clear();
   }
 }
 

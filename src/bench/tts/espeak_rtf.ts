@@ -33,6 +33,7 @@ export async function measureEspeakRtf(options: EspeakRtfOptions = {}): Promise<
   const synth = new EspeakSynthesizer({
     ...tts.espeak,
     program: options.program ?? tts.espeak.program,
+    warm_processes: 0, // a process started per run, so the first-audio figure keeps the process start
     maxInputChars: tts.max_input_chars,
   });
   const rtfs: number[] = [];

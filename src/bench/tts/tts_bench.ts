@@ -16,7 +16,10 @@ export interface TtsBenchOptions {
 }
 
 export interface TtsBenchResult {
+  /** Answers with clause marks, warm espeak-ng processes (the headline). */
   ttfa_ms: number;
+  /** Answers without any clause mark: bounded below by tts.stream.first_cut_wait_ms. */
+  ttfa_ms_no_clause_marks: number;
   espeak_rtf: number;
   kokoro_fixture_rtf: number;
   webrtc_frame_gap_p99_ms: number;
@@ -31,7 +34,11 @@ export async function benchTts(options: TtsBenchOptions = {}): Promise<TtsBenchR
   progress('Kokoro fixture speed');
   const kokoro = await measureKokoroFixtureRtf();
   progress('time to first audio through a real server');
-  const ttfa = await measureTtfa({ answers: options.answers ?? 20, progress });
+  const answers = options.answers ?? 20;
+  const ttfa = await measureTtfa({ answers, text: 'clause_marks', progress });
+  // Baseline in the same run: the same answers with a process started per sentence.
+  const ttfaColdSpawn = await measureTtfa({ answers, text: 'clause_marks', warmProcesses: 0, progress });
+  const ttfaNoClauseMarks = await measureTtfa({ answers, text: 'no_clause_marks', progress });
   progress('WebRTC pacing');
   const webrtc = await measureWebrtcFrameGaps({
     sessions: options.sessions ?? 20,
@@ -40,10 +47,11 @@ export async function benchTts(options: TtsBenchOptions = {}): Promise<TtsBenchR
   });
   return {
     ttfa_ms: ttfa.ttfa_ms,
+    ttfa_ms_no_clause_marks: ttfaNoClauseMarks.ttfa_ms,
     espeak_rtf: espeak.espeak_rtf,
     kokoro_fixture_rtf: kokoro.kokoro_fixture_rtf,
     webrtc_frame_gap_p99_ms: webrtc.webrtc_frame_gap_p99_ms,
     audio_sessions: webrtc.audio_sessions,
-    details: { espeak, kokoro, ttfa, webrtc },
+    details: { espeak, kokoro, ttfa, ttfa_cold_spawn: ttfaColdSpawn, ttfa_no_clause_marks: ttfaNoClauseMarks, webrtc },
   };
 }
