@@ -24,8 +24,11 @@ export interface FramePacerOptions {
    * most this many frames at once.
    */
   maxCatchUpFrames: number;
-  /** Sends the next frame; false when there is nothing to send, which stops the pacer. */
-  sendFrame: () => boolean;
+  /**
+   * Sends the next frame, due at dueAtMs on the clock; false when there is nothing to send, which stops
+   * the pacer.
+   */
+  sendFrame: (dueAtMs: number) => boolean;
   /** Called once the pacer stopped because sendFrame had nothing to send. */
   onIdle?: () => void;
   clock?: PacerClock;
@@ -81,7 +84,7 @@ export class FramePacer {
         this.startedAtMs = this.clock.now() - (this.frameIndex - 1) * frameMs;
         break;
       }
-      if (!this.opts.sendFrame()) {
+      if (!this.opts.sendFrame(this.startedAtMs + this.frameIndex * frameMs)) {
         this.stop();
         this.opts.onIdle?.();
         return;
