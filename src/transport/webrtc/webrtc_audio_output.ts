@@ -19,7 +19,11 @@ export interface RtpWriter {
 export interface WebRtcAudioOutputOptions {
   config: Pick<
     WebRtcConfig,
-    'output_buffer_max_seconds' | 'output_frame_ms' | 'output_bitrate_bps' | 'output_max_catch_up_frames'
+    | 'output_buffer_max_seconds'
+    | 'output_frame_ms'
+    | 'output_bitrate_bps'
+    | 'output_max_catch_up_frames'
+    | 'output_pacer_early_ms'
   >;
   track: RtpWriter;
   log: Logger;
@@ -77,6 +81,7 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     this.pacer = new FramePacer({
       frameMs: this.frameMs,
       maxCatchUpFrames: config.output_max_catch_up_frames,
+      earlyMs: config.output_pacer_early_ms,
       sendFrame: (dueAtMs) => this.sendFrame(dueAtMs),
       onIdle: () => this.onIdle(),
       clock: opts.clock,
