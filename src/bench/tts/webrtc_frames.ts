@@ -7,7 +7,8 @@
 // speech to), in 250 ms chunks 25x faster than real time as a fast synthesizer does, so the measure is the
 // transport's buffering, pacing, Opus encoding and SRTP, not a voice engine's speed. The peers run in a
 // child process (as remote browsers would), so their receive work is not the server's; arrival times are
-// taken there.
+// taken there at the UDP socket (the headline) and after werift's SRTP and depacketizing, and the server's
+// own send times per call are recorded here, so where late packets come from can be told apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
