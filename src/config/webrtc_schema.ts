@@ -123,6 +123,14 @@ export const webrtcConfigSchema = z
       .describe(
         'Most outbound frames sent at once when the pacing timer woke up late; a longer stall moves the schedule forward instead of bursting.',
       ),
+    output_pacer_early_ms: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe(
+        "How far ahead of its due time an outbound frame may leave, in ms. Every call's frames are paced by one shared timer, armed this much before the earliest deadline; one wake-up sends the frames of every call due within this margin (fewer wake-ups, and timer lateness lands before the deadline). 0 never sends early.",
+      ),
   })
   .refine(
     (c) =>

@@ -7,7 +7,8 @@
 // speech to), in 250 ms chunks 25x faster than real time as a fast synthesizer does, so the measure is the
 // transport's buffering, pacing, Opus encoding and SRTP, not a voice engine's speed. The peers run in a
 // child process (as remote browsers would), so their receive work is not the server's; arrival times are
-// taken there.
+// taken there at the UDP socket (the headline) and after werift's SRTP and depacketizing, and the server's
+// own send times per call are recorded here, so where late packets come from can be told apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import { configSchema } from '../../config/schema.ts';
 import { startServer, type RunningServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import type { WebRtcAudioOutput } from '../../transport/webrtc/webrtc_audio_output.ts';
-import { round } from '../stats.ts';
+import { percentile, round } from '../stats.ts';
 
 /** The peers' process: a script of its own, so the benchmark does not depend on CLI wiring. */
 const LISTENERS_MAIN = fileURLToPath(new URL('./webrtc_listeners_main.ts', import.meta.url));
@@ -29,15 +30,31 @@ export interface WebrtcFrameGapOptions {
 }
 
 export interface WebrtcFrameGapResult {
-  /** 99th percentile of the gap between consecutive RTP packets of one call, over all calls, in ms. */
+  /**
+   * 99th percentile of the gap between consecutive RTP packets of one call, over all calls, in ms, as the
+   * peers' UDP sockets receive them (before SRTP and depacketizing: see webrtc_socket_tap.ts).
+   */
   webrtc_frame_gap_p99_ms: number;
   /** Calls that played audio at once. */
   audio_sessions: number;
   webrtc_frame_gap_p50_ms: number;
   webrtc_frame_gap_max_ms: number;
-  /** Frames the peers received, and frames the server was given to send (50 per second per call). */
+  /** Frames the peers' sockets received, and frames the server was given to send (50 per second per call). */
   webrtc_frames_received: number;
   webrtc_frames_expected: number;
+  /** The same gaps taken after werift decrypted and depacketized each packet (the receiver's delays added). */
+  webrtc_depacketized_gap_p99_ms: number;
+  webrtc_depacketized_gap_p50_ms: number;
+  webrtc_depacketized_gap_max_ms: number;
+  webrtc_frames_depacketized: number;
+  /** The peers' process's event-loop delay p99 during playback, ms. */
+  peers_loop_delay_ms_p99: number;
+  /** Gap between consecutive frames of one call as the server hands them to werift, ms. */
+  server_send_gap_p99_ms: number;
+  server_send_gap_p50_ms: number;
+  server_send_gap_max_ms: number;
+  /** How long after its due time the server sent a frame, ms (timer lateness plus the work before it). */
+  server_send_lateness_ms_p99: number;
   /** CPU of the server's process during playback, % of one core (the peers run in another process). */
   server_cpu_pct: number;
   /** The server's event-loop delay p99 during playback, ms. */
@@ -83,17 +100,14 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
       if (!sink) throw new Error(`call ${callId} has no audio output`);
       return sink;
     });
+    const sends = recordSends(sinks);
     await feedLikeASynthesizer(sinks, speech);
-    const { gaps } = (await lines.next()) as {
-      gaps: Omit<
-        WebrtcFrameGapResult,
-        'audio_sessions' | 'webrtc_frames_expected' | 'server_cpu_pct' | 'server_loop_delay_ms_p99'
-      >;
-    };
+    const { gaps } = (await lines.next()) as { gaps: PeerGaps };
     loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
     return {
       ...gaps,
+      ...sends.summary(),
       audio_sessions: sessions,
       webrtc_frames_expected: sessions * ((seconds * 1000) / FRAME_MS),
       server_cpu_pct: round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore)) * 100, 1),
@@ -103,6 +117,52 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
     child.kill();
     await server.close();
   }
+}
+
+/** What the peers' process reports (the rest of the result is the server's). */
+type PeerGaps = Pick<
+  WebrtcFrameGapResult,
+  | 'webrtc_frame_gap_p99_ms'
+  | 'webrtc_frame_gap_p50_ms'
+  | 'webrtc_frame_gap_max_ms'
+  | 'webrtc_frames_received'
+  | 'webrtc_depacketized_gap_p99_ms'
+  | 'webrtc_depacketized_gap_p50_ms'
+  | 'webrtc_depacketized_gap_max_ms'
+  | 'webrtc_frames_depacketized'
+  | 'peers_loop_delay_ms_p99'
+>;
+
+type ServerSends = Pick<
+  WebrtcFrameGapResult,
+  'server_send_gap_p99_ms' | 'server_send_gap_p50_ms' | 'server_send_gap_max_ms' | 'server_send_lateness_ms_p99'
+>;
+
+/** Records each sink's send times (from the server, per call) and each frame's lateness. */
+function recordSends(sinks: WebRtcAudioOutput[]): { summary(): ServerSends } {
+  const sentAtMs: number[][] = sinks.map(() => []);
+  const latenessMs: number[] = [];
+  sinks.forEach((sink, i) => {
+    sink.onFrameSent = (atMs, dueAtMs) => {
+      sentAtMs[i].push(atMs);
+      latenessMs.push(atMs - dueAtMs);
+    };
+  });
+  return {
+    summary: () => {
+      const gaps: number[] = [];
+      for (const times of sentAtMs) for (let k = 1; k < times.length; k++) gaps.push(times[k] - times[k - 1]);
+      return {
+        server_send_gap_p99_ms: round(percentile(gaps, 99), 2),
+        server_send_gap_p50_ms: round(percentile(gaps, 50), 2),
+        server_send_gap_max_ms: round(
+          gaps.reduce((a, b) => Math.max(a, b), 0),
+          2,
+        ),
+        server_send_lateness_ms_p99: round(percentile(latenessMs, 99), 2),
+      };
+    },
+  };
 }
 
 /** Chunk of a synthesizer's output (espeak-ng streams its audio in pipe-sized pieces of about this length). */

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { benchTts } from '../../bench/tts/tts_bench.ts';
+import { measureWebrtcFrameGaps } from '../../bench/tts/webrtc_frames.ts';
+import { EarshotError } from '../../errors.ts';
 import { numberFlag, positiveIntFlag, reportCliError } from '../cli_config.ts';
 
 const HEADLINE = [
@@ -25,8 +27,13 @@ export function registerBenchTtsCommand(bench: Command): void {
     .option('--answers <n>', 'answers for the time-to-first-audio median', numberFlag, 20)
     .option('--sessions <n>', 'WebRTC calls speaking at once', numberFlag, 20)
     .option('--seconds <s>', 'seconds of audio each WebRTC call plays', numberFlag, 10)
-    .action(async (opts: { json?: boolean; answers: number; sessions: number; seconds: number }) => {
+    .option('--only <part>', 'measure one part only: "webrtc" (frame pacing; prints its own figures)')
+    .action(async (opts: { json?: boolean; answers: number; sessions: number; seconds: number; only?: string }) => {
       try {
+        if (opts.only !== undefined) {
+          await benchWebrtcOnly(opts.only, opts);
+          return;
+        }
         const result = await benchTts({
           answers: positiveIntFlag('answers', opts.answers),
           sessions: positiveIntFlag('sessions', opts.sessions),
@@ -44,4 +51,24 @@ export function registerBenchTtsCommand(bench: Command): void {
         reportCliError(err);
       }
     });
+}
+
+/** `--only webrtc`: the WebRTC pacing figures alone (every key of measureWebrtcFrameGaps). */
+async function benchWebrtcOnly(
+  only: string,
+  opts: { json?: boolean; sessions: number; seconds: number },
+): Promise<void> {
+  if (only !== 'webrtc')
+    throw new EarshotError('E_CONFIG_INVALID', `--only takes "webrtc", got ${JSON.stringify(only)}`, { param: 'only' });
+  const webrtc = await measureWebrtcFrameGaps({
+    sessions: positiveIntFlag('sessions', opts.sessions),
+    seconds: positiveIntFlag('seconds', opts.seconds),
+    progress: (m) => process.stderr.write(`… ${m}\n`),
+  });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(webrtc)}\n`);
+    return;
+  }
+  process.stdout.write('WebRTC frame pacing\n');
+  for (const [key, value] of Object.entries(webrtc)) process.stdout.write(`  ${key.padEnd(32)} ${value}\n`);
 }

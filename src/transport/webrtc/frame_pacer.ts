@@ -1,20 +1,17 @@
 // A real-time clock for outbound audio frames. werift sends whatever it is given at once, so the server
-// paces its own output: frame n is due at start + n * frameMs on the wall clock. Each tick sends every
-// frame that is due and schedules the next one against that absolute deadline, so timer lateness never
-// accumulates (a setInterval, or a setTimeout(frameMs) chain, drifts later by each tick's lateness).
+// paces its own output: frame n is due at start + n * frameMs on the wall clock. Each wake-up sends every
+// frame that is due and asks for the next wake-up against that absolute deadline, so timer lateness never
+// accumulates (a setInterval, or a setTimeout(frameMs) chain, drifts later by each tick's lateness). The
+// wake-ups come from one pacing clock shared by every call (pacing_clock.ts).
+import {
+  type PacedStream,
+  type PacerClock,
+  type PacingClock,
+  SYSTEM_CLOCK,
+  sharedPacingClock,
+} from './pacing_clock.ts';
 
-/** The clock and timers the pacer uses; tests pass fake ones. */
-export interface PacerClock {
-  now(): number;
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const SYSTEM_CLOCK: PacerClock = {
-  now: () => performance.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export { type PacerClock, SYSTEM_CLOCK } from './pacing_clock.ts';
 
 export interface FramePacerOptions {
   frameMs: number;
@@ -24,11 +21,18 @@ export interface FramePacerOptions {
    * most this many frames at once.
    */
   maxCatchUpFrames: number;
-  /** Sends the next frame; false when there is nothing to send, which stops the pacer. */
-  sendFrame: () => boolean;
+  /**
+   * How far ahead of its deadline a frame may leave, in ms (0 by default: never early). Calls whose
+   * deadlines lie within this margin share a wake-up of the pacing clock.
+   */
+  earlyMs?: number;
+  /** Sends the next frame, due at dueAtMs on the clock; false when there is nothing to send, which stops the pacer. */
+  sendFrame: (dueAtMs: number) => boolean;
   /** Called once the pacer stopped because sendFrame had nothing to send. */
   onIdle?: () => void;
   clock?: PacerClock;
+  /** The pacing clock to share (by default the process-wide one for `clock` and `earlyMs`). */
+  pacing?: PacingClock;
 }
 
 export interface FramePacerStats {
@@ -37,9 +41,9 @@ export interface FramePacerStats {
   resyncs: number;
 }
 
-export class FramePacer {
+export class FramePacer implements PacedStream {
   private readonly clock: PacerClock;
-  private timer: unknown = null;
+  private readonly pacing: PacingClock;
   private startedAtMs = 0;
   /** Frames sent since start(): frame n is due at startedAtMs + n * frameMs. */
   private frameIndex = 0;
@@ -48,6 +52,7 @@ export class FramePacer {
 
   constructor(private readonly opts: FramePacerOptions) {
     this.clock = opts.clock ?? SYSTEM_CLOCK;
+    this.pacing = opts.pacing ?? sharedPacingClock(this.clock, opts.earlyMs ?? 0);
   }
 
   get isRunning(): boolean {
@@ -60,28 +65,28 @@ export class FramePacer {
     this.running = true;
     this.startedAtMs = this.clock.now();
     this.frameIndex = 0;
-    this.tick();
+    this.onDue(this.startedAtMs);
   }
 
   stop(): void {
     this.running = false;
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.pacing.cancel(this);
   }
 
-  private tick(): void {
-    this.timer = null;
+  /** Sends every frame due by nowMs (plus the pacing clock's early margin), then asks for the next wake-up. */
+  onDue(nowMs: number): void {
     if (!this.running) return;
     const { frameMs, maxCatchUpFrames } = this.opts;
+    const horizonMs = nowMs + this.pacing.earlyMs;
     let sentThisTick = 0;
-    while (this.running && this.clock.now() >= this.startedAtMs + this.frameIndex * frameMs) {
+    while (this.running && horizonMs >= this.dueAtMs()) {
       if (sentThisTick === maxCatchUpFrames) {
         // Too late to catch up without a burst: the schedule continues one frame after the last one sent.
         this.stats.resyncs++;
-        this.startedAtMs = this.clock.now() - (this.frameIndex - 1) * frameMs;
+        this.startedAtMs = nowMs - (this.frameIndex - 1) * frameMs;
         break;
       }
-      if (!this.opts.sendFrame()) {
+      if (!this.opts.sendFrame(this.dueAtMs())) {
         this.stop();
         this.opts.onIdle?.();
         return;
@@ -90,8 +95,10 @@ export class FramePacer {
       sentThisTick++;
       this.stats.framesSent++;
     }
-    if (!this.running) return;
-    const delayMs = Math.max(0, this.startedAtMs + this.frameIndex * frameMs - this.clock.now());
-    this.timer = this.clock.setTimeout(() => this.tick(), delayMs);
+    if (this.running) this.pacing.schedule(this, this.dueAtMs());
+  }
+
+  private dueAtMs(): number {
+    return this.startedAtMs + this.frameIndex * this.opts.frameMs;
   }
 }

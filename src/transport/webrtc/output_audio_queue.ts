@@ -1,6 +1,9 @@
 // The per-call playback buffer of spoken answers: 24 kHz PCM in (as the session writes it), 48 kHz frames
 // out (the Opus RTP clock), response by response, with the audio of each item counted as it is taken, so
 // a flush can say how much of the item the user heard. Pure bookkeeping: the pacer decides when.
+// Audio is kept at 24 kHz and resampled a frame or so at a time as frames are taken: a voice engine
+// writes much faster than real time, and resampling whole answers as they arrive (20 calls at once)
+// blocked the event loop for tens of ms, right when the first frames had to leave.
 import { float32ToInt16, int16ToFloat32 } from '../../audio/pcm.ts';
 import { StreamingResampler } from '../../audio/resample.ts';
 
@@ -12,6 +15,9 @@ const SAMPLES_48K_PER_MS = OUTPUT_RTP_RATE_HZ / 1000;
  * stops within one sentence, long before 16 further responses could have been flushed.
  */
 const FLUSHED_RESPONSES_REMEMBERED = 16;
+/** 24 kHz samples resampled per step when a frame is taken (20 ms: one frame's worth at 48 kHz). */
+const RESAMPLE_STEP_SAMPLES_24K = 480;
+const UPSAMPLE_FACTOR = OUTPUT_RTP_RATE_HZ / OUTPUT_INPUT_RATE_HZ;
 
 export interface OutputFrame {
   responseId: string;
@@ -40,7 +46,13 @@ interface ResponseAudio {
   id: string;
   ended: boolean;
   started: boolean;
+  /** 24 kHz audio written and not yet resampled, in order. */
+  input: Segment[];
+  /** 48 kHz audio resampled and not yet taken. */
   segments: Segment[];
+  /** 48 kHz samples of `segments`. */
+  resampledSamples: number;
+  /** Buffered audio in 48 kHz samples: resampled plus twice the 24 kHz input not yet resampled. */
   bufferedSamples: number;
   /** Item being resampled (its tail is flushed when the item changes or the response ends). */
   resamplingItem: string | null;
@@ -88,13 +100,14 @@ export class OutputAudioQueue {
     if (this.flushed.has(responseId)) return 0;
     const response = this.responseFor(responseId);
     if (response.ended) return 0;
-    if (response.resamplingItem !== itemId) {
-      this.flushResampler(response);
-      response.resamplingItem = itemId;
-      response.resampler = new StreamingResampler(OUTPUT_INPUT_RATE_HZ, OUTPUT_RTP_RATE_HZ);
+    const room = Math.max(0, this.opts.maxBufferedSamples - this.bufferedSamples);
+    const kept = Math.min(Math.floor(room / UPSAMPLE_FACTOR), pcm24k.length);
+    if (kept > 0) {
+      // A copy: the writer may reuse its buffer.
+      response.input.push({ itemId, samples: pcm24k.slice(0, kept), offset: 0 });
+      this.count(response, kept * UPSAMPLE_FACTOR);
     }
-    const upsampled = response.resampler!.push(int16ToFloat32(pcm24k));
-    return this.append(response, itemId, upsampled);
+    return (pcm24k.length - kept) * UPSAMPLE_FACTOR;
   }
 
   /**
@@ -104,8 +117,9 @@ export class OutputAudioQueue {
   end(responseId: string): boolean {
     const response = this.responses.find((r) => r.id === responseId);
     if (!response || response.ended) return false;
-    this.flushResampler(response);
     response.ended = true;
+    // Its resampler's tail is all that is left to resample when its input has all been taken.
+    if (response.input.length === 0) this.flushResampler(response);
     if (response.bufferedSamples > 0) return false;
     this.responses.splice(this.responses.indexOf(response), 1);
     return response.started;
@@ -119,7 +133,8 @@ export class OutputAudioQueue {
     const response = this.responses[0];
     if (!response) return null;
     const { frameSamples } = this.opts;
-    if (response.bufferedSamples < frameSamples && !(response.ended && response.bufferedSamples > 0)) return null;
+    this.resampleUpTo(response, frameSamples);
+    if (response.resampledSamples < frameSamples && !(response.ended && response.resampledSamples > 0)) return null;
     const pcm48k = new Int16Array(frameSamples);
     let filled = 0;
     while (filled < frameSamples && response.segments.length > 0) {
@@ -132,11 +147,11 @@ export class OutputAudioQueue {
       response.playingItem = segment.itemId;
       if (segment.offset === segment.samples.length) response.segments.shift();
     }
-    response.bufferedSamples -= filled;
-    this.bufferedSamples -= filled;
+    response.resampledSamples -= filled;
+    this.count(response, -filled);
     const first = !response.started;
     response.started = true;
-    const last = response.ended && response.bufferedSamples === 0;
+    const last = response.ended && response.resampledSamples === 0 && response.input.length === 0;
     if (last) this.responses.shift();
     return { responseId: response.id, pcm48k, first, last };
   }
@@ -164,7 +179,9 @@ export class OutputAudioQueue {
         id: responseId,
         ended: false,
         started: false,
+        input: [],
         segments: [],
+        resampledSamples: 0,
         bufferedSamples: 0,
         resamplingItem: null,
         resampler: null,
@@ -176,26 +193,51 @@ export class OutputAudioQueue {
     return response;
   }
 
+  /**
+   * Resamples the head of the response's input, a step at a time, until `samples48k` are ready or the
+   * input is used up (then, once the response has ended, the resampler's tail is flushed too).
+   */
+  private resampleUpTo(response: ResponseAudio, samples48k: number): void {
+    while (response.resampledSamples < samples48k && response.input.length > 0) {
+      const segment = response.input[0];
+      if (response.resamplingItem !== segment.itemId || response.resampler === null) {
+        this.flushResampler(response);
+        response.resamplingItem = segment.itemId;
+        response.resampler = new StreamingResampler(OUTPUT_INPUT_RATE_HZ, OUTPUT_RTP_RATE_HZ);
+      }
+      const count = Math.min(RESAMPLE_STEP_SAMPLES_24K, segment.samples.length - segment.offset);
+      const step = segment.samples.subarray(segment.offset, segment.offset + count);
+      segment.offset += count;
+      if (segment.offset === segment.samples.length) response.input.shift();
+      this.count(response, -count * UPSAMPLE_FACTOR);
+      this.appendResampled(response, segment.itemId, response.resampler.push(int16ToFloat32(step)));
+    }
+    if (response.ended && response.input.length === 0) this.flushResampler(response);
+  }
+
   private flushResampler(response: ResponseAudio): void {
     if (response.resampler && response.resamplingItem !== null)
-      this.append(response, response.resamplingItem, response.resampler.flush());
+      this.appendResampled(response, response.resamplingItem, response.resampler.flush());
     response.resampler = null;
   }
 
-  private append(response: ResponseAudio, itemId: string, samples48k: Float32Array): number {
-    const room = Math.max(0, this.opts.maxBufferedSamples - this.bufferedSamples);
-    const kept = Math.min(room, samples48k.length);
-    if (kept > 0) {
-      response.segments.push({ itemId, samples: float32ToInt16(samples48k.subarray(0, kept)), offset: 0 });
-      response.bufferedSamples += kept;
-      this.bufferedSamples += kept;
-    }
-    return samples48k.length - kept;
+  private appendResampled(response: ResponseAudio, itemId: string, samples48k: Float32Array): void {
+    if (samples48k.length === 0) return;
+    response.segments.push({ itemId, samples: float32ToInt16(samples48k), offset: 0 });
+    response.resampledSamples += samples48k.length;
+    this.count(response, samples48k.length);
+  }
+
+  /** Adds to the buffered audio of the response and of the whole queue (48 kHz samples). */
+  private count(response: ResponseAudio, samples48k: number): void {
+    response.bufferedSamples += samples48k;
+    this.bufferedSamples += samples48k;
   }
 }
 
 function clearedOf(response: ResponseAudio): ClearedAudio | null {
-  const itemId = response.playingItem ?? response.segments[0]?.itemId ?? response.resamplingItem;
+  const itemId =
+    response.playingItem ?? response.segments[0]?.itemId ?? response.input[0]?.itemId ?? response.resamplingItem;
   if (itemId === null || itemId === undefined) return null;
   return {
     responseId: response.id,

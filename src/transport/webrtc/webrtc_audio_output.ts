@@ -19,7 +19,11 @@ export interface RtpWriter {
 export interface WebRtcAudioOutputOptions {
   config: Pick<
     WebRtcConfig,
-    'output_buffer_max_seconds' | 'output_frame_ms' | 'output_bitrate_bps' | 'output_max_catch_up_frames'
+    | 'output_buffer_max_seconds'
+    | 'output_frame_ms'
+    | 'output_bitrate_bps'
+    | 'output_max_catch_up_frames'
+    | 'output_pacer_early_ms'
   >;
   track: RtpWriter;
   log: Logger;
@@ -58,6 +62,11 @@ export class WebRtcAudioOutput implements AudioOutputSink {
   private underruns = 0;
   private warnedOverflow = false;
   private readonly clock: PacerClock | undefined;
+  /**
+   * Called after each frame is handed to the track, with the clock's time then and the frame's due time
+   * (the benchmark records the server's own send times with it).
+   */
+  onFrameSent: ((sentAtMs: number, dueAtMs: number) => void) | null = null;
 
   constructor(private readonly opts: WebRtcAudioOutputOptions) {
     const { config } = opts;
@@ -72,7 +81,8 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     this.pacer = new FramePacer({
       frameMs: this.frameMs,
       maxCatchUpFrames: config.output_max_catch_up_frames,
-      sendFrame: () => this.sendFrame(),
+      earlyMs: config.output_pacer_early_ms,
+      sendFrame: (dueAtMs) => this.sendFrame(dueAtMs),
       onIdle: () => this.onIdle(),
       clock: opts.clock,
     });
@@ -150,10 +160,11 @@ export class WebRtcAudioOutput implements AudioOutputSink {
     if (this.connected && !this.closed && !this.pacer.isRunning && this.queue.active) this.pacer.start();
   }
 
-  private sendFrame(): boolean {
+  private sendFrame(dueAtMs: number): boolean {
     const frame = this.queue.takeFrame();
     if (!frame) return false;
     this.opts.track.writeRtp(this.packetOf(frame));
+    this.onFrameSent?.((this.clock ?? performance).now(), dueAtMs);
     if (frame.first) this.emit({ type: 'output_audio_buffer.started', response_id: frame.responseId });
     if (frame.last) this.emit({ type: 'output_audio_buffer.stopped', response_id: frame.responseId });
     return true;
