@@ -25,6 +25,8 @@ export interface AdmissionBenchOptions {
   maxVadLagMs?: number;
   maxEventLoopDelayMs?: number;
   maxEngineWaitMs?: number;
+  /** limits.admission_max_utilization (0 = prediction off, the lag watches alone). */
+  maxUtilization?: number;
   progress?: (message: string) => void;
 }
 
@@ -44,7 +46,13 @@ export interface AdmissionBenchResult {
   utterances: number;
   seconds: number;
   arrive_over_s: number;
-  limits: { max_vad_lag_ms: number; max_event_loop_delay_ms: number; max_engine_wait_ms: number };
+  limits: {
+    max_vad_lag_ms: number;
+    max_event_loop_delay_ms: number;
+    max_engine_wait_ms: number;
+    admission_max_utilization: number;
+    admission_slow_start_per_s: number;
+  };
   server_cpu_pct: number;
   clients_cpu_pct: number;
   server_rss_mb: number;
@@ -70,11 +78,12 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
       ...(opts.maxVadLagMs === undefined ? {} : { max_vad_lag_ms: opts.maxVadLagMs }),
       ...(opts.maxEventLoopDelayMs === undefined ? {} : { max_event_loop_delay_ms: opts.maxEventLoopDelayMs }),
       ...(opts.maxEngineWaitMs === undefined ? {} : { max_engine_wait_ms: opts.maxEngineWaitMs }),
+      ...(opts.maxUtilization === undefined ? {} : { admission_max_utilization: opts.maxUtilization }),
     },
     store: { path: ':memory:' },
   });
   log(
-    `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms)`,
+    `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms, predicted utilization ${config.limits.admission_max_utilization})`,
   );
   // The guards' warnings (which guard tripped, how far behind) are kept for the result.
   const trips: Record<string, { count: number; max_delay_ms: number }> = {};
@@ -83,7 +92,10 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
     {
       write(line: string) {
         const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
-        if (entry.msg !== 'server behind real time: refusing new sessions' || !entry.what) return;
+        const refusing =
+          entry.msg === 'server behind real time: refusing new sessions' ||
+          entry.msg === 'at predicted capacity: refusing new sessions';
+        if (!refusing || !entry.what) return;
         const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
         trip.count++;
         trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
@@ -131,6 +143,8 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
         max_vad_lag_ms: config.limits.max_vad_lag_ms,
         max_event_loop_delay_ms: config.limits.max_event_loop_delay_ms,
         max_engine_wait_ms: config.limits.max_engine_wait_ms,
+        admission_max_utilization: config.limits.admission_max_utilization,
+        admission_slow_start_per_s: config.limits.admission_slow_start_per_s,
       },
       server_cpu_pct: server.cpuPct,
       clients_cpu_pct: r.clients_cpu_pct ?? 0,

@@ -114,6 +114,19 @@ export const limitsSchema = z.strictObject({
     .describe(
       "How long a session's queued turn or next step may wait in the shared engine queue (the longest wait over each second, in ms) before the server counts as behind: new sessions are refused (503 E_OVERLOADED) and admitted ones get rate_limits.updated with nothing remaining, until it is back under half of this. The engine runs every session's steps round robin, so this wait is the delay every admitted session's answers already suffer. 0 turns it off.",
     ),
+  admission_max_utilization: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.7)
+    .describe(
+      "Predicted busy fraction (0..1) of the main event loop or the VAD thread past which new sessions are refused (503 E_OVERLOADED), before any lag shows: each second the server divides each one's utilization by the running sessions (a per-session cost) and counts sessions admitted in the last two seconds at that cost; one more session is refused when utilization + (starting + 1) x cost would pass this. Admitted sessions get rate_limits.updated with nothing remaining meanwhile. 0 turns prediction off (the lag watches above remain).",
+    ),
+  admission_slow_start_per_s: positiveInt()
+    .default(10)
+    .describe(
+      'Sessions admitted per second while no per-session cost has been measured yet (a server that just started, or never had a session running for two seconds); more are refused with 503 E_OVERLOADED, so a burst of connections cannot overshoot capacity before the prediction (admission_max_utilization) has a sample.',
+    ),
   max_item_text_bytes: positiveInt()
     .default(128 * 1024)
     .describe(

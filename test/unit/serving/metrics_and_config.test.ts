@@ -47,6 +47,8 @@ describe('auth, limits and store config sections', () => {
         max_event_loop_delay_ms: 250,
         idle_timeout_ms: 600_000,
         max_vad_lag_ms: 300,
+        admission_max_utilization: 0.7,
+        admission_slow_start_per_s: 10,
         max_engine_wait_ms: 2000,
         max_item_text_bytes: 128 * 1024,
         max_instructions_bytes: 64 * 1024,
