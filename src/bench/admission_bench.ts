@@ -42,6 +42,8 @@ export interface AdmissionBenchResult {
   error_codes: Record<string, number>;
   /** Times each guard started refusing, with the largest delay it saw then (ms). */
   guard_trips: Record<string, { count: number; max_delay_ms: number }>;
+  /** The capacity estimate's sample of each second (sessions, busy fractions and per-session costs). */
+  capacity_trace: Record<string, unknown>[];
   closed_early: Record<string, number>;
   utterances: number;
   seconds: number;
@@ -87,11 +89,17 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
   );
   // The guards' warnings (which guard tripped, how far behind) are kept for the result.
   const trips: Record<string, { count: number; max_delay_ms: number }> = {};
+  const trace: Record<string, unknown>[] = [];
   const logger = pino(
-    { level: 'warn' },
+    { level: 'debug' },
     {
       write(line: string) {
         const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
+        if (entry.msg === 'capacity sample') {
+          const { level: _l, time: _t, pid: _p, hostname: _h, msg: _m, ...sample } = entry as Record<string, unknown>;
+          trace.push(sample);
+          return;
+        }
         const refusing =
           entry.msg === 'server behind real time: refusing new sessions' ||
           entry.msg === 'at predicted capacity: refusing new sessions';
@@ -135,6 +143,7 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
       errors: r.errors + Object.values(r.closed_early).reduce((a, b) => a + b, 0),
       error_codes: r.error_codes,
       guard_trips: trips,
+      capacity_trace: trace,
       closed_early: r.closed_early,
       utterances: r.utterances,
       seconds: opts.seconds,

@@ -120,12 +120,21 @@ export const limitsSchema = z.strictObject({
     .max(1)
     .default(0.7)
     .describe(
-      "Predicted busy fraction (0..1) of the main event loop or the VAD thread past which new sessions are refused (503 E_OVERLOADED), before any lag shows: each second the server divides each one's utilization by the running sessions (a per-session cost) and counts sessions admitted in the last two seconds at that cost; one more session is refused when utilization + (starting + 1) x cost would pass this. Admitted sessions get rate_limits.updated with nothing remaining meanwhile. 0 turns prediction off (the lag watches above remain).",
+      "Predicted busy fraction (0..1) of the main event loop or the VAD thread past which new sessions are refused (503 E_OVERLOADED), before any lag shows: each second the server divides each one's utilization by the running sessions (a per-session cost) and counts sessions admitted within admission_settle_ms at that cost; one more session is refused when utilization + (starting + 1) x cost would pass this. Admitted sessions get rate_limits.updated with nothing remaining meanwhile. 0 turns prediction off (the lag watches above remain).",
     ),
   admission_slow_start_per_s: positiveInt()
-    .default(10)
+    .default(5)
     .describe(
-      'Sessions admitted per second while no per-session cost has been measured yet (a server that just started, or never had a session running for two seconds); more are refused with 503 E_OVERLOADED, so a burst of connections cannot overshoot capacity before the prediction (admission_max_utilization) has a sample.',
+      'Sessions admitted per second while no per-session cost has been measured yet (a server that just started, or never had a session running for a second); more are refused with 503 E_OVERLOADED, so a burst of connections cannot overshoot capacity before the prediction (admission_max_utilization) has a sample.',
+    ),
+  admission_settle_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5000)
+    .describe(
+      'How long after its admission a session counts as still starting for admission_max_utilization, in ms: its load is not yet fully in the samples (its first utterance, then its captions, come a few seconds in), so it is counted at the estimated per-session cost on top of the measured utilization.',
     ),
   max_item_text_bytes: positiveInt()
     .default(128 * 1024)

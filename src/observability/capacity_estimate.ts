@@ -3,7 +3,7 @@
 // first late window is seen. This estimate predicts instead: each interval it takes every watched
 // resource's utilization (busy fraction, 0..1: the main event loop, the VAD thread), divides it by the
 // sessions that were already running through the whole interval to get a per-session cost (smoothed), and
-// counts the sessions admitted since then (not yet visible in the samples) at that cost. One more session
+// counts the sessions admitted recently (not yet fully visible in the samples) at that cost. One more session
 // is refused once utilization + (starting + 1) x cost would pass the bound. Before any cost is known (the
 // first seconds, or a server that never had a settled session), at most slowStartPerS sessions a second are
 // admitted, so a burst cannot overshoot while nothing has been measured.
@@ -17,10 +17,17 @@ export interface CapacityEstimateOptions {
   /** Sessions admitted per second while no per-session cost is known yet (slow start). */
   slowStartPerS: number;
   /**
-   * How long after its admission a session's load is taken as not yet (fully) in the samples, ms: it is
-   * counted as starting, at the estimated cost. About two sampling intervals (a sample covers one interval).
+   * How long after its admission a session's load is taken as not yet fully in the samples, ms: it is
+   * counted as starting, at the estimated cost (a session's load builds up: its first utterance, then its
+   * captions in the engine).
    */
   settleMs: number;
+  /**
+   * Age from which a session counts in the per-session cost's denominator, ms (one sampling interval: its
+   * load is at least partly in the sample). Sessions between this and settleMs count in both, which errs on
+   * refusing.
+   */
+  costAfterMs: number;
   /** Weight of a new sample in the smoothed per-session cost (0..1], default 0.5. */
   smoothing?: number;
   nowMs?: () => number;
@@ -69,7 +76,7 @@ export class CapacityEstimate {
     };
   }
 
-  /** Open sessions admitted within settleMs (their load is not yet in the samples). */
+  /** Open sessions admitted within settleMs (their load is not yet fully in the samples). */
   get startingSessions(): number {
     return this.openAdmittedSince(this.opts.settleMs);
   }
@@ -80,12 +87,12 @@ export class CapacityEstimate {
   }
 
   /**
-   * One interval's utilization of each resource (0..1) with the sessions active at its end. Sessions still
-   * starting are left out of the per-session cost's denominator; an interval without a settled session
-   * keeps the previous cost.
+   * One interval's utilization of each resource (0..1) with the sessions active at its end. Sessions admitted
+   * within costAfterMs are left out of the per-session cost's denominator; an interval without an older
+   * session keeps the previous cost.
    */
   update(utilization: Readonly<Record<string, number>>, activeSessions: number): void {
-    const settled = activeSessions - this.startingSessions;
+    const settled = activeSessions - this.openAdmittedSince(this.opts.costAfterMs);
     for (const [name, raw] of Object.entries(utilization)) {
       const u = Number.isFinite(raw) ? Math.min(Math.max(raw, 0), 1) : 0;
       const state = this.resources.get(name) ?? { utilization: 0, costPerSession: null };

@@ -119,7 +119,8 @@ export function watchCapacity(
   const estimate = new CapacityEstimate({
     maxUtilization: config.limits.admission_max_utilization,
     slowStartPerS: config.limits.admission_slow_start_per_s,
-    settleMs: 2 * intervalMs,
+    settleMs: config.limits.admission_settle_ms,
+    costAfterMs: intervalMs,
   });
   if (!estimate.enabled) return { estimate, stop: () => {} };
   let lastElu = performance.eventLoopUtilization();
@@ -132,8 +133,21 @@ export function watchCapacity(
     lastElu = performance.eventLoopUtilization();
     const vadBusy = sources.batcher.takeBusyMs() / Math.max(1, (nowMs - lastMs) * sources.batcher.batchSlots);
     lastMs = nowMs;
-    estimate.update({ 'event loop': elu.utilization, 'VAD thread': vadBusy }, sources.activeSessions());
+    const sessions = sources.activeSessions();
+    estimate.update({ 'event loop': elu.utilization, 'VAD thread': vadBusy }, sessions);
     const refusal = estimate.refusal();
+    log.debug(
+      {
+        sessions,
+        starting: estimate.startingSessions,
+        loopBusy: round3(elu.utilization),
+        loopCost: round3(estimate.costPerSession('event loop') ?? 0),
+        vadBusy: round3(vadBusy),
+        vadCost: round3(estimate.costPerSession('VAD thread') ?? 0),
+        full: refusal !== null,
+      },
+      'capacity sample',
+    );
     if ((refusal !== null) === full) return;
     full = refusal !== null;
     if (full)
@@ -147,6 +161,8 @@ export function watchCapacity(
   timer.unref();
   return { estimate, stop: () => clearInterval(timer) };
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -21,7 +21,7 @@ describe('admission and capacity benchmarks', () => {
       max_event_loop_delay_ms: 250,
       max_engine_wait_ms: 2000,
       admission_max_utilization: 0.7,
-      admission_slow_start_per_s: 10,
+      admission_slow_start_per_s: 5,
     });
     expect(r.load_avg_1m).toBeGreaterThanOrEqual(0);
   }, 120_000);

@@ -13,6 +13,7 @@ function setup(opts: { maxUtilization?: number; slowStartPerS?: number } = {}) {
     maxUtilization: opts.maxUtilization ?? 0.7,
     slowStartPerS: opts.slowStartPerS ?? 10,
     settleMs: 2000,
+    costAfterMs: 1000,
     nowMs: () => nowMs,
   });
   const admission = new AdmissionController(limits, { capacity: estimate, nowMs: () => nowMs });
@@ -124,7 +125,8 @@ describe('CapacityEstimate', () => {
   it('the bounds are named in the limits schema with their defaults, and validated', () => {
     const d = limitsSchema.parse({});
     expect(d.admission_max_utilization).toBe(0.7);
-    expect(d.admission_slow_start_per_s).toBe(10);
+    expect(d.admission_slow_start_per_s).toBe(5);
+    expect(d.admission_settle_ms).toBe(5000);
     expect(() => limitsSchema.parse({ admission_max_utilization: 1.5 })).toThrow();
     expect(() => limitsSchema.parse({ admission_slow_start_per_s: 0 })).toThrow();
   });
