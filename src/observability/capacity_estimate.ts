@@ -3,7 +3,9 @@
 // first late window is seen. This estimate predicts instead: each interval it takes every watched
 // resource's utilization (busy fraction, 0..1: the main event loop, the VAD thread), divides it by the
 // sessions that were already running through the whole interval to get a per-session cost (smoothed), and
-// counts the sessions admitted recently (not yet fully visible in the samples) at that cost. One more session
+// counts the sessions admitted recently (not yet fully visible in the samples) at that cost. The
+// utilization taken is the larger of the last sample and a smoothed one, so one quiet interval among busy
+// ones does not let a burst in. One more session
 // is refused once utilization + (starting + 1) x cost would pass the bound. Before any cost is known (the
 // first seconds, or a server that never had a settled session), at most slowStartPerS sessions a second are
 // admitted, so a burst cannot overshoot while nothing has been measured.
@@ -36,6 +38,8 @@ export interface CapacityEstimateOptions {
 interface ResourceState {
   /** Last interval's busy fraction, 0..1. */
   utilization: number;
+  /** Smoothed busy fraction: a dip of one interval between busy ones does not open the door. */
+  smoothedUtilization: number;
   /** Smoothed utilization per settled session, or null before the first settled sample. */
   costPerSession: number | null;
 }
@@ -95,8 +99,9 @@ export class CapacityEstimate {
     const settled = activeSessions - this.openAdmittedSince(this.opts.costAfterMs);
     for (const [name, raw] of Object.entries(utilization)) {
       const u = Number.isFinite(raw) ? Math.min(Math.max(raw, 0), 1) : 0;
-      const state = this.resources.get(name) ?? { utilization: 0, costPerSession: null };
+      const state = this.resources.get(name) ?? { utilization: u, smoothedUtilization: u, costPerSession: null };
       state.utilization = u;
+      state.smoothedUtilization = this.smoothing * u + (1 - this.smoothing) * state.smoothedUtilization;
       if (settled >= 1) {
         const sample = u / settled;
         state.costPerSession =
@@ -114,9 +119,11 @@ export class CapacityEstimate {
     const starting = this.startingSessions;
     const bound = this.opts.maxUtilization;
     let known = false;
-    for (const [name, { utilization, costPerSession }] of this.resources) {
+    for (const [name, state] of this.resources) {
+      const { costPerSession } = state;
       if (costPerSession === null) continue;
       known = true;
+      const utilization = Math.max(state.utilization, state.smoothedUtilization);
       const predicted = utilization + (starting + 1) * costPerSession;
       if (predicted > bound) {
         return `The server is at its predicted capacity (${name} ${pct(utilization)} busy, ${starting} sessions starting at about ${pct(costPerSession, 2)} each; one more would pass ${pct(bound)}); retry later.`;

@@ -92,6 +92,32 @@ describe('CapacityEstimate', () => {
     expect(t.admitUntilRefused().n).toBeGreaterThan(0);
   });
 
+  it('one quiet interval among busy ones does not open the door (smoothed utilization)', () => {
+    const t = setup({ maxUtilization: 0.7 });
+    t.admitUntilRefused(10);
+    t.advance(2500);
+    t.estimate.update({ 'event loop': 0.68 }, 10);
+    t.estimate.update({ 'event loop': 0.2 }, 10);
+    // Smoothed: 0.44 + 0.5 x cost(0.045) still leaves room for a few, not for the 25 the last sample says.
+    const r = t.admitUntilRefused();
+    expect(r.n).toBeLessThan(10);
+    expect(r.n).toBeGreaterThan(0);
+  });
+
+  it('sessions younger than one interval are left out of the cost, and count as starting', () => {
+    const t = setup({ maxUtilization: 0.72 });
+    t.admitUntilRefused(4);
+    t.advance(2500);
+    t.admitUntilRefused(4);
+    t.advance(500);
+    // 8 active, 4 of them admitted 500 ms ago: the cost divides by the 4 older ones.
+    t.estimate.update({ 'event loop': 0.2 }, 8);
+    expect(t.estimate.costPerSession('event loop')).toBeCloseTo(0.05, 6);
+    expect(t.estimate.startingSessions).toBe(4);
+    // 0.2 + (starting + 1) x 0.05 <= 0.72 up to 9 starting: 6 more beside the 4.
+    expect(t.admitUntilRefused().n).toBe(6);
+  });
+
   it('the most loaded resource decides', () => {
     const t = setup({ maxUtilization: 0.8 });
     t.admitUntilRefused(4);
