@@ -236,7 +236,14 @@ async function startServing(
   });
   admissionRef = admission;
   const contextBudgetTokens = config.engine.context_budget_tokens;
-  const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens });
+  const sessions = new LiveSessions({
+    admission,
+    metrics,
+    store,
+    log,
+    contextBudgetTokens,
+    maxTextEventBytes: config.limits.max_text_event_bytes,
+  });
   sessionsRef = sessions;
   const settings = agentRuntimeSettings(config);
   const buildConnection = connectionFactory({

@@ -59,7 +59,14 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
     limits: {
       max_event_loop_delay_ms: 0,
       admission_max_utilization: 0,
-      ...(opts.unbounded ? { max_item_text_bytes: huge, max_pending_text_bytes: huge, max_queued_turns: 1000 } : {}),
+      ...(opts.unbounded
+        ? {
+            max_item_text_bytes: huge,
+            max_pending_text_bytes: huge,
+            max_text_event_bytes: huge,
+            max_queued_turns: 1000,
+          }
+        : {}),
     },
   });
   const server = await startServer(config, createLogger('silent'), { env: {} });

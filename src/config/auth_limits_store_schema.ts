@@ -146,6 +146,11 @@ export const limitsSchema = z.strictObject({
     .describe(
       'Longest session or response instructions, in UTF-8 bytes; longer ones are refused with E_TEXT_TOO_LARGE. 64 KiB is about 16k tokens, four times the default context budget.',
     ),
+  max_text_event_bytes: positiveInt()
+    .default(512 * 1024)
+    .describe(
+      'Largest client event without audio (no "audio" member), in bytes of its JSON; larger ones are refused with E_TEXT_TOO_LARGE from their length, before they are decoded or parsed, so a client sending megabyte text items cannot hold the event loop for every other session. Audio events are bounded by server.max_message_bytes alone. 512 KiB holds an item at max_item_text_bytes with room for JSON escaping, and is the default max_pending_text_bytes: a larger text event could not be queued anyway.',
+    ),
   max_queued_turns: positiveInt()
     .default(16)
     .describe(

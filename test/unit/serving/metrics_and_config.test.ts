@@ -54,6 +54,7 @@ describe('auth, limits and store config sections', () => {
         max_item_text_bytes: 128 * 1024,
         max_instructions_bytes: 64 * 1024,
         max_queued_turns: 16,
+        max_text_event_bytes: 512 * 1024,
         max_pending_text_bytes: 512 * 1024,
       },
       store: { retention_days: 0 },
