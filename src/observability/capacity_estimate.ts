@@ -4,8 +4,9 @@
 // resource's utilization (busy fraction, 0..1: the main event loop, the VAD thread), divides it by the
 // sessions that were already running through the whole interval to get a per-session cost (smoothed), and
 // counts the sessions admitted recently (not yet fully visible in the samples) at that cost. The
-// utilization taken is the larger of the last sample and a smoothed one, so one quiet interval among busy
-// ones does not let a burst in. One more session
+// utilization taken is the peak of the last few samples: load comes in waves (utterances end, captions
+// run, the garbage collector), lag comes from the peaks, and a quiet second between two busy ones must not
+// let a burst in. One more session
 // is refused once utilization + (starting + 1) x cost would pass the bound. Before any cost is known (the
 // first seconds, or a server that never had a settled session), at most slowStartPerS sessions a second are
 // admitted, so a burst cannot overshoot while nothing has been measured.
@@ -38,12 +39,14 @@ export interface CapacityEstimateOptions {
 interface ResourceState {
   /** Last interval's busy fraction, 0..1. */
   utilization: number;
-  /** Smoothed busy fraction: a dip of one interval between busy ones does not open the door. */
-  smoothedUtilization: number;
+  /** The last PEAK_WINDOW_SAMPLES busy fractions, newest last. */
+  recent: number[];
   /** Smoothed utilization per settled session, or null before the first settled sample. */
   costPerSession: number | null;
 }
 
+/** Samples (intervals) whose peak utilization is taken: a few seconds, about one wave of utterances. */
+export const PEAK_WINDOW_SAMPLES = 5;
 /** Window of the slow-start count, ms. */
 const SLOW_START_WINDOW_MS = 1000;
 
@@ -99,9 +102,10 @@ export class CapacityEstimate {
     const settled = activeSessions - this.openAdmittedSince(this.opts.costAfterMs);
     for (const [name, raw] of Object.entries(utilization)) {
       const u = Number.isFinite(raw) ? Math.min(Math.max(raw, 0), 1) : 0;
-      const state = this.resources.get(name) ?? { utilization: u, smoothedUtilization: u, costPerSession: null };
+      const state = this.resources.get(name) ?? { utilization: u, recent: [], costPerSession: null };
       state.utilization = u;
-      state.smoothedUtilization = this.smoothing * u + (1 - this.smoothing) * state.smoothedUtilization;
+      state.recent.push(u);
+      if (state.recent.length > PEAK_WINDOW_SAMPLES) state.recent.shift();
       if (settled >= 1) {
         const sample = u / settled;
         state.costPerSession =
@@ -123,10 +127,10 @@ export class CapacityEstimate {
       const { costPerSession } = state;
       if (costPerSession === null) continue;
       known = true;
-      const utilization = Math.max(state.utilization, state.smoothedUtilization);
+      const utilization = Math.max(...state.recent);
       const predicted = utilization + (starting + 1) * costPerSession;
       if (predicted > bound) {
-        return `The server is at its predicted capacity (${name} ${pct(utilization)} busy, ${starting} sessions starting at about ${pct(costPerSession, 2)} each; one more would pass ${pct(bound)}); retry later.`;
+        return `The server is at its predicted capacity (${name} ${pct(utilization)} busy at its recent peak, ${starting} sessions starting at about ${pct(costPerSession, 2)} each; one more would pass ${pct(bound)}); retry later.`;
       }
     }
     if (known) return null;
