@@ -118,7 +118,7 @@ export const limitsSchema = z.strictObject({
     .number()
     .min(0)
     .max(1)
-    .default(0.8)
+    .default(0.7)
     .describe(
       "Predicted busy fraction (0..1) of the main event loop or the VAD thread past which new sessions are refused (503 E_OVERLOADED), before any lag shows: each second the server divides each one's utilization by the running sessions (a per-session cost) and counts sessions admitted within admission_settle_ms at that cost; one more session is refused when the peak utilization of the last 5 s + (starting + 1) x cost would pass this. Admitted sessions get rate_limits.updated with nothing remaining meanwhile. 0 turns prediction off (the lag watches above remain).",
     ),

@@ -20,7 +20,7 @@ describe('admission and capacity benchmarks', () => {
       max_vad_lag_ms: 300,
       max_event_loop_delay_ms: 250,
       max_engine_wait_ms: 2000,
-      admission_max_utilization: 0.8,
+      admission_max_utilization: 0.7,
       admission_slow_start_per_s: 5,
     });
     expect(r.load_avg_1m).toBeGreaterThanOrEqual(0);

@@ -154,7 +154,7 @@ describe('CapacityEstimate', () => {
 
   it('the bounds are named in the limits schema with their defaults, and validated', () => {
     const d = limitsSchema.parse({});
-    expect(d.admission_max_utilization).toBe(0.8);
+    expect(d.admission_max_utilization).toBe(0.7);
     expect(d.admission_slow_start_per_s).toBe(5);
     expect(d.admission_settle_ms).toBe(5000);
     expect(() => limitsSchema.parse({ admission_max_utilization: 1.5 })).toThrow();

@@ -47,7 +47,7 @@ describe('auth, limits and store config sections', () => {
         max_event_loop_delay_ms: 250,
         idle_timeout_ms: 600_000,
         max_vad_lag_ms: 300,
-        admission_max_utilization: 0.8,
+        admission_max_utilization: 0.7,
         admission_slow_start_per_s: 5,
         admission_settle_ms: 5000,
         max_engine_wait_ms: 2000,
