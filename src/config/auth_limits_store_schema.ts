@@ -127,6 +127,15 @@ export const limitsSchema = z.strictObject({
     .describe(
       'Sessions admitted per second while no per-session cost has been measured yet (a server that just started, or never had a session running for a second); more are refused with 503 E_OVERLOADED, so a burst of connections cannot overshoot capacity before the prediction (admission_max_utilization) has a sample.',
     ),
+  admission_min_sessions: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(8)
+    .describe(
+      'Sessions always admitted before admission_max_utilization and admission_slow_start_per_s apply (the lag watches and max_sessions still do): with a handful of sessions the measured utilization is mostly the server itself and one client uploading a clip faster than real time, not a per-session cost.',
+    ),
   admission_settle_ms: z
     .number()
     .int()

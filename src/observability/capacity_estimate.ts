@@ -20,6 +20,11 @@ export interface CapacityEstimateOptions {
   /** Sessions admitted per second while no per-session cost is known yet (slow start). */
   slowStartPerS: number;
   /**
+   * Below this many active sessions nothing is refused: with a handful of sessions the measured cost is
+   * mostly the server's own overhead and one client's upload burst, not a per-session cost.
+   */
+  minSessions: number;
+  /**
    * How long after its admission a session's load is taken as not yet fully in the samples, ms: it is
    * counted as starting, at the estimated cost (a session's load builds up: its first utterance, then its
    * captions in the engine).
@@ -117,9 +122,9 @@ export class CapacityEstimate {
     }
   }
 
-  /** Why one more session would not fit now (a message for the refusal), or null when it fits. */
-  refusal(): string | null {
-    if (!this.enabled) return null;
+  /** Why one more session would not fit beside `activeSessions` (a message for the refusal), or null. */
+  refusal(activeSessions: number): string | null {
+    if (!this.enabled || activeSessions < this.opts.minSessions) return null;
     const starting = this.startingSessions;
     const bound = this.opts.maxUtilization;
     let known = false;

@@ -119,6 +119,7 @@ export function watchCapacity(
   const estimate = new CapacityEstimate({
     maxUtilization: config.limits.admission_max_utilization,
     slowStartPerS: config.limits.admission_slow_start_per_s,
+    minSessions: config.limits.admission_min_sessions,
     settleMs: config.limits.admission_settle_ms,
     costAfterMs: intervalMs,
   });
@@ -135,7 +136,7 @@ export function watchCapacity(
     lastMs = nowMs;
     const sessions = sources.activeSessions();
     estimate.update({ 'event loop': elu.utilization, 'VAD thread': vadBusy }, sessions);
-    const refusal = estimate.refusal();
+    const refusal = estimate.refusal(sessions);
     log.debug(
       {
         sessions,

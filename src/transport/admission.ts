@@ -62,7 +62,7 @@ export interface AdmissionOptions {
    * fit, or null; and the note of each admission (sessions still starting count at their estimated cost),
    * whose returned call says the session ended.
    */
-  capacity?: { refusal(): string | null; noteAdmitted(): () => void };
+  capacity?: { refusal(activeSessions: number): string | null; noteAdmitted(): () => void };
   nowMs?: () => number;
 }
 
@@ -146,7 +146,7 @@ export class AdmissionController {
         `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`,
       );
     }
-    const overload = this.opts.overload?.() ?? this.opts.capacity?.refusal();
+    const overload = this.opts.overload?.() ?? this.opts.capacity?.refusal(this.active);
     if (overload) return this.reject('overloaded', 'E_OVERLOADED', 503, CLOSE_TRY_AGAIN_LATER, overload);
     if (this.opts.isEngineSaturated?.()) {
       return this.reject(
@@ -201,7 +201,7 @@ export class AdmissionController {
         limit: Math.min(perKey, this.limits.maxSessions),
         // Nothing is left while draining or while the server is behind real time (new sessions are refused).
         remaining:
-          this.draining || this.opts.overload?.() || this.opts.capacity?.refusal()
+          this.draining || this.opts.overload?.() || this.opts.capacity?.refusal(this.active)
             ? 0
             : Math.max(0, Math.min(keyRemaining, globalRemaining)),
         reset_seconds: 0,

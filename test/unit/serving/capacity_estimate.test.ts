@@ -7,11 +7,12 @@ import { AdmissionController } from '../../../src/transport/admission.ts';
 // refuses before a burst of sessions can overshoot, not once lag has shown.
 const limits = { maxSessions: 1000, maxSessionsPerKey: 1000, maxSessionDurationMs: 3_600_000, idleTimeoutMs: 600_000 };
 
-function setup(opts: { maxUtilization?: number; slowStartPerS?: number } = {}) {
+function setup(opts: { maxUtilization?: number; slowStartPerS?: number; minSessions?: number } = {}) {
   let nowMs = 0;
   const estimate = new CapacityEstimate({
     maxUtilization: opts.maxUtilization ?? 0.7,
     slowStartPerS: opts.slowStartPerS ?? 10,
+    minSessions: opts.minSessions ?? 0,
     settleMs: 2000,
     costAfterMs: 1000,
     nowMs: () => nowMs,
@@ -83,13 +84,13 @@ describe('CapacityEstimate', () => {
     // Once they have settled and the samples show their load, the estimate follows the measurement.
     t.advance(2500);
     t.estimate.update({ 'event loop': 0.69, 'VAD thread': 0.3 }, 35);
-    expect(t.estimate.refusal()).not.toBeNull();
+    expect(t.estimate.refusal(t.admission.activeSessions)).not.toBeNull();
     // Sessions leave: utilization falls; room again once the busy sample has left the peak window.
     for (const release of t.admitted.splice(0, 20)) release();
     for (let i = 1; i <= PEAK_WINDOW_SAMPLES; i++) {
       t.advance(1000);
       t.estimate.update({ 'event loop': 0.3, 'VAD thread': 0.15 }, 15);
-      expect(t.estimate.refusal() === null).toBe(i === PEAK_WINDOW_SAMPLES);
+      expect(t.estimate.refusal(t.admission.activeSessions) === null).toBe(i === PEAK_WINDOW_SAMPLES);
     }
     expect(t.admitUntilRefused().n).toBeGreaterThan(0);
   });
@@ -147,6 +148,19 @@ describe('CapacityEstimate', () => {
     expect(t.estimate.costPerSession('VAD thread')).toBeCloseTo(0.2, 6);
   });
 
+  it('below admission_min_sessions nothing is refused, whatever the samples say', () => {
+    const t = setup({ minSessions: 8, slowStartPerS: 1 });
+    // Slow start would allow one a second; the floor lets the first eight in at once.
+    const first = t.admitUntilRefused();
+    expect(first.n).toBe(8);
+    expect(first.refusal?.message).toMatch(/at most 1 sessions a second/);
+    // One client's upload burst makes the event loop look full with two sessions: still admitted below 8.
+    for (const release of t.admitted.splice(0, 6)) release();
+    t.advance(2500);
+    t.estimate.update({ 'event loop': 0.95 }, 2);
+    expect(t.admitUntilRefused().n).toBe(6);
+  });
+
   it('admission_max_utilization 0 turns prediction off', () => {
     const t = setup({ maxUtilization: 0, slowStartPerS: 1 });
     expect(t.admitUntilRefused(100).n).toBe(100);
@@ -157,6 +171,7 @@ describe('CapacityEstimate', () => {
     expect(d.admission_max_utilization).toBe(0.7);
     expect(d.admission_slow_start_per_s).toBe(5);
     expect(d.admission_settle_ms).toBe(5000);
+    expect(d.admission_min_sessions).toBe(8);
     expect(() => limitsSchema.parse({ admission_max_utilization: 1.5 })).toThrow();
     expect(() => limitsSchema.parse({ admission_slow_start_per_s: 0 })).toThrow();
   });

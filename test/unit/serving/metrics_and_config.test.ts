@@ -50,6 +50,7 @@ describe('auth, limits and store config sections', () => {
         admission_max_utilization: 0.7,
         admission_slow_start_per_s: 5,
         admission_settle_ms: 5000,
+        admission_min_sessions: 8,
         max_engine_wait_ms: 2000,
         max_item_text_bytes: 128 * 1024,
         max_instructions_bytes: 64 * 1024,
