@@ -87,29 +87,7 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
   log(
     `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms, predicted utilization ${config.limits.admission_max_utilization})`,
   );
-  // The guards' warnings (which guard tripped, how far behind) are kept for the result.
-  const trips: Record<string, { count: number; max_delay_ms: number }> = {};
-  const trace: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    {
-      write(line: string) {
-        const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
-        if (entry.msg === 'capacity sample') {
-          const { level: _l, time: _t, pid: _p, hostname: _h, msg: _m, ...sample } = entry as Record<string, unknown>;
-          trace.push(sample);
-          return;
-        }
-        const refusing =
-          entry.msg === 'server behind real time: refusing new sessions' ||
-          entry.msg === 'at predicted capacity: refusing new sessions';
-        if (!refusing || !entry.what) return;
-        const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
-        trip.count++;
-        trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
-      },
-    },
-  );
+  const { logger, trips, trace } = guardLog();
   const running = await startServer(config, logger, { env: {} });
   if (running.engineUnavailable) throw running.engineUnavailable;
   try {
@@ -177,4 +155,34 @@ export async function waitForEngineIdle(engine: unknown): Promise<void> {
     if (!totals || totals.pendingRequests === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The server's logger for the run: the guards' warnings (which guard tripped, how far behind) and the
+ * capacity estimate's samples (debug level) are kept for the result; everything else is dropped.
+ */
+function guardLog() {
+  const trips: Record<string, { count: number; max_delay_ms: number }> = {};
+  const trace: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
+        if (entry.msg === 'capacity sample') {
+          const { level: _l, time: _t, pid: _p, hostname: _h, msg: _m, ...sample } = entry as Record<string, unknown>;
+          trace.push(sample);
+          return;
+        }
+        const refusing =
+          entry.msg === 'server behind real time: refusing new sessions' ||
+          entry.msg === 'at predicted capacity: refusing new sessions';
+        if (!refusing || !entry.what) return;
+        const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
+        trip.count++;
+        trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
+      },
+    },
+  );
+  return { logger, trips, trace };
 }
