@@ -27,7 +27,7 @@ import type { WebRtcCallsRoute } from './transport/webrtc/calls_route.ts';
 import { callsRoute, connectionFactory, type EngineAvailability } from './startup/connections.ts';
 import { openEngine, openVoice, provideEngine } from './startup/engine_parts.ts';
 import { httpRoutes, realtimeServer } from './startup/listener.ts';
-import { drainSessions, openStore, openVadBatcher, watchLoad } from './startup/server_parts.ts';
+import { drainSessions, openStore, openVadBatcher, watchCapacity, watchLoad } from './startup/server_parts.ts';
 import { StartupStack, type StartupHooks } from './startup/startup_stack.ts';
 
 export interface RunningServer {
@@ -207,21 +207,43 @@ async function startServing(
 ) {
   const { metrics, availability, batcher, engineStats, voiceEngine, store, catalogue } = parts;
   let sessionsRef: LiveSessions | null = null;
-  const load = await stack.step(
+  let admissionRef: AdmissionController | null = null;
+  // The lag watches and the capacity estimate: a change of either tells admitted sessions at once.
+  const { load, capacity } = await stack.step(
     'load_monitors',
-    () =>
-      watchLoad(config, log, { batcher, engineWaitMs: () => engineStats.poller.stepWaitMs }, () =>
-        sessionsRef?.broadcastRateLimits(),
-      ),
-    (l) => l.stop(),
+    () => {
+      const onChange = () => sessionsRef?.broadcastRateLimits();
+      return {
+        load: watchLoad(config, log, { batcher, engineWaitMs: () => engineStats.poller.stepWaitMs }, onChange),
+        capacity: watchCapacity(
+          config,
+          log,
+          { batcher, activeSessions: () => admissionRef?.activeSessions ?? 0 },
+          onChange,
+        ),
+      };
+    },
+    (w) => {
+      w.load.stop();
+      w.capacity.stop();
+    },
   );
   const admission = AdmissionController.fromConfig(config.limits, {
     metrics,
     isEngineSaturated: () => engineStats.poller.saturated,
     overload: () => load.overloadMessage(),
+    capacity: capacity.estimate,
   });
+  admissionRef = admission;
   const contextBudgetTokens = config.engine.context_budget_tokens;
-  const sessions = new LiveSessions({ admission, metrics, store, log, contextBudgetTokens });
+  const sessions = new LiveSessions({
+    admission,
+    metrics,
+    store,
+    log,
+    contextBudgetTokens,
+    maxTextEventBytes: config.limits.max_text_event_bytes,
+  });
   sessionsRef = sessions;
   const settings = agentRuntimeSettings(config);
   const buildConnection = connectionFactory({

@@ -25,6 +25,8 @@ export interface AdmissionBenchOptions {
   maxVadLagMs?: number;
   maxEventLoopDelayMs?: number;
   maxEngineWaitMs?: number;
+  /** limits.admission_max_utilization (0 = prediction off, the lag watches alone). */
+  maxUtilization?: number;
   progress?: (message: string) => void;
 }
 
@@ -40,11 +42,19 @@ export interface AdmissionBenchResult {
   error_codes: Record<string, number>;
   /** Times each guard started refusing, with the largest delay it saw then (ms). */
   guard_trips: Record<string, { count: number; max_delay_ms: number }>;
+  /** The capacity estimate's sample of each second (sessions, busy fractions and per-session costs). */
+  capacity_trace: Record<string, unknown>[];
   closed_early: Record<string, number>;
   utterances: number;
   seconds: number;
   arrive_over_s: number;
-  limits: { max_vad_lag_ms: number; max_event_loop_delay_ms: number; max_engine_wait_ms: number };
+  limits: {
+    max_vad_lag_ms: number;
+    max_event_loop_delay_ms: number;
+    max_engine_wait_ms: number;
+    admission_max_utilization: number;
+    admission_slow_start_per_s: number;
+  };
   server_cpu_pct: number;
   clients_cpu_pct: number;
   server_rss_mb: number;
@@ -70,26 +80,14 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
       ...(opts.maxVadLagMs === undefined ? {} : { max_vad_lag_ms: opts.maxVadLagMs }),
       ...(opts.maxEventLoopDelayMs === undefined ? {} : { max_event_loop_delay_ms: opts.maxEventLoopDelayMs }),
       ...(opts.maxEngineWaitMs === undefined ? {} : { max_engine_wait_ms: opts.maxEngineWaitMs }),
+      ...(opts.maxUtilization === undefined ? {} : { admission_max_utilization: opts.maxUtilization }),
     },
     store: { path: ':memory:' },
   });
   log(
-    `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms)`,
+    `starting the server (guards: VAD lag ${config.limits.max_vad_lag_ms} ms, event loop ${config.limits.max_event_loop_delay_ms} ms, engine wait ${config.limits.max_engine_wait_ms} ms, predicted utilization ${config.limits.admission_max_utilization})`,
   );
-  // The guards' warnings (which guard tripped, how far behind) are kept for the result.
-  const trips: Record<string, { count: number; max_delay_ms: number }> = {};
-  const logger = pino(
-    { level: 'warn' },
-    {
-      write(line: string) {
-        const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
-        if (entry.msg !== 'server behind real time: refusing new sessions' || !entry.what) return;
-        const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
-        trip.count++;
-        trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
-      },
-    },
-  );
+  const { logger, trips, trace } = guardLog();
   const running = await startServer(config, logger, { env: {} });
   if (running.engineUnavailable) throw running.engineUnavailable;
   try {
@@ -123,6 +121,7 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
       errors: r.errors + Object.values(r.closed_early).reduce((a, b) => a + b, 0),
       error_codes: r.error_codes,
       guard_trips: trips,
+      capacity_trace: trace,
       closed_early: r.closed_early,
       utterances: r.utterances,
       seconds: opts.seconds,
@@ -131,6 +130,8 @@ export async function benchAdmission(opts: AdmissionBenchOptions): Promise<Admis
         max_vad_lag_ms: config.limits.max_vad_lag_ms,
         max_event_loop_delay_ms: config.limits.max_event_loop_delay_ms,
         max_engine_wait_ms: config.limits.max_engine_wait_ms,
+        admission_max_utilization: config.limits.admission_max_utilization,
+        admission_slow_start_per_s: config.limits.admission_slow_start_per_s,
       },
       server_cpu_pct: server.cpuPct,
       clients_cpu_pct: r.clients_cpu_pct ?? 0,
@@ -154,4 +155,34 @@ export async function waitForEngineIdle(engine: unknown): Promise<void> {
     if (!totals || totals.pendingRequests === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The server's logger for the run: the guards' warnings (which guard tripped, how far behind) and the
+ * capacity estimate's samples (debug level) are kept for the result; everything else is dropped.
+ */
+function guardLog() {
+  const trips: Record<string, { count: number; max_delay_ms: number }> = {};
+  const trace: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg?: string; what?: string; delayMs?: number };
+        if (entry.msg === 'capacity sample') {
+          const { level: _l, time: _t, pid: _p, hostname: _h, msg: _m, ...sample } = entry as Record<string, unknown>;
+          trace.push(sample);
+          return;
+        }
+        const refusing =
+          entry.msg === 'server behind real time: refusing new sessions' ||
+          entry.msg === 'at predicted capacity: refusing new sessions';
+        if (!refusing || !entry.what) return;
+        const trip = (trips[entry.what] ??= { count: 0, max_delay_ms: 0 });
+        trip.count++;
+        trip.max_delay_ms = Math.max(trip.max_delay_ms, entry.delayMs ?? 0);
+      },
+    },
+  );
+  return { logger, trips, trace };
 }

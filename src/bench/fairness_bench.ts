@@ -58,7 +58,15 @@ export async function benchFairness(opts: FairnessBenchOptions = {}): Promise<Fa
     engine: { intra_op_threads: 1, max_pending_requests: 4096 },
     limits: {
       max_event_loop_delay_ms: 0,
-      ...(opts.unbounded ? { max_item_text_bytes: huge, max_pending_text_bytes: huge, max_queued_turns: 1000 } : {}),
+      admission_max_utilization: 0,
+      ...(opts.unbounded
+        ? {
+            max_item_text_bytes: huge,
+            max_pending_text_bytes: huge,
+            max_text_event_bytes: huge,
+            max_queued_turns: 1000,
+          }
+        : {}),
     },
   });
   const server = await startServer(config, createLogger('silent'), { env: {} });

@@ -45,6 +45,7 @@ export async function benchIngest(opts: {
       max_event_loop_delay_ms: 0,
       max_vad_lag_ms: 0,
       max_engine_wait_ms: 0,
+      admission_max_utilization: 0,
     },
   };
   const running = await startServer(

@@ -99,7 +99,13 @@ function benchServerConfig(opts: ServerBenchOptions, modelDir: string, dir: stri
     vad: { worker_threads: opts.vadWorkers ?? 1 },
     // Every client is admitted: the benchmark measures what load does to admitted sessions (the overload
     // guard would otherwise refuse clients when start-up work delays the loop).
-    limits: { max_sessions: opts.clients + 10, max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0 },
+    limits: {
+      max_sessions: opts.clients + 10,
+      max_event_loop_delay_ms: 0,
+      max_vad_lag_ms: 0,
+      max_engine_wait_ms: 0,
+      admission_max_utilization: 0,
+    },
     store: { path: join(dir, 'bench.sqlite') },
   });
 }

@@ -114,6 +114,37 @@ export const limitsSchema = z.strictObject({
     .describe(
       "How long a session's queued turn or next step may wait in the shared engine queue (the longest wait over each second, in ms) before the server counts as behind: new sessions are refused (503 E_OVERLOADED) and admitted ones get rate_limits.updated with nothing remaining, until it is back under half of this. The engine runs every session's steps round robin, so this wait is the delay every admitted session's answers already suffer. 0 turns it off.",
     ),
+  admission_max_utilization: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.7)
+    .describe(
+      "Predicted busy fraction (0..1) of the main event loop or the VAD thread past which new sessions are refused (503 E_OVERLOADED), before any lag shows: each second the server divides each one's utilization by the running sessions (a per-session cost) and counts sessions admitted within admission_settle_ms at that cost; one more session is refused when the peak utilization of the last 5 s + (starting + 1) x cost would pass this. Admitted sessions get rate_limits.updated with nothing remaining meanwhile. 0 turns prediction off (the lag watches above remain).",
+    ),
+  admission_slow_start_per_s: positiveInt()
+    .default(5)
+    .describe(
+      'Sessions admitted per second while no per-session cost has been measured yet (a server that just started, or never had a session running for a second); more are refused with 503 E_OVERLOADED, so a burst of connections cannot overshoot capacity before the prediction (admission_max_utilization) has a sample.',
+    ),
+  admission_min_sessions: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(8)
+    .describe(
+      'Sessions always admitted before admission_max_utilization and admission_slow_start_per_s apply (the lag watches and max_sessions still do): with a handful of sessions the measured utilization is mostly the server itself and one client uploading a clip faster than real time, not a per-session cost.',
+    ),
+  admission_settle_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5000)
+    .describe(
+      'How long after its admission a session counts as still starting for admission_max_utilization, in ms: its load is not yet fully in the samples (its first utterance, then its captions, come a few seconds in), so it is counted at the estimated per-session cost on top of the measured utilization.',
+    ),
   max_item_text_bytes: positiveInt()
     .default(128 * 1024)
     .describe(
@@ -123,6 +154,11 @@ export const limitsSchema = z.strictObject({
     .default(64 * 1024)
     .describe(
       'Longest session or response instructions, in UTF-8 bytes; longer ones are refused with E_TEXT_TOO_LARGE. 64 KiB is about 16k tokens, four times the default context budget.',
+    ),
+  max_text_event_bytes: positiveInt()
+    .default(512 * 1024)
+    .describe(
+      'Largest client event without audio (no "audio" member), in bytes of its JSON; larger ones are refused with E_TEXT_TOO_LARGE from their length, before they are decoded or parsed, so a client sending megabyte text items cannot hold the event loop for every other session. Audio events are bounded by server.max_message_bytes alone. 512 KiB holds an item at max_item_text_bytes with room for JSON escaping, and is the default max_pending_text_bytes: a larger text event could not be queued anyway.',
     ),
   max_queued_turns: positiveInt()
     .default(16)

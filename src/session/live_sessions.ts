@@ -11,6 +11,7 @@ import type { Utterance } from '../pipeline/types.ts';
 import { encodeServerEventIn, type Dialect } from '../protocol/beta_dialect.ts';
 import { encodeServerEvent } from '../protocol/codec.ts';
 import { errorEvent, serverEvent, type ServerEvent } from '../protocol/server_events.ts';
+import { precheckTextFrame } from '../protocol/text_frame_precheck.ts';
 import { TranscriptRecorder } from '../session/transcript_recorder.ts';
 import type { TranscriptStore } from '../store/transcript_store.ts';
 import type { VadStream } from '../vad/vad_batcher.ts';
@@ -45,6 +46,8 @@ export interface LiveSessionsOptions {
   log: Logger;
   /** Context budget reported as the `tokens` rate limit. */
   contextBudgetTokens: number;
+  /** limits.max_text_event_bytes: larger text frames without audio are refused before decoding. */
+  maxTextEventBytes?: number;
 }
 
 /** Errors after which the client is told the capacity it has left. */
@@ -142,6 +145,15 @@ class LiveSession implements LiveSessionHandler {
   handleText(text: string): void {
     this.ticket.touch();
     this.connection?.handleText(text);
+  }
+
+  /** A text frame before decoding: an oversized one without audio is refused from its length alone. */
+  handleTextFrame(frame: Buffer): void {
+    const bound = this.owner.opts.maxTextEventBytes;
+    const refusal = bound === undefined ? null : precheckTextFrame(frame, bound);
+    if (refusal === null) return this.handleText(frame.toString('utf8'));
+    this.ticket.touch();
+    this.send(errorEvent(refusal.code, refusal.message, { clientEventId: refusal.clientEventId }));
   }
 
   handleBinary(bytes: Uint8Array): void {

@@ -2,7 +2,9 @@
 // start-up stack can release it (see startup_stack.ts).
 import type { EarshotConfig } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
-import { LoadMonitor } from '../observability/load_monitor.ts';
+import { performance } from 'node:perf_hooks';
+import { CapacityEstimate } from '../observability/capacity_estimate.ts';
+import { DEFAULT_LOAD_INTERVAL_MS, LoadMonitor } from '../observability/load_monitor.ts';
 import type { EarshotMetrics } from '../observability/metrics.ts';
 import { instrumentVadModel } from '../session/session_metrics.ts';
 import { TranscriptStore } from '../store/transcript_store.ts';
@@ -59,11 +61,6 @@ export async function openVadBatcher(config: EarshotConfig, metrics: EarshotMetr
 }
 
 /**
- * Two views of "behind real time": the event loop (sockets, decoding, events) and the shared VAD (the
- * ceiling of concurrent streams while the event loop stays fast). Either refuses new sessions; a change
- * tells admitted sessions their remaining capacity at once (onChange).
- */
-/**
  * Three views of "behind real time": the event loop (sockets, decoding, events), the shared VAD (the ceiling
  * of concurrent streams while the event loop stays fast; lateness on each stream's own clock) and the engine
  * queue (how long sessions' turns and steps wait). Any refuses new sessions; a change tells admitted
@@ -106,6 +103,67 @@ export function watchLoad(
     },
   };
 }
+
+/**
+ * Admission by predicted capacity: each interval, the main event loop's utilization and the VAD threads'
+ * busy fraction go into the estimate with the active session count. When its answer for one more session
+ * changes (fits / does not), admitted sessions are told at once (onChange), as for the lag watches.
+ */
+export function watchCapacity(
+  config: EarshotConfig,
+  log: Logger,
+  sources: { batcher: VadBatcher; activeSessions: () => number },
+  onChange: () => void,
+  intervalMs = DEFAULT_LOAD_INTERVAL_MS,
+) {
+  const estimate = new CapacityEstimate({
+    maxUtilization: config.limits.admission_max_utilization,
+    slowStartPerS: config.limits.admission_slow_start_per_s,
+    minSessions: config.limits.admission_min_sessions,
+    settleMs: config.limits.admission_settle_ms,
+    costAfterMs: intervalMs,
+  });
+  if (!estimate.enabled) return { estimate, stop: () => {} };
+  let lastElu = performance.eventLoopUtilization();
+  let lastMs = performance.now();
+  sources.batcher.takeBusyMs();
+  let full = false;
+  const timer = setInterval(() => {
+    const nowMs = performance.now();
+    const elu = performance.eventLoopUtilization(lastElu);
+    lastElu = performance.eventLoopUtilization();
+    const vadBusy = sources.batcher.takeBusyMs() / Math.max(1, (nowMs - lastMs) * sources.batcher.batchSlots);
+    lastMs = nowMs;
+    const sessions = sources.activeSessions();
+    estimate.update({ 'event loop': elu.utilization, 'VAD thread': vadBusy }, sessions);
+    const refusal = estimate.refusal(sessions);
+    log.debug(
+      {
+        sessions,
+        starting: estimate.startingSessions,
+        loopBusy: round3(elu.utilization),
+        loopCost: round3(estimate.costPerSession('event loop') ?? 0),
+        vadBusy: round3(vadBusy),
+        vadCost: round3(estimate.costPerSession('VAD thread') ?? 0),
+        full: refusal !== null,
+      },
+      'capacity sample',
+    );
+    if ((refusal !== null) === full) return;
+    full = refusal !== null;
+    if (full)
+      log.warn(
+        { what: 'predicted capacity', sessions: sources.activeSessions(), reason: refusal },
+        'at predicted capacity: refusing new sessions',
+      );
+    else log.info({ what: 'predicted capacity', sessions: sources.activeSessions() }, 'room for sessions again');
+    onChange();
+  }, intervalMs);
+  timer.unref();
+  return { estimate, stop: () => clearInterval(timer) };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;

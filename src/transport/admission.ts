@@ -57,6 +57,12 @@ export interface AdmissionOptions {
   isEngineSaturated?: () => boolean;
   /** The event loop is behind (observability/load_monitor.ts): a message for the refusal, or null. */
   overload?: () => string | null;
+  /**
+   * Admission by predicted capacity (observability/capacity_estimate.ts): why one more session would not
+   * fit, or null; and the note of each admission (sessions still starting count at their estimated cost),
+   * whose returned call says the session ended.
+   */
+  capacity?: { refusal(activeSessions: number): string | null; noteAdmitted(): () => void };
   nowMs?: () => number;
 }
 
@@ -140,7 +146,7 @@ export class AdmissionController {
         `This API key is at its limit of ${this.limits.maxSessionsPerKey} concurrent sessions; close one or retry later.`,
       );
     }
-    const overload = this.opts.overload?.();
+    const overload = this.opts.overload?.() ?? this.opts.capacity?.refusal(this.active);
     if (overload) return this.reject('overloaded', 'E_OVERLOADED', 503, CLOSE_TRY_AGAIN_LATER, overload);
     if (this.opts.isEngineSaturated?.()) {
       return this.reject(
@@ -169,7 +175,8 @@ export class AdmissionController {
     this.perKey.set(keyId, this.activeFor(keyId) + 1);
     this.opts.metrics?.sessionsActive.inc();
     this.opts.metrics?.sessionsTotal.inc();
-    return { ok: true, ticket: this.openTicket(keyId, onExpire) };
+    const ended = this.opts.capacity?.noteAdmitted();
+    return { ok: true, ticket: this.openTicket(keyId, onExpire, ended) };
   }
 
   /** Records a refusal decided elsewhere (auth), so every rejection shows up in one metric. */
@@ -193,7 +200,10 @@ export class AdmissionController {
         name: 'requests',
         limit: Math.min(perKey, this.limits.maxSessions),
         // Nothing is left while draining or while the server is behind real time (new sessions are refused).
-        remaining: this.draining || this.opts.overload?.() ? 0 : Math.max(0, Math.min(keyRemaining, globalRemaining)),
+        remaining:
+          this.draining || this.opts.overload?.() || this.opts.capacity?.refusal(this.active)
+            ? 0
+            : Math.max(0, Math.min(keyRemaining, globalRemaining)),
         reset_seconds: 0,
       },
     ];
@@ -218,7 +228,7 @@ export class AdmissionController {
     return { ok: false, reason, code, httpStatus, closeCode, message, retryAfterS: CAPACITY_RETRY_AFTER_S };
   }
 
-  private openTicket(keyId: string, onExpire: (expiry: SessionExpiry) => void): SessionTicket {
+  private openTicket(keyId: string, onExpire: (expiry: SessionExpiry) => void, onRelease?: () => void): SessionTicket {
     const admittedAtMs = this.nowMs();
     let lastActivityMs = admittedAtMs;
     let released = false;
@@ -272,6 +282,7 @@ export class AdmissionController {
         if (left <= 0) this.perKey.delete(keyId);
         else this.perKey.set(keyId, left);
         this.opts.metrics?.sessionsActive.dec();
+        onRelease?.();
       },
       get released() {
         return released;

@@ -13,6 +13,11 @@ import { CLOSE_GOING_AWAY, CLOSE_POLICY } from './close_codes.ts';
 /** What the session layer provides per WebSocket: the transport knows nothing about the protocol. */
 export interface SocketHandler {
   handleText(text: string): void;
+  /**
+   * A text frame as received (UTF-8 bytes, not yet decoded): a handler that can refuse some frames from
+   * their size alone saves their decoding. Without it, handleText gets the decoded text.
+   */
+  handleTextFrame?(frame: Buffer): void;
   handleBinary(bytes: Uint8Array): void;
   dispose(): void;
 }
@@ -252,9 +257,15 @@ export class RealtimeServer {
     }
     ws.on('message', (data, isBinary) => {
       if (!handler) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // ws hands a Buffer (binaryType 'nodebuffer'); Buffer.from(buffer) would copy every frame once more.
+      const buf = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data as ArrayBuffer);
       try {
         if (isBinary) handler.handleBinary(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+        else if (handler.handleTextFrame) handler.handleTextFrame(buf);
         else handler.handleText(buf.toString('utf8'));
       } catch (err) {
         // A handler bug must never take the process (or other connections) down.

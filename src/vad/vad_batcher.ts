@@ -112,6 +112,10 @@ export class VadBatcher {
   private maxLagMs = 0;
   /** Batches running now, by start order: the earliest due time of each (a stalled thread shows as lag). */
   private readonly runningDueAtMs = new Map<number, number>();
+  /** Batch time (ms, summed over batches in flight) finished since the last takeBusyMs(). */
+  private busyMs = 0;
+  /** Running batches: from when their time is not yet counted in busyMs (start, or the last takeBusyMs()). */
+  private readonly runningSinceMs = new Map<number, number>();
 
   constructor(
     private readonly model: VadModel,
@@ -172,6 +176,27 @@ export class VadBatcher {
     return Math.max(0, max);
   }
 
+  /**
+   * Time the VAD threads spent on batches since the last call, ms, summed over the batches in flight (a
+   * running batch counts up to now). Divided by the interval and maxBatchesInFlight it is the VAD's busy
+   * fraction, which the capacity estimate takes as its utilization. Measured here, on the main thread, it
+   * includes each batch's message round trip: the time a batch slot is taken.
+   */
+  takeBusyMs(): number {
+    const nowMs = performance.now();
+    let busy = this.busyMs;
+    for (const [batchId, sinceMs] of this.runningSinceMs) {
+      busy += nowMs - sinceMs;
+      this.runningSinceMs.set(batchId, nowMs);
+    }
+    this.busyMs = 0;
+    return busy;
+  }
+
+  get batchSlots(): number {
+    return this.maxBatchesInFlight;
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.batchesInFlight >= this.maxBatchesInFlight || this.ready.length === 0) return;
     this.flushScheduled = true;
@@ -204,6 +229,7 @@ export class VadBatcher {
     this.maxLagMs = Math.max(this.maxLagMs, startedAtMs - earliestDueAtMs);
     const batchId = this.counters.batches;
     this.runningDueAtMs.set(batchId, earliestDueAtMs);
+    this.runningSinceMs.set(batchId, startedAtMs);
     this.counters.batches++;
     this.counters.windows += items.length;
     this.counters.maxBatch = Math.max(this.counters.maxBatch, items.length);
@@ -226,6 +252,8 @@ export class VadBatcher {
       for (const item of items) settleReject(item, error);
     } finally {
       this.runningDueAtMs.delete(batchId);
+      this.busyMs += performance.now() - (this.runningSinceMs.get(batchId) ?? startedAtMs);
+      this.runningSinceMs.delete(batchId);
       // This batch still counts as in flight while its streams are re-marked, so markReady() does not
       // schedule a flush into its slot.
       for (const stream of streams) {

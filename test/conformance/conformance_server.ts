@@ -42,7 +42,13 @@ export async function startConformanceServer(
     },
     log: { level: 'silent', ...overrides.log },
     // No overload refusals (event loop or VAD wait) from a loaded test machine unless a test asks.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
+    limits: {
+      max_event_loop_delay_ms: 0,
+      max_vad_lag_ms: 0,
+      max_engine_wait_ms: 0,
+      admission_max_utilization: 0,
+      ...overrides.limits,
+    },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-conf-')) });
   // A text-only server (no voice engine): these tests pin what each client gets when it asks for audio

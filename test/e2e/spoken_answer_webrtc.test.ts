@@ -35,7 +35,7 @@ beforeAll(async () => {
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
     store: { path: ':memory:' },
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0 },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, admission_max_utilization: 0 },
     agent: { max_output_tokens: 40 },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-agent-')) });

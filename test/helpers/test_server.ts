@@ -20,7 +20,13 @@ export async function startTestServer(
     store: { path: ':memory:', ...overrides.store },
     agent: { data_dir: ':memory:', ...overrides.agent },
     // Test processes run engines and fixtures on their own event loop: no overload refusals unless a test asks.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
+    limits: {
+      max_event_loop_delay_ms: 0,
+      max_vad_lag_ms: 0,
+      max_engine_wait_ms: 0,
+      admission_max_utilization: 0,
+      ...overrides.limits,
+    },
   });
   return startServer(config, createLogger(config.log.level), { env: {}, ...options });
 }

@@ -16,7 +16,13 @@ describe('admission and capacity benchmarks', () => {
     expect(r.errors, JSON.stringify({ codes: r.error_codes, closed: r.closed_early })).toBe(0);
     expect(r.utterances).toBeGreaterThan(0);
     expect(r.lag_ms_p99).toBeGreaterThan(0);
-    expect(r.limits).toEqual({ max_vad_lag_ms: 300, max_event_loop_delay_ms: 250, max_engine_wait_ms: 2000 });
+    expect(r.limits).toEqual({
+      max_vad_lag_ms: 300,
+      max_event_loop_delay_ms: 250,
+      max_engine_wait_ms: 2000,
+      admission_max_utilization: 0.7,
+      admission_slow_start_per_s: 5,
+    });
     expect(r.load_avg_1m).toBeGreaterThanOrEqual(0);
   }, 120_000);
 

@@ -31,6 +31,7 @@ interface BenchServerFlags {
   arriveOver?: number;
   maxVadLagMs?: number;
   maxEngineWaitMs?: number;
+  maxUtilization?: number;
 }
 
 async function runAdmission(opts: BenchServerFlags): Promise<void> {
@@ -42,6 +43,7 @@ async function runAdmission(opts: BenchServerFlags): Promise<void> {
     maxTokens: positiveIntFlag('max-tokens', opts.maxTokens),
     maxVadLagMs: opts.maxVadLagMs,
     maxEngineWaitMs: opts.maxEngineWaitMs,
+    maxUtilization: opts.maxUtilization,
     progress: opts.json ? undefined : (m) => process.stderr.write(`… ${m}\n`),
   });
   if (opts.json) {
@@ -99,6 +101,11 @@ export function registerBenchServerCommand(bench: Command): void {
     .option(
       '--max-engine-wait-ms <ms>',
       'with --admission: limits.max_engine_wait_ms (default: the server default)',
+      numberFlag,
+    )
+    .option(
+      '--max-utilization <fraction>',
+      'with --admission: limits.admission_max_utilization, 0 = prediction off (default: the server default)',
       numberFlag,
     )
     .action(async (opts: BenchServerFlags) => {

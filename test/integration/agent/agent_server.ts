@@ -24,7 +24,13 @@ export async function startAgentServer(
     log: { level: 'silent', ...overrides.log },
     // As in test_server.ts: the test process runs engines and fixtures on its own event loop, so no
     // overload refusals (event loop or VAD wait) unless a test asks for them.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, max_engine_wait_ms: 0, ...overrides.limits },
+    limits: {
+      max_event_loop_delay_ms: 0,
+      max_vad_lag_ms: 0,
+      max_engine_wait_ms: 0,
+      admission_max_utilization: 0,
+      ...overrides.limits,
+    },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-agent-')) });
   const running = await startServer(config, createLogger(config.log.level), { engine, services });
