@@ -145,7 +145,7 @@ function startBenchServer(calls: number): Promise<RunningServer> {
     agent: { data_dir: ':memory:' },
     webrtc: { max_calls: calls + 2 },
     // The peer shares this process: its load must not make the server refuse calls.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0 },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
   });
   return startServer(config, createLogger('silent'), { env: {}, engine: null });
 }

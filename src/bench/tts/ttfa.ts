@@ -105,7 +105,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0 },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
     agent: text === 'clause_marks' ? { modules: [writeSamplingAgent(dataDir)], default: BENCH_AGENT } : {},
     tts: {
       engine: 'espeak',

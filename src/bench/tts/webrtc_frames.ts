@@ -219,7 +219,7 @@ async function startBenchServer(sessions: number): Promise<RunningServer> {
     agent: { data_dir: ':memory:' },
     webrtc: { max_calls: sessions + 4 },
     // The peers share this process: their load must not make the server refuse calls.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0 },
+    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
   });
   return startServer(config, createLogger('silent'), { env: {}, engine: null });
 }
