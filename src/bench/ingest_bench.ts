@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
-import type { EarshotConfig } from '../config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, type EarshotConfig } from '../config/schema.ts';
 import { startServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { IngestClientsResult } from './ingest_clients.ts';
@@ -42,10 +42,7 @@ export async function benchIngest(opts: {
     limits: {
       ...base.limits,
       max_sessions: Math.max(base.limits.max_sessions, opts.clients + 10),
-      max_event_loop_delay_ms: 0,
-      max_vad_lag_ms: 0,
-      max_engine_wait_ms: 0,
-      admission_max_utilization: 0,
+      ...OVERLOAD_GUARDS_OFF,
     },
   };
   const running = await startServer(

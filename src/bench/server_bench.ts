@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema } from '../config/schema.ts';
 import { ensureFixtureModel } from '../engine/phi4mm/fixture/index.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -101,10 +101,7 @@ function benchServerConfig(opts: ServerBenchOptions, modelDir: string, dir: stri
     // guard would otherwise refuse clients when start-up work delays the loop).
     limits: {
       max_sessions: opts.clients + 10,
-      max_event_loop_delay_ms: 0,
-      max_vad_lag_ms: 0,
-      max_engine_wait_ms: 0,
-      admission_max_utilization: 0,
+      ...OVERLOAD_GUARDS_OFF,
     },
     store: { path: join(dir, 'bench.sqlite') },
   });

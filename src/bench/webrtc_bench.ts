@@ -7,7 +7,7 @@
 // representative of a microphone stream.
 import { resample } from '../audio/resample.ts';
 import { float32ToInt16 } from '../audio/pcm.ts';
-import { configSchema } from '../config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema } from '../config/schema.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { createLogger } from '../observability/logger.ts';
 import { OPUS_ENCODE_RATE_HZ, OpusFrameEncoder } from '../transport/webrtc/opus_frame_encoder.ts';
@@ -145,7 +145,7 @@ function startBenchServer(calls: number): Promise<RunningServer> {
     agent: { data_dir: ':memory:' },
     webrtc: { max_calls: calls + 2 },
     // The peer shares this process: its load must not make the server refuse calls.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
+    limits: OVERLOAD_GUARDS_OFF,
   });
   return startServer(config, createLogger('silent'), { env: {}, engine: null });
 }

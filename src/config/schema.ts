@@ -364,6 +364,18 @@ export type AgentConfig = z.infer<typeof agentSchema>;
 export type EngineConfig = z.infer<typeof engineSchema>;
 export type { AuthConfig, LimitsConfig, StoreConfig } from './auth_limits_store_schema.ts';
 
+/**
+ * Limits that turn every overload guard off (event loop, VAD lag, engine wait, predicted capacity): for
+ * benchmarks that measure what load does to admitted sessions, and tests whose machine is busy with
+ * engines and fixtures of their own.
+ */
+export const OVERLOAD_GUARDS_OFF = {
+  max_event_loop_delay_ms: 0,
+  max_vad_lag_ms: 0,
+  max_engine_wait_ms: 0,
+  admission_max_utilization: 0,
+} as const;
+
 export function defaultConfig(): EarshotConfig {
   return configSchema.parse({});
 }

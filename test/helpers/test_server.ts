@@ -1,4 +1,4 @@
-import { configSchema, type EarshotConfig } from '../../src/config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema, type EarshotConfig } from '../../src/config/schema.ts';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
@@ -21,10 +21,7 @@ export async function startTestServer(
     agent: { data_dir: ':memory:', ...overrides.agent },
     // Test processes run engines and fixtures on their own event loop: no overload refusals unless a test asks.
     limits: {
-      max_event_loop_delay_ms: 0,
-      max_vad_lag_ms: 0,
-      max_engine_wait_ms: 0,
-      admission_max_utilization: 0,
+      ...OVERLOAD_GUARDS_OFF,
       ...overrides.limits,
     },
   });

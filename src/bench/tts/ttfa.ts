@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AnswerSample } from './ttfa_client.ts';
 import { createAgentServices } from '../../agent/create_services.ts';
-import { configSchema } from '../../config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema } from '../../config/schema.ts';
 import { createEngineHost } from '../../engine/engine_host.ts';
 import { favouringFixtureModel } from '../../engine/phi4mm/fixture/favour.ts';
 import { startServer } from '../../main.ts';
@@ -105,7 +105,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
+    limits: OVERLOAD_GUARDS_OFF,
     agent: text === 'clause_marks' ? { modules: [writeSamplingAgent(dataDir)], default: BENCH_AGENT } : {},
     tts: {
       engine: 'espeak',

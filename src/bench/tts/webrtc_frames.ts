@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../../config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema } from '../../config/schema.ts';
 import { startServer, type RunningServer } from '../../main.ts';
 import { createLogger } from '../../observability/logger.ts';
 import type { WebRtcAudioOutput } from '../../transport/webrtc/webrtc_audio_output.ts';
@@ -219,7 +219,7 @@ async function startBenchServer(sessions: number): Promise<RunningServer> {
     agent: { data_dir: ':memory:' },
     webrtc: { max_calls: sessions + 4 },
     // The peers share this process: their load must not make the server refuse calls.
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, admission_max_utilization: 0 },
+    limits: OVERLOAD_GUARDS_OFF,
   });
   return startServer(config, createLogger('silent'), { env: {}, engine: null });
 }

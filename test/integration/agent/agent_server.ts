@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createAgentServices } from '../../../src/agent/create_services.ts';
 import type { AgentServices } from '../../../src/agent/services.ts';
 import { float32ToPcm16Bytes } from '../../../src/audio/pcm.ts';
-import { configSchema, type EarshotConfig } from '../../../src/config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema, type EarshotConfig } from '../../../src/config/schema.ts';
 import type { SpeechEngine } from '../../../src/engine/engine_session.ts';
 import { startServer, type RunningServer } from '../../../src/main.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
@@ -25,10 +25,7 @@ export async function startAgentServer(
     // As in test_server.ts: the test process runs engines and fixtures on its own event loop, so no
     // overload refusals (event loop or VAD wait) unless a test asks for them.
     limits: {
-      max_event_loop_delay_ms: 0,
-      max_vad_lag_ms: 0,
-      max_engine_wait_ms: 0,
-      admission_max_utilization: 0,
+      ...OVERLOAD_GUARDS_OFF,
       ...overrides.limits,
     },
   });

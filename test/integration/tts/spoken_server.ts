@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgentServices } from '../../../src/agent/create_services.ts';
-import { configSchema, type EarshotConfig } from '../../../src/config/schema.ts';
+import { OVERLOAD_GUARDS_OFF, configSchema, type EarshotConfig } from '../../../src/config/schema.ts';
 import type { SpeechEngine } from '../../../src/engine/engine_session.ts';
 import { startServer, type RunningServer } from '../../../src/main.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
@@ -32,7 +32,7 @@ export async function startSpokenServer(
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...overrides.server },
     log: { level: 'silent', ...overrides.log },
-    limits: { max_event_loop_delay_ms: 0, max_vad_lag_ms: 0, ...overrides.limits },
+    limits: { ...OVERLOAD_GUARDS_OFF, ...overrides.limits },
   });
   const services = createAgentServices(config.agent, { dataDir: mkdtempSync(join(tmpdir(), 'earshot-tts-')) });
   const voiceEngine: VoiceEngine =
