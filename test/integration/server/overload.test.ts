@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/main.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
+import { upgradeAttempt } from '../../helpers/upgrade_attempt.ts';
 
 // The whole server with its event loop held up (as 200 streams on two cores do): after the monitor's
 // interval it refuses new sessions with 503 E_OVERLOADED and /readyz says 503; once the loop is free
@@ -13,27 +13,11 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-/** Upgrade attempt: 101, or the refusal's status and error code. */
-function attempt(): Promise<{ status: number; code?: string; retryAfter?: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(server.url, ['realtime']);
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          code: JSON.parse(body).error?.code,
-          retryAfter: res.headers['retry-after'],
-        }),
-      );
-    });
-    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-    ws.once('open', () => {
-      ws.close();
-      resolve({ status: 101 });
-    });
-  });
+/** Upgrade attempt: 101 (the socket closed at once), or the refusal's status, error code and Retry-After. */
+async function attempt(): Promise<{ status: number; code?: string; retryAfter?: string }> {
+  const { ws, ...outcome } = await upgradeAttempt(server.url);
+  ws?.close();
+  return outcome;
 }
 
 const readyz = async () => (await fetch(`${server.httpUrl}/readyz`)).status;

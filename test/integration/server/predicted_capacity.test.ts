@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/main.ts';
 import { startTestServer } from '../../helpers/test_server.ts';
+import { upgradeAttempt } from '../../helpers/upgrade_attempt.ts';
 import { TestClient } from '../../helpers/ws_client.ts';
 
 // Admission by predicted capacity on the whole server: before any per-session cost is measured, slow start
@@ -17,25 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-/** Upgrade attempt: the open socket, or the refusal's status, error code and Retry-After. */
-function attempt(): Promise<{ status: number; code?: string; retryAfter?: string; ws?: WebSocket }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(server.url);
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          code: JSON.parse(body).error?.code,
-          retryAfter: res.headers['retry-after'],
-        }),
-      );
-    });
-    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-    ws.once('open', () => resolve({ status: 101, ws }));
-  });
-}
+const attempt = () => upgradeAttempt(server.url);
 
 describe('predicted capacity', () => {
   it('slow start refuses a burst with 503 E_OVERLOADED; admitted sessions see nothing remaining', async () => {
