@@ -163,7 +163,17 @@ export class WebRtcAudioOutput implements AudioOutputSink {
   private sendFrame(dueAtMs: number): boolean {
     const frame = this.queue.takeFrame();
     if (!frame) return false;
-    this.opts.track.writeRtp(this.packetOf(frame));
+    try {
+      this.opts.track.writeRtp(this.packetOf(frame));
+    } catch (error) {
+      // The pacing clock is shared by every call: one call's failed send must not reach the others (or the
+      // process). Its playback stops here; the next audio written starts it again.
+      this.opts.log.warn(
+        { callId: this.opts.callId, error: error instanceof Error ? error.message : String(error) },
+        'webrtc: an audio frame could not be sent; playback of this call stops',
+      );
+      return false;
+    }
     this.onFrameSent?.((this.clock ?? performance).now(), dueAtMs);
     if (frame.first) this.emit({ type: 'output_audio_buffer.started', response_id: frame.responseId });
     if (frame.last) this.emit({ type: 'output_audio_buffer.stopped', response_id: frame.responseId });

@@ -35,6 +35,35 @@ function setup(overrides: Parameters<typeof defaultWebRtcConfig>[0] = {}) {
 }
 
 describe('WebRtcAudioOutput', () => {
+  it('a frame the track refuses stops the playback of that call with a warning; nothing is thrown into the shared pacing clock', () => {
+    const { clock, output, packets, warn } = setup();
+    let refused = false;
+    const failing = new WebRtcAudioOutput({
+      config: defaultWebRtcConfig(),
+      track: {
+        writeRtp: () => {
+          refused = true;
+          throw new Error('transport closed');
+        },
+      },
+      log: { warn, info() {}, debug() {}, error() {} } as unknown as Logger,
+      callId: 'rtc_failing',
+      clock,
+    });
+    for (const out of [failing, output]) {
+      out.setConnected(true);
+      out.write('resp_1', 'item_1', tone24k(400));
+      out.end('resp_1');
+    }
+    expect(() => clock.advance(1_000)).not.toThrow();
+    expect(refused).toBe(true);
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ callId: 'rtc_failing', error: 'transport closed' }),
+      expect.stringContaining('could not be sent'),
+    );
+    expect(packets).toHaveLength(20); // the other call played all of its 400 ms
+  });
+
   it('sends nothing until connected, then 1 s of audio as 50 paced frames with consecutive sequence numbers and timestamps', () => {
     const { clock, output, packets, events } = setup();
     output.write('resp_1', 'item_1', tone24k(600));
