@@ -134,12 +134,15 @@ describe('StepScheduler with a batcher', () => {
       }
     });
     // Handled from the start: close() rejects "h" at once, and awaiting close() takes more than a tick.
+    let settled = false;
     const parkedOutcome = parked.then(
-      () => 'h',
-      (e: unknown) => (e as EarshotError).code,
+      () => ((settled = true), 'h'),
+      (e: unknown) => ((settled = true), (e as EarshotError).code),
     );
-    await new Promise((r) => setTimeout(r, 0));
-    // Close while "h" may be parked: it must be failed (or have finished), never left hanging.
+    // Until "h" has run its first step: parked on the batcher, or already flushed and done (a timer alone
+    // may fire before that step runs).
+    while (b.waiting === 0 && !settled) await new Promise((r) => setImmediate(r));
+    // Close while "h" is parked: it must be failed (or have finished), never left hanging.
     await s.close();
     expect(['h', 'E_ENGINE']).toContain(await parkedOutcome);
     expect(resumed).toBe(true);
