@@ -100,7 +100,7 @@ async function measureOpusDecode(samples16k: Float32Array, bitrateBps: number, r
 }
 
 async function measureCalls(calls: number): Promise<Omit<WebrtcBenchResult, 'opus_decode'>> {
-  const server = await startBenchServer(calls + WARMUP_CALLS);
+  const server = await startWebrtcBenchServer(calls + WARMUP_CALLS + 2);
   const answer: number[] = [];
   const connect: number[] = [];
   const client: number[] = [];
@@ -134,17 +134,17 @@ async function measureCalls(calls: number): Promise<Omit<WebrtcBenchResult, 'opu
 }
 
 /**
- * A server with room for every call of the run: a closed peer's call is ended by the server only when it
- * notices (ICE/DTLS teardown), which can outlast the next call's setup.
+ * A server without an engine, with room for `maxCalls` calls: a closed peer's call is ended by the server
+ * only when it notices (ICE/DTLS teardown), which can outlast the next call's setup. Its overload guards are
+ * off: the benchmark's own load must not make it refuse calls.
  */
-function startBenchServer(calls: number): Promise<RunningServer> {
+export function startWebrtcBenchServer(maxCalls: number): Promise<RunningServer> {
   const config = configSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
     store: { path: ':memory:' },
     agent: { data_dir: ':memory:' },
-    webrtc: { max_calls: calls + 2 },
-    // The peer shares this process: its load must not make the server refuse calls.
+    webrtc: { max_calls: maxCalls },
     limits: OVERLOAD_GUARDS_OFF,
   });
   return startServer(config, createLogger('silent'), { env: {}, engine: null });

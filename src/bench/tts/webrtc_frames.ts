@@ -12,11 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { OVERLOAD_GUARDS_OFF, configSchema } from '../../config/schema.ts';
-import { startServer, type RunningServer } from '../../main.ts';
-import { createLogger } from '../../observability/logger.ts';
 import type { WebRtcAudioOutput } from '../../transport/webrtc/webrtc_audio_output.ts';
 import { percentile, round } from '../stats.ts';
+import { startWebrtcBenchServer } from '../webrtc_bench.ts';
 
 /** The peers' process: a script of its own, so the benchmark does not depend on CLI wiring. */
 const LISTENERS_MAIN = fileURLToPath(new URL('./webrtc_listeners_main.ts', import.meta.url));
@@ -68,7 +66,7 @@ export async function measureWebrtcFrameGaps(options: WebrtcFrameGapOptions = {}
   const sessions = options.sessions ?? 20;
   const seconds = options.seconds ?? 10;
   const progress = options.progress ?? (() => {});
-  const server = await startBenchServer(sessions);
+  const server = await startWebrtcBenchServer(sessions + 4);
   const child = spawn(
     process.execPath,
     [
@@ -209,19 +207,6 @@ function jsonLines(child: ChildProcess): { next(): Promise<unknown> } {
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
   };
-}
-
-async function startBenchServer(sessions: number): Promise<RunningServer> {
-  const config = configSchema.parse({
-    server: { host: '127.0.0.1', port: 0 },
-    log: { level: 'silent' },
-    store: { path: ':memory:' },
-    agent: { data_dir: ':memory:' },
-    webrtc: { max_calls: sessions + 4 },
-    // The peers share this process: their load must not make the server refuse calls.
-    limits: OVERLOAD_GUARDS_OFF,
-  });
-  return startServer(config, createLogger('silent'), { env: {}, engine: null });
 }
 
 /**
