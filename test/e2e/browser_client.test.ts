@@ -28,14 +28,19 @@ const ARTIFACTS = join(import.meta.dirname, '..', '..', '.ci', 'out', 'e2e');
  */
 const BOUNDARY_TOLERANCE_MS = 50;
 /**
- * Chromium's fake microphone hands audio to WebAudio in 10 ms buffers (160 samples at 16 kHz). When its
- * audio thread misses a deadline on a loaded machine, a whole buffer is dropped or repeated before the
- * page's AudioWorklet sees it: the WAV then drifts against the received audio by whole buffers. What the
- * page sent reaching the server unchanged is checked exactly, sample for sample (WebSocket); the drift
- * against the WAV may be up to this many whole capture buffers, each within one millisecond.
+ * Chromium's fake microphone hands audio to WebAudio and WebRTC in 10 ms buffers (160 samples at 16 kHz).
+ * When its audio thread misses a deadline on a loaded machine, whole buffers are dropped or repeated before
+ * the page sees them (CI has seen 1 and 5 in one run): the WAV then drifts against the received audio by
+ * whole buffers. That happens before Earshot, so it is recorded, not bounded. Earshot's own part is checked
+ * exactly: WebSocket, the server got sample for sample what the page sent; WebRTC, the server's RTP input
+ * received and decoded every packet the browser sent. Boundaries are compared with the WAV at each
+ * utterance's own alignment, so a glitch between utterances does not count as a boundary error.
  */
 const CAPTURE_BUFFER_SAMPLES = 160;
-const MAX_CAPTURE_GLITCHES = 2;
+/** Noise before the first utterance in the WAV. */
+const LEAD_IN_MS = 4000;
+/** What the server must hear of it: the noise floor the VAD estimates before the first word. */
+const MIN_HEARD_LEAD_IN_MS = 1000;
 
 /** Capture buffers Chromium dropped or repeated, from the drift in samples; null when it is not whole buffers. */
 function captureGlitches(driftSamples: number): number | null {
@@ -109,11 +114,13 @@ let cliSegments: VadCliSegment[];
 
 beforeAll(async () => {
   if (!runnable) return;
-  // Long lead-in and tail: the fake microphone starts playing when the page opens it (the server's clock
-  // starts later), and the tail lets the VAD close the last utterance before the file ends.
+  // Long lead-in and tail: the fake microphone starts playing when the page opens it and the server's clock
+  // starts when the connection is up, up to 1.3 s later on a loaded machine (then a 1.5 s lead-in left the
+  // VAD under 200 ms of noise before the first word, or none); the tail lets the VAD close the last
+  // utterance before the file ends.
   const fixture = placeWithGaps({
     clips: [LIBRIVOX_CLIPS[0], CARD_CLIPS[1]],
-    gapsMs: [1500, 1200, 2000],
+    gapsMs: [LEAD_IN_MS, 1200, 2000],
     noiseLevel: NOISE_LEVEL,
   });
   wavPath = fixture.wavPath;
@@ -277,28 +284,34 @@ for (const transport of ['websocket', 'webrtc'] as const) {
         }
         // The server segments it exactly as the offline pipeline (`earshot vad`) segments that same audio.
         expect(got).toEqual(await offlineSegments(received));
-        // Onto the WAV's clock: the lag found by cross-correlation, the same at the first and last utterance
-        // (no audio lost or inserted on the way).
+        // Onto the WAV's clock: the lag found by cross-correlation at each utterance (whole capture buffers
+        // apart at most: nothing but Chromium's capture glitches moves it).
         const coarse = Math.round(((cliSegments[0].audio_start_ms - got[0].startMs) * 16_000) / 1000);
-        const { lag, correlation } = alignmentSamples(
-          received,
-          fixtureSamples,
-          coarse,
-          Math.round(((got[0].startMs + 600) * 16_000) / 1000),
-        );
-        const later = alignmentSamples(
-          received,
-          fixtureSamples,
-          lag,
-          Math.round(((got.at(-1)!.startMs + 600) * 16_000) / 1000),
-        );
-        expect(correlation).toBeGreaterThan(0.8);
-        const glitches = captureGlitches(later.lag - lag);
-        expect(glitches, `drift ${later.lag - lag} samples against the WAV`).not.toBeNull();
-        expect(glitches!).toBeLessThanOrEqual(MAX_CAPTURE_GLITCHES);
+        const alignments: { lag: number; correlation: number }[] = [];
+        for (const segment of got) {
+          const near = alignments.at(-1)?.lag ?? coarse;
+          alignments.push(
+            alignmentSamples(received, fixtureSamples, near, Math.round(((segment.startMs + 600) * 16_000) / 1000)),
+          );
+        }
+        const { lag, correlation } = alignments[0];
+        expect(
+          cliSegments[0].audio_start_ms - lag / 16,
+          'the server heard too little noise before the first word: the page took longer to connect than the lead-in allows',
+        ).toBeGreaterThanOrEqual(MIN_HEARD_LEAD_IN_MS);
+        for (const alignment of alignments) expect(alignment.correlation).toBeGreaterThan(0.8);
+        const glitches = captureGlitches(alignments.at(-1)!.lag - lag);
+        expect(glitches, `drift ${alignments.at(-1)!.lag - lag} samples against the WAV`).not.toBeNull();
+        if (transport === 'webrtc') {
+          const callId = server.running.webrtcCalls.callIds().at(-1)!;
+          const stats = server.running.webrtcCalls.getCall(callId)?.inputStats;
+          expect(stats?.packets).toBeGreaterThan(0);
+          expect({ lost: stats?.lost, decodeErrors: stats?.decodeErrors }).toEqual({ lost: 0, decodeErrors: 0 });
+        }
         const lagMs = lag / 16;
-        const onsetErrorsMs = got.map((g, i) => Math.round(g.startMs + lagMs - cliSegments[i].audio_start_ms));
-        const offsetErrorsMs = got.map((g, i) => Math.round(g.endMs + lagMs - cliSegments[i].audio_end_ms));
+        const lagMsAt = (i: number) => alignments[i].lag / 16;
+        const onsetErrorsMs = got.map((g, i) => Math.round(g.startMs + lagMsAt(i) - cliSegments[i].audio_start_ms));
+        const offsetErrorsMs = got.map((g, i) => Math.round(g.endMs + lagMsAt(i) - cliSegments[i].audio_end_ms));
         const shiftedWav = new Float32Array(fixtureSamples.length - lag);
         shiftedWav.set(lag >= 0 ? fixtureSamples.subarray(lag) : fixtureSamples, Math.max(0, -lag));
         const shifted = await offlineSegments(shiftedWav);
@@ -308,6 +321,7 @@ for (const transport of ['websocket', 'webrtc'] as const) {
           transport,
           noiseLevel: NOISE_LEVEL,
           lagMs,
+          utteranceLagsMs: alignments.map((a) => a.lag / 16),
           correlation: Number(correlation.toFixed(3)),
           captureGlitches: glitches,
           onsetErrorsMs,
