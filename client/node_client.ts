@@ -219,6 +219,22 @@ export class EarshotNodeClient {
     return { sentMs: (all.length * 1000) / CLIENT_PCM_RATE_HZ, elapsedMs: performance.now() - startedAt };
   }
 
+  /**
+   * Waits until the server has run turn detection over every sample sent so far, however far behind a
+   * loaded server is: `input_audio_buffer.clear` passes through the server's audio pipeline in order, so
+   * its `input_audio_buffer.cleared` comes after every speech_stopped and commit of the audio before it.
+   * Call it after the trailing silence: the clear then drops only audio no utterance holds (an utterance
+   * still open at that point would never have ended). Resolves false if no `cleared` came within timeoutMs.
+   */
+  async awaitInputProcessed(timeoutMs = 10_000): Promise<boolean> {
+    const cleared = this.waitFor((e) => e.type === 'input_audio_buffer.cleared', timeoutMs);
+    this.send({ type: 'input_audio_buffer.clear' });
+    return cleared.then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** Reads a WAV file (any rate, mono or stereo), brings it to 16 kHz mono and streams it. */
   async streamWavFile(path: string, options: StreamOptions = {}): Promise<StreamResult & { fileMs: number }> {
     const samples16k = await loadWav16k(path);

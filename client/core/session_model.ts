@@ -80,9 +80,15 @@ export class SessionModel {
     return change;
   }
 
-  /** True while the server still owes text: a response in flight or a caption being transcribed. */
+  /**
+   * True while the server still owes text: a response in flight, or an utterance whose transcript has not
+   * come. A session that transcribes answers every utterance with a transcript or a failure, so its
+   * pending captions count before their first delta (which can take seconds on a busy engine); without
+   * transcription only a caption that has started streaming counts.
+   */
   get busy(): boolean {
     if (this.openResponses.size > 0) return true;
-    return this.captions.all().some((c) => c.state === 'pending' && c.text !== '');
+    const transcribes = (this.session?.audio?.input?.transcription ?? null) !== null;
+    return this.captions.all().some((c) => c.state === 'pending' && (transcribes || c.text !== ''));
   }
 }

@@ -73,7 +73,10 @@ export async function runStream(file: string, opts: StreamCommandOptions, io: St
       realtime: opts.realtime,
       trailingSilenceMs: DEFAULT_TRAILING_SILENCE_MS,
     });
-    await settle(model, () => lastEventAt, opts.idleMs ?? DEFAULT_IDLE_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Every utterance of the sent audio is known before the idle wait starts (a loaded server's VAD lags).
+    await client.awaitInputProcessed(timeoutMs);
+    await settle(model, () => lastEventAt, opts.idleMs ?? DEFAULT_IDLE_MS, timeoutMs);
     emit(summaryRecord(model, sent.sentMs));
   } finally {
     await client.close();

@@ -73,6 +73,19 @@ describe('EarshotNodeClient', () => {
     await client.close();
   });
 
+  it('awaitInputProcessed resolves once the server has found every utterance of the audio sent', async () => {
+    const client = await EarshotNodeClient.connect({ url: server.url, mode: 'captions' });
+    const stops: ServerEvent[] = [];
+    client.onEvent((e) => {
+      if (e.type === 'input_audio_buffer.speech_stopped') stops.push(e);
+    });
+    // Sent as fast as the socket takes it: the server's VAD is still behind when the sending ends.
+    await client.streamWavFile(wavPath, { trailingSilenceMs: 1000 });
+    expect(await client.awaitInputProcessed(30_000)).toBe(true);
+    expect(stops).toHaveLength(expected.utterances);
+    await client.close();
+  });
+
   it('paces audio at real time with --realtime semantics', async () => {
     const client = await EarshotNodeClient.connect({
       url: server.url.replace('ws://', 'http://').replace('/v1/realtime', ''),
