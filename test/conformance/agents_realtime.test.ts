@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkCannotParse } from './sdk_parser.ts';
 import { ScriptedEngine } from '../helpers/scripted_engine.ts';
+import { waitFor } from '../helpers/wait_for.ts';
 import { CARD_CLIPS, LIBRIVOX_CLIPS, placeWithGaps } from '../helpers/speech_fixtures.ts';
 import { startConformanceServer, wavAt24k, type ConformanceServer } from './conformance_server.ts';
 import { EventLog, type LoggedEvent } from './event_log.ts';
@@ -131,7 +132,9 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
     expect(first.output.map((o) => o.type)).toEqual(['function_call']);
     expect(second.status).toBe('completed');
     // The SDK's history: the user's message, the call with its output, and the answer.
-    await waitUntil(() => messages(h.session.history).some((m) => m.role === 'assistant' && m.status === 'completed'));
+    await waitFor(() => messages(h.session.history).some((m) => m.role === 'assistant' && m.status === 'completed'), {
+      what: 'a completed assistant message in the history',
+    });
     const call = h.session.history.find((i) => i.type === 'function_call');
     expect(call).toMatchObject({ name: 'get_weather', output: 'sunny in Paris' });
     const answer = messages(h.session.history).find((m) => m.role === 'assistant')!;
@@ -170,7 +173,9 @@ describe('@openai/agents-realtime RealtimeSession over the WebSocket transport',
     await h.raw.waitFor((e) => e.type === 'response.done' && h.raw.ofType('response.done').length === 2, 30_000);
     expect((h.raw.ofType('response.done')[1].response as { status: string }).status).toBe('completed');
     // The SDK retrieved each user item after its transcript and shows the transcripts in its history.
-    await waitUntil(() => h.raw.ofType('conversation.item.retrieved').length === 2);
+    await waitFor(() => h.raw.ofType('conversation.item.retrieved').length === 2, {
+      what: 'both user items retrieved',
+    });
     const users = messages(h.session.history).filter((m) => m.role === 'user');
     expect(users.map(contentText)).toEqual(
       h.raw.ofType('conversation.item.input_audio_transcription.completed').map((e) => e.transcript),
@@ -227,11 +232,3 @@ describe('@openai/agents-realtime with its default (audio output) configuration'
     session.close();
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
