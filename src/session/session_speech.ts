@@ -25,6 +25,7 @@ export function sessionSpeechService(synthesizer: Synthesizer, tts: TtsConfig): 
     defaultVoice: tts.default_voice,
     openStream: (engineVoice, speed) =>
       new PipelinedSpeechStream({ synthesizer, voice: engineVoice, speed, bounds: tts.stream }),
+    warmUp: (engineVoice, speed) => synthesizer.warmUp?.(engineVoice, speed),
   };
 }
 

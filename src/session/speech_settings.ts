@@ -19,6 +19,8 @@ export interface SessionSpeechService {
   defaultVoice: string;
   /** One answer's stream, in an engine voice. */
   openStream(engineVoice: string, speed: number): SpeechStream;
+  /** The session will speak with this engine voice and speed: the engine may start work ahead (a hint). */
+  warmUp?(engineVoice: string, speed: number): void;
 }
 
 export interface SessionSpeechOptions {
@@ -45,6 +47,8 @@ export class SpeechSettings {
   speed = 1;
   /** The session has answered with audio: its voice is fixed from now on. */
   private spoken = false;
+  /** The engine was told once that this session will speak (warmUpEngine). */
+  private engineWarmed = false;
 
   constructor(private readonly opts: SessionSpeechOptions) {
     this.voice = opts.service?.defaultVoice ?? 'alloy';
@@ -87,8 +91,20 @@ export class SpeechSettings {
         if (format) this.format = format;
         if (speed !== undefined) this.speed = speed;
         if (voice !== undefined) this.voice = voice;
+        if (this.modalities.includes('audio')) this.warmUpEngine();
       },
     };
+  }
+
+  /**
+   * Lets the engine start ahead what the session's first sentence would wait for. Once per session: a
+   * process start blocks the event loop for tens of ms, so updates must not be able to repeat it.
+   */
+  private warmUpEngine(): void {
+    if (this.engineWarmed) return;
+    this.engineWarmed = true;
+    const engineVoice = this.opts.service?.resolveVoice(this.voice);
+    if (engineVoice) this.opts.service?.warmUp?.(engineVoice, this.speed);
   }
 
   /** The settings of one response (response.create overrides checked like the session's). */

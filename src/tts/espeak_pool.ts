@@ -154,6 +154,16 @@ export class EspeakProcessPool {
     while (this.idle.length > this.opts.maxIdle) this.drop(this.idle[0]);
   }
 
+  /**
+   * Starts a warm process for (voice, wpm) unless one already waits: a session that will speak soon gets
+   * its first sentence started as fast as the later ones. Called outside any answer (see replenish on why).
+   */
+  warmUp(voice: string, wordsPerMinute: number): void {
+    const key = `${voice}\u0000${wordsPerMinute}`;
+    if (this.idle.some((e) => e.key === key && isAlive(e.proc))) return;
+    this.replenish(voice, wordsPerMinute);
+  }
+
   /** Kills every idle process; later takes start fresh processes and nothing is warmed again. */
   close(): void {
     this.closed = true;

@@ -98,6 +98,12 @@ export class EspeakSynthesizer implements Synthesizer {
     return ENGLISH_VOICES;
   }
 
+  /** Starts a warm process for the voice and speed once the caller's current work is done. */
+  warmUp(voice: string, speed: number): void {
+    const wpm = espeakWordsPerMinute(speed, this.options.words_per_minute);
+    setImmediate(() => this.pool.warmUp(voice, wpm));
+  }
+
   async *synthesize(request: SynthesisRequest): AsyncGenerator<PcmChunk> {
     validate(request, this.options.maxInputChars);
     if (request.signal.aborted || request.text.trim() === '') return;

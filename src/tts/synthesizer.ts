@@ -28,6 +28,12 @@ export interface Synthesizer {
   voices(): readonly string[];
   /** Streams one request's audio as it is produced; rejects with an EarshotError on engine failure. */
   synthesize(request: SynthesisRequest): AsyncIterable<PcmChunk>;
+  /**
+   * Optional hint: a session will speak with this voice and speed soon, so whatever its first sentence
+   * would wait for (an espeak-ng process start) can be started now. Never throws; the voice is one
+   * voices() accepts.
+   */
+  warmUp?(voice: string, speed: number): void;
   close(): Promise<void>;
 }
 

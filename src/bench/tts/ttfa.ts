@@ -61,6 +61,8 @@ export interface TtfaResult {
   ttfa_ms: number;
   ttfa_ms_p90: number;
   ttfa_ms_max: number;
+  /** The session's first answer alone (one sample: whether its first sentence found a warm process). */
+  ttfa_first_answer_ms: number | null;
   answers: number;
   text: TtfaText;
   /** Median characters of transcript received before the first audio. */
@@ -138,6 +140,7 @@ export async function measureTtfa(opts: TtfaOptions = {}): Promise<TtfaResult> {
         ttfa_ms: round(percentile(ttfa, 50), 1),
         ttfa_ms_p90: round(percentile(ttfa, 90), 1),
         ttfa_ms_max: round(Math.max(...ttfa), 1),
+        ttfa_first_answer_ms: samples[0] ? round(samples[0].ttfaMs, 1) : null,
         answers: samples.length,
         chars_before_audio: percentile(
           samples.map((s) => s.charsBeforeAudio),

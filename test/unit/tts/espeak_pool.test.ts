@@ -11,6 +11,7 @@ import { EarshotError } from '../../../src/errors.ts';
 import type { SpawnEspeak } from '../../../src/tts/espeak_pool.ts';
 import { EspeakSynthesizer } from '../../../src/tts/espeak_synthesizer.ts';
 import { rms, synthesizeAll } from '../../helpers/tts_audio.ts';
+import { waitFor } from '../../helpers/wait_for.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const config = defaultConfig().tts;
@@ -45,14 +46,6 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -98,6 +91,32 @@ describe('warm espeak-ng processes', () => {
     const before = children.length;
     await synthesizeAll(synth, SENTENCE, 'en-gb'); // still warm: one start, the replacement
     expect(children.length).toBe(before + 1);
+  });
+
+  it("warmUp() starts one warm process for a session's voice and speed before its first sentence, which speaks with it", async () => {
+    const { synth, children } = recorded();
+    synth.warmUp('en-gb', 1.5);
+    expect(children).toHaveLength(0); // started after the caller's current work, not inside it
+    await waitFor(() => synth.warmProcesses === 1, { what: 'the warm process' });
+    expect(children[0].args).toEqual(['-v', 'en-gb', '-s', '263', '--stdout', '--stdin']);
+    synth.warmUp('en-gb', 1.5); // one already waits: nothing more
+    await new Promise((r) => setImmediate(r));
+    expect(children).toHaveLength(1);
+    const { pcm } = await synthesizeAll(synth, SENTENCE, 'en-gb', 1.5);
+    expect(rms(pcm)).toBeGreaterThan(500);
+    expect(children[0].child.exitCode).toBe(0); // the warm process spoke the first sentence
+    expect(children).toHaveLength(2); // and its replacement for the next
+  });
+
+  it('warmUp() starts nothing when warm_processes is 0 or after close()', async () => {
+    const off = recorded({ warm_processes: 0 });
+    off.synth.warmUp('en-us', 1);
+    const closed = recorded();
+    await closed.synth.close();
+    closed.synth.warmUp('en-us', 1);
+    await new Promise((r) => setImmediate(r));
+    expect(off.children).toHaveLength(0);
+    expect(closed.children).toHaveLength(0);
   });
 
   it('starts a process per sentence and keeps none when warm_processes is 0', async () => {
@@ -187,7 +206,7 @@ describe('warm espeak-ng processes', () => {
     const { warm, pid } = JSON.parse(out) as { warm: number; pid: number };
     expect(warm).toBe(1);
     // The warm espeak-ng read end-of-file on its stdin and exited by itself.
-    await waitUntil(() => !running(pid));
+    await waitFor(() => !running(pid), { timeoutMs: 5000, what: 'the espeak-ng process to end' });
   });
 });
 
