@@ -4,15 +4,16 @@
 // minute) since both are command-line arguments, so a sentence rarely waits for a process start.
 // A waiting process is unref'd: it never keeps Node alive, and if Node dies without close() the process
 // reads end-of-file on its stdin, speaks nothing and exits, so none is left behind.
-import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type SpawnWithPipes, sharedProcessLauncher } from './process_launcher.ts';
 
 const STDERR_KEEP_BYTES = 2048;
 
 /** Starts `program args` with three pipes; injectable so tests can count and observe the spawns. */
-export type SpawnEspeak = (program: string, args: readonly string[]) => ChildProcessWithoutNullStreams;
+export type SpawnEspeak = SpawnWithPipes;
 
-const spawnWithPipes: SpawnEspeak = (program, args) => spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Through the process launcher: starting a process must not fork the server (see process_launcher.ts). */
+const spawnWithPipes: SpawnEspeak = (program, args) => sharedProcessLauncher().spawn(program, args);
 
 /** One espeak-ng process and what it has reported so far (recorded from its start, warm or not). */
 export interface EspeakProcess {
@@ -73,11 +74,12 @@ export function killProcess(proc: EspeakProcess): void {
 
 /** Whether the process keeps Node's event loop alive (a waiting one does not; one speaking does). */
 function setRef(child: ChildProcessWithoutNullStreams, ref: boolean): void {
-  // The pipes are net.Socket objects at run time (typed as plain streams).
-  const pipes = [child.stdin, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[];
+  // The pipes of a spawned child are net.Socket objects at run time (typed as plain streams); a launched
+  // process's are plain streams and its own ref()/unref() covers its pipes.
+  const pipes = [child.stdin, child.stdout, child.stderr] as unknown as { ref?(): void; unref?(): void }[];
   for (const handle of [child, ...pipes]) {
-    if (ref) handle.ref();
-    else handle.unref();
+    if (ref) handle.ref?.();
+    else handle.unref?.();
   }
 }
 

@@ -4,6 +4,7 @@
 // stdin (`--stdin`), never on the command line, so text starting with "-" cannot be read as an option.
 import { spawn } from 'node:child_process';
 import { type EspeakProcess, EspeakProcessPool, killProcess, type SpawnEspeak } from './espeak_pool.ts';
+import { sharedProcessLauncher } from './process_launcher.ts';
 import { EarshotError } from '../errors.ts';
 import type { TtsEspeakConfig } from '../config/tts_schema.ts';
 import type { PcmChunk, SynthesisRequest, Synthesizer } from './synthesizer.ts';
@@ -42,6 +43,16 @@ export function espeakWordsPerMinute(speed: number, baseWordsPerMinute: number):
   return Math.min(MAX_WPM, Math.max(MIN_WPM, Math.round(baseWordsPerMinute * speed)));
 }
 
+/** A process that did not start: the program is missing (ENOENT, EACCES), or its start failed otherwise. */
+function startFailure(program: string, cause: unknown): EarshotError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES') return missingProgram(program, cause);
+  return new EarshotError('E_TTS_ENGINE', `espeak-ng could not be started: ${(cause as Error).message}`, {
+    cause,
+    retryable: true,
+  });
+}
+
 function missingProgram(program: string, cause?: unknown): EarshotError {
   return new EarshotError(
     'E_TTS_UNAVAILABLE',
@@ -77,6 +88,8 @@ export class EspeakSynthesizer implements Synthesizer {
       idleMs: options.warm_idle_ms,
       ...(spawnFn ? { spawn: spawnFn } : {}),
     });
+    // The launcher's helper starts now, not in front of the first sentence (it takes ~0.2 s to start).
+    if (!spawnFn) sharedProcessLauncher().start();
   }
 
   /** espeak-ng processes speaking now (each in-flight synthesis has one). */
@@ -142,7 +155,7 @@ export class EspeakSynthesizer implements Synthesizer {
       yield* pcmAfterHeader(child.stdout as AsyncIterable<Buffer>);
       const code = await proc.exited;
       if (request.signal.aborted) return;
-      if (proc.spawnError) throw missingProgram(this.options.program, proc.spawnError);
+      if (proc.spawnError) throw startFailure(this.options.program, proc.spawnError);
       if (timedOut) {
         throw new EarshotError(
           'E_TTS_ENGINE',

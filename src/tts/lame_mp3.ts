@@ -2,6 +2,7 @@
 // stdin, MP3 frames streamed from its stdout. A child process like espeak-ng: nothing compiled at install.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EarshotError } from '../errors.ts';
+import { sharedProcessLauncher } from './process_launcher.ts';
 import { SPEECH_OUTPUT_RATE_HZ } from './synthesizer.ts';
 
 export const MP3_PROGRAM = 'lame';
@@ -27,7 +28,8 @@ export interface Mp3Encoder {
 
 export function startMp3Encoder(program = MP3_PROGRAM): Mp3Encoder {
   const khz = String(SPEECH_OUTPUT_RATE_HZ / 1000);
-  const child: ChildProcessWithoutNullStreams = spawn(program, [
+  // Through the launcher: a request must not fork the server (see process_launcher.ts).
+  const child: ChildProcessWithoutNullStreams = sharedProcessLauncher().spawn(program, [
     '--quiet',
     '-r',
     '-s',

@@ -2,6 +2,7 @@
 // folder (espeak speed, Kokoro's fixture speed, time to first audio through a real server, WebRTC pacing).
 import { measureEspeakRtf } from './espeak_rtf.ts';
 import { measureKokoroFixtureRtf } from './kokoro_rtf.ts';
+import { measureProcessStart } from './process_start.ts';
 import { measureTtfa } from './ttfa.ts';
 import { measureWebrtcFrameGaps } from './webrtc_frames.ts';
 
@@ -12,6 +13,8 @@ export interface TtsBenchOptions {
   sessions?: number;
   /** Seconds of audio each WebRTC call plays (10 by default). */
   seconds?: number;
+  /** Memory held while process starts are timed, in MB (2048 by default; see process_start.ts). */
+  ballastMb?: number;
   progress?: (message: string) => void;
 }
 
@@ -24,6 +27,9 @@ export interface TtsBenchResult {
   kokoro_fixture_rtf: number;
   webrtc_frame_gap_p99_ms: number;
   audio_sessions: number;
+  /** Event-loop time per espeak-ng start through the process launcher, and spawn() directly (same run). */
+  process_start_block_ms: number;
+  process_start_block_ms_direct: number;
   details: Record<string, unknown>;
 }
 
@@ -39,6 +45,8 @@ export async function benchTts(options: TtsBenchOptions = {}): Promise<TtsBenchR
   // Baseline in the same run: the same answers with a process started per sentence.
   const ttfaColdSpawn = await measureTtfa({ answers, text: 'clause_marks', warmProcesses: 0, progress });
   const ttfaNoClauseMarks = await measureTtfa({ answers, text: 'no_clause_marks', progress });
+  progress('voice-engine process starts');
+  const processStart = await measureProcessStart({ ballastMb: options.ballastMb ?? 2048 });
   progress('WebRTC pacing');
   const webrtc = await measureWebrtcFrameGaps({
     sessions: options.sessions ?? 20,
@@ -52,6 +60,16 @@ export async function benchTts(options: TtsBenchOptions = {}): Promise<TtsBenchR
     kokoro_fixture_rtf: kokoro.kokoro_fixture_rtf,
     webrtc_frame_gap_p99_ms: webrtc.webrtc_frame_gap_p99_ms,
     audio_sessions: webrtc.audio_sessions,
-    details: { espeak, kokoro, ttfa, ttfa_cold_spawn: ttfaColdSpawn, ttfa_no_clause_marks: ttfaNoClauseMarks, webrtc },
+    process_start_block_ms: processStart.process_start_block_ms,
+    process_start_block_ms_direct: processStart.process_start_block_ms_direct,
+    details: {
+      espeak,
+      kokoro,
+      ttfa,
+      ttfa_cold_spawn: ttfaColdSpawn,
+      ttfa_no_clause_marks: ttfaNoClauseMarks,
+      process_start: processStart,
+      webrtc,
+    },
   };
 }

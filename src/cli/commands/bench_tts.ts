@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { measureProcessStart } from '../../bench/tts/process_start.ts';
 import { benchTts } from '../../bench/tts/tts_bench.ts';
 import { measureWebrtcFrameGaps } from '../../bench/tts/webrtc_frames.ts';
 import { EarshotError } from '../../errors.ts';
@@ -11,6 +12,8 @@ const HEADLINE = [
   'kokoro_fixture_rtf',
   'webrtc_frame_gap_p99_ms',
   'audio_sessions',
+  'process_start_block_ms',
+  'process_start_block_ms_direct',
 ] as const;
 
 /** `earshot bench tts`, registered on the `earshot bench` parent command. */
@@ -22,22 +25,32 @@ export function registerBenchTtsCommand(bench: Command): void {
     )
     .option(
       '--json',
-      'print one JSON object {"ttfa_ms","ttfa_ms_no_clause_marks","espeak_rtf","kokoro_fixture_rtf","webrtc_frame_gap_p99_ms","audio_sessions","details"}',
+      'print one JSON object {"ttfa_ms","ttfa_ms_no_clause_marks","espeak_rtf","kokoro_fixture_rtf","webrtc_frame_gap_p99_ms","audio_sessions","process_start_block_ms","process_start_block_ms_direct","details"}',
     )
     .option('--answers <n>', 'answers for the time-to-first-audio median', numberFlag, 20)
     .option('--sessions <n>', 'WebRTC calls speaking at once', numberFlag, 20)
     .option('--seconds <s>', 'seconds of audio each WebRTC call plays', numberFlag, 10)
-    .option('--only <part>', 'measure one part only: "webrtc" (frame pacing; prints its own figures)')
-    .action(async (opts: { json?: boolean; answers: number; sessions: number; seconds: number; only?: string }) => {
+    .option(
+      '--ballast-mb <mb>',
+      'memory held while process starts are timed, standing in for the model weights a server holds',
+      numberFlag,
+      2048,
+    )
+    .option(
+      '--only <part>',
+      'measure one part only: "webrtc" (frame pacing) or "process-start" (event-loop time per voice-engine process start); prints its own figures',
+    )
+    .action(async (opts: BenchTtsFlags) => {
       try {
         if (opts.only !== undefined) {
-          await benchWebrtcOnly(opts.only, opts);
+          await benchOnePart(opts.only, opts);
           return;
         }
         const result = await benchTts({
           answers: positiveIntFlag('answers', opts.answers),
           sessions: positiveIntFlag('sessions', opts.sessions),
           seconds: positiveIntFlag('seconds', opts.seconds),
+          ballastMb: ballastFlag(opts.ballastMb),
           progress: (m) => process.stderr.write(`… ${m}\n`),
         });
         if (opts.json) {
@@ -53,22 +66,51 @@ export function registerBenchTtsCommand(bench: Command): void {
     });
 }
 
-/** `--only webrtc`: the WebRTC pacing figures alone (every key of measureWebrtcFrameGaps). */
-async function benchWebrtcOnly(
-  only: string,
-  opts: { json?: boolean; sessions: number; seconds: number },
-): Promise<void> {
-  if (only !== 'webrtc')
-    throw new EarshotError('E_CONFIG_INVALID', `--only takes "webrtc", got ${JSON.stringify(only)}`, { param: 'only' });
-  const webrtc = await measureWebrtcFrameGaps({
-    sessions: positiveIntFlag('sessions', opts.sessions),
-    seconds: positiveIntFlag('seconds', opts.seconds),
-    progress: (m) => process.stderr.write(`… ${m}\n`),
-  });
+interface BenchTtsFlags {
+  json?: boolean;
+  answers: number;
+  sessions: number;
+  seconds: number;
+  ballastMb: number;
+  only?: string;
+}
+
+function ballastFlag(value: number): number {
+  if (!Number.isInteger(value) || value < 0)
+    throw new EarshotError('E_CONFIG_INVALID', `--ballast-mb takes a whole number of MB >= 0, got ${value}`, {
+      param: 'ballast-mb',
+    });
+  return value;
+}
+
+/** `--only webrtc` / `--only process-start`: one part's figures alone (every key it measures). */
+async function benchOnePart(only: string, opts: BenchTtsFlags): Promise<void> {
+  const progress = (m: string) => process.stderr.write(`… ${m}\n`);
+  let title: string;
+  let figures: object;
+  if (only === 'webrtc') {
+    title = 'WebRTC frame pacing';
+    figures = await measureWebrtcFrameGaps({
+      sessions: positiveIntFlag('sessions', opts.sessions),
+      seconds: positiveIntFlag('seconds', opts.seconds),
+      progress,
+    });
+  } else if (only === 'process-start') {
+    title = 'Voice-engine process starts';
+    figures = await measureProcessStart({ ballastMb: ballastFlag(opts.ballastMb) });
+  } else {
+    throw new EarshotError(
+      'E_CONFIG_INVALID',
+      `--only takes "webrtc" or "process-start", got ${JSON.stringify(only)}`,
+      {
+        param: 'only',
+      },
+    );
+  }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(webrtc)}\n`);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
     return;
   }
-  process.stdout.write('WebRTC frame pacing\n');
-  for (const [key, value] of Object.entries(webrtc)) process.stdout.write(`  ${key.padEnd(32)} ${value}\n`);
+  process.stdout.write(`${title}\n`);
+  for (const [key, value] of Object.entries(figures)) process.stdout.write(`  ${key.padEnd(32)} ${value}\n`);
 }

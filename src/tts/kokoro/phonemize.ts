@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { EarshotError } from '../../errors.ts';
+import { sharedProcessLauncher } from '../process_launcher.ts';
 
 // Grapheme-to-phoneme for Kokoro through the espeak-ng program (a child process, so its GPL code stays out of
 // Earshot's process). espeak prints one line per clause and drops the punctuation, which Kokoro reads as
@@ -61,10 +61,18 @@ export function splitClauses(text: string): Clause[] {
 function runEspeak(lines: string[], o: PhonemizeOptions): Promise<string[]> {
   const maxBytes = o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   return new Promise((resolve, reject) => {
-    const child = spawn(o.program ?? 'espeak-ng', ['-q', '--ipa', '-v', o.language ?? 'en-us', '--stdin'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal: o.signal,
-    });
+    if (o.signal?.aborted) return reject(new EarshotError('E_ABORTED', 'Phonemisation cancelled.'));
+    // Through the launcher: a request must not fork the server (see process_launcher.ts).
+    const child = sharedProcessLauncher().spawn(o.program ?? 'espeak-ng', [
+      '-q',
+      '--ipa',
+      '-v',
+      o.language ?? 'en-us',
+      '--stdin',
+    ]);
+    const stop = () => child.kill('SIGKILL');
+    o.signal?.addEventListener('abort', stop, { once: true });
+    child.once('close', () => o.signal?.removeEventListener('abort', stop));
     const out: Buffer[] = [];
     let bytes = 0;
     let stderr = '';
