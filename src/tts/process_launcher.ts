@@ -1,7 +1,7 @@
 // Starting a program without forking the server. Node starts a child process with fork() + exec(), and
-// fork() copies the parent's page tables while the event loop waits: about 15 ms per GB of resident memory
-// on the build machine (6 ms at 46 MB, 62 ms at 4.3 GB), and the server holds the model's weights (several
-// GB at real size) in its engine worker. Spoken answers start an espeak-ng process per sentence, so every
+// fork() copies the parent's page tables while the event loop waits: 15-30 ms per GB of resident memory
+// on the build machine (10 ms at 0.2 GB, 146 ms at 6.6 GB: `earshot bench tts --only process-start`), and
+// the server holds the model's weights (several GB at real size) in its engine worker. Spoken answers start an espeak-ng process per sentence, so every
 // session's events and WebRTC frames would wait that long, again and again.
 //
 // The launcher is a small helper process (process_launcher_main.mjs), forked once, that starts programs on
