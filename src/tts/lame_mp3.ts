@@ -71,7 +71,11 @@ export function startMp3Encoder(program = MP3_PROGRAM): Mp3Encoder {
       new Promise((resolve) => {
         if (child.stdin.destroyed || child.stdin.writableEnded) return resolve();
         if (child.stdin.write(pcmBytes)) return resolve();
-        child.stdin.once('drain', resolve).once('close', resolve);
+        const done = () => {
+          child.stdin.off('drain', done).off('close', done);
+          resolve();
+        };
+        child.stdin.once('drain', done).once('close', done);
       }),
     end: () => child.stdin.end(),
     kill,

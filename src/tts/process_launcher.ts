@@ -23,12 +23,16 @@ export type SpawnWithPipes = (program: string, args: readonly string[]) => Child
 
 /** What the helper reports about one program (see process_launcher_main.mjs). */
 export interface HelperMessage {
+  /** The helper runs (sent once, before anything else). */
+  ready?: true;
   id: number;
   pid?: number;
   stdout?: Uint8Array;
   stderr?: Uint8Array;
   stdoutEnd?: true;
   stderrEnd?: true;
+  /** The last write reached the program's pipe (or failed to): the writer may go on. */
+  wrote?: true;
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   error?: { code: string; message: string };
 }
@@ -42,6 +46,8 @@ export interface ProcessLauncherOptions {
 
 export class ProcessLauncher {
   private helper: ChildProcess | null = null;
+  /** The current helper has said it runs: one that dies before that will not run next time either. */
+  private helperReady = false;
   private readonly inFlight = new Map<number, LaunchedProcess>();
   private nextId = 1;
   private restartsLeft: number;
@@ -77,18 +83,27 @@ export class ProcessLauncher {
     return proc as unknown as ChildProcessWithoutNullStreams;
   };
 
+  /** Programs started through the helper that have not closed yet. */
+  get programsInFlight(): number {
+    return this.inFlight.size;
+  }
+
   /** The helper's pid while it runs (tests). */
   get helperPid(): number | undefined {
     return this.helper?.pid;
   }
 
-  /** Stops the helper; processes it started keep their pipes, and later spawns start the helper again. */
+  /** Stops the helper and the programs it runs (reported as killed); a later spawn starts a new helper. */
   close(): void {
     this.helper?.disconnect();
   }
 
   /** @internal Sends an operation on program `id` to the helper; false when there is no helper. */
-  tell(message: { op: 'write' | 'end' | 'kill' | 'pause' | 'resume'; id: number; [key: string]: unknown }): boolean {
+  tell(message: {
+    op: 'write' | 'end' | 'kill' | 'pause' | 'resume' | 'discard';
+    id: number;
+    [key: string]: unknown;
+  }): boolean {
     if (!this.helper?.connected) return false;
     this.helper.send(message);
     return true;
@@ -123,9 +138,13 @@ export class ProcessLauncher {
       return null;
     }
     this.helper = helper;
+    this.helperReady = false;
     helper.unref();
     this.holdRef(0);
-    helper.on('message', (message: HelperMessage) => this.inFlight.get(message.id)?.receive(message));
+    helper.on('message', (message: HelperMessage) => {
+      if (message.ready) this.helperReady = true;
+      else this.inFlight.get(message.id)?.receive(message);
+    });
     helper.on('error', () => this.lost(helper));
     helper.on('exit', () => this.lost(helper));
     helper.on('disconnect', () => this.lost(helper));
@@ -136,6 +155,7 @@ export class ProcessLauncher {
   private lost(helper: ChildProcess): void {
     if (this.helper !== helper) return;
     this.helper = null;
+    if (!this.helperReady) this.restartsLeft = -1; // it cannot start here: spawn() directly from now on
     if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
     for (const proc of [...this.inFlight.values()]) proc.helperLost();
   }
@@ -153,6 +173,8 @@ class LaunchedProcess extends EventEmitter {
   private outputsOpen = 2;
   private exited = false;
   private closed = false;
+  /** The stdin write the helper has not yet acknowledged (one at a time: Writable orders them). */
+  private pendingWrite: (() => void) | null = null;
 
   constructor(
     private readonly id: number,
@@ -162,8 +184,8 @@ class LaunchedProcess extends EventEmitter {
     launcher.holdRef(1);
     this.stdin = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
-        launcher.tell({ op: 'write', id, data: chunk });
-        done();
+        if (this.exited || !launcher.tell({ op: 'write', id, data: chunk })) return done();
+        this.pendingWrite = done;
       },
       final: (done) => {
         launcher.tell({ op: 'end', id });
@@ -171,31 +193,40 @@ class LaunchedProcess extends EventEmitter {
       },
     });
     this.stdout.on('drain', () => launcher.tell({ op: 'resume', id }));
-    for (const out of [this.stdout, this.stderr]) out.once('end', () => this.outputEnded());
+    // A reader that stops early destroys the stream ('close' without 'end'): the program's output pipe is
+    // closed for it, as closing a pipe's read end would.
+    this.stdout.once('close', () => {
+      if (!this.stdout.readableEnded) launcher.tell({ op: 'discard', id });
+    });
+    for (const out of [this.stdout, this.stderr]) out.once('close', () => this.outputClosed());
   }
 
   /** @internal */
   receive(message: HelperMessage): void {
+    if (this.closed) return;
     if (message.pid !== undefined) this.pid = message.pid;
-    if (message.stdout && !this.stdout.write(bytes(message.stdout))) this.launcher.tell({ op: 'pause', id: this.id });
-    if (message.stderr) this.stderr.write(bytes(message.stderr));
-    if (message.stdoutEnd) this.stdout.end();
-    if (message.stderrEnd) this.stderr.end();
+    if (message.stdout && writable(this.stdout) && !this.stdout.write(bytes(message.stdout)))
+      this.launcher.tell({ op: 'pause', id: this.id });
+    if (message.stderr && writable(this.stderr)) this.stderr.write(bytes(message.stderr));
+    if (message.wrote) this.releaseWrite();
+    if (message.stdoutEnd) endOutput(this.stdout);
+    if (message.stderrEnd) endOutput(this.stderr);
     if (message.exit) this.exit(message.exit.code, message.exit.signal);
     if (message.error) this.failed(Object.assign(new Error(message.error.message), { code: message.error.code }));
   }
 
   /** @internal */
   helperLost(): void {
+    this.releaseWrite();
     if (this.pid === undefined) {
       const err = new Error('The process launcher exited before the program started.');
       this.failed(Object.assign(err, { code: 'ELAUNCHER' }));
       return;
     }
-    // Its output is no longer relayed: stop it, so its end is known.
-    killPid(this.pid, 'SIGKILL');
-    this.stdout.end();
-    this.stderr.end();
+    // Its output is no longer relayed: stop it (unless it has exited: its pid may be another's by now).
+    if (!this.exited) killPid(this.pid, 'SIGKILL');
+    endOutput(this.stdout);
+    endOutput(this.stderr);
     this.exit(null, 'SIGKILL');
   }
 
@@ -217,6 +248,12 @@ class LaunchedProcess extends EventEmitter {
     if (!this.closed) this.launcher.holdRef(-1);
   }
 
+  private releaseWrite(): void {
+    const done = this.pendingWrite;
+    this.pendingWrite = null;
+    done?.();
+  }
+
   private exit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exited) return;
     this.exited = true;
@@ -233,15 +270,16 @@ class LaunchedProcess extends EventEmitter {
   private failed(err: Error & { code?: string }): void {
     if (this.exited) return;
     this.exited = true;
-    this.outputsOpen = 0;
+    this.exitCode = -2;
+    this.releaseWrite();
     this.stdin.destroy();
-    this.stdout.end();
-    this.stderr.end();
+    endOutput(this.stdout);
+    endOutput(this.stderr);
     this.emit('error', err);
     this.emitClose(-2, null);
   }
 
-  private outputEnded(): void {
+  private outputClosed(): void {
     this.outputsOpen = Math.max(0, this.outputsOpen - 1);
     this.maybeClose();
   }
@@ -257,6 +295,15 @@ class LaunchedProcess extends EventEmitter {
     this.launcher.finished(this.id);
     this.emit('close', code, signal);
   }
+}
+
+function writable(out: PassThrough): boolean {
+  return !out.destroyed && !out.writableEnded;
+}
+
+/** Ends an output stream unless it has ended or its reader destroyed it. */
+function endOutput(out: PassThrough): void {
+  if (writable(out)) out.end();
 }
 
 /** A Buffer over the bytes the helper sent (no copy). */

@@ -3,16 +3,39 @@
 // itself. Plain JavaScript, run without a loader: it must start fast and stay small.
 //
 // In:  {op: 'spawn', id, program, args}, {op: 'write', id, data}, {op: 'end', id}, {op: 'kill', id, signal},
-//      {op: 'pause' | 'resume', id} (the server's reader is full / has room again).
-// Out: {id, pid}, {id, stdout: data}, {id, stderr: data}, {id, stdoutEnd}, {id, stderrEnd}, then
-//      {id, exit: {code, signal}} once its pipes have closed; or {id, error: {code, message}} when the
-//      program could not be started.
+//      {op: 'pause' | 'resume', id} (the server's reader is full / has room again), {op: 'discard', id} (the
+//      server's reader has gone: the output pipe is closed, as a reader closing a pipe would).
+// Out: {ready} once; then per program {id, pid}, {id, stdout: data}, {id, stderr: data}, {id, wrote} (a
+//      write reached the program's pipe), {id, stdoutEnd}, {id, stderrEnd}, {id, exit: {code, signal}};
+//      or {id, error: {code, message}} when the program could not be started.
 import { spawn } from 'node:child_process';
 
-const children = new Map();
+/** id -> {child, pausedByServer, sending}: a program's output is read only while neither holds it. */
+const programs = new Map();
 
-function send(message) {
-  if (process.connected) process.send(message, undefined, {}, () => {});
+function send(message, sent) {
+  if (!process.connected) return;
+  process.send(message, undefined, {}, () => sent?.());
+}
+
+/** Relays one output stream; reading pauses until each piece has left this process (bounded memory). */
+function relay(program, id, stream, name) {
+  stream.on('data', (data) => {
+    if (name === 'stdout') {
+      program.sending = true;
+      stream.pause();
+    }
+    send({ id, [name]: data }, () => {
+      if (name !== 'stdout') return;
+      program.sending = false;
+      if (!program.pausedByServer) stream.resume();
+    });
+  });
+  stream.on('end', () => send({ id, [`${name}End`]: true }));
+  stream.on('error', () => {}); // a discarded pipe: 'end' or 'close' still comes
+  stream.on('close', () => {
+    if (!stream.readableEnded) send({ id, [`${name}End`]: true });
+  });
 }
 
 function start({ id, program, args }) {
@@ -23,34 +46,43 @@ function start({ id, program, args }) {
     send({ id, error: { code: err.code ?? 'ESPAWN', message: String(err.message) } });
     return;
   }
-  let failed = false;
   child.once('error', (err) => {
-    if (child.pid !== undefined) return; // started: its exit status says what happened
-    failed = true;
-    send({ id, error: { code: err.code ?? 'ESPAWN', message: String(err.message) } });
+    if (child.pid === undefined) send({ id, error: { code: err.code ?? 'ESPAWN', message: String(err.message) } });
   });
   if (child.pid === undefined) return;
-  children.set(id, child);
+  const entry = { child, pausedByServer: false, sending: false };
+  programs.set(id, entry);
   child.stdin.on('error', () => {}); // EPIPE when it died before reading: its exit status says why
-  child.stdout.on('data', (data) => send({ id, stdout: data }));
-  child.stderr.on('data', (data) => send({ id, stderr: data }));
-  child.stdout.on('end', () => send({ id, stdoutEnd: true }));
-  child.stderr.on('end', () => send({ id, stderrEnd: true }));
-  child.once('close', (code, signal) => {
-    children.delete(id);
-    if (!failed) send({ id, exit: { code, signal } });
-  });
+  relay(entry, id, child.stdout, 'stdout');
+  relay(entry, id, child.stderr, 'stderr');
+  child.once('exit', (code, signal) => send({ id, exit: { code, signal } }));
+  child.once('close', () => programs.delete(id));
   send({ id, pid: child.pid });
 }
 
 const ops = {
   spawn: start,
-  write: ({ id, data }) => children.get(id)?.stdin.write(data),
-  end: ({ id }) => children.get(id)?.stdin.end(),
-  kill: ({ id, signal }) => children.get(id)?.kill(signal),
-  pause: ({ id }) => children.get(id)?.stdout.pause(),
-  resume: ({ id }) => children.get(id)?.stdout.resume(),
+  // The acknowledgement comes once the bytes are in the program's pipe (or failed to be): the server's
+  // writer waits for it, so a program that does not read holds its writer back, as a pipe would.
+  write: ({ id, data }) => {
+    const child = programs.get(id)?.child;
+    if (!child || child.stdin.destroyed) return send({ id, wrote: true });
+    child.stdin.write(data, () => send({ id, wrote: true }));
+  },
+  end: ({ id }) => programs.get(id)?.child.stdin.end(),
+  kill: ({ id, signal }) => programs.get(id)?.child.kill(signal),
+  pause: ({ id }) => setPaused(id, true),
+  resume: ({ id }) => setPaused(id, false),
+  discard: ({ id }) => programs.get(id)?.child.stdout.destroy(),
 };
+
+function setPaused(id, paused) {
+  const entry = programs.get(id);
+  if (!entry) return;
+  entry.pausedByServer = paused;
+  if (paused) entry.child.stdout.pause();
+  else if (!entry.sending) entry.child.stdout.resume();
+}
 
 process.on('message', (message) => {
   try {
@@ -62,6 +94,8 @@ process.on('message', (message) => {
 
 // The server is gone (exited or closed the channel): nothing it started may outlive it.
 process.on('disconnect', () => {
-  for (const child of children.values()) child.kill('SIGKILL');
+  for (const { child } of programs.values()) child.kill('SIGKILL');
   process.exit(0);
 });
+
+send({ ready: true });

@@ -3,7 +3,7 @@
 // and a helper that dies or cannot start never loses a program silently.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProcessLauncher } from '../../../src/tts/process_launcher.ts';
 import { waitFor } from '../../helpers/wait_for.ts';
 
@@ -119,12 +119,89 @@ describe('the process launcher', () => {
     expect(l.startedDirectly).toBe(0);
   });
 
-  it('starts programs directly when its helper cannot run; what was given to the dead helper fails clearly', async () => {
-    const l = launcher({ helperPath: '/nonexistent/earshot-helper.mjs', maxRestarts: 0 });
+  it('starts programs directly when its helper cannot run, without trying it again', async () => {
+    const l = launcher({ helperPath: '/nonexistent/earshot-helper.mjs' });
+    l.start(); // as the voice engine does when it opens
+    await waitFor(() => l.helperPid === undefined, { what: 'the helper to fail' });
+    const first = await run(l.spawn('sh', ['-c', 'echo direct']));
+    expect(first.stdout.toString()).toBe('direct\n');
+    await run(l.spawn('sh', ['-c', 'true']));
+    expect(l.startedDirectly).toBe(2);
+    expect(l.helperPid).toBeUndefined();
+  });
+
+  it('fails a program given to a helper that died before starting it, clearly', async () => {
+    const l = launcher({ helperPath: '/nonexistent/earshot-helper.mjs' });
     const lost = await run(l.spawn('sh', ['-c', 'echo lost']));
     expect(lost.events).toEqual(['error ELAUNCHER', 'close -2 null']);
-    const next = await run(l.spawn('sh', ['-c', 'echo direct']));
-    expect(next.stdout.toString()).toBe('direct\n');
-    expect(l.startedDirectly).toBe(1);
+    expect((await run(l.spawn('sh', ['-c', 'echo direct']))).stdout.toString()).toBe('direct\n');
+  });
+
+  it('a reader that stops early closes the output, so the program ends and close follows, as with spawn()', async () => {
+    const l = launcher();
+    const outcome = async (child: ChildProcessWithoutNullStreams) => {
+      const closed = new Promise<string>((resolve) =>
+        child.on('close', (code, signal) => resolve(`${code} ${signal}`)),
+      );
+      child.stdout.on('error', () => {});
+      for await (const _chunk of child.stdout) break;
+      return closed;
+    };
+    // `yes` is killed by SIGPIPE, or sees EPIPE first and exits 1 (both happen with spawn() too): it ends.
+    for (const child of [direct('yes', []), l.spawn('yes', [])])
+      expect(await outcome(child)).toMatch(/^(null SIGPIPE|1 null)$/);
+    await waitFor(() => l.programsInFlight === 0, { what: 'nothing in flight' });
+  });
+
+  it('reports the exit at once while output waits unread, as spawn() does', async () => {
+    const l = launcher();
+    for (const child of [
+      l.spawn('head', ['-c', '1000000', '/dev/zero']),
+      direct('head', ['-c', '1000000', '/dev/zero']),
+    ]) {
+      child.stdout.on('readable', () => {}); // a reader that has not pulled yet
+      await waitFor(() => child.pid, { what: 'the pid' });
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(`${code} ${signal}`)));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('null SIGKILL');
+      child.stdout.resume();
+    }
+  });
+
+  it('holds back a writer whose program does not read, as a pipe does', async () => {
+    const l = launcher();
+    const child = l.spawn('sleep', ['3']);
+    child.stdin.on('error', () => {});
+    const chunk = Buffer.alloc(48_000);
+    let accepted = 0;
+    for (;;) {
+      if (!child.stdin.write(chunk)) {
+        const drained = await Promise.race([
+          new Promise((resolve) => child.stdin.once('drain', () => resolve(true))),
+          new Promise((resolve) => setTimeout(() => resolve(false), 300)),
+        ]);
+        if (!drained) break;
+      }
+      accepted += chunk.length;
+      if (accepted > 8_000_000) break;
+    }
+    expect(accepted).toBeLessThan(1_000_000);
+    child.kill('SIGKILL');
+    await run(child);
+  });
+
+  it('never signals the pid of a program that has exited, when its helper goes', async () => {
+    const l = launcher();
+    const child = l.spawn('sh', ['-c', 'echo x']);
+    child.stdout.on('readable', () => {}); // output still unread when the helper goes
+    await new Promise((resolve) => child.once('exit', resolve));
+    const kill = vi.spyOn(process, 'kill');
+    try {
+      l.close();
+      await waitFor(() => l.helperPid === undefined, { what: 'the helper to go' });
+      expect(kill.mock.calls.filter(([pid]) => pid === child.pid)).toEqual([]);
+    } finally {
+      kill.mockRestore();
+    }
   });
 });
