@@ -1,6 +1,6 @@
 // Starting a program without forking the server. Node starts a child process with fork() + exec(), and
 // fork() copies the parent's page tables while the event loop waits: 15-30 ms per GB of resident memory
-// on the build machine (10 ms at 0.2 GB, 146 ms at 6.6 GB: `earshot bench tts --only process-start`), and
+// on the build machine (9-10 ms at 0.2 GB, 119-146 ms at 6.6 GB: `earshot bench tts --only process-start`), and
 // the server holds the model's weights (several GB at real size) in its engine worker. Spoken answers start an espeak-ng process per sentence, so every
 // session's events and WebRTC frames would wait that long, again and again.
 //
