@@ -97,8 +97,8 @@ export class SpeechSettings {
   }
 
   /**
-   * Lets the engine start ahead what the session's first sentence would wait for. Once per session: a
-   * process start blocks the event loop for tens of ms, so updates must not be able to repeat it.
+   * Lets the engine start ahead what the session's first sentence would wait for. Once per session: each
+   * start is a process, so a stream of updates must not be able to start one per event.
    */
   private warmUpEngine(): void {
     if (this.engineWarmed) return;

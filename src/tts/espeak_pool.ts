@@ -83,6 +83,11 @@ function setRef(child: ChildProcessWithoutNullStreams, ref: boolean): void {
   }
 }
 
+/** Warm processes are kept per (voice, words per minute): both are espeak-ng's command-line arguments. */
+function poolKey(voice: string, wordsPerMinute: number): string {
+  return `${voice}\u0000${wordsPerMinute}`;
+}
+
 export interface EspeakPoolOptions {
   program: string;
   /** Idle processes kept in all (tts.espeak.warm_processes); 0 turns warming off. */
@@ -119,7 +124,7 @@ export class EspeakProcessPool {
 
   /** A live warm process for (voice, wpm) if one waits, else a freshly started one. */
   take(voice: string, wordsPerMinute: number): EspeakProcess {
-    const key = `${voice}\u0000${wordsPerMinute}`;
+    const key = poolKey(voice, wordsPerMinute);
     for (;;) {
       const index = this.idle.findIndex((e) => e.key === key);
       if (index < 0) break;
@@ -148,7 +153,7 @@ export class EspeakProcessPool {
     }
     proc.warm = true;
     setRef(proc.child, false);
-    const entry: IdleEntry = { key: `${voice}\u0000${wordsPerMinute}`, proc, timer: undefined as never };
+    const entry: IdleEntry = { key: poolKey(voice, wordsPerMinute), proc, timer: undefined as never };
     entry.timer = setTimeout(() => this.drop(entry), this.opts.idleMs);
     entry.timer.unref();
     proc.child.once('exit', () => this.drop(entry));
@@ -161,7 +166,7 @@ export class EspeakProcessPool {
    * its first sentence started as fast as the later ones. Called outside any answer (see replenish on why).
    */
   warmUp(voice: string, wordsPerMinute: number): void {
-    const key = `${voice}\u0000${wordsPerMinute}`;
+    const key = poolKey(voice, wordsPerMinute);
     if (this.idle.some((e) => e.key === key && isAlive(e.proc))) return;
     this.replenish(voice, wordsPerMinute);
   }

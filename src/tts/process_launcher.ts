@@ -1,16 +1,17 @@
 // Starting a program without forking the server. Node starts a child process with fork() + exec(), and
-// fork() copies the parent's page tables while the event loop waits: 15-30 ms per GB of resident memory
-// on the build machine (9-10 ms at 0.2 GB, 119-146 ms at 6.6 GB: `earshot bench tts --only process-start`), and
-// the server holds the model's weights (several GB at real size) in its engine worker. Spoken answers start an espeak-ng process per sentence, so every
-// session's events and WebRTC frames would wait that long, again and again.
+// fork() copies the parent's page tables while the event loop waits: 15-30 ms per GB of resident memory on
+// the build machine (9-10 ms at 0.2 GB, 119-146 ms at 6.6 GB: `earshot bench tts --only process-start`), and
+// the server holds the model's weights (several GB at real size) in its engine worker. Spoken answers start
+// an espeak-ng process per sentence, so every session's events and WebRTC frames would wait that long,
+// again and again.
 //
 // The launcher is a small helper process (process_launcher_main.mjs), forked once, that starts programs on
 // the server's behalf and relays their pipes over its IPC channel (a speaking espeak-ng writes ~44 KB/s;
 // the server's reader pauses the program's output when it is full, as a pipe would). What the caller gets
 // behaves like the ChildProcessWithoutNullStreams spawn() gives (the parts the voice engines use): stdio
 // streams usable at once, 'error' / 'exit' / 'close' as spawn() orders them, exitCode, signalCode, kill(),
-// ref() / unref(). If the helper cannot run, or dies, programs are started directly again (and the helper
-// is started anew at most `maxRestarts` times).
+// ref() / unref(). A helper that dies is started anew (at most `maxRestarts` times); one that dies before it
+// has started, or past that bound, leaves programs to spawn() directly.
 import { type ChildProcess, type ChildProcessWithoutNullStreams, fork, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
@@ -140,7 +141,7 @@ export class ProcessLauncher {
     this.helper = helper;
     this.helperReady = false;
     helper.unref();
-    this.holdRef(0);
+    this.holdRef(0); // the new channel takes the ref state of the programs still in flight
     helper.on('message', (message: HelperMessage) => {
       if (message.ready) this.helperReady = true;
       else this.inFlight.get(message.id)?.receive(message);
@@ -151,7 +152,7 @@ export class ProcessLauncher {
     return helper;
   }
 
-  /** The helper is gone: what it had not finished starting fails; what runs goes on without exit statuses. */
+  /** The helper is gone: what it had not started fails (ELAUNCHER); what runs is stopped, reported as killed. */
   private lost(helper: ChildProcess): void {
     if (this.helper !== helper) return;
     this.helper = null;

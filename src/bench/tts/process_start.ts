@@ -3,8 +3,8 @@
 // and fork() copies its page tables while the loop waits, so the cost grows with resident memory: the
 // benchmark first allocates and touches `ballastMb` of memory, standing in for the model weights a server
 // holds (about 7.6 GB at real size). Figures, not a test: nothing here asserts a speed.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { ProcessLauncher } from '../../tts/process_launcher.ts';
+import { spawn } from 'node:child_process';
+import { ProcessLauncher, type SpawnWithPipes } from '../../tts/process_launcher.ts';
 import { percentile, round } from '../stats.ts';
 
 export interface ProcessStartOptions {
@@ -60,9 +60,7 @@ export async function measureProcessStart(opts: ProcessStartOptions = {}): Promi
 }
 
 /** One espeak-ng start: how long the spawn call held the loop, and when its first byte came. */
-async function timeStart(
-  start: (program: string, args: readonly string[]) => ChildProcessWithoutNullStreams,
-): Promise<{ blockMs: number; firstByteMs: number }> {
+async function timeStart(start: SpawnWithPipes): Promise<{ blockMs: number; firstByteMs: number }> {
   const t0 = performance.now();
   const child = start('espeak-ng', ARGS);
   const blockMs = performance.now() - t0;
